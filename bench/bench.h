@@ -1,0 +1,59 @@
+/* fauxtp-bench: shared definitions. */
+#ifndef FAUXTP_BENCH_H
+#define FAUXTP_BENCH_H
+
+#include <fauxtp/fauxtp.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Message types used by the benchmarks. */
+enum {
+    B_GO = 1,
+    B_PING,
+    B_PONG,
+    B_INC,
+    B_GET,
+    B_VALUE,
+    B_TOKEN,
+    B_WORK,
+    B_MORE,
+    B_DONE,
+    B_NEXT,
+};
+
+typedef struct bench_run {
+    fx_vm *vm;
+    fx_inbox *inbox; /* results come here */
+    uint64_t n;
+    uint32_t threads;
+    /* filled by the benchmark */
+    double seconds;
+    uint64_t ops;
+    char extra[256]; /* extra JSON members, e.g. ,"bytes_per_actor":96 */
+    char error[256]; /* set when the result is wrong */
+} bench_run;
+
+typedef int (*bench_fn)(bench_run *r);
+
+typedef struct bench_def {
+    const char *name;
+    uint64_t default_n;
+    bench_fn fn;
+} bench_def;
+
+double bench_now(void);
+/* Waits for one message of `type` on the run's inbox and copies its first
+ * 8 payload bytes into *value. 0, or -1 with r->error set. */
+int bench_wait(bench_run *r, uint32_t type, uint64_t *value);
+int bench_fail(bench_run *r, const char *fmt, ...);
+
+int bench_pingpong(bench_run *r);
+int bench_counting(bench_run *r);
+int bench_threadring(bench_run *r);
+int bench_fjthrput(bench_run *r);
+int bench_mailbox(bench_run *r);
+int bench_fjcreate(bench_run *r);
+int bench_skynet(bench_run *r);
+int bench_spawnmem(bench_run *r);
+
+#endif

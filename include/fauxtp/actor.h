@@ -1,0 +1,138 @@
+/* fauxtp: actors (processes), continuation handlers, send and receive.
+ *
+ * An actor is a handler, a state pointer and a mailbox; it has no stack.
+ * The runtime calls the current handler with one message at a time, on a
+ * scheduler thread; the handler returns what happens next, by value. */
+#ifndef FAUXTP_ACTOR_H
+#define FAUXTP_ACTOR_H
+
+#include "msg.h"
+#include "reason.h"
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a handler returns. Build it only with fx_continue, fx_become,
+ * fx_receive or fx_stop, each called on the ctx the handler was given. */
+typedef struct fx_next {
+    int op;
+} fx_next;
+
+/* A handler borrows msg for the duration of the call; the runtime frees it
+ * afterwards unless the handler called fx_msg_keep(cx, msg). */
+typedef fx_next (*fx_handler)(fx_ctx *cx, fx_msg *msg);
+
+/* Runs first in a new actor, on a scheduler thread, before any message:
+ * sets up state and returns the first continuation. */
+typedef fx_next (*fx_init_fn)(fx_ctx *cx, void *arg);
+
+/* Called exactly once when an actor exits, for any reason (including VM
+ * shutdown, where it runs on the thread calling fx_vm_shutdown). It may
+ * free the state; it must not send or spawn. */
+typedef void (*fx_cleanup_fn)(void *state, const fx_reason *reason);
+
+/* --- Continuations: call only inside a handler, on its ctx ------------- */
+
+/* Same handler, next message (clears any selective-receive pattern). */
+FX_API fx_next fx_continue(fx_ctx *cx);
+/* Switch to handler h for the next message. */
+FX_API fx_next fx_become(fx_ctx *cx, fx_handler h);
+/* Exit with reason (normal, shutdown, error...). */
+FX_API fx_next fx_stop(fx_ctx *cx, fx_reason reason);
+
+/* Selective receive pattern: a message matches when every set field
+ * matches. Zero fields are wildcards; `pred` (with `pred_arg`) is
+ * optional and runs after the field checks. */
+typedef struct fx_match {
+    uint32_t type;  /* 0 = any type */
+    fx_pid from;    /* FX_PID_NONE = any sender */
+    fx_ref ref;     /* FX_REF_NONE = any ref */
+    bool (*pred)(const fx_msg *msg, void *arg);
+    void *pred_arg; /* borrowed; must outlive the receive */
+} fx_match;
+
+/* Receive the first message (in arrival order, saved ones first) matching
+ * *match, with handler h. Unmatched messages stay queued in arrival order
+ * and are examined again once the continuation changes. If timeout_ms >= 0
+ * and nothing matches in time, h gets a message of type FX_MSG_TIMEOUT.
+ * FX_INFINITY waits forever. match is copied; NULL matches anything. */
+FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
+                          int64_t timeout_ms);
+
+/* Unwinds out of the running handler to the scheduler and kills only this
+ * actor with an error reason (code FX_ECRASHED) carrying the formatted
+ * text. Inside a handler (or init) only. */
+#define FX_ECRASHED 1
+FX_API FX_NORETURN void fx_crash(fx_ctx *cx, const char *fmt, ...) FX_PRINTF(2, 3);
+
+/* --- Context accessors: inside a handler only ----------------------- */
+FX_API fx_pid fx_self(const fx_ctx *cx);
+FX_API fx_vm *fx_ctx_vm(const fx_ctx *cx);
+FX_API void *fx_state(const fx_ctx *cx);
+FX_API void fx_set_state(fx_ctx *cx, void *state);
+/* Keeps the message being handled: it is not freed after the handler
+ * returns, and the caller now owns it (free with fx_msg_free, or move it
+ * on with fx_send_msg). msg must be the message the handler was given. */
+FX_API void fx_msg_keep(fx_ctx *cx, fx_msg *msg);
+/* A new unique ref. */
+FX_API fx_ref fx_make_ref(fx_ctx *cx);
+
+/* --- Spawning --------------------------------------------------------- */
+
+/* How to start an actor. Zero-initialise, then set handler (+ state) or
+ * init (+ init_arg). With state_size > 0 the runtime allocates that many
+ * zeroed bytes with the actor (one allocation), passes them as the state
+ * and frees them at exit; `state` is then ignored. */
+typedef struct fx_spawn_opts {
+    fx_handler handler;    /* first handler (required unless init is set) */
+    void *state;           /* borrowed by the actor; see cleanup */
+    fx_init_fn init;       /* optional: runs first and returns the next step */
+    void *init_arg;
+    size_t state_size;     /* inline state (<= 64 KiB), 0 = use `state` */
+    const void *state_init; /* optional: state_size bytes copied into the
+                               inline state at spawn (borrowed) */
+    fx_cleanup_fn cleanup; /* optional, see fx_cleanup_fn */
+} fx_spawn_opts;
+
+/* Spawns an actor from inside a handler. *out (may be NULL) receives its
+ * pid. Errors: FX_EINVAL (NULL cx/opts, no handler nor init, oversized
+ * state), FX_EFULL (process table full), FX_ENOMEM, FX_ESHUTDOWN. */
+FX_API int fx_spawn_opt(fx_ctx *cx, const fx_spawn_opts *opts, fx_pid *out);
+/* Shorthand for fx_spawn_opt with only handler and state. */
+FX_API int fx_spawn(fx_ctx *cx, fx_handler h, void *state, fx_pid *out);
+
+/* The same, from a thread outside the VM (main, an I/O thread). On a
+ * scheduler thread they work too but fx_spawn* is faster. */
+FX_API int fx_vm_spawn_opt(fx_vm *vm, const fx_spawn_opts *opts, fx_pid *out);
+FX_API int fx_vm_spawn(fx_vm *vm, fx_handler h, void *state, fx_pid *out);
+
+/* --- Sending ------------------------------------------------------------ */
+
+/* Copies size bytes of data into a new message of `type` and sends it to
+ * `to`, from the running actor. Order per sender/receiver pair is kept.
+ * Sending to a dead process drops the message (Erlang semantics) and
+ * returns FX_ENOPROC as a hint. Errors: FX_EINVAL (NULL cx, data NULL with
+ * size > 0, reserved type), FX_EMSGSIZE (over the VM's max_msg_size),
+ * FX_ENOMEM, FX_ENOPROC. Inside a handler only. */
+FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_t size);
+/* Sends a message built with fx_msg_new. On success (0 or FX_ENOPROC) the
+ * runtime owns msg; on any other error the caller still owns it. The
+ * message's sender is set to the running actor. */
+FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg);
+
+/* The same from outside the VM (sender FX_PID_NONE). Also
+ * FX_ESHUTDOWN when the VM is not running. Any thread. */
+FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, size_t size);
+FX_API int fx_vm_send_msg(fx_vm *vm, fx_pid to, fx_msg *msg);
+
+/* 1 if pid names a live process of vm, 0 if not (stale or never
+ * existed), FX_EINVAL for NULL vm. Any thread; the answer may be out of
+ * date as soon as it returns. */
+FX_API int fx_is_alive(fx_vm *vm, fx_pid pid);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,48 @@
+/* fauxtp: error codes.
+ *
+ * Every public function returns int: 0 on success, a negative FX_E* code on
+ * failure, or a positive count where a count is the answer. */
+#ifndef FAUXTP_ERROR_H
+#define FAUXTP_ERROR_H
+
+#include "export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(name, value, text): the single table behind the enum, fx_strerror and
+ * fx_err_name. Values are stable ABI. */
+#define FX_ERRORS(X)                                                             \
+    X(FX_EINVAL, -1, "invalid argument")                                         \
+    X(FX_ENOMEM, -2, "out of memory")                                            \
+    X(FX_ENOPROC, -3, "no such process")                                         \
+    X(FX_ESHUTDOWN, -4, "VM is not running")                                     \
+    X(FX_EFULL, -5, "process table is full")                                     \
+    X(FX_EMSGSIZE, -6, "message too large")                                      \
+    X(FX_ETIMEDOUT, -7, "timed out")                                             \
+    X(FX_ENOENT, -8, "no such entry")                                            \
+    X(FX_EEXIST, -9, "already exists")                                           \
+    X(FX_EWOULDBLOCK, -10, "operation would block a scheduler thread")           \
+    X(FX_ECONTEXT, -11, "not allowed from this thread")                          \
+    X(FX_ESYS, -12, "operating system error")                                    \
+    X(FX_EVERSION, -13, "unsupported config version")
+
+typedef enum fx_err {
+#define FX_ERR_ENUM_(name, value, text) name = value,
+    FX_ERRORS(FX_ERR_ENUM_)
+#undef FX_ERR_ENUM_
+} fx_err;
+
+/* Human-readable text for an error code ("unknown error" for anything else).
+ * Returns a static string. Any thread. */
+FX_API const char *fx_strerror(int err);
+
+/* The code's symbolic name ("FX_ENOPROC"), "FX_OK" for 0, "FX_E?" for an
+ * unknown code. Returns a static string. Any thread. */
+FX_API const char *fx_err_name(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

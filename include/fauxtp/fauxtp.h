@@ -1,0 +1,14 @@
+/* fauxtp: Erlang/OTP's process model as a C library. Umbrella header. */
+#ifndef FAUXTP_H
+#define FAUXTP_H
+
+#include "actor.h"
+#include "error.h"
+#include "inbox.h"
+#include "msg.h"
+#include "reason.h"
+#include "timer.h"
+#include "types.h"
+#include "vm.h"
+
+#endif

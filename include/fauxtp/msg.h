@@ -1,0 +1,52 @@
+/* fauxtp: messages.
+ *
+ * A message is one allocation: a small header (type, size, sender, ref) and
+ * an inline payload. Payloads are copied at send (fx_send), or built in
+ * place and moved (fx_msg_new + fx_send_msg). */
+#ifndef FAUXTP_MSG_H
+#define FAUXTP_MSG_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Message types at or above FX_MSG_SYSTEM_BASE are reserved for the
+ * runtime; sending one as a user message fails with FX_EINVAL, so user
+ * messages can never be mistaken for system envelopes. */
+#define FX_MSG_SYSTEM_BASE 0xFFFF0000u
+/* Delivered to a selective receive whose timeout elapsed; its ref is the
+ * receive's. */
+#define FX_MSG_TIMEOUT 0xFFFF0001u
+
+/* Hard ceiling on payload size, whatever the VM's max_msg_size. */
+#define FX_MSG_SIZE_LIMIT 0x7FFFFFFFu
+
+/* Allocates a message with an uninitialised payload of `size` bytes, for
+ * building in place. *out is owned by the caller until a successful
+ * fx_send_msg / fx_vm_send_msg takes it; free it with fx_msg_free
+ * otherwise. Errors: FX_EINVAL (NULL out, reserved type), FX_EMSGSIZE
+ * (size > FX_MSG_SIZE_LIMIT), FX_ENOMEM. Any thread. */
+FX_API int fx_msg_new(uint32_t type, size_t size, fx_msg **out);
+
+/* Frees a message the caller owns (one it built, or one a handler kept
+ * with fx_msg_keep). NULL is ignored. Any thread. */
+FX_API void fx_msg_free(fx_msg *msg);
+
+/* Accessors; msg is borrowed. Any thread that holds the message. */
+FX_API uint32_t fx_msg_type(const fx_msg *msg);
+FX_API size_t fx_msg_size(const fx_msg *msg);
+FX_API const void *fx_msg_data(const fx_msg *msg);
+FX_API void *fx_msg_data_mut(fx_msg *msg);
+/* The sending process, or FX_PID_NONE when sent from outside the VM. */
+FX_API fx_pid fx_msg_from(const fx_msg *msg);
+/* The message's ref (FX_REF_NONE unless set with fx_msg_set_ref or by the
+ * runtime, e.g. on FX_MSG_TIMEOUT). */
+FX_API fx_ref fx_msg_ref(const fx_msg *msg);
+FX_API void fx_msg_set_ref(fx_msg *msg, fx_ref ref);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,33 @@
+/* fauxtp: timers. One timer wheel per VM drives send_after and receive
+ * timeouts; there is no thread per timer. Resolution: 1 ms. */
+#ifndef FAUXTP_TIMER_H
+#define FAUXTP_TIMER_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* After delay_ms, sends a copy of (type, data, size) to `to`, as if sent
+ * by the running actor at that time (a dead target drops it). *out (may be
+ * NULL) receives a handle for cancel/read. Errors as fx_send (FX_EINVAL for
+ * delay_ms < 0). Inside a handler only. */
+FX_API int fx_send_after(fx_ctx *cx, int64_t delay_ms, fx_pid to, uint32_t type,
+                         const void *data, size_t size, fx_timer *out);
+/* The same from outside the VM (sender FX_PID_NONE). Any thread. */
+FX_API int fx_vm_send_after(fx_vm *vm, int64_t delay_ms, fx_pid to, uint32_t type,
+                            const void *data, size_t size, fx_timer *out);
+
+/* Cancels a pending timer. Returns the milliseconds that were left (>= 0),
+ * or FX_ENOENT if it already fired or was cancelled. Any thread. */
+FX_API int64_t fx_cancel_timer(fx_vm *vm, fx_timer timer);
+
+/* Milliseconds left before the timer fires (>= 0), or FX_ENOENT. Any
+ * thread. */
+FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,94 @@
+/* The actor (process) record and the per-scheduler state of the actor
+ * layer. Internal. */
+#ifndef FXI_ACTOR_IMPL_H
+#define FXI_ACTOR_IMPL_H
+
+#include <fauxtp/actor.h>
+#include <fauxtp/reason.h>
+#include <setjmp.h>
+
+#include "actor/msg_impl.h"
+#include "ds/mailbox.h"
+#include "sched/sched.h"
+
+/* kind: fixed at creation, read by senders. */
+enum { FXI_KIND_ACTOR = 0, FXI_KIND_INBOX = 1 };
+
+/* flags: owner thread only. */
+enum {
+    FXI_F_INIT = 1u << 0,      /* init function not run yet */
+    FXI_F_RECEIVING = 1u << 1, /* selective receive: ext->match applies */
+    FXI_F_RESCAN = 1u << 2,    /* continuation changed: rescan saved queue */
+    FXI_F_INLINE = 1u << 3,    /* state allocated with the actor */
+};
+
+/* Rarely needed parts of an actor, allocated on first use. Owner only. */
+typedef struct fxi_actor_ext {
+    fx_match match;      /* current selective-receive pattern */
+    fx_ref recv_ref;     /* ref of the pending receive timeout, 0 = none */
+    fx_timer recv_timer; /* its timer */
+    fx_cleanup_fn cleanup;
+    fx_init_fn init;
+    void *init_arg;
+} fxi_actor_ext;
+
+typedef struct fxi_actor {
+    /* Written by senders (head); the rest of mb is the owner's. */
+    fxi_mailbox mb;
+    /* Immutable while the process lives. */
+    fx_pid pid;
+    uint16_t kind;
+    /* Owner thread only (the scheduler running the actor). */
+    uint16_t flags;
+    uint32_t state_size; /* inline state bytes after the struct */
+    union {
+        struct {
+            fx_handler handler;
+            void *state;
+        } live;
+        struct { /* after death, in the limbo list */
+            struct fxi_actor *next;
+            uint64_t stamp;
+        } dead;
+    } u;
+    fx_msg *saved; /* save queue: circular, points at the newest entry */
+    fxi_actor_ext *ext;
+} fxi_actor;
+
+#define FXI_UNSTAMPED UINT64_MAX
+
+static inline size_t fxi_actor_alloc_size(const fxi_actor *a)
+{
+    return sizeof(fxi_actor) + a->state_size;
+}
+
+/* What a handler invocation asked for (fx_next.op). */
+enum { FXI_NEXT_CONTINUE = 1, FXI_NEXT_BECOME, FXI_NEXT_RECEIVE, FXI_NEXT_STOP };
+
+/* The handler context: one per scheduler thread. */
+struct fx_ctx {
+    fx_vm *vm;
+    fxi_sched *s;
+    struct fxi_worker *w;
+    fxi_actor *self;
+    fx_msg *cur;   /* the message being handled, NULL during init */
+    bool kept;     /* fx_msg_keep called on cur */
+    fx_handler next_handler;
+    fx_reason stop_reason;
+};
+
+/* Per-scheduler state of the actor layer. Owner thread only unless noted. */
+typedef struct fxi_worker {
+    struct fx_ctx cx;
+    jmp_buf crash_jb;
+    /* Dead actors waiting for their grace period, oldest first. */
+    fxi_actor *limbo_head, *limbo_tail;
+    fxi_actor *limbo_unstamped; /* first entry without a stamp */
+    /* Free process-table slots cached by this thread. */
+    uint32_t free_head, free_count;
+    uint64_t ref_next;
+    /* Counters: written by the owner, read by fx_vm_stats_get. */
+    uint64_t stat_spawned, stat_exited, stat_dropped;
+} fxi_worker;
+
+#endif

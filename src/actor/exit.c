@@ -1,0 +1,85 @@
+/* Process exit, the grace period, and freeing. */
+#include <fauxtp/error.h>
+
+#include "actor/receive.h"
+#include "actor/vm_impl.h"
+
+/* Frees an actor's memory and every message still queued for it. Only
+ * once no sender can reach it (after its grace period, or with the VM
+ * stopped). */
+void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped)
+{
+    fxi_mnode *n;
+    uint64_t dropped = 0;
+    fxi_saved_free_all(a);
+    while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
+        fxi_msg_release((fx_msg *) n);
+        dropped++;
+    }
+    if (count_dropped && dropped)
+        ck_pr_faa_64(&vm->ext_dropped, dropped);
+    fxi_free(a->ext, sizeof *a->ext);
+    fxi_free(a, fxi_actor_alloc_size(a));
+}
+
+void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason)
+{
+    fx_vm *vm = w->cx.vm;
+    fxi_actor_ext *x = a->ext;
+    if (x) {
+        if (x->recv_ref.id) {
+            fxi_timer_cancel(vm, x->recv_timer);
+            x->recv_ref = FX_REF_NONE;
+        }
+        if (x->cleanup)
+            x->cleanup(a->u.live.state, reason);
+    }
+    /* The pid is stale from here: new sends fail with FX_ENOPROC. Senders
+     * that looked it up before still push into the mailbox; those messages
+     * are freed with the actor after the grace period. */
+    fxi_ptable_kill(&vm->pt, a);
+    fxi_saved_free_all(a);
+    fxi_mnode *n;
+    while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
+        fxi_msg_release((fx_msg *) n);
+        ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
+    }
+    /* The mailbox is left "busy" (never marked idle), so a late sender
+     * never schedules the dead actor. */
+    a->u.dead.next = NULL;
+    a->u.dead.stamp = FXI_UNSTAMPED;
+    if (w->limbo_tail)
+        w->limbo_tail->u.dead.next = a;
+    else
+        w->limbo_head = a;
+    w->limbo_tail = a;
+    if (!w->limbo_unstamped)
+        w->limbo_unstamped = a;
+    ck_pr_store_64(&w->stat_exited, w->stat_exited + 1);
+}
+
+void fxi_worker_reclaim(fx_vm *vm, fxi_worker *w)
+{
+    fxi_qsbr *q = &vm->qsbr;
+    uint32_t id = w->cx.s->id;
+    if (w->limbo_unstamped) {
+        uint64_t e = fxi_qsbr_stamp(q);
+        for (fxi_actor *a = w->limbo_unstamped; a; a = a->u.dead.next)
+            a->u.dead.stamp = e;
+        w->limbo_unstamped = NULL;
+    }
+    /* tick runs between actor runs: we hold no references. */
+    fxi_qsbr_quiescent(q, id);
+    if (!w->limbo_head)
+        return;
+    uint64_t min = fxi_qsbr_min(q);
+    while (w->limbo_head && w->limbo_head->u.dead.stamp < min) {
+        fxi_actor *a = w->limbo_head;
+        w->limbo_head = a->u.dead.next;
+        uint32_t idx = fxi_pid_index(a->pid);
+        fxi_actor_free(vm, a, true);
+        fxi_ptable_release(&vm->pt, w, idx);
+    }
+    if (!w->limbo_head)
+        w->limbo_tail = NULL;
+}

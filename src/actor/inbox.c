@@ -1,0 +1,115 @@
+/* Inboxes for threads outside the VM. */
+#include <fauxtp/error.h>
+#include <sched.h>
+#include <time.h>
+
+#include "actor/inbox_impl.h"
+#include "actor/receive.h"
+#include "actor/vm_impl.h"
+#include "platform/park.h"
+
+void fxi_inbox_wake(fxi_actor *a)
+{
+    fx_inbox *ib = a->u.live.state;
+    /* Ordered after the push that found the mailbox idle (the exchange is
+     * a full barrier); pairs with the load in fx_inbox_recv. */
+    ck_pr_store_32(&ib->wake, 1);
+    fxi_futex_wake(&ib->wake, 1);
+}
+
+FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out)
+{
+    if (!vm || !out)
+        return FX_EINVAL;
+    *out = NULL;
+    fxi_section sec;
+    int rc = fxi_section_enter(vm, &sec);
+    if (rc)
+        return rc;
+    fx_inbox *ib = fxi_zalloc(sizeof *ib);
+    fxi_actor *a = fxi_zalloc(sizeof *a);
+    if (!ib || !a) {
+        fxi_free(ib, sizeof *ib);
+        fxi_free(a, sizeof *a);
+        fxi_section_exit(vm, &sec);
+        return FX_ENOMEM;
+    }
+    a->kind = FXI_KIND_INBOX;
+    a->u.live.state = ib;
+    fxi_mailbox_init(&a->mb, true);
+    ib->vm = vm;
+    ib->a = a;
+    rc = fxi_ptable_insert(&vm->pt, NULL, a);
+    fxi_section_exit(vm, &sec);
+    if (rc) {
+        fxi_free(ib, sizeof *ib);
+        fxi_free(a, sizeof *a);
+        return rc;
+    }
+    *out = ib;
+    return 0;
+}
+
+FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox)
+{
+    return inbox ? inbox->a->pid : FX_PID_NONE;
+}
+
+FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms,
+                         fx_msg **out)
+{
+    if (!ib || !out)
+        return FX_EINVAL;
+    *out = NULL;
+    if (fxi_sched_current(&ib->vm->pool))
+        return FX_EWOULDBLOCK;
+    fxi_actor *a = ib->a;
+    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
+                                       : fxi_now_ns() + (uint64_t) timeout_ms * 1000000u;
+    fx_msg *m = fxi_saved_take(a, match);
+    for (;;) {
+        if (m) {
+            *out = m;
+            return 0;
+        }
+        fxi_mnode *n = fxi_mailbox_pop_sc(&a->mb);
+        if (n) {
+            m = (fx_msg *) n;
+            if (!fxi_match_msg(match, m)) {
+                fxi_saved_append(a, m);
+                m = NULL;
+            }
+            continue;
+        }
+        ck_pr_store_32(&ib->wake, 0);
+        if (!fxi_mailbox_try_idle_sc(&a->mb)) {
+            sched_yield(); /* a message is in flight */
+            continue;
+        }
+        uint64_t now = fxi_now_ns();
+        if (now >= deadline)
+            return FX_ETIMEDOUT;
+        /* Sleeps until a sender finds the mailbox idle and sets wake. */
+        fxi_futex_wait(&ib->wake, 0,
+                       deadline == UINT64_MAX ? -1 : (int64_t) (deadline - now));
+    }
+}
+
+FX_API void fx_inbox_destroy(fx_inbox *ib)
+{
+    if (!ib)
+        return;
+    fx_vm *vm = ib->vm;
+    fxi_actor *a = ib->a;
+    uint32_t idx = fxi_pid_index(a->pid);
+    fxi_ptable_kill(&vm->pt, a);
+    if (ck_pr_load_32(&vm->state) != FXI_VM_STOPPED) {
+        /* Wait out the grace period: senders that looked us up finish. */
+        uint64_t e = fxi_qsbr_stamp(&vm->qsbr);
+        while (fxi_qsbr_min(&vm->qsbr) <= e && ck_pr_load_32(&vm->state) != FXI_VM_STOPPED)
+            nanosleep(&(struct timespec){0, 200000}, NULL);
+    }
+    fxi_actor_free(vm, a, false);
+    fxi_ptable_release(&vm->pt, NULL, idx);
+    fxi_free(ib, sizeof *ib);
+}

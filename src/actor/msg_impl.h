@@ -1,0 +1,42 @@
+/* Message layout: one allocation, header + inline payload. */
+#ifndef FXI_ACTOR_MSG_IMPL_H
+#define FXI_ACTOR_MSG_IMPL_H
+
+#include <fauxtp/msg.h>
+
+#include "ds/mailbox.h"
+#include "mem/alloc.h"
+
+struct fx_msg {
+    fxi_mnode node; /* mailbox / save-queue link; must stay first */
+    uint32_t type;
+    uint32_t size;
+    fx_pid from;
+    fx_ref ref;
+    _Alignas(16) unsigned char data[];
+};
+
+static inline size_t fxi_msg_alloc_size(uint32_t size)
+{
+    return sizeof(struct fx_msg) + size;
+}
+
+/* Allocates a message (no type/size validation). NULL on ENOMEM. */
+static inline fx_msg *fxi_msg_alloc(uint32_t type, uint32_t size)
+{
+    fx_msg *m = (fx_msg *) fxi_alloc(fxi_msg_alloc_size(size));
+    if (m) {
+        m->type = type;
+        m->size = size;
+        m->from = FX_PID_NONE;
+        m->ref = FX_REF_NONE;
+    }
+    return m;
+}
+
+static inline void fxi_msg_release(fx_msg *m)
+{
+    fxi_free(m, fxi_msg_alloc_size(m->size));
+}
+
+#endif

@@ -1,0 +1,151 @@
+/* The process table. */
+#include "actor/ptable.h"
+
+#include <fauxtp/error.h>
+#include <sys/mman.h>
+
+/* Slots moved between a thread's cache and the global stack at once. */
+#define CACHE_BATCH 256u
+#define CACHE_MAX (4 * CACHE_BATCH)
+
+int fxi_ptable_init(fxi_ptable *pt, uint32_t cap)
+{
+    /* Reserve the whole table; pages are touched (and cost memory) only as
+     * slots are first used. */
+    void *p = mmap(NULL, (size_t) cap * sizeof(fxi_slot), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return FX_ENOMEM;
+    pt->slots = p;
+    pt->cap = cap;
+    pt->hwm = 0;
+    pt->free_head = 0;
+    pt->free_count = 0;
+    pthread_mutex_init(&pt->mx, NULL);
+    return 0;
+}
+
+void fxi_ptable_fini(fxi_ptable *pt)
+{
+    munmap(pt->slots, (size_t) pt->cap * sizeof(fxi_slot));
+    pthread_mutex_destroy(&pt->mx);
+}
+
+/* Pushes idx on a free stack (thread cache or global). */
+static void push_free(fxi_ptable *pt, uint32_t *head, uint32_t idx)
+{
+    pt->slots[idx].next_free = *head;
+    *head = idx + 1;
+}
+
+static uint32_t pop_free(fxi_ptable *pt, uint32_t *head)
+{
+    uint32_t idx = *head - 1;
+    *head = pt->slots[idx].next_free;
+    return idx;
+}
+
+/* Fresh slots, never used: reserve up to want of them. Returns the first
+ * index and sets *got; *got == 0 when the table is exhausted. */
+static uint32_t take_fresh(fxi_ptable *pt, uint32_t want, uint32_t *got)
+{
+    /* Reservation only; the slots are initialised by the reserving thread
+     * before any pid naming them exists. */
+    uint64_t base = ck_pr_faa_64(&pt->hwm, want);
+    if (base >= pt->cap) {
+        *got = 0;
+        return 0;
+    }
+    uint64_t end = base + want > pt->cap ? pt->cap : base + want;
+    *got = (uint32_t) (end - base);
+    for (uint64_t i = base; i < end; i++)
+        pt->slots[i].gen = 1;
+    return (uint32_t) base;
+}
+
+static int take_slot(fxi_ptable *pt, fxi_worker *w, uint32_t *out)
+{
+    if (w && w->free_count) {
+        w->free_count--;
+        *out = pop_free(pt, &w->free_head);
+        return 0;
+    }
+    pthread_mutex_lock(&pt->mx);
+    if (pt->free_count) {
+        if (!w) {
+            pt->free_count--;
+            *out = pop_free(pt, &pt->free_head);
+            pthread_mutex_unlock(&pt->mx);
+            return 0;
+        }
+        for (uint32_t k = 0; k < CACHE_BATCH && pt->free_count; k++) {
+            pt->free_count--;
+            push_free(pt, &w->free_head, pop_free(pt, &pt->free_head));
+            w->free_count++;
+        }
+        pthread_mutex_unlock(&pt->mx);
+        w->free_count--;
+        *out = pop_free(pt, &w->free_head);
+        return 0;
+    }
+    pthread_mutex_unlock(&pt->mx);
+    uint32_t got;
+    uint32_t base = take_fresh(pt, w ? 64 : 1, &got);
+    if (got == 0)
+        return FX_EFULL;
+    for (uint32_t i = 1; i < got; i++) {
+        push_free(pt, &w->free_head, base + i);
+        w->free_count++;
+    }
+    *out = base;
+    return 0;
+}
+
+int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
+{
+    uint32_t idx;
+    int rc = take_slot(pt, w, &idx);
+    if (rc != 0)
+        return rc;
+    fxi_slot *sl = &pt->slots[idx];
+    a->pid.id = ((uint64_t) sl->gen << 32) | idx;
+    /* Publication of the actor to lookups; the pid itself only travels to
+     * other threads through messages (release/acquire in the mailbox). */
+    ck_pr_fence_store();
+    ck_pr_store_ptr(&sl->actor, a);
+    return 0;
+}
+
+void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a)
+{
+    fxi_slot *sl = &pt->slots[fxi_pid_index(a->pid)];
+    uint32_t gen = sl->gen + 1;
+    if (gen == 0)
+        gen = 1;
+    /* From here on lookups of a->pid fail. Ordered before the QSBR stamp
+     * that covers this death (a full barrier in fxi_qsbr_stamp). */
+    ck_pr_store_32(&sl->gen, gen);
+}
+
+void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx)
+{
+    /* Grace period over: nobody can hold a reference from a lookup. */
+    ck_pr_store_ptr(&pt->slots[idx].actor, NULL);
+    if (!w) {
+        pthread_mutex_lock(&pt->mx);
+        push_free(pt, &pt->free_head, idx);
+        pt->free_count++;
+        pthread_mutex_unlock(&pt->mx);
+        return;
+    }
+    push_free(pt, &w->free_head, idx);
+    if (++w->free_count > CACHE_MAX) {
+        pthread_mutex_lock(&pt->mx);
+        for (uint32_t k = 0; k < CACHE_BATCH; k++) {
+            push_free(pt, &pt->free_head, pop_free(pt, &w->free_head));
+            pt->free_count++;
+        }
+        pthread_mutex_unlock(&pt->mx);
+        w->free_count -= CACHE_BATCH;
+    }
+}

@@ -1,0 +1,62 @@
+/* The process table: pid -> actor, with generations for stale pids.
+ * Slots are reused only after a QSBR grace period (see actor/exit.c). */
+#ifndef FXI_ACTOR_PTABLE_H
+#define FXI_ACTOR_PTABLE_H
+
+#include <ck_pr.h>
+#include <pthread.h>
+
+#include "actor/actor_impl.h"
+
+typedef struct fxi_slot {
+    uint32_t gen;      /* atomic: current generation; bumped at death */
+    uint32_t next_free; /* free-list link (index + 1), while free */
+    fxi_actor *actor;  /* atomic: the process, NULL while free */
+} fxi_slot;
+
+typedef struct fxi_ptable {
+    fxi_slot *slots; /* cap entries, reserved with mmap, touched lazily */
+    uint32_t cap;
+    uint64_t hwm; /* atomic: slots ever handed out */
+    /* Global free stack, for slots no thread cache holds. */
+    pthread_mutex_t mx;
+    uint32_t free_head, free_count;
+} fxi_ptable;
+
+int fxi_ptable_init(fxi_ptable *pt, uint32_t cap);
+void fxi_ptable_fini(fxi_ptable *pt);
+
+/* Takes a free slot (from w's cache when w is not NULL) and installs a in
+ * it, setting a->pid. FX_EFULL if none. */
+int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a);
+/* Makes a->pid stale at once (bumps the slot generation). The actor stays
+ * reachable to senders that looked it up before, until its grace period. */
+void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a);
+/* After the grace period: empties the slot and returns it to w's cache
+ * (or the global stack when w is NULL). */
+void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx);
+
+static inline uint32_t fxi_pid_index(fx_pid p)
+{
+    return (uint32_t) p.id;
+}
+
+/* The live actor for pid, or NULL. The caller must be in a QSBR read
+ * section (a scheduler thread between quiescent points, or inside
+ * fxi_qsbr_ext_enter/exit) for the result to stay valid. Two plain loads:
+ * no atomic read-modify-write on the send path. */
+static inline fxi_actor *fxi_ptable_lookup(const fxi_ptable *pt, fx_pid pid)
+{
+    uint32_t idx = (uint32_t) pid.id, gen = (uint32_t) (pid.id >> 32);
+    if (idx >= pt->cap || gen == 0)
+        return NULL;
+    const fxi_slot *sl = &pt->slots[idx];
+    /* The generation is bumped (and the bump stamped, a full barrier)
+     * before the slot can be reused, so a match means the slot still
+     * holds the process this pid named, alive or dying but not freed. */
+    if (ck_pr_load_32(&sl->gen) != gen)
+        return NULL;
+    return ck_pr_load_ptr(&sl->actor);
+}
+
+#endif

@@ -1,0 +1,171 @@
+/* Plain and selective receive. */
+#include "actor/receive.h"
+
+#include <fauxtp/error.h>
+#include <string.h>
+
+#include "actor/vm_impl.h"
+
+/* Unmatched messages moved to the save queue per call before yielding. */
+#define SKIP_BUDGET 256
+
+fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a)
+{
+    if (!a->ext)
+        a->ext = fxi_zalloc(sizeof *a->ext);
+    return a->ext;
+}
+
+bool fxi_match_msg(const fx_match *mt, const fx_msg *m)
+{
+    if (!mt)
+        return true;
+    if (mt->type && m->type != mt->type)
+        return false;
+    if (mt->from.id && m->from.id != mt->from.id)
+        return false;
+    if (mt->ref.id && m->ref.id != mt->ref.id)
+        return false;
+    return !mt->pred || mt->pred(m, mt->pred_arg);
+}
+
+void fxi_saved_append(fxi_actor *a, fx_msg *m)
+{
+    fxi_mnode *n = &m->node;
+    if (!a->saved) {
+        n->next = n;
+    } else {
+        n->next = a->saved->node.next;
+        a->saved->node.next = n;
+    }
+    a->saved = m;
+}
+
+fx_msg *fxi_saved_take(fxi_actor *a, const fx_match *mt)
+{
+    if (!a->saved)
+        return NULL;
+    fxi_mnode *tail = &a->saved->node, *prev = tail, *cur = tail->next;
+    for (;;) {
+        fx_msg *m = (fx_msg *) cur;
+        if (fxi_match_msg(mt, m)) {
+            if (cur == prev) {
+                a->saved = NULL; /* it was the only one */
+            } else {
+                prev->next = cur->next;
+                if (cur == tail)
+                    a->saved = (fx_msg *) prev;
+            }
+            return m;
+        }
+        if (cur == tail)
+            return NULL;
+        prev = cur;
+        cur = cur->next;
+    }
+}
+
+void fxi_saved_free_all(fxi_actor *a)
+{
+    fx_msg *m;
+    while ((m = fxi_saved_take(a, NULL)) != NULL)
+        fxi_msg_release(m);
+}
+
+/* A receive is over: its timeout must not fire into a later one. */
+static void end_receive(fx_ctx *cx, fxi_actor_ext *x)
+{
+    if (x->recv_ref.id) {
+        x->recv_ref = FX_REF_NONE;
+        fxi_timer_cancel(cx->vm, x->recv_timer);
+    }
+}
+
+void fxi_receive_disarm(fx_ctx *cx, fxi_actor *a)
+{
+    if (a->ext)
+        end_receive(cx, a->ext);
+}
+
+int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
+{
+    fxi_mnode *n;
+    if (!(a->flags & FXI_F_RECEIVING)) {
+        /* Plain handler: saved messages first, in arrival order. */
+        if (a->saved) {
+            *out = fxi_saved_take(a, NULL);
+            return FXI_RECV_MSG;
+        }
+        while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
+            fx_msg *m = (fx_msg *) n;
+            if (__builtin_expect(m->type == FX_MSG_TIMEOUT, 0)) {
+                fxi_msg_release(m); /* a stale receive timeout */
+                continue;
+            }
+            *out = m;
+            return FXI_RECV_MSG;
+        }
+        return FXI_RECV_EMPTY;
+    }
+    fxi_actor_ext *x = a->ext;
+    if (a->flags & FXI_F_RESCAN) {
+        a->flags &= (uint16_t) ~FXI_F_RESCAN;
+        fx_msg *m = fxi_saved_take(a, &x->match);
+        if (m) {
+            end_receive(cx, x);
+            *out = m;
+            return FXI_RECV_MSG;
+        }
+    }
+    for (int budget = SKIP_BUDGET; budget > 0; budget--) {
+        n = fxi_mailbox_pop_sc(&a->mb);
+        if (!n)
+            return FXI_RECV_EMPTY;
+        fx_msg *m = (fx_msg *) n;
+        if (m->type == FX_MSG_TIMEOUT) {
+            if (x->recv_ref.id && m->ref.id == x->recv_ref.id) {
+                x->recv_ref = FX_REF_NONE; /* fired: nothing to cancel */
+                *out = m;
+                return FXI_RECV_MSG;
+            }
+            fxi_msg_release(m);
+            continue;
+        }
+        if (fxi_match_msg(&x->match, m)) {
+            end_receive(cx, x);
+            *out = m;
+            return FXI_RECV_MSG;
+        }
+        fxi_saved_append(a, m);
+    }
+    return FXI_RECV_BUSY;
+}
+
+FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
+                          int64_t timeout_ms)
+{
+    fxi_actor *a = cx->self;
+    fxi_actor_ext *x = fxi_actor_ext_get(a);
+    if (!x)
+        fx_crash(cx, "out of memory in fx_receive");
+    end_receive(cx, x);
+    if (match)
+        x->match = *match;
+    else
+        memset(&x->match, 0, sizeof x->match);
+    cx->next_handler = h;
+    if (timeout_ms >= 0) {
+        fx_msg *m = fxi_msg_alloc(FX_MSG_TIMEOUT, 0);
+        if (!m)
+            fx_crash(cx, "out of memory in fx_receive");
+        fx_ref ref = fx_make_ref(cx);
+        m->ref = ref;
+        m->from = a->pid;
+        if (fxi_timer_start(cx->vm, timeout_ms, a->pid, m, &x->recv_timer) != 0) {
+            fxi_msg_release(m);
+            fx_crash(cx, "out of memory in fx_receive");
+        }
+        x->recv_ref = ref;
+    }
+    return (fx_next){FXI_NEXT_RECEIVE};
+}

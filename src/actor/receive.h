@@ -1,0 +1,32 @@
+/* Message selection for a running actor: plain delivery and selective
+ * receive over the save queue. Owner thread only. */
+#ifndef FXI_ACTOR_RECEIVE_H
+#define FXI_ACTOR_RECEIVE_H
+
+#include "actor/actor_impl.h"
+
+enum { FXI_RECV_MSG = 0, FXI_RECV_EMPTY, FXI_RECV_BUSY };
+
+/* Picks the next message to hand to the actor's handler. FXI_RECV_MSG
+ * sets *out; FXI_RECV_EMPTY: nothing deliverable and the mailbox may be
+ * empty; FXI_RECV_BUSY: the budget for skipping unmatched messages ran
+ * out or a message is in flight (run again later). */
+int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out);
+
+/* Cancels a receive timeout armed by fx_receive in this invocation when
+ * the handler did not end up receiving. */
+void fxi_receive_disarm(fx_ctx *cx, fxi_actor *a);
+
+/* Frees every message in a's save queue. */
+void fxi_saved_free_all(fxi_actor *a);
+
+/* The actor's extension record, allocated on first use (NULL on ENOMEM). */
+fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a);
+
+/* Save-queue helpers shared with inboxes. */
+void fxi_saved_append(fxi_actor *a, fx_msg *m);
+/* Removes and returns the first saved message matching mt (NULL: any). */
+fx_msg *fxi_saved_take(fxi_actor *a, const fx_match *mt);
+bool fxi_match_msg(const fx_match *mt, const fx_msg *m);
+
+#endif

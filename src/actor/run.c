@@ -1,0 +1,202 @@
+/* Running actors: message selection (plain and selective receive),
+ * continuations, crashes. */
+#include <fauxtp/error.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "actor/receive.h"
+#include "actor/vm_impl.h"
+
+/* ---- continuations (inside a handler) --------------------------------- */
+
+FX_API fx_next fx_continue(fx_ctx *cx)
+{
+    (void) cx;
+    return (fx_next){FXI_NEXT_CONTINUE};
+}
+
+FX_API fx_next fx_become(fx_ctx *cx, fx_handler h)
+{
+    cx->next_handler = h;
+    return (fx_next){FXI_NEXT_BECOME};
+}
+
+FX_API fx_next fx_stop(fx_ctx *cx, fx_reason reason)
+{
+    cx->stop_reason = reason;
+    return (fx_next){FXI_NEXT_STOP};
+}
+
+FX_API void fx_crash(fx_ctx *cx, const char *fmt, ...)
+{
+    fx_reason r = fx_reason_error(FX_ECRASHED, NULL);
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r.text, sizeof r.text, fmt, ap);
+        va_end(ap);
+    }
+    cx->stop_reason = r;
+    /* Unwind to thread_body: the handler's frames are abandoned, which is
+     * safe because handlers own no runtime locks. */
+    _longjmp(cx->w->crash_jb, 1);
+}
+
+FX_API fx_pid fx_self(const fx_ctx *cx)
+{
+    return cx ? cx->self->pid : FX_PID_NONE;
+}
+
+FX_API fx_vm *fx_ctx_vm(const fx_ctx *cx)
+{
+    return cx ? cx->vm : NULL;
+}
+
+FX_API void *fx_state(const fx_ctx *cx)
+{
+    return cx ? cx->self->u.live.state : NULL;
+}
+
+FX_API void fx_set_state(fx_ctx *cx, void *state)
+{
+    if (cx)
+        cx->self->u.live.state = state;
+}
+
+FX_API void fx_msg_keep(fx_ctx *cx, fx_msg *msg)
+{
+    if (cx && msg && msg == cx->cur)
+        cx->kept = true;
+}
+
+FX_API fx_ref fx_make_ref(fx_ctx *cx)
+{
+    /* Thread-local counter tagged with the scheduler id: unique per VM
+     * without an atomic. */
+    return (fx_ref){(++cx->w->ref_next << 10) | (cx->s->id + 1)};
+}
+
+/* ---- applying a handler's answer --------------------------------------- */
+
+/* Returns true if the actor exited. */
+static bool apply(fx_ctx *cx, fxi_actor *a, fx_next nx)
+{
+    switch (nx.op) {
+    case FXI_NEXT_CONTINUE:
+        a->flags &= (uint16_t) ~FXI_F_RECEIVING;
+        fxi_receive_disarm(cx, a);
+        return false;
+    case FXI_NEXT_BECOME:
+        a->u.live.handler = cx->next_handler;
+        a->flags &= (uint16_t) ~FXI_F_RECEIVING;
+        fxi_receive_disarm(cx, a);
+        return false;
+    case FXI_NEXT_RECEIVE:
+        a->u.live.handler = cx->next_handler;
+        a->flags |= FXI_F_RECEIVING | FXI_F_RESCAN;
+        return false;
+    case FXI_NEXT_STOP:
+        fxi_actor_exit(cx->w, a, &cx->stop_reason);
+        return true;
+    default:
+        cx->stop_reason = fx_reason_error(FX_EINVAL, "handler returned no fx_next");
+        fxi_actor_exit(cx->w, a, &cx->stop_reason);
+        return true;
+    }
+}
+
+static bool run_init(fx_ctx *cx, fxi_actor *a)
+{
+    a->flags &= (uint16_t) ~FXI_F_INIT;
+    fxi_actor_ext *x = a->ext;
+    cx->cur = NULL;
+    return apply(cx, a, x->init(cx, x->init_arg));
+}
+
+static void run(fxi_sched *s, void *unit)
+{
+    fxi_worker *w = s->user;
+    fx_ctx *cx = &w->cx;
+    fxi_actor *a = unit;
+    cx->self = a;
+    if ((a->flags & FXI_F_INIT) && run_init(cx, a))
+        return;
+    for (uint32_t n = cx->vm->cfg.batch; n > 0; n--) {
+        fx_msg *m;
+        int st = fxi_receive_next(cx, a, &m);
+        if (st == FXI_RECV_EMPTY) {
+            /* Truly empty: sleep until a sender finds us idle. */
+            if (fxi_mailbox_try_idle_sc(&a->mb))
+                return;
+            break; /* a message is in flight: run again later */
+        }
+        if (st == FXI_RECV_BUSY)
+            break;
+        cx->cur = m;
+        cx->kept = false;
+        fx_next nx = a->u.live.handler(cx, m);
+        cx->cur = NULL;
+        if (!cx->kept)
+            fxi_msg_release(m);
+        if (apply(cx, a, nx))
+            return;
+    }
+    fxi_sched_yield_owner(s, a);
+}
+
+/* ---- per-thread body and maintenance ----------------------------------- */
+
+static void crashed(fxi_worker *w)
+{
+    fx_ctx *cx = &w->cx;
+    fxi_actor *a = cx->self;
+    if (cx->cur && !cx->kept)
+        fxi_msg_release(cx->cur);
+    cx->cur = NULL;
+    fxi_actor_exit(w, a, &cx->stop_reason);
+    cx->self = NULL;
+}
+
+static void thread_body(fxi_sched *s)
+{
+    fxi_worker *w = s->user;
+    /* fx_crash lands here; the loop then starts afresh. */
+    if (_setjmp(w->crash_jb) != 0)
+        crashed(w);
+    fxi_sched_loop(s);
+}
+
+static void tick(fxi_sched *s)
+{
+    fxi_worker *w = s->user;
+    fx_vm *vm = w->cx.vm;
+    fxi_timers_poll(vm, w);
+    fxi_worker_reclaim(vm, w);
+}
+
+static int64_t park_timeout_ns(fxi_sched *s)
+{
+    return fxi_timers_timeout_ns(((fxi_worker *) s->user)->cx.vm);
+}
+
+static void offline(fxi_sched *s)
+{
+    fx_vm *vm = ((fxi_worker *) s->user)->cx.vm;
+    fxi_qsbr_offline(&vm->qsbr, s->id);
+}
+
+static void online(fxi_sched *s)
+{
+    fx_vm *vm = ((fxi_worker *) s->user)->cx.vm;
+    fxi_qsbr_online(&vm->qsbr, s->id);
+}
+
+const fxi_sched_hooks fxi_actor_hooks = {
+    .thread_body = thread_body,
+    .run = run,
+    .tick = tick,
+    .park_timeout_ns = park_timeout_ns,
+    .offline = offline,
+    .online = online,
+};

@@ -1,0 +1,137 @@
+/* The message path: every send, from a handler, from outside the VM, from
+ * a timer, ends in fxi_deliver. */
+#include <fauxtp/error.h>
+#include <string.h>
+
+#include "actor/inbox_impl.h"
+#include "actor/vm_impl.h"
+
+int fxi_section_enter(fx_vm *vm, fxi_section *sec)
+{
+    sec->w = fxi_vm_worker(vm);
+    sec->ext = 0;
+    if (sec->w)
+        return 0; /* scheduler threads are always inside a section */
+    sec->ext = fxi_qsbr_ext_enter(&vm->qsbr);
+    /* Checked inside the section: shutdown waits for open sections. */
+    if (!fxi_vm_running(vm)) {
+        fxi_qsbr_ext_exit(&vm->qsbr, sec->ext);
+        return FX_ESHUTDOWN;
+    }
+    return 0;
+}
+
+void fxi_section_exit(fx_vm *vm, fxi_section *sec)
+{
+    if (!sec->w)
+        fxi_qsbr_ext_exit(&vm->qsbr, sec->ext);
+}
+
+static void schedule(fx_vm *vm, fxi_worker *w, fxi_actor *a)
+{
+    if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0))
+        fxi_inbox_wake(a);
+    else if (w)
+        fxi_sched_wake_owner(w->cx.s, a);
+    else
+        fxi_pool_inject(&vm->pool, a);
+}
+
+int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
+{
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
+    if (__builtin_expect(a == NULL, 0)) {
+        fxi_msg_release(m);
+        if (w)
+            ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
+        else
+            ck_pr_faa_64(&vm->ext_dropped, 1);
+        return FX_ENOPROC;
+    }
+    if (fxi_mailbox_push_mpsc(&a->mb, &m->node))
+        schedule(vm, w, a);
+    return 0;
+}
+
+static int check_send(fx_vm *vm, uint32_t type, const void *data, size_t size)
+{
+    if (type >= FX_MSG_SYSTEM_BASE || (size && !data))
+        return FX_EINVAL;
+    if (size > vm->cfg.max_msg_size)
+        return FX_EMSGSIZE;
+    return 0;
+}
+
+FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_t size)
+{
+    if (!cx)
+        return FX_EINVAL;
+    int rc = check_send(cx->vm, type, data, size);
+    if (rc)
+        return rc;
+    fx_msg *m = fxi_msg_alloc(type, (uint32_t) size);
+    if (!m)
+        return FX_ENOMEM;
+    m->from = cx->self->pid;
+    if (size)
+        memcpy(m->data, data, size);
+    return fxi_deliver(cx->vm, cx->w, to, m);
+}
+
+FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg)
+{
+    if (!cx || !msg || msg->type >= FX_MSG_SYSTEM_BASE)
+        return FX_EINVAL;
+    if (msg->size > cx->vm->cfg.max_msg_size)
+        return FX_EMSGSIZE;
+    if (msg == cx->cur)
+        cx->kept = true; /* forwarding the message being handled */
+    msg->from = cx->self->pid;
+    return fxi_deliver(cx->vm, cx->w, to, msg);
+}
+
+FX_API int fx_vm_send_msg(fx_vm *vm, fx_pid to, fx_msg *msg)
+{
+    if (!vm || !msg || msg->type >= FX_MSG_SYSTEM_BASE)
+        return FX_EINVAL;
+    if (msg->size > vm->cfg.max_msg_size)
+        return FX_EMSGSIZE;
+    fxi_section sec;
+    int rc = fxi_section_enter(vm, &sec);
+    if (rc)
+        return rc;
+    msg->from = FX_PID_NONE;
+    rc = fxi_deliver(vm, sec.w, to, msg);
+    fxi_section_exit(vm, &sec);
+    return rc;
+}
+
+FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, size_t size)
+{
+    if (!vm)
+        return FX_EINVAL;
+    int rc = check_send(vm, type, data, size);
+    if (rc)
+        return rc;
+    fx_msg *m = fxi_msg_alloc(type, (uint32_t) size);
+    if (!m)
+        return FX_ENOMEM;
+    if (size)
+        memcpy(m->data, data, size);
+    rc = fx_vm_send_msg(vm, to, m);
+    if (rc != 0 && rc != FX_ENOPROC)
+        fxi_msg_release(m);
+    return rc;
+}
+
+FX_API int fx_is_alive(fx_vm *vm, fx_pid pid)
+{
+    if (!vm)
+        return FX_EINVAL;
+    fxi_section sec;
+    if (fxi_section_enter(vm, &sec) != 0)
+        return 0;
+    int alive = fxi_ptable_lookup(&vm->pt, pid) != NULL;
+    fxi_section_exit(vm, &sec);
+    return alive;
+}

@@ -1,0 +1,94 @@
+/* Spawning processes. */
+#include <fauxtp/error.h>
+#include <string.h>
+
+#include "actor/vm_impl.h"
+
+#define STATE_SIZE_MAX (64u * 1024u)
+
+static int spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o, fx_pid *out)
+{
+    if (!o || (!o->handler && !o->init) || o->state_size > STATE_SIZE_MAX)
+        return FX_EINVAL;
+    size_t ssz = (o->state_size + 15) & ~(size_t) 15;
+    size_t size = sizeof(fxi_actor) + ssz;
+    fxi_actor *a = ssz ? fxi_zalloc(size) : fxi_alloc(size);
+    if (!a)
+        return FX_ENOMEM;
+    a->kind = FXI_KIND_ACTOR;
+    a->flags = 0;
+    a->state_size = (uint32_t) ssz;
+    a->u.live.handler = o->handler;
+    a->u.live.state = ssz ? (void *) (a + 1) : o->state;
+    if (ssz && o->state_init)
+        memcpy(a + 1, o->state_init, o->state_size);
+    a->saved = NULL;
+    a->ext = NULL;
+    if (o->init || o->cleanup) {
+        fxi_actor_ext *x = fxi_zalloc(sizeof *x);
+        if (!x) {
+            fxi_free(a, size);
+            return FX_ENOMEM;
+        }
+        x->cleanup = o->cleanup;
+        x->init = o->init;
+        x->init_arg = o->init_arg;
+        a->ext = x;
+        if (o->init)
+            a->flags |= FXI_F_INIT;
+    }
+    /* Without init the actor sleeps until its first message arrives;
+     * with init it is scheduled at once, so its mailbox starts busy. */
+    fxi_mailbox_init(&a->mb, o->init == NULL);
+    int rc = fxi_ptable_insert(&vm->pt, w, a);
+    if (rc != 0) {
+        fxi_free(a->ext, sizeof *a->ext);
+        fxi_free(a, size);
+        return rc;
+    }
+    if (w)
+        ck_pr_store_64(&w->stat_spawned, w->stat_spawned + 1);
+    else
+        ck_pr_faa_64(&vm->ext_spawned, 1);
+    if (out)
+        *out = a->pid;
+    if (o->init) {
+        if (w)
+            fxi_sched_yield_owner(w->cx.s, a);
+        else
+            fxi_pool_inject(&vm->pool, a);
+    }
+    return 0;
+}
+
+FX_API int fx_spawn_opt(fx_ctx *cx, const fx_spawn_opts *opts, fx_pid *out)
+{
+    if (!cx)
+        return FX_EINVAL;
+    return spawn(cx->vm, cx->w, opts, out);
+}
+
+FX_API int fx_spawn(fx_ctx *cx, fx_handler h, void *state, fx_pid *out)
+{
+    fx_spawn_opts o = {.handler = h, .state = state};
+    return fx_spawn_opt(cx, &o, out);
+}
+
+FX_API int fx_vm_spawn_opt(fx_vm *vm, const fx_spawn_opts *opts, fx_pid *out)
+{
+    if (!vm)
+        return FX_EINVAL;
+    fxi_section sec;
+    int rc = fxi_section_enter(vm, &sec);
+    if (rc)
+        return rc;
+    rc = spawn(vm, sec.w, opts, out);
+    fxi_section_exit(vm, &sec);
+    return rc;
+}
+
+FX_API int fx_vm_spawn(fx_vm *vm, fx_handler h, void *state, fx_pid *out)
+{
+    fx_spawn_opts o = {.handler = h, .state = state};
+    return fx_vm_spawn_opt(vm, &o, out);
+}

@@ -1,0 +1,252 @@
+/* Timers: send_after, cancel/read, receive timeouts. */
+#include "actor/timers.h"
+
+#include <fauxtp/error.h>
+#include <string.h>
+
+#include "actor/vm_impl.h"
+#include "platform/park.h"
+
+int fxi_timers_init(fxi_timers *t)
+{
+    memset(t, 0, sizeof *t);
+    pthread_mutex_init(&t->mx, NULL);
+    fxi_twheel_init(&t->wheel, fxi_now_ms());
+    t->next_ms = UINT64_MAX;
+    return 0;
+}
+
+static fxi_trec *rec_at(fxi_timers *t, uint32_t idx)
+{
+    return &t->chunks[idx / FXI_TCHUNK][idx % FXI_TCHUNK];
+}
+
+void fxi_timers_fini(fxi_timers *t)
+{
+    for (uint32_t c = 0; c < t->nchunks; c++) {
+        for (uint32_t i = 0; i < FXI_TCHUNK; i++) {
+            fxi_trec *r = &t->chunks[c][i];
+            if (r->msg)
+                fxi_msg_release(r->msg);
+        }
+        fxi_free(t->chunks[c], FXI_TCHUNK * sizeof(fxi_trec));
+    }
+    fxi_free(t->chunks, t->chunks_cap * sizeof *t->chunks);
+    pthread_mutex_destroy(&t->mx);
+}
+
+/* Under mx. Returns a free record index, or UINT32_MAX on ENOMEM. */
+static uint32_t rec_alloc(fxi_timers *t)
+{
+    if (t->free_head == 0) {
+        if (t->nchunks == t->chunks_cap) {
+            uint32_t ncap = t->chunks_cap ? t->chunks_cap * 2 : 8;
+            fxi_trec **nc = fxi_alloc(ncap * sizeof *nc);
+            if (!nc)
+                return UINT32_MAX;
+            if (t->nchunks)
+                memcpy(nc, t->chunks, t->nchunks * sizeof *nc);
+            fxi_free(t->chunks, t->chunks_cap * sizeof *nc);
+            t->chunks = nc;
+            t->chunks_cap = ncap;
+        }
+        fxi_trec *c = fxi_zalloc(FXI_TCHUNK * sizeof *c);
+        if (!c)
+            return UINT32_MAX;
+        uint32_t base = t->nchunks * FXI_TCHUNK;
+        t->chunks[t->nchunks++] = c;
+        for (uint32_t i = FXI_TCHUNK; i-- > 0;) {
+            c[i].idx = base + i;
+            c[i].next_free = t->free_head;
+            t->free_head = base + i + 1;
+        }
+    }
+    uint32_t idx = t->free_head - 1;
+    t->free_head = rec_at(t, idx)->next_free;
+    return idx;
+}
+
+static void rec_free(fxi_timers *t, uint32_t idx)
+{
+    fxi_trec *r = rec_at(t, idx);
+    r->msg = NULL;
+    r->gen++;
+    r->next_free = t->free_head;
+    t->free_head = idx + 1;
+}
+
+/* Under mx: refresh the lock-free hint. */
+static void update_hint(fxi_timers *t)
+{
+    /* Readers only use it to decide whether to take the lock. */
+    ck_pr_store_64(&t->next_ms, fxi_twheel_next_deadline(&t->wheel));
+}
+
+int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out)
+{
+    fxi_timers *t = &vm->timers;
+    uint64_t deadline = fxi_now_ms() + (uint64_t) (delay_ms < 0 ? 0 : delay_ms);
+    pthread_mutex_lock(&t->mx);
+    uint32_t idx = rec_alloc(t);
+    if (idx == UINT32_MAX) {
+        pthread_mutex_unlock(&t->mx);
+        return FX_ENOMEM;
+    }
+    fxi_trec *r = rec_at(t, idx);
+    r->to = to;
+    r->msg = msg;
+    fxi_twheel_insert(&t->wheel, &r->e, deadline);
+    uint64_t before = t->next_ms;
+    update_hint(t);
+    if (out)
+        out->id = ((uint64_t) r->gen << 32) | (idx + 1);
+    pthread_mutex_unlock(&t->mx);
+    if (deadline < before)
+        fxi_pool_deadline_changed(&vm->pool, deadline * 1000000u);
+    return 0;
+}
+
+/* Under mx: the record for a handle if it is still pending. */
+static fxi_trec *lookup(fxi_timers *t, fx_timer h, uint32_t *idx_out)
+{
+    uint32_t idx1 = (uint32_t) h.id, gen = (uint32_t) (h.id >> 32);
+    if (idx1 == 0 || idx1 > t->nchunks * FXI_TCHUNK)
+        return NULL;
+    fxi_trec *r = rec_at(t, idx1 - 1);
+    if (r->gen != gen || !r->msg || !fxi_twheel_contains(&r->e))
+        return NULL;
+    *idx_out = idx1 - 1;
+    return r;
+}
+
+static int64_t remaining(const fxi_trec *r)
+{
+    uint64_t now = fxi_now_ms();
+    return r->e.deadline > now ? (int64_t) (r->e.deadline - now) : 0;
+}
+
+int64_t fxi_timer_cancel(fx_vm *vm, fx_timer h)
+{
+    fxi_timers *t = &vm->timers;
+    fx_msg *m = NULL;
+    int64_t left = FX_ENOENT;
+    uint32_t idx;
+    pthread_mutex_lock(&t->mx);
+    fxi_trec *r = lookup(t, h, &idx);
+    if (r) {
+        left = remaining(r);
+        fxi_twheel_remove(&t->wheel, &r->e);
+        m = r->msg;
+        rec_free(t, idx);
+        update_hint(t);
+    }
+    pthread_mutex_unlock(&t->mx);
+    if (m)
+        fxi_msg_release(m);
+    return left;
+}
+
+FX_API int64_t fx_cancel_timer(fx_vm *vm, fx_timer timer)
+{
+    if (!vm)
+        return FX_EINVAL;
+    return fxi_timer_cancel(vm, timer);
+}
+
+FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer)
+{
+    if (!vm)
+        return FX_EINVAL;
+    fxi_timers *t = &vm->timers;
+    uint32_t idx;
+    pthread_mutex_lock(&t->mx);
+    fxi_trec *r = lookup(t, timer, &idx);
+    int64_t left = r ? remaining(r) : FX_ENOENT;
+    pthread_mutex_unlock(&t->mx);
+    return left;
+}
+
+void fxi_timers_poll(fx_vm *vm, fxi_worker *w)
+{
+    fxi_timers *t = &vm->timers;
+    /* Hint read without the lock; a stale value delays by one tick. */
+    uint64_t next = ck_pr_load_64(&t->next_ms);
+    if (next == UINT64_MAX)
+        return;
+    uint64_t now = fxi_now_ms();
+    if (now < next || pthread_mutex_trylock(&t->mx) != 0)
+        return;
+    /* Fire in batches: deliver outside the lock. */
+    enum { BATCH = 64 };
+    fx_pid to[BATCH];
+    fx_msg *msgs[BATCH];
+    for (;;) {
+        int n = 0;
+        fxi_twheel_entry *e = fxi_twheel_advance(&t->wheel, now);
+        while (e) {
+            fxi_twheel_entry *nx = e->next;
+            fxi_trec *r = (fxi_trec *) e;
+            if (n == BATCH) {
+                /* Too many at once: put the rest back, due immediately. */
+                fxi_twheel_insert(&t->wheel, e, now);
+            } else {
+                to[n] = r->to;
+                msgs[n++] = r->msg;
+                rec_free(t, r->idx);
+            }
+            e = nx;
+        }
+        update_hint(t);
+        pthread_mutex_unlock(&t->mx);
+        for (int i = 0; i < n; i++)
+            fxi_deliver(vm, w, to[i], msgs[i]);
+        if (n < BATCH || pthread_mutex_trylock(&t->mx) != 0)
+            return;
+    }
+}
+
+int64_t fxi_timers_timeout_ns(fx_vm *vm)
+{
+    uint64_t next = ck_pr_load_64(&vm->timers.next_ms);
+    if (next == UINT64_MAX)
+        return -1;
+    uint64_t now = fxi_now_ns(), dl = next * 1000000u;
+    return dl > now ? (int64_t) (dl - now) : 0;
+}
+
+static int send_after(fx_vm *vm, fx_pid from, int64_t delay_ms, fx_pid to,
+                      uint32_t type, const void *data, size_t size, fx_timer *out)
+{
+    if (delay_ms < 0 || (size && !data) || type >= FX_MSG_SYSTEM_BASE)
+        return FX_EINVAL;
+    if (size > vm->cfg.max_msg_size)
+        return FX_EMSGSIZE;
+    fx_msg *m = fxi_msg_alloc(type, (uint32_t) size);
+    if (!m)
+        return FX_ENOMEM;
+    m->from = from;
+    if (size)
+        memcpy(m->data, data, size);
+    int rc = fxi_timer_start(vm, delay_ms, to, m, out);
+    if (rc != 0)
+        fxi_msg_release(m);
+    return rc;
+}
+
+FX_API int fx_send_after(fx_ctx *cx, int64_t delay_ms, fx_pid to, uint32_t type,
+                         const void *data, size_t size, fx_timer *out)
+{
+    if (!cx)
+        return FX_EINVAL;
+    return send_after(cx->vm, cx->self->pid, delay_ms, to, type, data, size, out);
+}
+
+FX_API int fx_vm_send_after(fx_vm *vm, int64_t delay_ms, fx_pid to, uint32_t type,
+                            const void *data, size_t size, fx_timer *out)
+{
+    if (!vm)
+        return FX_EINVAL;
+    if (!fxi_vm_running(vm))
+        return FX_ESHUTDOWN;
+    return send_after(vm, FX_PID_NONE, delay_ms, to, type, data, size, out);
+}

@@ -1,0 +1,200 @@
+/* VM lifecycle and statistics. */
+#include <fauxtp/error.h>
+#include <string.h>
+
+#include "actor/vm_impl.h"
+#include "platform/park.h"
+
+extern const fxi_sched_hooks fxi_actor_hooks;
+
+#define DEFAULT_BATCH 64u
+#define DEFAULT_MAX_PROCESSES (4u * 1024u * 1024u)
+#define DEFAULT_MAX_MSG ((size_t) 64 * 1024 * 1024)
+#define MAX_THREADS 1023u /* refs carry the scheduler id in 10 bits */
+
+FX_API void fx_vm_config_init(fx_vm_config *cfg)
+{
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->version = FX_VM_CONFIG_VERSION;
+}
+
+static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
+{
+    if (in) {
+        if (in->version != FX_VM_CONFIG_VERSION)
+            return FX_EVERSION;
+        *c = *in;
+    } else {
+        fx_vm_config_init(c);
+    }
+    if (c->threads == 0)
+        c->threads = fxi_cpu_count();
+    if (c->batch == 0)
+        c->batch = DEFAULT_BATCH;
+    if (c->max_processes == 0)
+        c->max_processes = DEFAULT_MAX_PROCESSES;
+    if (c->max_msg_size == 0)
+        c->max_msg_size = DEFAULT_MAX_MSG;
+    if (c->threads > MAX_THREADS || c->max_processes > (1u << 30) ||
+        c->max_msg_size > FX_MSG_SIZE_LIMIT)
+        return FX_EINVAL;
+    return 0;
+}
+
+FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
+{
+    if (!out)
+        return FX_EINVAL;
+    *out = NULL;
+    fx_vm_config c;
+    int rc = resolve_config(cfg, &c);
+    if (rc)
+        return rc;
+    fx_vm *vm = fxi_alloc_aligned(sizeof *vm, FXI_CACHELINE);
+    if (!vm)
+        return FX_ENOMEM;
+    vm->cfg = c;
+    vm->state = FXI_VM_CREATED;
+    vm->workers = fxi_alloc_aligned(c.threads * sizeof *vm->workers, FXI_CACHELINE);
+    if (!vm->workers)
+        goto fail_vm;
+    if ((rc = fxi_ptable_init(&vm->pt, c.max_processes)) != 0)
+        goto fail_workers;
+    if ((rc = fxi_qsbr_init(&vm->qsbr, c.threads)) != 0)
+        goto fail_pt;
+    if ((rc = fxi_pool_init(&vm->pool, c.threads, &fxi_actor_hooks)) != 0)
+        goto fail_qsbr;
+    fxi_timers_init(&vm->timers);
+    for (uint32_t i = 0; i < c.threads; i++) {
+        fxi_worker *w = &vm->workers[i];
+        w->cx.vm = vm;
+        w->cx.s = &vm->pool.scheds[i];
+        w->cx.w = w;
+        vm->pool.scheds[i].user = w;
+    }
+    *out = vm;
+    return 0;
+fail_qsbr:
+    fxi_qsbr_fini(&vm->qsbr);
+fail_pt:
+    fxi_ptable_fini(&vm->pt);
+fail_workers:
+    fxi_free_aligned(vm->workers, c.threads * sizeof *vm->workers, FXI_CACHELINE);
+fail_vm:
+    fxi_free_aligned(vm, sizeof *vm, FXI_CACHELINE);
+    return rc ? rc : FX_ENOMEM;
+}
+
+FX_API int fx_vm_start(fx_vm *vm)
+{
+    if (!vm || ck_pr_load_32(&vm->state) != FXI_VM_CREATED)
+        return FX_EINVAL;
+    /* Running before the threads exist, so their first actors may send. */
+    ck_pr_store_32(&vm->state, FXI_VM_RUNNING);
+    int rc = fxi_pool_start(&vm->pool);
+    if (rc) {
+        ck_pr_store_32(&vm->state, FXI_VM_STOPPED);
+        return rc;
+    }
+    return 0;
+}
+
+/* After the threads are joined: every process still alive exits with
+ * reason shutdown, on this thread. */
+static void kill_all(fx_vm *vm)
+{
+    fx_reason why = fx_reason_shutdown();
+    uint64_t hwm = ck_pr_load_64(&vm->pt.hwm);
+    if (hwm > vm->pt.cap)
+        hwm = vm->pt.cap;
+    for (uint64_t i = 0; i < hwm; i++) {
+        fxi_slot *sl = &vm->pt.slots[i];
+        fxi_actor *a = sl->actor;
+        if (!a || a->kind != FXI_KIND_ACTOR || (uint32_t) (a->pid.id >> 32) != sl->gen)
+            continue; /* free, an inbox (its owner frees it), or in limbo */
+        if (a->ext) {
+            if (a->ext->recv_ref.id)
+                fxi_timer_cancel(vm, a->ext->recv_timer);
+            if (a->ext->cleanup)
+                a->ext->cleanup(a->u.live.state, &why);
+        }
+        fxi_ptable_kill(&vm->pt, a);
+        ck_pr_faa_64(&vm->ext_exited, 1);
+        fxi_actor_free(vm, a, true);
+        fxi_ptable_release(&vm->pt, NULL, (uint32_t) i);
+    }
+    for (uint32_t k = 0; k < vm->cfg.threads; k++) {
+        fxi_worker *w = &vm->workers[k];
+        while (w->limbo_head) {
+            fxi_actor *a = w->limbo_head;
+            w->limbo_head = a->u.dead.next;
+            uint32_t idx = fxi_pid_index(a->pid);
+            fxi_actor_free(vm, a, true);
+            fxi_ptable_release(&vm->pt, NULL, idx);
+        }
+        w->limbo_tail = w->limbo_unstamped = NULL;
+    }
+}
+
+FX_API int fx_vm_shutdown(fx_vm *vm)
+{
+    if (!vm)
+        return FX_EINVAL;
+    if (fxi_vm_worker(vm))
+        return FX_ECONTEXT;
+    uint32_t st = ck_pr_load_32(&vm->state);
+    if (st == FXI_VM_STOPPED)
+        return 0;
+    if (st == FXI_VM_STOPPING || !ck_pr_cas_32(&vm->state, st, FXI_VM_STOPPING))
+        return FX_ESHUTDOWN; /* another thread is shutting it down */
+    /* Outside threads already inside an operation finish it; new ones see
+     * STOPPING and fail (fxi_section_enter re-checks inside the section). */
+    while (!fxi_qsbr_ext_idle(&vm->qsbr))
+        fxi_cpu_relax();
+    if (st == FXI_VM_RUNNING)
+        fxi_pool_stop(&vm->pool);
+    kill_all(vm);
+    ck_pr_store_32(&vm->state, FXI_VM_STOPPED);
+    return 0;
+}
+
+FX_API void fx_vm_destroy(fx_vm *vm)
+{
+    if (!vm)
+        return;
+    fx_vm_shutdown(vm);
+    fxi_timers_fini(&vm->timers);
+    fxi_pool_fini(&vm->pool);
+    fxi_qsbr_fini(&vm->qsbr);
+    fxi_ptable_fini(&vm->pt);
+    fxi_free_aligned(vm->workers, vm->cfg.threads * sizeof *vm->workers, FXI_CACHELINE);
+    fxi_free_aligned(vm, sizeof *vm, FXI_CACHELINE);
+}
+
+FX_API uint32_t fx_vm_threads(const fx_vm *vm)
+{
+    return vm ? vm->cfg.threads : 0;
+}
+
+FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out)
+{
+    if (!vm || !out)
+        return FX_EINVAL;
+    memset(out, 0, sizeof *out);
+    uint64_t exited = ck_pr_load_64(&vm->ext_exited);
+    out->spawned = ck_pr_load_64(&vm->ext_spawned);
+    out->messages_dropped = ck_pr_load_64(&vm->ext_dropped);
+    for (uint32_t i = 0; i < vm->cfg.threads; i++) {
+        fxi_worker *w = &vm->workers[i];
+        fxi_sched *s = &vm->pool.scheds[i];
+        out->spawned += ck_pr_load_64(&w->stat_spawned);
+        exited += ck_pr_load_64(&w->stat_exited);
+        out->messages_dropped += ck_pr_load_64(&w->stat_dropped);
+        out->steals += ck_pr_load_64(&s->stat_steals);
+        out->parks += ck_pr_load_64(&s->stat_parks);
+    }
+    out->processes = out->spawned >= exited ? out->spawned - exited : 0;
+    return 0;
+}

@@ -1,0 +1,61 @@
+/* The VM record. Internal. */
+#ifndef FXI_ACTOR_VM_IMPL_H
+#define FXI_ACTOR_VM_IMPL_H
+
+#include <fauxtp/vm.h>
+
+#include "actor/actor_impl.h"
+#include "actor/ptable.h"
+#include "actor/timers.h"
+#include "sched/qsbr.h"
+#include "sched/sched.h"
+
+enum { FXI_VM_CREATED = 0, FXI_VM_RUNNING, FXI_VM_STOPPING, FXI_VM_STOPPED };
+
+struct fx_vm {
+    fx_vm_config cfg;  /* immutable after create */
+    uint32_t state;    /* atomic: FXI_VM_* */
+    fxi_pool pool;
+    fxi_qsbr qsbr;
+    fxi_ptable pt;
+    fxi_timers timers;
+    fxi_worker *workers; /* one per scheduler thread */
+    /* atomic counters for work done outside the schedulers */
+    uint64_t ext_spawned, ext_dropped, ext_exited, ext_refs;
+};
+
+/* The calling thread's worker when it is one of vm's scheduler threads,
+ * else NULL. */
+static inline fxi_worker *fxi_vm_worker(fx_vm *vm)
+{
+    fxi_sched *s = fxi_sched_current(&vm->pool);
+    return s ? (fxi_worker *) s->user : NULL;
+}
+
+static inline bool fxi_vm_running(fx_vm *vm)
+{
+    return ck_pr_load_32(&vm->state) == FXI_VM_RUNNING;
+}
+
+/* Delivers m to `to` (message path of every send). Takes m in all cases:
+ * a dead target drops it and answers FX_ENOPROC. w is the calling
+ * scheduler's worker, or NULL from outside the VM (caller holds a QSBR
+ * external section). */
+int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m);
+
+/* Runs an operation from any thread inside a QSBR section: on a
+ * scheduler thread directly, elsewhere inside an external section, after
+ * checking that the VM runs. */
+typedef struct fxi_section {
+    fxi_worker *w;
+    uint32_t ext; /* external record, when w is NULL */
+} fxi_section;
+int fxi_section_enter(fx_vm *vm, fxi_section *sec);
+void fxi_section_exit(fx_vm *vm, fxi_section *sec);
+
+/* Actor lifecycle (actor/exit.c). */
+void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason);
+void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped);
+void fxi_worker_reclaim(fx_vm *vm, fxi_worker *w);
+
+#endif

@@ -1,0 +1,78 @@
+/* Exit reasons. */
+#include <fauxtp/error.h>
+#include <fauxtp/reason.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static fx_reason make(fx_reason_kind kind)
+{
+    fx_reason r;
+    memset(&r, 0, sizeof r);
+    r.kind = kind;
+    return r;
+}
+
+FX_API fx_reason fx_reason_normal(void)
+{
+    return make(FX_REASON_NORMAL);
+}
+
+FX_API fx_reason fx_reason_shutdown(void)
+{
+    return make(FX_REASON_SHUTDOWN);
+}
+
+FX_API fx_reason fx_reason_killed(void)
+{
+    return make(FX_REASON_KILLED);
+}
+
+FX_API fx_reason fx_reason_error(int code, const char *fmt, ...)
+{
+    fx_reason r = make(FX_REASON_ERROR);
+    r.code = code;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r.text, sizeof r.text, fmt, ap);
+        va_end(ap);
+    }
+    return r;
+}
+
+FX_API bool fx_reason_is_normal(const fx_reason *r)
+{
+    return r && r->kind == FX_REASON_NORMAL;
+}
+
+FX_API bool fx_reason_is_clean(const fx_reason *r)
+{
+    return r && (r->kind == FX_REASON_NORMAL || r->kind == FX_REASON_SHUTDOWN);
+}
+
+FX_API bool fx_reason_eq(const fx_reason *a, const fx_reason *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (a->kind != b->kind)
+        return false;
+    if (a->kind != FX_REASON_ERROR)
+        return true;
+    return a->code == b->code && strncmp(a->text, b->text, sizeof a->text) == 0;
+}
+
+FX_API int fx_reason_format(const fx_reason *r, char *buf, size_t size)
+{
+    static const char *const names[] = {"normal", "shutdown", "killed", "noproc",
+                                        "timeout"};
+    if (!r)
+        return FX_EINVAL;
+    if (r->kind >= FX_REASON_NORMAL && r->kind < FX_REASON_ERROR)
+        return snprintf(buf, size, "%s", names[r->kind]);
+    if (r->kind == FX_REASON_ERROR)
+        return snprintf(buf, size, "{error,%d,\"%.*s\"}", (int) r->code,
+                        (int) sizeof r->text, r->text);
+    return snprintf(buf, size, "{unknown,%d}", (int) r->kind);
+}

@@ -1,0 +1,447 @@
+/* Scheduler threads: run queues, stealing, parking. */
+#include "sched/sched.h"
+
+#include <fauxtp/error.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem/alloc.h"
+#include "platform/park.h"
+
+/* Hand-offs through the next slot in a row before the slot's occupant
+ * must queue like everyone else, when others are waiting. */
+#define NEXT_SLOT_CAP 32
+/* Every this many runs the inject queue is checked before local work. */
+#define INJECT_INTERVAL 61
+/* Steal rounds over all victims before parking. */
+#define SEARCH_ROUNDS 8
+
+/* park_word values */
+#define PARKED 0u
+#define POPPED 1u /* a notifier took us off the idle list, counted searching */
+#define KICKED 2u /* timer deadline moved earlier: recompute the timeout */
+
+static _Thread_local fxi_sched *tls_sched;
+
+fxi_sched *fxi_sched_current(const fxi_pool *p)
+{
+    fxi_sched *s = tls_sched;
+    return (s && s->pool == p) ? s : NULL;
+}
+
+/* ---- inject queue ------------------------------------------------------ */
+
+static int inject_push_locked(fxi_pool *p, void *u)
+{
+    if (p->inject_len == p->inject_cap) {
+        uint32_t ncap = p->inject_cap ? p->inject_cap * 2 : 256;
+        void **nr = fxi_alloc(ncap * sizeof *nr);
+        if (!nr)
+            return FX_ENOMEM;
+        for (uint32_t i = 0; i < p->inject_len; i++)
+            nr[i] = p->inject_ring[(p->inject_head + i) % p->inject_cap];
+        fxi_free(p->inject_ring, p->inject_cap * sizeof *nr);
+        p->inject_ring = nr;
+        p->inject_cap = ncap;
+        p->inject_head = 0;
+    }
+    p->inject_ring[(p->inject_head + p->inject_len) % p->inject_cap] = u;
+    /* Readers use inject_len as a lock-free hint (work_available). */
+    ck_pr_store_32(&p->inject_len, p->inject_len + 1);
+    return 0;
+}
+
+static void *inject_pop(fxi_pool *p)
+{
+    /* Hint only: a stale zero is re-checked before parking. */
+    if (ck_pr_load_32(&p->inject_len) == 0)
+        return NULL;
+    void *u = NULL;
+    pthread_mutex_lock(&p->inject_mx);
+    if (p->inject_len) {
+        u = p->inject_ring[p->inject_head];
+        p->inject_head = (p->inject_head + 1) % p->inject_cap;
+        ck_pr_store_32(&p->inject_len, p->inject_len - 1);
+    }
+    pthread_mutex_unlock(&p->inject_mx);
+    return u;
+}
+
+/* ---- waking ------------------------------------------------------------ */
+
+/* Wakes one parked thread if nobody is searching. Called after making work
+ * visible (a queue push). */
+static void notify(fxi_pool *p)
+{
+    /* Dekker with park(): orders our queue push before the loads of
+     * searching/nparked below; park() orders its nparked increment before
+     * re-checking the queues. One of the two sees the other. */
+    ck_pr_fence_memory();
+    if (ck_pr_load_32(&p->searching) != 0 || ck_pr_load_32(&p->nparked) == 0)
+        return;
+    fxi_sched *w = NULL;
+    pthread_mutex_lock(&p->idle_mx);
+    if (p->nidle > 0) {
+        w = &p->scheds[p->idle[--p->nidle]];
+        ck_pr_faa_32(&p->nparked, (uint32_t) -1);
+        /* The woken thread starts out searching; it leaves that state
+         * when it finds work or parks again. */
+        ck_pr_faa_32(&p->searching, 1);
+        ck_pr_store_32(&w->park_word, POPPED);
+    }
+    pthread_mutex_unlock(&p->idle_mx);
+    if (w)
+        fxi_futex_wake(&w->park_word, 1);
+}
+
+static void push_local(fxi_sched *s, void *u)
+{
+    if (fxi_deque_push_owner(&s->dq, u) != 0) {
+        /* Out of memory growing the deque: queue globally instead. */
+        fxi_pool_inject(s->pool, u);
+        return;
+    }
+    notify(s->pool);
+}
+
+void fxi_sched_wake_owner(fxi_sched *s, void *unit)
+{
+    if (s->next)
+        push_local(s, s->next);
+    s->next = unit;
+}
+
+void fxi_sched_yield_owner(fxi_sched *s, void *unit)
+{
+    push_local(s, unit);
+}
+
+void fxi_pool_inject(fxi_pool *p, void *unit)
+{
+    pthread_mutex_lock(&p->inject_mx);
+    int rc = inject_push_locked(p, unit);
+    pthread_mutex_unlock(&p->inject_mx);
+    if (rc != 0) {
+        /* Cannot grow the ring: fall back to spinning until there is room
+         * rather than lose a runnable actor. */
+        for (;;) {
+            fxi_cpu_relax();
+            pthread_mutex_lock(&p->inject_mx);
+            rc = inject_push_locked(p, unit);
+            pthread_mutex_unlock(&p->inject_mx);
+            if (rc == 0)
+                break;
+        }
+    }
+    notify(p);
+}
+
+void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns)
+{
+    uint32_t sl = ck_pr_load_32(&p->timer_sleeper);
+    if (sl == 0) {
+        /* Nobody sleeps on the timer: if everyone is parked, wake one so
+         * it becomes the sleeper with the new deadline. */
+        if (ck_pr_load_32(&p->nparked) == p->n)
+            notify(p);
+        return;
+    }
+    if (deadline_ns >= ck_pr_load_64(&p->sleeper_deadline_ns))
+        return;
+    fxi_sched *w = &p->scheds[sl - 1];
+    /* PARKED -> KICKED makes a futex_wait that has not started yet return
+     * at once; a notifier's POPPED wins and needs no kick. */
+    if (ck_pr_cas_32(&w->park_word, PARKED, KICKED))
+        fxi_futex_wake(&w->park_word, 1);
+}
+
+/* ---- finding work ------------------------------------------------------ */
+
+static bool others_waiting(fxi_sched *s)
+{
+    return fxi_deque_size_hint(&s->dq) > 0 || ck_pr_load_32(&s->pool->inject_len) > 0;
+}
+
+static void *find_local(fxi_sched *s)
+{
+    void *u;
+    if (s->ticks % INJECT_INTERVAL == 0 && (u = inject_pop(s->pool)) != NULL)
+        return u;
+    if (s->next) {
+        u = s->next;
+        s->next = NULL;
+        if (s->next_streak < NEXT_SLOT_CAP || !others_waiting(s)) {
+            s->next_streak++;
+            return u;
+        }
+        push_local(s, u);
+    }
+    s->next_streak = 0;
+    if ((u = fxi_deque_steal_mc(&s->dq)) != NULL)
+        return u;
+    return inject_pop(s->pool);
+}
+
+static uint64_t next_rand(fxi_sched *s)
+{
+    /* xorshift64* */
+    uint64_t x = s->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    s->rng = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void *steal_any(fxi_sched *s)
+{
+    fxi_pool *p = s->pool;
+    uint32_t start = (uint32_t) (next_rand(s) % p->n);
+    for (uint32_t i = 0; i < p->n; i++) {
+        uint32_t v = (start + i) % p->n;
+        if (v == s->id)
+            continue;
+        void *u = fxi_deque_steal_mc(&p->scheds[v].dq);
+        if (u) {
+            ck_pr_store_64(&s->stat_steals, s->stat_steals + 1);
+            return u;
+        }
+    }
+    return inject_pop(p);
+}
+
+static void *search(fxi_sched *s)
+{
+    fxi_pool *p = s->pool;
+    if (!s->searching) {
+        /* At most half the threads search at once (at least one). */
+        if (2 * ck_pr_load_32(&p->searching) >= p->n)
+            return NULL;
+        ck_pr_faa_32(&p->searching, 1);
+        s->searching = true;
+    }
+    for (int round = 0; round < SEARCH_ROUNDS; round++) {
+        void *u = steal_any(s);
+        if (u)
+            return u;
+        for (int k = 0; k < 32; k++)
+            fxi_cpu_relax();
+    }
+    return NULL;
+}
+
+static void leave_searching(fxi_sched *s)
+{
+    s->searching = false;
+    /* The last searcher to find work wakes another thread, so parallelism
+     * ramps up while work keeps appearing. */
+    if (ck_pr_faa_32(&s->pool->searching, (uint32_t) -1) == 1)
+        notify(s->pool);
+}
+
+static bool work_available(fxi_pool *p)
+{
+    if (ck_pr_load_32(&p->inject_len) > 0)
+        return true;
+    for (uint32_t i = 0; i < p->n; i++)
+        if (fxi_deque_size_hint(&p->scheds[i].dq) > 0)
+            return true;
+    return false;
+}
+
+/* ---- parking ----------------------------------------------------------- */
+
+/* Leaves the idle list after a wake-up nobody asked for (timeout, kick,
+ * stop, or work found on the re-check). */
+static void unregister_idle(fxi_sched *s)
+{
+    fxi_pool *p = s->pool;
+    pthread_mutex_lock(&p->idle_mx);
+    if (ck_pr_load_32(&s->park_word) == POPPED) {
+        /* A notifier raced us and already counted us as searching. */
+        s->searching = true;
+    } else {
+        for (uint32_t i = 0; i < p->nidle; i++) {
+            if (p->idle[i] == s->id) {
+                p->idle[i] = p->idle[--p->nidle];
+                ck_pr_faa_32(&p->nparked, (uint32_t) -1);
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&p->idle_mx);
+}
+
+static void park(fxi_sched *s)
+{
+    fxi_pool *p = s->pool;
+    if (s->searching) {
+        s->searching = false;
+        ck_pr_faa_32(&p->searching, (uint32_t) -1);
+    }
+    p->hooks.offline(s);
+    pthread_mutex_lock(&p->idle_mx);
+    p->idle[p->nidle++] = s->id;
+    ck_pr_store_32(&s->park_word, PARKED);
+    ck_pr_faa_32(&p->nparked, 1);
+    pthread_mutex_unlock(&p->idle_mx);
+    /* Dekker with notify(): our nparked increment before the re-check. */
+    ck_pr_fence_memory();
+    if (work_available(p) || fxi_pool_stopping(p)) {
+        unregister_idle(s);
+        p->hooks.online(s);
+        return;
+    }
+    bool sleeper = ck_pr_cas_32(&p->timer_sleeper, 0, s->id + 1);
+    for (;;) {
+        uint32_t w = ck_pr_load_32(&s->park_word);
+        if (w == POPPED || fxi_pool_stopping(p))
+            break;
+        if (w == KICKED)
+            ck_pr_cas_32(&s->park_word, KICKED, PARKED);
+        int64_t to = -1;
+        if (sleeper) {
+            to = p->hooks.park_timeout_ns(s);
+            ck_pr_store_64(&p->sleeper_deadline_ns,
+                           to < 0 ? UINT64_MAX : fxi_now_ns() + (uint64_t) to);
+            if (to == 0)
+                break;
+        }
+        ck_pr_store_64(&s->stat_parks, s->stat_parks + 1);
+        fxi_futex_wait(&s->park_word, PARKED, to);
+        if (sleeper && to >= 0 && fxi_now_ns() >= ck_pr_load_64(&p->sleeper_deadline_ns))
+            break;
+    }
+    if (sleeper) {
+        ck_pr_store_64(&p->sleeper_deadline_ns, UINT64_MAX);
+        ck_pr_store_32(&p->timer_sleeper, 0);
+    }
+    if (ck_pr_load_32(&s->park_word) == POPPED)
+        s->searching = true;
+    else
+        unregister_idle(s);
+    p->hooks.online(s);
+    /* Timers that made us wake run now. */
+    p->hooks.tick(s);
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+void fxi_sched_loop(fxi_sched *s)
+{
+    fxi_pool *p = s->pool;
+    while (!fxi_pool_stopping(p)) {
+        void *u = find_local(s);
+        if (!u)
+            u = search(s);
+        if (!u) {
+            p->hooks.tick(s);
+            if (s->next || fxi_deque_size_hint(&s->dq) > 0)
+                continue;
+            park(s);
+            continue;
+        }
+        if (s->searching)
+            leave_searching(s);
+        p->hooks.run(s, u);
+        if ((++s->ticks & 63) == 0)
+            p->hooks.tick(s);
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    fxi_sched *s = arg;
+    tls_sched = s;
+    s->pool->hooks.thread_body(s);
+    tls_sched = NULL;
+    return NULL;
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+int fxi_pool_init(fxi_pool *p, uint32_t n, const fxi_sched_hooks *hooks)
+{
+    memset(p, 0, sizeof *p);
+    p->hooks = *hooks;
+    p->n = n;
+    p->sleeper_deadline_ns = UINT64_MAX;
+    p->scheds = fxi_alloc_aligned(n * sizeof *p->scheds, FXI_CACHELINE);
+    p->idle = fxi_zalloc(n * sizeof *p->idle);
+    if (!p->scheds || !p->idle)
+        goto fail;
+    for (uint32_t i = 0; i < n; i++) {
+        fxi_sched *s = &p->scheds[i];
+        s->pool = p;
+        s->id = i;
+        s->rng = 0x9E3779B97F4A7C15ULL * (i + 1);
+        if (fxi_deque_init(&s->dq, 256) != 0) {
+            for (uint32_t j = 0; j < i; j++)
+                fxi_deque_fini(&p->scheds[j].dq);
+            goto fail;
+        }
+    }
+    pthread_mutex_init(&p->inject_mx, NULL);
+    pthread_mutex_init(&p->idle_mx, NULL);
+    return 0;
+fail:
+    fxi_free_aligned(p->scheds, n * sizeof *p->scheds, FXI_CACHELINE);
+    fxi_free(p->idle, n * sizeof *p->idle);
+    return FX_ENOMEM;
+}
+
+int fxi_pool_start(fxi_pool *p)
+{
+    for (uint32_t i = 0; i < p->n; i++) {
+        if (pthread_create(&p->scheds[i].thread, NULL, thread_main, &p->scheds[i]) != 0) {
+            ck_pr_store_32(&p->stopping, 1);
+            for (uint32_t j = 0; j < i; j++) {
+                ck_pr_store_32(&p->scheds[j].park_word, POPPED);
+                fxi_futex_wake(&p->scheds[j].park_word, 1);
+                pthread_join(p->scheds[j].thread, NULL);
+            }
+            return FX_ESYS;
+        }
+    }
+    return 0;
+}
+
+void fxi_pool_stop(fxi_pool *p)
+{
+    /* Every loop and park re-checks `stopping` after waking. */
+    ck_pr_store_32(&p->stopping, 1);
+    for (uint32_t i = 0; i < p->n; i++) {
+        ck_pr_store_32(&p->scheds[i].park_word, POPPED);
+        fxi_futex_wake(&p->scheds[i].park_word, 1);
+    }
+    for (uint32_t i = 0; i < p->n; i++)
+        pthread_join(p->scheds[i].thread, NULL);
+}
+
+void fxi_pool_drain(fxi_pool *p, void (*fn)(void *unit, void *arg), void *arg)
+{
+    for (uint32_t i = 0; i < p->n; i++) {
+        fxi_sched *s = &p->scheds[i];
+        void *u;
+        if (s->next) {
+            fn(s->next, arg);
+            s->next = NULL;
+        }
+        while ((u = fxi_deque_steal_mc(&s->dq)) != NULL)
+            fn(u, arg);
+    }
+    void *u;
+    while ((u = inject_pop(p)) != NULL)
+        fn(u, arg);
+}
+
+void fxi_pool_fini(fxi_pool *p)
+{
+    for (uint32_t i = 0; i < p->n; i++)
+        fxi_deque_fini(&p->scheds[i].dq);
+    fxi_free_aligned(p->scheds, p->n * sizeof *p->scheds, FXI_CACHELINE);
+    fxi_free(p->idle, p->n * sizeof *p->idle);
+    fxi_free(p->inject_ring, p->inject_cap * sizeof *p->inject_ring);
+    pthread_mutex_destroy(&p->inject_mx);
+    pthread_mutex_destroy(&p->idle_mx);
+}

@@ -1,0 +1,122 @@
+/* Scheduler threads: per-thread run queues with work stealing, a one-slot
+ * "next" hand-off, a global inject queue for threads outside the pool, and
+ * spin-then-park on a futex with at most one searching thread woken per
+ * enqueue. The pool schedules opaque units (void *); the layer above runs
+ * them through fxi_sched_hooks. See docs/design.md ("Scheduling"). */
+#ifndef FXI_SCHED_SCHED_H
+#define FXI_SCHED_SCHED_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ck_pr.h>
+
+#include "ds/deque.h"
+
+#define FXI_CACHELINE 64
+
+typedef struct fxi_sched fxi_sched;
+typedef struct fxi_pool fxi_pool;
+
+typedef struct fxi_sched_hooks {
+    /* Thread body: sets up per-thread state, then calls fxi_sched_loop
+     * (possibly again after a crash unwound it). */
+    void (*thread_body)(fxi_sched *s);
+    /* Runs one unit taken from a queue. */
+    void (*run)(fxi_sched *s, void *unit);
+    /* Periodic maintenance (timers, reclamation), every few runs and
+     * before parking. */
+    void (*tick)(fxi_sched *s);
+    /* Nanoseconds until this thread must wake for maintenance, < 0 for
+     * none. Called before parking by the timer sleeper only. */
+    int64_t (*park_timeout_ns)(fxi_sched *s);
+    /* The thread is about to sleep / has woken (quiescent-state hooks). */
+    void (*offline)(fxi_sched *s);
+    void (*online)(fxi_sched *s);
+} fxi_sched_hooks;
+
+struct fxi_sched {
+    /* --- owner thread only -------------------------------------------- */
+    fxi_pool *pool;
+    uint32_t id;
+    uint32_t next_streak; /* consecutive runs from the next slot */
+    void *next;           /* actor woken last: runs next, not stealable */
+    uint64_t rng;
+    uint64_t ticks;
+    bool searching; /* counted in pool->searching */
+    void *user;     /* the actor layer's per-thread state */
+    pthread_t thread;
+
+    /* --- read by other threads ---------------------------------------- */
+    _Alignas(FXI_CACHELINE) fxi_deque dq; /* owner pushes, anyone steals */
+
+    /* --- atomic --------------------------------------------------------- */
+    /* 0 while parked; set to 1 by the notifier that popped us from the idle
+     * list (and counted us as searching). Futex word. */
+    _Alignas(FXI_CACHELINE) uint32_t park_word;
+    /* Counters, written by the owner, read by stats readers. */
+    uint64_t stat_steals;
+    uint64_t stat_parks;
+};
+
+struct fxi_pool {
+    fxi_sched_hooks hooks;
+    fxi_sched *scheds; /* n entries, cache-line aligned */
+    uint32_t n;
+    uint32_t stopping; /* atomic: set once by fxi_pool_stop */
+
+    /* Inject queue (threads outside the pool). inject_mx protects the
+     * ring; inject_len is also read without the lock as a hint. */
+    _Alignas(FXI_CACHELINE) pthread_mutex_t inject_mx;
+    void **inject_ring;
+    uint32_t inject_cap, inject_head;
+    uint32_t inject_len; /* atomic for readers, written under inject_mx */
+
+    /* Parking. idle_mx protects idle[] and nidle; taken after inject_mx
+     * never (the two are never held together). */
+    _Alignas(FXI_CACHELINE) uint32_t searching; /* atomic */
+    uint32_t nparked;                           /* atomic */
+    uint32_t timer_sleeper;                     /* atomic: id+1 of the sleeper, 0 none */
+    uint64_t sleeper_deadline_ns;               /* atomic: when the sleeper wakes */
+    pthread_mutex_t idle_mx;
+    uint32_t *idle;
+    uint32_t nidle;
+};
+
+/* Creates n schedulers (threads not started). 0 or FX_ENOMEM. */
+int fxi_pool_init(fxi_pool *p, uint32_t n, const fxi_sched_hooks *hooks);
+/* Starts the threads. 0 or FX_ESYS (threads already started are stopped). */
+int fxi_pool_start(fxi_pool *p);
+/* Asks every thread to leave its loop, wakes them and joins them. Units
+ * still queued stay queued (fxi_pool_drain hands them out). */
+void fxi_pool_stop(fxi_pool *p);
+/* After stop: calls fn on every unit still in a queue or next slot. */
+void fxi_pool_drain(fxi_pool *p, void (*fn)(void *unit, void *arg), void *arg);
+void fxi_pool_fini(fxi_pool *p);
+
+/* The scheduler loop; returns when the pool stops. Scheduler thread only. */
+void fxi_sched_loop(fxi_sched *s);
+
+/* Makes a unit runnable from its own scheduler thread: into the next slot
+ * (hand-off; the previous occupant goes to the run queue). */
+void fxi_sched_wake_owner(fxi_sched *s, void *unit);
+/* Appends a unit to the back of the owner's run queue (after a batch). */
+void fxi_sched_yield_owner(fxi_sched *s, void *unit);
+/* Makes a unit runnable from a thread outside the pool. Any thread. */
+void fxi_pool_inject(fxi_pool *p, void *unit);
+
+/* A timer deadline (ns, monotonic) was set: wakes the timer sleeper if it
+ * sleeps past it. Any thread. */
+void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns);
+
+/* The calling thread's scheduler if it is a scheduler thread of p, else
+ * NULL. */
+fxi_sched *fxi_sched_current(const fxi_pool *p);
+
+static inline bool fxi_pool_stopping(fxi_pool *p)
+{
+    return ck_pr_load_32(&p->stopping) != 0;
+}
+
+#endif
