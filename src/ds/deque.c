@@ -20,9 +20,9 @@
 #include "mem/alloc.h"
 
 struct fxi_deque_buf {
-    uint64_t mask;                     /* capacity - 1; immutable */
+    uint64_t mask;                      /* capacity - 1; immutable */
     struct fxi_deque_buf *retired_next; /* owner only, after retirement */
-    void *slots[];                     /* atomic (ck_pr_*_ptr) */
+    void *slots[];                      /* atomic (ck_pr_*_ptr) */
 };
 
 static size_t buf_bytes(uint64_t capacity)

@@ -1,7 +1,8 @@
 /* Hierarchical timing wheel (Varghese & Lauck, "Hashed and Hierarchical
- * Timing Wheels", SOSP 1987), with the slot-selection rule of Linux's
- * timer wheel and tokio's driver: an entry lives at the level of the
- * highest 6-bit digit in which its deadline differs from the wheel's time.
+ * Timing Wheels", SOSP 1987), with the slot-selection rule of tokio's timer
+ * driver: an entry lives at the level of the highest 6-bit digit in which
+ * its deadline differs from the wheel's time. Entries cascade to lower
+ * levels as time reaches their slot, so they fire exactly on time.
  * docs/timer-wheel.md argues the invariants used below. */
 #include "ds/timer_wheel.h"
 

@@ -33,10 +33,10 @@ typedef struct fxi_twheel_entry {
 } fxi_twheel_entry;
 
 typedef struct fxi_twheel {
-    uint64_t now;      /* wheel time: every entry in a level is later */
-    size_t count;      /* entries inserted, in any list */
-    uint64_t due_min;  /* lower bound of deadlines in due, or UINT64_MAX */
-    uint64_t over_min; /* lower bound of deadlines in overflow, or UINT64_MAX */
+    uint64_t now;               /* wheel time: every entry in a level is later */
+    size_t count;               /* entries inserted, in any list */
+    uint64_t due_min;           /* lower bound of deadlines in due, or UINT64_MAX */
+    uint64_t over_min;          /* lower bound of deadlines in overflow, or UINT64_MAX */
     fxi_twheel_entry *due;      /* inserted with deadline <= now */
     fxi_twheel_entry *overflow; /* 2^36 ms or more ahead of now */
     uint64_t occupied[FXI_TWHEEL_LEVELS]; /* bit s: slots[level][s] non-empty */

@@ -1,0 +1,122 @@
+/* TSan stress for the work-stealing deque: each round starts with a
+ * two-slot buffer, so it grows repeatedly while three thieves (and the
+ * owner) are stealing. Every item must be taken exactly once.
+ * Exit code 0 on success; non-zero with a message on failure. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ds/deque.h"
+
+#define ROUNDS 100
+#define ITEMS_PER_ROUND 4000u
+#define THIEVES 3
+
+struct stress {
+    fxi_deque d;
+    pthread_barrier_t start, end;
+    atomic_bool done; /* owner finished pushing this round */
+    atomic_bool quit; /* no more rounds */
+    atomic_uint bad;
+    atomic_uint seen[ITEMS_PER_ROUND];
+};
+
+static void record(struct stress *s, void *p)
+{
+    uintptr_t v = (uintptr_t) p;
+    if (v == 0 || v > ITEMS_PER_ROUND) {
+        atomic_fetch_add_explicit(&s->bad, 1, memory_order_relaxed);
+        return;
+    }
+    atomic_fetch_add_explicit(&s->seen[v - 1], 1, memory_order_relaxed);
+}
+
+static void *thief(void *arg)
+{
+    struct stress *s = arg;
+    for (;;) {
+        pthread_barrier_wait(&s->start);
+        if (atomic_load(&s->quit))
+            return NULL;
+        for (;;) {
+            bool done = atomic_load_explicit(&s->done, memory_order_acquire);
+            void *p = fxi_deque_steal_mc(&s->d);
+            if (p)
+                record(s, p);
+            else if (done)
+                break;
+        }
+        pthread_barrier_wait(&s->end);
+    }
+}
+
+static int fail(const char *msg, int round, unsigned idx, unsigned val)
+{
+    fprintf(stderr, "deque_stress: round %d: %s (item %u, value %u)\n", round, msg, idx,
+            val);
+    return 1;
+}
+
+int main(void)
+{
+    static struct stress s;
+    pthread_barrier_init(&s.start, NULL, THIEVES + 1);
+    pthread_barrier_init(&s.end, NULL, THIEVES + 1);
+    pthread_t th[THIEVES];
+    for (int i = 0; i < THIEVES; i++)
+        if (pthread_create(&th[i], NULL, thief, &s) != 0)
+            return fail("pthread_create failed", -1, 0, 0);
+
+    int rc = 0;
+    uint64_t total = 0;
+    for (int round = 0; round < ROUNDS && rc == 0; round++) {
+        if (fxi_deque_init(&s.d, 2) != 0)
+            return fail("init failed", round, 0, 0);
+        for (unsigned i = 0; i < ITEMS_PER_ROUND; i++)
+            atomic_store_explicit(&s.seen[i], 0, memory_order_relaxed);
+        atomic_store(&s.done, false);
+        pthread_barrier_wait(&s.start); /* publishes the fresh deque */
+
+        for (uintptr_t i = 0; i < ITEMS_PER_ROUND; i++) {
+            if (fxi_deque_push_owner(&s.d, (void *) (i + 1)) != 0)
+                return fail("push failed", round, (unsigned) i, 0);
+            if (i % 8 == 7) {
+                void *p = fxi_deque_steal_mc(&s.d);
+                if (p)
+                    record(&s, p);
+            }
+        }
+        atomic_store_explicit(&s.done, true, memory_order_release);
+        void *p;
+        while ((p = fxi_deque_steal_mc(&s.d)))
+            record(&s, p);
+        pthread_barrier_wait(&s.end); /* thieves are done with the deque */
+
+        if (atomic_load(&s.bad))
+            rc = fail("taken item out of range", round, 0, atomic_load(&s.bad));
+        for (unsigned i = 0; i < ITEMS_PER_ROUND && rc == 0; i++) {
+            unsigned n = atomic_load_explicit(&s.seen[i], memory_order_relaxed);
+            if (n != 1)
+                rc = fail("item not taken exactly once", round, i, n);
+        }
+        if (rc == 0 && fxi_deque_size_hint(&s.d) != 0)
+            rc = fail("size hint not 0 after draining", round, 0,
+                      (unsigned) fxi_deque_size_hint(&s.d));
+        fxi_deque_fini(&s.d);
+        total += ITEMS_PER_ROUND;
+    }
+
+    atomic_store(&s.quit, true);
+    pthread_barrier_wait(&s.start);
+    for (int i = 0; i < THIEVES; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&s.start);
+    pthread_barrier_destroy(&s.end);
+    if (rc == 0)
+        printf("deque_stress: ok, %llu items in %d rounds\n", (unsigned long long) total,
+               ROUNDS);
+    return rc;
+}
