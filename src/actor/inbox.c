@@ -55,6 +55,14 @@ FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox)
     return inbox ? inbox->a->pid : FX_PID_NONE;
 }
 
+FX_API int fx_inbox_send(fx_inbox *ib, fx_pid to, uint32_t type, const void *data,
+                         size_t size)
+{
+    if (!ib)
+        return FX_EINVAL;
+    return fxi_send_copy_ext(ib->vm, ib->a->pid, to, type, data, size);
+}
+
 FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms,
                          fx_msg **out)
 {

@@ -90,7 +90,7 @@ FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg)
     return fxi_deliver(cx->vm, cx->w, to, msg);
 }
 
-FX_API int fx_vm_send_msg(fx_vm *vm, fx_pid to, fx_msg *msg)
+int fxi_send_ext(fx_vm *vm, fx_pid from, fx_pid to, fx_msg *msg)
 {
     if (!vm || !msg || msg->type >= FX_MSG_SYSTEM_BASE)
         return FX_EINVAL;
@@ -100,13 +100,19 @@ FX_API int fx_vm_send_msg(fx_vm *vm, fx_pid to, fx_msg *msg)
     int rc = fxi_section_enter(vm, &sec);
     if (rc)
         return rc;
-    msg->from = FX_PID_NONE;
+    msg->from = from;
     rc = fxi_deliver(vm, sec.w, to, msg);
     fxi_section_exit(vm, &sec);
     return rc;
 }
 
-FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, size_t size)
+FX_API int fx_vm_send_msg(fx_vm *vm, fx_pid to, fx_msg *msg)
+{
+    return fxi_send_ext(vm, FX_PID_NONE, to, msg);
+}
+
+int fxi_send_copy_ext(fx_vm *vm, fx_pid from, fx_pid to, uint32_t type, const void *data,
+                      size_t size)
 {
     if (!vm)
         return FX_EINVAL;
@@ -118,10 +124,15 @@ FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, siz
         return FX_ENOMEM;
     if (size)
         memcpy(m->data, data, size);
-    rc = fx_vm_send_msg(vm, to, m);
+    rc = fxi_send_ext(vm, from, to, m);
     if (rc != 0 && rc != FX_ENOPROC)
         fxi_msg_release(m);
     return rc;
+}
+
+FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, size_t size)
+{
+    return fxi_send_copy_ext(vm, FX_PID_NONE, to, type, data, size);
 }
 
 FX_API int fx_is_alive(fx_vm *vm, fx_pid pid)

@@ -43,6 +43,12 @@ static inline bool fxi_vm_running(fx_vm *vm)
  * external section). */
 int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m);
 
+/* Sends from outside a handler with the given sender (fx_vm_send*,
+ * fx_inbox_send). Same contract as fx_vm_send_msg / fx_vm_send. */
+int fxi_send_ext(fx_vm *vm, fx_pid from, fx_pid to, fx_msg *msg);
+int fxi_send_copy_ext(fx_vm *vm, fx_pid from, fx_pid to, uint32_t type, const void *data,
+                      size_t size);
+
 /* Runs an operation from any thread inside a QSBR section: on a
  * scheduler thread directly, elsewhere inside an external section, after
  * checking that the VM runs. */

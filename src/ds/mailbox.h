@@ -104,10 +104,14 @@ static inline bool fxi_mailbox_try_idle_sc(fxi_mailbox *mb)
 {
     if (mb->tail != &mb->stub || ck_pr_load_ptr(&mb->stub.next) != NULL)
         return false;
+    fxi_mnode *idle = (fxi_mnode *) ((uintptr_t) &mb->stub | FXI_MAILBOX_IDLE);
+    /* Already idle (never woken since init or since the last success):
+     * only the consumer sets the mark, so this read is exact. */
+    if (ck_pr_load_ptr(&mb->head) == idle)
+        return true;
     /* Succeeds only if no producer exchanged head since the stub became the
      * last node; a later exchange then observes the mark (full barrier). */
-    return ck_pr_cas_ptr(&mb->head, &mb->stub,
-                         (void *) ((uintptr_t) &mb->stub | FXI_MAILBOX_IDLE));
+    return ck_pr_cas_ptr(&mb->head, &mb->stub, idle);
 }
 
 #endif

@@ -1,0 +1,181 @@
+#include "helpers.h"
+
+#include <pthread.h>
+
+enum { T_REC = 1, T_DUMP, T_LIST, T_DONE };
+
+Test(msg, new_and_accessors)
+{
+    fx_msg *m = NULL;
+    cr_assert_eq(fx_msg_new(7, 16, &m), 0);
+    cr_assert_eq(fx_msg_type(m), 7);
+    cr_assert_eq(fx_msg_size(m), 16);
+    cr_assert(fx_pid_is_none(fx_msg_from(m)));
+    cr_assert_eq(fx_msg_ref(m).id, 0);
+    fx_msg_set_ref(m, (fx_ref){42});
+    cr_assert_eq(fx_msg_ref(m).id, 42);
+    memset(fx_msg_data_mut(m), 0xab, 16);
+    cr_assert_eq(((const unsigned char *) fx_msg_data(m))[15], 0xab);
+    fx_msg_free(m);
+    fx_msg_free(NULL);
+}
+
+Test(msg, bad_input_gets_codes)
+{
+    fx_msg *m = (fx_msg *) 1;
+    cr_assert_eq(fx_msg_new(FX_MSG_TIMEOUT, 0, &m), FX_EINVAL);
+    cr_assert_null(m);
+    cr_assert_eq(fx_msg_new(1, 0, NULL), FX_EINVAL);
+    cr_assert_eq(fx_msg_new(1, (size_t) FX_MSG_SIZE_LIMIT + 1, &m), FX_EMSGSIZE);
+    cr_assert_eq(fx_msg_type(NULL), 0);
+}
+
+/* Collects every T_REC payload in order; on T_DUMP sends them back. */
+typedef struct {
+    uint32_t n;
+    uint64_t seen[4096];
+} recorder;
+
+static fx_next record(fx_ctx *cx, fx_msg *m)
+{
+    recorder *r = fx_state(cx);
+    if (fx_msg_type(m) == T_REC) {
+        if (r->n < 4096)
+            memcpy(&r->seen[r->n++], fx_msg_data(m), sizeof(uint64_t));
+        return fx_continue(cx);
+    }
+    fx_send(cx, fx_msg_from(m), T_LIST, r->seen, r->n * sizeof(uint64_t));
+    return fx_continue(cx);
+}
+
+typedef struct {
+    fx_vm *vm;
+    fx_pid to;
+    uint64_t tag;
+} sender_arg;
+
+static void *send_seq(void *p)
+{
+    sender_arg *a = p;
+    for (uint64_t i = 0; i < 1000; i++) {
+        uint64_t v = (a->tag << 32) | i;
+        if (fx_vm_send(a->vm, a->to, T_REC, &v, sizeof v) != 0)
+            return (void *) 1;
+    }
+    return NULL;
+}
+
+/* Four threads send 1000 numbered messages each: every sender's messages
+ * arrive complete and in order, interleaved arbitrarily. */
+Test(msg, order_is_preserved_per_sender)
+{
+    tvm t = tvm_start(2);
+    fx_spawn_opts o = {.handler = record, .state_size = sizeof(recorder)};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    pthread_t th[4];
+    sender_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (sender_arg){t.vm, p, (uint64_t) i};
+        pthread_create(&th[i], NULL, send_seq, &args[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        void *ret;
+        pthread_join(th[i], &ret);
+        cr_assert_null(ret);
+    }
+    /* Our own message goes after all of ours... but the senders are other
+     * threads: wait until all 4000 are recorded. */
+    uint32_t got = 0;
+    fx_msg *m = NULL;
+    for (int tries = 0; tries < 1000 && got < 4000; tries++) {
+        if (m)
+            fx_msg_free(m);
+        cr_assert_eq(fx_inbox_send(t.in, p, T_DUMP, NULL, 0), 0);
+        m = tvm_recv(&t, T_LIST);
+        got = (uint32_t) (fx_msg_size(m) / sizeof(uint64_t));
+    }
+    cr_assert_eq(got, 4000);
+    const uint64_t *seen = fx_msg_data(m);
+    uint64_t next[4] = {0};
+    for (uint32_t i = 0; i < got; i++) {
+        uint64_t tag = seen[i] >> 32, seq = seen[i] & 0xffffffffu;
+        cr_assert_lt(tag, 4);
+        cr_assert_eq(seq, next[tag], "sender %llu: got %llu, expected %llu",
+                     (unsigned long long) tag, (unsigned long long) seq,
+                     (unsigned long long) next[tag]);
+        next[tag]++;
+    }
+    fx_msg_free(m);
+    tvm_stop(&t);
+}
+
+static fx_next echo(fx_ctx *cx, fx_msg *m)
+{
+    fx_send(cx, fx_msg_from(m), fx_msg_type(m), fx_msg_data(m), fx_msg_size(m));
+    return fx_continue(cx);
+}
+
+/* Forwarding the message being handled moves it without a copy. */
+static fx_next forwarder(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *to = fx_state(cx);
+    cr_assert_eq(fx_send_msg(cx, *to, m), 0);
+    return fx_continue(cx);
+}
+
+Test(msg, built_in_place_and_moved)
+{
+    tvm t = tvm_start(2);
+    fx_pid e, f;
+    cr_assert_eq(fx_vm_spawn(t.vm, echo, NULL, &e), 0);
+    f = spawn_state(t.vm, forwarder, &t.me, sizeof t.me);
+    fx_msg *m;
+    cr_assert_eq(fx_msg_new(9, 5000, &m), 0);
+    memset(fx_msg_data_mut(m), 'z', 5000);
+    cr_assert_eq(fx_vm_send_msg(t.vm, f, m), 0); /* taken */
+    fx_msg *r = tvm_recv(&t, 9);
+    cr_assert_eq(fx_msg_size(r), 5000);
+    cr_assert_eq(((const char *) fx_msg_data(r))[4999], 'z');
+    cr_assert(fx_pid_eq(fx_msg_from(r), f));
+    fx_msg_free(r);
+    tvm_stop(&t);
+}
+
+Test(msg, oversized_message_is_refused_and_kept)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 1;
+    c.max_msg_size = 1024;
+    fx_vm *vm;
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    cr_assert_eq(fx_vm_start(vm), 0);
+    fx_pid e;
+    cr_assert_eq(fx_vm_spawn(vm, echo, NULL, &e), 0);
+    char big[2048] = {0};
+    cr_assert_eq(fx_vm_send(vm, e, 1, big, sizeof big), FX_EMSGSIZE);
+    cr_assert_eq(fx_vm_send(vm, e, 1, big, 1024), 0);
+    fx_msg *m;
+    cr_assert_eq(fx_msg_new(1, 1025, &m), 0);
+    cr_assert_eq(fx_vm_send_msg(vm, e, m), FX_EMSGSIZE);
+    /* still ours: nothing lost, nothing freed behind our back */
+    cr_assert_eq(fx_msg_size(m), 1025);
+    fx_msg_free(m);
+    fx_vm_destroy(vm);
+}
+
+Test(msg, bad_send_arguments)
+{
+    tvm t = tvm_start(1);
+    fx_pid e;
+    cr_assert_eq(fx_vm_spawn(t.vm, echo, NULL, &e), 0);
+    cr_assert_eq(fx_vm_send(NULL, e, 1, NULL, 0), FX_EINVAL);
+    cr_assert_eq(fx_vm_send(t.vm, e, 1, NULL, 8), FX_EINVAL);
+    cr_assert_eq(fx_vm_send(t.vm, e, FX_MSG_TIMEOUT, NULL, 0), FX_EINVAL);
+    cr_assert_eq(fx_vm_send_msg(t.vm, e, NULL), FX_EINVAL);
+    cr_assert_eq(fx_vm_send(t.vm, FX_PID_NONE, 1, NULL, 0), FX_ENOPROC);
+    cr_assert_eq(fx_vm_send(t.vm, (fx_pid){0xffffffffffffull}, 1, NULL, 0), FX_ENOPROC);
+    cr_assert_eq(fx_send(NULL, e, 1, NULL, 0), FX_EINVAL);
+    tvm_stop(&t);
+}

@@ -1,0 +1,130 @@
+#include "helpers.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+enum { WORK = 1, DONE, PING, STOP, HELLO };
+
+/* ---- work stealing ------------------------------------------------------ */
+
+static fx_next busy_worker(fx_ctx *cx, fx_msg *m)
+{
+    /* ~0.2 ms of work, so one thread alone cannot drain the fan-out
+     * before the other wakes up and steals */
+    volatile uint64_t x = 0;
+    for (int i = 0; i < 200000; i++)
+        x += (uint64_t) i;
+    uint64_t me = (uint64_t) pthread_self();
+    fx_send(cx, fx_msg_from(m), DONE, &me, sizeof me);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next fan_out(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *report = fx_state(cx);
+    if (fx_msg_type(m) == DONE) {
+        fx_send(cx, *report, DONE, fx_msg_data(m), fx_msg_size(m));
+        return fx_continue(cx);
+    }
+    for (int i = 0; i < 400; i++) {
+        fx_pid w;
+        cr_assert_eq(fx_spawn(cx, busy_worker, NULL, &w), 0);
+        fx_send(cx, w, WORK, NULL, 0);
+    }
+    return fx_continue(cx);
+}
+
+Test(sched, fan_out_spreads_across_both_schedulers)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = spawn_state(t.vm, fan_out, &t.me, sizeof t.me);
+    cr_assert_eq(fx_vm_send(t.vm, p, WORK, NULL, 0), 0);
+    uint64_t first = 0;
+    int other = 0;
+    for (int i = 0; i < 400; i++) {
+        uint64_t th = tvm_recv_u64(&t, DONE);
+        if (i == 0)
+            first = th;
+        else if (th != first)
+            other++;
+    }
+    cr_assert_gt(other, 0, "all 400 workers ran on one scheduler thread");
+    fx_vm_stats st;
+    fx_vm_stats_get(t.vm, &st);
+    cr_assert_gt(st.steals, 0);
+    tvm_stop(&t);
+}
+
+/* ---- fairness: a ping-pong pair must not starve anyone -------------------- */
+
+typedef struct {
+    fx_pid peer;
+    int stopped;
+} player;
+
+static fx_next play(fx_ctx *cx, fx_msg *m)
+{
+    player *st = fx_state(cx);
+    if (fx_msg_type(m) == STOP)
+        return fx_stop(cx, fx_reason_normal());
+    if (fx_msg_type(m) == HELLO) {
+        memcpy(&st->peer, fx_msg_data(m), sizeof st->peer);
+        fx_send(cx, st->peer, PING, NULL, 0);
+        return fx_continue(cx);
+    }
+    fx_send(cx, fx_msg_from(m), PING, NULL, 0);
+    return fx_continue(cx);
+}
+
+static fx_next bystander(fx_ctx *cx, fx_msg *m)
+{
+    fx_send(cx, fx_msg_from(m), DONE, NULL, 0);
+    return fx_continue(cx);
+}
+
+Test(sched, ping_pong_pair_cannot_starve_others)
+{
+    tvm t = tvm_start(1); /* one thread: the pair would own it */
+    player z = {0};
+    fx_pid a = spawn_state(t.vm, play, &z, sizeof z);
+    fx_pid b = spawn_state(t.vm, play, &z, sizeof z);
+    fx_pid c;
+    cr_assert_eq(fx_vm_spawn(t.vm, bystander, NULL, &c), 0);
+    cr_assert_eq(fx_vm_send(t.vm, a, HELLO, &b, sizeof b), 0); /* starts the rally */
+    usleep(20000);
+    for (int i = 0; i < 20; i++) {
+        cr_assert_eq(fx_inbox_send(t.in, c, PING, NULL, 0), 0);
+        fx_msg_free(tvm_recv(&t, DONE));
+    }
+    /* and actors spawned while the rally runs get to run too */
+    fx_pid d;
+    cr_assert_eq(fx_vm_spawn(t.vm, bystander, NULL, &d), 0);
+    cr_assert_eq(fx_inbox_send(t.in, d, PING, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, DONE));
+    fx_vm_send(t.vm, a, STOP, NULL, 0);
+    fx_vm_send(t.vm, b, STOP, NULL, 0);
+    tvm_stop(&t);
+}
+
+/* ---- idle schedulers park ----------------------------------------------- */
+
+Test(sched, idle_vm_parks_its_threads)
+{
+    tvm t = tvm_start(2);
+    fx_pid c;
+    cr_assert_eq(fx_vm_spawn(t.vm, bystander, NULL, &c), 0);
+    cr_assert_eq(fx_inbox_send(t.in, c, PING, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, DONE));
+    fx_vm_stats st;
+    for (int i = 0; i < 500; i++) { /* up to 5 s for both threads to park */
+        usleep(10000);
+        fx_vm_stats_get(t.vm, &st);
+        if (st.parks >= 2)
+            break;
+    }
+    cr_assert_geq(st.parks, 2);
+    /* parked threads wake for new work */
+    cr_assert_eq(fx_inbox_send(t.in, c, PING, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, DONE));
+    tvm_stop(&t);
+}

@@ -1,0 +1,94 @@
+#include "helpers.h"
+
+enum { TICK = 1, SET = 2 };
+
+Test(timers, send_after_fires_once)
+{
+    tvm t = tvm_start(2);
+    fx_timer tm;
+    uint64_t v = 77;
+    cr_assert_eq(fx_vm_send_after(t.vm, 20, t.me, TICK, &v, sizeof v, &tm), 0);
+    cr_assert_eq(tvm_recv_u64(&t, TICK), 77);
+    fx_msg *m;
+    cr_assert_eq(fx_inbox_recv(t.in, NULL, 100, &m), FX_ETIMEDOUT);
+    cr_assert_eq(fx_read_timer(t.vm, tm), FX_ENOENT);
+    cr_assert_eq(fx_cancel_timer(t.vm, tm), FX_ENOENT);
+    tvm_stop(&t);
+}
+
+Test(timers, cancel_prevents_delivery)
+{
+    tvm t = tvm_start(2);
+    fx_timer tm;
+    cr_assert_eq(fx_vm_send_after(t.vm, 60000, t.me, TICK, NULL, 0, &tm), 0);
+    int64_t left = fx_read_timer(t.vm, tm);
+    cr_assert_gt(left, 50000);
+    cr_assert_leq(left, 60000);
+    left = fx_cancel_timer(t.vm, tm);
+    cr_assert_gt(left, 50000);
+    cr_assert_eq(fx_cancel_timer(t.vm, tm), FX_ENOENT);
+    cr_assert_eq(fx_read_timer(t.vm, tm), FX_ENOENT);
+    /* A short timer set after still fires, and the cancelled one never. */
+    cr_assert_eq(fx_vm_send_after(t.vm, 10, t.me, SET, NULL, 0, NULL), 0);
+    fx_msg *m = tvm_recv(&t, 0);
+    cr_assert_eq(fx_msg_type(m), SET);
+    fx_msg_free(m);
+    tvm_stop(&t);
+}
+
+Test(timers, many_timers_fire_in_deadline_order)
+{
+    tvm t = tvm_start(2);
+    for (uint64_t i = 0; i < 5; i++) {
+        uint64_t delay = 50 * (5 - i); /* 250, 200, ... 50 ms */
+        cr_assert_eq(fx_vm_send_after(t.vm, (int64_t) delay, t.me, TICK, &delay,
+                                      sizeof delay, NULL),
+                     0);
+    }
+    uint64_t prev = 0;
+    for (int i = 0; i < 5; i++) {
+        uint64_t d = tvm_recv_u64(&t, TICK);
+        cr_assert_gt(d, prev);
+        prev = d;
+    }
+    tvm_stop(&t);
+}
+
+Test(timers, bad_arguments)
+{
+    tvm t = tvm_start(1);
+    cr_assert_eq(fx_vm_send_after(t.vm, -1, t.me, TICK, NULL, 0, NULL), FX_EINVAL);
+    cr_assert_eq(fx_vm_send_after(NULL, 1, t.me, TICK, NULL, 0, NULL), FX_EINVAL);
+    cr_assert_eq(fx_vm_send_after(t.vm, 1, t.me, FX_MSG_TIMEOUT, NULL, 0, NULL), FX_EINVAL);
+    cr_assert_eq(fx_cancel_timer(t.vm, (fx_timer){12345}), FX_ENOENT);
+    cr_assert_eq(fx_read_timer(t.vm, (fx_timer){0}), FX_ENOENT);
+    cr_assert_eq(fx_cancel_timer(NULL, (fx_timer){1}), FX_EINVAL);
+    tvm_stop(&t);
+}
+
+/* An actor arms a timer to itself from a handler and cancels another. */
+static fx_next self_timer(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *report = fx_state(cx);
+    if (fx_msg_type(m) == SET) {
+        fx_timer keep, drop;
+        cr_assert_eq(fx_send_after(cx, 30, fx_self(cx), TICK, NULL, 0, &keep), 0);
+        cr_assert_eq(fx_send_after(cx, 10, fx_self(cx), SET + 1, NULL, 0, &drop), 0);
+        cr_assert_geq(fx_cancel_timer(fx_ctx_vm(cx), drop), 0);
+        return fx_continue(cx);
+    }
+    uint64_t ty = fx_msg_type(m);
+    fx_send(cx, *report, TICK, &ty, sizeof ty);
+    return fx_continue(cx);
+}
+
+Test(timers, from_inside_a_handler)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = spawn_state(t.vm, self_timer, &t.me, sizeof t.me);
+    cr_assert_eq(fx_vm_send(t.vm, p, SET, NULL, 0), 0);
+    cr_assert_eq(tvm_recv_u64(&t, TICK), TICK);
+    fx_msg *m;
+    cr_assert_eq(fx_inbox_recv(t.in, NULL, 100, &m), FX_ETIMEDOUT);
+    tvm_stop(&t);
+}
