@@ -95,7 +95,8 @@ int bench_counting(bench_run *r)
     if (fx_vm_spawn_opt(r->vm, &co, &c) != 0)
         return bench_fail(r, "spawn");
     producer init = {.counter = c, .report = fx_inbox_pid(r->inbox), .n = r->n};
-    fx_spawn_opts po = {.handler = producer_h, .state_size = sizeof init, .state_init = &init};
+    fx_spawn_opts po = {
+        .handler = producer_h, .state_size = sizeof init, .state_init = &init};
     if (fx_vm_spawn_opt(r->vm, &po, &p) != 0)
         return bench_fail(r, "spawn");
     double t0 = bench_now();
@@ -106,8 +107,8 @@ int bench_counting(bench_run *r)
     r->seconds = bench_now() - t0;
     r->ops = r->n;
     if (total != r->n)
-        return bench_fail(r, "counter saw %llu, expected %llu", (unsigned long long) total,
-                          (unsigned long long) r->n);
+        return bench_fail(r, "counter saw %llu, expected %llu",
+                          (unsigned long long) total, (unsigned long long) r->n);
     return 0;
 }
 

@@ -43,7 +43,8 @@ static fx_next forker_h(fx_ctx *cx, fx_msg *m)
 int bench_fjcreate(bench_run *r)
 {
     forker init = {.report = fx_inbox_pid(r->inbox), .n = r->n};
-    fx_spawn_opts o = {.handler = forker_h, .state_size = sizeof init, .state_init = &init};
+    fx_spawn_opts o = {
+        .handler = forker_h, .state_size = sizeof init, .state_init = &init};
     fx_pid f;
     if (fx_vm_spawn_opt(r->vm, &o, &f) != 0)
         return bench_fail(r, "spawn");
@@ -91,7 +92,9 @@ static fx_next sky_init(fx_ctx *cx, void *arg)
     }
     uint64_t sub = st->size / 10;
     sky child = {.size = sub, .parent = fx_self(cx)};
-    fx_spawn_opts o = {.init = sky_init, .handler = sky_collect, .state_size = sizeof child,
+    fx_spawn_opts o = {.init = sky_init,
+                       .handler = sky_collect,
+                       .state_size = sizeof child,
                        .state_init = &child};
     for (int i = 0; i < 10; i++) {
         child.num = st->num + (uint64_t) i * sub;
@@ -113,7 +116,9 @@ int bench_skynet(bench_run *r)
     if (p != n)
         return bench_fail(r, "skynet --n must be a power of 10");
     sky root = {.num = 0, .size = n, .parent = fx_inbox_pid(r->inbox)};
-    fx_spawn_opts o = {.init = sky_init, .handler = sky_collect, .state_size = sizeof root,
+    fx_spawn_opts o = {.init = sky_init,
+                       .handler = sky_collect,
+                       .state_size = sizeof root,
                        .state_init = &root};
     double t0 = bench_now();
     if (fx_vm_spawn_opt(r->vm, &o, NULL) != 0)
@@ -173,7 +178,8 @@ static fx_next spawner_h(fx_ctx *cx, fx_msg *m)
 int bench_spawnmem(bench_run *r)
 {
     spawner init = {.report = fx_inbox_pid(r->inbox), .n = r->n};
-    fx_spawn_opts o = {.handler = spawner_h, .state_size = sizeof init, .state_init = &init};
+    fx_spawn_opts o = {
+        .handler = spawner_h, .state_size = sizeof init, .state_init = &init};
     fx_pid sp;
     if (fx_vm_spawn_opt(r->vm, &o, &sp) != 0)
         return bench_fail(r, "spawn");

@@ -45,7 +45,8 @@ Test(reasons, text_is_truncated_and_formatted)
     cr_assert_eq(strlen(e.text), FX_REASON_TEXT_MAX - 1);
     char buf[128];
     fx_reason r = fx_reason_error(3, "bad");
-    cr_assert_eq(fx_reason_format(&r, buf, sizeof buf), (int) strlen("{error,3,\"bad\"}"));
+    cr_assert_eq(fx_reason_format(&r, buf, sizeof buf),
+                 (int) strlen("{error,3,\"bad\"}"));
     cr_assert_str_eq(buf, "{error,3,\"bad\"}");
     fx_reason k = fx_reason_killed();
     fx_reason_format(&k, buf, sizeof buf);

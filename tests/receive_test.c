@@ -30,7 +30,9 @@ static fx_next wait_b(fx_ctx *cx, void *arg)
 Test(receive, unmatched_stay_queued_in_order)
 {
     tvm t = tvm_start(2);
-    fx_spawn_opts o = {.init = wait_b, .handler = report_all, .state_size = sizeof(fx_pid),
+    fx_spawn_opts o = {.init = wait_b,
+                       .handler = report_all,
+                       .state_size = sizeof(fx_pid),
                        .state_init = &t.me};
     fx_pid p;
     cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
@@ -61,8 +63,10 @@ static fx_next wait_b_50ms(fx_ctx *cx, void *arg)
 Test(receive, timeout_delivers_timeout_message)
 {
     tvm t = tvm_start(2);
-    fx_spawn_opts o = {.init = wait_b_50ms, .handler = report_all,
-                       .state_size = sizeof(fx_pid), .state_init = &t.me};
+    fx_spawn_opts o = {.init = wait_b_50ms,
+                       .handler = report_all,
+                       .state_size = sizeof(fx_pid),
+                       .state_init = &t.me};
     fx_pid p;
     cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
     cr_assert_eq(fx_vm_send(t.vm, p, A, NULL, 0), 0); /* does not match */
@@ -77,8 +81,10 @@ Test(receive, timeout_delivers_timeout_message)
 Test(receive, match_before_timeout_cancels_it)
 {
     tvm t = tvm_start(2);
-    fx_spawn_opts o = {.init = wait_b_50ms, .handler = report_all,
-                       .state_size = sizeof(fx_pid), .state_init = &t.me};
+    fx_spawn_opts o = {.init = wait_b_50ms,
+                       .handler = report_all,
+                       .state_size = sizeof(fx_pid),
+                       .state_init = &t.me};
     fx_pid p;
     cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
     cr_assert_eq(fx_vm_send(t.vm, p, B, NULL, 0), 0);
@@ -116,8 +122,10 @@ static fx_next wait_even(fx_ctx *cx, void *arg)
 Test(receive, predicate_match)
 {
     tvm t = tvm_start(1);
-    fx_spawn_opts o = {.init = wait_even, .handler = report_all,
-                       .state_size = sizeof(fx_pid), .state_init = &t.me};
+    fx_spawn_opts o = {.init = wait_even,
+                       .handler = report_all,
+                       .state_size = sizeof(fx_pid),
+                       .state_init = &t.me};
     fx_pid p;
     cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
     for (uint64_t v = 1; v <= 4; v++)

@@ -59,7 +59,8 @@ Test(timers, bad_arguments)
     tvm t = tvm_start(1);
     cr_assert_eq(fx_vm_send_after(t.vm, -1, t.me, TICK, NULL, 0, NULL), FX_EINVAL);
     cr_assert_eq(fx_vm_send_after(NULL, 1, t.me, TICK, NULL, 0, NULL), FX_EINVAL);
-    cr_assert_eq(fx_vm_send_after(t.vm, 1, t.me, FX_MSG_TIMEOUT, NULL, 0, NULL), FX_EINVAL);
+    cr_assert_eq(fx_vm_send_after(t.vm, 1, t.me, FX_MSG_TIMEOUT, NULL, 0, NULL),
+                 FX_EINVAL);
     cr_assert_eq(fx_cancel_timer(t.vm, (fx_timer){12345}), FX_ENOENT);
     cr_assert_eq(fx_read_timer(t.vm, (fx_timer){0}), FX_ENOENT);
     cr_assert_eq(fx_cancel_timer(NULL, (fx_timer){1}), FX_EINVAL);

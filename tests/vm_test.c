@@ -110,7 +110,9 @@ Test(vm, shutdown_with_queued_messages_frees_everything)
     tvm t = tvm_start(2);
     static int cleaned;
     for (int i = 0; i < 100; i++) {
-        fx_spawn_opts o = {.init = wait_forever, .handler = sleepy, .state = &cleaned,
+        fx_spawn_opts o = {.init = wait_forever,
+                           .handler = sleepy,
+                           .state = &cleaned,
                            .cleanup = count_cleanup};
         fx_pid p;
         cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);

@@ -30,7 +30,8 @@ typedef fx_next (*fx_init_fn)(fx_ctx *cx, void *arg);
 
 /* Called exactly once when an actor exits, for any reason (including VM
  * shutdown, where it runs on the thread calling fx_vm_shutdown). It may
- * free the state; it must not send or spawn. */
+ * free the state. It has no ctx: it may only send with fx_vm_send (which
+ * answers FX_ESHUTDOWN during shutdown), and must not block. */
 typedef void (*fx_cleanup_fn)(void *state, const fx_reason *reason);
 
 /* --- Continuations: call only inside a handler, on its ctx ------------- */
@@ -46,9 +47,9 @@ FX_API fx_next fx_stop(fx_ctx *cx, fx_reason reason);
  * matches. Zero fields are wildcards; `pred` (with `pred_arg`) is
  * optional and runs after the field checks. */
 typedef struct fx_match {
-    uint32_t type;  /* 0 = any type */
-    fx_pid from;    /* FX_PID_NONE = any sender */
-    fx_ref ref;     /* FX_REF_NONE = any ref */
+    uint32_t type; /* 0 = any type */
+    fx_pid from;   /* FX_PID_NONE = any sender */
+    fx_ref ref;    /* FX_REF_NONE = any ref */
     bool (*pred)(const fx_msg *msg, void *arg);
     void *pred_arg; /* borrowed; must outlive the receive */
 } fx_match;
@@ -86,14 +87,14 @@ FX_API fx_ref fx_make_ref(fx_ctx *cx);
  * zeroed bytes with the actor (one allocation), passes them as the state
  * and frees them at exit; `state` is then ignored. */
 typedef struct fx_spawn_opts {
-    fx_handler handler;    /* first handler (required unless init is set) */
-    void *state;           /* borrowed by the actor; see cleanup */
-    fx_init_fn init;       /* optional: runs first and returns the next step */
+    fx_handler handler; /* first handler (required unless init is set) */
+    void *state;        /* borrowed by the actor; see cleanup */
+    fx_init_fn init;    /* optional: runs first and returns the next step */
     void *init_arg;
-    size_t state_size;     /* inline state (<= 64 KiB), 0 = use `state` */
+    size_t state_size;      /* inline state (<= 64 KiB), 0 = use `state` */
     const void *state_init; /* optional: state_size bytes copied into the
                                inline state at spawn (borrowed) */
-    fx_cleanup_fn cleanup; /* optional, see fx_cleanup_fn */
+    fx_cleanup_fn cleanup;  /* optional, see fx_cleanup_fn */
 } fx_spawn_opts;
 
 /* Spawns an actor from inside a handler. *out (may be NULL) receives its

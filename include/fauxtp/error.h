@@ -13,19 +13,19 @@ extern "C" {
 
 /* X(name, value, text): the single table behind the enum, fx_strerror and
  * fx_err_name. Values are stable ABI. */
-#define FX_ERRORS(X)                                                             \
-    X(FX_EINVAL, -1, "invalid argument")                                         \
-    X(FX_ENOMEM, -2, "out of memory")                                            \
-    X(FX_ENOPROC, -3, "no such process")                                         \
-    X(FX_ESHUTDOWN, -4, "VM is not running")                                     \
-    X(FX_EFULL, -5, "process table is full")                                     \
-    X(FX_EMSGSIZE, -6, "message too large")                                      \
-    X(FX_ETIMEDOUT, -7, "timed out")                                             \
-    X(FX_ENOENT, -8, "no such entry")                                            \
-    X(FX_EEXIST, -9, "already exists")                                           \
-    X(FX_EWOULDBLOCK, -10, "operation would block a scheduler thread")           \
-    X(FX_ECONTEXT, -11, "not allowed from this thread")                          \
-    X(FX_ESYS, -12, "operating system error")                                    \
+#define FX_ERRORS(X)                                                                     \
+    X(FX_EINVAL, -1, "invalid argument")                                                 \
+    X(FX_ENOMEM, -2, "out of memory")                                                    \
+    X(FX_ENOPROC, -3, "no such process")                                                 \
+    X(FX_ESHUTDOWN, -4, "VM is not running")                                             \
+    X(FX_EFULL, -5, "process table is full")                                             \
+    X(FX_EMSGSIZE, -6, "message too large")                                              \
+    X(FX_ETIMEDOUT, -7, "timed out")                                                     \
+    X(FX_ENOENT, -8, "no such entry")                                                    \
+    X(FX_EEXIST, -9, "already exists")                                                   \
+    X(FX_EWOULDBLOCK, -10, "operation would block a scheduler thread")                   \
+    X(FX_ECONTEXT, -11, "not allowed from this thread")                                  \
+    X(FX_ESYS, -12, "operating system error")                                            \
     X(FX_EVERSION, -13, "unsupported config version")
 
 typedef enum fx_err {

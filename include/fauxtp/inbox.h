@@ -23,6 +23,12 @@ FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out);
 FX_API void fx_inbox_destroy(fx_inbox *inbox);
 FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox);
 
+/* Sends a copy of (type, data, size) to `to` with the inbox as sender, so
+ * the receiver can reply with fx_send(cx, fx_msg_from(msg), ...). Errors
+ * as fx_vm_send. Any thread. */
+FX_API int fx_inbox_send(fx_inbox *inbox, fx_pid to, uint32_t type, const void *data,
+                         size_t size);
+
 /* Waits for the first message matching *match (NULL: any), in arrival
  * order, up to timeout_ms (FX_INFINITY: forever; 0: poll). Unmatched
  * messages stay queued. On success *out is the caller's (fx_msg_free).

@@ -50,11 +50,11 @@ FX_API uint32_t fx_vm_threads(const fx_vm *vm);
 /* Counters, for tests, benchmarks and operators. Any thread; values are
  * sums of per-thread counters read without stopping the world. */
 typedef struct fx_vm_stats {
-    uint64_t processes;      /* live processes (spawned - exited) */
-    uint64_t spawned;        /* processes ever spawned */
+    uint64_t processes;        /* live processes (spawned - exited) */
+    uint64_t spawned;          /* processes ever spawned */
     uint64_t messages_dropped; /* sent to a dead process */
-    uint64_t steals;         /* actors taken from another scheduler */
-    uint64_t parks;          /* times a scheduler thread went to sleep */
+    uint64_t steals;           /* actors taken from another scheduler */
+    uint64_t parks;            /* times a scheduler thread went to sleep */
 } fx_vm_stats;
 FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out);
 

@@ -71,8 +71,8 @@ struct fx_ctx {
     fxi_sched *s;
     struct fxi_worker *w;
     fxi_actor *self;
-    fx_msg *cur;   /* the message being handled, NULL during init */
-    bool kept;     /* fx_msg_keep called on cur */
+    fx_msg *cur; /* the message being handled, NULL during init */
+    bool kept;   /* fx_msg_keep called on cur */
     fx_handler next_handler;
     fx_reason stop_reason;
 };

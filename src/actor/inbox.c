@@ -72,8 +72,8 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
     if (fxi_sched_current(&ib->vm->pool))
         return FX_EWOULDBLOCK;
     fxi_actor *a = ib->a;
-    uint64_t deadline = timeout_ms < 0 ? UINT64_MAX
-                                       : fxi_now_ns() + (uint64_t) timeout_ms * 1000000u;
+    uint64_t deadline =
+        timeout_ms < 0 ? UINT64_MAX : fxi_now_ns() + (uint64_t) timeout_ms * 1000000u;
     fx_msg *m = fxi_saved_take(a, match);
     for (;;) {
         if (m) {
@@ -114,7 +114,8 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
     if (ck_pr_load_32(&vm->state) != FXI_VM_STOPPED) {
         /* Wait out the grace period: senders that looked us up finish. */
         uint64_t e = fxi_qsbr_stamp(&vm->qsbr);
-        while (fxi_qsbr_min(&vm->qsbr) <= e && ck_pr_load_32(&vm->state) != FXI_VM_STOPPED)
+        while (fxi_qsbr_min(&vm->qsbr) <= e &&
+               ck_pr_load_32(&vm->state) != FXI_VM_STOPPED)
             nanosleep(&(struct timespec){0, 200000}, NULL);
     }
     fxi_actor_free(vm, a, false);

@@ -8,7 +8,7 @@
 
 struct fx_inbox {
     fx_vm *vm;
-    fxi_actor *a; /* kind FXI_KIND_INBOX; a->u.live.state == this */
+    fxi_actor *a;  /* kind FXI_KIND_INBOX; a->u.live.state == this */
     uint32_t wake; /* atomic futex word: 1 = a sender found us idle */
 };
 

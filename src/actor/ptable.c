@@ -59,7 +59,7 @@ static uint32_t take_fresh(fxi_ptable *pt, uint32_t want, uint32_t *got)
     uint64_t end = base + want > pt->cap ? pt->cap : base + want;
     *got = (uint32_t) (end - base);
     for (uint64_t i = base; i < end; i++)
-        pt->slots[i].gen = 1;
+        ck_pr_store_32(&pt->slots[i].gen, 1); /* read by lookups of forged pids */
     return (uint32_t) base;
 }
 

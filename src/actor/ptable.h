@@ -9,9 +9,9 @@
 #include "actor/actor_impl.h"
 
 typedef struct fxi_slot {
-    uint32_t gen;      /* atomic: current generation; bumped at death */
+    uint32_t gen;       /* atomic: current generation; bumped at death */
     uint32_t next_free; /* free-list link (index + 1), while free */
-    fxi_actor *actor;  /* atomic: the process, NULL while free */
+    fxi_actor *actor;   /* atomic: the process, NULL while free */
 } fxi_slot;
 
 typedef struct fxi_ptable {

@@ -175,9 +175,18 @@ static void tick(fxi_sched *s)
     fxi_worker_reclaim(vm, w);
 }
 
-static int64_t park_timeout_ns(fxi_sched *s)
+/* Dead actors wait for a grace period that needs the other threads to
+ * pass a quiescent point; a thread parking with some retries every
+ * millisecond until they are freed, so an idle VM gives memory back. */
+#define LIMBO_RETRY_NS 1000000
+
+static int64_t park_timeout_ns(fxi_sched *s, bool timer_duty)
 {
-    return fxi_timers_timeout_ns(((fxi_worker *) s->user)->cx.vm);
+    fxi_worker *w = s->user;
+    int64_t to = timer_duty ? fxi_timers_timeout_ns(w->cx.vm) : -1;
+    if (w->limbo_head && (to < 0 || to > LIMBO_RETRY_NS))
+        to = LIMBO_RETRY_NS;
+    return to;
 }
 
 static void offline(fxi_sched *s)

@@ -214,8 +214,8 @@ int64_t fxi_timers_timeout_ns(fx_vm *vm)
     return dl > now ? (int64_t) (dl - now) : 0;
 }
 
-static int send_after(fx_vm *vm, fx_pid from, int64_t delay_ms, fx_pid to,
-                      uint32_t type, const void *data, size_t size, fx_timer *out)
+static int send_after(fx_vm *vm, fx_pid from, int64_t delay_ms, fx_pid to, uint32_t type,
+                      const void *data, size_t size, fx_timer *out)
 {
     if (delay_ms < 0 || (size && !data) || type >= FX_MSG_SYSTEM_BASE)
         return FX_EINVAL;

@@ -35,8 +35,7 @@ int fxi_timers_init(fxi_timers *t);
 void fxi_timers_fini(fxi_timers *t);
 
 /* Arms a timer delivering msg (taken) to `to` after delay_ms. */
-int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg,
-                    fx_timer *out);
+int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out);
 /* Cancels: remaining ms, or FX_ENOENT. */
 int64_t fxi_timer_cancel(fx_vm *vm, fx_timer t);
 /* Fires due timers (scheduler thread, between runs). */

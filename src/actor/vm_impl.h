@@ -13,8 +13,8 @@
 enum { FXI_VM_CREATED = 0, FXI_VM_RUNNING, FXI_VM_STOPPING, FXI_VM_STOPPED };
 
 struct fx_vm {
-    fx_vm_config cfg;  /* immutable after create */
-    uint32_t state;    /* atomic: FXI_VM_* */
+    fx_vm_config cfg; /* immutable after create */
+    uint32_t state;   /* atomic: FXI_VM_* */
     fxi_pool pool;
     fxi_qsbr qsbr;
     fxi_ptable pt;

@@ -37,8 +37,8 @@ static inline void fxi_mailbox_init(fxi_mailbox *mb, bool idle)
 {
     mb->stub.next = NULL;
     mb->tail = &mb->stub;
-    mb->head = idle ? (fxi_mnode *) ((uintptr_t) &mb->stub | FXI_MAILBOX_IDLE)
-                    : &mb->stub;
+    mb->head =
+        idle ? (fxi_mnode *) ((uintptr_t) &mb->stub | FXI_MAILBOX_IDLE) : &mb->stub;
 }
 
 /* Appends n. Returns true iff the mailbox was marked idle: the caller then

@@ -28,8 +28,8 @@ typedef struct fxi_qsbr_rec {
 typedef struct fxi_qsbr {
     _Alignas(FXI_CACHELINE) uint64_t period; /* atomic, only grows */
     uint32_t nsched;
-    fxi_qsbr_rec *sched;               /* one per scheduler thread */
-    fxi_qsbr_rec ext[FXI_QSBR_EXT];    /* OFFLINE = free */
+    fxi_qsbr_rec *sched;            /* one per scheduler thread */
+    fxi_qsbr_rec ext[FXI_QSBR_EXT]; /* OFFLINE = free */
 } fxi_qsbr;
 
 int fxi_qsbr_init(fxi_qsbr *q, uint32_t nsched);

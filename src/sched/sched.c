@@ -299,18 +299,16 @@ static void park(fxi_sched *s)
             break;
         if (w == KICKED)
             ck_pr_cas_32(&s->park_word, KICKED, PARKED);
-        int64_t to = -1;
-        if (sleeper) {
-            to = p->hooks.park_timeout_ns(s);
-            ck_pr_store_64(&p->sleeper_deadline_ns,
-                           to < 0 ? UINT64_MAX : fxi_now_ns() + (uint64_t) to);
-            if (to == 0)
-                break;
-        }
+        int64_t to = p->hooks.park_timeout_ns(s, sleeper);
+        uint64_t deadline = to < 0 ? UINT64_MAX : fxi_now_ns() + (uint64_t) to;
+        if (sleeper)
+            ck_pr_store_64(&p->sleeper_deadline_ns, deadline);
+        if (to == 0)
+            break;
         ck_pr_store_64(&s->stat_parks, s->stat_parks + 1);
         fxi_futex_wait(&s->park_word, PARKED, to);
-        if (sleeper && to >= 0 && fxi_now_ns() >= ck_pr_load_64(&p->sleeper_deadline_ns))
-            break;
+        if (to >= 0 && fxi_now_ns() >= deadline)
+            break; /* maintenance due: timers or our own limbo */
     }
     if (sleeper) {
         ck_pr_store_64(&p->sleeper_deadline_ns, UINT64_MAX);

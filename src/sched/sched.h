@@ -29,8 +29,9 @@ typedef struct fxi_sched_hooks {
      * before parking. */
     void (*tick)(fxi_sched *s);
     /* Nanoseconds until this thread must wake for maintenance, < 0 for
-     * none. Called before parking by the timer sleeper only. */
-    int64_t (*park_timeout_ns)(fxi_sched *s);
+     * none. Called before each sleep; timer_duty is true for the one
+     * thread that sleeps on the timer deadline. */
+    int64_t (*park_timeout_ns)(fxi_sched *s, bool timer_duty);
     /* The thread is about to sleep / has woken (quiescent-state hooks). */
     void (*offline)(fxi_sched *s);
     void (*online)(fxi_sched *s);

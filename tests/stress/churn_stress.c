@@ -17,10 +17,10 @@ enum { HIT = 1, SPAWN, BLAST, DONE };
 #define VICTIMS 30000
 #define LIFE 2 /* the factory sends both; blasts may land in between */
 
-static uint64_t ring[RING];  /* recently spawned pids (atomic access) */
-static uint64_t violations;  /* atomic */
-static uint64_t delivered;   /* atomic */
-static int stop_threads;     /* atomic */
+static uint64_t ring[RING]; /* recently spawned pids (atomic access) */
+static uint64_t violations; /* atomic */
+static uint64_t delivered;  /* atomic */
+static int stop_threads;    /* atomic */
 
 static fx_next victim(fx_ctx *cx, fx_msg *m)
 {
@@ -112,8 +112,8 @@ int main(void)
     fx_pid blasters[4];
     for (int i = 0; i < 4; i++) {
         uint64_t seed = (uint64_t) i * 7919 + 1;
-        fx_spawn_opts o = {.handler = blaster_h, .state_size = sizeof seed,
-                           .state_init = &seed};
+        fx_spawn_opts o = {
+            .handler = blaster_h, .state_size = sizeof seed, .state_init = &seed};
         fx_vm_spawn_opt(vm, &o, &blasters[i]);
         fx_vm_send(vm, blasters[i], BLAST, NULL, 0);
     }

@@ -8,27 +8,27 @@
 
 #include_next <ck_pr.h>
 
-#define FXI_TSAN_SHIM_OPS(T, S)                                                  \
-    static inline T fxi_tsan_load_##S(const T *p)                                \
-    {                                                                            \
-        return __atomic_load_n(p, __ATOMIC_SEQ_CST);                             \
-    }                                                                            \
-    static inline void fxi_tsan_store_##S(T *p, T v)                             \
-    {                                                                            \
-        __atomic_store_n(p, v, __ATOMIC_SEQ_CST);                                \
-    }                                                                            \
-    static inline T fxi_tsan_fas_##S(T *p, T v)                                  \
-    {                                                                            \
-        return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);                      \
-    }                                                                            \
-    static inline T fxi_tsan_faa_##S(T *p, T v)                                  \
-    {                                                                            \
-        return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);                       \
-    }                                                                            \
-    static inline _Bool fxi_tsan_cas_##S(T *p, T o, T n)                         \
-    {                                                                            \
-        return __atomic_compare_exchange_n(p, &o, n, 0, __ATOMIC_SEQ_CST,        \
-                                           __ATOMIC_SEQ_CST);                    \
+#define FXI_TSAN_SHIM_OPS(T, S)                                                          \
+    static inline T fxi_tsan_load_##S(const T *p)                                        \
+    {                                                                                    \
+        return __atomic_load_n(p, __ATOMIC_SEQ_CST);                                     \
+    }                                                                                    \
+    static inline void fxi_tsan_store_##S(T *p, T v)                                     \
+    {                                                                                    \
+        __atomic_store_n(p, v, __ATOMIC_SEQ_CST);                                        \
+    }                                                                                    \
+    static inline T fxi_tsan_fas_##S(T *p, T v)                                          \
+    {                                                                                    \
+        return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);                              \
+    }                                                                                    \
+    static inline T fxi_tsan_faa_##S(T *p, T v)                                          \
+    {                                                                                    \
+        return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);                               \
+    }                                                                                    \
+    static inline _Bool fxi_tsan_cas_##S(T *p, T o, T n)                                 \
+    {                                                                                    \
+        return __atomic_compare_exchange_n(p, &o, n, 0, __ATOMIC_SEQ_CST,                \
+                                           __ATOMIC_SEQ_CST);                            \
     }
 
 FXI_TSAN_SHIM_OPS(uint64_t, 64)

@@ -1,0 +1,38 @@
+"""Counts test cases across meson test logs and prints 'N passed, N failed'.
+
+A TAP test (the Criterion suites) counts each of its test cases; any other
+test counts once. argv[1] is 1/0 for the format check, then testlog.json
+paths."""
+import json
+import re
+import sys
+
+passed = failed = 0
+fmt_ok = sys.argv[1] == "1"
+if fmt_ok:
+    passed += 1
+else:
+    failed += 1
+for path in sys.argv[2:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        continue
+    for line in lines:
+        t = json.loads(line)
+        out = t.get("stdout") or ""
+        oks = len(re.findall(r"^ok \d+", out, re.M))
+        nots = len(re.findall(r"^not ok \d+", out, re.M))
+        good = t.get("result") in ("OK", "EXPECTEDFAIL", "SKIP")
+        if oks or nots:
+            passed += oks
+            failed += nots
+            if not good and nots == 0:
+                failed += 1  # crashed or timed out after its last case
+        elif good:
+            passed += 1
+        else:
+            failed += 1
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
