@@ -22,8 +22,8 @@ for path in sys.argv[2:]:
     for line in lines:
         t = json.loads(line)
         out = t.get("stdout") or ""
-        oks = len(re.findall(r"^ok \d+", out, re.M))
-        nots = len(re.findall(r"^not ok \d+", out, re.M))
+        oks = len(re.findall(r"^ok\b", out, re.M))
+        nots = len(re.findall(r"^not ok\b", out, re.M))
         good = t.get("result") in ("OK", "EXPECTEDFAIL", "SKIP")
         if oks or nots:
             passed += oks
