@@ -5,8 +5,6 @@
 #include "actor/vm_impl.h"
 #include "platform/park.h"
 
-extern const fxi_sched_hooks fxi_actor_hooks;
-
 #define DEFAULT_BATCH 64u
 #define DEFAULT_MAX_PROCESSES (4u * 1024u * 1024u)
 #define DEFAULT_MAX_MSG ((size_t) 64 * 1024 * 1024)

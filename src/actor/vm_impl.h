@@ -59,6 +59,9 @@ typedef struct fxi_section {
 int fxi_section_enter(fx_vm *vm, fxi_section *sec);
 void fxi_section_exit(fx_vm *vm, fxi_section *sec);
 
+/* How the scheduler pool runs actors (actor/run.c). */
+extern const fxi_sched_hooks fxi_actor_hooks;
+
 /* Actor lifecycle (actor/exit.c). */
 void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason);
 void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped);

@@ -416,23 +416,6 @@ void fxi_pool_stop(fxi_pool *p)
         pthread_join(p->scheds[i].thread, NULL);
 }
 
-void fxi_pool_drain(fxi_pool *p, void (*fn)(void *unit, void *arg), void *arg)
-{
-    for (uint32_t i = 0; i < p->n; i++) {
-        fxi_sched *s = &p->scheds[i];
-        void *u;
-        if (s->next) {
-            fn(s->next, arg);
-            s->next = NULL;
-        }
-        while ((u = fxi_deque_steal_mc(&s->dq)) != NULL)
-            fn(u, arg);
-    }
-    void *u;
-    while ((u = inject_pop(p)) != NULL)
-        fn(u, arg);
-}
-
 void fxi_pool_fini(fxi_pool *p)
 {
     for (uint32_t i = 0; i < p->n; i++)

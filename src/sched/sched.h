@@ -90,10 +90,9 @@ int fxi_pool_init(fxi_pool *p, uint32_t n, const fxi_sched_hooks *hooks);
 /* Starts the threads. 0 or FX_ESYS (threads already started are stopped). */
 int fxi_pool_start(fxi_pool *p);
 /* Asks every thread to leave its loop, wakes them and joins them. Units
- * still queued stay queued (fxi_pool_drain hands them out). */
+ * still queued stay queued; their owner frees them (fx_vm_shutdown walks
+ * the process table). */
 void fxi_pool_stop(fxi_pool *p);
-/* After stop: calls fn on every unit still in a queue or next slot. */
-void fxi_pool_drain(fxi_pool *p, void (*fn)(void *unit, void *arg), void *arg);
 void fxi_pool_fini(fxi_pool *p);
 
 /* The scheduler loop; returns when the pool stops. Scheduler thread only. */
