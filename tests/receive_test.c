@@ -2,21 +2,24 @@
 
 enum { A = 1, B, C, GO, OUT, TIMED_OUT };
 
-/* Selective receive: wait for a B first, then handle everything else in
- * arrival order. Reports each type handled to the inbox pid in state. */
-static fx_next report_all(fx_ctx *cx, fx_msg *m)
+/* Sends v to the inbox whose pid is the actor's state. */
+static void report(fx_ctx *cx, uint64_t v)
 {
     fx_pid *to = fx_state(cx);
-    uint64_t v = fx_msg_type(m);
     fx_send(cx, *to, OUT, &v, sizeof v);
+}
+
+/* Selective receive: wait for a B first, then handle everything else in
+ * arrival order, reporting each type handled. */
+static fx_next report_all(fx_ctx *cx, fx_msg *m)
+{
+    report(cx, fx_msg_type(m));
     return fx_continue(cx);
 }
 
 static fx_next got_b(fx_ctx *cx, fx_msg *m)
 {
-    fx_pid *to = fx_state(cx);
-    uint64_t v = fx_msg_type(m);
-    fx_send(cx, *to, OUT, &v, sizeof v);
+    report(cx, fx_msg_type(m));
     return fx_become(cx, report_all);
 }
 
@@ -47,9 +50,7 @@ Test(receive, unmatched_stay_queued_in_order)
 
 static fx_next on_timeout(fx_ctx *cx, fx_msg *m)
 {
-    fx_pid *to = fx_state(cx);
-    uint64_t v = fx_msg_type(m) == FX_MSG_TIMEOUT ? TIMED_OUT : fx_msg_type(m);
-    fx_send(cx, *to, OUT, &v, sizeof v);
+    report(cx, fx_msg_type(m) == FX_MSG_TIMEOUT ? TIMED_OUT : fx_msg_type(m));
     return fx_become(cx, report_all);
 }
 
@@ -107,8 +108,9 @@ static bool even_payload(const fx_msg *m, void *arg)
 
 static fx_next got_even(fx_ctx *cx, fx_msg *m)
 {
-    fx_pid *to = fx_state(cx);
-    fx_send(cx, *to, OUT, fx_msg_data(m), sizeof(uint64_t));
+    uint64_t v;
+    memcpy(&v, fx_msg_data(m), sizeof v);
+    report(cx, v);
     return fx_become(cx, report_all);
 }
 
