@@ -23,6 +23,18 @@ static fx_next got_b(fx_ctx *cx, fx_msg *m)
     return fx_become(cx, report_all);
 }
 
+/* Spawns an actor that starts with `init` and reports to t's inbox. */
+static fx_pid spawn_reporter(tvm *t, fx_init_fn init)
+{
+    fx_spawn_opts o = {.init = init,
+                       .handler = report_all,
+                       .state_size = sizeof(fx_pid),
+                       .state_init = &t->me};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(t->vm, &o, &p), 0);
+    return p;
+}
+
 static fx_next wait_b(fx_ctx *cx, void *arg)
 {
     (void) arg;
@@ -33,12 +45,7 @@ static fx_next wait_b(fx_ctx *cx, void *arg)
 Test(receive, unmatched_stay_queued_in_order)
 {
     tvm t = tvm_start(2);
-    fx_spawn_opts o = {.init = wait_b,
-                       .handler = report_all,
-                       .state_size = sizeof(fx_pid),
-                       .state_init = &t.me};
-    fx_pid p;
-    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    fx_pid p = spawn_reporter(&t, wait_b);
     uint32_t seq[] = {A, C, A, B, C};
     for (int i = 0; i < 5; i++)
         cr_assert_eq(fx_vm_send(t.vm, p, seq[i], NULL, 0), 0);
@@ -64,12 +71,7 @@ static fx_next wait_b_50ms(fx_ctx *cx, void *arg)
 Test(receive, timeout_delivers_timeout_message)
 {
     tvm t = tvm_start(2);
-    fx_spawn_opts o = {.init = wait_b_50ms,
-                       .handler = report_all,
-                       .state_size = sizeof(fx_pid),
-                       .state_init = &t.me};
-    fx_pid p;
-    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    fx_pid p = spawn_reporter(&t, wait_b_50ms);
     cr_assert_eq(fx_vm_send(t.vm, p, A, NULL, 0), 0); /* does not match */
     cr_assert_eq(tvm_recv_u64(&t, OUT), TIMED_OUT);
     /* after the timeout the saved A is handled, then new messages */
@@ -82,12 +84,7 @@ Test(receive, timeout_delivers_timeout_message)
 Test(receive, match_before_timeout_cancels_it)
 {
     tvm t = tvm_start(2);
-    fx_spawn_opts o = {.init = wait_b_50ms,
-                       .handler = report_all,
-                       .state_size = sizeof(fx_pid),
-                       .state_init = &t.me};
-    fx_pid p;
-    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    fx_pid p = spawn_reporter(&t, wait_b_50ms);
     cr_assert_eq(fx_vm_send(t.vm, p, B, NULL, 0), 0);
     cr_assert_eq(tvm_recv_u64(&t, OUT), B);
     /* No TIMEOUT must follow: the next thing reported is our C. */
@@ -124,12 +121,7 @@ static fx_next wait_even(fx_ctx *cx, void *arg)
 Test(receive, predicate_match)
 {
     tvm t = tvm_start(1);
-    fx_spawn_opts o = {.init = wait_even,
-                       .handler = report_all,
-                       .state_size = sizeof(fx_pid),
-                       .state_init = &t.me};
-    fx_pid p;
-    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    fx_pid p = spawn_reporter(&t, wait_even);
     for (uint64_t v = 1; v <= 4; v++)
         cr_assert_eq(fx_vm_send(t.vm, p, A, &v, sizeof v), 0);
     cr_assert_eq(tvm_recv_u64(&t, OUT), 2); /* first even one */

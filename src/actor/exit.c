@@ -22,22 +22,32 @@ void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped)
     fxi_free(a, fxi_actor_alloc_size(a));
 }
 
+/* What every exit runs first: the pending receive timer goes, and the
+ * cleanup callback sees the reason. */
+static void exit_hooks(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
+{
+    fxi_actor_ext *x = a->ext;
+    if (!x)
+        return;
+    if (x->recv_ref.id) {
+        fxi_timer_cancel(vm, x->recv_timer);
+        x->recv_ref = FX_REF_NONE;
+    }
+    if (x->cleanup)
+        x->cleanup(a->u.live.state, reason);
+}
+
 void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason)
 {
     fx_vm *vm = w->cx.vm;
-    fxi_actor_ext *x = a->ext;
-    if (x) {
-        if (x->recv_ref.id) {
-            fxi_timer_cancel(vm, x->recv_timer);
-            x->recv_ref = FX_REF_NONE;
-        }
-        if (x->cleanup)
-            x->cleanup(a->u.live.state, reason);
-    }
-    /* The pid is stale from here: new sends fail with FX_ENOPROC. Senders
-     * that looked it up before still push into the mailbox; those messages
-     * are freed with the actor after the grace period. */
+    /* The pid is stale from here: new sends fail with FX_ENOPROC. Done
+     * before the hooks, so whoever learns of the exit from the cleanup
+     * callback finds the pid dead. Senders that looked it up before still
+     * push into the mailbox; those messages are freed with the actor after
+     * the grace period. */
     fxi_ptable_kill(&vm->pt, a);
+    ck_pr_store_64(&w->stat_exited, w->stat_exited + 1);
+    exit_hooks(vm, a, reason);
     fxi_saved_free_all(a);
     fxi_mnode *n;
     while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
@@ -55,7 +65,21 @@ void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason)
     w->limbo_tail = a;
     if (!w->limbo_unstamped)
         w->limbo_unstamped = a;
-    ck_pr_store_64(&w->stat_exited, w->stat_exited + 1);
+}
+
+/* Frees limbo entries from the front: all of them, or those stamped
+ * before `bound`. */
+static void free_limbo(fx_vm *vm, fxi_worker *w, bool all, uint64_t bound)
+{
+    while (w->limbo_head && (all || w->limbo_head->u.dead.stamp < bound)) {
+        fxi_actor *a = w->limbo_head;
+        w->limbo_head = a->u.dead.next;
+        uint32_t idx = fxi_pid_index(a->pid);
+        fxi_actor_free(vm, a, true);
+        fxi_ptable_release(&vm->pt, w, idx);
+    }
+    if (!w->limbo_head)
+        w->limbo_tail = w->limbo_unstamped = NULL;
 }
 
 void fxi_worker_reclaim(fx_vm *vm, fxi_worker *w)
@@ -70,16 +94,27 @@ void fxi_worker_reclaim(fx_vm *vm, fxi_worker *w)
     }
     /* tick runs between actor runs: we hold no references. */
     fxi_qsbr_quiescent(q, id);
-    if (!w->limbo_head)
-        return;
-    uint64_t min = fxi_qsbr_min(q);
-    while (w->limbo_head && w->limbo_head->u.dead.stamp < min) {
-        fxi_actor *a = w->limbo_head;
-        w->limbo_head = a->u.dead.next;
-        uint32_t idx = fxi_pid_index(a->pid);
+    if (w->limbo_head)
+        free_limbo(vm, w, false, fxi_qsbr_min(q));
+}
+
+void fxi_vm_free_processes(fx_vm *vm)
+{
+    fx_reason why = fx_reason_shutdown();
+    uint64_t hwm = ck_pr_load_64(&vm->pt.hwm);
+    if (hwm > vm->pt.cap)
+        hwm = vm->pt.cap;
+    for (uint64_t i = 0; i < hwm; i++) {
+        fxi_slot *sl = &vm->pt.slots[i];
+        fxi_actor *a = sl->actor;
+        if (!a || a->kind != FXI_KIND_ACTOR || (uint32_t) (a->pid.id >> 32) != sl->gen)
+            continue; /* free, an inbox (its owner frees it), or in limbo */
+        fxi_ptable_kill(&vm->pt, a);
+        exit_hooks(vm, a, &why);
+        ck_pr_faa_64(&vm->ext_exited, 1);
         fxi_actor_free(vm, a, true);
-        fxi_ptable_release(&vm->pt, w, idx);
+        fxi_ptable_release(&vm->pt, NULL, (uint32_t) i);
     }
-    if (!w->limbo_head)
-        w->limbo_tail = NULL;
+    for (uint32_t k = 0; k < vm->cfg.threads; k++)
+        free_limbo(vm, &vm->workers[k], true, 0);
 }

@@ -99,43 +99,6 @@ FX_API int fx_vm_start(fx_vm *vm)
     return 0;
 }
 
-/* After the threads are joined: every process still alive exits with
- * reason shutdown, on this thread. */
-static void kill_all(fx_vm *vm)
-{
-    fx_reason why = fx_reason_shutdown();
-    uint64_t hwm = ck_pr_load_64(&vm->pt.hwm);
-    if (hwm > vm->pt.cap)
-        hwm = vm->pt.cap;
-    for (uint64_t i = 0; i < hwm; i++) {
-        fxi_slot *sl = &vm->pt.slots[i];
-        fxi_actor *a = sl->actor;
-        if (!a || a->kind != FXI_KIND_ACTOR || (uint32_t) (a->pid.id >> 32) != sl->gen)
-            continue; /* free, an inbox (its owner frees it), or in limbo */
-        if (a->ext) {
-            if (a->ext->recv_ref.id)
-                fxi_timer_cancel(vm, a->ext->recv_timer);
-            if (a->ext->cleanup)
-                a->ext->cleanup(a->u.live.state, &why);
-        }
-        fxi_ptable_kill(&vm->pt, a);
-        ck_pr_faa_64(&vm->ext_exited, 1);
-        fxi_actor_free(vm, a, true);
-        fxi_ptable_release(&vm->pt, NULL, (uint32_t) i);
-    }
-    for (uint32_t k = 0; k < vm->cfg.threads; k++) {
-        fxi_worker *w = &vm->workers[k];
-        while (w->limbo_head) {
-            fxi_actor *a = w->limbo_head;
-            w->limbo_head = a->u.dead.next;
-            uint32_t idx = fxi_pid_index(a->pid);
-            fxi_actor_free(vm, a, true);
-            fxi_ptable_release(&vm->pt, NULL, idx);
-        }
-        w->limbo_tail = w->limbo_unstamped = NULL;
-    }
-}
-
 FX_API int fx_vm_shutdown(fx_vm *vm)
 {
     if (!vm)
@@ -153,7 +116,7 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
         fxi_cpu_relax();
     if (st == FXI_VM_RUNNING)
         fxi_pool_stop(&vm->pool);
-    kill_all(vm);
+    fxi_vm_free_processes(vm);
     ck_pr_store_32(&vm->state, FXI_VM_STOPPED);
     return 0;
 }

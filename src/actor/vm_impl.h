@@ -66,5 +66,8 @@ extern const fxi_sched_hooks fxi_actor_hooks;
 void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason);
 void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped);
 void fxi_worker_reclaim(fx_vm *vm, fxi_worker *w);
+/* After the scheduler threads are joined: every live process exits with
+ * reason shutdown on the calling thread, and every limbo entry is freed. */
+void fxi_vm_free_processes(fx_vm *vm);
 
 #endif
