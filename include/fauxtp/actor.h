@@ -66,6 +66,8 @@ FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
  * actor with an error reason (code FX_ECRASHED) carrying the formatted
  * text. Inside a handler (or init) only. */
 #define FX_ECRASHED 1
+/* Reason code of a handler killed by a hardware fault (trap_faults). */
+#define FX_EFAULT 2
 FX_API FX_NORETURN void fx_crash(fx_ctx *cx, const char *fmt, ...) FX_PRINTF(2, 3);
 
 /* --- Context accessors: inside a handler only ----------------------- */
@@ -95,6 +97,8 @@ typedef struct fx_spawn_opts {
     const void *state_init; /* optional: state_size bytes copied into the
                                inline state at spawn (borrowed) */
     fx_cleanup_fn cleanup;  /* optional, see fx_cleanup_fn */
+    const char *label;      /* optional name for crash reports; borrowed,
+                               must outlive the process (a literal) */
 } fx_spawn_opts;
 
 /* Spawns an actor from inside a handler. *out (may be NULL) receives its

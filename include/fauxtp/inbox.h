@@ -8,6 +8,8 @@
 #define FAUXTP_INBOX_H
 
 #include "actor.h"
+#include "link.h"
+#include "monitor.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,8 +20,9 @@ typedef struct fx_inbox fx_inbox;
 /* Creates an inbox in vm. Errors: FX_EINVAL, FX_ESHUTDOWN, FX_EFULL,
  * FX_ENOMEM. Any thread outside the VM. */
 FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out);
-/* Destroys it; queued messages are freed and its pid becomes stale.
- * Call it before fx_vm_destroy. The owner thread only. */
+/* Destroys it: it exits with reason normal (its links and monitors are
+ * told, as for a process), queued messages are freed and its pid becomes
+ * stale. Call it before fx_vm_destroy. The owner thread only. */
 FX_API void fx_inbox_destroy(fx_inbox *inbox);
 FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox);
 
@@ -36,6 +39,19 @@ FX_API int fx_inbox_send(fx_inbox *inbox, fx_pid to, uint32_t type, const void *
  * One thread at a time per inbox. */
 FX_API int fx_inbox_recv(fx_inbox *inbox, const fx_match *match, int64_t timeout_ms,
                          fx_msg **out);
+
+/* Links and monitors for the thread owning the inbox, with the inbox as
+ * the process. An inbox always traps exits: exit signals, even `kill`,
+ * arrive as FX_MSG_EXIT messages; DOWNs as FX_MSG_DOWN. Semantics and
+ * errors as fx_link, fx_unlink, fx_monitor, fx_demonitor, fx_spawn_link
+ * and fx_spawn_monitor, plus FX_ESHUTDOWN. The owner thread only. */
+FX_API int fx_inbox_link(fx_inbox *inbox, fx_pid pid);
+FX_API int fx_inbox_unlink(fx_inbox *inbox, fx_pid pid);
+FX_API int fx_inbox_monitor(fx_inbox *inbox, fx_pid pid, fx_ref *ref);
+FX_API int fx_inbox_demonitor(fx_inbox *inbox, fx_ref ref, unsigned flags);
+FX_API int fx_inbox_spawn_link(fx_inbox *inbox, const fx_spawn_opts *opts, fx_pid *out);
+FX_API int fx_inbox_spawn_monitor(fx_inbox *inbox, const fx_spawn_opts *opts, fx_pid *out,
+                                  fx_ref *ref);
 
 #ifdef __cplusplus
 }

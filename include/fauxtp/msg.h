@@ -19,6 +19,17 @@ extern "C" {
 /* Delivered to a selective receive whose timeout elapsed; its ref is the
  * receive's. */
 #define FX_MSG_TIMEOUT 0xFFFF0001u
+/* An exit signal turned into a message: delivered to a process trapping
+ * exits (and to inboxes, which always trap). Payload: fx_exit_info (see
+ * link.h); the sender is the signal's sender. */
+#define FX_MSG_EXIT 0xFFFF0002u
+/* A monitored process exited. Payload: fx_down_info (see monitor.h); the
+ * message's ref is the monitor's ref, its sender the process that died. */
+#define FX_MSG_DOWN 0xFFFF0003u
+/* Types from FX_MSG_INTERNAL_BASE up are the runtime's own signals (link,
+ * monitor, exit...): they travel in mailboxes but are never handed to a
+ * handler or an inbox. */
+#define FX_MSG_INTERNAL_BASE 0xFFFFFF00u
 
 /* Hard ceiling on payload size, whatever the VM's max_msg_size. */
 #define FX_MSG_SIZE_LIMIT 0x7FFFFFFFu

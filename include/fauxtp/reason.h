@@ -15,6 +15,11 @@ typedef enum fx_reason_kind {
     FX_REASON_NOPROC,
     FX_REASON_TIMEOUT,
     FX_REASON_ERROR,
+    /* Only as the reason of fx_exit / fx_vm_exit: the untrappable exit
+     * signal (Erlang's `kill`). Its target dies with FX_REASON_KILLED.
+     * A process that stops with it sends its links an ordinary, trappable
+     * `kill` reason, as in Erlang. */
+    FX_REASON_KILL,
 } fx_reason_kind;
 
 #define FX_REASON_TEXT_MAX 48
@@ -32,6 +37,9 @@ typedef struct fx_reason {
 FX_API fx_reason fx_reason_normal(void);
 FX_API fx_reason fx_reason_shutdown(void);
 FX_API fx_reason fx_reason_killed(void);
+FX_API fx_reason fx_reason_noproc(void);
+FX_API fx_reason fx_reason_timeout(void);
+FX_API fx_reason fx_reason_kill(void);
 /* An error reason; the formatted text is copied (truncated to
  * FX_REASON_TEXT_MAX-1 bytes). fmt may be NULL for no text. */
 FX_API fx_reason fx_reason_error(int code, const char *fmt, ...) FX_PRINTF(2, 3);
@@ -42,7 +50,7 @@ FX_API bool fx_reason_is_normal(const fx_reason *r);
 FX_API bool fx_reason_is_clean(const fx_reason *r);
 FX_API bool fx_reason_eq(const fx_reason *a, const fx_reason *b);
 
-/* Formats r as Erlang would print it ("normal", "{error,3,\"boom\"}") into
+/* Formats r as Erlang would print it ("normal", "kill", "{error,3,\"boom\"}") into
  * buf (always NUL-terminated when size > 0). Returns the length the full
  * text needs, like snprintf, or FX_EINVAL for NULL r. Any thread. */
 FX_API int fx_reason_format(const fx_reason *r, char *buf, size_t size);

@@ -3,13 +3,17 @@
 #ifndef FAUXTP_VM_H
 #define FAUXTP_VM_H
 
+#include "report.h"
 #include "types.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define FX_VM_CONFIG_VERSION 1
+/* 2 added trap_faults and the crash logger. A config of version 1 (built
+ * against the older header) is still accepted: the new fields take their
+ * defaults. */
+#define FX_VM_CONFIG_VERSION 2
 
 /* VM configuration. Initialise with fx_vm_config_init, then override
  * fields; zero fields take the defaults below. */
@@ -19,6 +23,17 @@ typedef struct fx_vm_config {
     uint32_t batch;         /* messages per actor run; 0 = 64 */
     uint32_t max_processes; /* process-table size; 0 = 4,194,304 */
     size_t max_msg_size;    /* largest payload; 0 = 64 MiB */
+    /* --- version 2 --- */
+    /* Turn SIGSEGV, SIGFPE, SIGBUS and SIGILL raised while a handler (or
+     * init function) runs on a scheduler thread into that actor's crash,
+     * reason {error, FX_EFAULT, "SIGSEGV at 0x..."}. Off by default;
+     * outside handlers the signals stay fatal. Installs process-wide
+     * signal handlers while such a VM runs, chaining to the previous
+     * ones. Read the caveats in docs/failures.md. */
+    bool trap_faults;
+    /* Receives crash reports; NULL = fx_crash_logger_stderr. */
+    fx_crash_logger crash_logger;
+    void *crash_logger_arg;
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults. Any thread. */

@@ -9,6 +9,8 @@
 
 #include "actor/msg_impl.h"
 #include "ds/mailbox.h"
+#include "ds/u64map.h"
+#include "platform/fault.h"
 #include "sched/sched.h"
 
 /* kind: fixed at creation, read by senders. */
@@ -20,6 +22,7 @@ enum {
     FXI_F_RECEIVING = 1u << 1, /* selective receive: ext->match applies */
     FXI_F_RESCAN = 1u << 2,    /* continuation changed: rescan saved queue */
     FXI_F_INLINE = 1u << 3,    /* state allocated with the actor */
+    FXI_F_TRAP = 1u << 4,      /* traps exits */
 };
 
 /* Rarely needed parts of an actor, allocated on first use. Owner only. */
@@ -30,6 +33,10 @@ typedef struct fxi_actor_ext {
     fx_cleanup_fn cleanup;
     fx_init_fn init;
     void *init_arg;
+    const char *label;   /* for crash reports; borrowed */
+    fxi_u64map links;    /* pid id -> 1: linked processes */
+    fxi_u64map monitors; /* ref id -> pid id: monitors this process holds */
+    fxi_u64map watchers; /* ref id -> pid id: monitors on this process */
 } fxi_actor_ext;
 
 typedef struct fxi_actor {
@@ -81,6 +88,7 @@ struct fx_ctx {
 typedef struct fxi_worker {
     struct fx_ctx cx;
     jmp_buf crash_jb;
+    fxi_fault_site fault; /* trap_faults: armed while user code runs */
     /* Dead actors waiting for their grace period, oldest first. */
     fxi_actor *limbo_head, *limbo_tail;
     fxi_actor *limbo_unstamped; /* first entry without a stamp */

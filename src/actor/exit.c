@@ -2,23 +2,30 @@
 #include <fauxtp/error.h>
 
 #include "actor/receive.h"
+#include "actor/report.h"
+#include "actor/signal.h"
 #include "actor/vm_impl.h"
 
-/* Frees an actor's memory and every message still queued for it. Only
- * once no sender can reach it (after its grace period, or with the VM
- * stopped). */
-void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped)
+uint64_t fxi_mailbox_discard(fx_vm *vm, fxi_worker *w, fxi_actor *a, bool answer)
 {
     fxi_mnode *n;
     uint64_t dropped = 0;
-    fxi_saved_free_all(a);
     while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
-        fxi_msg_release((fx_msg *) n);
-        dropped++;
+        fx_msg *m = (fx_msg *) n;
+        if (m->type < FX_MSG_SYSTEM_BASE)
+            dropped++;
+        fxi_sig_discard(vm, w, a->pid, m, answer);
     }
+    return dropped;
+}
+
+void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped)
+{
+    fxi_saved_free_all(a);
+    uint64_t dropped = fxi_mailbox_discard(vm, NULL, a, false);
     if (count_dropped && dropped)
         ck_pr_faa_64(&vm->ext_dropped, dropped);
-    fxi_free(a->ext, sizeof *a->ext);
+    fxi_actor_ext_free(a);
     fxi_free(a, fxi_actor_alloc_size(a));
 }
 
@@ -37,23 +44,25 @@ static void exit_hooks(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
         x->cleanup(a->u.live.state, reason);
 }
 
-void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason)
+void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool by_signal)
 {
     fx_vm *vm = w->cx.vm;
     /* The pid is stale from here: new sends fail with FX_ENOPROC. Done
      * before the hooks, so whoever learns of the exit from the cleanup
-     * callback finds the pid dead. Senders that looked it up before still
-     * push into the mailbox; those messages are freed with the actor after
-     * the grace period. */
+     * callback or a link finds the pid dead. Senders that looked it up
+     * before still push into the mailbox; those entries are dealt with
+     * after the grace period (free_limbo). */
     fxi_ptable_kill(&vm->pt, a);
     ck_pr_store_64(&w->stat_exited, w->stat_exited + 1);
     exit_hooks(vm, a, reason);
+    /* Links and monitors learn after every message a sent while alive:
+     * they were pushed earlier on this same thread. */
+    fxi_sig_exit_notify(vm, w, a, reason);
+    if (!by_signal)
+        fxi_report_crash(vm, a, reason);
     fxi_saved_free_all(a);
-    fxi_mnode *n;
-    while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
-        fxi_msg_release((fx_msg *) n);
-        ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
-    }
+    uint64_t dropped = fxi_mailbox_discard(vm, w, a, true);
+    ck_pr_store_64(&w->stat_dropped, w->stat_dropped + dropped);
     /* The mailbox is left "busy" (never marked idle), so a late sender
      * never schedules the dead actor. */
     a->u.dead.next = NULL;
@@ -68,13 +77,16 @@ void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason)
 }
 
 /* Frees limbo entries from the front: all of them, or those stamped
- * before `bound`. */
-static void free_limbo(fx_vm *vm, fxi_worker *w, bool all, uint64_t bound)
+ * before `bound`. With `answer`, link and monitor requests that reached a
+ * dead actor after its exit get their noproc answer. */
+static void free_limbo(fx_vm *vm, fxi_worker *w, bool all, uint64_t bound, bool answer)
 {
     while (w->limbo_head && (all || w->limbo_head->u.dead.stamp < bound)) {
         fxi_actor *a = w->limbo_head;
         w->limbo_head = a->u.dead.next;
         uint32_t idx = fxi_pid_index(a->pid);
+        uint64_t dropped = fxi_mailbox_discard(vm, answer ? w : NULL, a, answer);
+        ck_pr_store_64(&w->stat_dropped, w->stat_dropped + dropped);
         fxi_actor_free(vm, a, true);
         fxi_ptable_release(&vm->pt, w, idx);
     }
@@ -95,11 +107,13 @@ void fxi_worker_reclaim(fx_vm *vm, fxi_worker *w)
     /* tick runs between actor runs: we hold no references. */
     fxi_qsbr_quiescent(q, id);
     if (w->limbo_head)
-        free_limbo(vm, w, false, fxi_qsbr_min(q));
+        free_limbo(vm, w, false, fxi_qsbr_min(q), true);
 }
 
 void fxi_vm_free_processes(fx_vm *vm)
 {
+    /* Every process goes at once: links and monitors are not signalled
+     * (no one would receive them), only cleanup callbacks run. */
     fx_reason why = fx_reason_shutdown();
     uint64_t hwm = ck_pr_load_64(&vm->pt.hwm);
     if (hwm > vm->pt.cap)
@@ -116,5 +130,5 @@ void fxi_vm_free_processes(fx_vm *vm)
         fxi_ptable_release(&vm->pt, NULL, (uint32_t) i);
     }
     for (uint32_t k = 0; k < vm->cfg.threads; k++)
-        free_limbo(vm, &vm->workers[k], true, 0);
+        free_limbo(vm, &vm->workers[k], true, 0, false);
 }

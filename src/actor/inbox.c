@@ -5,6 +5,7 @@
 
 #include "actor/inbox_impl.h"
 #include "actor/receive.h"
+#include "actor/signal.h"
 #include "actor/vm_impl.h"
 #include "platform/park.h"
 
@@ -80,9 +81,10 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
             *out = m;
             return 0;
         }
-        fxi_mnode *n = fxi_mailbox_pop_sc(&a->mb);
-        if (n) {
-            m = (fx_msg *) n;
+        fx_reason unused;
+        bool died = false; /* an inbox traps every exit signal */
+        m = fxi_pop_message(a, &unused, &died);
+        if (m) {
             if (!fxi_match_msg(match, m)) {
                 fxi_saved_append(a, m);
                 m = NULL;
@@ -103,6 +105,65 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
     }
 }
 
+/* Runs op for the inbox's process inside a section. */
+#define WITH_SECTION(ib, expr)                                                           \
+    do {                                                                                 \
+        if (!(ib))                                                                       \
+            return FX_EINVAL;                                                            \
+        fxi_section sec;                                                                 \
+        int rc_ = fxi_section_enter((ib)->vm, &sec);                                     \
+        if (rc_)                                                                         \
+            return rc_;                                                                  \
+        fxi_worker *w = sec.w;                                                           \
+        rc_ = (expr);                                                                    \
+        fxi_section_exit((ib)->vm, &sec);                                                \
+        return rc_;                                                                      \
+    } while (0)
+
+FX_API int fx_inbox_link(fx_inbox *ib, fx_pid pid)
+{
+    WITH_SECTION(ib, fxi_link(ib->vm, w, ib->a, pid));
+}
+
+FX_API int fx_inbox_unlink(fx_inbox *ib, fx_pid pid)
+{
+    WITH_SECTION(ib, fxi_unlink(ib->vm, w, ib->a, pid));
+}
+
+FX_API int fx_inbox_monitor(fx_inbox *ib, fx_pid pid, fx_ref *ref)
+{
+    WITH_SECTION(ib, fxi_monitor(ib->vm, w, ib->a, pid, ref));
+}
+
+FX_API int fx_inbox_demonitor(fx_inbox *ib, fx_ref ref, unsigned flags)
+{
+    WITH_SECTION(ib, fxi_demonitor(ib->vm, w, ib->a, ref, flags));
+}
+
+FX_API int fx_inbox_spawn_link(fx_inbox *ib, const fx_spawn_opts *opts, fx_pid *out)
+{
+    WITH_SECTION(ib, fxi_spawn_tied(ib->vm, w, ib->a, opts, out, true, NULL));
+}
+
+FX_API int fx_inbox_spawn_monitor(fx_inbox *ib, const fx_spawn_opts *opts, fx_pid *out,
+                                  fx_ref *ref)
+{
+    if (!ref)
+        return FX_EINVAL;
+    WITH_SECTION(ib, fxi_spawn_tied(ib->vm, w, ib->a, opts, out, false, ref));
+}
+
+/* Empties the mailbox; inside a section (with the VM running) late link
+ * and monitor requests are answered with noproc. */
+static void discard(fx_vm *vm, fxi_actor *a)
+{
+    fxi_section sec;
+    bool in = fxi_section_enter(vm, &sec) == 0;
+    fxi_mailbox_discard(vm, sec.w, a, in);
+    if (in)
+        fxi_section_exit(vm, &sec);
+}
+
 FX_API void fx_inbox_destroy(fx_inbox *ib)
 {
     if (!ib)
@@ -111,6 +172,15 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
     fxi_actor *a = ib->a;
     uint32_t idx = fxi_pid_index(a->pid);
     fxi_ptable_kill(&vm->pt, a);
+    /* The inbox's process exits with reason normal. */
+    fxi_section sec;
+    if (fxi_section_enter(vm, &sec) == 0) {
+        fx_reason normal = fx_reason_normal();
+        fxi_sig_exit_notify(vm, sec.w, a, &normal);
+        fxi_section_exit(vm, &sec);
+    }
+    fxi_saved_free_all(a);
+    discard(vm, a);
     if (ck_pr_load_32(&vm->state) != FXI_VM_STOPPED) {
         /* Wait out the grace period: senders that looked us up finish. */
         uint64_t e = fxi_qsbr_stamp(&vm->qsbr);
@@ -118,6 +188,7 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
                ck_pr_load_32(&vm->state) != FXI_VM_STOPPED)
             nanosleep(&(struct timespec){0, 200000}, NULL);
     }
+    discard(vm, a);
     fxi_actor_free(vm, a, false);
     fxi_ptable_release(&vm->pt, NULL, idx);
     fxi_free(ib, sizeof *ib);

@@ -4,6 +4,7 @@
 #include <fauxtp/error.h>
 #include <string.h>
 
+#include "actor/signal.h"
 #include "actor/vm_impl.h"
 
 /* Unmatched messages moved to the save queue per call before yielding. */
@@ -14,6 +15,18 @@ fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a)
     if (!a->ext)
         a->ext = fxi_zalloc(sizeof *a->ext);
     return a->ext;
+}
+
+void fxi_actor_ext_free(fxi_actor *a)
+{
+    fxi_actor_ext *x = a->ext;
+    if (!x)
+        return;
+    fxi_u64map_fini(&x->links);
+    fxi_u64map_fini(&x->monitors);
+    fxi_u64map_fini(&x->watchers);
+    fxi_free(x, sizeof *x);
+    a->ext = NULL;
 }
 
 bool fxi_match_msg(const fx_match *mt, const fx_msg *m)
@@ -87,17 +100,35 @@ void fxi_receive_disarm(fx_ctx *cx, fxi_actor *a)
         end_receive(cx, a->ext);
 }
 
-int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
+fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died)
 {
     fxi_mnode *n;
+    while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
+        fx_msg *m = (fx_msg *) n;
+        if (__builtin_expect(m->type <= FX_MSG_TIMEOUT, 1))
+            return m;
+        int st = fxi_sig_apply(a, m, why);
+        if (st == FXI_SIG_DELIVER)
+            return m;
+        if (st == FXI_SIG_DIE) {
+            *died = true;
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
+{
+    fx_msg *m;
+    bool died = false;
     if (!(a->flags & FXI_F_RECEIVING)) {
         /* Plain handler: saved messages first, in arrival order. */
         if (a->saved) {
             *out = fxi_saved_take(a, NULL);
             return FXI_RECV_MSG;
         }
-        while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
-            fx_msg *m = (fx_msg *) n;
+        while ((m = fxi_pop_message(a, &cx->stop_reason, &died)) != NULL) {
             if (__builtin_expect(m->type == FX_MSG_TIMEOUT, 0)) {
                 fxi_msg_release(m); /* a stale receive timeout */
                 continue;
@@ -105,7 +136,7 @@ int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
             *out = m;
             return FXI_RECV_MSG;
         }
-        return FXI_RECV_EMPTY;
+        return died ? FXI_RECV_DIED : FXI_RECV_EMPTY;
     }
     fxi_actor_ext *x = a->ext;
     if (a->flags & FXI_F_RESCAN) {
@@ -118,10 +149,9 @@ int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
         }
     }
     for (int budget = SKIP_BUDGET; budget > 0; budget--) {
-        n = fxi_mailbox_pop_sc(&a->mb);
-        if (!n)
-            return FXI_RECV_EMPTY;
-        fx_msg *m = (fx_msg *) n;
+        m = fxi_pop_message(a, &cx->stop_reason, &died);
+        if (!m)
+            return died ? FXI_RECV_DIED : FXI_RECV_EMPTY;
         if (m->type == FX_MSG_TIMEOUT) {
             if (x->recv_ref.id && m->ref.id == x->recv_ref.id) {
                 x->recv_ref = FX_REF_NONE; /* fired: nothing to cancel */

@@ -5,12 +5,14 @@
 
 #include "actor/actor_impl.h"
 
-enum { FXI_RECV_MSG = 0, FXI_RECV_EMPTY, FXI_RECV_BUSY };
+enum { FXI_RECV_MSG = 0, FXI_RECV_EMPTY, FXI_RECV_BUSY, FXI_RECV_DIED };
 
-/* Picks the next message to hand to the actor's handler. FXI_RECV_MSG
- * sets *out; FXI_RECV_EMPTY: nothing deliverable and the mailbox may be
- * empty; FXI_RECV_BUSY: the budget for skipping unmatched messages ran
- * out or a message is in flight (run again later). */
+/* Picks the next message to hand to the actor's handler, applying the
+ * signals it passes (links, monitors, exit signals). FXI_RECV_MSG sets
+ * *out; FXI_RECV_EMPTY: nothing deliverable and the mailbox may be empty;
+ * FXI_RECV_BUSY: the budget for skipping unmatched messages ran out or a
+ * message is in flight (run again later); FXI_RECV_DIED: an exit signal
+ * killed the actor, reason in cx->stop_reason (the caller exits it). */
 int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out);
 
 /* Cancels a receive timeout armed by fx_receive in this invocation when
@@ -20,8 +22,16 @@ void fxi_receive_disarm(fx_ctx *cx, fxi_actor *a);
 /* Frees every message in a's save queue. */
 void fxi_saved_free_all(fxi_actor *a);
 
+/* Pops the next mailbox entry that is a message (user, TIMEOUT, EXIT or
+ * DOWN), applying signals on the way. NULL when the mailbox is empty, or
+ * when a signal killed a: then *died is set and *why holds the reason.
+ * The owner of a (an actor's scheduler thread, an inbox's thread). */
+fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died);
+
 /* The actor's extension record, allocated on first use (NULL on ENOMEM). */
 fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a);
+/* Frees it with its link and monitor tables. */
+void fxi_actor_ext_free(fxi_actor *a);
 
 /* Save-queue helpers shared with inboxes. */
 void fxi_saved_append(fxi_actor *a, fx_msg *m);

@@ -97,11 +97,11 @@ static bool apply(fx_ctx *cx, fxi_actor *a, fx_next nx)
         a->flags |= FXI_F_RECEIVING | FXI_F_RESCAN;
         return false;
     case FXI_NEXT_STOP:
-        fxi_actor_exit(cx->w, a, &cx->stop_reason);
+        fxi_actor_exit(cx->w, a, &cx->stop_reason, false);
         return true;
     default:
         cx->stop_reason = fx_reason_error(FX_EINVAL, "handler returned no fx_next");
-        fxi_actor_exit(cx->w, a, &cx->stop_reason);
+        fxi_actor_exit(cx->w, a, &cx->stop_reason, false);
         return true;
     }
 }
@@ -111,7 +111,10 @@ static bool run_init(fx_ctx *cx, fxi_actor *a)
     a->flags &= (uint16_t) ~FXI_F_INIT;
     fxi_actor_ext *x = a->ext;
     cx->cur = NULL;
-    return apply(cx, a, x->init(cx, x->init_arg));
+    fxi_fault_arm(&cx->w->fault);
+    fx_next nx = x->init(cx, x->init_arg);
+    fxi_fault_disarm(&cx->w->fault);
+    return apply(cx, a, nx);
 }
 
 static void run(fxi_sched *s, void *unit)
@@ -133,9 +136,15 @@ static void run(fxi_sched *s, void *unit)
         }
         if (st == FXI_RECV_BUSY)
             break;
+        if (st == FXI_RECV_DIED) {
+            fxi_actor_exit(w, a, &cx->stop_reason, true);
+            return;
+        }
         cx->cur = m;
         cx->kept = false;
+        fxi_fault_arm(&w->fault);
         fx_next nx = a->u.live.handler(cx, m);
+        fxi_fault_disarm(&w->fault);
         cx->cur = NULL;
         if (!cx->kept)
             fxi_msg_release(m);
@@ -151,20 +160,34 @@ static void crashed(fxi_worker *w)
 {
     fx_ctx *cx = &w->cx;
     fxi_actor *a = cx->self;
+    fxi_fault_disarm(&w->fault);
+    if (w->fault.signo) {
+        /* A hardware fault trapped in user code (trap_faults). */
+        char what[FX_REASON_TEXT_MAX];
+        fxi_fault_describe(w->fault.signo, w->fault.addr, what, sizeof what);
+        cx->stop_reason = fx_reason_error(FX_EFAULT, "%s", what);
+        w->fault.signo = 0;
+    }
     if (cx->cur && !cx->kept)
         fxi_msg_release(cx->cur);
     cx->cur = NULL;
-    fxi_actor_exit(w, a, &cx->stop_reason);
+    fxi_actor_exit(w, a, &cx->stop_reason, false);
     cx->self = NULL;
 }
 
 static void thread_body(fxi_sched *s)
 {
     fxi_worker *w = s->user;
-    /* fx_crash lands here; the loop then starts afresh. */
+    /* Without a signal stack, faults on this thread are simply not
+     * trapped: they stay fatal, as with trap_faults off. */
+    if (w->cx.vm->cfg.trap_faults)
+        (void) fxi_fault_thread_enter(&w->fault, &w->crash_jb);
+    /* fx_crash and trapped faults land here; the loop then starts
+     * afresh. */
     if (_setjmp(w->crash_jb) != 0)
         crashed(w);
     fxi_sched_loop(s);
+    fxi_fault_thread_exit(&w->fault);
 }
 
 static void tick(fxi_sched *s)

@@ -2,11 +2,32 @@
 #include <fauxtp/error.h>
 #include <string.h>
 
+#include "actor/spawn.h"
 #include "actor/vm_impl.h"
 
 #define STATE_SIZE_MAX (64u * 1024u)
 
-static int spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o, fx_pid *out)
+/* The child's side of spawn_link / spawn_monitor, before it can run. */
+static int tie(fxi_actor_ext *x, const fxi_spawn_ties *t)
+{
+    if (t->link.id && fxi_u64map_put(&x->links, t->link.id, 1) < 0)
+        return FX_ENOMEM;
+    if (t->watcher.id && fxi_u64map_put(&x->watchers, t->ref.id, t->watcher.id) < 0)
+        return FX_ENOMEM;
+    return 0;
+}
+
+static void free_ext(fxi_actor_ext *x)
+{
+    if (!x)
+        return;
+    fxi_u64map_fini(&x->links);
+    fxi_u64map_fini(&x->watchers);
+    fxi_free(x, sizeof *x);
+}
+
+int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
+              const fxi_spawn_ties *ties, fx_pid *out)
 {
     if (!o || (!o->handler && !o->init) || o->state_size > STATE_SIZE_MAX)
         return FX_EINVAL;
@@ -24,15 +45,17 @@ static int spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o, fx_pid *out)
         memcpy(a + 1, o->state_init, o->state_size);
     a->saved = NULL;
     a->ext = NULL;
-    if (o->init || o->cleanup) {
+    if (o->init || o->cleanup || o->label || ties) {
         fxi_actor_ext *x = fxi_zalloc(sizeof *x);
-        if (!x) {
+        if (!x || (ties && tie(x, ties) != 0)) {
+            free_ext(x);
             fxi_free(a, size);
             return FX_ENOMEM;
         }
         x->cleanup = o->cleanup;
         x->init = o->init;
         x->init_arg = o->init_arg;
+        x->label = o->label;
         a->ext = x;
         if (o->init)
             a->flags |= FXI_F_INIT;
@@ -42,7 +65,7 @@ static int spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o, fx_pid *out)
     fxi_mailbox_init(&a->mb, o->init == NULL);
     int rc = fxi_ptable_insert(&vm->pt, w, a);
     if (rc != 0) {
-        fxi_free(a->ext, sizeof *a->ext);
+        free_ext(a->ext);
         fxi_free(a, size);
         return rc;
     }
@@ -65,7 +88,7 @@ FX_API int fx_spawn_opt(fx_ctx *cx, const fx_spawn_opts *opts, fx_pid *out)
 {
     if (!cx)
         return FX_EINVAL;
-    return spawn(cx->vm, cx->w, opts, out);
+    return fxi_spawn(cx->vm, cx->w, opts, NULL, out);
 }
 
 FX_API int fx_spawn(fx_ctx *cx, fx_handler h, void *state, fx_pid *out)
@@ -82,7 +105,7 @@ FX_API int fx_vm_spawn_opt(fx_vm *vm, const fx_spawn_opts *opts, fx_pid *out)
     int rc = fxi_section_enter(vm, &sec);
     if (rc)
         return rc;
-    rc = spawn(vm, sec.w, opts, out);
+    rc = fxi_spawn(vm, sec.w, opts, NULL, out);
     fxi_section_exit(vm, &sec);
     return rc;
 }

@@ -1,8 +1,10 @@
 /* VM lifecycle and statistics. */
 #include <fauxtp/error.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "actor/vm_impl.h"
+#include "platform/fault.h"
 #include "platform/park.h"
 
 #define DEFAULT_BATCH 64u
@@ -21,9 +23,16 @@ FX_API void fx_vm_config_init(fx_vm_config *cfg)
 static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
 {
     if (in) {
-        if (in->version != FX_VM_CONFIG_VERSION)
+        if (in->version == 1) {
+            /* Built against the version 1 header: only its fields exist. */
+            fx_vm_config_init(c);
+            memcpy(c, in, offsetof(fx_vm_config, trap_faults));
+            c->version = FX_VM_CONFIG_VERSION;
+        } else if (in->version == FX_VM_CONFIG_VERSION) {
+            *c = *in;
+        } else {
             return FX_EVERSION;
-        *c = *in;
+        }
     } else {
         fx_vm_config_init(c);
     }
@@ -89,11 +98,15 @@ FX_API int fx_vm_start(fx_vm *vm)
 {
     if (!vm || ck_pr_load_32(&vm->state) != FXI_VM_CREATED)
         return FX_EINVAL;
+    if (vm->cfg.trap_faults && fxi_fault_install() != 0)
+        return FX_ESYS;
     /* Running before the threads exist, so their first actors may send. */
     ck_pr_store_32(&vm->state, FXI_VM_RUNNING);
     int rc = fxi_pool_start(&vm->pool);
     if (rc) {
         ck_pr_store_32(&vm->state, FXI_VM_STOPPED);
+        if (vm->cfg.trap_faults)
+            fxi_fault_uninstall();
         return rc;
     }
     return 0;
@@ -114,8 +127,11 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
      * STOPPING and fail (fxi_section_enter re-checks inside the section). */
     while (!fxi_qsbr_ext_idle(&vm->qsbr))
         fxi_cpu_relax();
-    if (st == FXI_VM_RUNNING)
+    if (st == FXI_VM_RUNNING) {
         fxi_pool_stop(&vm->pool);
+        if (vm->cfg.trap_faults)
+            fxi_fault_uninstall();
+    }
     fxi_vm_free_processes(vm);
     ck_pr_store_32(&vm->state, FXI_VM_STOPPED);
     return 0;

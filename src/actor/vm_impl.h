@@ -63,8 +63,17 @@ void fxi_section_exit(fx_vm *vm, fxi_section *sec);
 extern const fxi_sched_hooks fxi_actor_hooks;
 
 /* Actor lifecycle (actor/exit.c). */
-void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason);
+/* a exits with reason on its scheduler thread: pid made stale, cleanup
+ * run, links and monitors told, a crash report unless it died of an exit
+ * signal (by_signal), then into limbo until its grace period ends. */
+void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool by_signal);
+/* Frees a dead actor (after its grace period, or with the VM stopped)
+ * and whatever is still queued for it. */
 void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped);
+/* Empties a dead process's mailbox; answers late link and monitor
+ * requests with noproc when `answer` (caller in a section, w as for
+ * fxi_deliver). Returns the number of user messages dropped. */
+uint64_t fxi_mailbox_discard(fx_vm *vm, fxi_worker *w, fxi_actor *a, bool answer);
 void fxi_worker_reclaim(fx_vm *vm, fxi_worker *w);
 /* After the scheduler threads are joined: every live process exits with
  * reason shutdown on the calling thread, and every limbo entry is freed. */

@@ -29,6 +29,21 @@ FX_API fx_reason fx_reason_killed(void)
     return make(FX_REASON_KILLED);
 }
 
+FX_API fx_reason fx_reason_noproc(void)
+{
+    return make(FX_REASON_NOPROC);
+}
+
+FX_API fx_reason fx_reason_timeout(void)
+{
+    return make(FX_REASON_TIMEOUT);
+}
+
+FX_API fx_reason fx_reason_kill(void)
+{
+    return make(FX_REASON_KILL);
+}
+
 FX_API fx_reason fx_reason_error(int code, const char *fmt, ...)
 {
     fx_reason r = make(FX_REASON_ERROR);
@@ -65,11 +80,11 @@ FX_API bool fx_reason_eq(const fx_reason *a, const fx_reason *b)
 
 FX_API int fx_reason_format(const fx_reason *r, char *buf, size_t size)
 {
-    static const char *const names[] = {"normal", "shutdown", "killed", "noproc",
-                                        "timeout"};
+    static const char *const names[] = {"normal",  "shutdown", "killed", "noproc",
+                                        "timeout", NULL,       "kill"};
     if (!r)
         return FX_EINVAL;
-    if (r->kind >= FX_REASON_NORMAL && r->kind < FX_REASON_ERROR)
+    if (r->kind >= FX_REASON_NORMAL && r->kind <= FX_REASON_KILL && names[r->kind])
         return snprintf(buf, size, "%s", names[r->kind]);
     if (r->kind == FX_REASON_ERROR)
         return snprintf(buf, size, "{error,%d,\"%.*s\"}", (int) r->code,

@@ -1,0 +1,50 @@
+/* fauxtp: monitors, one-way watches on a process, with Erlang's semantics.
+ *
+ * fx_monitor returns a fresh ref. When the watched process exits with
+ * reason R, the watcher gets one FX_MSG_DOWN message whose ref is the
+ * monitor's and whose payload is fx_down_info {ref, pid, R}. Monitoring a
+ * dead or stale pid delivers a DOWN with reason noproc at once. A DOWN
+ * arrives after every message the watched process sent before it died.
+ * Each call makes a new monitor: two calls give two DOWNs. */
+#ifndef FAUXTP_MONITOR_H
+#define FAUXTP_MONITOR_H
+
+#include "actor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Payload of FX_MSG_DOWN. */
+typedef struct fx_down_info {
+    fx_ref ref;
+    fx_pid pid;
+    fx_reason reason;
+} fx_down_info;
+
+/* Starts monitoring pid from the running process; *ref (required) gets
+ * the monitor's ref. Monitoring oneself gives a ref and never a DOWN.
+ * Errors: FX_EINVAL, FX_ENOMEM. Inside a handler only. */
+FX_API int fx_monitor(fx_ctx *cx, fx_pid pid, fx_ref *ref);
+
+/* Also remove a DOWN for this monitor already in the caller's queue. */
+#define FX_DEMONITOR_FLUSH 1u
+
+/* Ends the monitor `ref`. After it returns no DOWN for it arrives any
+ * more; with FX_DEMONITOR_FLUSH one already queued is removed as well.
+ * Returns 0 if the monitor was active, FX_ENOENT if it was not (unknown
+ * ref, already fired, or already removed) — with FLUSH, a removed queued
+ * DOWN still answers FX_ENOENT, as demonitor(Ref, [flush, info]) answers
+ * false. Errors: FX_EINVAL. Inside a handler only. */
+FX_API int fx_demonitor(fx_ctx *cx, fx_ref ref, unsigned flags);
+
+/* Spawns and monitors atomically (the monitor exists before the new
+ * process runs). *ref (required) gets the monitor's ref. Arguments and
+ * errors as fx_spawn_opt. Inside a handler only. */
+FX_API int fx_spawn_monitor(fx_ctx *cx, const fx_spawn_opts *opts, fx_pid *out,
+                            fx_ref *ref);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

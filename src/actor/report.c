@@ -1,0 +1,71 @@
+/* Crash reports: the default logger and the report line. */
+#include "actor/report.h"
+
+#include <dlfcn.h>
+#include <fauxtp/error.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "actor/vm_impl.h"
+
+FX_API int fx_pid_format(fx_pid pid, char *buf, size_t size)
+{
+    return snprintf(buf, size, "<0.%u.%u>", (unsigned) (pid.id & 0xFFFFFFFFu),
+                    (unsigned) (pid.id >> 32));
+}
+
+FX_API int fx_crash_report_format(const fx_crash_report *r, char *buf, size_t size)
+{
+    if (!r)
+        return FX_EINVAL;
+    char pid[32], why[128];
+    fx_pid_format(r->pid, pid, sizeof pid);
+    fx_reason_format(&r->reason, why, sizeof why);
+    return snprintf(buf, size, "=CRASH REPORT==== %s%s%s exited: %s", pid,
+                    r->label ? " " : "", r->label ? r->label : "", why);
+}
+
+FX_API void fx_crash_logger_stderr(void *arg, const fx_crash_report *r)
+{
+    (void) arg;
+    char line[256];
+    fx_crash_report_format(r, line, sizeof line);
+    /* One write per report keeps lines whole between threads. */
+    fprintf(stderr, "%s\n", line);
+}
+
+FX_API void fx_crash_logger_silent(void *arg, const fx_crash_report *r)
+{
+    (void) arg;
+    (void) r;
+}
+
+/* The exported symbol at exactly the code address fn_bits (a function
+ * pointer's bits), if any. */
+static const char *symbol_name(const void *fn_bits, size_t n)
+{
+    void *fn = NULL;
+    memcpy(&fn, fn_bits, n < sizeof fn ? n : sizeof fn);
+    Dl_info info;
+    if (fn && dladdr(fn, &info) && info.dli_sname && info.dli_saddr == fn)
+        return info.dli_sname;
+    return NULL;
+}
+
+void fxi_report_crash(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
+{
+    if (reason->kind == FX_REASON_NORMAL || reason->kind == FX_REASON_SHUTDOWN ||
+        reason->kind == FX_REASON_KILLED)
+        return;
+    fx_crash_report r = {.vm = vm, .pid = a->pid, .reason = *reason, .label = NULL};
+    fxi_actor_ext *x = a->ext;
+    if (x && x->label)
+        r.label = x->label;
+    else if (a->u.live.handler)
+        r.label = symbol_name(&a->u.live.handler, sizeof a->u.live.handler);
+    else if (x && x->init)
+        r.label = symbol_name(&x->init, sizeof x->init);
+    fx_crash_logger log =
+        vm->cfg.crash_logger ? vm->cfg.crash_logger : fx_crash_logger_stderr;
+    log(vm->cfg.crash_logger_arg, &r);
+}

@@ -1,0 +1,20 @@
+/* Spawning, for the other actor-layer files. Internal. */
+#ifndef FXI_ACTOR_SPAWN_H
+#define FXI_ACTOR_SPAWN_H
+
+#include "actor/actor_impl.h"
+
+/* Links and monitors a child gets before it can run (spawn_link /
+ * spawn_monitor). */
+typedef struct fxi_spawn_ties {
+    fx_pid link;    /* link with this pid, or FX_PID_NONE */
+    fx_pid watcher; /* monitored by this pid with ref, or FX_PID_NONE */
+    fx_ref ref;
+} fxi_spawn_ties;
+
+/* Spawns from any thread inside a section (w: the scheduler's worker or
+ * NULL). ties may be NULL. Errors as fx_spawn_opt. */
+int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
+              const fxi_spawn_ties *ties, fx_pid *out);
+
+#endif

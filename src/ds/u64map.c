@@ -1,0 +1,113 @@
+/* Open-addressing uint64 map; see u64map.h. */
+#include "ds/u64map.h"
+
+#include "mem/alloc.h"
+
+#define MIN_CAP 8u
+
+static inline uint32_t slot_of(uint64_t key, uint32_t cap)
+{
+    /* Fibonacci hashing: pids and refs differ mostly in their low bits. */
+    return (uint32_t) ((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+void fxi_u64map_fini(fxi_u64map *m)
+{
+    fxi_free(m->slots, (size_t) m->cap * sizeof *m->slots);
+    m->slots = NULL;
+    m->cap = m->count = 0;
+}
+
+static void place(fxi_u64pair *slots, uint32_t cap, uint64_t key, uint64_t val)
+{
+    uint32_t i = slot_of(key, cap);
+    while (slots[i].key)
+        i = (i + 1) & (cap - 1);
+    slots[i].key = key;
+    slots[i].val = val;
+}
+
+static int resize(fxi_u64map *m, uint32_t cap)
+{
+    fxi_u64pair *s = fxi_zalloc((size_t) cap * sizeof *s);
+    if (!s)
+        return -1;
+    for (uint32_t i = 0; i < m->cap; i++)
+        if (m->slots[i].key)
+            place(s, cap, m->slots[i].key, m->slots[i].val);
+    fxi_free(m->slots, (size_t) m->cap * sizeof *m->slots);
+    m->slots = s;
+    m->cap = cap;
+    return 0;
+}
+
+static int64_t find(const fxi_u64map *m, uint64_t key)
+{
+    if (!m->count)
+        return -1;
+    for (uint32_t i = slot_of(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        if (m->slots[i].key == key)
+            return i;
+        if (!m->slots[i].key)
+            return -1;
+    }
+}
+
+int fxi_u64map_reserve(fxi_u64map *m, uint32_t n)
+{
+    uint32_t cap = m->cap ? m->cap : MIN_CAP;
+    while ((uint64_t) n * 4 > (uint64_t) cap * 3)
+        cap *= 2;
+    return cap == m->cap ? 0 : resize(m, cap);
+}
+
+int fxi_u64map_put(fxi_u64map *m, uint64_t key, uint64_t val)
+{
+    int64_t i = find(m, key);
+    if (i >= 0) {
+        m->slots[i].val = val;
+        return 0;
+    }
+    if ((uint64_t) (m->count + 1) * 4 > (uint64_t) m->cap * 3 &&
+        resize(m, m->cap ? m->cap * 2 : MIN_CAP) != 0)
+        return -1;
+    place(m->slots, m->cap, key, val);
+    m->count++;
+    return 1;
+}
+
+bool fxi_u64map_get(const fxi_u64map *m, uint64_t key, uint64_t *val)
+{
+    int64_t i = find(m, key);
+    if (i < 0)
+        return false;
+    if (val)
+        *val = m->slots[i].val;
+    return true;
+}
+
+bool fxi_u64map_del(fxi_u64map *m, uint64_t key, uint64_t *val)
+{
+    int64_t found = find(m, key);
+    if (found < 0)
+        return false;
+    uint32_t mask = m->cap - 1, i = (uint32_t) found;
+    if (val)
+        *val = m->slots[i].val;
+    /* Backward-shift: pull later entries of the probe run into the hole
+     * unless their home slot lies cyclically in (hole, j]. */
+    for (uint32_t j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+        uint32_t home = slot_of(m->slots[j].key, m->cap);
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            m->slots[i] = m->slots[j];
+            i = j;
+        }
+    }
+    m->slots[i].key = 0;
+    m->count--;
+    if (m->count == 0)
+        fxi_u64map_fini(m);
+    else if (m->cap > MIN_CAP && m->count * 8 < m->cap)
+        (void) resize(m, m->cap / 2); /* on ENOMEM the map stays as it is */
+    return true;
+}

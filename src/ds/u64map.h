@@ -1,0 +1,48 @@
+/* A small open-addressing hash map from non-zero uint64_t keys to
+ * uint64_t values: linear probing, backward-shift deletion, grows at 3/4
+ * load and shrinks at 1/8. Holds a process's links and monitors. Not
+ * thread-safe: one owner. */
+#ifndef FXI_DS_U64MAP_H
+#define FXI_DS_U64MAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct fxi_u64pair {
+    uint64_t key; /* 0 = empty slot */
+    uint64_t val;
+} fxi_u64pair;
+
+typedef struct fxi_u64map {
+    fxi_u64pair *slots; /* NULL until the first insert */
+    uint32_t cap;       /* a power of two, or 0 */
+    uint32_t count;
+} fxi_u64map;
+
+#define FXI_U64MAP_INIT                                                                  \
+    {                                                                                    \
+        NULL, 0, 0                                                                       \
+    }
+
+/* Frees the table; the map is empty and reusable afterwards. */
+void fxi_u64map_fini(fxi_u64map *m);
+
+/* Inserts key -> val, or overwrites the value of an existing key.
+ * Returns 1 if the key is new, 0 if it existed, -1 on ENOMEM (map
+ * unchanged). key must not be 0. */
+int fxi_u64map_put(fxi_u64map *m, uint64_t key, uint64_t val);
+
+/* Makes room for n entries without growing on the way: a put of a new
+ * key then cannot fail while count < n. 0 or -1 on ENOMEM. */
+int fxi_u64map_reserve(fxi_u64map *m, uint32_t n);
+
+/* Looks key up; stores its value in *val (may be NULL) when found. */
+bool fxi_u64map_get(const fxi_u64map *m, uint64_t key, uint64_t *val);
+
+/* Removes key; true if it was there (its value in *val, may be NULL). */
+bool fxi_u64map_del(fxi_u64map *m, uint64_t key, uint64_t *val);
+
+/* Iteration: for (uint32_t i = 0; i < m->cap; i++) if (m->slots[i].key)
+ * ...; the map must not change meanwhile. */
+
+#endif

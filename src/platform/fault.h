@@ -1,0 +1,44 @@
+/* Fault trapping: SIGSEGV, SIGFPE, SIGBUS and SIGILL raised on a thread
+ * while its fault site is armed jump back to the site's jmp_buf instead
+ * of killing the process. Elsewhere the signals go to the handlers that
+ * were installed before (or the default action). Internal. */
+#ifndef FXI_PLATFORM_FAULT_H
+#define FXI_PLATFORM_FAULT_H
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+
+typedef struct fxi_fault_site {
+    volatile sig_atomic_t armed; /* this thread: 1 while trapping */
+    volatile int signo;          /* set by the handler before the jump */
+    void *volatile addr;         /* the faulting address (si_addr) */
+    jmp_buf *jb;                 /* where a trapped fault lands */
+    void *altstack;              /* this thread's signal stack */
+    size_t altstack_size;
+} fxi_fault_site;
+
+/* Installs the process-wide handlers (counted: one call per user, undone
+ * by as many fxi_fault_uninstall). 0 or FX_ESYS. Any thread. */
+int fxi_fault_install(void);
+void fxi_fault_uninstall(void);
+
+/* Makes site the calling thread's site and gives the thread a signal
+ * stack (so a stack overflow can be trapped too). 0 or FX_ENOMEM/FX_ESYS;
+ * on failure faults on this thread are not trapped. */
+int fxi_fault_thread_enter(fxi_fault_site *site, jmp_buf *jb);
+void fxi_fault_thread_exit(fxi_fault_site *site);
+
+/* Formats "SIGSEGV at 0x10" for a trapped fault into buf. */
+void fxi_fault_describe(int signo, const void *addr, char *buf, size_t size);
+
+static inline void fxi_fault_arm(fxi_fault_site *site)
+{
+    site->armed = 1;
+}
+static inline void fxi_fault_disarm(fxi_fault_site *site)
+{
+    site->armed = 0;
+}
+
+#endif
