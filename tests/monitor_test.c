@@ -1,0 +1,202 @@
+/* Monitors: DOWN messages, demonitor (+flush), noproc, spawn_monitor. */
+#include "agent.h"
+
+static const fx_reason boom = {FX_REASON_ERROR, 3, "bad"};
+
+Test(monitors, down_carries_ref_pid_and_reason)
+{
+    tvm t = ag_start(2, false);
+    fx_pid a = ag_spawn(&t, NULL), b = ag_spawn(&t, NULL);
+    ag_report m1 = ag_do(&t, a, AG_MONITOR, (ag_cmd){.pid = b});
+    ag_report m2 = ag_do(&t, a, AG_MONITOR, (ag_cmd){.pid = b});
+    cr_assert_eq(m1.rc, 0);
+    cr_assert(m1.ref.id != 0 && m1.ref.id != m2.ref.id, "each monitor has its own ref");
+    ag_send(&t, b, AG_STOP, (ag_cmd){.reason = boom});
+    /* Two monitors, two DOWNs, in either order. */
+    bool seen1 = false, seen2 = false;
+    for (int i = 0; i < 2; i++) {
+        ag_report r = ag_next(&t, a);
+        cr_assert_eq(r.type, FX_MSG_DOWN);
+        cr_assert(fx_pid_eq(r.pid, b));
+        assert_reason(r.reason, boom);
+        seen1 |= fx_ref_eq(r.ref, m1.ref);
+        seen2 |= fx_ref_eq(r.ref, m2.ref);
+    }
+    cr_assert(seen1 && seen2);
+    /* The watcher is not affected by the death. */
+    ag_assert_alive(&t, a);
+    tvm_stop(&t);
+}
+
+Test(monitors, of_a_dead_pid_gives_noproc_at_once)
+{
+    tvm t = ag_start(2, false);
+    fx_ref rb;
+    fx_pid a = ag_spawn(&t, NULL), b = ag_spawn(&t, &rb);
+    ag_send(&t, b, AG_STOP, (ag_cmd){.reason = fx_reason_normal()});
+    assert_reason(ag_down(&t, rb), fx_reason_normal());
+    ag_report m = ag_do(&t, a, AG_MONITOR, (ag_cmd){.pid = b});
+    cr_assert_eq(m.rc, 0);
+    ag_report r = ag_next(&t, a);
+    cr_assert_eq(r.type, FX_MSG_DOWN);
+    cr_assert(fx_ref_eq(r.ref, m.ref));
+    cr_assert(fx_pid_eq(r.pid, b));
+    assert_reason(r.reason, fx_reason_noproc());
+    /* A pid that never existed (stale generation) too. */
+    fx_pid never = {b.id + (1ull << 40)};
+    fx_ref ref;
+    cr_assert_eq(fx_inbox_monitor(t.in, never, &ref), 0);
+    assert_reason(ag_down(&t, ref), fx_reason_noproc());
+    cr_assert_eq(fx_inbox_monitor(t.in, FX_PID_NONE, &ref), FX_EINVAL);
+    cr_assert_eq(fx_inbox_monitor(t.in, b, NULL), FX_EINVAL);
+    tvm_stop(&t);
+}
+
+Test(monitors, demonitor_before_death_means_no_down)
+{
+    tvm t = ag_start(2, false);
+    fx_pid b = ag_spawn(&t, NULL);
+    fx_ref r1, r2;
+    cr_assert_eq(fx_inbox_monitor(t.in, b, &r1), 0);
+    cr_assert_eq(fx_inbox_demonitor(t.in, r1, 0), 0);
+    cr_assert_eq(fx_inbox_demonitor(t.in, r1, 0), FX_ENOENT, "already removed");
+    cr_assert_eq(fx_inbox_monitor(t.in, b, &r2), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, b, fx_reason_kill()), 0);
+    assert_reason(ag_down(&t, r2), fx_reason_killed());
+    fx_msg *m = NULL;
+    fx_match down1 = {.type = FX_MSG_DOWN, .ref = r1};
+    cr_assert_eq(fx_inbox_recv(t.in, &down1, 0, &m), FX_ETIMEDOUT);
+    tvm_stop(&t);
+}
+
+/* Records whether a DOWN with the given ref went by, matching nothing. */
+static bool saw_down(const fx_msg *m, void *arg)
+{
+    fx_ref *ref = arg;
+    if (fx_msg_type(m) == FX_MSG_DOWN && fx_ref_eq(fx_msg_ref(m), *ref))
+        ref->id = 0;
+    return false;
+}
+
+/* Pops messages into the inbox's queue until the DOWN of ref is there. */
+static void wait_queued_down(tvm *t, fx_ref ref)
+{
+    fx_ref probe = ref;
+    fx_match mt = {.type = 0, .pred = saw_down, .pred_arg = &probe};
+    for (int i = 0; i < 10000 && probe.id; i++) {
+        fx_msg *m = NULL;
+        cr_assert_eq(fx_inbox_recv(t->in, &mt, 1, &m), FX_ETIMEDOUT);
+    }
+    cr_assert_eq(probe.id, 0, "the DOWN never arrived");
+}
+
+Test(monitors, demonitor_flush_removes_a_queued_down)
+{
+    tvm t = ag_start(2, false);
+    fx_pid b = ag_spawn(&t, NULL), c = ag_spawn(&t, NULL);
+    fx_ref rb, rc;
+    cr_assert_eq(fx_inbox_monitor(t.in, b, &rb), 0);
+    cr_assert_eq(fx_inbox_monitor(t.in, c, &rc), 0);
+    ag_send(&t, b, AG_STOP, (ag_cmd){.reason = boom});
+    ag_send(&t, c, AG_STOP, (ag_cmd){.reason = boom});
+    wait_queued_down(&t, rb);
+    wait_queued_down(&t, rc);
+    /* Both DOWNs are in the queue: the monitors have fired. */
+    cr_assert_eq(fx_inbox_demonitor(t.in, rb, FX_DEMONITOR_FLUSH), FX_ENOENT);
+    cr_assert_eq(fx_inbox_demonitor(t.in, rc, 0), FX_ENOENT);
+    fx_msg *m = NULL;
+    fx_match down_b = {.type = FX_MSG_DOWN, .ref = rb};
+    cr_assert_eq(fx_inbox_recv(t.in, &down_b, 0, &m), FX_ETIMEDOUT, "flushed");
+    /* Without flush the DOWN stays. */
+    assert_reason(ag_down(&t, rc), boom);
+    tvm_stop(&t);
+}
+
+Test(monitors, demonitor_drops_a_down_not_yet_received)
+{
+    tvm t = ag_start(2, false);
+    fx_pid b = ag_spawn(&t, NULL);
+    fx_ref rb;
+    cr_assert_eq(fx_inbox_link(t.in, b), 0);
+    cr_assert_eq(fx_inbox_monitor(t.in, b, &rb), 0);
+    ag_send(&t, b, AG_STOP, (ag_cmd){.reason = boom});
+    /* Links are signalled before monitors: the EXIT is received while
+     * the DOWN is at most in the mailbox, not yet received. */
+    fx_msg *m = tvm_recv(&t, FX_MSG_EXIT);
+    fx_msg_free(m);
+    cr_assert_eq(fx_inbox_demonitor(t.in, rb, 0), 0, "still active");
+    /* The crash report is logged after the DOWN was sent. */
+    ag_logged(&t, b);
+    fx_match down_b = {.type = FX_MSG_DOWN, .ref = rb};
+    cr_assert_eq(fx_inbox_recv(t.in, &down_b, 0, &m), FX_ETIMEDOUT);
+    tvm_stop(&t);
+}
+
+Test(monitors, spawn_monitor_and_self)
+{
+    tvm t = ag_start(2, false);
+    fx_pid a = ag_spawn(&t, NULL);
+    ag_report r = ag_do(&t, a, AG_SPAWN_MONITOR, (ag_cmd){0});
+    cr_assert_eq(r.rc, 0);
+    cr_assert(r.ref.id != 0);
+    fx_pid child = r.pid;
+    ag_send(&t, child, AG_STOP, (ag_cmd){.reason = boom});
+    ag_report d = ag_next(&t, a);
+    cr_assert_eq(d.type, FX_MSG_DOWN);
+    cr_assert(fx_ref_eq(d.ref, r.ref));
+    cr_assert(fx_pid_eq(d.pid, child));
+    assert_reason(d.reason, boom);
+    /* Monitoring oneself gives a ref and never a DOWN. */
+    ag_report s = ag_do(&t, a, AG_MONITOR, (ag_cmd){.pid = a});
+    cr_assert_eq(s.rc, 0);
+    cr_assert(s.ref.id != 0);
+    cr_assert_eq(ag_do(&t, a, AG_DEMONITOR, (ag_cmd){.ref = s.ref}).rc, FX_ENOENT);
+    cr_assert_eq(ag_do(&t, a, AG_DEMONITOR, (ag_cmd){.ref = s.ref, .value = 8}).rc,
+                 FX_EINVAL, "unknown flag");
+    ag_assert_alive(&t, a);
+    tvm_stop(&t);
+}
+
+Test(monitors, messages_sent_before_death_arrive_before_down)
+{
+    enum { N = 500 };
+    tvm t = ag_start(2, false);
+    fx_ref ra;
+    fx_pid a = ag_spawn(&t, &ra);
+    ag_send(&t, a, AG_SEND, (ag_cmd){.pid = t.me, .value = N});
+    ag_send(&t, a, AG_STOP, (ag_cmd){.reason = fx_reason_shutdown()});
+    /* Everything from a, in order: N pings, the SEND report, then DOWN. */
+    fx_match from_a = {.from = a};
+    for (uint64_t i = 0; i <= N + 1; i++) {
+        fx_msg *m = NULL;
+        cr_assert_eq(fx_inbox_recv(t.in, &from_a, 10000, &m), 0);
+        uint32_t want = i < N ? AG_PING : i == N ? AG_REPORT : FX_MSG_DOWN;
+        cr_assert_eq(fx_msg_type(m), want, "message %llu", (unsigned long long) i);
+        fx_msg_free(m);
+    }
+    tvm_stop(&t);
+}
+
+Test(monitors, many_cycles_do_not_leak)
+{
+    /* Monitor/demonitor/link/unlink churn on one long-lived process: its
+     * tables must shrink back (LeakSanitizer checks the frees). */
+    tvm t = ag_start(2, false);
+    fx_pid a = ag_spawn(&t, NULL);
+    for (int round = 0; round < 20; round++) {
+        fx_pid kids[50];
+        fx_ref refs[50];
+        for (int i = 0; i < 50; i++) {
+            kids[i] = ag_spawn(&t, NULL);
+            cr_assert_eq(ag_do(&t, a, AG_LINK, (ag_cmd){.pid = kids[i]}).rc, 0);
+            refs[i] = ag_do(&t, a, AG_MONITOR, (ag_cmd){.pid = kids[i]}).ref;
+        }
+        for (int i = 0; i < 50; i++) {
+            cr_assert_eq(ag_do(&t, a, AG_UNLINK, (ag_cmd){.pid = kids[i]}).rc, 0);
+            cr_assert_eq(ag_do(&t, a, AG_DEMONITOR, (ag_cmd){.ref = refs[i]}).rc, 0);
+            ag_send(&t, kids[i], AG_STOP, (ag_cmd){.reason = boom});
+        }
+    }
+    ag_assert_alive(&t, a);
+    tvm_stop(&t);
+}
