@@ -24,6 +24,7 @@ enum {
     AG_SEGV,
     AG_ILL,
     AG_CRASH,
+    AG_OVERFLOW,
     AG_REPORT = 100, /* agent -> owner */
     AG_LOGGED,       /* crash logger -> owner: payload fx_crash_report */
 };
@@ -49,6 +50,16 @@ typedef struct ag_state {
 } ag_state;
 
 static fx_next agent(fx_ctx *cx, fx_msg *m);
+
+/* Recurses until the stack overflows (the limit is never reached). */
+static uint64_t ag_recurse(uint64_t depth, uint64_t limit)
+{
+    volatile char pad[512];
+    pad[depth % sizeof pad] = (char) depth;
+    if (depth == limit)
+        return 0;
+    return ag_recurse(depth + 1, limit) + (uint64_t) pad[0];
+}
 
 static inline fx_spawn_opts ag_opts(const ag_state *st)
 {
@@ -118,6 +129,9 @@ static fx_next agent(fx_ctx *cx, fx_msg *m)
         __builtin_trap();
     case AG_CRASH:
         fx_crash(cx, "crash %d", (int) c.value);
+    case AG_OVERFLOW:
+        r.value = ag_recurse(0, UINT64_MAX - c.value);
+        break;
     default:
         r.value = c.value;
         break;

@@ -51,6 +51,19 @@ Test(trap_faults, illegal_instruction)
     tvm_stop(&t);
 }
 
+Test(trap_faults, stack_overflow_in_a_handler)
+{
+    tvm t = ag_start(1, true);
+    fx_ref ref;
+    fx_pid a = ag_spawn(&t, &ref);
+    ag_send(&t, a, AG_OVERFLOW, (ag_cmd){0});
+    fx_reason why = ag_down(&t, ref);
+    cr_assert(reason_starts(&why, FX_EFAULT, "SIGSEGV"), "reason text: %s", why.text);
+    /* The scheduler thread goes on, on the same stack. */
+    ag_assert_alive(&t, ag_spawn(&t, NULL));
+    tvm_stop(&t);
+}
+
 Test(trap_faults, off_by_default_so_a_fault_is_fatal, .signal = SIGSEGV)
 {
     tvm t = ag_start(1, false);
