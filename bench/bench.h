@@ -19,6 +19,10 @@ enum {
     B_MORE,
     B_DONE,
     B_NEXT,
+    B_MEET,
+    B_CHANGE,
+    B_FADE,
+    B_MEETINGS,
 };
 
 typedef struct bench_run {
@@ -53,6 +57,8 @@ int bench_threadring(bench_run *r);
 int bench_fjthrput(bench_run *r);
 int bench_mailbox(bench_run *r);
 int bench_fjcreate(bench_run *r);
+int bench_chameneos(bench_run *r);
+int bench_big(bench_run *r);
 int bench_skynet(bench_run *r);
 int bench_spawnmem(bench_run *r);
 

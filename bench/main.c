@@ -8,10 +8,16 @@
 #include "bench.h"
 
 static const bench_def benches[] = {
-    {"pingpong", 1000000, bench_pingpong},     {"counting", 2000000, bench_counting},
-    {"threadring", 2000000, bench_threadring}, {"fjthrput", 200000, bench_fjthrput},
-    {"fjcreate", 100000, bench_fjcreate},      {"mailbox", 100000, bench_mailbox},
-    {"skynet", 1000000, bench_skynet},         {"spawnmem", 1000000, bench_spawnmem},
+    {"pingpong", 1000000, bench_pingpong},
+    {"counting", 2000000, bench_counting},
+    {"threadring", 2000000, bench_threadring},
+    {"fjthrput", 200000, bench_fjthrput},
+    {"fjcreate", 100000, bench_fjcreate},
+    {"chameneos", 200000, bench_chameneos},
+    {"big", 20000, bench_big},
+    {"mailbox", 100000, bench_mailbox},
+    {"skynet", 1000000, bench_skynet},
+    {"spawnmem", 1000000, bench_spawnmem},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

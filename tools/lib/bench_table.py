@@ -1,32 +1,115 @@
-"""Reads benchmark JSON lines and prints a Markdown table: median ops/s per
-system, and fauxtp's ratio to each peer (higher is better for fauxtp)."""
+"""Benchmark results.
+
+    bench_table.py RESULTS.jsonl
+        prints a Markdown table: median ops/s per system, and fauxtp's ratio
+        to each peer (higher is better for fauxtp).
+    bench_table.py --check BENCH SYSTEM N THREADS  < LINE
+        checks one result line against the contract in DESIGN.md
+        ("Performance contract"): the right bench, system, n and threads,
+        positive timing, and extra.ops as the table there counts them.
+        Prints what is wrong and exits 1, or exits 0. N may be "-" for the
+        system's default.
+
+load() is shared with bench_chart.py."""
 import json
 import statistics
 import sys
 
-rows = {}
-systems = []
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line.startswith("{"):
-        continue
-    r = json.loads(line)
-    rows.setdefault(r["bench"], {}).setdefault(r["system"], []).append(r)
-    if r["system"] not in systems:
-        systems.append(r["system"])
-peers = [s for s in systems if s != "fauxtp"]
-head = ["bench", "n"] + [f"{s} ops/s" for s in systems] + [f"fauxtp/{p}" for p in peers]
-print("| " + " | ".join(head) + " |")
-print("|" + "---|" * len(head))
-for bench, by in rows.items():
-    med = {s: statistics.median(x["ops_per_sec"] for x in runs) for s, runs in by.items()}
-    n = next(iter(by.values()))[0]["n"]
-    cells = [bench, str(n)] + [f"{med[s]:,.0f}" if s in med else "-" for s in systems]
-    for p in peers:
-        cells.append(f"{med['fauxtp'] / med[p]:.2f}x" if p in med and "fauxtp" in med and med[p] else "-")
-    print("| " + " | ".join(cells) + " |")
-mem = {s: x[0]["extra"].get("bytes_per_actor") for s, x in rows.get("spawnmem", {}).items()}
-if mem:
-    print()
-    print("spawnmem bytes per idle actor: " +
-          ", ".join(f"{s} {v:.0f}" for s, v in mem.items() if v is not None))
+
+# ops for n, per benchmark: DESIGN.md, "Performance contract".
+OPS = {
+    "pingpong": lambda n: 2 * n,
+    "counting": lambda n: n,
+    "threadring": lambda n: n,
+    "fjthrput": lambda n: 60 * n,
+    "fjcreate": lambda n: n,
+    "chameneos": lambda n: 4 * n,
+    "big": lambda n: 240 * n,
+    "skynet": lambda n: (10 * n - 1) // 9,
+    "mailbox": lambda n: 100 * n,
+    "spawnmem": lambda n: n,
+    "callrt": lambda n: n,
+}
+
+
+def check(line, bench, system, n, threads):
+    """What is wrong with one result line, or None."""
+    try:
+        r = json.loads(line)
+        got = (r["bench"], r["system"], r["n"], r["threads"])
+        seconds, rate, ops = r["seconds"], r["ops_per_sec"], r["extra"]["ops"]
+    except (ValueError, KeyError, TypeError) as e:
+        return f"not a result line ({e}): {line[:200]!r}"
+    want = (bench, system, r["n"] if n == "-" else int(n), int(threads))
+    if got != want:
+        return f"result is for bench/system/n/threads {got}, expected {want}"
+    if not (seconds > 0 and rate > 0):
+        return f"seconds {seconds}, ops_per_sec {rate}: not a timing"
+    if bench in OPS and ops != OPS[bench](r["n"]):
+        return f"extra.ops {ops}, but n={r['n']} means {OPS[bench](r['n'])} ops"
+    return None
+
+
+def load(path):
+    """Returns (rows, systems): rows[bench][system] is the list of results,
+    benches and systems in order of first appearance."""
+    rows = {}
+    systems = []
+    for line in open(path):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        rows.setdefault(r["bench"], {}).setdefault(r["system"], []).append(r)
+        if r["system"] not in systems:
+            systems.append(r["system"])
+    return rows, systems
+
+
+def medians(by_system):
+    """Median ops/s per system of one benchmark."""
+    return {s: statistics.median(x["ops_per_sec"] for x in runs)
+            for s, runs in by_system.items()}
+
+
+def ratio(med, peer):
+    """fauxtp's median over the peer's, or None when either is missing."""
+    if "fauxtp" in med and med.get(peer):
+        return med["fauxtp"] / med[peer]
+    return None
+
+
+def main():
+    if len(sys.argv) == 6 and sys.argv[1] == "--check":
+        why = check(sys.stdin.read().strip(), *sys.argv[2:])
+        if why:
+            print(why)
+            return 1
+        return 0
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    rows, systems = load(sys.argv[1])
+    peers = [s for s in systems if s != "fauxtp"]
+    head = (["bench", "n"] + [f"{s} ops/s" for s in systems]
+            + [f"fauxtp/{p}" for p in peers])
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for bench, by in rows.items():
+        med = medians(by)
+        n = next(iter(by.values()))[0]["n"]
+        cells = [bench, str(n)] + [f"{med[s]:,.0f}" if s in med else "-" for s in systems]
+        for p in peers:
+            q = ratio(med, p)
+            cells.append(f"{q:.2f}x" if q is not None else "-")
+        print("| " + " | ".join(cells) + " |")
+    mem = {s: x[0]["extra"].get("bytes_per_actor") for s, x in rows.get("spawnmem", {}).items()}
+    mem = {s: v for s, v in mem.items() if v is not None}
+    if mem:
+        print()
+        print("spawnmem bytes per idle actor: " +
+              ", ".join(f"{s} {v:.0f}" for s, v in mem.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,3 +17,5 @@ fx_install_deps() {
 
 FX_BUILD_DEPS=(gcc clang libclang-rt-14-dev libc6-dev meson ninja-build pkg-config
     libck-dev libjemalloc-dev libcriterion-dev python3 clang-format)
+# Optional for tools/bench: gnuplot draws build/bench-report/ratios.svg.
+FX_BENCH_DEPS=(gnuplot-nox)
