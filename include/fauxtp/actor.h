@@ -132,6 +132,21 @@ FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg);
 FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, size_t size);
 FX_API int fx_vm_send_msg(fx_vm *vm, fx_pid to, fx_msg *msg);
 
+/* Replies to a call: sends `to.pid` an FX_MSG_REPLY with ref `to.ref` and
+ * a copy of the data, from the running actor. It is delivered only if the
+ * caller still waits (holds its monitor with that ref); otherwise dropped.
+ * Any handler may reply, not only the one that got the request (deferred
+ * replies). Errors: FX_EINVAL (NULL cx, empty `to`, data NULL with size >
+ * 0), FX_EMSGSIZE, FX_ENOMEM, FX_ENOPROC (caller gone). Inside a handler. */
+FX_API int fx_reply(fx_ctx *cx, fx_from to, const void *data, size_t size);
+/* The same from outside the VM (sender FX_PID_NONE); also FX_ESHUTDOWN.
+ * Any thread. */
+FX_API int fx_vm_reply(fx_vm *vm, fx_from to, const void *data, size_t size);
+
+/* 1 if the calling thread is one of vm's scheduler threads (where blocking
+ * calls are refused), else 0. Any thread. */
+FX_API int fx_vm_on_scheduler(fx_vm *vm);
+
 /* 1 if pid names a live process of vm, 0 if not (stale or never
  * existed), FX_EINVAL for NULL vm. Any thread; the answer may be out of
  * date as soon as it returns. */

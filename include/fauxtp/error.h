@@ -26,7 +26,9 @@ extern "C" {
     X(FX_EWOULDBLOCK, -10, "operation would block a scheduler thread")                   \
     X(FX_ECONTEXT, -11, "not allowed from this thread")                                  \
     X(FX_ESYS, -12, "operating system error")                                            \
-    X(FX_EVERSION, -13, "unsupported config version")
+    X(FX_EVERSION, -13, "unsupported config version")                                    \
+    X(FX_EEXIT, -14, "the process exited")                                               \
+    X(FX_EIGNORE, -15, "the process chose not to start")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

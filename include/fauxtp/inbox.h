@@ -32,6 +32,10 @@ FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox);
 FX_API int fx_inbox_send(fx_inbox *inbox, fx_pid to, uint32_t type, const void *data,
                          size_t size);
 
+/* Sends a message built with fx_msg_new / fx_msg_new_behaviour, with the
+ * inbox as sender. Ownership as fx_send_msg. Any thread. */
+FX_API int fx_inbox_send_msg(fx_inbox *inbox, fx_pid to, fx_msg *msg);
+
 /* Waits for the first message matching *match (NULL: any), in arrival
  * order, up to timeout_ms (FX_INFINITY: forever; 0: poll). Unmatched
  * messages stay queued. On success *out is the caller's (fx_msg_free).

@@ -16,8 +16,9 @@ extern "C" {
  * runtime; sending one as a user message fails with FX_EINVAL, so user
  * messages can never be mistaken for system envelopes. */
 #define FX_MSG_SYSTEM_BASE 0xFFFF0000u
-/* Delivered to a selective receive whose timeout elapsed; its ref is the
- * receive's. */
+/* Delivered to a selective receive whose timeout elapsed. Payload:
+ * fx_timeout_info, the `from` and `ref` of the receive's pattern, so a
+ * continuation waiting for one of several things knows which timed out. */
 #define FX_MSG_TIMEOUT 0xFFFF0001u
 /* An exit signal turned into a message: delivered to a process trapping
  * exits (and to inboxes, which always trap). Payload: fx_exit_info (see
@@ -26,6 +27,16 @@ extern "C" {
 /* A monitored process exited. Payload: fx_down_info (see monitor.h); the
  * message's ref is the monitor's ref, its sender the process that died. */
 #define FX_MSG_DOWN 0xFFFF0003u
+/* A reply (fx_reply). Its ref is the call's: it is delivered only while
+ * the receiver holds a monitor with that ref (the caller monitors the
+ * server for the length of a call), so a reply that comes after the
+ * caller gave up is dropped instead of polluting its mailbox. */
+#define FX_MSG_REPLY 0xFFFF0004u
+/* Types in [FX_MSG_BEHAVIOUR_BASE, FX_MSG_INTERNAL_BASE) belong to
+ * behaviours (GenServer, Supervisor, your own): plain fx_send refuses
+ * them; a behaviour builds them with fx_msg_new_behaviour and sends them
+ * with fx_send_msg / fx_vm_send_msg / fx_inbox_send_msg. */
+#define FX_MSG_BEHAVIOUR_BASE 0xFFFF1000u
 /* Types from FX_MSG_INTERNAL_BASE up are the runtime's own signals (link,
  * monitor, exit...): they travel in mailboxes but are never handed to a
  * handler or an inbox. */
@@ -40,6 +51,16 @@ extern "C" {
  * otherwise. Errors: FX_EINVAL (NULL out, reserved type), FX_EMSGSIZE
  * (size > FX_MSG_SIZE_LIMIT), FX_ENOMEM. Any thread. */
 FX_API int fx_msg_new(uint32_t type, size_t size, fx_msg **out);
+
+/* The same for a behaviour's reserved type, in [FX_MSG_BEHAVIOUR_BASE,
+ * FX_MSG_INTERNAL_BASE); FX_EINVAL for any other type. */
+FX_API int fx_msg_new_behaviour(uint32_t type, size_t size, fx_msg **out);
+
+/* Payload of FX_MSG_TIMEOUT. */
+typedef struct fx_timeout_info {
+    fx_pid from;
+    fx_ref ref;
+} fx_timeout_info;
 
 /* Frees a message the caller owns (one it built, or one a handler kept
  * with fx_msg_keep). NULL is ignored. Any thread. */

@@ -26,6 +26,13 @@ typedef struct fx_ref {
     uint64_t id;
 } fx_ref;
 
+/* Where a reply goes: the caller's pid and the call's ref (the ref of the
+ * caller's monitor on the server). See fx_reply. */
+typedef struct fx_from {
+    fx_pid pid;
+    fx_ref ref;
+} fx_from;
+
 /* A timer handle from fx_send_after / fx_vm_send_after. */
 typedef struct fx_timer {
     uint64_t id;

@@ -64,6 +64,13 @@ FX_API int fx_inbox_send(fx_inbox *ib, fx_pid to, uint32_t type, const void *dat
     return fxi_send_copy_ext(ib->vm, ib->a->pid, to, type, data, size);
 }
 
+FX_API int fx_inbox_send_msg(fx_inbox *ib, fx_pid to, fx_msg *msg)
+{
+    if (!ib)
+        return FX_EINVAL;
+    return fxi_send_ext(ib->vm, ib->a->pid, to, msg);
+}
+
 FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms,
                          fx_msg **out)
 {

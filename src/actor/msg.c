@@ -3,13 +3,8 @@
 
 #include "actor/msg_impl.h"
 
-FX_API int fx_msg_new(uint32_t type, size_t size, fx_msg **out)
+static int msg_new(uint32_t type, size_t size, fx_msg **out)
 {
-    if (!out)
-        return FX_EINVAL;
-    *out = NULL;
-    if (type >= FX_MSG_SYSTEM_BASE)
-        return FX_EINVAL;
     if (size > FX_MSG_SIZE_LIMIT)
         return FX_EMSGSIZE;
     fx_msg *m = fxi_msg_alloc(type, (uint32_t) size);
@@ -17,6 +12,24 @@ FX_API int fx_msg_new(uint32_t type, size_t size, fx_msg **out)
         return FX_ENOMEM;
     *out = m;
     return 0;
+}
+
+FX_API int fx_msg_new(uint32_t type, size_t size, fx_msg **out)
+{
+    if (!out)
+        return FX_EINVAL;
+    *out = NULL;
+    return type >= FX_MSG_SYSTEM_BASE ? FX_EINVAL : msg_new(type, size, out);
+}
+
+FX_API int fx_msg_new_behaviour(uint32_t type, size_t size, fx_msg **out)
+{
+    if (!out)
+        return FX_EINVAL;
+    *out = NULL;
+    return fxi_msg_sendable(type) && type >= FX_MSG_BEHAVIOUR_BASE
+               ? msg_new(type, size, out)
+               : FX_EINVAL;
 }
 
 FX_API void fx_msg_free(fx_msg *msg)

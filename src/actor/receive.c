@@ -78,6 +78,34 @@ fx_msg *fxi_saved_take(fxi_actor *a, const fx_match *mt)
     }
 }
 
+void fxi_saved_drop(fxi_actor *a, const fx_match *mt)
+{
+    if (!a->saved)
+        return;
+    /* Walk the circle once from the oldest entry, unlinking matches. */
+    fxi_mnode *tail = &a->saved->node, *prev = tail, *cur = tail->next;
+    for (;;) {
+        fxi_mnode *next = cur->next;
+        bool last = cur == tail;
+        if (fxi_match_msg(mt, (fx_msg *) cur)) {
+            if (cur == prev) { /* the only entry */
+                a->saved = NULL;
+                fxi_msg_release((fx_msg *) cur);
+                return;
+            }
+            prev->next = next;
+            if (last)
+                a->saved = (fx_msg *) prev;
+            fxi_msg_release((fx_msg *) cur);
+        } else {
+            prev = cur;
+        }
+        if (last)
+            return;
+        cur = next;
+    }
+}
+
 void fxi_saved_free_all(fxi_actor *a)
 {
     fx_msg *m;
@@ -185,9 +213,12 @@ FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
         memset(&x->match, 0, sizeof x->match);
     cx->next_handler = h;
     if (timeout_ms >= 0) {
-        fx_msg *m = fxi_msg_alloc(FX_MSG_TIMEOUT, 0);
+        fx_msg *m = fxi_msg_alloc(FX_MSG_TIMEOUT, sizeof(fx_timeout_info));
         if (!m)
             fx_crash(cx, "out of memory in fx_receive");
+        fx_timeout_info *ti = (fx_timeout_info *) m->data;
+        ti->from = x->match.from;
+        ti->ref = x->match.ref;
         fx_ref ref = fx_make_ref(cx);
         m->ref = ref;
         m->from = a->pid;

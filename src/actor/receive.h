@@ -37,6 +37,8 @@ void fxi_actor_ext_free(fxi_actor *a);
 void fxi_saved_append(fxi_actor *a, fx_msg *m);
 /* Removes and returns the first saved message matching mt (NULL: any). */
 fx_msg *fxi_saved_take(fxi_actor *a, const fx_match *mt);
+/* Removes and frees every saved message matching mt. */
+void fxi_saved_drop(fxi_actor *a, const fx_match *mt);
 bool fxi_match_msg(const fx_match *mt, const fx_msg *m);
 
 #endif

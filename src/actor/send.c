@@ -80,7 +80,7 @@ FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_
 
 FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg)
 {
-    if (!cx || !msg || msg->type >= FX_MSG_SYSTEM_BASE)
+    if (!cx || !msg || !fxi_msg_sendable(msg->type))
         return FX_EINVAL;
     if (msg->size > cx->vm->cfg.max_msg_size)
         return FX_EMSGSIZE;
@@ -92,7 +92,7 @@ FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg)
 
 int fxi_send_ext(fx_vm *vm, fx_pid from, fx_pid to, fx_msg *msg)
 {
-    if (!vm || !msg || msg->type >= FX_MSG_SYSTEM_BASE)
+    if (!vm || !msg || !fxi_msg_sendable(msg->type))
         return FX_EINVAL;
     if (msg->size > vm->cfg.max_msg_size)
         return FX_EMSGSIZE;
@@ -133,6 +133,47 @@ int fxi_send_copy_ext(fx_vm *vm, fx_pid from, fx_pid to, uint32_t type, const vo
 FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, size_t size)
 {
     return fxi_send_copy_ext(vm, FX_PID_NONE, to, type, data, size);
+}
+
+/* A reply: FX_MSG_REPLY with the call's ref, from `self`. */
+static int reply(fx_vm *vm, fxi_worker *w, fx_pid self, fx_from to, const void *data,
+                 size_t size)
+{
+    if (!to.pid.id || !to.ref.id || (size && !data))
+        return FX_EINVAL;
+    if (size > vm->cfg.max_msg_size)
+        return FX_EMSGSIZE;
+    fx_msg *m = fxi_msg_alloc(FX_MSG_REPLY, (uint32_t) size);
+    if (!m)
+        return FX_ENOMEM;
+    m->from = self;
+    m->ref = to.ref;
+    if (size)
+        memcpy(m->data, data, size);
+    return fxi_deliver(vm, w, to.pid, m);
+}
+
+FX_API int fx_reply(fx_ctx *cx, fx_from to, const void *data, size_t size)
+{
+    return cx ? reply(cx->vm, cx->w, cx->self->pid, to, data, size) : FX_EINVAL;
+}
+
+FX_API int fx_vm_reply(fx_vm *vm, fx_from to, const void *data, size_t size)
+{
+    if (!vm)
+        return FX_EINVAL;
+    fxi_section sec;
+    int rc = fxi_section_enter(vm, &sec);
+    if (rc)
+        return rc;
+    rc = reply(vm, sec.w, FX_PID_NONE, to, data, size);
+    fxi_section_exit(vm, &sec);
+    return rc;
+}
+
+FX_API int fx_vm_on_scheduler(fx_vm *vm)
+{
+    return vm && fxi_vm_worker(vm) != NULL;
 }
 
 FX_API int fx_is_alive(fx_vm *vm, fx_pid pid)

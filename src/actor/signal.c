@@ -113,8 +113,16 @@ int fxi_sig_apply(fxi_actor *a, fx_msg *m, fx_reason *why)
         fxi_msg_release(m);
         return FXI_SIG_CONSUMED;
     }
+    if (m->type == FX_MSG_REPLY) {
+        /* Only while the caller waits: its monitor on the server is the
+         * call's "alias" (it stays until the caller demonitors). */
+        if (a->ext && fxi_u64map_get(&a->ext->monitors, m->ref.id, NULL))
+            return FXI_SIG_DELIVER;
+        fxi_msg_release(m);
+        return FXI_SIG_CONSUMED;
+    }
     if (m->type < FX_MSG_INTERNAL_BASE)
-        return FXI_SIG_DELIVER; /* reserved for later use: pass it on */
+        return FXI_SIG_DELIVER; /* the behaviour range: ordinary messages */
     fxi_actor_ext *x = fxi_actor_ext_get(a);
     if (!x)
         return out_of_memory(m, why);
@@ -206,10 +214,9 @@ int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigne
         rc = 0;
     }
     if (flags & FX_DEMONITOR_FLUSH) {
-        fx_match down = {.type = FX_MSG_DOWN, .ref = ref};
-        fx_msg *m = fxi_saved_take(self, &down);
-        if (m)
-            fxi_msg_release(m);
+        /* The DOWN, and a reply of a call with this ref. */
+        fxi_saved_drop(self, &(fx_match){.type = FX_MSG_DOWN, .ref = ref});
+        fxi_saved_drop(self, &(fx_match){.type = FX_MSG_REPLY, .ref = ref});
     }
     return rc;
 }
