@@ -4,6 +4,7 @@
 
 #include "actor.h"
 #include "error.h"
+#include "gen_server.h"
 #include "inbox.h"
 #include "link.h"
 #include "monitor.h"

@@ -1,0 +1,165 @@
+/* fauxtp: GenServer, the generic server behaviour (Erlang's gen_server).
+ *
+ * A GenServer is an ordinary actor running a loop the library provides
+ * around your callbacks: requests arrive as calls (the caller waits for a
+ * reply), casts (fire and forget) or plain messages (handle_info). Your
+ * state is a void * your callbacks own. Built only on the public actor
+ * API (see docs/genserver.md). */
+#ifndef FAUXTP_GEN_SERVER_H
+#define FAUXTP_GEN_SERVER_H
+
+#include "inbox.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a callback asks for next. Build it only with the fx_gs_* helpers
+ * below, on the ctx the callback was given. */
+typedef struct fx_gs_ret {
+    int op;
+    int flags;
+    int64_t timeout_ms;
+    uint64_t cont;
+    fx_reason reason;
+} fx_gs_ret;
+
+/* The callbacks, in a `static const` table. Only handle_call is needed
+ * for calls and handle_cast for casts: a request whose callback is NULL
+ * stops the server with {error, FX_EINVAL, "no handle_call"} (or
+ * "no handle_cast"), and the caller gets that reason, not a timeout.
+ * handle_info may be NULL (messages are then dropped). Every callback
+ * runs on the server's scheduler thread, with the server's ctx. */
+typedef struct fx_gs_ops {
+    /* Runs in the new server before the starter returns. *state starts
+     * NULL; set it. Return fx_gs_ok (optionally with a timeout or a
+     * continue), fx_gs_ignore, or fx_gs_stop(reason). Required. */
+    fx_gs_ret (*init)(fx_ctx *cx, void *arg, void **state);
+    /* A call: reply now (fx_gs_reply), later (fx_gs_noreply, then
+     * fx_reply(cx, from, ...) from any handler or actor), or stop. type,
+     * data and size are the caller's request (data borrowed for the call). */
+    fx_gs_ret (*handle_call)(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                             const void *data, size_t size);
+    /* A cast: fx_gs_noreply or fx_gs_stop. */
+    fx_gs_ret (*handle_cast)(fx_ctx *cx, void *state, uint32_t type, const void *data,
+                             size_t size);
+    /* Any other message: user messages, FX_MSG_EXIT (when trapping exits;
+     * except the parent's, see terminate), FX_MSG_DOWN, and FX_MSG_TIMEOUT
+     * when a timeout requested with fx_gs_with_timeout elapsed. */
+    fx_gs_ret (*handle_info)(fx_ctx *cx, void *state, fx_msg *msg);
+    /* Runs right after the callback that asked for it (fx_gs_with_continue),
+     * before any other message. Required if a continue is ever asked. */
+    fx_gs_ret (*handle_continue)(fx_ctx *cx, void *state, uint64_t cont);
+    /* Called exactly once when the server exits, for any reason: after a
+     * stop return, on fx_gs_stop_server, on an EXIT from its parent when it
+     * traps exits, and also when it crashes or is killed (so it is the
+     * place to free the state). On the stop paths it runs before the stop
+     * reply is sent. It may only send with fx_vm_send (no ctx); optional. */
+    void (*terminate)(fx_vm *vm, void *state, const fx_reason *reason);
+} fx_gs_ops;
+
+/* --- Building a callback's answer: inside a callback only -------------- */
+FX_API fx_gs_ret fx_gs_ok(fx_ctx *cx);      /* init succeeded */
+FX_API fx_gs_ret fx_gs_ignore(fx_ctx *cx);  /* init: do not start, exit normal */
+FX_API fx_gs_ret fx_gs_noreply(fx_ctx *cx); /* go on (reply later, if a call) */
+/* handle_call: reply with a copy of data (size bytes) and go on. */
+FX_API fx_gs_ret fx_gs_reply(fx_ctx *cx, const void *data, size_t size);
+/* Stop with reason (from handle_call: without replying; the caller gets
+ * the reason through its monitor). */
+FX_API fx_gs_ret fx_gs_stop(fx_ctx *cx, fx_reason reason);
+/* handle_call: reply, then stop with reason (terminate runs first). */
+FX_API fx_gs_ret fx_gs_stop_reply(fx_ctx *cx, fx_reason reason, const void *data,
+                                  size_t size);
+/* Modifiers of an ok / noreply / reply answer: a FX_MSG_TIMEOUT to
+ * handle_info if no message arrives within ms; or handle_continue(cont)
+ * before the next message. */
+FX_API fx_gs_ret fx_gs_with_timeout(fx_gs_ret r, int64_t ms);
+FX_API fx_gs_ret fx_gs_with_continue(fx_gs_ret r, uint64_t cont);
+
+/* --- Starting ----------------------------------------------------------- */
+
+typedef struct fx_gs_spec {
+    const fx_gs_ops *ops; /* borrowed; must outlive the server */
+    void *arg;            /* passed to init */
+    bool link;            /* start_link: link the server to the starter */
+    int64_t timeout_ms;   /* for init; 0 = 5000; FX_INFINITY = no limit */
+    const char *label;    /* crash-report label (borrowed, a literal) */
+} fx_gs_spec;
+
+/* Starts a server from a thread outside the VM and waits for its init.
+ * The starter is the inbox: with spec->link the server is linked to it.
+ * Returns 0 and *out; FX_EIGNORE (init returned ignore); FX_EEXIT with
+ * *why (may be NULL) when init stopped or crashed; FX_ETIMEDOUT (the
+ * server is killed); FX_EWOULDBLOCK on a scheduler thread; FX_EINVAL,
+ * FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN. The inbox's owner thread. */
+FX_API int fx_gs_start(fx_inbox *inbox, const fx_gs_spec *spec, fx_pid *out,
+                       fx_reason *why);
+
+/* Starts a server from inside a handler without blocking: returns the
+ * continuation that waits for init; `then` is called with the outcome,
+ * which it decodes with fx_gs_start_result. With spec->link the server is
+ * linked to the calling actor. spec is copied. */
+FX_API fx_next fx_gs_start_async(fx_ctx *cx, const fx_gs_spec *spec, fx_handler then);
+/* In `then`: the outcome, as fx_gs_start's return value (0 with *out,
+ * FX_EIGNORE, FX_EEXIT with *why, FX_ETIMEDOUT), or FX_EINVAL for a
+ * message that is not a start outcome. */
+FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *why);
+
+/* --- Calls and casts ----------------------------------------------------- */
+
+/* Blocking call from a thread outside the VM, through its inbox: sends
+ * request (type, data, size) and waits up to timeout_ms (FX_INFINITY) for
+ * the reply; *reply (caller frees with fx_msg_free) has the reply data.
+ * The call monitors the server: a dead server fails at once (FX_ENOPROC),
+ * a server that dies during the call fails at once with FX_EEXIT and its
+ * reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped.
+ * FX_EWOULDBLOCK on a scheduler thread (use fx_gs_call_async there).
+ * The inbox's owner thread. */
+FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
+                      size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why);
+
+/* Call from inside a handler: sends the request and returns the
+ * continuation that waits for the reply, the server's death or the
+ * timeout; `then` gets that message and decodes it with
+ * fx_gs_call_result. Other messages stay queued meanwhile. */
+FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
+                                const void *data, size_t size, int64_t timeout_ms,
+                                fx_handler then);
+/* In `then`: 0 with *data/*size pointing into msg's reply payload (valid
+ * while msg is), FX_ETIMEDOUT, FX_ENOPROC, FX_EEXIT with *why, or
+ * FX_EINVAL for a message that is not a call outcome. Ends the call (its
+ * monitor and any late reply are removed). */
+FX_API int fx_gs_call_result(fx_ctx *cx, fx_msg *msg, const void **data, size_t *size,
+                             fx_reason *why);
+
+/* Casts: fire and forget, from a handler or from any thread. 0 also when
+ * the server is gone (FX_ENOPROC is returned as a hint, as for sends). */
+FX_API int fx_gs_cast(fx_ctx *cx, fx_pid server, uint32_t type, const void *data,
+                      size_t size);
+FX_API int fx_vm_gs_cast(fx_vm *vm, fx_pid server, uint32_t type, const void *data,
+                         size_t size);
+
+/* --- Stopping and inspecting (like gen_server:stop, sys:get_state) ------ */
+
+/* Asks the server to stop with reason (terminate runs) and waits up to
+ * timeout_ms for it to exit. 0 when it exited with that reason; FX_EEXIT
+ * with *why when it exited otherwise; FX_ENOPROC; FX_ETIMEDOUT. The
+ * inbox's owner thread. */
+FX_API int fx_gs_stop_server(fx_inbox *inbox, fx_pid server, fx_reason reason,
+                             int64_t timeout_ms, fx_reason *why);
+
+/* Runs fn(state, arg) inside the server, between two messages, while the
+ * caller waits (so arg may point at the caller's stack): a consistent look
+ * at a live server's state. Errors as fx_gs_call. */
+FX_API int fx_gs_get_state(fx_inbox *inbox, fx_pid server,
+                           void (*fn)(void *state, void *arg), void *arg,
+                           int64_t timeout_ms);
+/* Replaces the state with fn(state, arg)'s result, inside the server. */
+FX_API int fx_gs_replace_state(fx_inbox *inbox, fx_pid server,
+                               void *(*fn)(void *state, void *arg), void *arg,
+                               int64_t timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
