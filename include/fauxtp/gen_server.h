@@ -125,7 +125,7 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
 FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 const void *data, size_t size, int64_t timeout_ms,
                                 fx_handler then);
-/* In `then`: 0 with *data/*size pointing into msg's reply payload (valid
+/* In `then`: 0 with *data and *size pointing into msg's reply payload (valid
  * while msg is), FX_ETIMEDOUT, FX_ENOPROC, FX_EEXIT with *why, or
  * FX_EINVAL for a message that is not a call outcome. Ends the call (its
  * monitor and any late reply are removed). */
