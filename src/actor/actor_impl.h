@@ -8,6 +8,7 @@
 #include <setjmp.h>
 
 #include "actor/msg_impl.h"
+#include "actor/outbox.h"
 #include "ds/mailbox.h"
 #include "sched/sched.h"
 
@@ -80,6 +81,7 @@ struct fx_ctx {
 /* Per-scheduler state of the actor layer. Owner thread only unless noted. */
 typedef struct fxi_worker {
     struct fx_ctx cx;
+    fxi_outbox out; /* sends not yet published (actor/outbox.h) */
     jmp_buf crash_jb;
     /* Dead actors waiting for their grace period, oldest first. */
     fxi_actor *limbo_head, *limbo_tail;

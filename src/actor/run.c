@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actor/outbox_ops.h"
 #include "actor/receive.h"
 #include "actor/vm_impl.h"
 
@@ -111,7 +112,9 @@ static bool run_init(fx_ctx *cx, fxi_actor *a)
     a->flags &= (uint16_t) ~FXI_F_INIT;
     fxi_actor_ext *x = a->ext;
     cx->cur = NULL;
-    return apply(cx, a, x->init(cx, x->init_arg));
+    fx_next nx = x->init(cx, x->init_arg);
+    fxi_outbox_flush(cx->w);
+    return apply(cx, a, nx);
 }
 
 static void run(fxi_sched *s, void *unit)
@@ -136,6 +139,7 @@ static void run(fxi_sched *s, void *unit)
         cx->cur = m;
         cx->kept = false;
         fx_next nx = a->u.live.handler(cx, m);
+        fxi_outbox_flush(cx->w); /* before apply: an exit follows our sends */
         cx->cur = NULL;
         if (!cx->kept)
             fxi_msg_release(m);
@@ -151,6 +155,7 @@ static void crashed(fxi_worker *w)
 {
     fx_ctx *cx = &w->cx;
     fxi_actor *a = cx->self;
+    fxi_outbox_flush(w); /* sends made before the crash are delivered */
     if (cx->cur && !cx->kept)
         fxi_msg_release(cx->cur);
     cx->cur = NULL;
