@@ -8,6 +8,7 @@
 #include <setjmp.h>
 
 #include "actor/msg_impl.h"
+#include "actor/outbox.h"
 #include "ds/mailbox.h"
 #include "ds/u64map.h"
 #include "platform/fault.h"
@@ -87,6 +88,7 @@ struct fx_ctx {
 /* Per-scheduler state of the actor layer. Owner thread only unless noted. */
 typedef struct fxi_worker {
     struct fx_ctx cx;
+    fxi_outbox out; /* sends not yet published (actor/outbox.h) */
     jmp_buf crash_jb;
     fxi_fault_site fault; /* trap_faults: armed while user code runs */
     /* Dead actors waiting for their grace period, oldest first. */

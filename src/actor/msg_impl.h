@@ -1,11 +1,12 @@
-/* Message layout: one allocation, header + inline payload. */
+/* Message layout: one allocation, header + inline payload. Small messages
+ * come from the scheduler thread's block cache (mem/msgcache.h). */
 #ifndef FXI_ACTOR_MSG_IMPL_H
 #define FXI_ACTOR_MSG_IMPL_H
 
 #include <fauxtp/msg.h>
 
 #include "ds/mailbox.h"
-#include "mem/alloc.h"
+#include "mem/msgcache.h"
 
 struct fx_msg {
     fxi_mnode node; /* mailbox / save-queue link; must stay first */
@@ -24,7 +25,7 @@ static inline size_t fxi_msg_alloc_size(uint32_t size)
 /* Allocates a message (no type/size validation). NULL on ENOMEM. */
 static inline fx_msg *fxi_msg_alloc(uint32_t type, uint32_t size)
 {
-    fx_msg *m = (fx_msg *) fxi_alloc(fxi_msg_alloc_size(size));
+    fx_msg *m = (fx_msg *) fxi_mc_alloc(fxi_msg_alloc_size(size));
     if (m) {
         m->type = type;
         m->size = size;
@@ -43,9 +44,11 @@ static inline bool fxi_msg_sendable(uint32_t type)
            (type >= FX_MSG_BEHAVIOUR_BASE && type < FX_MSG_INTERNAL_BASE);
 }
 
+/* Any thread: scheduler threads recycle small messages through their
+ * cache (mem/msgcache.h). */
 static inline void fxi_msg_release(fx_msg *m)
 {
-    fxi_free(m, fxi_msg_alloc_size(m->size));
+    fxi_mc_free(m, fxi_msg_alloc_size(m->size));
 }
 
 #endif

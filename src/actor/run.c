@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "actor/outbox_ops.h"
 #include "actor/receive.h"
 #include "actor/vm_impl.h"
 
@@ -114,6 +115,7 @@ static bool run_init(fx_ctx *cx, fxi_actor *a)
     fxi_fault_arm(&cx->w->fault);
     fx_next nx = x->init(cx, x->init_arg);
     fxi_fault_disarm(&cx->w->fault);
+    fxi_outbox_flush(cx->w);
     return apply(cx, a, nx);
 }
 
@@ -145,6 +147,7 @@ static void run(fxi_sched *s, void *unit)
         fxi_fault_arm(&w->fault);
         fx_next nx = a->u.live.handler(cx, m);
         fxi_fault_disarm(&w->fault);
+        fxi_outbox_flush(cx->w); /* before apply: an exit follows our sends */
         cx->cur = NULL;
         if (!cx->kept)
             fxi_msg_release(m);
@@ -168,6 +171,7 @@ static void crashed(fxi_worker *w)
         cx->stop_reason = fx_reason_error(FX_EFAULT, "%s", what);
         w->fault.signo = 0;
     }
+    fxi_outbox_flush(w); /* sends made before the crash are delivered */
     if (cx->cur && !cx->kept)
         fxi_msg_release(cx->cur);
     cx->cur = NULL;

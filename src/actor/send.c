@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "actor/inbox_impl.h"
+#include "actor/outbox_ops.h"
 #include "actor/vm_impl.h"
 
 int fxi_section_enter(fx_vm *vm, fxi_section *sec)
@@ -39,6 +40,8 @@ static void schedule(fx_vm *vm, fxi_worker *w, fxi_actor *a)
 
 int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
+    if (w)
+        fxi_outbox_flush(w); /* keeps this thread's deliveries in order */
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
     if (__builtin_expect(a == NULL, 0)) {
         fxi_msg_release(m);
@@ -75,7 +78,7 @@ FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_
     m->from = cx->self->pid;
     if (size)
         memcpy(m->data, data, size);
-    return fxi_deliver(cx->vm, cx->w, to, m);
+    return fxi_deliver_batched(cx->vm, cx->w, to, m);
 }
 
 FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg)
@@ -87,7 +90,7 @@ FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg)
     if (msg == cx->cur)
         cx->kept = true; /* forwarding the message being handled */
     msg->from = cx->self->pid;
-    return fxi_deliver(cx->vm, cx->w, to, msg);
+    return fxi_deliver_batched(cx->vm, cx->w, to, msg);
 }
 
 int fxi_send_ext(fx_vm *vm, fx_pid from, fx_pid to, fx_msg *msg)

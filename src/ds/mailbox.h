@@ -41,22 +41,32 @@ static inline void fxi_mailbox_init(fxi_mailbox *mb, bool idle)
         idle ? (fxi_mnode *) ((uintptr_t) &mb->stub | FXI_MAILBOX_IDLE) : &mb->stub;
 }
 
-/* Appends n. Returns true iff the mailbox was marked idle: the caller then
- * owns the duty to schedule the actor. Wait-free; any thread. */
-static inline bool fxi_mailbox_push_mpsc(fxi_mailbox *mb, fxi_mnode *n)
+/* Appends the chain first..last, already linked through ->next by the
+ * caller (a single node: first == last), as one unit: one exchange for
+ * the whole chain. Returns true iff the mailbox was marked idle: the
+ * caller then owns the duty to schedule the actor. Wait-free; any
+ * thread. */
+static inline bool fxi_mailbox_push_chain_mpsc(fxi_mailbox *mb, fxi_mnode *first,
+                                               fxi_mnode *last)
 {
-    n->next = NULL; /* n is private until the exchange publishes it */
-    /* Full barrier on x86 (lock xchg): orders our writes to *n before n
-     * becomes reachable from head, and serialises producers. */
-    fxi_mnode *prev = ck_pr_fas_ptr(&mb->head, n);
+    last->next = NULL; /* the chain is private until the exchange publishes it */
+    /* Full barrier on x86 (lock xchg): orders our writes to the chain
+     * before last becomes reachable from head, and serialises producers. */
+    fxi_mnode *prev = ck_pr_fas_ptr(&mb->head, last);
     bool was_idle = ((uintptr_t) prev & FXI_MAILBOX_IDLE) != 0;
     prev = mailbox_untag(prev);
-    /* Orders the initialisation of *n (payload included) before the link
-     * that lets the consumer reach it; pairs with the consumer's load of
-     * ->next in fxi_mailbox_pop_sc. */
+    /* Orders the initialisation of the chain (payloads and inner links)
+     * before the link that lets the consumer reach it; pairs with the
+     * consumer's load of ->next in fxi_mailbox_pop_sc. */
     ck_pr_fence_store();
-    ck_pr_store_ptr(&prev->next, n);
+    ck_pr_store_ptr(&prev->next, first);
     return was_idle;
+}
+
+/* Appends n; same contract as fxi_mailbox_push_chain_mpsc. */
+static inline bool fxi_mailbox_push_mpsc(fxi_mailbox *mb, fxi_mnode *n)
+{
+    return fxi_mailbox_push_chain_mpsc(mb, n, n);
 }
 
 /* Takes the oldest node, or NULL when the mailbox is empty or a producer is

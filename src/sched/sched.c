@@ -350,9 +350,12 @@ void fxi_sched_loop(fxi_sched *s)
 static void *thread_main(void *arg)
 {
     fxi_sched *s = arg;
+    fxi_mcache mc;
+    fxi_mc_attach(&mc, &s->pool->depot);
     tls_sched = s;
     s->pool->hooks.thread_body(s);
     tls_sched = NULL;
+    fxi_mc_detach(&mc);
     return NULL;
 }
 
@@ -381,6 +384,7 @@ int fxi_pool_init(fxi_pool *p, uint32_t n, const fxi_sched_hooks *hooks)
     }
     pthread_mutex_init(&p->inject_mx, NULL);
     pthread_mutex_init(&p->idle_mx, NULL);
+    fxi_mc_depot_init(&p->depot);
     return 0;
 fail:
     fxi_free_aligned(p->scheds, n * sizeof *p->scheds, FXI_CACHELINE);
@@ -425,4 +429,5 @@ void fxi_pool_fini(fxi_pool *p)
     fxi_free(p->inject_ring, p->inject_cap * sizeof *p->inject_ring);
     pthread_mutex_destroy(&p->inject_mx);
     pthread_mutex_destroy(&p->idle_mx);
+    fxi_mc_depot_fini(&p->depot);
 }

@@ -13,6 +13,7 @@
 #include <ck_pr.h>
 
 #include "ds/deque.h"
+#include "mem/msgcache.h"
 
 #define FXI_CACHELINE 64
 
@@ -83,6 +84,9 @@ struct fxi_pool {
     pthread_mutex_t idle_mx;
     uint32_t *idle;
     uint32_t nidle;
+
+    /* Message blocks passed between the threads' caches (own lock). */
+    _Alignas(FXI_CACHELINE) fxi_mc_depot depot;
 };
 
 /* Creates n schedulers (threads not started). 0 or FX_ENOMEM. */

@@ -1,0 +1,57 @@
+/* Sender-side batching: the operations (the type is in actor/outbox.h).
+ * Scheduler thread only; the caller is inside its thread's implicit QSBR
+ * section for as long as a chain is pending, so the target actor cannot
+ * be freed before the chain is published. */
+#ifndef FXI_ACTOR_OUTBOX_OPS_H
+#define FXI_ACTOR_OUTBOX_OPS_H
+
+#include <fauxtp/error.h>
+
+#include "actor/inbox_impl.h"
+#include "actor/vm_impl.h"
+
+/* Publishes the pending chain, if any: one exchange on the target's
+ * mailbox, and the target is scheduled if it was idle. */
+static inline void fxi_outbox_flush(fxi_worker *w)
+{
+    fxi_outbox *o = &w->out;
+    fxi_actor *a = o->to;
+    if (!a)
+        return;
+    o->to = NULL;
+    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last)) {
+        if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0))
+            fxi_inbox_wake(a);
+        else
+            fxi_sched_wake_owner(w->cx.s, a);
+    }
+}
+
+/* Send from a handler: like fxi_deliver (takes m in all cases; FX_ENOPROC
+ * for a dead target), but m is appended to the outbox instead of being
+ * published at once. */
+static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
+{
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
+    if (__builtin_expect(a == NULL, 0)) {
+        fxi_msg_release(m);
+        ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
+        return FX_ENOPROC;
+    }
+    fxi_outbox *o = &w->out;
+    if (o->to == a) {
+        /* Plain store: the chain is private until the flush publishes it. */
+        o->last->next = &m->node;
+        o->last = &m->node;
+        if (++o->n >= FXI_OUTBOX_MAX)
+            fxi_outbox_flush(w);
+        return 0;
+    }
+    fxi_outbox_flush(w);
+    o->to = a;
+    o->first = o->last = &m->node;
+    o->n = 1;
+    return 0;
+}
+
+#endif

@@ -1,0 +1,134 @@
+/* Per-thread cache of small message blocks, with magazines handed back
+ * between threads through a shared depot.
+ *
+ * Messages are allocated on the sender's thread and freed on the
+ * receiver's. Straight jemalloc pays for that on both sides: the freeing
+ * thread's tcache flushes to the allocating arena's bin under its mutex,
+ * and the allocating thread refills under the same mutex. Here each
+ * scheduler thread keeps, per size class (16-byte steps from 32 to 256
+ * bytes), a loaded magazine (a list of free blocks) and one full spare.
+ * Frees go into the loaded magazine; when it and the spare are full, the
+ * spare goes to the depot; an allocation that finds both empty takes a
+ * full magazine from the depot. So blocks flow from consuming threads back
+ * to producing threads FXI_MC_MAG at a time, for one lock round trip per
+ * magazine (Bonwick & Adams, "Magazines and Vmem", USENIX 2001; the same
+ * idea as mimalloc's delayed frees). The depot keeps a bounded number of
+ * magazines per class; beyond that, blocks go back to the allocator.
+ *
+ * Every block is an ordinary allocation of its class size (fxi_alloc), so
+ * any thread can free any block whether or not it has a cache: threads
+ * without one (outside the VM, or after the VM is gone) use fxi_free with
+ * the same class size. Disabled under AddressSanitizer, which must see
+ * every free to catch a use after free. */
+#ifndef FXI_MEM_MSGCACHE_H
+#define FXI_MEM_MSGCACHE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mem/alloc.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FXI_MC_ENABLED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FXI_MC_ENABLED 0
+#endif
+#endif
+#ifndef FXI_MC_ENABLED
+#define FXI_MC_ENABLED 1
+#endif
+
+#define FXI_MC_MIN 32                    /* smallest block (a message header) */
+#define FXI_MC_MAX 256                   /* largest cached block */
+#define FXI_MC_CLASSES 15                /* 32, 48, ..., 256 */
+#define FXI_MC_MAG 128                   /* blocks per magazine */
+#define FXI_MC_DEPOT_BYTES (512u * 1024) /* per class, in full magazines */
+
+/* A free block: `next` links a magazine; the first block of a magazine in
+ * the depot links to the next magazine through `mag_next`. */
+typedef struct fxi_mc_block {
+    struct fxi_mc_block *next;
+    struct fxi_mc_block *mag_next;
+} fxi_mc_block;
+
+/* Shared by the scheduler threads of one pool. mx protects everything. */
+typedef struct fxi_mc_depot {
+    pthread_mutex_t mx;
+    fxi_mc_block *mags[FXI_MC_CLASSES];
+    uint32_t nmags[FXI_MC_CLASSES];
+} fxi_mc_depot;
+
+/* One per scheduler thread. Owner thread only. */
+typedef struct fxi_mc_bin {
+    fxi_mc_block *cur;   /* loaded magazine: n free blocks */
+    fxi_mc_block *spare; /* a full magazine (FXI_MC_MAG blocks) or NULL */
+    uint32_t n;
+} fxi_mc_bin;
+
+typedef struct fxi_mcache {
+    fxi_mc_bin bins[FXI_MC_CLASSES];
+    fxi_mc_depot *depot;
+} fxi_mcache;
+
+/* The calling thread's cache, NULL on threads without one. */
+extern __thread fxi_mcache *fxi_mc_self __attribute__((tls_model("initial-exec")));
+
+void fxi_mc_depot_init(fxi_mc_depot *d);
+/* Frees every block in the depot. No thread may be attached. */
+void fxi_mc_depot_fini(fxi_mc_depot *d);
+/* Makes c (zeroed here) the calling thread's cache, over depot d. */
+void fxi_mc_attach(fxi_mcache *c, fxi_mc_depot *d);
+/* Frees the calling thread's cached blocks and detaches c. */
+void fxi_mc_detach(fxi_mcache *c);
+
+void *fxi_mc_alloc_slow(fxi_mcache *c, fxi_mc_bin *b, size_t bsize);
+void fxi_mc_free_slow(fxi_mcache *c, fxi_mc_bin *b, fxi_mc_block *p, size_t bsize);
+
+/* The size actually allocated for a request of `size` bytes: rounded up
+ * to its class when cacheable. Allocation and free must agree on it. */
+static inline size_t fxi_mc_block_size(size_t size)
+{
+    return size <= FXI_MC_MAX ? (size + 15) & ~(size_t) 15 : size;
+}
+
+/* size >= FXI_MC_MIN. NULL on ENOMEM. Any thread. */
+static inline void *fxi_mc_alloc(size_t size)
+{
+    size_t bsize = fxi_mc_block_size(size);
+    fxi_mcache *c = FXI_MC_ENABLED ? fxi_mc_self : NULL;
+    if (c && bsize <= FXI_MC_MAX) {
+        fxi_mc_bin *b = &c->bins[bsize / 16 - 2];
+        fxi_mc_block *p = b->cur;
+        if (__builtin_expect(p != NULL, 1)) {
+            b->cur = p->next;
+            b->n--;
+            return p;
+        }
+        return fxi_mc_alloc_slow(c, b, bsize);
+    }
+    return fxi_alloc(bsize);
+}
+
+/* p from fxi_mc_alloc(size), same size. Any thread. */
+static inline void fxi_mc_free(void *p, size_t size)
+{
+    size_t bsize = fxi_mc_block_size(size);
+    fxi_mcache *c = FXI_MC_ENABLED ? fxi_mc_self : NULL;
+    if (c && bsize <= FXI_MC_MAX) {
+        fxi_mc_bin *b = &c->bins[bsize / 16 - 2];
+        fxi_mc_block *blk = p;
+        if (__builtin_expect(b->n < FXI_MC_MAG, 1)) {
+            blk->next = b->cur;
+            b->cur = blk;
+            b->n++;
+            return;
+        }
+        fxi_mc_free_slow(c, b, blk, bsize);
+        return;
+    }
+    fxi_free(p, bsize);
+}
+
+#endif
