@@ -56,8 +56,8 @@ fx_next fxi_gs_after(fx_ctx *cx, fxi_gs *g, fx_gs_ret r)
         case FXI_GS_STOP:
             return fxi_gs_stop_now(cx, g, r.reason);
         case FXI_GS_IGNORE:
-            return fxi_gs_stop_now(cx, g,
-                                   fx_reason_error(FX_EINVAL, "fx_gs_ignore outside init"));
+            return fxi_gs_stop_now(
+                cx, g, fx_reason_error(FX_EINVAL, "fx_gs_ignore outside init"));
         default:
             return fxi_gs_stop_now(cx, g,
                                    fx_reason_error(FX_EINVAL, "bad callback answer"));
