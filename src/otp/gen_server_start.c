@@ -36,7 +36,7 @@ static fx_spawn_opts server_opts(const fx_gs_spec *spec, fx_pid starter, fxi_gs 
         .state_size = sizeof *g,
         .state_init = g,
         .cleanup = fxi_gs_cleanup,
-        .label = spec->label,
+        .label = spec->label ? spec->label : "gen_server",
     };
     return o;
 }
