@@ -949,6 +949,19 @@ Test(gen_server, start_link_from_an_inbox)
     tvm_stop(&t);
 }
 
+static fx_next call_self_then(fx_ctx *cx, fx_msg *m)
+{
+    int64_t rc = fx_gs_call_result(cx, m, NULL, NULL, NULL);
+    fx_send(cx, *(fx_pid *) fx_state(cx), R_RC, &rc, sizeof rc);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next call_self(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    return fx_gs_call_async(cx, fx_self(cx), C_GET, NULL, 0, FX_INFINITY, call_self_then);
+}
+
 Test(gen_server, bad_arguments)
 {
     tvm t = start_vm();
@@ -968,5 +981,14 @@ Test(gen_server, bad_arguments)
     cr_assert_eq(fx_vm_gs_cast(t.vm, t.me, 1, NULL, 5), FX_EINVAL);
     cr_assert_eq(fx_gs_stop_server(t.in, FX_PID_NONE, fx_reason_normal(), 10, NULL),
                  FX_EINVAL);
+    /* Calling oneself would never be answered. */
+    cr_assert_eq(fx_gs_call(t.in, t.me, 1, NULL, 0, FX_INFINITY, &r, NULL), FX_EINVAL);
+    cr_assert_eq(fx_gs_stop_server(t.in, t.me, fx_reason_normal(), FX_INFINITY, NULL),
+                 FX_EINVAL);
+    cr_assert_eq(fx_gs_get_state(t.in, t.me, no_op, NULL, FX_INFINITY), FX_EINVAL);
+    fx_spawn_opts o = {
+        .init = call_self, .state_size = sizeof(fx_pid), .state_init = &t.me};
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, NULL), 0);
+    cr_assert_eq(tvm_recv_u64(&t, R_RC), (uint64_t) (int64_t) FX_EINVAL);
     tvm_stop(&t);
 }

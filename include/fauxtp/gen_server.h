@@ -123,12 +123,11 @@ FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *w
 
 /* Blocking call from a thread outside the VM, through its inbox: sends
  * request (type, data, size) and waits up to timeout_ms (FX_INFINITY) for
- * the reply; *reply (caller frees with fx_msg_free) has the reply data.
- * The call monitors the server: a dead server fails at once (FX_ENOPROC),
- * a server that dies during the call fails at once with FX_EEXIT and its
- * reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped.
- * FX_EWOULDBLOCK on a scheduler thread (use fx_gs_call_async there).
- * The inbox's owner thread. */
+ * the reply (FX_EINVAL for a call to the inbox itself); *reply (caller frees with
+ * fx_msg_free) has the reply data. The call monitors the server: a dead server fails at
+ * once (FX_ENOPROC), a server that dies during the call fails at once with FX_EEXIT and
+ * its reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped. FX_EWOULDBLOCK
+ * on a scheduler thread (use fx_gs_call_async there). The inbox's owner thread. */
 FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
                       size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why);
 

@@ -29,6 +29,8 @@ int fxi_gs_check_thread(fx_inbox *inbox)
 
 int fxi_gs_down(const fx_msg *down, fx_reason *why)
 {
+    if (fx_msg_type(down) != FX_MSG_DOWN || fx_msg_size(down) != sizeof(fx_down_info))
+        return FX_EINVAL;
     const fx_down_info *d = fx_msg_data(down);
     if (d->reason.kind == FX_REASON_NOPROC)
         return FX_ENOPROC;
@@ -78,8 +80,8 @@ int fxi_gs_envelope(uint32_t kind, uint32_t type, const void *data, size_t size,
 FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
                       size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why)
 {
-    if (!inbox || !reply || !server.id)
-        return FX_EINVAL;
+    if (!inbox || !reply || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)))
+        return FX_EINVAL; /* calling oneself would wait forever */
     *reply = NULL;
     int rc = fxi_gs_check_thread(inbox);
     if (rc != 0)
@@ -123,7 +125,9 @@ FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 fx_handler then)
 {
     fx_msg *req;
-    int rc = server.id ? fxi_gs_envelope(FXI_GS_CALL, type, data, size, &req) : FX_EINVAL;
+    int rc = server.id && !fx_pid_eq(server, fx_self(cx))
+                 ? fxi_gs_envelope(FXI_GS_CALL, type, data, size, &req)
+                 : FX_EINVAL;
     if (rc != 0)
         return fxi_gs_fail_async(cx, rc, then);
     fx_ref ref;

@@ -78,8 +78,8 @@ static int sys_request(fx_inbox *inbox, fx_pid server, uint32_t op, const void *
 FX_API int fx_gs_stop_server(fx_inbox *inbox, fx_pid server, fx_reason reason,
                              int64_t timeout_ms, fx_reason *why)
 {
-    if (!inbox || !server.id || reason.kind < FX_REASON_NORMAL ||
-        reason.kind > FX_REASON_KILL)
+    if (!inbox || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)) ||
+        reason.kind < FX_REASON_NORMAL || reason.kind > FX_REASON_KILL)
         return FX_EINVAL;
     int rc = fxi_gs_check_thread(inbox);
     if (rc != 0)
@@ -109,7 +109,7 @@ FX_API int fx_gs_stop_server(fx_inbox *inbox, fx_pid server, fx_reason reason,
 static int suspend_and_run(fx_inbox *inbox, fx_pid server, fxi_gs_go go,
                            int64_t timeout_ms)
 {
-    if (!inbox || !server.id)
+    if (!inbox || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)))
         return FX_EINVAL;
     int rc = fxi_gs_check_thread(inbox);
     if (rc != 0)
