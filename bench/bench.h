@@ -61,5 +61,6 @@ int bench_chameneos(bench_run *r);
 int bench_big(bench_run *r);
 int bench_skynet(bench_run *r);
 int bench_spawnmem(bench_run *r);
+int bench_callrt(bench_run *r);
 
 #endif

@@ -18,6 +18,7 @@ static const bench_def benches[] = {
     {"mailbox", 100000, bench_mailbox},
     {"skynet", 1000000, bench_skynet},
     {"spawnmem", 1000000, bench_spawnmem},
+    {"callrt", 500000, bench_callrt},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

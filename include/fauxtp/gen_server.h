@@ -29,11 +29,15 @@ typedef struct fx_gs_ret {
  * stops the server with {error, FX_EINVAL, "no handle_call"} (or
  * "no handle_cast"), and the caller gets that reason, not a timeout.
  * handle_info may be NULL (messages are then dropped). Every callback
- * runs on the server's scheduler thread, with the server's ctx. */
+ * runs on the server's scheduler thread, with the server's ctx. The
+ * server's fx_state(cx) is the library's, not yours: do not call
+ * fx_state / fx_set_state in a callback (your state is the argument). */
 typedef struct fx_gs_ops {
     /* Runs in the new server before the starter returns. *state starts
      * NULL; set it. Return fx_gs_ok (optionally with a timeout or a
-     * continue), fx_gs_ignore, or fx_gs_stop(reason). Required. */
+     * continue), fx_gs_ignore, or fx_gs_stop(reason). Required. Unlike
+     * OTP, terminate runs even when init fails (ignore, stop, crash), with
+     * whatever init left in *state: free the state there, not in init. */
     fx_gs_ret (*init)(fx_ctx *cx, void *arg, void **state);
     /* A call: reply now (fx_gs_reply), later (fx_gs_noreply, then
      * fx_reply(cx, from, ...) from any handler or actor), or stop. type,
@@ -50,11 +54,13 @@ typedef struct fx_gs_ops {
     /* Runs right after the callback that asked for it (fx_gs_with_continue),
      * before any other message. Required if a continue is ever asked. */
     fx_gs_ret (*handle_continue)(fx_ctx *cx, void *state, uint64_t cont);
-    /* Called exactly once when the server exits, for any reason: after a
-     * stop return, on fx_gs_stop_server, on an EXIT from its parent when it
-     * traps exits, and also when it crashes or is killed (so it is the
-     * place to free the state). On the stop paths it runs before the stop
-     * reply is sent. It may only send with fx_vm_send (no ctx); optional. */
+    /* Called exactly once when the server exits, for any reason, once
+     * init has been called: after a stop return, on fx_gs_stop_server, on
+     * an EXIT from its parent when it traps exits, and also when init
+     * fails, when it crashes or is killed, and at VM shutdown (so it is
+     * the place to free the state). On the stop paths it runs before the
+     * stop reply is sent. It may only send with fx_vm_send (no ctx), must
+     * not block; optional. */
     void (*terminate)(fx_vm *vm, void *state, const fx_reason *reason);
 } fx_gs_ops;
 
@@ -71,8 +77,9 @@ FX_API fx_gs_ret fx_gs_stop(fx_ctx *cx, fx_reason reason);
 FX_API fx_gs_ret fx_gs_stop_reply(fx_ctx *cx, fx_reason reason, const void *data,
                                   size_t size);
 /* Modifiers of an ok / noreply / reply answer: a FX_MSG_TIMEOUT to
- * handle_info if no message arrives within ms; or handle_continue(cont)
- * before the next message. */
+ * handle_info if no message arrives within ms (FX_INFINITY: none); or
+ * handle_continue(cont) before the next message. With both, the continue
+ * wins and handle_continue's own answer decides what follows. */
 FX_API fx_gs_ret fx_gs_with_timeout(fx_gs_ret r, int64_t ms);
 FX_API fx_gs_ret fx_gs_with_continue(fx_gs_ret r, uint64_t cont);
 
@@ -83,52 +90,63 @@ typedef struct fx_gs_spec {
     void *arg;            /* passed to init */
     bool link;            /* start_link: link the server to the starter */
     int64_t timeout_ms;   /* for init; 0 = 5000; FX_INFINITY = no limit */
-    const char *label;    /* crash-report label (borrowed, a literal) */
+    const char *label;    /* crash-report label (borrowed, a literal);
+                             NULL = "gen_server" */
 } fx_gs_spec;
 
 /* Starts a server from a thread outside the VM and waits for its init.
- * The starter is the inbox: with spec->link the server is linked to it.
+ * The starter is the inbox: with spec->link the server is linked to it
+ * before init runs (an init that fails leaves no EXIT in the inbox).
  * Returns 0 and *out; FX_EIGNORE (init returned ignore); FX_EEXIT with
  * *why (may be NULL) when init stopped or crashed; FX_ETIMEDOUT (the
- * server is killed); FX_EWOULDBLOCK on a scheduler thread; FX_EINVAL,
- * FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN. The inbox's owner thread. */
+ * server exits with `killed` as soon as init returns); FX_EWOULDBLOCK on
+ * a scheduler thread; FX_EINVAL, FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN. The
+ * inbox's owner thread. */
 FX_API int fx_gs_start(fx_inbox *inbox, const fx_gs_spec *spec, fx_pid *out,
                        fx_reason *why);
 
 /* Starts a server from inside a handler without blocking: returns the
- * continuation that waits for init; `then` is called with the outcome,
- * which it decodes with fx_gs_start_result. With spec->link the server is
- * linked to the calling actor. spec is copied. */
+ * continuation that waits for init; `then` is called with the outcome
+ * (also when the spawn itself failed), which it must decode with
+ * fx_gs_start_result. With spec->link the server is linked to the calling
+ * actor before init runs; an init that stops or returns ignore unlinks
+ * first, but one that crashes sends the starter an exit signal, as in
+ * OTP 25 (a starter not trapping exits dies with it). spec is copied. */
 FX_API fx_next fx_gs_start_async(fx_ctx *cx, const fx_gs_spec *spec, fx_handler then);
 /* In `then`: the outcome, as fx_gs_start's return value (0 with *out,
- * FX_EIGNORE, FX_EEXIT with *why, FX_ETIMEDOUT), or FX_EINVAL for a
- * message that is not a start outcome. */
+ * FX_EIGNORE, FX_EEXIT with *why, FX_ETIMEDOUT: the server is killed;
+ * FX_EINVAL, FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN from the spawn), or
+ * FX_EINVAL for a message that is not a start outcome. */
 FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *why);
 
 /* --- Calls and casts ----------------------------------------------------- */
 
 /* Blocking call from a thread outside the VM, through its inbox: sends
  * request (type, data, size) and waits up to timeout_ms (FX_INFINITY) for
- * the reply; *reply (caller frees with fx_msg_free) has the reply data.
- * The call monitors the server: a dead server fails at once (FX_ENOPROC),
- * a server that dies during the call fails at once with FX_EEXIT and its
- * reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped.
- * FX_EWOULDBLOCK on a scheduler thread (use fx_gs_call_async there).
- * The inbox's owner thread. */
+ * the reply (FX_EINVAL for a call to the inbox itself); *reply (caller frees with
+ * fx_msg_free) has the reply data. The call monitors the server: a dead server fails at
+ * once (FX_ENOPROC), a server that dies during the call fails at once with FX_EEXIT and
+ * its reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped. FX_EWOULDBLOCK
+ * on a scheduler thread (use fx_gs_call_async there). The inbox's owner thread. */
 FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
                       size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why);
 
 /* Call from inside a handler: sends the request and returns the
  * continuation that waits for the reply, the server's death or the
- * timeout; `then` gets that message and decodes it with
- * fx_gs_call_result. Other messages stay queued meanwhile. */
+ * timeout; `then` gets that message and must decode it with
+ * fx_gs_call_result (which ends the call). Other messages stay queued
+ * meanwhile. A request that cannot be sent (bad arguments, too large,
+ * no memory) reaches `then` too, as that error. A GenServer callback
+ * cannot wait like this: see docs/genserver.md for calls between
+ * servers. */
 FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 const void *data, size_t size, int64_t timeout_ms,
                                 fx_handler then);
 /* In `then`: 0 with *data and *size pointing into msg's reply payload (valid
- * while msg is), FX_ETIMEDOUT, FX_ENOPROC, FX_EEXIT with *why, or
- * FX_EINVAL for a message that is not a call outcome. Ends the call (its
- * monitor and any late reply are removed). */
+ * while msg is), FX_ETIMEDOUT, FX_ENOPROC, FX_EEXIT with *why, a sending
+ * error (FX_EINVAL, FX_EMSGSIZE, FX_ENOMEM), or FX_EINVAL for a message
+ * that is not a call outcome. Ends the call (its monitor and any late
+ * reply are removed). */
 FX_API int fx_gs_call_result(fx_ctx *cx, fx_msg *msg, const void **data, size_t *size,
                              fx_reason *why);
 
@@ -143,14 +161,19 @@ FX_API int fx_vm_gs_cast(fx_vm *vm, fx_pid server, uint32_t type, const void *da
 
 /* Asks the server to stop with reason (terminate runs) and waits up to
  * timeout_ms for it to exit. 0 when it exited with that reason; FX_EEXIT
- * with *why when it exited otherwise; FX_ENOPROC; FX_ETIMEDOUT. The
- * inbox's owner thread. */
+ * with *why when it exited otherwise; FX_ENOPROC; FX_ETIMEDOUT (the
+ * request stays queued: the server still stops when it reaches it);
+ * FX_EWOULDBLOCK on a scheduler thread. The inbox's owner thread. */
 FX_API int fx_gs_stop_server(fx_inbox *inbox, fx_pid server, fx_reason reason,
                              int64_t timeout_ms, fx_reason *why);
 
 /* Runs fn(state, arg) inside the server, between two messages, while the
  * caller waits (so arg may point at the caller's stack): a consistent look
- * at a live server's state. Errors as fx_gs_call. */
+ * at a live server's state. fn never runs after the call returned: the
+ * server first confirms it is waiting for the caller, and timeout_ms
+ * applies up to that point; from there the caller waits for fn (or the
+ * server's death) without a limit. 0, or errors as fx_gs_call (FX_EEXIT
+ * without a reason). */
 FX_API int fx_gs_get_state(fx_inbox *inbox, fx_pid server,
                            void (*fn)(void *state, void *arg), void *arg,
                            int64_t timeout_ms);

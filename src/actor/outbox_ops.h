@@ -29,7 +29,7 @@ static inline void fxi_outbox_flush(fxi_worker *w)
 
 /* Send from a handler: like fxi_deliver (takes m in all cases; FX_ENOPROC
  * for a dead target), but m is appended to the outbox instead of being
- * published at once. */
+ * published at once, unless the target is an inbox. */
 static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
@@ -37,6 +37,15 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
         fxi_msg_release(m);
         ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
         return FX_ENOPROC;
+    }
+    if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0)) {
+        /* A thread outside the VM may be blocked waiting for exactly this
+         * message while the handler goes on: publish it now (after any
+         * pending chain, which keeps this thread's order). */
+        fxi_outbox_flush(w);
+        if (fxi_mailbox_push_mpsc(&a->mb, &m->node))
+            fxi_inbox_wake(a);
+        return 0;
     }
     fxi_outbox *o = &w->out;
     if (o->to == a) {
