@@ -210,7 +210,7 @@ static inline ag_report ag_do(tvm *t, fx_pid to, uint32_t cmd, ag_cmd c)
     return r;
 }
 
-/* True if the agent is alive and answering (a ping round trip). */
+/* Asserts that the agent is alive and answering (a ping round trip). */
 static inline void ag_assert_alive(tvm *t, fx_pid p)
 {
     ag_report r = ag_do(t, p, AG_PING, (ag_cmd){.value = 77});

@@ -270,7 +270,7 @@ Test(links, messages_sent_before_an_exit_arrive_before_it)
     tvm_stop(&t);
 }
 
-Test(links, trap_exit_from_outside_is_refused)
+Test(links, null_arguments_are_refused)
 {
     cr_assert_eq(fx_link(NULL, FX_PID_NONE), FX_EINVAL);
     cr_assert_eq(fx_unlink(NULL, FX_PID_NONE), FX_EINVAL);

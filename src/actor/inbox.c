@@ -160,12 +160,16 @@ FX_API int fx_inbox_spawn_monitor(fx_inbox *ib, const fx_spawn_opts *opts, fx_pi
     WITH_SECTION(ib, fxi_spawn_tied(ib->vm, w, ib->a, opts, out, false, ref));
 }
 
-/* Empties the mailbox; inside a section (with the VM running) late link
- * and monitor requests are answered with noproc. */
-static void discard(fx_vm *vm, fxi_actor *a)
+/* Empties the mailbox, first telling links and monitors of the exit when
+ * `exiting` is set. Inside a section (with the VM running) late link and
+ * monitor requests are answered with noproc; with the VM stopped there
+ * is no one to tell. */
+static void discard(fx_vm *vm, fxi_actor *a, const fx_reason *exiting)
 {
     fxi_section sec;
     bool in = fxi_section_enter(vm, &sec) == 0;
+    if (in && exiting)
+        fxi_sig_exit_notify(vm, sec.w, a, exiting);
     fxi_mailbox_discard(vm, sec.w, a, in);
     if (in)
         fxi_section_exit(vm, &sec);
@@ -180,14 +184,9 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
     uint32_t idx = fxi_pid_index(a->pid);
     fxi_ptable_kill(&vm->pt, a);
     /* The inbox's process exits with reason normal. */
-    fxi_section sec;
-    if (fxi_section_enter(vm, &sec) == 0) {
-        fx_reason normal = fx_reason_normal();
-        fxi_sig_exit_notify(vm, sec.w, a, &normal);
-        fxi_section_exit(vm, &sec);
-    }
+    fx_reason normal = fx_reason_normal();
     fxi_saved_free_all(a);
-    discard(vm, a);
+    discard(vm, a, &normal);
     if (ck_pr_load_32(&vm->state) != FXI_VM_STOPPED) {
         /* Wait out the grace period: senders that looked us up finish. */
         uint64_t e = fxi_qsbr_stamp(&vm->qsbr);
@@ -195,7 +194,7 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
                ck_pr_load_32(&vm->state) != FXI_VM_STOPPED)
             nanosleep(&(struct timespec){0, 200000}, NULL);
     }
-    discard(vm, a);
+    discard(vm, a, NULL);
     fxi_actor_free(vm, a, false);
     fxi_ptable_release(&vm->pt, NULL, idx);
     fxi_free(ib, sizeof *ib);

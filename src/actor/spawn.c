@@ -2,6 +2,7 @@
 #include <fauxtp/error.h>
 #include <string.h>
 
+#include "actor/receive.h"
 #include "actor/spawn.h"
 #include "actor/vm_impl.h"
 
@@ -15,15 +16,6 @@ static int tie(fxi_actor_ext *x, const fxi_spawn_ties *t)
     if (t->watcher.id && fxi_u64map_put(&x->watchers, t->ref.id, t->watcher.id) < 0)
         return FX_ENOMEM;
     return 0;
-}
-
-static void free_ext(fxi_actor_ext *x)
-{
-    if (!x)
-        return;
-    fxi_u64map_fini(&x->links);
-    fxi_u64map_fini(&x->watchers);
-    fxi_free(x, sizeof *x);
 }
 
 int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
@@ -46,9 +38,9 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
     a->saved = NULL;
     a->ext = NULL;
     if (o->init || o->cleanup || o->label || ties) {
-        fxi_actor_ext *x = fxi_zalloc(sizeof *x);
+        fxi_actor_ext *x = a->ext = fxi_zalloc(sizeof *x);
         if (!x || (ties && tie(x, ties) != 0)) {
-            free_ext(x);
+            fxi_actor_ext_free(a);
             fxi_free(a, size);
             return FX_ENOMEM;
         }
@@ -56,7 +48,6 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
         x->init = o->init;
         x->init_arg = o->init_arg;
         x->label = o->label;
-        a->ext = x;
         if (o->init)
             a->flags |= FXI_F_INIT;
     }
@@ -65,7 +56,7 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
     fxi_mailbox_init(&a->mb, o->init == NULL);
     int rc = fxi_ptable_insert(&vm->pt, w, a);
     if (rc != 0) {
-        free_ext(a->ext);
+        fxi_actor_ext_free(a);
         fxi_free(a, size);
         return rc;
     }
