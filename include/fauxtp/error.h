@@ -28,7 +28,8 @@ extern "C" {
     X(FX_ESYS, -12, "operating system error")                                            \
     X(FX_EVERSION, -13, "unsupported config version")                                    \
     X(FX_EEXIT, -14, "the process exited")                                               \
-    X(FX_EIGNORE, -15, "the process chose not to start")
+    X(FX_EIGNORE, -15, "the process chose not to start")                                 \
+    X(FX_ELIMIT, -16, "limit reached")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

@@ -5,6 +5,7 @@
 #include "actor.h"
 #include "error.h"
 #include "gen_server.h"
+#include "supervisor.h"
 #include "inbox.h"
 #include "link.h"
 #include "monitor.h"

@@ -26,7 +26,8 @@ typedef enum fx_reason_kind {
 
 /* Why a process exited. Plain value: copy it, compare it with the
  * fx_reason_is_* helpers. `code` and `text` are meaningful for
- * FX_REASON_ERROR (text is NUL-terminated, truncated to fit). */
+ * FX_REASON_ERROR, `text` also for FX_REASON_SHUTDOWN (see
+ * fx_reason_shutdown_with); text is NUL-terminated, truncated to fit. */
 typedef struct fx_reason {
     int32_t kind; /* fx_reason_kind */
     int32_t code;
@@ -44,9 +45,14 @@ FX_API fx_reason fx_reason_kill(void);
  * FX_REASON_TEXT_MAX-1 bytes). fmt may be NULL for no text. */
 FX_API fx_reason fx_reason_error(int code, const char *fmt, ...) FX_PRINTF(2, 3);
 
+/* {shutdown, Text}: a clean exit with an explanation (a supervisor that
+ * gave up exits with {shutdown,"reached_max_restart_intensity"}). Like
+ * shutdown, it does not make a transient child restart. Text as for
+ * fx_reason_error. */
+FX_API fx_reason fx_reason_shutdown_with(const char *fmt, ...) FX_PRINTF(1, 2);
 FX_API bool fx_reason_is_normal(const fx_reason *r);
-/* true for normal and shutdown: the reasons a transient child may exit with
- * without being restarted. */
+/* true for normal, shutdown and {shutdown,...}: the reasons a transient child may exit
+ * with without being restarted. */
 FX_API bool fx_reason_is_clean(const fx_reason *r);
 FX_API bool fx_reason_eq(const fx_reason *a, const fx_reason *b);
 

@@ -57,6 +57,18 @@ FX_API fx_reason fx_reason_error(int code, const char *fmt, ...)
     return r;
 }
 
+FX_API fx_reason fx_reason_shutdown_with(const char *fmt, ...)
+{
+    fx_reason r = make(FX_REASON_SHUTDOWN);
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r.text, sizeof r.text, fmt, ap);
+        va_end(ap);
+    }
+    return r;
+}
+
 FX_API bool fx_reason_is_normal(const fx_reason *r)
 {
     return r && r->kind == FX_REASON_NORMAL;
@@ -73,6 +85,8 @@ FX_API bool fx_reason_eq(const fx_reason *a, const fx_reason *b)
         return a == b;
     if (a->kind != b->kind)
         return false;
+    if (a->kind == FX_REASON_SHUTDOWN)
+        return strncmp(a->text, b->text, sizeof a->text) == 0;
     if (a->kind != FX_REASON_ERROR)
         return true;
     return a->code == b->code && strncmp(a->text, b->text, sizeof a->text) == 0;
@@ -84,6 +98,8 @@ FX_API int fx_reason_format(const fx_reason *r, char *buf, size_t size)
                                         "timeout", NULL,       "kill"};
     if (!r)
         return FX_EINVAL;
+    if (r->kind == FX_REASON_SHUTDOWN && r->text[0])
+        return snprintf(buf, size, "{shutdown,\"%.*s\"}", (int) sizeof r->text, r->text);
     if (r->kind >= FX_REASON_NORMAL && r->kind <= FX_REASON_KILL && names[r->kind])
         return snprintf(buf, size, "%s", names[r->kind]);
     if (r->kind == FX_REASON_ERROR)

@@ -38,6 +38,7 @@
 #define FXI_GS_FAIL FXI_GS_TYPE(6)    /* to self: an async op failed; int32 rc */
 #define FXI_GS_PENDING FXI_GS_TYPE(7) /* never sent: fx_gs_stop_reply's buffer */
 #define FXI_GS_ABORT FXI_GS_TYPE(8)   /* inbox starter -> server: start failed */
+#define FXI_GS_STARTED FXI_GS_TYPE(9) /* to self: a child counted as started; fx_pid */
 
 /* Envelope header. CALL/CAST: type = the user's type, then the data.
  * SYS: op = FXI_GS_SYS_*. */
@@ -105,6 +106,21 @@ fx_next fxi_gs_resume(fx_ctx *cx, fxi_gs *g);
 
 /* gen_server_sys.c: the server's side of system requests. */
 fx_next fxi_gs_sys(fx_ctx *cx, fxi_gs *g, fx_msg *m);
+
+/* proc_start.c: the start handshake (above), shared by GenServer and
+ * Supervisor, like OTP's proc_lib. `o` describes a process whose first
+ * step waits for START from its starter and answers it with an ACK.
+ * timeout_ms: FX_INFINITY or >= 0. The outcome is decoded as
+ * fx_gs_start_result / fx_gs_start's return value. */
+int fxi_proc_start_inbox(fx_inbox *inbox, const fx_spawn_opts *o, bool link,
+                         int64_t timeout_ms, fx_pid *out, fx_reason *why);
+fx_next fxi_proc_start_async(fx_ctx *cx, const fx_spawn_opts *o, bool link,
+                             int64_t timeout_ms, fx_handler then);
+/* The process side: answers START (start = that message's from/ref) with
+ * status 0 or FX_EIGNORE. */
+int fxi_proc_ack(fx_ctx *cx, fx_from start, int status);
+/* Hands `then` an outcome "started: pid" at once (fx_child_actor). */
+fx_next fxi_proc_started_async(fx_ctx *cx, fx_pid pid, fx_handler then);
 
 /* gen_server_call.c: shared client helpers. */
 /* FX_EWOULDBLOCK when the calling thread is a scheduler thread, else 0. */

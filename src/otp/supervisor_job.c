@@ -1,0 +1,180 @@
+/* Supervisor: the job engine. A job stops a list of children, one at a
+ * time and in order, then starts a list, one at a time and in order; see
+ * sup_impl.h.
+ *
+ * Stopping a child (OTP's shutdown protocol): monitor it, send it an exit
+ * signal `shutdown` (or `kill` for brutal_kill), and wait for its EXIT
+ * (it is linked) or the monitor's DOWN (if it unlinked itself); after its
+ * shutdown time, `kill` it and wait again. A child that was already dead
+ * is handled the same way: its EXIT is in the queue, or the DOWN says
+ * noproc. */
+#include <stdlib.h>
+
+#include "otp/sup_impl.h"
+
+static fxi_sup *sup_of(fx_ctx *cx)
+{
+    return ((fxi_sup_boot *) fx_state(cx))->sup;
+}
+
+int fxi_sup_job_begin(fxi_sup *s, int kind)
+{
+    fxi_sup_job *j = &s->job;
+    size_t cap = s->n + 1;
+    if (cap > j->cap) {
+        fxi_child **a = realloc(j->stop, cap * sizeof *a);
+        if (!a)
+            return FX_ENOMEM;
+        j->stop = a;
+        if (!(a = realloc(j->start, cap * sizeof *a)))
+            return FX_ENOMEM;
+        j->start = a;
+        j->cap = cap;
+    }
+    j->kind = kind;
+    j->nstop = j->istop = j->nstart = j->istart = 0;
+    j->mon = FX_REF_NONE;
+    j->child = NULL;
+    j->rc = 0;
+    j->call = 0;
+    return 0;
+}
+
+int fxi_sup_job_stop(fxi_sup *s, fxi_child *c)
+{
+    fxi_sup_job *j = &s->job;
+    if (j->nstop == j->cap)
+        return FX_ENOMEM; /* cannot happen: each child at most once */
+    j->stop[j->nstop++] = c;
+    return 0;
+}
+
+int fxi_sup_job_start(fxi_sup *s, fxi_child *c)
+{
+    fxi_sup_job *j = &s->job;
+    if (j->nstart == j->cap)
+        return FX_ENOMEM;
+    j->start[j->nstart++] = c;
+    return 0;
+}
+
+/* ---- stopping one child ------------------------------------------------------ */
+
+static fx_next stopped(fx_ctx *cx, fx_msg *m);
+
+static bool exit_or_down(const fx_msg *m, void *arg)
+{
+    const fxi_sup *s = arg;
+    uint32_t t = fx_msg_type(m);
+    return t == FX_MSG_EXIT || (t == FX_MSG_DOWN && fx_ref_eq(fx_msg_ref(m), s->job.mon));
+}
+
+static fx_next wait_exit(fx_ctx *cx, fxi_sup *s, fxi_child *c, int64_t timeout_ms)
+{
+    fx_match mt = {.from = c->pid, .pred = exit_or_down, .pred_arg = s};
+    return fx_receive(cx, stopped, &mt, timeout_ms);
+}
+
+static fx_next stop_child(fx_ctx *cx, fxi_sup *s, fxi_child *c)
+{
+    int64_t t = fxi_sup_shutdown_ms(&c->spec);
+    if (fx_monitor(cx, c->pid, &s->job.mon) != 0)
+        fx_crash(cx, "supervisor: cannot monitor a child");
+    bool brutal = t == FX_SHUTDOWN_BRUTAL_KILL;
+    /* FX_ENOPROC: it is dead already; its EXIT or the DOWN tells. */
+    (void) fx_exit(cx, c->pid, brutal ? fx_reason_kill() : fx_reason_shutdown());
+    return wait_exit(cx, s, c, brutal ? FX_INFINITY : t);
+}
+
+static fx_next stopped(fx_ctx *cx, fx_msg *m)
+{
+    fxi_sup *s = sup_of(cx);
+    fxi_child *c = s->job.stop[s->job.istop];
+    if (fx_msg_type(m) == FX_MSG_TIMEOUT) {
+        /* It did not stop in time. */
+        (void) fx_exit(cx, c->pid, fx_reason_kill());
+        return wait_exit(cx, s, c, FX_INFINITY);
+    }
+    if (fx_msg_type(m) == FX_MSG_EXIT) /* the DOWN follows: drop it */
+        (void) fx_demonitor(cx, s->job.mon, FX_DEMONITOR_FLUSH);
+    c->pid = FX_PID_NONE;
+    c->status = FX_CHILD_UNDEFINED;
+    s->job.istop++;
+    return fxi_sup_run(cx, s);
+}
+
+/* ---- starting one child ------------------------------------------------------ */
+
+static fx_next start_failed(fx_ctx *cx, fxi_sup *s, fxi_child *c, int rc,
+                            const fx_reason *why)
+{
+    fxi_sup_job *j = &s->job;
+    switch (j->kind) {
+    case FXI_JOB_INIT:
+        /* The starter learns it from the DOWN (it is not sent an exit
+         * signal: the link goes first), once the others are stopped. */
+        if (s->parent.id)
+            (void) fx_unlink(cx, s->parent);
+        return fxi_sup_shutdown(
+            cx, s, fx_reason_shutdown_with("failed_to_start_child %s", c->spec.id));
+    case FXI_JOB_RESTART:
+        return fxi_sup_restart_failed(cx, s, c);
+    default: /* FXI_JOB_CALL */
+        j->rc = rc;
+        j->why = why ? *why : fx_reason_error(rc, "%s", fx_strerror(rc));
+        return fxi_sup_job_done(cx, s);
+    }
+}
+
+static fx_next on_started(fx_ctx *cx, fx_msg *m)
+{
+    fxi_sup *s = sup_of(cx);
+    fxi_sup_job *j = &s->job;
+    fxi_child *c = j->start[j->istart];
+    fx_pid pid = FX_PID_NONE;
+    fx_reason why = fx_reason_normal();
+    int rc = fx_gs_start_result(cx, m, &pid, &why);
+    if (rc == 0) {
+        c->pid = pid;
+        c->status = FX_CHILD_RUNNING;
+    } else if (rc == FX_EIGNORE) {
+        c->status = FX_CHILD_UNDEFINED;
+        if (j->kind == FXI_JOB_CALL)
+            j->rc = FX_EIGNORE;
+    } else {
+        return start_failed(cx, s, c, rc, rc == FX_EEXIT ? &why : NULL);
+    }
+    j->istart++;
+    return fxi_sup_run(cx, s);
+}
+
+/* ---- driving a job ------------------------------------------------------------- */
+
+fx_next fxi_sup_run(fx_ctx *cx, fxi_sup *s)
+{
+    fxi_sup_job *j = &s->job;
+    for (; j->istop < j->nstop; j->istop++) {
+        fxi_child *c = j->stop[j->istop];
+        if (c->pid.id)
+            return stop_child(cx, s, c);
+    }
+    for (; j->istart < j->nstart; j->istart++) {
+        fxi_child *c = j->start[j->istart];
+        if (!c->pid.id)
+            return c->spec.start(cx, c->spec.arg, c->extra, c->extra_size, on_started);
+    }
+    if (j->kind == FXI_JOB_SHUTDOWN)
+        return fx_stop(cx, j->reason);
+    return fxi_sup_job_done(cx, s);
+}
+
+fx_next fxi_sup_shutdown(fx_ctx *cx, fxi_sup *s, fx_reason reason)
+{
+    if (fxi_sup_job_begin(s, FXI_JOB_SHUTDOWN) != 0)
+        fx_crash(cx, "supervisor: out of memory"); /* children die by their links */
+    s->job.reason = reason;
+    for (size_t i = s->n; i-- > 0;)
+        if (s->kids[i]->pid.id)
+            (void) fxi_sup_job_stop(s, s->kids[i]);
+    return fxi_sup_run(cx, s);
+}

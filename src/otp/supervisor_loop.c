@@ -1,0 +1,212 @@
+/* Supervisor: the loop. Every restart decision starts from an EXIT in
+ * the mailbox: the child's restart type says whether to restart it, the
+ * intensity (a sliding window of restart times) whether the supervisor
+ * may, and the strategy which children go down and come back with it. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "otp/sup_impl.h"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Records a restart now; false when that makes more than `intensity`
+ * restarts within the last period (OTP's rule). */
+static bool add_restart(fxi_sup *s)
+{
+    int64_t now = now_ms();
+    /* Forget the restarts that left the window. */
+    while (s->ntimes && now - s->times[s->thead] >= s->period_ms) {
+        s->thead = (s->thead + 1) % s->tcap;
+        s->ntimes--;
+    }
+    if (s->ntimes >= (size_t) s->intensity)
+        return false; /* this one would be one too many */
+    if (s->ntimes == s->tcap) {
+        size_t cap = s->tcap ? s->tcap * 2 : 4;
+        int64_t *t = malloc(cap * sizeof *t);
+        if (!t)
+            return false;
+        for (size_t i = 0; i < s->ntimes; i++)
+            t[i] = s->times[(s->thead + i) % s->tcap];
+        free(s->times);
+        s->times = t;
+        s->tcap = cap;
+        s->thead = 0;
+    }
+    s->times[(s->thead + s->ntimes) % s->tcap] = now;
+    s->ntimes++;
+    return true;
+}
+
+static fx_next gave_up(fx_ctx *cx, fxi_sup *s)
+{
+    return fxi_sup_shutdown(cx, s,
+                            fx_reason_shutdown_with("reached_max_restart_intensity"));
+}
+
+static size_t index_of(const fxi_sup *s, const fxi_child *c)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->kids[i] == c)
+            return i;
+    return s->n;
+}
+
+/* Restarts c, with the others its strategy takes along. */
+static fx_next restart(fx_ctx *cx, fxi_sup *s, fxi_child *c)
+{
+    if (fxi_sup_job_begin(s, FXI_JOB_RESTART) != 0)
+        fx_crash(cx, "supervisor: out of memory");
+    size_t from;
+    switch (s->strategy) {
+    case FX_ONE_FOR_ALL:
+        from = 0;
+        break;
+    case FX_REST_FOR_ONE:
+        from = index_of(s, c);
+        break;
+    default: /* one_for_one, simple_one_for_one */
+        (void) fxi_sup_job_start(s, c);
+        return fxi_sup_run(cx, s);
+    }
+    /* The group goes down in reverse start order, then comes back in
+     * start order; a temporary member is stopped and forgotten. */
+    for (size_t i = s->n; i-- > from;)
+        if (s->kids[i]->pid.id)
+            (void) fxi_sup_job_stop(s, s->kids[i]);
+    for (size_t i = from; i < s->n; i++) {
+        fxi_child *k = s->kids[i];
+        if (k != c && k->spec.restart == FX_TEMPORARY)
+            k->doomed = true;
+        else
+            (void) fxi_sup_job_start(s, k);
+    }
+    return fxi_sup_run(cx, s);
+}
+
+fx_next fxi_sup_restart_failed(fx_ctx *cx, fxi_sup *s, fxi_child *c)
+{
+    /* Retried through the mailbox, so calls and exits queued meanwhile
+     * are handled in between; the retry counts as a restart. */
+    c->status = FX_CHILD_RESTARTING;
+    fx_msg *m;
+    if (fx_msg_new_behaviour(FXI_SUP_RETRY, sizeof c->serial, &m) != 0)
+        fx_crash(cx, "supervisor: out of memory");
+    memcpy(fx_msg_data_mut(m), &c->serial, sizeof c->serial);
+    if (fx_send_msg(cx, fx_self(cx), m) != 0) {
+        fx_msg_free(m);
+        fx_crash(cx, "supervisor: cannot retry a restart");
+    }
+    return fxi_sup_job_done(cx, s);
+}
+
+fx_next fxi_sup_job_done(fx_ctx *cx, fxi_sup *s)
+{
+    int kind = s->job.kind;
+    s->job.kind = FXI_JOB_NONE;
+    if (kind == FXI_JOB_INIT) {
+        int rc = fxi_proc_ack(cx, s->start_ack, 0);
+        if (rc != 0 && rc != FX_ENOPROC)
+            fx_crash(cx, "supervisor: start ack: %s", fx_strerror(rc));
+    } else if (kind == FXI_JOB_CALL) {
+        fxi_sup_call_reply(cx, s, s->job.child ? s->job.child->pid : FX_PID_NONE);
+    }
+    for (size_t i = s->n; i-- > 0;)
+        if (s->kids[i]->doomed && !s->kids[i]->pid.id)
+            fxi_sup_child_remove(s, s->kids[i]);
+    return fx_become(cx, fxi_sup_loop);
+}
+
+static bool any_significant_running(const fxi_sup *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->kids[i]->spec.significant && s->kids[i]->pid.id)
+            return true;
+    return false;
+}
+
+static fx_next child_exited(fx_ctx *cx, fxi_sup *s, fxi_child *c, const fx_reason *r)
+{
+    c->pid = FX_PID_NONE;
+    c->status = FX_CHILD_UNDEFINED;
+    bool again = c->spec.restart == FX_PERMANENT ||
+                 (c->spec.restart == FX_TRANSIENT && !fx_reason_is_clean(r));
+    if (again)
+        return add_restart(s) ? restart(cx, s, c) : gave_up(cx, s);
+    bool significant = c->spec.significant;
+    if (c->spec.restart == FX_TEMPORARY || fxi_sup_dynamic(s))
+        fxi_sup_child_remove(s, c);
+    if (significant && (s->auto_shutdown == FX_AUTO_SHUTDOWN_ANY_SIGNIFICANT ||
+                        (s->auto_shutdown == FX_AUTO_SHUTDOWN_ALL_SIGNIFICANT &&
+                         !any_significant_running(s))))
+        return fxi_sup_shutdown(cx, s, fx_reason_shutdown());
+    return fx_continue(cx);
+}
+
+static fxi_child *find_serial(fxi_sup *s, const fx_msg *m)
+{
+    uint64_t serial;
+    if (fx_msg_size(m) != sizeof serial)
+        return NULL;
+    memcpy(&serial, fx_msg_data(m), sizeof serial);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->kids[i]->serial == serial)
+            return s->kids[i];
+    return NULL;
+}
+
+/* FXI_GS_SYS: fx_gs_stop_server stops the supervisor (children first). */
+static fx_next sys(fx_ctx *cx, fxi_sup *s, fx_msg *m)
+{
+    const fxi_gs_env *e = fx_msg_data(m);
+    fx_reason reason;
+    if (fx_msg_size(m) >= sizeof *e + sizeof reason && e->op == FXI_GS_SYS_STOP) {
+        memcpy(&reason, e + 1, sizeof reason);
+        return fxi_sup_shutdown(cx, s, reason);
+    }
+    return fx_continue(cx); /* get_state is not offered */
+}
+
+fx_next fxi_sup_loop(fx_ctx *cx, fx_msg *m)
+{
+    fxi_sup *s = ((fxi_sup_boot *) fx_state(cx))->sup;
+    fx_pid from = fx_msg_from(m);
+    switch (fx_msg_type(m)) {
+    case FX_MSG_EXIT: {
+        fx_exit_info e;
+        memcpy(&e, fx_msg_data(m), sizeof e);
+        if (s->parent.id && fx_pid_eq(e.pid, s->parent))
+            return fxi_sup_shutdown(cx, s, e.reason); /* OTP: same reason */
+        fxi_child *c = fxi_sup_find_pid(s, e.pid);
+        /* No child: an EXIT from an instance already replaced. */
+        return c ? child_exited(cx, s, c, &e.reason) : fx_continue(cx);
+    }
+    case FXI_GS_CALL:
+        if (fx_msg_size(m) >= sizeof(fxi_gs_env))
+            return fxi_sup_call(cx, s, m);
+        break;
+    case FXI_GS_SYS:
+        if (fx_msg_size(m) >= sizeof(fxi_gs_env))
+            return sys(cx, s, m);
+        break;
+    case FXI_GS_ABORT:
+        if (fx_pid_eq(from, s->starter)) /* an inbox starter gave up */
+            return fxi_sup_shutdown(cx, s, fx_reason_killed());
+        break;
+    case FXI_SUP_RETRY: {
+        fxi_child *c = fx_pid_eq(from, fx_self(cx)) ? find_serial(s, m) : NULL;
+        if (c && c->status == FX_CHILD_RESTARTING)
+            return add_restart(s) ? restart(cx, s, c) : gave_up(cx, s);
+        break;
+    }
+    default:
+        break; /* anything else is dropped */
+    }
+    return fx_continue(cx);
+}
