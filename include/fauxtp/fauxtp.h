@@ -6,6 +6,7 @@
 #include "error.h"
 #include "gen_server.h"
 #include "supervisor.h"
+#include "app.h"
 #include "inbox.h"
 #include "link.h"
 #include "monitor.h"
