@@ -7,7 +7,8 @@
  * message path as everything else. Too many restarts within a period and
  * it gives up: it stops its children and exits with
  * {shutdown,"reached_max_restart_intensity"}, so its own supervisor
- * decides (escalation). See docs/supervision.md. */
+ * decides (escalation). fx_gs_stop_server stops a supervisor in order
+ * (its children first, in reverse start order). See docs/supervision.md. */
 #ifndef FAUXTP_SUPERVISOR_H
 #define FAUXTP_SUPERVISOR_H
 
