@@ -191,12 +191,28 @@ static fxi_sup *sup_new(const fxi_sup_boot *b)
 
 static fx_next started(fx_ctx *cx, fx_msg *m);
 
+/* What the boot step waits for: START (or ABORT) from the starter. A
+ * detached supervisor has no starter: it waits for START alone, so that
+ * early calls stay queued instead of being mistaken for it. */
+static bool start_or_abort(const fx_msg *m, void *arg)
+{
+    uint32_t t = fx_msg_type(m);
+    return t == FXI_GS_START || (t == FXI_GS_ABORT && arg == NULL);
+}
+
+static fx_next wait_start(fx_ctx *cx, const fxi_sup_boot *b)
+{
+    fx_match mt = {.from = b->starter,
+                   .pred = start_or_abort,
+                   .pred_arg = b->starter.id ? NULL : (void *) b};
+    return fx_receive(cx, started, &mt, FX_INFINITY);
+}
+
 static fx_next sup_init(fx_ctx *cx, void *unused)
 {
     (void) unused;
-    fxi_sup_boot *b = fx_state(cx);
     (void) fx_trap_exit(cx, true);
-    return fx_receive(cx, started, &(fx_match){.from = b->starter}, FX_INFINITY);
+    return wait_start(cx, fx_state(cx));
 }
 
 static fx_next started(fx_ctx *cx, fx_msg *m)
@@ -204,8 +220,6 @@ static fx_next started(fx_ctx *cx, fx_msg *m)
     fxi_sup_boot *b = fx_state(cx);
     if (fx_msg_type(m) == FXI_GS_ABORT) /* the start failed after the spawn */
         return fx_stop(cx, fx_reason_killed());
-    if (fx_msg_type(m) != FXI_GS_START) /* START is the starter's first message */
-        return fx_receive(cx, started, &(fx_match){.from = b->starter}, FX_INFINITY);
     fxi_sup *s = b->sup = sup_new(b);
     if (!s)
         fx_crash(cx, "supervisor: out of memory");
@@ -275,6 +289,36 @@ FX_API fx_next fx_sup_start_async(fx_ctx *cx, const fx_sup_spec *spec, fx_handle
     fx_next next = fxi_proc_start_async(cx, &o, spec->link, start_timeout(spec), then);
     free(b);
     return next;
+}
+
+int fxi_sup_start_detached(fx_vm *vm, const fx_sup_spec *spec, fx_pid *out)
+{
+    if (!vm || !out || !spec_ok(spec))
+        return FX_EINVAL;
+    fx_sup_spec copy = *spec;
+    copy.link = false;
+    fx_spawn_opts o;
+    fxi_sup_boot *b;
+    fx_msg *start;
+    int rc = fx_msg_new_behaviour(FXI_GS_START, 0, &start);
+    if (rc != 0)
+        return rc;
+    if ((rc = sup_opts(&copy, FX_PID_NONE, &o, &b)) != 0) {
+        fx_msg_free(start);
+        return rc;
+    }
+    rc = fx_vm_spawn_opt(vm, &o, out);
+    free(b); /* the spawn copied it */
+    if (rc != 0) {
+        fx_msg_free(start);
+        return rc;
+    }
+    /* START with no ref: the ACK has nobody to go to, and is not sent. */
+    if ((rc = fx_vm_send_msg(vm, *out, start)) != 0) {
+        fx_msg_free(start);
+        (void) fx_vm_exit(vm, *out, fx_reason_kill());
+    }
+    return rc;
 }
 
 /* ---- ready-made child start functions ----------------------------------- */
