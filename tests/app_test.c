@@ -187,7 +187,7 @@ Test(app, failed_starts)
     a.exit_reason = &why;
     a.no_signals = true;
     cr_assert_eq(fx_app_run(&a), FX_APP_NOSTART);
-    fx_reason want = fx_reason_shutdown_with("failed_to_start_child b");
+    fx_reason want = fx_reason_shutdown_with("failed_to_start_child b FX_EINVAL");
     cr_assert(fx_reason_eq(&why, &want));
     cr_assert_eq(atomic_load(&nexits), 1); /* a, started before b, was stopped */
 }

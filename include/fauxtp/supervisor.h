@@ -124,7 +124,8 @@ FX_API void fx_sup_spec_init(fx_sup_spec *spec);
  * child has started, in order. A child that fails to start (error, crash,
  * timeout) makes the supervisor stop the children already started (reverse
  * order) and exit; the start then returns FX_EEXIT with *why =
- * {shutdown,"failed_to_start_child <id>"}. A child whose start answers
+ * {shutdown,"failed_to_start_child <id> <why>"}, <why> being the child's
+ * exit reason or start error (FX_E... name), truncated to fit. A child whose start answers
  * ignore is kept, not running. Returns 0 and *out; FX_EINVAL (bad spec:
  * duplicate or empty id, no start function, bad enum, period <= 0,
  * intensity < 0, significant permanent child, a dynamic supervisor

@@ -8,6 +8,7 @@
  * shutdown time, `kill` it and wait again. A child that was already dead
  * is handled the same way: its EXIT is in the queue, or the DOWN says
  * noproc. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "otp/sup_impl.h"
@@ -110,13 +111,20 @@ static fx_next start_failed(fx_ctx *cx, fxi_sup *s, fxi_child *c, int rc,
 {
     fxi_sup_job *j = &s->job;
     switch (j->kind) {
-    case FXI_JOB_INIT:
+    case FXI_JOB_INIT: {
         /* The starter learns it from the DOWN (it is not sent an exit
          * signal: the link goes first), once the others are stopped. */
         if (s->parent.id)
             (void) fx_unlink(cx, s->parent);
+        char what[FX_REASON_TEXT_MAX];
+        if (why)
+            (void) fx_reason_format(why, what, sizeof what);
+        else
+            snprintf(what, sizeof what, "%s", fx_err_name(rc));
         return fxi_sup_shutdown(
-            cx, s, fx_reason_shutdown_with("failed_to_start_child %s", c->spec.id));
+            cx, s,
+            fx_reason_shutdown_with("failed_to_start_child %s %s", c->spec.id, what));
+    }
     case FXI_JOB_RESTART:
         return fxi_sup_restart_failed(cx, s, c);
     default: /* FXI_JOB_CALL */
