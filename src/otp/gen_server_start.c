@@ -20,7 +20,8 @@ static int64_t init_timeout(const fx_gs_spec *spec)
 
 static bool spec_ok(const fx_gs_spec *spec)
 {
-    return spec && spec->ops && spec->ops->init && spec->timeout_ms >= FX_INFINITY;
+    return spec && spec->ops && spec->ops->init && spec->timeout_ms >= FX_INFINITY &&
+           fxi_gs_name_ok(spec->name);
 }
 
 static fx_spawn_opts server_opts(const fx_gs_spec *spec, fx_pid starter, fxi_gs *g)
@@ -31,6 +32,7 @@ static fx_spawn_opts server_opts(const fx_gs_spec *spec, fx_pid starter, fxi_gs 
     g->starter = starter;
     g->parent = spec->link ? starter : FX_PID_NONE;
     g->timeout_ms = -1;
+    fxi_gs_copy_name(g, spec->name);
     fx_spawn_opts o = {
         .init = fxi_gs_init,
         .state_size = sizeof *g,
@@ -41,8 +43,9 @@ static fx_spawn_opts server_opts(const fx_gs_spec *spec, fx_pid starter, fxi_gs 
     return o;
 }
 
-/* An ACK's status (0 or FX_EIGNORE), or FX_EINVAL if m is not one. */
-static int ack_status(const fx_msg *m)
+/* An ACK's status (0, FX_EIGNORE, or FX_EEXIST with *holder), or
+ * FX_EINVAL if m is not one. */
+static int ack_status(const fx_msg *m, fx_pid *holder)
 {
     fxi_gs_ack ack;
     if (fx_msg_type(m) != FX_MSG_REPLY || fx_msg_size(m) != sizeof ack)
@@ -50,7 +53,8 @@ static int ack_status(const fx_msg *m)
     memcpy(&ack, fx_msg_data(m), sizeof ack);
     if (ack.magic != FXI_GS_ACK_MAGIC)
         return FX_EINVAL;
-    return ack.status == FX_EIGNORE ? FX_EIGNORE : 0;
+    *holder = ack.holder;
+    return ack.status == FX_EIGNORE || ack.status == FX_EEXIST ? ack.status : 0;
 }
 
 /* ---- from a thread outside the VM ---------------------------------------- */
@@ -146,11 +150,12 @@ FX_API int fx_gs_start(fx_inbox *inbox, const fx_gs_spec *spec, fx_pid *out,
             flush_exit(inbox, pid);
         return rc;
     }
-    rc = ack_status(m);
+    fx_pid holder;
+    rc = ack_status(m, &holder);
     fx_msg_free(m);
     (void) fx_inbox_demonitor(inbox, ref, FX_DEMONITOR_FLUSH);
-    if (rc == 0 && out)
-        *out = pid;
+    if ((rc == 0 || rc == FX_EEXIST) && out)
+        *out = rc == 0 ? pid : holder;
     return rc;
 }
 
@@ -191,13 +196,14 @@ FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *w
     if (!cx || !msg)
         return FX_EINVAL;
     int rc;
+    fx_pid holder;
     switch (fx_msg_type(msg)) {
     case FX_MSG_REPLY:
-        if ((rc = ack_status(msg)) == FX_EINVAL)
+        if ((rc = ack_status(msg, &holder)) == FX_EINVAL)
             return rc;
         (void) fx_demonitor(cx, fx_msg_ref(msg), FX_DEMONITOR_FLUSH);
-        if (rc == 0 && out)
-            *out = fx_msg_from(msg);
+        if ((rc == 0 || rc == FX_EEXIST) && out)
+            *out = rc == 0 ? fx_msg_from(msg) : holder;
         return rc;
     case FX_MSG_DOWN:
         rc = fxi_gs_down(msg, why);
