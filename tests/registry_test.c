@@ -1,6 +1,7 @@
 /* Registry: names, groups, sending and calling by name, GenServers and
  * plain actors started with a name, registry restarts. */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -334,6 +335,40 @@ Test(registry, a_dead_holder_does_not_block_its_name)
     /* At once, whether or not the registry has had p's DOWN yet. */
     cr_assert_eq(fx_register(t.in, "seat", q, NULL), 0);
     cr_assert_eq(fx_whereis(t.vm, "seat", &got), 0);
+    cr_assert(fx_pid_eq(got, q));
+    tvm_stop(&t);
+}
+
+/* A holder whose cleanup waits: its pid is stale (fx_is_alive says 0)
+ * but it has not told its monitors yet, so the registry cannot have its
+ * DOWN. A new holder must still get the name (a restarted server
+ * re-registering while the old one's exit is still being processed). */
+static sem_t cleanup_gate;
+
+static void slow_cleanup(void *state, const fx_reason *reason)
+{
+    (void) state, (void) reason;
+    sem_wait(&cleanup_gate);
+}
+
+Test(registry, a_dying_holder_does_not_block_its_name)
+{
+    tvm t = tvm_start(2);
+    sem_init(&cleanup_gate, 0, 0);
+    fx_spawn_opts o = {.handler = idle, .cleanup = slow_cleanup};
+    fx_pid p, q = spawn_idle(&t), got;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    cr_assert_eq(fx_register(t.in, "seat2", p, NULL), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, p, fx_reason_kill()), 0);
+    EVENTUALLY(fx_is_alive(t.vm, p) == 0); /* stale, stuck in its cleanup */
+    cr_assert_eq(fx_register(t.in, "seat2", q, NULL), 0);
+    cr_assert_eq(fx_whereis(t.vm, "seat2", &got), 0);
+    cr_assert(fx_pid_eq(got, q));
+    sem_post(&cleanup_gate);
+    /* p's late DOWN must not take q's name away. */
+    fx_pid r = spawn_idle(&t);
+    cr_assert_eq(fx_register(t.in, "after", r, NULL), 0); /* a round trip */
+    cr_assert_eq(fx_whereis(t.vm, "seat2", &got), 0);
     cr_assert(fx_pid_eq(got, q));
     tvm_stop(&t);
 }
