@@ -403,6 +403,37 @@ Test(registry, registered_is_a_snapshot_of_every_name)
     tvm_stop(&t);
 }
 
+static uint64_t pending_frees(tvm *t)
+{
+    fx_registry_stats info;
+    cr_assert_eq(fx_registry_stats_get(t->in, &info), 0);
+    return info.pending;
+}
+
+Test(registry, removed_entries_are_reclaimed)
+{
+    tvm t = tvm_start(2);
+    fx_registry_stats info;
+    cr_assert_eq(fx_registry_stats_get(t.in, &info), FX_ENOENT, "no registry yet");
+    fx_pid p = spawn_idle(&t), got;
+    cr_assert_eq(fx_register(t.in, "r1", p, NULL), 0);
+    cr_assert_eq(fx_group_join(t.in, "rg", p), 0);
+    cr_assert_eq(fx_registry_stats_get(t.in, &info), 0);
+    cr_assert_eq(info.names, 1);
+    cr_assert_eq(info.groups, 1);
+    /* Readers on this thread, between the writes. */
+    cr_assert_eq(fx_whereis(t.vm, "r1", &got), 0);
+    cr_assert_eq(fx_unregister(t.in, "r1"), 0);
+    cr_assert_eq(fx_group_leave(t.in, "rg", p), 0);
+    cr_assert_eq(fx_registry_stats_get(t.in, &info), 0);
+    cr_assert_eq(info.names, 0);
+    cr_assert_eq(info.groups, 0);
+    cr_assert_geq(info.retired, 2, "entry and group retired");
+    /* Freed once no read section can see them (the registry polls). */
+    EVENTUALLY(pending_frees(&t) == 0);
+    tvm_stop(&t);
+}
+
 /* ---- from inside the VM ------------------------------------------------------------ */
 
 Test(registry, a_handler_registers_itself_and_others)

@@ -182,6 +182,22 @@ FX_API int fx_vm_group_send(fx_vm *vm, const char *group, uint32_t type, const v
  * For tests and operators. FX_EINVAL for NULL arguments. Any thread. */
 FX_API int fx_registry_pid(fx_vm *vm, fx_pid *out);
 
+/* What a running registry holds, for tests and operators. */
+typedef struct fx_registry_stats {
+    uint64_t names;   /* registered names */
+    uint64_t groups;  /* groups (each has members) */
+    uint64_t retired; /* objects unlinked since it started: entries, member
+                         arrays, replaced hash maps */
+    uint64_t pending; /* of those, not freed yet: a read section that
+                         began before the unlink may still see them */
+} fx_registry_stats;
+
+/* Asks the running registry (a call; it does not start one) and waits
+ * for the answer. 0; FX_ENOENT when none runs; FX_EWOULDBLOCK on a
+ * scheduler thread; FX_EINVAL; errors of fx_gs_call. The inbox's owner
+ * thread. */
+FX_API int fx_registry_stats_get(fx_inbox *inbox, fx_registry_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

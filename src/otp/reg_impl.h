@@ -21,6 +21,7 @@ enum {
     FXI_REG_OP_UNREGISTER,
     FXI_REG_OP_JOIN,
     FXI_REG_OP_LEAVE,
+    FXI_REG_OP_STATS, /* no data; the reply is an fx_registry_stats */
 };
 
 /* A write request. name is NUL-terminated, len bytes long. */

@@ -23,7 +23,7 @@
 
 /* Set while the writer runs a table operation on this thread: where
  * deferred frees go. Owner thread only. */
-static _Thread_local ck_epoch_record_t *tls_writer;
+static _Thread_local fxi_reg_tables *tls_writer;
 
 typedef struct hs_block {
     _Alignas(16) ck_epoch_entry_t retire;
@@ -47,9 +47,10 @@ static void hs_free(void *p, size_t size, bool defer)
     if (!p)
         return;
     hs_block *b = (hs_block *) p - 1;
-    if (defer && tls_writer)
-        ck_epoch_call(tls_writer, &b->retire, free_block);
-    else
+    if (defer && tls_writer) {
+        tls_writer->retired++;
+        ck_epoch_call(tls_writer->writer, &b->retire, free_block);
+    } else
         free(b);
 }
 
@@ -210,7 +211,7 @@ static bool publish(fxi_reg_tables *t, ck_hs_t *hs, void *e)
      * pointer into a slot; readers load that pointer and then the fields
      * (address dependency). */
     ck_pr_fence_store();
-    tls_writer = t->writer;
+    tls_writer = t;
     bool ok = ck_hs_put(hs, CK_HS_HASH(hs, name_hash, e), e);
     tls_writer = NULL;
     return ok;
@@ -220,7 +221,7 @@ static bool publish(fxi_reg_tables *t, ck_hs_t *hs, void *e)
  * map is freed after a grace period, like any removed object). */
 static void unlink_entry(fxi_reg_tables *t, ck_hs_t *hs, void *e)
 {
-    tls_writer = t->writer;
+    tls_writer = t;
     ck_hs_remove(hs, CK_HS_HASH(hs, name_hash, e), e);
     struct ck_hs_stat st;
     ck_hs_stat(hs, &st);
@@ -247,6 +248,7 @@ int fxi_reg_put(fxi_reg_tables *t, const fxi_name *key, fx_pid pid, fxi_reg_name
 void fxi_reg_del(fxi_reg_tables *t, fxi_reg_name *e)
 {
     unlink_entry(t, &t->names, e);
+    t->retired++;
     ck_epoch_call(t->writer, &e->retire, free_name);
 }
 
@@ -263,8 +265,10 @@ static void set_members(fxi_reg_tables *t, fxi_reg_group *g, fxi_members *m)
      * load in fxi_reg_members. */
     ck_pr_fence_store();
     ck_pr_store_ptr(&g->members, m);
-    if (old != &no_members)
+    if (old != &no_members) {
+        t->retired++;
         ck_epoch_call(t->writer, &old->retire, free_members);
+    }
 }
 
 static fxi_members *members_new(uint32_t n)
@@ -310,6 +314,7 @@ int fxi_reg_group_remove(fxi_reg_tables *t, fxi_reg_group *g, fx_pid pid)
     if (old->n <= 1) {
         /* Empty now: readers that still see g see its last members. */
         unlink_entry(t, &t->groups, g);
+        t->retired++;
         ck_epoch_call(t->writer, &g->retire, free_group);
         return 0;
     }
@@ -331,4 +336,12 @@ bool fxi_reg_reclaim(fxi_reg_tables *t)
         return false;
     (void) ck_epoch_poll(t->writer);
     return t->writer->n_pending != 0;
+}
+
+void fxi_reg_stats(fxi_reg_tables *t, fx_registry_stats *out)
+{
+    out->names = ck_hs_count(&t->names);
+    out->groups = ck_hs_count(&t->groups);
+    out->retired = t->retired;
+    out->pending = t->writer->n_pending;
 }

@@ -45,7 +45,8 @@ struct fxi_reg_tables {
     ck_hs_t groups; /* of fxi_reg_group */
     /* writer only */
     ck_epoch_record_t *writer;
-    fx_pid pid; /* the registry's */
+    fx_pid pid;       /* the registry's */
+    uint64_t retired; /* objects handed to ck_epoch_call */
 };
 
 /* Builds a lookup key; false for a bad name. */
@@ -88,5 +89,7 @@ extern struct ck_malloc fxi_reg_allocator;
 /* Runs the deferred frees whose grace period has ended; true when some
  * are still waiting (call again later). */
 bool fxi_reg_reclaim(fxi_reg_tables *t);
+/* Counts for fx_registry_stats. */
+void fxi_reg_stats(fxi_reg_tables *t, fx_registry_stats *out);
 
 #endif

@@ -258,3 +258,24 @@ FX_API int fx_registry_pid(fx_vm *vm, fx_pid *out)
     *out = pid;
     return 0;
 }
+
+FX_API int fx_registry_stats_get(fx_inbox *inbox, fx_registry_stats *out)
+{
+    if (!inbox || !out)
+        return FX_EINVAL;
+    fx_pid reg;
+    int rc = fx_registry_pid(fx_inbox_vm(inbox), &reg);
+    if (rc != 0)
+        return rc;
+    fx_msg *reply;
+    rc = fx_gs_call(inbox, reg, FXI_REG_OP_STATS, NULL, 0, FX_REGISTRY_TIMEOUT, &reply,
+                    NULL);
+    if (rc != 0)
+        return rc == FX_ENOPROC ? FX_ENOENT : rc;
+    if (fx_msg_size(reply) == sizeof *out)
+        memcpy(out, fx_msg_data(reply), sizeof *out);
+    else
+        rc = FX_EINVAL;
+    fx_msg_free(reply);
+    return rc;
+}

@@ -247,6 +247,11 @@ static fx_gs_ret reg_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
     fxi_reg_ans ans = {0, 0, FX_PID_NONE};
     fxi_reg_req req;
     fxi_name key;
+    if (type == FXI_REG_OP_STATS) {
+        fx_registry_stats info;
+        fxi_reg_stats(r->t, &info);
+        return reclaim(r, fx_gs_reply(cx, &info, sizeof info));
+    }
     if (size != sizeof req) {
         ans.rc = FX_EINVAL;
     } else {
