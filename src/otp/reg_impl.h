@@ -9,6 +9,7 @@
 
 #include <fauxtp/error.h>
 #include <fauxtp/registry.h>
+#include <string.h>
 
 /* The registry's part of the behaviour range: [BASE + 0x200, BASE + 0x300). */
 #define FXI_REG_TYPE(n) (FX_MSG_BEHAVIOUR_BASE + 0x200u + (n))
@@ -41,11 +42,7 @@ typedef struct fxi_reg_ans {
 /* Length of a valid name (1..FX_NAME_MAX-1), else 0. */
 static inline size_t fxi_reg_name_len(const char *name)
 {
-    if (!name)
-        return 0;
-    size_t n = 0;
-    while (n < FX_NAME_MAX && name[n])
-        n++;
+    size_t n = name ? strnlen(name, FX_NAME_MAX) : 0;
     return n < FX_NAME_MAX ? n : 0;
 }
 

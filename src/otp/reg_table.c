@@ -66,9 +66,8 @@ static inline uint64_t mix(uint64_t h)
     return h;
 }
 
-static unsigned long name_hash(const void *obj, unsigned long seed)
+static uint64_t hash_of(const fxi_name *k, unsigned long seed)
 {
-    const fxi_name *k = obj;
     uint64_t h = seed ^ ((uint64_t) k->len * 0x9e3779b97f4a7c15ull);
     uint32_t i = 0;
     for (; i + 8 <= k->len; i += 8) {
@@ -78,7 +77,15 @@ static unsigned long name_hash(const void *obj, unsigned long seed)
     }
     uint64_t w = 0;
     memcpy(&w, k->s + i, k->len - i);
-    return (unsigned long) mix(mix(h ^ w) ^ seed);
+    return mix(h ^ w);
+}
+
+/* ck_hs's hash callback: only ever called on stored entries (growing),
+ * whose hash was computed under this table's seed. */
+static unsigned long name_hash(const void *obj, unsigned long seed)
+{
+    (void) seed;
+    return (unsigned long) ((const fxi_name *) obj)->hash;
 }
 
 static bool name_eq(const void *stored, const void *key)
@@ -86,7 +93,7 @@ static bool name_eq(const void *stored, const void *key)
     /* Pairs with the release in publish(): the entry's fields. */
     fxi_tsan_acquire(stored);
     const fxi_name *a = stored, *b = key;
-    return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+    return a->hash == b->hash && a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
 }
 
 bool fxi_name_key(fxi_name *key, const char *name)
@@ -94,28 +101,33 @@ bool fxi_name_key(fxi_name *key, const char *name)
     size_t n = fxi_reg_name_len(name);
     if (!n)
         return false;
+    key->hash = 0;
     key->len = (uint32_t) n;
     memcpy(key->s, name, n);
     key->s[n] = '\0';
     return true;
 }
 
-static void copy_key(fxi_name *dst, const fxi_name *src)
+/* dst = src, hashed for hs. */
+static void copy_key(fxi_name *dst, const fxi_name *src, const ck_hs_t *hs)
 {
     dst->len = src->len;
     memcpy(dst->s, src->s, src->len + 1);
+    dst->hash = hash_of(dst, hs->seed);
 }
 
 /* ---- readers ---------------------------------------------------------------------- */
 
-const fxi_reg_name *fxi_reg_lookup(fxi_reg_tables *t, const fxi_name *key)
+const fxi_reg_name *fxi_reg_lookup(fxi_reg_tables *t, fxi_name *key)
 {
-    return ck_hs_get(&t->names, CK_HS_HASH(&t->names, name_hash, key), key);
+    key->hash = hash_of(key, t->names.seed);
+    return ck_hs_get(&t->names, (unsigned long) key->hash, key);
 }
 
-const fxi_reg_group *fxi_reg_group_lookup(fxi_reg_tables *t, const fxi_name *key)
+const fxi_reg_group *fxi_reg_group_lookup(fxi_reg_tables *t, fxi_name *key)
 {
-    return ck_hs_get(&t->groups, CK_HS_HASH(&t->groups, name_hash, key), key);
+    key->hash = hash_of(key, t->groups.seed);
+    return ck_hs_get(&t->groups, (unsigned long) key->hash, key);
 }
 
 const fxi_members *fxi_reg_members(const fxi_reg_group *g)
@@ -212,7 +224,7 @@ static bool publish(fxi_reg_tables *t, ck_hs_t *hs, void *e)
      * (address dependency). */
     ck_pr_fence_store();
     tls_writer = t;
-    bool ok = ck_hs_put(hs, CK_HS_HASH(hs, name_hash, e), e);
+    bool ok = ck_hs_put(hs, (unsigned long) ((fxi_name *) e)->hash, e);
     tls_writer = NULL;
     return ok;
 }
@@ -222,7 +234,7 @@ static bool publish(fxi_reg_tables *t, ck_hs_t *hs, void *e)
 static void unlink_entry(fxi_reg_tables *t, ck_hs_t *hs, void *e)
 {
     tls_writer = t;
-    ck_hs_remove(hs, CK_HS_HASH(hs, name_hash, e), e);
+    ck_hs_remove(hs, (unsigned long) ((fxi_name *) e)->hash, e);
     struct ck_hs_stat st;
     ck_hs_stat(hs, &st);
     if (st.tombstones > 64 && st.tombstones > st.n_entries)
@@ -230,12 +242,12 @@ static void unlink_entry(fxi_reg_tables *t, ck_hs_t *hs, void *e)
     tls_writer = NULL;
 }
 
-int fxi_reg_put(fxi_reg_tables *t, const fxi_name *key, fx_pid pid, fxi_reg_name **out)
+int fxi_reg_put(fxi_reg_tables *t, fxi_name *key, fx_pid pid, fxi_reg_name **out)
 {
     fxi_reg_name *e = malloc(sizeof *e);
     if (!e)
         return FX_ENOMEM;
-    copy_key(&e->key, key);
+    copy_key(&e->key, key, &t->names);
     e->pid = pid;
     if (!publish(t, &t->names, e)) {
         free(e);
@@ -252,7 +264,7 @@ void fxi_reg_del(fxi_reg_tables *t, fxi_reg_name *e)
     ck_epoch_call(t->writer, &e->retire, free_name);
 }
 
-fxi_reg_group *fxi_reg_group_find(fxi_reg_tables *t, const fxi_name *key)
+fxi_reg_group *fxi_reg_group_find(fxi_reg_tables *t, fxi_name *key)
 {
     return (fxi_reg_group *) fxi_reg_group_lookup(t, key);
 }
@@ -279,8 +291,7 @@ static fxi_members *members_new(uint32_t n)
     return m;
 }
 
-int fxi_reg_group_add(fxi_reg_tables *t, const fxi_name *key, fx_pid pid,
-                      fxi_reg_group **out)
+int fxi_reg_group_add(fxi_reg_tables *t, fxi_name *key, fx_pid pid, fxi_reg_group **out)
 {
     fxi_reg_group *g = fxi_reg_group_find(t, key);
     const fxi_members *old = g ? g->members : &no_members;
@@ -296,7 +307,7 @@ int fxi_reg_group_add(fxi_reg_tables *t, const fxi_name *key, fx_pid pid,
             free(m);
             return FX_ENOMEM;
         }
-        copy_key(&g->key, key);
+        copy_key(&g->key, key, &t->groups);
         g->members = m;
         if (!publish(t, &t->groups, g)) {
             free(m);

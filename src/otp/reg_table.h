@@ -16,8 +16,11 @@
 #include "otp/kernel.h"
 
 /* A name as a hash-set key: the first member of every entry, and what
- * lookups build on the stack. s is NUL-terminated. */
+ * lookups build on the stack. s is NUL-terminated. hash is the name's
+ * hash under the seed of the table it is in (or being looked up in):
+ * probes compare it before the bytes. */
 typedef struct fxi_name {
+    uint64_t hash;
     uint32_t len;
     char s[FX_NAME_MAX];
 } fxi_name;
@@ -53,8 +56,9 @@ struct fxi_reg_tables {
 bool fxi_name_key(fxi_name *key, const char *name);
 
 /* ---- readers: inside a read section ------------------------------------------ */
-const fxi_reg_name *fxi_reg_lookup(fxi_reg_tables *t, const fxi_name *key);
-const fxi_reg_group *fxi_reg_group_lookup(fxi_reg_tables *t, const fxi_name *key);
+/* Lookups set key->hash for the table they search. */
+const fxi_reg_name *fxi_reg_lookup(fxi_reg_tables *t, fxi_name *key);
+const fxi_reg_group *fxi_reg_group_lookup(fxi_reg_tables *t, fxi_name *key);
 /* The group's current members (atomic load, never NULL). */
 const fxi_members *fxi_reg_members(const fxi_reg_group *g);
 
@@ -66,16 +70,15 @@ fxi_reg_tables *fxi_reg_tables_new(ck_epoch_record_t *w, fx_pid pid);
 void fxi_reg_tables_free(fxi_reg_tables *t);
 
 /* Publishes a name entry; FX_ENOMEM. */
-int fxi_reg_put(fxi_reg_tables *t, const fxi_name *key, fx_pid pid, fxi_reg_name **out);
+int fxi_reg_put(fxi_reg_tables *t, fxi_name *key, fx_pid pid, fxi_reg_name **out);
 /* Unlinks e and retires it. */
 void fxi_reg_del(fxi_reg_tables *t, fxi_reg_name *e);
 
 /* The group under key, or NULL. */
-fxi_reg_group *fxi_reg_group_find(fxi_reg_tables *t, const fxi_name *key);
+fxi_reg_group *fxi_reg_group_find(fxi_reg_tables *t, fxi_name *key);
 /* Publishes the group's members plus pid (not a member yet), creating
  * the group if needed; *out gets the group. FX_ENOMEM. */
-int fxi_reg_group_add(fxi_reg_tables *t, const fxi_name *key, fx_pid pid,
-                      fxi_reg_group **out);
+int fxi_reg_group_add(fxi_reg_tables *t, fxi_name *key, fx_pid pid, fxi_reg_group **out);
 /* Publishes g's members minus pid (a member). A group left empty is
  * unlinked and retired. FX_ENOMEM (nothing changed). */
 int fxi_reg_group_remove(fxi_reg_tables *t, fxi_reg_group *g, fx_pid pid);

@@ -113,8 +113,7 @@ static void drop_name(fx_ctx *cx, reg *r, fxi_reg_name *e)
     }
 }
 
-static int op_register(fx_ctx *cx, reg *r, const fxi_name *key, fx_pid pid,
-                       fx_pid *holder)
+static int op_register(fx_ctx *cx, reg *r, fxi_name *key, fx_pid pid, fx_pid *holder)
 {
     if (fx_is_alive(r->vm, pid) != 1)
         return FX_ENOPROC;
@@ -141,7 +140,7 @@ static int op_register(fx_ctx *cx, reg *r, const fxi_name *key, fx_pid pid,
     return rc;
 }
 
-static int op_unregister(fx_ctx *cx, reg *r, const fxi_name *key)
+static int op_unregister(fx_ctx *cx, reg *r, fxi_name *key)
 {
     fxi_reg_name *e = (fxi_reg_name *) fxi_reg_lookup(r->t, key);
     if (!e)
@@ -150,7 +149,7 @@ static int op_unregister(fx_ctx *cx, reg *r, const fxi_name *key)
     return 0;
 }
 
-static int op_join(fx_ctx *cx, reg *r, const fxi_name *key, fx_pid pid)
+static int op_join(fx_ctx *cx, reg *r, fxi_name *key, fx_pid pid)
 {
     if (fx_is_alive(r->vm, pid) != 1)
         return FX_ENOPROC;
@@ -179,7 +178,7 @@ static int op_join(fx_ctx *cx, reg *r, const fxi_name *key, fx_pid pid)
     return 0;
 }
 
-static int op_leave(fx_ctx *cx, reg *r, const fxi_name *key, fx_pid pid)
+static int op_leave(fx_ctx *cx, reg *r, fxi_name *key, fx_pid pid)
 {
     fxi_reg_group *g = fxi_reg_group_find(r->t, key);
     proc *p = g ? proc_find(r, pid) : NULL;
