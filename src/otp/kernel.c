@@ -56,9 +56,9 @@ static void tell(fx_vm *vm, fxi_waiter *w, int rc, fx_pid reg)
         if (src != 0 && src != FX_ENOPROC)
             fx_msg_free(m);
     }
-    /* No memory for the message: the waiter times out (and then finds
-     * itself gone from the list and waits for a READY that never comes;
-     * only under memory exhaustion). */
+    /* No memory for the message: the waiter times out, finds itself
+     * gone from the list, waits a while longer for this READY and gives
+     * up (only under memory exhaustion). */
     free(w);
 }
 
@@ -174,24 +174,29 @@ fx_pid fxi_kernel_registry(fxi_kernel *k)
 
 /* ---- waiting ---------------------------------------------------------------------- */
 
-/* Queues a waiter, starting the registry if nobody is. 0, or an error
- * (the waiter is not queued). */
-static int enqueue(fxi_kernel *k, fx_pid who, fx_ref ref, fx_handler next,
-                   const void *blob, size_t size)
+static fxi_waiter *waiter_new(fx_pid who, fx_ref ref, fx_handler next, const void *blob,
+                              size_t size)
 {
     fxi_waiter *w = malloc(sizeof *w + size);
     if (!w)
-        return FX_ENOMEM;
+        return NULL;
+    w->next = NULL;
     w->pid = who;
     w->ref = ref;
     w->next_fn = next;
     w->size = size;
     if (size)
         memcpy(w->blob, blob, size);
+    return w;
+}
+
+/* Queues w, starting the registry if nobody is, or tells it at once if
+ * one runs by now. 0; FX_ESHUTDOWN leaves w with the caller. */
+static int enqueue(fxi_kernel *k, fxi_waiter *w)
+{
     pthread_mutex_lock(&k->mx);
     if (k->stopping) {
         pthread_mutex_unlock(&k->mx);
-        free(w);
         return FX_ESHUTDOWN;
     }
     fx_pid reg = fxi_kernel_registry(k);
@@ -256,18 +261,23 @@ int fxi_kernel_registry_wait(fxi_kernel *k, fx_inbox *inbox, int64_t timeout_ms,
     if ((*out = fxi_kernel_registry(k)).id != 0)
         return 0;
     fx_ref ref = new_ref(k);
-    int rc = enqueue(k, fx_inbox_pid(inbox), ref, NULL, NULL, 0);
-    if (rc != 0)
+    fxi_waiter *w = waiter_new(fx_inbox_pid(inbox), ref, NULL, NULL, 0);
+    if (!w)
+        return FX_ENOMEM;
+    int rc = enqueue(k, w);
+    if (rc != 0) {
+        free(w);
         return rc;
+    }
     fx_match mt = {.type = FXI_REG_READY, .ref = ref};
     fx_msg *m;
     rc = fx_inbox_recv(inbox, &mt, timeout_ms, &m);
     if (rc == FX_ETIMEDOUT) {
-        fxi_waiter *w = dequeue(k, ref);
+        w = dequeue(k, ref);
         if (w)
             free(w);
-        else /* told meanwhile: the READY is certain to arrive */
-            rc = fx_inbox_recv(inbox, &mt, FX_INFINITY, &m);
+        else /* told meanwhile: the READY is on its way */
+            rc = fx_inbox_recv(inbox, &mt, FX_REGISTRY_TIMEOUT, &m);
     }
     if (rc != 0)
         return rc;
@@ -279,6 +289,8 @@ int fxi_kernel_registry_wait(fxi_kernel *k, fx_inbox *inbox, int64_t timeout_ms,
 /* The async waiter's continuation: hands READY to the waiter's `next`.
  * On a timeout, a waiter still queued answers itself with FX_ETIMEDOUT
  * (same message, same blob); one already told waits for that READY. */
+static fx_next async_late(fx_ctx *cx, fx_msg *m);
+
 static fx_next async_ready(fx_ctx *cx, fx_msg *m)
 {
     if (fx_msg_type(m) == FXI_REG_READY) {
@@ -288,32 +300,37 @@ static fx_next async_ready(fx_ctx *cx, fx_msg *m)
     const fx_timeout_info *ti = fx_msg_data(m); /* our receive's timeout */
     fxi_kernel *k = fxi_kernel_find(fx_ctx_vm(cx));
     fxi_waiter *w = k ? dequeue(k, ti->ref) : NULL;
-    if (w)
-        tell(k->vm, w, FX_ETIMEDOUT, FX_PID_NONE);
     fx_match mt = {.type = FXI_REG_READY, .ref = ti->ref};
-    return fx_receive(cx, async_ready, &mt, FX_INFINITY);
+    if (w) {
+        tell(k->vm, w, FX_ETIMEDOUT, FX_PID_NONE);
+        return fx_receive(cx, async_ready, &mt, FX_INFINITY);
+    }
+    return fx_receive(cx, async_late, &mt, FX_REGISTRY_TIMEOUT);
+}
+
+/* Told already, and the READY did not come in time: it could not be
+ * allocated, and with it went the waiter's `next`. */
+static fx_next async_late(fx_ctx *cx, fx_msg *m)
+{
+    if (fx_msg_type(m) == FXI_REG_READY)
+        return async_ready(cx, m);
+    fx_crash(cx, "registry: out of memory");
 }
 
 fx_next fxi_kernel_registry_async(fxi_kernel *k, fx_ctx *cx, const void *blob,
                                   size_t size, int64_t timeout_ms, fx_handler next)
 {
     fx_ref ref = new_ref(k);
-    int rc = enqueue(k, fx_self(cx), ref, next, blob, size);
+    fxi_waiter *w = waiter_new(fx_self(cx), ref, next, blob, size);
+    if (!w)
+        fx_crash(cx, "registry: out of memory");
+    fx_match mt = {.type = FXI_REG_READY, .ref = ref};
+    int rc = enqueue(k, w);
     if (rc != 0) {
         /* Not queued: answer ourselves with the error. */
-        fxi_waiter *w = malloc(sizeof *w + size);
-        if (!w)
-            fx_crash(cx, "registry: out of memory");
-        w->pid = fx_self(cx);
-        w->ref = ref;
-        w->next_fn = next;
-        w->size = size;
-        if (size)
-            memcpy(w->blob, blob, size);
         tell(k->vm, w, rc, FX_PID_NONE);
-        timeout_ms = FX_INFINITY;
+        return fx_receive(cx, async_late, &mt, FX_REGISTRY_TIMEOUT);
     }
-    fx_match mt = {.type = FXI_REG_READY, .ref = ref};
     return fx_receive(cx, async_ready, &mt, timeout_ms);
 }
 
