@@ -123,8 +123,9 @@ FX_API int fx_vm_gs_cast_named(fx_vm *vm, const char *name, uint32_t type,
  * only once the name is its. Returns at once with *out (may be NULL);
  * the name is visible a little later. If the name cannot be registered
  * (taken: FX_EEXIST; or any write error), the process exits without
- * running opts' init or handler, with reason {error, rc, "register
- * NAME: ..."}, and opts' cleanup runs as for any exit. With monitor
+ * running opts' init or handler, with reason {error, rc, "register:
+ * <fx_strerror(rc)>"} (a crash report is logged), and opts' cleanup runs
+ * as for any exit. With monitor
  * non-NULL the caller monitors it from the start (fx_spawn_monitor), so
  * that exit is seen. Errors: those of fx_spawn_opt, FX_EINVAL for a bad
  * name. name and opts are copied. Inside a handler only. */
