@@ -136,6 +136,11 @@ static fx_next named_child_init(fx_ctx *cx, void *arg);
 
 static fx_next probe(fx_ctx *cx, fx_msg *m)
 {
+    if (fx_msg_type(m) == FX_MSG_DOWN) { /* of a child it monitors */
+        const fx_down_info *d = fx_msg_data(m);
+        tell(cx, (report){.rc = d->reason.code, .pid = d->pid, .value = d->reason.kind});
+        return fx_continue(cx);
+    }
     if (fx_msg_type(m) != CMD)
         return fx_continue(cx);
     cmd c;
@@ -713,7 +718,15 @@ Test(registry_named, spawn_named_from_a_handler)
     /* Taken: the second exits without running its init, and says why. */
     r = probe_do(&t, pr, named(OP_SPAWN_NAMED, "child", FX_PID_NONE));
     cr_assert_eq(r.rc, 0);
+    fx_pid second = r.pid;
     fx_msg *m;
+    cr_assert_eq(fx_inbox_recv(t.in, &(fx_match){.type = REPORT, .from = pr}, 10000, &m),
+                 0);
+    memcpy(&r, fx_msg_data(m), sizeof r); /* the probe's DOWN of it */
+    fx_msg_free(m);
+    cr_assert(fx_pid_eq(r.pid, second));
+    cr_assert_eq(r.value, FX_REASON_ERROR);
+    cr_assert_eq(r.rc, FX_EEXIST);
     cr_assert_eq(fx_inbox_recv(t.in, &(fx_match){.type = INITED}, 100, &m), FX_ETIMEDOUT);
     cr_assert_eq(fx_whereis(t.vm, "child", &got), 0);
     cr_assert(!fx_pid_eq(got, r.pid));
