@@ -1,5 +1,6 @@
 #include "helpers.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 Test(vm, create_start_shutdown_destroy)
@@ -32,6 +33,14 @@ Test(vm, bad_config_is_rejected)
     cr_assert_eq(fx_vm_start(NULL), FX_EINVAL);
     cr_assert_eq(fx_vm_shutdown(NULL), FX_EINVAL);
     fx_vm_destroy(NULL);
+}
+
+Test(vm, inbox_knows_its_vm)
+{
+    tvm t = tvm_start(1);
+    cr_assert_eq(fx_inbox_vm(t.in), t.vm);
+    cr_assert_null(fx_inbox_vm(NULL));
+    tvm_stop(&t);
 }
 
 Test(vm, start_twice_is_an_error)
@@ -124,4 +133,153 @@ Test(vm, shutdown_with_queued_messages_frees_everything)
     cr_assert_eq(st.processes, 100);
     tvm_stop(&t);
     cr_assert_eq(cleaned, 100);
+}
+
+/* ---- attached values (fx_vm_attach) --------------------------------------- */
+
+static const char key_a, key_b, key_c;
+
+Test(vm_attach, attach_and_find)
+{
+    tvm t = tvm_start(1);
+    int a = 1, b = 2, other = 3;
+    cr_assert_null(fx_vm_attached(t.vm, &key_a));
+    cr_assert_eq(fx_vm_attach(t.vm, &key_a, &a, NULL), 0);
+    cr_assert_eq(fx_vm_attach(t.vm, &key_b, &b, NULL), 0);
+    cr_assert_eq(fx_vm_attached(t.vm, &key_a), &a);
+    cr_assert_eq(fx_vm_attached(t.vm, &key_b), &b);
+    /* One value per key: the second attach changes nothing. */
+    cr_assert_eq(fx_vm_attach(t.vm, &key_a, &other, NULL), FX_EEXIST);
+    cr_assert_eq(fx_vm_attached(t.vm, &key_a), &a);
+    cr_assert_null(fx_vm_attached(t.vm, &key_c));
+    cr_assert_eq(fx_vm_attach(NULL, &key_c, &a, NULL), FX_EINVAL);
+    cr_assert_eq(fx_vm_attach(t.vm, NULL, &a, NULL), FX_EINVAL);
+    cr_assert_null(fx_vm_attached(NULL, &key_a));
+    cr_assert_null(fx_vm_attached(t.vm, NULL));
+    tvm_stop(&t);
+}
+
+/* What the hooks saw, in order. */
+typedef struct hook_log {
+    char seen[16];
+    int n;
+    int ping; /* a round trip made from inside a stop hook */
+} hook_log;
+static hook_log hlog;
+
+static fx_next echo_once(fx_ctx *cx, fx_msg *m)
+{
+    fx_send(cx, fx_msg_from(m), 7, fx_msg_data(m), fx_msg_size(m));
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static void stop_hook(fx_vm *vm, void *value)
+{
+    hlog.seen[hlog.n++] = (char) ('A' + *(int *) value);
+    /* The schedulers still run: an actor answers. */
+    fx_inbox *in;
+    fx_pid p;
+    fx_msg *m = NULL;
+    if (fx_inbox_create(vm, &in) != 0)
+        return;
+    int v = *(int *) value;
+    if (fx_vm_spawn(vm, echo_once, NULL, &p) == 0 &&
+        fx_inbox_send(in, p, 7, &v, sizeof v) == 0 &&
+        fx_inbox_recv(in, &(fx_match){.type = 7}, 10000, &m) == 0)
+        hlog.ping++;
+    fx_msg_free(m);
+    fx_inbox_destroy(in);
+}
+
+static void free_hook(fx_vm *vm, void *value)
+{
+    (void) vm;
+    hlog.seen[hlog.n++] = (char) ('a' + *(int *) value);
+}
+
+Test(vm_attach, hooks_run_in_reverse_order_stop_while_running)
+{
+    tvm t = tvm_start(2);
+    static int v0 = 0, v1 = 1, v2 = 2;
+    fx_vm_hooks h = {.stop = stop_hook, .free = free_hook};
+    cr_assert_eq(fx_vm_attach(t.vm, &key_a, &v0, &h), 0);
+    cr_assert_eq(fx_vm_attach(t.vm, &key_b, &v1, &h), 0);
+    cr_assert_eq(fx_vm_attach(t.vm, &key_c, &v2, &h), 0);
+    fx_inbox_destroy(t.in);
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    cr_assert_eq(hlog.n, 3);
+    cr_assert_eq(hlog.ping, 3, "stop hooks could not reach an actor");
+    /* Still attached after shutdown; no attach any more. */
+    cr_assert_eq(fx_vm_attached(t.vm, &key_b), &v1);
+    int late = 9;
+    cr_assert_eq(fx_vm_attach(t.vm, &late, &late, NULL), FX_ESHUTDOWN);
+    fx_vm_destroy(t.vm);
+    hlog.seen[hlog.n] = 0;
+    cr_assert_str_eq(hlog.seen, "CBAcba");
+}
+
+Test(vm_attach, destroy_alone_runs_both_hooks_once)
+{
+    tvm t = tvm_start(1);
+    static int v = 0;
+    fx_vm_hooks h = {.stop = stop_hook, .free = free_hook};
+    cr_assert_eq(fx_vm_attach(t.vm, &key_a, &v, &h), 0);
+    fx_inbox_destroy(t.in);
+    fx_vm_destroy(t.vm); /* shuts down, then frees */
+    hlog.seen[hlog.n] = 0;
+    cr_assert_str_eq(hlog.seen, "Aa");
+}
+
+Test(vm_attach, never_started_vm_runs_only_free)
+{
+    fx_vm *vm;
+    static int v = 1;
+    cr_assert_eq(fx_vm_create(NULL, &vm), 0);
+    fx_vm_hooks h = {.stop = stop_hook, .free = free_hook};
+    cr_assert_eq(fx_vm_attach(vm, &key_a, &v, &h), 0);
+    fx_vm_destroy(vm);
+    hlog.seen[hlog.n] = 0;
+    cr_assert_str_eq(hlog.seen, "b");
+}
+
+/* Many threads attach under one key at once: exactly one wins and every
+ * one of them then finds the winner's value. */
+typedef struct racer {
+    fx_vm *vm;
+    int id;
+    int rc;
+    void *found;
+} racer;
+
+static void *attach_racer(void *p)
+{
+    racer *r = p;
+    r->rc = fx_vm_attach(r->vm, &key_a, r, NULL);
+    r->found = fx_vm_attached(r->vm, &key_a);
+    return NULL;
+}
+
+Test(vm_attach, first_attach_wins_a_race)
+{
+    tvm t = tvm_start(2);
+    enum { N = 8 };
+    racer rs[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        rs[i] = (racer){.vm = t.vm, .id = i};
+        pthread_create(&th[i], NULL, attach_racer, &rs[i]);
+    }
+    int wins = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        if (rs[i].rc == 0)
+            wins++;
+        else
+            cr_assert_eq(rs[i].rc, FX_EEXIST);
+    }
+    void *winner = fx_vm_attached(t.vm, &key_a);
+    cr_assert_eq(wins, 1);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(rs[i].found, winner);
+    tvm_stop(&t);
 }

@@ -92,12 +92,21 @@ typedef struct fx_gs_spec {
     int64_t timeout_ms;   /* for init; 0 = 5000; FX_INFINITY = no limit */
     const char *label;    /* crash-report label (borrowed, a literal);
                              NULL = "gen_server" */
+    /* Optional registered name (copied; 1 to FX_NAME_MAX - 1 bytes, see
+     * registry.h): the server registers itself before its init runs, so
+     * fx_whereis finds it once the start returns, and the name is freed
+     * when it exits. A taken name makes the start fail with FX_EEXIST
+     * (*out, if given, gets the holder) and the server exits normally
+     * without calling init. A restarted server (same spec) registers
+     * again. */
+    const char *name;
 } fx_gs_spec;
 
 /* Starts a server from a thread outside the VM and waits for its init.
  * The starter is the inbox: with spec->link the server is linked to it
  * before init runs (an init that fails leaves no EXIT in the inbox).
- * Returns 0 and *out; FX_EIGNORE (init returned ignore); FX_EEXIT with
+ * Returns 0 and *out; FX_EIGNORE (init returned ignore); FX_EEXIST with
+ * the holder in *out (spec->name is taken); FX_EEXIT with
  * *why (may be NULL) when init stopped or crashed; FX_ETIMEDOUT (the
  * server exits with `killed` as soon as init returns); FX_EWOULDBLOCK on
  * a scheduler thread; FX_EINVAL, FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN. The
@@ -114,8 +123,8 @@ FX_API int fx_gs_start(fx_inbox *inbox, const fx_gs_spec *spec, fx_pid *out,
  * OTP 25 (a starter not trapping exits dies with it). spec is copied. */
 FX_API fx_next fx_gs_start_async(fx_ctx *cx, const fx_gs_spec *spec, fx_handler then);
 /* In `then`: the outcome, as fx_gs_start's return value (0 with *out,
- * FX_EIGNORE, FX_EEXIT with *why, FX_ETIMEDOUT: the server is killed;
- * FX_EINVAL, FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN from the spawn), or
+ * FX_EIGNORE, FX_EEXIST with the holder in *out, FX_EEXIT with *why, FX_ETIMEDOUT: the
+ * server is killed; FX_EINVAL, FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN from the spawn), or
  * FX_EINVAL for a message that is not a start outcome. */
 FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *why);
 

@@ -25,6 +25,8 @@ FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out);
  * stale. Call it before fx_vm_destroy. The owner thread only. */
 FX_API void fx_inbox_destroy(fx_inbox *inbox);
 FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox);
+/* The VM the inbox belongs to (NULL for NULL). Any thread. */
+FX_API fx_vm *fx_inbox_vm(const fx_inbox *inbox);
 
 /* Sends a copy of (type, data, size) to `to` with the inbox as sender, so
  * the receiver can reply with fx_send(cx, fx_msg_from(msg), ...). Errors

@@ -73,6 +73,44 @@ typedef struct fx_vm_stats {
 } fx_vm_stats;
 FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out);
 
+/* --- Per-VM state for libraries built on the public API ------------------
+ *
+ * A library (the registry in src/otp, or your own behaviours) can attach
+ * one value per key to a VM and find it again from any thread, so it
+ * needs no global table of VMs. The key is the address of an object of
+ * the library's (`static const char my_key;` then `&my_key`): unique in
+ * the process, compared by address only, never dereferenced. */
+
+/* Lifecycle callbacks of an attached value. Both optional. */
+typedef struct fx_vm_hooks {
+    /* Runs once, at the start of fx_vm_shutdown (and of fx_vm_destroy
+     * when that shuts the VM down), on the calling thread, while the
+     * scheduler threads still run: the place to stop processes
+     * gracefully and wait for them (it may block, e.g. with an inbox).
+     * Hooks run in reverse attach order. Not called when the VM was
+     * never started. */
+    void (*stop)(fx_vm *vm, void *value);
+    /* Runs once in fx_vm_destroy, after the VM stopped (every process
+     * has exited and every scheduler thread was joined), in reverse
+     * attach order: free `value` here. */
+    void (*free)(fx_vm *vm, void *value);
+} fx_vm_hooks;
+
+/* Attaches `value` to vm under `key`. hooks (may be NULL) is copied;
+ * value is borrowed until the free hook runs. One value per key: a
+ * second attach under the same key fails with FX_EEXIST and attaches
+ * nothing, which makes "create on first use" race-free (the loser frees
+ * its value and takes the winner's with fx_vm_attached). Errors:
+ * FX_EINVAL (NULL vm or key), FX_EEXIST, FX_ESHUTDOWN (fx_vm_shutdown has
+ * begun), FX_ENOMEM. Any thread. */
+FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value,
+                        const fx_vm_hooks *hooks);
+
+/* The value attached under key, or NULL (none, or NULL vm/key). Any
+ * thread, lock-free (a short list walk); the value stays valid until
+ * fx_vm_destroy runs its free hook. */
+FX_API void *fx_vm_attached(fx_vm *vm, const void *key);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,6 +56,11 @@ FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox)
     return inbox ? inbox->a->pid : FX_PID_NONE;
 }
 
+FX_API fx_vm *fx_inbox_vm(const fx_inbox *inbox)
+{
+    return inbox ? inbox->vm : NULL;
+}
+
 FX_API int fx_inbox_send(fx_inbox *ib, fx_pid to, uint32_t type, const void *data,
                          size_t size)
 {

@@ -74,6 +74,9 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     if ((rc = fxi_pool_init(&vm->pool, c.threads, &fxi_actor_hooks)) != 0)
         goto fail_qsbr;
     fxi_timers_init(&vm->timers);
+    pthread_mutex_init(&vm->attach_mx, NULL);
+    vm->attached = NULL;
+    vm->attach_closed = false;
     for (uint32_t i = 0; i < c.threads; i++) {
         fxi_worker *w = &vm->workers[i];
         w->cx.vm = vm;
@@ -112,6 +115,64 @@ FX_API int fx_vm_start(fx_vm *vm)
     return 0;
 }
 
+/* ---- attached values ------------------------------------------------------ */
+
+FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value, const fx_vm_hooks *hooks)
+{
+    if (!vm || !key)
+        return FX_EINVAL;
+    fxi_attachment *a = fxi_alloc(sizeof *a);
+    if (!a)
+        return FX_ENOMEM;
+    a->key = key;
+    a->value = value;
+    if (hooks)
+        a->hooks = *hooks;
+    else
+        memset(&a->hooks, 0, sizeof a->hooks);
+    int rc = 0;
+    pthread_mutex_lock(&vm->attach_mx);
+    if (vm->attach_closed)
+        rc = FX_ESHUTDOWN;
+    else if (fx_vm_attached(vm, key))
+        rc = FX_EEXIST;
+    if (rc == 0) {
+        a->next = vm->attached;
+        /* Publishes a fully built node: the release orders its fields
+         * before the head store; pairs with the load in fx_vm_attached. */
+        ck_pr_fence_store();
+        ck_pr_store_ptr(&vm->attached, a);
+    }
+    pthread_mutex_unlock(&vm->attach_mx);
+    if (rc)
+        fxi_free(a, sizeof *a);
+    return rc;
+}
+
+FX_API void *fx_vm_attached(fx_vm *vm, const void *key)
+{
+    if (!vm || !key)
+        return NULL;
+    /* Pairs with the store in fx_vm_attach: nodes are immutable once
+     * published and freed only by fx_vm_destroy. */
+    for (fxi_attachment *a = ck_pr_load_ptr(&vm->attached); a; a = a->next)
+        if (a->key == key)
+            return a->value;
+    return NULL;
+}
+
+/* Closes the list to new attachments; true for the one caller that did. */
+static bool close_attachments(fx_vm *vm)
+{
+    pthread_mutex_lock(&vm->attach_mx);
+    bool first = !vm->attach_closed;
+    vm->attach_closed = true;
+    pthread_mutex_unlock(&vm->attach_mx);
+    return first;
+}
+
+/* ---- shutdown ---------------------------------------------------------------- */
+
 FX_API int fx_vm_shutdown(fx_vm *vm)
 {
     if (!vm)
@@ -121,6 +182,16 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
     uint32_t st = ck_pr_load_32(&vm->state);
     if (st == FXI_VM_STOPPED)
         return 0;
+    if (!close_attachments(vm))
+        return FX_ESHUTDOWN; /* another thread is shutting it down */
+    if (st == FXI_VM_RUNNING) {
+        /* The list is closed: no node is added from here on. Newest
+         * first is the reverse attach order. The VM still runs. */
+        for (fxi_attachment *a = vm->attached; a; a = a->next)
+            if (a->hooks.stop)
+                a->hooks.stop(vm, a->value);
+        st = ck_pr_load_32(&vm->state);
+    }
     if (st == FXI_VM_STOPPING || !ck_pr_cas_32(&vm->state, st, FXI_VM_STOPPING))
         return FX_ESHUTDOWN; /* another thread is shutting it down */
     /* Outside threads already inside an operation finish it; new ones see
@@ -142,6 +213,15 @@ FX_API void fx_vm_destroy(fx_vm *vm)
     if (!vm)
         return;
     fx_vm_shutdown(vm);
+    /* Every process has exited, every scheduler thread was joined. */
+    while (vm->attached) {
+        fxi_attachment *a = vm->attached;
+        vm->attached = a->next;
+        if (a->hooks.free)
+            a->hooks.free(vm, a->value);
+        fxi_free(a, sizeof *a);
+    }
+    pthread_mutex_destroy(&vm->attach_mx);
     fxi_timers_fini(&vm->timers);
     fxi_pool_fini(&vm->pool);
     fxi_qsbr_fini(&vm->qsbr);

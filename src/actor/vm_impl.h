@@ -12,6 +12,14 @@
 
 enum { FXI_VM_CREATED = 0, FXI_VM_RUNNING, FXI_VM_STOPPING, FXI_VM_STOPPED };
 
+/* A value attached with fx_vm_attach. Immutable once linked. */
+typedef struct fxi_attachment {
+    struct fxi_attachment *next; /* older attachment */
+    const void *key;
+    void *value;
+    fx_vm_hooks hooks;
+} fxi_attachment;
+
 struct fx_vm {
     fx_vm_config cfg; /* immutable after create */
     uint32_t state;   /* atomic: FXI_VM_* */
@@ -22,6 +30,12 @@ struct fx_vm {
     fxi_worker *workers; /* one per scheduler thread */
     /* atomic counters for work done outside the schedulers */
     uint64_t ext_spawned, ext_dropped, ext_exited, ext_refs;
+    /* fx_vm_attach: attach_mx serialises attaches against each other and
+     * against shutdown closing the list; fx_vm_attached walks the list
+     * without it. */
+    pthread_mutex_t attach_mx;
+    fxi_attachment *attached; /* atomic: list head, newest first */
+    bool attach_closed;       /* under attach_mx: shutdown has begun */
 };
 
 /* The calling thread's worker when it is one of vm's scheduler threads,

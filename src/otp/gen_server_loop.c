@@ -93,7 +93,7 @@ fx_next fxi_gs_init(fx_ctx *cx, void *unused)
 
 /* A failed init: a linked starter is not sent an exit signal (it learns
  * the outcome from the start), so the link goes first. */
-static fx_next init_failed(fx_ctx *cx, fxi_gs *g, fx_reason reason)
+fx_next fxi_gs_init_failed(fx_ctx *cx, fxi_gs *g, fx_reason reason)
 {
     if (g->parent.id)
         (void) fx_unlink(cx, g->parent);
@@ -108,25 +108,34 @@ static fx_next started(fx_ctx *cx, fx_msg *m)
     if (fx_msg_type(m) != FXI_GS_START) /* START is the starter's first message */
         return fx_receive(cx, started, &(fx_match){.from = g->starter}, FX_INFINITY);
     fx_from starter = {fx_msg_from(m), fx_msg_ref(m)};
+    if (g->name[0]) /* registered first, so it is findable once started */
+        return fxi_gs_register_name(cx, g, starter);
+    return fxi_gs_run_init(cx, g, starter);
+}
+
+fx_next fxi_gs_run_init(fx_ctx *cx, fxi_gs *g, fx_from starter)
+{
     g->init_called = true;
     fx_gs_ret r = g->ops->init(cx, g->arg, &g->state);
-    fxi_gs_ack ack = {FXI_GS_ACK_MAGIC, 0};
+    fxi_gs_ack ack = {FXI_GS_ACK_MAGIC, 0, FX_PID_NONE};
     switch (r.op) {
     case FXI_GS_OK:
         break;
     case FXI_GS_IGNORE:
         ack.status = FX_EIGNORE;
         (void) fx_reply(cx, starter, &ack, sizeof ack);
-        return init_failed(cx, g, fx_reason_normal());
+        return fxi_gs_init_failed(cx, g, fx_reason_normal());
     case FXI_GS_STOP:
         /* The starter learns the reason from its monitor's DOWN. */
-        return init_failed(cx, g, r.reason);
+        return fxi_gs_init_failed(cx, g, r.reason);
     default:
-        return init_failed(cx, g, fx_reason_error(FX_EINVAL, "bad answer from init"));
+        return fxi_gs_init_failed(cx, g,
+                                  fx_reason_error(FX_EINVAL, "bad answer from init"));
     }
     int rc = fx_reply(cx, starter, &ack, sizeof ack);
     if (rc != 0 && rc != FX_ENOPROC)
-        return init_failed(cx, g, fx_reason_error(rc, "init ack: %s", fx_strerror(rc)));
+        return fxi_gs_init_failed(cx, g,
+                                  fx_reason_error(rc, "init ack: %s", fx_strerror(rc)));
     return fxi_gs_after(cx, g, r);
 }
 

@@ -14,7 +14,8 @@ static int64_t init_timeout(const fx_gs_spec *spec)
 
 static bool spec_ok(const fx_gs_spec *spec)
 {
-    return spec && spec->ops && spec->ops->init && spec->timeout_ms >= FX_INFINITY;
+    return spec && spec->ops && spec->ops->init && spec->timeout_ms >= FX_INFINITY &&
+           fxi_gs_name_ok(spec->name);
 }
 
 static fx_spawn_opts server_opts(const fx_gs_spec *spec, fx_pid starter, fxi_gs *g)
@@ -25,6 +26,7 @@ static fx_spawn_opts server_opts(const fx_gs_spec *spec, fx_pid starter, fxi_gs 
     g->starter = starter;
     g->parent = spec->link ? starter : FX_PID_NONE;
     g->timeout_ms = -1;
+    fxi_gs_copy_name(g, spec->name);
     fx_spawn_opts o = {
         .init = fxi_gs_init,
         .state_size = sizeof *g,

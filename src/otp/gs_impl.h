@@ -26,6 +26,7 @@
 
 #include <fauxtp/error.h>
 #include <fauxtp/gen_server.h>
+#include <fauxtp/registry.h>
 
 /* GenServer's part of the behaviour range: [BASE + 0x100, BASE + 0x200). */
 #define FXI_GS_TYPE(n) (FX_MSG_BEHAVIOUR_BASE + 0x100u + (n))
@@ -60,7 +61,8 @@ typedef struct fxi_gs_go {
 /* The init ACK, a reply on the start's ref. */
 typedef struct fxi_gs_ack {
     uint32_t magic; /* FXI_GS_ACK_MAGIC: tells an ACK from a call's reply */
-    int32_t status; /* 0 or FX_EIGNORE */
+    int32_t status; /* 0, FX_EIGNORE or FX_EEXIST (name taken) */
+    fx_pid holder;  /* FX_EEXIST: who has the name */
 } fxi_gs_ack;
 #define FXI_GS_ACK_MAGIC 0x67734b41u
 
@@ -90,6 +92,8 @@ typedef struct fxi_gs {
     int64_t timeout_ms; /* the pending fx_gs_with_timeout, or -1 */
     bool init_called;   /* from then on terminate runs exactly once */
     bool terminated;
+    char name[FX_NAME_MAX]; /* fx_gs_spec.name, copied; "" = none */
+    fx_from start_from;     /* the starter, while the name is registered */
 } fxi_gs;
 
 /* gen_server_loop.c: the server. */
@@ -103,6 +107,20 @@ fx_next fxi_gs_stop_now(fx_ctx *cx, fxi_gs *g, fx_reason reason);
 /* Back to the loop after something that was not a callback (a system
  * request), re-arming a pending timeout. */
 fx_next fxi_gs_resume(fx_ctx *cx, fxi_gs *g);
+
+/* Runs the user's init for the start `starter` and answers it. */
+fx_next fxi_gs_run_init(fx_ctx *cx, fxi_gs *g, fx_from starter);
+/* A failed start: unlinks a linked starter, stops with reason. */
+fx_next fxi_gs_init_failed(fx_ctx *cx, fxi_gs *g, fx_reason reason);
+
+/* gen_server_name.c: servers started with a name. */
+/* NULL or a valid name. */
+bool fxi_gs_name_ok(const char *name);
+/* Copies spec's name (or none) into the instance. */
+void fxi_gs_copy_name(fxi_gs *g, const char *name);
+/* Registers the server under g->name, then runs fxi_gs_run_init; a
+ * taken name is answered with an FX_EEXIST ACK and a normal exit. */
+fx_next fxi_gs_register_name(fx_ctx *cx, fxi_gs *g, fx_from starter);
 
 /* gen_server_sys.c: the server's side of system requests. */
 fx_next fxi_gs_sys(fx_ctx *cx, fxi_gs *g, fx_msg *m);

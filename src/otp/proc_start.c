@@ -12,8 +12,9 @@
 
 #include "otp/gs_impl.h"
 
-/* An ACK's status (0 or FX_EIGNORE), or FX_EINVAL if m is not one. */
-static int ack_status(const fx_msg *m)
+/* An ACK's status (0, FX_EIGNORE, or FX_EEXIST with *holder: a named
+ * GenServer's name was taken), or FX_EINVAL if m is not one. */
+static int ack_status(const fx_msg *m, fx_pid *holder)
 {
     fxi_gs_ack ack;
     if (fx_msg_type(m) != FX_MSG_REPLY || fx_msg_size(m) != sizeof ack)
@@ -21,12 +22,21 @@ static int ack_status(const fx_msg *m)
     memcpy(&ack, fx_msg_data(m), sizeof ack);
     if (ack.magic != FXI_GS_ACK_MAGIC)
         return FX_EINVAL;
-    return ack.status == FX_EIGNORE ? FX_EIGNORE : 0;
+    *holder = ack.holder;
+    return ack.status == FX_EIGNORE || ack.status == FX_EEXIST ? ack.status : 0;
+}
+
+/* The pid a start reports: the process's when it started, the name's
+ * holder when the name was taken. */
+static void report(int rc, fx_pid started, fx_pid holder, fx_pid *out)
+{
+    if ((rc == 0 || rc == FX_EEXIST) && out)
+        *out = rc == 0 ? started : holder;
 }
 
 int fxi_proc_ack(fx_ctx *cx, fx_from start, int status)
 {
-    fxi_gs_ack ack = {FXI_GS_ACK_MAGIC, status};
+    fxi_gs_ack ack = {FXI_GS_ACK_MAGIC, status, FX_PID_NONE};
     return fx_reply(cx, start, &ack, sizeof ack);
 }
 
@@ -126,11 +136,11 @@ int fxi_proc_start_inbox(fx_inbox *inbox, const fx_spawn_opts *o, bool link,
             flush_exit(inbox, pid);
         return rc;
     }
-    rc = ack_status(m);
+    fx_pid holder;
+    rc = ack_status(m, &holder);
     fx_msg_free(m);
     (void) fx_inbox_demonitor(inbox, ref, FX_DEMONITOR_FLUSH);
-    if (rc == 0 && out)
-        *out = pid;
+    report(rc, pid, holder, out);
     return rc;
 }
 
@@ -184,13 +194,13 @@ FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *w
     if (!cx || !msg)
         return FX_EINVAL;
     int rc;
+    fx_pid holder;
     switch (fx_msg_type(msg)) {
     case FX_MSG_REPLY:
-        if ((rc = ack_status(msg)) == FX_EINVAL)
+        if ((rc = ack_status(msg, &holder)) == FX_EINVAL)
             return rc;
         (void) fx_demonitor(cx, fx_msg_ref(msg), FX_DEMONITOR_FLUSH);
-        if (rc == 0 && out)
-            *out = fx_msg_from(msg);
+        report(rc, fx_msg_from(msg), holder, out);
         return rc;
     case FX_MSG_DOWN:
         return start_down(msg, why);

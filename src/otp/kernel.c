@@ -1,0 +1,410 @@
+/* The per-VM kernel state and the registry's lazy start; see kernel.h.
+ *
+ * Finding the registry. The running registry publishes its pid (and its
+ * tables) from its init, under k->mx, and withdraws them from its
+ * terminate. A request that finds none running adds itself to k->waiters
+ * and, if no start is in flight, starts one (start_registry). Whoever
+ * learns the outcome tells every waiter with an FXI_REG_READY message on
+ * the waiter's ref: the new registry when it publishes, the starter when
+ * the start failed, the stop hook when the VM shuts down. Adding a waiter
+ * and publishing both happen under k->mx, so no waiter is missed; and a
+ * start is triggered only by the request that set k->starting, so two
+ * first users never start two registries. Nothing here blocks a
+ * scheduler thread: handlers wait through their mailbox. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "otp/reg_table.h"
+
+struct fxi_waiter {
+    fxi_waiter *next;
+    fx_pid pid; /* a process or an inbox */
+    fx_ref ref;
+    fx_handler next_fn; /* async waiters: who gets READY */
+    size_t size;        /* of blob */
+    _Alignas(16) unsigned char blob[];
+};
+
+/* READY's payload: the outcome, then the waiter's blob. */
+typedef struct ready_msg {
+    int32_t rc;
+    uint32_t reserved;
+    fx_pid reg;
+    fx_handler next;
+    uint64_t size;
+    _Alignas(16) unsigned char blob[];
+} ready_msg;
+
+static const char kernel_key;   /* fx_vm_attach key */
+static uint64_t next_kernel_id; /* atomic */
+
+/* ---- telling waiters ------------------------------------------------------------ */
+
+static void tell(fx_vm *vm, fxi_waiter *w, int rc, fx_pid reg)
+{
+    fx_msg *m;
+    if (fx_msg_new_behaviour(FXI_REG_READY, sizeof(ready_msg) + w->size, &m) == 0) {
+        ready_msg *r = fx_msg_data_mut(m);
+        r->rc = rc;
+        r->reserved = 0;
+        r->reg = reg;
+        r->next = w->next_fn;
+        r->size = w->size;
+        memcpy(r->blob, w->blob, w->size);
+        fx_msg_set_ref(m, w->ref);
+        int src = fx_vm_send_msg(vm, w->pid, m);
+        if (src != 0 && src != FX_ENOPROC)
+            fx_msg_free(m);
+    }
+    /* No memory for the message: the waiter times out, finds itself
+     * gone from the list, waits a while longer for this READY and gives
+     * up (only under memory exhaustion). */
+    free(w);
+}
+
+static void tell_all(fxi_kernel *k, fxi_waiter *list, int rc, fx_pid reg)
+{
+    while (list) {
+        fxi_waiter *w = list;
+        list = w->next;
+        tell(k->vm, w, rc, reg);
+    }
+}
+
+/* ---- the start (the seam for the kernel supervisor) ---------------------------- */
+
+static fx_next starter_done(fx_ctx *cx, fx_msg *m)
+{
+    fxi_kernel *k = fx_state(cx);
+    fx_pid pid;
+    int rc = fx_gs_start_result(cx, m, &pid, NULL);
+    if (rc != 0)
+        fxi_kernel_start_failed(k, rc);
+    /* On success the registry has published itself from its init. */
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next starter_init(fx_ctx *cx, void *arg)
+{
+    fx_gs_spec spec;
+    fxi_registry_spec(arg, &spec);
+    return fx_gs_start_async(cx, &spec, starter_done);
+}
+
+/* Starts the registry. This is the ONE place the kernel starts its
+ * processes; the caller set k->starting and has its waiter queued.
+ *
+ * Today: a short-lived starter process runs fx_gs_start_async on
+ * fxi_registry_spec(k) (not linked: the registry outlives it) and
+ * reports a failed start with fxi_kernel_start_failed. A registry that
+ * dies is replaced lazily: the next request that finds none running
+ * comes back here.
+ *
+ * Kernel supervisor (issue 5): replace the body with starting the kernel
+ * supervisor (once per VM), whose first child is the registry, started
+ * from fxi_registry_spec(k) with fx_gs_start_async as a permanent
+ * worker. The supervisor then takes over restarts: each new registry
+ * publishes itself from its init (waking the waiters), and a registry
+ * that cannot be started any more must be reported with
+ * fxi_kernel_start_failed(k, rc) so that waiters do not wait out their
+ * timeout. The stop hook (kernel_stop) would then stop the supervisor. */
+static int start_registry(fxi_kernel *k)
+{
+    fx_spawn_opts o = {
+        .init = starter_init,
+        .init_arg = k,
+        .state = k,
+        .label = "fauxtp_kernel_starter",
+    };
+    return fx_vm_spawn_opt(k->vm, &o, NULL);
+}
+
+void fxi_kernel_start_failed(fxi_kernel *k, int rc)
+{
+    pthread_mutex_lock(&k->mx);
+    fxi_waiter *list = k->waiters;
+    k->waiters = NULL;
+    k->starting = false;
+    pthread_mutex_unlock(&k->mx);
+    tell_all(k, list, rc ? rc : FX_EEXIT, FX_PID_NONE);
+}
+
+/* ---- publication ------------------------------------------------------------------ */
+
+int fxi_kernel_publish(fxi_kernel *k, fxi_reg_tables *t, fx_pid pid)
+{
+    pthread_mutex_lock(&k->mx);
+    if (k->stopping) {
+        pthread_mutex_unlock(&k->mx);
+        return FX_ESHUTDOWN;
+    }
+    /* The tables are fully built: the store orders their initialisation
+     * before the pointer; readers load it inside a read section. */
+    ck_pr_fence_store();
+    ck_pr_store_ptr(&k->tables, t);
+    /* Pairs with the load in fxi_kernel_registry. */
+    ck_pr_store_64(&k->reg_pid, pid.id);
+    fxi_waiter *list = k->waiters;
+    k->waiters = NULL;
+    k->starting = false;
+    pthread_mutex_unlock(&k->mx);
+    tell_all(k, list, 0, pid);
+    return 0;
+}
+
+void fxi_kernel_unpublish(fxi_kernel *k, fxi_reg_tables *t)
+{
+    pthread_mutex_lock(&k->mx);
+    if (ck_pr_load_ptr(&k->tables) == t) {
+        /* New read sections no longer find t; the caller waits out the
+         * ones that may have (ck_epoch_barrier) before freeing it. */
+        ck_pr_store_ptr(&k->tables, NULL);
+        ck_pr_store_64(&k->reg_pid, 0);
+    }
+    pthread_mutex_unlock(&k->mx);
+}
+
+fx_pid fxi_kernel_registry(fxi_kernel *k)
+{
+    fx_pid pid = {ck_pr_load_64(&k->reg_pid)};
+    if (pid.id && fx_is_alive(k->vm, pid) != 1)
+        pid = FX_PID_NONE; /* died; its terminate has not withdrawn it yet */
+    return pid;
+}
+
+/* ---- waiting ---------------------------------------------------------------------- */
+
+static fxi_waiter *waiter_new(fx_pid who, fx_ref ref, fx_handler next, const void *blob,
+                              size_t size)
+{
+    fxi_waiter *w = malloc(sizeof *w + size);
+    if (!w)
+        return NULL;
+    w->next = NULL;
+    w->pid = who;
+    w->ref = ref;
+    w->next_fn = next;
+    w->size = size;
+    if (size)
+        memcpy(w->blob, blob, size);
+    return w;
+}
+
+/* Queues w, starting the registry if nobody is, or tells it at once if
+ * one runs by now. 0; FX_ESHUTDOWN leaves w with the caller. */
+static int enqueue(fxi_kernel *k, fxi_waiter *w)
+{
+    pthread_mutex_lock(&k->mx);
+    if (k->stopping) {
+        pthread_mutex_unlock(&k->mx);
+        return FX_ESHUTDOWN;
+    }
+    fx_pid reg = fxi_kernel_registry(k);
+    bool start = false;
+    if (!reg.id) {
+        w->next = k->waiters;
+        k->waiters = w;
+        start = !k->starting;
+        k->starting = true;
+    }
+    pthread_mutex_unlock(&k->mx);
+    if (reg.id) {
+        tell(k->vm, w, 0, reg); /* published meanwhile */
+    } else if (start) {
+        int rc = start_registry(k);
+        if (rc != 0)
+            fxi_kernel_start_failed(k, rc);
+    }
+    return 0;
+}
+
+/* Takes the waiter with ref off the list, or NULL if it was told
+ * already (its READY is on the way). */
+static fxi_waiter *dequeue(fxi_kernel *k, fx_ref ref)
+{
+    fxi_waiter *w = NULL;
+    pthread_mutex_lock(&k->mx);
+    for (fxi_waiter **p = &k->waiters; *p; p = &(*p)->next) {
+        if (fx_ref_eq((*p)->ref, ref)) {
+            w = *p;
+            *p = w->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&k->mx);
+    return w;
+}
+
+static fx_ref new_ref(fxi_kernel *k)
+{
+    /* Unique per kernel; READY is matched on its type and ref. */
+    return (fx_ref){ck_pr_faa_64(&k->next_ref, 1) + 1};
+}
+
+int fxi_kernel_ready(const fx_msg *m, fx_pid *reg, const void **blob, size_t *size)
+{
+    if (fx_msg_type(m) != FXI_REG_READY || fx_msg_size(m) < sizeof(ready_msg))
+        return FX_EINVAL;
+    const ready_msg *r = fx_msg_data(m);
+    if (reg)
+        *reg = r->reg;
+    if (blob)
+        *blob = r->blob;
+    if (size)
+        *size = r->size;
+    return r->rc;
+}
+
+int fxi_kernel_registry_wait(fxi_kernel *k, fx_inbox *inbox, int64_t timeout_ms,
+                             fx_pid *out)
+{
+    if ((*out = fxi_kernel_registry(k)).id != 0)
+        return 0;
+    fx_ref ref = new_ref(k);
+    fxi_waiter *w = waiter_new(fx_inbox_pid(inbox), ref, NULL, NULL, 0);
+    if (!w)
+        return FX_ENOMEM;
+    int rc = enqueue(k, w);
+    if (rc != 0) {
+        free(w);
+        return rc;
+    }
+    fx_match mt = {.type = FXI_REG_READY, .ref = ref};
+    fx_msg *m;
+    rc = fx_inbox_recv(inbox, &mt, timeout_ms, &m);
+    if (rc == FX_ETIMEDOUT) {
+        w = dequeue(k, ref);
+        if (w)
+            free(w);
+        else /* told meanwhile: the READY is on its way */
+            rc = fx_inbox_recv(inbox, &mt, FX_REGISTRY_TIMEOUT, &m);
+    }
+    if (rc != 0)
+        return rc;
+    rc = fxi_kernel_ready(m, out, NULL, NULL);
+    fx_msg_free(m);
+    return rc;
+}
+
+/* The async waiter's continuation: hands READY to the waiter's `next`.
+ * On a timeout, a waiter still queued answers itself with FX_ETIMEDOUT
+ * (same message, same blob); one already told waits for that READY. */
+static fx_next async_late(fx_ctx *cx, fx_msg *m);
+
+static fx_next async_ready(fx_ctx *cx, fx_msg *m)
+{
+    if (fx_msg_type(m) == FXI_REG_READY) {
+        const ready_msg *r = fx_msg_data(m);
+        return r->next(cx, m);
+    }
+    const fx_timeout_info *ti = fx_msg_data(m); /* our receive's timeout */
+    fxi_kernel *k = fxi_kernel_find(fx_ctx_vm(cx));
+    fxi_waiter *w = k ? dequeue(k, ti->ref) : NULL;
+    fx_match mt = {.type = FXI_REG_READY, .ref = ti->ref};
+    if (w) {
+        tell(k->vm, w, FX_ETIMEDOUT, FX_PID_NONE);
+        return fx_receive(cx, async_ready, &mt, FX_INFINITY);
+    }
+    return fx_receive(cx, async_late, &mt, FX_REGISTRY_TIMEOUT);
+}
+
+/* Told already, and the READY did not come in time: it could not be
+ * allocated, and with it went the waiter's `next`. */
+static fx_next async_late(fx_ctx *cx, fx_msg *m)
+{
+    if (fx_msg_type(m) == FXI_REG_READY)
+        return async_ready(cx, m);
+    fx_crash(cx, "registry: out of memory");
+}
+
+fx_next fxi_kernel_registry_async(fxi_kernel *k, fx_ctx *cx, const void *blob,
+                                  size_t size, int64_t timeout_ms, fx_handler next)
+{
+    fx_ref ref = new_ref(k);
+    fxi_waiter *w = waiter_new(fx_self(cx), ref, next, blob, size);
+    if (!w)
+        fx_crash(cx, "registry: out of memory");
+    fx_match mt = {.type = FXI_REG_READY, .ref = ref};
+    int rc = enqueue(k, w);
+    if (rc != 0) {
+        /* Not queued: answer ourselves with the error. */
+        tell(k->vm, w, rc, FX_PID_NONE);
+        return fx_receive(cx, async_late, &mt, FX_REGISTRY_TIMEOUT);
+    }
+    return fx_receive(cx, async_ready, &mt, timeout_ms);
+}
+
+/* ---- the kernel's lifetime ------------------------------------------------------- */
+
+/* Stop hook: at the start of fx_vm_shutdown, schedulers still running.
+ * No new start; waiters are told; the registry is stopped (its
+ * terminate frees its tables) while the VM still runs. */
+static void kernel_stop(fx_vm *vm, void *value)
+{
+    fxi_kernel *k = value;
+    pthread_mutex_lock(&k->mx);
+    k->stopping = true;
+    fxi_waiter *list = k->waiters;
+    k->waiters = NULL;
+    pthread_mutex_unlock(&k->mx);
+    tell_all(k, list, FX_ESHUTDOWN, FX_PID_NONE);
+    fx_pid reg = fxi_kernel_registry(k);
+    fx_inbox *in;
+    if (!reg.id || fx_inbox_create(vm, &in) != 0)
+        return; /* the VM's shutdown kills it (terminate still runs) */
+    fx_ref ref;
+    if (fx_inbox_monitor(in, reg, &ref) == 0) {
+        (void) fx_vm_exit(vm, reg, fx_reason_shutdown());
+        fx_msg *m;
+        if (fx_inbox_recv(in, &(fx_match){.type = FX_MSG_DOWN, .ref = ref}, 5000, &m) ==
+            0)
+            fx_msg_free(m);
+        /* Otherwise it is stuck; the shutdown kills it later. */
+    }
+    fx_inbox_destroy(in);
+}
+
+static void kernel_free(fx_vm *vm, void *value)
+{
+    (void) vm;
+    fxi_kernel *k = value;
+    /* Every process has exited: the registry's terminate withdrew and
+     * freed its tables; the stop hook emptied the waiters. */
+    tell_all(k, k->waiters, FX_ESHUTDOWN, FX_PID_NONE);
+    fxi_kernel_epoch_fini(k);
+    pthread_mutex_destroy(&k->mx);
+    free(k);
+}
+
+fxi_kernel *fxi_kernel_find(fx_vm *vm)
+{
+    return fx_vm_attached(vm, &kernel_key);
+}
+
+int fxi_kernel_get(fx_vm *vm, fxi_kernel **out)
+{
+    if (!vm)
+        return FX_EINVAL;
+    if ((*out = fxi_kernel_find(vm)) != NULL)
+        return 0;
+    fxi_kernel *k = calloc(1, sizeof *k);
+    if (!k)
+        return FX_ENOMEM;
+    k->vm = vm;
+    k->id = ck_pr_faa_64(&next_kernel_id, 1) + 1;
+    pthread_mutex_init(&k->mx, NULL);
+    fxi_kernel_epoch_init(k);
+    static const fx_vm_hooks hooks = {.stop = kernel_stop, .free = kernel_free};
+    int rc = fx_vm_attach(vm, &kernel_key, k, &hooks);
+    if (rc == 0) {
+        *out = k;
+        return 0;
+    }
+    fxi_kernel_epoch_fini(k);
+    pthread_mutex_destroy(&k->mx);
+    free(k);
+    if (rc != FX_EEXIST)
+        return rc;
+    *out = fxi_kernel_find(vm); /* another thread won the race */
+    return 0;
+}
