@@ -679,6 +679,34 @@ Test(registry_named, a_genserver_with_a_name_is_findable_once_started)
     tvm_stop(&t);
 }
 
+Test(registry_named, a_supervised_named_server_is_registered_again_after_a_restart)
+{
+    tvm t = tvm_start(2);
+    static const fx_gs_spec spec = {.ops = &counter_ops, .name = "svc"};
+    fx_child_spec child = {
+        .id = "svc", .start = fx_child_gen_server, .arg = (void *) &spec};
+    fx_sup_spec sup;
+    fx_sup_spec_init(&sup);
+    sup.intensity = 5;
+    sup.children = &child;
+    sup.nchildren = 1;
+    fx_pid sp, first, got;
+    cr_assert_eq(fx_sup_start(t.in, &sup, &sp, NULL), 0);
+    cr_assert_eq(fx_whereis(t.vm, "svc", &first), 0);
+    cr_assert_eq(fx_is_alive(t.vm, first), 1);
+    kill_and_wait(&t, first);
+    /* The restarted server took its name again, under a new pid. */
+    EVENTUALLY(fx_whereis(t.vm, "svc", &got) == 0 && !fx_pid_eq(got, first) &&
+               fx_is_alive(t.vm, got) == 1);
+    fx_child_info info;
+    cr_assert_eq(fx_sup_which_children(t.in, sp, &info, 1, 5000), 1);
+    cr_assert(fx_pid_eq(info.pid, got));
+    /* Stopping the tree frees the name. */
+    cr_assert_eq(fx_gs_stop_server(t.in, sp, fx_reason_shutdown(), 5000, NULL), 0);
+    EVENTUALLY(name_is_free(t.vm, "svc"));
+    tvm_stop(&t);
+}
+
 Test(registry_named, a_named_genserver_started_from_a_handler)
 {
     tvm t = tvm_start(2);
@@ -862,11 +890,12 @@ Test(registry_restart, a_crashed_registry_is_replaced_by_an_empty_one)
     /* Names and groups died with it (its terminate ran before the DOWN). */
     cr_assert_eq(fx_whereis(t.vm, "a", &got), FX_ENOENT);
     cr_assert_eq(fx_group_members(t.vm, "g", NULL, 0), 0);
-    cr_assert_eq(fx_registry_pid(t.vm, &got), FX_ENOENT);
-    /* The next write starts a new one. */
+    /* The kernel supervisor starts a new one, without any write. */
+    EVENTUALLY(fx_registry_pid(t.vm, &reg2) == 0 && !fx_pid_eq(reg, reg2));
+    cr_assert_eq(fx_whereis(t.vm, "a", &got), FX_ENOENT);
     cr_assert_eq(fx_register(t.in, "a", a, NULL), 0);
-    cr_assert_eq(fx_registry_pid(t.vm, &reg2), 0);
-    cr_assert(!fx_pid_eq(reg, reg2));
+    cr_assert_eq(fx_registry_pid(t.vm, &got), 0);
+    cr_assert(fx_pid_eq(got, reg2));
     cr_assert_eq(fx_whereis(t.vm, "a", &got), 0);
     cr_assert(fx_pid_eq(got, a));
     /* And it monitors as the old one did. */

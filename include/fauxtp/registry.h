@@ -1,7 +1,8 @@
 /* fauxtp: the name registry and process groups (Erlang's register,
  * whereis and pg).
  *
- * Each VM has one registry, an ordinary GenServer started on first use.
+ * Each VM has one registry, an ordinary GenServer under the VM's kernel
+ * supervisor, both started on the first write.
  * Writes (register, unregister, join, leave) are calls to it, so they
  * are ordered and the registry can monitor every pid it knows: a process
  * that dies loses its name and leaves its groups when the registry gets
@@ -10,7 +11,7 @@
  * is the registry, from any thread. See docs/registry.md.
  *
  * If the registry itself dies, every name and group dies with it, as in
- * Erlang; the next write starts a fresh, empty registry. */
+ * Erlang; the kernel supervisor restarts it, empty. */
 #ifndef FAUXTP_REGISTRY_H
 #define FAUXTP_REGISTRY_H
 

@@ -71,50 +71,87 @@ static void tell_all(fxi_kernel *k, fxi_waiter *list, int rc, fx_pid reg)
     }
 }
 
-/* ---- the start (the seam for the kernel supervisor) ---------------------------- */
+/* ---- the start: the kernel supervisor and its keeper ------------------------------ */
 
-static fx_next starter_done(fx_ctx *cx, fx_msg *m)
+/* The kernel supervisor's one child: the registry, a permanent worker.
+ * Each new instance publishes itself from its init, waking the waiters. */
+static fx_next start_registry_child(fx_ctx *cx, void *arg, const void *extra,
+                                    size_t extra_size, fx_handler then)
+{
+    (void) extra;
+    (void) extra_size;
+    fx_gs_spec spec;
+    fxi_registry_spec(arg, &spec);
+    spec.link = true;
+    return fx_gs_start_async(cx, &spec, then);
+}
+
+/* The keeper watches the kernel supervisor: when the tree cannot start,
+ * or dies (it gave up restarting the registry, or the VM stops), the
+ * waiters are told and the next request starts a new tree. */
+static fx_next keeper_down(fx_ctx *cx, fx_msg *m)
 {
     fxi_kernel *k = fx_state(cx);
-    fx_pid pid;
-    int rc = fx_gs_start_result(cx, m, &pid, NULL);
-    if (rc != 0)
-        fxi_kernel_start_failed(k, rc);
-    /* On success the registry has published itself from its init. */
+    if (fx_msg_type(m) != FX_MSG_DOWN)
+        return fx_continue(cx);
+    ck_pr_store_64(&k->sup_pid, 0);
+    fxi_kernel_start_failed(k, FX_EEXIT);
     return fx_stop(cx, fx_reason_normal());
 }
 
-static fx_next starter_init(fx_ctx *cx, void *arg)
+static fx_next keeper_started(fx_ctx *cx, fx_msg *m)
 {
-    fx_gs_spec spec;
-    fxi_registry_spec(arg, &spec);
-    return fx_gs_start_async(cx, &spec, starter_done);
+    fxi_kernel *k = fx_state(cx);
+    fx_pid sup;
+    fx_ref ref;
+    int rc = fx_gs_start_result(cx, m, &sup, NULL);
+    if (rc == 0 && (rc = fx_monitor(cx, sup, &ref)) == 0) {
+        /* Read by the stop hook, which stops the tree in order. */
+        ck_pr_store_64(&k->sup_pid, sup.id);
+        return fx_become(cx, keeper_down);
+    }
+    fxi_kernel_start_failed(k, rc);
+    return fx_stop(cx, fx_reason_normal());
 }
 
-/* Starts the registry. This is the ONE place the kernel starts its
- * processes; the caller set k->starting and has its waiter queued.
- *
- * Today: a short-lived starter process runs fx_gs_start_async on
- * fxi_registry_spec(k) (not linked: the registry outlives it) and
- * reports a failed start with fxi_kernel_start_failed. A registry that
- * dies is replaced lazily: the next request that finds none running
- * comes back here.
- *
- * Kernel supervisor (issue 5): replace the body with starting the kernel
- * supervisor (once per VM), whose first child is the registry, started
- * from fxi_registry_spec(k) with fx_gs_start_async as a permanent
- * worker. The supervisor then takes over restarts: each new registry
- * publishes itself from its init (waking the waiters), and a registry
- * that cannot be started any more must be reported with
- * fxi_kernel_start_failed(k, rc) so that waiters do not wait out their
- * timeout. The stop hook (kernel_stop) would then stop the supervisor. */
+static fx_next keeper_init(fx_ctx *cx, void *arg)
+{
+    fxi_kernel *k = arg;
+    fx_child_spec child = {
+        .id = "registry",
+        .start = start_registry_child,
+        .arg = k,
+        .restart = FX_PERMANENT,
+        .type = FX_WORKER,
+    };
+    fx_sup_spec spec;
+    fx_sup_spec_init(&spec);
+    spec.strategy = FX_ONE_FOR_ONE;
+    spec.intensity = 10;
+    spec.period_ms = 5000;
+    spec.children = &child;
+    spec.nchildren = 1;
+    spec.label = "fauxtp_kernel_sup";
+    return fx_sup_start_async(cx, &spec, keeper_started); /* spec is copied */
+}
+
+/* Starts the kernel supervisor, whose child is the registry. This is the
+ * ONE place the kernel starts its processes; the caller set k->starting
+ * and has its waiter queued. The supervisor restarts a registry that
+ * dies (each new one publishes itself); the keeper reports a tree that
+ * could not start or gave up with fxi_kernel_start_failed, after which
+ * the next request starts a new tree. */
 static int start_registry(fxi_kernel *k)
 {
+    /* A running tree is restarting the registry: its publish tells. */
+    fx_pid sup = {ck_pr_load_64(&k->sup_pid)};
+    if (sup.id && fx_is_alive(k->vm, sup) == 1)
+        return 0;
     fx_spawn_opts o = {
-        .init = starter_init,
+        .init = keeper_init,
         .init_arg = k,
         .state = k,
-        .label = "fauxtp_kernel_starter",
+        .label = "fauxtp_kernel",
     };
     return fx_vm_spawn_opt(k->vm, &o, NULL);
 }
@@ -337,8 +374,9 @@ fx_next fxi_kernel_registry_async(fxi_kernel *k, fx_ctx *cx, const void *blob,
 /* ---- the kernel's lifetime ------------------------------------------------------- */
 
 /* Stop hook: at the start of fx_vm_shutdown, schedulers still running.
- * No new start; waiters are told; the registry is stopped (its
- * terminate frees its tables) while the VM still runs. */
+ * No new start; waiters are told; the kernel supervisor is stopped in
+ * order (the registry's terminate frees its tables) while the VM still
+ * runs. */
 static void kernel_stop(fx_vm *vm, void *value)
 {
     fxi_kernel *k = value;
@@ -348,19 +386,12 @@ static void kernel_stop(fx_vm *vm, void *value)
     k->waiters = NULL;
     pthread_mutex_unlock(&k->mx);
     tell_all(k, list, FX_ESHUTDOWN, FX_PID_NONE);
-    fx_pid reg = fxi_kernel_registry(k);
+    fx_pid sup = {ck_pr_load_64(&k->sup_pid)};
     fx_inbox *in;
-    if (!reg.id || fx_inbox_create(vm, &in) != 0)
+    if (!sup.id || fx_inbox_create(vm, &in) != 0)
         return; /* the VM's shutdown kills it (terminate still runs) */
-    fx_ref ref;
-    if (fx_inbox_monitor(in, reg, &ref) == 0) {
-        (void) fx_vm_exit(vm, reg, fx_reason_shutdown());
-        fx_msg *m;
-        if (fx_inbox_recv(in, &(fx_match){.type = FX_MSG_DOWN, .ref = ref}, 5000, &m) ==
-            0)
-            fx_msg_free(m);
-        /* Otherwise it is stuck; the shutdown kills it later. */
-    }
+    /* Otherwise stuck (or already gone): the shutdown kills it later. */
+    (void) fx_gs_stop_server(in, sup, fx_reason_shutdown(), 5000, NULL);
     fx_inbox_destroy(in);
 }
 

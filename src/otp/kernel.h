@@ -14,6 +14,7 @@
 #include <ck_epoch.h>
 #include <fauxtp/actor.h>
 #include <fauxtp/inbox.h>
+#include <fauxtp/supervisor.h>
 #include <fauxtp/vm.h>
 #include <pthread.h>
 
@@ -30,6 +31,7 @@ typedef struct fxi_kernel {
     /* atomic */
     fxi_reg_tables *tables; /* published by the running registry, or NULL */
     uint64_t reg_pid;       /* its pid (fx_pid.id), 0 when none */
+    uint64_t sup_pid;       /* the kernel supervisor's, 0 when none */
     uint64_t next_ref;      /* refs of READY notifications */
     /* ck_epoch: readers' and writers' records (kernel_epoch.c) */
     ck_epoch_t epoch;

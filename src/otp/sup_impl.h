@@ -101,11 +101,6 @@ fxi_child *fxi_sup_find_pid(fxi_sup *s, fx_pid pid);
 bool fxi_sup_dynamic(const fxi_sup *s);
 int64_t fxi_sup_shutdown_ms(const fx_child_spec *c);
 
-/* Starts a supervisor that nobody waits for, from any thread, without
- * blocking (the VM's kernel supervisor): not linked, its start's outcome
- * is not reported (a failed start just exits). */
-int fxi_sup_start_detached(fx_vm *vm, const fx_sup_spec *spec, fx_pid *out);
-
 /* supervisor_job.c: the job engine. Lists are set with the job_* helpers,
  * then fxi_sup_run drives the job to its end. */
 int fxi_sup_job_begin(fxi_sup *s, int kind);

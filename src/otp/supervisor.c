@@ -191,20 +191,18 @@ static fxi_sup *sup_new(const fxi_sup_boot *b)
 
 static fx_next started(fx_ctx *cx, fx_msg *m);
 
-/* What the boot step waits for: START (or ABORT) from the starter. A
- * detached supervisor has no starter: it waits for START alone, so that
- * early calls stay queued instead of being mistaken for it. */
+/* The boot step waits for START (or ABORT) from the starter; other early
+ * messages, even from the starter, stay queued for the loop. */
 static bool start_or_abort(const fx_msg *m, void *arg)
 {
+    (void) arg;
     uint32_t t = fx_msg_type(m);
-    return t == FXI_GS_START || (t == FXI_GS_ABORT && arg == NULL);
+    return t == FXI_GS_START || t == FXI_GS_ABORT;
 }
 
 static fx_next wait_start(fx_ctx *cx, const fxi_sup_boot *b)
 {
-    fx_match mt = {.from = b->starter,
-                   .pred = start_or_abort,
-                   .pred_arg = b->starter.id ? NULL : (void *) b};
+    fx_match mt = {.from = b->starter, .pred = start_or_abort};
     return fx_receive(cx, started, &mt, FX_INFINITY);
 }
 
@@ -289,36 +287,6 @@ FX_API fx_next fx_sup_start_async(fx_ctx *cx, const fx_sup_spec *spec, fx_handle
     fx_next next = fxi_proc_start_async(cx, &o, spec->link, start_timeout(spec), then);
     free(b);
     return next;
-}
-
-int fxi_sup_start_detached(fx_vm *vm, const fx_sup_spec *spec, fx_pid *out)
-{
-    if (!vm || !out || !spec_ok(spec))
-        return FX_EINVAL;
-    fx_sup_spec copy = *spec;
-    copy.link = false;
-    fx_spawn_opts o;
-    fxi_sup_boot *b;
-    fx_msg *start;
-    int rc = fx_msg_new_behaviour(FXI_GS_START, 0, &start);
-    if (rc != 0)
-        return rc;
-    if ((rc = sup_opts(&copy, FX_PID_NONE, &o, &b)) != 0) {
-        fx_msg_free(start);
-        return rc;
-    }
-    rc = fx_vm_spawn_opt(vm, &o, out);
-    free(b); /* the spawn copied it */
-    if (rc != 0) {
-        fx_msg_free(start);
-        return rc;
-    }
-    /* START with no ref: the ACK has nobody to go to, and is not sent. */
-    if ((rc = fx_vm_send_msg(vm, *out, start)) != 0) {
-        fx_msg_free(start);
-        (void) fx_vm_exit(vm, *out, fx_reason_kill());
-    }
-    return rc;
 }
 
 /* ---- ready-made child start functions ----------------------------------- */
