@@ -35,6 +35,7 @@ enum {
                    shutdown */
     K_BLOCK,    /* GenServer: its first start (see winfo.starts) reports, then
                    waits for g_gate before init returns */
+    K_FLAKY,    /* GenServer: init fails while g_fail is set */
 };
 
 static const fx_reason init_refused = {FX_REASON_ERROR, 42, "no thanks"};
@@ -59,9 +60,10 @@ typedef struct ev {
     fx_reason reason; /* EV_TERM */
 } ev;
 
-static fx_vm *g_vm;    /* the test's VM */
-static sem_t g_gate;   /* K_BLOCK */
-static fx_pid g_owner; /* the test's inbox */
+static fx_vm *g_vm;        /* the test's VM */
+static sem_t g_gate;       /* K_BLOCK */
+static atomic_bool g_fail; /* K_FLAKY */
+static fx_pid g_owner;     /* the test's inbox */
 static atomic_uint_fast64_t g_seq;
 
 static void emit(int kind, const char *name, fx_pid pid, const fx_reason *reason)
@@ -98,7 +100,8 @@ static fx_gs_ret w_init(fx_ctx *cx, void *arg, void **state)
     s->self = fx_self(cx);
     /* Which start this is (0: the first), when the child counts them. */
     unsigned n = s->info.starts ? atomic_fetch_add(s->info.starts, 1) : 0;
-    if (s->info.mode == K_FAIL || (n < 32 && (s->info.fail_mask >> n & 1u)))
+    if (s->info.mode == K_FAIL || (n < 32 && (s->info.fail_mask >> n & 1u)) ||
+        (s->info.mode == K_FLAKY && atomic_load(&g_fail)))
         return fx_gs_stop(cx, init_refused);
     if (s->info.mode == K_IGNORE)
         return fx_gs_ignore(cx);

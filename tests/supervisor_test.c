@@ -970,6 +970,106 @@ Test(children, terminate_child_forgets_a_temporary_child)
     tvm_stop(&t);
 }
 
+Test(children, terminate_child_ends_the_retries_of_a_failing_restart)
+{
+    /* b's restart fails and is retried (status restarting) until
+     * terminate_child: from then on b is a stopped child like any other,
+     * started again only by restart_child (OTP's terminate_child). */
+    tvm t = sup_vm();
+    kid k[2];
+    fx_child_spec c[2] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "b", K_FLAKY, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 2);
+    s.intensity = 1000000000;
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a +b", NULL);
+    atomic_store(&g_fail, true);
+    cr_assert_eq(fx_vm_exit(t.vm, pid_of(&t, sup, "b"), boom), 0);
+    expect_events(&t, "-b", NULL);
+    wait_child(&t, sup, "b", FX_CHILD_RESTARTING, FX_PID_NONE);
+    cr_assert_eq(fx_sup_restart_child(t.in, sup, "b", 10000, NULL, NULL), FX_EEXIST);
+    cr_assert_eq(fx_sup_delete_child(t.in, sup, "b", 10000), FX_EEXIST);
+    assert_counts(&t, sup, 2, 1, 0, 2);
+    cr_assert_eq(fx_sup_terminate_child(t.in, sup, "b", 10000), 0);
+    atomic_store(&g_fail, false);
+    /* A retry still queued would now succeed: two round trips are enough
+     * for one queued before or after the first. */
+    for (int i = 0; i < 3; i++) {
+        fx_child_info v[2];
+        which_n(&t, sup, v, 2);
+        cr_assert_eq(v[1].status, FX_CHILD_UNDEFINED, "round %d: status %d", i,
+                     v[1].status);
+    }
+    assert_no_events(&t);
+    fx_pid b = FX_PID_NONE;
+    cr_assert_eq(fx_sup_restart_child(t.in, sup, "b", 10000, &b, NULL), 0);
+    ev e;
+    expect_events(&t, "+b", &e);
+    cr_assert(fx_pid_eq(e.pid, b));
+    tvm_stop(&t);
+}
+
+/* From a handler: count_children with fx_gs_call_async, decoded with
+ * fx_sup_reply_decode; the blocking form refuses a scheduler thread. */
+typedef struct asker {
+    fx_pid sup;
+    fx_inbox *in;
+} asker;
+
+typedef struct asked {
+    int32_t blocking_rc, rc;
+    fx_child_counts n;
+} asked;
+
+static fx_next asker_got(fx_ctx *cx, fx_msg *m)
+{
+    asked *a = fx_state(cx);
+    const void *data = NULL, *rest = NULL;
+    size_t size = 0, rest_size = 0;
+    fx_sup_reply h;
+    a->rc = fx_gs_call_result(cx, m, &data, &size, NULL);
+    if (a->rc == 0)
+        a->rc = fx_sup_reply_decode(data, size, &h, &rest, &rest_size);
+    if (a->rc == 0 && rest_size == sizeof a->n)
+        memcpy(&a->n, rest, sizeof a->n);
+    else if (a->rc == 0)
+        a->rc = FX_EINVAL;
+    fx_send(cx, g_owner, OUTCOME, a, sizeof *a);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next asker_init(fx_ctx *cx, void *arg)
+{
+    const asker *q = arg;
+    asked *a = fx_state(cx);
+    fx_child_counts n;
+    a->blocking_rc = fx_sup_count_children(q->in, q->sup, &n, 1000);
+    return fx_gs_call_async(cx, q->sup, FX_SUP_COUNT_CHILDREN, NULL, 0, 10000, asker_got);
+}
+
+Test(children, calls_from_a_handler)
+{
+    tvm t = sup_vm();
+    kid k[2];
+    fx_child_spec c[2] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "b", K_IGNORE, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 2);
+    fx_pid sup = sup_start(&t, &s);
+    asker q = {sup, t.in};
+    fx_spawn_opts o = {.init = asker_init, .init_arg = &q, .state_size = sizeof(asked)};
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, NULL), 0);
+    fx_msg *m = tvm_recv(&t, OUTCOME);
+    asked a;
+    memcpy(&a, fx_msg_data(m), sizeof a);
+    fx_msg_free(m);
+    cr_assert_eq(a.blocking_rc, FX_EWOULDBLOCK);
+    cr_assert_eq(a.rc, 0, "%s", fx_err_name(a.rc));
+    cr_assert_eq(a.n.specs, 2);
+    cr_assert_eq(a.n.active, 1);
+    cr_assert_eq(a.n.workers, 2);
+    tvm_stop(&t);
+}
+
 Test(children, bad_ids_and_dead_supervisors)
 {
     tvm t = sup_vm();
@@ -1183,6 +1283,58 @@ Test(start, failures_from_a_handler)
     tvm_stop(&t);
 }
 
+/* Every child that started has exited (call once nothing is left). */
+static void assert_balanced_events(tvm *t)
+{
+    int live[256] = {0};
+    fx_msg *m = NULL;
+    while (fx_inbox_recv(t->in, &(fx_match){.type = EV}, 0, &m) == 0) {
+        ev e;
+        memcpy(&e, fx_msg_data(m), sizeof e);
+        fx_msg_free(m);
+        live[(unsigned char) e.name[0]] += e.kind == EV_START ? 1 : -1;
+    }
+    for (int i = 0; i < 256; i++)
+        cr_assert_eq(live[i], 0, "child %c: %d instances left", i, live[i]);
+}
+
+Test(start, a_start_that_times_out_leaves_nothing_behind)
+{
+    tvm t = sup_vm();
+    uint64_t base = live_processes(&t);
+    cr_assert_eq(sem_init(&g_gate, 0, 0), 0);
+    atomic_uint starts = 0;
+    kid k[3];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "b", K_BLOCK, FX_PERMANENT),
+                          gs_child(&k[2], "c", K_OK, FX_PERMANENT)};
+    k[1].info.starts = &starts;
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 3);
+    s.link = true;
+    s.timeout_ms = 100;
+    fx_pid p = FX_PID_NONE;
+    /* From an inbox: b's init blocks past the start's timeout. */
+    cr_assert_eq(fx_sup_start(t.in, &s, &p, NULL), FX_ETIMEDOUT);
+    cr_assert(fx_pid_is_none(p));
+    cr_assert_eq(sem_post(&g_gate), 0);
+    wait_processes(&t, base);
+    fx_msg *m = NULL;
+    cr_assert_eq(fx_inbox_recv(t.in, &(fx_match){.type = FX_MSG_EXIT}, 0, &m),
+                 FX_ETIMEDOUT, "an EXIT reached the starter");
+    assert_balanced_events(&t);
+    /* From a handler: the same. */
+    atomic_store(&starts, 0);
+    fx_pid starter;
+    outcome o = start_from_actor(&t, &s, &starter);
+    cr_assert_eq(o.rc, FX_ETIMEDOUT);
+    cr_assert_eq(sem_post(&g_gate), 0);
+    wait_processes(&t, base + 1); /* the starter is still there */
+    cr_assert_eq(fx_is_alive(t.vm, starter), 1);
+    assert_balanced_events(&t);
+    tvm_stop(&t);
+    sem_destroy(&g_gate);
+}
+
 /* ---- a supervisor's death --------------------------------------------------------- */
 
 Test(death, killing_a_supervisor_kills_its_children)
@@ -1212,6 +1364,27 @@ Test(death, killing_a_supervisor_kills_its_children)
         down(&t, mons[i]); /* each died */
     expect_unordered(&t, "-a -m1 -b -p");
     wait_processes(&t, base);
+    tvm_stop(&t);
+}
+
+Test(death, an_inbox_parent_going_away_stops_the_tree)
+{
+    tvm t = sup_vm();
+    fx_inbox *parent;
+    cr_assert_eq(fx_inbox_create(t.vm, &parent), 0);
+    kid k[3];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "b", K_OK, FX_PERMANENT),
+                          gs_child(&k[2], "c", K_OK, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 3);
+    s.link = true;
+    fx_pid sup;
+    cr_assert_eq(fx_sup_start(parent, &s, &sup, NULL), 0);
+    expect_events(&t, "+a +b +c", NULL);
+    fx_ref mon = monitor(&t, sup);
+    fx_inbox_destroy(parent); /* it exits with reason normal */
+    expect_events(&t, "-c -b -a", NULL);
+    assert_reason(down(&t, mon), fx_reason_normal());
     tvm_stop(&t);
 }
 
