@@ -49,6 +49,7 @@ typedef struct winfo {
     char name[16];
     int32_t mode;
     uint32_t fail_mask;
+    uint32_t ignore_mask; /* the same for answering ignore */
     atomic_uint *starts;
 } winfo;
 
@@ -103,7 +104,7 @@ static fx_gs_ret w_init(fx_ctx *cx, void *arg, void **state)
     if (s->info.mode == K_FAIL || (n < 32 && (s->info.fail_mask >> n & 1u)) ||
         (s->info.mode == K_FLAKY && atomic_load(&g_fail)))
         return fx_gs_stop(cx, init_refused);
-    if (s->info.mode == K_IGNORE)
+    if (s->info.mode == K_IGNORE || (n < 32 && (s->info.ignore_mask >> n & 1u)))
         return fx_gs_ignore(cx);
     s->started = true;
     emit(EV_START, s->info.name, s->self, NULL);

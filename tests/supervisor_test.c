@@ -737,6 +737,33 @@ Test(dynamic, failed_and_ignored_starts_are_not_kept)
     tvm_stop(&t);
 }
 
+Test(dynamic, a_child_whose_restart_answers_ignore_is_removed)
+{
+    /* A dynamic child is its running instance: one whose restart answers
+     * ignore is gone, as one whose first start does, and no longer counts
+     * against max_children (it has no pid left to terminate it by). */
+    tvm t = sup_vm();
+    atomic_uint starts = 0;
+    fx_child_spec tmpl;
+    fx_sup_spec s = dynamic_spec(&tmpl, FX_PERMANENT);
+    s.max_children = 1;
+    fx_pid sup = sup_start(&t, &s);
+    winfo w = info_of("d", K_OK);
+    w.starts = &starts;
+    w.ignore_mask = 0x2; /* its first restart */
+    fx_pid p = FX_PID_NONE;
+    cr_assert_eq(fx_sup_start_child_args(t.in, sup, &w, sizeof w, 10000, &p, NULL), 0);
+    expect_events(&t, "+d", NULL);
+    cr_assert_eq(fx_vm_exit(t.vm, p, boom), 0);
+    expect_events(&t, "-d", NULL);
+    wait_gone(&t, sup, p);
+    cr_assert_eq(atomic_load(&starts), 2, "restarted once");
+    assert_counts(&t, sup, 0, 0, 0, 0);
+    start_dyn(&t, sup, "e", K_OK);
+    expect_events(&t, "+e", NULL);
+    tvm_stop(&t);
+}
+
 Test(dynamic, plain_actor_children_get_their_extra_as_init_arg)
 {
     tvm t = sup_vm();
