@@ -21,9 +21,10 @@ enum {
     EV = 500, /* child -> inbox: an ev */
     W_STOP,   /* inbox -> child (cast or message): stop with the fx_reason */
     W_PING,   /* call: replies with the child's name */
+    W_UNLINK, /* inbox -> plain actor: unlink from the fx_pid */
     OUTCOME,  /* starter actor -> inbox: an outcome */
 };
-enum { EV_START = 1, EV_TERM };
+enum { EV_START = 1, EV_TERM, EV_UNLINKED };
 
 /* How a child behaves. */
 enum {
@@ -36,6 +37,7 @@ enum {
     K_BLOCK,    /* GenServer: its first start (see winfo.starts) reports, then
                    waits for g_gate before init returns */
     K_FLAKY,    /* GenServer: init fails while g_fail is set */
+    K_CRASH,    /* GenServer: init crashes */
 };
 
 static const fx_reason init_refused = {FX_REASON_ERROR, 42, "no thanks"};
@@ -104,6 +106,8 @@ static fx_gs_ret w_init(fx_ctx *cx, void *arg, void **state)
     if (s->info.mode == K_FAIL || (n < 32 && (s->info.fail_mask >> n & 1u)) ||
         (s->info.mode == K_FLAKY && atomic_load(&g_fail)))
         return fx_gs_stop(cx, init_refused);
+    if (s->info.mode == K_CRASH)
+        fx_crash(cx, "init crashed");
     if (s->info.mode == K_IGNORE || (n < 32 && (s->info.ignore_mask >> n & 1u)))
         return fx_gs_ignore(cx);
     s->started = true;
@@ -185,6 +189,12 @@ static fx_next p_loop(fx_ctx *cx, fx_msg *m)
     if (fx_msg_type(m) == W_STOP && fx_msg_size(m) == sizeof r) {
         memcpy(&r, fx_msg_data(m), sizeof r);
         return fx_stop(cx, r);
+    }
+    fx_pid p;
+    if (fx_msg_type(m) == W_UNLINK && fx_msg_size(m) == sizeof p) {
+        memcpy(&p, fx_msg_data(m), sizeof p);
+        (void) fx_unlink(cx, p);
+        emit(EV_UNLINKED, s->info.name, s->self, NULL);
     }
     return fx_continue(cx); /* K_STUBBORN: EXITs are ignored */
 }
@@ -321,7 +331,7 @@ static void expect_events(tvm *t, const char *want, ev *out)
 {
     size_t n = 0;
     for (const char *p = want; *p; p++)
-        n += *p == '+' || *p == '-';
+        n += *p == '+' || *p == '-' || *p == '~';
     cr_assert_leq(n, MAX_EVENTS);
     ev got[MAX_EVENTS];
     char text[MAX_EVENTS * 18] = "";
@@ -332,7 +342,11 @@ static void expect_events(tvm *t, const char *want, ev *out)
         if (rc != 0) {
             for (size_t j = 0; j < i; j++)
                 snprintf(text + strlen(text), sizeof text - strlen(text), "%s%c%s",
-                         j ? " " : "", got[j].kind == EV_START ? '+' : '-', got[j].name);
+                         j ? " " : "",
+                         got[j].kind == EV_START  ? '+'
+                         : got[j].kind == EV_TERM ? '-'
+                                                  : '~',
+                         got[j].name);
             cr_assert_fail("got %zu events (%s), expected %zu (%s)", i, text, n, want);
         }
         memcpy(&got[i], fx_msg_data(m), sizeof got[i]);
@@ -377,7 +391,10 @@ static void expect_unordered(tvm *t, const char *want)
         ev e;
         memcpy(&e, fx_msg_data(m), sizeof e);
         fx_msg_free(m);
-        snprintf(names[i], sizeof names[i], "%c%s", e.kind == EV_START ? '+' : '-',
+        snprintf(names[i], sizeof names[i], "%c%s",
+                 e.kind == EV_START  ? '+'
+                 : e.kind == EV_TERM ? '-'
+                                     : '~',
                  e.name);
         gt[i] = names[i];
     }
@@ -397,7 +414,10 @@ static void assert_no_events(tvm *t)
         ev e;
         memcpy(&e, fx_msg_data(m), sizeof e);
         fx_msg_free(m);
-        cr_assert_fail("an unexpected event: %c%s", e.kind == EV_START ? '+' : '-',
+        cr_assert_fail("an unexpected event: %c%s",
+                       e.kind == EV_START  ? '+'
+                       : e.kind == EV_TERM ? '-'
+                                           : '~',
                        e.name);
     }
 }

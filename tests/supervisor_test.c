@@ -499,6 +499,35 @@ Test(shutdown, terminate_child_kills_a_child_ignoring_shutdown)
     tvm_stop(&t);
 }
 
+Test(shutdown, a_child_that_unlinked_itself_is_still_stopped)
+{
+    /* No EXIT comes: the supervisor's monitor tells it the child is gone. */
+    tvm t = sup_vm();
+    kid k[3];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          actor_child(&k[1], "x", K_OK, FX_PERMANENT),
+                          actor_child(&k[2], "y", K_OK, FX_PERMANENT)};
+    c[2].shutdown_ms = FX_SHUTDOWN_BRUTAL_KILL;
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 3);
+    fx_pid sup = sup_start(&t, &s);
+    expect_unordered(&t, "+a +x +y");
+    for (int i = 1; i < 3; i++) {
+        cr_assert_eq(fx_inbox_send(t.in, pid_of(&t, sup, i == 1 ? "x" : "y"), W_UNLINK,
+                                   &sup, sizeof sup),
+                     0);
+    }
+    expect_unordered(&t, "~x ~y");
+    cr_assert_eq(fx_sup_terminate_child(t.in, sup, "x", 10000), 0);
+    ev e;
+    expect_events(&t, "-x", &e);
+    assert_reason(e.reason, fx_reason_shutdown());
+    cr_assert_eq(fx_gs_stop_server(t.in, sup, fx_reason_shutdown(), 10000, NULL), 0);
+    ev f[2];
+    expect_events(&t, "-y -a", f);
+    assert_reason(f[0].reason, fx_reason_killed());
+    tvm_stop(&t);
+}
+
 Test(shutdown, brutal_kill_kills_without_asking)
 {
     tvm t = sup_vm();
@@ -1180,6 +1209,34 @@ Test(start, a_nested_failure_names_the_nested_supervisor)
     tvm_stop(&t);
 }
 
+Test(start, a_child_whose_init_crashes)
+{
+    tvm t = sup_vm();
+    uint64_t base = live_processes(&t);
+    kid k[3];
+    fx_child_spec c[2] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "c", K_CRASH, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 2);
+    s.link = true;
+    fx_reason why;
+    cr_assert_eq(fx_sup_start(t.in, &s, NULL, &why), FX_EEXIT);
+    assert_reason(why, fx_reason_shutdown_with("failed_to_start_child c"));
+    expect_events(&t, "+a -a", NULL);
+    wait_processes(&t, base);
+    /* start_child: the crash is the reason; the supervisor goes on. */
+    s.nchildren = 1;
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a", NULL);
+    fx_child_spec x = gs_child(&k[2], "x", K_CRASH, FX_PERMANENT);
+    cr_assert_eq(fx_sup_start_child(t.in, sup, &x, 10000, NULL, &why), FX_EEXIT);
+    assert_reason(why, fx_reason_error(FX_ECRASHED, "init crashed"));
+    fx_child_info v[1];
+    which_n(&t, sup, v, 1);
+    assert_counts(&t, sup, 1, 1, 0, 1);
+    assert_no_events(&t);
+    tvm_stop(&t);
+}
+
 Test(start, ignore_keeps_the_child_not_running)
 {
     tvm t = sup_vm();
@@ -1444,6 +1501,35 @@ Test(death, vm_shutdown_with_a_running_tree)
     start_dyn(&t, pid_of(&t, sup, "m"), "d", K_OK);
     expect_events(&t, "+a +d", NULL);
     tvm_stop(&t); /* every cleanup runs; no leak */
+}
+
+Test(spec, the_largest_spec)
+{
+    /* A spec lists at most 512 children (it travels in the supervisor's
+     * inline state); more can be added with start_child. */
+    tvm t = sup_vm();
+    uint64_t base = live_processes(&t);
+    static fx_child_spec c[513];
+    static fx_spawn_opts po = {.handler = NULL};
+    po.init = p_init;
+    static winfo w;
+    w = info_of("p", K_OK);
+    po.init_arg = &w;
+    po.state_size = sizeof(wstate);
+    for (int i = 0; i < 513; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "p%d", i);
+        c[i] = spec_of(id, fx_child_actor, &po, FX_PERMANENT);
+    }
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 513);
+    cr_assert_eq(fx_sup_start(t.in, &s, NULL, NULL), FX_EINVAL);
+    s.nchildren = 512;
+    fx_pid sup = sup_start(&t, &s);
+    cr_assert_eq(fx_sup_start_child(t.in, sup, &c[512], 10000, NULL, NULL), 0);
+    assert_counts(&t, sup, 513, 513, 0, 513);
+    cr_assert_eq(fx_gs_stop_server(t.in, sup, fx_reason_shutdown(), 10000, NULL), 0);
+    wait_processes(&t, base);
+    tvm_stop(&t);
 }
 
 /* ---- bad specs ------------------------------------------------------------------ */
