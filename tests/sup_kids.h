@@ -317,6 +317,12 @@ static void assert_reason(fx_reason got, fx_reason want)
     cr_assert(fx_reason_eq(&got, &want), "reason %s, expected %s", g, w);
 }
 
+/* '+' started, '-' exited, '~' unlinked. */
+static char ev_mark(const ev *e)
+{
+    return e->kind == EV_START ? '+' : e->kind == EV_TERM ? '-' : '~';
+}
+
 static int ev_cmp(const void *a, const void *b)
 {
     uint64_t x = ((const ev *) a)->seq, y = ((const ev *) b)->seq;
@@ -325,8 +331,9 @@ static int ev_cmp(const void *a, const void *b)
 
 #define MAX_EVENTS 32
 
-/* Receives exactly the events `want` lists ("+a -b": a started, b
- * exited), in the order they happened; *out (may be NULL) gets them. */
+/* Receives exactly the events `want` lists ("+a -b ~c": a started, b
+ * exited, c unlinked), in the order they happened; *out (may be NULL)
+ * gets them. */
 static void expect_events(tvm *t, const char *want, ev *out)
 {
     size_t n = 0;
@@ -342,11 +349,7 @@ static void expect_events(tvm *t, const char *want, ev *out)
         if (rc != 0) {
             for (size_t j = 0; j < i; j++)
                 snprintf(text + strlen(text), sizeof text - strlen(text), "%s%c%s",
-                         j ? " " : "",
-                         got[j].kind == EV_START  ? '+'
-                         : got[j].kind == EV_TERM ? '-'
-                                                  : '~',
-                         got[j].name);
+                         j ? " " : "", ev_mark(&got[j]), got[j].name);
             cr_assert_fail("got %zu events (%s), expected %zu (%s)", i, text, n, want);
         }
         memcpy(&got[i], fx_msg_data(m), sizeof got[i]);
@@ -355,7 +358,7 @@ static void expect_events(tvm *t, const char *want, ev *out)
     qsort(got, n, sizeof *got, ev_cmp);
     for (size_t i = 0; i < n; i++)
         snprintf(text + strlen(text), sizeof text - strlen(text), "%s%c%s", i ? " " : "",
-                 got[i].kind == EV_START ? '+' : '-', got[i].name);
+                 ev_mark(&got[i]), got[i].name);
     cr_assert_str_eq(text, want, "events: got \"%s\", expected \"%s\"", text, want);
     if (out)
         memcpy(out, got, n * sizeof *got);
@@ -391,11 +394,7 @@ static void expect_unordered(tvm *t, const char *want)
         ev e;
         memcpy(&e, fx_msg_data(m), sizeof e);
         fx_msg_free(m);
-        snprintf(names[i], sizeof names[i], "%c%s",
-                 e.kind == EV_START  ? '+'
-                 : e.kind == EV_TERM ? '-'
-                                     : '~',
-                 e.name);
+        snprintf(names[i], sizeof names[i], "%c%s", ev_mark(&e), e.name);
         gt[i] = names[i];
     }
     qsort(gt, n, sizeof *gt, str_cmp);
@@ -414,11 +413,7 @@ static void assert_no_events(tvm *t)
         ev e;
         memcpy(&e, fx_msg_data(m), sizeof e);
         fx_msg_free(m);
-        cr_assert_fail("an unexpected event: %c%s",
-                       e.kind == EV_START  ? '+'
-                       : e.kind == EV_TERM ? '-'
-                                           : '~',
-                       e.name);
+        cr_assert_fail("an unexpected event: %c%s", ev_mark(&e), e.name);
     }
 }
 
