@@ -184,6 +184,8 @@ fx_next fxi_sup_call(fx_ctx *cx, fxi_sup *s, fx_msg *m)
         if (!c->pid.id) { /* not running: nothing to stop */
             if (dynamic || c->spec.restart == FX_TEMPORARY)
                 fxi_sup_child_remove(s, c);
+            else /* a restart being retried: the queued retry now ignores it */
+                c->status = FX_CHILD_UNDEFINED;
             reply_rc(cx, from, 0);
             return fx_continue(cx);
         }

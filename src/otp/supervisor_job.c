@@ -149,6 +149,9 @@ static fx_next on_started(fx_ctx *cx, fx_msg *m)
         c->status = FX_CHILD_UNDEFINED;
         if (j->kind == FXI_JOB_CALL)
             j->rc = FX_EIGNORE;
+        else if (fxi_sup_dynamic(s))
+            c->doomed = true; /* a dynamic child without a pid could never be
+                                 named again: forgotten when the job ends */
     } else {
         return start_failed(cx, s, c, rc, rc == FX_EEXIT ? &why : NULL);
     }
