@@ -1026,6 +1026,27 @@ Test(children, terminate_child_forgets_a_temporary_child)
     tvm_stop(&t);
 }
 
+static void never(void *state, void *arg)
+{
+    (void) state;
+    *(int *) arg = 1;
+}
+
+Test(children, get_state_is_refused_at_once)
+{
+    tvm t = sup_vm();
+    kid k[1];
+    fx_child_spec c[1] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 1);
+    fx_pid sup = sup_start(&t, &s);
+    int ran = 0;
+    /* Without a limit: a supervisor that ignored it would hang the test. */
+    cr_assert_eq(fx_gs_get_state(t.in, sup, never, &ran, FX_INFINITY), FX_EINVAL);
+    cr_assert_eq(ran, 0);
+    cr_assert_eq(fx_is_alive(t.vm, sup), 1);
+    tvm_stop(&t);
+}
+
 Test(children, terminate_child_ends_the_retries_of_a_failing_restart)
 {
     /* b's restart fails and is retried (status restarting) until

@@ -182,7 +182,8 @@ FX_API int fx_gs_stop_server(fx_inbox *inbox, fx_pid server, fx_reason reason,
  * server first confirms it is waiting for the caller, and timeout_ms
  * applies up to that point; from there the caller waits for fn (or the
  * server's death) without a limit. 0, or errors as fx_gs_call (FX_EEXIT
- * without a reason). */
+ * without a reason); FX_EINVAL at once from a supervisor, which has no
+ * state to show. */
 FX_API int fx_gs_get_state(fx_inbox *inbox, fx_pid server,
                            void (*fn)(void *state, void *arg), void *arg,
                            int64_t timeout_ms);

@@ -143,6 +143,15 @@ static int suspend_and_run(fx_inbox *inbox, fx_pid server, fxi_gs_go go,
         return rc;
     }
     fx_msg_free(cancel);
+    if (fx_msg_type(m) == FX_MSG_REPLY && fx_msg_size(m) == sizeof(int32_t)) {
+        /* Refused (a supervisor offers no state): the answer is an error. */
+        int32_t err;
+        memcpy(&err, fx_msg_data(m), sizeof err);
+        fx_msg_free(m);
+        fx_msg_free(gom);
+        (void) fx_inbox_demonitor(inbox, ref, FX_DEMONITOR_FLUSH);
+        return err < 0 ? err : FX_EINVAL;
+    }
     if (fx_msg_type(m) == FX_MSG_REPLY) {
         /* Suspended and waiting for us: from here fn runs or it dies. */
         fx_msg_free(m);

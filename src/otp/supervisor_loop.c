@@ -170,7 +170,12 @@ static fx_next sys(fx_ctx *cx, fxi_sup *s, fx_msg *m)
         memcpy(&reason, e + 1, sizeof reason);
         return fxi_sup_shutdown(cx, s, reason);
     }
-    return fx_continue(cx); /* get_state is not offered */
+    if (e->op == FXI_GS_SYS_SUSPEND) {
+        /* get_state is not offered: refused at once, not left to time out. */
+        int32_t err = FX_EINVAL;
+        (void) fx_reply(cx, (fx_from){fx_msg_from(m), fx_msg_ref(m)}, &err, sizeof err);
+    }
+    return fx_continue(cx);
 }
 
 fx_next fxi_sup_loop(fx_ctx *cx, fx_msg *m)
