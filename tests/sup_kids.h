@@ -69,7 +69,7 @@ static atomic_bool g_fail; /* K_FLAKY */
 static fx_pid g_owner;     /* the test's inbox */
 static atomic_uint_fast64_t g_seq;
 
-static void emit(int kind, const char *name, fx_pid pid, const fx_reason *reason)
+static inline void emit(int kind, const char *name, fx_pid pid, const fx_reason *reason)
 {
     ev e;
     memset(&e, 0, sizeof e);
@@ -93,7 +93,7 @@ typedef struct wstate {
     bool started;
 } wstate;
 
-static fx_gs_ret w_init(fx_ctx *cx, void *arg, void **state)
+static inline fx_gs_ret w_init(fx_ctx *cx, void *arg, void **state)
 {
     wstate *s = calloc(1, sizeof *s);
     *state = s;
@@ -117,8 +117,8 @@ static fx_gs_ret w_init(fx_ctx *cx, void *arg, void **state)
     return fx_gs_ok(cx);
 }
 
-static fx_gs_ret w_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
-                        const void *data, size_t size)
+static inline fx_gs_ret w_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                               const void *data, size_t size)
 {
     (void) from;
     (void) type;
@@ -128,8 +128,8 @@ static fx_gs_ret w_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
     return fx_gs_reply(cx, s->info.name, sizeof s->info.name);
 }
 
-static fx_gs_ret w_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
-                        size_t size)
+static inline fx_gs_ret w_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
+                               size_t size)
 {
     (void) state;
     fx_reason r;
@@ -140,7 +140,7 @@ static fx_gs_ret w_cast(fx_ctx *cx, void *state, uint32_t type, const void *data
     return fx_gs_noreply(cx);
 }
 
-static void w_terminate(fx_vm *vm, void *state, const fx_reason *reason)
+static inline void w_terminate(fx_vm *vm, void *state, const fx_reason *reason)
 {
     (void) vm;
     wstate *s = state;
@@ -160,9 +160,9 @@ static const fx_gs_ops w_ops = {
 
 #define NEVER 599 /* a type nobody sends */
 
-static fx_next p_loop(fx_ctx *cx, fx_msg *m);
+static inline fx_next p_loop(fx_ctx *cx, fx_msg *m);
 
-static fx_next p_init(fx_ctx *cx, void *arg)
+static inline fx_next p_init(fx_ctx *cx, void *arg)
 {
     wstate *s = fx_state(cx);
     s->info = *(const winfo *) arg;
@@ -174,13 +174,13 @@ static fx_next p_init(fx_ctx *cx, void *arg)
     return fx_become(cx, p_loop);
 }
 
-static fx_next p_slow_done(fx_ctx *cx, fx_msg *m)
+static inline fx_next p_slow_done(fx_ctx *cx, fx_msg *m)
 {
     (void) m; /* the timeout */
     return fx_stop(cx, fx_reason_shutdown());
 }
 
-static fx_next p_loop(fx_ctx *cx, fx_msg *m)
+static inline fx_next p_loop(fx_ctx *cx, fx_msg *m)
 {
     wstate *s = fx_state(cx);
     fx_reason r;
@@ -199,7 +199,7 @@ static fx_next p_loop(fx_ctx *cx, fx_msg *m)
     return fx_continue(cx); /* K_STUBBORN: EXITs are ignored */
 }
 
-static void p_cleanup(void *state, const fx_reason *reason)
+static inline void p_cleanup(void *state, const fx_reason *reason)
 {
     wstate *s = state;
     if (s->started)
@@ -215,8 +215,8 @@ typedef struct kid {
     winfo info;
 } kid;
 
-static fx_child_spec spec_of(const char *id, fx_child_start_fn start, void *arg,
-                             int restart)
+static inline fx_child_spec spec_of(const char *id, fx_child_start_fn start, void *arg,
+                                    int restart)
 {
     fx_child_spec c;
     memset(&c, 0, sizeof c);
@@ -228,7 +228,7 @@ static fx_child_spec spec_of(const char *id, fx_child_start_fn start, void *arg,
     return c;
 }
 
-static void kid_info(kid *k, const char *name, int mode)
+static inline void kid_info(kid *k, const char *name, int mode)
 {
     memset(k, 0, sizeof *k);
     snprintf(k->info.name, sizeof k->info.name, "%s", name);
@@ -236,7 +236,7 @@ static void kid_info(kid *k, const char *name, int mode)
 }
 
 /* A GenServer child named (and with the id) `name`. */
-static fx_child_spec gs_child(kid *k, const char *name, int mode, int restart)
+static inline fx_child_spec gs_child(kid *k, const char *name, int mode, int restart)
 {
     kid_info(k, name, mode);
     k->gs = (fx_gs_spec){.ops = &w_ops, .arg = &k->info, .label = "worker"};
@@ -244,7 +244,7 @@ static fx_child_spec gs_child(kid *k, const char *name, int mode, int restart)
 }
 
 /* A plain actor child. */
-static fx_child_spec actor_child(kid *k, const char *name, int mode, int restart)
+static inline fx_child_spec actor_child(kid *k, const char *name, int mode, int restart)
 {
     kid_info(k, name, mode);
     k->po = (fx_spawn_opts){.init = p_init,
@@ -256,7 +256,8 @@ static fx_child_spec actor_child(kid *k, const char *name, int mode, int restart
 }
 
 /* A supervisor child: spec must outlive the parent. */
-static fx_child_spec sup_child(const char *id, const fx_sup_spec *spec, int restart)
+static inline fx_child_spec sup_child(const char *id, const fx_sup_spec *spec,
+                                      int restart)
 {
     fx_child_spec c = spec_of(id, fx_child_supervisor, (void *) spec, restart);
     c.type = FX_SUPERVISOR_CHILD;
@@ -265,8 +266,8 @@ static fx_child_spec sup_child(const char *id, const fx_sup_spec *spec, int rest
 
 /* A dynamic template's start function: a GenServer child whose init gets
  * the extra bytes (a winfo) instead of the spec's argument. */
-static fx_next start_from_extra(fx_ctx *cx, void *arg, const void *extra,
-                                size_t extra_size, fx_handler then)
+static inline fx_next start_from_extra(fx_ctx *cx, void *arg, const void *extra,
+                                       size_t extra_size, fx_handler then)
 {
     (void) arg;
     fx_gs_spec s = {.ops = &w_ops,
@@ -276,7 +277,7 @@ static fx_next start_from_extra(fx_ctx *cx, void *arg, const void *extra,
     return fx_gs_start_async(cx, &s, then);
 }
 
-static winfo info_of(const char *name, int mode)
+static inline winfo info_of(const char *name, int mode)
 {
     winfo w;
     memset(&w, 0, sizeof w);
@@ -287,7 +288,7 @@ static winfo info_of(const char *name, int mode)
 
 /* ---- the test side: VM, events, polling ----------------------------------- */
 
-static tvm sup_vm(void)
+static inline tvm sup_vm(void)
 {
     tvm t;
     fx_vm_config c;
@@ -303,13 +304,13 @@ static tvm sup_vm(void)
     return t;
 }
 
-static void sleep_ms(long ms)
+static inline void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
-static void assert_reason(fx_reason got, fx_reason want)
+static inline void assert_reason(fx_reason got, fx_reason want)
 {
     char g[96], w[96];
     fx_reason_format(&got, g, sizeof g);
@@ -318,12 +319,12 @@ static void assert_reason(fx_reason got, fx_reason want)
 }
 
 /* '+' started, '-' exited, '~' unlinked. */
-static char ev_mark(const ev *e)
+static inline char ev_mark(const ev *e)
 {
     return e->kind == EV_START ? '+' : e->kind == EV_TERM ? '-' : '~';
 }
 
-static int ev_cmp(const void *a, const void *b)
+static inline int ev_cmp(const void *a, const void *b)
 {
     uint64_t x = ((const ev *) a)->seq, y = ((const ev *) b)->seq;
     return x < y ? -1 : x > y;
@@ -334,7 +335,7 @@ static int ev_cmp(const void *a, const void *b)
 /* Receives exactly the events `want` lists ("+a -b ~c": a started, b
  * exited, c unlinked), in the order they happened; *out (may be NULL)
  * gets them. */
-static void expect_events(tvm *t, const char *want, ev *out)
+static inline void expect_events(tvm *t, const char *want, ev *out)
 {
     size_t n = 0;
     for (const char *p = want; *p; p++)
@@ -364,7 +365,7 @@ static void expect_events(tvm *t, const char *want, ev *out)
         memcpy(out, got, n * sizeof *got);
 }
 
-static int str_cmp(const void *a, const void *b)
+static inline int str_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -372,7 +373,7 @@ static int str_cmp(const void *a, const void *b)
 /* The same for events that may happen in any order (plain actors run
  * their init after the supervisor moved on to the next child; children
  * killed together die together): compares them as sets. */
-static void expect_unordered(tvm *t, const char *want)
+static inline void expect_unordered(tvm *t, const char *want)
 {
     char w[MAX_EVENTS * 18], g[MAX_EVENTS * 18] = "";
     snprintf(w, sizeof w, "%s", want);
@@ -405,7 +406,7 @@ static void expect_unordered(tvm *t, const char *want)
 
 /* No event is queued (call after a round trip with the supervisor, which
  * answers once its current restart or stop is done). */
-static void assert_no_events(tvm *t)
+static inline void assert_no_events(tvm *t)
 {
     fx_msg *m = NULL;
     int rc = fx_inbox_recv(t->in, &(fx_match){.type = EV}, 0, &m);
@@ -417,7 +418,7 @@ static void assert_no_events(tvm *t)
     }
 }
 
-static fx_pid sup_start(tvm *t, const fx_sup_spec *s)
+static inline fx_pid sup_start(tvm *t, const fx_sup_spec *s)
 {
     fx_pid p = FX_PID_NONE;
     fx_reason why;
@@ -430,7 +431,7 @@ static fx_pid sup_start(tvm *t, const fx_sup_spec *s)
 }
 
 /* which_children, expecting n children. */
-static void which_n(tvm *t, fx_pid sup, fx_child_info *out, int n)
+static inline void which_n(tvm *t, fx_pid sup, fx_child_info *out, int n)
 {
     int rc = fx_sup_which_children(t->in, sup, out, (size_t) n, 10000);
     cr_assert_eq(rc, n, "which_children: %d (%s), expected %d", rc,
@@ -438,7 +439,7 @@ static void which_n(tvm *t, fx_pid sup, fx_child_info *out, int n)
 }
 
 /* The entry of child `id` (the first empty one for ""), or NULL. */
-static const fx_child_info *find_id(const fx_child_info *v, int n, const char *id)
+static inline const fx_child_info *find_id(const fx_child_info *v, int n, const char *id)
 {
     for (int i = 0; i < n; i++)
         if (strncmp(v[i].id, id, FX_CHILD_ID_MAX) == 0)
@@ -446,7 +447,7 @@ static const fx_child_info *find_id(const fx_child_info *v, int n, const char *i
     return NULL;
 }
 
-static fx_pid pid_of(tvm *t, fx_pid sup, const char *id)
+static inline fx_pid pid_of(tvm *t, fx_pid sup, const char *id)
 {
     fx_child_info v[16];
     int n = fx_sup_which_children(t->in, sup, v, 16, 10000);
@@ -457,7 +458,7 @@ static fx_pid pid_of(tvm *t, fx_pid sup, const char *id)
     return c->pid;
 }
 
-static fx_child_counts counts(tvm *t, fx_pid sup)
+static inline fx_child_counts counts(tvm *t, fx_pid sup)
 {
     fx_child_counts n;
     int rc = fx_sup_count_children(t->in, sup, &n, 10000);
@@ -465,8 +466,8 @@ static fx_child_counts counts(tvm *t, fx_pid sup)
     return n;
 }
 
-static void assert_counts(tvm *t, fx_pid sup, uint32_t specs, uint32_t active,
-                          uint32_t supervisors, uint32_t workers)
+static inline void assert_counts(tvm *t, fx_pid sup, uint32_t specs, uint32_t active,
+                                 uint32_t supervisors, uint32_t workers)
 {
     fx_child_counts n = counts(t, sup);
     cr_assert_eq(n.specs, specs, "specs %u, expected %u", n.specs, specs);
@@ -480,8 +481,8 @@ static void assert_counts(tvm *t, fx_pid sup, uint32_t specs, uint32_t active,
 /* Polls which_children until child `id` has `status` (0: until it is no
  * longer listed) and, unless not_pid is none, a pid other than not_pid;
  * returns its entry. */
-static fx_child_info wait_child(tvm *t, fx_pid sup, const char *id, int32_t status,
-                                fx_pid not_pid)
+static inline fx_child_info wait_child(tvm *t, fx_pid sup, const char *id, int32_t status,
+                                       fx_pid not_pid)
 {
     fx_child_info v[16], last = {.status = -1};
     for (int i = 0; i < POLL_MS; i++) {
@@ -502,7 +503,7 @@ static fx_child_info wait_child(tvm *t, fx_pid sup, const char *id, int32_t stat
 }
 
 /* Polls until no child of sup has pid p. */
-static void wait_gone(tvm *t, fx_pid sup, fx_pid p)
+static inline void wait_gone(tvm *t, fx_pid sup, fx_pid p)
 {
     fx_child_info v[16];
     for (int i = 0; i < POLL_MS; i++) {
@@ -518,7 +519,7 @@ static void wait_gone(tvm *t, fx_pid sup, fx_pid p)
     cr_assert_fail("the child is still listed");
 }
 
-static uint64_t live_processes(tvm *t)
+static inline uint64_t live_processes(tvm *t)
 {
     fx_vm_stats st;
     cr_assert_eq(fx_vm_stats_get(t->vm, &st), 0);
@@ -526,7 +527,7 @@ static uint64_t live_processes(tvm *t)
 }
 
 /* Polls until the live process count is back to `base`. */
-static void wait_processes(tvm *t, uint64_t base)
+static inline void wait_processes(tvm *t, uint64_t base)
 {
     uint64_t n = 0;
     for (int i = 0; i < POLL_MS; i++) {
@@ -538,14 +539,14 @@ static void wait_processes(tvm *t, uint64_t base)
                    (unsigned long long) base);
 }
 
-static fx_ref monitor(tvm *t, fx_pid p)
+static inline fx_ref monitor(tvm *t, fx_pid p)
 {
     fx_ref r;
     cr_assert_eq(fx_inbox_monitor(t->in, p, &r), 0);
     return r;
 }
 
-static fx_reason down(tvm *t, fx_ref ref)
+static inline fx_reason down(tvm *t, fx_ref ref)
 {
     fx_msg *m = NULL;
     int rc =
@@ -557,14 +558,44 @@ static fx_reason down(tvm *t, fx_ref ref)
 }
 
 /* Stops a GenServer child with reason (it exits with exactly that). */
-static void gs_stop_with(tvm *t, fx_pid child, fx_reason r)
+static inline void gs_stop_with(tvm *t, fx_pid child, fx_reason r)
 {
     cr_assert_eq(fx_vm_gs_cast(t->vm, child, W_STOP, &r, sizeof r), 0);
 }
 
-static fx_reason gave_up(void)
+static inline fx_reason gave_up(void)
 {
     return fx_reason_shutdown_with("reached_max_restart_intensity");
+}
+
+/* A static supervisor's spec: generous intensity, a long period. */
+static inline fx_sup_spec spec_with(int strategy, fx_child_spec *kids, size_t n)
+{
+    fx_sup_spec s;
+    fx_sup_spec_init(&s);
+    s.strategy = strategy;
+    s.intensity = 10;
+    s.period_ms = 60000;
+    s.children = kids;
+    s.nchildren = n;
+    return s;
+}
+
+static inline fx_sup_spec dynamic_spec(fx_child_spec *tmpl, int restart)
+{
+    *tmpl = spec_of("", start_from_extra, NULL, restart);
+    fx_sup_spec s = spec_with(FX_SIMPLE_ONE_FOR_ONE, tmpl, 1);
+    return s;
+}
+
+static inline fx_pid start_dyn(tvm *t, fx_pid sup, const char *name, int mode)
+{
+    winfo w = info_of(name, mode);
+    fx_pid p = FX_PID_NONE;
+    int rc = fx_sup_start_child_args(t->in, sup, &w, sizeof w, 10000, &p, NULL);
+    cr_assert_eq(rc, 0, "start_child_args: %s", fx_err_name(rc));
+    cr_assert(!fx_pid_is_none(p));
+    return p;
 }
 
 #endif
