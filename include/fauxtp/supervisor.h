@@ -125,13 +125,12 @@ FX_API void fx_sup_spec_init(fx_sup_spec *spec);
  * timeout) makes the supervisor stop the children already started (reverse
  * order) and exit; the start then returns FX_EEXIT with *why =
  * {shutdown,"failed_to_start_child <id> <why>"}, <why> being the child's
- * exit reason or start error (FX_E... name), truncated to fit. A child whose start answers
- * ignore is kept, not running. Returns 0 and *out; FX_EINVAL (bad spec:
- * duplicate or empty id, no start function, bad enum, period <= 0,
- * intensity < 0, significant permanent child, a dynamic supervisor
- * without exactly one template or with auto_shutdown); FX_EEXIT;
- * FX_ETIMEDOUT; FX_EWOULDBLOCK on a scheduler thread; FX_ENOMEM, FX_EFULL,
- * FX_ESHUTDOWN. The spec is copied. The inbox's owner thread. */
+ * exit reason or start error (FX_E... name), truncated to fit. A child whose start
+ * answers ignore is kept, not running. Returns 0 and *out; FX_EINVAL (bad spec: duplicate
+ * or empty id, no start function, bad enum, period <= 0, intensity < 0, significant
+ * permanent child, a dynamic supervisor without exactly one template or with
+ * auto_shutdown); FX_EEXIT; FX_ETIMEDOUT; FX_EWOULDBLOCK on a scheduler thread;
+ * FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN. The spec is copied. The inbox's owner thread. */
 FX_API int fx_sup_start(fx_inbox *inbox, const fx_sup_spec *spec, fx_pid *out,
                         fx_reason *why);
 /* The same from inside a handler, without blocking: `then` gets the
