@@ -129,8 +129,9 @@ FX_API void fx_sup_spec_init(fx_sup_spec *spec);
  * answers ignore is kept, not running. Returns 0 and *out; FX_EINVAL (bad spec: duplicate
  * or empty id, no start function, bad enum, period <= 0, intensity < 0, significant
  * permanent child, a dynamic supervisor without exactly one template or with
- * auto_shutdown); FX_EEXIT; FX_ETIMEDOUT; FX_EWOULDBLOCK on a scheduler thread;
- * FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN. The spec is copied. The inbox's owner thread. */
+ * auto_shutdown, more than 512 children: add more with start_child); FX_EEXIT;
+ * FX_ETIMEDOUT; FX_EWOULDBLOCK on a scheduler thread; FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN.
+ * The spec is copied. The inbox's owner thread. */
 FX_API int fx_sup_start(fx_inbox *inbox, const fx_sup_spec *spec, fx_pid *out,
                         fx_reason *why);
 /* The same from inside a handler, without blocking: `then` gets the
