@@ -195,16 +195,7 @@ static const fx_gs_ops srv_ops = {
 
 static tvm start_vm(void)
 {
-    tvm t;
-    fx_vm_config c;
-    fx_vm_config_init(&c);
-    c.threads = 2;
-    c.crash_logger = fx_crash_logger_silent;
-    cr_assert_eq(fx_vm_create(&c, &t.vm), 0);
-    cr_assert_eq(fx_vm_start(t.vm), 0);
-    cr_assert_eq(fx_inbox_create(t.vm, &t.in), 0);
-    t.me = fx_inbox_pid(t.in);
-    return t;
+    return tvm_start_quiet(2);
 }
 
 static void assert_reason(fx_reason got, fx_reason want)

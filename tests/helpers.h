@@ -12,17 +12,32 @@ typedef struct tvm {
     fx_pid me; /* the inbox's pid */
 } tvm;
 
-static inline tvm tvm_start(uint32_t threads)
+static inline tvm tvm_start_with(const fx_vm_config *c)
 {
     tvm t;
-    fx_vm_config c;
-    fx_vm_config_init(&c);
-    c.threads = threads;
-    cr_assert_eq(fx_vm_create(&c, &t.vm), 0);
+    cr_assert_eq(fx_vm_create(c, &t.vm), 0);
     cr_assert_eq(fx_vm_start(t.vm), 0);
     cr_assert_eq(fx_inbox_create(t.vm, &t.in), 0);
     t.me = fx_inbox_pid(t.in);
     return t;
+}
+
+static inline tvm tvm_start(uint32_t threads)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = threads;
+    return tvm_start_with(&c);
+}
+
+/* The same without crash reports, for tests that crash actors on purpose. */
+static inline tvm tvm_start_quiet(uint32_t threads)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = threads;
+    c.crash_logger = fx_crash_logger_silent;
+    return tvm_start_with(&c);
 }
 
 static inline void tvm_stop(tvm *t)

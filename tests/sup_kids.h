@@ -290,15 +290,7 @@ static inline winfo info_of(const char *name, int mode)
 
 static inline tvm sup_vm(void)
 {
-    tvm t;
-    fx_vm_config c;
-    fx_vm_config_init(&c);
-    c.threads = 2;
-    c.crash_logger = fx_crash_logger_silent;
-    cr_assert_eq(fx_vm_create(&c, &t.vm), 0);
-    cr_assert_eq(fx_vm_start(t.vm), 0);
-    cr_assert_eq(fx_inbox_create(t.vm, &t.in), 0);
-    t.me = fx_inbox_pid(t.in);
+    tvm t = tvm_start_quiet(2);
     g_vm = t.vm;
     g_owner = t.me;
     return t;

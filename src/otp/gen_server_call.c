@@ -56,6 +56,15 @@ fx_next fxi_gs_fail_async(fx_ctx *cx, int rc, fx_handler then)
     return fx_receive(cx, then, &mt, FX_INFINITY);
 }
 
+int fxi_gs_fail_rc(const fx_msg *m)
+{
+    int32_t rc;
+    if (fx_msg_size(m) != sizeof rc)
+        return FX_EINVAL;
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    return rc;
+}
+
 int fxi_gs_envelope(uint32_t kind, uint32_t type, const void *data, size_t size,
                     fx_msg **out)
 {
@@ -168,11 +177,8 @@ FX_API int fx_gs_call_result(fx_ctx *cx, fx_msg *msg, const void **data, size_t 
             (void) fx_demonitor(cx, ti->ref, FX_DEMONITOR_FLUSH);
         return FX_ETIMEDOUT;
     }
-    case FXI_GS_FAIL: {
-        int32_t rc;
-        memcpy(&rc, fx_msg_data(msg), sizeof rc);
-        return rc;
-    }
+    case FXI_GS_FAIL:
+        return fxi_gs_fail_rc(msg);
     default:
         return FX_EINVAL;
     }

@@ -148,6 +148,8 @@ int fxi_gs_down(const fx_msg *down, fx_reason *why);
 /* Delivers rc to the running actor's own `then` as an FXI_GS_FAIL, for an
  * async operation that failed before it started. */
 fx_next fxi_gs_fail_async(fx_ctx *cx, int rc, fx_handler then);
+/* The error an FXI_GS_FAIL message carries. */
+int fxi_gs_fail_rc(const fx_msg *m);
 /* A message with an envelope header and size bytes of data after it. */
 int fxi_gs_envelope(uint32_t kind, uint32_t type, const void *data, size_t size,
                     fx_msg **out);

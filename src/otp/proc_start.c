@@ -221,11 +221,8 @@ FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *w
         if (out)
             memcpy(out, fx_msg_data(msg), sizeof *out);
         return 0;
-    case FXI_GS_FAIL: {
-        int32_t v;
-        memcpy(&v, fx_msg_data(msg), sizeof v);
-        return v;
-    }
+    case FXI_GS_FAIL:
+        return fxi_gs_fail_rc(msg);
     default:
         return FX_EINVAL;
     }
