@@ -23,6 +23,11 @@ typedef struct fxi_outbox {
     struct fxi_actor *to; /* target of the pending chain, NULL = empty */
     fxi_mnode *first, *last;
     uint32_t n;
+    /* Flood detection, reset before each handler call: the last process
+     * other than the sender that chains were published to, and how many
+     * messages in a row went to it (run.c, fxi_sched_hold_owner). */
+    struct fxi_actor *flood_to;
+    uint32_t flood_n;
 } fxi_outbox;
 
 #endif

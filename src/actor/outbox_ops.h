@@ -19,6 +19,12 @@ static inline void fxi_outbox_flush(fxi_worker *w)
     if (!a)
         return;
     o->to = NULL;
+    if (a == o->flood_to) {
+        o->flood_n += o->n;
+    } else if (a != w->cx.self) {
+        o->flood_to = a;
+        o->flood_n = o->n;
+    }
     if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last)) {
         if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0))
             fxi_inbox_wake(a);

@@ -8,7 +8,7 @@
 #include "mem/alloc.h"
 #include "platform/park.h"
 
-/* Hand-offs through the next slot in a row before the slot's occupant
+/* Runs from the next and held slots in a row before their occupants
  * must queue like everyone else, when others are waiting. */
 #define NEXT_SLOT_CAP 32
 /* Every this many runs the inject queue is checked before local work. */
@@ -113,7 +113,21 @@ void fxi_sched_wake_owner(fxi_sched *s, void *unit)
 
 void fxi_sched_yield_owner(fxi_sched *s, void *unit)
 {
+    if (unit == s->held_for && s->next == NULL) {
+        /* The consumer of a held producer goes on draining here; the
+         * streak cap in find_local still bounds it. */
+        s->next = unit;
+        return;
+    }
     push_local(s, unit);
+}
+
+void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer)
+{
+    if (s->held)
+        push_local(s, s->held);
+    s->held = unit;
+    s->held_for = consumer;
 }
 
 void fxi_pool_inject(fxi_pool *p, void *unit)
@@ -165,6 +179,7 @@ static bool others_waiting(fxi_sched *s)
 static void *find_local(fxi_sched *s)
 {
     void *u;
+    s->from_held = false;
     if (s->ticks % INJECT_INTERVAL == 0 && (u = inject_pop(s->pool)) != NULL)
         return u;
     if (s->next) {
@@ -172,6 +187,19 @@ static void *find_local(fxi_sched *s)
         s->next = NULL;
         if (s->next_streak < NEXT_SLOT_CAP || !others_waiting(s)) {
             s->next_streak++;
+            return u;
+        }
+        push_local(s, u);
+    }
+    if (s->held) {
+        /* The consumer it waited for has drained (or was sent to the run
+         * queue by the cap). */
+        u = s->held;
+        s->held = NULL;
+        s->held_for = NULL;
+        if (s->next_streak < NEXT_SLOT_CAP || !others_waiting(s)) {
+            s->next_streak++;
+            s->from_held = true;
             return u;
         }
         push_local(s, u);
@@ -334,7 +362,7 @@ void fxi_sched_loop(fxi_sched *s)
             u = search(s);
         if (!u) {
             p->hooks.tick(s);
-            if (s->next || fxi_deque_size_hint(&s->dq) > 0)
+            if (s->next || s->held || fxi_deque_size_hint(&s->dq) > 0)
                 continue;
             park(s);
             continue;
