@@ -198,6 +198,55 @@ Test(sched, flood_pair_cannot_starve_others)
     tvm_stop(&t);
 }
 
+/* A held producer must not wait for its consumer forever: here the
+ * consumer starts a ping-pong rally and exits, and the rally would keep the
+ * next slot busy with nothing else queued on the thread. */
+typedef struct {
+    fx_pid x, y;
+    uint64_t got;
+} rally_starter;
+
+static fx_next rally_consumer(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    rally_starter *st = fx_state(cx);
+    if (++st->got < FLOOD_BURST / 2)
+        return fx_continue(cx);
+    fx_send(cx, st->x, HELLO, &st->y, sizeof st->y);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next lone_producer(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    flooder *st = fx_state(cx);
+    for (int i = 0; i < FLOOD_BURST; i++) {
+        if (fx_send(cx, st->consumer, WORK, NULL, 0) == FX_ENOPROC) {
+            /* running again after the consumer is gone */
+            fx_send(cx, st->report, DONE, NULL, 0);
+            return fx_stop(cx, fx_reason_normal());
+        }
+    }
+    fx_send(cx, fx_self(cx), WORK, NULL, 0);
+    return fx_continue(cx);
+}
+
+Test(sched, held_producer_runs_while_others_keep_the_next_slot_busy)
+{
+    tvm t = tvm_start(1);
+    player z = {0};
+    rally_starter rs = {.x = spawn_state(t.vm, play, &z, sizeof z),
+                        .y = spawn_state(t.vm, play, &z, sizeof z)};
+    flooder f = {.consumer = spawn_state(t.vm, rally_consumer, &rs, sizeof rs),
+                 .report = t.me};
+    fx_pid p = spawn_state(t.vm, lone_producer, &f, sizeof f);
+    cr_assert_eq(fx_vm_send(t.vm, p, WORK, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, DONE));
+    fx_vm_send(t.vm, rs.x, STOP, NULL, 0);
+    fx_vm_send(t.vm, rs.y, STOP, NULL, 0);
+    tvm_stop(&t);
+}
+
 Test(sched, flood_pairs_deliver_everything)
 {
     tvm t = tvm_start(2);

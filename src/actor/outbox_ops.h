@@ -20,7 +20,7 @@ static inline void fxi_outbox_flush(fxi_worker *w)
         return;
     o->to = NULL;
     if (a == o->flood_to) {
-        o->flood_n += o->n;
+        o->flood_n += o->n; /* from 0 if a stale flood_to matches */
     } else if (a != w->cx.self) {
         o->flood_to = a;
         o->flood_n = o->n;

@@ -81,8 +81,9 @@ FX_API fx_ref fx_make_ref(fx_ctx *cx)
 
 /* ---- applying a handler's answer --------------------------------------- */
 
-/* Returns true if the actor exited. */
-static bool apply(fx_ctx *cx, fxi_actor *a, fx_next nx)
+/* Returns true if the actor exited. Inlined: it runs once per message. */
+__attribute__((always_inline)) static inline bool apply(fx_ctx *cx, fxi_actor *a,
+                                                        fx_next nx)
 {
     switch (nx.op) {
     case FXI_NEXT_CONTINUE:
@@ -136,15 +137,17 @@ static bool run_init(fx_ctx *cx, fxi_actor *a)
 #define FLOOD_HEAVY_CYCLES 2
 #define FLOOD_RETRY 63 /* fits FXI_F_SPREAD_MASK */
 
-/* Returns true if a was put on hold (its run is over). t_run: when its run
- * started, if it was resumed from the held slot, else 0. */
-static bool flood_hold(fxi_worker *w, fxi_sched *s, fxi_actor *a, uint64_t t_run)
+/* Returns true if a was put on hold (its run is over). Kept out of line:
+ * it runs once per flood, and run() is the per-message loop. */
+__attribute__((noinline)) static bool flood_hold(fxi_worker *w, fxi_sched *s,
+                                                 fxi_actor *a)
 {
     if (a->flags & FXI_F_SPREAD_MASK) {
         a->flags = (uint16_t) (a->flags - (1u << FXI_F_SPREAD_SHIFT));
         return false;
     }
     uint64_t now = fxi_now_ns();
+    uint64_t t_run = fxi_sched_resumed_held_ns(s); /* 0: not resumed from held */
     uint32_t n = w->out.flood_n;
     if (t_run && w->hold_last == a) {
         /* t_run - hold_t: the consumer draining the previous flood (and
@@ -164,7 +167,9 @@ static bool flood_hold(fxi_worker *w, fxi_sched *s, fxi_actor *a, uint64_t t_run
     w->hold_last = a;
     w->hold_t = now;
     w->hold_n = n;
-    fxi_sched_hold_owner(s, a, s->next);
+    /* Enough runs for the consumer to take in this flood, and one more for
+     * messages that arrive meanwhile; then the producer runs anyway. */
+    fxi_sched_hold_owner(s, a, s->next, n / w->cx.vm->cfg.batch + 2);
     return true;
 }
 
@@ -173,13 +178,10 @@ static void run(fxi_sched *s, void *unit)
     fxi_worker *w = s->user;
     fx_ctx *cx = &w->cx;
     fxi_actor *a = unit;
-    uint64_t t_run = fxi_sched_resumed_held(s) ? fxi_now_ns() : 0;
-    uint32_t batch = cx->vm->cfg.batch;
-    uint32_t flood_min = batch > FXI_OUTBOX_MAX ? batch : FXI_OUTBOX_MAX;
     cx->self = a;
     if ((a->flags & FXI_F_INIT) && run_init(cx, a))
         return;
-    for (uint32_t n = batch; n > 0; n--) {
+    for (uint32_t n = cx->vm->cfg.batch; n > 0; n--) {
         fx_msg *m;
         int st = fxi_receive_next(cx, a, &m);
         if (st == FXI_RECV_EMPTY) {
@@ -196,7 +198,6 @@ static void run(fxi_sched *s, void *unit)
         }
         cx->cur = m;
         cx->kept = false;
-        w->out.flood_to = NULL;
         w->out.flood_n = 0;
         fxi_fault_arm(&w->fault);
         fx_next nx = a->u.live.handler(cx, m);
@@ -207,8 +208,8 @@ static void run(fxi_sched *s, void *unit)
             fxi_msg_release(m);
         if (apply(cx, a, nx))
             return;
-        if (w->out.flood_n >= flood_min && w->out.flood_to == s->next &&
-            flood_hold(w, s, a, t_run))
+        if (w->out.flood_n >= w->out.flood_min && w->out.flood_to == s->next &&
+            flood_hold(w, s, a))
             return;
     }
     fxi_sched_yield_owner(s, a);
@@ -239,6 +240,8 @@ static void crashed(fxi_worker *w)
 static void thread_body(fxi_sched *s)
 {
     fxi_worker *w = s->user;
+    uint32_t batch = w->cx.vm->cfg.batch;
+    w->out.flood_min = batch > FXI_OUTBOX_MAX ? batch : FXI_OUTBOX_MAX;
     /* Without a signal stack, faults on this thread are simply not
      * trapped: they stay fatal, as with trap_faults off. */
     if (w->cx.vm->cfg.trap_faults)

@@ -114,20 +114,21 @@ void fxi_sched_wake_owner(fxi_sched *s, void *unit)
 void fxi_sched_yield_owner(fxi_sched *s, void *unit)
 {
     if (unit == s->held_for && s->next == NULL) {
-        /* The consumer of a held producer goes on draining here; the
-         * streak cap in find_local still bounds it. */
+        /* The consumer of a held producer goes on draining here, within
+         * the runs the producer granted it and the streak cap. */
         s->next = unit;
         return;
     }
     push_local(s, unit);
 }
 
-void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer)
+void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer, uint32_t runs)
 {
     if (s->held)
         push_local(s, s->held);
     s->held = unit;
     s->held_for = consumer;
+    s->held_runs = runs;
 }
 
 void fxi_pool_inject(fxi_pool *p, void *unit)
@@ -179,30 +180,40 @@ static bool others_waiting(fxi_sched *s)
 static void *find_local(fxi_sched *s)
 {
     void *u;
-    s->from_held = false;
+    s->resumed_ns = 0;
     if (s->ticks % INJECT_INTERVAL == 0 && (u = inject_pop(s->pool)) != NULL)
         return u;
-    if (s->next) {
-        u = s->next;
-        s->next = NULL;
-        if (s->next_streak < NEXT_SLOT_CAP || !others_waiting(s)) {
+    if (s->next_streak >= NEXT_SLOT_CAP && others_waiting(s)) {
+        /* Both slots have had their turn: their occupants queue like
+         * everyone else. */
+        if (s->next) {
+            push_local(s, s->next);
+            s->next = NULL;
+        }
+        if (s->held) {
+            push_local(s, s->held);
+            s->held = NULL;
+            s->held_for = NULL;
+        }
+    } else {
+        if (s->next && !(s->held && s->held_runs == 0)) {
+            u = s->next;
+            s->next = NULL;
             s->next_streak++;
+            if (s->held)
+                s->held_runs--;
             return u;
         }
-        push_local(s, u);
-    }
-    if (s->held) {
-        /* The consumer it waited for has drained (or was sent to the run
-         * queue by the cap). */
-        u = s->held;
-        s->held = NULL;
-        s->held_for = NULL;
-        if (s->next_streak < NEXT_SLOT_CAP || !others_waiting(s)) {
+        if (s->held) {
+            /* The consumer drained (the next slot is empty) or used up the
+             * runs the producer granted it. */
+            u = s->held;
+            s->held = NULL;
+            s->held_for = NULL;
             s->next_streak++;
-            s->from_held = true;
+            s->resumed_ns = fxi_now_ns(); /* the flood policy's measurement */
             return u;
         }
-        push_local(s, u);
     }
     s->next_streak = 0;
     if ((u = fxi_deque_steal_mc(&s->dq)) != NULL)

@@ -46,7 +46,8 @@ struct fxi_sched {
     void *next;           /* actor woken last: runs next, not stealable */
     void *held;           /* a producer waiting for `next` to catch up */
     void *held_for;       /* the unit `held` floods; NULL once it runs */
-    bool from_held;       /* the unit being run came from `held` */
+    uint32_t held_runs;   /* runs from `next` left before `held` runs anyway */
+    uint64_t resumed_ns;  /* clock when the unit being run left `held`, else 0 */
     uint64_t rng;
     uint64_t ticks;
     bool searching; /* counted in pool->searching */
@@ -114,16 +115,17 @@ void fxi_sched_wake_owner(fxi_sched *s, void *unit);
 void fxi_sched_yield_owner(fxi_sched *s, void *unit);
 /* Ends a producer's run because it floods `consumer`, the occupant of
  * the owner's next slot: the producer waits in the owner's held slot (not
- * stealable) and runs when the next slot is empty, i.e. once the consumer
- * has drained its mailbox, or when the streak cap sends both to the run
- * queue. Keeps a flooding pair on one core (docs/design.md, "Flood
- * hand-off"). Owner thread only; consumer == s->next. */
-void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer);
-/* True while the unit being run was taken from the held slot. Owner
- * thread only. */
-static inline bool fxi_sched_resumed_held(const fxi_sched *s)
+ * stealable) while the consumer drains, and runs again when the next slot
+ * is empty or has had `runs` runs, whichever comes first, or when the
+ * streak cap sends both slots to the run queue. Keeps a flooding pair on
+ * one core (docs/design.md, "Flood hand-off"). Owner thread only;
+ * consumer == s->next. */
+void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer, uint32_t runs);
+/* While the unit being run was taken from the held slot: the monotonic
+ * clock (ns) when it was; otherwise 0. Owner thread only. */
+static inline uint64_t fxi_sched_resumed_held_ns(const fxi_sched *s)
 {
-    return s->from_held;
+    return s->resumed_ns;
 }
 /* Makes a unit runnable from a thread outside the pool. Any thread. */
 void fxi_pool_inject(fxi_pool *p, void *unit);
