@@ -19,12 +19,6 @@ static inline void fxi_outbox_flush(fxi_worker *w)
     if (!a)
         return;
     o->to = NULL;
-    if (a == o->flood_to) {
-        o->flood_n += o->n; /* from 0 if a stale flood_to matches */
-    } else if (a != w->cx.self) {
-        o->flood_to = a;
-        o->flood_n = o->n;
-    }
     if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last)) {
         if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0))
             fxi_inbox_wake(a);
@@ -58,8 +52,18 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
         /* Plain store: the chain is private until the flush publishes it. */
         o->last->next = &m->node;
         o->last = &m->node;
-        if (++o->n >= FXI_OUTBOX_MAX)
+        if (++o->n >= FXI_OUTBOX_MAX) {
+            /* Full chains are what a flood is made of: count them towards
+             * flood detection (run.c). Only here, so the common short
+             * chains pay nothing for it. */
+            if (a == o->flood_to) {
+                o->flood_n += o->n; /* from 0 if a stale flood_to matches */
+            } else {
+                o->flood_to = a;
+                o->flood_n = o->n;
+            }
             fxi_outbox_flush(w);
+        }
         return 0;
     }
     fxi_outbox_flush(w);
