@@ -106,6 +106,157 @@ Test(sched, ping_pong_pair_cannot_starve_others)
     tvm_stop(&t);
 }
 
+/* ---- fairness: a flooding producer and its consumer ------------------------ */
+
+/* The producer sends its consumer far more per call than the consumer takes
+ * in a run, so the scheduler keeps the pair on one thread, the producer
+ * waiting while the consumer drains (docs/design.md, "Flood hand-off").
+ * On one thread the pair must still leave room for everyone else. */
+
+enum { FLOOD_BURST = 1000 };
+
+static fx_next flood_consumer(fx_ctx *cx, fx_msg *m)
+{
+    uint64_t *got = fx_state(cx);
+    if (fx_msg_type(m) == STOP) { /* payload: whom to tell the count */
+        fx_pid to;
+        memcpy(&to, fx_msg_data(m), sizeof to);
+        fx_send(cx, to, DONE, got, sizeof *got);
+        return fx_stop(cx, fx_reason_normal());
+    }
+    ++*got;
+    return fx_continue(cx);
+}
+
+typedef struct {
+    fx_pid consumer, report;
+    uint64_t bursts_left; /* 0: until told to stop */
+} flooder;
+
+static fx_next flood_producer(fx_ctx *cx, fx_msg *m)
+{
+    flooder *st = fx_state(cx);
+    if (fx_msg_type(m) == STOP) {
+        /* After all our bursts: the consumer counts them, then answers. */
+        fx_send(cx, st->consumer, STOP, &st->report, sizeof st->report);
+        return fx_stop(cx, fx_reason_normal());
+    }
+    for (int i = 0; i < FLOOD_BURST; i++)
+        fx_send(cx, st->consumer, WORK, NULL, 0);
+    bool more = st->bursts_left == 0 || --st->bursts_left > 0;
+    fx_send(cx, fx_self(cx), more ? WORK : STOP, NULL, 0);
+    return fx_continue(cx);
+}
+
+static fx_next spinner(fx_ctx *cx, fx_msg *m)
+{
+    /* Always runnable (it keeps messaging itself), so only its thread's
+     * run queue ever brings it back. */
+    if (fx_msg_type(m) == STOP)
+        return fx_stop(cx, fx_reason_normal());
+    if (fx_msg_type(m) == PING) {
+        fx_send(cx, fx_msg_from(m), DONE, NULL, 0);
+        return fx_continue(cx);
+    }
+    fx_send(cx, fx_self(cx), WORK, NULL, 0);
+    return fx_continue(cx);
+}
+
+static fx_pid start_flood(tvm *t, uint64_t bursts)
+{
+    fx_pid c;
+    fx_spawn_opts co = {.handler = flood_consumer, .state_size = sizeof(uint64_t)};
+    cr_assert_eq(fx_vm_spawn_opt(t->vm, &co, &c), 0);
+    flooder f = {.consumer = c, .report = t->me, .bursts_left = bursts};
+    fx_pid p = spawn_state(t->vm, flood_producer, &f, sizeof f);
+    cr_assert_eq(fx_vm_send(t->vm, p, WORK, NULL, 0), 0);
+    return p;
+}
+
+Test(sched, flood_pair_cannot_starve_others)
+{
+    tvm t = tvm_start(1); /* one thread: the pair would own it */
+    fx_pid s;
+    cr_assert_eq(fx_vm_spawn(t.vm, spinner, NULL, &s), 0);
+    cr_assert_eq(fx_vm_send(t.vm, s, WORK, NULL, 0), 0);
+    fx_pid p = start_flood(&t, 0);
+    fx_pid c;
+    cr_assert_eq(fx_vm_spawn(t.vm, bystander, NULL, &c), 0);
+    usleep(20000);
+    for (int i = 0; i < 20; i++) {
+        /* the spinner answers only if the run queue gets its turn */
+        cr_assert_eq(fx_inbox_send(t.in, s, PING, NULL, 0), 0);
+        fx_msg_free(tvm_recv(&t, DONE));
+        cr_assert_eq(fx_inbox_send(t.in, c, PING, NULL, 0), 0);
+        fx_msg_free(tvm_recv(&t, DONE));
+    }
+    cr_assert_eq(fx_vm_send(t.vm, p, STOP, NULL, 0), 0);
+    uint64_t got = tvm_recv_u64(&t, DONE);
+    cr_assert_gt(got, 0);
+    cr_assert_eq(got % FLOOD_BURST, 0, "consumer counted %llu", (unsigned long long) got);
+    fx_vm_send(t.vm, s, STOP, NULL, 0);
+    tvm_stop(&t);
+}
+
+/* A held producer must not wait for its consumer forever: here the
+ * consumer starts a ping-pong rally and exits, and the rally would keep the
+ * next slot busy with nothing else queued on the thread. */
+typedef struct {
+    fx_pid x, y;
+    uint64_t got;
+} rally_starter;
+
+static fx_next rally_consumer(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    rally_starter *st = fx_state(cx);
+    if (++st->got < FLOOD_BURST / 2)
+        return fx_continue(cx);
+    fx_send(cx, st->x, HELLO, &st->y, sizeof st->y);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next lone_producer(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    flooder *st = fx_state(cx);
+    for (int i = 0; i < FLOOD_BURST; i++) {
+        if (fx_send(cx, st->consumer, WORK, NULL, 0) == FX_ENOPROC) {
+            /* running again after the consumer is gone */
+            fx_send(cx, st->report, DONE, NULL, 0);
+            return fx_stop(cx, fx_reason_normal());
+        }
+    }
+    fx_send(cx, fx_self(cx), WORK, NULL, 0);
+    return fx_continue(cx);
+}
+
+Test(sched, held_producer_runs_while_others_keep_the_next_slot_busy)
+{
+    tvm t = tvm_start(1);
+    player z = {0};
+    rally_starter rs = {.x = spawn_state(t.vm, play, &z, sizeof z),
+                        .y = spawn_state(t.vm, play, &z, sizeof z)};
+    flooder f = {.consumer = spawn_state(t.vm, rally_consumer, &rs, sizeof rs),
+                 .report = t.me};
+    fx_pid p = spawn_state(t.vm, lone_producer, &f, sizeof f);
+    cr_assert_eq(fx_vm_send(t.vm, p, WORK, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, DONE));
+    fx_vm_send(t.vm, rs.x, STOP, NULL, 0);
+    fx_vm_send(t.vm, rs.y, STOP, NULL, 0);
+    tvm_stop(&t);
+}
+
+Test(sched, flood_pairs_deliver_everything)
+{
+    tvm t = tvm_start(2);
+    for (int i = 0; i < 3; i++) /* three pairs on two threads */
+        start_flood(&t, 200);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(tvm_recv_u64(&t, DONE), 200 * FLOOD_BURST);
+    tvm_stop(&t);
+}
+
 /* ---- idle schedulers park ----------------------------------------------- */
 
 Test(sched, idle_vm_parks_its_threads)

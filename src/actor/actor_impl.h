@@ -25,6 +25,11 @@ enum {
     FXI_F_INLINE = 1u << 3,    /* state allocated with the actor */
     FXI_F_TRAP = 1u << 4,      /* traps exits */
 };
+/* flags bits 10-15: the flood hand-off countdown (run.c). While nonzero,
+ * this producer was measured as one half of a pipeline that runs faster
+ * on two cores, and its floods are not held on its consumer's core. */
+#define FXI_F_SPREAD_SHIFT 10
+#define FXI_F_SPREAD_MASK (0x3fu << FXI_F_SPREAD_SHIFT)
 
 /* Rarely needed parts of an actor, allocated on first use. Owner only. */
 typedef struct fxi_actor_ext {
@@ -87,7 +92,10 @@ struct fx_ctx {
 
 /* Per-scheduler state of the actor layer. Owner thread only unless noted. */
 typedef struct fxi_worker {
-    struct fx_ctx cx;
+    /* Workers sit side by side in one array: whole cache lines each, so
+     * one thread's counters never share a line with the next one's
+     * context. */
+    _Alignas(FXI_CACHELINE) struct fx_ctx cx;
     fxi_outbox out; /* sends not yet published (actor/outbox.h) */
     jmp_buf crash_jb;
     fxi_fault_site fault; /* trap_faults: armed while user code runs */
@@ -97,6 +105,13 @@ typedef struct fxi_worker {
     /* Free process-table slots cached by this thread. */
     uint32_t free_head, free_count;
     uint64_t ref_next;
+    /* Flood hand-off measurements (run.c): the producer last put on hold,
+     * when, how many messages its flood had, and how many hold cycles in a
+     * row found both halves of the pair slow. hold_last is only compared,
+     * never dereferenced. */
+    const fxi_actor *hold_last;
+    uint64_t hold_t;
+    uint32_t hold_n, hold_heavy;
     /* Counters: written by the owner, read by fx_vm_stats_get. */
     uint64_t stat_spawned, stat_exited, stat_dropped;
 } fxi_worker;

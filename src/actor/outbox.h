@@ -23,6 +23,14 @@ typedef struct fxi_outbox {
     struct fxi_actor *to; /* target of the pending chain, NULL = empty */
     fxi_mnode *first, *last;
     uint32_t n;
+    /* Flood detection (run.c, fxi_sched_hold_owner): the process the last
+     * full chain (FXI_OUTBOX_MAX messages) went to, and how many messages
+     * in full chains went to it in a row in the current handler call
+     * (reset before each call; flood_to is meaningful only while
+     * flood_n > 0). A call that reaches flood_min (max(batch,
+     * FXI_OUTBOX_MAX), set when the thread starts) floods flood_to. */
+    struct fxi_actor *flood_to;
+    uint32_t flood_n, flood_min;
 } fxi_outbox;
 
 #endif

@@ -52,8 +52,18 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
         /* Plain store: the chain is private until the flush publishes it. */
         o->last->next = &m->node;
         o->last = &m->node;
-        if (++o->n >= FXI_OUTBOX_MAX)
+        if (++o->n >= FXI_OUTBOX_MAX) {
+            /* Full chains are what a flood is made of: count them towards
+             * flood detection (run.c). Only here, so the common short
+             * chains pay nothing for it. */
+            if (a == o->flood_to) {
+                o->flood_n += o->n; /* from 0 if a stale flood_to matches */
+            } else {
+                o->flood_to = a;
+                o->flood_n = o->n;
+            }
             fxi_outbox_flush(w);
+        }
         return 0;
     }
     fxi_outbox_flush(w);

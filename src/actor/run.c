@@ -8,6 +8,7 @@
 #include "actor/outbox_ops.h"
 #include "actor/receive.h"
 #include "actor/vm_impl.h"
+#include "platform/park.h"
 
 /* ---- continuations (inside a handler) --------------------------------- */
 
@@ -80,8 +81,9 @@ FX_API fx_ref fx_make_ref(fx_ctx *cx)
 
 /* ---- applying a handler's answer --------------------------------------- */
 
-/* Returns true if the actor exited. */
-static bool apply(fx_ctx *cx, fxi_actor *a, fx_next nx)
+/* Returns true if the actor exited. Inlined: it runs once per message. */
+__attribute__((always_inline)) static inline bool apply(fx_ctx *cx, fxi_actor *a,
+                                                        fx_next nx)
 {
     switch (nx.op) {
     case FXI_NEXT_CONTINUE:
@@ -119,6 +121,58 @@ static bool run_init(fx_ctx *cx, fxi_actor *a)
     return apply(cx, a, nx);
 }
 
+/* ---- flood hand-off ------------------------------------------------------ */
+
+/* A handler call that sent at least a run's worth of messages (batch, and
+ * at least one full outbox chain) to the actor waiting in this thread's
+ * next slot floods it. The producer then waits in the held slot while the
+ * consumer drains, so the pair shares a core and the messages stay in its
+ * cache (docs/design.md, "Flood hand-off"). That loses when both halves
+ * are slow enough per message that two cores beat the cache-line
+ * transfers: at least FLOOD_SPLIT_NS per message on each side, seen in
+ * FLOOD_HEAVY_CYCLES hold cycles in a row. Such a producer is left to the
+ * ordinary run queue (and to thieves) for its next FLOOD_RETRY floods,
+ * then measured again. Two clock reads per hold cycle, none otherwise. */
+#define FLOOD_SPLIT_NS 100
+#define FLOOD_HEAVY_CYCLES 2
+#define FLOOD_RETRY 63 /* fits FXI_F_SPREAD_MASK */
+
+/* Returns true if a was put on hold (its run is over). Kept out of line:
+ * it runs once per flood, and run() is the per-message loop. */
+__attribute__((noinline)) static bool flood_hold(fxi_worker *w, fxi_sched *s,
+                                                 fxi_actor *a)
+{
+    if (a->flags & FXI_F_SPREAD_MASK) {
+        a->flags = (uint16_t) (a->flags - (1u << FXI_F_SPREAD_SHIFT));
+        return false;
+    }
+    uint64_t now = fxi_now_ns();
+    uint64_t t_run = fxi_sched_resumed_held_ns(s); /* 0: not resumed from held */
+    uint32_t n = w->out.flood_n;
+    if (t_run && w->hold_last == a) {
+        /* t_run - hold_t: the consumer draining the previous flood (and
+         * whatever else ran meanwhile); now - t_run: this flood. */
+        bool heavy = t_run - w->hold_t > (uint64_t) FLOOD_SPLIT_NS * w->hold_n &&
+                     now - t_run > (uint64_t) FLOOD_SPLIT_NS * n;
+        w->hold_heavy = heavy ? w->hold_heavy + 1 : 0;
+        if (w->hold_heavy >= FLOOD_HEAVY_CYCLES) {
+            a->flags |= (uint16_t) (FLOOD_RETRY << FXI_F_SPREAD_SHIFT);
+            w->hold_last = NULL;
+            w->hold_heavy = 0;
+            return false;
+        }
+    } else {
+        w->hold_heavy = 0;
+    }
+    w->hold_last = a;
+    w->hold_t = now;
+    w->hold_n = n;
+    /* Enough runs for the consumer to take in this flood, and one more for
+     * messages that arrive meanwhile; then the producer runs anyway. */
+    fxi_sched_hold_owner(s, a, s->next, n / w->cx.vm->cfg.batch + 2);
+    return true;
+}
+
 static void run(fxi_sched *s, void *unit)
 {
     fxi_worker *w = s->user;
@@ -144,6 +198,7 @@ static void run(fxi_sched *s, void *unit)
         }
         cx->cur = m;
         cx->kept = false;
+        w->out.flood_n = 0;
         fxi_fault_arm(&w->fault);
         fx_next nx = a->u.live.handler(cx, m);
         fxi_fault_disarm(&w->fault);
@@ -152,6 +207,9 @@ static void run(fxi_sched *s, void *unit)
         if (!cx->kept)
             fxi_msg_release(m);
         if (apply(cx, a, nx))
+            return;
+        if (w->out.flood_n >= w->out.flood_min && w->out.flood_to == s->next &&
+            flood_hold(w, s, a))
             return;
     }
     fxi_sched_yield_owner(s, a);
@@ -182,6 +240,8 @@ static void crashed(fxi_worker *w)
 static void thread_body(fxi_sched *s)
 {
     fxi_worker *w = s->user;
+    uint32_t batch = w->cx.vm->cfg.batch;
+    w->out.flood_min = batch > FXI_OUTBOX_MAX ? batch : FXI_OUTBOX_MAX;
     /* Without a signal stack, faults on this thread are simply not
      * trapped: they stay fatal, as with trap_faults off. */
     if (w->cx.vm->cfg.trap_faults)

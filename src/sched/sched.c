@@ -8,7 +8,7 @@
 #include "mem/alloc.h"
 #include "platform/park.h"
 
-/* Hand-offs through the next slot in a row before the slot's occupant
+/* Runs from the next and held slots in a row before their occupants
  * must queue like everyone else, when others are waiting. */
 #define NEXT_SLOT_CAP 32
 /* Every this many runs the inject queue is checked before local work. */
@@ -113,7 +113,22 @@ void fxi_sched_wake_owner(fxi_sched *s, void *unit)
 
 void fxi_sched_yield_owner(fxi_sched *s, void *unit)
 {
+    if (unit == s->held_for && s->next == NULL) {
+        /* The consumer of a held producer goes on draining here, within
+         * the runs the producer granted it and the streak cap. */
+        s->next = unit;
+        return;
+    }
     push_local(s, unit);
+}
+
+void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer, uint32_t runs)
+{
+    if (s->held)
+        push_local(s, s->held);
+    s->held = unit;
+    s->held_for = consumer;
+    s->held_runs = runs;
 }
 
 void fxi_pool_inject(fxi_pool *p, void *unit)
@@ -165,16 +180,40 @@ static bool others_waiting(fxi_sched *s)
 static void *find_local(fxi_sched *s)
 {
     void *u;
+    s->resumed_ns = 0;
     if (s->ticks % INJECT_INTERVAL == 0 && (u = inject_pop(s->pool)) != NULL)
         return u;
-    if (s->next) {
-        u = s->next;
-        s->next = NULL;
-        if (s->next_streak < NEXT_SLOT_CAP || !others_waiting(s)) {
+    if (s->next_streak >= NEXT_SLOT_CAP && others_waiting(s)) {
+        /* Both slots have had their turn: their occupants queue like
+         * everyone else. */
+        if (s->next) {
+            push_local(s, s->next);
+            s->next = NULL;
+        }
+        if (s->held) {
+            push_local(s, s->held);
+            s->held = NULL;
+            s->held_for = NULL;
+        }
+    } else {
+        if (s->next && !(s->held && s->held_runs == 0)) {
+            u = s->next;
+            s->next = NULL;
             s->next_streak++;
+            if (s->held)
+                s->held_runs--;
             return u;
         }
-        push_local(s, u);
+        if (s->held) {
+            /* The consumer drained (the next slot is empty) or used up the
+             * runs the producer granted it. */
+            u = s->held;
+            s->held = NULL;
+            s->held_for = NULL;
+            s->next_streak++;
+            s->resumed_ns = fxi_now_ns(); /* the flood policy's measurement */
+            return u;
+        }
     }
     s->next_streak = 0;
     if ((u = fxi_deque_steal_mc(&s->dq)) != NULL)
@@ -334,7 +373,7 @@ void fxi_sched_loop(fxi_sched *s)
             u = search(s);
         if (!u) {
             p->hooks.tick(s);
-            if (s->next || fxi_deque_size_hint(&s->dq) > 0)
+            if (s->next || s->held || fxi_deque_size_hint(&s->dq) > 0)
                 continue;
             park(s);
             continue;

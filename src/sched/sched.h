@@ -42,8 +42,12 @@ struct fxi_sched {
     /* --- owner thread only -------------------------------------------- */
     fxi_pool *pool;
     uint32_t id;
-    uint32_t next_streak; /* consecutive runs from the next slot */
+    uint32_t next_streak; /* consecutive runs from the next and held slots */
     void *next;           /* actor woken last: runs next, not stealable */
+    void *held;           /* a producer waiting for `next` to catch up */
+    void *held_for;       /* the unit `held` floods; NULL once it runs */
+    uint32_t held_runs;   /* runs from `next` left before `held` runs anyway */
+    uint64_t resumed_ns;  /* clock when the unit being run left `held`, else 0 */
     uint64_t rng;
     uint64_t ticks;
     bool searching; /* counted in pool->searching */
@@ -105,8 +109,24 @@ void fxi_sched_loop(fxi_sched *s);
 /* Makes a unit runnable from its own scheduler thread: into the next slot
  * (hand-off; the previous occupant goes to the run queue). */
 void fxi_sched_wake_owner(fxi_sched *s, void *unit);
-/* Appends a unit to the back of the owner's run queue (after a batch). */
+/* A unit that used up its batch: appends it to the back of the owner's
+ * run queue, except the consumer of a held producer, which keeps the next
+ * slot (see fxi_sched_hold_owner). */
 void fxi_sched_yield_owner(fxi_sched *s, void *unit);
+/* Ends a producer's run because it floods `consumer`, the occupant of
+ * the owner's next slot: the producer waits in the owner's held slot (not
+ * stealable) while the consumer drains, and runs again when the next slot
+ * is empty or has had `runs` runs, whichever comes first, or when the
+ * streak cap sends both slots to the run queue. Keeps a flooding pair on
+ * one core (docs/design.md, "Flood hand-off"). Owner thread only;
+ * consumer == s->next. */
+void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer, uint32_t runs);
+/* While the unit being run was taken from the held slot: the monotonic
+ * clock (ns) when it was; otherwise 0. Owner thread only. */
+static inline uint64_t fxi_sched_resumed_held_ns(const fxi_sched *s)
+{
+    return s->resumed_ns;
+}
 /* Makes a unit runnable from a thread outside the pool. Any thread. */
 void fxi_pool_inject(fxi_pool *p, void *unit);
 
