@@ -141,7 +141,8 @@ FX_API fx_next fx_sup_start_async(fx_ctx *cx, const fx_sup_spec *spec, fx_handle
 /* --- Calls on a running supervisor ---------------------------------------
  * All are GenServer calls on the supervisor actor (the supervisor answers
  * them between restarts). The blocking forms below take the caller's
- * inbox and a timeout (FX_INFINITY allowed) and may also return the
+ * inbox (the inbox's owner thread only, never a scheduler thread) and a
+ * timeout (FX_INFINITY allowed) and may also return the
  * errors of fx_gs_call (FX_ENOPROC, FX_EEXIT, FX_ETIMEDOUT,
  * FX_EWOULDBLOCK...). From a handler, use fx_gs_call_async with the
  * request types and payloads below and decode the reply with
