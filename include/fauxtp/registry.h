@@ -180,7 +180,8 @@ FX_API int fx_vm_group_send(fx_vm *vm, const char *group, uint32_t type, const v
 /* --- The registry process ---------------------------------------------------- */
 
 /* The pid of vm's running registry: 0 and *out, or FX_ENOENT when none
- * runs (never used, or it died and no write has started a new one yet).
+ * runs (never used; died and not yet restarted by the kernel supervisor;
+ * or that supervisor gave up and no write has started a new tree yet).
  * For tests and operators. FX_EINVAL for NULL arguments. Any thread. */
 FX_API int fx_registry_pid(fx_vm *vm, fx_pid *out);
 

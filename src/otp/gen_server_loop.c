@@ -117,13 +117,11 @@ fx_next fxi_gs_run_init(fx_ctx *cx, fxi_gs *g, fx_from starter)
 {
     g->init_called = true;
     fx_gs_ret r = g->ops->init(cx, g->arg, &g->state);
-    fxi_gs_ack ack = {FXI_GS_ACK_MAGIC, 0, FX_PID_NONE};
     switch (r.op) {
     case FXI_GS_OK:
         break;
     case FXI_GS_IGNORE:
-        ack.status = FX_EIGNORE;
-        (void) fx_reply(cx, starter, &ack, sizeof ack);
+        (void) fxi_proc_ack(cx, starter, FX_EIGNORE, FX_PID_NONE);
         return fxi_gs_init_failed(cx, g, fx_reason_normal());
     case FXI_GS_STOP:
         /* The starter learns the reason from its monitor's DOWN. */
@@ -132,7 +130,7 @@ fx_next fxi_gs_run_init(fx_ctx *cx, fxi_gs *g, fx_from starter)
         return fxi_gs_init_failed(cx, g,
                                   fx_reason_error(FX_EINVAL, "bad answer from init"));
     }
-    int rc = fx_reply(cx, starter, &ack, sizeof ack);
+    int rc = fxi_proc_ack(cx, starter, 0, FX_PID_NONE);
     if (rc != 0 && rc != FX_ENOPROC)
         return fxi_gs_init_failed(cx, g,
                                   fx_reason_error(rc, "init ack: %s", fx_strerror(rc)));

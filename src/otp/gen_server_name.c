@@ -36,8 +36,7 @@ static fx_next registered(fx_ctx *cx, fx_msg *m)
     if (rc == 0)
         return fxi_gs_run_init(cx, g, starter);
     if (rc == FX_EEXIST) {
-        fxi_gs_ack ack = {FXI_GS_ACK_MAGIC, FX_EEXIST, holder};
-        (void) fx_reply(cx, starter, &ack, sizeof ack);
+        (void) fxi_proc_ack(cx, starter, FX_EEXIST, holder);
         return fxi_gs_init_failed(cx, g, fx_reason_normal());
     }
     return fxi_gs_init_failed(cx, g,

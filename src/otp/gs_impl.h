@@ -135,8 +135,9 @@ int fxi_proc_start_inbox(fx_inbox *inbox, const fx_spawn_opts *o, bool link,
 fx_next fxi_proc_start_async(fx_ctx *cx, const fx_spawn_opts *o, bool link,
                              int64_t timeout_ms, fx_handler then);
 /* The process side: answers START (start = that message's from/ref) with
- * status 0 or FX_EIGNORE. */
-int fxi_proc_ack(fx_ctx *cx, fx_from start, int status);
+ * status 0, FX_EIGNORE, or FX_EEXIST with the name's holder (else
+ * FX_PID_NONE). */
+int fxi_proc_ack(fx_ctx *cx, fx_from start, int status, fx_pid holder);
 /* Hands `then` an outcome "started: pid" at once (fx_child_actor). */
 fx_next fxi_proc_started_async(fx_ctx *cx, fx_pid pid, fx_handler then);
 

@@ -34,9 +34,9 @@ static void report(int rc, fx_pid started, fx_pid holder, fx_pid *out)
         *out = rc == 0 ? started : holder;
 }
 
-int fxi_proc_ack(fx_ctx *cx, fx_from start, int status)
+int fxi_proc_ack(fx_ctx *cx, fx_from start, int status, fx_pid holder)
 {
-    fxi_gs_ack ack = {FXI_GS_ACK_MAGIC, status, FX_PID_NONE};
+    fxi_gs_ack ack = {FXI_GS_ACK_MAGIC, status, holder};
     return fx_reply(cx, start, &ack, sizeof ack);
 }
 
