@@ -16,19 +16,26 @@
  * alive after shutdown. Prints the account; exits 1 on any mismatch.
  *
  * Usage: chaos [--seed N] [--ms MS] [--ops N] [--threads T] [--drivers D]
- *              [--outside O] [--sabotage]
+ *              [--outside O] [--rounds R] [--idle S] [--sabotage]
+ * --rounds: R rounds of MS each in the same VM and tree, each accounted
+ * (then its dead are forgotten, so a long soak stays in bounded memory).
+ * --idle: after the last round, leave the VM idle S seconds and print the
+ * CPU it used meanwhile.
  * The seed fixes every sender's decisions (the interleaving is the
  * machine's). --sabotage drops one record on purpose: the run must fail. */
 #include "chaos.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: chaos [--seed N] [--ms MS] [--ops N] [--threads T] "
-                    "[--drivers 1-6] [--outside 1-4] [--sabotage]\n");
+    fprintf(stderr,
+            "usage: chaos [--seed N] [--ms MS] [--ops N] [--threads T] "
+            "[--drivers 1-6] [--outside 1-4] [--rounds R] [--idle S] [--sabotage]\n");
     return 2;
 }
 
@@ -52,7 +59,8 @@ static int sync_all(fx_inbox *in, uint64_t *acked, uint64_t *gone)
         int rc = fx_inbox_monitor(in, pids[i], &ref);
         if (rc != 0)
             return fail("sync: monitor", rc);
-        rc = fx_inbox_send(in, pids[i], M_SYNC, NULL, 0);
+        uint32_t round = (uint32_t) round_no;
+        rc = fx_inbox_send(in, pids[i], M_SYNC, &round, sizeof round);
         if (rc != 0 && rc != FX_ENOPROC)
             return fail("sync: send", rc);
         fx_match m = {.from = pids[i]};
@@ -78,10 +86,52 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* One round: the senders run for ms (or their op cap), stop, every timer
+ * is let fire, every live receiver is synced. Returns mismatches. */
+static int one_round(fx_inbox *in, long ms)
+{
+    int rc, bad = 0;
+    atomic_store(&R.stop, 0);
+    R.deadline_ns = now_ns() + (int64_t) ms * 1000000;
+    fx_pid drivers[6];
+    if ((rc = drivers_start(in, drivers)) != 0)
+        return fail("start the drivers", rc);
+    pthread_t th[4];
+    for (int t = 0; t < R.outside; t++)
+        pthread_create(&th[t], NULL, outside_thread,
+                       (void *) (uintptr_t) (R.drivers + t));
+    /* The chaos runs until the deadline (or every sender's op cap). */
+    for (int t = 0; t < R.outside; t++)
+        pthread_join(th[t], NULL);
+    atomic_store(&R.stop, 1);
+    for (int d = 0; d < R.drivers; d++) {
+        if ((rc = fx_vm_send(R.vm, drivers[d], M_HALT, NULL, 0)) != 0)
+            return fail("halt a driver", rc);
+        fx_match m = {.type = FX_MSG_DOWN, .from = drivers[d]};
+        fx_msg *down;
+        if ((rc = fx_inbox_recv(in, &m, 60000, &down)) != 0)
+            return fail("a driver did not stop", rc);
+        fx_msg_free(down);
+    }
+    sender_done(); /* the main thread now reads every sender's map */
+    if (timers_wait(R.vm, 60000) != 0) {
+        printf("MISMATCH: timers still pending 60 s after the senders stopped\n");
+        bad++;
+    }
+    sleep_ms(20); /* a timer that just fired is in its receiver's queue */
+    uint64_t acked = 0, gone = 0;
+    if (sync_all(in, &acked, &gone) != 0)
+        bad++;
+    printf("sync: %llu receivers alive answered, %llu died meanwhile\n",
+           (unsigned long long) acked, (unsigned long long) gone);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t seed = (uint64_t) time(NULL) ^ (uint64_t) now_ns();
-    long ms = 3000, threads = 0;
+    long ms = 3000, threads = 0, idle_s = 0;
+    int rounds = 1;
     R.drivers = 3;
     R.outside = 2;
     for (int i = 1; i < argc; i++) {
@@ -101,6 +151,10 @@ int main(int argc, char **argv)
             R.max_ops = v;
         else if (!strcmp(a, "--threads"))
             threads = (long) v;
+        else if (!strcmp(a, "--rounds") && v >= 1 && v <= 100000)
+            rounds = (int) v;
+        else if (!strcmp(a, "--idle"))
+            idle_s = (long) v;
         else if (!strcmp(a, "--drivers") && v >= 1 && v <= 6)
             R.drivers = (int) v;
         else if (!strcmp(a, "--outside") && v >= 1 && v <= 4)
@@ -132,47 +186,37 @@ int main(int argc, char **argv)
         return fail("inbox", rc);
 
     tree_build(R.outside);
-    fx_reason why;
-    if ((rc = fx_sup_start(in, &root_spec, &R.root, &why)) != 0)
+    fx_reason swhy;
+    if ((rc = fx_sup_start(in, &root_spec, &R.root, &swhy)) != 0)
         return fail("start the tree", rc);
-    R.deadline_ns = now_ns() + (int64_t) ms * 1000000;
-    fx_pid drivers[6];
-    if ((rc = drivers_start(in, drivers)) != 0)
-        return fail("start the drivers", rc);
-    pthread_t th[4];
-    for (int t = 0; t < R.outside; t++)
-        pthread_create(&th[t], NULL, outside_thread,
-                       (void *) (uintptr_t) (R.drivers + t));
-
-    /* The chaos runs until the deadline (or every sender's op cap). */
-    while (now_ns() < R.deadline_ns && !R.max_ops)
-        sleep_ms(20);
-    for (int t = 0; t < R.outside; t++)
-        pthread_join(th[t], NULL);
-    atomic_store(&R.stop, 1);
-    for (int d = 0; d < R.drivers; d++) {
-        if ((rc = fx_vm_send(R.vm, drivers[d], M_HALT, NULL, 0)) != 0)
-            return fail("halt a driver", rc);
-        fx_match m = {.type = FX_MSG_DOWN, .from = drivers[d]};
-        fx_msg *down;
-        if ((rc = fx_inbox_recv(in, &m, 60000, &down)) != 0)
-            return fail("a driver did not stop", rc);
-        fx_msg_free(down);
-    }
-    sender_done(); /* the main thread now reads every sender's map */
-
     int bad = 0;
-    if (timers_wait(R.vm, 60000) != 0) {
-        printf("MISMATCH: timers still pending 60 s after the senders stopped\n");
-        bad++;
+    for (round_no = 1; round_no <= rounds; round_no++) {
+        int final = round_no == rounds;
+        bad += one_round(in, ms);
+        if (!final) {
+            printf("round %d of %d:", round_no, rounds);
+            bad += account_check(stdout, 0);
+            fflush(stdout);
+        }
     }
-    sleep_ms(20); /* a timer that just fired is in its receiver's queue */
-    uint64_t acked = 0, gone = 0;
-    if (sync_all(in, &acked, &gone) != 0)
-        bad++;
-    printf("sync: %llu receivers alive answered, %llu died meanwhile\n",
-           (unsigned long long) acked, (unsigned long long) gone);
+    round_no = rounds;
+    if (idle_s > 0) {
+        /* The tree stays up, idle: tools/soak samples the CPU it burns. */
+        struct rusage u0, u1;
+        getrusage(RUSAGE_SELF, &u0);
+        printf("chaos: idle for %ld s (pid %d)\n", idle_s, (int) getpid());
+        fflush(stdout);
+        sleep_ms(idle_s * 1000);
+        getrusage(RUSAGE_SELF, &u1);
+        double cpu = (double) (u1.ru_utime.tv_sec - u0.ru_utime.tv_sec) +
+                     (double) (u1.ru_stime.tv_sec - u0.ru_stime.tv_sec) +
+                     (double) (u1.ru_utime.tv_usec - u0.ru_utime.tv_usec) / 1e6 +
+                     (double) (u1.ru_stime.tv_usec - u0.ru_stime.tv_usec) / 1e6;
+        printf("chaos: idle VM used %.3f s of CPU in %ld s (%.2f%%)\n", cpu, idle_s,
+               100.0 * cpu / (double) idle_s);
+    }
 
+    fx_reason why;
     rc = fx_gs_stop_server(in, R.root, fx_reason_shutdown(), 60000, &why);
     if (rc != 0) {
         printf("MISMATCH: stopping the tree: %s\n", fx_err_name(rc));
@@ -191,7 +235,7 @@ int main(int argc, char **argv)
         printf("MISMATCH: processes alive after shutdown\n");
         bad++;
     }
-    bad += account_check(stdout);
+    bad += account_check(stdout, 1);
     fx_vm_destroy(R.vm);
     printf("chaos: seed %llu: %s (%d mismatches)\n", (unsigned long long) seed,
            bad ? "FAILED" : "ok", bad);

@@ -23,7 +23,7 @@ enum {
     M_DATA = 1,  /* tag; recorded */
     M_CRASH,     /* tag; recorded, then the receiver crashes */
     M_STOP,      /* tag; recorded, then the receiver exits normal */
-    M_SYNC,      /* no tag, from the main thread: ack with M_SYNC_ACK */
+    M_SYNC,      /* from the main thread, payload the round: ack with M_SYNC_ACK */
     M_SYNC_ACK,  /* payload: the receiver's pid */
     M_TICK,      /* a driver's step to itself */
     M_HALT,      /* main -> driver: stop */
@@ -55,7 +55,7 @@ typedef struct rx {
     fx_pid pid;
     int slot;
     int kind;
-    int synced;     /* answered the final sync while alive */
+    int synced;     /* the last round whose sync it answered (1, 2, ...) */
     uint64_t order; /* order violations seen (gap, duplicate, reorder) */
     uint64_t handled;
     uint32_t last[MAX_SENDERS];   /* last ordered seq handled, per sender */
@@ -130,7 +130,10 @@ void *outside_thread(void *arg); /* arg: sender index, as uintptr_t */
 int64_t now_ns(void);
 uint64_t rnd(uint64_t *s);
 
-/* The account (chaos_acct.c): prints the table, returns mismatches. */
-int account_check(FILE *out);
+/* The account (chaos_acct.c): prints the table, returns mismatches. Not
+ * final (between rounds): receivers may still be alive; the dead are then
+ * forgotten. */
+int account_check(FILE *out, int final);
+extern int round_no; /* 1, 2, ...: the round being accounted (main thread) */
 
 #endif

@@ -322,7 +322,7 @@ int drivers_start(fx_inbox *in, fx_pid *pids)
         snd s0;
         memset(&s0, 0, sizeof s0);
         s0.id = d;
-        s0.rng = R.seed * 1000003u + (uint64_t) d + 1;
+        s0.rng = R.seed * 1000003u + (uint64_t) d + 1 + (uint64_t) round_no * 7919u;
         fx_spawn_opts o = {.handler = d_loop,
                            .state_size = sizeof s0,
                            .state_init = &s0,
@@ -455,7 +455,7 @@ void *outside_thread(void *arg)
     if (!s)
         return NULL;
     s->id = (int) (uintptr_t) arg;
-    s->rng = R.seed * 1000003u + (uint64_t) s->id + 1;
+    s->rng = R.seed * 1000003u + (uint64_t) s->id + 1 + (uint64_t) round_no * 7919u;
     int rc = fx_inbox_create(R.vm, &s->in);
     if (rc != 0) {
         unexpected("inbox_create", rc);

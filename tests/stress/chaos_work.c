@@ -36,7 +36,10 @@ static int handle_tagged(rx *r, uint32_t type, const void *data, size_t size)
 
 static void sync_ack(fx_ctx *cx, rx *r, fx_msg *m)
 {
-    r->synced = 1;
+    uint32_t round = 1;
+    if (fx_msg_size(m) == sizeof round)
+        memcpy(&round, fx_msg_data(m), sizeof round);
+    r->synced = (int) round;
     int rc = fx_send(cx, fx_msg_from(m), M_SYNC_ACK, &r->pid, sizeof r->pid);
     if (rc != 0)
         unexpected("sync ack", rc);
