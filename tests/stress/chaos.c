@@ -118,7 +118,11 @@ static int one_round(fx_inbox *in, long ms)
         printf("MISMATCH: timers still pending 60 s after the senders stopped\n");
         bad++;
     }
-    sleep_ms(20); /* a timer that just fired is in its receiver's queue */
+    /* A timer leaves the wheel (fx_read_timer then answers FX_ENOENT) and
+     * its message is pushed right after, outside the wheel's lock: give
+     * that push time to land before the sync. A heuristic: a thread
+     * descheduled longer than this would show as a lost timer message. */
+    sleep_ms(100);
     uint64_t acked = 0, gone = 0;
     if (sync_all(in, &acked, &gone) != 0)
         bad++;
