@@ -136,13 +136,14 @@ int main(int argc, char **argv)
 {
     uint64_t seed = (uint64_t) time(NULL) ^ (uint64_t) now_ns();
     long ms = 3000, threads = 0, idle_s = 0;
-    int rounds = 1;
+    int rounds = 1, sabotaged = 0;
     R.drivers = 3;
     R.outside = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--sabotage")) {
             atomic_store(&sabotage, 1);
+            sabotaged = 1;
             continue;
         }
         if (i + 1 >= argc)
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
         "chaos: seed %llu, %ld ms, ops cap %llu, %ld VM threads, %d drivers, %d outside "
         "threads%s\n",
         (unsigned long long) seed, ms, (unsigned long long) R.max_ops, threads, R.drivers,
-        R.outside, atomic_load(&sabotage) ? ", SABOTAGE" : "");
+        R.outside, sabotaged ? ", SABOTAGE" : "");
     fflush(stdout);
 
     fx_vm_config cfg;
@@ -244,7 +245,7 @@ int main(int argc, char **argv)
     fx_vm_destroy(R.vm);
     printf("chaos: seed %llu: %s (%d mismatches)\n", (unsigned long long) seed,
            bad ? "FAILED" : "ok", bad);
-    if (atomic_load(&sabotage)) {
+    if (sabotaged) {
         /* The run reached its end and the account saw the dropped record:
          * only that passes (a crash, a hang or a clean account fail). */
         printf("chaos: sabotage %s\n", bad ? "caught" : "NOT caught");
