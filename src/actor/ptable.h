@@ -6,7 +6,7 @@
 #include <ck_pr.h>
 #include <pthread.h>
 
-#include "actor/actor_impl.h"
+#include "actor/actor.h"
 
 typedef struct fxi_slot {
     uint32_t gen;       /* atomic: current generation; bumped at death */
