@@ -89,6 +89,9 @@ struct fx_ctx {
     fx_reason stop_reason;
 };
 
+/* Sender-side batching ("outbox"): the pending chain of a scheduler
+ * thread; the operations are in actor/outbox.h. */
+
 /* Messages per chain before it is published anyway: bounds how long a
  * consumer on another core waits for the first of them. */
 #define FXI_OUTBOX_MAX 64
