@@ -1,23 +1,11 @@
 /* Process exit, the grace period, and freeing. */
+#include "actor/exit.h"
+
 #include <fauxtp/error.h>
 
 #include "actor/receive.h"
 #include "actor/report.h"
 #include "actor/signal.h"
-#include "actor/vm_impl.h"
-
-uint64_t fxi_mailbox_discard(fx_vm *vm, fxi_worker *w, fxi_actor *a, bool answer)
-{
-    fxi_mnode *n;
-    uint64_t dropped = 0;
-    while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
-        fx_msg *m = (fx_msg *) n;
-        if (m->type < FX_MSG_SYSTEM_BASE)
-            dropped++;
-        fxi_sig_discard(vm, w, a->pid, m, answer);
-    }
-    return dropped;
-}
 
 void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped)
 {

@@ -1,22 +1,19 @@
 /* Inboxes for threads outside the VM. */
+#include "actor/inbox.h"
+
 #include <fauxtp/error.h>
 #include <sched.h>
 #include <time.h>
 
-#include "actor/inbox_impl.h"
+#include "actor/exit.h"
+#include "actor/link.h"
+#include "actor/monitor.h"
 #include "actor/receive.h"
+#include "actor/section.h"
+#include "actor/send.h"
 #include "actor/signal.h"
-#include "actor/vm_impl.h"
+#include "actor/spawn.h"
 #include "platform/park.h"
-
-void fxi_inbox_wake(fxi_actor *a)
-{
-    fx_inbox *ib = a->u.live.state;
-    /* Ordered after the push that found the mailbox idle (the exchange is
-     * a full barrier); pairs with the load in fx_inbox_recv. */
-    ck_pr_store_32(&ib->wake, 1);
-    fxi_futex_wake(&ib->wake, 1);
-}
 
 FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out)
 {

@@ -1,8 +1,44 @@
-/* The public face of links, exit signals, trap_exit and monitors. */
+/* Links, exit signals and trap_exit: a process's own side, and the
+ * public functions. */
+#include "actor/link.h"
+
 #include <fauxtp/error.h>
 
+#include "actor/section.h"
 #include "actor/signal.h"
-#include "actor/vm_impl.h"
+
+int fxi_link(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
+{
+    if (!pid.id)
+        return FX_EINVAL;
+    if (pid.id == self->pid.id)
+        return 0;
+    fxi_actor_ext *x = fxi_actor_ext_get(self);
+    if (!x)
+        return FX_ENOMEM;
+    int rc = fxi_u64map_put(&x->links, pid.id, 1);
+    if (rc <= 0)
+        return rc < 0 ? FX_ENOMEM : 0; /* already linked */
+    rc = fxi_sig_send(vm, w, FXI_SIG_LINK, self->pid, pid, FX_REF_NONE);
+    if (rc == 0)
+        return 0;
+    fxi_u64map_del(&x->links, pid.id, NULL);
+    if (rc != FX_ENOPROC || !fxi_actor_traps(self))
+        return rc;
+    /* Erlang: a trapping caller gets {'EXIT', Pid, noproc} instead. */
+    fx_reason noproc = fx_reason_noproc();
+    rc = fxi_sig_exit(vm, w, pid, self->pid, &noproc, FXI_EXIT_EXPLICIT);
+    return rc == FX_ENOMEM ? rc : 0;
+}
+
+int fxi_unlink(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
+{
+    if (!pid.id)
+        return FX_EINVAL;
+    if (self->ext && fxi_u64map_del(&self->ext->links, pid.id, NULL))
+        (void) fxi_sig_send(vm, w, FXI_SIG_UNLINK, self->pid, pid, FX_REF_NONE);
+    return 0;
+}
 
 FX_API int fx_link(fx_ctx *cx, fx_pid pid)
 {
@@ -50,28 +86,4 @@ FX_API bool fx_trap_exit(fx_ctx *cx, bool on)
     else
         a->flags &= (uint16_t) ~FXI_F_TRAP;
     return was;
-}
-
-FX_API int fx_spawn_link(fx_ctx *cx, const fx_spawn_opts *opts, fx_pid *out)
-{
-    return cx ? fxi_spawn_tied(cx->vm, cx->w, cx->self, opts, out, true, NULL)
-              : FX_EINVAL;
-}
-
-FX_API int fx_monitor(fx_ctx *cx, fx_pid pid, fx_ref *ref)
-{
-    return cx ? fxi_monitor(cx->vm, cx->w, cx->self, pid, ref) : FX_EINVAL;
-}
-
-FX_API int fx_demonitor(fx_ctx *cx, fx_ref ref, unsigned flags)
-{
-    return cx ? fxi_demonitor(cx->vm, cx->w, cx->self, ref, flags) : FX_EINVAL;
-}
-
-FX_API int fx_spawn_monitor(fx_ctx *cx, const fx_spawn_opts *opts, fx_pid *out,
-                            fx_ref *ref)
-{
-    if (!cx || !ref)
-        return FX_EINVAL;
-    return fxi_spawn_tied(cx->vm, cx->w, cx->self, opts, out, false, ref);
 }

@@ -1,7 +1,7 @@
 /* Public message API. */
-#include <fauxtp/error.h>
+#include "actor/msg.h"
 
-#include "actor/msg_impl.h"
+#include <fauxtp/error.h>
 
 static int msg_new(uint32_t type, size_t size, fx_msg **out)
 {

@@ -3,34 +3,75 @@
  * a single mailbox exchange when the handler returns, when the target
  * changes, when the chain reaches FXI_OUTBOX_MAX, or before any other
  * delivery from the same scheduler thread. See docs/design.md ("Sender-side
- * batching") for why order and delivery guarantees are unchanged.
- * Internal; scheduler thread only (the outbox is part of its worker). */
+ * batching") for why order and delivery guarantees are unchanged. The
+ * type is part of the worker (actor/actor.h).
+ * Scheduler thread only; the caller is inside its thread's implicit QSBR
+ * section for as long as a chain is pending, so the target actor cannot
+ * be freed before the chain is published. */
 #ifndef FXI_ACTOR_OUTBOX_H
 #define FXI_ACTOR_OUTBOX_H
 
-#include <stdint.h>
+#include <fauxtp/error.h>
 
-#include "ds/mailbox.h"
+#include "actor/wake.h"
 
-/* Messages per chain before it is published anyway: bounds how long a
- * consumer on another core waits for the first of them. */
-#define FXI_OUTBOX_MAX 64
+/* Publishes the pending chain, if any: one exchange on the target's
+ * mailbox, and the target is scheduled if it was idle. */
+static inline void fxi_outbox_flush(fxi_worker *w)
+{
+    fxi_outbox *o = &w->out;
+    fxi_actor *a = o->to;
+    if (!a)
+        return;
+    o->to = NULL;
+    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last))
+        fxi_wake(w->cx.vm, w, a);
+}
 
-struct fxi_actor;
-
-/* Owner thread only. */
-typedef struct fxi_outbox {
-    struct fxi_actor *to; /* target of the pending chain, NULL = empty */
-    fxi_mnode *first, *last;
-    uint32_t n;
-    /* Flood detection (run.c, fxi_sched_hold_owner): the process the last
-     * full chain (FXI_OUTBOX_MAX messages) went to, and how many messages
-     * in full chains went to it in a row in the current handler call
-     * (reset before each call; flood_to is meaningful only while
-     * flood_n > 0). A call that reaches flood_min (max(batch,
-     * FXI_OUTBOX_MAX), set when the thread starts) floods flood_to. */
-    struct fxi_actor *flood_to;
-    uint32_t flood_n, flood_min;
-} fxi_outbox;
+/* Send from a handler: like fxi_deliver (takes m in all cases; FX_ENOPROC
+ * for a dead target), but m is appended to the outbox instead of being
+ * published at once, unless the target is an inbox. */
+static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
+{
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
+    if (__builtin_expect(a == NULL, 0)) {
+        fxi_msg_release(m);
+        ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
+        return FX_ENOPROC;
+    }
+    if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0)) {
+        /* A thread outside the VM may be blocked waiting for exactly this
+         * message while the handler goes on: publish it now (after any
+         * pending chain, which keeps this thread's order). */
+        fxi_outbox_flush(w);
+        if (fxi_mailbox_push_mpsc(&a->mb, &m->node))
+            fxi_wake(vm, w, a);
+        return 0;
+    }
+    fxi_outbox *o = &w->out;
+    if (o->to == a) {
+        /* Plain store: the chain is private until the flush publishes it. */
+        o->last->next = &m->node;
+        o->last = &m->node;
+        if (++o->n >= FXI_OUTBOX_MAX) {
+            /* Full chains are what a flood is made of: count them towards
+             * flood detection (run.c). Only here, so the common short
+             * chains pay nothing for it. */
+            if (a == o->flood_to) {
+                o->flood_n += o->n; /* from 0 if a stale flood_to matches */
+            } else {
+                o->flood_to = a;
+                o->flood_n = o->n;
+            }
+            fxi_outbox_flush(w);
+        }
+        return 0;
+    }
+    fxi_outbox_flush(w);
+    o->to = a;
+    o->first = o->last = &m->node;
+    o->n = 1;
+    return 0;
+}
 
 #endif

@@ -2,7 +2,8 @@
 #include "actor/ptable.h"
 
 #include <fauxtp/error.h>
-#include <sys/mman.h>
+
+#include "platform/vmem.h"
 
 /* Slots moved between a thread's cache and the global stack at once. */
 #define CACHE_BATCH 256u
@@ -12,9 +13,8 @@ int fxi_ptable_init(fxi_ptable *pt, uint32_t cap)
 {
     /* Reserve the whole table; pages are touched (and cost memory) only as
      * slots are first used. */
-    void *p = mmap(NULL, (size_t) cap * sizeof(fxi_slot), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
+    void *p = fxi_vmem_reserve((size_t) cap * sizeof(fxi_slot));
+    if (!p)
         return FX_ENOMEM;
     pt->slots = p;
     pt->cap = cap;
@@ -27,7 +27,7 @@ int fxi_ptable_init(fxi_ptable *pt, uint32_t cap)
 
 void fxi_ptable_fini(fxi_ptable *pt)
 {
-    munmap(pt->slots, (size_t) pt->cap * sizeof(fxi_slot));
+    fxi_vmem_release(pt->slots, (size_t) pt->cap * sizeof(fxi_slot));
     pthread_mutex_destroy(&pt->mx);
 }
 

@@ -6,7 +6,7 @@
 #include <ck_pr.h>
 #include <pthread.h>
 
-#include "actor/actor_impl.h"
+#include "actor/actor.h"
 
 typedef struct fxi_slot {
     uint32_t gen;       /* atomic: current generation; bumped at death */
@@ -15,7 +15,7 @@ typedef struct fxi_slot {
 } fxi_slot;
 
 typedef struct fxi_ptable {
-    fxi_slot *slots; /* cap entries, reserved with mmap, touched lazily */
+    fxi_slot *slots; /* cap entries, reserved (platform/vmem.h), touched lazily */
     uint32_t cap;
     uint64_t hwm; /* atomic: slots ever handed out */
     /* Global free stack, for slots no thread cache holds. */

@@ -1,33 +1,16 @@
-/* Plain and selective receive. */
+/* The owner's side of the mailbox: plain and selective receive over the
+ * save queue, and emptying a dead process's mailbox. */
 #include "actor/receive.h"
 
 #include <fauxtp/error.h>
 #include <string.h>
 
 #include "actor/signal.h"
-#include "actor/vm_impl.h"
+#include "actor/timers.h"
+#include "actor/vm.h"
 
 /* Unmatched messages moved to the save queue per call before yielding. */
 #define SKIP_BUDGET 256
-
-fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a)
-{
-    if (!a->ext)
-        a->ext = fxi_zalloc(sizeof *a->ext);
-    return a->ext;
-}
-
-void fxi_actor_ext_free(fxi_actor *a)
-{
-    fxi_actor_ext *x = a->ext;
-    if (!x)
-        return;
-    fxi_u64map_fini(&x->links);
-    fxi_u64map_fini(&x->monitors);
-    fxi_u64map_fini(&x->watchers);
-    fxi_free(x, sizeof *x);
-    a->ext = NULL;
-}
 
 bool fxi_match_msg(const fx_match *mt, const fx_msg *m)
 {
@@ -111,6 +94,19 @@ void fxi_saved_free_all(fxi_actor *a)
     fx_msg *m;
     while ((m = fxi_saved_take(a, NULL)) != NULL)
         fxi_msg_release(m);
+}
+
+uint64_t fxi_mailbox_discard(fx_vm *vm, fxi_worker *w, fxi_actor *a, bool answer)
+{
+    fxi_mnode *n;
+    uint64_t dropped = 0;
+    while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
+        fx_msg *m = (fx_msg *) n;
+        if (m->type < FX_MSG_SYSTEM_BASE)
+            dropped++;
+        fxi_sig_discard(vm, w, a->pid, m, answer);
+    }
+    return dropped;
 }
 
 /* A receive is over: its timeout must not fire into a later one. */

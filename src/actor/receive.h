@@ -1,9 +1,10 @@
-/* Message selection for a running actor: plain delivery and selective
- * receive over the save queue. Owner thread only. */
+/* The owner's side of the mailbox: message selection for a running actor
+ * (plain delivery and selective receive over the save queue), and
+ * emptying a dead process's mailbox. Owner thread only. */
 #ifndef FXI_ACTOR_RECEIVE_H
 #define FXI_ACTOR_RECEIVE_H
 
-#include "actor/actor_impl.h"
+#include "actor/actor.h"
 
 enum { FXI_RECV_MSG = 0, FXI_RECV_EMPTY, FXI_RECV_BUSY, FXI_RECV_DIED };
 
@@ -28,10 +29,10 @@ void fxi_saved_free_all(fxi_actor *a);
  * The owner of a (an actor's scheduler thread, an inbox's thread). */
 fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died);
 
-/* The actor's extension record, allocated on first use (NULL on ENOMEM). */
-fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a);
-/* Frees it with its link and monitor tables. */
-void fxi_actor_ext_free(fxi_actor *a);
+/* Empties a dead process's mailbox; answers late link and monitor
+ * requests with noproc when `answer` (caller in a section, w as for
+ * fxi_deliver). Returns the number of user messages dropped. */
+uint64_t fxi_mailbox_discard(fx_vm *vm, fxi_worker *w, fxi_actor *a, bool answer);
 
 /* Save-queue helpers shared with inboxes. */
 void fxi_saved_append(fxi_actor *a, fx_msg *m);

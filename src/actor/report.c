@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "actor/vm_impl.h"
+#include "actor/vm.h"
 
 FX_API int fx_pid_format(fx_pid pid, char *buf, size_t size)
 {

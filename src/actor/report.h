@@ -4,7 +4,7 @@
 
 #include <fauxtp/report.h>
 
-#include "actor/actor_impl.h"
+#include "actor/actor.h"
 
 /* Hands the VM's crash logger a report for a, which is exiting with
  * reason, when the reason is abnormal (not normal, shutdown or killed).

@@ -1,13 +1,13 @@
-/* Running actors: message selection (plain and selective receive),
- * continuations, crashes. */
-#include <fauxtp/error.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
+/* Running actors: continuations, the per-message loop (run), the flood
+ * hand-off, unwinding after a crash, and the scheduler hooks. Message
+ * selection is in receive.c, exits in exit.c, fx_crash in actor.c. */
+#include "actor/run.h"
 
-#include "actor/outbox_ops.h"
+#include <fauxtp/error.h>
+
+#include "actor/exit.h"
+#include "actor/outbox.h"
 #include "actor/receive.h"
-#include "actor/vm_impl.h"
 #include "platform/park.h"
 
 /* ---- continuations (inside a handler) --------------------------------- */
@@ -28,55 +28,6 @@ FX_API fx_next fx_stop(fx_ctx *cx, fx_reason reason)
 {
     cx->stop_reason = reason;
     return (fx_next){FXI_NEXT_STOP};
-}
-
-FX_API void fx_crash(fx_ctx *cx, const char *fmt, ...)
-{
-    fx_reason r = fx_reason_error(FX_ECRASHED, NULL);
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(r.text, sizeof r.text, fmt, ap);
-        va_end(ap);
-    }
-    cx->stop_reason = r;
-    /* Unwind to thread_body: the handler's frames are abandoned, which is
-     * safe because handlers own no runtime locks. */
-    _longjmp(cx->w->crash_jb, 1);
-}
-
-FX_API fx_pid fx_self(const fx_ctx *cx)
-{
-    return cx ? cx->self->pid : FX_PID_NONE;
-}
-
-FX_API fx_vm *fx_ctx_vm(const fx_ctx *cx)
-{
-    return cx ? cx->vm : NULL;
-}
-
-FX_API void *fx_state(const fx_ctx *cx)
-{
-    return cx ? cx->self->u.live.state : NULL;
-}
-
-FX_API void fx_set_state(fx_ctx *cx, void *state)
-{
-    if (cx)
-        cx->self->u.live.state = state;
-}
-
-FX_API void fx_msg_keep(fx_ctx *cx, fx_msg *msg)
-{
-    if (cx && msg && msg == cx->cur)
-        cx->kept = true;
-}
-
-FX_API fx_ref fx_make_ref(fx_ctx *cx)
-{
-    /* Thread-local counter tagged with the scheduler id: unique per VM
-     * without an atomic. */
-    return (fx_ref){(++cx->w->ref_next << 10) | (cx->s->id + 1)};
 }
 
 /* ---- applying a handler's answer --------------------------------------- */

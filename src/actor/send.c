@@ -1,42 +1,13 @@
 /* The message path: every send, from a handler, from outside the VM, from
  * a timer, ends in fxi_deliver. */
+#include "actor/send.h"
+
 #include <fauxtp/error.h>
 #include <string.h>
 
-#include "actor/inbox_impl.h"
-#include "actor/outbox_ops.h"
-#include "actor/vm_impl.h"
-
-int fxi_section_enter(fx_vm *vm, fxi_section *sec)
-{
-    sec->w = fxi_vm_worker(vm);
-    sec->ext = 0;
-    if (sec->w)
-        return 0; /* scheduler threads are always inside a section */
-    sec->ext = fxi_qsbr_ext_enter(&vm->qsbr);
-    /* Checked inside the section: shutdown waits for open sections. */
-    if (!fxi_vm_running(vm)) {
-        fxi_qsbr_ext_exit(&vm->qsbr, sec->ext);
-        return FX_ESHUTDOWN;
-    }
-    return 0;
-}
-
-void fxi_section_exit(fx_vm *vm, fxi_section *sec)
-{
-    if (!sec->w)
-        fxi_qsbr_ext_exit(&vm->qsbr, sec->ext);
-}
-
-static void schedule(fx_vm *vm, fxi_worker *w, fxi_actor *a)
-{
-    if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0))
-        fxi_inbox_wake(a);
-    else if (w)
-        fxi_sched_wake_owner(w->cx.s, a);
-    else
-        fxi_pool_inject(&vm->pool, a);
-}
+#include "actor/outbox.h"
+#include "actor/section.h"
+#include "actor/wake.h"
 
 int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
@@ -52,7 +23,7 @@ int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
         return FX_ENOPROC;
     }
     if (fxi_mailbox_push_mpsc(&a->mb, &m->node))
-        schedule(vm, w, a);
+        fxi_wake(vm, w, a);
     return 0;
 }
 

@@ -1,21 +1,12 @@
-/* Signals: sending, applying on receipt, and the exit-time broadcast. */
+/* Signals: sending, applying on receipt, and the exit-time broadcast.
+ * What a process does to its own links and monitors is in link.c and
+ * monitor.c. */
 #include "actor/signal.h"
 
 #include <fauxtp/error.h>
 #include <string.h>
 
-#include "actor/receive.h"
-#include "actor/spawn.h"
-#include "actor/vm_impl.h"
-
-fx_ref fxi_make_ref(fx_vm *vm, fxi_worker *w)
-{
-    if (w)
-        return fx_make_ref(&w->cx);
-    /* Low 10 bits 0: the external stream, apart from every scheduler's.
-     * The add is atomic for uniqueness only; it orders nothing. */
-    return (fx_ref){(ck_pr_faa_64(&vm->ext_refs, 1) + 1) << 10};
-}
+#include "actor/send.h"
 
 /* ---- sending ------------------------------------------------------------ */
 
@@ -64,11 +55,6 @@ int fxi_sig_down(fx_vm *vm, fxi_worker *w, fx_pid dead, fx_pid to, fx_ref ref,
 
 /* ---- receiving ---------------------------------------------------------- */
 
-static bool traps(const fxi_actor *a)
-{
-    return a->kind == FXI_KIND_INBOX || (a->flags & FXI_F_TRAP);
-}
-
 static int apply_exit(fxi_actor *a, fx_msg *m, fx_reason *why)
 {
     fx_exit_info *e = (fx_exit_info *) m->data;
@@ -80,7 +66,7 @@ static int apply_exit(fxi_actor *a, fx_msg *m, fx_reason *why)
         return FXI_SIG_CONSUMED;
     }
     bool kill = !link && e->reason.kind == FX_REASON_KILL;
-    if (traps(a) && !(kill && a->kind == FXI_KIND_ACTOR)) {
+    if (fxi_actor_traps(a) && !(kill && a->kind == FXI_KIND_ACTOR)) {
         m->type = FX_MSG_EXIT;
         m->ref = FX_REF_NONE;
         return FXI_SIG_DELIVER;
@@ -150,106 +136,6 @@ int fxi_sig_apply(fxi_actor *a, fx_msg *m, fx_reason *why)
 }
 
 /* ---- a process's own links and monitors --------------------------------- */
-
-int fxi_link(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
-{
-    if (!pid.id)
-        return FX_EINVAL;
-    if (pid.id == self->pid.id)
-        return 0;
-    fxi_actor_ext *x = fxi_actor_ext_get(self);
-    if (!x)
-        return FX_ENOMEM;
-    int rc = fxi_u64map_put(&x->links, pid.id, 1);
-    if (rc <= 0)
-        return rc < 0 ? FX_ENOMEM : 0; /* already linked */
-    rc = fxi_sig_send(vm, w, FXI_SIG_LINK, self->pid, pid, FX_REF_NONE);
-    if (rc == 0)
-        return 0;
-    fxi_u64map_del(&x->links, pid.id, NULL);
-    if (rc != FX_ENOPROC || !traps(self))
-        return rc;
-    /* Erlang: a trapping caller gets {'EXIT', Pid, noproc} instead. */
-    fx_reason noproc = fx_reason_noproc();
-    rc = fxi_sig_exit(vm, w, pid, self->pid, &noproc, FXI_EXIT_EXPLICIT);
-    return rc == FX_ENOMEM ? rc : 0;
-}
-
-int fxi_unlink(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
-{
-    if (!pid.id)
-        return FX_EINVAL;
-    if (self->ext && fxi_u64map_del(&self->ext->links, pid.id, NULL))
-        (void) fxi_sig_send(vm, w, FXI_SIG_UNLINK, self->pid, pid, FX_REF_NONE);
-    return 0;
-}
-
-int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *ref)
-{
-    if (!ref || !pid.id)
-        return FX_EINVAL;
-    *ref = fxi_make_ref(vm, w);
-    if (pid.id == self->pid.id)
-        return 0;
-    fxi_actor_ext *x = fxi_actor_ext_get(self);
-    if (!x || fxi_u64map_put(&x->monitors, ref->id, pid.id) < 0)
-        return FX_ENOMEM;
-    int rc = fxi_sig_send(vm, w, FXI_SIG_MONITOR, self->pid, pid, *ref);
-    if (rc == FX_ENOPROC) {
-        fx_reason noproc = fx_reason_noproc();
-        rc = fxi_sig_down(vm, w, pid, self->pid, *ref, &noproc);
-    }
-    if (rc == FX_ENOMEM)
-        fxi_u64map_del(&x->monitors, ref->id, NULL);
-    return rc == FX_ENOMEM ? rc : 0;
-}
-
-int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags)
-{
-    if (!ref.id || (flags & ~FX_DEMONITOR_FLUSH))
-        return FX_EINVAL;
-    uint64_t target;
-    int rc = FX_ENOENT;
-    if (self->ext && fxi_u64map_del(&self->ext->monitors, ref.id, &target)) {
-        (void) fxi_sig_send(vm, w, FXI_SIG_DEMONITOR, self->pid, (fx_pid){target}, ref);
-        rc = 0;
-    }
-    if (flags & FX_DEMONITOR_FLUSH) {
-        /* The DOWN, and a reply of a call with this ref. */
-        fxi_saved_drop(self, &(fx_match){.type = FX_MSG_DOWN, .ref = ref});
-        fxi_saved_drop(self, &(fx_match){.type = FX_MSG_REPLY, .ref = ref});
-    }
-    return rc;
-}
-
-int fxi_spawn_tied(fx_vm *vm, fxi_worker *w, fxi_actor *self, const fx_spawn_opts *o,
-                   fx_pid *out, bool link, fx_ref *mon_ref)
-{
-    fxi_actor_ext *x = fxi_actor_ext_get(self);
-    if (!x)
-        return FX_ENOMEM;
-    fxi_u64map *own = link ? &x->links : &x->monitors;
-    fxi_spawn_ties t = {FX_PID_NONE, FX_PID_NONE, FX_REF_NONE};
-    if (link) {
-        t.link = self->pid;
-    } else {
-        t.watcher = self->pid;
-        t.ref = fxi_make_ref(vm, w);
-    }
-    /* Room first, so the spawner's side cannot fail once the child runs. */
-    if (fxi_u64map_reserve(own, own->count + 1) != 0)
-        return FX_ENOMEM;
-    fx_pid child;
-    int rc = fxi_spawn(vm, w, o, &t, &child);
-    if (rc)
-        return rc;
-    (void) fxi_u64map_put(own, link ? child.id : t.ref.id, link ? 1 : child.id);
-    if (mon_ref)
-        *mon_ref = t.ref;
-    if (out)
-        *out = child;
-    return 0;
-}
 
 /* ---- death -------------------------------------------------------------- */
 

@@ -7,7 +7,7 @@
 #include <fauxtp/link.h>
 #include <fauxtp/monitor.h>
 
-#include "actor/actor_impl.h"
+#include "actor/actor.h"
 
 /* Internal signal types; m->from is the sender, m->ref as noted. */
 #define FXI_SIG_LINK (FX_MSG_INTERNAL_BASE + 0)      /* add a link to from */
@@ -16,10 +16,6 @@
 #define FXI_SIG_DEMONITOR (FX_MSG_INTERNAL_BASE + 3) /* from stops watching (ref) */
 #define FXI_SIG_EXIT (FX_MSG_INTERNAL_BASE + 4)      /* payload fx_exit_info; ref.id: */
 enum { FXI_EXIT_EXPLICIT = 0, FXI_EXIT_LINK = 1 };
-
-/* A fresh ref from any thread: w is the calling scheduler's worker or
- * NULL. */
-fx_ref fxi_make_ref(fx_vm *vm, fxi_worker *w);
 
 /* ---- sending: any thread inside a QSBR section (w as for fxi_deliver).
  * Each returns fxi_deliver's answer (0 or FX_ENOPROC) or FX_ENOMEM. */
@@ -37,18 +33,6 @@ enum { FXI_SIG_DELIVER = 0, FXI_SIG_CONSUMED, FXI_SIG_DIE };
  * the handler. CONSUMED: m was freed. DIE: m was freed and a must exit
  * with *why. */
 int fxi_sig_apply(fxi_actor *a, fx_msg *m, fx_reason *why);
-
-/* ---- operations of a process on its own links and monitors (owner of
- * self, inside a section). Semantics as the public functions. */
-int fxi_link(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid);
-int fxi_unlink(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid);
-int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *ref);
-int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags);
-
-/* Spawn with ties to self (the spawner): reserves the spawner's side first
- * so the spawn cannot half-succeed. Errors as fx_spawn_opt. */
-int fxi_spawn_tied(fx_vm *vm, fxi_worker *w, fxi_actor *self, const fx_spawn_opts *o,
-                   fx_pid *out, bool link, fx_ref *mon_ref);
 
 /* ---- death. a's pid is already stale. */
 /* Tells a's links (exit signal r) and watchers (DOWN r), withdraws the

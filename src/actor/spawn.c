@@ -1,10 +1,11 @@
-/* Spawning processes. */
+/* Spawning processes, alone or tied to the spawner (spawn_link,
+ * spawn_monitor). */
+#include "actor/spawn.h"
+
 #include <fauxtp/error.h>
 #include <string.h>
 
-#include "actor/receive.h"
-#include "actor/spawn.h"
-#include "actor/vm_impl.h"
+#include "actor/section.h"
 
 #define STATE_SIZE_MAX (64u * 1024u)
 
@@ -105,4 +106,47 @@ FX_API int fx_vm_spawn(fx_vm *vm, fx_handler h, void *state, fx_pid *out)
 {
     fx_spawn_opts o = {.handler = h, .state = state};
     return fx_vm_spawn_opt(vm, &o, out);
+}
+
+int fxi_spawn_tied(fx_vm *vm, fxi_worker *w, fxi_actor *self, const fx_spawn_opts *o,
+                   fx_pid *out, bool link, fx_ref *mon_ref)
+{
+    fxi_actor_ext *x = fxi_actor_ext_get(self);
+    if (!x)
+        return FX_ENOMEM;
+    fxi_u64map *own = link ? &x->links : &x->monitors;
+    fxi_spawn_ties t = {FX_PID_NONE, FX_PID_NONE, FX_REF_NONE};
+    if (link) {
+        t.link = self->pid;
+    } else {
+        t.watcher = self->pid;
+        t.ref = fxi_make_ref(vm, w);
+    }
+    /* Room first, so the spawner's side cannot fail once the child runs. */
+    if (fxi_u64map_reserve(own, own->count + 1) != 0)
+        return FX_ENOMEM;
+    fx_pid child;
+    int rc = fxi_spawn(vm, w, o, &t, &child);
+    if (rc)
+        return rc;
+    (void) fxi_u64map_put(own, link ? child.id : t.ref.id, link ? 1 : child.id);
+    if (mon_ref)
+        *mon_ref = t.ref;
+    if (out)
+        *out = child;
+    return 0;
+}
+
+FX_API int fx_spawn_link(fx_ctx *cx, const fx_spawn_opts *opts, fx_pid *out)
+{
+    return cx ? fxi_spawn_tied(cx->vm, cx->w, cx->self, opts, out, true, NULL)
+              : FX_EINVAL;
+}
+
+FX_API int fx_spawn_monitor(fx_ctx *cx, const fx_spawn_opts *opts, fx_pid *out,
+                            fx_ref *ref)
+{
+    if (!cx || !ref)
+        return FX_EINVAL;
+    return fxi_spawn_tied(cx->vm, cx->w, cx->self, opts, out, false, ref);
 }

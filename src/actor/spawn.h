@@ -2,7 +2,7 @@
 #ifndef FXI_ACTOR_SPAWN_H
 #define FXI_ACTOR_SPAWN_H
 
-#include "actor/actor_impl.h"
+#include "actor/actor.h"
 
 /* Links and monitors a child gets before it can run (spawn_link /
  * spawn_monitor). */
@@ -16,5 +16,10 @@ typedef struct fxi_spawn_ties {
  * NULL). ties may be NULL. Errors as fx_spawn_opt. */
 int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
               const fxi_spawn_ties *ties, fx_pid *out);
+
+/* Spawn with ties to self (the spawner): reserves the spawner's side first
+ * so the spawn cannot half-succeed. Errors as fx_spawn_opt. */
+int fxi_spawn_tied(fx_vm *vm, fxi_worker *w, fxi_actor *self, const fx_spawn_opts *o,
+                   fx_pid *out, bool link, fx_ref *mon_ref);
 
 #endif

@@ -4,7 +4,7 @@
 #include <fauxtp/error.h>
 #include <string.h>
 
-#include "actor/vm_impl.h"
+#include "actor/send.h"
 #include "platform/park.h"
 
 int fxi_timers_init(fxi_timers *t)

@@ -1,9 +1,12 @@
 /* VM lifecycle and statistics. */
+#include "actor/vm.h"
+
 #include <fauxtp/error.h>
 #include <stddef.h>
 #include <string.h>
 
-#include "actor/vm_impl.h"
+#include "actor/exit.h"
+#include "actor/run.h"
 #include "platform/fault.h"
 #include "platform/park.h"
 

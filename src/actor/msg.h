@@ -1,7 +1,7 @@
 /* Message layout: one allocation, header + inline payload. Small messages
  * come from the scheduler thread's block cache (mem/msgcache.h). */
-#ifndef FXI_ACTOR_MSG_IMPL_H
-#define FXI_ACTOR_MSG_IMPL_H
+#ifndef FXI_ACTOR_MSG_H
+#define FXI_ACTOR_MSG_H
 
 #include <fauxtp/msg.h>
 

@@ -1,14 +1,13 @@
-/* The actor (process) record and the per-scheduler state of the actor
- * layer. Internal. */
-#ifndef FXI_ACTOR_IMPL_H
-#define FXI_ACTOR_IMPL_H
+/* The actor (process) record, its extension, the handler context and the
+ * per-scheduler state of the actor layer. Internal. */
+#ifndef FXI_ACTOR_ACTOR_H
+#define FXI_ACTOR_ACTOR_H
 
 #include <fauxtp/actor.h>
 #include <fauxtp/reason.h>
 #include <setjmp.h>
 
-#include "actor/msg_impl.h"
-#include "actor/outbox.h"
+#include "actor/msg.h"
 #include "ds/mailbox.h"
 #include "ds/u64map.h"
 #include "platform/fault.h"
@@ -90,6 +89,28 @@ struct fx_ctx {
     fx_reason stop_reason;
 };
 
+/* Sender-side batching ("outbox"): the pending chain of a scheduler
+ * thread; the operations are in actor/outbox.h. */
+
+/* Messages per chain before it is published anyway: bounds how long a
+ * consumer on another core waits for the first of them. */
+#define FXI_OUTBOX_MAX 64
+
+/* Owner thread only. */
+typedef struct fxi_outbox {
+    struct fxi_actor *to; /* target of the pending chain, NULL = empty */
+    fxi_mnode *first, *last;
+    uint32_t n;
+    /* Flood detection (run.c, fxi_sched_hold_owner): the process the last
+     * full chain (FXI_OUTBOX_MAX messages) went to, and how many messages
+     * in full chains went to it in a row in the current handler call
+     * (reset before each call; flood_to is meaningful only while
+     * flood_n > 0). A call that reaches flood_min (max(batch,
+     * FXI_OUTBOX_MAX), set when the thread starts) floods flood_to. */
+    struct fxi_actor *flood_to;
+    uint32_t flood_n, flood_min;
+} fxi_outbox;
+
 /* Per-scheduler state of the actor layer. Owner thread only unless noted. */
 typedef struct fxi_worker {
     /* Workers sit side by side in one array: whole cache lines each, so
@@ -115,5 +136,21 @@ typedef struct fxi_worker {
     /* Counters: written by the owner, read by fx_vm_stats_get. */
     uint64_t stat_spawned, stat_exited, stat_dropped;
 } fxi_worker;
+
+/* True if exit signals reach a as FX_MSG_EXIT messages (inboxes always;
+ * actors with trap_exit on). Owner of a. */
+static inline bool fxi_actor_traps(const fxi_actor *a)
+{
+    return a->kind == FXI_KIND_INBOX || (a->flags & FXI_F_TRAP);
+}
+
+/* The actor's extension record, allocated on first use (NULL on ENOMEM). */
+fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a);
+/* Frees it with its link and monitor tables. */
+void fxi_actor_ext_free(fxi_actor *a);
+
+/* A fresh ref from any thread: w is the calling scheduler's worker or
+ * NULL. */
+fx_ref fxi_make_ref(fx_vm *vm, fxi_worker *w);
 
 #endif

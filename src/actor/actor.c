@@ -1,0 +1,86 @@
+/* The actor record's extension, and the handler context: what a handler
+ * may ask about itself, and fx_crash. */
+#include "actor/actor.h"
+
+#include <fauxtp/error.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "actor/vm.h"
+
+fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a)
+{
+    if (!a->ext)
+        a->ext = fxi_zalloc(sizeof *a->ext);
+    return a->ext;
+}
+
+void fxi_actor_ext_free(fxi_actor *a)
+{
+    fxi_actor_ext *x = a->ext;
+    if (!x)
+        return;
+    fxi_u64map_fini(&x->links);
+    fxi_u64map_fini(&x->monitors);
+    fxi_u64map_fini(&x->watchers);
+    fxi_free(x, sizeof *x);
+    a->ext = NULL;
+}
+
+FX_API void fx_crash(fx_ctx *cx, const char *fmt, ...)
+{
+    fx_reason r = fx_reason_error(FX_ECRASHED, NULL);
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r.text, sizeof r.text, fmt, ap);
+        va_end(ap);
+    }
+    cx->stop_reason = r;
+    /* Unwind to thread_body: the handler's frames are abandoned, which is
+     * safe because handlers own no runtime locks. */
+    _longjmp(cx->w->crash_jb, 1);
+}
+
+FX_API fx_pid fx_self(const fx_ctx *cx)
+{
+    return cx ? cx->self->pid : FX_PID_NONE;
+}
+
+FX_API fx_vm *fx_ctx_vm(const fx_ctx *cx)
+{
+    return cx ? cx->vm : NULL;
+}
+
+FX_API void *fx_state(const fx_ctx *cx)
+{
+    return cx ? cx->self->u.live.state : NULL;
+}
+
+FX_API void fx_set_state(fx_ctx *cx, void *state)
+{
+    if (cx)
+        cx->self->u.live.state = state;
+}
+
+FX_API void fx_msg_keep(fx_ctx *cx, fx_msg *msg)
+{
+    if (cx && msg && msg == cx->cur)
+        cx->kept = true;
+}
+
+FX_API fx_ref fx_make_ref(fx_ctx *cx)
+{
+    /* Thread-local counter tagged with the scheduler id: unique per VM
+     * without an atomic. */
+    return (fx_ref){(++cx->w->ref_next << 10) | (cx->s->id + 1)};
+}
+
+fx_ref fxi_make_ref(fx_vm *vm, fxi_worker *w)
+{
+    if (w)
+        return fx_make_ref(&w->cx);
+    /* Low 10 bits 0: the external stream, apart from every scheduler's.
+     * The add is atomic for uniqueness only; it orders nothing. */
+    return (fx_ref){(ck_pr_faa_64(&vm->ext_refs, 1) + 1) << 10};
+}

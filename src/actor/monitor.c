@@ -1,0 +1,55 @@
+/* Monitors: a process's own side, and the public functions. */
+#include "actor/monitor.h"
+
+#include <fauxtp/error.h>
+
+#include "actor/receive.h"
+#include "actor/signal.h"
+
+int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *ref)
+{
+    if (!ref || !pid.id)
+        return FX_EINVAL;
+    *ref = fxi_make_ref(vm, w);
+    if (pid.id == self->pid.id)
+        return 0;
+    fxi_actor_ext *x = fxi_actor_ext_get(self);
+    if (!x || fxi_u64map_put(&x->monitors, ref->id, pid.id) < 0)
+        return FX_ENOMEM;
+    int rc = fxi_sig_send(vm, w, FXI_SIG_MONITOR, self->pid, pid, *ref);
+    if (rc == FX_ENOPROC) {
+        fx_reason noproc = fx_reason_noproc();
+        rc = fxi_sig_down(vm, w, pid, self->pid, *ref, &noproc);
+    }
+    if (rc == FX_ENOMEM)
+        fxi_u64map_del(&x->monitors, ref->id, NULL);
+    return rc == FX_ENOMEM ? rc : 0;
+}
+
+int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags)
+{
+    if (!ref.id || (flags & ~FX_DEMONITOR_FLUSH))
+        return FX_EINVAL;
+    uint64_t target;
+    int rc = FX_ENOENT;
+    if (self->ext && fxi_u64map_del(&self->ext->monitors, ref.id, &target)) {
+        (void) fxi_sig_send(vm, w, FXI_SIG_DEMONITOR, self->pid, (fx_pid){target}, ref);
+        rc = 0;
+    }
+    if (flags & FX_DEMONITOR_FLUSH) {
+        /* The DOWN, and a reply of a call with this ref. */
+        fxi_saved_drop(self, &(fx_match){.type = FX_MSG_DOWN, .ref = ref});
+        fxi_saved_drop(self, &(fx_match){.type = FX_MSG_REPLY, .ref = ref});
+    }
+    return rc;
+}
+
+FX_API int fx_monitor(fx_ctx *cx, fx_pid pid, fx_ref *ref)
+{
+    return cx ? fxi_monitor(cx->vm, cx->w, cx->self, pid, ref) : FX_EINVAL;
+}
+
+FX_API int fx_demonitor(fx_ctx *cx, fx_ref ref, unsigned flags)
+{
+    return cx ? fxi_demonitor(cx->vm, cx->w, cx->self, ref, flags) : FX_EINVAL;
+}

@@ -1,0 +1,13 @@
+/* Monitors: a process's own side. Internal. */
+#ifndef FXI_ACTOR_MONITOR_H
+#define FXI_ACTOR_MONITOR_H
+
+#include "actor/actor.h"
+
+/* Operations of a process on the monitors it holds (owner of self, inside
+ * a section; w as for fxi_deliver). Semantics as fx_monitor /
+ * fx_demonitor. */
+int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *ref);
+int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags);
+
+#endif

@@ -1,0 +1,25 @@
+/* QSBR sections for threads outside the VM. */
+#include "actor/section.h"
+
+#include <fauxtp/error.h>
+
+int fxi_section_enter(fx_vm *vm, fxi_section *sec)
+{
+    sec->w = fxi_vm_worker(vm);
+    sec->ext = 0;
+    if (sec->w)
+        return 0; /* scheduler threads are always inside a section */
+    sec->ext = fxi_qsbr_ext_enter(&vm->qsbr);
+    /* Checked inside the section: shutdown waits for open sections. */
+    if (!fxi_vm_running(vm)) {
+        fxi_qsbr_ext_exit(&vm->qsbr, sec->ext);
+        return FX_ESHUTDOWN;
+    }
+    return 0;
+}
+
+void fxi_section_exit(fx_vm *vm, fxi_section *sec)
+{
+    if (!sec->w)
+        fxi_qsbr_ext_exit(&vm->qsbr, sec->ext);
+}

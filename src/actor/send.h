@@ -1,0 +1,21 @@
+/* The message path, for the other actor-layer files: every send, from a
+ * handler, from outside the VM, from a timer, ends in fxi_deliver (or, from
+ * a handler, in the outbox: actor/outbox.h). Internal. */
+#ifndef FXI_ACTOR_SEND_H
+#define FXI_ACTOR_SEND_H
+
+#include "actor/vm.h"
+
+/* Delivers m to `to` (message path of every send). Takes m in all cases:
+ * a dead target drops it and answers FX_ENOPROC. w is the calling
+ * scheduler's worker, or NULL from outside the VM (caller holds a QSBR
+ * external section). */
+int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m);
+
+/* Sends from outside a handler with the given sender (fx_vm_send*,
+ * fx_inbox_send). Same contract as fx_vm_send_msg / fx_vm_send. */
+int fxi_send_ext(fx_vm *vm, fx_pid from, fx_pid to, fx_msg *msg);
+int fxi_send_copy_ext(fx_vm *vm, fx_pid from, fx_pid to, uint32_t type, const void *data,
+                      size_t size);
+
+#endif

@@ -1,0 +1,55 @@
+/* The VM record, read by every part of the actor layer. The functions on
+ * it live in the files named for them (vm.c: create/start/shutdown). */
+#ifndef FXI_ACTOR_VM_H
+#define FXI_ACTOR_VM_H
+
+#include <fauxtp/vm.h>
+
+#include "actor/actor.h"
+#include "actor/ptable.h"
+#include "actor/timers.h"
+#include "sched/qsbr.h"
+#include "sched/sched.h"
+
+enum { FXI_VM_CREATED = 0, FXI_VM_RUNNING, FXI_VM_STOPPING, FXI_VM_STOPPED };
+
+/* A value attached with fx_vm_attach. Immutable once linked. */
+typedef struct fxi_attachment {
+    struct fxi_attachment *next; /* older attachment */
+    const void *key;
+    void *value;
+    fx_vm_hooks hooks;
+} fxi_attachment;
+
+struct fx_vm {
+    fx_vm_config cfg; /* immutable after create */
+    uint32_t state;   /* atomic: FXI_VM_* */
+    fxi_pool pool;
+    fxi_qsbr qsbr;
+    fxi_ptable pt;
+    fxi_timers timers;
+    fxi_worker *workers; /* one per scheduler thread */
+    /* atomic counters for work done outside the schedulers */
+    uint64_t ext_spawned, ext_dropped, ext_exited, ext_refs;
+    /* fx_vm_attach: attach_mx serialises attaches against each other and
+     * against shutdown closing the list; fx_vm_attached walks the list
+     * without it. */
+    pthread_mutex_t attach_mx;
+    fxi_attachment *attached; /* atomic: list head, newest first */
+    bool attach_closed;       /* under attach_mx: shutdown has begun */
+};
+
+/* The calling thread's worker when it is one of vm's scheduler threads,
+ * else NULL. */
+static inline fxi_worker *fxi_vm_worker(fx_vm *vm)
+{
+    fxi_sched *s = fxi_sched_current(&vm->pool);
+    return s ? (fxi_worker *) s->user : NULL;
+}
+
+static inline bool fxi_vm_running(fx_vm *vm)
+{
+    return ck_pr_load_32(&vm->state) == FXI_VM_RUNNING;
+}
+
+#endif
