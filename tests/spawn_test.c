@@ -1,6 +1,7 @@
 #include "helpers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 enum { PING = 1, PONG, SPAWN, BOOM, REPORT, DIED };
 
@@ -30,6 +31,12 @@ Test(spawn, init_runs_first_with_its_argument)
     fx_msg_free(tvm_recv(&t, PONG));
     cr_assert_eq(fx_is_alive(t.vm, p), 1);
     tvm_stop(&t);
+}
+
+static fx_next stop_now(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    return fx_stop(cx, fx_reason_normal());
 }
 
 /* Spawns a child from inside a handler and reports its pid. */
@@ -88,6 +95,127 @@ Test(spawn, full_process_table)
     fx_inbox *in;
     cr_assert_eq(fx_inbox_create(vm, &in), FX_EFULL);
     fx_vm_destroy(vm);
+}
+
+/* ---- the limit counts live processes (issue 13, defect 1) -------------- */
+
+typedef struct {
+    fx_vm *vm;
+    fx_pid report;
+} reporter;
+
+static void report_gone(void *state, const fx_reason *why)
+{
+    (void) why;
+    reporter *r = state;
+    fx_vm_send(r->vm, r->report, DIED, NULL, 0);
+}
+
+static fx_next stop_on_message(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_stop(cx, fx_reason_normal());
+}
+
+/* Fills the table from outside, lets every process exit on a scheduler
+ * thread, and fills it again, three times: freed slots must serve any
+ * thread at once (they used to stay in the freeing thread's private cache,
+ * so the second fill failed with FX_EFULL while nothing was alive). */
+static void refill_after_exits(uint32_t max)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    c.max_processes = max;
+    tvm t = tvm_start_with(&c); /* the inbox takes one slot */
+    static reporter r;
+    r = (reporter){t.vm, t.me};
+    fx_spawn_opts o = {.handler = stop_on_message, .state = &r, .cleanup = report_gone};
+    fx_pid *pids = calloc(max, sizeof *pids);
+    cr_assert(pids);
+    for (int round = 0; round < 3; round++) {
+        for (uint32_t i = 0; i < max - 1; i++) {
+            int rc = fx_vm_spawn_opt(t.vm, &o, &pids[i]);
+            cr_assert_eq(rc, 0, "max %u, round %d, spawn %u: %s", max, round, i,
+                         fx_strerror(rc));
+        }
+        fx_pid extra;
+        cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &extra), FX_EFULL);
+        for (uint32_t i = 0; i < max - 1; i++)
+            cr_assert_eq(fx_vm_send(t.vm, pids[i], PING, NULL, 0), 0);
+        for (uint32_t i = 0; i < max - 1; i++)
+            fx_msg_free(tvm_recv(&t, DIED));
+    }
+    free(pids);
+    tvm_stop(&t);
+}
+
+Test(spawn, exited_slots_serve_outside_spawns_64)
+{
+    refill_after_exits(64);
+}
+
+Test(spawn, exited_slots_serve_outside_spawns_100)
+{
+    refill_after_exits(100);
+}
+
+Test(spawn, exited_slots_serve_outside_spawns_1000)
+{
+    refill_after_exits(1000);
+}
+
+/* One process at a time, from inside the VM: spawn a child that exits at
+ * once, wait for its DOWN, spawn the next. Never more than three processes
+ * live (inbox, parent, child) in a table of 8, so FX_EFULL never happens. */
+enum { CHURN_N = 20000, NEXT = 100 };
+
+typedef struct {
+    fx_pid report;
+    uint32_t done, efull;
+} churner;
+
+static fx_next churn(fx_ctx *cx, fx_msg *m)
+{
+    churner *st = fx_state(cx);
+    if (fx_msg_type(m) == FX_MSG_DOWN)
+        st->done++;
+    if (st->done == CHURN_N) {
+        fx_send(cx, st->report, REPORT, &st->efull, sizeof st->efull);
+        return fx_stop(cx, fx_reason_normal());
+    }
+    if (fx_msg_type(m) == FX_MSG_DOWN || fx_msg_type(m) == NEXT) {
+        fx_spawn_opts o = {.init = stop_now};
+        fx_pid child;
+        fx_ref ref;
+        int rc = fx_spawn_monitor(cx, &o, &child, &ref);
+        if (rc == FX_EFULL) {
+            st->efull++;
+            fx_send(cx, fx_self(cx), NEXT, NULL, 0); /* try again */
+        } else {
+            cr_assert_eq(rc, 0);
+        }
+    }
+    return fx_continue(cx);
+}
+
+Test(spawn, one_at_a_time_churn_never_sees_efull)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    c.max_processes = 8;
+    tvm t = tvm_start_with(&c);
+    churner init = {.report = t.me};
+    fx_pid p = spawn_state(t.vm, churn, &init, sizeof init);
+    cr_assert_eq(fx_inbox_send(t.in, p, NEXT, NULL, 0), 0);
+    fx_msg *m = NULL;
+    cr_assert_eq(fx_inbox_recv(t.in, &(fx_match){.type = REPORT}, 60000, &m), 0);
+    uint32_t efull;
+    memcpy(&efull, fx_msg_data(m), sizeof efull);
+    fx_msg_free(m);
+    cr_assert_eq(efull, 0, "%u spurious FX_EFULL", efull);
+    tvm_stop(&t);
 }
 
 /* ---- exit and crash ---------------------------------------------------- */

@@ -21,7 +21,7 @@ typedef struct fx_vm_config {
     uint32_t version;       /* FX_VM_CONFIG_VERSION */
     uint32_t threads;       /* scheduler threads; 0 = one per online core */
     uint32_t batch;         /* messages per actor run; 0 = 64 */
-    uint32_t max_processes; /* process-table size; 0 = 4,194,304 */
+    uint32_t max_processes; /* live processes (inboxes included); 0 = 4,194,304 */
     size_t max_msg_size;    /* largest payload; 0 = 64 MiB */
     /* --- version 2 --- */
     /* Turn SIGSEGV, SIGFPE, SIGBUS and SIGILL raised while a handler (or

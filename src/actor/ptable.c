@@ -8,9 +8,23 @@
 /* Slots moved between a thread's cache and the global stack at once. */
 #define CACHE_BATCH 256u
 #define CACHE_MAX (4 * CACHE_BATCH)
+/* Spare slots for processes that exited but wait out their grace period.
+ * Normally a few ticks' worth, but a scheduler thread the OS deschedules
+ * stalls every grace period meanwhile, and a churning process can retire
+ * thousands of slots per millisecond. Address space only (16 MiB): pages
+ * are touched only if that many slots are ever in use at once. */
+#define LIMBO_SLACK (1u << 20)
 
-int fxi_ptable_init(fxi_ptable *pt, uint32_t cap)
+int fxi_ptable_init(fxi_ptable *pt, uint32_t max, uint32_t threads)
 {
+    /* The limit is on live processes. A thread cache never holds more than
+     * CACHE_MAX slots (refills come only when it is empty, spills keep it
+     * at CACHE_MAX), so with this slack every slot beyond the live ones
+     * that no thread can reach is in a grace period. */
+    uint64_t cap64 = (uint64_t) max + (uint64_t) threads * CACHE_MAX + LIMBO_SLACK;
+    if (cap64 > UINT32_MAX)
+        return FX_EINVAL;
+    uint32_t cap = (uint32_t) cap64;
     /* Reserve the whole table; pages are touched (and cost memory) only as
      * slots are first used. */
     void *p = fxi_vmem_reserve((size_t) cap * sizeof(fxi_slot));
@@ -18,7 +32,9 @@ int fxi_ptable_init(fxi_ptable *pt, uint32_t cap)
         return FX_ENOMEM;
     pt->slots = p;
     pt->cap = cap;
+    pt->max = max;
     pt->hwm = 0;
+    pt->live = 0;
     pt->free_head = 0;
     pt->free_count = 0;
     pthread_mutex_init(&pt->mx, NULL);
@@ -103,10 +119,19 @@ static int take_slot(fxi_ptable *pt, fxi_worker *w, uint32_t *out)
 
 int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
 {
+    /* A counter only: it orders nothing (slots are handed over by the free
+     * lists). A kill's decrement reaches a spawner that learnt of the exit
+     * from a message, through that message's release/acquire. */
+    if (ck_pr_faa_64(&pt->live, 1) >= pt->max) {
+        ck_pr_dec_64(&pt->live); /* counter only, as above */
+        return FX_EFULL;
+    }
     uint32_t idx;
     int rc = take_slot(pt, w, &idx);
-    if (rc != 0)
+    if (rc != 0) {
+        ck_pr_dec_64(&pt->live); /* counter only, as above */
         return rc;
+    }
     fxi_slot *sl = &pt->slots[idx];
     a->pid.id = ((uint64_t) sl->gen << 32) | idx;
     /* Publication of the actor to lookups; the pid itself only travels to
@@ -125,6 +150,9 @@ void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a)
     /* From here on lookups of a->pid fail. Ordered before the QSBR stamp
      * that covers this death (a full barrier in fxi_qsbr_stamp). */
     ck_pr_store_32(&sl->gen, gen);
+    /* Counter only (see fxi_ptable_insert): the slot itself stays taken
+     * until fxi_ptable_release. */
+    ck_pr_dec_64(&pt->live);
 }
 
 void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx)

@@ -16,20 +16,29 @@ typedef struct fxi_slot {
 
 typedef struct fxi_ptable {
     fxi_slot *slots; /* cap entries, reserved (platform/vmem.h), touched lazily */
+    /* cap = max + slack: slots that sit in thread caches or wait out their
+     * grace period never count against max (see fxi_ptable_init). */
     uint32_t cap;
-    uint64_t hwm; /* atomic: slots ever handed out */
+    uint32_t max;  /* live processes allowed (max_processes) */
+    uint64_t hwm;  /* atomic: slots ever handed out */
+    uint64_t live; /* atomic: processes inserted and not yet killed */
     /* Global free stack, for slots no thread cache holds. */
     pthread_mutex_t mx;
     uint32_t free_head, free_count;
 } fxi_ptable;
 
-int fxi_ptable_init(fxi_ptable *pt, uint32_t cap);
+/* A table for `max` live processes, with room besides for the slots that
+ * `threads` scheduler threads may hold in their caches and for processes
+ * in their grace period. */
+int fxi_ptable_init(fxi_ptable *pt, uint32_t max, uint32_t threads);
 void fxi_ptable_fini(fxi_ptable *pt);
 
 /* Takes a free slot (from w's cache when w is not NULL) and installs a in
- * it, setting a->pid. FX_EFULL if none. */
+ * it, setting a->pid. FX_EFULL when `max` processes are live, or (rarely,
+ * briefly) when every spare slot waits out a grace period. */
 int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a);
-/* Makes a->pid stale at once (bumps the slot generation). The actor stays
+/* Makes a->pid stale at once (bumps the slot generation) and stops
+ * counting a as live. The actor stays
  * reachable to senders that looked it up before, until its grace period. */
 void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a);
 /* After the grace period: empties the slot and returns it to w's cache

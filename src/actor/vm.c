@@ -70,7 +70,7 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     vm->workers = fxi_alloc_aligned(c.threads * sizeof *vm->workers, FXI_CACHELINE);
     if (!vm->workers)
         goto fail_vm;
-    if ((rc = fxi_ptable_init(&vm->pt, c.max_processes)) != 0)
+    if ((rc = fxi_ptable_init(&vm->pt, c.max_processes, c.threads)) != 0)
         goto fail_workers;
     if ((rc = fxi_qsbr_init(&vm->qsbr, c.threads)) != 0)
         goto fail_pt;
