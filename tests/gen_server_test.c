@@ -336,6 +336,21 @@ Test(gen_server, info_then_call_is_ordered)
     tvm_stop(&t);
 }
 
+/* INT64_MAX as a call timeout waits (issue 13, defect 6: it used to fail
+ * with FX_ETIMEDOUT at once). */
+Test(gen_server, call_with_int64_max_timeout_waits)
+{
+    tvm t = start_vm();
+    cfg c;
+    fx_pid s = start_mode(&t, &c, M_OK);
+    fx_msg *r = NULL;
+    int rc = fx_gs_call(t.in, s, C_GET, NULL, 0, INT64_MAX, &r, NULL);
+    cr_assert_eq(rc, 0, "call: %s", fx_strerror(rc));
+    cr_assert_eq(fx_msg_type(r), FX_MSG_REPLY);
+    fx_msg_free(r);
+    tvm_stop(&t);
+}
+
 Test(gen_server, call_timeout_drops_the_late_reply)
 {
     tvm t = start_vm();

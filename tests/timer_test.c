@@ -1,5 +1,7 @@
 #include "helpers.h"
 
+#include <stdint.h>
+
 enum { TICK = 1, SET = 2 };
 
 Test(timers, send_after_fires_once)
@@ -91,5 +93,75 @@ Test(timers, from_inside_a_handler)
     cr_assert_eq(tvm_recv_u64(&t, TICK), TICK);
     fx_msg *m;
     cr_assert_eq(fx_inbox_recv(t.in, NULL, 100, &m), FX_ETIMEDOUT);
+    tvm_stop(&t);
+}
+
+/* ---- huge delays saturate (issue 13, defect 6) -------------------------- */
+
+/* INT64_MAX as "never": a far deadline, not a wrapped one. The timer stays
+ * pending and cancellable, read_timer reports about FX_TIMEOUT_MAX, and the
+ * idle VM's only thread parks on it instead of spinning (the deadline in
+ * nanoseconds used to overflow into "due now", so the timer sleeper never
+ * parked again). */
+Test(timers, huge_delay_is_a_far_deadline_and_the_vm_parks)
+{
+    tvm t = tvm_start(1);
+    fx_vm_stats before, after;
+    fx_vm_stats_get(t.vm, &before);
+    fx_timer tm;
+    cr_assert_eq(fx_vm_send_after(t.vm, INT64_MAX, t.me, TICK, NULL, 0, &tm), 0);
+    fx_timer tm2;
+    cr_assert_eq(fx_vm_send_after(t.vm, (int64_t) 18e12, t.me, TICK, NULL, 0, &tm2), 0);
+    fx_msg *m;
+    cr_assert_eq(fx_inbox_recv(t.in, NULL, 200, &m), FX_ETIMEDOUT);
+    fx_vm_stats_get(t.vm, &after);
+    cr_assert_gt(after.parks, before.parks, "the scheduler thread never parked");
+    int64_t left = fx_read_timer(t.vm, tm);
+    cr_assert_gt(left, FX_TIMEOUT_MAX - 60000);
+    cr_assert_leq(left, FX_TIMEOUT_MAX);
+    cr_assert_gt(fx_cancel_timer(t.vm, tm), FX_TIMEOUT_MAX - 60000);
+    cr_assert_gt(fx_cancel_timer(t.vm, tm2), (int64_t) 1e12);
+    tvm_stop(&t);
+}
+
+/* A receive timeout of INT64_MAX waits for the message. */
+Test(timers, inbox_recv_with_int64_max_waits)
+{
+    tvm t = tvm_start(2);
+    cr_assert_eq(fx_vm_send_after(t.vm, 30, t.me, TICK, NULL, 0, NULL), 0);
+    fx_msg *m = NULL;
+    cr_assert_eq(fx_inbox_recv(t.in, NULL, INT64_MAX, &m), 0);
+    cr_assert_eq(fx_msg_type(m), TICK);
+    fx_msg_free(m);
+    tvm_stop(&t);
+}
+
+/* The same inside the VM: a receive with INT64_MAX gets the message, and
+ * its timer is a far one. */
+static fx_next wait_set(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *to = fx_state(cx);
+    if (fx_msg_type(m) == SET)
+        fx_send(cx, *to, TICK, NULL, 0);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next start_wait(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_receive(cx, wait_set, &(fx_match){.type = SET}, INT64_MAX);
+}
+
+Test(timers, receive_with_int64_max_waits)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = spawn_state(t.vm, start_wait, &t.me, sizeof t.me);
+    cr_assert_eq(fx_vm_send(t.vm, p, TICK, NULL, 0), 0);
+    fx_msg *m;
+    cr_assert_eq(fx_inbox_recv(t.in, NULL, 100, &m), FX_ETIMEDOUT);
+    cr_assert_eq(fx_vm_send(t.vm, p, SET, NULL, 0), 0);
+    m = tvm_recv(&t, 0);
+    cr_assert_eq(fx_msg_type(m), TICK);
+    fx_msg_free(m);
     tvm_stop(&t);
 }

@@ -58,7 +58,8 @@ typedef struct fx_match {
  * *match, with handler h. Unmatched messages stay queued in arrival order
  * and are examined again once the continuation changes. If timeout_ms >= 0
  * and nothing matches in time, h gets a message of type FX_MSG_TIMEOUT.
- * FX_INFINITY waits forever. match is copied; NULL matches anything. */
+ * FX_INFINITY waits forever; a timeout beyond FX_TIMEOUT_MAX counts as
+ * FX_TIMEOUT_MAX. match is copied; NULL matches anything. */
 FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
                           int64_t timeout_ms);
 

@@ -11,8 +11,9 @@ extern "C" {
 
 /* After delay_ms, sends a copy of (type, data, size) to `to`, as if sent
  * by the running actor at that time (a dead target drops it). *out (may be
- * NULL) receives a handle for cancel/read. Errors as fx_send (FX_EINVAL for
- * delay_ms < 0). Inside a handler only. */
+ * NULL) receives a handle for cancel/read. A delay beyond FX_TIMEOUT_MAX
+ * (about 139 years; INT64_MAX too) is treated as FX_TIMEOUT_MAX. Errors as
+ * fx_send (FX_EINVAL for delay_ms < 0). Inside a handler only. */
 FX_API int fx_send_after(fx_ctx *cx, int64_t delay_ms, fx_pid to, uint32_t type,
                          const void *data, size_t size, fx_timer *out);
 /* The same from outside the VM (sender FX_PID_NONE). Any thread. */

@@ -44,6 +44,11 @@ typedef struct fx_timer {
 /* Timeout meaning "wait forever". */
 #define FX_INFINITY (-1)
 
+/* The longest timeout or timer delay, in ms (2^42, about 139 years).
+ * Longer ones (INT64_MAX included) are treated as exactly this: they never
+ * wrap around into a short or past deadline. */
+#define FX_TIMEOUT_MAX ((int64_t) 1 << 42)
+
 static inline bool fx_pid_eq(fx_pid a, fx_pid b)
 {
     return a.id == b.id;

@@ -82,6 +82,8 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
     if (fxi_sched_current(&ib->vm->pool))
         return FX_EWOULDBLOCK;
     fxi_actor *a = ib->a;
+    if (timeout_ms > FX_TIMEOUT_MAX)
+        timeout_ms = FX_TIMEOUT_MAX; /* so the product below cannot wrap */
     uint64_t deadline =
         timeout_ms < 0 ? UINT64_MAX : fxi_now_ns() + (uint64_t) timeout_ms * 1000000u;
     fx_msg *m = fxi_saved_take(a, match);

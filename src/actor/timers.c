@@ -85,6 +85,10 @@ static void update_hint(fxi_timers *t)
 int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out)
 {
     fxi_timers *t = &vm->timers;
+    /* Saturated, so deadline * 1e6 (nanoseconds, for the parked sleeper)
+     * cannot overflow either. */
+    if (delay_ms > FX_TIMEOUT_MAX)
+        delay_ms = FX_TIMEOUT_MAX;
     uint64_t deadline = fxi_now_ms() + (uint64_t) (delay_ms < 0 ? 0 : delay_ms);
     pthread_mutex_lock(&t->mx);
     uint32_t idx = rec_alloc(t);
@@ -210,6 +214,10 @@ int64_t fxi_timers_timeout_ns(fx_vm *vm)
     uint64_t next = ck_pr_load_64(&vm->timers.next_ms);
     if (next == UINT64_MAX)
         return -1;
+    /* Deadlines are at most FX_TIMEOUT_MAX ahead (fxi_timer_start), far
+     * below the overflow of this product; saturate anyway. */
+    if (next > UINT64_MAX / 1000000u)
+        return INT64_MAX;
     uint64_t now = fxi_now_ns(), dl = next * 1000000u;
     return dl > now ? (int64_t) (dl - now) : 0;
 }
