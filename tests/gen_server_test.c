@@ -18,6 +18,7 @@ enum { /* calls */
        C_CONT,
        C_CONTS,
        C_BLOCK,
+       C_STOP_REPLY_NULL,
 };
 enum { K_ADD = 20, K_REPLY_SAVED, K_STOP, K_CRASH };                 /* casts */
 enum { I_INFO = 40 };                                                /* infos */
@@ -127,6 +128,8 @@ static fx_gs_ret s_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
         fx_send(cx, s->owner, N_BLOCKED, NULL, 0);
         sem_wait(s->gate);
         return fx_gs_reply(cx, &s->count, sizeof s->count);
+    case C_STOP_REPLY_NULL:
+        return fx_gs_stop_reply(cx, fx_reason_shutdown(), NULL, 8);
     default:
         return fx_gs_stop(cx, fx_reason_error(FX_EINVAL, "unknown call %u", type));
     }
@@ -996,5 +999,53 @@ Test(gen_server, bad_arguments)
         .init = call_self, .state_size = sizeof(fx_pid), .state_init = &t.me};
     cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, NULL), 0);
     cr_assert_eq(tvm_recv_u64(&t, R_RC), (uint64_t) (int64_t) FX_EINVAL);
+    tvm_stop(&t);
+}
+
+/* ---- bad arguments (issue 13, defect 9) ---------------------------------- */
+
+/* fx_gs_stop_reply with NULL data and a size crashes the server (as
+ * fx_gs_reply does with a reply it cannot send), not the whole program. */
+Test(gen_server, stop_reply_with_null_data_crashes_only_the_server)
+{
+    tvm t = start_vm();
+    cfg c;
+    fx_pid s = start_mode(&t, &c, M_OK);
+    fx_msg *r = NULL;
+    fx_reason why;
+    cr_assert_eq(fx_gs_call(t.in, s, C_STOP_REPLY_NULL, NULL, 0, 10000, &r, &why),
+                 FX_EEXIT);
+    cr_assert_null(r);
+    cr_assert_eq(why.kind, FX_REASON_ERROR);
+    cr_assert_eq(why.code, FX_ECRASHED);
+    cr_assert_eq(fx_is_alive(t.vm, s), 0);
+    /* The VM carries on. */
+    fx_pid s2 = start_mode(&t, &c, M_OK);
+    cr_assert_eq(call_long(&t, s2, C_INCR), 1);
+    tvm_stop(&t);
+}
+
+static fx_next never_called(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx);
+}
+
+/* A NULL ctx gets the invalid continuation, and nothing is started or
+ * sent. */
+Test(gen_server, async_start_and_call_with_null_ctx)
+{
+    tvm t = start_vm();
+    cfg c = {.owner = t.me, .mode = M_OK};
+    fx_gs_spec spec = {.ops = &srv_ops, .arg = &c};
+    fx_vm_stats before, after;
+    fx_vm_stats_get(t.vm, &before);
+    int invalid = fx_stop(NULL, fx_reason_normal()).op;
+    cr_assert_eq(fx_gs_start_async(NULL, &spec, never_called).op, invalid);
+    cr_assert_eq(fx_gs_call_async(NULL, t.me, 1, NULL, 0, 100, never_called).op, invalid);
+    fx_vm_stats_get(t.vm, &after);
+    cr_assert_eq(after.spawned, before.spawned);
+    fx_msg *m;
+    cr_assert_eq(fx_inbox_recv(t.in, NULL, 0, &m), FX_ETIMEDOUT);
     tvm_stop(&t);
 }

@@ -146,3 +146,94 @@ Test(receive, inbox_selective_receive_keeps_order)
     cr_assert_eq(tvm_recv_u64(&t, 0), 5);
     tvm_stop(&t);
 }
+
+/* ---- a NULL ctx (issue 13, defect 9) ------------------------------------- */
+
+typedef struct {
+    fx_vm *vm;
+    fx_pid report;
+} reporter;
+
+static void report_reason(void *state, const fx_reason *why)
+{
+    reporter *r = state;
+    fx_vm_send(r->vm, r->report, OUT, why, sizeof *why);
+}
+
+static fx_reason recv_reason(tvm *t)
+{
+    fx_msg *m = tvm_recv(t, OUT);
+    fx_reason r;
+    memcpy(&r, fx_msg_data(m), sizeof r);
+    fx_msg_free(m);
+    return r;
+}
+
+static fx_next bad_next(fx_ctx *cx, fx_msg *m)
+{
+    (void) cx;
+    switch (fx_msg_type(m)) {
+    case A:
+        return fx_become(NULL, bad_next);
+    case B:
+        return fx_stop(NULL, fx_reason_normal());
+    case C:
+        return fx_receive(NULL, bad_next, NULL, 10);
+    default:
+        return fx_become(cx, NULL);
+    }
+}
+
+/* Outside a handler: no crash, nothing to act on. */
+Test(receive, null_ctx_continuations_are_invalid)
+{
+    cr_assert_eq(fx_make_ref(NULL).id, 0);
+    int invalid = fx_become(NULL, bad_next).op;
+    cr_assert_eq(fx_stop(NULL, fx_reason_normal()).op, invalid);
+    cr_assert_eq(fx_receive(NULL, bad_next, NULL, 10).op, invalid);
+    cr_assert_neq(fx_continue(NULL).op, invalid);
+}
+
+/* Returned from a handler, the invalid continuation stops the actor with
+ * reason error FX_EINVAL. */
+Test(receive, returning_an_invalid_continuation_stops_with_einval)
+{
+    tvm t = tvm_start_quiet(2);
+    static reporter r;
+    r = (reporter){t.vm, t.me};
+    fx_spawn_opts o = {.handler = bad_next, .state = &r, .cleanup = report_reason};
+    uint32_t kinds[] = {A, B, C, GO};
+    for (int i = 0; i < 4; i++) {
+        fx_pid p;
+        cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+        cr_assert_eq(fx_vm_send(t.vm, p, kinds[i], NULL, 0), 0);
+        fx_reason why = recv_reason(&t);
+        cr_assert_eq(why.kind, FX_REASON_ERROR, "case %d", i);
+        cr_assert_eq(why.code, FX_EINVAL, "case %d", i);
+    }
+    tvm_stop(&t);
+}
+
+static fx_next crash_null(fx_ctx *cx, fx_msg *m)
+{
+    (void) cx;
+    (void) m;
+    fx_crash(NULL, "null %d", 7);
+}
+
+/* fx_crash(NULL, ...) in a handler crashes that handler's actor. */
+Test(receive, crash_with_null_ctx_crashes_the_running_actor)
+{
+    tvm t = tvm_start_quiet(2);
+    static reporter r;
+    r = (reporter){t.vm, t.me};
+    fx_spawn_opts o = {.handler = crash_null, .state = &r, .cleanup = report_reason};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    cr_assert_eq(fx_vm_send(t.vm, p, A, NULL, 0), 0);
+    fx_reason why = recv_reason(&t);
+    cr_assert_eq(why.kind, FX_REASON_ERROR);
+    cr_assert_eq(why.code, FX_ECRASHED);
+    cr_assert_str_eq(why.text, "null 7");
+    tvm_stop(&t);
+}

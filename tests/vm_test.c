@@ -159,6 +159,20 @@ Test(vm_attach, attach_and_find)
     tvm_stop(&t);
 }
 
+/* A NULL value would read as "nothing attached", so it is refused (issue
+ * 13, defect 9: it could be attached twice under one key). */
+Test(vm_attach, null_value_is_refused)
+{
+    tvm t = tvm_start(1);
+    cr_assert_eq(fx_vm_attach(t.vm, &key_c, NULL, NULL), FX_EINVAL);
+    cr_assert_eq(fx_vm_attach(t.vm, &key_c, NULL, NULL), FX_EINVAL);
+    cr_assert_null(fx_vm_attached(t.vm, &key_c));
+    int v = 5;
+    cr_assert_eq(fx_vm_attach(t.vm, &key_c, &v, NULL), 0);
+    cr_assert_eq(fx_vm_attach(t.vm, &key_c, &v, NULL), FX_EEXIST);
+    tvm_stop(&t);
+}
+
 /* What the hooks saw, in order. */
 typedef struct hook_log {
     char seen[16];

@@ -36,6 +36,11 @@ typedef void (*fx_cleanup_fn)(void *state, const fx_reason *reason);
 
 /* --- Continuations: call only inside a handler, on its ctx ------------- */
 
+/* With a NULL cx (or a NULL handler) fx_become, fx_stop and fx_receive
+ * return an invalid fx_next and change nothing; the runtime always passes
+ * a ctx, so that value can only reach it by mistake, and a handler or init
+ * that returns it stops with reason error FX_EINVAL. */
+
 /* Same handler, next message (clears any selective-receive pattern). */
 FX_API fx_next fx_continue(fx_ctx *cx);
 /* Switch to handler h for the next message. */
@@ -65,7 +70,10 @@ FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
 
 /* Unwinds out of the running handler to the scheduler and kills only this
  * actor with an error reason (code FX_ECRASHED) carrying the formatted
- * text. Inside a handler (or init) only. */
+ * text. Inside a handler (or init) only. With a NULL cx it crashes the
+ * actor whose handler is running on the calling thread; called so outside
+ * any handler, with nothing to unwind to, it prints a diagnostic and
+ * aborts the program (it cannot return). */
 #define FX_ECRASHED 1
 /* Reason code of a handler killed by a hardware fault (trap_faults). */
 #define FX_EFAULT 2
@@ -80,7 +88,7 @@ FX_API void fx_set_state(fx_ctx *cx, void *state);
  * returns, and the caller now owns it (free with fx_msg_free, or move it
  * on with fx_send_msg). msg must be the message the handler was given. */
 FX_API void fx_msg_keep(fx_ctx *cx, fx_msg *msg);
-/* A new unique ref. */
+/* A new unique ref; FX_REF_NONE for a NULL cx. */
 FX_API fx_ref fx_make_ref(fx_ctx *cx);
 
 /* --- Spawning --------------------------------------------------------- */

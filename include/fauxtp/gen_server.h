@@ -73,7 +73,9 @@ FX_API fx_gs_ret fx_gs_reply(fx_ctx *cx, const void *data, size_t size);
 /* Stop with reason (from handle_call: without replying; the caller gets
  * the reason through its monitor). */
 FX_API fx_gs_ret fx_gs_stop(fx_ctx *cx, fx_reason reason);
-/* handle_call: reply, then stop with reason (terminate runs first). */
+/* handle_call: reply, then stop with reason (terminate runs first). data
+ * NULL with size > 0 crashes the server (FX_ECRASHED, "invalid argument"),
+ * as fx_gs_reply does when its reply cannot be sent. */
 FX_API fx_gs_ret fx_gs_stop_reply(fx_ctx *cx, fx_reason reason, const void *data,
                                   size_t size);
 /* Modifiers of an ok / noreply / reply answer: a FX_MSG_TIMEOUT to
@@ -120,7 +122,9 @@ FX_API int fx_gs_start(fx_inbox *inbox, const fx_gs_spec *spec, fx_pid *out,
  * fx_gs_start_result. With spec->link the server is linked to the calling
  * actor before init runs; an init that stops or returns ignore unlinks
  * first, but one that crashes sends the starter an exit signal, as in
- * OTP 25 (a starter not trapping exits dies with it). spec is copied. */
+ * OTP 25 (a starter not trapping exits dies with it). spec is copied. A
+ * NULL cx or then returns the invalid fx_next of fx_stop(NULL, ...) (see
+ * actor.h) and starts nothing. */
 FX_API fx_next fx_gs_start_async(fx_ctx *cx, const fx_gs_spec *spec, fx_handler then);
 /* In `then`: the outcome, as fx_gs_start's return value (0 with *out,
  * FX_EIGNORE, FX_EEXIST with the holder in *out, FX_EEXIT with *why, FX_ETIMEDOUT: the
@@ -147,7 +151,8 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
  * meanwhile. A request that cannot be sent (bad arguments, too large,
  * no memory) reaches `then` too, as that error. A GenServer callback
  * cannot wait like this: see docs/genserver.md for calls between
- * servers. */
+ * servers. A NULL cx or then returns the invalid fx_next of
+ * fx_stop(NULL, ...) (see actor.h) and sends nothing. */
 FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 const void *data, size_t size, int64_t timeout_ms,
                                 fx_handler then);

@@ -101,7 +101,8 @@ typedef struct fx_vm_hooks {
  * second attach under the same key fails with FX_EEXIST and attaches
  * nothing, which makes "create on first use" race-free (the loser frees
  * its value and takes the winner's with fx_vm_attached). Errors:
- * FX_EINVAL (NULL vm or key), FX_EEXIST, FX_ESHUTDOWN (fx_vm_shutdown has
+ * FX_EINVAL (NULL vm, key or value: a NULL value would read as "nothing
+ * attached"), FX_EEXIST, FX_ESHUTDOWN (fx_vm_shutdown has
  * begun), FX_ENOMEM. Any thread. */
 FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value,
                         const fx_vm_hooks *hooks);

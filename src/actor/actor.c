@@ -5,6 +5,7 @@
 #include <fauxtp/error.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "actor/vm.h"
 
@@ -27,8 +28,20 @@ void fxi_actor_ext_free(fxi_actor *a)
     a->ext = NULL;
 }
 
+_Thread_local fxi_worker *fxi_actor_tls_worker;
+
 FX_API void fx_crash(fx_ctx *cx, const char *fmt, ...)
 {
+    if (!cx) {
+        /* Inside a handler or init (the fault site is armed exactly then),
+         * the running actor is the one to crash. */
+        fxi_worker *w = fxi_actor_tls_worker;
+        if (!w || !w->fault.armed) {
+            fprintf(stderr, "fauxtp: fx_crash(NULL) outside a handler: aborting\n");
+            abort();
+        }
+        cx = &w->cx;
+    }
     fx_reason r = fx_reason_error(FX_ECRASHED, NULL);
     if (fmt) {
         va_list ap;
@@ -71,6 +84,8 @@ FX_API void fx_msg_keep(fx_ctx *cx, fx_msg *msg)
 
 FX_API fx_ref fx_make_ref(fx_ctx *cx)
 {
+    if (!cx)
+        return FX_REF_NONE;
     /* Thread-local counter tagged with the scheduler id: unique per VM
      * without an atomic. */
     return (fx_ref){(++cx->w->ref_next << 10) | (cx->s->id + 1)};

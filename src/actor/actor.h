@@ -149,6 +149,11 @@ fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a);
 /* Frees it with its link and monitor tables. */
 void fxi_actor_ext_free(fxi_actor *a);
 
+/* The calling scheduler thread's worker (set by run.c when the thread
+ * starts), NULL on other threads: fx_crash(NULL) finds the running actor
+ * through it. */
+extern _Thread_local fxi_worker *fxi_actor_tls_worker;
+
 /* A fresh ref from any thread: w is the calling scheduler's worker or
  * NULL. */
 fx_ref fxi_make_ref(fx_vm *vm, fxi_worker *w);

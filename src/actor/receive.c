@@ -198,6 +198,8 @@ int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
 FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
                           int64_t timeout_ms)
 {
+    if (!cx || !h)
+        return (fx_next){0}; /* invalid: apply() stops the actor, FX_EINVAL */
     fxi_actor *a = cx->self;
     fxi_actor_ext *x = fxi_actor_ext_get(a);
     if (!x)

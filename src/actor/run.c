@@ -20,12 +20,16 @@ FX_API fx_next fx_continue(fx_ctx *cx)
 
 FX_API fx_next fx_become(fx_ctx *cx, fx_handler h)
 {
+    if (!cx || !h)
+        return (fx_next){0}; /* invalid: apply() stops the actor, FX_EINVAL */
     cx->next_handler = h;
     return (fx_next){FXI_NEXT_BECOME};
 }
 
 FX_API fx_next fx_stop(fx_ctx *cx, fx_reason reason)
 {
+    if (!cx)
+        return (fx_next){0}; /* invalid: apply() stops the actor, FX_EINVAL */
     cx->stop_reason = reason;
     return (fx_next){FXI_NEXT_STOP};
 }
@@ -192,6 +196,7 @@ static void thread_body(fxi_sched *s)
 {
     fxi_worker *w = s->user;
     uint32_t batch = w->cx.vm->cfg.batch;
+    fxi_actor_tls_worker = w;
     w->out.flood_min = batch > FXI_OUTBOX_MAX ? batch : FXI_OUTBOX_MAX;
     /* Without a signal stack, faults on this thread are simply not
      * trapped: they stay fatal, as with trap_faults off. */

@@ -122,7 +122,9 @@ FX_API int fx_vm_start(fx_vm *vm)
 
 FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value, const fx_vm_hooks *hooks)
 {
-    if (!vm || !key)
+    /* A NULL value would read as "nothing attached" (fx_vm_attached), so
+     * a second attach under the key could not see it. */
+    if (!vm || !key || !value)
         return FX_EINVAL;
     fxi_attachment *a = fxi_alloc(sizeof *a);
     if (!a)

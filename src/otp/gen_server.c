@@ -62,7 +62,10 @@ FX_API fx_gs_ret fx_gs_stop_reply(fx_ctx *cx, fx_reason reason, const void *data
     fxi_gs *g = fx_state(cx);
     if (g && g->call.ref.id && !g->stop_reply) {
         /* Kept until terminate has run (OTP order: terminate, then the
-         * reply, then the exit). */
+         * reply, then the exit). Bad data is the server's bug, treated
+         * as fx_gs_reply treats it. */
+        if (size && !data)
+            fx_crash(cx, "fx_gs_stop_reply: %s", fx_strerror(FX_EINVAL));
         fx_msg *m;
         int rc = fx_msg_new_behaviour(FXI_GS_PENDING, size, &m);
         if (rc != 0)

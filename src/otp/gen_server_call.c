@@ -133,6 +133,8 @@ FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 const void *data, size_t size, int64_t timeout_ms,
                                 fx_handler then)
 {
+    if (!cx || !then)
+        return fx_stop(NULL, fx_reason_normal()); /* the invalid fx_next */
     fx_msg *req;
     int rc = server.id && !fx_pid_eq(server, fx_self(cx))
                  ? fxi_gs_envelope(FXI_GS_CALL, type, data, size, &req)

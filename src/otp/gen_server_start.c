@@ -49,6 +49,8 @@ FX_API int fx_gs_start(fx_inbox *inbox, const fx_gs_spec *spec, fx_pid *out,
 
 FX_API fx_next fx_gs_start_async(fx_ctx *cx, const fx_gs_spec *spec, fx_handler then)
 {
+    if (!cx || !then)
+        return fx_stop(NULL, fx_reason_normal()); /* the invalid fx_next */
     if (!spec_ok(spec))
         return fxi_gs_fail_async(cx, FX_EINVAL, then);
     fxi_gs g;
