@@ -165,3 +165,54 @@ Test(timers, receive_with_int64_max_waits)
     fx_msg_free(m);
     tvm_stop(&t);
 }
+
+/* ---- timers die with their target (issue 13, defect 3) ------------------ */
+
+enum { GONE = 9 };
+
+static void report_gone(void *state, const fx_reason *why)
+{
+    (void) why;
+    tvm *t = state;
+    fx_vm_send(t->vm, t->me, GONE, NULL, 0);
+}
+
+static fx_next stop_on_message(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_stop(cx, fx_reason_normal());
+}
+
+/* When the target exits, read_timer and cancel_timer answer "no timer"
+ * (they used to report the time left until it would have fired). */
+Test(timers, exit_of_the_target_cancels_its_timers)
+{
+    static tvm t;
+    t = tvm_start(2);
+    fx_spawn_opts o = {.handler = stop_on_message, .state = &t, .cleanup = report_gone};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    fx_timer a, b;
+    uint64_t v = 1;
+    cr_assert_eq(fx_vm_send_after(t.vm, 60000, p, TICK, &v, sizeof v, &a), 0);
+    cr_assert_eq(fx_vm_send_after(t.vm, 60000, p, TICK, &v, sizeof v, &b), 0);
+    cr_assert_gt(fx_read_timer(t.vm, a), 0);
+    cr_assert_eq(fx_vm_send(t.vm, p, SET, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, GONE));
+    cr_assert_eq(fx_read_timer(t.vm, a), FX_ENOENT);
+    cr_assert_eq(fx_cancel_timer(t.vm, a), FX_ENOENT);
+    cr_assert_eq(fx_cancel_timer(t.vm, b), FX_ENOENT);
+    cr_assert_eq(fx_read_timer(t.vm, b), FX_ENOENT);
+    /* A timer armed for a pid already dead is accepted (the message would
+     * be dropped), and there is no timer to read or cancel. */
+    fx_timer c;
+    cr_assert_eq(fx_vm_send_after(t.vm, 60000, p, TICK, NULL, 0, &c), 0);
+    cr_assert_eq(fx_read_timer(t.vm, c), FX_ENOENT);
+    cr_assert_eq(fx_cancel_timer(t.vm, c), FX_ENOENT);
+    /* Timers to live processes are untouched. */
+    fx_timer d;
+    cr_assert_eq(fx_vm_send_after(t.vm, 60000, t.me, TICK, NULL, 0, &d), 0);
+    cr_assert_gt(fx_read_timer(t.vm, d), 0);
+    cr_assert_gt(fx_cancel_timer(t.vm, d), 0);
+    tvm_stop(&t);
+}

@@ -123,6 +123,22 @@ static fxi_trec *lookup(fxi_timers *t, fx_timer h, uint32_t *idx_out)
     return r;
 }
 
+/* Under mx: a timer whose target has exited is cancelled (Erlang cancels
+ * a pid's timers when it exits): unlinked and freed, its message returned
+ * in *drop for the caller to release outside the lock. Only the pid's
+ * generation is compared (nothing dereferenced), so no QSBR section is
+ * needed. True if it was dropped. */
+static bool drop_if_target_dead(fx_vm *vm, fxi_trec *r, uint32_t idx, fx_msg **drop)
+{
+    if (fxi_ptable_lookup(&vm->pt, r->to) != NULL)
+        return false;
+    fxi_twheel_remove(&vm->timers.wheel, &r->e);
+    *drop = r->msg;
+    rec_free(&vm->timers, idx);
+    update_hint(&vm->timers);
+    return true;
+}
+
 static int64_t remaining(const fxi_trec *r)
 {
     uint64_t now = fxi_now_ms();
@@ -137,7 +153,7 @@ int64_t fxi_timer_cancel(fx_vm *vm, fx_timer h)
     uint32_t idx;
     pthread_mutex_lock(&t->mx);
     fxi_trec *r = lookup(t, h, &idx);
-    if (r) {
+    if (r && !drop_if_target_dead(vm, r, idx, &m)) {
         left = remaining(r);
         fxi_twheel_remove(&t->wheel, &r->e);
         m = r->msg;
@@ -163,10 +179,14 @@ FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer)
         return FX_EINVAL;
     fxi_timers *t = &vm->timers;
     uint32_t idx;
+    fx_msg *drop = NULL;
     pthread_mutex_lock(&t->mx);
     fxi_trec *r = lookup(t, timer, &idx);
-    int64_t left = r ? remaining(r) : FX_ENOENT;
+    int64_t left =
+        r && !drop_if_target_dead(vm, r, idx, &drop) ? remaining(r) : FX_ENOENT;
     pthread_mutex_unlock(&t->mx);
+    if (drop)
+        fxi_msg_release(drop);
     return left;
 }
 
