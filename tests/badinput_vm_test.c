@@ -75,15 +75,6 @@ Test(bi_vm, start_twice, .description = "fx_vm_start | already started | FX_EINV
     bi_end(&t);
 }
 
-Test(bi_vm, start_after_shutdown, .description = "fx_vm_start | after shutdown | FX_ESHUTDOWN")
-{
-    fx_vm *vm = bi_dead_vm(NULL);
-    bi_expect(fx_vm_start(vm), FX_ESHUTDOWN);
-    fx_vm_destroy(vm);
-    tvm t = bi_start();
-    bi_end(&t);
-}
-
 static int run_vm_start(fx_ctx *cx, void *arg)
 {
     (void) arg;
