@@ -5,14 +5,18 @@
 
 /* --- handler-only calls from outside a handler (no ctx: NULL) ---------- */
 
-Test(bi_actor, continue_null, .description = "fx_continue | cx NULL (outside a handler) | no crash (header silent)")
+Test(
+    bi_actor, continue_null,
+    .description = "fx_continue | cx NULL (outside a handler) | no crash (header silent)")
 {
     (void) fx_continue(NULL);
     tvm t = bi_start();
     bi_end(&t);
 }
 
-Test(bi_actor, accessors_null, .description = "fx_self, fx_ctx_vm, fx_state, fx_set_state | cx NULL | FX_PID_NONE / NULL / ignored (header silent)")
+Test(bi_actor, accessors_null,
+     .description = "fx_self, fx_ctx_vm, fx_state, fx_set_state | cx NULL | FX_PID_NONE "
+                    "/ NULL / ignored (header silent)")
 {
     cr_assert(fx_pid_is_none(fx_self(NULL)));
     cr_assert_null(fx_ctx_vm(NULL));
@@ -22,7 +26,8 @@ Test(bi_actor, accessors_null, .description = "fx_self, fx_ctx_vm, fx_state, fx_
     bi_end(&t);
 }
 
-Test(bi_actor, keep_null, .description = "fx_msg_keep | cx NULL, msg NULL | ignored (header silent)")
+Test(bi_actor, keep_null,
+     .description = "fx_msg_keep | cx NULL, msg NULL | ignored (header silent)")
 {
     fx_msg *m;
     cr_assert_eq(fx_msg_new(1, 8, &m), 0);
@@ -45,14 +50,17 @@ static int run_keep_other(fx_ctx *cx, void *arg)
     return 0;
 }
 
-Test(bi_actor, keep_other_msg, .description = "fx_msg_keep | a message that is not the one being handled; NULL | ignored; the handled one is freed as usual")
+Test(bi_actor, keep_other_msg,
+     .description = "fx_msg_keep | a message that is not the one being handled; NULL | "
+                    "ignored; the handled one is freed as usual")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler(&t, run_keep_other, NULL), 0);
     bi_end(&t);
 }
 
-Test(bi_actor, trap_exit_null, .description = "fx_trap_exit | cx NULL | false (header silent)")
+Test(bi_actor, trap_exit_null,
+     .description = "fx_trap_exit | cx NULL | false (header silent)")
 {
     cr_assert_not(fx_trap_exit(NULL, true));
     tvm t = bi_start();
@@ -95,7 +103,8 @@ Test(bi_spawn, opt_null_opts, .description = "fx_spawn_opt | opts NULL | FX_EINV
     bi_end(&t);
 }
 
-Test(bi_spawn, opt_no_handler, .description = "fx_spawn_opt | neither handler nor init | FX_EINVAL")
+Test(bi_spawn, opt_no_handler,
+     .description = "fx_spawn_opt | neither handler nor init | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_spawn_opts o = {.state = NULL};
@@ -104,7 +113,8 @@ Test(bi_spawn, opt_no_handler, .description = "fx_spawn_opt | neither handler no
     bi_end(&t);
 }
 
-Test(bi_spawn, opt_oversized_state, .description = "fx_spawn_opt | state_size 64 KiB + 1, SIZE_MAX | FX_EINVAL")
+Test(bi_spawn, opt_oversized_state,
+     .description = "fx_spawn_opt | state_size 64 KiB + 1, SIZE_MAX | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_spawn_opts o = {.handler = bi_echo, .state_size = 64 * 1024 + 1};
@@ -124,7 +134,9 @@ Test(bi_spawn, spawn_null, .description = "fx_spawn | cx NULL; handler NULL | FX
     bi_end(&t);
 }
 
-Test(bi_spawn, vm_opt_bad, .description = "fx_vm_spawn_opt | vm NULL; opts NULL; no handler; state_size 64 KiB + 1 | FX_EINVAL")
+Test(bi_spawn, vm_opt_bad,
+     .description = "fx_vm_spawn_opt | vm NULL; opts NULL; no handler; state_size 64 KiB "
+                    "+ 1 | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_spawn_opts o = {.handler = bi_echo};
@@ -137,7 +149,8 @@ Test(bi_spawn, vm_opt_bad, .description = "fx_vm_spawn_opt | vm NULL; opts NULL;
     bi_end(&t);
 }
 
-Test(bi_spawn, vm_spawn_bad, .description = "fx_vm_spawn | vm NULL; handler NULL | FX_EINVAL")
+Test(bi_spawn, vm_spawn_bad,
+     .description = "fx_vm_spawn | vm NULL; handler NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(fx_vm_spawn(NULL, bi_echo, NULL, NULL), FX_EINVAL);
@@ -145,7 +158,8 @@ Test(bi_spawn, vm_spawn_bad, .description = "fx_vm_spawn | vm NULL; handler NULL
     bi_end(&t);
 }
 
-Test(bi_spawn, vm_after_shutdown, .description = "fx_vm_spawn, fx_vm_spawn_opt | after shutdown | FX_ESHUTDOWN")
+Test(bi_spawn, vm_after_shutdown,
+     .description = "fx_vm_spawn, fx_vm_spawn_opt | after shutdown | FX_ESHUTDOWN")
 {
     fx_vm *vm = bi_dead_vm(NULL);
     fx_spawn_opts o = {.handler = bi_echo};
@@ -166,9 +180,45 @@ static int run_vm_spawn(fx_ctx *cx, void *arg)
     return rc;
 }
 
-Test(bi_spawn, vm_spawn_from_handler, .description = "fx_vm_spawn | from a handler | 0 (allowed)")
+Test(bi_spawn, vm_spawn_from_handler,
+     .description = "fx_vm_spawn | from a handler | 0 (allowed)")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler(&t, run_vm_spawn, NULL), 0);
+    bi_end(&t);
+}
+
+/* --- absurd receive timeouts ---------------------------------------------- */
+
+static const int64_t ac_absurd[] = {20000000000000, INT64_MAX};
+
+static fx_next recv_got(fx_ctx *cx, fx_msg *m)
+{
+    uint32_t type = fx_msg_type(m);
+    fx_pid *owner = fx_state(cx);
+    fx_send(cx, *owner, 11, &type, sizeof type);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next recv_long(fx_ctx *cx, fx_msg *m)
+{
+    return fx_receive(cx, recv_got, NULL, ac_absurd[fx_msg_type(m) - 1]);
+}
+
+Test(bi_actor, receive_absurd_timeout,
+     .description = "fx_receive | timeout_ms 2e13, INT64_MAX | waits (the next message "
+                    "is handed over, no TIMEOUT)")
+{
+    tvm t = bi_start();
+    for (int i = 0; i < 2; i++) {
+        fx_pid p;
+        cr_assert_eq(fx_vm_spawn(t.vm, recv_long, &t.me, &p), 0);
+        cr_assert_eq(fx_inbox_send(t.in, p, (uint32_t) i + 1, NULL, 0), 0);
+        cr_assert_eq(fx_vm_send_after(t.vm, 5, p, 7, NULL, 0, NULL), 0);
+        fx_msg *m = tvm_recv(&t, 11);
+        cr_assert_eq(*(const uint32_t *) fx_msg_data(m), 7, "got type %x",
+                     *(const uint32_t *) fx_msg_data(m));
+        fx_msg_free(m);
+    }
     bi_end(&t);
 }

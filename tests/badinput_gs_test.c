@@ -6,7 +6,9 @@ static char gs_big[BI_MAX_MSG + 1];
 
 /* --- answer builders outside a callback ----------------------------------- */
 
-Test(bi_gs, builders_null_cx, .description = "fx_gs_ok, fx_gs_ignore, fx_gs_noreply, fx_gs_reply, fx_gs_stop | cx NULL | no crash (header silent)")
+Test(bi_gs, builders_null_cx,
+     .description = "fx_gs_ok, fx_gs_ignore, fx_gs_noreply, fx_gs_reply, fx_gs_stop | cx "
+                    "NULL | no crash (header silent)")
 {
     (void) fx_gs_ok(NULL);
     (void) fx_gs_ignore(NULL);
@@ -17,7 +19,9 @@ Test(bi_gs, builders_null_cx, .description = "fx_gs_ok, fx_gs_ignore, fx_gs_nore
     bi_end(&t);
 }
 
-Test(bi_gs, modifiers_odd, .description = "fx_gs_with_timeout, fx_gs_with_continue | negative timeout -5; cont 0 on a stop answer | no crash (header silent)")
+Test(bi_gs, modifiers_odd,
+     .description = "fx_gs_with_timeout, fx_gs_with_continue | negative timeout -5; cont "
+                    "0 on a stop answer | no crash (header silent)")
 {
     fx_gs_ret r = fx_gs_noreply(NULL);
     (void) fx_gs_with_timeout(r, -5);
@@ -28,7 +32,8 @@ Test(bi_gs, modifiers_odd, .description = "fx_gs_with_timeout, fx_gs_with_contin
 
 /* --- fx_gs_start ------------------------------------------------------------ */
 
-Test(bi_gs, start_null, .description = "fx_gs_start | inbox NULL; spec NULL; spec->ops NULL | FX_EINVAL")
+Test(bi_gs, start_null,
+     .description = "fx_gs_start | inbox NULL; spec NULL; spec->ops NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_gs_spec s = {.ops = &bi_gs_ops};
@@ -42,7 +47,8 @@ Test(bi_gs, start_null, .description = "fx_gs_start | inbox NULL; spec NULL; spe
 
 static const fx_gs_ops gs_no_init = {.handle_call = bi_gs_call};
 
-Test(bi_gs, start_no_init, .description = "fx_gs_start | ops without init (required) | FX_EINVAL")
+Test(bi_gs, start_no_init,
+     .description = "fx_gs_start | ops without init (required) | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_gs_spec s = {.ops = &gs_no_init};
@@ -51,7 +57,8 @@ Test(bi_gs, start_no_init, .description = "fx_gs_start | ops without init (requi
     bi_end(&t);
 }
 
-Test(bi_gs, start_bad_name, .description = "fx_gs_start | name empty; name of FX_NAME_MAX bytes | FX_EINVAL")
+Test(bi_gs, start_bad_name,
+     .description = "fx_gs_start | name empty; name of FX_NAME_MAX bytes | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_gs_spec s = {.ops = &bi_gs_ops, .name = ""};
@@ -65,7 +72,8 @@ Test(bi_gs, start_bad_name, .description = "fx_gs_start | name empty; name of FX
     bi_end(&t);
 }
 
-Test(bi_gs, start_after_shutdown, .description = "fx_gs_start | VM shut down, inbox alive | FX_ESHUTDOWN")
+Test(bi_gs, start_after_shutdown,
+     .description = "fx_gs_start | VM shut down, inbox alive | FX_ESHUTDOWN")
 {
     tvm t = bi_start();
     cr_assert_eq(fx_vm_shutdown(t.vm), 0);
@@ -139,7 +147,10 @@ static int run_gs_replace_state(fx_ctx *cx, void *arg)
     return fx_gs_replace_state(a->in, a->server, noop_replace, NULL, 1000);
 }
 
-Test(bi_gs, blocking_from_handler, .description = "fx_gs_start, fx_gs_call, fx_gs_stop_server, fx_gs_get_state, fx_gs_replace_state | from a handler (scheduler thread) | FX_EWOULDBLOCK")
+Test(bi_gs, blocking_from_handler,
+     .description =
+         "fx_gs_start, fx_gs_call, fx_gs_stop_server, fx_gs_get_state, "
+         "fx_gs_replace_state | from a handler (scheduler thread) | FX_EWOULDBLOCK")
 {
     tvm t = bi_start();
     fx_pid srv = bi_gs(&t);
@@ -171,10 +182,12 @@ static int decode_start(fx_ctx *cx, fx_msg *m, void *arg)
     return fx_gs_start_result(cx, m, &p, NULL);
 }
 
-Test(bi_gs, start_async_null_spec, .description = "fx_gs_start_async | spec NULL | `then` gets FX_EINVAL")
+Test(bi_gs, start_async_null_spec,
+     .description = "fx_gs_start_async | spec NULL | `then` gets FX_EINVAL")
 {
     tvm t = bi_start();
-    bi_expect(bi_in_handler_next(&t, start_async_null_spec, decode_start, NULL), FX_EINVAL);
+    bi_expect(bi_in_handler_next(&t, start_async_null_spec, decode_start, NULL),
+              FX_EINVAL);
     bi_end(&t);
 }
 
@@ -192,7 +205,9 @@ static int run_start_result_foreign(fx_ctx *cx, void *arg)
     return fx_gs_start_result(cx, NULL, &p, NULL);
 }
 
-Test(bi_gs, start_result_foreign, .description = "fx_gs_start_result | a message that is not a start outcome; msg NULL | FX_EINVAL")
+Test(bi_gs, start_result_foreign,
+     .description = "fx_gs_start_result | a message that is not a start outcome; msg "
+                    "NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler(&t, run_start_result_foreign, NULL), FX_EINVAL);
@@ -210,7 +225,8 @@ Test(bi_gs, call_null_inbox, .description = "fx_gs_call | inbox NULL | FX_EINVAL
     bi_end(&t);
 }
 
-Test(bi_gs, call_self, .description = "fx_gs_call | server is the inbox itself | FX_EINVAL")
+Test(bi_gs, call_self,
+     .description = "fx_gs_call | server is the inbox itself | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_msg *r;
@@ -218,11 +234,14 @@ Test(bi_gs, call_self, .description = "fx_gs_call | server is the inbox itself |
     bi_end(&t);
 }
 
-Test(bi_gs, call_dead, .description = "fx_gs_call | stale pid, garbage pid | FX_ENOPROC at once (even with FX_INFINITY)")
+Test(bi_gs, call_dead,
+     .description = "fx_gs_call | stale pid, garbage pid | FX_ENOPROC at once (even with "
+                    "FX_INFINITY)")
 {
     tvm t = bi_start();
     fx_msg *r;
-    bi_expect(fx_gs_call(t.in, bi_stale(&t), 1, "x", 1, FX_INFINITY, &r, NULL), FX_ENOPROC);
+    bi_expect(fx_gs_call(t.in, bi_stale(&t), 1, "x", 1, FX_INFINITY, &r, NULL),
+              FX_ENOPROC);
     bi_expect(fx_gs_call(t.in, BI_GARBAGE_PID, 1, "x", 1, FX_INFINITY, &r, NULL),
               FX_ENOPROC);
     bi_end(&t);
@@ -237,12 +256,14 @@ Test(bi_gs, call_bad_data, .description = "fx_gs_call | data NULL, size 8 | FX_E
     bi_end(&t);
 }
 
-Test(bi_gs, call_oversized, .description = "fx_gs_call | request of max_msg_size + 1 | FX_EMSGSIZE")
+Test(bi_gs, call_oversized,
+     .description = "fx_gs_call | request of max_msg_size + 1 | FX_EMSGSIZE")
 {
     tvm t = bi_start();
     fx_pid srv = bi_gs(&t);
     fx_msg *r;
-    bi_expect(fx_gs_call(t.in, srv, 1, gs_big, sizeof gs_big, 1000, &r, NULL), FX_EMSGSIZE);
+    bi_expect(fx_gs_call(t.in, srv, 1, gs_big, sizeof gs_big, 1000, &r, NULL),
+              FX_EMSGSIZE);
     bi_end(&t);
 }
 
@@ -259,7 +280,9 @@ static fx_gs_ret slow_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
 
 static const fx_gs_ops gs_silent = {.init = bi_gs_init, .handle_call = slow_call};
 
-Test(bi_gs, call_timeout_zero, .description = "fx_gs_call | timeout 0 to a server that never replies | FX_ETIMEDOUT")
+Test(
+    bi_gs, call_timeout_zero,
+    .description = "fx_gs_call | timeout 0 to a server that never replies | FX_ETIMEDOUT")
 {
     tvm t = bi_start();
     fx_gs_spec s = {.ops = &gs_silent};
@@ -271,7 +294,8 @@ Test(bi_gs, call_timeout_zero, .description = "fx_gs_call | timeout 0 to a serve
     bi_end(&t);
 }
 
-Test(bi_gs, call_null_reply, .description = "fx_gs_call | reply NULL | FX_EINVAL (header silent)")
+Test(bi_gs, call_null_reply,
+     .description = "fx_gs_call | reply NULL | FX_EINVAL (header silent)")
 {
     tvm t = bi_start();
     fx_pid srv = bi_gs(&t);
@@ -295,25 +319,35 @@ static int decode_call(fx_ctx *cx, fx_msg *m, void *arg)
     return fx_gs_call_result(cx, m, &d, &n, NULL);
 }
 
-Test(bi_gs, call_async_dead, .description = "fx_gs_call_async | stale pid | `then` gets FX_ENOPROC")
+Test(bi_gs, call_async_dead,
+     .description = "fx_gs_call_async | stale pid | `then` gets FX_ENOPROC")
 {
     tvm t = bi_start();
-    gs_arg a = {.server = bi_stale(&t), .type = 1, .data = "x", .size = 1,
+    gs_arg a = {.server = bi_stale(&t),
+                .type = 1,
+                .data = "x",
+                .size = 1,
                 .timeout = FX_INFINITY};
     bi_expect(bi_in_handler_next(&t, call_async, decode_call, &a), FX_ENOPROC);
     bi_end(&t);
 }
 
-Test(bi_gs, call_async_oversized, .description = "fx_gs_call_async | request of max_msg_size + 1 | `then` gets FX_EMSGSIZE")
+Test(bi_gs, call_async_oversized,
+     .description =
+         "fx_gs_call_async | request of max_msg_size + 1 | `then` gets FX_EMSGSIZE")
 {
     tvm t = bi_start();
-    gs_arg a = {.server = bi_gs(&t), .type = 1, .data = gs_big, .size = sizeof gs_big,
+    gs_arg a = {.server = bi_gs(&t),
+                .type = 1,
+                .data = gs_big,
+                .size = sizeof gs_big,
                 .timeout = 1000};
     bi_expect(bi_in_handler_next(&t, call_async, decode_call, &a), FX_EMSGSIZE);
     bi_end(&t);
 }
 
-Test(bi_gs, call_async_null_data, .description = "fx_gs_call_async | data NULL, size 8 | `then` gets FX_EINVAL")
+Test(bi_gs, call_async_null_data,
+     .description = "fx_gs_call_async | data NULL, size 8 | `then` gets FX_EINVAL")
 {
     tvm t = bi_start();
     gs_arg a = {.server = bi_gs(&t), .type = 1, .data = NULL, .size = 8, .timeout = 1000};
@@ -321,7 +355,9 @@ Test(bi_gs, call_async_null_data, .description = "fx_gs_call_async | data NULL, 
     bi_end(&t);
 }
 
-Test(bi_gs, call_async_timeout_zero, .description = "fx_gs_call_async | timeout 0, server never replies | `then` gets FX_ETIMEDOUT")
+Test(bi_gs, call_async_timeout_zero,
+     .description =
+         "fx_gs_call_async | timeout 0, server never replies | `then` gets FX_ETIMEDOUT")
 {
     tvm t = bi_start();
     fx_gs_spec s = {.ops = &gs_silent};
@@ -348,7 +384,9 @@ static int run_call_result_foreign(fx_ctx *cx, void *arg)
     return fx_gs_call_result(cx, NULL, &d, &n, NULL);
 }
 
-Test(bi_gs, call_result_foreign, .description = "fx_gs_call_result | a message that is not a call outcome; msg NULL | FX_EINVAL")
+Test(bi_gs, call_result_foreign,
+     .description =
+         "fx_gs_call_result | a message that is not a call outcome; msg NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler(&t, run_call_result_foreign, NULL), FX_EINVAL);
@@ -363,7 +401,8 @@ static int run_cast(fx_ctx *cx, void *arg)
     return fx_gs_cast(cx, a->server, a->type, a->data, a->size);
 }
 
-Test(bi_gs, cast_null, .description = "fx_gs_cast, fx_vm_gs_cast | cx NULL, vm NULL | FX_EINVAL")
+Test(bi_gs, cast_null,
+     .description = "fx_gs_cast, fx_vm_gs_cast | cx NULL, vm NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_pid srv = bi_gs(&t);
@@ -372,7 +411,10 @@ Test(bi_gs, cast_null, .description = "fx_gs_cast, fx_vm_gs_cast | cx NULL, vm N
     bi_end(&t);
 }
 
-Test(bi_gs, cast_dead, .description = "fx_gs_cast, fx_vm_gs_cast | stale pid | FX_ENOPROC (header: \"0 also when the server is gone (FX_ENOPROC is returned as a hint)\": ambiguous)")
+Test(bi_gs, cast_dead,
+     .description =
+         "fx_gs_cast, fx_vm_gs_cast | stale pid | FX_ENOPROC (header: \"0 also when the "
+         "server is gone (FX_ENOPROC is returned as a hint)\": ambiguous)")
 {
     tvm t = bi_start();
     fx_pid dead = bi_stale(&t);
@@ -382,7 +424,9 @@ Test(bi_gs, cast_dead, .description = "fx_gs_cast, fx_vm_gs_cast | stale pid | F
     bi_end(&t);
 }
 
-Test(bi_gs, cast_bad_data, .description = "fx_gs_cast, fx_vm_gs_cast | data NULL size 8; size max_msg_size + 1 | FX_EINVAL; FX_EMSGSIZE")
+Test(bi_gs, cast_bad_data,
+     .description = "fx_gs_cast, fx_vm_gs_cast | data NULL size 8; size max_msg_size + 1 "
+                    "| FX_EINVAL; FX_EMSGSIZE")
 {
     tvm t = bi_start();
     fx_pid srv = bi_gs(&t);
@@ -396,7 +440,8 @@ Test(bi_gs, cast_bad_data, .description = "fx_gs_cast, fx_vm_gs_cast | data NULL
     bi_end(&t);
 }
 
-Test(bi_gs, vm_cast_after_shutdown, .description = "fx_vm_gs_cast | after shutdown | FX_ESHUTDOWN")
+Test(bi_gs, vm_cast_after_shutdown,
+     .description = "fx_vm_gs_cast | after shutdown | FX_ESHUTDOWN")
 {
     fx_pid p;
     fx_vm *vm = bi_dead_vm(&p);
@@ -408,7 +453,8 @@ Test(bi_gs, vm_cast_after_shutdown, .description = "fx_vm_gs_cast | after shutdo
 
 /* --- stop / get_state / replace_state ---------------------------------------------- */
 
-Test(bi_gs, stop_server_bad, .description = "fx_gs_stop_server | inbox NULL; stale pid | FX_EINVAL; FX_ENOPROC")
+Test(bi_gs, stop_server_bad,
+     .description = "fx_gs_stop_server | inbox NULL; stale pid | FX_EINVAL; FX_ENOPROC")
 {
     tvm t = bi_start();
     bi_expect(fx_gs_stop_server(NULL, t.me, fx_reason_normal(), 1000, NULL), FX_EINVAL);
@@ -417,7 +463,9 @@ Test(bi_gs, stop_server_bad, .description = "fx_gs_stop_server | inbox NULL; sta
     bi_end(&t);
 }
 
-Test(bi_gs, stop_server_not_gs, .description = "fx_gs_stop_server | a plain actor that never answers, timeout 0 | FX_ETIMEDOUT")
+Test(bi_gs, stop_server_not_gs,
+     .description =
+         "fx_gs_stop_server | a plain actor that never answers, timeout 0 | FX_ETIMEDOUT")
 {
     tvm t = bi_start();
     fx_pid p;
@@ -427,7 +475,9 @@ Test(bi_gs, stop_server_not_gs, .description = "fx_gs_stop_server | a plain acto
     bi_end(&t);
 }
 
-Test(bi_gs, get_state_bad, .description = "fx_gs_get_state, fx_gs_replace_state | inbox NULL; fn NULL; stale pid | FX_EINVAL; FX_EINVAL; FX_ENOPROC")
+Test(bi_gs, get_state_bad,
+     .description = "fx_gs_get_state, fx_gs_replace_state | inbox NULL; fn NULL; stale "
+                    "pid | FX_EINVAL; FX_EINVAL; FX_ENOPROC")
 {
     tvm t = bi_start();
     fx_pid srv = bi_gs(&t);
@@ -441,7 +491,9 @@ Test(bi_gs, get_state_bad, .description = "fx_gs_get_state, fx_gs_replace_state 
     bi_end(&t);
 }
 
-Test(bi_gs, get_state_supervisor, .description = "fx_gs_get_state, fx_gs_replace_state | a supervisor | FX_EINVAL at once")
+Test(bi_gs, get_state_supervisor,
+     .description =
+         "fx_gs_get_state, fx_gs_replace_state | a supervisor | FX_EINVAL at once")
 {
     tvm t = bi_start();
     fx_gs_spec gs = {.ops = &bi_gs_ops};

@@ -4,7 +4,8 @@
 
 static char ib_big[BI_MAX_MSG + 1];
 
-Test(bi_inbox, create_null, .description = "fx_inbox_create | vm NULL, out NULL | FX_EINVAL")
+Test(bi_inbox, create_null,
+     .description = "fx_inbox_create | vm NULL, out NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_inbox *in;
@@ -13,7 +14,8 @@ Test(bi_inbox, create_null, .description = "fx_inbox_create | vm NULL, out NULL 
     bi_end(&t);
 }
 
-Test(bi_inbox, create_after_shutdown, .description = "fx_inbox_create | after shutdown | FX_ESHUTDOWN")
+Test(bi_inbox, create_after_shutdown,
+     .description = "fx_inbox_create | after shutdown | FX_ESHUTDOWN")
 {
     fx_vm *vm = bi_dead_vm(NULL);
     fx_inbox *in;
@@ -30,7 +32,9 @@ Test(bi_inbox, destroy_null, .description = "fx_inbox_destroy | inbox NULL | ign
     bi_end(&t);
 }
 
-Test(bi_inbox, pid_vm_null, .description = "fx_inbox_pid, fx_inbox_vm | inbox NULL | FX_PID_NONE (header silent), NULL")
+Test(bi_inbox, pid_vm_null,
+     .description =
+         "fx_inbox_pid, fx_inbox_vm | inbox NULL | FX_PID_NONE (header silent), NULL")
 {
     cr_assert(fx_pid_is_none(fx_inbox_pid(NULL)));
     cr_assert_null(fx_inbox_vm(NULL));
@@ -38,7 +42,9 @@ Test(bi_inbox, pid_vm_null, .description = "fx_inbox_pid, fx_inbox_vm | inbox NU
     bi_end(&t);
 }
 
-Test(bi_inbox, send_bad, .description = "fx_inbox_send | inbox NULL; data NULL size 8; reserved type | FX_EINVAL")
+Test(bi_inbox, send_bad,
+     .description =
+         "fx_inbox_send | inbox NULL; data NULL size 8; reserved type | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(fx_inbox_send(NULL, t.me, 1, "x", 1), FX_EINVAL);
@@ -47,14 +53,16 @@ Test(bi_inbox, send_bad, .description = "fx_inbox_send | inbox NULL; data NULL s
     bi_end(&t);
 }
 
-Test(bi_inbox, send_oversized, .description = "fx_inbox_send | size max_msg_size + 1 | FX_EMSGSIZE")
+Test(bi_inbox, send_oversized,
+     .description = "fx_inbox_send | size max_msg_size + 1 | FX_EMSGSIZE")
 {
     tvm t = bi_start();
     bi_expect(fx_inbox_send(t.in, t.me, 1, ib_big, sizeof ib_big), FX_EMSGSIZE);
     bi_end(&t);
 }
 
-Test(bi_inbox, send_dead, .description = "fx_inbox_send | stale pid, garbage pid | FX_ENOPROC")
+Test(bi_inbox, send_dead,
+     .description = "fx_inbox_send | stale pid, garbage pid | FX_ENOPROC")
 {
     tvm t = bi_start();
     bi_expect(fx_inbox_send(t.in, bi_stale(&t), 1, "x", 1), FX_ENOPROC);
@@ -62,7 +70,9 @@ Test(bi_inbox, send_dead, .description = "fx_inbox_send | stale pid, garbage pid
     bi_end(&t);
 }
 
-Test(bi_inbox, send_after_shutdown, .description = "fx_inbox_send | VM shut down, inbox not yet destroyed | FX_ESHUTDOWN")
+Test(
+    bi_inbox, send_after_shutdown,
+    .description = "fx_inbox_send | VM shut down, inbox not yet destroyed | FX_ESHUTDOWN")
 {
     tvm t = bi_start();
     fx_pid p;
@@ -75,7 +85,9 @@ Test(bi_inbox, send_after_shutdown, .description = "fx_inbox_send | VM shut down
     bi_end(&u);
 }
 
-Test(bi_inbox, send_msg_bad, .description = "fx_inbox_send_msg | inbox NULL; msg NULL | FX_EINVAL, caller keeps msg")
+Test(bi_inbox, send_msg_bad,
+     .description =
+         "fx_inbox_send_msg | inbox NULL; msg NULL | FX_EINVAL, caller keeps msg")
 {
     tvm t = bi_start();
     fx_msg *m;
@@ -86,7 +98,9 @@ Test(bi_inbox, send_msg_bad, .description = "fx_inbox_send_msg | inbox NULL; msg
     bi_end(&t);
 }
 
-Test(bi_inbox, send_msg_oversized, .description = "fx_inbox_send_msg | message over max_msg_size | FX_EMSGSIZE, caller keeps msg")
+Test(bi_inbox, send_msg_oversized,
+     .description =
+         "fx_inbox_send_msg | message over max_msg_size | FX_EMSGSIZE, caller keeps msg")
 {
     tvm t = bi_start();
     fx_msg *m;
@@ -96,7 +110,8 @@ Test(bi_inbox, send_msg_oversized, .description = "fx_inbox_send_msg | message o
     bi_end(&t);
 }
 
-Test(bi_inbox, recv_null, .description = "fx_inbox_recv | inbox NULL, out NULL | FX_EINVAL")
+Test(bi_inbox, recv_null,
+     .description = "fx_inbox_recv | inbox NULL, out NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_msg *m;
@@ -105,7 +120,9 @@ Test(bi_inbox, recv_null, .description = "fx_inbox_recv | inbox NULL, out NULL |
     bi_end(&t);
 }
 
-Test(bi_inbox, recv_poll_empty, .description = "fx_inbox_recv | timeout 0 on an empty inbox; pattern nobody matches | FX_ETIMEDOUT")
+Test(bi_inbox, recv_poll_empty,
+     .description = "fx_inbox_recv | timeout 0 on an empty inbox; pattern nobody matches "
+                    "| FX_ETIMEDOUT")
 {
     tvm t = bi_start();
     fx_msg *m = (fx_msg *) 1;
@@ -130,7 +147,8 @@ static int run_recv(fx_ctx *cx, void *arg)
     return fx_inbox_recv(a->in, NULL, 0, &m);
 }
 
-Test(bi_inbox, recv_from_handler, .description = "fx_inbox_recv | from a handler (scheduler thread) | FX_EWOULDBLOCK")
+Test(bi_inbox, recv_from_handler,
+     .description = "fx_inbox_recv | from a handler (scheduler thread) | FX_EWOULDBLOCK")
 {
     tvm t = bi_start();
     fx_inbox *other;
@@ -141,7 +159,9 @@ Test(bi_inbox, recv_from_handler, .description = "fx_inbox_recv | from a handler
     bi_end(&t);
 }
 
-Test(bi_inbox, tie_null, .description = "fx_inbox_link, _unlink, _monitor, _demonitor, _spawn_link, _spawn_monitor | inbox NULL | FX_EINVAL")
+Test(bi_inbox, tie_null,
+     .description = "fx_inbox_link, _unlink, _monitor, _demonitor, _spawn_link, "
+                    "_spawn_monitor | inbox NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_ref r;
@@ -155,7 +175,8 @@ Test(bi_inbox, tie_null, .description = "fx_inbox_link, _unlink, _monitor, _demo
     bi_end(&t);
 }
 
-Test(bi_inbox, monitor_null_ref, .description = "fx_inbox_monitor, fx_inbox_spawn_monitor | ref NULL | FX_EINVAL")
+Test(bi_inbox, monitor_null_ref,
+     .description = "fx_inbox_monitor, fx_inbox_spawn_monitor | ref NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_spawn_opts o = {.handler = bi_echo};
@@ -164,7 +185,10 @@ Test(bi_inbox, monitor_null_ref, .description = "fx_inbox_monitor, fx_inbox_spaw
     bi_end(&t);
 }
 
-Test(bi_inbox, spawn_bad_opts, .description = "fx_inbox_spawn_link, fx_inbox_spawn_monitor | opts NULL; no handler | FX_EINVAL")
+Test(
+    bi_inbox, spawn_bad_opts,
+    .description =
+        "fx_inbox_spawn_link, fx_inbox_spawn_monitor | opts NULL; no handler | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_ref r;
@@ -186,7 +210,9 @@ static void ib_expect_signal(tvm *t, uint32_t type)
     fx_msg_free(m);
 }
 
-Test(bi_inbox, link_dead, .description = "fx_inbox_link | stale pid, garbage pid | 0 and an FX_MSG_EXIT noproc (an inbox traps exits)")
+Test(bi_inbox, link_dead,
+     .description = "fx_inbox_link | stale pid, garbage pid | 0 and an FX_MSG_EXIT "
+                    "noproc (an inbox traps exits)")
 {
     tvm t = bi_start();
     bi_expect(fx_inbox_link(t.in, bi_stale(&t)), 0);
@@ -196,7 +222,8 @@ Test(bi_inbox, link_dead, .description = "fx_inbox_link | stale pid, garbage pid
     bi_end(&t);
 }
 
-Test(bi_inbox, monitor_dead, .description = "fx_inbox_monitor | stale pid, garbage pid | 0 and a DOWN noproc")
+Test(bi_inbox, monitor_dead,
+     .description = "fx_inbox_monitor | stale pid, garbage pid | 0 and a DOWN noproc")
 {
     tvm t = bi_start();
     fx_ref r;
@@ -214,7 +241,8 @@ Test(bi_inbox, unlink_none, .description = "fx_inbox_unlink | garbage pid (no li
     bi_end(&t);
 }
 
-Test(bi_inbox, demonitor_unknown, .description = "fx_inbox_demonitor | unknown ref | FX_ENOENT")
+Test(bi_inbox, demonitor_unknown,
+     .description = "fx_inbox_demonitor | unknown ref | FX_ENOENT")
 {
     tvm t = bi_start();
     bi_expect(fx_inbox_demonitor(t.in, (fx_ref){0x123456789}, 0), FX_ENOENT);
@@ -223,7 +251,9 @@ Test(bi_inbox, demonitor_unknown, .description = "fx_inbox_demonitor | unknown r
     bi_end(&t);
 }
 
-Test(bi_inbox, tie_after_shutdown, .description = "fx_inbox_link, _monitor, _spawn_link, _spawn_monitor | VM shut down, inbox alive | FX_ESHUTDOWN")
+Test(bi_inbox, tie_after_shutdown,
+     .description = "fx_inbox_link, _monitor, _spawn_link, _spawn_monitor | VM shut "
+                    "down, inbox alive | FX_ESHUTDOWN")
 {
     tvm t = bi_start();
     fx_pid p;

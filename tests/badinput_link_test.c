@@ -132,7 +132,9 @@ Test(bi_link, null_cx, .description = "fx_link | cx NULL | FX_EINVAL")
     bi_end(&t);
 }
 
-Test(bi_link, stale_not_trapping, .description = "fx_link | stale pid, garbage pid; caller not trapping | FX_ENOPROC, no link")
+Test(bi_link, stale_not_trapping,
+     .description =
+         "fx_link | stale pid, garbage pid; caller not trapping | FX_ENOPROC, no link")
 {
     tvm t = bi_start();
     lk_arg a = {.pid = bi_stale(&t)};
@@ -142,21 +144,26 @@ Test(bi_link, stale_not_trapping, .description = "fx_link | stale pid, garbage p
     bi_end(&t);
 }
 
-Test(bi_link, stale_trapping, .description = "fx_link | stale pid; caller trapping | 0 and an FX_MSG_EXIT noproc")
+Test(bi_link, stale_trapping,
+     .description = "fx_link | stale pid; caller trapping | 0 and an FX_MSG_EXIT noproc")
 {
     tvm t = bi_start();
     watch(&t, bi_stale(&t), false);
     bi_end(&t);
 }
 
-Test(bi_link, garbage_trapping, .description = "fx_link | garbage pid; caller trapping | 0 and an FX_MSG_EXIT noproc")
+Test(
+    bi_link, garbage_trapping,
+    .description = "fx_link | garbage pid; caller trapping | 0 and an FX_MSG_EXIT noproc")
 {
     tvm t = bi_start();
     watch(&t, BI_GARBAGE_PID, false);
     bi_end(&t);
 }
 
-Test(bi_link, none_pid, .description = "fx_link | FX_PID_NONE | FX_EINVAL (header lists FX_EINVAL without saying for what)")
+Test(bi_link, none_pid,
+     .description = "fx_link | FX_PID_NONE | FX_EINVAL (header lists FX_EINVAL without "
+                    "saying for what)")
 {
     tvm t = bi_start();
     lk_arg a = {.pid = FX_PID_NONE};
@@ -181,7 +188,8 @@ Test(bi_link, unlink_none_pid, .description = "fx_unlink | FX_PID_NONE | FX_EINV
     bi_end(&t);
 }
 
-Test(bi_link, unlink_no_link, .description = "fx_unlink | stale pid, garbage pid (no link) | 0")
+Test(bi_link, unlink_no_link,
+     .description = "fx_unlink | stale pid, garbage pid (no link) | 0")
 {
     tvm t = bi_start();
     fx_pid pids[] = {bi_stale(&t), BI_GARBAGE_PID};
@@ -220,7 +228,8 @@ Test(bi_link, exit_dead, .description = "fx_exit | stale pid, garbage pid | FX_E
     bi_end(&t);
 }
 
-Test(bi_link, vm_exit_bad, .description = "fx_vm_exit | vm NULL; reason kind 12345 | FX_EINVAL")
+Test(bi_link, vm_exit_bad,
+     .description = "fx_vm_exit | vm NULL; reason kind 12345 | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(fx_vm_exit(NULL, t.me, fx_reason_kill()), FX_EINVAL);
@@ -230,7 +239,8 @@ Test(bi_link, vm_exit_bad, .description = "fx_vm_exit | vm NULL; reason kind 123
     bi_end(&t);
 }
 
-Test(bi_link, vm_exit_dead, .description = "fx_vm_exit | stale pid, garbage pid | FX_ENOPROC")
+Test(bi_link, vm_exit_dead,
+     .description = "fx_vm_exit | stale pid, garbage pid | FX_ENOPROC")
 {
     tvm t = bi_start();
     bi_expect(fx_vm_exit(t.vm, bi_stale(&t), fx_reason_kill()), FX_ENOPROC);
@@ -238,7 +248,8 @@ Test(bi_link, vm_exit_dead, .description = "fx_vm_exit | stale pid, garbage pid 
     bi_end(&t);
 }
 
-Test(bi_link, vm_exit_after_shutdown, .description = "fx_vm_exit | after shutdown | FX_ESHUTDOWN")
+Test(bi_link, vm_exit_after_shutdown,
+     .description = "fx_vm_exit | after shutdown | FX_ESHUTDOWN")
 {
     fx_pid p;
     fx_vm *vm = bi_dead_vm(&p);
@@ -248,7 +259,8 @@ Test(bi_link, vm_exit_after_shutdown, .description = "fx_vm_exit | after shutdow
     bi_end(&t);
 }
 
-Test(bi_link, spawn_link_bad, .description = "fx_spawn_link | cx NULL; opts NULL; no handler | FX_EINVAL")
+Test(bi_link, spawn_link_bad,
+     .description = "fx_spawn_link | cx NULL; opts NULL; no handler | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_spawn_opts o = {.handler = bi_echo};
@@ -279,14 +291,16 @@ Test(bi_monitor, null_ref, .description = "fx_monitor | ref NULL | FX_EINVAL")
     bi_end(&t);
 }
 
-Test(bi_monitor, stale, .description = "fx_monitor | stale pid | 0 and a DOWN noproc at once")
+Test(bi_monitor, stale,
+     .description = "fx_monitor | stale pid | 0 and a DOWN noproc at once")
 {
     tvm t = bi_start();
     watch(&t, bi_stale(&t), true);
     bi_end(&t);
 }
 
-Test(bi_monitor, garbage, .description = "fx_monitor | garbage pid | 0 and a DOWN noproc at once")
+Test(bi_monitor, garbage,
+     .description = "fx_monitor | garbage pid | 0 and a DOWN noproc at once")
 {
     tvm t = bi_start();
     watch(&t, BI_GARBAGE_PID, true);
@@ -300,7 +314,8 @@ Test(bi_monitor, demonitor_null_cx, .description = "fx_demonitor | cx NULL | FX_
     bi_end(&t);
 }
 
-Test(bi_monitor, demonitor_unknown, .description = "fx_demonitor | unknown ref, with and without FLUSH | FX_ENOENT")
+Test(bi_monitor, demonitor_unknown,
+     .description = "fx_demonitor | unknown ref, with and without FLUSH | FX_ENOENT")
 {
     tvm t = bi_start();
     lk_arg a = {.ref = {0x123456789}};
@@ -310,7 +325,8 @@ Test(bi_monitor, demonitor_unknown, .description = "fx_demonitor | unknown ref, 
     bi_end(&t);
 }
 
-Test(bi_monitor, demonitor_none_ref, .description = "fx_demonitor | FX_REF_NONE | FX_EINVAL")
+Test(bi_monitor, demonitor_none_ref,
+     .description = "fx_demonitor | FX_REF_NONE | FX_EINVAL")
 {
     tvm t = bi_start();
     lk_arg a = {.ref = FX_REF_NONE};
@@ -318,7 +334,8 @@ Test(bi_monitor, demonitor_none_ref, .description = "fx_demonitor | FX_REF_NONE 
     bi_end(&t);
 }
 
-Test(bi_monitor, demonitor_garbage_flags, .description = "fx_demonitor | unknown flag bits 0xfffe | FX_EINVAL")
+Test(bi_monitor, demonitor_garbage_flags,
+     .description = "fx_demonitor | unknown flag bits 0xfffe | FX_EINVAL")
 {
     tvm t = bi_start();
     lk_arg a = {.ref = {0x123456789}, .flags = 0xfffe};
@@ -326,7 +343,8 @@ Test(bi_monitor, demonitor_garbage_flags, .description = "fx_demonitor | unknown
     bi_end(&t);
 }
 
-Test(bi_monitor, spawn_monitor_bad, .description = "fx_spawn_monitor | cx NULL; ref NULL; opts NULL | FX_EINVAL")
+Test(bi_monitor, spawn_monitor_bad,
+     .description = "fx_spawn_monitor | cx NULL; ref NULL; opts NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_spawn_opts o = {.handler = bi_echo};

@@ -11,7 +11,9 @@ Test(bi_msg, new_null_out, .description = "fx_msg_new | out NULL | FX_EINVAL")
     bi_end(&t);
 }
 
-Test(bi_msg, new_reserved_type, .description = "fx_msg_new | reserved type (FX_MSG_SYSTEM_BASE, FX_MSG_EXIT, behaviour, internal) | FX_EINVAL, *out NULL")
+Test(bi_msg, new_reserved_type,
+     .description = "fx_msg_new | reserved type (FX_MSG_SYSTEM_BASE, FX_MSG_EXIT, "
+                    "behaviour, internal) | FX_EINVAL, *out NULL")
 {
     uint32_t types[] = {FX_MSG_SYSTEM_BASE, FX_MSG_EXIT, FX_MSG_BEHAVIOUR_BASE,
                         FX_MSG_INTERNAL_BASE, UINT32_MAX};
@@ -24,7 +26,8 @@ Test(bi_msg, new_reserved_type, .description = "fx_msg_new | reserved type (FX_M
     bi_end(&t);
 }
 
-Test(bi_msg, new_oversized, .description = "fx_msg_new | size FX_MSG_SIZE_LIMIT + 1, SIZE_MAX | FX_EMSGSIZE")
+Test(bi_msg, new_oversized,
+     .description = "fx_msg_new | size FX_MSG_SIZE_LIMIT + 1, SIZE_MAX | FX_EMSGSIZE")
 {
     fx_msg *m;
     bi_expect(fx_msg_new(1, (size_t) FX_MSG_SIZE_LIMIT + 1, &m), FX_EMSGSIZE);
@@ -43,7 +46,9 @@ Test(bi_msg, new_zero_size, .description = "fx_msg_new | size 0 | 0, an empty me
     bi_end(&t);
 }
 
-Test(bi_msg, new_behaviour_bad_type, .description = "fx_msg_new_behaviour | user type, system type, internal type | FX_EINVAL")
+Test(bi_msg, new_behaviour_bad_type,
+     .description =
+         "fx_msg_new_behaviour | user type, system type, internal type | FX_EINVAL")
 {
     uint32_t types[] = {1, FX_MSG_EXIT, FX_MSG_INTERNAL_BASE, UINT32_MAX};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
@@ -54,14 +59,16 @@ Test(bi_msg, new_behaviour_bad_type, .description = "fx_msg_new_behaviour | user
     bi_end(&t);
 }
 
-Test(bi_msg, new_behaviour_null_out, .description = "fx_msg_new_behaviour | out NULL | FX_EINVAL")
+Test(bi_msg, new_behaviour_null_out,
+     .description = "fx_msg_new_behaviour | out NULL | FX_EINVAL")
 {
     bi_expect(fx_msg_new_behaviour(FX_MSG_BEHAVIOUR_BASE, 8, NULL), FX_EINVAL);
     tvm t = bi_start();
     bi_end(&t);
 }
 
-Test(bi_msg, new_behaviour_oversized, .description = "fx_msg_new_behaviour | size SIZE_MAX | FX_EMSGSIZE")
+Test(bi_msg, new_behaviour_oversized,
+     .description = "fx_msg_new_behaviour | size SIZE_MAX | FX_EMSGSIZE")
 {
     fx_msg *m;
     bi_expect(fx_msg_new_behaviour(FX_MSG_BEHAVIOUR_BASE, SIZE_MAX, &m), FX_EMSGSIZE);
@@ -76,7 +83,10 @@ Test(bi_msg, free_null, .description = "fx_msg_free | msg NULL | ignored")
     bi_end(&t);
 }
 
-Test(bi_msg, accessors_null, .description = "fx_msg_type, fx_msg_size, fx_msg_data, fx_msg_data_mut, fx_msg_from, fx_msg_ref, fx_msg_set_ref | msg NULL | 0 / NULL / none, ignored (header silent)")
+Test(bi_msg, accessors_null,
+     .description = "fx_msg_type, fx_msg_size, fx_msg_data, fx_msg_data_mut, "
+                    "fx_msg_from, fx_msg_ref, fx_msg_set_ref | msg NULL | 0 / NULL / "
+                    "none, ignored (header silent)")
 {
     cr_assert_eq(fx_msg_type(NULL), 0);
     cr_assert_eq(fx_msg_size(NULL), 0);
@@ -120,7 +130,8 @@ static int run_reply(fx_ctx *cx, void *arg)
 
 static char bi_big[BI_MAX_MSG + 1];
 
-Test(bi_send, null_cx, .description = "fx_send | cx NULL (called outside a handler) | FX_EINVAL")
+Test(bi_send, null_cx,
+     .description = "fx_send | cx NULL (called outside a handler) | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(fx_send(NULL, t.me, 1, "x", 1), FX_EINVAL);
@@ -135,10 +146,13 @@ Test(bi_send, null_data, .description = "fx_send | data NULL, size 8 | FX_EINVAL
     bi_end(&t);
 }
 
-Test(bi_send, reserved_type, .description = "fx_send | reserved type (FX_MSG_EXIT, behaviour, internal) | FX_EINVAL")
+Test(bi_send, reserved_type,
+     .description =
+         "fx_send | reserved type (FX_MSG_EXIT, behaviour, internal) | FX_EINVAL")
 {
     tvm t = bi_start();
-    uint32_t types[] = {FX_MSG_EXIT, FX_MSG_REPLY, FX_MSG_BEHAVIOUR_BASE, FX_MSG_INTERNAL_BASE};
+    uint32_t types[] = {FX_MSG_EXIT, FX_MSG_REPLY, FX_MSG_BEHAVIOUR_BASE,
+                        FX_MSG_INTERNAL_BASE};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         send_arg a = {.to = t.me, .type = types[i], .data = "x", .size = 1};
         bi_expect(bi_in_handler(&t, run_send, &a), FX_EINVAL);
@@ -154,7 +168,8 @@ Test(bi_send, oversized, .description = "fx_send | size max_msg_size + 1 | FX_EM
     bi_end(&t);
 }
 
-Test(bi_send, exactly_max, .description = "fx_send | size exactly max_msg_size | 0, delivered")
+Test(bi_send, exactly_max,
+     .description = "fx_send | size exactly max_msg_size | 0, delivered")
 {
     tvm t = bi_start();
     send_arg a = {.to = t.me, .type = 9, .data = bi_big, .size = BI_MAX_MSG};
@@ -165,7 +180,8 @@ Test(bi_send, exactly_max, .description = "fx_send | size exactly max_msg_size |
     bi_end(&t);
 }
 
-Test(bi_send, zero_size, .description = "fx_send | data NULL, size 0 | 0, an empty message delivered")
+Test(bi_send, zero_size,
+     .description = "fx_send | data NULL, size 0 | 0, an empty message delivered")
 {
     tvm t = bi_start();
     send_arg a = {.to = t.me, .type = 9, .data = NULL, .size = 0};
@@ -176,7 +192,9 @@ Test(bi_send, zero_size, .description = "fx_send | data NULL, size 0 | 0, an emp
     bi_end(&t);
 }
 
-Test(bi_send, bad_pids, .description = "fx_send | stale pid, garbage pid, FX_PID_NONE | FX_ENOPROC (dropped)")
+Test(
+    bi_send, bad_pids,
+    .description = "fx_send | stale pid, garbage pid, FX_PID_NONE | FX_ENOPROC (dropped)")
 {
     tvm t = bi_start();
     fx_pid pids[] = {bi_stale(&t), BI_GARBAGE_PID, FX_PID_NONE};
@@ -187,7 +205,8 @@ Test(bi_send, bad_pids, .description = "fx_send | stale pid, garbage pid, FX_PID
     bi_end(&t);
 }
 
-Test(bi_send, msg_null_cx, .description = "fx_send_msg | cx NULL | FX_EINVAL, caller keeps msg")
+Test(bi_send, msg_null_cx,
+     .description = "fx_send_msg | cx NULL | FX_EINVAL, caller keeps msg")
 {
     tvm t = bi_start();
     fx_msg *m;
@@ -197,7 +216,8 @@ Test(bi_send, msg_null_cx, .description = "fx_send_msg | cx NULL | FX_EINVAL, ca
     bi_end(&t);
 }
 
-Test(bi_send, msg_null_msg, .description = "fx_send_msg | msg NULL | FX_EINVAL (header lists no code for it)")
+Test(bi_send, msg_null_msg,
+     .description = "fx_send_msg | msg NULL | FX_EINVAL (header lists no code for it)")
 {
     tvm t = bi_start();
     send_arg a = {.to = t.me, .msg = NULL};
@@ -205,7 +225,9 @@ Test(bi_send, msg_null_msg, .description = "fx_send_msg | msg NULL | FX_EINVAL (
     bi_end(&t);
 }
 
-Test(bi_send, msg_oversized, .description = "fx_send_msg | message over max_msg_size | FX_EMSGSIZE, caller keeps msg")
+Test(bi_send, msg_oversized,
+     .description =
+         "fx_send_msg | message over max_msg_size | FX_EMSGSIZE, caller keeps msg")
 {
     tvm t = bi_start();
     fx_msg *m;
@@ -216,7 +238,8 @@ Test(bi_send, msg_oversized, .description = "fx_send_msg | message over max_msg_
     bi_end(&t);
 }
 
-Test(bi_send, msg_stale, .description = "fx_send_msg | stale pid | FX_ENOPROC, runtime took msg")
+Test(bi_send, msg_stale,
+     .description = "fx_send_msg | stale pid | FX_ENOPROC, runtime took msg")
 {
     tvm t = bi_start();
     fx_msg *m;
@@ -251,7 +274,8 @@ Test(bi_vm_send, reserved_type, .description = "fx_vm_send | reserved type | FX_
     bi_end(&t);
 }
 
-Test(bi_vm_send, oversized, .description = "fx_vm_send | size max_msg_size + 1, SIZE_MAX | FX_EMSGSIZE")
+Test(bi_vm_send, oversized,
+     .description = "fx_vm_send | size max_msg_size + 1, SIZE_MAX | FX_EMSGSIZE")
 {
     tvm t = bi_start();
     bi_expect(fx_vm_send(t.vm, t.me, 1, bi_big, BI_MAX_MSG + 1), FX_EMSGSIZE);
@@ -259,7 +283,8 @@ Test(bi_vm_send, oversized, .description = "fx_vm_send | size max_msg_size + 1, 
     bi_end(&t);
 }
 
-Test(bi_vm_send, zero_size, .description = "fx_vm_send | data NULL, size 0 | 0, delivered")
+Test(bi_vm_send, zero_size,
+     .description = "fx_vm_send | data NULL, size 0 | 0, delivered")
 {
     tvm t = bi_start();
     bi_expect(fx_vm_send(t.vm, t.me, 9, NULL, 0), 0);
@@ -269,7 +294,8 @@ Test(bi_vm_send, zero_size, .description = "fx_vm_send | data NULL, size 0 | 0, 
     bi_end(&t);
 }
 
-Test(bi_vm_send, bad_pids, .description = "fx_vm_send | stale pid, garbage pid, FX_PID_NONE | FX_ENOPROC")
+Test(bi_vm_send, bad_pids,
+     .description = "fx_vm_send | stale pid, garbage pid, FX_PID_NONE | FX_ENOPROC")
 {
     tvm t = bi_start();
     bi_expect(fx_vm_send(t.vm, bi_stale(&t), 1, "x", 1), FX_ENOPROC);
@@ -278,7 +304,8 @@ Test(bi_vm_send, bad_pids, .description = "fx_vm_send | stale pid, garbage pid, 
     bi_end(&t);
 }
 
-Test(bi_vm_send, after_shutdown, .description = "fx_vm_send | after shutdown | FX_ESHUTDOWN")
+Test(bi_vm_send, after_shutdown,
+     .description = "fx_vm_send | after shutdown | FX_ESHUTDOWN")
 {
     fx_pid p;
     fx_vm *vm = bi_dead_vm(&p);
@@ -288,7 +315,8 @@ Test(bi_vm_send, after_shutdown, .description = "fx_vm_send | after shutdown | F
     bi_end(&t);
 }
 
-Test(bi_vm_send, msg_null, .description = "fx_vm_send_msg | vm NULL, msg NULL | FX_EINVAL")
+Test(bi_vm_send, msg_null,
+     .description = "fx_vm_send_msg | vm NULL, msg NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_msg *m;
@@ -299,7 +327,9 @@ Test(bi_vm_send, msg_null, .description = "fx_vm_send_msg | vm NULL, msg NULL | 
     bi_end(&t);
 }
 
-Test(bi_vm_send, msg_oversized, .description = "fx_vm_send_msg | message over max_msg_size | FX_EMSGSIZE, caller keeps msg")
+Test(bi_vm_send, msg_oversized,
+     .description =
+         "fx_vm_send_msg | message over max_msg_size | FX_EMSGSIZE, caller keeps msg")
 {
     tvm t = bi_start();
     fx_msg *m;
@@ -309,7 +339,8 @@ Test(bi_vm_send, msg_oversized, .description = "fx_vm_send_msg | message over ma
     bi_end(&t);
 }
 
-Test(bi_vm_send, msg_after_shutdown, .description = "fx_vm_send_msg | after shutdown | FX_ESHUTDOWN, caller keeps msg")
+Test(bi_vm_send, msg_after_shutdown,
+     .description = "fx_vm_send_msg | after shutdown | FX_ESHUTDOWN, caller keeps msg")
 {
     fx_pid p;
     fx_vm *vm = bi_dead_vm(&p);
@@ -322,7 +353,8 @@ Test(bi_vm_send, msg_after_shutdown, .description = "fx_vm_send_msg | after shut
     bi_end(&t);
 }
 
-Test(bi_vm_send, msg_stale, .description = "fx_vm_send_msg | stale pid | FX_ENOPROC, runtime took msg")
+Test(bi_vm_send, msg_stale,
+     .description = "fx_vm_send_msg | stale pid | FX_ENOPROC, runtime took msg")
 {
     tvm t = bi_start();
     fx_msg *m;
@@ -341,7 +373,8 @@ Test(bi_reply, null_cx, .description = "fx_reply | cx NULL | FX_EINVAL")
     bi_end(&t);
 }
 
-Test(bi_reply, empty_to, .description = "fx_reply | empty from (no pid, no ref) | FX_EINVAL")
+Test(bi_reply, empty_to,
+     .description = "fx_reply | empty from (no pid, no ref) | FX_EINVAL")
 {
     tvm t = bi_start();
     send_arg a = {.from = {FX_PID_NONE, FX_REF_NONE}, .data = "x", .size = 1};
@@ -373,7 +406,8 @@ Test(bi_reply, caller_gone, .description = "fx_reply | caller's pid stale | FX_E
     bi_end(&t);
 }
 
-Test(bi_reply, vm_null, .description = "fx_vm_reply | vm NULL; empty from; data NULL size 8 | FX_EINVAL")
+Test(bi_reply, vm_null,
+     .description = "fx_vm_reply | vm NULL; empty from; data NULL size 8 | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_from f = {t.me, {1}};
@@ -383,7 +417,8 @@ Test(bi_reply, vm_null, .description = "fx_vm_reply | vm NULL; empty from; data 
     bi_end(&t);
 }
 
-Test(bi_reply, vm_oversized, .description = "fx_vm_reply | size max_msg_size + 1 | FX_EMSGSIZE")
+Test(bi_reply, vm_oversized,
+     .description = "fx_vm_reply | size max_msg_size + 1 | FX_EMSGSIZE")
 {
     tvm t = bi_start();
     fx_from f = {t.me, {1}};
@@ -399,7 +434,8 @@ Test(bi_reply, vm_stale, .description = "fx_vm_reply | caller's pid stale | FX_E
     bi_end(&t);
 }
 
-Test(bi_reply, vm_after_shutdown, .description = "fx_vm_reply | after shutdown | FX_ESHUTDOWN")
+Test(bi_reply, vm_after_shutdown,
+     .description = "fx_vm_reply | after shutdown | FX_ESHUTDOWN")
 {
     fx_pid p;
     fx_vm *vm = bi_dead_vm(&p);

@@ -12,7 +12,9 @@ static const char *rg_long_name(void)
     return rg_long;
 }
 
-Test(bi_registry, register_bad, .description = "fx_register | inbox NULL; name NULL, empty, FX_NAME_MAX bytes; pid FX_PID_NONE | FX_EINVAL")
+Test(bi_registry, register_bad,
+     .description = "fx_register | inbox NULL; name NULL, empty, FX_NAME_MAX bytes; pid "
+                    "FX_PID_NONE | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(fx_register(NULL, "a", t.me, NULL), FX_EINVAL);
@@ -23,7 +25,8 @@ Test(bi_registry, register_bad, .description = "fx_register | inbox NULL; name N
     bi_end(&t);
 }
 
-Test(bi_registry, register_dead, .description = "fx_register | stale pid, garbage pid | FX_ENOPROC")
+Test(bi_registry, register_dead,
+     .description = "fx_register | stale pid, garbage pid | FX_ENOPROC")
 {
     tvm t = bi_start();
     bi_expect(fx_register(t.in, "a", bi_stale(&t), NULL), FX_ENOPROC);
@@ -31,7 +34,9 @@ Test(bi_registry, register_dead, .description = "fx_register | stale pid, garbag
     bi_end(&t);
 }
 
-Test(bi_registry, register_taken, .description = "fx_register | name taken; pid already named | FX_EEXIST with the holder")
+Test(bi_registry, register_taken,
+     .description =
+         "fx_register | name taken; pid already named | FX_EEXIST with the holder")
 {
     tvm t = bi_start();
     fx_pid p, h;
@@ -46,7 +51,9 @@ Test(bi_registry, register_taken, .description = "fx_register | name taken; pid 
     bi_end(&t);
 }
 
-Test(bi_registry, unregister_bad, .description = "fx_unregister | inbox NULL; name NULL, empty, too long; unknown name | FX_EINVAL; FX_ENOENT")
+Test(bi_registry, unregister_bad,
+     .description = "fx_unregister | inbox NULL; name NULL, empty, too long; unknown "
+                    "name | FX_EINVAL; FX_ENOENT")
 {
     tvm t = bi_start();
     bi_expect(fx_unregister(NULL, "a"), FX_EINVAL);
@@ -77,7 +84,7 @@ static int run_blocking_writes(fx_ctx *cx, void *arg)
         fx_group_leave(a->in, "g", a->pid),
         fx_registry_stats_get(a->in, &st),
         fx_inbox_spawn_named(a->in, "y", &o, NULL, NULL),
-        fx_gs_call_named(a->in, "x", 1, "x", 1, 1000, &r, NULL),
+        fx_gs_call_named(a->in, "r0", 1, "x", 1, 1000, &r, NULL),
     };
     for (size_t i = 0; i < sizeof rcs / sizeof rcs[0]; i++)
         if (rcs[i] != FX_EWOULDBLOCK)
@@ -85,7 +92,10 @@ static int run_blocking_writes(fx_ctx *cx, void *arg)
     return FX_EWOULDBLOCK;
 }
 
-Test(bi_registry, blocking_from_handler, .description = "fx_register, fx_unregister, fx_group_join, fx_group_leave, fx_registry_stats_get, fx_inbox_spawn_named, fx_gs_call_named | from a handler (registry running) | FX_EWOULDBLOCK")
+Test(bi_registry, blocking_from_handler,
+     .description = "fx_register, fx_unregister, fx_group_join, fx_group_leave, "
+                    "fx_registry_stats_get, fx_inbox_spawn_named, fx_gs_call_named | "
+                    "from a handler (registry running, name registered) | FX_EWOULDBLOCK")
 {
     tvm t = bi_start();
     fx_inbox *other;
@@ -100,7 +110,9 @@ Test(bi_registry, blocking_from_handler, .description = "fx_register, fx_unregis
     bi_end(&t);
 }
 
-Test(bi_registry, writes_after_shutdown, .description = "fx_register, fx_group_join | VM shut down, inbox alive | FX_ESHUTDOWN")
+Test(bi_registry, writes_after_shutdown,
+     .description =
+         "fx_register, fx_group_join | VM shut down, inbox alive | FX_ESHUTDOWN")
 {
     tvm t = bi_start();
     cr_assert_eq(fx_vm_shutdown(t.vm), 0);
@@ -144,7 +156,10 @@ static int decode_reg(fx_ctx *cx, fx_msg *m, void *arg)
     return fx_registry_result(cx, m, NULL);
 }
 
-Test(bi_registry, async_bad_name, .description = "fx_register_async, fx_unregister_async, fx_group_join_async, fx_group_leave_async | name NULL, empty, too long | `then` gets FX_EINVAL")
+Test(bi_registry, async_bad_name,
+     .description =
+         "fx_register_async, fx_unregister_async, fx_group_join_async, "
+         "fx_group_leave_async | name NULL, empty, too long | `then` gets FX_EINVAL")
 {
     tvm t = bi_start();
     const char *names[] = {NULL, "", rg_long_name()};
@@ -158,7 +173,9 @@ Test(bi_registry, async_bad_name, .description = "fx_register_async, fx_unregist
     bi_end(&t);
 }
 
-Test(bi_registry, async_dead_pid, .description = "fx_register_async, fx_group_join_async | stale pid | `then` gets FX_ENOPROC")
+Test(bi_registry, async_dead_pid,
+     .description =
+         "fx_register_async, fx_group_join_async | stale pid | `then` gets FX_ENOPROC")
 {
     tvm t = bi_start();
     rg_arg a = {.name = "a", .pid = bi_stale(&t)};
@@ -180,7 +197,9 @@ static int run_result_foreign(fx_ctx *cx, void *arg)
     return fx_registry_result(cx, NULL, NULL);
 }
 
-Test(bi_registry, result_foreign, .description = "fx_registry_result | a message that is not a registry answer; msg NULL | FX_EINVAL")
+Test(bi_registry, result_foreign,
+     .description = "fx_registry_result | a message that is not a registry answer; msg "
+                    "NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler(&t, run_result_foreign, NULL), FX_EINVAL);
@@ -189,7 +208,9 @@ Test(bi_registry, result_foreign, .description = "fx_registry_result | a message
 
 /* --- reads ----------------------------------------------------------------------- */
 
-Test(bi_registry, whereis_bad, .description = "fx_whereis | vm NULL; out NULL; name NULL, empty, too long; unknown name | FX_EINVAL; FX_ENOENT")
+Test(bi_registry, whereis_bad,
+     .description = "fx_whereis | vm NULL; out NULL; name NULL, empty, too long; unknown "
+                    "name | FX_EINVAL; FX_ENOENT")
 {
     tvm t = bi_start();
     fx_pid p;
@@ -202,7 +223,8 @@ Test(bi_registry, whereis_bad, .description = "fx_whereis | vm NULL; out NULL; n
     bi_end(&t);
 }
 
-Test(bi_registry, registered_bad, .description = "fx_registered | vm NULL; out NULL with cap 0 | FX_EINVAL; the count")
+Test(bi_registry, registered_bad,
+     .description = "fx_registered | vm NULL; out NULL with cap 0 | FX_EINVAL; the count")
 {
     tvm t = bi_start();
     bi_expect(fx_registered(NULL, NULL, 0), FX_EINVAL);
@@ -212,7 +234,8 @@ Test(bi_registry, registered_bad, .description = "fx_registered | vm NULL; out N
     bi_end(&t);
 }
 
-Test(bi_registry, registered_null_out_cap, .description = "fx_registered | out NULL with cap 4 | FX_EINVAL (header silent)")
+Test(bi_registry, registered_null_out_cap,
+     .description = "fx_registered | out NULL with cap 4 | FX_EINVAL (header silent)")
 {
     tvm t = bi_start();
     bi_expect(fx_registered(t.vm, NULL, 4), FX_EINVAL);
@@ -260,7 +283,10 @@ static int decode_call(fx_ctx *cx, fx_msg *m, void *arg)
     return fx_gs_call_result(cx, m, &d, &n, NULL);
 }
 
-Test(bi_registry, by_name_unknown, .description = "fx_send_named, fx_vm_send_named, fx_gs_call_named, fx_gs_call_named_async, fx_gs_cast_named, fx_vm_gs_cast_named | unknown name | FX_ENOENT (async: to `then`)")
+Test(bi_registry, by_name_unknown,
+     .description = "fx_send_named, fx_vm_send_named, fx_gs_call_named, "
+                    "fx_gs_call_named_async, fx_gs_cast_named, fx_vm_gs_cast_named | "
+                    "unknown name | FX_ENOENT (async: to `then`)")
 {
     tvm t = bi_start();
     nm_arg a = {.name = "nobody", .data = "x", .size = 1, .timeout = 1000};
@@ -274,7 +300,10 @@ Test(bi_registry, by_name_unknown, .description = "fx_send_named, fx_vm_send_nam
     bi_end(&t);
 }
 
-Test(bi_registry, by_name_bad_name, .description = "fx_send_named, fx_vm_send_named, fx_gs_call_named, fx_gs_cast_named, fx_vm_gs_cast_named | name NULL, empty, too long | FX_EINVAL")
+Test(bi_registry, by_name_bad_name,
+     .description =
+         "fx_send_named, fx_vm_send_named, fx_gs_call_named, fx_gs_cast_named, "
+         "fx_vm_gs_cast_named | name NULL, empty, too long | FX_EINVAL")
 {
     tvm t = bi_start();
     const char *names[] = {NULL, "", rg_long_name()};
@@ -290,7 +319,9 @@ Test(bi_registry, by_name_bad_name, .description = "fx_send_named, fx_vm_send_na
     bi_end(&t);
 }
 
-Test(bi_registry, by_name_null_ctx, .description = "fx_send_named, fx_gs_cast_named, fx_group_send | cx NULL | FX_EINVAL")
+Test(
+    bi_registry, by_name_null_ctx,
+    .description = "fx_send_named, fx_gs_cast_named, fx_group_send | cx NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(fx_send_named(NULL, "a", 1, "x", 1), FX_EINVAL);
@@ -299,7 +330,9 @@ Test(bi_registry, by_name_null_ctx, .description = "fx_send_named, fx_gs_cast_na
     bi_end(&t);
 }
 
-Test(bi_registry, by_name_null_vm, .description = "fx_vm_send_named, fx_vm_gs_cast_named, fx_vm_group_send, fx_gs_call_named | vm NULL / inbox NULL | FX_EINVAL")
+Test(bi_registry, by_name_null_vm,
+     .description = "fx_vm_send_named, fx_vm_gs_cast_named, fx_vm_group_send, "
+                    "fx_gs_call_named | vm NULL / inbox NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_msg *r;
@@ -310,7 +343,9 @@ Test(bi_registry, by_name_null_vm, .description = "fx_vm_send_named, fx_vm_gs_ca
     bi_end(&t);
 }
 
-Test(bi_registry, send_named_oversized, .description = "fx_send_named, fx_vm_send_named | registered name, size max_msg_size + 1 | FX_EMSGSIZE")
+Test(bi_registry, send_named_oversized,
+     .description = "fx_send_named, fx_vm_send_named | registered name, size "
+                    "max_msg_size + 1 | FX_EMSGSIZE")
 {
     tvm t = bi_start();
     cr_assert_eq(fx_register(t.in, "me", t.me, NULL), 0);
@@ -321,7 +356,8 @@ Test(bi_registry, send_named_oversized, .description = "fx_send_named, fx_vm_sen
     bi_end(&t);
 }
 
-/* --- spawning with a name ------------------------------------------------------------ */
+/* --- spawning with a name ------------------------------------------------------------
+ */
 
 typedef struct sn_arg {
     const char *name;
@@ -334,7 +370,9 @@ static int run_spawn_named(fx_ctx *cx, void *arg)
     return fx_spawn_named(cx, a->name, a->opts, NULL, NULL);
 }
 
-Test(bi_registry, spawn_named_bad, .description = "fx_spawn_named | cx NULL; name NULL, empty, too long; opts NULL; no handler | FX_EINVAL")
+Test(bi_registry, spawn_named_bad,
+     .description = "fx_spawn_named | cx NULL; name NULL, empty, too long; opts NULL; no "
+                    "handler | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_spawn_opts o = {.handler = bi_echo};
@@ -352,7 +390,9 @@ Test(bi_registry, spawn_named_bad, .description = "fx_spawn_named | cx NULL; nam
     bi_end(&t);
 }
 
-Test(bi_registry, inbox_spawn_named_bad, .description = "fx_inbox_spawn_named | inbox NULL; bad name; opts NULL; name taken | FX_EINVAL; FX_EINVAL; FX_EINVAL; FX_EEXIST with holder")
+Test(bi_registry, inbox_spawn_named_bad,
+     .description = "fx_inbox_spawn_named | inbox NULL; bad name; opts NULL; name taken "
+                    "| FX_EINVAL; FX_EINVAL; FX_EINVAL; FX_EEXIST with holder")
 {
     tvm t = bi_start();
     fx_spawn_opts o = {.handler = bi_echo};
@@ -368,9 +408,12 @@ Test(bi_registry, inbox_spawn_named_bad, .description = "fx_inbox_spawn_named | 
     bi_end(&t);
 }
 
-/* --- groups ------------------------------------------------------------------------------ */
+/* --- groups
+ * ------------------------------------------------------------------------------ */
 
-Test(bi_registry, group_join_bad, .description = "fx_group_join | inbox NULL; group NULL, empty, too long; pid FX_PID_NONE | FX_EINVAL")
+Test(bi_registry, group_join_bad,
+     .description = "fx_group_join | inbox NULL; group NULL, empty, too long; pid "
+                    "FX_PID_NONE | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(fx_group_join(NULL, "g", t.me), FX_EINVAL);
@@ -381,7 +424,8 @@ Test(bi_registry, group_join_bad, .description = "fx_group_join | inbox NULL; gr
     bi_end(&t);
 }
 
-Test(bi_registry, group_join_dead_twice, .description = "fx_group_join | stale pid; already a member | FX_ENOPROC; FX_EEXIST")
+Test(bi_registry, group_join_dead_twice,
+     .description = "fx_group_join | stale pid; already a member | FX_ENOPROC; FX_EEXIST")
 {
     tvm t = bi_start();
     bi_expect(fx_group_join(t.in, "g", bi_stale(&t)), FX_ENOPROC);
@@ -391,7 +435,9 @@ Test(bi_registry, group_join_dead_twice, .description = "fx_group_join | stale p
     bi_end(&t);
 }
 
-Test(bi_registry, group_leave_bad, .description = "fx_group_leave | inbox NULL; bad group; not a member | FX_EINVAL; FX_EINVAL; FX_ENOENT")
+Test(bi_registry, group_leave_bad,
+     .description = "fx_group_leave | inbox NULL; bad group; not a member | FX_EINVAL; "
+                    "FX_EINVAL; FX_ENOENT")
 {
     tvm t = bi_start();
     bi_expect(fx_group_leave(NULL, "g", t.me), FX_EINVAL);
@@ -400,7 +446,9 @@ Test(bi_registry, group_leave_bad, .description = "fx_group_leave | inbox NULL; 
     bi_end(&t);
 }
 
-Test(bi_registry, group_members_bad, .description = "fx_group_members | vm NULL; bad group; unknown group | FX_EINVAL; FX_EINVAL; 0")
+Test(bi_registry, group_members_bad,
+     .description =
+         "fx_group_members | vm NULL; bad group; unknown group | FX_EINVAL; FX_EINVAL; 0")
 {
     tvm t = bi_start();
     fx_pid out[2];
@@ -411,7 +459,9 @@ Test(bi_registry, group_members_bad, .description = "fx_group_members | vm NULL;
     bi_end(&t);
 }
 
-Test(bi_registry, group_send_bad, .description = "fx_group_send, fx_vm_group_send | unknown group; bad group; data NULL size 8; oversized | 0; FX_EINVAL; FX_EINVAL; FX_EMSGSIZE")
+Test(bi_registry, group_send_bad,
+     .description = "fx_group_send, fx_vm_group_send | unknown group; bad group; data "
+                    "NULL size 8; oversized | 0; FX_EINVAL; FX_EINVAL; FX_EMSGSIZE")
 {
     tvm t = bi_start();
     cr_assert_eq(fx_group_join(t.in, "g", t.me), 0);
@@ -434,9 +484,12 @@ Test(bi_registry, group_send_bad, .description = "fx_group_send, fx_vm_group_sen
     bi_end(&t);
 }
 
-/* --- the registry process ----------------------------------------------------------------- */
+/* --- the registry process
+ * ----------------------------------------------------------------- */
 
-Test(bi_registry, registry_pid_bad, .description = "fx_registry_pid | vm NULL, out NULL; no registry yet | FX_EINVAL; FX_ENOENT")
+Test(bi_registry, registry_pid_bad,
+     .description =
+         "fx_registry_pid | vm NULL, out NULL; no registry yet | FX_EINVAL; FX_ENOENT")
 {
     tvm t = bi_start();
     fx_pid p;
@@ -446,7 +499,9 @@ Test(bi_registry, registry_pid_bad, .description = "fx_registry_pid | vm NULL, o
     bi_end(&t);
 }
 
-Test(bi_registry, registry_stats_bad, .description = "fx_registry_stats_get | inbox NULL, out NULL; no registry yet | FX_EINVAL; FX_ENOENT")
+Test(bi_registry, registry_stats_bad,
+     .description = "fx_registry_stats_get | inbox NULL, out NULL; no registry yet | "
+                    "FX_EINVAL; FX_ENOENT")
 {
     tvm t = bi_start();
     fx_registry_stats st;

@@ -40,14 +40,16 @@ static int sp_try(tvm *t, const fx_sup_spec *s)
     return fx_sup_start(t->in, s, &sup, NULL);
 }
 
-Test(bi_sup, spec_init_null, .description = "fx_sup_spec_init | spec NULL | ignored (header silent)")
+Test(bi_sup, spec_init_null,
+     .description = "fx_sup_spec_init | spec NULL | ignored (header silent)")
 {
     fx_sup_spec_init(NULL);
     tvm t = bi_start();
     bi_end(&t);
 }
 
-Test(bi_sup, start_null, .description = "fx_sup_start | inbox NULL; spec NULL | FX_EINVAL")
+Test(bi_sup, start_null,
+     .description = "fx_sup_start | inbox NULL; spec NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_sup_spec s;
@@ -58,7 +60,10 @@ Test(bi_sup, start_null, .description = "fx_sup_start | inbox NULL; spec NULL | 
     bi_end(&t);
 }
 
-Test(bi_sup, start_bad_spec, .description = "fx_sup_start | duplicate id; empty id; no start; bad strategy, restart, type; period 0; intensity -1; significant permanent; children NULL with n 1 | FX_EINVAL")
+Test(bi_sup, start_bad_spec,
+     .description = "fx_sup_start | duplicate id; empty id; no start; bad strategy, "
+                    "restart, type; period 0; intensity -1; significant permanent; "
+                    "children NULL with n 1 | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_child_spec k[2] = {sp_kid("a"), sp_kid("a")};
@@ -100,7 +105,9 @@ Test(bi_sup, start_bad_spec, .description = "fx_sup_start | duplicate id; empty 
     bi_end(&t);
 }
 
-Test(bi_sup, start_bad_dynamic, .description = "fx_sup_start | dynamic with 0 or 2 templates; dynamic with auto_shutdown | FX_EINVAL")
+Test(bi_sup, start_bad_dynamic,
+     .description = "fx_sup_start | dynamic with 0 or 2 templates; dynamic with "
+                    "auto_shutdown | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_child_spec k[2] = {sp_kid("a"), sp_kid("b")};
@@ -137,7 +144,8 @@ Test(bi_sup, start_too_many, .description = "fx_sup_start | 513 children | FX_EI
     bi_end(&t);
 }
 
-Test(bi_sup, start_after_shutdown, .description = "fx_sup_start | VM shut down, inbox alive | FX_ESHUTDOWN")
+Test(bi_sup, start_after_shutdown,
+     .description = "fx_sup_start | VM shut down, inbox alive | FX_ESHUTDOWN")
 {
     tvm t = bi_start();
     cr_assert_eq(fx_vm_shutdown(t.vm), 0);
@@ -187,7 +195,9 @@ static int run_sup_calls(fx_ctx *cx, void *arg)
     return FX_EWOULDBLOCK;
 }
 
-Test(bi_sup, blocking_from_handler, .description = "fx_sup_start and every blocking fx_sup_* call | from a handler (scheduler thread) | FX_EWOULDBLOCK")
+Test(bi_sup, blocking_from_handler,
+     .description = "fx_sup_start and every blocking fx_sup_* call | from a handler "
+                    "(scheduler thread) | FX_EWOULDBLOCK")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -224,7 +234,8 @@ static int decode_start(fx_ctx *cx, fx_msg *m, void *arg)
     return fx_gs_start_result(cx, m, &p, NULL);
 }
 
-Test(bi_sup, start_async_bad, .description = "fx_sup_start_async | spec NULL; period 0 | `then` gets FX_EINVAL")
+Test(bi_sup, start_async_bad,
+     .description = "fx_sup_start_async | spec NULL; period 0 | `then` gets FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler_next(&t, sup_async_null, decode_start, NULL), FX_EINVAL);
@@ -250,7 +261,9 @@ static fx_next child_actor_null(fx_ctx *cx, void *arg, fx_handler then)
     return fx_child_actor(cx, NULL, NULL, 0, then);
 }
 
-Test(bi_sup, child_starters_null, .description = "fx_child_gen_server, fx_child_supervisor, fx_child_actor | arg NULL | `then` gets FX_EINVAL (header silent)")
+Test(bi_sup, child_starters_null,
+     .description = "fx_child_gen_server, fx_child_supervisor, fx_child_actor | arg NULL "
+                    "| `then` gets FX_EINVAL (header silent)")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler_next(&t, child_gs_null, decode_start, NULL), FX_EINVAL);
@@ -259,7 +272,9 @@ Test(bi_sup, child_starters_null, .description = "fx_child_gen_server, fx_child_
     bi_end(&t);
 }
 
-Test(bi_sup, reply_decode_bad, .description = "fx_sup_reply_decode | data NULL; size shorter than the header; out NULL | FX_EINVAL")
+Test(bi_sup, reply_decode_bad,
+     .description = "fx_sup_reply_decode | data NULL; size shorter than the header; out "
+                    "NULL | FX_EINVAL")
 {
     fx_sup_reply r, hdr;
     memset(&hdr, 0, sizeof hdr);
@@ -270,7 +285,8 @@ Test(bi_sup, reply_decode_bad, .description = "fx_sup_reply_decode | data NULL; 
     bi_end(&t);
 }
 
-Test(bi_sup, calls_dead_sup, .description = "every blocking fx_sup_* call | stale supervisor pid | FX_ENOPROC")
+Test(bi_sup, calls_dead_sup,
+     .description = "every blocking fx_sup_* call | stale supervisor pid | FX_ENOPROC")
 {
     tvm t = bi_start();
     fx_pid dead = bi_stale(&t);
@@ -287,7 +303,8 @@ Test(bi_sup, calls_dead_sup, .description = "every blocking fx_sup_* call | stal
     bi_end(&t);
 }
 
-Test(bi_sup, calls_null_inbox, .description = "every blocking fx_sup_* call | inbox NULL | FX_EINVAL")
+Test(bi_sup, calls_null_inbox,
+     .description = "every blocking fx_sup_* call | inbox NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -305,7 +322,9 @@ Test(bi_sup, calls_null_inbox, .description = "every blocking fx_sup_* call | in
     bi_end(&t);
 }
 
-Test(bi_sup, start_child_bad, .description = "fx_sup_start_child | spec NULL; bad spec (no start); id taken | FX_EINVAL; FX_EINVAL; FX_EEXIST")
+Test(bi_sup, start_child_bad,
+     .description = "fx_sup_start_child | spec NULL; bad spec (no start); id taken | "
+                    "FX_EINVAL; FX_EINVAL; FX_EEXIST")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -319,7 +338,9 @@ Test(bi_sup, start_child_bad, .description = "fx_sup_start_child | spec NULL; ba
     bi_end(&t);
 }
 
-Test(bi_sup, static_vs_dynamic, .description = "fx_sup_start_child on a dynamic supervisor; fx_sup_start_child_args on a static one | FX_EINVAL")
+Test(bi_sup, static_vs_dynamic,
+     .description = "fx_sup_start_child on a dynamic supervisor; fx_sup_start_child_args "
+                    "on a static one | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -333,7 +354,8 @@ Test(bi_sup, static_vs_dynamic, .description = "fx_sup_start_child on a dynamic 
     bi_end(&t);
 }
 
-Test(bi_sup, dynamic_limit, .description = "fx_sup_start_child_args | max_children (1) reached | FX_ELIMIT")
+Test(bi_sup, dynamic_limit,
+     .description = "fx_sup_start_child_args | max_children (1) reached | FX_ELIMIT")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -351,7 +373,9 @@ Test(bi_sup, dynamic_limit, .description = "fx_sup_start_child_args | max_childr
     bi_end(&t);
 }
 
-Test(bi_sup, unknown_child, .description = "fx_sup_terminate_child, fx_sup_restart_child, fx_sup_delete_child | unknown id | FX_ENOENT")
+Test(bi_sup, unknown_child,
+     .description = "fx_sup_terminate_child, fx_sup_restart_child, fx_sup_delete_child | "
+                    "unknown id | FX_ENOENT")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -363,7 +387,9 @@ Test(bi_sup, unknown_child, .description = "fx_sup_terminate_child, fx_sup_resta
     bi_end(&t);
 }
 
-Test(bi_sup, null_or_long_id, .description = "fx_sup_terminate_child, fx_sup_restart_child, fx_sup_delete_child | id NULL; id of FX_CHILD_ID_MAX bytes | FX_EINVAL (header silent)")
+Test(bi_sup, null_or_long_id,
+     .description = "fx_sup_terminate_child, fx_sup_restart_child, fx_sup_delete_child | "
+                    "id NULL; id of FX_CHILD_ID_MAX bytes | FX_EINVAL (header silent)")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -381,7 +407,9 @@ Test(bi_sup, null_or_long_id, .description = "fx_sup_terminate_child, fx_sup_res
     bi_end(&t);
 }
 
-Test(bi_sup, running_child, .description = "fx_sup_restart_child, fx_sup_delete_child | the child is running | FX_EEXIST")
+Test(bi_sup, running_child,
+     .description =
+         "fx_sup_restart_child, fx_sup_delete_child | the child is running | FX_EEXIST")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -392,7 +420,9 @@ Test(bi_sup, running_child, .description = "fx_sup_restart_child, fx_sup_delete_
     bi_end(&t);
 }
 
-Test(bi_sup, terminate_pid_unknown, .description = "fx_sup_terminate_pid | pid not a child (dynamic supervisor) | FX_ENOENT")
+Test(bi_sup, terminate_pid_unknown,
+     .description =
+         "fx_sup_terminate_pid | pid not a child (dynamic supervisor) | FX_ENOENT")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -402,7 +432,8 @@ Test(bi_sup, terminate_pid_unknown, .description = "fx_sup_terminate_pid | pid n
     bi_end(&t);
 }
 
-Test(bi_sup, which_children_null, .description = "fx_sup_which_children | out NULL, cap 0 | the count (1)")
+Test(bi_sup, which_children_null,
+     .description = "fx_sup_which_children | out NULL, cap 0 | the count (1)")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -412,7 +443,8 @@ Test(bi_sup, which_children_null, .description = "fx_sup_which_children | out NU
     bi_end(&t);
 }
 
-Test(bi_sup, count_children_null, .description = "fx_sup_count_children | out NULL | FX_EINVAL (header silent)")
+Test(bi_sup, count_children_null,
+     .description = "fx_sup_count_children | out NULL | FX_EINVAL (header silent)")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -422,7 +454,10 @@ Test(bi_sup, count_children_null, .description = "fx_sup_count_children | out NU
     bi_end(&t);
 }
 
-Test(bi_sup, calls_to_non_supervisor, .description = "fx_sup_count_children, fx_sup_which_children | a GenServer that is not a supervisor (echoes the request) | FX_EINVAL (reply is not a supervisor reply)")
+Test(bi_sup, calls_to_non_supervisor,
+     .description =
+         "fx_sup_count_children, fx_sup_which_children | a GenServer that is not a "
+         "supervisor (echoes the request) | FX_EINVAL (reply is not a supervisor reply)")
 {
     tvm t = bi_start();
     fx_pid srv = bi_gs(&t);

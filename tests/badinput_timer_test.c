@@ -25,7 +25,8 @@ Test(bi_timer, send_after_null_cx, .description = "fx_send_after | cx NULL | FX_
     bi_end(&t);
 }
 
-Test(bi_timer, send_after_negative, .description = "fx_send_after | delay_ms -1, INT64_MIN | FX_EINVAL")
+Test(bi_timer, send_after_negative,
+     .description = "fx_send_after | delay_ms -1, INT64_MIN | FX_EINVAL")
 {
     tvm t = bi_start();
     tm_arg a = {.delay = -1, .to = t.me, .type = 1};
@@ -35,7 +36,8 @@ Test(bi_timer, send_after_negative, .description = "fx_send_after | delay_ms -1,
     bi_end(&t);
 }
 
-Test(bi_timer, send_after_bad_payload, .description = "fx_send_after | reserved type; data NULL size 8 | FX_EINVAL")
+Test(bi_timer, send_after_bad_payload,
+     .description = "fx_send_after | reserved type; data NULL size 8 | FX_EINVAL")
 {
     tvm t = bi_start();
     tm_arg a = {.delay = 1, .to = t.me, .type = FX_MSG_EXIT, .data = "x", .size = 1};
@@ -47,7 +49,8 @@ Test(bi_timer, send_after_bad_payload, .description = "fx_send_after | reserved 
     bi_end(&t);
 }
 
-Test(bi_timer, send_after_oversized, .description = "fx_send_after | size max_msg_size + 1 | FX_EMSGSIZE")
+Test(bi_timer, send_after_oversized,
+     .description = "fx_send_after | size max_msg_size + 1 | FX_EMSGSIZE")
 {
     tvm t = bi_start();
     tm_arg a = {.delay = 1, .to = t.me, .type = 1, .data = tm_big, .size = sizeof tm_big};
@@ -55,7 +58,8 @@ Test(bi_timer, send_after_oversized, .description = "fx_send_after | size max_ms
     bi_end(&t);
 }
 
-Test(bi_timer, send_after_zero, .description = "fx_send_after | delay 0, size 0 | 0, delivered")
+Test(bi_timer, send_after_zero,
+     .description = "fx_send_after | delay 0, size 0 | 0, delivered")
 {
     tvm t = bi_start();
     tm_arg a = {.delay = 0, .to = t.me, .type = 9};
@@ -66,7 +70,9 @@ Test(bi_timer, send_after_zero, .description = "fx_send_after | delay 0, size 0 
     bi_end(&t);
 }
 
-Test(bi_timer, vm_send_after_bad, .description = "fx_vm_send_after | vm NULL; delay -1; reserved type; data NULL size 8 | FX_EINVAL")
+Test(bi_timer, vm_send_after_bad,
+     .description = "fx_vm_send_after | vm NULL; delay -1; reserved type; data NULL size "
+                    "8 | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(fx_vm_send_after(NULL, 1, t.me, 1, NULL, 0, NULL), FX_EINVAL);
@@ -76,7 +82,8 @@ Test(bi_timer, vm_send_after_bad, .description = "fx_vm_send_after | vm NULL; de
     bi_end(&t);
 }
 
-Test(bi_timer, vm_send_after_oversized, .description = "fx_vm_send_after | size max_msg_size + 1 | FX_EMSGSIZE")
+Test(bi_timer, vm_send_after_oversized,
+     .description = "fx_vm_send_after | size max_msg_size + 1 | FX_EMSGSIZE")
 {
     tvm t = bi_start();
     bi_expect(fx_vm_send_after(t.vm, 1, t.me, 1, tm_big, sizeof tm_big, NULL),
@@ -84,7 +91,8 @@ Test(bi_timer, vm_send_after_oversized, .description = "fx_vm_send_after | size 
     bi_end(&t);
 }
 
-Test(bi_timer, vm_send_after_shutdown, .description = "fx_vm_send_after | after shutdown | FX_ESHUTDOWN")
+Test(bi_timer, vm_send_after_shutdown,
+     .description = "fx_vm_send_after | after shutdown | FX_ESHUTDOWN")
 {
     fx_pid p;
     fx_vm *vm = bi_dead_vm(&p);
@@ -94,7 +102,8 @@ Test(bi_timer, vm_send_after_shutdown, .description = "fx_vm_send_after | after 
     bi_end(&t);
 }
 
-Test(bi_timer, cancel_unknown, .description = "fx_cancel_timer | zero timer, garbage timer | FX_ENOENT")
+Test(bi_timer, cancel_unknown,
+     .description = "fx_cancel_timer | zero timer, garbage timer | FX_ENOENT")
 {
     tvm t = bi_start();
     bi_expect(fx_cancel_timer(t.vm, (fx_timer){0}), FX_ENOENT);
@@ -102,14 +111,16 @@ Test(bi_timer, cancel_unknown, .description = "fx_cancel_timer | zero timer, gar
     bi_end(&t);
 }
 
-Test(bi_timer, cancel_null_vm, .description = "fx_cancel_timer | vm NULL | FX_EINVAL (header lists only FX_ENOENT)")
+Test(bi_timer, cancel_null_vm,
+     .description = "fx_cancel_timer | vm NULL | FX_EINVAL (header lists only FX_ENOENT)")
 {
     bi_expect(fx_cancel_timer(NULL, (fx_timer){1}), FX_EINVAL);
     tvm t = bi_start();
     bi_end(&t);
 }
 
-Test(bi_timer, cancel_twice, .description = "fx_cancel_timer | already cancelled; already fired | FX_ENOENT")
+Test(bi_timer, cancel_twice,
+     .description = "fx_cancel_timer | already cancelled; already fired | FX_ENOENT")
 {
     tvm t = bi_start();
     fx_timer tm;
@@ -122,7 +133,9 @@ Test(bi_timer, cancel_twice, .description = "fx_cancel_timer | already cancelled
     bi_end(&t);
 }
 
-Test(bi_timer, read_unknown, .description = "fx_read_timer | zero timer, garbage timer, cancelled, fired | FX_ENOENT")
+Test(bi_timer, read_unknown,
+     .description =
+         "fx_read_timer | zero timer, garbage timer, cancelled, fired | FX_ENOENT")
 {
     tvm t = bi_start();
     bi_expect(fx_read_timer(t.vm, (fx_timer){0}), FX_ENOENT);
@@ -137,7 +150,8 @@ Test(bi_timer, read_unknown, .description = "fx_read_timer | zero timer, garbage
     bi_end(&t);
 }
 
-Test(bi_timer, read_null_vm, .description = "fx_read_timer | vm NULL | FX_EINVAL (header lists only FX_ENOENT)")
+Test(bi_timer, read_null_vm,
+     .description = "fx_read_timer | vm NULL | FX_EINVAL (header lists only FX_ENOENT)")
 {
     bi_expect(fx_read_timer(NULL, (fx_timer){1}), FX_EINVAL);
     tvm t = bi_start();

@@ -6,7 +6,8 @@
 
 /* --- vm.h ---------------------------------------------------------------- */
 
-Test(bi_vm, config_init_null, .description = "fx_vm_config_init | cfg NULL | ignored (header silent)")
+Test(bi_vm, config_init_null,
+     .description = "fx_vm_config_init | cfg NULL | ignored (header silent)")
 {
     fx_vm_config_init(NULL);
     tvm t = bi_start();
@@ -20,7 +21,8 @@ Test(bi_vm, create_null_out, .description = "fx_vm_create | out NULL | FX_EINVAL
     bi_end(&t);
 }
 
-Test(bi_vm, create_version_zero, .description = "fx_vm_create | cfg->version 0 | FX_EVERSION, *out NULL")
+Test(bi_vm, create_version_zero,
+     .description = "fx_vm_create | cfg->version 0 | FX_EVERSION, *out NULL")
 {
     fx_vm_config c = bi_config();
     c.version = 0;
@@ -31,7 +33,8 @@ Test(bi_vm, create_version_zero, .description = "fx_vm_create | cfg->version 0 |
     bi_end(&t);
 }
 
-Test(bi_vm, create_version_future, .description = "fx_vm_create | cfg->version 99 | FX_EVERSION")
+Test(bi_vm, create_version_future,
+     .description = "fx_vm_create | cfg->version 99 | FX_EVERSION")
 {
     fx_vm_config c = bi_config();
     c.version = 99;
@@ -41,7 +44,8 @@ Test(bi_vm, create_version_future, .description = "fx_vm_create | cfg->version 9
     bi_end(&t);
 }
 
-Test(bi_vm, create_absurd_threads, .description = "fx_vm_create | threads 1,000,000 | FX_EINVAL")
+Test(bi_vm, create_absurd_threads,
+     .description = "fx_vm_create | threads 1,000,000 | FX_EINVAL")
 {
     fx_vm_config c = bi_config();
     c.threads = 1000000;
@@ -51,7 +55,8 @@ Test(bi_vm, create_absurd_threads, .description = "fx_vm_create | threads 1,000,
     bi_end(&t);
 }
 
-Test(bi_vm, create_absurd_msg_size, .description = "fx_vm_create | max_msg_size SIZE_MAX | FX_EINVAL")
+Test(bi_vm, create_absurd_msg_size,
+     .description = "fx_vm_create | max_msg_size SIZE_MAX | FX_EINVAL")
 {
     fx_vm_config c = bi_config();
     c.max_msg_size = SIZE_MAX;
@@ -81,7 +86,9 @@ static int run_vm_start(fx_ctx *cx, void *arg)
     return fx_vm_start(fx_ctx_vm(cx));
 }
 
-Test(bi_vm, start_from_handler, .description = "fx_vm_start | from a handler (outside-only) | FX_EINVAL (already started; header names no code)")
+Test(bi_vm, start_from_handler,
+     .description = "fx_vm_start | from a handler (outside-only) | FX_EINVAL (already "
+                    "started; header names no code)")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler(&t, run_vm_start, NULL), FX_EINVAL);
@@ -95,7 +102,8 @@ Test(bi_vm, shutdown_null, .description = "fx_vm_shutdown | vm NULL | FX_EINVAL"
     bi_end(&t);
 }
 
-Test(bi_vm, shutdown_twice, .description = "fx_vm_shutdown | second call | 0 (idempotent)")
+Test(bi_vm, shutdown_twice,
+     .description = "fx_vm_shutdown | second call | 0 (idempotent)")
 {
     fx_vm *vm = bi_dead_vm(NULL);
     bi_expect(fx_vm_shutdown(vm), 0);
@@ -121,7 +129,8 @@ static int run_vm_shutdown(fx_ctx *cx, void *arg)
     return fx_vm_shutdown(fx_ctx_vm(cx));
 }
 
-Test(bi_vm, shutdown_from_handler, .description = "fx_vm_shutdown | from a handler | FX_ECONTEXT")
+Test(bi_vm, shutdown_from_handler,
+     .description = "fx_vm_shutdown | from a handler | FX_ECONTEXT")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler(&t, run_vm_shutdown, NULL), FX_ECONTEXT);
@@ -135,7 +144,8 @@ Test(bi_vm, destroy_null, .description = "fx_vm_destroy | vm NULL | ignored")
     bi_end(&t);
 }
 
-Test(bi_vm, destroy_never_started, .description = "fx_vm_destroy | never started | frees it")
+Test(bi_vm, destroy_never_started,
+     .description = "fx_vm_destroy | never started | frees it")
 {
     fx_vm *vm;
     fx_vm_config c = bi_config();
@@ -152,7 +162,9 @@ Test(bi_vm, threads_null, .description = "fx_vm_threads | vm NULL | 0 (header si
     bi_end(&t);
 }
 
-Test(bi_vm, stats_null, .description = "fx_vm_stats_get | vm or out NULL | FX_EINVAL (header lists no errors)")
+Test(bi_vm, stats_null,
+     .description =
+         "fx_vm_stats_get | vm or out NULL | FX_EINVAL (header lists no errors)")
 {
     tvm t = bi_start();
     fx_vm_stats s;
@@ -161,7 +173,8 @@ Test(bi_vm, stats_null, .description = "fx_vm_stats_get | vm or out NULL | FX_EI
     bi_end(&t);
 }
 
-Test(bi_vm, stats_after_shutdown, .description = "fx_vm_stats_get | after shutdown | 0, processes 0 (header silent)")
+Test(bi_vm, stats_after_shutdown,
+     .description = "fx_vm_stats_get | after shutdown | 0, processes 0 (header silent)")
 {
     fx_vm *vm = bi_dead_vm(NULL);
     fx_vm_stats s;
@@ -183,7 +196,8 @@ Test(bi_vm, attach_null, .description = "fx_vm_attach | vm or key NULL | FX_EINV
     bi_end(&t);
 }
 
-Test(bi_vm, attach_twice, .description = "fx_vm_attach | key already attached | FX_EEXIST, first value kept")
+Test(bi_vm, attach_twice,
+     .description = "fx_vm_attach | key already attached | FX_EEXIST, first value kept")
 {
     tvm t = bi_start();
     int a, b;
@@ -193,7 +207,8 @@ Test(bi_vm, attach_twice, .description = "fx_vm_attach | key already attached | 
     bi_end(&t);
 }
 
-Test(bi_vm, attach_after_shutdown, .description = "fx_vm_attach | after shutdown | FX_ESHUTDOWN")
+Test(bi_vm, attach_after_shutdown,
+     .description = "fx_vm_attach | after shutdown | FX_ESHUTDOWN")
 {
     fx_vm *vm = bi_dead_vm(NULL);
     int a;
@@ -203,7 +218,8 @@ Test(bi_vm, attach_after_shutdown, .description = "fx_vm_attach | after shutdown
     bi_end(&t);
 }
 
-Test(bi_vm, attached_null, .description = "fx_vm_attached | vm or key NULL, unknown key | NULL")
+Test(bi_vm, attached_null,
+     .description = "fx_vm_attached | vm or key NULL, unknown key | NULL")
 {
     tvm t = bi_start();
     cr_assert_null(fx_vm_attached(NULL, &bi_key));
@@ -212,7 +228,8 @@ Test(bi_vm, attached_null, .description = "fx_vm_attached | vm or key NULL, unkn
     bi_end(&t);
 }
 
-Test(bi_vm, on_scheduler_null, .description = "fx_vm_on_scheduler | vm NULL | 0 (header silent)")
+Test(bi_vm, on_scheduler_null,
+     .description = "fx_vm_on_scheduler | vm NULL | 0 (header silent)")
 {
     cr_assert_eq(fx_vm_on_scheduler(NULL), 0);
     tvm t = bi_start();
@@ -226,7 +243,8 @@ Test(bi_vm, is_alive_null, .description = "fx_is_alive | vm NULL | FX_EINVAL")
     bi_end(&t);
 }
 
-Test(bi_vm, is_alive_bad_pids, .description = "fx_is_alive | FX_PID_NONE, garbage pid, stale pid | 0")
+Test(bi_vm, is_alive_bad_pids,
+     .description = "fx_is_alive | FX_PID_NONE, garbage pid, stale pid | 0")
 {
     tvm t = bi_start();
     cr_assert_eq(fx_is_alive(t.vm, FX_PID_NONE), 0);
@@ -247,7 +265,8 @@ Test(bi_vm, is_alive_after_shutdown, .description = "fx_is_alive | after shutdow
 
 /* --- error.h ---------------------------------------------------------------- */
 
-Test(bi_error, strerror_unknown, .description = "fx_strerror | unknown code (12345, INT_MIN) | \"unknown error\"")
+Test(bi_error, strerror_unknown,
+     .description = "fx_strerror | unknown code (12345, INT_MIN) | \"unknown error\"")
 {
     cr_assert_str_eq(fx_strerror(12345), "unknown error");
     cr_assert_str_eq(fx_strerror(INT_MIN), "unknown error");
@@ -255,7 +274,8 @@ Test(bi_error, strerror_unknown, .description = "fx_strerror | unknown code (123
     bi_end(&t);
 }
 
-Test(bi_error, err_name_unknown, .description = "fx_err_name | unknown code; 0 | \"FX_E?\"; \"FX_OK\"")
+Test(bi_error, err_name_unknown,
+     .description = "fx_err_name | unknown code; 0 | \"FX_E?\"; \"FX_OK\"")
 {
     cr_assert_str_eq(fx_err_name(12345), "FX_E?");
     cr_assert_str_eq(fx_err_name(INT_MIN), "FX_E?");
@@ -266,7 +286,9 @@ Test(bi_error, err_name_unknown, .description = "fx_err_name | unknown code; 0 |
 
 /* --- reason.h --------------------------------------------------------------- */
 
-Test(bi_reason, constructors, .description = "fx_reason_normal, _shutdown, _killed, _noproc, _timeout, _kill | (no arguments) | their kind")
+Test(bi_reason, constructors,
+     .description = "fx_reason_normal, _shutdown, _killed, _noproc, _timeout, _kill | "
+                    "(no arguments) | their kind")
 {
     cr_assert_eq(fx_reason_normal().kind, FX_REASON_NORMAL);
     cr_assert_eq(fx_reason_shutdown().kind, FX_REASON_SHUTDOWN);
@@ -278,7 +300,8 @@ Test(bi_reason, constructors, .description = "fx_reason_normal, _shutdown, _kill
     bi_end(&t);
 }
 
-Test(bi_reason, error_null_fmt, .description = "fx_reason_error | fmt NULL | error reason, empty text")
+Test(bi_reason, error_null_fmt,
+     .description = "fx_reason_error | fmt NULL | error reason, empty text")
 {
     fx_reason r = fx_reason_error(7, NULL);
     cr_assert_eq(r.kind, FX_REASON_ERROR);
@@ -288,7 +311,9 @@ Test(bi_reason, error_null_fmt, .description = "fx_reason_error | fmt NULL | err
     bi_end(&t);
 }
 
-Test(bi_reason, error_long_text, .description = "fx_reason_error | text over FX_REASON_TEXT_MAX | truncated, NUL-terminated")
+Test(bi_reason, error_long_text,
+     .description =
+         "fx_reason_error | text over FX_REASON_TEXT_MAX | truncated, NUL-terminated")
 {
     char big[300];
     memset(big, 'x', sizeof big - 1);
@@ -299,7 +324,9 @@ Test(bi_reason, error_long_text, .description = "fx_reason_error | text over FX_
     bi_end(&t);
 }
 
-Test(bi_reason, shutdown_with_null, .description = "fx_reason_shutdown_with | fmt NULL; text over the max | shutdown, empty; truncated")
+Test(bi_reason, shutdown_with_null,
+     .description = "fx_reason_shutdown_with | fmt NULL; text over the max | shutdown, "
+                    "empty; truncated")
 {
     fx_reason r = fx_reason_shutdown_with(NULL);
     cr_assert_eq(r.kind, FX_REASON_SHUTDOWN);
@@ -313,7 +340,9 @@ Test(bi_reason, shutdown_with_null, .description = "fx_reason_shutdown_with | fm
     bi_end(&t);
 }
 
-Test(bi_reason, predicates_null, .description = "fx_reason_is_normal, fx_reason_is_clean, fx_reason_eq | NULL | false; eq(NULL, NULL) true (header silent)")
+Test(bi_reason, predicates_null,
+     .description = "fx_reason_is_normal, fx_reason_is_clean, fx_reason_eq | NULL | "
+                    "false; eq(NULL, NULL) true (header silent)")
 {
     fx_reason n = fx_reason_normal();
     cr_assert_not(fx_reason_is_normal(NULL));
@@ -325,7 +354,9 @@ Test(bi_reason, predicates_null, .description = "fx_reason_is_normal, fx_reason_
     bi_end(&t);
 }
 
-Test(bi_reason, format_bad, .description = "fx_reason_format | r NULL; buf NULL size 0; garbage kind | FX_EINVAL; needed length; no crash")
+Test(bi_reason, format_bad,
+     .description = "fx_reason_format | r NULL; buf NULL size 0; garbage kind | "
+                    "FX_EINVAL; needed length; no crash")
 {
     char buf[8];
     fx_reason r = fx_reason_error(3, "boom");
@@ -344,7 +375,9 @@ Test(bi_reason, format_bad, .description = "fx_reason_format | r NULL; buf NULL 
 
 /* --- report.h ------------------------------------------------------------- */
 
-Test(bi_report, report_format_null, .description = "fx_crash_report_format | report NULL; buf NULL size 0 | FX_EINVAL; needed length")
+Test(bi_report, report_format_null,
+     .description = "fx_crash_report_format | report NULL; buf NULL size 0 | FX_EINVAL; "
+                    "needed length")
 {
     char buf[4];
     bi_expect(fx_crash_report_format(NULL, buf, sizeof buf), FX_EINVAL);
@@ -357,7 +390,9 @@ Test(bi_report, report_format_null, .description = "fx_crash_report_format | rep
     bi_end(&t);
 }
 
-Test(bi_report, pid_format_null, .description = "fx_pid_format | buf NULL size 0; tiny buf | needed length (snprintf)")
+Test(
+    bi_report, pid_format_null,
+    .description = "fx_pid_format | buf NULL size 0; tiny buf | needed length (snprintf)")
 {
     char buf[3];
     int need = fx_pid_format(BI_GARBAGE_PID, NULL, 0);
@@ -368,14 +403,17 @@ Test(bi_report, pid_format_null, .description = "fx_pid_format | buf NULL size 0
     bi_end(&t);
 }
 
-Test(bi_report, logger_silent_null, .description = "fx_crash_logger_silent | report NULL | ignored")
+Test(bi_report, logger_silent_null,
+     .description = "fx_crash_logger_silent | report NULL | ignored")
 {
     fx_crash_logger_silent(NULL, NULL);
     tvm t = bi_start();
     bi_end(&t);
 }
 
-Test(bi_report, logger_stderr_garbage_label, .description = "fx_crash_logger_stderr | report with NULL label, error kind 12345 | one line, no crash")
+Test(bi_report, logger_stderr_garbage_label,
+     .description = "fx_crash_logger_stderr | report with NULL label, error kind 12345 | "
+                    "one line, no crash")
 {
     fx_crash_report r = {.pid = BI_GARBAGE_PID, .reason = fx_reason_error(1, "x")};
     r.reason.kind = 12345;
@@ -393,7 +431,8 @@ Test(bi_app, run_null, .description = "fx_app_run | spec NULL | FX_APP_NOSTART")
     bi_end(&t);
 }
 
-Test(bi_app, run_bad_root, .description = "fx_app_run | root spec period 0 (bad spec) | FX_APP_NOSTART")
+Test(bi_app, run_bad_root,
+     .description = "fx_app_run | root spec period 0 (bad spec) | FX_APP_NOSTART")
 {
     fx_app_spec s;
     memset(&s, 0, sizeof s);
@@ -405,7 +444,8 @@ Test(bi_app, run_bad_root, .description = "fx_app_run | root spec period 0 (bad 
     bi_end(&t);
 }
 
-Test(bi_app, run_bad_vm_config, .description = "fx_app_run | vm config version 99 | FX_APP_NOSTART")
+Test(bi_app, run_bad_vm_config,
+     .description = "fx_app_run | vm config version 99 | FX_APP_NOSTART")
 {
     fx_app_spec s;
     memset(&s, 0, sizeof s);
@@ -426,7 +466,8 @@ Test(bi_app, stop_null, .description = "fx_app_stop | vm NULL | FX_EINVAL")
     bi_end(&t);
 }
 
-Test(bi_app, stop_no_app, .description = "fx_app_stop | vm not running an application | FX_ENOENT")
+Test(bi_app, stop_no_app,
+     .description = "fx_app_stop | vm not running an application | FX_ENOENT")
 {
     tvm t = bi_start();
     bi_expect(fx_app_stop(t.vm), FX_ENOENT);
@@ -439,14 +480,17 @@ static int run_app_stop(fx_ctx *cx, void *arg)
     return fx_app_stop(fx_ctx_vm(cx));
 }
 
-Test(bi_app, stop_from_handler, .description = "fx_app_stop | from a handler, no application | FX_ENOENT")
+Test(bi_app, stop_from_handler,
+     .description = "fx_app_stop | from a handler, no application | FX_ENOENT")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler(&t, run_app_stop, NULL), FX_ENOENT);
     bi_end(&t);
 }
 
-Test(bi_app, stop_after_shutdown, .description = "fx_app_stop | after shutdown | FX_ENOENT (header names no FX_ESHUTDOWN)")
+Test(bi_app, stop_after_shutdown,
+     .description =
+         "fx_app_stop | after shutdown | FX_ENOENT (header names no FX_ESHUTDOWN)")
 {
     fx_vm *vm = bi_dead_vm(NULL);
     bi_expect(fx_app_stop(vm), FX_ENOENT);
