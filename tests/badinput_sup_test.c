@@ -196,7 +196,7 @@ static int run_sup_calls(fx_ctx *cx, void *arg)
 }
 
 Test(bi_sup, blocking_from_handler,
-     .description = "fx_sup_start and every blocking fx_sup_* call | from a handler "
+     .description = "fx_sup_start, fx_sup_start_child, fx_sup_start_child_args, fx_sup_terminate_child, fx_sup_terminate_pid, fx_sup_restart_child, fx_sup_delete_child, fx_sup_which_children, fx_sup_count_children | from a handler "
                     "(scheduler thread) | FX_EWOULDBLOCK")
 {
     tvm t = bi_start();
@@ -286,7 +286,7 @@ Test(bi_sup, reply_decode_bad,
 }
 
 Test(bi_sup, calls_dead_sup,
-     .description = "every blocking fx_sup_* call | stale supervisor pid | FX_ENOPROC")
+     .description = "fx_sup_start_child, fx_sup_start_child_args, fx_sup_terminate_child, fx_sup_terminate_pid, fx_sup_restart_child, fx_sup_delete_child, fx_sup_which_children, fx_sup_count_children | stale supervisor pid | FX_ENOPROC")
 {
     tvm t = bi_start();
     fx_pid dead = bi_stale(&t);
@@ -304,7 +304,7 @@ Test(bi_sup, calls_dead_sup,
 }
 
 Test(bi_sup, calls_null_inbox,
-     .description = "every blocking fx_sup_* call | inbox NULL | FX_EINVAL")
+     .description = "fx_sup_start_child, fx_sup_start_child_args, fx_sup_terminate_child, fx_sup_terminate_pid, fx_sup_restart_child, fx_sup_delete_child, fx_sup_which_children, fx_sup_count_children | inbox NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -339,8 +339,8 @@ Test(bi_sup, start_child_bad,
 }
 
 Test(bi_sup, static_vs_dynamic,
-     .description = "fx_sup_start_child on a dynamic supervisor; fx_sup_start_child_args "
-                    "on a static one | FX_EINVAL")
+     .description = "fx_sup_start_child, fx_sup_start_child_args | start_child on a "
+                    "dynamic supervisor; start_child_args on a static one | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
