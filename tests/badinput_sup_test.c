@@ -196,7 +196,10 @@ static int run_sup_calls(fx_ctx *cx, void *arg)
 }
 
 Test(bi_sup, blocking_from_handler,
-     .description = "fx_sup_start, fx_sup_start_child, fx_sup_start_child_args, fx_sup_terminate_child, fx_sup_terminate_pid, fx_sup_restart_child, fx_sup_delete_child, fx_sup_which_children, fx_sup_count_children | from a handler "
+     .description = "fx_sup_start, fx_sup_start_child, fx_sup_start_child_args, "
+                    "fx_sup_terminate_child, fx_sup_terminate_pid, fx_sup_restart_child, "
+                    "fx_sup_delete_child, fx_sup_which_children, fx_sup_count_children | "
+                    "from a handler "
                     "(scheduler thread) | FX_EWOULDBLOCK")
 {
     tvm t = bi_start();
@@ -286,7 +289,10 @@ Test(bi_sup, reply_decode_bad,
 }
 
 Test(bi_sup, calls_dead_sup,
-     .description = "fx_sup_start_child, fx_sup_start_child_args, fx_sup_terminate_child, fx_sup_terminate_pid, fx_sup_restart_child, fx_sup_delete_child, fx_sup_which_children, fx_sup_count_children | stale supervisor pid | FX_ENOPROC")
+     .description = "fx_sup_start_child, fx_sup_start_child_args, "
+                    "fx_sup_terminate_child, fx_sup_terminate_pid, fx_sup_restart_child, "
+                    "fx_sup_delete_child, fx_sup_which_children, fx_sup_count_children | "
+                    "stale supervisor pid | FX_ENOPROC")
 {
     tvm t = bi_start();
     fx_pid dead = bi_stale(&t);
@@ -304,7 +310,10 @@ Test(bi_sup, calls_dead_sup,
 }
 
 Test(bi_sup, calls_null_inbox,
-     .description = "fx_sup_start_child, fx_sup_start_child_args, fx_sup_terminate_child, fx_sup_terminate_pid, fx_sup_restart_child, fx_sup_delete_child, fx_sup_which_children, fx_sup_count_children | inbox NULL | FX_EINVAL")
+     .description =
+         "fx_sup_start_child, fx_sup_start_child_args, fx_sup_terminate_child, "
+         "fx_sup_terminate_pid, fx_sup_restart_child, fx_sup_delete_child, "
+         "fx_sup_which_children, fx_sup_count_children | inbox NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
