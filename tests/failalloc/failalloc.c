@@ -20,7 +20,8 @@
  *   FAILALLOC_COUNT=1   fail nothing; at exit print
  *                       "failalloc: allocations=<n>" on stderr
  *   FAILALLOC_VERBOSE=1 print "failalloc: failing allocation <n>" when it
- *                       fails one
+ *                       fails one, and its call stack (addresses: resolve
+ *                       them with addr2line -e the executable)
  *   FAILALLOC_ANY=1     count allocations from every caller; by default
  *                       only those called directly from the main
  *                       executable (the workload and the statically linked
@@ -34,6 +35,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <execinfo.h>
 #include <link.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -141,6 +143,9 @@ static int should_fail_from(const void *caller)
         if (write(2, line, (size_t) len) < 0) {
             /* nothing to do */
         }
+        void *frames[24];
+        int n_frames = backtrace(frames, 24);
+        backtrace_symbols_fd(frames, n_frames, 2); /* does not allocate */
     }
     errno = ENOMEM;
     return 1;
@@ -183,6 +188,10 @@ __attribute__((constructor)) static void failalloc_init(void)
     cfg_verbose = env_u64("FAILALLOC_VERBOSE") != 0;
     cfg_any = env_u64("FAILALLOC_ANY") != 0;
     dl_iterate_phdr(find_exe, NULL);
+    if (cfg_verbose) {
+        void *f[2];
+        backtrace(f, 2); /* loads libgcc's unwinder now, not when failing */
+    }
     if (cfg_count)
         atexit(report);
     if (env_u64("FAILALLOC_ARMED"))
