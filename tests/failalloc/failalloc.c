@@ -20,8 +20,10 @@
  *   FAILALLOC_COUNT=1   fail nothing; at exit print
  *                       "failalloc: allocations=<n>" on stderr
  *   FAILALLOC_VERBOSE=1 print "failalloc: failing allocation <n>" when it
- *                       fails one, and its call stack (addresses: resolve
- *                       them with addr2line -e the executable)
+ *                       fails one; =2 also its call stack (addresses:
+ *                       addr2line -e the executable resolves them; loading
+ *                       the unwinder makes LeakSanitizer report ld.so's
+ *                       allocations, so not for sweeps)
  *   FAILALLOC_ANY=1     count allocations from every caller; by default
  *                       only those called directly from the main
  *                       executable (the workload and the statically linked
@@ -143,9 +145,11 @@ static int should_fail_from(const void *caller)
         if (write(2, line, (size_t) len) < 0) {
             /* nothing to do */
         }
-        void *frames[24];
-        int n_frames = backtrace(frames, 24);
-        backtrace_symbols_fd(frames, n_frames, 2); /* does not allocate */
+        if (cfg_verbose > 1) {
+            void *frames[24];
+            int n_frames = backtrace(frames, 24);
+            backtrace_symbols_fd(frames, n_frames, 2); /* does not allocate */
+        }
     }
     errno = ENOMEM;
     return 1;
@@ -185,10 +189,10 @@ __attribute__((constructor)) static void failalloc_init(void)
     cfg_nth = env_u64("FAILALLOC_NTH");
     cfg_every = env_u64("FAILALLOC_EVERY");
     cfg_count = env_u64("FAILALLOC_COUNT") != 0;
-    cfg_verbose = env_u64("FAILALLOC_VERBOSE") != 0;
+    cfg_verbose = (int) env_u64("FAILALLOC_VERBOSE");
     cfg_any = env_u64("FAILALLOC_ANY") != 0;
     dl_iterate_phdr(find_exe, NULL);
-    if (cfg_verbose) {
+    if (cfg_verbose > 1) {
         void *f[2];
         backtrace(f, 2); /* loads libgcc's unwinder now, not when failing */
     }
