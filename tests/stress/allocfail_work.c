@@ -213,9 +213,15 @@ static void step_signals(fx_vm *vm, fx_inbox *in)
         if (!alive[i])
             continue;
         int rc = fx_vm_exit(vm, p[i], fx_reason_error(7, "boom %d", i));
-        CHECK("fx_vm_exit", rc, FX_ENOMEM);
-        if (rc != 0)
+        CHECK("fx_vm_exit", rc, FX_ENOMEM, FX_ENOPROC);
+        if (rc == FX_ENOMEM)
             rc = fx_vm_exit(vm, p[i], fx_reason_kill()); /* try once more */
+        if (rc == FX_ENOPROC) {
+            /* It died by itself (the runtime may kill a process it cannot
+             * allocate for): its EXIT/DOWN must still come. */
+            fprintf(stderr, "NOTE: actor %d was already dead\n", i);
+            rc = 0;
+        }
         if (rc != 0) {
             fprintf(stderr, "NOTE: could not kill actor %d (%s)\n", i, fx_err_name(rc));
             continue;
