@@ -1,0 +1,272 @@
+/* Bad-input table: inbox.h.
+ * One Test per row; .description is "function | bad input | result". */
+#include "badinput.h"
+
+static char ib_big[BI_MAX_MSG + 1];
+
+Test(bi_inbox, create_null,
+     .description = "fx_inbox_create | vm NULL, out NULL | FX_EINVAL")
+{
+    tvm t = bi_start();
+    fx_inbox *in;
+    bi_expect(fx_inbox_create(NULL, &in), FX_EINVAL);
+    bi_expect(fx_inbox_create(t.vm, NULL), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_inbox, create_after_shutdown,
+     .description = "fx_inbox_create | after shutdown | FX_ESHUTDOWN")
+{
+    fx_vm *vm = bi_dead_vm(NULL);
+    fx_inbox *in;
+    bi_expect(fx_inbox_create(vm, &in), FX_ESHUTDOWN);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_inbox, destroy_null, .description = "fx_inbox_destroy | inbox NULL | ignored")
+{
+    fx_inbox_destroy(NULL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_inbox, pid_vm_null,
+     .description =
+         "fx_inbox_pid, fx_inbox_vm | inbox NULL | FX_PID_NONE (header silent), NULL")
+{
+    cr_assert(fx_pid_is_none(fx_inbox_pid(NULL)));
+    cr_assert_null(fx_inbox_vm(NULL));
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_inbox, send_bad,
+     .description =
+         "fx_inbox_send | inbox NULL; data NULL size 8; reserved type | FX_EINVAL")
+{
+    tvm t = bi_start();
+    bi_expect(fx_inbox_send(NULL, t.me, 1, "x", 1), FX_EINVAL);
+    bi_expect(fx_inbox_send(t.in, t.me, 1, NULL, 8), FX_EINVAL);
+    bi_expect(fx_inbox_send(t.in, t.me, FX_MSG_REPLY, "x", 1), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_inbox, send_oversized,
+     .description = "fx_inbox_send | size max_msg_size + 1 | FX_EMSGSIZE")
+{
+    tvm t = bi_start();
+    bi_expect(fx_inbox_send(t.in, t.me, 1, ib_big, sizeof ib_big), FX_EMSGSIZE);
+    bi_end(&t);
+}
+
+Test(bi_inbox, send_dead,
+     .description = "fx_inbox_send | stale pid, garbage pid | FX_ENOPROC")
+{
+    tvm t = bi_start();
+    bi_expect(fx_inbox_send(t.in, bi_stale(&t), 1, "x", 1), FX_ENOPROC);
+    bi_expect(fx_inbox_send(t.in, BI_GARBAGE_PID, 1, "x", 1), FX_ENOPROC);
+    bi_end(&t);
+}
+
+Test(
+    bi_inbox, send_after_shutdown,
+    .description = "fx_inbox_send | VM shut down, inbox not yet destroyed | FX_ESHUTDOWN")
+{
+    tvm t = bi_start();
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn(t.vm, bi_echo, NULL, &p), 0);
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    bi_expect(fx_inbox_send(t.in, p, 1, "x", 1), FX_ESHUTDOWN);
+    fx_inbox_destroy(t.in);
+    fx_vm_destroy(t.vm);
+    tvm u = bi_start();
+    bi_end(&u);
+}
+
+Test(bi_inbox, send_msg_bad,
+     .description =
+         "fx_inbox_send_msg | inbox NULL; msg NULL | FX_EINVAL, caller keeps msg")
+{
+    tvm t = bi_start();
+    fx_msg *m;
+    cr_assert_eq(fx_msg_new(1, 8, &m), 0);
+    bi_expect(fx_inbox_send_msg(NULL, t.me, m), FX_EINVAL);
+    fx_msg_free(m);
+    bi_expect(fx_inbox_send_msg(t.in, t.me, NULL), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_inbox, send_msg_oversized,
+     .description =
+         "fx_inbox_send_msg | message over max_msg_size | FX_EMSGSIZE, caller keeps msg")
+{
+    tvm t = bi_start();
+    fx_msg *m;
+    cr_assert_eq(fx_msg_new(1, BI_MAX_MSG + 1, &m), 0);
+    bi_expect(fx_inbox_send_msg(t.in, t.me, m), FX_EMSGSIZE);
+    fx_msg_free(m);
+    bi_end(&t);
+}
+
+Test(bi_inbox, recv_null,
+     .description = "fx_inbox_recv | inbox NULL, out NULL | FX_EINVAL")
+{
+    tvm t = bi_start();
+    fx_msg *m;
+    bi_expect(fx_inbox_recv(NULL, NULL, 0, &m), FX_EINVAL);
+    bi_expect(fx_inbox_recv(t.in, NULL, 0, NULL), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_inbox, recv_poll_empty,
+     .description = "fx_inbox_recv | timeout 0 on an empty inbox; pattern nobody matches "
+                    "| FX_ETIMEDOUT")
+{
+    tvm t = bi_start();
+    fx_msg *m = (fx_msg *) 1;
+    bi_expect(fx_inbox_recv(t.in, NULL, 0, &m), FX_ETIMEDOUT);
+    cr_assert_null(m);
+    cr_assert_eq(fx_vm_send(t.vm, t.me, 3, NULL, 0), 0);
+    fx_match never = {.type = 4};
+    bi_expect(fx_inbox_recv(t.in, &never, 1, &m), FX_ETIMEDOUT);
+    fx_msg_free(tvm_recv(&t, 3)); /* still queued */
+    bi_end(&t);
+}
+
+typedef struct ib_arg {
+    fx_inbox *in;
+} ib_arg;
+
+static int run_recv(fx_ctx *cx, void *arg)
+{
+    (void) cx;
+    ib_arg *a = arg;
+    fx_msg *m;
+    return fx_inbox_recv(a->in, NULL, 0, &m);
+}
+
+Test(bi_inbox, recv_from_handler,
+     .description = "fx_inbox_recv | from a handler (scheduler thread) | FX_EWOULDBLOCK")
+{
+    tvm t = bi_start();
+    fx_inbox *other;
+    cr_assert_eq(fx_inbox_create(t.vm, &other), 0);
+    ib_arg a = {other};
+    bi_expect(bi_in_handler(&t, run_recv, &a), FX_EWOULDBLOCK);
+    fx_inbox_destroy(other);
+    bi_end(&t);
+}
+
+Test(bi_inbox, tie_null,
+     .description = "fx_inbox_link, _unlink, _monitor, _demonitor, _spawn_link, "
+                    "_spawn_monitor | inbox NULL | FX_EINVAL")
+{
+    tvm t = bi_start();
+    fx_ref r;
+    fx_spawn_opts o = {.handler = bi_echo};
+    bi_expect(fx_inbox_link(NULL, t.me), FX_EINVAL);
+    bi_expect(fx_inbox_unlink(NULL, t.me), FX_EINVAL);
+    bi_expect(fx_inbox_monitor(NULL, t.me, &r), FX_EINVAL);
+    bi_expect(fx_inbox_demonitor(NULL, (fx_ref){1}, 0), FX_EINVAL);
+    bi_expect(fx_inbox_spawn_link(NULL, &o, NULL), FX_EINVAL);
+    bi_expect(fx_inbox_spawn_monitor(NULL, &o, NULL, &r), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_inbox, monitor_null_ref,
+     .description = "fx_inbox_monitor, fx_inbox_spawn_monitor | ref NULL | FX_EINVAL")
+{
+    tvm t = bi_start();
+    fx_spawn_opts o = {.handler = bi_echo};
+    bi_expect(fx_inbox_monitor(t.in, t.me, NULL), FX_EINVAL);
+    bi_expect(fx_inbox_spawn_monitor(t.in, &o, NULL, NULL), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(
+    bi_inbox, spawn_bad_opts,
+    .description =
+        "fx_inbox_spawn_link, fx_inbox_spawn_monitor | opts NULL; no handler | FX_EINVAL")
+{
+    tvm t = bi_start();
+    fx_ref r;
+    fx_spawn_opts none = {.state = NULL};
+    bi_expect(fx_inbox_spawn_link(t.in, NULL, NULL), FX_EINVAL);
+    bi_expect(fx_inbox_spawn_link(t.in, &none, NULL), FX_EINVAL);
+    bi_expect(fx_inbox_spawn_monitor(t.in, NULL, NULL, &r), FX_EINVAL);
+    bi_expect(fx_inbox_spawn_monitor(t.in, &none, NULL, &r), FX_EINVAL);
+    bi_end(&t);
+}
+
+static void ib_expect_signal(tvm *t, uint32_t type)
+{
+    fx_msg *m = tvm_recv(t, type);
+    const fx_reason *r = type == FX_MSG_EXIT
+                             ? &((const fx_exit_info *) fx_msg_data(m))->reason
+                             : &((const fx_down_info *) fx_msg_data(m))->reason;
+    cr_assert_eq(r->kind, FX_REASON_NOPROC);
+    fx_msg_free(m);
+}
+
+Test(bi_inbox, link_dead,
+     .description = "fx_inbox_link | stale pid, garbage pid | 0 and an FX_MSG_EXIT "
+                    "noproc (an inbox traps exits)")
+{
+    tvm t = bi_start();
+    bi_expect(fx_inbox_link(t.in, bi_stale(&t)), 0);
+    ib_expect_signal(&t, FX_MSG_EXIT);
+    bi_expect(fx_inbox_link(t.in, BI_GARBAGE_PID), 0);
+    ib_expect_signal(&t, FX_MSG_EXIT);
+    bi_end(&t);
+}
+
+Test(bi_inbox, monitor_dead,
+     .description = "fx_inbox_monitor | stale pid, garbage pid | 0 and a DOWN noproc")
+{
+    tvm t = bi_start();
+    fx_ref r;
+    bi_expect(fx_inbox_monitor(t.in, bi_stale(&t), &r), 0);
+    ib_expect_signal(&t, FX_MSG_DOWN);
+    bi_expect(fx_inbox_monitor(t.in, BI_GARBAGE_PID, &r), 0);
+    ib_expect_signal(&t, FX_MSG_DOWN);
+    bi_end(&t);
+}
+
+Test(bi_inbox, unlink_none, .description = "fx_inbox_unlink | garbage pid (no link) | 0")
+{
+    tvm t = bi_start();
+    bi_expect(fx_inbox_unlink(t.in, BI_GARBAGE_PID), 0);
+    bi_end(&t);
+}
+
+Test(bi_inbox, demonitor_unknown,
+     .description = "fx_inbox_demonitor | unknown ref | FX_ENOENT")
+{
+    tvm t = bi_start();
+    bi_expect(fx_inbox_demonitor(t.in, (fx_ref){0x123456789}, 0), FX_ENOENT);
+    bi_expect(fx_inbox_demonitor(t.in, (fx_ref){0x123456789}, FX_DEMONITOR_FLUSH),
+              FX_ENOENT);
+    bi_end(&t);
+}
+
+Test(bi_inbox, tie_after_shutdown,
+     .description = "fx_inbox_link, _monitor, _spawn_link, _spawn_monitor | VM shut "
+                    "down, inbox alive | FX_ESHUTDOWN")
+{
+    tvm t = bi_start();
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn(t.vm, bi_echo, NULL, &p), 0);
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    fx_ref r;
+    fx_spawn_opts o = {.handler = bi_echo};
+    bi_expect(fx_inbox_link(t.in, p), FX_ESHUTDOWN);
+    bi_expect(fx_inbox_monitor(t.in, p, &r), FX_ESHUTDOWN);
+    bi_expect(fx_inbox_spawn_link(t.in, &o, NULL), FX_ESHUTDOWN);
+    bi_expect(fx_inbox_spawn_monitor(t.in, &o, NULL, &r), FX_ESHUTDOWN);
+    fx_inbox_destroy(t.in);
+    fx_vm_destroy(t.vm);
+    tvm u = bi_start();
+    bi_end(&u);
+}

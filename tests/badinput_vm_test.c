@@ -1,0 +1,500 @@
+/* Bad-input table: vm.h, error.h, reason.h, report.h, app.h.
+ * One Test per row; .description is "function | bad input | result". */
+#include "badinput.h"
+
+#include <stdio.h>
+
+/* --- vm.h ---------------------------------------------------------------- */
+
+Test(bi_vm, config_init_null,
+     .description = "fx_vm_config_init | cfg NULL | ignored (header silent)")
+{
+    fx_vm_config_init(NULL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, create_null_out, .description = "fx_vm_create | out NULL | FX_EINVAL")
+{
+    bi_expect(fx_vm_create(NULL, NULL), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, create_version_zero,
+     .description = "fx_vm_create | cfg->version 0 | FX_EVERSION, *out NULL")
+{
+    fx_vm_config c = bi_config();
+    c.version = 0;
+    fx_vm *vm = (fx_vm *) 1;
+    bi_expect(fx_vm_create(&c, &vm), FX_EVERSION);
+    cr_assert_null(vm);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, create_version_future,
+     .description = "fx_vm_create | cfg->version 99 | FX_EVERSION")
+{
+    fx_vm_config c = bi_config();
+    c.version = 99;
+    fx_vm *vm = NULL;
+    bi_expect(fx_vm_create(&c, &vm), FX_EVERSION);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, create_absurd_threads,
+     .description = "fx_vm_create | threads 1,000,000 | FX_EINVAL")
+{
+    fx_vm_config c = bi_config();
+    c.threads = 1000000;
+    fx_vm *vm = NULL;
+    bi_expect(fx_vm_create(&c, &vm), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, create_absurd_msg_size,
+     .description = "fx_vm_create | max_msg_size SIZE_MAX | FX_EINVAL")
+{
+    fx_vm_config c = bi_config();
+    c.max_msg_size = SIZE_MAX;
+    fx_vm *vm = NULL;
+    bi_expect(fx_vm_create(&c, &vm), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, start_null, .description = "fx_vm_start | vm NULL | FX_EINVAL")
+{
+    bi_expect(fx_vm_start(NULL), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, start_twice, .description = "fx_vm_start | already started | FX_EINVAL")
+{
+    tvm t = bi_start();
+    bi_expect(fx_vm_start(t.vm), FX_EINVAL);
+    bi_end(&t);
+}
+
+static int run_vm_start(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    return fx_vm_start(fx_ctx_vm(cx));
+}
+
+Test(bi_vm, start_from_handler,
+     .description = "fx_vm_start | from a handler (outside-only) | FX_EINVAL (already "
+                    "started; header names no code)")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_handler(&t, run_vm_start, NULL), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_vm, shutdown_null, .description = "fx_vm_shutdown | vm NULL | FX_EINVAL")
+{
+    bi_expect(fx_vm_shutdown(NULL), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, shutdown_twice,
+     .description = "fx_vm_shutdown | second call | 0 (idempotent)")
+{
+    fx_vm *vm = bi_dead_vm(NULL);
+    bi_expect(fx_vm_shutdown(vm), 0);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, shutdown_never_started, .description = "fx_vm_shutdown | never started | 0")
+{
+    fx_vm *vm;
+    fx_vm_config c = bi_config();
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    bi_expect(fx_vm_shutdown(vm), 0);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+static int run_vm_shutdown(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    return fx_vm_shutdown(fx_ctx_vm(cx));
+}
+
+Test(bi_vm, shutdown_from_handler,
+     .description = "fx_vm_shutdown | from a handler | FX_ECONTEXT")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_handler(&t, run_vm_shutdown, NULL), FX_ECONTEXT);
+    bi_end(&t);
+}
+
+Test(bi_vm, destroy_null, .description = "fx_vm_destroy | vm NULL | ignored")
+{
+    fx_vm_destroy(NULL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, destroy_never_started,
+     .description = "fx_vm_destroy | never started | frees it")
+{
+    fx_vm *vm;
+    fx_vm_config c = bi_config();
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, threads_null, .description = "fx_vm_threads | vm NULL | 0 (header silent)")
+{
+    cr_assert_eq(fx_vm_threads(NULL), 0);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, stats_null,
+     .description =
+         "fx_vm_stats_get | vm or out NULL | FX_EINVAL (header lists no errors)")
+{
+    tvm t = bi_start();
+    fx_vm_stats s;
+    bi_expect(fx_vm_stats_get(NULL, &s), FX_EINVAL);
+    bi_expect(fx_vm_stats_get(t.vm, NULL), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_vm, stats_after_shutdown,
+     .description = "fx_vm_stats_get | after shutdown | 0, processes 0 (header silent)")
+{
+    fx_vm *vm = bi_dead_vm(NULL);
+    fx_vm_stats s;
+    bi_expect(fx_vm_stats_get(vm, &s), 0);
+    cr_assert_eq(s.processes, 0);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+static const char bi_key, bi_key2;
+
+Test(bi_vm, attach_null, .description = "fx_vm_attach | vm or key NULL | FX_EINVAL")
+{
+    tvm t = bi_start();
+    int v;
+    bi_expect(fx_vm_attach(NULL, &bi_key, &v, NULL), FX_EINVAL);
+    bi_expect(fx_vm_attach(t.vm, NULL, &v, NULL), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_vm, attach_twice,
+     .description = "fx_vm_attach | key already attached | FX_EEXIST, first value kept")
+{
+    tvm t = bi_start();
+    int a, b;
+    bi_expect(fx_vm_attach(t.vm, &bi_key, &a, NULL), 0);
+    bi_expect(fx_vm_attach(t.vm, &bi_key, &b, NULL), FX_EEXIST);
+    cr_assert_eq(fx_vm_attached(t.vm, &bi_key), &a);
+    bi_end(&t);
+}
+
+Test(bi_vm, attach_after_shutdown,
+     .description = "fx_vm_attach | after shutdown | FX_ESHUTDOWN")
+{
+    fx_vm *vm = bi_dead_vm(NULL);
+    int a;
+    bi_expect(fx_vm_attach(vm, &bi_key, &a, NULL), FX_ESHUTDOWN);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, attached_null,
+     .description = "fx_vm_attached | vm or key NULL, unknown key | NULL")
+{
+    tvm t = bi_start();
+    cr_assert_null(fx_vm_attached(NULL, &bi_key));
+    cr_assert_null(fx_vm_attached(t.vm, NULL));
+    cr_assert_null(fx_vm_attached(t.vm, &bi_key2));
+    bi_end(&t);
+}
+
+Test(bi_vm, on_scheduler_null,
+     .description = "fx_vm_on_scheduler | vm NULL | 0 (header silent)")
+{
+    cr_assert_eq(fx_vm_on_scheduler(NULL), 0);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, is_alive_null, .description = "fx_is_alive | vm NULL | FX_EINVAL")
+{
+    bi_expect(fx_is_alive(NULL, BI_GARBAGE_PID), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, is_alive_bad_pids,
+     .description = "fx_is_alive | FX_PID_NONE, garbage pid, stale pid | 0")
+{
+    tvm t = bi_start();
+    cr_assert_eq(fx_is_alive(t.vm, FX_PID_NONE), 0);
+    cr_assert_eq(fx_is_alive(t.vm, BI_GARBAGE_PID), 0);
+    cr_assert_eq(fx_is_alive(t.vm, bi_stale(&t)), 0);
+    bi_end(&t);
+}
+
+Test(bi_vm, is_alive_after_shutdown, .description = "fx_is_alive | after shutdown | 0")
+{
+    fx_pid p;
+    fx_vm *vm = bi_dead_vm(&p);
+    cr_assert_eq(fx_is_alive(vm, p), 0);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+/* --- error.h ---------------------------------------------------------------- */
+
+Test(bi_error, strerror_unknown,
+     .description = "fx_strerror | unknown code (12345, INT_MIN) | \"unknown error\"")
+{
+    cr_assert_str_eq(fx_strerror(12345), "unknown error");
+    cr_assert_str_eq(fx_strerror(INT_MIN), "unknown error");
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_error, err_name_unknown,
+     .description = "fx_err_name | unknown code; 0 | \"FX_E?\"; \"FX_OK\"")
+{
+    cr_assert_str_eq(fx_err_name(12345), "FX_E?");
+    cr_assert_str_eq(fx_err_name(INT_MIN), "FX_E?");
+    cr_assert_str_eq(fx_err_name(0), "FX_OK");
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+/* --- reason.h --------------------------------------------------------------- */
+
+Test(bi_reason, constructors,
+     .description = "fx_reason_normal, _shutdown, _killed, _noproc, _timeout, _kill | "
+                    "(no arguments) | their kind")
+{
+    cr_assert_eq(fx_reason_normal().kind, FX_REASON_NORMAL);
+    cr_assert_eq(fx_reason_shutdown().kind, FX_REASON_SHUTDOWN);
+    cr_assert_eq(fx_reason_killed().kind, FX_REASON_KILLED);
+    cr_assert_eq(fx_reason_noproc().kind, FX_REASON_NOPROC);
+    cr_assert_eq(fx_reason_timeout().kind, FX_REASON_TIMEOUT);
+    cr_assert_eq(fx_reason_kill().kind, FX_REASON_KILL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_reason, error_null_fmt,
+     .description = "fx_reason_error | fmt NULL | error reason, empty text")
+{
+    fx_reason r = fx_reason_error(7, NULL);
+    cr_assert_eq(r.kind, FX_REASON_ERROR);
+    cr_assert_eq(r.code, 7);
+    cr_assert_str_eq(r.text, "");
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_reason, error_long_text,
+     .description =
+         "fx_reason_error | text over FX_REASON_TEXT_MAX | truncated, NUL-terminated")
+{
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    fx_reason r = fx_reason_error(1, "%s", big);
+    cr_assert_eq(strlen(r.text), FX_REASON_TEXT_MAX - 1);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_reason, shutdown_with_null,
+     .description = "fx_reason_shutdown_with | fmt NULL; text over the max | shutdown, "
+                    "empty; truncated")
+{
+    fx_reason r = fx_reason_shutdown_with(NULL);
+    cr_assert_eq(r.kind, FX_REASON_SHUTDOWN);
+    cr_assert_str_eq(r.text, "");
+    char big[300];
+    memset(big, 'y', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    r = fx_reason_shutdown_with("%s", big);
+    cr_assert_eq(strlen(r.text), FX_REASON_TEXT_MAX - 1);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_reason, predicates_null,
+     .description = "fx_reason_is_normal, fx_reason_is_clean, fx_reason_eq | NULL | "
+                    "false; eq(NULL, NULL) true (header silent)")
+{
+    fx_reason n = fx_reason_normal();
+    cr_assert_not(fx_reason_is_normal(NULL));
+    cr_assert_not(fx_reason_is_clean(NULL));
+    cr_assert_not(fx_reason_eq(NULL, &n));
+    cr_assert_not(fx_reason_eq(&n, NULL));
+    cr_assert(fx_reason_eq(NULL, NULL));
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_reason, format_bad,
+     .description = "fx_reason_format | r NULL; buf NULL size 0; garbage kind | "
+                    "FX_EINVAL; needed length; no crash")
+{
+    char buf[8];
+    fx_reason r = fx_reason_error(3, "boom");
+    bi_expect(fx_reason_format(NULL, buf, sizeof buf), FX_EINVAL);
+    int need = fx_reason_format(&r, NULL, 0);
+    cr_assert_eq(need, (int) strlen("{error,3,\"boom\"}"));
+    cr_assert_eq(fx_reason_format(&r, buf, sizeof buf), need);
+    cr_assert_eq(strlen(buf), sizeof buf - 1);
+    r.kind = 12345;
+    cr_assert_geq(fx_reason_format(&r, buf, sizeof buf), FX_EINVAL);
+    r.kind = -5;
+    cr_assert_geq(fx_reason_format(&r, buf, sizeof buf), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+/* --- report.h ------------------------------------------------------------- */
+
+Test(bi_report, report_format_null,
+     .description = "fx_crash_report_format | report NULL; buf NULL size 0 | FX_EINVAL; "
+                    "needed length")
+{
+    char buf[4];
+    bi_expect(fx_crash_report_format(NULL, buf, sizeof buf), FX_EINVAL);
+    fx_crash_report r = {.pid = {5}, .reason = fx_reason_normal(), .label = NULL};
+    int need = fx_crash_report_format(&r, NULL, 0);
+    cr_assert_gt(need, 0);
+    cr_assert_eq(fx_crash_report_format(&r, buf, sizeof buf), need);
+    cr_assert_eq(strlen(buf), sizeof buf - 1);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(
+    bi_report, pid_format_null,
+    .description = "fx_pid_format | buf NULL size 0; tiny buf | needed length (snprintf)")
+{
+    char buf[3];
+    int need = fx_pid_format(BI_GARBAGE_PID, NULL, 0);
+    cr_assert_gt(need, 0);
+    cr_assert_eq(fx_pid_format(BI_GARBAGE_PID, buf, sizeof buf), need);
+    cr_assert_eq(strlen(buf), 2);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_report, logger_silent_null,
+     .description = "fx_crash_logger_silent | report NULL | ignored")
+{
+    fx_crash_logger_silent(NULL, NULL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_report, logger_stderr_garbage_label,
+     .description = "fx_crash_logger_stderr | report with NULL label, error kind 12345 | "
+                    "one line, no crash")
+{
+    fx_crash_report r = {.pid = BI_GARBAGE_PID, .reason = fx_reason_error(1, "x")};
+    r.reason.kind = 12345;
+    fx_crash_logger_stderr(NULL, &r);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+/* --- app.h ------------------------------------------------------------------ */
+
+Test(bi_app, run_null, .description = "fx_app_run | spec NULL | FX_APP_NOSTART")
+{
+    cr_assert_eq(fx_app_run(NULL), FX_APP_NOSTART);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_app, run_bad_root,
+     .description = "fx_app_run | root spec period 0 (bad spec) | FX_APP_NOSTART")
+{
+    fx_app_spec s;
+    memset(&s, 0, sizeof s);
+    fx_sup_spec_init(&s.root);
+    s.root.period_ms = 0;
+    s.no_signals = true;
+    cr_assert_eq(fx_app_run(&s), FX_APP_NOSTART);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_app, run_bad_vm_config,
+     .description = "fx_app_run | vm config version 99 | FX_APP_NOSTART")
+{
+    fx_app_spec s;
+    memset(&s, 0, sizeof s);
+    fx_sup_spec_init(&s.root);
+    fx_vm_config c = bi_config();
+    c.version = 99;
+    s.vm = &c;
+    s.no_signals = true;
+    cr_assert_eq(fx_app_run(&s), FX_APP_NOSTART);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_app, stop_null, .description = "fx_app_stop | vm NULL | FX_EINVAL")
+{
+    bi_expect(fx_app_stop(NULL), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_app, stop_no_app,
+     .description = "fx_app_stop | vm not running an application | FX_ENOENT")
+{
+    tvm t = bi_start();
+    bi_expect(fx_app_stop(t.vm), FX_ENOENT);
+    bi_end(&t);
+}
+
+static int run_app_stop(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    return fx_app_stop(fx_ctx_vm(cx));
+}
+
+Test(bi_app, stop_from_handler,
+     .description = "fx_app_stop | from a handler, no application | FX_ENOENT")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_handler(&t, run_app_stop, NULL), FX_ENOENT);
+    bi_end(&t);
+}
+
+Test(bi_app, stop_after_shutdown,
+     .description =
+         "fx_app_stop | after shutdown | FX_ENOENT (header names no FX_ESHUTDOWN)")
+{
+    fx_vm *vm = bi_dead_vm(NULL);
+    bi_expect(fx_app_stop(vm), FX_ENOENT);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_end(&t);
+}
