@@ -279,3 +279,34 @@ Test(links, null_arguments_are_refused)
     cr_assert_eq(fx_spawn_link(NULL, NULL, NULL), FX_EINVAL);
     cr_assert_eq(fx_inbox_link(NULL, FX_PID_NONE), FX_EINVAL);
 }
+
+/* Defect 2 (issue 13): link and monitor requests that reach an inbox
+ * which never receives are still applied when it is destroyed, so the
+ * inbox exits with `normal` as documented: a non-trapping linker lives
+ * on, a trapping one gets EXIT normal, a monitor DOWN normal. */
+Test(links, destroying_an_idle_inbox_is_a_normal_exit)
+{
+    tvm t = ag_start(2, false);
+    fx_inbox *idle;
+    cr_assert_eq(fx_inbox_create(t.vm, &idle), 0);
+    fx_pid ip = fx_inbox_pid(idle);
+    fx_ref ra;
+    fx_pid a = ag_spawn(&t, &ra), b = ag_spawn(&t, NULL), c = ag_spawn(&t, NULL);
+    cr_assert_eq(ag_do(&t, b, AG_TRAP, (ag_cmd){.value = 1}).rc, 0);
+    cr_assert_eq(ag_do(&t, a, AG_LINK, (ag_cmd){.pid = ip}).rc, 0);
+    cr_assert_eq(ag_do(&t, b, AG_LINK, (ag_cmd){.pid = ip}).rc, 0);
+    ag_report mon = ag_do(&t, c, AG_MONITOR, (ag_cmd){.pid = ip});
+    cr_assert_eq(mon.rc, 0);
+    fx_inbox_destroy(idle); /* never called fx_inbox_recv */
+    ag_report r = ag_next(&t, b);
+    cr_assert_eq(r.type, FX_MSG_EXIT);
+    cr_assert(fx_pid_eq(r.pid, ip));
+    assert_reason(r.reason, fx_reason_normal());
+    r = ag_next(&t, c);
+    cr_assert_eq(r.type, FX_MSG_DOWN);
+    cr_assert(fx_ref_eq(r.ref, mon.ref));
+    assert_reason(r.reason, fx_reason_normal());
+    /* The exit signal reached a before this ping: it ignored it. */
+    ag_assert_alive(&t, a);
+    tvm_stop(&t);
+}

@@ -21,8 +21,10 @@ typedef struct fx_inbox fx_inbox;
  * FX_ENOMEM. Any thread outside the VM. */
 FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out);
 /* Destroys it: it exits with reason normal (its links and monitors are
- * told, as for a process), queued messages are freed and its pid becomes
- * stale. Call it before fx_vm_destroy. The owner thread only. */
+ * told, as for a process, including links and monitors other processes
+ * made on it that no fx_inbox_recv has seen yet), queued messages are
+ * freed and its pid becomes stale. Call it before fx_vm_destroy. The owner thread only.
+ */
 FX_API void fx_inbox_destroy(fx_inbox *inbox);
 FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox);
 /* The VM the inbox belongs to (NULL for NULL). Any thread. */

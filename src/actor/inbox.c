@@ -179,6 +179,24 @@ static void discard(fx_vm *vm, fxi_actor *a, const fx_reason *exiting)
         fxi_section_exit(vm, &sec);
 }
 
+/* Link, unlink, monitor and demonitor requests are applied only when the
+ * owner receives. Those that reached the inbox while it lived are applied
+ * now, as a process would have done, so their senders hear of the exit
+ * (normal), not of a process that never existed (noproc). Other messages
+ * are freed. */
+static void apply_pending(fxi_actor *a)
+{
+    for (;;) {
+        fx_reason unused;
+        bool died = false; /* only for lack of memory: apply the rest */
+        fx_msg *m = fxi_pop_message(a, &unused, &died);
+        if (m)
+            fxi_msg_release(m);
+        else if (!died)
+            return;
+    }
+}
+
 FX_API void fx_inbox_destroy(fx_inbox *ib)
 {
     if (!ib)
@@ -190,6 +208,7 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
     /* The inbox's process exits with reason normal. */
     fx_reason normal = fx_reason_normal();
     fxi_saved_free_all(a);
+    apply_pending(a);
     discard(vm, a, &normal);
     if (ck_pr_load_32(&vm->state) != FXI_VM_STOPPED) {
         /* Wait out the grace period: senders that looked us up finish. */
