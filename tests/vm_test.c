@@ -297,3 +297,125 @@ Test(vm_attach, first_attach_wins_a_race)
         cr_assert_eq(rs[i].found, winner);
     tvm_stop(&t);
 }
+
+/* ---- shutdown races (defect 4, issue 13) ---------------------------------
+ *
+ * A stop hook holds the first shutdown open until a releaser thread lets
+ * it go; the releaser waits until the test's own (second) call is about
+ * to start, then gives it a moment to get there. The assertions hold for
+ * every interleaving once the fix is in; without it the second call
+ * returned at once, while the first was still in its hook. */
+typedef struct held {
+    int entered, release, calling, stop_done, free_ok, nested_rc;
+} held;
+
+static void held_stop(fx_vm *vm, void *value)
+{
+    held *h = value;
+    h->nested_rc = fx_vm_shutdown(vm); /* from inside its own shutdown */
+    fx_vm_destroy(vm);                 /* must do nothing here */
+    __atomic_store_n(&h->entered, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&h->release, __ATOMIC_ACQUIRE))
+        sched_yield();
+    __atomic_store_n(&h->stop_done, 1, __ATOMIC_RELEASE);
+}
+
+static void held_free(fx_vm *vm, void *value)
+{
+    (void) vm;
+    held *h = value;
+    h->free_ok = __atomic_load_n(&h->stop_done, __ATOMIC_ACQUIRE);
+}
+
+typedef struct shut_arg {
+    fx_vm *vm;
+    held *h;
+    int rc;
+} shut_arg;
+
+static void *first_shutdown(void *p)
+{
+    shut_arg *s = p;
+    s->rc = fx_vm_shutdown(s->vm);
+    return NULL;
+}
+
+static void *releaser(void *p)
+{
+    held *h = p;
+    while (!__atomic_load_n(&h->calling, __ATOMIC_ACQUIRE))
+        sched_yield();
+    usleep(20000); /* lets the second call reach its wait (not asserted) */
+    __atomic_store_n(&h->release, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* Starts a VM whose shutdown is held in a stop hook, a thread shutting it
+ * down, and the releaser; returns once the hook has been entered. */
+static void hold_shutdown(held *h, shut_arg *s, pthread_t *t1, pthread_t *t2)
+{
+    memset(h, 0, sizeof *h);
+    tvm t = tvm_start(2);
+    fx_inbox_destroy(t.in);
+    fx_vm_hooks hooks = {.stop = held_stop, .free = held_free};
+    cr_assert_eq(fx_vm_attach(t.vm, h, h, &hooks), 0);
+    *s = (shut_arg){.vm = t.vm, .h = h, .rc = 1};
+    cr_assert_eq(pthread_create(t1, NULL, first_shutdown, s), 0);
+    while (!__atomic_load_n(&h->entered, __ATOMIC_ACQUIRE))
+        sched_yield();
+    cr_assert_eq(pthread_create(t2, NULL, releaser, h), 0);
+    __atomic_store_n(&h->calling, 1, __ATOMIC_RELEASE);
+}
+
+Test(vm_shutdown, a_concurrent_second_call_waits_and_returns_0)
+{
+    held h;
+    shut_arg s;
+    pthread_t t1, t2;
+    hold_shutdown(&h, &s, &t1, &t2);
+    cr_assert_eq(fx_vm_shutdown(s.vm), 0);
+    cr_assert(__atomic_load_n(&h.stop_done, __ATOMIC_ACQUIRE),
+              "returned while the first shutdown was still running");
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    cr_assert_eq(s.rc, 0);
+    cr_assert_eq(h.nested_rc, FX_ESHUTDOWN);
+    cr_assert_eq(fx_vm_shutdown(s.vm), 0, "idempotent");
+    fx_vm_destroy(s.vm);
+    cr_assert(h.free_ok);
+}
+
+Test(vm_shutdown, destroy_waits_for_a_shutdown_in_progress)
+{
+    held h;
+    shut_arg s;
+    pthread_t t1, t2;
+    hold_shutdown(&h, &s, &t1, &t2);
+    fx_vm_destroy(s.vm); /* t1 is inside fx_vm_shutdown */
+    cr_assert(h.free_ok, "freed while the shutdown was still running");
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    cr_assert_eq(s.rc, 0);
+}
+
+static fx_next destroy_from_handler(fx_ctx *cx, fx_msg *m)
+{
+    fx_vm_destroy(fx_ctx_vm(cx)); /* refused: the VM stays valid */
+    int rc = fx_vm_shutdown(fx_ctx_vm(cx));
+    fx_send(cx, fx_msg_from(m), 2, &rc, sizeof rc);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+Test(vm_shutdown, destroy_from_a_handler_does_nothing)
+{
+    tvm t = tvm_start(2);
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn(t.vm, destroy_from_handler, NULL, &p), 0);
+    cr_assert_eq(fx_inbox_send(t.in, p, 1, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, 2);
+    int rc;
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    cr_assert_eq(rc, FX_ECONTEXT);
+    tvm_stop(&t);
+}

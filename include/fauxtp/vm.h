@@ -51,12 +51,21 @@ FX_API int fx_vm_start(fx_vm *vm);
 /* Orderly shutdown: stops accepting work, kills every live process with
  * reason shutdown (cleanup callbacks run on the calling thread), joins the
  * scheduler threads and frees every queued message. Further calls on the
- * VM fail with FX_ESHUTDOWN. Idempotent. Outside the VM only
- * (FX_ECONTEXT from a scheduler thread). */
+ * VM fail with FX_ESHUTDOWN. Idempotent and thread-safe: a call while
+ * another thread is shutting the VM down waits until that shutdown has
+ * finished, then returns 0, as does any call after it. Errors:
+ * FX_EINVAL (NULL), FX_ECONTEXT on one of vm's scheduler threads (a
+ * handler), FX_ESHUTDOWN when called from inside the shutdown itself (a
+ * stop hook or a cleanup callback on the shutting-down thread). Outside
+ * the VM only. */
 FX_API int fx_vm_shutdown(fx_vm *vm);
 
-/* Shuts down if needed and frees the VM. NULL is ignored. Outside the VM
- * only. */
+/* Shuts down if needed (as fx_vm_shutdown: an in-progress shutdown on
+ * another thread is waited for) and frees the VM. NULL is ignored.
+ * Outside the VM only: where fx_vm_shutdown would fail (on one of vm's
+ * scheduler threads, or inside a stop hook or cleanup callback of its
+ * shutdown) it does nothing and the VM stays valid. Once it has returned,
+ * no other thread may use vm. */
 FX_API void fx_vm_destroy(fx_vm *vm);
 
 /* The number of scheduler threads. */

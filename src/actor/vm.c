@@ -78,8 +78,10 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
         goto fail_qsbr;
     fxi_timers_init(&vm->timers);
     pthread_mutex_init(&vm->attach_mx, NULL);
+    pthread_cond_init(&vm->stop_cv, NULL);
     vm->attached = NULL;
     vm->attach_closed = false;
+    vm->stop_done = false;
     for (uint32_t i = 0; i < c.threads; i++) {
         fxi_worker *w = &vm->workers[i];
         w->cx.vm = vm;
@@ -166,14 +168,39 @@ FX_API void *fx_vm_attached(fx_vm *vm, const void *key)
     return NULL;
 }
 
-/* Closes the list to new attachments; true for the one caller that did. */
-static bool close_attachments(fx_vm *vm)
+/* Closes the list to new attachments. 0 for the one caller that did,
+ * which must run the shutdown and then call stop_finished. A later caller
+ * waits until that shutdown has finished and gets 0 as well, except on
+ * the shutting-down thread itself (a stop hook or cleanup callback):
+ * FX_ESHUTDOWN, as waiting would never end. */
+static int close_attachments(fx_vm *vm)
+{
+    int rc = 0;
+    pthread_mutex_lock(&vm->attach_mx);
+    if (!vm->attach_closed) {
+        vm->attach_closed = true;
+        vm->stop_thread = pthread_self();
+        rc = 1;
+    } else if (!vm->stop_done && pthread_equal(vm->stop_thread, pthread_self())) {
+        rc = FX_ESHUTDOWN;
+    } else {
+        while (!vm->stop_done)
+            pthread_cond_wait(&vm->stop_cv, &vm->attach_mx);
+    }
+    pthread_mutex_unlock(&vm->attach_mx);
+    return rc;
+}
+
+/* The shutdown is over: wakes the callers waiting in close_attachments.
+ * The VM may be freed (by a waiting fx_vm_destroy) once the mutex is
+ * released, so nothing touches vm after this. */
+static int stop_finished(fx_vm *vm, int rc)
 {
     pthread_mutex_lock(&vm->attach_mx);
-    bool first = !vm->attach_closed;
-    vm->attach_closed = true;
+    vm->stop_done = true;
+    pthread_cond_broadcast(&vm->stop_cv);
     pthread_mutex_unlock(&vm->attach_mx);
-    return first;
+    return rc;
 }
 
 /* ---- shutdown ---------------------------------------------------------------- */
@@ -184,11 +211,12 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
         return FX_EINVAL;
     if (fxi_vm_worker(vm))
         return FX_ECONTEXT;
+    /* No early return on STOPPED: the thread that stored it may still be
+     * in stop_finished, and our caller may be fx_vm_destroy. */
+    int first = close_attachments(vm);
+    if (first != 1)
+        return first; /* another call did it: 0, or FX_ESHUTDOWN if nested */
     uint32_t st = ck_pr_load_32(&vm->state);
-    if (st == FXI_VM_STOPPED)
-        return 0;
-    if (!close_attachments(vm))
-        return FX_ESHUTDOWN; /* another thread is shutting it down */
     if (st == FXI_VM_RUNNING) {
         /* The list is closed: no node is added from here on. Newest
          * first is the reverse attach order. The VM still runs. */
@@ -198,7 +226,7 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
         st = ck_pr_load_32(&vm->state);
     }
     if (st == FXI_VM_STOPPING || !ck_pr_cas_32(&vm->state, st, FXI_VM_STOPPING))
-        return FX_ESHUTDOWN; /* another thread is shutting it down */
+        return stop_finished(vm, FX_ESHUTDOWN); /* cannot happen: we own it */
     /* Outside threads already inside an operation finish it; new ones see
      * STOPPING and fail (fxi_section_enter re-checks inside the section). */
     while (!fxi_qsbr_ext_idle(&vm->qsbr))
@@ -210,14 +238,19 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
     }
     fxi_vm_free_processes(vm);
     ck_pr_store_32(&vm->state, FXI_VM_STOPPED);
-    return 0;
+    return stop_finished(vm, 0);
 }
 
 FX_API void fx_vm_destroy(fx_vm *vm)
 {
     if (!vm)
         return;
-    fx_vm_shutdown(vm);
+    /* Frees only a VM that is stopped for good: not from one of its own
+     * scheduler threads (FX_ECONTEXT) nor from inside its shutdown (a
+     * stop hook or cleanup callback: FX_ESHUTDOWN). A shutdown running on
+     * another thread is waited for. */
+    if (fx_vm_shutdown(vm) != 0)
+        return;
     /* Every process has exited, every scheduler thread was joined. */
     while (vm->attached) {
         fxi_attachment *a = vm->attached;
@@ -226,6 +259,7 @@ FX_API void fx_vm_destroy(fx_vm *vm)
             a->hooks.free(vm, a->value);
         fxi_free(a, sizeof *a);
     }
+    pthread_cond_destroy(&vm->stop_cv);
     pthread_mutex_destroy(&vm->attach_mx);
     fxi_timers_fini(&vm->timers);
     fxi_pool_fini(&vm->pool);

@@ -37,6 +37,11 @@ struct fx_vm {
     pthread_mutex_t attach_mx;
     fxi_attachment *attached; /* atomic: list head, newest first */
     bool attach_closed;       /* under attach_mx: shutdown has begun */
+    /* Under attach_mx too: the one thread running fx_vm_shutdown, and
+     * whether it has finished; other callers wait on stop_cv for it. */
+    bool stop_done;
+    pthread_t stop_thread;
+    pthread_cond_t stop_cv;
 };
 
 /* The calling thread's worker when it is one of vm's scheduler threads,

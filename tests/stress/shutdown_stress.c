@@ -1,0 +1,139 @@
+/* Stress: shutdown racing shutdown, and destroy racing shutdown (defect 4
+ * of issue 13). Each round starts a VM with busy actors, then either
+ * several threads call fx_vm_shutdown at once (each must return 0, and
+ * only after the stop hook has finished), or one thread shuts down while
+ * another calls fx_vm_destroy as soon as the shutdown is under way (the
+ * free hook must run after the stop hook). Runs as a plain program (exit
+ * status) so it can run under ThreadSanitizer. Argument: rounds. */
+#include <fauxtp/fauxtp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { SHUTTERS = 3 };
+
+typedef struct round {
+    fx_vm *vm;
+    int entered;   /* atomic: the stop hook has begun */
+    int stop_done; /* atomic: the stop hook has ended */
+    int free_ok;   /* written by the free hook */
+    int go;        /* atomic: start line for the shutters */
+    int rc[SHUTTERS];
+    int early[SHUTTERS]; /* a call returned before the stop hook ended */
+} round;
+
+static fx_next spinner(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    fx_send(cx, fx_self(cx), 1, NULL, 0); /* keeps its scheduler busy */
+    return fx_continue(cx);
+}
+
+static void stop_hook(fx_vm *vm, void *value)
+{
+    (void) vm;
+    round *r = value;
+    __atomic_store_n(&r->entered, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < 10; i++)
+        sched_yield(); /* widens the window for the racing calls */
+    __atomic_store_n(&r->stop_done, 1, __ATOMIC_RELEASE);
+}
+
+static void free_hook(fx_vm *vm, void *value)
+{
+    (void) vm;
+    round *r = value;
+    r->free_ok = __atomic_load_n(&r->stop_done, __ATOMIC_ACQUIRE);
+}
+
+typedef struct shutter {
+    round *r;
+    int i;
+} shutter;
+
+static void *shut(void *p)
+{
+    shutter *s = p;
+    while (!__atomic_load_n(&s->r->go, __ATOMIC_ACQUIRE))
+        sched_yield();
+    s->r->rc[s->i] = fx_vm_shutdown(s->r->vm);
+    s->r->early[s->i] = !__atomic_load_n(&s->r->stop_done, __ATOMIC_ACQUIRE);
+    return NULL;
+}
+
+static int start(round *r)
+{
+    memset(r, 0, sizeof *r);
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    fx_vm_hooks h = {.stop = stop_hook, .free = free_hook};
+    if (fx_vm_create(&c, &r->vm) || fx_vm_start(r->vm) || fx_vm_attach(r->vm, r, r, &h))
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fx_pid p;
+        if (fx_vm_spawn(r->vm, spinner, NULL, &p) || fx_vm_send(r->vm, p, 1, NULL, 0))
+            return -1;
+    }
+    return 0;
+}
+
+/* Several shutdowns at once: all return 0, none before the work is done. */
+static int concurrent_shutdowns(void)
+{
+    round r;
+    if (start(&r))
+        return -1;
+    pthread_t th[SHUTTERS];
+    shutter s[SHUTTERS];
+    for (int i = 0; i < SHUTTERS; i++) {
+        s[i] = (shutter){&r, i};
+        pthread_create(&th[i], NULL, shut, &s[i]);
+    }
+    __atomic_store_n(&r.go, 1, __ATOMIC_RELEASE);
+    int bad = 0;
+    for (int i = 0; i < SHUTTERS; i++) {
+        pthread_join(th[i], NULL);
+        if (r.rc[i] != 0 || r.early[i])
+            bad = 1;
+    }
+    fx_vm_destroy(r.vm);
+    return bad || !r.free_ok ? -1 : 0;
+}
+
+/* Destroy while another thread is inside fx_vm_shutdown. */
+static int destroy_during_shutdown(void)
+{
+    round r;
+    if (start(&r))
+        return -1;
+    pthread_t th;
+    shutter s = {&r, 0};
+    pthread_create(&th, NULL, shut, &s);
+    __atomic_store_n(&r.go, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&r.entered, __ATOMIC_ACQUIRE))
+        sched_yield();
+    fx_vm_destroy(r.vm);
+    int ok = r.free_ok;
+    pthread_join(th, NULL);
+    return ok && r.rc[0] == 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    int rounds = argc > 1 ? atoi(argv[1]) : 200;
+    for (int i = 0; i < rounds; i++) {
+        if (concurrent_shutdowns() != 0) {
+            fprintf(stderr, "round %d: concurrent shutdowns misbehaved\n", i);
+            return 1;
+        }
+        if (destroy_during_shutdown() != 0) {
+            fprintf(stderr, "round %d: destroy during shutdown misbehaved\n", i);
+            return 1;
+        }
+    }
+    printf("shutdown_stress: %d rounds ok\n", rounds);
+    return 0;
+}
