@@ -1,7 +1,10 @@
 /* GenServer: calls, casts, infos, replies (deferred, late, stop), start
  * outcomes, terminate, system requests, calls from inside handlers. */
+#include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -1048,4 +1051,47 @@ Test(gen_server, async_start_and_call_with_null_ctx)
     fx_msg *m;
     cr_assert_eq(fx_inbox_recv(t.in, NULL, 0, &m), FX_ETIMEDOUT);
     tvm_stop(&t);
+}
+
+/* Defect 5 (issue 13): a call waiting forever on a server that never
+ * answers ends with FX_ESHUTDOWN when the VM shuts down (the server dies
+ * without a DOWN: every process goes at once). The test's timeout only
+ * turns a hang into a failure. */
+typedef struct blocked_call {
+    fx_inbox *in;
+    fx_pid server;
+    int started; /* atomic */
+    int rc;
+} blocked_call;
+
+static void *call_forever(void *p)
+{
+    blocked_call *c = p;
+    fx_msg *r = NULL;
+    __atomic_store_n(&c->started, 1, __ATOMIC_RELEASE);
+    c->rc = fx_gs_call(c->in, c->server, C_NOREPLY, NULL, 0, FX_INFINITY, &r, NULL);
+    fx_msg_free(r);
+    return NULL;
+}
+
+Test(gen_server, infinite_call_ends_at_shutdown, .timeout = 60)
+{
+    tvm t = start_vm();
+    cfg c;
+    fx_pid s = start_mode(&t, &c, M_OK);
+    blocked_call cl = {.server = s, .rc = 1};
+    cr_assert_eq(fx_inbox_create(t.vm, &cl.in), 0);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, call_forever, &cl), 0);
+    while (!__atomic_load_n(&cl.started, __ATOMIC_ACQUIRE))
+        sched_yield();
+    usleep(20000); /* most likely waiting by now; either way the same answer */
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    pthread_join(th, NULL);
+    cr_assert_eq(cl.rc, FX_ESHUTDOWN, "%s", fx_strerror(cl.rc));
+    fx_msg *r = NULL;
+    cr_assert_eq(fx_gs_call(cl.in, s, C_GET, NULL, 0, 1000, &r, NULL), FX_ESHUTDOWN);
+    fx_inbox_destroy(cl.in);
+    fx_inbox_destroy(t.in);
+    fx_vm_destroy(t.vm);
 }

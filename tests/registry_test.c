@@ -916,3 +916,24 @@ Test(registry_restart, writes_after_shutdown_fail_cleanly)
     cr_assert_eq(fx_registry_pid(t.vm, &got), FX_ENOENT);
     fx_vm_destroy(t.vm);
 }
+
+/* Defect 5 (issue 13): by-name and group sends from outside the VM answer
+ * FX_ESHUTDOWN once it is not running, not "no such name" or 0. */
+Test(registry, sends_by_name_after_shutdown_are_eshutdown)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = spawn_idle(&t);
+    cr_assert_eq(fx_register(t.in, "alice", p, NULL), 0);
+    cr_assert_eq(fx_group_join(t.in, "band", p), 0);
+    cr_assert_eq(fx_vm_send_named(t.vm, "alice", 1, NULL, 0), 0);
+    cr_assert_eq(fx_vm_group_send(t.vm, "band", 1, NULL, 0), 1);
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    cr_assert_eq(fx_vm_send_named(t.vm, "alice", 1, NULL, 0), FX_ESHUTDOWN);
+    cr_assert_eq(fx_vm_group_send(t.vm, "band", 1, NULL, 0), FX_ESHUTDOWN);
+    cr_assert_eq(fx_vm_gs_cast_named(t.vm, "alice", 1, NULL, 0), FX_ESHUTDOWN);
+    fx_msg *r = NULL;
+    cr_assert_eq(fx_gs_call_named(t.in, "alice", 1, NULL, 0, 1000, &r, NULL),
+                 FX_ESHUTDOWN);
+    fx_inbox_destroy(t.in);
+    fx_vm_destroy(t.vm);
+}

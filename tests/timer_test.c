@@ -216,3 +216,17 @@ Test(timers, exit_of_the_target_cancels_its_timers)
     cr_assert_gt(fx_cancel_timer(t.vm, d), 0);
     tvm_stop(&t);
 }
+
+/* Defect 5 (issue 13): after shutdown the timer calls answer
+ * FX_ESHUTDOWN, not the time left of a timer that will never fire. */
+Test(timers, cancel_and_read_after_shutdown_are_eshutdown)
+{
+    tvm t = tvm_start(2);
+    fx_timer tm;
+    cr_assert_eq(fx_vm_send_after(t.vm, 60000, t.me, TICK, NULL, 0, &tm), 0);
+    fx_inbox_destroy(t.in);
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    cr_assert_eq(fx_read_timer(t.vm, tm), FX_ESHUTDOWN);
+    cr_assert_eq(fx_cancel_timer(t.vm, tm), FX_ESHUTDOWN);
+    fx_vm_destroy(t.vm);
+}

@@ -1,6 +1,7 @@
 #include "helpers.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 Test(vm, create_start_shutdown_destroy)
@@ -418,4 +419,48 @@ Test(vm_shutdown, destroy_from_a_handler_does_nothing)
     fx_msg_free(m);
     cr_assert_eq(rc, FX_ECONTEXT);
     tvm_stop(&t);
+}
+
+/* ---- blocking waits across shutdown (defect 5, issue 13) ---------------- */
+
+typedef struct waiter {
+    fx_inbox *in;
+    int64_t timeout_ms;
+    int rc;
+} waiter;
+
+static void *wait_in_recv(void *p)
+{
+    waiter *w = p;
+    fx_msg *m = NULL;
+    w->rc = fx_inbox_recv(w->in, NULL, w->timeout_ms, &m);
+    fx_msg_free(m);
+    return NULL;
+}
+
+/* Two threads wait on their inboxes, forever and for a minute; the
+ * shutdown ends both waits with FX_ESHUTDOWN, whether it comes before or
+ * while they wait. (The timeout only turns a hang into a failure.) */
+Test(vm_shutdown, ends_inbox_waits_with_eshutdown, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_inbox *in2;
+    cr_assert_eq(fx_inbox_create(t.vm, &in2), 0);
+    waiter w[2] = {{t.in, FX_INFINITY, 1}, {in2, 60000, 1}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, wait_in_recv, &w[i]), 0);
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(w[i].rc, FX_ESHUTDOWN, "wait %d: %s", i, fx_strerror(w[i].rc));
+    }
+    /* After the shutdown too, even a poll. */
+    fx_msg *m = NULL;
+    cr_assert_eq(fx_inbox_recv(t.in, NULL, 0, &m), FX_ESHUTDOWN);
+    cr_assert_eq(fx_inbox_recv(t.in, NULL, FX_INFINITY, &m), FX_ESHUTDOWN);
+    cr_assert_eq(fx_vm_running(t.vm), 0);
+    fx_inbox_destroy(in2);
+    fx_inbox_destroy(t.in);
+    fx_vm_destroy(t.vm);
 }

@@ -139,8 +139,10 @@ FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *w
  * the reply (FX_EINVAL for a call to the inbox itself); *reply (caller frees with
  * fx_msg_free) has the reply data. The call monitors the server: a dead server fails at
  * once (FX_ENOPROC), a server that dies during the call fails at once with FX_EEXIT and
- * its reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped. FX_EWOULDBLOCK
- * on a scheduler thread (use fx_gs_call_async there). The inbox's owner thread. */
+ * its reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped. FX_ESHUTDOWN:
+ * the VM is not running or stopped during the call (also with FX_INFINITY).
+ * FX_EWOULDBLOCK on a scheduler thread (use fx_gs_call_async there). The inbox's owner
+ * thread. */
 FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
                       size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why);
 

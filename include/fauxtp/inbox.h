@@ -44,8 +44,10 @@ FX_API int fx_inbox_send_msg(fx_inbox *inbox, fx_pid to, fx_msg *msg);
  * order, up to timeout_ms (FX_INFINITY: forever; 0: poll; beyond
  * FX_TIMEOUT_MAX: FX_TIMEOUT_MAX). Unmatched
  * messages stay queued. On success *out is the caller's (fx_msg_free).
- * Errors: FX_EINVAL, FX_ETIMEDOUT, FX_EWOULDBLOCK on a scheduler thread.
- * One thread at a time per inbox. */
+ * Errors: FX_EINVAL, FX_ETIMEDOUT, FX_EWOULDBLOCK on a scheduler thread,
+ * FX_ESHUTDOWN when no matching message is queued and the VM is not
+ * running (fx_vm_shutdown wakes every waiter, even with FX_INFINITY;
+ * its stop hooks can still receive). One thread at a time per inbox. */
 FX_API int fx_inbox_recv(fx_inbox *inbox, const fx_match *match, int64_t timeout_ms,
                          fx_msg **out);
 

@@ -97,7 +97,8 @@ FX_API int fx_registered(fx_vm *vm, fx_registered_name *out, size_t cap);
 /* whereis + fx_send / fx_vm_send: FX_ENOENT when no process is registered
  * under name (nothing sent); otherwise as the send (FX_ENOPROC when the
  * holder has just died: the message is dropped). fx_send_named: inside a
- * handler only; fx_vm_send_named: any thread. */
+ * handler only; fx_vm_send_named: any thread, FX_ESHUTDOWN when the VM is
+ * not running (fx_vm_running). */
 FX_API int fx_send_named(fx_ctx *cx, const char *name, uint32_t type, const void *data,
                          size_t size);
 FX_API int fx_vm_send_named(fx_vm *vm, const char *name, uint32_t type, const void *data,
@@ -105,7 +106,8 @@ FX_API int fx_vm_send_named(fx_vm *vm, const char *name, uint32_t type, const vo
 
 /* fx_gs_call / fx_gs_call_async / fx_gs_cast / fx_vm_gs_cast on the
  * GenServer registered under name; FX_ENOENT when there is none (for the
- * async call, delivered to `then`). Threads as the calls they wrap. */
+ * async call, delivered to `then`); from outside the VM, FX_ESHUTDOWN
+ * when it is not running. Threads as the calls they wrap. */
 FX_API int fx_gs_call_named(fx_inbox *inbox, const char *name, uint32_t type,
                             const void *data, size_t size, int64_t timeout_ms,
                             fx_msg **reply, fx_reason *why);
@@ -171,7 +173,7 @@ FX_API int fx_group_members(fx_vm *vm, const char *group, fx_pid *out, size_t ca
  * empty group, or an error of the send (FX_EINVAL, FX_EMSGSIZE,
  * FX_ENOMEM, FX_ESHUTDOWN), after which the remaining members get
  * nothing. fx_group_send: inside a handler only; fx_vm_group_send: any
- * thread. */
+ * thread, FX_ESHUTDOWN (not 0) when the VM is not running. */
 FX_API int fx_group_send(fx_ctx *cx, const char *group, uint32_t type, const void *data,
                          size_t size);
 FX_API int fx_vm_group_send(fx_vm *vm, const char *group, uint32_t type, const void *data,

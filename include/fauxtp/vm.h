@@ -68,6 +68,12 @@ FX_API int fx_vm_shutdown(fx_vm *vm);
  * no other thread may use vm. */
 FX_API void fx_vm_destroy(fx_vm *vm);
 
+/* 1 while vm runs: started, and no fx_vm_shutdown has got past its stop
+ * hooks (they still see 1); 0 before fx_vm_start and from then on, when
+ * calls on the VM answer FX_ESHUTDOWN. FX_EINVAL for NULL. A snapshot: a
+ * shutdown may begin right after. Any thread. */
+FX_API int fx_vm_running(fx_vm *vm);
+
 /* The number of scheduler threads. */
 FX_API uint32_t fx_vm_threads(const fx_vm *vm);
 

@@ -170,6 +170,8 @@ FX_API int64_t fx_cancel_timer(fx_vm *vm, fx_timer timer)
 {
     if (!vm)
         return FX_EINVAL;
+    if (!fxi_vm_running(vm))
+        return FX_ESHUTDOWN; /* every timer dies with the VM */
     return fxi_timer_cancel(vm, timer);
 }
 
@@ -177,6 +179,8 @@ FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer)
 {
     if (!vm)
         return FX_EINVAL;
+    if (!fxi_vm_running(vm))
+        return FX_ESHUTDOWN;
     fxi_timers *t = &vm->timers;
     uint32_t idx;
     fx_msg *drop = NULL;

@@ -7,6 +7,7 @@
 
 #include "actor/exit.h"
 #include "actor/run.h"
+#include "actor/inbox.h"
 #include "platform/fault.h"
 #include "platform/park.h"
 
@@ -79,6 +80,8 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     fxi_timers_init(&vm->timers);
     pthread_mutex_init(&vm->attach_mx, NULL);
     pthread_cond_init(&vm->stop_cv, NULL);
+    pthread_mutex_init(&vm->inbox_mx, NULL);
+    vm->inboxes = NULL;
     vm->attached = NULL;
     vm->attach_closed = false;
     vm->stop_done = false;
@@ -227,6 +230,9 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
     }
     if (st == FXI_VM_STOPPING || !ck_pr_cas_32(&vm->state, st, FXI_VM_STOPPING))
         return stop_finished(vm, FX_ESHUTDOWN); /* cannot happen: we own it */
+    /* After the CAS: a waiter that still saw RUNNING is asleep by now or
+     * will find its wake word set. */
+    fxi_inbox_wake_all(vm);
     /* Outside threads already inside an operation finish it; new ones see
      * STOPPING and fail (fxi_section_enter re-checks inside the section). */
     while (!fxi_qsbr_ext_idle(&vm->qsbr))
@@ -260,6 +266,7 @@ FX_API void fx_vm_destroy(fx_vm *vm)
         fxi_free(a, sizeof *a);
     }
     pthread_cond_destroy(&vm->stop_cv);
+    pthread_mutex_destroy(&vm->inbox_mx);
     pthread_mutex_destroy(&vm->attach_mx);
     fxi_timers_fini(&vm->timers);
     fxi_pool_fini(&vm->pool);
@@ -267,6 +274,11 @@ FX_API void fx_vm_destroy(fx_vm *vm)
     fxi_ptable_fini(&vm->pt);
     fxi_free_aligned(vm->workers, vm->cfg.threads * sizeof *vm->workers, FXI_CACHELINE);
     fxi_free_aligned(vm, sizeof *vm, FXI_CACHELINE);
+}
+
+FX_API int fx_vm_running(fx_vm *vm)
+{
+    return vm ? fxi_vm_running(vm) : FX_EINVAL;
 }
 
 FX_API uint32_t fx_vm_threads(const fx_vm *vm)

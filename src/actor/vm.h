@@ -42,6 +42,9 @@ struct fx_vm {
     bool stop_done;
     pthread_t stop_thread;
     pthread_cond_t stop_cv;
+    /* Every inbox of this VM, so shutdown can wake their waiters. */
+    pthread_mutex_t inbox_mx;
+    struct fx_inbox *inboxes; /* under inbox_mx */
 };
 
 /* The calling thread's worker when it is one of vm's scheduler threads,

@@ -19,6 +19,8 @@ FX_API int fx_send_named(fx_ctx *cx, const char *name, uint32_t type, const void
 FX_API int fx_vm_send_named(fx_vm *vm, const char *name, uint32_t type, const void *data,
                             size_t size)
 {
+    if (vm && fx_vm_running(vm) != 1)
+        return FX_ESHUTDOWN; /* not "no such name" */
     fx_pid to;
     int rc = fx_whereis(vm, name, &to);
     return rc ? rc : fx_vm_send(vm, to, type, data, size);
@@ -31,6 +33,8 @@ FX_API int fx_gs_call_named(fx_inbox *inbox, const char *name, uint32_t type,
     if (!inbox || !reply)
         return FX_EINVAL;
     *reply = NULL;
+    if (fx_vm_running(fx_inbox_vm(inbox)) != 1)
+        return FX_ESHUTDOWN;
     fx_pid to;
     int rc = fx_whereis(fx_inbox_vm(inbox), name, &to);
     return rc ? rc : fx_gs_call(inbox, to, type, data, size, timeout_ms, reply, why);
@@ -60,6 +64,8 @@ FX_API int fx_gs_cast_named(fx_ctx *cx, const char *name, uint32_t type, const v
 FX_API int fx_vm_gs_cast_named(fx_vm *vm, const char *name, uint32_t type,
                                const void *data, size_t size)
 {
+    if (vm && fx_vm_running(vm) != 1)
+        return FX_ESHUTDOWN;
     fx_pid to;
     int rc = fx_whereis(vm, name, &to);
     return rc ? rc : fx_vm_gs_cast(vm, to, type, data, size);
@@ -73,6 +79,8 @@ static int group_send(fx_ctx *cx, fx_vm *vm, const char *group, uint32_t type,
     fxi_name key;
     if (!vm || !fxi_name_key(&key, group))
         return FX_EINVAL;
+    if (!cx && fx_vm_running(vm) != 1)
+        return FX_ESHUTDOWN; /* not "no such group" */
     fxi_kernel *k = fxi_kernel_find(vm);
     if (!k)
         return 0; /* no registry ever: no group */

@@ -1,13 +1,16 @@
-/* Stress: shutdown racing shutdown, and destroy racing shutdown (defect 4
- * of issue 13). Each round starts a VM with busy actors, then either
- * several threads call fx_vm_shutdown at once (each must return 0, and
- * only after the stop hook has finished), or one thread shuts down while
- * another calls fx_vm_destroy as soon as the shutdown is under way (the
- * free hook must run after the stop hook). Runs as a plain program (exit
- * status) so it can run under ThreadSanitizer. Argument: rounds. */
+/* Stress: shutdown racing shutdown, and destroy racing shutdown (defects
+ * 4 and 5 of issue 13). Each round starts a VM with busy actors, then
+ * either several threads call fx_vm_shutdown at once while another waits
+ * forever on an inbox (every shutdown must return 0, none before the stop
+ * hook has finished, and the waiter must get FX_ESHUTDOWN), or one thread
+ * shuts down while another calls fx_vm_destroy as soon as the shutdown
+ * is under way (the free hook must run after the stop hook). Runs as a
+ * plain program (exit status) so it can run under ThreadSanitizer.
+ * Argument: rounds. */
 #include <fauxtp/fauxtp.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +83,24 @@ static int start(round *r)
     return 0;
 }
 
-/* Several shutdowns at once: all return 0, none before the work is done. */
+static void *wait_forever(void *p)
+{
+    fx_msg *m = NULL;
+    int rc = fx_inbox_recv(p, NULL, FX_INFINITY, &m);
+    fx_msg_free(m);
+    return (void *) (intptr_t) rc;
+}
+
+/* Several shutdowns at once: all return 0, none before the work is done;
+ * a thread waiting forever on an inbox gets FX_ESHUTDOWN (defect 5). */
 static int concurrent_shutdowns(void)
 {
     round r;
     if (start(&r))
+        return -1;
+    fx_inbox *in;
+    pthread_t wt;
+    if (fx_inbox_create(r.vm, &in) || pthread_create(&wt, NULL, wait_forever, in))
         return -1;
     pthread_t th[SHUTTERS];
     shutter s[SHUTTERS];
@@ -99,6 +115,11 @@ static int concurrent_shutdowns(void)
         if (r.rc[i] != 0 || r.early[i])
             bad = 1;
     }
+    void *wrc;
+    pthread_join(wt, &wrc);
+    if ((intptr_t) wrc != FX_ESHUTDOWN)
+        bad = 1;
+    fx_inbox_destroy(in);
     fx_vm_destroy(r.vm);
     return bad || !r.free_ok ? -1 : 0;
 }
