@@ -58,6 +58,7 @@ typedef struct rx {
     int synced;     /* the last round whose sync it answered (1, 2, ...) */
     uint64_t order; /* order violations seen (gap, duplicate, reorder) */
     uint64_t handled;
+    int skipped;                  /* --sabotage: this receiver dropped its one record */
     uint32_t last[MAX_SENDERS];   /* last ordered seq handled, per sender */
     uint64_t timers[MAX_SENDERS]; /* timer messages handled, per sender */
     fx_reason reason;             /* set at death */
@@ -69,7 +70,7 @@ rx *rx_born(fx_pid pid, int slot, int kind); /* births; joins the live list */
 void rx_record(rx *r, const void *data, size_t size);
 void rx_died(rx *r, const fx_reason *reason); /* to the ledger; frees r */
 size_t rx_live_pids(fx_pid *out, size_t cap); /* snapshot of the live list */
-extern atomic_int sabotage;                   /* --sabotage: drop one record */
+extern atomic_int sabotage; /* --sabotage: each receiver drops one record */
 
 /* Sender side: one map per sender, written only by that sender. */
 typedef struct pair {
