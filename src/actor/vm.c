@@ -77,7 +77,7 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     if ((rc = fxi_pool_init(&vm->pool, c.threads, &fxi_actor_hooks)) != 0)
         goto fail_qsbr;
     fxi_timers_init(&vm->timers);
-    pthread_mutex_init(&vm->attach_mx, NULL);
+    fxi_mutex_init(&vm->attach_mx, FXI_RANK_ATTACH, "vm.attach");
     vm->attached = NULL;
     vm->attach_closed = false;
     for (uint32_t i = 0; i < c.threads; i++) {
@@ -136,7 +136,7 @@ FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value, const fx_vm_hoo
     else
         memset(&a->hooks, 0, sizeof a->hooks);
     int rc = 0;
-    pthread_mutex_lock(&vm->attach_mx);
+    fxi_mutex_lock(&vm->attach_mx);
     if (vm->attach_closed)
         rc = FX_ESHUTDOWN;
     else if (fx_vm_attached(vm, key))
@@ -148,7 +148,7 @@ FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value, const fx_vm_hoo
         ck_pr_fence_store();
         ck_pr_store_ptr(&vm->attached, a);
     }
-    pthread_mutex_unlock(&vm->attach_mx);
+    fxi_mutex_unlock(&vm->attach_mx);
     if (rc)
         fxi_free(a, sizeof *a);
     return rc;
@@ -169,10 +169,10 @@ FX_API void *fx_vm_attached(fx_vm *vm, const void *key)
 /* Closes the list to new attachments; true for the one caller that did. */
 static bool close_attachments(fx_vm *vm)
 {
-    pthread_mutex_lock(&vm->attach_mx);
+    fxi_mutex_lock(&vm->attach_mx);
     bool first = !vm->attach_closed;
     vm->attach_closed = true;
-    pthread_mutex_unlock(&vm->attach_mx);
+    fxi_mutex_unlock(&vm->attach_mx);
     return first;
 }
 
@@ -226,7 +226,7 @@ FX_API void fx_vm_destroy(fx_vm *vm)
             a->hooks.free(vm, a->value);
         fxi_free(a, sizeof *a);
     }
-    pthread_mutex_destroy(&vm->attach_mx);
+    fxi_mutex_fini(&vm->attach_mx);
     fxi_timers_fini(&vm->timers);
     fxi_pool_fini(&vm->pool);
     fxi_qsbr_fini(&vm->qsbr);

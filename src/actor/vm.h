@@ -34,7 +34,7 @@ struct fx_vm {
     /* fx_vm_attach: attach_mx serialises attaches against each other and
      * against shutdown closing the list; fx_vm_attached walks the list
      * without it. */
-    pthread_mutex_t attach_mx;
+    fxi_mutex attach_mx;
     fxi_attachment *attached; /* atomic: list head, newest first */
     bool attach_closed;       /* under attach_mx: shutdown has begun */
 };
