@@ -17,14 +17,14 @@
 
 void fxi_inbox_wake_all(fx_vm *vm)
 {
-    pthread_mutex_lock(&vm->inbox_mx);
+    fxi_mutex_lock(&vm->inbox_mx);
     for (fx_inbox *ib = vm->inboxes; ib; ib = ib->next) {
         /* Ordered after the state CAS in fx_vm_shutdown (a full barrier);
          * pairs with the fence in fx_inbox_recv. */
         ck_pr_store_32(&ib->wake, 1);
         fxi_futex_wake(&ib->wake, 1);
     }
-    pthread_mutex_unlock(&vm->inbox_mx);
+    fxi_mutex_unlock(&vm->inbox_mx);
 }
 
 FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out)
@@ -56,12 +56,12 @@ FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out)
         fxi_free(a, sizeof *a);
         return rc;
     }
-    pthread_mutex_lock(&vm->inbox_mx);
+    fxi_mutex_lock(&vm->inbox_mx);
     ib->next = vm->inboxes;
     if (ib->next)
         ib->next->prev = ib;
     vm->inboxes = ib;
-    pthread_mutex_unlock(&vm->inbox_mx);
+    fxi_mutex_unlock(&vm->inbox_mx);
     *out = ib;
     return 0;
 }
@@ -229,14 +229,14 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
     fx_vm *vm = ib->vm;
     fxi_actor *a = ib->a;
     uint32_t idx = fxi_pid_index(a->pid);
-    pthread_mutex_lock(&vm->inbox_mx);
+    fxi_mutex_lock(&vm->inbox_mx);
     if (ib->prev)
         ib->prev->next = ib->next;
     else
         vm->inboxes = ib->next;
     if (ib->next)
         ib->next->prev = ib->prev;
-    pthread_mutex_unlock(&vm->inbox_mx);
+    fxi_mutex_unlock(&vm->inbox_mx);
     fxi_ptable_kill(&vm->pt, a);
     /* The inbox's process exits with reason normal. */
     fx_reason normal = fx_reason_normal();

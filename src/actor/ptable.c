@@ -37,14 +37,14 @@ int fxi_ptable_init(fxi_ptable *pt, uint32_t max, uint32_t threads)
     pt->live = 0;
     pt->free_head = 0;
     pt->free_count = 0;
-    pthread_mutex_init(&pt->mx, NULL);
+    fxi_mutex_init(&pt->mx, FXI_RANK_PTABLE, "ptable");
     return 0;
 }
 
 void fxi_ptable_fini(fxi_ptable *pt)
 {
     fxi_vmem_release(pt->slots, (size_t) pt->cap * sizeof(fxi_slot));
-    pthread_mutex_destroy(&pt->mx);
+    fxi_mutex_fini(&pt->mx);
 }
 
 /* Pushes idx on a free stack (thread cache or global). */
@@ -86,12 +86,12 @@ static int take_slot(fxi_ptable *pt, fxi_worker *w, uint32_t *out)
         *out = pop_free(pt, &w->free_head);
         return 0;
     }
-    pthread_mutex_lock(&pt->mx);
+    fxi_mutex_lock(&pt->mx);
     if (pt->free_count) {
         if (!w) {
             pt->free_count--;
             *out = pop_free(pt, &pt->free_head);
-            pthread_mutex_unlock(&pt->mx);
+            fxi_mutex_unlock(&pt->mx);
             return 0;
         }
         for (uint32_t k = 0; k < CACHE_BATCH && pt->free_count; k++) {
@@ -99,12 +99,12 @@ static int take_slot(fxi_ptable *pt, fxi_worker *w, uint32_t *out)
             push_free(pt, &w->free_head, pop_free(pt, &pt->free_head));
             w->free_count++;
         }
-        pthread_mutex_unlock(&pt->mx);
+        fxi_mutex_unlock(&pt->mx);
         w->free_count--;
         *out = pop_free(pt, &w->free_head);
         return 0;
     }
-    pthread_mutex_unlock(&pt->mx);
+    fxi_mutex_unlock(&pt->mx);
     uint32_t got;
     uint32_t base = take_fresh(pt, w ? 64 : 1, &got);
     if (got == 0)
@@ -160,20 +160,20 @@ void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx)
     /* Grace period over: nobody can hold a reference from a lookup. */
     ck_pr_store_ptr(&pt->slots[idx].actor, NULL);
     if (!w) {
-        pthread_mutex_lock(&pt->mx);
+        fxi_mutex_lock(&pt->mx);
         push_free(pt, &pt->free_head, idx);
         pt->free_count++;
-        pthread_mutex_unlock(&pt->mx);
+        fxi_mutex_unlock(&pt->mx);
         return;
     }
     push_free(pt, &w->free_head, idx);
     if (++w->free_count > CACHE_MAX) {
-        pthread_mutex_lock(&pt->mx);
+        fxi_mutex_lock(&pt->mx);
         for (uint32_t k = 0; k < CACHE_BATCH; k++) {
             push_free(pt, &pt->free_head, pop_free(pt, &w->free_head));
             pt->free_count++;
         }
-        pthread_mutex_unlock(&pt->mx);
+        fxi_mutex_unlock(&pt->mx);
         w->free_count -= CACHE_BATCH;
     }
 }

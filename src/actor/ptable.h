@@ -4,9 +4,9 @@
 #define FXI_ACTOR_PTABLE_H
 
 #include <ck_pr.h>
-#include <pthread.h>
 
 #include "actor/actor.h"
+#include "platform/mutex.h"
 
 typedef struct fxi_slot {
     uint32_t gen;       /* atomic: current generation; bumped at death */
@@ -23,7 +23,7 @@ typedef struct fxi_ptable {
     uint64_t hwm;  /* atomic: slots ever handed out */
     uint64_t live; /* atomic: processes inserted and not yet killed */
     /* Global free stack, for slots no thread cache holds. */
-    pthread_mutex_t mx;
+    fxi_mutex mx;
     uint32_t free_head, free_count;
 } fxi_ptable;
 

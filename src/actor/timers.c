@@ -10,7 +10,7 @@
 int fxi_timers_init(fxi_timers *t)
 {
     memset(t, 0, sizeof *t);
-    pthread_mutex_init(&t->mx, NULL);
+    fxi_mutex_init(&t->mx, FXI_RANK_TIMERS, "timers");
     fxi_twheel_init(&t->wheel, fxi_now_ms());
     t->next_ms = UINT64_MAX;
     return 0;
@@ -32,7 +32,7 @@ void fxi_timers_fini(fxi_timers *t)
         fxi_free(t->chunks[c], FXI_TCHUNK * sizeof(fxi_trec));
     }
     fxi_free(t->chunks, t->chunks_cap * sizeof *t->chunks);
-    pthread_mutex_destroy(&t->mx);
+    fxi_mutex_fini(&t->mx);
 }
 
 /* Under mx. Returns a free record index, or UINT32_MAX on ENOMEM. */
@@ -90,10 +90,10 @@ int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_time
     if (delay_ms > FX_TIMEOUT_MAX)
         delay_ms = FX_TIMEOUT_MAX;
     uint64_t deadline = fxi_now_ms() + (uint64_t) (delay_ms < 0 ? 0 : delay_ms);
-    pthread_mutex_lock(&t->mx);
+    fxi_mutex_lock(&t->mx);
     uint32_t idx = rec_alloc(t);
     if (idx == UINT32_MAX) {
-        pthread_mutex_unlock(&t->mx);
+        fxi_mutex_unlock(&t->mx);
         return FX_ENOMEM;
     }
     fxi_trec *r = rec_at(t, idx);
@@ -104,7 +104,7 @@ int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_time
     update_hint(t);
     if (out)
         out->id = ((uint64_t) r->gen << 32) | (idx + 1);
-    pthread_mutex_unlock(&t->mx);
+    fxi_mutex_unlock(&t->mx);
     if (deadline < before)
         fxi_pool_deadline_changed(&vm->pool, deadline * 1000000u);
     return 0;
@@ -151,7 +151,7 @@ int64_t fxi_timer_cancel(fx_vm *vm, fx_timer h)
     fx_msg *m = NULL;
     int64_t left = FX_ENOENT;
     uint32_t idx;
-    pthread_mutex_lock(&t->mx);
+    fxi_mutex_lock(&t->mx);
     fxi_trec *r = lookup(t, h, &idx);
     if (r && !drop_if_target_dead(vm, r, idx, &m)) {
         left = remaining(r);
@@ -160,7 +160,7 @@ int64_t fxi_timer_cancel(fx_vm *vm, fx_timer h)
         rec_free(t, idx);
         update_hint(t);
     }
-    pthread_mutex_unlock(&t->mx);
+    fxi_mutex_unlock(&t->mx);
     if (m)
         fxi_msg_release(m);
     return left;
@@ -184,11 +184,11 @@ FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer)
     fxi_timers *t = &vm->timers;
     uint32_t idx;
     fx_msg *drop = NULL;
-    pthread_mutex_lock(&t->mx);
+    fxi_mutex_lock(&t->mx);
     fxi_trec *r = lookup(t, timer, &idx);
     int64_t left =
         r && !drop_if_target_dead(vm, r, idx, &drop) ? remaining(r) : FX_ENOENT;
-    pthread_mutex_unlock(&t->mx);
+    fxi_mutex_unlock(&t->mx);
     if (drop)
         fxi_msg_release(drop);
     return left;
@@ -202,7 +202,7 @@ void fxi_timers_poll(fx_vm *vm, fxi_worker *w)
     if (next == UINT64_MAX)
         return;
     uint64_t now = fxi_now_ms();
-    if (now < next || pthread_mutex_trylock(&t->mx) != 0)
+    if (now < next || fxi_mutex_trylock(&t->mx) != 0)
         return;
     /* Fire in batches: deliver outside the lock. */
     enum { BATCH = 64 };
@@ -225,10 +225,10 @@ void fxi_timers_poll(fx_vm *vm, fxi_worker *w)
             e = nx;
         }
         update_hint(t);
-        pthread_mutex_unlock(&t->mx);
+        fxi_mutex_unlock(&t->mx);
         for (int i = 0; i < n; i++)
             fxi_deliver(vm, w, to[i], msgs[i]);
-        if (n < BATCH || pthread_mutex_trylock(&t->mx) != 0)
+        if (n < BATCH || fxi_mutex_trylock(&t->mx) != 0)
             return;
     }
 }

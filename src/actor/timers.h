@@ -4,9 +4,9 @@
 #define FXI_ACTOR_TIMERS_H
 
 #include <fauxtp/timer.h>
-#include <pthread.h>
 
 #include "ds/timer_wheel.h"
+#include "platform/mutex.h"
 
 struct fxi_worker;
 
@@ -22,7 +22,7 @@ typedef struct fxi_trec {
 #define FXI_TCHUNK 1024
 
 typedef struct fxi_timers {
-    pthread_mutex_t mx; /* protects everything below but next_ms */
+    fxi_mutex mx; /* protects everything below but next_ms */
     fxi_twheel wheel;
     fxi_trec **chunks; /* records live in fixed chunks: stable addresses */
     uint32_t nchunks, chunks_cap;

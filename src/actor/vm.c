@@ -78,9 +78,9 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     if ((rc = fxi_pool_init(&vm->pool, c.threads, &fxi_actor_hooks)) != 0)
         goto fail_qsbr;
     fxi_timers_init(&vm->timers);
-    pthread_mutex_init(&vm->attach_mx, NULL);
+    fxi_mutex_init(&vm->attach_mx, FXI_RANK_ATTACH, "vm.attach");
     pthread_cond_init(&vm->stop_cv, NULL);
-    pthread_mutex_init(&vm->inbox_mx, NULL);
+    fxi_mutex_init(&vm->inbox_mx, FXI_RANK_INBOXES, "vm.inboxes");
     vm->inboxes = NULL;
     vm->attached = NULL;
     vm->attach_closed = false;
@@ -141,7 +141,7 @@ FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value, const fx_vm_hoo
     else
         memset(&a->hooks, 0, sizeof a->hooks);
     int rc = 0;
-    pthread_mutex_lock(&vm->attach_mx);
+    fxi_mutex_lock(&vm->attach_mx);
     if (vm->attach_closed)
         rc = FX_ESHUTDOWN;
     else if (fx_vm_attached(vm, key))
@@ -153,7 +153,7 @@ FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value, const fx_vm_hoo
         ck_pr_fence_store();
         ck_pr_store_ptr(&vm->attached, a);
     }
-    pthread_mutex_unlock(&vm->attach_mx);
+    fxi_mutex_unlock(&vm->attach_mx);
     if (rc)
         fxi_free(a, sizeof *a);
     return rc;
@@ -179,7 +179,7 @@ FX_API void *fx_vm_attached(fx_vm *vm, const void *key)
 static int close_attachments(fx_vm *vm)
 {
     int rc = 0;
-    pthread_mutex_lock(&vm->attach_mx);
+    fxi_mutex_lock(&vm->attach_mx);
     if (!vm->attach_closed) {
         vm->attach_closed = true;
         vm->stop_thread = pthread_self();
@@ -188,9 +188,9 @@ static int close_attachments(fx_vm *vm)
         rc = FX_ESHUTDOWN;
     } else {
         while (!vm->stop_done)
-            pthread_cond_wait(&vm->stop_cv, &vm->attach_mx);
+            fxi_cond_wait(&vm->stop_cv, &vm->attach_mx);
     }
-    pthread_mutex_unlock(&vm->attach_mx);
+    fxi_mutex_unlock(&vm->attach_mx);
     return rc;
 }
 
@@ -199,10 +199,10 @@ static int close_attachments(fx_vm *vm)
  * released, so nothing touches vm after this. */
 static int stop_finished(fx_vm *vm, int rc)
 {
-    pthread_mutex_lock(&vm->attach_mx);
+    fxi_mutex_lock(&vm->attach_mx);
     vm->stop_done = true;
     pthread_cond_broadcast(&vm->stop_cv);
-    pthread_mutex_unlock(&vm->attach_mx);
+    fxi_mutex_unlock(&vm->attach_mx);
     return rc;
 }
 
@@ -266,8 +266,8 @@ FX_API void fx_vm_destroy(fx_vm *vm)
         fxi_free(a, sizeof *a);
     }
     pthread_cond_destroy(&vm->stop_cv);
-    pthread_mutex_destroy(&vm->inbox_mx);
-    pthread_mutex_destroy(&vm->attach_mx);
+    fxi_mutex_fini(&vm->inbox_mx);
+    fxi_mutex_fini(&vm->attach_mx);
     fxi_timers_fini(&vm->timers);
     fxi_pool_fini(&vm->pool);
     fxi_qsbr_fini(&vm->qsbr);

@@ -34,7 +34,7 @@ struct fx_vm {
     /* fx_vm_attach: attach_mx serialises attaches against each other and
      * against shutdown closing the list; fx_vm_attached walks the list
      * without it. */
-    pthread_mutex_t attach_mx;
+    fxi_mutex attach_mx;
     fxi_attachment *attached; /* atomic: list head, newest first */
     bool attach_closed;       /* under attach_mx: shutdown has begun */
     /* Under attach_mx too: the one thread running fx_vm_shutdown, and
@@ -43,7 +43,7 @@ struct fx_vm {
     pthread_t stop_thread;
     pthread_cond_t stop_cv;
     /* Every inbox of this VM, so shutdown can wake their waiters. */
-    pthread_mutex_t inbox_mx;
+    fxi_mutex inbox_mx;
     struct fx_inbox *inboxes; /* under inbox_mx */
 };
 

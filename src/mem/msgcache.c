@@ -23,7 +23,7 @@ static void free_list(fxi_mc_block *p, size_t bsize)
 void fxi_mc_depot_init(fxi_mc_depot *d)
 {
     memset(d, 0, sizeof *d);
-    pthread_mutex_init(&d->mx, NULL);
+    fxi_mutex_init(&d->mx, FXI_RANK_DEPOT, "msgcache.depot");
 }
 
 void fxi_mc_depot_fini(fxi_mc_depot *d)
@@ -39,7 +39,7 @@ void fxi_mc_depot_fini(fxi_mc_depot *d)
         d->mags[i] = NULL;
         d->nmags[i] = 0;
     }
-    pthread_mutex_destroy(&d->mx);
+    fxi_mutex_fini(&d->mx);
 }
 
 void fxi_mc_attach(fxi_mcache *c, fxi_mc_depot *d)
@@ -75,13 +75,13 @@ void *fxi_mc_alloc_slow(fxi_mcache *c, fxi_mc_bin *b, size_t bsize)
          * one lock round trip. */
         if (__atomic_load_n(&d->nmags[i], __ATOMIC_RELAXED) == 0)
             return fxi_alloc(bsize);
-        pthread_mutex_lock(&d->mx);
+        fxi_mutex_lock(&d->mx);
         m = d->mags[i];
         if (m) {
             d->mags[i] = m->mag_next;
             __atomic_store_n(&d->nmags[i], d->nmags[i] - 1, __ATOMIC_RELAXED);
         }
-        pthread_mutex_unlock(&d->mx);
+        fxi_mutex_unlock(&d->mx);
         if (!m)
             return fxi_alloc(bsize);
     }
@@ -104,13 +104,13 @@ void fxi_mc_free_slow(fxi_mcache *c, fxi_mc_bin *b, fxi_mc_block *p, size_t bsiz
         return;
     fxi_mc_depot *d = c->depot;
     int i = (int) (bsize / 16 - 2);
-    pthread_mutex_lock(&d->mx);
+    fxi_mutex_lock(&d->mx);
     if (d->nmags[i] < depot_limit(bsize)) {
         full->mag_next = d->mags[i];
         d->mags[i] = full;
         __atomic_store_n(&d->nmags[i], d->nmags[i] + 1, __ATOMIC_RELAXED);
         full = NULL;
     }
-    pthread_mutex_unlock(&d->mx);
+    fxi_mutex_unlock(&d->mx);
     free_list(full, bsize);
 }

@@ -23,11 +23,11 @@
 #ifndef FXI_MEM_MSGCACHE_H
 #define FXI_MEM_MSGCACHE_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mem/alloc.h"
+#include "platform/mutex.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define FXI_MC_ENABLED 0
@@ -55,7 +55,7 @@ typedef struct fxi_mc_block {
 
 /* Shared by the scheduler threads of one pool. mx protects everything. */
 typedef struct fxi_mc_depot {
-    pthread_mutex_t mx;
+    fxi_mutex mx;
     fxi_mc_block *mags[FXI_MC_CLASSES];
     uint32_t nmags[FXI_MC_CLASSES];
 } fxi_mc_depot;

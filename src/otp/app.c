@@ -16,6 +16,7 @@
 #include <fauxtp/error.h>
 
 #include "otp/gs_impl.h"
+#include "platform/mutex.h"
 
 #define APP_STOP FXI_GS_TYPE(0x40) /* to the app's inbox: stop in order */
 
@@ -28,27 +29,27 @@ typedef struct app {
     struct app *next;
 } app;
 
-static pthread_mutex_t apps_lock = PTHREAD_MUTEX_INITIALIZER;
+static fxi_mutex apps_lock = FXI_MUTEX_INITIALIZER(FXI_RANK_APP, "app.list");
 static app *apps;
 
 static void apps_add(app *a)
 {
-    pthread_mutex_lock(&apps_lock);
+    fxi_mutex_lock(&apps_lock);
     a->next = apps;
     apps = a;
-    pthread_mutex_unlock(&apps_lock);
+    fxi_mutex_unlock(&apps_lock);
 }
 
 static void apps_remove(app *a)
 {
-    pthread_mutex_lock(&apps_lock);
+    fxi_mutex_lock(&apps_lock);
     for (app **p = &apps; *p; p = &(*p)->next) {
         if (*p == a) {
             *p = a->next;
             break;
         }
     }
-    pthread_mutex_unlock(&apps_lock);
+    fxi_mutex_unlock(&apps_lock);
 }
 
 static int send_stop(fx_vm *vm, fx_pid to)
@@ -66,12 +67,12 @@ FX_API int fx_app_stop(fx_vm *vm)
 {
     if (!vm)
         return FX_EINVAL;
-    pthread_mutex_lock(&apps_lock);
+    fxi_mutex_lock(&apps_lock);
     int rc = FX_ENOENT;
     for (app *a = apps; a; a = a->next)
         if (a->vm == vm)
             rc = send_stop(vm, a->inbox);
-    pthread_mutex_unlock(&apps_lock);
+    fxi_mutex_unlock(&apps_lock);
     return rc;
 }
 

@@ -158,11 +158,11 @@ static int start_registry(fxi_kernel *k)
 
 void fxi_kernel_start_failed(fxi_kernel *k, int rc)
 {
-    pthread_mutex_lock(&k->mx);
+    fxi_mutex_lock(&k->mx);
     fxi_waiter *list = k->waiters;
     k->waiters = NULL;
     k->starting = false;
-    pthread_mutex_unlock(&k->mx);
+    fxi_mutex_unlock(&k->mx);
     tell_all(k, list, rc ? rc : FX_EEXIT, FX_PID_NONE);
 }
 
@@ -170,9 +170,9 @@ void fxi_kernel_start_failed(fxi_kernel *k, int rc)
 
 int fxi_kernel_publish(fxi_kernel *k, fxi_reg_tables *t, fx_pid pid)
 {
-    pthread_mutex_lock(&k->mx);
+    fxi_mutex_lock(&k->mx);
     if (k->stopping) {
-        pthread_mutex_unlock(&k->mx);
+        fxi_mutex_unlock(&k->mx);
         return FX_ESHUTDOWN;
     }
     /* The tables are fully built: the store orders their initialisation
@@ -184,21 +184,21 @@ int fxi_kernel_publish(fxi_kernel *k, fxi_reg_tables *t, fx_pid pid)
     fxi_waiter *list = k->waiters;
     k->waiters = NULL;
     k->starting = false;
-    pthread_mutex_unlock(&k->mx);
+    fxi_mutex_unlock(&k->mx);
     tell_all(k, list, 0, pid);
     return 0;
 }
 
 void fxi_kernel_unpublish(fxi_kernel *k, fxi_reg_tables *t)
 {
-    pthread_mutex_lock(&k->mx);
+    fxi_mutex_lock(&k->mx);
     if (ck_pr_load_ptr(&k->tables) == t) {
         /* New read sections no longer find t; the caller waits out the
          * ones that may have (ck_epoch_barrier) before freeing it. */
         ck_pr_store_ptr(&k->tables, NULL);
         ck_pr_store_64(&k->reg_pid, 0);
     }
-    pthread_mutex_unlock(&k->mx);
+    fxi_mutex_unlock(&k->mx);
 }
 
 fx_pid fxi_kernel_registry(fxi_kernel *k)
@@ -231,9 +231,9 @@ static fxi_waiter *waiter_new(fx_pid who, fx_ref ref, fx_handler next, const voi
  * one runs by now. 0; FX_ESHUTDOWN leaves w with the caller. */
 static int enqueue(fxi_kernel *k, fxi_waiter *w)
 {
-    pthread_mutex_lock(&k->mx);
+    fxi_mutex_lock(&k->mx);
     if (k->stopping) {
-        pthread_mutex_unlock(&k->mx);
+        fxi_mutex_unlock(&k->mx);
         return FX_ESHUTDOWN;
     }
     fx_pid reg = fxi_kernel_registry(k);
@@ -244,7 +244,7 @@ static int enqueue(fxi_kernel *k, fxi_waiter *w)
         start = !k->starting;
         k->starting = true;
     }
-    pthread_mutex_unlock(&k->mx);
+    fxi_mutex_unlock(&k->mx);
     if (reg.id) {
         tell(k->vm, w, 0, reg); /* published meanwhile */
     } else if (start) {
@@ -260,7 +260,7 @@ static int enqueue(fxi_kernel *k, fxi_waiter *w)
 static fxi_waiter *dequeue(fxi_kernel *k, fx_ref ref)
 {
     fxi_waiter *w = NULL;
-    pthread_mutex_lock(&k->mx);
+    fxi_mutex_lock(&k->mx);
     for (fxi_waiter **p = &k->waiters; *p; p = &(*p)->next) {
         if (fx_ref_eq((*p)->ref, ref)) {
             w = *p;
@@ -268,7 +268,7 @@ static fxi_waiter *dequeue(fxi_kernel *k, fx_ref ref)
             break;
         }
     }
-    pthread_mutex_unlock(&k->mx);
+    fxi_mutex_unlock(&k->mx);
     return w;
 }
 
@@ -380,11 +380,11 @@ fx_next fxi_kernel_registry_async(fxi_kernel *k, fx_ctx *cx, const void *blob,
 static void kernel_stop(fx_vm *vm, void *value)
 {
     fxi_kernel *k = value;
-    pthread_mutex_lock(&k->mx);
+    fxi_mutex_lock(&k->mx);
     k->stopping = true;
     fxi_waiter *list = k->waiters;
     k->waiters = NULL;
-    pthread_mutex_unlock(&k->mx);
+    fxi_mutex_unlock(&k->mx);
     tell_all(k, list, FX_ESHUTDOWN, FX_PID_NONE);
     fx_pid sup = {ck_pr_load_64(&k->sup_pid)};
     fx_inbox *in;
@@ -403,7 +403,7 @@ static void kernel_free(fx_vm *vm, void *value)
      * freed its tables; the stop hook emptied the waiters. */
     tell_all(k, k->waiters, FX_ESHUTDOWN, FX_PID_NONE);
     fxi_kernel_epoch_fini(k);
-    pthread_mutex_destroy(&k->mx);
+    fxi_mutex_fini(&k->mx);
     free(k);
 }
 
@@ -423,7 +423,7 @@ int fxi_kernel_get(fx_vm *vm, fxi_kernel **out)
         return FX_ENOMEM;
     k->vm = vm;
     k->id = ck_pr_faa_64(&next_kernel_id, 1) + 1;
-    pthread_mutex_init(&k->mx, NULL);
+    fxi_mutex_init(&k->mx, FXI_RANK_KERNEL, "kernel");
     fxi_kernel_epoch_init(k);
     static const fx_vm_hooks hooks = {.stop = kernel_stop, .free = kernel_free};
     int rc = fx_vm_attach(vm, &kernel_key, k, &hooks);
@@ -432,7 +432,7 @@ int fxi_kernel_get(fx_vm *vm, fxi_kernel **out)
         return 0;
     }
     fxi_kernel_epoch_fini(k);
-    pthread_mutex_destroy(&k->mx);
+    fxi_mutex_fini(&k->mx);
     free(k);
     if (rc != FX_EEXIST)
         return rc;

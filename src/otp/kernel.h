@@ -19,6 +19,7 @@
 #include <pthread.h>
 
 #include "otp/reg_impl.h"
+#include "platform/mutex.h"
 
 typedef struct fxi_reg_tables fxi_reg_tables; /* reg_table.h */
 typedef struct fxi_epoch_rec fxi_epoch_rec;   /* kernel_epoch.c */
@@ -38,7 +39,7 @@ typedef struct fxi_kernel {
     fxi_epoch_rec *recs;          /* every record ever allocated; under the epoch lock */
     struct fxi_kernel *next_live; /* under the epoch lock: live kernels */
     /* under mx */
-    pthread_mutex_t mx;
+    fxi_mutex mx;
     fxi_waiter *waiters; /* who waits for a registry to run */
     bool starting;       /* a start is in flight */
     bool stopping;       /* the VM shuts down: no more starts */

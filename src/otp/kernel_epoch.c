@@ -34,7 +34,7 @@ struct fxi_epoch_rec {
  * unregistering records of a kernel that may be going away. Taken only
  * on slow paths: a thread's first read of a VM, thread exit, registry
  * start and stop, VM creation and destruction. */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static fxi_mutex lock = FXI_MUTEX_INITIALIZER(FXI_RANK_EPOCH, "kernel.epoch");
 static fxi_kernel *live;
 
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -72,11 +72,11 @@ static void drop_slot(tls_cache *c, unsigned i) /* under lock */
 static void thread_exit(void *p)
 {
     tls_cache *c = p;
-    pthread_mutex_lock(&lock);
+    fxi_mutex_lock(&lock);
     for (unsigned i = 0; i < SLOTS; i++)
         drop_slot(c, i);
     c->key_set = false;
-    pthread_mutex_unlock(&lock);
+    fxi_mutex_unlock(&lock);
 }
 
 static void make_key(void)
@@ -104,7 +104,7 @@ static ck_epoch_record_t *take_record(fxi_kernel *k)
 static ck_epoch_record_t *reader_slow(fxi_kernel *k, tls_cache *c)
 {
     pthread_once(&key_once, make_key);
-    pthread_mutex_lock(&lock);
+    fxi_mutex_lock(&lock);
     unsigned slot = SLOTS;
     for (unsigned i = 0; i < SLOTS && slot == SLOTS; i++)
         if (!c->id[i] || !live_kernel(c->id[i]))
@@ -127,7 +127,7 @@ static ck_epoch_record_t *reader_slow(fxi_kernel *k, tls_cache *c)
     }
     if (r && key_ok && !c->key_set)
         c->key_set = pthread_setspecific(key, c) == 0;
-    pthread_mutex_unlock(&lock);
+    fxi_mutex_unlock(&lock);
     return r;
 }
 
@@ -142,33 +142,33 @@ ck_epoch_record_t *fxi_kernel_reader(fxi_kernel *k)
 
 ck_epoch_record_t *fxi_kernel_writer(fxi_kernel *k)
 {
-    pthread_mutex_lock(&lock);
+    fxi_mutex_lock(&lock);
     ck_epoch_record_t *r = take_record(k);
-    pthread_mutex_unlock(&lock);
+    fxi_mutex_unlock(&lock);
     return r;
 }
 
 void fxi_kernel_writer_release(fxi_kernel *k, ck_epoch_record_t *r)
 {
     (void) k;
-    pthread_mutex_lock(&lock);
+    fxi_mutex_lock(&lock);
     ck_epoch_unregister(r);
-    pthread_mutex_unlock(&lock);
+    fxi_mutex_unlock(&lock);
 }
 
 void fxi_kernel_epoch_init(fxi_kernel *k)
 {
     ck_epoch_init(&k->epoch);
     k->recs = NULL;
-    pthread_mutex_lock(&lock);
+    fxi_mutex_lock(&lock);
     k->next_live = live;
     live = k;
-    pthread_mutex_unlock(&lock);
+    fxi_mutex_unlock(&lock);
 }
 
 void fxi_kernel_epoch_fini(fxi_kernel *k)
 {
-    pthread_mutex_lock(&lock);
+    fxi_mutex_lock(&lock);
     for (fxi_kernel **p = &live; *p; p = &(*p)->next_live) {
         if (*p == k) {
             *p = k->next_live;
@@ -182,5 +182,5 @@ void fxi_kernel_epoch_fini(fxi_kernel *k)
         k->recs = e->next;
         free(e);
     }
-    pthread_mutex_unlock(&lock);
+    fxi_mutex_unlock(&lock);
 }

@@ -8,12 +8,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "platform/mutex.h"
+
 static const int trapped[] = {SIGSEGV, SIGFPE, SIGBUS, SIGILL};
 #define NTRAPPED (sizeof trapped / sizeof trapped[0])
 
 /* Guarded by install_mx: the install count and the handlers we replaced
  * (read by the signal handler only while installed). */
-static pthread_mutex_t install_mx = PTHREAD_MUTEX_INITIALIZER;
+static fxi_mutex install_mx = FXI_MUTEX_INITIALIZER(FXI_RANK_FAULT, "fault.install");
 static unsigned install_count;
 static struct sigaction previous[NTRAPPED];
 
@@ -69,7 +71,7 @@ static void on_fault(int signo, siginfo_t *si, void *uc)
 int fxi_fault_install(void)
 {
     int rc = 0;
-    pthread_mutex_lock(&install_mx);
+    fxi_mutex_lock(&install_mx);
     if (install_count++ == 0) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -86,13 +88,13 @@ int fxi_fault_install(void)
             }
         }
     }
-    pthread_mutex_unlock(&install_mx);
+    fxi_mutex_unlock(&install_mx);
     return rc;
 }
 
 void fxi_fault_uninstall(void)
 {
-    pthread_mutex_lock(&install_mx);
+    fxi_mutex_lock(&install_mx);
     if (install_count > 0 && --install_count == 0) {
         for (unsigned i = 0; i < NTRAPPED; i++) {
             struct sigaction cur;
@@ -103,7 +105,7 @@ void fxi_fault_uninstall(void)
                 sigaction(trapped[i], &previous[i], NULL);
         }
     }
-    pthread_mutex_unlock(&install_mx);
+    fxi_mutex_unlock(&install_mx);
 }
 
 int fxi_fault_thread_enter(fxi_fault_site *site, jmp_buf *jb)

@@ -57,13 +57,13 @@ static void *inject_pop(fxi_pool *p)
     if (ck_pr_load_32(&p->inject_len) == 0)
         return NULL;
     void *u = NULL;
-    pthread_mutex_lock(&p->inject_mx);
+    fxi_mutex_lock(&p->inject_mx);
     if (p->inject_len) {
         u = p->inject_ring[p->inject_head];
         p->inject_head = (p->inject_head + 1) % p->inject_cap;
         ck_pr_store_32(&p->inject_len, p->inject_len - 1);
     }
-    pthread_mutex_unlock(&p->inject_mx);
+    fxi_mutex_unlock(&p->inject_mx);
     return u;
 }
 
@@ -80,7 +80,7 @@ static void notify(fxi_pool *p)
     if (ck_pr_load_32(&p->searching) != 0 || ck_pr_load_32(&p->nparked) == 0)
         return;
     fxi_sched *w = NULL;
-    pthread_mutex_lock(&p->idle_mx);
+    fxi_mutex_lock(&p->idle_mx);
     if (p->nidle > 0) {
         w = &p->scheds[p->idle[--p->nidle]];
         ck_pr_faa_32(&p->nparked, (uint32_t) -1);
@@ -89,7 +89,7 @@ static void notify(fxi_pool *p)
         ck_pr_faa_32(&p->searching, 1);
         ck_pr_store_32(&w->park_word, POPPED);
     }
-    pthread_mutex_unlock(&p->idle_mx);
+    fxi_mutex_unlock(&p->idle_mx);
     if (w)
         fxi_futex_wake(&w->park_word, 1);
 }
@@ -133,17 +133,17 @@ void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer, uint32_t run
 
 void fxi_pool_inject(fxi_pool *p, void *unit)
 {
-    pthread_mutex_lock(&p->inject_mx);
+    fxi_mutex_lock(&p->inject_mx);
     int rc = inject_push_locked(p, unit);
-    pthread_mutex_unlock(&p->inject_mx);
+    fxi_mutex_unlock(&p->inject_mx);
     if (rc != 0) {
         /* Cannot grow the ring: fall back to spinning until there is room
          * rather than lose a runnable actor. */
         for (;;) {
             fxi_cpu_relax();
-            pthread_mutex_lock(&p->inject_mx);
+            fxi_mutex_lock(&p->inject_mx);
             rc = inject_push_locked(p, unit);
-            pthread_mutex_unlock(&p->inject_mx);
+            fxi_mutex_unlock(&p->inject_mx);
             if (rc == 0)
                 break;
         }
@@ -295,7 +295,7 @@ static bool work_available(fxi_pool *p)
 static void unregister_idle(fxi_sched *s)
 {
     fxi_pool *p = s->pool;
-    pthread_mutex_lock(&p->idle_mx);
+    fxi_mutex_lock(&p->idle_mx);
     if (ck_pr_load_32(&s->park_word) == POPPED) {
         /* A notifier raced us and already counted us as searching. */
         s->searching = true;
@@ -308,7 +308,7 @@ static void unregister_idle(fxi_sched *s)
             }
         }
     }
-    pthread_mutex_unlock(&p->idle_mx);
+    fxi_mutex_unlock(&p->idle_mx);
 }
 
 static void park(fxi_sched *s)
@@ -319,11 +319,11 @@ static void park(fxi_sched *s)
         ck_pr_faa_32(&p->searching, (uint32_t) -1);
     }
     p->hooks.offline(s);
-    pthread_mutex_lock(&p->idle_mx);
+    fxi_mutex_lock(&p->idle_mx);
     p->idle[p->nidle++] = s->id;
     ck_pr_store_32(&s->park_word, PARKED);
     ck_pr_faa_32(&p->nparked, 1);
-    pthread_mutex_unlock(&p->idle_mx);
+    fxi_mutex_unlock(&p->idle_mx);
     /* Dekker with notify(): our nparked increment before the re-check. */
     ck_pr_fence_memory();
     if (work_available(p) || fxi_pool_stopping(p)) {
@@ -421,8 +421,8 @@ int fxi_pool_init(fxi_pool *p, uint32_t n, const fxi_sched_hooks *hooks)
             goto fail;
         }
     }
-    pthread_mutex_init(&p->inject_mx, NULL);
-    pthread_mutex_init(&p->idle_mx, NULL);
+    fxi_mutex_init(&p->inject_mx, FXI_RANK_INJECT, "sched.inject");
+    fxi_mutex_init(&p->idle_mx, FXI_RANK_IDLE, "sched.idle");
     fxi_mc_depot_init(&p->depot);
     return 0;
 fail:
@@ -466,7 +466,7 @@ void fxi_pool_fini(fxi_pool *p)
     fxi_free_aligned(p->scheds, p->n * sizeof *p->scheds, FXI_CACHELINE);
     fxi_free(p->idle, p->n * sizeof *p->idle);
     fxi_free(p->inject_ring, p->inject_cap * sizeof *p->inject_ring);
-    pthread_mutex_destroy(&p->inject_mx);
-    pthread_mutex_destroy(&p->idle_mx);
+    fxi_mutex_fini(&p->inject_mx);
+    fxi_mutex_fini(&p->idle_mx);
     fxi_mc_depot_fini(&p->depot);
 }

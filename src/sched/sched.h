@@ -14,6 +14,7 @@
 
 #include "ds/deque.h"
 #include "mem/msgcache.h"
+#include "platform/mutex.h"
 
 #define FXI_CACHELINE 64
 
@@ -74,7 +75,7 @@ struct fxi_pool {
 
     /* Inject queue (threads outside the pool). inject_mx protects the
      * ring; inject_len is also read without the lock as a hint. */
-    _Alignas(FXI_CACHELINE) pthread_mutex_t inject_mx;
+    _Alignas(FXI_CACHELINE) fxi_mutex inject_mx;
     void **inject_ring;
     uint32_t inject_cap, inject_head;
     uint32_t inject_len; /* atomic for readers, written under inject_mx */
@@ -85,7 +86,7 @@ struct fxi_pool {
     uint32_t nparked;                           /* atomic */
     uint32_t timer_sleeper;                     /* atomic: id+1 of the sleeper, 0 none */
     uint64_t sleeper_deadline_ns;               /* atomic: when the sleeper wakes */
-    pthread_mutex_t idle_mx;
+    fxi_mutex idle_mx;
     uint32_t *idle;
     uint32_t nidle;
 
