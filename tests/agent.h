@@ -129,7 +129,13 @@ static fx_next agent(fx_ctx *cx, fx_msg *m)
         *ag_wild = 1;
         break;
     case AG_ILL:
-        __builtin_trap();
+#if defined(__aarch64__)
+        /* __builtin_trap is brk there (SIGTRAP); udf #0 is undefined: SIGILL. */
+        __asm__ __volatile__("udf #0");
+        __builtin_unreachable();
+#else
+        __builtin_trap(); /* ud2 on x86: SIGILL */
+#endif
     case AG_CRASH:
         fx_crash(cx, "crash %d", (int) c.value);
     case AG_OVERFLOW:
