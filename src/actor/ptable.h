@@ -96,13 +96,14 @@ void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx);
 
 /* The live actor for pid, or NULL. The caller must be in a QSBR read
  * section (a scheduler thread between quiescent points, or inside
- * fxi_qsbr_ext_enter/exit) for the result to stay valid. Two plain loads:
- * no atomic read-modify-write on the send path. */
+ * fxi_qsbr_ext_enter/exit) for the result to stay valid. Two plain loads
+ * of the slot: no atomic read-modify-write on the send path. */
 static inline fxi_actor *fxi_ptable_lookup(const fxi_ptable *pt, fx_pid pid)
 {
     uint32_t idx = fxi_pid_index(pid), gen = fxi_pid_gen(pid);
     /* A pid of another VM (or FX_PID_NONE: no tag is 0) is not ours: one
-     * compare with a field on the same line as pt->slots. */
+     * compare with pt->tag, in the same 8 bytes as pt->cap, which the
+     * lookup reads anyway (no extra load of another line). */
     if (fxi_pid_tag(pid) != pt->tag || idx >= pt->cap || gen == 0)
         return NULL;
     const fxi_slot *sl = &pt->slots[idx];
