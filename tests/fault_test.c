@@ -124,7 +124,7 @@ Test(crash_reports, one_per_abnormal_exit_with_label)
 
 Test(crash_reports, format)
 {
-    fx_crash_report r = {.pid = {(3ull << 32) | 12},
+    fx_crash_report r = {.pid = {(3ull << 24) | 12}, /* index 12, generation 3 */
                          .reason = {FX_REASON_ERROR, 1, "boom"}};
     char line[128];
     int n = fx_crash_report_format(&r, line, sizeof line);

@@ -27,7 +27,7 @@ typedef struct fx_crash_report {
 typedef void (*fx_crash_logger)(void *arg, const fx_crash_report *report);
 
 /* The default logger: one line on stderr, e.g.
- * "=CRASH REPORT==== <0.12.1> worker_loop exited: {error,1,\"boom\"}". */
+ * "=CRASH REPORT==== <1.12.1> worker_loop exited: {error,1,\"boom\"}". */
 FX_API void fx_crash_logger_stderr(void *arg, const fx_crash_report *report);
 /* A logger that drops every report (tests, or embedders that count
  * crashes elsewhere). */
@@ -38,8 +38,9 @@ FX_API void fx_crash_logger_silent(void *arg, const fx_crash_report *report);
  * like snprintf, or FX_EINVAL for NULL report. Any thread. */
 FX_API int fx_crash_report_format(const fx_crash_report *report, char *buf, size_t size);
 
-/* Formats a pid as Erlang prints one, "<0.INDEX.GENERATION>". Returns as
- * snprintf. Any thread. */
+/* Formats a pid as Erlang prints one, "<TAG.INDEX.GENERATION>", where TAG
+ * stands for the pid's VM (Erlang's node field; tags start at 1). Returns
+ * as snprintf. Any thread. */
 FX_API int fx_pid_format(fx_pid pid, char *buf, size_t size);
 
 #ifdef __cplusplus

@@ -12,10 +12,17 @@
 extern "C" {
 #endif
 
-/* A process id: process-table index (low 32 bits) and the slot's
- * generation (high 32 bits). Copy it freely; a pid whose process died is
- * "stale" and every call that takes it answers FX_ENOPROC. The zero pid is
- * never a process (FX_PID_NONE). */
+/* A process id. Treat it as opaque: copy it, compare it (fx_pid_eq), print
+ * it (fx_pid_format). A pid whose process died is "stale", and a pid of
+ * another VM names no process of this one: every call that takes either
+ * answers as for a dead process (FX_ENOPROC, fx_is_alive 0, a noproc DOWN
+ * or EXIT, as each call documents). The zero pid is never a process
+ * (FX_PID_NONE).
+ *
+ * Layout, for information only (it may change; see docs/design.md, "Pids"):
+ * bits 63..48 the VM's tag (nonzero, distinct for every VM created in the
+ * process until 65,535 VMs were created), bits 47..24 the process-table
+ * slot's generation (nonzero), bits 23..0 the slot's index. */
 typedef struct fx_pid {
     uint64_t id;
 } fx_pid;

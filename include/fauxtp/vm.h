@@ -18,11 +18,15 @@ extern "C" {
 /* VM configuration. Initialise with fx_vm_config_init, then override
  * fields; zero fields take the defaults below. */
 typedef struct fx_vm_config {
-    uint32_t version;       /* FX_VM_CONFIG_VERSION */
-    uint32_t threads;       /* scheduler threads; 0 = one per online core */
-    uint32_t batch;         /* messages per actor run; 0 = 64 */
-    uint32_t max_processes; /* live processes (inboxes included); 0 = 4,194,304 */
-    size_t max_msg_size;    /* largest payload; 0 = 64 MiB */
+    uint32_t version; /* FX_VM_CONFIG_VERSION */
+    uint32_t threads; /* scheduler threads; 0 = one per online core */
+    uint32_t batch;   /* messages per actor run; 0 = 64 */
+    /* Live processes (inboxes included); 0 = 4,194,304. At most
+     * 15,728,640 - 1,024 x threads (a pid's 24-bit index also names the
+     * free slots threads keep and slots in their grace period), else
+     * fx_vm_create answers FX_EINVAL. */
+    uint32_t max_processes;
+    size_t max_msg_size; /* largest payload; 0 = 64 MiB */
     /* --- version 2 --- */
     /* Turn SIGSEGV, SIGFPE, SIGBUS and SIGILL raised while a handler (or
      * init function) runs on a scheduler thread into that actor's crash,

@@ -109,7 +109,7 @@ void fxi_vm_free_processes(fx_vm *vm)
     for (uint64_t i = 0; i < hwm; i++) {
         fxi_slot *sl = &vm->pt.slots[i];
         fxi_actor *a = sl->actor;
-        if (!a || a->kind != FXI_KIND_ACTOR || (uint32_t) (a->pid.id >> 32) != sl->gen)
+        if (!a || a->kind != FXI_KIND_ACTOR || fxi_pid_gen(a->pid) != sl->gen)
             continue; /* free, an inbox (its owner frees it), or in limbo */
         fxi_ptable_kill(&vm->pt, a);
         exit_hooks(vm, a, &why);

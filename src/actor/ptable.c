@@ -14,17 +14,36 @@
  * thousands of slots per millisecond. Address space only (16 MiB): pages
  * are touched only if that many slots are ever in use at once. */
 #define LIMBO_SLACK (1u << 20)
+/* Slots a pid can name. */
+#define INDEX_LIMIT ((uint64_t) 1 << FXI_PID_INDEX_BITS)
+
+/* Tags handed out in this process so far (64 bits: never wraps itself). */
+static uint64_t tags_issued;
+
+uint32_t fxi_pid_tag_alloc(void)
+{
+    /* A counter only: it orders nothing. The tag reaches other threads in
+     * the VM record, which fx_vm_create's caller publishes. */
+    uint64_t n = ck_pr_faa_64(&tags_issued, 1);
+    return 1 + (uint32_t) (n % FXI_PID_TAG_COUNT);
+}
+
+uint32_t fxi_ptable_max_processes(uint32_t threads)
+{
+    uint64_t slack = (uint64_t) threads * CACHE_MAX + LIMBO_SLACK;
+    return slack >= INDEX_LIMIT ? 0 : (uint32_t) (INDEX_LIMIT - slack);
+}
 
 int fxi_ptable_init(fxi_ptable *pt, uint32_t max, uint32_t threads)
 {
     /* The limit is on live processes. A thread cache never holds more than
      * CACHE_MAX slots (refills come only when it is empty, spills keep it
      * at CACHE_MAX), so with this slack every slot beyond the live ones
-     * that no thread can reach is in a grace period. */
-    uint64_t cap64 = (uint64_t) max + (uint64_t) threads * CACHE_MAX + LIMBO_SLACK;
-    if (cap64 > UINT32_MAX)
+     * that no thread can reach is in a grace period. Every slot must be
+     * nameable by a pid's index. */
+    if (max > fxi_ptable_max_processes(threads))
         return FX_EINVAL;
-    uint32_t cap = (uint32_t) cap64;
+    uint32_t cap = max + threads * CACHE_MAX + LIMBO_SLACK;
     /* Reserve the whole table; pages are touched (and cost memory) only as
      * slots are first used. */
     void *p = fxi_vmem_reserve((size_t) cap * sizeof(fxi_slot));
@@ -32,6 +51,7 @@ int fxi_ptable_init(fxi_ptable *pt, uint32_t max, uint32_t threads)
         return FX_ENOMEM;
     pt->slots = p;
     pt->cap = cap;
+    pt->tag = fxi_pid_tag_alloc();
     pt->max = max;
     pt->hwm = 0;
     pt->live = 0;
@@ -133,7 +153,7 @@ int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
         return rc;
     }
     fxi_slot *sl = &pt->slots[idx];
-    a->pid.id = ((uint64_t) sl->gen << 32) | idx;
+    a->pid = fxi_pid_make(pt->tag, sl->gen, idx);
     /* Publication of the actor to lookups; the pid itself only travels to
      * other threads through messages (release/acquire in the mailbox). */
     ck_pr_fence_store();
@@ -144,7 +164,8 @@ int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
 void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a)
 {
     fxi_slot *sl = &pt->slots[fxi_pid_index(a->pid)];
-    uint32_t gen = sl->gen + 1;
+    /* Generations wrap within FXI_PID_GEN_BITS, skipping 0. */
+    uint32_t gen = (sl->gen + 1) & FXI_PID_GEN_MASK;
     if (gen == 0)
         gen = 1;
     /* From here on lookups of a->pid fail. Ordered before the QSBR stamp

@@ -14,11 +14,57 @@ typedef struct fxi_slot {
     fxi_actor *actor;   /* atomic: the process, NULL while free */
 } fxi_slot;
 
+/* Pid layout (docs/design.md, "Pids"; users treat pids as opaque):
+ *
+ *   63        48 47              24 23               0
+ *   +-----------+------------------+------------------+
+ *   |    tag    |    generation    |      index       |
+ *   +-----------+------------------+------------------+
+ *
+ * tag: the VM the process lives in (remote nodes will take tags from the
+ * same space), never 0, so FX_PID_NONE and every pid of another VM fail
+ * the lookup's first compare. generation: the slot's, never 0. index: the
+ * process-table slot. */
+#define FXI_PID_TAG_BITS 16
+#define FXI_PID_GEN_BITS 24
+#define FXI_PID_INDEX_BITS 24
+#define FXI_PID_GEN_SHIFT FXI_PID_INDEX_BITS
+#define FXI_PID_TAG_SHIFT (FXI_PID_INDEX_BITS + FXI_PID_GEN_BITS)
+#define FXI_PID_GEN_MASK ((1u << FXI_PID_GEN_BITS) - 1)
+#define FXI_PID_INDEX_MASK ((1u << FXI_PID_INDEX_BITS) - 1)
+/* Tags are 1..FXI_PID_TAG_COUNT. */
+#define FXI_PID_TAG_COUNT ((1u << FXI_PID_TAG_BITS) - 1)
+
+static inline uint32_t fxi_pid_tag(fx_pid p)
+{
+    return (uint32_t) (p.id >> FXI_PID_TAG_SHIFT);
+}
+static inline uint32_t fxi_pid_gen(fx_pid p)
+{
+    return (uint32_t) (p.id >> FXI_PID_GEN_SHIFT) & FXI_PID_GEN_MASK;
+}
+static inline uint32_t fxi_pid_index(fx_pid p)
+{
+    return (uint32_t) p.id & FXI_PID_INDEX_MASK;
+}
+static inline fx_pid fxi_pid_make(uint32_t tag, uint32_t gen, uint32_t idx)
+{
+    return (fx_pid){((uint64_t) tag << FXI_PID_TAG_SHIFT) |
+                    ((uint64_t) gen << FXI_PID_GEN_SHIFT) | idx};
+}
+
+/* A fresh tag, 1..FXI_PID_TAG_COUNT, from one process-wide sequence that
+ * wraps only after handing out every tag (so a tag is reused only after
+ * FXI_PID_TAG_COUNT - 1 other VMs (or, later, remote nodes) were created).
+ * Any thread. */
+uint32_t fxi_pid_tag_alloc(void);
+
 typedef struct fxi_ptable {
     fxi_slot *slots; /* cap entries, reserved (platform/vmem.h), touched lazily */
     /* cap = max + slack: slots that sit in thread caches or wait out their
      * grace period never count against max (see fxi_ptable_init). */
     uint32_t cap;
+    uint32_t tag;  /* this VM's pid tag (immutable), next to slots for lookups */
     uint32_t max;  /* live processes allowed (max_processes) */
     uint64_t hwm;  /* atomic: slots ever handed out */
     uint64_t live; /* atomic: processes inserted and not yet killed */
@@ -29,9 +75,12 @@ typedef struct fxi_ptable {
 
 /* A table for `max` live processes, with room besides for the slots that
  * `threads` scheduler threads may hold in their caches and for processes
- * in their grace period. */
+ * in their grace period, and a fresh tag for its pids. FX_EINVAL when
+ * that room exceeds the pid's index (fxi_ptable_max_processes). */
 int fxi_ptable_init(fxi_ptable *pt, uint32_t max, uint32_t threads);
 void fxi_ptable_fini(fxi_ptable *pt);
+/* The largest `max` fxi_ptable_init accepts for `threads` threads. */
+uint32_t fxi_ptable_max_processes(uint32_t threads);
 
 /* Takes a free slot (from w's cache when w is not NULL) and installs a in
  * it, setting a->pid. FX_EFULL when `max` processes are live, or (rarely,
@@ -45,19 +94,17 @@ void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a);
  * (or the global stack when w is NULL). */
 void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx);
 
-static inline uint32_t fxi_pid_index(fx_pid p)
-{
-    return (uint32_t) p.id;
-}
-
 /* The live actor for pid, or NULL. The caller must be in a QSBR read
  * section (a scheduler thread between quiescent points, or inside
- * fxi_qsbr_ext_enter/exit) for the result to stay valid. Two plain loads:
- * no atomic read-modify-write on the send path. */
+ * fxi_qsbr_ext_enter/exit) for the result to stay valid. Two plain loads
+ * of the slot: no atomic read-modify-write on the send path. */
 static inline fxi_actor *fxi_ptable_lookup(const fxi_ptable *pt, fx_pid pid)
 {
-    uint32_t idx = (uint32_t) pid.id, gen = (uint32_t) (pid.id >> 32);
-    if (idx >= pt->cap || gen == 0)
+    uint32_t idx = fxi_pid_index(pid), gen = fxi_pid_gen(pid);
+    /* A pid of another VM (or FX_PID_NONE: no tag is 0) is not ours: one
+     * compare with pt->tag, in the same 8 bytes as pt->cap, which the
+     * lookup reads anyway (no extra load of another line). */
+    if (fxi_pid_tag(pid) != pt->tag || idx >= pt->cap || gen == 0)
         return NULL;
     const fxi_slot *sl = &pt->slots[idx];
     /* The generation is bumped (and the bump stamped, a full barrier)

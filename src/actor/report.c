@@ -10,8 +10,8 @@
 
 FX_API int fx_pid_format(fx_pid pid, char *buf, size_t size)
 {
-    return snprintf(buf, size, "<0.%u.%u>", (unsigned) (pid.id & 0xFFFFFFFFu),
-                    (unsigned) (pid.id >> 32));
+    return snprintf(buf, size, "<%u.%u.%u>", (unsigned) fxi_pid_tag(pid),
+                    (unsigned) fxi_pid_index(pid), (unsigned) fxi_pid_gen(pid));
 }
 
 FX_API int fx_crash_report_format(const fx_crash_report *r, char *buf, size_t size)

@@ -48,7 +48,8 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
         c->max_processes = DEFAULT_MAX_PROCESSES;
     if (c->max_msg_size == 0)
         c->max_msg_size = DEFAULT_MAX_MSG;
-    if (c->threads > MAX_THREADS || c->max_processes > (1u << 30) ||
+    if (c->threads > MAX_THREADS ||
+        c->max_processes > fxi_ptable_max_processes(c->threads) ||
         c->max_msg_size > FX_MSG_SIZE_LIMIT)
         return FX_EINVAL;
     return 0;

@@ -37,7 +37,8 @@ enum { NAMES = 32, SLOTS = 1 << 14, READER_ACTORS = 8, KEEP = 16 };
 enum { PING = 1, TICK, STOPPED };
 
 static fx_vm *vm;
-static uint64_t owner[SLOTS];  /* atomic: generation << 8 | name, per pid index */
+static uint64_t
+    owner[SLOTS]; /* atomic: (pid >> 24: tag, generation) << 8 | name, per index */
 static uint64_t violations;    /* atomic */
 static uint64_t misdelivered;  /* atomic */
 static uint64_t lookups, hits; /* atomic */
@@ -53,13 +54,13 @@ static void record_owner(fx_pid p, unsigned name)
 {
     /* Before the registration that may make p visible: pairs with the
      * load in check(), through the registry's publication of the entry. */
-    __atomic_store_n(&owner[p.id % SLOTS], (p.id >> 32) << 8 | name, __ATOMIC_RELEASE);
+    __atomic_store_n(&owner[p.id % SLOTS], (p.id >> 24) << 8 | name, __ATOMIC_RELEASE);
 }
 
 static void check(unsigned name, fx_pid got)
 {
     uint64_t o = __atomic_load_n(&owner[got.id % SLOTS], __ATOMIC_ACQUIRE);
-    if (o >> 8 != got.id >> 32) {
+    if (o >> 8 != got.id >> 24) {
         __atomic_fetch_add(&unverifiable, 1, __ATOMIC_RELAXED);
         return;
     }
