@@ -7,8 +7,10 @@
  * fxi_qsbr_min passes the stamp, then poisons (plain store) and frees the
  * old object. Only QSBR's release stores of the records and the acquire
  * loads of the scan order each reader's reads before the poisoning, so
- * TSan reports a race when one of them is weakened (tools/memorder-check),
- * whatever the thread timing; a reader that sees a poisoned object fails
+ * TSan can report a race when one of them is weakened
+ * (tools/memorder-check; the handshake makes every reader read every
+ * object, but TSan's bounded shadow history can still miss one, see the
+ * table in docs/design.md); a reader that sees a poisoned object fails
  * the check. Bounded counts; no timing. Exit 0 on success. */
 #include <pthread.h>
 #include <sched.h>
