@@ -1,28 +1,25 @@
-/* Chase-Lev work-stealing deque on ck_pr, after Lê, Pop, Cohen and
- * Zappa Nardelli, "Correct and Efficient Work-Stealing for Weak Memory
- * Models" (PPoPP 2013), without the owner-side take: the owner pushes,
- * everybody steals. See docs/deque.md for the correctness argument.
+/* Chase-Lev work-stealing deque, after Lê, Pop, Cohen and Zappa Nardelli,
+ * "Correct and Efficient Work-Stealing for Weak Memory Models" (PPoPP
+ * 2013), without the owner-side take: the owner pushes, everybody steals.
+ * See docs/deque.md for the correctness argument.
  *
- * Each ck_pr ordering primitive maps to one C11 access of the paper:
- *   acquire load  = ck_pr_load + ck_pr_fence_acquire
- *   release store = ck_pr_fence_release + ck_pr_store
- *   seq_cst fence = ck_pr_fence_memory
- * Slots are read and written with ck_pr_load_ptr/ck_pr_store_ptr (the
- * paper's relaxed accesses): a thief may read a slot the owner is about to
- * overwrite; the CAS on top then fails and the value is discarded. */
+ * Every access has the C11 order of the paper's code (platform/atomic.h
+ * puts it in the name). Slots are read and written relaxed: a thief may
+ * read a slot the owner is about to overwrite; the CAS on top then fails
+ * and the value is discarded. */
 #include "ds/deque.h"
 
-#include <ck_pr.h>
 #include <stdbool.h>
 
 #include <fauxtp/error.h>
 
 #include "mem/alloc.h"
+#include "platform/atomic.h"
 
 struct fxi_deque_buf {
     uint64_t mask;                      /* capacity - 1; immutable */
     struct fxi_deque_buf *retired_next; /* owner only, after retirement */
-    void *slots[];                      /* atomic (ck_pr_*_ptr) */
+    void *slots[];                      /* atomic (relaxed) */
 };
 
 static size_t buf_bytes(uint64_t capacity)
@@ -92,14 +89,13 @@ static struct fxi_deque_buf *grow(fxi_deque *d, struct fxi_deque_buf *old, uint6
     for (uint64_t i = t; i < b; i++) {
         /* Relaxed: the owner wrote these slots itself; thieves only read
          * the old buffer, and nb is private until published below. */
-        void *item = ck_pr_load_ptr(&old->slots[i & old->mask]);
-        ck_pr_store_ptr(&nb->slots[i & nb->mask], item);
+        void *item = fxi_atomic_load_relaxed_ptr(&old->slots[i & old->mask]);
+        fxi_atomic_store_relaxed_ptr(&nb->slots[i & nb->mask], item);
     }
     /* Release: orders the copies (and nb->mask) above before the pointer
-     * store; pairs with the acquire fence after a thief loads d->buffer in
+     * store; pairs with the acquire load of d->buffer in
      * fxi_deque_steal_mc, so a thief that sees nb sees its contents. */
-    ck_pr_fence_release();
-    ck_pr_store_ptr(&d->buffer, nb);
+    fxi_atomic_store_release_ptr(&d->buffer, nb);
     /* The old buffer is never written again and stays allocated until
      * fini: a thief that loaded it earlier may still read slots from it. */
     old->retired_next = d->retired;
@@ -110,56 +106,53 @@ static struct fxi_deque_buf *grow(fxi_deque *d, struct fxi_deque_buf *old, uint6
 int fxi_deque_push_owner(fxi_deque *d, void *item)
 {
     /* Relaxed: bottom and buffer are written only by this thread. */
-    uint64_t b = ck_pr_load_64(&d->bottom);
-    struct fxi_deque_buf *buf = ck_pr_load_ptr(&d->buffer);
-    uint64_t t = ck_pr_load_64(&d->top);
+    uint64_t b = fxi_atomic_load_relaxed_64(&d->bottom);
+    struct fxi_deque_buf *buf = fxi_atomic_load_relaxed_ptr(&d->buffer);
     /* Acquire: orders the load of top before the slot store below; pairs
-     * with the release fence before a taker's CAS on top, so a slot is
+     * with the release half of a taker's CAS on top, so a slot is
      * overwritten only after the taker that emptied it has read it. */
-    ck_pr_fence_acquire();
+    uint64_t t = fxi_atomic_load_acquire_64(&d->top);
     if (b - t > buf->mask) {
         buf = grow(d, buf, t, b);
         if (!buf)
             return FX_ENOMEM;
     }
-    /* Relaxed; published by the release fence below. */
-    ck_pr_store_ptr(&buf->slots[b & buf->mask], item);
+    /* Relaxed; published by the release store of bottom below. */
+    fxi_atomic_store_relaxed_ptr(&buf->slots[b & buf->mask], item);
     /* Release: orders the slot store, the caller's writes to *item, and a
      * buffer publication in grow() before the store to bottom; pairs with
-     * the acquire fence after a taker loads bottom. */
-    ck_pr_fence_release();
-    ck_pr_store_64(&d->bottom, b + 1);
+     * the acquire load of bottom in fxi_deque_steal_mc. */
+    fxi_atomic_store_release_64(&d->bottom, b + 1);
     return 0;
 }
 
 void *fxi_deque_steal_mc(fxi_deque *d)
 {
     for (;;) {
-        uint64_t t = ck_pr_load_64(&d->top);
-        /* Full fence (the paper's acquire load of top and seq_cst fence):
-         * orders the load of top before the load of bottom, so a bottom
-         * older than t is never compared with it. Without an owner-side
-         * take that load-load order is all it must provide; the paper's
-         * seq_cst fence (which pairs with take's) is kept as published. */
-        ck_pr_fence_memory();
-        uint64_t b = ck_pr_load_64(&d->bottom);
+        /* Acquire (the paper's): orders the load of top before the load of
+         * bottom, so a bottom older than t is never compared with it; pairs
+         * with the release half of another taker's CAS. */
+        uint64_t t = fxi_atomic_load_acquire_64(&d->top);
+        /* The paper's seq_cst fence, which pairs with the owner-side
+         * take's; without that take the acquire above is all this needs,
+         * but the fence is kept as published. */
+        fxi_atomic_fence_seq_cst();
         /* Acquire: orders the load of bottom before the loads of the buffer
-         * pointer and the slot; pairs with the release fence before the
-         * owner's store to bottom in push, making slot t (and any buffer
-         * published before it) visible. */
-        ck_pr_fence_acquire();
+         * pointer and the slot; pairs with the release store of bottom in
+         * push, making slot t, the caller's writes to the item (and any
+         * buffer published before it) visible. */
+        uint64_t b = fxi_atomic_load_acquire_64(&d->bottom);
         if ((int64_t) (b - t) <= 0)
             return NULL;
-        struct fxi_deque_buf *buf = ck_pr_load_ptr(&d->buffer);
         /* Acquire (the paper's consume): orders the buffer pointer load
-         * before the slot load; pairs with the release fence in grow(). */
-        ck_pr_fence_acquire();
-        void *item = ck_pr_load_ptr(&buf->slots[t & buf->mask]);
-        /* Release: orders the slot load above before the CAS that hands the
-         * slot back to the owner; pairs with the acquire fence after push
-         * loads top. */
-        ck_pr_fence_release();
-        if (ck_pr_cas_64(&d->top, t, t + 1))
+         * before the slot load; pairs with the release store in grow(). */
+        struct fxi_deque_buf *buf = fxi_atomic_load_acquire_ptr(&d->buffer);
+        void *item = fxi_atomic_load_relaxed_ptr(&buf->slots[t & buf->mask]);
+        /* Seq_cst, as in the paper. Its release half orders the slot load
+         * above before the CAS that hands the slot back to the owner (pairs
+         * with the acquire load of top in push); its acquire half makes the
+         * next taker's reads follow ours. */
+        if (fxi_atomic_cas_seq_cst_64(&d->top, t, t + 1))
             return item;
         /* Lost to another taker: top has moved on; retry from the start. */
     }
@@ -169,7 +162,7 @@ size_t fxi_deque_size_hint(const fxi_deque *d)
 {
     /* Relaxed loads: the answer is advisory and the two loads are not a
      * snapshot, so the difference is clamped at 0. */
-    uint64_t t = ck_pr_load_64(&d->top);
-    uint64_t b = ck_pr_load_64(&d->bottom);
+    uint64_t t = fxi_atomic_load_relaxed_64(&d->top);
+    uint64_t b = fxi_atomic_load_relaxed_64(&d->bottom);
     return (int64_t) (b - t) > 0 ? (size_t) (b - t) : 0;
 }

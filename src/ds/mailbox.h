@@ -10,9 +10,10 @@
 #ifndef FXI_DS_MAILBOX_H
 #define FXI_DS_MAILBOX_H
 
-#include <ck_pr.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "platform/atomic.h"
 
 typedef struct fxi_mnode {
     struct fxi_mnode *next;
@@ -50,16 +51,21 @@ static inline bool fxi_mailbox_push_chain_mpsc(fxi_mailbox *mb, fxi_mnode *first
                                                fxi_mnode *last)
 {
     last->next = NULL; /* the chain is private until the exchange publishes it */
-    /* Full barrier on x86 (lock xchg): orders our writes to the chain
-     * before last becomes reachable from head, and serialises producers. */
-    fxi_mnode *prev = ck_pr_fas_ptr(&mb->head, last);
+    /* Acq_rel. Release: orders the plain store to last->next above before
+     * the exchange, so the producer whose exchange returns `last` (its
+     * acquire) stores into last->next after it. Acquire: pairs with the
+     * previous holder of head (that producer's release, or the consumer's
+     * release cas in fxi_mailbox_try_idle_sc): prev->next = NULL happened
+     * before our store to it, and when we see the IDLE mark, everything
+     * the actor's last run wrote happens before we schedule it. Producers
+     * are serialised by the exchange itself. */
+    fxi_mnode *prev = fxi_atomic_exchange_acq_rel_ptr(&mb->head, last);
     bool was_idle = ((uintptr_t) prev & FXI_MAILBOX_IDLE) != 0;
     prev = mailbox_untag(prev);
-    /* Orders the initialisation of the chain (payloads and inner links)
-     * before the link that lets the consumer reach it; pairs with the
-     * consumer's load of ->next in fxi_mailbox_pop_sc. */
-    ck_pr_fence_store();
-    ck_pr_store_ptr(&prev->next, first);
+    /* Release: orders the initialisation of the chain (payloads and inner
+     * links) before the link that lets the consumer reach it; pairs with
+     * the consumer's acquire loads of ->next in fxi_mailbox_pop_sc. */
+    fxi_atomic_store_release_ptr(&prev->next, first);
     return was_idle;
 }
 
@@ -75,17 +81,15 @@ static inline bool fxi_mailbox_push_mpsc(fxi_mailbox *mb, fxi_mnode *n)
 static inline fxi_mnode *fxi_mailbox_pop_sc(fxi_mailbox *mb)
 {
     fxi_mnode *tail = mb->tail;
-    /* Pairs with the producer's fence + store of ->next: once we see the
-     * link, the node's contents are visible. */
-    fxi_mnode *next = ck_pr_load_ptr(&tail->next);
-    ck_pr_fence_load();
+    /* Acquire: pairs with the producer's release store of ->next; once
+     * we see the link, the node's contents are visible. */
+    fxi_mnode *next = fxi_atomic_load_acquire_ptr(&tail->next);
     if (tail == &mb->stub) {
         if (next == NULL)
             return NULL;
         mb->tail = next;
         tail = next;
-        next = ck_pr_load_ptr(&next->next);
-        ck_pr_fence_load();
+        next = fxi_atomic_load_acquire_ptr(&next->next); /* acquire: as above */
     }
     if (next != NULL) {
         mb->tail = next;
@@ -93,12 +97,12 @@ static inline fxi_mnode *fxi_mailbox_pop_sc(fxi_mailbox *mb)
     }
     /* tail is the last linked node. If it is not also the head, a producer
      * has exchanged but not linked yet. */
-    if (tail != mailbox_untag(ck_pr_load_ptr(&mb->head)))
+    /* Relaxed: only the value is compared; nothing is read through it. */
+    if (tail != mailbox_untag(fxi_atomic_load_relaxed_ptr(&mb->head)))
         return NULL;
     /* Re-insert the stub behind tail so tail can be handed out. */
     fxi_mailbox_push_mpsc(mb, &mb->stub);
-    next = ck_pr_load_ptr(&tail->next);
-    ck_pr_fence_load();
+    next = fxi_atomic_load_acquire_ptr(&tail->next); /* acquire: as above */
     if (next != NULL) {
         mb->tail = next;
         return tail;
@@ -112,16 +116,21 @@ static inline fxi_mnode *fxi_mailbox_pop_sc(fxi_mailbox *mb)
  * actor must stay runnable. Consumer only. */
 static inline bool fxi_mailbox_try_idle_sc(fxi_mailbox *mb)
 {
-    if (mb->tail != &mb->stub || ck_pr_load_ptr(&mb->stub.next) != NULL)
+    /* Relaxed: a non-NULL link only means "not empty"; the message is
+     * read later, after pop's acquire load of the same link. */
+    if (mb->tail != &mb->stub || fxi_atomic_load_relaxed_ptr(&mb->stub.next) != NULL)
         return false;
     fxi_mnode *idle = (fxi_mnode *) ((uintptr_t) &mb->stub | FXI_MAILBOX_IDLE);
     /* Already idle (never woken since init or since the last success):
      * only the consumer sets the mark, so this read is exact. */
-    if (ck_pr_load_ptr(&mb->head) == idle)
+    if (fxi_atomic_load_relaxed_ptr(&mb->head) == idle) /* relaxed: our own store */
         return true;
     /* Succeeds only if no producer exchanged head since the stub became the
-     * last node; a later exchange then observes the mark (full barrier). */
-    return ck_pr_cas_ptr(&mb->head, &mb->stub, idle);
+     * last node: both are RMWs on head, so a later exchange returns the
+     * mark. Release: orders everything the actor's run wrote before the
+     * mark; pairs with the acquire half of the exchange that returns it,
+     * whose producer then schedules the actor on any thread. */
+    return fxi_atomic_cas_release_ptr(&mb->head, &mb->stub, idle);
 }
 
 #endif

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "platform/atomic.h"
+
 __thread fxi_mcache *fxi_mc_self __attribute__((tls_model("initial-exec")));
 
 static uint32_t depot_limit(size_t bsize)
@@ -71,15 +73,16 @@ void *fxi_mc_alloc_slow(fxi_mcache *c, fxi_mc_bin *b, size_t bsize)
     } else {
         fxi_mc_depot *d = c->depot;
         int i = (int) (bsize / 16 - 2);
-        /* Unlocked peek: a stale answer only costs one allocator call or
-         * one lock round trip. */
-        if (__atomic_load_n(&d->nmags[i], __ATOMIC_RELAXED) == 0)
+        /* Relaxed, unlocked peek: a stale answer only costs one allocator
+         * call or one lock round trip; the magazines are handed over by
+         * d->mx. */
+        if (fxi_atomic_load_relaxed_32(&d->nmags[i]) == 0)
             return fxi_alloc(bsize);
         fxi_mutex_lock(&d->mx);
         m = d->mags[i];
         if (m) {
             d->mags[i] = m->mag_next;
-            __atomic_store_n(&d->nmags[i], d->nmags[i] - 1, __ATOMIC_RELAXED);
+            fxi_atomic_store_relaxed_32(&d->nmags[i], d->nmags[i] - 1); /* peek hint */
         }
         fxi_mutex_unlock(&d->mx);
         if (!m)
@@ -108,7 +111,7 @@ void fxi_mc_free_slow(fxi_mcache *c, fxi_mc_bin *b, fxi_mc_block *p, size_t bsiz
     if (d->nmags[i] < depot_limit(bsize)) {
         full->mag_next = d->mags[i];
         d->mags[i] = full;
-        __atomic_store_n(&d->nmags[i], d->nmags[i] + 1, __ATOMIC_RELAXED);
+        fxi_atomic_store_relaxed_32(&d->nmags[i], d->nmags[i] + 1); /* peek hint */
         full = NULL;
     }
     fxi_mutex_unlock(&d->mx);

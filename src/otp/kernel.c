@@ -94,7 +94,9 @@ static fx_next keeper_down(fx_ctx *cx, fx_msg *m)
     fxi_kernel *k = fx_state(cx);
     if (fx_msg_type(m) != FX_MSG_DOWN)
         return fx_continue(cx);
-    ck_pr_store_64(&k->sup_pid, 0);
+    /* Relaxed: a pid value; reaching the process goes through the
+     * process table, which orders itself. */
+    fxi_atomic_store_relaxed_64(&k->sup_pid, 0);
     fxi_kernel_start_failed(k, FX_EEXIT);
     return fx_stop(cx, fx_reason_normal());
 }
@@ -106,8 +108,9 @@ static fx_next keeper_started(fx_ctx *cx, fx_msg *m)
     fx_ref ref;
     int rc = fx_gs_start_result(cx, m, &sup, NULL);
     if (rc == 0 && (rc = fx_monitor(cx, sup, &ref)) == 0) {
-        /* Read by the stop hook, which stops the tree in order. */
-        ck_pr_store_64(&k->sup_pid, sup.id);
+        /* Read by the stop hook, which stops the tree in order. Relaxed:
+         * a pid value, as in keeper_down. */
+        fxi_atomic_store_relaxed_64(&k->sup_pid, sup.id);
         return fx_become(cx, keeper_down);
     }
     fxi_kernel_start_failed(k, rc);
@@ -144,7 +147,7 @@ static fx_next keeper_init(fx_ctx *cx, void *arg)
 static int start_registry(fxi_kernel *k)
 {
     /* A running tree is restarting the registry: its publish tells. */
-    fx_pid sup = {ck_pr_load_64(&k->sup_pid)};
+    fx_pid sup = {fxi_atomic_load_relaxed_64(&k->sup_pid)}; /* relaxed: a pid value */
     if (sup.id && fx_is_alive(k->vm, sup) == 1)
         return 0;
     fx_spawn_opts o = {
@@ -175,12 +178,13 @@ int fxi_kernel_publish(fxi_kernel *k, fxi_reg_tables *t, fx_pid pid)
         fxi_mutex_unlock(&k->mx);
         return FX_ESHUTDOWN;
     }
-    /* The tables are fully built: the store orders their initialisation
-     * before the pointer; readers load it inside a read section. */
-    ck_pr_fence_store();
-    ck_pr_store_ptr(&k->tables, t);
-    /* Pairs with the load in fxi_kernel_registry. */
-    ck_pr_store_64(&k->reg_pid, pid.id);
+    /* Release: the tables are fully built; orders their initialisation
+     * before the pointer. Pairs with the acquire loads of k->tables in
+     * readers (registry.c, registry_send.c), inside a read section. */
+    fxi_atomic_store_release_ptr(&k->tables, t);
+    /* Release: orders the tables' publication before the pid; pairs with
+     * the acquire load in fxi_kernel_registry. */
+    fxi_atomic_store_release_64(&k->reg_pid, pid.id);
     fxi_waiter *list = k->waiters;
     k->waiters = NULL;
     k->starting = false;
@@ -192,18 +196,21 @@ int fxi_kernel_publish(fxi_kernel *k, fxi_reg_tables *t, fx_pid pid)
 void fxi_kernel_unpublish(fxi_kernel *k, fxi_reg_tables *t)
 {
     fxi_mutex_lock(&k->mx);
-    if (ck_pr_load_ptr(&k->tables) == t) {
+    /* Relaxed: k->tables is only written under k->mx, which we hold. */
+    if (fxi_atomic_load_relaxed_ptr(&k->tables) == t) {
         /* New read sections no longer find t; the caller waits out the
-         * ones that may have (ck_epoch_barrier) before freeing it. */
-        ck_pr_store_ptr(&k->tables, NULL);
-        ck_pr_store_64(&k->reg_pid, 0);
+         * ones that may have (ck_epoch_barrier) before freeing it.
+         * Relaxed: NULL and 0 publish nothing. */
+        fxi_atomic_store_relaxed_ptr(&k->tables, NULL);
+        fxi_atomic_store_relaxed_64(&k->reg_pid, 0);
     }
     fxi_mutex_unlock(&k->mx);
 }
 
 fx_pid fxi_kernel_registry(fxi_kernel *k)
 {
-    fx_pid pid = {ck_pr_load_64(&k->reg_pid)};
+    /* Acquire: pairs with the release store in fxi_kernel_publish. */
+    fx_pid pid = {fxi_atomic_load_acquire_64(&k->reg_pid)};
     if (pid.id && fx_is_alive(k->vm, pid) != 1)
         pid = FX_PID_NONE; /* died; its terminate has not withdrawn it yet */
     return pid;
@@ -274,8 +281,9 @@ static fxi_waiter *dequeue(fxi_kernel *k, fx_ref ref)
 
 static fx_ref new_ref(fxi_kernel *k)
 {
-    /* Unique per kernel; READY is matched on its type and ref. */
-    return (fx_ref){ck_pr_faa_64(&k->next_ref, 1) + 1};
+    /* Unique per kernel; READY is matched on its type and ref. Relaxed:
+     * only uniqueness is needed, which any RMW gives. */
+    return (fx_ref){fxi_atomic_fetch_add_relaxed_64(&k->next_ref, 1) + 1};
 }
 
 int fxi_kernel_ready(const fx_msg *m, fx_pid *reg, const void **blob, size_t *size)
@@ -386,7 +394,7 @@ static void kernel_stop(fx_vm *vm, void *value)
     k->waiters = NULL;
     fxi_mutex_unlock(&k->mx);
     tell_all(k, list, FX_ESHUTDOWN, FX_PID_NONE);
-    fx_pid sup = {ck_pr_load_64(&k->sup_pid)};
+    fx_pid sup = {fxi_atomic_load_relaxed_64(&k->sup_pid)}; /* relaxed: a pid value */
     fx_inbox *in;
     if (!sup.id || fx_inbox_create(vm, &in) != 0)
         return; /* the VM's shutdown kills it (terminate still runs) */
@@ -422,7 +430,7 @@ int fxi_kernel_get(fx_vm *vm, fxi_kernel **out)
     if (!k)
         return FX_ENOMEM;
     k->vm = vm;
-    k->id = ck_pr_faa_64(&next_kernel_id, 1) + 1;
+    k->id = fxi_atomic_fetch_add_relaxed_64(&next_kernel_id, 1) + 1; /* relaxed: unique */
     fxi_mutex_init(&k->mx, FXI_RANK_KERNEL, "kernel");
     fxi_kernel_epoch_init(k);
     static const fx_vm_hooks hooks = {.stop = kernel_stop, .free = kernel_free};

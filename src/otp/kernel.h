@@ -20,6 +20,7 @@
 
 #include "otp/reg_impl.h"
 #include "platform/mutex.h"
+#include "platform/atomic.h"
 
 typedef struct fxi_reg_tables fxi_reg_tables; /* reg_table.h */
 typedef struct fxi_epoch_rec fxi_epoch_rec;   /* kernel_epoch.c */

@@ -132,8 +132,9 @@ const fxi_reg_group *fxi_reg_group_lookup(fxi_reg_tables *t, fxi_name *key)
 
 const fxi_members *fxi_reg_members(const fxi_reg_group *g)
 {
-    /* Pairs with the store in set_members: the array is initialised. */
-    return ck_pr_load_ptr(&g->members);
+    /* Acquire: pairs with the release store in set_members, so the array
+     * is initialised when seen. */
+    return fxi_atomic_load_acquire_ptr(&g->members);
 }
 
 /* ---- the writer ------------------------------------------------------------------- */
@@ -219,10 +220,11 @@ void fxi_reg_tables_free(fxi_reg_tables *t)
 static bool publish(fxi_reg_tables *t, ck_hs_t *hs, void *e)
 {
     fxi_tsan_release(e);
-    /* Orders the entry's initialisation before ck_hs's store of its
-     * pointer into a slot; readers load that pointer and then the fields
-     * (address dependency). */
-    ck_pr_fence_store();
+    /* Release fence: orders the entry's initialisation before ck_hs's
+     * (relaxed) store of its pointer into a slot; readers load that
+     * pointer and then the fields (address dependency inside ck_hs_get).
+     * TSan does not see either side (libck): fxi_tsan_release above. */
+    fxi_atomic_fence_release();
     tls_writer = t;
     bool ok = ck_hs_put(hs, (unsigned long) ((fxi_name *) e)->hash, e);
     tls_writer = NULL;
@@ -273,10 +275,9 @@ fxi_reg_group *fxi_reg_group_find(fxi_reg_tables *t, fxi_name *key)
 static void set_members(fxi_reg_tables *t, fxi_reg_group *g, fxi_members *m)
 {
     fxi_members *old = g->members;
-    /* Orders m's initialisation before its publication; pairs with the
-     * load in fxi_reg_members. */
-    ck_pr_fence_store();
-    ck_pr_store_ptr(&g->members, m);
+    /* Release: orders m's initialisation before its publication; pairs
+     * with the acquire load in fxi_reg_members. */
+    fxi_atomic_store_release_ptr(&g->members, m);
     if (old != &no_members) {
         t->retired++;
         ck_epoch_call(t->writer, &old->retire, free_members);

@@ -178,9 +178,9 @@ static int read_begin(fx_vm *vm, reader *rd)
     if (!(rd->rec = fxi_kernel_reader(k)))
         return FX_ENOMEM;
     fxi_kernel_read_begin(rd->rec);
-    /* Pairs with the store in fxi_kernel_publish; inside the section, so
-     * the tables cannot be freed under us. */
-    rd->t = ck_pr_load_ptr(&k->tables);
+    /* Acquire: pairs with the release store in fxi_kernel_publish; inside
+     * the section, so the tables cannot be freed under us. */
+    rd->t = fxi_atomic_load_acquire_ptr(&k->tables);
     return 0;
 }
 

@@ -88,8 +88,8 @@ static int group_send(fx_ctx *cx, fx_vm *vm, const char *group, uint32_t type,
     if (!rec)
         return FX_ENOMEM;
     fxi_kernel_read_begin(rec);
-    /* Pairs with the store in fxi_kernel_publish. */
-    fxi_reg_tables *t = ck_pr_load_ptr(&k->tables);
+    /* Acquire: pairs with the release store in fxi_kernel_publish. */
+    fxi_reg_tables *t = fxi_atomic_load_acquire_ptr(&k->tables);
     const fxi_reg_group *g = t ? fxi_reg_group_lookup(t, &key) : NULL;
     const fxi_members *m = g ? fxi_reg_members(g) : NULL;
     int sent = 0, rc = 0;

@@ -12,6 +12,7 @@
 #ifndef FXI_SCHED_QSBR_H
 #define FXI_SCHED_QSBR_H
 
+/* Kept for src/actor files that still reach ck_pr through this header. */
 #include <ck_pr.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,7 +23,8 @@
 #define FXI_QSBR_OFFLINE UINT64_MAX
 
 typedef struct fxi_qsbr_rec {
-    _Alignas(FXI_CACHELINE) uint64_t seen; /* atomic: period seen, or OFFLINE */
+    _Alignas(FXI_CACHELINE)
+        uint64_t seen; /* atomic (platform/atomic.h): period seen, or OFFLINE */
 } fxi_qsbr_rec;
 
 typedef struct fxi_qsbr {

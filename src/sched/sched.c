@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mem/alloc.h"
+#include "platform/atomic.h"
 #include "platform/park.h"
 
 /* Runs from the next and held slots in a row before their occupants
@@ -46,22 +47,23 @@ static int inject_push_locked(fxi_pool *p, void *u)
         p->inject_head = 0;
     }
     p->inject_ring[(p->inject_head + p->inject_len) % p->inject_cap] = u;
-    /* Readers use inject_len as a lock-free hint (work_available). */
-    ck_pr_store_32(&p->inject_len, p->inject_len + 1);
+    /* Relaxed: readers use inject_len only as a hint (work_available,
+     * inject_pop); the ring itself is handed over by inject_mx. */
+    fxi_atomic_store_relaxed_32(&p->inject_len, p->inject_len + 1);
     return 0;
 }
 
 static void *inject_pop(fxi_pool *p)
 {
-    /* Hint only: a stale zero is re-checked before parking. */
-    if (ck_pr_load_32(&p->inject_len) == 0)
+    /* Relaxed, hint only: a stale zero is re-checked before parking. */
+    if (fxi_atomic_load_relaxed_32(&p->inject_len) == 0)
         return NULL;
     void *u = NULL;
     fxi_mutex_lock(&p->inject_mx);
     if (p->inject_len) {
         u = p->inject_ring[p->inject_head];
         p->inject_head = (p->inject_head + 1) % p->inject_cap;
-        ck_pr_store_32(&p->inject_len, p->inject_len - 1);
+        fxi_atomic_store_relaxed_32(&p->inject_len, p->inject_len - 1); /* hint */
     }
     fxi_mutex_unlock(&p->inject_mx);
     return u;
@@ -76,18 +78,27 @@ static void notify(fxi_pool *p)
     /* Dekker with park(): orders our queue push before the loads of
      * searching/nparked below; park() orders its nparked increment before
      * re-checking the queues. One of the two sees the other. */
-    ck_pr_fence_memory();
-    if (ck_pr_load_32(&p->searching) != 0 || ck_pr_load_32(&p->nparked) == 0)
+    fxi_atomic_fence_seq_cst();
+    /* Relaxed: the fence above orders these loads; the counters carry no
+     * data. */
+    if (fxi_atomic_load_relaxed_32(&p->searching) != 0 ||
+        fxi_atomic_load_relaxed_32(&p->nparked) == 0)
         return;
     fxi_sched *w = NULL;
     fxi_mutex_lock(&p->idle_mx);
     if (p->nidle > 0) {
         w = &p->scheds[p->idle[--p->nidle]];
-        ck_pr_faa_32(&p->nparked, (uint32_t) -1);
+        /* Relaxed counters: idle_mx orders them with park/unregister_idle;
+         * lock-free readers (notify, deadline_changed) order their loads
+         * with a seq_cst fence. */
+        fxi_atomic_fetch_add_relaxed_32(&p->nparked, (uint32_t) -1);
         /* The woken thread starts out searching; it leaves that state
          * when it finds work or parks again. */
-        ck_pr_faa_32(&p->searching, 1);
-        ck_pr_store_32(&w->park_word, POPPED);
+        fxi_atomic_fetch_add_relaxed_32(&p->searching, 1);
+        /* Release: orders the searching count (and the caller's queue
+         * push) before the wake; pairs with the acquire loads of park_word
+         * in park(). */
+        fxi_atomic_store_release_32(&w->park_word, POPPED);
     }
     fxi_mutex_unlock(&p->idle_mx);
     if (w)
@@ -153,20 +164,24 @@ void fxi_pool_inject(fxi_pool *p, void *unit)
 
 void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns)
 {
-    uint32_t sl = ck_pr_load_32(&p->timer_sleeper);
+    /* Relaxed loads: hints. A sleeper that claimed the role after this
+     * load recomputes its timeout from the timers before sleeping. */
+    uint32_t sl = fxi_atomic_load_relaxed_32(&p->timer_sleeper);
     if (sl == 0) {
         /* Nobody sleeps on the timer: if everyone is parked, wake one so
          * it becomes the sleeper with the new deadline. */
-        if (ck_pr_load_32(&p->nparked) == p->n)
+        if (fxi_atomic_load_relaxed_32(&p->nparked) == p->n)
             notify(p);
         return;
     }
-    if (deadline_ns >= ck_pr_load_64(&p->sleeper_deadline_ns))
+    if (deadline_ns >= fxi_atomic_load_relaxed_64(&p->sleeper_deadline_ns))
         return;
     fxi_sched *w = &p->scheds[sl - 1];
     /* PARKED -> KICKED makes a futex_wait that has not started yet return
      * at once; a notifier's POPPED wins and needs no kick. */
-    if (ck_pr_cas_32(&w->park_word, PARKED, KICKED))
+    /* Release: orders the caller's timer insertion before the kick; pairs
+     * with the acquire loads of park_word in park(). */
+    if (fxi_atomic_cas_release_32(&w->park_word, PARKED, KICKED))
         fxi_futex_wake(&w->park_word, 1);
 }
 
@@ -174,7 +189,8 @@ void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns)
 
 static bool others_waiting(fxi_sched *s)
 {
-    return fxi_deque_size_hint(&s->dq) > 0 || ck_pr_load_32(&s->pool->inject_len) > 0;
+    return fxi_deque_size_hint(&s->dq) > 0 ||
+           fxi_atomic_load_relaxed_32(&s->pool->inject_len) > 0; /* hint */
 }
 
 static void *find_local(fxi_sched *s)
@@ -242,7 +258,8 @@ static void *steal_any(fxi_sched *s)
             continue;
         void *u = fxi_deque_steal_mc(&p->scheds[v].dq);
         if (u) {
-            ck_pr_store_64(&s->stat_steals, s->stat_steals + 1);
+            /* Relaxed: a statistic, written by its owner only. */
+            fxi_atomic_store_relaxed_64(&s->stat_steals, s->stat_steals + 1);
             return u;
         }
     }
@@ -254,9 +271,10 @@ static void *search(fxi_sched *s)
     fxi_pool *p = s->pool;
     if (!s->searching) {
         /* At most half the threads search at once (at least one). */
-        if (2 * ck_pr_load_32(&p->searching) >= p->n)
+        /* Relaxed: a heuristic cap; the count carries no data. */
+        if (2 * fxi_atomic_load_relaxed_32(&p->searching) >= p->n)
             return NULL;
-        ck_pr_faa_32(&p->searching, 1);
+        fxi_atomic_fetch_add_relaxed_32(&p->searching, 1);
         s->searching = true;
     }
     for (int round = 0; round < SEARCH_ROUNDS; round++) {
@@ -274,13 +292,15 @@ static void leave_searching(fxi_sched *s)
     s->searching = false;
     /* The last searcher to find work wakes another thread, so parallelism
      * ramps up while work keeps appearing. */
-    if (ck_pr_faa_32(&s->pool->searching, (uint32_t) -1) == 1)
+    /* Relaxed: notify's seq_cst fence orders what it needs. */
+    if (fxi_atomic_fetch_add_relaxed_32(&s->pool->searching, (uint32_t) -1) == 1)
         notify(s->pool);
 }
 
 static bool work_available(fxi_pool *p)
 {
-    if (ck_pr_load_32(&p->inject_len) > 0)
+    /* Relaxed: ordered after nparked++ by park()'s seq_cst fence. */
+    if (fxi_atomic_load_relaxed_32(&p->inject_len) > 0)
         return true;
     for (uint32_t i = 0; i < p->n; i++)
         if (fxi_deque_size_hint(&p->scheds[i].dq) > 0)
@@ -296,14 +316,15 @@ static void unregister_idle(fxi_sched *s)
 {
     fxi_pool *p = s->pool;
     fxi_mutex_lock(&p->idle_mx);
-    if (ck_pr_load_32(&s->park_word) == POPPED) {
+    /* Relaxed: POPPED is stored under idle_mx, which we hold. */
+    if (fxi_atomic_load_relaxed_32(&s->park_word) == POPPED) {
         /* A notifier raced us and already counted us as searching. */
         s->searching = true;
     } else {
         for (uint32_t i = 0; i < p->nidle; i++) {
             if (p->idle[i] == s->id) {
                 p->idle[i] = p->idle[--p->nidle];
-                ck_pr_faa_32(&p->nparked, (uint32_t) -1);
+                fxi_atomic_fetch_add_relaxed_32(&p->nparked, (uint32_t) -1); /* idle_mx */
                 break;
             }
         }
@@ -316,44 +337,55 @@ static void park(fxi_sched *s)
     fxi_pool *p = s->pool;
     if (s->searching) {
         s->searching = false;
-        ck_pr_faa_32(&p->searching, (uint32_t) -1);
+        /* Relaxed: ordered before the re-check below by its fence. */
+        fxi_atomic_fetch_add_relaxed_32(&p->searching, (uint32_t) -1);
     }
     p->hooks.offline(s);
     fxi_mutex_lock(&p->idle_mx);
     p->idle[p->nidle++] = s->id;
-    ck_pr_store_32(&s->park_word, PARKED);
-    ck_pr_faa_32(&p->nparked, 1);
+    /* Relaxed, under idle_mx: notifiers change them under it too. */
+    fxi_atomic_store_relaxed_32(&s->park_word, PARKED);
+    fxi_atomic_fetch_add_relaxed_32(&p->nparked, 1);
     fxi_mutex_unlock(&p->idle_mx);
-    /* Dekker with notify(): our nparked increment before the re-check. */
-    ck_pr_fence_memory();
+    /* Seq_cst fence, Dekker with notify(): our nparked increment before
+     * the re-check of the queues; notify's push before its counter loads.
+     * One of the two sees the other. */
+    fxi_atomic_fence_seq_cst();
     if (work_available(p) || fxi_pool_stopping(p)) {
         unregister_idle(s);
         p->hooks.online(s);
         return;
     }
-    bool sleeper = ck_pr_cas_32(&p->timer_sleeper, 0, s->id + 1);
+    /* Relaxed: claims the sleeper role (one winner); the deadline it
+     * guards is a hint (fxi_pool_deadline_changed). */
+    bool sleeper = fxi_atomic_cas_relaxed_32(&p->timer_sleeper, 0, s->id + 1);
     for (;;) {
-        uint32_t w = ck_pr_load_32(&s->park_word);
+        /* Acquire: pairs with the release stores of POPPED (notify, stop)
+         * and the release cas to KICKED (deadline_changed): the stopping
+         * flag and the new timer are visible once we see the word. */
+        uint32_t w = fxi_atomic_load_acquire_32(&s->park_word);
         if (w == POPPED || fxi_pool_stopping(p))
             break;
-        if (w == KICKED)
-            ck_pr_cas_32(&s->park_word, KICKED, PARKED);
+        if (w == KICKED) /* relaxed: resets our own word; a POPPED wins */
+            fxi_atomic_cas_relaxed_32(&s->park_word, KICKED, PARKED);
         int64_t to = p->hooks.park_timeout_ns(s, sleeper);
         uint64_t deadline = to < 0 ? UINT64_MAX : fxi_now_ns() + (uint64_t) to;
-        if (sleeper)
-            ck_pr_store_64(&p->sleeper_deadline_ns, deadline);
+        if (sleeper) /* relaxed: a hint for deadline_changed */
+            fxi_atomic_store_relaxed_64(&p->sleeper_deadline_ns, deadline);
         if (to == 0)
             break;
-        ck_pr_store_64(&s->stat_parks, s->stat_parks + 1);
+        fxi_atomic_store_relaxed_64(&s->stat_parks, s->stat_parks + 1); /* statistic */
         fxi_futex_wait(&s->park_word, PARKED, to);
         if (to >= 0 && fxi_now_ns() >= deadline)
             break; /* maintenance due: timers or our own limbo */
     }
     if (sleeper) {
-        ck_pr_store_64(&p->sleeper_deadline_ns, UINT64_MAX);
-        ck_pr_store_32(&p->timer_sleeper, 0);
+        /* Relaxed: hints, as above. */
+        fxi_atomic_store_relaxed_64(&p->sleeper_deadline_ns, UINT64_MAX);
+        fxi_atomic_store_relaxed_32(&p->timer_sleeper, 0);
     }
-    if (ck_pr_load_32(&s->park_word) == POPPED)
+    /* Acquire: as in the loop above. */
+    if (fxi_atomic_load_acquire_32(&s->park_word) == POPPED)
         s->searching = true;
     else
         unregister_idle(s);
@@ -435,9 +467,11 @@ int fxi_pool_start(fxi_pool *p)
 {
     for (uint32_t i = 0; i < p->n; i++) {
         if (pthread_create(&p->scheds[i].thread, NULL, thread_main, &p->scheds[i]) != 0) {
-            ck_pr_store_32(&p->stopping, 1);
+            /* Relaxed: published by the release stores of POPPED. */
+            fxi_atomic_store_relaxed_32(&p->stopping, 1);
             for (uint32_t j = 0; j < i; j++) {
-                ck_pr_store_32(&p->scheds[j].park_word, POPPED);
+                /* Release: pairs with park()'s acquire load of park_word. */
+                fxi_atomic_store_release_32(&p->scheds[j].park_word, POPPED);
                 fxi_futex_wake(&p->scheds[j].park_word, 1);
                 pthread_join(p->scheds[j].thread, NULL);
             }
@@ -450,9 +484,12 @@ int fxi_pool_start(fxi_pool *p)
 void fxi_pool_stop(fxi_pool *p)
 {
     /* Every loop and park re-checks `stopping` after waking. */
-    ck_pr_store_32(&p->stopping, 1);
+    /* Relaxed: published by the release stores of POPPED below (and a
+     * running loop re-reads it each iteration). */
+    fxi_atomic_store_relaxed_32(&p->stopping, 1);
     for (uint32_t i = 0; i < p->n; i++) {
-        ck_pr_store_32(&p->scheds[i].park_word, POPPED);
+        /* Release: pairs with park()'s acquire load of park_word. */
+        fxi_atomic_store_release_32(&p->scheds[i].park_word, POPPED);
         fxi_futex_wake(&p->scheds[i].park_word, 1);
     }
     for (uint32_t i = 0; i < p->n; i++)

@@ -1,7 +1,12 @@
 /* TSan stress for the work-stealing deque: each round starts with a
  * two-slot buffer, so it grows repeatedly while three thieves (and the
  * owner) are stealing. Every item must be taken exactly once.
- * Exit code 0 on success; non-zero with a message on failure. */
+ * Items point to records the owner writes with plain stores just before
+ * the push and takers read with plain loads after the steal, as the
+ * scheduler does with actors: only the deque's release/acquire orders
+ * those accesses, so TSan reports a race if one of them is weakened
+ * (tools/memorder-check). Exit code 0 on success; non-zero with a message
+ * on failure. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -15,8 +20,13 @@
 #define ITEMS_PER_ROUND 4000u
 #define THIEVES 3
 
+struct item {
+    uint64_t value; /* plain: written by the owner before the push */
+};
+
 struct stress {
     fxi_deque d;
+    struct item items[ITEMS_PER_ROUND];
     pthread_barrier_t start, end;
     atomic_bool done; /* owner finished pushing this round */
     atomic_bool quit; /* no more rounds */
@@ -26,8 +36,9 @@ struct stress {
 
 static void record(struct stress *s, void *p)
 {
-    uintptr_t v = (uintptr_t) p;
-    if (v == 0 || v > ITEMS_PER_ROUND) {
+    struct item *it = p;
+    uintptr_t v = (uintptr_t) (it - s->items) + 1;
+    if (it < s->items || v > ITEMS_PER_ROUND || it->value % ITEMS_PER_ROUND != v - 1) {
         atomic_fetch_add_explicit(&s->bad, 1, memory_order_relaxed);
         return;
     }
@@ -81,7 +92,8 @@ int main(void)
         pthread_barrier_wait(&s.start); /* publishes the fresh deque */
 
         for (uintptr_t i = 0; i < ITEMS_PER_ROUND; i++) {
-            if (fxi_deque_push_owner(&s.d, (void *) (i + 1)) != 0)
+            s.items[i].value = (uint64_t) round * ITEMS_PER_ROUND + i; /* plain */
+            if (fxi_deque_push_owner(&s.d, &s.items[i]) != 0)
                 return fail("push failed", round, (unsigned) i, 0);
             if (i % 8 == 7) {
                 void *p = fxi_deque_steal_mc(&s.d);
