@@ -480,7 +480,8 @@ Test(gen_server, call_to_a_dead_server_fails_fast)
     fx_pid s = start_mode(&t, &c, M_OK);
     cr_assert_eq(fx_gs_stop_server(t.in, s, fx_reason_shutdown(), FX_INFINITY, NULL), 0);
     fx_msg *r = NULL;
-    /* An infinite timeout: only the monitor's DOWN noproc can end it. */
+    /* An infinite timeout: only failing fast (the request cannot be sent,
+     * or the monitor's DOWN says noproc) can end it. */
     cr_assert_eq(fx_gs_call(t.in, s, C_GET, NULL, 0, FX_INFINITY, &r, NULL), FX_ENOPROC);
     cr_assert_eq(fx_gs_call(t.in, (fx_pid){12345}, C_GET, NULL, 0, FX_INFINITY, &r, NULL),
                  FX_ENOPROC);
@@ -757,6 +758,41 @@ static void concurrent_callers(uint32_t n, uint32_t k)
 Test(gen_server, ten_concurrent_callers)
 {
     concurrent_callers(10, MAXK);
+}
+
+/* From a handler: a cast and a call to a dead server fail with noproc at
+ * once (the envelopes are freed: LeakSanitizer checks it). */
+static fx_next dead_caller_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    caller *c = fx_state(cx);
+    int rc = fx_gs_cast(cx, c->server, K_ADD, NULL, 0);
+    fx_send(cx, c->owner, R_RC, &rc, sizeof rc);
+    return fx_gs_call_async(cx, c->server, C_INCR, NULL, 0, FX_INFINITY, caller_got);
+}
+
+Test(gen_server, handler_cast_and_call_to_a_dead_server_fail_with_noproc)
+{
+    tvm t = start_vm();
+    cfg c;
+    fx_pid s = start_mode(&t, &c, M_OK);
+    cr_assert_eq(fx_gs_stop_server(t.in, s, fx_reason_shutdown(), FX_INFINITY, NULL), 0);
+    caller *init = calloc(1, sizeof *init);
+    *init = (caller){.owner = t.me, .server = s, .k = 1};
+    fx_spawn_opts o = {
+        .init = dead_caller_init, .state_size = sizeof *init, .state_init = init};
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, NULL), 0);
+    free(init);
+    int rc;
+    fx_msg *m = tvm_recv(&t, R_RC);
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    cr_assert_eq(rc, FX_ENOPROC);
+    m = tvm_recv(&t, R_ERROR);
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    cr_assert_eq(rc, FX_ENOPROC);
+    tvm_stop(&t);
 }
 
 Test(gen_server, ten_thousand_concurrent_callers)

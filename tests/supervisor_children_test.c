@@ -646,7 +646,7 @@ Test(start, a_child_whose_init_crashes)
     fx_reason why;
     cr_assert_eq(fx_sup_start(t.in, &s, NULL, &why), FX_EEXIT);
     assert_reason(why, fx_reason_shutdown_with("failed_to_start_child c %s",
-                                               "{error,1,\"init crashed\"}"));
+                                               "{error,FX_ECRASHED,\"init crashed\"}"));
     expect_events(&t, "+a -a", NULL);
     wait_processes(&t, base);
     /* start_child: the crash is the reason; the supervisor goes on. */

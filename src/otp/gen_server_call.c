@@ -4,9 +4,10 @@
  * A call monitors the server and uses the monitor's ref as the call's
  * ref. The reply is an FX_MSG_REPLY on that ref, which the runtime
  * delivers only while the monitor exists: after a timeout the caller
- * demonitors and a late reply is dropped. The monitor also makes a call
- * to a dead server fail at once (DOWN noproc) and one to a server dying
- * mid-call fail with its reason. */
+ * demonitors and a late reply is dropped. A call to a dead server fails
+ * at once with FX_ENOPROC (the request cannot be sent, or the monitor's
+ * DOWN says noproc) and one to a server dying mid-call fails with its
+ * reason (the DOWN). */
 #include <string.h>
 
 #include "otp/gs_impl.h"
@@ -105,7 +106,7 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
     }
     fx_msg_set_ref(req, ref);
     rc = fx_inbox_send_msg(inbox, server, req);
-    if (rc != 0 && rc != FX_ENOPROC) { /* FX_ENOPROC: the DOWN tells */
+    if (rc != 0) { /* FX_ENOPROC: dead, fail fast with noproc as OTP does */
         fx_msg_free(req);
         (void) fx_inbox_demonitor(inbox, ref, FX_DEMONITOR_FLUSH);
         return rc;
@@ -148,7 +149,7 @@ FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
     }
     fx_msg_set_ref(req, ref);
     rc = fx_send_msg(cx, server, req);
-    if (rc != 0 && rc != FX_ENOPROC) {
+    if (rc != 0) { /* FX_ENOPROC: dead, fail fast with noproc as OTP does */
         fx_msg_free(req);
         (void) fx_demonitor(cx, ref, FX_DEMONITOR_FLUSH);
         return fxi_gs_fail_async(cx, rc, then);
@@ -198,7 +199,7 @@ FX_API int fx_gs_cast(fx_ctx *cx, fx_pid server, uint32_t type, const void *data
     if (rc != 0)
         return rc;
     rc = fx_send_msg(cx, server, m);
-    if (rc != 0 && rc != FX_ENOPROC)
+    if (rc != 0)
         fx_msg_free(m);
     return rc;
 }
@@ -213,7 +214,7 @@ FX_API int fx_vm_gs_cast(fx_vm *vm, fx_pid server, uint32_t type, const void *da
     if (rc != 0)
         return rc;
     rc = fx_vm_send_msg(vm, server, m);
-    if (rc != 0 && rc != FX_ENOPROC)
+    if (rc != 0)
         fx_msg_free(m);
     return rc;
 }

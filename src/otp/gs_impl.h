@@ -136,7 +136,8 @@ fx_next fxi_proc_start_async(fx_ctx *cx, const fx_spawn_opts *o, bool link,
                              int64_t timeout_ms, fx_handler then);
 /* The process side: answers START (start = that message's from/ref) with
  * status 0, FX_EIGNORE, or FX_EEXIST with the name's holder (else
- * FX_PID_NONE). */
+ * FX_PID_NONE). 0 also when the starter has died (nobody to tell), else
+ * fx_reply's error. */
 int fxi_proc_ack(fx_ctx *cx, fx_from start, int status, fx_pid holder);
 /* Hands `then` an outcome "started: pid" at once (fx_child_actor). */
 fx_next fxi_proc_started_async(fx_ctx *cx, fx_pid pid, fx_handler then);
