@@ -1085,3 +1085,28 @@ Test(gen_server, async_start_and_call_with_null_ctx)
     cr_assert_eq(fx_inbox_recv(t.in, NULL, 0, &m), FX_ETIMEDOUT);
     tvm_stop(&t);
 }
+
+/* max_msg_size limits the application's payload: a call or cast carrying
+ * exactly max_msg_size bytes goes through (the envelope around it does
+ * not count), one byte more is FX_EMSGSIZE. */
+Test(gen_server, payload_of_exactly_max_msg_size)
+{
+    fx_vm_config vc;
+    fx_vm_config_init(&vc);
+    vc.threads = 2;
+    vc.max_msg_size = 64;
+    vc.crash_logger = fx_crash_logger_silent;
+    tvm t = tvm_start_with(&vc);
+    cfg c;
+    fx_pid s = start_mode(&t, &c, M_OK);
+    char pay[65] = {0};
+    fx_msg *r = NULL;
+    cr_assert_eq(fx_gs_call(t.in, s, C_INCR, pay, 64, 10000, &r, NULL), 0);
+    fx_msg_free(r);
+    cr_assert_eq(fx_gs_call(t.in, s, C_INCR, pay, 65, 10000, &r, NULL), FX_EMSGSIZE);
+    cr_assert_null(r);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, s, K_ADD, pay, 64), 0);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, s, K_ADD, pay, 65), FX_EMSGSIZE);
+    cr_assert_eq(call_long(&t, s, C_GET), 2); /* one call, one cast of 1 */
+    tvm_stop(&t);
+}

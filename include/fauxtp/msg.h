@@ -57,6 +57,14 @@ extern "C" {
 /* Hard ceiling on payload size, whatever the VM's max_msg_size. */
 #define FX_MSG_SIZE_LIMIT 0x7FFFFFFFu
 
+/* The VM's max_msg_size limits the application's payload. A behaviour
+ * message (a type from FX_MSG_BEHAVIOUR_BASE up) and a reply (fx_reply)
+ * may be up to FX_MSG_ENVELOPE_MAX bytes larger: the header a behaviour
+ * puts around that payload (a GenServer envelope, a supervisor's reply
+ * header, a registry request) does not count. A behaviour checks the
+ * payload it carries against fx_vm_max_msg_size itself. */
+#define FX_MSG_ENVELOPE_MAX 256u
+
 /* Allocates a message with an uninitialised payload of `size` bytes, for
  * building in place. *out is owned by the caller until a send that
  * returns 0 (fx_send_msg, fx_vm_send_msg, fx_inbox_send_msg) takes it;

@@ -34,6 +34,14 @@ int fxi_deliver_or_drop(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     return rc;
 }
 
+/* max_msg_size limits the application's payload; behaviour messages and
+ * replies get room for their header (FX_MSG_ENVELOPE_MAX, msg.h). */
+static size_t size_limit(const fx_vm *vm, uint32_t type)
+{
+    size_t max = vm->cfg.max_msg_size;
+    return type >= FX_MSG_SYSTEM_BASE ? max + FX_MSG_ENVELOPE_MAX : max;
+}
+
 static int check_send(fx_vm *vm, uint32_t type, const void *data, size_t size)
 {
     if (type >= FX_MSG_SYSTEM_BASE || (size && !data))
@@ -66,7 +74,7 @@ FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg)
 {
     if (!cx || !msg || !fxi_msg_sendable(msg->type))
         return FX_EINVAL;
-    if (msg->size > cx->vm->cfg.max_msg_size)
+    if (msg->size > size_limit(cx->vm, msg->type))
         return FX_EMSGSIZE;
     msg->from = cx->self->pid;
     int rc = fxi_deliver_batched(cx->vm, cx->w, to, msg);
@@ -79,7 +87,7 @@ int fxi_send_ext(fx_vm *vm, fx_pid from, fx_pid to, fx_msg *msg)
 {
     if (!vm || !msg || !fxi_msg_sendable(msg->type))
         return FX_EINVAL;
-    if (msg->size > vm->cfg.max_msg_size)
+    if (msg->size > size_limit(vm, msg->type))
         return FX_EMSGSIZE;
     fxi_section sec;
     int rc = fxi_section_enter(vm, &sec);
@@ -126,7 +134,7 @@ static int reply(fx_vm *vm, fxi_worker *w, fx_pid self, fx_from to, const void *
 {
     if (!to.pid.id || !to.ref.id || (size && !data))
         return FX_EINVAL;
-    if (size > vm->cfg.max_msg_size)
+    if (size > size_limit(vm, FX_MSG_REPLY))
         return FX_EMSGSIZE;
     fx_msg *m = fxi_msg_alloc(FX_MSG_REPLY, (uint32_t) size);
     if (!m)

@@ -85,10 +85,28 @@ int fxi_gs_envelope(uint32_t kind, uint32_t type, const void *data, size_t size,
     return 0;
 }
 
+/* max_msg_size limits the application's payload, not the envelope around
+ * it (FX_MSG_ENVELOPE_MAX in msg.h): the public calls and casts check it
+ * here; the runtime's own calls (registry, supervisor requests) do not. */
+static bool too_big(fx_vm *vm, size_t size)
+{
+    return vm && size > fx_vm_max_msg_size(vm);
+}
+
 /* ---- calls from a thread outside the VM ---------------------------------- */
 
 FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
                       size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why)
+{
+    if (inbox && reply && too_big(fx_inbox_vm(inbox), size)) {
+        *reply = NULL;
+        return FX_EMSGSIZE;
+    }
+    return fxi_gs_call(inbox, server, type, data, size, timeout_ms, reply, why);
+}
+
+int fxi_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
+                size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why)
 {
     if (!inbox || !reply || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)))
         return FX_EINVAL; /* calling oneself would wait forever */
@@ -133,6 +151,14 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
 FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 const void *data, size_t size, int64_t timeout_ms,
                                 fx_handler then)
+{
+    if (cx && then && too_big(fx_ctx_vm(cx), size))
+        return fxi_gs_fail_async(cx, FX_EMSGSIZE, then);
+    return fxi_gs_call_async(cx, server, type, data, size, timeout_ms, then);
+}
+
+fx_next fxi_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type, const void *data,
+                          size_t size, int64_t timeout_ms, fx_handler then)
 {
     if (!cx || !then)
         return fx_stop(NULL, fx_reason_normal()); /* the invalid fx_next */
@@ -194,6 +220,8 @@ FX_API int fx_gs_cast(fx_ctx *cx, fx_pid server, uint32_t type, const void *data
 {
     if (!cx)
         return FX_EINVAL;
+    if (too_big(fx_ctx_vm(cx), size))
+        return FX_EMSGSIZE;
     fx_msg *m;
     int rc = fxi_gs_envelope(FXI_GS_CAST, type, data, size, &m);
     if (rc != 0)
@@ -209,6 +237,8 @@ FX_API int fx_vm_gs_cast(fx_vm *vm, fx_pid server, uint32_t type, const void *da
 {
     if (!vm)
         return FX_EINVAL;
+    if (too_big(vm, size))
+        return FX_EMSGSIZE;
     fx_msg *m;
     int rc = fxi_gs_envelope(FXI_GS_CAST, type, data, size, &m);
     if (rc != 0)
