@@ -20,6 +20,21 @@ Test(errors, every_code_has_name_and_text)
     cr_assert_str_eq(fx_err_name(12345), "FX_E?");
 }
 
+/* The builtin reason codes live in the error table: negative, named, and
+ * distinct from every application (positive) code. */
+Test(errors, reason_codes_are_in_the_table)
+{
+    cr_assert_lt(FX_ECRASHED, 0);
+    cr_assert_lt(FX_EFAULT, 0);
+    cr_assert_neq(FX_ECRASHED, FX_EFAULT);
+    cr_assert_str_eq(fx_err_name(FX_ECRASHED), "FX_ECRASHED");
+    cr_assert_str_eq(fx_err_name(FX_EFAULT), "FX_EFAULT");
+    cr_assert_str_neq(fx_strerror(FX_ECRASHED), "unknown error");
+    cr_assert_str_neq(fx_strerror(FX_EFAULT), "unknown error");
+    cr_assert_str_eq(fx_err_name(1), "FX_E?"); /* an application's code */
+    cr_assert_str_eq(fx_err_name(2), "FX_E?");
+}
+
 Test(reasons, constructors_and_predicates)
 {
     fx_reason n = fx_reason_normal(), s = fx_reason_shutdown(), k = fx_reason_killed();
@@ -48,6 +63,17 @@ Test(reasons, text_is_truncated_and_formatted)
     cr_assert_eq(fx_reason_format(&r, buf, sizeof buf),
                  (int) strlen("{error,3,\"bad\"}"));
     cr_assert_str_eq(buf, "{error,3,\"bad\"}");
+    /* fauxtp's own codes by name, unknown negative ones as numbers */
+    r = fx_reason_error(FX_ECRASHED, "boom");
+    cr_assert_eq(fx_reason_format(&r, buf, sizeof buf),
+                 (int) strlen("{error,FX_ECRASHED,\"boom\"}"));
+    cr_assert_str_eq(buf, "{error,FX_ECRASHED,\"boom\"}");
+    r = fx_reason_error(FX_EINVAL, NULL);
+    fx_reason_format(&r, buf, sizeof buf);
+    cr_assert_str_eq(buf, "{error,FX_EINVAL,\"\"}");
+    r = fx_reason_error(-9999, "odd");
+    fx_reason_format(&r, buf, sizeof buf);
+    cr_assert_str_eq(buf, "{error,-9999,\"odd\"}");
     fx_reason k = fx_reason_killed();
     fx_reason_format(&k, buf, sizeof buf);
     cr_assert_str_eq(buf, "killed");

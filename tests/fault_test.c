@@ -27,6 +27,8 @@ Test(trap_faults, segv_in_a_handler_kills_only_that_actor)
         fx_reason why = ag_down(&t, ref);
         cr_assert(reason_starts(&why, FX_EFAULT, "SIGSEGV at 0x10"), "reason text: %s",
                   why.text);
+        cr_assert_lt(why.code, 0); /* fauxtp's own code, named by the error table */
+        cr_assert_str_eq(fx_err_name(why.code), "FX_EFAULT");
         ag_report r = ag_next(&t, watcher);
         cr_assert_eq(r.type, FX_MSG_EXIT);
         cr_assert(fx_pid_eq(r.pid, a));
@@ -93,6 +95,7 @@ Test(crash_reports, one_per_abnormal_exit_with_label)
     ag_send(&t, a, AG_CRASH, (ag_cmd){.value = 42});
     fx_reason why = ag_down(&t, ra);
     cr_assert(reason_starts(&why, FX_ECRASHED, "crash 42"));
+    cr_assert_str_eq(fx_err_name(why.code), "FX_ECRASHED");
     fx_crash_report r = ag_logged(&t, a);
     cr_assert(fx_pid_eq(r.pid, a));
     cr_assert_str_eq(r.label, "worker");
@@ -135,6 +138,11 @@ Test(crash_reports, format)
     cr_assert_str_eq(line,
                      "=CRASH REPORT==== <0.12.3> counter exited: {error,1,\"boom\"}");
     cr_assert_eq(fx_crash_report_format(NULL, line, sizeof line), FX_EINVAL);
+    /* fx_crash's reason: fauxtp's own code, printed by name */
+    r.reason = fx_reason_error(FX_ECRASHED, "boom");
+    fx_crash_report_format(&r, line, sizeof line);
+    cr_assert_str_eq(
+        line, "=CRASH REPORT==== <0.12.3> counter exited: {error,FX_ECRASHED,\"boom\"}");
     fx_reason k = fx_reason_kill();
     fx_reason_format(&k, line, sizeof line);
     cr_assert_str_eq(line, "kill");

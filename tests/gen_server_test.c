@@ -483,7 +483,8 @@ Test(gen_server, call_to_a_dead_server_fails_fast)
     fx_pid s = start_mode(&t, &c, M_OK);
     cr_assert_eq(fx_gs_stop_server(t.in, s, fx_reason_shutdown(), FX_INFINITY, NULL), 0);
     fx_msg *r = NULL;
-    /* An infinite timeout: only the monitor's DOWN noproc can end it. */
+    /* An infinite timeout: only failing fast (the request cannot be sent,
+     * or the monitor's DOWN says noproc) can end it. */
     cr_assert_eq(fx_gs_call(t.in, s, C_GET, NULL, 0, FX_INFINITY, &r, NULL), FX_ENOPROC);
     cr_assert_eq(fx_gs_call(t.in, (fx_pid){12345}, C_GET, NULL, 0, FX_INFINITY, &r, NULL),
                  FX_ENOPROC);
@@ -760,6 +761,41 @@ static void concurrent_callers(uint32_t n, uint32_t k)
 Test(gen_server, ten_concurrent_callers)
 {
     concurrent_callers(10, MAXK);
+}
+
+/* From a handler: a cast and a call to a dead server fail with noproc at
+ * once (the envelopes are freed: LeakSanitizer checks it). */
+static fx_next dead_caller_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    caller *c = fx_state(cx);
+    int rc = fx_gs_cast(cx, c->server, K_ADD, NULL, 0);
+    fx_send(cx, c->owner, R_RC, &rc, sizeof rc);
+    return fx_gs_call_async(cx, c->server, C_INCR, NULL, 0, FX_INFINITY, caller_got);
+}
+
+Test(gen_server, handler_cast_and_call_to_a_dead_server_fail_with_noproc)
+{
+    tvm t = start_vm();
+    cfg c;
+    fx_pid s = start_mode(&t, &c, M_OK);
+    cr_assert_eq(fx_gs_stop_server(t.in, s, fx_reason_shutdown(), FX_INFINITY, NULL), 0);
+    caller *init = calloc(1, sizeof *init);
+    *init = (caller){.owner = t.me, .server = s, .k = 1};
+    fx_spawn_opts o = {
+        .init = dead_caller_init, .state_size = sizeof *init, .state_init = init};
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, NULL), 0);
+    free(init);
+    int rc;
+    fx_msg *m = tvm_recv(&t, R_RC);
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    cr_assert_eq(rc, FX_ENOPROC);
+    m = tvm_recv(&t, R_ERROR);
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    cr_assert_eq(rc, FX_ENOPROC);
+    tvm_stop(&t);
 }
 
 Test(gen_server, ten_thousand_concurrent_callers)
@@ -1094,4 +1130,29 @@ Test(gen_server, infinite_call_ends_at_shutdown, .timeout = 60)
     fx_inbox_destroy(cl.in);
     fx_inbox_destroy(t.in);
     fx_vm_destroy(t.vm);
+}
+
+/* max_msg_size limits the application's payload: a call or cast carrying
+ * exactly max_msg_size bytes goes through (the envelope around it does
+ * not count), one byte more is FX_EMSGSIZE. */
+Test(gen_server, payload_of_exactly_max_msg_size)
+{
+    fx_vm_config vc;
+    fx_vm_config_init(&vc);
+    vc.threads = 2;
+    vc.max_msg_size = 64;
+    vc.crash_logger = fx_crash_logger_silent;
+    tvm t = tvm_start_with(&vc);
+    cfg c;
+    fx_pid s = start_mode(&t, &c, M_OK);
+    char pay[65] = {0};
+    fx_msg *r = NULL;
+    cr_assert_eq(fx_gs_call(t.in, s, C_INCR, pay, 64, 10000, &r, NULL), 0);
+    fx_msg_free(r);
+    cr_assert_eq(fx_gs_call(t.in, s, C_INCR, pay, 65, 10000, &r, NULL), FX_EMSGSIZE);
+    cr_assert_null(r);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, s, K_ADD, pay, 64), 0);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, s, K_ADD, pay, 65), FX_EMSGSIZE);
+    cr_assert_eq(call_long(&t, s, C_GET), 2); /* one call, one cast of 1 */
+    tvm_stop(&t);
 }

@@ -179,3 +179,163 @@ Test(msg, bad_send_arguments)
     cr_assert_eq(fx_send(NULL, e, 1, NULL, 0), FX_EINVAL);
     tvm_stop(&t);
 }
+
+/* ---- ownership: 0 takes the message, any error leaves it with the caller */
+
+static fx_next stop_now(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_stop(cx, fx_reason_normal());
+}
+
+/* A pid whose process has exited (stale from the DOWN on). */
+static fx_pid dead_pid(tvm *t)
+{
+    fx_pid p;
+    fx_ref ref;
+    cr_assert_eq(fx_vm_spawn(t->vm, stop_now, NULL, &p), 0);
+    cr_assert_eq(fx_inbox_monitor(t->in, p, &ref), 0);
+    cr_assert_eq(fx_vm_send(t->vm, p, 1, NULL, 0), 0);
+    fx_msg_free(tvm_recv(t, FX_MSG_DOWN));
+    cr_assert_eq(fx_is_alive(t->vm, p), 0);
+    return p;
+}
+
+static fx_msg *filled(uint32_t type, char c)
+{
+    fx_msg *m;
+    cr_assert_eq(fx_msg_new(type, 300, &m), 0);
+    memset(fx_msg_data_mut(m), c, 300);
+    return m;
+}
+
+static void assert_filled(fx_msg *m, char c)
+{
+    cr_assert_eq(fx_msg_size(m), 300);
+    const char *d = fx_msg_data(m);
+    cr_assert(d[0] == c && d[299] == c);
+    fx_msg_free(m);
+}
+
+Test(ownership, vm_send_msg_to_a_dead_pid_leaves_it_with_the_caller)
+{
+    tvm t = tvm_start(2);
+    fx_pid dead = dead_pid(&t), e;
+    cr_assert_eq(fx_vm_spawn(t.vm, echo, NULL, &e), 0);
+    fx_msg *m = filled(11, 'a');
+    cr_assert_eq(fx_vm_send_msg(t.vm, dead, m), FX_ENOPROC);
+    /* still ours: sent on to a live process it arrives intact (ASan would
+     * see a use after free, LeakSanitizer a leak, had the send kept it) */
+    cr_assert_eq(fx_msg_size(m), 300);
+    cr_assert_eq(fx_inbox_send_msg(t.in, e, m), 0);
+    assert_filled(tvm_recv(&t, 11), 'a');
+    fx_vm_stats st;
+    cr_assert_eq(fx_vm_stats_get(t.vm, &st), 0);
+    cr_assert_geq(st.messages_dropped, 1); /* counted as a send to the dead */
+    /* a failed send, freed by the caller */
+    m = filled(11, 'b');
+    cr_assert_eq(fx_vm_send_msg(t.vm, dead, m), FX_ENOPROC);
+    fx_msg_free(m);
+    tvm_stop(&t);
+}
+
+Test(ownership, inbox_send_msg_to_a_dead_pid_leaves_it_with_the_caller)
+{
+    tvm t = tvm_start(2);
+    fx_pid dead = dead_pid(&t), e;
+    cr_assert_eq(fx_vm_spawn(t.vm, echo, NULL, &e), 0);
+    fx_msg *m = filled(12, 'c');
+    cr_assert_eq(fx_inbox_send_msg(t.in, dead, m), FX_ENOPROC);
+    cr_assert_eq(fx_inbox_send_msg(t.in, FX_PID_NONE, m), FX_ENOPROC);
+    cr_assert_eq(fx_inbox_send_msg(t.in, e, m), 0);
+    assert_filled(tvm_recv(&t, 12), 'c');
+    tvm_stop(&t);
+}
+
+/* A behaviour's reserved type, resent to the inbox itself. */
+Test(ownership, behaviour_message_to_a_dead_pid_leaves_it_with_the_caller)
+{
+    tvm t = tvm_start(2);
+    fx_pid dead = dead_pid(&t);
+    fx_msg *m;
+    cr_assert_eq(fx_msg_new_behaviour(FX_MSG_BEHAVIOUR_BASE + 7, 300, &m), 0);
+    memset(fx_msg_data_mut(m), 'd', 300);
+    cr_assert_eq(fx_vm_send_msg(t.vm, dead, m), FX_ENOPROC);
+    cr_assert_eq(fx_inbox_send_msg(t.in, dead, m), FX_ENOPROC);
+    cr_assert_eq(fx_vm_send_msg(t.vm, t.me, m), 0);
+    assert_filled(tvm_recv(&t, FX_MSG_BEHAVIOUR_BASE + 7), 'd');
+    tvm_stop(&t);
+}
+
+/* From a handler: a message it built, then the message it is handling. */
+enum { O_BUILT = 20, O_FORWARD, O_DROP, O_RESULT, O_ARRIVED };
+
+typedef struct {
+    fx_pid dead, me;
+} o_pids;
+
+static void o_result(fx_ctx *cx, fx_pid to, int rc)
+{
+    int32_t v = rc;
+    fx_send(cx, to, O_RESULT, &v, sizeof v);
+}
+
+static fx_next o_sender(fx_ctx *cx, fx_msg *m)
+{
+    const o_pids *p = fx_state(cx);
+    switch (fx_msg_type(m)) {
+    case O_BUILT: {
+        fx_msg *b;
+        if (fx_msg_new(O_ARRIVED, 300, &b) != 0)
+            fx_crash(cx, "no memory");
+        memset(fx_msg_data_mut(b), 'e', 300);
+        o_result(cx, p->me, fx_send_msg(cx, p->dead, b));
+        /* still ours: move it on to the inbox */
+        if (fx_send_msg(cx, p->me, b) != 0)
+            fx_msg_free(b);
+        return fx_continue(cx);
+    }
+    case O_FORWARD:
+        /* Forwarding the message being handled: a failed send leaves it
+         * borrowed, a later successful one moves it. */
+        o_result(cx, p->me, fx_send_msg(cx, p->dead, m));
+        o_result(cx, p->me, fx_send_msg(cx, p->me, m));
+        return fx_continue(cx);
+    default: /* O_DROP: a failed forward only; the runtime frees m after us */
+        o_result(cx, p->me, fx_send_msg(cx, p->dead, m));
+        return fx_continue(cx);
+    }
+}
+
+static int32_t o_rc(tvm *t)
+{
+    fx_msg *r = tvm_recv(t, O_RESULT);
+    int32_t v;
+    cr_assert_eq(fx_msg_size(r), sizeof v);
+    memcpy(&v, fx_msg_data(r), sizeof v);
+    fx_msg_free(r);
+    return v;
+}
+
+Test(ownership, send_msg_from_a_handler_to_a_dead_pid_leaves_it_with_the_caller)
+{
+    tvm t = tvm_start(2);
+    o_pids p = {dead_pid(&t), t.me};
+    fx_pid s = spawn_state(t.vm, o_sender, &p, sizeof p);
+    cr_assert_eq(fx_vm_send(t.vm, s, O_BUILT, NULL, 0), 0);
+    cr_assert_eq(o_rc(&t), FX_ENOPROC);
+    assert_filled(tvm_recv(&t, O_ARRIVED), 'e');
+
+    fx_msg *m = filled(O_FORWARD, 'f');
+    cr_assert_eq(fx_vm_send_msg(t.vm, s, m), 0);
+    cr_assert_eq(o_rc(&t), FX_ENOPROC);
+    cr_assert_eq(o_rc(&t), 0);
+    m = tvm_recv(&t, O_FORWARD);
+    cr_assert(fx_pid_eq(fx_msg_from(m), s));
+    assert_filled(m, 'f');
+
+    /* Freed by the runtime after the handler (LeakSanitizer checks it). */
+    cr_assert_eq(fx_vm_send_msg(t.vm, s, filled(O_DROP, 'g')), 0);
+    cr_assert_eq(o_rc(&t), FX_ENOPROC);
+    tvm_stop(&t);
+}

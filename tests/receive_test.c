@@ -234,6 +234,7 @@ Test(receive, crash_with_null_ctx_crashes_the_running_actor)
     fx_reason why = recv_reason(&t);
     cr_assert_eq(why.kind, FX_REASON_ERROR);
     cr_assert_eq(why.code, FX_ECRASHED);
+    cr_assert_str_eq(fx_err_name(why.code), "FX_ECRASHED");
     cr_assert_str_eq(why.text, "null 7");
     tvm_stop(&t);
 }

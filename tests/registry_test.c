@@ -937,3 +937,22 @@ Test(registry, sends_by_name_after_shutdown_are_eshutdown)
     fx_inbox_destroy(t.in);
     fx_vm_destroy(t.vm);
 }
+
+/* Registry writes are the runtime's own calls: a tiny max_msg_size, far
+ * below the size of a request, does not limit them. */
+Test(registry, writes_ignore_a_tiny_max_msg_size)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    c.max_msg_size = 1;
+    tvm t = tvm_start_with(&c);
+    fx_pid p = spawn_idle(&t), got = FX_PID_NONE;
+    cr_assert_eq(fx_register(t.in, "a_name_longer_than_the_limit", p, NULL), 0);
+    cr_assert_eq(fx_whereis(t.vm, "a_name_longer_than_the_limit", &got), 0);
+    cr_assert(fx_pid_eq(got, p));
+    cr_assert_eq(fx_group_join(t.in, "g", p), 0);
+    cr_assert_eq(fx_unregister(t.in, "a_name_longer_than_the_limit"), 0);
+    cr_assert_eq(fx_whereis(t.vm, "a_name_longer_than_the_limit", &got), FX_ENOENT);
+    tvm_stop(&t);
+}

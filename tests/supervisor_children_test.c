@@ -646,7 +646,7 @@ Test(start, a_child_whose_init_crashes)
     fx_reason why;
     cr_assert_eq(fx_sup_start(t.in, &s, NULL, &why), FX_EEXIT);
     assert_reason(why, fx_reason_shutdown_with("failed_to_start_child c %s",
-                                               "{error,1,\"init crashed\"}"));
+                                               "{error,FX_ECRASHED,\"init crashed\"}"));
     expect_events(&t, "+a -a", NULL);
     wait_processes(&t, base);
     /* start_child: the crash is the reason; the supervisor goes on. */
@@ -960,5 +960,28 @@ Test(spec, every_validation_rule_answers_einval)
     sup = sup_start(&t, &s);
     cr_assert_eq(fx_gs_stop_server(t.in, sup, fx_reason_shutdown(), 10000, NULL), 0);
     wait_processes(&t, base);
+    tvm_stop(&t);
+}
+
+/* A reply that cannot be sent (which_children over max_msg_size) becomes
+ * a small error reply: the caller gets FX_EMSGSIZE, it does not time out. */
+Test(dynamic, an_oversized_reply_is_an_error_not_a_timeout)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    c.max_msg_size = 64;
+    c.crash_logger = fx_crash_logger_silent;
+    tvm t = tvm_start_with(&c);
+    g_vm = t.vm;
+    g_owner = t.me;
+    fx_child_spec tmpl;
+    fx_sup_spec s = dynamic_spec(&tmpl, FX_PERMANENT);
+    fx_pid sup = sup_start(&t, &s);
+    for (int i = 0; i < 8; i++)
+        start_dyn(&t, sup, "d", K_OK);
+    fx_child_info v[8];
+    cr_assert_eq(fx_sup_which_children(t.in, sup, v, 8, 10000), FX_EMSGSIZE);
+    assert_counts(&t, sup, 8, 8, 0, 8); /* the supervisor carries on */
     tvm_stop(&t);
 }

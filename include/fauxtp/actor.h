@@ -21,7 +21,8 @@ typedef struct fx_next {
 } fx_next;
 
 /* A handler borrows msg for the duration of the call; the runtime frees it
- * afterwards unless the handler called fx_msg_keep(cx, msg). */
+ * afterwards unless the handler called fx_msg_keep(cx, msg) or forwarded
+ * it with a successful fx_send_msg. */
 typedef fx_next (*fx_handler)(fx_ctx *cx, fx_msg *msg);
 
 /* Runs first in a new actor, on a scheduler thread, before any message:
@@ -69,14 +70,11 @@ FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
                           int64_t timeout_ms);
 
 /* Unwinds out of the running handler to the scheduler and kills only this
- * actor with an error reason (code FX_ECRASHED) carrying the formatted
- * text. Inside a handler (or init) only. With a NULL cx it crashes the
- * actor whose handler is running on the calling thread; called so outside
- * any handler, with nothing to unwind to, it prints a diagnostic and
- * aborts the program (it cannot return). */
-#define FX_ECRASHED 1
-/* Reason code of a handler killed by a hardware fault (trap_faults). */
-#define FX_EFAULT 2
+ * actor with an error reason of code FX_ECRASHED (<fauxtp/error.h>)
+ * carrying the formatted text. Inside a handler (or init) only. With a
+ * NULL cx it crashes the actor whose handler is running on the calling
+ * thread; called so outside any handler, with nothing to unwind to, it
+ * prints a diagnostic and aborts the program (it cannot return). */
 FX_API FX_NORETURN void fx_crash(fx_ctx *cx, const char *fmt, ...) FX_PRINTF(2, 3);
 
 /* --- Context accessors: inside a handler only ----------------------- */
@@ -131,13 +129,16 @@ FX_API int fx_vm_spawn(fx_vm *vm, fx_handler h, void *state, fx_pid *out);
  * size > 0, reserved type), FX_EMSGSIZE (over the VM's max_msg_size),
  * FX_ENOMEM, FX_ENOPROC. Inside a handler only. */
 FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_t size);
-/* Sends a message built with fx_msg_new. On success (0 or FX_ENOPROC) the
- * runtime owns msg; on any other error the caller still owns it. The
- * message's sender is set to the running actor. */
+/* Sends a message built with fx_msg_new (or the message being handled,
+ * forwarded without a copy). Ownership as in <fauxtp/msg.h>: 0 takes msg;
+ * any error, FX_ENOPROC included, leaves it with the caller. The
+ * message's sender is set to the running actor. Errors as fx_send, and
+ * FX_EINVAL for a NULL msg. Inside a handler only. */
 FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg);
 
 /* The same from outside the VM (sender FX_PID_NONE). Also
- * FX_ESHUTDOWN when the VM is not running. Any thread. */
+ * FX_ESHUTDOWN when the VM is not running. fx_vm_send_msg: ownership as
+ * fx_send_msg. Any thread. */
 FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, size_t size);
 FX_API int fx_vm_send_msg(fx_vm *vm, fx_pid to, fx_msg *msg);
 

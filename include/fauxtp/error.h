@@ -1,7 +1,13 @@
 /* fauxtp: error codes.
  *
  * Every public function returns int: 0 on success, a negative FX_E* code on
- * failure, or a positive count where a count is the answer. */
+ * failure, or a positive count where a count is the answer.
+ *
+ * The same table names the codes of fauxtp's own error exit reasons
+ * (fx_reason.code, see <fauxtp/reason.h>): FX_ECRASHED and FX_EFAULT are
+ * only ever reason codes, never a function's return value; others (such
+ * as FX_EINVAL, FX_ENOMEM) are both. Ownership of the messages a function
+ * takes: <fauxtp/msg.h>. */
 #ifndef FAUXTP_ERROR_H
 #define FAUXTP_ERROR_H
 
@@ -29,7 +35,9 @@ extern "C" {
     X(FX_EVERSION, -13, "unsupported config version")                                    \
     X(FX_EEXIT, -14, "the process exited")                                               \
     X(FX_EIGNORE, -15, "the process chose not to start")                                 \
-    X(FX_ELIMIT, -16, "limit reached")
+    X(FX_ELIMIT, -16, "limit reached")                                                   \
+    X(FX_ECRASHED, -17, "the process crashed (fx_crash)")                                \
+    X(FX_EFAULT, -18, "hardware fault in a handler")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

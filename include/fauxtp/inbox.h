@@ -37,7 +37,9 @@ FX_API int fx_inbox_send(fx_inbox *inbox, fx_pid to, uint32_t type, const void *
                          size_t size);
 
 /* Sends a message built with fx_msg_new / fx_msg_new_behaviour, with the
- * inbox as sender. Ownership as fx_send_msg. Any thread. */
+ * inbox as sender. Ownership as in <fauxtp/msg.h>: 0 takes msg; any
+ * error, FX_ENOPROC included, leaves it with the caller. Errors as
+ * fx_vm_send_msg. Any thread. */
 FX_API int fx_inbox_send_msg(fx_inbox *inbox, fx_pid to, fx_msg *msg);
 
 /* Waits for the first message matching *match (NULL: any), in arrival

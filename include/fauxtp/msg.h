@@ -2,7 +2,19 @@
  *
  * A message is one allocation: a small header (type, size, sender, ref) and
  * an inline payload. Payloads are copied at send (fx_send), or built in
- * place and moved (fx_msg_new + fx_send_msg). */
+ * place and moved (fx_msg_new + fx_send_msg).
+ *
+ * Ownership (one rule for every function that takes a message, as nng's):
+ * a call that returns 0 has taken the message, the runtime owns it from
+ * then on and the caller must not touch it again; a call that returns
+ * anything else, FX_ENOPROC for a dead target included, has taken nothing
+ * and the message is the caller's as before: free it with fx_msg_free,
+ * or send it again (to another process, say). A handler forwarding the
+ * message it is handling gets it back borrowed, as before the call (the
+ * runtime frees it after the handler returns unless fx_msg_keep kept it).
+ * Sending to a dead process is not an error in Erlang and the message is
+ * simply dropped; FX_ENOPROC is that hint, and with a message built by
+ * the caller the caller does the dropping. */
 #ifndef FAUXTP_MSG_H
 #define FAUXTP_MSG_H
 
@@ -45,11 +57,19 @@ extern "C" {
 /* Hard ceiling on payload size, whatever the VM's max_msg_size. */
 #define FX_MSG_SIZE_LIMIT 0x7FFFFFFFu
 
+/* The VM's max_msg_size limits the application's payload. A behaviour
+ * message (a type from FX_MSG_BEHAVIOUR_BASE up) and a reply (fx_reply)
+ * may be up to FX_MSG_ENVELOPE_MAX bytes larger: the header a behaviour
+ * puts around that payload (a GenServer envelope, a supervisor's reply
+ * header, a registry request) does not count. A behaviour checks the
+ * payload it carries against fx_vm_max_msg_size itself. */
+#define FX_MSG_ENVELOPE_MAX 256u
+
 /* Allocates a message with an uninitialised payload of `size` bytes, for
- * building in place. *out is owned by the caller until a successful
- * fx_send_msg / fx_vm_send_msg takes it; free it with fx_msg_free
- * otherwise. Errors: FX_EINVAL (NULL out, reserved type), FX_EMSGSIZE
- * (size > FX_MSG_SIZE_LIMIT), FX_ENOMEM. Any thread. */
+ * building in place. *out is owned by the caller until a send that
+ * returns 0 (fx_send_msg, fx_vm_send_msg, fx_inbox_send_msg) takes it;
+ * free it with fx_msg_free otherwise (Ownership, above). Errors: FX_EINVAL (NULL out,
+ * reserved type), FX_EMSGSIZE (size > FX_MSG_SIZE_LIMIT), FX_ENOMEM. Any thread. */
 FX_API int fx_msg_new(uint32_t type, size_t size, fx_msg **out);
 
 /* The same for a behaviour's reserved type, in [FX_MSG_BEHAVIOUR_BASE,

@@ -27,7 +27,13 @@ typedef enum fx_reason_kind {
 /* Why a process exited. Plain value: copy it, compare it with the
  * fx_reason_is_* helpers. `code` and `text` are meaningful for
  * FX_REASON_ERROR, `text` also for FX_REASON_SHUTDOWN (see
- * fx_reason_shutdown_with); text is NUL-terminated, truncated to fit. */
+ * fx_reason_shutdown_with); text is NUL-terminated, truncated to fit.
+ *
+ * An error reason's code is negative for fauxtp's own codes, the fx_err
+ * values of <fauxtp/error.h> (fx_err_name and fx_strerror name them):
+ * FX_ECRASHED for fx_crash, FX_EFAULT for a trapped hardware fault,
+ * FX_EINVAL, FX_ENOMEM... for the runtime's and the behaviours' own
+ * failures. The application's own codes are positive. */
 typedef struct fx_reason {
     int32_t kind; /* fx_reason_kind */
     int32_t code;
@@ -57,8 +63,10 @@ FX_API bool fx_reason_is_clean(const fx_reason *r);
 FX_API bool fx_reason_eq(const fx_reason *a, const fx_reason *b);
 
 /* Formats r as Erlang would print it ("normal", "kill", "{error,3,\"boom\"}") into
- * buf (always NUL-terminated when size > 0). Returns the length the full
- * text needs, like snprintf, or FX_EINVAL for NULL r. Any thread. */
+ * buf (always NUL-terminated when size > 0). A code of fauxtp's own is
+ * printed by name ("{error,FX_ECRASHED,\"boom\"}"), any other as a number.
+ * Returns the length the full text needs, like snprintf, or FX_EINVAL for
+ * NULL r. Any thread. */
 FX_API int fx_reason_format(const fx_reason *r, char *buf, size_t size);
 
 #ifdef __cplusplus

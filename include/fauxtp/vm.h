@@ -80,6 +80,10 @@ FX_API int fx_vm_running(fx_vm *vm);
 
 /* The number of scheduler threads. */
 FX_API uint32_t fx_vm_threads(const fx_vm *vm);
+/* The largest application payload a send accepts (the config's
+ * max_msg_size, after defaults; see FX_MSG_ENVELOPE_MAX in msg.h); 0 for
+ * NULL. Any thread. */
+FX_API size_t fx_vm_max_msg_size(const fx_vm *vm);
 
 /* Counters, for tests, benchmarks and operators. Any thread; values are
  * sums of per-thread counters read without stopping the world. */

@@ -28,14 +28,13 @@ static inline void fxi_outbox_flush(fxi_worker *w)
         fxi_wake(w->cx.vm, w, a);
 }
 
-/* Send from a handler: like fxi_deliver (takes m in all cases; FX_ENOPROC
- * for a dead target), but m is appended to the outbox instead of being
- * published at once, unless the target is an inbox. */
+/* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead
+ * target leaves it with the caller), but m is appended to the outbox
+ * instead of being published at once, unless the target is an inbox. */
 static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
     if (__builtin_expect(a == NULL, 0)) {
-        fxi_msg_release(m);
         ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
         return FX_ENOPROC;
     }

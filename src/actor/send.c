@@ -15,7 +15,6 @@ int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
         fxi_outbox_flush(w); /* keeps this thread's deliveries in order */
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
     if (__builtin_expect(a == NULL, 0)) {
-        fxi_msg_release(m);
         if (w)
             ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
         else
@@ -25,6 +24,22 @@ int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     if (fxi_mailbox_push_mpsc(&a->mb, &m->node))
         fxi_wake(vm, w, a);
     return 0;
+}
+
+int fxi_deliver_or_drop(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
+{
+    int rc = fxi_deliver(vm, w, to, m);
+    if (rc != 0)
+        fxi_msg_release(m);
+    return rc;
+}
+
+/* max_msg_size limits the application's payload; behaviour messages and
+ * replies get room for their header (FX_MSG_ENVELOPE_MAX, msg.h). */
+static size_t size_limit(const fx_vm *vm, uint32_t type)
+{
+    size_t max = vm->cfg.max_msg_size;
+    return type >= FX_MSG_SYSTEM_BASE ? max + FX_MSG_ENVELOPE_MAX : max;
 }
 
 static int check_send(fx_vm *vm, uint32_t type, const void *data, size_t size)
@@ -49,26 +64,30 @@ FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_
     m->from = cx->self->pid;
     if (size)
         memcpy(m->data, data, size);
-    return fxi_deliver_batched(cx->vm, cx->w, to, m);
+    rc = fxi_deliver_batched(cx->vm, cx->w, to, m);
+    if (rc != 0)
+        fxi_msg_release(m);
+    return rc;
 }
 
 FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg)
 {
     if (!cx || !msg || !fxi_msg_sendable(msg->type))
         return FX_EINVAL;
-    if (msg->size > cx->vm->cfg.max_msg_size)
+    if (msg->size > size_limit(cx->vm, msg->type))
         return FX_EMSGSIZE;
-    if (msg == cx->cur)
-        cx->kept = true; /* forwarding the message being handled */
     msg->from = cx->self->pid;
-    return fxi_deliver_batched(cx->vm, cx->w, to, msg);
+    int rc = fxi_deliver_batched(cx->vm, cx->w, to, msg);
+    if (rc == 0 && msg == cx->cur)
+        cx->kept = true; /* forwarded the message being handled: not ours to free */
+    return rc;
 }
 
 int fxi_send_ext(fx_vm *vm, fx_pid from, fx_pid to, fx_msg *msg)
 {
     if (!vm || !msg || !fxi_msg_sendable(msg->type))
         return FX_EINVAL;
-    if (msg->size > vm->cfg.max_msg_size)
+    if (msg->size > size_limit(vm, msg->type))
         return FX_EMSGSIZE;
     fxi_section sec;
     int rc = fxi_section_enter(vm, &sec);
@@ -99,7 +118,7 @@ int fxi_send_copy_ext(fx_vm *vm, fx_pid from, fx_pid to, uint32_t type, const vo
     if (size)
         memcpy(m->data, data, size);
     rc = fxi_send_ext(vm, from, to, m);
-    if (rc != 0 && rc != FX_ENOPROC)
+    if (rc != 0)
         fxi_msg_release(m);
     return rc;
 }
@@ -115,7 +134,7 @@ static int reply(fx_vm *vm, fxi_worker *w, fx_pid self, fx_from to, const void *
 {
     if (!to.pid.id || !to.ref.id || (size && !data))
         return FX_EINVAL;
-    if (size > vm->cfg.max_msg_size)
+    if (size > size_limit(vm, FX_MSG_REPLY))
         return FX_EMSGSIZE;
     fx_msg *m = fxi_msg_alloc(FX_MSG_REPLY, (uint32_t) size);
     if (!m)
@@ -124,7 +143,7 @@ static int reply(fx_vm *vm, fxi_worker *w, fx_pid self, fx_from to, const void *
     m->ref = to.ref;
     if (size)
         memcpy(m->data, data, size);
-    return fxi_deliver(vm, w, to.pid, m);
+    return fxi_deliver_or_drop(vm, w, to.pid, m);
 }
 
 FX_API int fx_reply(fx_ctx *cx, fx_from to, const void *data, size_t size)

@@ -6,11 +6,15 @@
 
 #include "actor/vm.h"
 
-/* Delivers m to `to` (message path of every send). Takes m in all cases:
- * a dead target drops it and answers FX_ENOPROC. w is the calling
- * scheduler's worker, or NULL from outside the VM (caller holds a QSBR
- * external section). */
+/* Delivers m to `to` (message path of every send). The ownership rule of
+ * <fauxtp/msg.h>: 0 takes m; FX_ENOPROC (a dead target, counted as
+ * dropped) leaves m with the caller. w is the calling scheduler's worker,
+ * or NULL from outside the VM (caller holds a QSBR external section). */
 int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m);
+/* fxi_deliver for the runtime's own messages (signals, timers, replies):
+ * takes m in all cases, a dead target's message is freed (Erlang drops
+ * it). Same answer as fxi_deliver. */
+int fxi_deliver_or_drop(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m);
 
 /* Sends from outside a handler with the given sender (fx_vm_send*,
  * fx_inbox_send). Same contract as fx_vm_send_msg / fx_vm_send. */

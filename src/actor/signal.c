@@ -24,7 +24,7 @@ int fxi_sig_send(fx_vm *vm, fxi_worker *w, uint32_t type, fx_pid from, fx_pid to
                  fx_ref ref)
 {
     fx_msg *m = sig_alloc(type, 0, from, ref);
-    return m ? fxi_deliver(vm, w, to, m) : FX_ENOMEM;
+    return m ? fxi_deliver_or_drop(vm, w, to, m) : FX_ENOMEM;
 }
 
 int fxi_sig_exit(fx_vm *vm, fxi_worker *w, fx_pid from, fx_pid to, const fx_reason *r,
@@ -37,7 +37,7 @@ int fxi_sig_exit(fx_vm *vm, fxi_worker *w, fx_pid from, fx_pid to, const fx_reas
     fx_exit_info *e = (fx_exit_info *) m->data;
     e->pid = from;
     e->reason = *r;
-    return fxi_deliver(vm, w, to, m);
+    return fxi_deliver_or_drop(vm, w, to, m);
 }
 
 int fxi_sig_down(fx_vm *vm, fxi_worker *w, fx_pid dead, fx_pid to, fx_ref ref,
@@ -50,7 +50,7 @@ int fxi_sig_down(fx_vm *vm, fxi_worker *w, fx_pid dead, fx_pid to, fx_ref ref,
     d->ref = ref;
     d->pid = dead;
     d->reason = *r;
-    return fxi_deliver(vm, w, to, m);
+    return fxi_deliver_or_drop(vm, w, to, m);
 }
 
 /* ---- receiving ---------------------------------------------------------- */

@@ -18,7 +18,7 @@
 enum { FXI_EXIT_EXPLICIT = 0, FXI_EXIT_LINK = 1 };
 
 /* ---- sending: any thread inside a QSBR section (w as for fxi_deliver).
- * Each returns fxi_deliver's answer (0 or FX_ENOPROC) or FX_ENOMEM. */
+ * Each returns fxi_deliver_or_drop's answer (0 or FX_ENOPROC) or FX_ENOMEM. */
 int fxi_sig_send(fx_vm *vm, fxi_worker *w, uint32_t type, fx_pid from, fx_pid to,
                  fx_ref ref);
 int fxi_sig_exit(fx_vm *vm, fxi_worker *w, fx_pid from, fx_pid to, const fx_reason *r,

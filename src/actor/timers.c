@@ -227,7 +227,7 @@ void fxi_timers_poll(fx_vm *vm, fxi_worker *w)
         update_hint(t);
         fxi_mutex_unlock(&t->mx);
         for (int i = 0; i < n; i++)
-            fxi_deliver(vm, w, to[i], msgs[i]);
+            fxi_deliver_or_drop(vm, w, to[i], msgs[i]);
         if (n < BATCH || fxi_mutex_trylock(&t->mx) != 0)
             return;
     }

@@ -287,6 +287,11 @@ FX_API uint32_t fx_vm_threads(const fx_vm *vm)
     return vm ? vm->cfg.threads : 0;
 }
 
+FX_API size_t fx_vm_max_msg_size(const fx_vm *vm)
+{
+    return vm ? vm->cfg.max_msg_size : 0;
+}
+
 FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out)
 {
     if (!vm || !out)

@@ -102,6 +102,11 @@ FX_API int fx_reason_format(const fx_reason *r, char *buf, size_t size)
         return snprintf(buf, size, "{shutdown,\"%.*s\"}", (int) sizeof r->text, r->text);
     if (r->kind >= FX_REASON_NORMAL && r->kind <= FX_REASON_KILL && names[r->kind])
         return snprintf(buf, size, "%s", names[r->kind]);
+    /* fauxtp's own codes (negative) by name, the application's as numbers. */
+    const char *name = r->kind == FX_REASON_ERROR ? fx_err_name(r->code) : NULL;
+    if (name && r->code < 0 && strcmp(name, "FX_E?") != 0)
+        return snprintf(buf, size, "{error,%s,\"%.*s\"}", name, (int) sizeof r->text,
+                        r->text);
     if (r->kind == FX_REASON_ERROR)
         return snprintf(buf, size, "{error,%d,\"%.*s\"}", (int) r->code,
                         (int) sizeof r->text, r->text);

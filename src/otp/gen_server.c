@@ -42,7 +42,9 @@ FX_API fx_gs_ret fx_gs_reply(fx_ctx *cx, const void *data, size_t size)
         /* Sent at once: the data is copied now, the callback may free it. */
         int rc = fx_reply(cx, g->call, data, size);
         g->call.ref = FX_REF_NONE; /* one reply per call */
-        if (rc != 0 && rc != FX_ENOPROC)
+        if (rc == FX_ENOPROC)
+            rc = 0; /* the caller died: OTP drops the reply too */
+        if (rc != 0)
             fx_crash(cx, "fx_gs_reply: %s", fx_strerror(rc));
     }
     return ret(FXI_GS_REPLY);

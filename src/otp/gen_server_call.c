@@ -4,9 +4,10 @@
  * A call monitors the server and uses the monitor's ref as the call's
  * ref. The reply is an FX_MSG_REPLY on that ref, which the runtime
  * delivers only while the monitor exists: after a timeout the caller
- * demonitors and a late reply is dropped. The monitor also makes a call
- * to a dead server fail at once (DOWN noproc) and one to a server dying
- * mid-call fail with its reason. */
+ * demonitors and a late reply is dropped. A call to a dead server fails
+ * at once with FX_ENOPROC (the request cannot be sent, or the monitor's
+ * DOWN says noproc) and one to a server dying mid-call fails with its
+ * reason (the DOWN). */
 #include <string.h>
 
 #include "otp/gs_impl.h"
@@ -84,10 +85,28 @@ int fxi_gs_envelope(uint32_t kind, uint32_t type, const void *data, size_t size,
     return 0;
 }
 
+/* max_msg_size limits the application's payload, not the envelope around
+ * it (FX_MSG_ENVELOPE_MAX in msg.h): the public calls and casts check it
+ * here; the runtime's own calls (registry, supervisor requests) do not. */
+static bool too_big(fx_vm *vm, size_t size)
+{
+    return vm && size > fx_vm_max_msg_size(vm);
+}
+
 /* ---- calls from a thread outside the VM ---------------------------------- */
 
 FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
                       size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why)
+{
+    if (inbox && reply && too_big(fx_inbox_vm(inbox), size)) {
+        *reply = NULL;
+        return FX_EMSGSIZE;
+    }
+    return fxi_gs_call(inbox, server, type, data, size, timeout_ms, reply, why);
+}
+
+int fxi_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
+                size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why)
 {
     if (!inbox || !reply || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)))
         return FX_EINVAL; /* calling oneself would wait forever */
@@ -105,7 +124,7 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
     }
     fx_msg_set_ref(req, ref);
     rc = fx_inbox_send_msg(inbox, server, req);
-    if (rc != 0 && rc != FX_ENOPROC) { /* FX_ENOPROC: the DOWN tells */
+    if (rc != 0) { /* FX_ENOPROC: dead, fail fast with noproc as OTP does */
         fx_msg_free(req);
         (void) fx_inbox_demonitor(inbox, ref, FX_DEMONITOR_FLUSH);
         return rc;
@@ -133,6 +152,14 @@ FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 const void *data, size_t size, int64_t timeout_ms,
                                 fx_handler then)
 {
+    if (cx && then && too_big(fx_ctx_vm(cx), size))
+        return fxi_gs_fail_async(cx, FX_EMSGSIZE, then);
+    return fxi_gs_call_async(cx, server, type, data, size, timeout_ms, then);
+}
+
+fx_next fxi_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type, const void *data,
+                          size_t size, int64_t timeout_ms, fx_handler then)
+{
     if (!cx || !then)
         return fx_stop(NULL, fx_reason_normal()); /* the invalid fx_next */
     fx_msg *req;
@@ -148,7 +175,7 @@ FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
     }
     fx_msg_set_ref(req, ref);
     rc = fx_send_msg(cx, server, req);
-    if (rc != 0 && rc != FX_ENOPROC) {
+    if (rc != 0) { /* FX_ENOPROC: dead, fail fast with noproc as OTP does */
         fx_msg_free(req);
         (void) fx_demonitor(cx, ref, FX_DEMONITOR_FLUSH);
         return fxi_gs_fail_async(cx, rc, then);
@@ -193,12 +220,14 @@ FX_API int fx_gs_cast(fx_ctx *cx, fx_pid server, uint32_t type, const void *data
 {
     if (!cx)
         return FX_EINVAL;
+    if (too_big(fx_ctx_vm(cx), size))
+        return FX_EMSGSIZE;
     fx_msg *m;
     int rc = fxi_gs_envelope(FXI_GS_CAST, type, data, size, &m);
     if (rc != 0)
         return rc;
     rc = fx_send_msg(cx, server, m);
-    if (rc != 0 && rc != FX_ENOPROC)
+    if (rc != 0)
         fx_msg_free(m);
     return rc;
 }
@@ -208,12 +237,14 @@ FX_API int fx_vm_gs_cast(fx_vm *vm, fx_pid server, uint32_t type, const void *da
 {
     if (!vm)
         return FX_EINVAL;
+    if (too_big(vm, size))
+        return FX_EMSGSIZE;
     fx_msg *m;
     int rc = fxi_gs_envelope(FXI_GS_CAST, type, data, size, &m);
     if (rc != 0)
         return rc;
     rc = fx_vm_send_msg(vm, server, m);
-    if (rc != 0 && rc != FX_ENOPROC)
+    if (rc != 0)
         fx_msg_free(m);
     return rc;
 }

@@ -131,7 +131,7 @@ fx_next fxi_gs_run_init(fx_ctx *cx, fxi_gs *g, fx_from starter)
                                   fx_reason_error(FX_EINVAL, "bad answer from init"));
     }
     int rc = fxi_proc_ack(cx, starter, 0, FX_PID_NONE);
-    if (rc != 0 && rc != FX_ENOPROC)
+    if (rc != 0)
         return fxi_gs_init_failed(cx, g,
                                   fx_reason_error(rc, "init ack: %s", fx_strerror(rc)));
     return fxi_gs_after(cx, g, r);

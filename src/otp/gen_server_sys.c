@@ -67,7 +67,7 @@ static int sys_request(fx_inbox *inbox, fx_pid server, uint32_t op, const void *
     }
     fx_msg_set_ref(m, *ref);
     rc = fx_inbox_send_msg(inbox, server, m);
-    if (rc != 0 && rc != FX_ENOPROC) { /* FX_ENOPROC: the DOWN tells */
+    if (rc != 0) { /* FX_ENOPROC: dead, fail fast with noproc as OTP does */
         fx_msg_free(m);
         (void) fx_inbox_demonitor(inbox, *ref, FX_DEMONITOR_FLUSH);
         return rc;
@@ -136,8 +136,7 @@ static int suspend_and_run(fx_inbox *inbox, fx_pid server, fxi_gs_go go,
         /* The server will not run fn: it gets CANCEL (its answer to
          * SUSPEND, if it comes, is dropped after the demonitor). */
         (void) fx_inbox_demonitor(inbox, ref, FX_DEMONITOR_FLUSH);
-        int src = fx_inbox_send_msg(inbox, server, cancel);
-        if (src != 0 && src != FX_ENOPROC)
+        if (fx_inbox_send_msg(inbox, server, cancel) != 0)
             fx_msg_free(cancel);
         fx_msg_free(gom);
         return rc;
@@ -155,8 +154,8 @@ static int suspend_and_run(fx_inbox *inbox, fx_pid server, fxi_gs_go go,
     if (fx_msg_type(m) == FX_MSG_REPLY) {
         /* Suspended and waiting for us: from here fn runs or it dies. */
         fx_msg_free(m);
-        if ((rc = fx_inbox_send_msg(inbox, server, gom)) != 0 && rc != FX_ENOPROC)
-            fx_msg_free(gom);
+        if (fx_inbox_send_msg(inbox, server, gom) != 0)
+            fx_msg_free(gom); /* it died meanwhile: the DOWN tells */
         rc = fx_inbox_recv(inbox, &mt, FX_INFINITY, &m);
         if (rc != 0)
             return rc;

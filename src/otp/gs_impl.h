@@ -27,6 +27,7 @@
 #include <fauxtp/error.h>
 #include <fauxtp/gen_server.h>
 #include <fauxtp/registry.h>
+#include <fauxtp/vm.h>
 
 /* GenServer's part of the behaviour range: [BASE + 0x100, BASE + 0x200). */
 #define FXI_GS_TYPE(n) (FX_MSG_BEHAVIOUR_BASE + 0x100u + (n))
@@ -136,7 +137,8 @@ fx_next fxi_proc_start_async(fx_ctx *cx, const fx_spawn_opts *o, bool link,
                              int64_t timeout_ms, fx_handler then);
 /* The process side: answers START (start = that message's from/ref) with
  * status 0, FX_EIGNORE, or FX_EEXIST with the name's holder (else
- * FX_PID_NONE). */
+ * FX_PID_NONE). 0 also when the starter has died (nobody to tell), else
+ * fx_reply's error. */
 int fxi_proc_ack(fx_ctx *cx, fx_from start, int status, fx_pid holder);
 /* Hands `then` an outcome "started: pid" at once (fx_child_actor). */
 fx_next fxi_proc_started_async(fx_ctx *cx, fx_pid pid, fx_handler then);
@@ -151,6 +153,13 @@ int fxi_gs_down(const fx_msg *down, fx_reason *why);
 fx_next fxi_gs_fail_async(fx_ctx *cx, int rc, fx_handler then);
 /* The error an FXI_GS_FAIL message carries. */
 int fxi_gs_fail_rc(const fx_msg *m);
+/* fx_gs_call / fx_gs_call_async without the max_msg_size check of the
+ * payload: for the runtime's own requests (registry writes, supervisor
+ * calls), whose size the application does not choose. */
+int fxi_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
+                size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why);
+fx_next fxi_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type, const void *data,
+                          size_t size, int64_t timeout_ms, fx_handler then);
 /* A message with an envelope header and size bytes of data after it. */
 int fxi_gs_envelope(uint32_t kind, uint32_t type, const void *data, size_t size,
                     fx_msg **out);

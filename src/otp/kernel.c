@@ -52,9 +52,8 @@ static void tell(fx_vm *vm, fxi_waiter *w, int rc, fx_pid reg)
         r->size = w->size;
         memcpy(r->blob, w->blob, w->size);
         fx_msg_set_ref(m, w->ref);
-        int src = fx_vm_send_msg(vm, w->pid, m);
-        if (src != 0 && src != FX_ENOPROC)
-            fx_msg_free(m);
+        if (fx_vm_send_msg(vm, w->pid, m) != 0)
+            fx_msg_free(m); /* the waiter is gone (or the VM stops) */
     }
     /* No memory for the message: the waiter times out, finds itself
      * gone from the list, waits a while longer for this READY and gives

@@ -37,7 +37,9 @@ static void report(int rc, fx_pid started, fx_pid holder, fx_pid *out)
 int fxi_proc_ack(fx_ctx *cx, fx_from start, int status, fx_pid holder)
 {
     fxi_gs_ack ack = {FXI_GS_ACK_MAGIC, status, holder};
-    return fx_reply(cx, start, &ack, sizeof ack);
+    int rc = fx_reply(cx, start, &ack, sizeof ack);
+    /* FX_ENOPROC: the starter died; proc_lib's init_ack to it is dropped too. */
+    return rc == FX_ENOPROC ? 0 : rc;
 }
 
 /* A DOWN during a start: the start failed with its reason. */
@@ -68,9 +70,8 @@ static void flush_exit(fx_inbox *inbox, fx_pid pid)
 static void send_abort(fx_inbox *inbox, fx_pid pid)
 {
     fx_msg *m;
-    int rc;
     if (fx_msg_new_behaviour(FXI_GS_ABORT, 0, &m) == 0 &&
-        (rc = fx_inbox_send_msg(inbox, pid, m)) != 0 && rc != FX_ENOPROC)
+        fx_inbox_send_msg(inbox, pid, m) != 0)
         fx_msg_free(m);
 }
 
@@ -95,8 +96,8 @@ static int spawn_inbox(fx_inbox *inbox, const fx_spawn_opts *o, bool link, fx_pi
         return rc;
     }
     fx_msg_set_ref(start, *ref);
-    /* Only FX_ENOPROC can fail here (then the DOWN tells). */
-    if ((rc = fx_inbox_send_msg(inbox, *pid, start)) != 0 && rc != FX_ENOPROC)
+    /* Only FX_ENOPROC can fail here: it died before START, the DOWN tells. */
+    if (fx_inbox_send_msg(inbox, *pid, start) != 0)
         fx_msg_free(start);
     return 0;
 }
@@ -167,7 +168,8 @@ fx_next fxi_proc_start_async(fx_ctx *cx, const fx_spawn_opts *o, bool link,
         return fxi_gs_fail_async(cx, rc, then);
     }
     fx_msg_set_ref(start, ref);
-    if ((rc = fx_send_msg(cx, pid, start)) != 0 && rc != FX_ENOPROC)
+    /* Only FX_ENOPROC can fail here: it died before START, the DOWN tells. */
+    if (fx_send_msg(cx, pid, start) != 0)
         fx_msg_free(start);
     fx_match mt = {.from = pid, .ref = ref};
     return fx_receive(cx, then, &mt, timeout_ms);

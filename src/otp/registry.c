@@ -48,8 +48,8 @@ static int write_blocking(fx_inbox *inbox, uint32_t op, const char *name, fx_pid
         if ((rc = fxi_kernel_registry_wait(k, inbox, FX_REGISTRY_TIMEOUT, &server)) != 0)
             break;
         fx_msg *reply;
-        rc = fx_gs_call(inbox, server, op, &req, sizeof req, FX_REGISTRY_TIMEOUT, &reply,
-                        NULL);
+        rc = fxi_gs_call(inbox, server, op, &req, sizeof req, FX_REGISTRY_TIMEOUT, &reply,
+                         NULL);
         if (rc == 0) {
             rc = answer(fx_msg_data(reply), fx_msg_size(reply), holder);
             fx_msg_free(reply);
@@ -101,8 +101,8 @@ static fx_next write_ready(fx_ctx *cx, fx_msg *m)
     memcpy(&a, blob, sizeof a);
     if (rc != 0)
         return fxi_gs_fail_async(cx, rc, a.then);
-    return fx_gs_call_async(cx, server, a.op, &a.req, sizeof a.req, FX_REGISTRY_TIMEOUT,
-                            a.then);
+    return fxi_gs_call_async(cx, server, a.op, &a.req, sizeof a.req, FX_REGISTRY_TIMEOUT,
+                             a.then);
 }
 
 static fx_next write_async(fx_ctx *cx, uint32_t op, const char *name, fx_pid pid,
@@ -117,8 +117,8 @@ static fx_next write_async(fx_ctx *cx, uint32_t op, const char *name, fx_pid pid
         return fxi_gs_fail_async(cx, rc, then);
     fx_pid server = fxi_kernel_registry(k);
     if (server.id)
-        return fx_gs_call_async(cx, server, op, &a.req, sizeof a.req, FX_REGISTRY_TIMEOUT,
-                                then);
+        return fxi_gs_call_async(cx, server, op, &a.req, sizeof a.req,
+                                 FX_REGISTRY_TIMEOUT, then);
     return fxi_kernel_registry_async(k, cx, &a, sizeof a, FX_REGISTRY_TIMEOUT,
                                      write_ready);
 }
@@ -268,8 +268,8 @@ FX_API int fx_registry_stats_get(fx_inbox *inbox, fx_registry_stats *out)
     if (rc != 0)
         return rc;
     fx_msg *reply;
-    rc = fx_gs_call(inbox, reg, FXI_REG_OP_STATS, NULL, 0, FX_REGISTRY_TIMEOUT, &reply,
-                    NULL);
+    rc = fxi_gs_call(inbox, reg, FXI_REG_OP_STATS, NULL, 0, FX_REGISTRY_TIMEOUT, &reply,
+                     NULL);
     if (rc != 0)
         return rc == FX_ENOPROC ? FX_ENOENT : rc;
     if (fx_msg_size(reply) == sizeof *out)

@@ -98,11 +98,12 @@ static int group_send(fx_ctx *cx, fx_vm *vm, const char *group, uint32_t type,
     for (uint32_t i = 0; m && i < m->n; i++) {
         rc = cx ? fx_send(cx, m->pids[i], type, data, size)
                 : fx_vm_send(vm, m->pids[i], type, data, size);
-        if (rc == 0)
+        if (rc == FX_ENOPROC)
+            rc = 0; /* a member that just died: dropped, as Erlang's pg does */
+        else if (rc == 0)
             sent++;
-        else if (rc != FX_ENOPROC)
+        else
             break;
-        rc = 0;
     }
     fxi_kernel_read_end(rec);
     return rc ? rc : sent;

@@ -24,7 +24,16 @@ static void reply(fx_ctx *cx, fx_from to, int rc, fx_pid pid, const fx_reason *w
         r->reason = *why;
     if (rest_size)
         memcpy(r + 1, rest, rest_size);
-    (void) fx_reply(cx, to, r, size); /* FX_ENOPROC: the caller gave up */
+    int src = fx_reply(cx, to, r, size);
+    if (src == FX_ENOPROC)
+        src = 0; /* the caller gave up or died: nobody to tell */
+    if (src != 0 && rest_size) {
+        /* Not sent (FX_EMSGSIZE: over max_msg_size): the header alone
+         * tells the caller why, instead of leaving it to time out. */
+        memset(r, 0, sizeof *r);
+        r->rc = src;
+        (void) fx_reply(cx, to, r, sizeof *r);
+    }
     free(r);
 }
 
@@ -239,7 +248,7 @@ static int call(fx_inbox *inbox, fx_pid sup, uint32_t type, const void *data, si
                 int64_t timeout_ms, fx_sup_reply *hdr, fx_msg **keep, fx_reason *why)
 {
     fx_msg *m;
-    int rc = fx_gs_call(inbox, sup, type, data, size, timeout_ms, &m, why);
+    int rc = fxi_gs_call(inbox, sup, type, data, size, timeout_ms, &m, why);
     if (rc != 0)
         return rc;
     rc = fx_sup_reply_decode(fx_msg_data(m), fx_msg_size(m), hdr, NULL, NULL);

@@ -112,7 +112,7 @@ fx_next fxi_sup_job_done(fx_ctx *cx, fxi_sup *s)
     s->job.kind = FXI_JOB_NONE;
     if (kind == FXI_JOB_INIT) {
         int rc = fxi_proc_ack(cx, s->start_ack, 0, FX_PID_NONE);
-        if (rc != 0 && rc != FX_ENOPROC)
+        if (rc != 0)
             fx_crash(cx, "supervisor: start ack: %s", fx_strerror(rc));
     } else if (kind == FXI_JOB_CALL) {
         fxi_sup_call_reply(cx, s, s->job.child ? s->job.child->pid : FX_PID_NONE);
