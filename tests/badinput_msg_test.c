@@ -128,7 +128,9 @@ static int run_reply(fx_ctx *cx, void *arg)
     return fx_reply(cx, a->from, a->data, a->size);
 }
 
-static char bi_big[BI_MAX_MSG + 1];
+/* Room for the largest oversized row: a reply may carry up to
+ * FX_MSG_ENVELOPE_MAX bytes past max_msg_size (msg.h). */
+static char bi_big[BI_MAX_MSG + FX_MSG_ENVELOPE_MAX + 1];
 
 Test(bi_send, null_cx,
      .description = "fx_send | cx NULL (called outside a handler) | FX_EINVAL")
@@ -390,10 +392,14 @@ Test(bi_reply, null_data, .description = "fx_reply | data NULL, size 8 | FX_EINV
     bi_end(&t);
 }
 
-Test(bi_reply, oversized, .description = "fx_reply | size max_msg_size + 1 | FX_EMSGSIZE")
+Test(
+    bi_reply, oversized,
+    .description = "fx_reply | size max_msg_size + FX_MSG_ENVELOPE_MAX + 1 | FX_EMSGSIZE")
 {
     tvm t = bi_start();
-    send_arg a = {.from = {t.me, {1}}, .data = bi_big, .size = BI_MAX_MSG + 1};
+    send_arg a = {.from = {t.me, {1}},
+                  .data = bi_big,
+                  .size = BI_MAX_MSG + FX_MSG_ENVELOPE_MAX + 1};
     bi_expect(bi_in_handler(&t, run_reply, &a), FX_EMSGSIZE);
     bi_end(&t);
 }
@@ -418,11 +424,13 @@ Test(bi_reply, vm_null,
 }
 
 Test(bi_reply, vm_oversized,
-     .description = "fx_vm_reply | size max_msg_size + 1 | FX_EMSGSIZE")
+     .description =
+         "fx_vm_reply | size max_msg_size + FX_MSG_ENVELOPE_MAX + 1 | FX_EMSGSIZE")
 {
     tvm t = bi_start();
     fx_from f = {t.me, {1}};
-    bi_expect(fx_vm_reply(t.vm, f, bi_big, BI_MAX_MSG + 1), FX_EMSGSIZE);
+    bi_expect(fx_vm_reply(t.vm, f, bi_big, BI_MAX_MSG + FX_MSG_ENVELOPE_MAX + 1),
+              FX_EMSGSIZE);
     bi_end(&t);
 }
 

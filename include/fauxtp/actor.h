@@ -147,7 +147,9 @@ FX_API int fx_vm_send_msg(fx_vm *vm, fx_pid to, fx_msg *msg);
  * caller still waits (holds its monitor with that ref); otherwise dropped.
  * Any handler may reply, not only the one that got the request (deferred
  * replies). Errors: FX_EINVAL (NULL cx, empty `to`, data NULL with size >
- * 0), FX_EMSGSIZE, FX_ENOMEM, FX_ENOPROC (caller gone). Inside a handler. */
+ * 0), FX_EMSGSIZE (over max_msg_size + FX_MSG_ENVELOPE_MAX: a reply has
+ * room for a behaviour's header, see msg.h), FX_ENOMEM, FX_ENOPROC (caller
+ * gone). Inside a handler. */
 FX_API int fx_reply(fx_ctx *cx, fx_from to, const void *data, size_t size);
 /* The same from outside the VM (sender FX_PID_NONE); also FX_ESHUTDOWN.
  * Any thread. */
