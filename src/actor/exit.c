@@ -48,7 +48,11 @@ void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool b
     fxi_sig_exit_notify(vm, w, a, reason);
     if (!by_signal)
         fxi_report_crash(vm, a, reason);
-    fxi_saved_free_all(a);
+    /* The save queue may hold a link or monitor request a could not
+     * record (it dies of that): the requester learns the reason. */
+    fx_msg *m;
+    while ((m = fxi_saved_take(a, NULL)) != NULL)
+        fxi_sig_discard(vm, w, a->pid, m, reason);
     uint64_t dropped = fxi_mailbox_discard(vm, w, a, true);
     ck_pr_store_64(&w->stat_dropped, w->stat_dropped + dropped);
     /* The mailbox is left "busy" (never marked idle), so a late sender

@@ -104,7 +104,8 @@ uint64_t fxi_mailbox_discard(fx_vm *vm, fxi_worker *w, fxi_actor *a, bool answer
         fx_msg *m = (fx_msg *) n;
         if (m->type < FX_MSG_SYSTEM_BASE)
             dropped++;
-        fxi_sig_discard(vm, w, a->pid, m, answer);
+        fx_reason noproc = fx_reason_noproc();
+        fxi_sig_discard(vm, w, a->pid, m, answer ? &noproc : NULL);
     }
     return dropped;
 }
@@ -134,6 +135,13 @@ fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died)
         int st = fxi_sig_apply(a, m, why);
         if (st == FXI_SIG_DELIVER)
             return m;
+        if (st == FXI_SIG_REFUSED) {
+            /* Kept in the save queue until it is answered: at exit for an
+             * actor, at once for an inbox (see fxi_sig_apply). */
+            fxi_saved_append(a, m);
+            *died = true;
+            return NULL;
+        }
         if (st == FXI_SIG_DIE) {
             *died = true;
             return NULL;
