@@ -60,7 +60,7 @@ FX_API void fx_crash(fx_ctx *cx, const char *fmt, ...)
     cx->stop_reason = r;
     /* Unwind to thread_body: the handler's frames are abandoned, which is
      * safe because handlers own no runtime locks. */
-    _longjmp(cx->w->crash_jb, 1);
+    _longjmp(*cx->w->fault.jb, 1); /* crash_jb, or an fxi_fault_call landing */
 }
 
 FX_API fx_pid fx_self(const fx_ctx *cx)
