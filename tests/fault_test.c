@@ -169,3 +169,114 @@ Test(vm_config, version_1_is_still_accepted)
     cr_assert_eq(fx_vm_threads(vm), 1);
     fx_vm_destroy(vm);
 }
+
+/* A selective receive's predicate is user code run on a scheduler thread:
+ * a fault in it crashes that actor only. */
+static bool faulting_pred(const fx_msg *m, void *arg)
+{
+    (void) m;
+    (void) arg;
+    *ag_wild = 1;
+    return true;
+}
+
+static fx_next pred_never(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx);
+}
+
+static fx_next pred_start(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_receive(cx, pred_never, &(fx_match){.pred = faulting_pred}, FX_INFINITY);
+}
+
+Test(trap_faults, segv_in_a_receive_predicate_kills_only_that_actor)
+{
+    fx_vm_config cfg;
+    fx_vm_config_init(&cfg);
+    cfg.threads = 1;
+    cfg.trap_faults = true;
+    cfg.crash_logger = fx_crash_logger_silent;
+    fx_vm *vm;
+    cr_assert_eq(fx_vm_create(&cfg, &vm), 0);
+    cr_assert_eq(fx_vm_start(vm), 0);
+    fx_inbox *ib;
+    cr_assert_eq(fx_inbox_create(vm, &ib), 0);
+    fx_pid a;
+    fx_ref ref;
+    cr_assert_eq(
+        fx_inbox_spawn_monitor(ib, &(fx_spawn_opts){.handler = pred_start}, &a, &ref), 0);
+    cr_assert_eq(fx_inbox_send(ib, a, 1, NULL, 0), 0); /* enters the receive */
+    cr_assert_eq(fx_inbox_send(ib, a, 2, NULL, 0), 0); /* tested by the predicate */
+    fx_msg *m;
+    cr_assert_eq(
+        fx_inbox_recv(ib, &(fx_match){.type = FX_MSG_DOWN, .ref = ref}, FX_INFINITY, &m),
+        0);
+    const fx_down_info *d = fx_msg_data(m);
+    cr_assert(reason_starts(&d->reason, FX_EFAULT, "SIGSEGV"), "reason: %s",
+              d->reason.text);
+    fx_msg_free(m);
+    /* The VM goes on. */
+    fx_pid b;
+    cr_assert_eq(
+        fx_inbox_spawn_monitor(ib, &(fx_spawn_opts){.handler = pred_never}, &b, &ref), 0);
+    cr_assert_eq(fx_vm_exit(vm, b, fx_reason_kill()), 0);
+    cr_assert_eq(
+        fx_inbox_recv(ib, &(fx_match){.type = FX_MSG_DOWN, .ref = ref}, FX_INFINITY, &m),
+        0);
+    fx_msg_free(m);
+    fx_inbox_destroy(ib);
+    fx_vm_shutdown(vm);
+    fx_vm_destroy(vm);
+}
+
+/* A fault inside a user crash logger does not kill the VM: the logger is
+ * abandoned and a minimal line goes to stderr instead. */
+static void faulting_logger(void *arg, const fx_crash_report *r)
+{
+    (void) arg;
+    (void) r;
+    *ag_wild = 1;
+}
+
+static fx_next stop_boom(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_stop(cx, fx_reason_error(3, "boom"));
+}
+
+Test(trap_faults, segv_in_the_crash_logger_is_contained, .init = cr_redirect_stderr)
+{
+    fx_vm_config cfg;
+    fx_vm_config_init(&cfg);
+    cfg.threads = 1;
+    cfg.trap_faults = true;
+    cfg.crash_logger = faulting_logger;
+    fx_vm *vm;
+    cr_assert_eq(fx_vm_create(&cfg, &vm), 0);
+    cr_assert_eq(fx_vm_start(vm), 0);
+    fx_inbox *ib;
+    cr_assert_eq(fx_inbox_create(vm, &ib), 0);
+    for (int round = 0; round < 2; round++) {
+        fx_pid a;
+        fx_ref ref;
+        cr_assert_eq(
+            fx_inbox_spawn_monitor(ib, &(fx_spawn_opts){.handler = stop_boom}, &a, &ref),
+            0);
+        cr_assert_eq(fx_inbox_send(ib, a, 1, NULL, 0), 0);
+        fx_msg *m;
+        cr_assert_eq(fx_inbox_recv(ib, &(fx_match){.type = FX_MSG_DOWN, .ref = ref},
+                                   FX_INFINITY, &m),
+                     0);
+        const fx_down_info *d = fx_msg_data(m);
+        cr_assert_eq(d->reason.code, 3, "the exit goes on with its own reason");
+        fx_msg_free(m);
+    }
+    fx_inbox_destroy(ib);
+    fx_vm_shutdown(vm);
+    fx_vm_destroy(vm);
+    fflush(stderr);
+    cr_assert_stderr_neq_str("");
+}

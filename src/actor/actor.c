@@ -21,6 +21,14 @@ void fxi_actor_ext_free(fxi_actor *a)
     fxi_actor_ext *x = a->ext;
     if (!x)
         return;
+    /* links and watchers hold promises (actor/signal.h): messages never
+     * sent when the process goes without telling anyone (VM shutdown, a
+     * failed spawn). */
+    fxi_u64map *held[] = {&x->links, &x->watchers};
+    for (int t = 0; t < 2; t++)
+        for (uint32_t i = 0; i < held[t]->cap; i++)
+            if (held[t]->slots[i].key)
+                fxi_msg_release((fx_msg *) (uintptr_t) held[t]->slots[i].val);
     fxi_u64map_fini(&x->links);
     fxi_u64map_fini(&x->monitors);
     fxi_u64map_fini(&x->watchers);
@@ -52,7 +60,7 @@ FX_API void fx_crash(fx_ctx *cx, const char *fmt, ...)
     cx->stop_reason = r;
     /* Unwind to thread_body: the handler's frames are abandoned, which is
      * safe because handlers own no runtime locks. */
-    _longjmp(cx->w->crash_jb, 1);
+    _longjmp(*cx->w->fault.jb, 1); /* crash_jb, or an fxi_fault_call landing */
 }
 
 FX_API fx_pid fx_self(const fx_ctx *cx)

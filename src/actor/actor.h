@@ -39,9 +39,9 @@ typedef struct fxi_actor_ext {
     fx_init_fn init;
     void *init_arg;
     const char *label;   /* for crash reports; borrowed */
-    fxi_u64map links;    /* pid id -> 1: linked processes */
+    fxi_u64map links;    /* pid id -> promise (actor/signal.h): links */
     fxi_u64map monitors; /* ref id -> pid id: monitors this process holds */
-    fxi_u64map watchers; /* ref id -> pid id: monitors on this process */
+    fxi_u64map watchers; /* ref id -> promise: monitors on this process */
 } fxi_actor_ext;
 
 typedef struct fxi_actor {

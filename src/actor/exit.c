@@ -17,6 +17,18 @@ void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped)
     fxi_free(a, fxi_actor_alloc_size(a));
 }
 
+struct cleanup {
+    fx_cleanup_fn fn;
+    void *state;
+    const fx_reason *reason;
+};
+
+static void call_cleanup(void *p)
+{
+    struct cleanup *c = p;
+    c->fn(c->state, c->reason);
+}
+
 /* What every exit runs first: the pending receive timer goes, and the
  * cleanup callback sees the reason. */
 static void exit_hooks(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
@@ -28,8 +40,18 @@ static void exit_hooks(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
         fxi_timer_cancel(vm, x->recv_timer);
         x->recv_ref = FX_REF_NONE;
     }
-    if (x->cleanup)
-        x->cleanup(a->u.live.state, reason);
+    if (!x->cleanup)
+        return;
+    fxi_worker *w = fxi_actor_tls_worker;
+    if (!w) {
+        x->cleanup(a->u.live.state, reason); /* shutdown, on the caller's thread */
+        return;
+    }
+    /* User code on a scheduler thread: a fault in it (trap_faults) or
+     * fx_crash(NULL) abandons the callback; the exit goes on with its
+     * reason. */
+    struct cleanup c = {x->cleanup, a->u.live.state, reason};
+    (void) fxi_fault_call(&w->fault, call_cleanup, &c);
 }
 
 void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool by_signal)
@@ -48,7 +70,11 @@ void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool b
     fxi_sig_exit_notify(vm, w, a, reason);
     if (!by_signal)
         fxi_report_crash(vm, a, reason);
-    fxi_saved_free_all(a);
+    /* The save queue may hold a link or monitor request a could not
+     * record (it dies of that): the requester learns the reason. */
+    fx_msg *m;
+    while ((m = fxi_saved_take(a, NULL)) != NULL)
+        fxi_sig_discard(vm, w, a->pid, m, reason);
     uint64_t dropped = fxi_mailbox_discard(vm, w, a, true);
     ck_pr_store_64(&w->stat_dropped, w->stat_dropped + dropped);
     /* The mailbox is left "busy" (never marked idle), so a late sender

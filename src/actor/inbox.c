@@ -91,6 +91,27 @@ FX_API int fx_inbox_send_msg(fx_inbox *ib, fx_pid to, fx_msg *msg)
     return fxi_send_ext(ib->vm, ib->a->pid, to, msg);
 }
 
+/* A link or monitor request the inbox could not record for lack of
+ * memory waits in the save queue (fxi_pop_message). An inbox is a thread,
+ * not a process that can die of it: the requester gets the exit signal or
+ * DOWN at once, with reason {error, FX_ENOMEM}, so it is not left waiting
+ * for one that would never come. */
+static void answer_refused(fx_inbox *ib)
+{
+    fx_reason oom =
+        fx_reason_error(FX_ENOMEM, "out of memory recording a link or monitor");
+    fxi_section sec;
+    bool in = fxi_section_enter(ib->vm, &sec) == 0;
+    static const uint32_t types[] = {FXI_SIG_LINK, FXI_SIG_MONITOR};
+    for (int i = 0; i < 2; i++) {
+        fx_msg *m;
+        while ((m = fxi_saved_take(ib->a, &(fx_match){.type = types[i]})) != NULL)
+            fxi_sig_discard(ib->vm, sec.w, ib->a->pid, m, in ? &oom : NULL);
+    }
+    if (in)
+        fxi_section_exit(ib->vm, &sec);
+}
+
 FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms,
                          fx_msg **out)
 {
@@ -113,6 +134,10 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
         fx_reason unused;
         bool died = false; /* an inbox traps every exit signal */
         m = fxi_pop_message(a, &unused, &died);
+        if (died) {
+            answer_refused(ib);
+            continue;
+        }
         if (m) {
             if (!fxi_match_msg(match, m)) {
                 fxi_saved_append(a, m);

@@ -5,6 +5,7 @@
 #include <fauxtp/error.h>
 
 #include "actor/section.h"
+#include "actor/send.h"
 #include "actor/signal.h"
 
 int fxi_link(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
@@ -16,27 +17,49 @@ int fxi_link(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
     fxi_actor_ext *x = fxi_actor_ext_get(self);
     if (!x)
         return FX_ENOMEM;
-    int rc = fxi_u64map_put(&x->links, pid.id, 1);
-    if (rc <= 0)
-        return rc < 0 ? FX_ENOMEM : 0; /* already linked */
-    rc = fxi_sig_send(vm, w, FXI_SIG_LINK, self->pid, pid, FX_REF_NONE);
+    if (fxi_u64map_get(&x->links, pid.id, NULL))
+        return 0; /* already linked */
+    /* Both promises first (actor/signal.h): ours to pid, and the request,
+     * which pid keeps as its promise to us. Nothing can fail after the
+     * table entry is in. */
+    fx_msg *own = fxi_sig_promise_exit(FXI_SIG_EXIT, pid);
+    fx_msg *req = fxi_sig_promise_exit(FXI_SIG_LINK, self->pid);
+    if (!own || !req || fxi_u64map_put(&x->links, pid.id, fxi_sig_promise_val(own)) < 0) {
+        if (own)
+            fxi_msg_release(own);
+        if (req)
+            fxi_msg_release(req);
+        return FX_ENOMEM;
+    }
+    int rc = fxi_deliver_quiet(vm, w, pid, req);
     if (rc == 0)
         return 0;
     fxi_u64map_del(&x->links, pid.id, NULL);
-    if (rc != FX_ENOPROC || !fxi_actor_traps(self))
+    fxi_msg_release(own);
+    if (!fxi_actor_traps(self)) {
+        fxi_msg_release(req);
         return rc;
-    /* Erlang: a trapping caller gets {'EXIT', Pid, noproc} instead. */
+    }
+    /* Erlang: a trapping caller gets {'EXIT', Pid, noproc} instead. The
+     * request is that message. */
     fx_reason noproc = fx_reason_noproc();
-    rc = fxi_sig_exit(vm, w, pid, self->pid, &noproc, FXI_EXIT_EXPLICIT);
-    return rc == FX_ENOMEM ? rc : 0;
+    (void) fxi_sig_fire_exit(vm, w, req, pid, &noproc, FXI_EXIT_EXPLICIT);
+    return 0;
 }
 
 int fxi_unlink(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
 {
     if (!pid.id)
         return FX_EINVAL;
-    if (self->ext && fxi_u64map_del(&self->ext->links, pid.id, NULL))
-        (void) fxi_sig_send(vm, w, FXI_SIG_UNLINK, self->pid, pid, FX_REF_NONE);
+    uint64_t v;
+    if (self->ext && fxi_u64map_del(&self->ext->links, pid.id, &v)) {
+        /* Our unused promise carries the UNLINK: no allocation. */
+        fx_msg *m = fxi_sig_promise_of(v);
+        m->type = FXI_SIG_UNLINK;
+        m->from = self->pid;
+        m->ref = FX_REF_NONE;
+        (void) fxi_deliver_or_drop(vm, w, pid, m);
+    }
     return 0;
 }
 

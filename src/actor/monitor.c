@@ -14,16 +14,19 @@ int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *r
     if (pid.id == self->pid.id)
         return 0;
     fxi_actor_ext *x = fxi_actor_ext_get(self);
-    if (!x || fxi_u64map_put(&x->monitors, ref->id, pid.id) < 0)
+    /* The request is the target's promise of our DOWN (actor/signal.h). */
+    fx_msg *req = fxi_sig_promise_down(FXI_SIG_MONITOR, self->pid, *ref);
+    if (!x || !req || fxi_u64map_put(&x->monitors, ref->id, pid.id) < 0) {
+        if (req)
+            fxi_msg_release(req);
         return FX_ENOMEM;
-    int rc = fxi_sig_send(vm, w, FXI_SIG_MONITOR, self->pid, pid, *ref);
-    if (rc == FX_ENOPROC) {
-        fx_reason noproc = fx_reason_noproc();
-        rc = fxi_sig_down(vm, w, pid, self->pid, *ref, &noproc);
     }
-    if (rc == FX_ENOMEM)
-        fxi_u64map_del(&x->monitors, ref->id, NULL);
-    return rc == FX_ENOMEM ? rc : 0;
+    if (fxi_deliver_quiet(vm, w, pid, req) == FX_ENOPROC) {
+        /* A dead target: the request becomes the noproc DOWN. */
+        fx_reason noproc = fx_reason_noproc();
+        (void) fxi_sig_fire_down(vm, w, req, pid, &noproc);
+    }
+    return 0;
 }
 
 int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags)

@@ -104,7 +104,8 @@ uint64_t fxi_mailbox_discard(fx_vm *vm, fxi_worker *w, fxi_actor *a, bool answer
         fx_msg *m = (fx_msg *) n;
         if (m->type < FX_MSG_SYSTEM_BASE)
             dropped++;
-        fxi_sig_discard(vm, w, a->pid, m, answer);
+        fx_reason noproc = fx_reason_noproc();
+        fxi_sig_discard(vm, w, a->pid, m, answer ? &noproc : NULL);
     }
     return dropped;
 }
@@ -134,12 +135,49 @@ fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died)
         int st = fxi_sig_apply(a, m, why);
         if (st == FXI_SIG_DELIVER)
             return m;
+        if (st == FXI_SIG_REFUSED) {
+            /* Kept in the save queue until it is answered: at exit for an
+             * actor, at once for an inbox (see fxi_sig_apply). */
+            fxi_saved_append(a, m);
+            *died = true;
+            return NULL;
+        }
         if (st == FXI_SIG_DIE) {
             *died = true;
             return NULL;
         }
     }
     return NULL;
+}
+
+/* A selective receive's predicate is user code: it runs with the fault
+ * site armed, so a fault in it (trap_faults) or fx_crash(NULL) crashes
+ * the actor like one in its handler. cur: the message being tested when
+ * it is in no queue (the crash path frees it), NULL for one still in the
+ * save queue. */
+static bool match_user(fx_ctx *cx, const fx_match *mt, fx_msg *m, fx_msg *cur)
+{
+    if (!mt->pred)
+        return fxi_match_msg(mt, m);
+    cx->cur = cur;
+    cx->kept = false;
+    fxi_fault_arm(&cx->w->fault);
+    bool ok = fxi_match_msg(mt, m);
+    fxi_fault_disarm(&cx->w->fault);
+    cx->cur = NULL;
+    return ok;
+}
+
+/* fxi_saved_take with the predicate armed (see match_user). */
+static fx_msg *saved_take_user(fx_ctx *cx, fxi_actor *a, const fx_match *mt)
+{
+    if (!mt->pred)
+        return fxi_saved_take(a, mt);
+    cx->cur = NULL;
+    fxi_fault_arm(&cx->w->fault);
+    fx_msg *m = fxi_saved_take(a, mt);
+    fxi_fault_disarm(&cx->w->fault);
+    return m;
 }
 
 int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
@@ -165,7 +203,7 @@ int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
     fxi_actor_ext *x = a->ext;
     if (a->flags & FXI_F_RESCAN) {
         a->flags &= (uint16_t) ~FXI_F_RESCAN;
-        fx_msg *m = fxi_saved_take(a, &x->match);
+        fx_msg *m = saved_take_user(cx, a, &x->match);
         if (m) {
             end_receive(cx, x);
             *out = m;
@@ -185,7 +223,7 @@ int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
             fxi_msg_release(m);
             continue;
         }
-        if (fxi_match_msg(&x->match, m)) {
+        if (match_user(cx, &x->match, m, m)) {
             end_receive(cx, x);
             *out = m;
             return FXI_RECV_MSG;

@@ -25,7 +25,9 @@ void fxi_saved_free_all(fxi_actor *a);
 
 /* Pops the next mailbox entry that is a message (user, TIMEOUT, EXIT or
  * DOWN), applying signals on the way. NULL when the mailbox is empty, or
- * when a signal killed a: then *died is set and *why holds the reason.
+ * when a signal killed a: then *died is set and *why holds the reason. A
+ * link or monitor request a could not record (no memory) is then left in
+ * the save queue for the caller to answer (fxi_sig_discard).
  * The owner of a (an actor's scheduler thread, an inbox's thread). */
 fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died);
 

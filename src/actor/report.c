@@ -5,6 +5,7 @@
 #include <fauxtp/error.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "actor/vm.h"
 
@@ -52,6 +53,18 @@ static const char *symbol_name(const void *fn_bits, size_t n)
     return NULL;
 }
 
+struct logged {
+    fx_crash_logger log;
+    void *arg;
+    const fx_crash_report *r;
+};
+
+static void call_logger(void *p)
+{
+    struct logged *c = p;
+    c->log(c->arg, c->r);
+}
+
 void fxi_report_crash(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
 {
     if (reason->kind == FX_REASON_NORMAL || reason->kind == FX_REASON_SHUTDOWN ||
@@ -67,5 +80,21 @@ void fxi_report_crash(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
         r.label = symbol_name(&x->init, sizeof x->init);
     fx_crash_logger log =
         vm->cfg.crash_logger ? vm->cfg.crash_logger : fx_crash_logger_stderr;
-    log(vm->cfg.crash_logger_arg, &r);
+    fxi_worker *w = fxi_actor_tls_worker;
+    if (!w || log == fx_crash_logger_stderr || log == fx_crash_logger_silent) {
+        log(vm->cfg.crash_logger_arg, &r);
+        return;
+    }
+    /* A user logger runs with the fault site armed: a fault in it (with
+     * trap_faults) or fx_crash(NULL) abandons it, and a minimal line goes
+     * to stderr with write(2), which takes no lock the logger may hold. */
+    struct logged c = {log, vm->cfg.crash_logger_arg, &r};
+    if (fxi_fault_call(&w->fault, call_logger, &c))
+        return;
+    char line[160], pid[32];
+    fx_pid_format(r.pid, pid, sizeof pid);
+    int n = snprintf(line, sizeof line,
+                     "=CRASH REPORT==== %s exited; the crash logger failed\n", pid);
+    if (n > 0)
+        (void) !write(2, line, (size_t) n < sizeof line ? (size_t) n : sizeof line - 1);
 }

@@ -9,21 +9,28 @@
 #include "actor/section.h"
 #include "actor/wake.h"
 
-int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
+int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     if (w)
         fxi_outbox_flush(w); /* keeps this thread's deliveries in order */
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
-    if (__builtin_expect(a == NULL, 0)) {
+    if (__builtin_expect(a == NULL, 0))
+        return FX_ENOPROC;
+    if (fxi_mailbox_push_mpsc(&a->mb, &m->node))
+        fxi_wake(vm, w, a);
+    return 0;
+}
+
+int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
+{
+    int rc = fxi_deliver_quiet(vm, w, to, m);
+    if (__builtin_expect(rc != 0, 0)) {
         if (w)
             ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
         else
             ck_pr_faa_64(&vm->ext_dropped, 1);
-        return FX_ENOPROC;
     }
-    if (fxi_mailbox_push_mpsc(&a->mb, &m->node))
-        fxi_wake(vm, w, a);
-    return 0;
+    return rc;
 }
 
 int fxi_deliver_or_drop(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)

@@ -11,6 +11,10 @@
  * dropped) leaves m with the caller. w is the calling scheduler's worker,
  * or NULL from outside the VM (caller holds a QSBR external section). */
 int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m);
+/* fxi_deliver without counting a dead target as a dropped message: for
+ * link and monitor requests, which a dead target turns into their own
+ * noproc answer (signal.c, link.c, monitor.c). */
+int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m);
 /* fxi_deliver for the runtime's own messages (signals, timers, replies):
  * takes m in all cases, a dead target's message is freed (Erlang drops
  * it). Same answer as fxi_deliver. */

@@ -6,29 +6,39 @@
 #include <string.h>
 
 #include "actor/section.h"
+#include "actor/signal.h"
 
 #define STATE_SIZE_MAX (64u * 1024u)
 
-/* The child's side of spawn_link / spawn_monitor, before it can run. */
+/* The child's side of spawn_link / spawn_monitor, before it can run: its
+ * promise goes into its table, or is freed on failure. */
 static int tie(fxi_actor_ext *x, const fxi_spawn_ties *t)
 {
-    if (t->link.id && fxi_u64map_put(&x->links, t->link.id, 1) < 0)
+    fxi_u64map *tab = t->link.id ? &x->links : &x->watchers;
+    uint64_t key = t->link.id ? t->link.id : t->ref.id;
+    if (fxi_u64map_put(tab, key, fxi_sig_promise_val(t->promise)) < 0) {
+        fxi_msg_release(t->promise);
         return FX_ENOMEM;
-    if (t->watcher.id && fxi_u64map_put(&x->watchers, t->ref.id, t->watcher.id) < 0)
-        return FX_ENOMEM;
+    }
     return 0;
 }
 
 int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
               const fxi_spawn_ties *ties, fx_pid *out)
 {
-    if (!o || (!o->handler && !o->init) || o->state_size > STATE_SIZE_MAX)
+    if (!o || (!o->handler && !o->init) || o->state_size > STATE_SIZE_MAX) {
+        if (ties)
+            fxi_msg_release(ties->promise);
         return FX_EINVAL;
+    }
     size_t ssz = (o->state_size + 15) & ~(size_t) 15;
     size_t size = sizeof(fxi_actor) + ssz;
     fxi_actor *a = ssz ? fxi_zalloc(size) : fxi_alloc(size);
-    if (!a)
+    if (!a) {
+        if (ties)
+            fxi_msg_release(ties->promise);
         return FX_ENOMEM;
+    }
     a->kind = FXI_KIND_ACTOR;
     a->flags = 0;
     a->state_size = (uint32_t) ssz;
@@ -40,6 +50,8 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
     a->ext = NULL;
     if (o->init || o->cleanup || o->label || ties) {
         fxi_actor_ext *x = a->ext = fxi_zalloc(sizeof *x);
+        if (!x && ties)
+            fxi_msg_release(ties->promise);
         if (!x || (ties && tie(x, ties) != 0)) {
             fxi_actor_ext_free(a);
             fxi_free(a, size);
@@ -115,21 +127,40 @@ int fxi_spawn_tied(fx_vm *vm, fxi_worker *w, fxi_actor *self, const fx_spawn_opt
     if (!x)
         return FX_ENOMEM;
     fxi_u64map *own = link ? &x->links : &x->monitors;
-    fxi_spawn_ties t = {FX_PID_NONE, FX_PID_NONE, FX_REF_NONE};
+    fxi_spawn_ties t = {FX_PID_NONE, FX_PID_NONE, FX_REF_NONE, NULL};
+    /* The promises first (actor/signal.h): the child's to us, and for a
+     * link ours to the child; then room in our table, so nothing can fail
+     * once the child runs. */
+    fx_msg *mine = NULL;
     if (link) {
         t.link = self->pid;
+        t.promise = fxi_sig_promise_exit(FXI_SIG_EXIT, self->pid);
+        mine = fxi_sig_promise_exit(FXI_SIG_EXIT, FX_PID_NONE);
     } else {
         t.watcher = self->pid;
         t.ref = fxi_make_ref(vm, w);
+        t.promise = fxi_sig_promise_down(FX_MSG_DOWN, self->pid, t.ref);
     }
-    /* Room first, so the spawner's side cannot fail once the child runs. */
-    if (fxi_u64map_reserve(own, own->count + 1) != 0)
+    if (!t.promise || (link && !mine) || fxi_u64map_reserve(own, own->count + 1) != 0) {
+        if (t.promise)
+            fxi_msg_release(t.promise);
+        if (mine)
+            fxi_msg_release(mine);
         return FX_ENOMEM;
+    }
     fx_pid child;
     int rc = fxi_spawn(vm, w, o, &t, &child);
-    if (rc)
+    if (rc) {
+        if (mine)
+            fxi_msg_release(mine);
         return rc;
-    (void) fxi_u64map_put(own, link ? child.id : t.ref.id, link ? 1 : child.id);
+    }
+    if (link) {
+        mine->from = child;
+        (void) fxi_u64map_put(own, child.id, fxi_sig_promise_val(mine));
+    } else {
+        (void) fxi_u64map_put(own, t.ref.id, child.id);
+    }
     if (mon_ref)
         *mon_ref = t.ref;
     if (out)

@@ -98,6 +98,8 @@ static inline void *fxi_mc_alloc(size_t size)
 {
     size_t bsize = fxi_mc_block_size(size);
     fxi_mcache *c = FXI_MC_ENABLED ? fxi_mc_self : NULL;
+    if (fxi_alloc_fail_now()) /* test builds only: see mem/alloc.h */
+        return NULL;
     if (c && bsize <= FXI_MC_MAX) {
         fxi_mc_bin *b = &c->bins[bsize / 16 - 2];
         fxi_mc_block *p = b->cur;

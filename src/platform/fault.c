@@ -155,3 +155,21 @@ void fxi_fault_describe(int signo, const void *addr, char *buf, size_t size)
                                          : "signal";
     snprintf(buf, size, "%s at %p", name, addr);
 }
+
+bool fxi_fault_call(fxi_fault_site *site, void (*fn)(void *), void *arg)
+{
+    jmp_buf jb;
+    jmp_buf *volatile prev = site->jb;
+    volatile sig_atomic_t was = site->armed;
+    volatile bool done = false;
+    if (_setjmp(jb) == 0) {
+        site->jb = &jb;
+        site->armed = 1;
+        fn(arg);
+        done = true;
+    }
+    site->armed = was;
+    site->jb = prev;
+    site->signo = 0;
+    return done;
+}

@@ -7,6 +7,7 @@
 
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct fxi_fault_site {
@@ -31,6 +32,12 @@ void fxi_fault_thread_exit(fxi_fault_site *site);
 
 /* Formats "SIGSEGV at 0x10" for a trapped fault into buf. */
 void fxi_fault_describe(int signo, const void *addr, char *buf, size_t size);
+
+/* Calls fn(arg) on the calling thread with site armed and its own landing
+ * point: a trapped fault (or fx_crash(NULL)) in fn abandons fn and returns
+ * here. Returns true if fn ran to its end. The site's previous landing
+ * point and armed state are restored. */
+bool fxi_fault_call(fxi_fault_site *site, void (*fn)(void *), void *arg);
 
 static inline void fxi_fault_arm(fxi_fault_site *site)
 {
