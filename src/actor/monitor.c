@@ -4,6 +4,7 @@
 #include <fauxtp/error.h>
 
 #include "actor/receive.h"
+#include "actor/send.h"
 #include "actor/signal.h"
 
 int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *ref)
