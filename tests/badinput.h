@@ -16,6 +16,11 @@
 /* A pid that was never handed out in any VM: index and generation far
  * beyond anything a test spawns. */
 #define BI_GARBAGE_PID ((fx_pid){0x7eadbeef00abcdefull})
+/* Absurd timeouts: 2e13 ms (634 years, past the ~1.8e13 ms where a
+ * milliseconds-to-nanoseconds product overflows) and INT64_MAX; both
+ * count as FX_TIMEOUT_MAX. */
+static const int64_t bi_absurd[] = {20000000000000, INT64_MAX};
+#define BI_ABSURD_N 2
 /* Larger than the bi VMs' max_msg_size (BI_MAX_MSG). */
 #define BI_MAX_MSG 4096u
 

@@ -3,6 +3,8 @@
  * One Test per row; .description is "function | bad input | result". */
 #include "badinput.h"
 
+#include <signal.h>
+
 /* --- handler-only calls from outside a handler (no ctx: NULL) ---------- */
 
 Test(
@@ -221,4 +223,131 @@ Test(bi_actor, receive_absurd_timeout,
         fx_msg_free(m);
     }
     bi_end(&t);
+}
+
+/* --- the process table -------------------------------------------------------- */
+
+Test(bi_spawn, table_full,
+     .description = "fx_vm_spawn | process table full, then every process killed and its "
+                    "DOWN received | FX_EFULL, then spawns succeed again")
+{
+    fx_vm_config c = bi_config();
+    c.max_processes = 16;
+    tvm t = tvm_start_with(&c);
+    fx_pid kids[64];
+    int n = 0, rc = 0;
+    while (n < 64 && (rc = fx_vm_spawn(t.vm, bi_echo, NULL, &kids[n])) == 0)
+        n++;
+    bi_expect(rc, FX_EFULL);
+    cr_assert_lt(n, 16);
+    /* Free the table again (monitor each kill so the slots are really
+     * free), then check the VM. */
+    for (int i = 0; i < n; i++) {
+        fx_ref r;
+        cr_assert_eq(fx_inbox_monitor(t.in, kids[i], &r), 0);
+        cr_assert_eq(fx_vm_exit(t.vm, kids[i], fx_reason_kill()), 0);
+        fx_match m = {.type = FX_MSG_DOWN, .ref = r};
+        fx_msg *msg;
+        cr_assert_eq(fx_inbox_recv(t.in, &m, 10000, &msg), 0);
+        fx_msg_free(msg);
+    }
+    bi_end(&t);
+}
+
+/* --- a pid of another VM ---------------------------------------------------------- */
+
+Test(bi_actor, foreign_pid,
+     .description = "fx_is_alive, fx_vm_send, fx_vm_exit | a live pid of another VM | 0, "
+                    "FX_ENOPROC, FX_ENOPROC (as a dead pid: docs/design.md \"Pids\")")
+{
+    tvm a = bi_start(), b = bi_start();
+    fx_pid pa, pb;
+    /* The same spawn sequence in both VMs gives the same slot numbers. */
+    cr_assert_eq(fx_vm_spawn(a.vm, bi_echo, NULL, &pa), 0);
+    cr_assert_eq(fx_vm_spawn(b.vm, bi_echo, NULL, &pb), 0);
+    cr_assert_eq(fx_is_alive(a.vm, pb), 0, "a pid of VM b is alive in VM a");
+    bi_expect(fx_vm_send(a.vm, pb, 1, "x", 1), FX_ENOPROC);
+    bi_expect(fx_vm_exit(a.vm, pb, fx_reason_kill()), FX_ENOPROC);
+    cr_assert_eq(fx_is_alive(a.vm, pa), 1);
+    cr_assert_eq(fx_is_alive(b.vm, pb), 1, "the kill reached VM b");
+    bi_end(&b);
+    bi_end(&a);
+}
+
+/* --- continuations and fx_crash with a NULL ctx --------------------------------- */
+
+Test(bi_actor, continuations_null_cx,
+     .description = "fx_become, fx_stop, fx_receive, fx_make_ref | cx NULL | one invalid "
+                    "fx_next for the three, FX_REF_NONE; nothing changes")
+{
+    fx_next a = fx_become(NULL, bi_echo);
+    fx_next b = fx_stop(NULL, fx_reason_normal());
+    fx_next c = fx_receive(NULL, bi_echo, NULL, FX_INFINITY);
+    cr_assert_eq(a.op, b.op);
+    cr_assert_eq(c.op, b.op);
+    cr_assert_eq(fx_make_ref(NULL).id, FX_REF_NONE.id);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+static fx_next returns_invalid(fx_ctx *cx, fx_msg *m)
+{
+    /* The message type picks the mistake: a NULL ctx or a NULL handler. */
+    return fx_msg_type(m) == 1 ? fx_stop(NULL, fx_reason_normal()) : fx_become(cx, NULL);
+}
+
+Test(bi_actor, invalid_next_returned,
+     .description = "fx_stop, fx_become | a handler returns fx_stop(NULL, ...); "
+                    "fx_become(cx, NULL) | that actor exits {error, FX_EINVAL}, the VM "
+                    "lives")
+{
+    tvm t = bi_start();
+    for (uint32_t type = 1; type <= 2; type++) {
+        fx_pid p;
+        fx_ref r;
+        fx_spawn_opts o = {.handler = returns_invalid};
+        cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &p, &r), 0);
+        cr_assert_eq(fx_inbox_send(t.in, p, type, NULL, 0), 0);
+        fx_msg *m = tvm_recv(&t, FX_MSG_DOWN);
+        const fx_down_info *d = fx_msg_data(m);
+        cr_assert_eq(d->reason.kind, FX_REASON_ERROR, "kind %d", d->reason.kind);
+        bi_expect(d->reason.code, FX_EINVAL);
+        fx_msg_free(m);
+    }
+    bi_end(&t);
+}
+
+static fx_next crashes_null(fx_ctx *cx, fx_msg *m)
+{
+    (void) cx;
+    (void) m;
+    fx_crash(NULL, "null ctx");
+}
+
+Test(bi_actor, crash_null_cx_in_handler,
+     .description = "fx_crash | cx NULL inside a handler | that actor crashes {error, "
+                    "FX_ECRASHED, \"null ctx\"}")
+{
+    tvm t = bi_start();
+    fx_pid p;
+    fx_ref r;
+    fx_spawn_opts o = {.handler = crashes_null};
+    cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &p, &r), 0);
+    cr_assert_eq(fx_inbox_send(t.in, p, 1, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, FX_MSG_DOWN);
+    const fx_down_info *d = fx_msg_data(m);
+    cr_assert_eq(d->reason.kind, FX_REASON_ERROR, "kind %d", d->reason.kind);
+    cr_assert_eq(d->reason.code, FX_ECRASHED);
+    cr_assert_str_eq(d->reason.text, "null ctx");
+    fx_msg_free(m);
+    bi_end(&t);
+}
+
+Test(bi_actor, crash_null_cx, .signal = SIGABRT,
+     .description = "fx_crash | cx NULL outside any handler | prints a diagnostic and "
+                    "aborts (SIGABRT): it cannot return")
+{
+    tvm t = bi_start();
+    bi_end(&t);
+    fx_crash(NULL, "outside");
 }

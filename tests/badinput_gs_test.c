@@ -294,8 +294,7 @@ Test(
     bi_end(&t);
 }
 
-Test(bi_gs, call_null_reply,
-     .description = "fx_gs_call | reply NULL | FX_EINVAL (header silent)")
+Test(bi_gs, call_null_reply, .description = "fx_gs_call | reply NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_pid srv = bi_gs(&t);
@@ -413,8 +412,8 @@ Test(bi_gs, cast_null,
 
 Test(bi_gs, cast_dead,
      .description =
-         "fx_gs_cast, fx_vm_gs_cast | stale pid | FX_ENOPROC (header: \"0 also when the "
-         "server is gone (FX_ENOPROC is returned as a hint)\": ambiguous)")
+         "fx_gs_cast, fx_vm_gs_cast | stale pid | FX_ENOPROC (a hint: the cast is "
+         "dropped)")
 {
     tvm t = bi_start();
     fx_pid dead = bi_stale(&t);
@@ -507,5 +506,124 @@ Test(bi_gs, get_state_supervisor,
     bi_expect(fx_gs_get_state(t.in, sup, noop_fn, NULL, 1000), FX_EINVAL);
     bi_expect(fx_gs_replace_state(t.in, sup, noop_replace, NULL, 1000), FX_EINVAL);
     cr_assert_eq(fx_gs_stop_server(t.in, sup, fx_reason_shutdown(), 10000, NULL), 0);
+    bi_end(&t);
+}
+
+/* --- absurd timeouts, odd replies, NULL ctx or then ----------------------------------
+ */
+
+Test(bi_gs, call_absurd_timeout,
+     .description = "fx_gs_call | timeout 2e13 ms, INT64_MAX | 0, the reply "
+                    "(FX_TIMEOUT_MAX)")
+{
+    tvm t = bi_start();
+    fx_pid srv = bi_gs(&t);
+    for (int i = 0; i < BI_ABSURD_N; i++) {
+        fx_msg *r = NULL;
+        bi_expect(fx_gs_call(t.in, srv, 1, "x", 1, bi_absurd[i], &r, NULL), 0);
+        cr_assert_eq(fx_msg_size(r), 1);
+        fx_msg_free(r);
+    }
+    bi_end(&t);
+}
+
+static fx_gs_ret stop_reply_null(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                                 const void *data, size_t size)
+{
+    (void) state;
+    (void) from;
+    (void) type;
+    (void) data;
+    (void) size;
+    return fx_gs_stop_reply(cx, fx_reason_normal(), NULL, 8);
+}
+
+static const fx_gs_ops ops_stop_reply_null = {.init = bi_gs_init,
+                                              .handle_call = stop_reply_null};
+
+Test(bi_gs, stop_reply_null_data,
+     .description = "fx_gs_stop_reply | data NULL, size 8 | the server crashes "
+                    "(FX_ECRASHED), the caller gets FX_EEXIT with that reason")
+{
+    tvm t = bi_start();
+    fx_gs_spec s = {.ops = &ops_stop_reply_null};
+    fx_pid srv;
+    cr_assert_eq(fx_gs_start(t.in, &s, &srv, NULL), 0);
+    fx_msg *r = NULL;
+    fx_reason why;
+    bi_expect(fx_gs_call(t.in, srv, 1, "x", 1, 10000, &r, &why), FX_EEXIT);
+    cr_assert_null(r);
+    cr_assert_eq(why.kind, FX_REASON_ERROR, "kind %d", why.kind);
+    cr_assert_eq(why.code, FX_ECRASHED);
+    bi_end(&t);
+}
+
+static fx_next start_async_null_then(fx_ctx *cx, void *arg, fx_handler then)
+{
+    (void) then;
+    static const fx_gs_spec s = {.ops = &bi_gs_ops};
+    (void) arg;
+    return fx_gs_start_async(cx, &s, NULL);
+}
+
+static fx_next call_async_null_then(fx_ctx *cx, void *arg, fx_handler then)
+{
+    (void) then;
+    return fx_gs_call_async(cx, *(fx_pid *) arg, 1, "x", 1, 1000, NULL);
+}
+
+/* Runs fn in a one-shot actor and returns its DOWN reason. */
+static fx_reason null_then_reason(fx_next (*fn)(fx_ctx *, void *, fx_handler), void *arg,
+                                  tvm *t)
+{
+    bi_job j = {.run_next = fn, .arg = arg, .owner = t->me};
+    fx_pid p;
+    fx_ref r;
+    fx_spawn_opts o = {.handler = bi_job_go, .state = &j};
+    cr_assert_eq(fx_inbox_spawn_monitor(t->in, &o, &p, &r), 0);
+    cr_assert_eq(fx_inbox_send(t->in, p, 1, NULL, 0), 0);
+    fx_msg *m = tvm_recv(t, FX_MSG_DOWN);
+    fx_reason why = ((const fx_down_info *) fx_msg_data(m))->reason;
+    fx_msg_free(m);
+    return why;
+}
+
+Test(bi_gs, async_null_then,
+     .description =
+         "fx_gs_start_async, fx_gs_call_async | then NULL | the invalid "
+         "fx_next: the calling actor exits {error, FX_EINVAL}; nothing started "
+         "or sent")
+{
+    tvm t = bi_start();
+    fx_pid srv = bi_gs(&t);
+    fx_vm_stats before, after;
+    cr_assert_eq(fx_vm_stats_get(t.vm, &before), 0);
+    fx_reason why = null_then_reason(start_async_null_then, NULL, &t);
+    cr_assert_eq(why.kind, FX_REASON_ERROR, "kind %d", why.kind);
+    bi_expect(why.code, FX_EINVAL);
+    /* The one-shot actor was the only spawn: no server was started. */
+    cr_assert_eq(fx_vm_stats_get(t.vm, &after), 0);
+    cr_assert_eq(after.spawned, before.spawned + 1);
+    why = null_then_reason(call_async_null_then, &srv, &t);
+    cr_assert_eq(why.kind, FX_REASON_ERROR, "kind %d", why.kind);
+    bi_expect(why.code, FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_gs, async_null_cx,
+     .description = "fx_gs_start_async, fx_gs_call_async | cx NULL | the invalid fx_next "
+                    "of fx_stop(NULL, ...), nothing started or sent")
+{
+    tvm t = bi_start();
+    fx_gs_spec s = {.ops = &bi_gs_ops};
+    int bad = fx_stop(NULL, fx_reason_normal()).op;
+    fx_vm_stats before, after;
+    cr_assert_eq(fx_vm_stats_get(t.vm, &before), 0);
+    cr_assert_eq(fx_gs_start_async(NULL, &s, bi_echo).op, bad);
+    cr_assert_eq(fx_gs_call_async(NULL, t.me, 1, "x", 1, 1000, bi_echo).op, bad);
+    cr_assert_eq(fx_vm_stats_get(t.vm, &after), 0);
+    cr_assert_eq(after.spawned, before.spawned);
+    fx_msg *m = NULL;
+    bi_expect(fx_inbox_recv(t.in, NULL, 0, &m), FX_ETIMEDOUT);
     bi_end(&t);
 }

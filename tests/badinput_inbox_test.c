@@ -2,6 +2,8 @@
  * One Test per row; .description is "function | bad input | result". */
 #include "badinput.h"
 
+#include <pthread.h>
+
 static char ib_big[BI_MAX_MSG + 1];
 
 Test(bi_inbox, create_null,
@@ -269,4 +271,115 @@ Test(bi_inbox, tie_after_shutdown,
     fx_vm_destroy(t.vm);
     tvm u = bi_start();
     bi_end(&u);
+}
+
+/* --- destroying an idle inbox --------------------------------------------------- */
+
+static fx_next ib_trap_fwd(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *owner = fx_state(cx);
+    if (fx_msg_type(m) == FX_MSG_EXIT) {
+        const fx_exit_info *e = fx_msg_data(m);
+        fx_send(cx, *owner, 12, &e->reason, sizeof e->reason);
+    }
+    return fx_continue(cx);
+}
+
+static fx_next ib_trap_init(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *owner = fx_state(cx);
+    fx_trap_exit(cx, true);
+    fx_send(cx, *owner, 13, NULL, 0);
+    (void) m;
+    return fx_become(cx, ib_trap_fwd);
+}
+
+Test(bi_inbox, destroy_linked,
+     .description = "fx_inbox_destroy | idle inbox linked to a live process (trapping or "
+                    "not) | the inbox exits normal: a trapping process gets EXIT normal, "
+                    "one not trapping survives")
+{
+    tvm t = bi_start();
+    fx_inbox *in2;
+    cr_assert_eq(fx_inbox_create(t.vm, &in2), 0);
+    fx_pid p, q;
+    cr_assert_eq(fx_vm_spawn(t.vm, bi_echo, NULL, &p), 0);
+    cr_assert_eq(fx_vm_spawn(t.vm, ib_trap_init, &t.me, &q), 0);
+    cr_assert_eq(fx_inbox_send(t.in, q, 1, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, 13)); /* q traps exits now */
+    cr_assert_eq(fx_inbox_link(in2, p), 0);
+    cr_assert_eq(fx_inbox_link(in2, q), 0);
+    fx_inbox_destroy(in2);
+    fx_msg *m = tvm_recv(&t, 12);
+    const fx_reason *why = fx_msg_data(m);
+    cr_assert_eq(why->kind, FX_REASON_NORMAL, "EXIT reason kind %d", why->kind);
+    fx_msg_free(m);
+    /* The echo still answers. */
+    cr_assert_eq(fx_inbox_send(t.in, p, 7, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, 7));
+    fx_vm_exit(t.vm, q, fx_reason_kill());
+    bi_end(&t);
+}
+
+/* --- blocking waits across shutdown; absurd timeouts ----------------------------- */
+
+typedef struct ib_waiter {
+    fx_inbox *in;
+    int64_t timeout;
+    int rc;
+} ib_waiter;
+
+static void *ib_wait_body(void *arg)
+{
+    ib_waiter *w = arg;
+    fx_match never = {.type = 4242};
+    fx_msg *m = NULL;
+    w->rc = fx_inbox_recv(w->in, &never, w->timeout, &m);
+    return NULL;
+}
+
+static void ib_shutdown_while_waiting(int64_t timeout)
+{
+    tvm t = bi_start();
+    ib_waiter w = {t.in, timeout, 1};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, ib_wait_body, &w), 0);
+    /* Whether the wait begins before or after the shutdown, it must end
+     * with FX_ESHUTDOWN. */
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    pthread_join(th, NULL);
+    bi_expect(w.rc, FX_ESHUTDOWN);
+    fx_inbox_destroy(t.in);
+    fx_vm_destroy(t.vm);
+    tvm u = bi_start();
+    bi_end(&u);
+}
+
+Test(bi_inbox, recv_infinite_across_shutdown, .timeout = 30,
+     .description = "fx_inbox_recv | FX_INFINITY wait while another thread shuts the VM "
+                    "down | FX_ESHUTDOWN")
+{
+    ib_shutdown_while_waiting(FX_INFINITY);
+}
+
+Test(bi_inbox, recv_finite_across_shutdown, .timeout = 30,
+     .description = "fx_inbox_recv | 20 s wait while another thread shuts the VM down | "
+                    "FX_ESHUTDOWN")
+{
+    ib_shutdown_while_waiting(20000);
+}
+
+Test(bi_inbox, recv_absurd_timeout,
+     .description = "fx_inbox_recv | timeout 2e13 ms, INT64_MAX; a message comes 5 ms "
+                    "later | 0, that message (FX_TIMEOUT_MAX)")
+{
+    tvm t = bi_start();
+    for (int i = 0; i < BI_ABSURD_N; i++) {
+        cr_assert_eq(fx_vm_send_after(t.vm, 5, t.me, 9, NULL, 0, NULL), 0);
+        fx_msg *m = NULL;
+        bi_expect(fx_inbox_recv(t.in, NULL, bi_absurd[i], &m), 0);
+        cr_assert_eq(fx_msg_type(m), 9);
+        fx_msg_free(m);
+    }
+    bi_end(&t);
 }

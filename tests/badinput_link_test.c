@@ -162,8 +162,7 @@ Test(
 }
 
 Test(bi_link, none_pid,
-     .description = "fx_link | FX_PID_NONE | FX_EINVAL (header lists FX_EINVAL without "
-                    "saying for what)")
+     .description = "fx_link | FX_PID_NONE (trapping or not) | FX_EINVAL")
 {
     tvm t = bi_start();
     lk_arg a = {.pid = FX_PID_NONE};

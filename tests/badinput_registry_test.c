@@ -235,7 +235,7 @@ Test(bi_registry, registered_bad,
 }
 
 Test(bi_registry, registered_null_out_cap,
-     .description = "fx_registered | out NULL with cap 4 | FX_EINVAL (header silent)")
+     .description = "fx_registered | out NULL with cap 4 | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(fx_registered(t.vm, NULL, 4), FX_EINVAL);
@@ -509,4 +509,70 @@ Test(bi_registry, registry_stats_bad,
     bi_expect(fx_registry_stats_get(t.in, NULL), FX_EINVAL);
     bi_expect(fx_registry_stats_get(t.in, &st), FX_ENOENT);
     bi_end(&t);
+}
+
+/* --- blocking calls from a handler: the thread is checked first ------------------- */
+
+static int run_stats_get(fx_ctx *cx, void *arg)
+{
+    (void) cx;
+    fx_registry_stats st;
+    return fx_registry_stats_get(arg, &st);
+}
+
+static int run_call_named(fx_ctx *cx, void *arg)
+{
+    (void) cx;
+    fx_msg *r = NULL;
+    return fx_gs_call_named(arg, "nobody", 1, "x", 1, 1000, &r, NULL);
+}
+
+static int run_call_named_bad(fx_ctx *cx, void *arg)
+{
+    (void) cx;
+    fx_msg *r = NULL;
+    return fx_gs_call_named(arg, "", 1, "x", 1, 1000, &r, NULL);
+}
+
+Test(bi_registry, blocking_before_lookup,
+     .description = "fx_registry_stats_get, fx_gs_call_named | from a handler, no "
+                    "registry / unknown name, empty name | FX_EWOULDBLOCK (the thread is "
+                    "checked before the registry or the name)")
+{
+    tvm t = bi_start();
+    fx_inbox *other;
+    cr_assert_eq(fx_inbox_create(t.vm, &other), 0);
+    bi_expect(bi_in_handler(&t, run_stats_get, other), FX_EWOULDBLOCK);
+    bi_expect(bi_in_handler(&t, run_call_named, other), FX_EWOULDBLOCK);
+    bi_expect(bi_in_handler(&t, run_call_named_bad, other), FX_EWOULDBLOCK);
+    /* From outside, the same calls answer the lookup. */
+    fx_registry_stats st;
+    fx_msg *r = NULL;
+    bi_expect(fx_registry_stats_get(other, &st), FX_ENOENT);
+    bi_expect(fx_gs_call_named(other, "nobody", 1, "x", 1, 1000, &r, NULL), FX_ENOENT);
+    fx_inbox_destroy(other);
+    bi_end(&t);
+}
+
+/* --- by name after shutdown ----------------------------------------------------------
+ */
+
+Test(bi_registry, by_name_after_shutdown,
+     .description = "fx_vm_send_named, fx_vm_group_send, fx_cancel_timer, fx_read_timer "
+                    "| after shutdown (name, group and timer set before) | FX_ESHUTDOWN")
+{
+    tvm t = bi_start();
+    cr_assert_eq(fx_register(t.in, "me", t.me, NULL), 0);
+    cr_assert_eq(fx_group_join(t.in, "g", t.me), 0);
+    fx_timer tm;
+    cr_assert_eq(fx_vm_send_after(t.vm, 100000, t.me, 1, NULL, 0, &tm), 0);
+    fx_inbox_destroy(t.in);
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    bi_expect(fx_vm_send_named(t.vm, "me", 1, "x", 1), FX_ESHUTDOWN);
+    bi_expect(fx_vm_group_send(t.vm, "g", 1, "x", 1), FX_ESHUTDOWN);
+    bi_expect(fx_cancel_timer(t.vm, tm), FX_ESHUTDOWN);
+    bi_expect(fx_read_timer(t.vm, tm), FX_ESHUTDOWN);
+    fx_vm_destroy(t.vm);
+    tvm u = bi_start();
+    bi_end(&u);
 }

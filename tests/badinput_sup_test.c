@@ -266,7 +266,7 @@ static fx_next child_actor_null(fx_ctx *cx, void *arg, fx_handler then)
 
 Test(bi_sup, child_starters_null,
      .description = "fx_child_gen_server, fx_child_supervisor, fx_child_actor | arg NULL "
-                    "| `then` gets FX_EINVAL (header silent)")
+                    "| `then` gets FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler_next(&t, child_gs_null, decode_start, NULL), FX_EINVAL);
@@ -398,7 +398,7 @@ Test(bi_sup, unknown_child,
 
 Test(bi_sup, null_or_long_id,
      .description = "fx_sup_terminate_child, fx_sup_restart_child, fx_sup_delete_child | "
-                    "id NULL; id of FX_CHILD_ID_MAX bytes | FX_EINVAL (header silent)")
+                    "id NULL; id of FX_CHILD_ID_MAX bytes | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");
@@ -453,7 +453,7 @@ Test(bi_sup, which_children_null,
 }
 
 Test(bi_sup, count_children_null,
-     .description = "fx_sup_count_children | out NULL | FX_EINVAL (header silent)")
+     .description = "fx_sup_count_children | out NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_child_spec k = sp_kid("a");

@@ -111,8 +111,7 @@ Test(bi_timer, cancel_unknown,
     bi_end(&t);
 }
 
-Test(bi_timer, cancel_null_vm,
-     .description = "fx_cancel_timer | vm NULL | FX_EINVAL (header lists only FX_ENOENT)")
+Test(bi_timer, cancel_null_vm, .description = "fx_cancel_timer | vm NULL | FX_EINVAL")
 {
     bi_expect(fx_cancel_timer(NULL, (fx_timer){1}), FX_EINVAL);
     tvm t = bi_start();
@@ -150,10 +149,52 @@ Test(bi_timer, read_unknown,
     bi_end(&t);
 }
 
-Test(bi_timer, read_null_vm,
-     .description = "fx_read_timer | vm NULL | FX_EINVAL (header lists only FX_ENOENT)")
+Test(bi_timer, read_null_vm, .description = "fx_read_timer | vm NULL | FX_EINVAL")
 {
     bi_expect(fx_read_timer(NULL, (fx_timer){1}), FX_EINVAL);
     tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_timer, target_exited,
+     .description = "fx_read_timer, fx_cancel_timer | timer whose target has exited | "
+                    "FX_ENOENT (cancelled with its target, as in Erlang)")
+{
+    tvm t = bi_start();
+    fx_timer tm;
+    fx_pid q;
+    cr_assert_eq(fx_vm_spawn(t.vm, bi_echo, NULL, &q), 0);
+    cr_assert_eq(fx_vm_send_after(t.vm, 100000, q, 1, NULL, 0, &tm), 0);
+    fx_ref r;
+    cr_assert_eq(fx_inbox_monitor(t.in, q, &r), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, q, fx_reason_kill()), 0);
+    fx_msg_free(tvm_recv(&t, FX_MSG_DOWN));
+    bi_expect(fx_read_timer(t.vm, tm), FX_ENOENT);
+    bi_expect(fx_cancel_timer(t.vm, tm), FX_ENOENT);
+    bi_end(&t);
+}
+
+Test(bi_timer, send_after_absurd,
+     .description =
+         "fx_vm_send_after | delay_ms 2e13, INT64_MAX | 0; read/cancel report at "
+         "most FX_TIMEOUT_MAX left, nothing delivered")
+{
+    tvm t = bi_start();
+    for (int i = 0; i < BI_ABSURD_N; i++) {
+        fx_timer tm;
+        bi_expect(fx_vm_send_after(t.vm, bi_absurd[i], t.me, 9, NULL, 0, &tm), 0);
+        int64_t left = fx_read_timer(t.vm, tm);
+        cr_assert(left > FX_TIMEOUT_MAX / 2 && left <= FX_TIMEOUT_MAX, "left %lld",
+                  (long long) left);
+        /* A message sent after the timer: if the timer had fired at once it
+         * would come first. */
+        cr_assert_eq(fx_vm_send_after(t.vm, 1, t.me, 10, NULL, 0, NULL), 0);
+        fx_msg *m = tvm_recv(&t, 0);
+        cr_assert_eq(fx_msg_type(m), 10, "the absurd timer fired");
+        fx_msg_free(m);
+        left = fx_cancel_timer(t.vm, tm);
+        cr_assert(left > FX_TIMEOUT_MAX / 2 && left <= FX_TIMEOUT_MAX, "left %lld",
+                  (long long) left);
+    }
     bi_end(&t);
 }

@@ -3,11 +3,12 @@
 #include "badinput.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* --- vm.h ---------------------------------------------------------------- */
 
-Test(bi_vm, config_init_null,
-     .description = "fx_vm_config_init | cfg NULL | ignored (header silent)")
+Test(bi_vm, config_init_null, .description = "fx_vm_config_init | cfg NULL | ignored")
 {
     fx_vm_config_init(NULL);
     tvm t = bi_start();
@@ -77,6 +78,24 @@ Test(bi_vm, start_twice, .description = "fx_vm_start | already started | FX_EINV
 {
     tvm t = bi_start();
     bi_expect(fx_vm_start(t.vm), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_vm, start_after_shutdown,
+     .description =
+         "fx_vm_start | after shutdown (of a started VM; of one never started) "
+         "| FX_ESHUTDOWN")
+{
+    fx_vm *vm = bi_dead_vm(NULL);
+    bi_expect(fx_vm_start(vm), FX_ESHUTDOWN);
+    bi_expect(fx_vm_running(vm), 0);
+    fx_vm_destroy(vm);
+    fx_vm_config c = bi_config();
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    cr_assert_eq(fx_vm_shutdown(vm), 0);
+    bi_expect(fx_vm_start(vm), FX_ESHUTDOWN);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
     bi_end(&t);
 }
 
@@ -155,16 +174,14 @@ Test(bi_vm, destroy_never_started,
     bi_end(&t);
 }
 
-Test(bi_vm, threads_null, .description = "fx_vm_threads | vm NULL | 0 (header silent)")
+Test(bi_vm, threads_null, .description = "fx_vm_threads | vm NULL | 0")
 {
     cr_assert_eq(fx_vm_threads(NULL), 0);
     tvm t = bi_start();
     bi_end(&t);
 }
 
-Test(bi_vm, stats_null,
-     .description =
-         "fx_vm_stats_get | vm or out NULL | FX_EINVAL (header lists no errors)")
+Test(bi_vm, stats_null, .description = "fx_vm_stats_get | vm or out NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_vm_stats s;
@@ -174,7 +191,7 @@ Test(bi_vm, stats_null,
 }
 
 Test(bi_vm, stats_after_shutdown,
-     .description = "fx_vm_stats_get | after shutdown | 0, processes 0 (header silent)")
+     .description = "fx_vm_stats_get | after shutdown | 0, processes 0")
 {
     fx_vm *vm = bi_dead_vm(NULL);
     fx_vm_stats s;
@@ -193,6 +210,21 @@ Test(bi_vm, attach_null, .description = "fx_vm_attach | vm or key NULL | FX_EINV
     int v;
     bi_expect(fx_vm_attach(NULL, &bi_key, &v, NULL), FX_EINVAL);
     bi_expect(fx_vm_attach(t.vm, NULL, &v, NULL), FX_EINVAL);
+    bi_end(&t);
+}
+
+static const char bi_key_nullv;
+
+Test(bi_vm, attach_null_value,
+     .description = "fx_vm_attach | value NULL (twice under one key) | FX_EINVAL both "
+                    "times, nothing attached")
+{
+    tvm t = bi_start();
+    bi_expect(fx_vm_attach(t.vm, &bi_key_nullv, NULL, NULL), FX_EINVAL);
+    bi_expect(fx_vm_attach(t.vm, &bi_key_nullv, NULL, NULL), FX_EINVAL);
+    cr_assert_null(fx_vm_attached(t.vm, &bi_key_nullv));
+    int v = 1;
+    bi_expect(fx_vm_attach(t.vm, &bi_key_nullv, &v, NULL), 0);
     bi_end(&t);
 }
 
@@ -225,6 +257,31 @@ Test(bi_vm, attached_null,
     cr_assert_null(fx_vm_attached(NULL, &bi_key));
     cr_assert_null(fx_vm_attached(t.vm, NULL));
     cr_assert_null(fx_vm_attached(t.vm, &bi_key2));
+    bi_end(&t);
+}
+
+static int run_vm_running(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    return fx_vm_running(fx_ctx_vm(cx));
+}
+
+Test(bi_vm, running_states,
+     .description = "fx_vm_running | vm NULL; created, not started; running (also from a "
+                    "handler); after shutdown | FX_EINVAL; 0; 1; 0")
+{
+    bi_expect(fx_vm_running(NULL), FX_EINVAL);
+    fx_vm *vm;
+    fx_vm_config c = bi_config();
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    bi_expect(fx_vm_running(vm), 0);
+    fx_vm_destroy(vm);
+    vm = bi_dead_vm(NULL);
+    bi_expect(fx_vm_running(vm), 0);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_expect(fx_vm_running(t.vm), 1);
+    bi_expect(bi_in_handler(&t, run_vm_running, NULL), 1);
     bi_end(&t);
 }
 
@@ -418,6 +475,29 @@ Test(bi_report, logger_stderr_garbage_label,
     fx_crash_report r = {.pid = BI_GARBAGE_PID, .reason = fx_reason_error(1, "x")};
     r.reason.kind = 12345;
     fx_crash_logger_stderr(NULL, &r);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_report, logger_stderr_null,
+     .description = "fx_crash_logger_stderr | report NULL | ignored: nothing written")
+{
+    /* Point stderr at a temporary file for the call. */
+    FILE *tmp = tmpfile();
+    cr_assert_not_null(tmp);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    cr_assert_geq(saved, 0);
+    cr_assert_eq(dup2(fileno(tmp), STDERR_FILENO), STDERR_FILENO);
+    fx_crash_logger_stderr(NULL, NULL);
+    fflush(stderr);
+    cr_assert_eq(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+    close(saved);
+    struct stat st;
+    cr_assert_eq(fstat(fileno(tmp), &st), 0);
+    cr_assert_eq(st.st_size, 0, "fx_crash_logger_stderr(NULL, NULL) wrote %lld bytes",
+                 (long long) st.st_size);
+    fclose(tmp);
     tvm t = bi_start();
     bi_end(&t);
 }

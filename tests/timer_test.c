@@ -76,8 +76,11 @@ static fx_next self_timer(fx_ctx *cx, fx_msg *m)
     if (fx_msg_type(m) == SET) {
         fx_timer keep, drop;
         cr_assert_eq(fx_send_after(cx, 30, fx_self(cx), TICK, NULL, 0, &keep), 0);
-        cr_assert_eq(fx_send_after(cx, 10, fx_self(cx), SET + 1, NULL, 0, &drop), 0);
+        /* Far enough that it is still pending at the cancel however slowly
+         * this runs (qemu-user on a busy machine took over 10 ms). */
+        cr_assert_eq(fx_send_after(cx, 60000, fx_self(cx), SET + 1, NULL, 0, &drop), 0);
         cr_assert_geq(fx_cancel_timer(fx_ctx_vm(cx), drop), 0);
+        cr_assert_eq(fx_read_timer(fx_ctx_vm(cx), drop), FX_ENOENT);
         return fx_continue(cx);
     }
     uint64_t ty = fx_msg_type(m);

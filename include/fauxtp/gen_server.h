@@ -136,8 +136,9 @@ FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *w
 
 /* Blocking call from a thread outside the VM, through its inbox: sends
  * request (type, data, size) and waits up to timeout_ms (FX_INFINITY) for
- * the reply (FX_EINVAL for a call to the inbox itself); *reply (caller frees with
- * fx_msg_free) has the reply data. The call monitors the server: a dead server fails at
+ * the reply; *reply (required; caller frees with fx_msg_free) has the reply data.
+ * FX_EINVAL: NULL inbox or reply, data NULL with size > 0, a call to the inbox
+ * itself. The call monitors the server: a dead server fails at
  * once (FX_ENOPROC), a server that dies during the call fails at once with FX_EEXIT and
  * its reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped. FX_ESHUTDOWN:
  * the VM is not running or stopped during the call (also with FX_INFINITY).
@@ -166,8 +167,13 @@ FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
 FX_API int fx_gs_call_result(fx_ctx *cx, fx_msg *msg, const void **data, size_t *size,
                              fx_reason *why);
 
-/* Casts: fire and forget, from a handler or from any thread. 0 also when
- * the server is gone (FX_ENOPROC is returned as a hint, as for sends). */
+/* Casts: fire and forget. fx_gs_cast inside a handler only, fx_vm_gs_cast
+ * from any thread. data is copied (the caller keeps it whatever the
+ * result). 0 when the cast was sent; a cast to a dead or stale server is
+ * dropped and answers FX_ENOPROC, a hint as for sends (a 0 does not mean
+ * the server will handle it: it may die first). Errors: FX_EINVAL (NULL
+ * cx / vm, data NULL with size > 0), FX_EMSGSIZE, FX_ENOMEM, FX_ENOPROC;
+ * fx_vm_gs_cast also FX_ESHUTDOWN. */
 FX_API int fx_gs_cast(fx_ctx *cx, fx_pid server, uint32_t type, const void *data,
                       size_t size);
 FX_API int fx_vm_gs_cast(fx_vm *vm, fx_pid server, uint32_t type, const void *data,

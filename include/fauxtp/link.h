@@ -37,14 +37,15 @@ typedef struct fx_exit_info {
  * trapping gets FX_ENOPROC back and no link (Erlang's link/1 raises
  * noproc there; a C caller decides, e.g. fx_stop(cx, fx_reason_noproc())).
  * If pid dies before the link reaches it, the caller still gets an exit
- * signal with reason noproc. Errors: FX_EINVAL, FX_ENOPROC, FX_ENOMEM.
- * Inside a handler only. */
+ * signal with reason noproc. Errors: FX_EINVAL (NULL cx, pid
+ * FX_PID_NONE), FX_ENOPROC, FX_ENOMEM. Inside a handler only. */
 FX_API int fx_link(fx_ctx *cx, fx_pid pid);
 
 /* Removes the link with pid, if any (both ends). After it returns, no
  * exit signal from that link affects the caller any more; an FX_MSG_EXIT
  * already received by a trapping caller stays queued. Returns 0 (also
- * when there was no link). Errors: FX_EINVAL. Inside a handler only. */
+ * when there was no link). Errors: FX_EINVAL (NULL cx, pid FX_PID_NONE).
+ * Inside a handler only. */
 FX_API int fx_unlink(fx_ctx *cx, fx_pid pid);
 
 /* Sends pid an exit signal with reason, from the running process (see the

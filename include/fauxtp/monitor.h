@@ -24,7 +24,7 @@ typedef struct fx_down_info {
 
 /* Starts monitoring pid from the running process; *ref (required) gets
  * the monitor's ref. Monitoring oneself gives a ref and never a DOWN.
- * Errors: FX_EINVAL, FX_ENOMEM. Inside a handler only. */
+ * Errors: FX_EINVAL (NULL cx or ref), FX_ENOMEM. Inside a handler only. */
 FX_API int fx_monitor(fx_ctx *cx, fx_pid pid, fx_ref *ref);
 
 /* Also remove a DOWN for this monitor already in the caller's queue. */
@@ -35,7 +35,8 @@ FX_API int fx_monitor(fx_ctx *cx, fx_pid pid, fx_ref *ref);
  * Returns 0 if the monitor was active, FX_ENOENT if it was not (unknown
  * ref, already fired, or already removed) — with FLUSH, a removed queued
  * DOWN still answers FX_ENOENT, as demonitor(Ref, [flush, info]) answers
- * false. Errors: FX_EINVAL. Inside a handler only. */
+ * false. Errors: FX_EINVAL (NULL cx, ref FX_REF_NONE, a flag bit other
+ * than FX_DEMONITOR_FLUSH). Inside a handler only. */
 FX_API int fx_demonitor(fx_ctx *cx, fx_ref ref, unsigned flags);
 
 /* Spawns and monitors atomically (the monitor exists before the new

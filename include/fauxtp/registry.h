@@ -89,7 +89,7 @@ typedef struct fx_registered_name {
  * may be NULL when cap is 0) and returns how many names there are, which
  * may exceed cap (call again with a bigger array). Names registered or
  * unregistered during the call may or may not be included. Errors:
- * FX_EINVAL, FX_ENOMEM. Any thread. */
+ * FX_EINVAL (NULL vm; out NULL with cap > 0), FX_ENOMEM. Any thread. */
 FX_API int fx_registered(fx_vm *vm, fx_registered_name *out, size_t cap);
 
 /* --- Sending and calling by name ------------------------------------------ */
@@ -107,7 +107,9 @@ FX_API int fx_vm_send_named(fx_vm *vm, const char *name, uint32_t type, const vo
 /* fx_gs_call / fx_gs_call_async / fx_gs_cast / fx_vm_gs_cast on the
  * GenServer registered under name; FX_ENOENT when there is none (for the
  * async call, delivered to `then`); from outside the VM, FX_ESHUTDOWN
- * when it is not running. Threads as the calls they wrap. */
+ * when it is not running. Threads as the calls they wrap: fx_gs_call_named
+ * on a scheduler thread answers FX_EWOULDBLOCK before it looks at the
+ * name or the VM (the thread is the mistake, whatever the name). */
 FX_API int fx_gs_call_named(fx_inbox *inbox, const char *name, uint32_t type,
                             const void *data, size_t size, int64_t timeout_ms,
                             fx_msg **reply, fx_reason *why);
@@ -199,7 +201,8 @@ typedef struct fx_registry_stats {
 
 /* Asks the running registry (a call; it does not start one) and waits
  * for the answer. 0; FX_ENOENT when none runs; FX_EWOULDBLOCK on a
- * scheduler thread; FX_EINVAL; errors of fx_gs_call. The inbox's owner
+ * scheduler thread (checked first: also when no registry runs);
+ * FX_EINVAL (NULL inbox or out); errors of fx_gs_call. The inbox's owner
  * thread. */
 FX_API int fx_registry_stats_get(fx_inbox *inbox, fx_registry_stats *out);
 

@@ -27,10 +27,11 @@ typedef struct fx_crash_report {
 typedef void (*fx_crash_logger)(void *arg, const fx_crash_report *report);
 
 /* The default logger: one line on stderr, e.g.
- * "=CRASH REPORT==== <1.12.1> worker_loop exited: {error,FX_ECRASHED,\"boom\"}". */
+ * "=CRASH REPORT==== <1.12.1> worker_loop exited: {error,FX_ECRASHED,\"boom\"}".
+ * A NULL report is ignored (nothing is written). Any thread. */
 FX_API void fx_crash_logger_stderr(void *arg, const fx_crash_report *report);
 /* A logger that drops every report (tests, or embedders that count
- * crashes elsewhere). */
+ * crashes elsewhere). Any thread; NULL arguments are fine. */
 FX_API void fx_crash_logger_silent(void *arg, const fx_crash_report *report);
 
 /* Formats the report line (without newline) into buf, always

@@ -48,7 +48,8 @@ typedef enum fx_child_type {
  * exactly that; a custom start function ends by calling one of them.
  * `arg` is the child spec's; `extra`/`extra_size` are a dynamic child's
  * start arguments (NULL/0 otherwise), owned by the supervisor and valid
- * until the child is removed from it. */
+ * until the child is removed from it. The ready-made starters below hand
+ * `then` FX_EINVAL for a NULL arg. */
 typedef fx_next (*fx_child_start_fn)(fx_ctx *cx, void *arg, const void *extra,
                                      size_t extra_size, fx_handler then);
 
@@ -144,9 +145,11 @@ FX_API fx_next fx_sup_start_async(fx_ctx *cx, const fx_sup_spec *spec, fx_handle
  * inbox (the inbox's owner thread only, never a scheduler thread) and a
  * timeout (FX_INFINITY allowed) and may also return the
  * errors of fx_gs_call (FX_ENOPROC, FX_EEXIT, FX_ETIMEDOUT,
- * FX_EWOULDBLOCK...). From a handler, use fx_gs_call_async with the
- * request types and payloads below and decode the reply with
- * fx_sup_reply_decode. */
+ * FX_EWOULDBLOCK...). Every one answers FX_EINVAL for a NULL inbox, a
+ * NULL id or one of FX_CHILD_ID_MAX bytes or more, a NULL out where a
+ * result is required (count_children; which_children with cap > 0).
+ * From a handler, use fx_gs_call_async with the request types and
+ * payloads below and decode the reply with fx_sup_reply_decode. */
 
 /* Request types (for fx_gs_call / fx_gs_call_async) and their payloads. */
 #define FX_SUP_START_CHILD 1      /* fx_child_spec */

@@ -24,13 +24,14 @@ FX_API int fx_vm_send_after(fx_vm *vm, int64_t delay_ms, fx_pid to, uint32_t typ
  * or FX_ENOENT if it already fired or was cancelled, or its target is not
  * alive: as in Erlang, a timer to a process is cancelled when the process
  * exits (and one armed for a dead pid is accepted, then cancelled so);
- * FX_ESHUTDOWN once the VM is not running (its timers never fire). Any
- * thread. */
+ * FX_ESHUTDOWN once the VM is not running (its timers never fire);
+ * FX_EINVAL for a NULL vm. Any thread. */
 FX_API int64_t fx_cancel_timer(fx_vm *vm, fx_timer timer);
 
 /* Milliseconds left before the timer fires (>= 0), or FX_ENOENT (fired,
  * cancelled, or its target is not alive: see fx_cancel_timer);
- * FX_ESHUTDOWN once the VM is not running. Any thread. */
+ * FX_ESHUTDOWN once the VM is not running; FX_EINVAL for a NULL vm. Any
+ * thread. */
 FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer);
 
 #ifdef __cplusplus

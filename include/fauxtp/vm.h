@@ -40,7 +40,7 @@ typedef struct fx_vm_config {
     void *crash_logger_arg;
 } fx_vm_config;
 
-/* Fills *cfg with the version and defaults. Any thread. */
+/* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */
 FX_API void fx_vm_config_init(fx_vm_config *cfg);
 
 /* Creates a VM (threads not started yet). cfg may be NULL for defaults.
@@ -49,6 +49,7 @@ FX_API void fx_vm_config_init(fx_vm_config *cfg);
 FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out);
 
 /* Starts the scheduler threads. Errors: FX_EINVAL (NULL, already started),
+ * FX_ESHUTDOWN (fx_vm_shutdown was called: a VM does not start again),
  * FX_ESYS (thread creation). Outside the VM only. */
 FX_API int fx_vm_start(fx_vm *vm);
 
@@ -78,7 +79,7 @@ FX_API void fx_vm_destroy(fx_vm *vm);
  * shutdown may begin right after. Any thread. */
 FX_API int fx_vm_running(fx_vm *vm);
 
-/* The number of scheduler threads. */
+/* The number of scheduler threads; 0 for NULL. Any thread. */
 FX_API uint32_t fx_vm_threads(const fx_vm *vm);
 /* The largest application payload a send accepts (the config's
  * max_msg_size, after defaults; see FX_MSG_ENVELOPE_MAX in msg.h); 0 for
@@ -86,7 +87,8 @@ FX_API uint32_t fx_vm_threads(const fx_vm *vm);
 FX_API size_t fx_vm_max_msg_size(const fx_vm *vm);
 
 /* Counters, for tests, benchmarks and operators. Any thread; values are
- * sums of per-thread counters read without stopping the world. */
+ * sums of per-thread counters read without stopping the world. 0, also
+ * after shutdown (processes is then 0); FX_EINVAL for a NULL vm or out. */
 typedef struct fx_vm_stats {
     uint64_t processes;        /* live processes (spawned - exited) */
     uint64_t spawned;          /* processes ever spawned */

@@ -29,6 +29,9 @@ FX_API int fx_crash_report_format(const fx_crash_report *r, char *buf, size_t si
 FX_API void fx_crash_logger_stderr(void *arg, const fx_crash_report *r)
 {
     (void) arg;
+    if (!r)
+        return; /* nothing to report (fx_crash_report_format would not
+                   touch line) */
     char line[256];
     fx_crash_report_format(r, line, sizeof line);
     /* One write per report keeps lines whole between threads. */

@@ -108,8 +108,13 @@ fail_vm:
 
 FX_API int fx_vm_start(fx_vm *vm)
 {
-    if (!vm || ck_pr_load_32(&vm->state) != FXI_VM_CREATED)
+    if (!vm)
         return FX_EINVAL;
+    /* ck_pr_load_32 (no ordering needed): only tells a second start
+     * (RUNNING) from a start after fx_vm_shutdown (STOPPING, STOPPED). */
+    uint32_t st = ck_pr_load_32(&vm->state);
+    if (st != FXI_VM_CREATED)
+        return st == FXI_VM_RUNNING ? FX_EINVAL : FX_ESHUTDOWN;
     if (vm->cfg.trap_faults && fxi_fault_install() != 0)
         return FX_ESYS;
     /* Running before the threads exist, so their first actors may send. */

@@ -263,6 +263,9 @@ FX_API int fx_registry_stats_get(fx_inbox *inbox, fx_registry_stats *out)
 {
     if (!inbox || !out)
         return FX_EINVAL;
+    /* The thread is the misuse, whether or not a registry runs. */
+    if (fx_vm_on_scheduler(fx_inbox_vm(inbox)))
+        return FX_EWOULDBLOCK;
     fx_pid reg;
     int rc = fx_registry_pid(fx_inbox_vm(inbox), &reg);
     if (rc != 0)

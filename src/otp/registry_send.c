@@ -33,6 +33,9 @@ FX_API int fx_gs_call_named(fx_inbox *inbox, const char *name, uint32_t type,
     if (!inbox || !reply)
         return FX_EINVAL;
     *reply = NULL;
+    /* The thread is the misuse, whatever the name. */
+    if (fx_vm_on_scheduler(fx_inbox_vm(inbox)))
+        return FX_EWOULDBLOCK;
     if (fx_vm_running(fx_inbox_vm(inbox)) != 1)
         return FX_ESHUTDOWN;
     fx_pid to;

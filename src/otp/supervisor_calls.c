@@ -106,13 +106,22 @@ static fx_next add_and_start(fx_ctx *cx, fxi_sup *s, fx_from from, uint32_t call
     return call_job(cx, s, from, call, c, false);
 }
 
+_Static_assert(sizeof(fx_sup_reply) % _Alignof(fx_child_info) == 0,
+               "which_children entries follow the header aligned");
+
 static fx_next which(fx_ctx *cx, fxi_sup *s, fx_from from)
 {
-    fx_child_info *v = calloc(s->n ? s->n : 1, sizeof *v);
-    if (!v) {
+    /* Header and entries in one buffer, built here: reply() allocates and
+     * may fx_crash (unwinding past any free) on failure, so nothing may be
+     * held across it. */
+    size_t size = sizeof(fx_sup_reply) + s->n * sizeof(fx_child_info);
+    fx_sup_reply *r = calloc(1, size);
+    if (!r) {
         reply_rc(cx, from, FX_ENOMEM);
         return fx_continue(cx);
     }
+    r->count = (uint32_t) s->n;
+    fx_child_info *v = (fx_child_info *) (r + 1);
     for (size_t i = 0; i < s->n; i++) {
         const fxi_child *c = s->kids[i];
         memcpy(v[i].id, c->spec.id, sizeof v[i].id);
@@ -120,8 +129,8 @@ static fx_next which(fx_ctx *cx, fxi_sup *s, fx_from from)
         v[i].type = c->spec.type;
         v[i].status = c->pid.id ? FX_CHILD_RUNNING : c->status;
     }
-    reply(cx, from, 0, FX_PID_NONE, NULL, v, s->n * sizeof *v, (uint32_t) s->n);
-    free(v);
+    (void) fx_reply(cx, from, r, size); /* FX_ENOPROC: the caller gave up */
+    free(r);
     return fx_continue(cx);
 }
 
