@@ -351,3 +351,40 @@ Test(bi_actor, crash_null_cx, .signal = SIGABRT,
     bi_end(&t);
     fx_crash(NULL, "outside");
 }
+
+static int *volatile known_wild = (int *) (uintptr_t) 16;
+
+static bool bad_pred(const fx_msg *m, void *arg)
+{
+    (void) m;
+    (void) arg;
+    return *known_wild == 1;
+}
+
+static fx_next pred_wait(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    fx_match mt = {.pred = bad_pred};
+    return fx_receive(cx, bi_echo, &mt, FX_INFINITY);
+}
+
+Test(bi_actor, fault_in_predicate,
+     .description =
+         "fx_receive | a match predicate that segfaults, trap_faults on | that actor "
+         "crashes {error, FX_EFAULT}, the VM lives")
+{
+    fx_vm_config c = bi_config();
+    c.trap_faults = true;
+    tvm t = tvm_start_with(&c);
+    fx_pid p;
+    fx_ref r;
+    fx_spawn_opts o = {.handler = pred_wait};
+    cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &p, &r), 0);
+    cr_assert_eq(fx_inbox_send(t.in, p, 1, NULL, 0), 0);
+    cr_assert_eq(fx_inbox_send(t.in, p, 2, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, FX_MSG_DOWN);
+    const fx_down_info *d = fx_msg_data(m);
+    cr_assert_eq(d->reason.code, FX_EFAULT);
+    fx_msg_free(m);
+    bi_end(&t);
+}

@@ -627,3 +627,16 @@ Test(bi_gs, async_null_cx,
     bi_expect(fx_inbox_recv(t.in, NULL, 0, &m), FX_ETIMEDOUT);
     bi_end(&t);
 }
+
+static char known_max[BI_MAX_MSG];
+
+Test(bi_gs, call_exactly_max,
+     .description = "fx_gs_call | request of exactly max_msg_size | 0, the reply")
+{
+    tvm t = bi_start();
+    fx_pid srv = bi_gs(&t);
+    fx_msg *r = NULL;
+    bi_expect(fx_gs_call(t.in, srv, 1, known_max, sizeof known_max, 10000, &r, NULL), 0);
+    fx_msg_free(r);
+    bi_end(&t);
+}

@@ -576,3 +576,14 @@ Test(bi_registry, by_name_after_shutdown,
     tvm u = bi_start();
     bi_end(&u);
 }
+
+Test(bi_registry, register_small_max,
+     .description = "fx_register | VM with max_msg_size 16 | 0")
+{
+    fx_vm_config c = bi_config();
+    c.max_msg_size = 16;
+    tvm t = tvm_start_with(&c);
+    bi_expect(fx_register(t.in, "small", t.me, NULL), 0);
+    cr_assert_eq(fx_unregister(t.in, "small"), 0);
+    tvm_stop(&t);
+}

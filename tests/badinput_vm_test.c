@@ -578,3 +578,17 @@ Test(bi_app, stop_after_shutdown,
     tvm t = bi_start();
     bi_end(&t);
 }
+
+Test(bi_vm, max_msg_size_states,
+     .description =
+         "fx_vm_max_msg_size | vm NULL; a VM; after shutdown | 0; the config's "
+         "max_msg_size; the same")
+{
+    cr_assert_eq(fx_vm_max_msg_size(NULL), 0);
+    tvm t = bi_start();
+    cr_assert_eq(fx_vm_max_msg_size(t.vm), BI_MAX_MSG);
+    bi_end(&t);
+    fx_vm *vm = bi_dead_vm(NULL);
+    cr_assert_eq(fx_vm_max_msg_size(vm), BI_MAX_MSG);
+    fx_vm_destroy(vm);
+}
