@@ -9,6 +9,21 @@
 
 /* ---- the supervisor's side ---------------------------------------------- */
 
+/* Sends r (header + entries, size bytes; borrowed) to the caller. A reply
+ * that cannot be sent (FX_EMSGSIZE over max_msg_size, FX_ENOMEM) is
+ * replaced by the header alone carrying that code, so the caller learns
+ * why instead of waiting out its timeout. A caller that gave up or died
+ * (FX_ENOPROC) has nobody to tell. */
+static void send_reply(fx_ctx *cx, fx_from to, fx_sup_reply *r, size_t size)
+{
+    int src = fx_reply(cx, to, r, size);
+    if ((src == FX_EMSGSIZE || src == FX_ENOMEM) && size > sizeof *r) {
+        memset(r, 0, sizeof *r);
+        r->rc = src;
+        (void) fx_reply(cx, to, r, sizeof *r);
+    }
+}
+
 static void reply(fx_ctx *cx, fx_from to, int rc, fx_pid pid, const fx_reason *why,
                   const void *rest, size_t rest_size, uint32_t count)
 {
@@ -24,16 +39,7 @@ static void reply(fx_ctx *cx, fx_from to, int rc, fx_pid pid, const fx_reason *w
         r->reason = *why;
     if (rest_size)
         memcpy(r + 1, rest, rest_size);
-    int src = fx_reply(cx, to, r, size);
-    if (src == FX_ENOPROC)
-        src = 0; /* the caller gave up or died: nobody to tell */
-    if (src != 0 && rest_size) {
-        /* Not sent (FX_EMSGSIZE: over max_msg_size): the header alone
-         * tells the caller why, instead of leaving it to time out. */
-        memset(r, 0, sizeof *r);
-        r->rc = src;
-        (void) fx_reply(cx, to, r, sizeof *r);
-    }
+    send_reply(cx, to, r, size);
     free(r);
 }
 
@@ -129,7 +135,7 @@ static fx_next which(fx_ctx *cx, fxi_sup *s, fx_from from)
         v[i].type = c->spec.type;
         v[i].status = c->pid.id ? FX_CHILD_RUNNING : c->status;
     }
-    (void) fx_reply(cx, from, r, size); /* FX_ENOPROC: the caller gave up */
+    send_reply(cx, from, r, size);
     free(r);
     return fx_continue(cx);
 }
