@@ -3,9 +3,8 @@
 #ifndef FXI_ACTOR_PTABLE_H
 #define FXI_ACTOR_PTABLE_H
 
-#include <ck_pr.h>
-
 #include "actor/actor.h"
+#include "platform/atomic.h"
 #include "platform/mutex.h"
 
 typedef struct fxi_slot {
@@ -107,12 +106,20 @@ static inline fxi_actor *fxi_ptable_lookup(const fxi_ptable *pt, fx_pid pid)
     if (fxi_pid_tag(pid) != pt->tag || idx >= pt->cap || gen == 0)
         return NULL;
     const fxi_slot *sl = &pt->slots[idx];
-    /* The generation is bumped (and the bump stamped, a full barrier)
-     * before the slot can be reused, so a match means the slot still
-     * holds the process this pid named, alive or dying but not freed. */
-    if (ck_pr_load_32(&sl->gen) != gen)
+    /* Relaxed, both: the orders are elsewhere. The generation is bumped
+     * before the QSBR stamp that covers the death (fxi_ptable_kill), and
+     * the stamp is a release RMW whose value this thread acquire-loaded at
+     * its last quiescent point (or coming online). So a match means that
+     * point saw a period not above the stamp: the slot cannot be released
+     * before this thread's next quiescent point, whose release store
+     * orders this section's loads before the reclaimer's acquire scan
+     * (fxi_qsbr_min) and hence before the slot is emptied. The actor was
+     * published (release store in fxi_ptable_insert) before its pid left
+     * the spawning thread in a message (release/acquire in the mailbox),
+     * so it happens before this load. */
+    if (fxi_atomic_load_relaxed_32(&sl->gen) != gen)
         return NULL;
-    return ck_pr_load_ptr(&sl->actor);
+    return fxi_atomic_load_relaxed_ptr(&sl->actor);
 }
 
 #endif
