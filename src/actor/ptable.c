@@ -156,9 +156,9 @@ int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
     }
     fxi_slot *sl = &pt->slots[idx];
     a->pid = fxi_pid_make(pt->tag, sl->gen, idx);
-    /* Release: publishes the initialised actor to lookups (a lookup by a
-     * pid that travelled in a message is ordered by the message's
-     * release/acquire as well; this covers any other path to the pid). */
+    /* Release: publishes the initialised actor to lookups; pairs with the
+     * acquire load in fxi_ptable_lookup (a pid need not travel in a
+     * message: users may pass pids by any means). */
     fxi_atomic_store_release_ptr(&sl->actor, a);
     return 0;
 }
