@@ -276,8 +276,10 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
     apply_pending(a);
     discard(vm, a, &normal);
     /* Acquire: pairs with the release store of STOPPED in fx_vm_shutdown,
-     * after which the VM touches no process (fxi_vm_free_processes skips
-     * inboxes) and the grace period need not (cannot) be waited out. */
+     * which came after shutdown saw every outside section closed (acquire
+     * loads in fxi_qsbr_ext_idle) and joined the scheduler threads: every
+     * sender's access to our mailbox happens before what follows, so the
+     * grace period need not (cannot: nobody ticks) be waited out. */
     if (fxi_atomic_load_acquire_32(&vm->state) != FXI_VM_STOPPED) {
         /* Wait out the grace period: senders that looked us up finish. */
         uint64_t e = fxi_qsbr_stamp(&vm->qsbr);
