@@ -104,6 +104,6 @@ fx_ref fxi_make_ref(fx_vm *vm, fxi_worker *w)
     if (w)
         return fx_make_ref(&w->cx);
     /* Low 10 bits 0: the external stream, apart from every scheduler's.
-     * The add is atomic for uniqueness only; it orders nothing. */
-    return (fx_ref){(ck_pr_faa_64(&vm->ext_refs, 1) + 1) << 10};
+     * Relaxed: the add is atomic for uniqueness only; it orders nothing. */
+    return (fx_ref){(fxi_atomic_fetch_add_relaxed_64(&vm->ext_refs, 1) + 1) << 10};
 }

@@ -12,7 +12,8 @@ void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped)
     fxi_saved_free_all(a);
     uint64_t dropped = fxi_mailbox_discard(vm, NULL, a, false);
     if (count_dropped && dropped)
-        ck_pr_faa_64(&vm->ext_dropped, dropped);
+        fxi_atomic_fetch_add_relaxed_64(&vm->ext_dropped,
+                                        dropped); /* relaxed: stat only */
     fxi_actor_ext_free(a);
     fxi_free(a, fxi_actor_alloc_size(a));
 }
@@ -63,7 +64,8 @@ void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool b
      * before still push into the mailbox; those entries are dealt with
      * after the grace period (free_limbo). */
     fxi_ptable_kill(&vm->pt, a);
-    ck_pr_store_64(&w->stat_exited, w->stat_exited + 1);
+    fxi_atomic_store_relaxed_64(&w->stat_exited,
+                                w->stat_exited + 1); /* relaxed: stat, one writer */
     exit_hooks(vm, a, reason);
     /* Links and monitors learn after every message a sent while alive:
      * they were pushed earlier on this same thread. */
@@ -76,7 +78,8 @@ void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool b
     while ((m = fxi_saved_take(a, NULL)) != NULL)
         fxi_sig_discard(vm, w, a->pid, m, reason);
     uint64_t dropped = fxi_mailbox_discard(vm, w, a, true);
-    ck_pr_store_64(&w->stat_dropped, w->stat_dropped + dropped);
+    fxi_atomic_store_relaxed_64(
+        &w->stat_dropped, w->stat_dropped + dropped); /* relaxed: stat, one writer */
     /* The mailbox is left "busy" (never marked idle), so a late sender
      * never schedules the dead actor. */
     a->u.dead.next = NULL;
@@ -100,7 +103,8 @@ static void free_limbo(fx_vm *vm, fxi_worker *w, bool all, uint64_t bound, bool 
         w->limbo_head = a->u.dead.next;
         uint32_t idx = fxi_pid_index(a->pid);
         uint64_t dropped = fxi_mailbox_discard(vm, answer ? w : NULL, a, answer);
-        ck_pr_store_64(&w->stat_dropped, w->stat_dropped + dropped);
+        fxi_atomic_store_relaxed_64(
+            &w->stat_dropped, w->stat_dropped + dropped); /* relaxed: stat, one writer */
         fxi_actor_free(vm, a, true);
         fxi_ptable_release(&vm->pt, w, idx);
     }
@@ -129,7 +133,10 @@ void fxi_vm_free_processes(fx_vm *vm)
     /* Every process goes at once: links and monitors are not signalled
      * (no one would receive them), only cleanup callbacks run. */
     fx_reason why = fx_reason_shutdown();
-    uint64_t hwm = ck_pr_load_64(&vm->pt.hwm);
+    /* Relaxed: shutdown, every scheduler thread joined (which orders
+     * their slot initialisation before us); a concurrent outside spawn
+     * fails its section check. */
+    uint64_t hwm = fxi_atomic_load_relaxed_64(&vm->pt.hwm);
     if (hwm > vm->pt.cap)
         hwm = vm->pt.cap;
     for (uint64_t i = 0; i < hwm; i++) {
@@ -139,7 +146,7 @@ void fxi_vm_free_processes(fx_vm *vm)
             continue; /* free, an inbox (its owner frees it), or in limbo */
         fxi_ptable_kill(&vm->pt, a);
         exit_hooks(vm, a, &why);
-        ck_pr_faa_64(&vm->ext_exited, 1);
+        fxi_atomic_fetch_add_relaxed_64(&vm->ext_exited, 1); /* relaxed: stat only */
         fxi_actor_free(vm, a, true);
         fxi_ptable_release(&vm->pt, NULL, (uint32_t) i);
     }

@@ -19,9 +19,12 @@ void fxi_inbox_wake_all(fx_vm *vm)
 {
     fxi_mutex_lock(&vm->inbox_mx);
     for (fx_inbox *ib = vm->inboxes; ib; ib = ib->next) {
-        /* Ordered after the state CAS in fx_vm_shutdown (a full barrier);
-         * pairs with the fence in fx_inbox_recv. */
-        ck_pr_store_32(&ib->wake, 1);
+        /* Relaxed: fx_vm_shutdown's seq_cst fence after its state CAS
+         * precedes this store; with the seq_cst fence in fx_inbox_recv
+         * (between its store of wake = 0 and its state load) either the
+         * receiver sees the VM stopping or its 0 precedes this 1 in
+         * wake's modification order (so its futex wait sees 1). */
+        fxi_atomic_store_relaxed_32(&ib->wake, 1);
         fxi_futex_wake(&ib->wake, 1);
     }
     fxi_mutex_unlock(&vm->inbox_mx);
@@ -145,16 +148,20 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
             }
             continue;
         }
-        ck_pr_store_32(&ib->wake, 0);
+        /* Relaxed: ordered before the idle mark by the release cas below
+         * (for senders, see fxi_inbox_wake) and before the state load by
+         * the seq_cst fence (for shutdown). */
+        fxi_atomic_store_relaxed_32(&ib->wake, 0);
         if (!fxi_mailbox_try_idle_sc(&a->mb)) {
             sched_yield(); /* a message is in flight */
             continue;
         }
-        /* Orders the store of wake = 0 before the state load (store-load);
-         * pairs with the state CAS and the wake stores of the shutdown
-         * (fxi_inbox_wake_all): either we see the VM stopping or the
-         * futex wait below sees wake set. */
-        ck_pr_fence_memory();
+        /* Seq_cst fence, store-load: orders the store of wake = 0 before
+         * the state load; pairs with the seq_cst fence that fx_vm_shutdown
+         * places between its state CAS and the wake stores of
+         * fxi_inbox_wake_all: either we see the VM stopping or the futex
+         * wait below sees wake set. */
+        fxi_atomic_fence_seq_cst();
         if (!fxi_vm_running(ib->vm))
             return FX_ESHUTDOWN; /* nothing will come any more */
         uint64_t now = fxi_now_ns();
@@ -268,11 +275,16 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
     fxi_saved_free_all(a);
     apply_pending(a);
     discard(vm, a, &normal);
-    if (ck_pr_load_32(&vm->state) != FXI_VM_STOPPED) {
+    /* Acquire: pairs with the release store of STOPPED in fx_vm_shutdown,
+     * which came after shutdown saw every outside section closed (acquire
+     * loads in fxi_qsbr_ext_idle) and joined the scheduler threads: every
+     * sender's access to our mailbox happens before what follows, so the
+     * grace period need not (cannot: nobody ticks) be waited out. */
+    if (fxi_atomic_load_acquire_32(&vm->state) != FXI_VM_STOPPED) {
         /* Wait out the grace period: senders that looked us up finish. */
         uint64_t e = fxi_qsbr_stamp(&vm->qsbr);
         while (fxi_qsbr_min(&vm->qsbr) <= e &&
-               ck_pr_load_32(&vm->state) != FXI_VM_STOPPED)
+               fxi_atomic_load_acquire_32(&vm->state) != FXI_VM_STOPPED) /* as above */
             nanosleep(&(struct timespec){0, 200000}, NULL);
     }
     discard(vm, a, NULL);

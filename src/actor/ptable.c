@@ -24,7 +24,7 @@ uint32_t fxi_pid_tag_alloc(void)
 {
     /* A counter only: it orders nothing. The tag reaches other threads in
      * the VM record, which fx_vm_create's caller publishes. */
-    uint64_t n = ck_pr_faa_64(&tags_issued, 1);
+    uint64_t n = fxi_atomic_fetch_add_relaxed_64(&tags_issued, 1);
     return 1 + (uint32_t) (n % FXI_PID_TAG_COUNT);
 }
 
@@ -85,9 +85,9 @@ static uint32_t pop_free(fxi_ptable *pt, uint32_t *head)
  * index and sets *got; *got == 0 when the table is exhausted. */
 static uint32_t take_fresh(fxi_ptable *pt, uint32_t want, uint32_t *got)
 {
-    /* Reservation only; the slots are initialised by the reserving thread
-     * before any pid naming them exists. */
-    uint64_t base = ck_pr_faa_64(&pt->hwm, want);
+    /* Relaxed: a reservation only; the slots are initialised by the
+     * reserving thread before any pid naming them exists. */
+    uint64_t base = fxi_atomic_fetch_add_relaxed_64(&pt->hwm, want);
     if (base >= pt->cap) {
         *got = 0;
         return 0;
@@ -95,7 +95,9 @@ static uint32_t take_fresh(fxi_ptable *pt, uint32_t want, uint32_t *got)
     uint64_t end = base + want > pt->cap ? pt->cap : base + want;
     *got = (uint32_t) (end - base);
     for (uint64_t i = base; i < end; i++)
-        ck_pr_store_32(&pt->slots[i].gen, 1); /* read by lookups of forged pids */
+        /* Relaxed: read by lookups of forged pids, which get nothing
+         * from it but a mismatch or a NULL actor. */
+        fxi_atomic_store_relaxed_32(&pt->slots[i].gen, 1);
     return (uint32_t) base;
 }
 
@@ -139,25 +141,25 @@ static int take_slot(fxi_ptable *pt, fxi_worker *w, uint32_t *out)
 
 int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
 {
-    /* A counter only: it orders nothing (slots are handed over by the free
-     * lists). A kill's decrement reaches a spawner that learnt of the exit
-     * from a message, through that message's release/acquire. */
-    if (ck_pr_faa_64(&pt->live, 1) >= pt->max) {
-        ck_pr_dec_64(&pt->live); /* counter only, as above */
+    /* Relaxed: a counter only, it orders nothing (slots are handed over by
+     * the free lists). A kill's decrement reaches a spawner that learnt of
+     * the exit from a message, through that message's release/acquire. */
+    if (fxi_atomic_fetch_add_relaxed_64(&pt->live, 1) >= pt->max) {
+        fxi_atomic_fetch_add_relaxed_64(&pt->live, UINT64_MAX); /* -1; as above */
         return FX_EFULL;
     }
     uint32_t idx;
     int rc = take_slot(pt, w, &idx);
     if (rc != 0) {
-        ck_pr_dec_64(&pt->live); /* counter only, as above */
+        fxi_atomic_fetch_add_relaxed_64(&pt->live, UINT64_MAX); /* -1; as above */
         return rc;
     }
     fxi_slot *sl = &pt->slots[idx];
     a->pid = fxi_pid_make(pt->tag, sl->gen, idx);
-    /* Publication of the actor to lookups; the pid itself only travels to
-     * other threads through messages (release/acquire in the mailbox). */
-    ck_pr_fence_store();
-    ck_pr_store_ptr(&sl->actor, a);
+    /* Release: publishes the initialised actor to lookups; pairs with the
+     * acquire load in fxi_ptable_lookup (a pid need not travel in a
+     * message: users may pass pids by any means). */
+    fxi_atomic_store_release_ptr(&sl->actor, a);
     return 0;
 }
 
@@ -168,18 +170,23 @@ void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a)
     uint32_t gen = (sl->gen + 1) & FXI_PID_GEN_MASK;
     if (gen == 0)
         gen = 1;
-    /* From here on lookups of a->pid fail. Ordered before the QSBR stamp
-     * that covers this death (a full barrier in fxi_qsbr_stamp). */
-    ck_pr_store_32(&sl->gen, gen);
-    /* Counter only (see fxi_ptable_insert): the slot itself stays taken
-     * until fxi_ptable_release. */
-    ck_pr_dec_64(&pt->live);
+    /* Relaxed: from here on lookups of a->pid fail. The store is ordered
+     * before the QSBR stamp that covers this death by the stamp's release
+     * (fxi_qsbr_stamp, same thread, later), which pairs with the acquire
+     * load of the period at readers' quiescent points: a reader that saw
+     * a newer period sees the new generation (see fxi_ptable_lookup). */
+    fxi_atomic_store_relaxed_32(&sl->gen, gen);
+    /* Relaxed: a counter only (see fxi_ptable_insert): the slot itself
+     * stays taken until fxi_ptable_release. */
+    fxi_atomic_fetch_add_relaxed_64(&pt->live, UINT64_MAX); /* -1 */
 }
 
 void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx)
 {
-    /* Grace period over: nobody can hold a reference from a lookup. */
-    ck_pr_store_ptr(&pt->slots[idx].actor, NULL);
+    /* Grace period over: nobody can hold a reference from a lookup.
+     * Relaxed: the grace period (fxi_qsbr_min's acquire scan) ordered every
+     * lookup that could see the old actor before this store. */
+    fxi_atomic_store_relaxed_ptr(&pt->slots[idx].actor, NULL);
     if (!w) {
         fxi_mutex_lock(&pt->mx);
         push_free(pt, &pt->free_head, idx);

@@ -3,9 +3,8 @@
 #ifndef FXI_ACTOR_PTABLE_H
 #define FXI_ACTOR_PTABLE_H
 
-#include <ck_pr.h>
-
 #include "actor/actor.h"
+#include "platform/atomic.h"
 #include "platform/mutex.h"
 
 typedef struct fxi_slot {
@@ -96,8 +95,9 @@ void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx);
 
 /* The live actor for pid, or NULL. The caller must be in a QSBR read
  * section (a scheduler thread between quiescent points, or inside
- * fxi_qsbr_ext_enter/exit) for the result to stay valid. Two plain loads
- * of the slot: no atomic read-modify-write on the send path. */
+ * fxi_qsbr_ext_enter/exit) for the result to stay valid. Two loads of
+ * the slot (the second an acquire): no atomic read-modify-write on the
+ * send path. */
 static inline fxi_actor *fxi_ptable_lookup(const fxi_ptable *pt, fx_pid pid)
 {
     uint32_t idx = fxi_pid_index(pid), gen = fxi_pid_gen(pid);
@@ -107,12 +107,21 @@ static inline fxi_actor *fxi_ptable_lookup(const fxi_ptable *pt, fx_pid pid)
     if (fxi_pid_tag(pid) != pt->tag || idx >= pt->cap || gen == 0)
         return NULL;
     const fxi_slot *sl = &pt->slots[idx];
-    /* The generation is bumped (and the bump stamped, a full barrier)
-     * before the slot can be reused, so a match means the slot still
-     * holds the process this pid named, alive or dying but not freed. */
-    if (ck_pr_load_32(&sl->gen) != gen)
+    /* Relaxed: the generation's order is elsewhere. It is bumped before
+     * the QSBR stamp that covers the death (fxi_ptable_kill), a release
+     * RMW whose value this thread acquire-loaded at its last quiescent
+     * point (or coming online). So a match with the generation a death
+     * replaced means that point saw a period not above the stamp: the slot
+     * cannot be released before this thread's next quiescent point, whose
+     * release store orders this section's loads before the reclaimer's
+     * acquire scan (fxi_qsbr_min) and hence before the slot is emptied. */
+    if (fxi_atomic_load_relaxed_32(&sl->gen) != gen)
         return NULL;
-    return ck_pr_load_ptr(&sl->actor);
+    /* Acquire: pairs with the release store in fxi_ptable_insert, so the
+     * actor's initialisation is visible even to a sender that got the pid
+     * by a path that orders nothing (a relaxed shared variable, a guess);
+     * a pid that came in a message is ordered by the mailbox as well. */
+    return fxi_atomic_load_acquire_ptr(&sl->actor);
 }
 
 #endif

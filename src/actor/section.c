@@ -10,7 +10,9 @@ int fxi_section_enter(fx_vm *vm, fxi_section *sec)
     if (sec->w)
         return 0; /* scheduler threads are always inside a section */
     sec->ext = fxi_qsbr_ext_enter(&vm->qsbr);
-    /* Checked inside the section: shutdown waits for open sections. */
+    /* Checked inside the section: shutdown waits for open sections. The
+     * seq_cst fence in come_online (after the record claim) orders the
+     * claim before this load; pairs with fx_vm_shutdown's fence. */
     if (!fxi_vm_running(vm)) {
         fxi_qsbr_ext_exit(&vm->qsbr, sec->ext);
         return FX_ESHUTDOWN;

@@ -26,9 +26,10 @@ int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     int rc = fxi_deliver_quiet(vm, w, to, m);
     if (__builtin_expect(rc != 0, 0)) {
         if (w)
-            ck_pr_store_64(&w->stat_dropped, w->stat_dropped + 1);
+            fxi_atomic_store_relaxed_64(
+                &w->stat_dropped, w->stat_dropped + 1); /* relaxed: stat, one writer */
         else
-            ck_pr_faa_64(&vm->ext_dropped, 1);
+            fxi_atomic_fetch_add_relaxed_64(&vm->ext_dropped, 1); /* relaxed: stat only */
     }
     return rc;
 }

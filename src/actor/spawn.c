@@ -74,9 +74,10 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
         return rc;
     }
     if (w)
-        ck_pr_store_64(&w->stat_spawned, w->stat_spawned + 1);
+        fxi_atomic_store_relaxed_64(&w->stat_spawned,
+                                    w->stat_spawned + 1); /* relaxed: stat, one writer */
     else
-        ck_pr_faa_64(&vm->ext_spawned, 1);
+        fxi_atomic_fetch_add_relaxed_64(&vm->ext_spawned, 1); /* relaxed: stat only */
     if (out)
         *out = a->pid;
     if (o->init) {

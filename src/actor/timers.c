@@ -78,8 +78,10 @@ static void rec_free(fxi_timers *t, uint32_t idx)
 /* Under mx: refresh the lock-free hint. */
 static void update_hint(fxi_timers *t)
 {
-    /* Readers only use it to decide whether to take the lock. */
-    ck_pr_store_64(&t->next_ms, fxi_twheel_next_deadline(&t->wheel));
+    /* Relaxed: readers only use it to decide whether to take the lock
+     * (which orders the records); a parked thread that read an older,
+     * later deadline is woken by fxi_pool_deadline_changed. */
+    fxi_atomic_store_relaxed_64(&t->next_ms, fxi_twheel_next_deadline(&t->wheel));
 }
 
 int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out)
@@ -198,7 +200,7 @@ void fxi_timers_poll(fx_vm *vm, fxi_worker *w)
 {
     fxi_timers *t = &vm->timers;
     /* Hint read without the lock; a stale value delays by one tick. */
-    uint64_t next = ck_pr_load_64(&t->next_ms);
+    uint64_t next = fxi_atomic_load_relaxed_64(&t->next_ms); /* relaxed: hint */
     if (next == UINT64_MAX)
         return;
     uint64_t now = fxi_now_ms();
@@ -235,7 +237,8 @@ void fxi_timers_poll(fx_vm *vm, fxi_worker *w)
 
 int64_t fxi_timers_timeout_ns(fx_vm *vm)
 {
-    uint64_t next = ck_pr_load_64(&vm->timers.next_ms);
+    /* Relaxed: a hint (see update_hint). */
+    uint64_t next = fxi_atomic_load_relaxed_64(&vm->timers.next_ms);
     if (next == UINT64_MAX)
         return -1;
     /* Deadlines are at most FX_TIMEOUT_MAX ahead (fxi_timer_start), far

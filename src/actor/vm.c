@@ -110,18 +110,22 @@ FX_API int fx_vm_start(fx_vm *vm)
 {
     if (!vm)
         return FX_EINVAL;
-    /* ck_pr_load_32 (no ordering needed): only tells a second start
-     * (RUNNING) from a start after fx_vm_shutdown (STOPPING, STOPPED). */
-    uint32_t st = ck_pr_load_32(&vm->state);
+    /* Relaxed: start, shutdown and destroy are called by the VM's owner,
+     * which orders them itself; this only tells a second start (RUNNING)
+     * from a start after fx_vm_shutdown (STOPPING, STOPPED). */
+    uint32_t st = fxi_atomic_load_relaxed_32(&vm->state);
     if (st != FXI_VM_CREATED)
         return st == FXI_VM_RUNNING ? FX_EINVAL : FX_ESHUTDOWN;
     if (vm->cfg.trap_faults && fxi_fault_install() != 0)
         return FX_ESYS;
-    /* Running before the threads exist, so their first actors may send. */
-    ck_pr_store_32(&vm->state, FXI_VM_RUNNING);
+    /* Running before the threads exist, so their first actors may send.
+     * Relaxed: thread creation orders it before the schedulers; outside
+     * threads learn of the VM from its creator. */
+    fxi_atomic_store_relaxed_32(&vm->state, FXI_VM_RUNNING);
     int rc = fxi_pool_start(&vm->pool);
     if (rc) {
-        ck_pr_store_32(&vm->state, FXI_VM_STOPPED);
+        /* Release: as the store of STOPPED in fx_vm_shutdown. */
+        fxi_atomic_store_release_32(&vm->state, FXI_VM_STOPPED);
         if (vm->cfg.trap_faults)
             fxi_fault_uninstall();
         return rc;
@@ -154,10 +158,9 @@ FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value, const fx_vm_hoo
         rc = FX_EEXIST;
     if (rc == 0) {
         a->next = vm->attached;
-        /* Publishes a fully built node: the release orders its fields
-         * before the head store; pairs with the load in fx_vm_attached. */
-        ck_pr_fence_store();
-        ck_pr_store_ptr(&vm->attached, a);
+        /* Release: publishes a fully built node (its fields before the
+         * head store); pairs with the acquire load in fx_vm_attached. */
+        fxi_atomic_store_release_ptr(&vm->attached, a);
     }
     fxi_mutex_unlock(&vm->attach_mx);
     if (rc)
@@ -169,9 +172,10 @@ FX_API void *fx_vm_attached(fx_vm *vm, const void *key)
 {
     if (!vm || !key)
         return NULL;
-    /* Pairs with the store in fx_vm_attach: nodes are immutable once
-     * published and freed only by fx_vm_destroy. */
-    for (fxi_attachment *a = ck_pr_load_ptr(&vm->attached); a; a = a->next)
+    /* Acquire: pairs with the release store in fx_vm_attach, so the
+     * node's fields are visible; nodes are immutable once published and
+     * freed only by fx_vm_destroy. */
+    for (fxi_attachment *a = fxi_atomic_load_acquire_ptr(&vm->attached); a; a = a->next)
         if (a->key == key)
             return a->value;
     return NULL;
@@ -225,19 +229,32 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
     int first = close_attachments(vm);
     if (first != 1)
         return first; /* another call did it: 0, or FX_ESHUTDOWN if nested */
-    uint32_t st = ck_pr_load_32(&vm->state);
+    /* Relaxed: only the one caller that closed the list changes the state
+     * from here on (close_attachments, under attach_mx). */
+    uint32_t st = fxi_atomic_load_relaxed_32(&vm->state);
     if (st == FXI_VM_RUNNING) {
         /* The list is closed: no node is added from here on. Newest
          * first is the reverse attach order. The VM still runs. */
         for (fxi_attachment *a = vm->attached; a; a = a->next)
             if (a->hooks.stop)
                 a->hooks.stop(vm, a->value);
-        st = ck_pr_load_32(&vm->state);
+        st = fxi_atomic_load_relaxed_32(&vm->state); /* relaxed: as above */
     }
-    if (st == FXI_VM_STOPPING || !ck_pr_cas_32(&vm->state, st, FXI_VM_STOPPING))
+    /* Relaxed cas: the fence below gives the order. */
+    if (st == FXI_VM_STOPPING ||
+        !fxi_atomic_cas_relaxed_32(&vm->state, st, FXI_VM_STOPPING))
         return stop_finished(vm, FX_ESHUTDOWN); /* cannot happen: we own it */
-    /* After the CAS: a waiter that still saw RUNNING is asleep by now or
-     * will find its wake word set. */
+    /* Seq_cst fence, store-load: orders STOPPING before the wake stores
+     * of fxi_inbox_wake_all and the loads of fxi_qsbr_ext_idle below.
+     * Pairs with the seq_cst fence an outside thread runs between
+     * publishing itself and loading the state: in fx_inbox_recv (after
+     * wake = 0) and in fxi_section_enter (come_online, after claiming its
+     * QSBR record). Either that thread sees STOPPING, or we see its
+     * record / it sees its wake word set. A locked RMW is not assumed to
+     * be a fence: on aarch64 ck's cas is a bare ldxr/stxr loop. */
+    fxi_atomic_fence_seq_cst();
+    /* After the fence: a waiter that still saw RUNNING is asleep by now
+     * or will find its wake word set. */
     fxi_inbox_wake_all(vm);
     /* Outside threads already inside an operation finish it; new ones see
      * STOPPING and fail (fxi_section_enter re-checks inside the section). */
@@ -249,7 +266,10 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
             fxi_fault_uninstall();
     }
     fxi_vm_free_processes(vm);
-    ck_pr_store_32(&vm->state, FXI_VM_STOPPED);
+    /* Release: every process is freed before STOPPED; pairs with the
+     * acquire loads of the inbox teardown (inbox.c), which then frees its
+     * own process without waiting for a grace period. */
+    fxi_atomic_store_release_32(&vm->state, FXI_VM_STOPPED);
     return stop_finished(vm, 0);
 }
 
@@ -302,17 +322,19 @@ FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out)
     if (!vm || !out)
         return FX_EINVAL;
     memset(out, 0, sizeof *out);
-    uint64_t exited = ck_pr_load_64(&vm->ext_exited);
-    out->spawned = ck_pr_load_64(&vm->ext_spawned);
-    out->messages_dropped = ck_pr_load_64(&vm->ext_dropped);
+    /* Relaxed, every counter: statistics, a snapshot that orders nothing
+     * (each is written by one thread or by relaxed adds). */
+    uint64_t exited = fxi_atomic_load_relaxed_64(&vm->ext_exited);
+    out->spawned = fxi_atomic_load_relaxed_64(&vm->ext_spawned);
+    out->messages_dropped = fxi_atomic_load_relaxed_64(&vm->ext_dropped);
     for (uint32_t i = 0; i < vm->cfg.threads; i++) {
         fxi_worker *w = &vm->workers[i];
         fxi_sched *s = &vm->pool.scheds[i];
-        out->spawned += ck_pr_load_64(&w->stat_spawned);
-        exited += ck_pr_load_64(&w->stat_exited);
-        out->messages_dropped += ck_pr_load_64(&w->stat_dropped);
-        out->steals += ck_pr_load_64(&s->stat_steals);
-        out->parks += ck_pr_load_64(&s->stat_parks);
+        out->spawned += fxi_atomic_load_relaxed_64(&w->stat_spawned);
+        exited += fxi_atomic_load_relaxed_64(&w->stat_exited);
+        out->messages_dropped += fxi_atomic_load_relaxed_64(&w->stat_dropped);
+        out->steals += fxi_atomic_load_relaxed_64(&s->stat_steals);
+        out->parks += fxi_atomic_load_relaxed_64(&s->stat_parks);
     }
     out->processes = out->spawned >= exited ? out->spawned - exited : 0;
     return 0;

@@ -8,6 +8,7 @@
 #include "actor/actor.h"
 #include "actor/ptable.h"
 #include "actor/timers.h"
+#include "platform/atomic.h"
 #include "sched/qsbr.h"
 #include "sched/sched.h"
 
@@ -55,9 +56,12 @@ static inline fxi_worker *fxi_vm_worker(fx_vm *vm)
     return s ? (fxi_worker *) s->user : NULL;
 }
 
+/* Relaxed: a caller whose correctness depends on seeing the shutdown
+ * (fxi_section_enter, fx_inbox_recv) puts a seq_cst fence between its own
+ * publication and this load, pairing with the one in fx_vm_shutdown. */
 static inline bool fxi_vm_running(fx_vm *vm)
 {
-    return ck_pr_load_32(&vm->state) == FXI_VM_RUNNING;
+    return fxi_atomic_load_relaxed_32(&vm->state) == FXI_VM_RUNNING;
 }
 
 #endif

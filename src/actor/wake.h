@@ -10,9 +10,13 @@
 static inline void fxi_inbox_wake(fxi_actor *a)
 {
     fx_inbox *ib = a->u.live.state;
-    /* Ordered after the push that found the mailbox idle (the exchange is
-     * a full barrier); pairs with the load in fx_inbox_recv. */
-    ck_pr_store_32(&ib->wake, 1);
+    /* Relaxed: the receiver's store of wake = 0 happens before this one
+     * (it precedes the receiver's release cas that marked the mailbox
+     * idle, and our push's acquire exchange read that mark), so this
+     * store is later in wake's modification order: the receiver's futex
+     * wait sees 1 or is woken below. The message itself is ordered by the
+     * mailbox (release link, acquire pop), not by this word. */
+    fxi_atomic_store_relaxed_32(&ib->wake, 1);
     fxi_futex_wake(&ib->wake, 1);
 }
 

@@ -12,8 +12,6 @@
 #ifndef FXI_SCHED_QSBR_H
 #define FXI_SCHED_QSBR_H
 
-/* Kept for src/actor files that still reach ck_pr through this header. */
-#include <ck_pr.h>
 #include <stdbool.h>
 #include <stdint.h>
 

@@ -10,9 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Kept for src/actor files that still reach ck_pr through this header. */
-#include <ck_pr.h>
-
 #include "ds/deque.h"
 #include "platform/atomic.h"
 #include "mem/msgcache.h"

@@ -4,14 +4,16 @@
  * going offline and online, and an outside thread through an ext record.
  * A writer replaces the object once every reader has read the current
  * one (a relaxed handshake, which orders nothing), stamps, waits until
- * fxi_qsbr_min passes the stamp, then poisons (plain store) and frees the
- * old object. Only QSBR's release stores of the records and the acquire
- * loads of the scan order each reader's reads before the poisoning, so
- * TSan can report a race when one of them is weakened
- * (tools/memorder-check; the handshake makes every reader read every
- * object, but TSan's bounded shadow history can still miss one, see the
- * table in docs/design.md); a reader that sees a poisoned object fails
- * the check. Bounded counts; no timing. Exit 0 on success. */
+ * fxi_qsbr_min passes the stamp, then poisons it (plain store) and puts
+ * it on a graveyard that is freed at the end. Only QSBR's release stores
+ * of the records and the acquire loads of the scan order each reader's
+ * reads before the poisoning, so TSan reports a race when one of them is
+ * weakened (tools/memorder-check; the handshake makes every reader read
+ * every object); a reader that sees a poisoned object fails the check.
+ * The object is not freed right after the poisoning: the compiler drops
+ * a store just before free() as dead, and TSan's check of free() itself
+ * catches a race only now and then, which is why this program used to
+ * miss weakened orders. Bounded counts; no timing. Exit 0 on success. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -37,6 +39,8 @@ static atomic_uint bad;
 /* Serial of the object each reader read last (relaxed: a handshake that
  * must not order anything, or it would hide QSBR's orders from TSan). */
 static atomic_ulong last_read[READERS + 1];
+/* Retired objects, writer only; freed after the readers are joined. */
+static struct obj *graveyard[REPLACEMENTS];
 
 static void read_once(int who)
 {
@@ -111,12 +115,14 @@ int main(void)
         while (fxi_qsbr_min(&q) <= e)
             sched_yield();
         old->magic = 0; /* plain: races with a reader unless QSBR orders it */
-        free(old);
+        graveyard[r - 1] = old;
     }
     atomic_store(&done, true);
     for (int i = 0; i <= READERS; i++)
         pthread_join(th[i], NULL);
     free(shared);
+    for (int i = 0; i < REPLACEMENTS; i++)
+        free(graveyard[i]);
     fxi_qsbr_fini(&q);
     if (atomic_load(&bad)) {
         fprintf(stderr, "qsbr_stress: %u reads of a retired object\n", atomic_load(&bad));
