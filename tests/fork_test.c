@@ -80,6 +80,8 @@ static int child_calls(tvm *t)
     fx_msg *r = NULL;
     CHECK(14, fx_gs_call(t->in, (fx_pid){42}, 1, "x", 1, FX_INFINITY, &r, NULL) ==
                   FX_EFORKED);
+    fx_pid w;
+    CHECK(15, fx_whereis(t->vm, "anyone", &w) == FX_EFORKED);
     /* Both return at once (the alarm catches a hang) and free nothing. */
     fx_inbox_destroy(t->in);
     fx_vm_destroy(t->vm);
