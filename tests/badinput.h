@@ -12,6 +12,8 @@
 #include "helpers.h"
 
 #include <limits.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* A pid that was never handed out in any VM: index and generation far
  * beyond anything a test spawns. */
@@ -206,6 +208,24 @@ static inline int64_t bi_in_handler_next(tvm *t,
 {
     bi_job j = {.run_next = run, .decode = decode, .arg = arg};
     return bi_run(t, &j);
+}
+
+/* Runs run(t) in a fork()ed child of this process and returns what it
+ * returned (an error code, 0 or negative, carried by the exit status);
+ * fails the test if the child hangs (30 s alarm) or dies of a signal. */
+static inline int bi_in_child(tvm *t, int (*run)(tvm *t))
+{
+    pid_t c = fork();
+    cr_assert_neq(c, -1);
+    if (c == 0) {
+        alarm(30);
+        int rc = run(t);
+        _exit(rc <= 0 && rc > -128 ? -rc : 255);
+    }
+    int st = 0;
+    cr_assert_eq(waitpid(c, &st, 0), c);
+    cr_assert(WIFEXITED(st), "the child died of signal %d", WTERMSIG(st));
+    return -WEXITSTATUS(st);
 }
 
 /* Asserts rc == want, naming both codes. */

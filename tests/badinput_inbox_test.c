@@ -383,3 +383,52 @@ Test(bi_inbox, recv_absurd_timeout,
     }
     bi_end(&t);
 }
+
+/* --- from a fork()ed child (docs/failures.md, "fork") ------------------- */
+
+#define BI_FORKED(expr)                                                                  \
+    do {                                                                                 \
+        int rc_ = (expr);                                                                \
+        if (rc_ != FX_EFORKED)                                                           \
+            return rc_ == 0 ? 1 : rc_;                                                   \
+    } while (0)
+
+static int fork_inbox(tvm *t)
+{
+    fx_inbox *ib;
+    fx_msg *m;
+    fx_ref r;
+    fx_pid p;
+    BI_FORKED(fx_inbox_send(t->in, t->me, 1, "x", 1));
+    BI_FORKED(fx_inbox_recv(t->in, NULL, FX_INFINITY, &m));
+    BI_FORKED(fx_inbox_create(t->vm, &ib));
+    BI_FORKED(fx_inbox_link(t->in, t->me));
+    BI_FORKED(fx_inbox_monitor(t->in, t->me, &r));
+    BI_FORKED(fx_inbox_spawn_link(t->in, &(fx_spawn_opts){.handler = bi_echo}, &p));
+    return FX_EFORKED;
+}
+
+Test(bi_inbox, calls_from_forked_child,
+     .description =
+         "fx_inbox_send, _recv, _create, _link, _monitor, _spawn_link | from a "
+         "fork()ed child (the VM's threads are not there) | FX_EFORKED")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_child(&t, fork_inbox), FX_EFORKED);
+    bi_end(&t);
+}
+
+static int fork_inbox_destroy(tvm *t)
+{
+    fx_inbox_destroy(t->in);
+    return 0;
+}
+
+Test(bi_inbox, destroy_from_forked_child,
+     .description = "fx_inbox_destroy | from a fork()ed child | returns at once, frees "
+                    "nothing")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_child(&t, fork_inbox_destroy), 0);
+    bi_end(&t);
+}

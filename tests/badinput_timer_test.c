@@ -198,3 +198,28 @@ Test(bi_timer, send_after_absurd,
     }
     bi_end(&t);
 }
+
+/* --- from a fork()ed child (docs/failures.md, "fork") ------------------- */
+
+static int fork_timers(tvm *t)
+{
+    fx_timer tm;
+    int rc = fx_vm_send_after(t->vm, 10, t->me, 1, NULL, 0, &tm);
+    if (rc != FX_EFORKED)
+        return rc == 0 ? 1 : rc;
+    fx_timer none = {1};
+    if ((rc = (int) fx_cancel_timer(t->vm, none)) != FX_EFORKED)
+        return rc >= 0 ? 1 : rc;
+    if ((rc = (int) fx_read_timer(t->vm, none)) != FX_EFORKED)
+        return rc >= 0 ? 1 : rc;
+    return FX_EFORKED;
+}
+
+Test(bi_timer, from_forked_child,
+     .description = "fx_vm_send_after, fx_cancel_timer, fx_read_timer | from a fork()ed "
+                    "child | FX_EFORKED")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_child(&t, fork_timers), FX_EFORKED);
+    bi_end(&t);
+}

@@ -592,3 +592,86 @@ Test(bi_vm, max_msg_size_states,
     cr_assert_eq(fx_vm_max_msg_size(vm), BI_MAX_MSG);
     fx_vm_destroy(vm);
 }
+
+/* --- from a fork()ed child (docs/failures.md, "fork") ------------------- */
+
+/* The first result that is not FX_EFORKED, else FX_EFORKED. */
+#define BI_FORKED(expr)                                                                  \
+    do {                                                                                 \
+        int rc_ = (expr);                                                                \
+        if (rc_ != FX_EFORKED)                                                           \
+            return rc_ == 0 ? 1 : rc_;                                                   \
+    } while (0)
+
+static int fork_send(tvm *t)
+{
+    BI_FORKED(fx_vm_send(t->vm, t->me, 1, "x", 1));
+    fx_msg *m;
+    if (fx_msg_new(1, 1, &m) != 0)
+        return FX_ENOMEM;
+    BI_FORKED(fx_vm_send_msg(t->vm, t->me, m));
+    fx_msg_free(m); /* refused: still ours (a double free would abort) */
+    return FX_EFORKED;
+}
+
+Test(bi_vm, send_from_forked_child,
+     .description = "fx_vm_send, _send_msg | from a fork()ed child (the VM's threads are "
+                    "not there) | FX_EFORKED, the message stays with the caller")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_child(&t, fork_send), FX_EFORKED);
+    bi_end(&t);
+}
+
+static int fork_spawn(tvm *t)
+{
+    fx_pid p;
+    BI_FORKED(fx_vm_spawn(t->vm, bi_echo, NULL, &p));
+    BI_FORKED(fx_vm_spawn_opt(t->vm, &(fx_spawn_opts){.handler = bi_echo}, &p));
+    BI_FORKED(fx_vm_exit(t->vm, t->me, fx_reason_kill()));
+    return FX_EFORKED;
+}
+
+Test(bi_vm, spawn_from_forked_child,
+     .description = "fx_vm_spawn, _spawn_opt, _exit | from a fork()ed child | FX_EFORKED")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_child(&t, fork_spawn), FX_EFORKED);
+    bi_end(&t);
+}
+
+static int fork_lifecycle(tvm *t)
+{
+    fx_vm_stats st;
+    BI_FORKED(fx_vm_stats_get(t->vm, &st));
+    BI_FORKED(fx_vm_running(t->vm));
+    BI_FORKED(fx_vm_start(t->vm));
+    BI_FORKED(fx_vm_shutdown(t->vm));
+    return FX_EFORKED;
+}
+
+Test(bi_vm, lifecycle_from_forked_child,
+     .description =
+         "fx_vm_running, _start, _shutdown, _stats_get | from a fork()ed child "
+         "| FX_EFORKED")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_child(&t, fork_lifecycle), FX_EFORKED);
+    bi_end(&t);
+}
+
+static int fork_destroy(tvm *t)
+{
+    fx_vm_destroy(t->vm);
+    return 0;
+}
+
+Test(bi_vm, destroy_from_forked_child,
+     .description =
+         "fx_vm_destroy | from a fork()ed child | returns at once, frees nothing "
+         "(the child's copy is left to its exit)")
+{
+    tvm t = bi_start();
+    bi_expect(bi_in_child(&t, fork_destroy), 0);
+    bi_end(&t);
+}

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <fauxtp/fauxtp.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #define FX_FAULT_INJECTION FX_TEST_FAULT_INJECTION
 #include "mem/alloc.h"
@@ -193,6 +194,48 @@ Test(oom, sup_start_returns_whatever_allocation_fails, .timeout = 120)
     }
     cr_assert_gt(failed, 0, "no start met the failure");
     cr_assert_gt(ok, 0, "the failure never passed the start");
+    vm_down(vm);
+}
+
+/* The original report (issue 13, defect 8): "fx_sup_start then hangs
+ * forever (its default start timeout is infinite)" when a signal's
+ * allocation fails. The supervisor's only child runs out of memory in its
+ * init and stops: before the fix its EXIT and DOWN were allocated as it
+ * exited, both allocations failed, the supervisor never learnt that the
+ * start had failed, and fx_sup_start waited for ever (the .timeout turns
+ * that into a failure). Now they were allocated when the link and the
+ * monitor were made: the supervisor stops, its own DOWN reaches the
+ * starter, and fx_sup_start returns FX_EEXIT. */
+static fx_gs_ret oom_init(fx_ctx *cx, void *arg, void **state)
+{
+    (void) arg;
+    *state = NULL;
+    fxi_alloc_fail_nth(1, true); /* from here every allocation fails */
+    return fx_gs_stop(cx, boom);
+}
+static const fx_gs_ops oom_ops = {.init = oom_init};
+
+Test(oom, sup_start_returns_when_its_child_runs_out_of_memory, .timeout = 60)
+{
+    fx_vm *vm = vm_up();
+    fx_inbox *ib;
+    cr_assert_eq(fx_inbox_create(vm, &ib), 0);
+    fx_gs_spec gs = {.ops = &oom_ops};
+    fx_child_spec kid = {.id = "oom", .start = fx_child_gen_server, .arg = &gs};
+    fx_sup_spec s;
+    fx_sup_spec_init(&s); /* timeout_ms 0: FX_INFINITY */
+    s.children = &kid;
+    s.nchildren = 1;
+    fx_pid sup;
+    fx_reason why;
+    int rc = fx_sup_start(ib, &s, &sup, &why);
+    fxi_alloc_fail_nth(0, false);
+    cr_assert_eq(rc, FX_EEXIT, "fx_sup_start: %s", fx_err_name(rc));
+    char buf[160];
+    fx_reason_format(&why, buf, sizeof buf);
+    cr_assert(strstr(buf, "failed_to_start_child oom {error,7,\"boom\"}"), "why: %s",
+              buf);
+    fx_inbox_destroy(ib);
     vm_down(vm);
 }
 

@@ -1,5 +1,17 @@
 /* fauxtp: the virtual machine: scheduler threads, the process table and
- * the timer wheel. Several VMs may live in one process. */
+ * the timer wheel. Several VMs may live in one process.
+ *
+ * fork(): a VM belongs to the process that created it. In a child forked
+ * from that process (which has the VM's memory but none of its threads)
+ * every function that takes the VM or one of its inboxes and would need
+ * its threads answers FX_EFORKED: the fx_vm_* functions below and in
+ * actor.h and timer.h, the fx_inbox_* functions, and the calls built on
+ * them (GenServer calls, supervisor and registry functions).
+ * fx_is_alive answers 0; fx_vm_destroy and fx_inbox_destroy do nothing;
+ * fx_vm_threads, fx_vm_max_msg_size and fx_vm_attached read the child's
+ * copy. A VM the child creates itself is the child's and works normally.
+ * The check is one load of a process-wide fork generation, bumped by a
+ * pthread_atfork child handler (docs/failures.md, "fork"). */
 #ifndef FAUXTP_VM_H
 #define FAUXTP_VM_H
 
@@ -50,7 +62,8 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out);
 
 /* Starts the scheduler threads. Errors: FX_EINVAL (NULL, already started),
  * FX_ESHUTDOWN (fx_vm_shutdown was called: a VM does not start again),
- * FX_ESYS (thread creation). Outside the VM only. */
+ * FX_ESYS (thread creation), FX_EFORKED (forked child). Outside the VM
+ * only. */
 FX_API int fx_vm_start(fx_vm *vm);
 
 /* Orderly shutdown: stops accepting work, kills every live process with
@@ -61,8 +74,9 @@ FX_API int fx_vm_start(fx_vm *vm);
  * finished, then returns 0, as does any call after it. Errors:
  * FX_EINVAL (NULL), FX_ECONTEXT on one of vm's scheduler threads (a
  * handler), FX_ESHUTDOWN when called from inside the shutdown itself (a
- * stop hook or a cleanup callback on the shutting-down thread). Outside
- * the VM only. */
+ * stop hook or a cleanup callback on the shutting-down thread),
+ * FX_EFORKED in a forked child (see the top of this file). Outside the VM
+ * only. */
 FX_API int fx_vm_shutdown(fx_vm *vm);
 
 /* Shuts down if needed (as fx_vm_shutdown: an in-progress shutdown on
@@ -70,13 +84,17 @@ FX_API int fx_vm_shutdown(fx_vm *vm);
  * Outside the VM only: where fx_vm_shutdown would fail (on one of vm's
  * scheduler threads, or inside a stop hook or cleanup callback of its
  * shutdown) it does nothing and the VM stays valid. Once it has returned,
- * no other thread may use vm. */
+ * no other thread may use vm. In a forked child it returns at once and
+ * frees nothing: the VM's threads and locks are the parent's, so neither
+ * joining nor freeing is safe; the memory is the child's copy and goes
+ * with its exit or exec. */
 FX_API void fx_vm_destroy(fx_vm *vm);
 
 /* 1 while vm runs: started, and no fx_vm_shutdown has got past its stop
  * hooks (they still see 1); 0 before fx_vm_start and from then on, when
- * calls on the VM answer FX_ESHUTDOWN. FX_EINVAL for NULL. A snapshot: a
- * shutdown may begin right after. Any thread. */
+ * calls on the VM answer FX_ESHUTDOWN. FX_EINVAL for NULL, FX_EFORKED in
+ * a forked child. A snapshot: a shutdown may begin right after. Any
+ * thread. */
 FX_API int fx_vm_running(fx_vm *vm);
 
 /* The number of scheduler threads; 0 for NULL. Any thread. */
@@ -96,6 +114,7 @@ typedef struct fx_vm_stats {
     uint64_t steals;           /* actors taken from another scheduler */
     uint64_t parks;            /* times a scheduler thread went to sleep */
 } fx_vm_stats;
+/* 0 and *out; FX_EINVAL (NULL), FX_EFORKED (forked child). */
 FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out);
 
 /* --- Per-VM state for libraries built on the public API ------------------
@@ -128,7 +147,7 @@ typedef struct fx_vm_hooks {
  * its value and takes the winner's with fx_vm_attached). Errors:
  * FX_EINVAL (NULL vm, key or value: a NULL value would read as "nothing
  * attached"), FX_EEXIST, FX_ESHUTDOWN (fx_vm_shutdown has
- * begun), FX_ENOMEM. Any thread. */
+ * begun), FX_ENOMEM, FX_EFORKED (forked child). Any thread. */
 FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value,
                         const fx_vm_hooks *hooks);
 

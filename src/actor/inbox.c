@@ -121,6 +121,8 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
     if (!ib || !out)
         return FX_EINVAL;
     *out = NULL;
+    if (fxi_vm_forked(ib->vm))
+        return FX_EFORKED; /* no sender left to wake us */
     if (fxi_sched_current(&ib->vm->pool))
         return FX_EWOULDBLOCK;
     fxi_actor *a = ib->a;
@@ -257,6 +259,10 @@ static void apply_pending(fxi_actor *a)
 FX_API void fx_inbox_destroy(fx_inbox *ib)
 {
     if (!ib)
+        return;
+    /* In a forked child: nothing, as fx_vm_destroy (the grace period
+     * below would wait for threads that do not exist here). */
+    if (fxi_vm_forked(ib->vm))
         return;
     fx_vm *vm = ib->vm;
     fxi_actor *a = ib->a;

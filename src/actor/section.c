@@ -5,8 +5,13 @@
 
 int fxi_section_enter(fx_vm *vm, fxi_section *sec)
 {
-    sec->w = fxi_vm_worker(vm);
+    sec->w = NULL;
     sec->ext = 0;
+    /* First: a child forked from a handler inherits the thread's worker
+     * pointer, but not the VM's other threads. */
+    if (fxi_vm_forked(vm))
+        return FX_EFORKED;
+    sec->w = fxi_vm_worker(vm);
     if (sec->w)
         return 0; /* scheduler threads are always inside a section */
     sec->ext = fxi_qsbr_ext_enter(&vm->qsbr);

@@ -172,6 +172,8 @@ FX_API int64_t fx_cancel_timer(fx_vm *vm, fx_timer timer)
 {
     if (!vm)
         return FX_EINVAL;
+    if (fxi_vm_forked(vm))
+        return FX_EFORKED;
     if (!fxi_vm_running(vm))
         return FX_ESHUTDOWN; /* every timer dies with the VM */
     return fxi_timer_cancel(vm, timer);
@@ -181,6 +183,8 @@ FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer)
 {
     if (!vm)
         return FX_EINVAL;
+    if (fxi_vm_forked(vm))
+        return FX_EFORKED;
     if (!fxi_vm_running(vm))
         return FX_ESHUTDOWN;
     fxi_timers *t = &vm->timers;
@@ -281,6 +285,8 @@ FX_API int fx_vm_send_after(fx_vm *vm, int64_t delay_ms, fx_pid to, uint32_t typ
 {
     if (!vm)
         return FX_EINVAL;
+    if (fxi_vm_forked(vm))
+        return FX_EFORKED;
     if (!fxi_vm_running(vm))
         return FX_ESHUTDOWN;
     return send_after(vm, FX_PID_NONE, delay_ms, to, type, data, size, out);

@@ -64,10 +64,14 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     int rc = resolve_config(cfg, &c);
     if (rc)
         return rc;
+    uint32_t gen = fxi_fork_register(&rc);
+    if (rc)
+        return rc;
     fx_vm *vm = fxi_alloc_aligned(sizeof *vm, FXI_CACHELINE);
     if (!vm)
         return FX_ENOMEM;
     vm->cfg = c;
+    vm->fork_gen = gen;
     vm->state = FXI_VM_CREATED;
     vm->workers = fxi_alloc_aligned(c.threads * sizeof *vm->workers, FXI_CACHELINE);
     if (!vm->workers)
@@ -110,6 +114,8 @@ FX_API int fx_vm_start(fx_vm *vm)
 {
     if (!vm)
         return FX_EINVAL;
+    if (fxi_vm_forked(vm))
+        return FX_EFORKED;
     /* Relaxed: start, shutdown and destroy are called by the VM's owner,
      * which orders them itself; this only tells a second start (RUNNING)
      * from a start after fx_vm_shutdown (STOPPING, STOPPED). */
@@ -141,6 +147,8 @@ FX_API int fx_vm_attach(fx_vm *vm, const void *key, void *value, const fx_vm_hoo
      * a second attach under the key could not see it. */
     if (!vm || !key || !value)
         return FX_EINVAL;
+    if (fxi_vm_forked(vm))
+        return FX_EFORKED; /* attach_mx may be held by a parent's thread */
     fxi_attachment *a = fxi_alloc(sizeof *a);
     if (!a)
         return FX_ENOMEM;
@@ -222,6 +230,8 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
 {
     if (!vm)
         return FX_EINVAL;
+    if (fxi_vm_forked(vm))
+        return FX_EFORKED; /* its threads cannot be stopped or joined here */
     if (fxi_vm_worker(vm))
         return FX_ECONTEXT;
     /* No early return on STOPPED: the thread that stored it may still be
@@ -277,6 +287,11 @@ FX_API void fx_vm_destroy(fx_vm *vm)
 {
     if (!vm)
         return;
+    /* In a forked child: nothing. The VM's threads do not exist here and
+     * its locks may be held forever, so freeing is unsafe; the memory is
+     * the child's copy and is left to the child's exit or exec. */
+    if (fxi_vm_forked(vm))
+        return;
     /* Frees only a VM that is stopped for good: not from one of its own
      * scheduler threads (FX_ECONTEXT) nor from inside its shutdown (a
      * stop hook or cleanup callback: FX_ESHUTDOWN). A shutdown running on
@@ -304,7 +319,9 @@ FX_API void fx_vm_destroy(fx_vm *vm)
 
 FX_API int fx_vm_running(fx_vm *vm)
 {
-    return vm ? fxi_vm_running(vm) : FX_EINVAL;
+    if (!vm)
+        return FX_EINVAL;
+    return fxi_vm_forked(vm) ? FX_EFORKED : fxi_vm_running(vm);
 }
 
 FX_API uint32_t fx_vm_threads(const fx_vm *vm)
@@ -321,6 +338,8 @@ FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out)
 {
     if (!vm || !out)
         return FX_EINVAL;
+    if (fxi_vm_forked(vm))
+        return FX_EFORKED;
     memset(out, 0, sizeof *out);
     /* Relaxed, every counter: statistics, a snapshot that orders nothing
      * (each is written by one thread or by relaxed adds). */

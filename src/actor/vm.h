@@ -9,6 +9,7 @@
 #include "actor/ptable.h"
 #include "actor/timers.h"
 #include "platform/atomic.h"
+#include "platform/fork.h"
 #include "sched/qsbr.h"
 #include "sched/sched.h"
 
@@ -23,8 +24,9 @@ typedef struct fxi_attachment {
 } fxi_attachment;
 
 struct fx_vm {
-    fx_vm_config cfg; /* immutable after create */
-    uint32_t state;   /* atomic: FXI_VM_* */
+    fx_vm_config cfg;  /* immutable after create */
+    uint32_t fork_gen; /* immutable: fxi_fork_gen at create (fxi_vm_forked) */
+    uint32_t state;    /* atomic: FXI_VM_* */
     fxi_pool pool;
     fxi_qsbr qsbr;
     fxi_ptable pt;
@@ -54,6 +56,14 @@ static inline fxi_worker *fxi_vm_worker(fx_vm *vm)
 {
     fxi_sched *s = fxi_sched_current(&vm->pool);
     return s ? (fxi_worker *) s->user : NULL;
+}
+
+/* True in a process forked from the one that created vm: the VM's
+ * threads do not exist here, so every entry point refuses with
+ * FX_EFORKED (docs/failures.md, "fork"). One plain load. */
+static inline bool fxi_vm_forked(const fx_vm *vm)
+{
+    return fxi_forked_since(vm->fork_gen);
 }
 
 /* Relaxed: a caller whose correctness depends on seeing the shutdown

@@ -172,6 +172,10 @@ typedef struct reader {
 
 static int read_begin(fx_vm *vm, reader *rd)
 {
+    /* A forked child: the epoch records may be locked by parent threads
+     * that do not exist here. */
+    if (fx_vm_running(vm) == FX_EFORKED)
+        return FX_EFORKED;
     fxi_kernel *k = fxi_kernel_find(vm);
     if (!k)
         return FX_ENOENT;
