@@ -236,4 +236,14 @@ static inline int bi_in_child(tvm *t, int (*run)(tvm *t))
                      fx_err_name((int) bi_rc_), (long long) bi_rc_, #want);              \
     } while (0)
 
+/* In a bi_in_child function: returns the first result of expr that is
+ * not FX_EFORKED (0 becomes 1, so a success reads as a failure), else
+ * carries on. */
+#define BI_FORKED(expr)                                                                  \
+    do {                                                                                 \
+        int rc_ = (expr);                                                                \
+        if (rc_ != FX_EFORKED)                                                           \
+            return rc_ == 0 ? 1 : rc_;                                                   \
+    } while (0)
+
 #endif

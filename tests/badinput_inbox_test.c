@@ -386,13 +386,6 @@ Test(bi_inbox, recv_absurd_timeout,
 
 /* --- from a fork()ed child (docs/failures.md, "fork") ------------------- */
 
-#define BI_FORKED(expr)                                                                  \
-    do {                                                                                 \
-        int rc_ = (expr);                                                                \
-        if (rc_ != FX_EFORKED)                                                           \
-            return rc_ == 0 ? 1 : rc_;                                                   \
-    } while (0)
-
 static int fork_inbox(tvm *t)
 {
     fx_inbox *ib;

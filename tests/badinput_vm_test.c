@@ -595,14 +595,6 @@ Test(bi_vm, max_msg_size_states,
 
 /* --- from a fork()ed child (docs/failures.md, "fork") ------------------- */
 
-/* The first result that is not FX_EFORKED, else FX_EFORKED. */
-#define BI_FORKED(expr)                                                                  \
-    do {                                                                                 \
-        int rc_ = (expr);                                                                \
-        if (rc_ != FX_EFORKED)                                                           \
-            return rc_ == 0 ? 1 : rc_;                                                   \
-    } while (0)
-
 static int fork_send(tvm *t)
 {
     BI_FORKED(fx_vm_send(t->vm, t->me, 1, "x", 1));
