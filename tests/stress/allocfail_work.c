@@ -296,12 +296,17 @@ static void step_supervisor(fx_vm *vm, fx_inbox *in)
     }
     rc = fx_gs_stop_server(in, sup, fx_reason_shutdown(), 10000, NULL);
     CHECK("fx_gs_stop_server(sup)", rc, FX_ENOMEM, FX_ENOPROC, FX_EEXIT, FX_ETIMEDOUT);
-    if (rc == FX_ETIMEDOUT)
+    /* Not stopped (the stop request could not be made, FX_ENOMEM, or
+     * was not answered): kill it, so that its DOWN must come. */
+    if (rc == FX_ETIMEDOUT || rc == FX_ENOMEM)
         fx_vm_exit(vm, sup, fx_reason_kill());
     if (watched) {
         fx_match m = {.type = FX_MSG_DOWN, .ref = mon};
         fx_msg *d = NULL;
-        if (fx_inbox_recv(in, &m, 20000, &d) != 0)
+        rc = fx_inbox_recv(in, &m, 20000, &d);
+        if (rc == FX_ETIMEDOUT && fx_vm_exit(vm, sup, fx_reason_kill()) == 0)
+            rc = fx_inbox_recv(in, &m, 20000, &d);
+        if (rc != 0)
             MISMATCH("no DOWN for the supervisor");
         fx_msg_free(d);
     }
