@@ -202,12 +202,67 @@ static void on_down(fx_ctx *cx, reg *r, const fx_msg *m)
     proc *p = proc_find(r, d->pid);
     if (!p || !fx_ref_eq(p->mon, d->ref))
         return;
+    /* A pid still alive did not exit: it could not record our monitor
+     * (out of memory; an inbox answers so without exiting, see
+     * docs/failures.md) and this DOWN is its refusal. Its name and groups
+     * stay: watch it again. If it is exiting meanwhile, the new monitor
+     * gets its DOWN (noproc) and that one forgets it. */
+    fx_ref again;
+    if (fx_is_alive(r->vm, d->pid) == 1 && fx_monitor(cx, d->pid, &again) == 0) {
+        p->mon = again;
+        return;
+    }
     if (p->name)
         fxi_reg_del(r->t, p->name);
     for (uint32_t i = 0; i < p->ngroups; i++)
         if (fxi_reg_group_remove(r->t, p->groups[i], p->pid) != 0)
             fx_crash(cx, "registry: out of memory"); /* restart, empty */
     proc_forget(r, p);
+}
+
+/* ---- the answer ----------------------------------------------------------------- */
+
+/* Takes back a register or join that succeeded but could not be answered,
+ * so that the request fails as a whole; false when it cannot be (a group
+ * remove that itself ran out of memory). Removals are not taken back:
+ * re-adding would allocate. */
+static bool undo(fx_ctx *cx, reg *r, uint32_t type, fxi_name *key, fx_pid pid)
+{
+    if (type == FXI_REG_OP_REGISTER) {
+        fxi_reg_name *e = (fxi_reg_name *) fxi_reg_lookup(r->t, key);
+        if (e && fx_pid_eq(e->pid, pid))
+            drop_name(cx, r, e);
+        return true;
+    }
+    if (type == FXI_REG_OP_JOIN) {
+        fxi_reg_group *g = fxi_reg_group_find(r->t, key);
+        proc *p = g ? proc_find(r, pid) : NULL;
+        int i = p ? proc_group_index(p, g) : -1;
+        if (i < 0)
+            return true;
+        if (fxi_reg_group_remove(r->t, g, pid) != 0)
+            return false;
+        p->groups[i] = p->groups[--p->ngroups];
+        proc_release(cx, r, p);
+        return true;
+    }
+    return false;
+}
+
+/* Answers a write. A reply that cannot be allocated does not stop the
+ * registry (its names would die with it): a register or join is taken
+ * back and answered FX_ENOMEM, anything else answered again as it was;
+ * if that reply cannot be allocated either, the caller times out
+ * (FX_ETIMEDOUT) and the table is as the answer it missed said. */
+static void answer(fx_ctx *cx, reg *r, fx_from from, uint32_t type, fxi_name *key,
+                   fx_pid pid, fxi_reg_ans *ans)
+{
+    int rc = fx_reply(cx, from, ans, sizeof *ans);
+    if (rc != FX_ENOMEM)
+        return; /* sent, or the caller is gone (FX_ENOPROC): nobody to tell */
+    if (ans->rc == 0 && undo(cx, r, type, key, pid))
+        ans->rc = FX_ENOMEM;
+    (void) fx_reply(cx, from, ans, sizeof *ans);
 }
 
 /* ---- the GenServer -------------------------------------------------------------- */
@@ -241,15 +296,17 @@ static fx_gs_ret reg_init(fx_ctx *cx, void *arg, void **state)
 static fx_gs_ret reg_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
                           const void *data, size_t size)
 {
-    (void) from;
     reg *r = state;
     fxi_reg_ans ans = {0, 0, FX_PID_NONE};
-    fxi_reg_req req;
+    fxi_reg_req req = {0};
     fxi_name key;
     if (type == FXI_REG_OP_STATS) {
         fx_registry_stats info;
         fxi_reg_stats(r->t, &info);
-        return reclaim(r, fx_gs_reply(cx, &info, sizeof info));
+        /* Not fx_gs_reply: a reply that cannot be allocated must not stop
+         * the registry. The caller then times out. */
+        (void) fx_reply(cx, from, &info, sizeof info);
+        return reclaim(r, fx_gs_noreply(cx));
     }
     if (size != sizeof req) {
         ans.rc = FX_EINVAL;
@@ -274,7 +331,8 @@ static fx_gs_ret reg_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
         else
             ans.rc = FX_EINVAL;
     }
-    return reclaim(r, fx_gs_reply(cx, &ans, sizeof ans));
+    answer(cx, r, from, type, &key, req.pid, &ans);
+    return reclaim(r, fx_gs_noreply(cx));
 }
 
 static fx_gs_ret reg_info(fx_ctx *cx, void *state, fx_msg *msg)
