@@ -125,6 +125,11 @@ typedef struct fxi_worker {
     fxi_actor *limbo_unstamped; /* first entry without a stamp */
     /* Free process-table slots cached by this thread. */
     uint32_t free_head, free_count;
+    /* This thread's share of the live-process count (actor/ptable.c):
+     * processes it inserted minus those it killed, mod 2^64. Written by
+     * the owner only (relaxed stores), read by any spawner that has to
+     * count (relaxed loads after a seq_cst fence). */
+    uint64_t live_share;
     uint64_t ref_next;
     /* Flood hand-off measurements (run.c): the producer last put on hold,
      * when, how many messages its flood had, and how many hold cycles in a

@@ -63,7 +63,7 @@ void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool b
      * callback or a link finds the pid dead. Senders that looked it up
      * before still push into the mailbox; those entries are dealt with
      * after the grace period (free_limbo). */
-    fxi_ptable_kill(&vm->pt, a);
+    fxi_ptable_kill(&vm->pt, w, a);
     fxi_atomic_store_relaxed_64(&w->stat_exited,
                                 w->stat_exited + 1); /* relaxed: stat, one writer */
     exit_hooks(vm, a, reason);
@@ -144,7 +144,7 @@ void fxi_vm_free_processes(fx_vm *vm)
         fxi_actor *a = sl->actor;
         if (!a || a->kind != FXI_KIND_ACTOR || fxi_pid_gen(a->pid) != sl->gen)
             continue; /* free, an inbox (its owner frees it), or in limbo */
-        fxi_ptable_kill(&vm->pt, a);
+        fxi_ptable_kill(&vm->pt, NULL, a);
         exit_hooks(vm, a, &why);
         fxi_atomic_fetch_add_relaxed_64(&vm->ext_exited, 1); /* relaxed: stat only */
         fxi_actor_free(vm, a, true);

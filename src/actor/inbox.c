@@ -275,7 +275,7 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
     if (ib->next)
         ib->next->prev = ib->prev;
     fxi_mutex_unlock(&vm->inbox_mx);
-    fxi_ptable_kill(&vm->pt, a);
+    fxi_ptable_kill(&vm->pt, NULL, a);
     /* The inbox's process exits with reason normal. */
     fx_reason normal = fx_reason_normal();
     fxi_saved_free_all(a);

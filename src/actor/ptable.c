@@ -54,7 +54,9 @@ int fxi_ptable_init(fxi_ptable *pt, uint32_t max, uint32_t threads)
     pt->tag = fxi_pid_tag_alloc();
     pt->max = max;
     pt->hwm = 0;
-    pt->live = 0;
+    pt->live_ext = 0;
+    pt->workers = NULL;
+    pt->nworkers = 0;
     pt->free_head = 0;
     pt->free_count = 0;
     fxi_mutex_init(&pt->mx, FXI_RANK_PTABLE, "ptable");
@@ -139,20 +141,65 @@ static int take_slot(fxi_ptable *pt, fxi_worker *w, uint32_t *out)
     return 0;
 }
 
+/* Adds d to the calling thread's share of the live count. */
+static void live_add(fxi_ptable *pt, fxi_worker *w, uint64_t d)
+{
+    if (w)
+        /* Relaxed, one writer: read by counting spawners after their
+         * seq_cst fence (count_live). A kill's decrement reaches a spawner
+         * that learnt of the exit from a message through that message's
+         * release/acquire. */
+        fxi_atomic_store_relaxed_64(&w->live_share, w->live_share + d);
+    else
+        /* Relaxed: as above, for every thread outside the VM at once. */
+        fxi_atomic_fetch_add_relaxed_64(&pt->live_ext, d);
+}
+
+/* The live processes, own insert included: the sum of the shares. */
+static uint64_t count_live(const fxi_ptable *pt)
+{
+    /* Seq_cst fence: between our share's increment (live_add) and the
+     * loads of the others'. Two spawners racing for the last place each
+     * increment, fence, then count: one of them sees both increments, so
+     * the limit cannot be passed (store-buffering, the Dekker pattern). */
+    fxi_atomic_fence_seq_cst();
+    uint64_t n = fxi_atomic_load_relaxed_64(&pt->live_ext); /* relaxed: after the fence */
+    for (uint32_t i = 0; i < pt->nworkers; i++)
+        n += fxi_atomic_load_relaxed_64(&pt->workers[i].live_share); /* as above */
+    return n;
+}
+
+/* Puts back a slot taken but never used (no pid named it): no grace
+ * period needed. */
+static void untake_slot(fxi_ptable *pt, fxi_worker *w, uint32_t idx)
+{
+    if (w) {
+        push_free(pt, &w->free_head, idx);
+        w->free_count++;
+        return;
+    }
+    fxi_mutex_lock(&pt->mx);
+    push_free(pt, &pt->free_head, idx);
+    pt->free_count++;
+    fxi_mutex_unlock(&pt->mx);
+}
+
 int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
 {
-    /* Relaxed: a counter only, it orders nothing (slots are handed over by
-     * the free lists). A kill's decrement reaches a spawner that learnt of
-     * the exit from a message, through that message's release/acquire. */
-    if (fxi_atomic_fetch_add_relaxed_64(&pt->live, 1) >= pt->max) {
-        fxi_atomic_fetch_add_relaxed_64(&pt->live, UINT64_MAX); /* -1; as above */
-        return FX_EFULL;
-    }
     uint32_t idx;
     int rc = take_slot(pt, w, &idx);
-    if (rc != 0) {
-        fxi_atomic_fetch_add_relaxed_64(&pt->live, UINT64_MAX); /* -1; as above */
+    if (rc != 0)
         return rc;
+    live_add(pt, w, 1);
+    /* The limit is on live processes. Every live process holds a slot
+     * handed out at some point, so while no more than max slots were
+     * ever handed out the limit cannot be passed and nothing is counted:
+     * the spawn path stays free of shared writes. Past that, the shares
+     * are summed. Relaxed: hwm only grows, and a stale value is lower. */
+    if (fxi_atomic_load_relaxed_64(&pt->hwm) > pt->max && count_live(pt) > pt->max) {
+        live_add(pt, w, UINT64_MAX); /* -1 */
+        untake_slot(pt, w, idx);
+        return FX_EFULL;
     }
     fxi_slot *sl = &pt->slots[idx];
     a->pid = fxi_pid_make(pt->tag, sl->gen, idx);
@@ -163,7 +210,7 @@ int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
     return 0;
 }
 
-void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a)
+void fxi_ptable_kill(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
 {
     fxi_slot *sl = &pt->slots[fxi_pid_index(a->pid)];
     /* Generations wrap within FXI_PID_GEN_BITS, skipping 0. */
@@ -176,9 +223,8 @@ void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a)
      * load of the period at readers' quiescent points: a reader that saw
      * a newer period sees the new generation (see fxi_ptable_lookup). */
     fxi_atomic_store_relaxed_32(&sl->gen, gen);
-    /* Relaxed: a counter only (see fxi_ptable_insert): the slot itself
-     * stays taken until fxi_ptable_release. */
-    fxi_atomic_fetch_add_relaxed_64(&pt->live, UINT64_MAX); /* -1 */
+    /* The slot itself stays taken until fxi_ptable_release. */
+    live_add(pt, w, UINT64_MAX); /* -1 */
 }
 
 void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx)

@@ -63,10 +63,15 @@ typedef struct fxi_ptable {
     /* cap = max + slack: slots that sit in thread caches or wait out their
      * grace period never count against max (see fxi_ptable_init). */
     uint32_t cap;
-    uint32_t tag;  /* this VM's pid tag (immutable), next to slots for lookups */
-    uint32_t max;  /* live processes allowed (max_processes) */
-    uint64_t hwm;  /* atomic: slots ever handed out */
-    uint64_t live; /* atomic: processes inserted and not yet killed */
+    uint32_t tag; /* this VM's pid tag (immutable), next to slots for lookups */
+    uint32_t max; /* live processes allowed (max_processes) */
+    uint64_t hwm; /* atomic: slots ever handed out */
+    /* The live count in shares: each scheduler thread's live_share, and
+     * this one, atomic, for threads outside the VM (inboxes, the final
+     * teardown). Summed only when hwm has passed max (fxi_ptable_insert). */
+    uint64_t live_ext;
+    const fxi_worker *workers; /* the VM's, set once before any insert */
+    uint32_t nworkers;
     /* Global free stack, for slots no thread cache holds. */
     fxi_mutex mx;
     uint32_t free_head, free_count;
@@ -86,9 +91,10 @@ uint32_t fxi_ptable_max_processes(uint32_t threads);
  * briefly) when every spare slot waits out a grace period. */
 int fxi_ptable_insert(fxi_ptable *pt, fxi_worker *w, fxi_actor *a);
 /* Makes a->pid stale at once (bumps the slot generation) and stops
- * counting a as live. The actor stays
+ * counting a as live (in w's share, or the outside share when w is
+ * NULL). The actor stays
  * reachable to senders that looked it up before, until its grace period. */
-void fxi_ptable_kill(fxi_ptable *pt, fxi_actor *a);
+void fxi_ptable_kill(fxi_ptable *pt, fxi_worker *w, fxi_actor *a);
 /* After the grace period: empties the slot and returns it to w's cache
  * (or the global stack when w is NULL). */
 void fxi_ptable_release(fxi_ptable *pt, fxi_worker *w, uint32_t idx);

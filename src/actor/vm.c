@@ -97,6 +97,9 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
         w->cx.w = w;
         vm->pool.scheds[i].user = w;
     }
+    /* Their live shares, for the table's count (before any spawn). */
+    vm->pt.workers = vm->workers;
+    vm->pt.nworkers = c.threads;
     *out = vm;
     return 0;
 fail_qsbr:
