@@ -1,8 +1,11 @@
 /* ThreadSanitizer shim, first on the include path in TSan builds only.
  * ck_pr implements atomics with inline asm that TSan cannot see; this
- * includes the real header, then redefines the operations fauxtp uses as
- * __atomic builtins (sequentially consistent, which is at least as strong
- * as what ck_pr provides on x86), so TSan models them exactly. */
+ * includes the real header, then redefines its operations as __atomic
+ * builtins (sequentially consistent), so TSan sees them. fauxtp's own code
+ * does not go through it: it uses src/platform/atomic.h, whose TSan
+ * mapping keeps each operation's named order. What still does is ck's
+ * inline code in its headers (ck_epoch, ck_hs), which the registry uses;
+ * there SEQ_CST is at least as strong as anything ck promises. */
 #ifndef FXI_TSAN_CK_PR_H
 #define FXI_TSAN_CK_PR_H
 
