@@ -45,8 +45,15 @@ typedef struct fx_timer {
     uint64_t id;
 } fx_timer;
 
+/* C has compound literals; ISO C++ has none (pedantic C++ rejects them),
+ * so C++ gets value-initialised temporaries of the same value. */
+#ifdef __cplusplus
+#define FX_PID_NONE (fx_pid{0})
+#define FX_REF_NONE (fx_ref{0})
+#else
 #define FX_PID_NONE ((fx_pid){0})
 #define FX_REF_NONE ((fx_ref){0})
+#endif
 
 /* Timeout meaning "wait forever". */
 #define FX_INFINITY (-1)

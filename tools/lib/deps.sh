@@ -15,7 +15,7 @@ fx_install_deps() {
             "${missing[@]}" >/dev/null
 }
 
-FX_BUILD_DEPS=(gcc clang libclang-rt-14-dev libc6-dev meson ninja-build pkg-config
+FX_BUILD_DEPS=(gcc g++ clang libclang-rt-14-dev libc6-dev meson ninja-build pkg-config
     libck-dev libjemalloc-dev libcriterion-dev python3 clang-format)
 # Optional for tools/bench: gnuplot draws build/bench-report/ratios.svg.
 FX_BENCH_DEPS=(gnuplot-nox)
