@@ -14,6 +14,9 @@ the page is rendered) on the line just before its fence:
                               server, ref and opts in scope
   <!-- doc-c: handler -->     the same, inside an fx_next handler (cx, msg)
                               so the block may `return fx_receive(...)`
+  <!-- doc-c: file PATH -->   a whole program kept as PATH (relative to the
+                              repository; the test build compiles and runs
+                              it): the block must equal the file
 
 Every block of one page goes into one translation unit, in page order, so
 a block may use what an earlier top-level block of the page defines.
@@ -45,7 +48,7 @@ CONTEXT_PARAMS = ("fx_vm *vm, fx_inbox *me, fx_inbox *inbox, fx_ctx *cx, fx_pid 
 CONTEXT_NAMES = ("vm", "me", "inbox", "cx", "pid", "server", "ref", "opts")
 
 FENCE = re.compile(r"^```(\w*)\s*$")
-KIND = re.compile(r"^<!--\s*doc-c:\s*(\w+)\s*-->\s*$")
+KIND = re.compile(r"^<!--\s*doc-c:\s*(\w+)\s*(\S*)\s*-->\s*$")
 DECL = re.compile(r"^<!--\s*doc-c-decl:\s*(.*?)\s*-->\s*$")
 STATIC_NAME = re.compile(r"^static\b[^=(\[;]*?\b(\w+)\s*(\(|\[|=|;)")
 
@@ -67,6 +70,8 @@ def blocks(path):
                 k = KIND.match(lines[i - 1])
                 if k:
                     kind = k.group(1)
+                    if kind == "file":
+                        kind = "file:" + k.group(2)
             j = i + 1
             while j < len(lines) and not lines[j].startswith("```"):
                 j += 1
@@ -76,6 +81,19 @@ def blocks(path):
             continue
         i += 1
     return decls, out
+
+
+def same_as_file(page, kind, line, text):
+    """Error text when a `file` block differs from its file, else None."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(root, kind[len("file:"):])
+    try:
+        want = open(path, encoding="utf-8").read().rstrip("\n")
+    except OSError as e:
+        return "%s:%d: %s" % (page, line, e)
+    if want != text.rstrip("\n"):
+        return "%s:%d: the block differs from %s" % (page, line, path)
+    return None
 
 
 def unit(path, decls, bl):
@@ -133,6 +151,15 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for page in a.pages:
             decls, bl = blocks(page)
+            for b in [b for b in bl if b[1].startswith("file:")]:
+                total += 1
+                err = same_as_file(page, b[1], b[2], b[3])
+                if err:
+                    failed += 1
+                    print("FAIL " + err)
+                else:
+                    print("ok %s: %s is %s" % (page, "block at line %d" % b[2], b[1][5:]))
+            bl = [b for b in bl if not b[1].startswith("file:")]
             for lang in ("c", "cpp"):
                 mine = [b for b in bl if b[0] == lang]
                 if not mine:
