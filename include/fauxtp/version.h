@@ -20,7 +20,8 @@ extern "C" {
 #define FX_VERSION_PATCH 0
 #define FX_VERSION_STRING "0.1.0"
 /* One number that orders versions: 0xMMmmpp. */
-#define FX_VERSION_HEX ((FX_VERSION_MAJOR << 16) | (FX_VERSION_MINOR << 8) | FX_VERSION_PATCH)
+#define FX_VERSION_HEX                                                                   \
+    ((FX_VERSION_MAJOR << 16) | (FX_VERSION_MINOR << 8) | FX_VERSION_PATCH)
 
 /* The running library's version as FX_VERSION_HEX would spell it. Any
  * thread, any time, no VM needed; never fails. */
