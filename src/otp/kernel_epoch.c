@@ -10,16 +10,18 @@
  *
  * Records are released (ck_epoch_unregister, which makes them available
  * to ck_epoch_recycle) when their thread exits (a pthread key destructor)
- * or is evicted from a full cache. The key exists only while some VM
- * does: the last fxi_kernel_epoch_fini deletes it, so a library unloaded
- * after its last VM leaves no destructor behind for threads that exit
- * later (they would call into unmapped code). A thread's cache remembers
- * the key generation it registered with and registers again under a new
- * key. They are freed only with their VM
+ * or is evicted from a full cache. They are freed only with their VM
  * (fxi_kernel_epoch_fini, from fx_vm_destroy): kernel ids are never
  * reused, so a thread whose cache still names a destroyed VM never
  * matches it again, and its destructor checks, under `lock`, that the
  * VM is still live before touching the record.
+ *
+ * The key exists only while some VM does: the last fxi_kernel_epoch_fini
+ * deletes it, so a library unloaded after its last VM leaves no
+ * destructor behind for threads that exit later (they would call into
+ * unmapped code: docs/abi.md, "Loading and unloading"). A thread's cache
+ * remembers the key generation it registered with, and registers again
+ * under a newer key.
  *
  * The registry instance (the single writer) takes a record of its own
  * the same way and gives it back after a barrier when it terminates. */
