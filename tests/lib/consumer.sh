@@ -4,6 +4,7 @@
 # against it the three ways docs/install.md describes, running each:
 #   shared  cc ... $(pkg-config --cflags --libs fauxtp)
 #   static  cc -static ... $(pkg-config --static --cflags --libs fauxtp)
+#   plain   -lfauxtp (and libfauxtp.a) without the jemalloc flags: libc
 #   rpath   cc ... -Wl,-rpath,'$ORIGIN/../LIBDIR', then the whole prefix is
 #           moved elsewhere and the program (and pkg-config) still work.
 # The third argument is the allocator the shared and static programs must
@@ -52,6 +53,16 @@ if readelf -d "$work/static" 2>/dev/null | grep -q NEEDED; then
     exit 1
 fi
 check_alloc "$("$work/static")"
+
+step "shared and static, -lfauxtp only (no jemalloc flags): libc malloc"
+"$cc" -o "$work/plain" "$src" -I"$prefix/include" -L"$libdir" -lfauxtp
+out=$(LD_LIBRARY_PATH=$libdir "$work/plain")
+echo "$out"
+case "$out" in *"allocator libc, ok"*) ;; *) echo "consumer.sh: want libc, ok"; exit 1 ;; esac
+"$cc" -o "$work/plain-static" "$src" -I"$prefix/include" "$libdir/libfauxtp.a" -lck -pthread
+out=$("$work/plain-static")
+echo "$out"
+case "$out" in *"allocator libc, ok"*) ;; *) echo "consumer.sh: want libc, ok"; exit 1 ;; esac
 
 step "rpath \$ORIGIN, then the prefix moved"
 rel=${libdir#"$prefix"/}
