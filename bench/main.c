@@ -118,9 +118,10 @@ int main(int argc, char **argv)
     double rate = r.seconds > 0 ? (double) r.ops / r.seconds : 0;
     if (json)
         printf("{\"bench\":\"%s\",\"system\":\"fauxtp\",\"n\":%llu,\"threads\":%u,"
-               "\"seconds\":%.6f,\"ops_per_sec\":%.1f,\"extra\":{\"ops\":%llu%s}}\n",
+               "\"seconds\":%.6f,\"ops_per_sec\":%.1f,\"alloc\":\"%s\","
+               "\"extra\":{\"ops\":%llu%s}}\n",
                def->name, (unsigned long long) r.n, r.threads, r.seconds, rate,
-               (unsigned long long) r.ops, r.extra);
+               fx_allocator_name(), (unsigned long long) r.ops, r.extra);
     else
         printf("%-10s n=%llu threads=%u  %.3f s  %.0f ops/s  (%.1f ns/op)\n", def->name,
                (unsigned long long) r.n, r.threads, r.seconds, rate,

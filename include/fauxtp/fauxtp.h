@@ -16,6 +16,7 @@
 #include "report.h"
 #include "timer.h"
 #include "types.h"
+#include "version.h"
 #include "vm.h"
 
 #endif

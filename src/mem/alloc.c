@@ -1,6 +1,32 @@
-/* The test-only allocation-failure hook; see alloc.h. Empty in builds
- * without FX_FAULT_INJECTION. */
+/* The allocator choice and the test-only allocation-failure hook; see
+ * alloc.h. */
 #include "mem/alloc.h"
+
+#include <fauxtp/version.h>
+
+#if FX_HAVE_JEMALLOC
+bool fxi_alloc_jemalloc;
+
+/* Runs when the library is loaded (or, linked statically, before main),
+ * before any VM and so before any allocation of ours: the choice is made
+ * once and every later fxi_free matches the allocation it frees. Both
+ * entry points must be there (a weak reference the dynamic linker could
+ * not bind reads NULL). */
+__attribute__((constructor)) static void choose_allocator(void)
+{
+    fxi_alloc_jemalloc = mallocx != NULL && sdallocx != NULL;
+}
+#endif
+
+const char *fxi_alloc_name(void)
+{
+    return FXI_JE ? "jemalloc" : "libc";
+}
+
+const char *fx_allocator_name(void)
+{
+    return fxi_alloc_name();
+}
 
 #if FX_FAULT_INJECTION
 /* 0: disarmed; n > 0: the n-th allocation from the arming fails;
@@ -49,5 +75,3 @@ bool fxi_alloc_fail_now_slow(void)
     }
 }
 #endif
-
-typedef int fxi_alloc_c_not_empty; /* ISO C wants a declaration */

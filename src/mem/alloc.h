@@ -1,6 +1,6 @@
-/* Internal allocation. Over jemalloc's sized mallocx/sdallocx when built
- * with it, over libc otherwise (sanitizer builds). Memory from here is
- * never handed to a caller who would free() it. Any thread. */
+/* Internal allocation. Over jemalloc's sized mallocx/sdallocx when the
+ * program has jemalloc loaded, over libc otherwise (below). Memory from
+ * here is never handed to a caller who would free() it. Any thread. */
 #ifndef FXI_MEM_ALLOC_H
 #define FXI_MEM_ALLOC_H
 
@@ -35,54 +35,64 @@ static inline bool fxi_alloc_fail_now(void)
 }
 #endif
 
-#if FX_HAVE_JEMALLOC
-#include <jemalloc/jemalloc.h>
-static inline void *fxi_alloc(size_t size)
-{
-    if (fxi_alloc_fail_now())
-        return NULL;
-    return mallocx(size ? size : 1, 0);
-}
-static inline void *fxi_zalloc(size_t size)
-{
-    if (fxi_alloc_fail_now())
-        return NULL;
-    return mallocx(size ? size : 1, MALLOCX_ZERO);
-}
-/* size must be the size passed at allocation. */
-static inline void fxi_free(void *p, size_t size)
-{
-    if (p)
-        sdallocx(p, size ? size : 1, 0);
-}
-static inline void *fxi_alloc_aligned(size_t size, size_t align)
-{
-    if (fxi_alloc_fail_now())
-        return NULL;
-    return mallocx(size, MALLOCX_ALIGN(align) | MALLOCX_ZERO);
-}
-static inline void fxi_free_aligned(void *p, size_t size, size_t align)
-{
-    if (p)
-        sdallocx(p, size, MALLOCX_ALIGN(align));
-}
-#else
+/* The allocator is chosen once, when the library is loaded (alloc.c),
+ * and never changes: jemalloc's sized mallocx/sdallocx when the program
+ * already has jemalloc loaded (it linked -ljemalloc, as fauxtp.pc's Libs
+ * do, or LD_PRELOADed it), libc malloc otherwise. The library itself has
+ * no link-time dependency on jemalloc, so it can be dlopen()ed: Debian's
+ * jemalloc uses initial-exec TLS, which a library loaded after start-up
+ * cannot get (docs/abi.md, "Allocator"). The entry points are weak
+ * references the dynamic linker fills in from the global scope, or
+ * leaves NULL. Builds with -Djemalloc=disabled (sanitizers) compile the
+ * jemalloc path out. */
 #include <stdlib.h>
 #include <string.h>
+#if FX_HAVE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#pragma weak mallocx
+#pragma weak sdallocx
+/* Written once by the library constructor (before any thread of ours
+ * exists), read-only afterwards: a plain global. */
+extern bool fxi_alloc_jemalloc;
+#define FXI_JE fxi_alloc_jemalloc
+#else
+#define FXI_JE false
+#endif
+
+/* "jemalloc" or "libc": the allocator chosen at load time. */
+const char *fxi_alloc_name(void);
+
 static inline void *fxi_alloc(size_t size)
 {
     if (fxi_alloc_fail_now())
         return NULL;
+#if FX_HAVE_JEMALLOC
+    if (FXI_JE)
+        return mallocx(size ? size : 1, 0);
+#endif
     return malloc(size ? size : 1);
 }
 static inline void *fxi_zalloc(size_t size)
 {
     if (fxi_alloc_fail_now())
         return NULL;
+#if FX_HAVE_JEMALLOC
+    if (FXI_JE)
+        return mallocx(size ? size : 1, MALLOCX_ZERO);
+#endif
     return calloc(1, size ? size : 1);
 }
+/* size must be the size passed at allocation. */
 static inline void fxi_free(void *p, size_t size)
 {
+    if (!p)
+        return;
+#if FX_HAVE_JEMALLOC
+    if (FXI_JE) {
+        sdallocx(p, size ? size : 1, 0);
+        return;
+    }
+#endif
     (void) size;
     free(p);
 }
@@ -90,6 +100,10 @@ static inline void *fxi_alloc_aligned(size_t size, size_t align)
 {
     if (fxi_alloc_fail_now())
         return NULL;
+#if FX_HAVE_JEMALLOC
+    if (FXI_JE)
+        return mallocx(size, MALLOCX_ALIGN(align) | MALLOCX_ZERO);
+#endif
     void *p = aligned_alloc(align, (size + align - 1) / align * align);
     if (p)
         memset(p, 0, size);
@@ -97,10 +111,17 @@ static inline void *fxi_alloc_aligned(size_t size, size_t align)
 }
 static inline void fxi_free_aligned(void *p, size_t size, size_t align)
 {
+    if (!p)
+        return;
+#if FX_HAVE_JEMALLOC
+    if (FXI_JE) {
+        sdallocx(p, size, MALLOCX_ALIGN(align));
+        return;
+    }
+#endif
     (void) size;
     (void) align;
     free(p);
 }
-#endif
 
 #endif

@@ -16,6 +16,13 @@
  * matches it again, and its destructor checks, under `lock`, that the
  * VM is still live before touching the record.
  *
+ * The key exists only while some VM does: the last fxi_kernel_epoch_fini
+ * deletes it, so a library unloaded after its last VM leaves no
+ * destructor behind for threads that exit later (they would call into
+ * unmapped code: docs/abi.md, "Loading and unloading"). A thread's cache
+ * remembers the key generation it registered with, and registers again
+ * under a newer key.
+ *
  * The registry instance (the single writer) takes a record of its own
  * the same way and gives it back after a barrier when it terminates. */
 #include <stdlib.h>
@@ -37,9 +44,11 @@ struct fxi_epoch_rec {
 static fxi_mutex lock = FXI_MUTEX_INITIALIZER(FXI_RANK_EPOCH, "kernel.epoch");
 static fxi_kernel *live;
 
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+/* Under lock: the key, valid while key_ok; key_gen counts creations
+ * (0: never), so a cache can tell the current key from a deleted one. */
 static pthread_key_t key;
 static bool key_ok;
+static uint64_t key_gen;
 
 enum { SLOTS = 4 };
 
@@ -48,7 +57,7 @@ typedef struct tls_cache {
     uint64_t id[SLOTS];
     ck_epoch_record_t *rec[SLOTS];
     unsigned victim;
-    bool key_set; /* the exit destructor will run */
+    uint64_t key_gen; /* the exit destructor of that key will run */
 } tls_cache;
 
 static _Thread_local tls_cache cache;
@@ -75,13 +84,16 @@ static void thread_exit(void *p)
     fxi_mutex_lock(&lock);
     for (unsigned i = 0; i < SLOTS; i++)
         drop_slot(c, i);
-    c->key_set = false;
+    c->key_gen = 0;
     fxi_mutex_unlock(&lock);
 }
 
-static void make_key(void)
+static void make_key(void) /* under lock */
 {
-    key_ok = pthread_key_create(&key, thread_exit) == 0;
+    if (!key_ok && pthread_key_create(&key, thread_exit) == 0) {
+        key_ok = true;
+        key_gen++;
+    }
 }
 
 /* A free record of k's epoch, or a new one. Under lock. */
@@ -103,8 +115,8 @@ static ck_epoch_record_t *take_record(fxi_kernel *k)
 
 static ck_epoch_record_t *reader_slow(fxi_kernel *k, tls_cache *c)
 {
-    pthread_once(&key_once, make_key);
     fxi_mutex_lock(&lock);
+    make_key();
     unsigned slot = SLOTS;
     for (unsigned i = 0; i < SLOTS && slot == SLOTS; i++)
         if (!c->id[i] || !live_kernel(c->id[i]))
@@ -125,8 +137,8 @@ static ck_epoch_record_t *reader_slow(fxi_kernel *k, tls_cache *c)
             c->rec[slot] = r;
         }
     }
-    if (r && key_ok && !c->key_set)
-        c->key_set = pthread_setspecific(key, c) == 0;
+    if (r && key_ok && c->key_gen != key_gen && pthread_setspecific(key, c) == 0)
+        c->key_gen = key_gen;
     fxi_mutex_unlock(&lock);
     return r;
 }
@@ -181,6 +193,12 @@ void fxi_kernel_epoch_fini(fxi_kernel *k)
         fxi_epoch_rec *e = k->recs;
         k->recs = e->next;
         free(e);
+    }
+    /* The last VM: no record is left for a destructor to release. Threads
+     * that still hold the key's value exit without calling into us. */
+    if (!live && key_ok) {
+        pthread_key_delete(key);
+        key_ok = false;
     }
     fxi_mutex_unlock(&lock);
 }
