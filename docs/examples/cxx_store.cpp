@@ -14,15 +14,20 @@
 #include <string>
 #include <unordered_map>
 
-namespace {
+namespace
+{
 
 enum : uint32_t { PUT = 1, GET };
 
-class Dict : public fx::server {
+class Dict : public fx::server
+{
   public:
     // No output here: a restart runs concurrently with the caller's print.
     Dict(fx_ctx *, void *) {}
-    ~Dict() override { std::printf("dict: destroyed with %zu keys\n", map_.size()); }
+    ~Dict() override
+    {
+        std::printf("dict: destroyed with %zu keys\n", map_.size());
+    }
 
     fx_gs_ret handle_call(fx_ctx *cx, fx_from, uint32_t type, const void *data,
                           size_t size) override
@@ -55,7 +60,8 @@ void call(fx_inbox *in, uint32_t type, const std::string &req)
 {
     fx_msg *reply = nullptr;
     fx_reason why;
-    int rc = fx_gs_call_named(in, "dict", type, req.data(), req.size(), 5000, &reply, &why);
+    int rc =
+        fx_gs_call_named(in, "dict", type, req.data(), req.size(), 5000, &reply, &why);
     if (rc == 0) {
         std::string a(static_cast<const char *>(fx_msg_data(reply)), fx_msg_size(reply));
         std::printf("%s %s -> %s\n", type == PUT ? "put" : "get", req.c_str(), a.c_str());
@@ -93,7 +99,8 @@ int main()
     cfg.crash_logger = fx_crash_logger_silent; // the output is checked
     fx_vm *vm;
     fx_inbox *in;
-    if (fx_vm_create(&cfg, &vm) != 0 || fx_vm_start(vm) != 0 || fx_inbox_create(vm, &in) != 0)
+    if (fx_vm_create(&cfg, &vm) != 0 || fx_vm_start(vm) != 0 ||
+        fx_inbox_create(vm, &in) != 0)
         return 1;
 
     static fx_gs_spec dict = {};

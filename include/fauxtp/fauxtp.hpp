@@ -36,14 +36,22 @@
 #define FX_CXX_HAVE_CXXABI 1
 #endif
 
-namespace fx {
+namespace fx
+{
 
 /* What fx::crash throws: carries the exact exit reason. */
-class crash_error : public std::exception {
+class crash_error : public std::exception
+{
   public:
     explicit crash_error(const fx_reason &reason) noexcept : reason_(reason) {}
-    const char *what() const noexcept override { return reason_.text; }
-    const fx_reason &reason() const noexcept { return reason_; }
+    const char *what() const noexcept override
+    {
+        return reason_.text;
+    }
+    const fx_reason &reason() const noexcept
+    {
+        return reason_;
+    }
 
   private:
     fx_reason reason_;
@@ -67,7 +75,8 @@ class crash_error : public std::exception {
     throw crash_error(reason);
 }
 
-namespace detail {
+namespace detail
+{
 
 /* The readable name of a type (demangled where the ABI allows). */
 inline std::string type_name(const std::type_info *t)
@@ -101,8 +110,9 @@ inline fx_reason current_reason() noexcept
                                    type_name(&typeid(e)).c_str());
         } catch (...) {
 #ifdef FX_CXX_HAVE_CXXABI
-            return fx_reason_error(FX_ECRASHED, "C++ exception [%s]",
-                                   type_name(abi::__cxa_current_exception_type()).c_str());
+            return fx_reason_error(
+                FX_ECRASHED, "C++ exception [%s]",
+                type_name(abi::__cxa_current_exception_type()).c_str());
 #else
             return fx_reason_error(FX_ECRASHED, "C++ exception");
 #endif
@@ -142,8 +152,7 @@ fx_next handler(fx_ctx *cx, fx_msg *msg) noexcept
     return fx_stop(cx, why);
 }
 
-template <fx_next (*F)(fx_ctx *, void *)>
-fx_next init(fx_ctx *cx, void *arg) noexcept
+template <fx_next (*F)(fx_ctx *, void *)> fx_next init(fx_ctx *cx, void *arg) noexcept
 {
     fx_reason why;
     try {
@@ -250,11 +259,15 @@ void gs_terminate(fx_vm *vm, void *state, const fx_reason *reason) noexcept
  * terminate, whatever the exit (stop, crash, kill, VM shutdown), so its
  * members' destructors (std::string, containers) run. Every callback runs
  * on the server's scheduler thread, one at a time. */
-class server {
+class server
+{
   public:
     virtual ~server() {}
     /* After construction: fx_gs_ok (default), fx_gs_ignore, fx_gs_stop... */
-    virtual fx_gs_ret init(fx_ctx *cx) { return fx_gs_ok(cx); }
+    virtual fx_gs_ret init(fx_ctx *cx)
+    {
+        return fx_gs_ok(cx);
+    }
     /* Defaults as for a NULL callback in fx_gs_ops: a call or cast stops
      * the server with {error, FX_EINVAL, "no handle_call"} ("no
      * handle_cast"), other messages are dropped. */
@@ -266,7 +279,10 @@ class server {
     {
         return fx_gs_stop(cx, fx_reason_error(FX_EINVAL, "no handle_cast"));
     }
-    virtual fx_gs_ret handle_info(fx_ctx *cx, fx_msg *) { return fx_gs_noreply(cx); }
+    virtual fx_gs_ret handle_info(fx_ctx *cx, fx_msg *)
+    {
+        return fx_gs_noreply(cx);
+    }
     virtual fx_gs_ret handle_continue(fx_ctx *cx, uint64_t)
     {
         return fx_gs_stop(cx, fx_reason_error(FX_EINVAL, "no handle_continue"));
@@ -276,7 +292,8 @@ class server {
     virtual void terminate(fx_vm *, const fx_reason &) {}
 };
 
-namespace detail {
+namespace detail
+{
 
 template <class T> struct server_glue {
     static fx_gs_ret init(fx_ctx *cx, void *arg, void **state)

@@ -13,15 +13,19 @@
 #include <string>
 #include <unordered_map>
 
-namespace {
+namespace
+{
 
-std::atomic<int> g_live{0};       // Guard objects alive
-std::atomic<int> g_destroyed{0};  // Guard destructors run
-std::atomic<int> g_servers{0};    // Store objects alive
+std::atomic<int> g_live{0};      // Guard objects alive
+std::atomic<int> g_destroyed{0}; // Guard destructors run
+std::atomic<int> g_servers{0};   // Store objects alive
 
 struct Guard {
     std::string text;
-    explicit Guard(const char *t) : text(t) { ++g_live; }
+    explicit Guard(const char *t) : text(t)
+    {
+        ++g_live;
+    }
     ~Guard()
     {
         --g_live;
@@ -36,7 +40,8 @@ int failures = 0;
 #define CHECK(cond, ...)                                                                 \
     do {                                                                                 \
         if (!(cond)) {                                                                   \
-            std::fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);  \
+            std::fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__,        \
+                         #cond);                                                         \
             std::fprintf(stderr, __VA_ARGS__);                                           \
             std::fprintf(stderr, "\n");                                                  \
             ++failures;                                                                  \
@@ -127,7 +132,8 @@ void plain_actors(fx_vm *vm, fx_inbox *in)
 
 // ---- a GenServer class ------------------------------------------------------
 
-class Store : public fx::server {
+class Store : public fx::server
+{
   public:
     Store(fx_ctx *, void *arg)
     {
@@ -135,7 +141,10 @@ class Store : public fx::server {
             throw std::invalid_argument("refused");
         ++g_servers;
     }
-    ~Store() override { --g_servers; }
+    ~Store() override
+    {
+        --g_servers;
+    }
     fx_gs_ret handle_call(fx_ctx *cx, fx_from, uint32_t type, const void *data,
                           size_t size) override
     {
@@ -151,7 +160,8 @@ class Store : public fx::server {
         }
         return fx_gs_stop(cx, fx_reason_error(FX_EINVAL, "bad call"));
     }
-    fx_gs_ret handle_cast(fx_ctx *cx, uint32_t type, const void *data, size_t size) override
+    fx_gs_ret handle_cast(fx_ctx *cx, uint32_t type, const void *data,
+                          size_t size) override
     {
         if (type == T_BAD)
             fx::crash("bad cast");
@@ -177,7 +187,8 @@ void gen_server_class(fx_vm *vm, fx_inbox *in)
     CHECK(fx_vm_gs_cast(vm, s, T_PUT, kv, 3) == 0, "cast");
     fx_msg *reply = nullptr;
     CHECK(fx_gs_call(in, s, T_GET, "k", 1, 10000, &reply, nullptr) == 0, "get k");
-    CHECK(fx_msg_size(reply) == 1 && std::memcmp(fx_msg_data(reply), "v", 1) == 0, "value");
+    CHECK(fx_msg_size(reply) == 1 && std::memcmp(fx_msg_data(reply), "v", 1) == 0,
+          "value");
     fx_msg_free(reply);
     int before = g_destroyed;
     fx_reason why;
@@ -185,7 +196,8 @@ void gen_server_class(fx_vm *vm, fx_inbox *in)
     CHECK(rc == FX_EEXIT, "a throwing call: %s", fx_err_name(rc));
     fx_reason want = fx_reason_error(FX_ECRASHED, "no zz [std::out_of_range]");
     CHECK(fx_reason_eq(&why, &want), "call reason %s", fmt(why).c_str());
-    CHECK(g_destroyed == before + 1, "the call's Guard was not destroyed (%d, %d)", g_destroyed.load(), before);
+    CHECK(g_destroyed == before + 1, "the call's Guard was not destroyed (%d, %d)",
+          g_destroyed.load(), before);
     // terminate (which deletes the object) runs before the DOWN that
     // ended the call is sent.
     CHECK(g_servers == 0, "the Store was not deleted after its crash");
@@ -257,7 +269,8 @@ int main()
     cfg.crash_logger = fx_crash_logger_silent;
     fx_vm *vm;
     fx_inbox *in;
-    if (fx_vm_create(&cfg, &vm) != 0 || fx_vm_start(vm) != 0 || fx_inbox_create(vm, &in) != 0)
+    if (fx_vm_create(&cfg, &vm) != 0 || fx_vm_start(vm) != 0 ||
+        fx_inbox_create(vm, &in) != 0)
         return 1;
     plain_actors(vm, in);
     gen_server_class(vm, in);

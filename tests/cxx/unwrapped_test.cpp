@@ -14,7 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace {
+namespace
+{
 
 fx_next thrower(fx_ctx *, fx_msg *)
 {
@@ -52,7 +53,8 @@ void in_handler()
 {
     fx_vm *vm = start_vm();
     fx_pid p;
-    if (fx_vm_spawn(vm, thrower, nullptr, &p) != 0 || fx_vm_send(vm, p, 1, nullptr, 0) != 0)
+    if (fx_vm_spawn(vm, thrower, nullptr, &p) != 0 ||
+        fx_vm_send(vm, p, 1, nullptr, 0) != 0)
         _exit(3);
     sleep(30); // the scheduler thread terminates the program first
     _exit(0);
