@@ -161,6 +161,49 @@ Test(bi_inbox, recv_from_handler,
     bi_end(&t);
 }
 
+static int run_create(fx_ctx *cx, void *arg)
+{
+    fx_inbox **made = arg;
+    return fx_inbox_create(fx_ctx_vm(cx), made);
+}
+
+Test(bi_inbox, create_from_handler,
+     .description = "fx_inbox_create | from a handler (scheduler thread) | FX_ECONTEXT")
+{
+    tvm t = bi_start();
+    fx_inbox *made = NULL;
+    bi_expect(bi_in_handler(&t, run_create, &made), FX_ECONTEXT);
+    cr_assert_null(made);
+    bi_end(&t);
+}
+
+static int run_destroy(fx_ctx *cx, void *arg)
+{
+    (void) cx;
+    ib_arg *a = arg;
+    return fx_inbox_destroy(a->in);
+}
+
+/* Before the fix this row hung: the destroy waited for a grace period
+ * its own scheduler thread could never reach (hence the timeout). */
+Test(bi_inbox, destroy_from_handler, .timeout = 60,
+     .description = "fx_inbox_destroy | from a handler (scheduler thread) | FX_ECONTEXT, "
+                    "the inbox stays usable")
+{
+    tvm t = bi_start();
+    fx_inbox *other;
+    cr_assert_eq(fx_inbox_create(t.vm, &other), 0);
+    ib_arg a = {other};
+    bi_expect(bi_in_handler(&t, run_destroy, &a), FX_ECONTEXT);
+    /* Still alive: it receives what is sent to it. */
+    cr_assert_eq(fx_inbox_send(t.in, fx_inbox_pid(other), 3, "x", 1), 0);
+    fx_msg *m = NULL;
+    cr_assert_eq(fx_inbox_recv(other, NULL, 10000, &m), 0);
+    fx_msg_free(m);
+    cr_assert_eq(fx_inbox_destroy(other), 0);
+    bi_end(&t);
+}
+
 Test(bi_inbox, tie_null,
      .description = "fx_inbox_link, _unlink, _monitor, _demonitor, _spawn_link, "
                     "_spawn_monitor | inbox NULL | FX_EINVAL")

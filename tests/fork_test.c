@@ -83,7 +83,7 @@ static int child_calls(tvm *t)
     fx_pid w;
     CHECK(15, fx_whereis(t->vm, "anyone", &w) == FX_EFORKED);
     /* Both return at once (the alarm catches a hang) and free nothing. */
-    fx_inbox_destroy(t->in);
+    CHECK(16, fx_inbox_destroy(t->in) == FX_EFORKED);
     fx_vm_destroy(t->vm);
     return bad;
 }
@@ -145,7 +145,7 @@ static int child_new_vm(tvm *t)
     CHECK(4, fx_inbox_recv(ib, NULL, 10000, &m) == 0 && m);
     if (m)
         fx_msg_free(m);
-    fx_inbox_destroy(ib);
+    CHECK(6, fx_inbox_destroy(ib) == 0);
     CHECK(5, fx_vm_shutdown(vm) == 0);
     fx_vm_destroy(vm);
     return bad;

@@ -981,6 +981,31 @@ Test(gen_server, start_failures_inside_handlers)
     tvm_stop(&t);
 }
 
+/* Issue 18, OTP 25: a non-trapping process that start-links a server
+ * whose init stops (or crashes) dies with the reason, because the server
+ * exits while still linked; ignore (reason normal) leaves it alive. */
+Test(gen_server, failed_start_link_kills_a_non_trapping_starter)
+{
+    tvm t = start_vm();
+    int modes[] = {M_STOP, M_IGNORE, M_CRASH};
+    fx_reason want[] = {init_refused, fx_reason_normal(),
+                        fx_reason_error(FX_ECRASHED, "init blew up")};
+    for (int i = 0; i < 3; i++) {
+        starter st = {
+            .owner = t.me, .link = true, .c = {.owner = t.me, .mode = modes[i]}};
+        fx_spawn_opts o = {.init = st_init, .state_size = sizeof st, .state_init = &st};
+        fx_pid a;
+        fx_ref mon;
+        cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &a, &mon), 0);
+        if (modes[i] == M_IGNORE) /* it lives to see the outcome */
+            cr_assert_eq(recv_report(&t, 0).rc, FX_EIGNORE);
+        assert_reason(down(&t, mon), want[i]);
+        recv_terminate(&t);
+    }
+    assert_none(&t, R_FIRST); /* the killed starters never saw the outcome */
+    tvm_stop(&t);
+}
+
 Test(gen_server, start_link_from_an_inbox)
 {
     tvm t = start_vm();

@@ -684,6 +684,43 @@ Test(start, ignore_keeps_the_child_not_running)
     tvm_stop(&t);
 }
 
+/* A custom start function that forgets the link (spec.link false). */
+static fx_next start_unlinked(fx_ctx *cx, void *arg, const void *extra, size_t extra_size,
+                              fx_handler then)
+{
+    (void) extra;
+    (void) extra_size;
+    fx_gs_spec s = {.ops = &w_ops, .arg = arg, .link = false, .label = "unlinked"};
+    return fx_gs_start_async(cx, &s, then);
+}
+
+/* Issue 18: such a child was silently unsupervised (it crashed, was never
+ * restarted, and count_children still said active). The supervisor now
+ * links to every child it starts. */
+Test(start, a_child_started_without_a_link_is_still_supervised)
+{
+    tvm t = sup_vm();
+    kid k;
+    kid_info(&k, "u", K_OK);
+    fx_child_spec c = spec_of("u", start_unlinked, &k.info, FX_PERMANENT);
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, &c, 1);
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+u", NULL);
+    fx_pid before = pid_of(&t, sup, "u");
+    cr_assert_eq(fx_vm_exit(t.vm, before, boom), 0);
+    ev e[2];
+    expect_events(&t, "-u +u", e);
+    assert_reason(e[0].reason, boom);
+    fx_pid after = wait_child(&t, sup, "u", FX_CHILD_RUNNING, before).pid;
+    cr_assert(!fx_pid_eq(after, before));
+    cr_assert_eq(fx_is_alive(t.vm, after), 1);
+    assert_counts(&t, sup, 1, 1, 0, 1);
+    /* Stopping the supervisor stops it too (through the link). */
+    cr_assert_eq(fx_gs_stop_server(t.in, sup, fx_reason_shutdown(), 10000, NULL), 0);
+    expect_events(&t, "-u", NULL);
+    tvm_stop(&t);
+}
+
 Test(start, an_empty_supervisor_starts_and_stops)
 {
     tvm t = sup_vm();
@@ -781,13 +818,24 @@ Test(start, failures_from_a_handler)
                           gs_child(&k[1], "f", K_FAIL, FX_PERMANENT)};
     fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 2);
     s.link = true;
+    fx_reason failed =
+        fx_reason_shutdown_with("failed_to_start_child f %s", "{error,42,\"no thanks\"}");
+    /* Unlinked: the starter gets the outcome. */
+    s.link = false;
     fx_pid starter;
     outcome o = start_from_actor(&t, &s, &starter);
     cr_assert_eq(o.rc, FX_EEXIT);
-    assert_reason(o.why, fx_reason_shutdown_with("failed_to_start_child f %s",
-                                                 "{error,42,\"no thanks\"}"));
+    assert_reason(o.why, failed);
     expect_events(&t, "+a -a", NULL);
-    cr_assert_eq(fx_is_alive(t.vm, starter), 1, "a linked starter survives");
+    cr_assert_eq(fx_is_alive(t.vm, starter), 1, "an unlinked starter survives");
+    /* Linked (OTP 25): the supervisor exits still linked, so a starter
+     * that does not trap exits dies with the reason. */
+    s.link = true;
+    fx_spawn_opts so = {.init = starter_init, .init_arg = &s};
+    fx_ref smon;
+    cr_assert_eq(fx_inbox_spawn_monitor(t.in, &so, &starter, &smon), 0);
+    assert_reason(down(&t, smon), failed);
+    expect_events(&t, "+a -a", NULL);
     s.intensity = -1;
     o = start_from_actor(&t, &s, &starter);
     cr_assert_eq(o.rc, FX_EINVAL);

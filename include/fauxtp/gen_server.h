@@ -120,9 +120,10 @@ FX_API int fx_gs_start(fx_inbox *inbox, const fx_gs_spec *spec, fx_pid *out,
  * continuation that waits for init; `then` is called with the outcome
  * (also when the spawn itself failed), which it must decode with
  * fx_gs_start_result. With spec->link the server is linked to the calling
- * actor before init runs; an init that stops or returns ignore unlinks
- * first, but one that crashes sends the starter an exit signal, as in
- * OTP 25 (a starter not trapping exits dies with it). spec is copied. A
+ * actor before init runs; as in OTP 25, an init that crashes or stops
+ * with an abnormal reason exits still linked (a starter not trapping
+ * exits dies with the reason), while ignore or stop with reason normal
+ * unlinks first (no EXIT normal is left). spec is copied. A
  * NULL cx or then returns the invalid fx_next of fx_stop(NULL, ...) (see
  * actor.h) and starts nothing. */
 FX_API fx_next fx_gs_start_async(fx_ctx *cx, const fx_gs_spec *spec, fx_handler then);

@@ -18,14 +18,19 @@ extern "C" {
 typedef struct fx_inbox fx_inbox;
 
 /* Creates an inbox in vm. Errors: FX_EINVAL, FX_ESHUTDOWN, FX_EFULL,
- * FX_ENOMEM. Any thread outside the VM. */
+ * FX_ENOMEM, FX_ECONTEXT on one of vm's scheduler threads (a handler:
+ * such an inbox could never be destroyed there). Any thread outside the
+ * VM. */
 FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out);
 /* Destroys it: it exits with reason normal (its links and monitors are
  * told, as for a process, including links and monitors other processes
  * made on it that no fx_inbox_recv has seen yet), queued messages are
- * freed and its pid becomes stale. Call it before fx_vm_destroy. The owner thread only.
- */
-FX_API void fx_inbox_destroy(fx_inbox *inbox);
+ * freed and its pid becomes stale. Call it before fx_vm_destroy. 0 (also
+ * for NULL); FX_ECONTEXT on one of its VM's scheduler threads (it would
+ * wait for a grace period that thread cannot reach) and FX_EFORKED in a
+ * forked child: both leave the inbox as it was. The owner thread only,
+ * outside the VM. */
+FX_API int fx_inbox_destroy(fx_inbox *inbox);
 FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox);
 /* The VM the inbox belongs to (NULL for NULL). Any thread. */
 FX_API fx_vm *fx_inbox_vm(const fx_inbox *inbox);

@@ -46,6 +46,8 @@ typedef enum fx_child_type {
  * message that fx_gs_start_result decodes. fx_gs_start_async (with link),
  * fx_sup_start_async (with link) and the fx_child_* starters below do
  * exactly that; a custom start function ends by calling one of them.
+ * (The supervisor also links to each child once it has started, so a
+ * child started without a link is still supervised.)
  * `arg` is the child spec's; `extra`/`extra_size` are a dynamic child's
  * start arguments (NULL/0 otherwise), owned by the supervisor and valid
  * until the child is removed from it. The ready-made starters below hand
@@ -136,7 +138,9 @@ FX_API void fx_sup_spec_init(fx_sup_spec *spec);
 FX_API int fx_sup_start(fx_inbox *inbox, const fx_sup_spec *spec, fx_pid *out,
                         fx_reason *why);
 /* The same from inside a handler, without blocking: `then` gets the
- * outcome, decoded with fx_gs_start_result. Errors as fx_sup_start. */
+ * outcome, decoded with fx_gs_start_result. Errors as fx_sup_start. With
+ * spec->link, a supervisor that fails to start exits still linked (OTP
+ * 25): a starter not trapping exits dies with the reason. */
 FX_API fx_next fx_sup_start_async(fx_ctx *cx, const fx_sup_spec *spec, fx_handler then);
 
 /* --- Calls on a running supervisor ---------------------------------------

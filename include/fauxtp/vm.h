@@ -7,7 +7,8 @@
  * its threads answers FX_EFORKED: the fx_vm_* functions below and in
  * actor.h and timer.h, the fx_inbox_* functions, and the calls built on
  * them (GenServer calls, supervisor and registry functions).
- * fx_is_alive answers 0; fx_vm_destroy and fx_inbox_destroy do nothing;
+ * fx_is_alive answers 0; fx_vm_destroy and fx_inbox_destroy do nothing
+ * (fx_inbox_destroy answers FX_EFORKED);
  * fx_vm_threads, fx_vm_max_msg_size and fx_vm_attached read the child's
  * copy. A VM the child creates itself is the child's and works normally.
  * The check is one load of a process-wide fork generation, bumped by a

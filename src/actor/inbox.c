@@ -35,6 +35,10 @@ FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out)
     if (!vm || !out)
         return FX_EINVAL;
     *out = NULL;
+    /* On one of vm's scheduler threads the inbox could never be destroyed
+     * (its grace period needs this thread to pass a quiescent point). */
+    if (fxi_vm_worker(vm))
+        return FX_ECONTEXT;
     fxi_section sec;
     int rc = fxi_section_enter(vm, &sec);
     if (rc)
@@ -256,15 +260,19 @@ static void apply_pending(fxi_actor *a)
     }
 }
 
-FX_API void fx_inbox_destroy(fx_inbox *ib)
+FX_API int fx_inbox_destroy(fx_inbox *ib)
 {
     if (!ib)
-        return;
+        return 0;
     /* In a forked child: nothing, as fx_vm_destroy (the grace period
      * below would wait for threads that do not exist here). */
     if (fxi_vm_forked(ib->vm))
-        return;
+        return FX_EFORKED;
     fx_vm *vm = ib->vm;
+    /* The grace period below needs every scheduler thread to pass a
+     * quiescent point, which this one cannot do while it waits. */
+    if (fxi_vm_worker(vm))
+        return FX_ECONTEXT;
     fxi_actor *a = ib->a;
     uint32_t idx = fxi_pid_index(a->pid);
     fxi_mutex_lock(&vm->inbox_mx);
@@ -297,4 +305,5 @@ FX_API void fx_inbox_destroy(fx_inbox *ib)
     fxi_actor_free(vm, a, false);
     fxi_ptable_release(&vm->pt, NULL, idx);
     fxi_free(ib, sizeof *ib);
+    return 0;
 }

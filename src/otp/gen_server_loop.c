@@ -91,11 +91,15 @@ fx_next fxi_gs_init(fx_ctx *cx, void *unused)
     return fx_receive(cx, started, &(fx_match){.from = g->starter}, FX_INFINITY);
 }
 
-/* A failed init: a linked starter is not sent an exit signal (it learns
- * the outcome from the start), so the link goes first. */
+/* A failed init. As in OTP 25, a server whose init stops (or fails)
+ * with an abnormal reason exits while still linked: a linked starter
+ * that does not trap exits dies with the reason, one that traps gets the
+ * EXIT (an inbox starter's is removed by fx_gs_start). With reason normal
+ * (ignore, a taken name, stop normal) the link goes first, so a trapping
+ * starter gets no EXIT normal to skip (OTP sends one). */
 fx_next fxi_gs_init_failed(fx_ctx *cx, fxi_gs *g, fx_reason reason)
 {
-    if (g->parent.id)
+    if (g->parent.id && reason.kind == FX_REASON_NORMAL)
         (void) fx_unlink(cx, g->parent);
     return fxi_gs_stop_now(cx, g, reason);
 }

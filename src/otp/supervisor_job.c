@@ -112,10 +112,10 @@ static fx_next start_failed(fx_ctx *cx, fxi_sup *s, fxi_child *c, int rc,
     fxi_sup_job *j = &s->job;
     switch (j->kind) {
     case FXI_JOB_INIT: {
-        /* The starter learns it from the DOWN (it is not sent an exit
-         * signal: the link goes first), once the others are stopped. */
-        if (s->parent.id)
-            (void) fx_unlink(cx, s->parent);
+        /* The starter learns it from the DOWN, once the others are
+         * stopped. As a GenServer's failed init (OTP 25), the supervisor
+         * exits still linked: a linked starter that does not trap exits
+         * dies with the reason too. */
         char what[FX_REASON_TEXT_MAX];
         if (why)
             (void) fx_reason_format(why, what, sizeof what);
@@ -143,6 +143,13 @@ static fx_next on_started(fx_ctx *cx, fx_msg *m)
     fx_reason why = fx_reason_normal();
     int rc = fx_gs_start_result(cx, m, &pid, &why);
     if (rc == 0) {
+        /* Linked by the supervisor itself, not only by the start
+         * function: a custom one that forgot the link would leave a child
+         * whose death nobody sees (OTP leaves that to the start function).
+         * Linking twice does nothing; a child already dead sends an EXIT
+         * with reason noproc, handled as its exit. */
+        if (fx_link(cx, pid) != 0)
+            fx_crash(cx, "supervisor: cannot link a child");
         c->pid = pid;
         c->status = FX_CHILD_RUNNING;
     } else if (rc == FX_EIGNORE) {
