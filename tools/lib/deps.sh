@@ -19,6 +19,8 @@ FX_BUILD_DEPS=(gcc g++ clang libclang-rt-14-dev libc6-dev meson ninja-build pkg-
     libck-dev libjemalloc-dev libcriterion-dev python3 clang-format)
 # Optional for tools/bench: gnuplot draws build/bench-report/ratios.svg.
 FX_BENCH_DEPS=(gnuplot-nox)
+# The Go benchmark peer (tools/bench, bench/peers/go): Go 1.19.
+FX_BENCH_GO_DEPS=(golang-go)
 
 # The aarch64 cross build (tools/test): the cross compiler and qemu-user
 # come from ordinary amd64 packages. qemu-user-static brings the static
