@@ -1,9 +1,10 @@
 # Installs the Debian packages fauxtp needs, if missing. Sourced by
-# tools/test and tools/bench. Usage: fx_install_deps PKG...
+# tools/test and tools/bench. Usage: fx_install_deps PKG... (a package on
+# hold, "hold ok installed", counts as installed)
 fx_install_deps() {
     local missing=()
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q " ok installed" ||
             missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
