@@ -33,7 +33,7 @@ typedef struct bench_run {
     /* filled by the benchmark */
     double seconds;
     uint64_t ops;
-    char extra[256]; /* extra JSON members, e.g. ,"bytes_per_actor":96 */
+    char extra[512]; /* extra JSON members, e.g. ,"bytes_per_actor":96 */
     char error[256]; /* set when the result is wrong */
 } bench_run;
 
@@ -62,6 +62,7 @@ int bench_big(bench_run *r);
 int bench_skynet(bench_run *r);
 int bench_spawnmem(bench_run *r);
 int bench_callrt(bench_run *r);
+int bench_calllat(bench_run *r);
 int bench_whereis(bench_run *r);
 int bench_sendname(bench_run *r);
 

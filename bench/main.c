@@ -19,6 +19,7 @@ static const bench_def benches[] = {
     {"skynet", 1000000, bench_skynet},
     {"spawnmem", 1000000, bench_spawnmem},
     {"callrt", 500000, bench_callrt},
+    {"calllat", 100000, bench_calllat},
     {"whereis", 10000000, bench_whereis},
     {"sendname", 2000000, bench_sendname},
 };

@@ -51,6 +51,8 @@ def main():
     benches = list(rows)
     table = {b: {p: ratio(medians(rows[b]), p) for p in peers} for b in benches}
     peers = [p for p in peers if any(table[b][p] is not None for b in benches)]
+    # Only benchmarks that have a peer (whereis and sendname are fauxtp's own).
+    benches = [b for b in benches if any(table[b][p] is not None for p in peers)]
     if not peers:
         print("note: no benchmark has results from fauxtp and a peer, so no ratio chart")
         return 0

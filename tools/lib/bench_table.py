@@ -6,7 +6,8 @@
     bench_table.py --check BENCH SYSTEM N THREADS  < LINE
         checks one result line against the contract in DESIGN.md
         ("Performance contract"): the right bench, system, n and threads,
-        positive timing, and extra.ops as the table there counts them.
+        positive timing, and extra.ops as the table there counts them; for
+        the latency group also ordered percentiles and a running background.
         Prints what is wrong and exits 1, or exits 0. N may be "-" for the
         system's default.
 
@@ -29,7 +30,11 @@ OPS = {
     "mailbox": lambda n: 100 * n,
     "spawnmem": lambda n: n,
     "callrt": lambda n: n,
+    "calllat": lambda n: n,
 }
+
+# The latency group (bench_latency.py): extras every result must carry.
+LATENCY = {"calllat": ("p50_ns", "p99_ns", "p999_ns", "max_ns", "bg_ops_per_sec")}
 
 
 def check(line, bench, system, n, threads):
@@ -47,6 +52,15 @@ def check(line, bench, system, n, threads):
         return f"seconds {seconds}, ops_per_sec {rate}: not a timing"
     if bench in OPS and ops != OPS[bench](r["n"]):
         return f"extra.ops {ops}, but n={r['n']} means {OPS[bench](r['n'])} ops"
+    if bench in LATENCY:
+        try:
+            p50, p99, p999, top, bg = (float(r["extra"][k]) for k in LATENCY[bench])
+        except (KeyError, TypeError, ValueError) as e:
+            return f"latency extras missing or not numbers ({e})"
+        if not 0 < p50 <= p99 <= p999 <= top:
+            return f"percentiles out of order: p50 {p50}, p99 {p99}, p99.9 {p999}, max {top}"
+        if not bg > 0:
+            return f"bg_ops_per_sec {bg}: the background did not run"
     return None
 
 

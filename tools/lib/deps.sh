@@ -1,9 +1,10 @@
 # Installs the Debian packages fauxtp needs, if missing. Sourced by
-# tools/test and tools/bench. Usage: fx_install_deps PKG...
+# tools/test and tools/bench. Usage: fx_install_deps PKG... (a package on
+# hold, "hold ok installed", counts as installed)
 fx_install_deps() {
     local missing=()
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q " ok installed" ||
             missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -19,6 +20,8 @@ FX_BUILD_DEPS=(gcc g++ clang libclang-rt-14-dev libc6-dev meson ninja-build pkg-
     libck-dev libjemalloc-dev libcriterion-dev python3 clang-format)
 # Optional for tools/bench: gnuplot draws build/bench-report/ratios.svg.
 FX_BENCH_DEPS=(gnuplot-nox)
+# The Go benchmark peer (tools/bench, bench/peers/go): Go 1.19.
+FX_BENCH_GO_DEPS=(golang-go)
 
 # The aarch64 cross build (tools/test): the cross compiler and qemu-user
 # come from ordinary amd64 packages. qemu-user-static brings the static

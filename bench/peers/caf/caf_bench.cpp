@@ -15,6 +15,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
@@ -678,6 +679,145 @@ outcome bench_callrt(actor_system& sys, int64_t n) {
   return {secs, n, {}};
 }
 
+// --- calllat ----------------------------------------------------------------
+
+// calllat: call latency under load. While 120 actors run the big workload
+// without end in the background, a client actor makes n requests to the
+// callrt counter server (one in flight, chained with .then) and times each
+// round trip. Reports p50, p99, p99.9 and the maximum (nearest rank), and
+// the background's rate (bg_ops_per_sec: pings + pongs over its lifetime),
+// so a run that starves the background shows.
+
+struct lat_bg_state : big_state {
+  actor stopper;        // set by (stop_atom, driver): ping no more
+  bool reported = false;
+};
+
+// big without end: (stop_atom, driver) makes the actor stop pinging and
+// report its pings sent once its last pong is in; pings from others are
+// still answered; get_atom returns the pings answered and ends the actor.
+behavior lat_bg_actor(stateful_actor<lat_bg_state>* self, int id) {
+  self->state.rng = (static_cast<uint64_t>(id) + 1) * 0x9E3779B97F4A7C15ULL;
+  auto ping_random_peer = [self, id] {
+    auto& st = self->state;
+    auto r = static_cast<int>(
+      (static_cast<uint64_t>(st.next_random()) * (big_actors - 1)) >> 32);
+    if (r >= id)
+      ++r;
+    ++st.sent;
+    self->send(st.peers[r], ping_atom::value);
+  };
+  return {
+    [=](peers_atom, std::vector<actor>& peers) {
+      self->state.peers = std::move(peers);
+      ping_random_peer();
+    },
+    [=](ping_atom) {
+      ++self->state.answered;
+      return pong_atom::value;
+    },
+    [=](pong_atom) {
+      auto& st = self->state;
+      if (!st.stopper) {
+        ping_random_peer();
+      } else if (!st.reported) {
+        st.reported = true;
+        self->send(st.stopper, done_atom::value, st.sent);
+      }
+    },
+    [=](stop_atom, const actor& driver) { self->state.stopper = driver; },
+    [=](get_atom) {
+      self->state.peers.clear(); // break the reference cycles
+      self->state.stopper = actor{};
+      self->quit();
+      return self->state.answered;
+    },
+  };
+}
+
+struct lat_client_state {
+  actor server;
+  actor driver;
+  int64_t n = 0;
+  std::vector<int64_t>* rtts = nullptr; // the driver's; read after done
+};
+
+void calllat_next(stateful_actor<lat_client_state>* self, int64_t i) {
+  auto t = clock_type::now();
+  self->request(self->state.server, infinite, add_atom::value)
+    .then(
+      [=](int64_t reply) {
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    clock_type::now() - t)
+                    .count();
+        (*self->state.rtts)[i - 1] = ns;
+        expect(reply == i, "reply " + str(reply) + ", want " + str(i));
+        if (i == self->state.n)
+          self->send(self->state.driver, done_atom::value, reply);
+        else
+          calllat_next(self, i + 1);
+      },
+      [=](error& err) { fail("call: " + to_string(err)); });
+}
+
+void calllat_client(stateful_actor<lat_client_state>* self, actor server,
+                    int64_t n, actor driver, std::vector<int64_t>* rtts) {
+  self->state.server = std::move(server);
+  self->state.driver = std::move(driver);
+  self->state.n = n;
+  self->state.rtts = rtts;
+  calllat_next(self, 1);
+}
+
+// Nearest-rank percentile (permille / 1000) of a sorted vector.
+int64_t percentile(const std::vector<int64_t>& sorted, int64_t permille) {
+  auto n = static_cast<int64_t>(sorted.size());
+  auto rank = std::max<int64_t>(1, (n * permille + 999) / 1000);
+  return sorted[static_cast<size_t>(rank - 1)];
+}
+
+outcome bench_calllat(actor_system& sys, int64_t n) {
+  scoped_actor self{sys};
+  auto bg0 = clock_type::now();
+  std::vector<actor> peers;
+  for (int i = 0; i < big_actors; ++i)
+    peers.push_back(sys.spawn(lat_bg_actor, i));
+  for (auto& p : peers)
+    self->send(p, peers_atom::value, peers);
+  std::vector<int64_t> rtts(static_cast<size_t>(n));
+  auto t0 = clock_type::now();
+  auto server = sys.spawn(callrt_server);
+  sys.spawn(calllat_client, server, n, actor{self}, &rtts);
+  auto last = await_done(self);
+  double secs = seconds_since(t0);
+  for (auto& p : peers)
+    self->send(p, stop_atom::value, actor{self});
+  int64_t sent = 0;
+  for (int i = 0; i < big_actors; ++i)
+    sent += await_done(self);
+  double bg_secs = seconds_since(bg0);
+  int64_t answered = 0;
+  for (auto& p : peers)
+    self->request(p, infinite, get_atom::value)
+      .receive([&](int64_t a) { answered += a; },
+               [&](error& err) { fail("get: " + to_string(err)); });
+  auto count = ask_stop(self, server);
+  expect(last == n && count == n, "last reply " + str(last) + ", server count "
+                                    + str(count) + ", want " + str(n));
+  expect(sent == answered && sent > 0, "background sent " + str(sent)
+                                         + " pings, " + str(answered)
+                                         + " answered");
+  std::sort(rtts.begin(), rtts.end());
+  return {secs,
+          n,
+          {{"p50_ns", static_cast<double>(percentile(rtts, 500))},
+           {"p99_ns", static_cast<double>(percentile(rtts, 990))},
+           {"p999_ns", static_cast<double>(percentile(rtts, 999))},
+           {"max_ns", static_cast<double>(rtts.back())},
+           {"bg_ops", static_cast<double>(2 * sent)},
+           {"bg_ops_per_sec", 2.0 * static_cast<double>(sent) / bg_secs}}};
+}
+
 // --- driver -----------------------------------------------------------------
 
 struct bench_def {
@@ -698,6 +838,7 @@ const bench_def benches[] = {
   {"mailbox", 100000, bench_mailbox},
   {"spawnmem", 1000000, bench_spawnmem},
   {"callrt", 500000, bench_callrt},
+  {"calllat", 100000, bench_calllat},
 };
 
 [[noreturn]] void usage(const std::string& msg) {

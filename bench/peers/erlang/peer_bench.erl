@@ -21,7 +21,7 @@
          chameneo_start/3, big_init/3, skynet/3, mailbox_sender/2, idle/0]).
 
 -define(BENCHES, [pingpong, counting, threadring, fjthrput, fjcreate, chameneos,
-                  big, skynet, mailbox, spawnmem, callrt]).
+                  big, skynet, mailbox, spawnmem, callrt, calllat]).
 
 -define(RING_SIZE, 100).
 -define(FJT_ACTORS, 60).
@@ -83,7 +83,8 @@ default_n(big) -> 20000;
 default_n(skynet) -> 1000000;
 default_n(mailbox) -> 100000;
 default_n(spawnmem) -> 1000000;
-default_n(callrt) -> 500000.
+default_n(callrt) -> 500000;
+default_n(calllat) -> 100000.
 
 %% Runs the workload in a fresh, monitored driver process so that nothing
 %% from the init/shell context leaks in, and so crashes become verification
@@ -271,7 +272,11 @@ bench(callrt, N) ->
     gen_server:stop(Server),
     check(Last =:= N andalso Final =:= N,
           io_lib:format("last reply ~p, server count ~p, want ~b", [Last, Final, N])),
-    {ok, Secs, N, []}.
+    {ok, Secs, N, []};
+
+%% calllat: gen_server:call latency while big runs (peer_bench_latency).
+bench(calllat, N) ->
+    peer_bench_latency:run(N).
 
 %% ---------------------------------------------------------------------------
 %% process bodies and helpers

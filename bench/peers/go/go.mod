@@ -1,0 +1,3 @@
+module fauxtp/peers/gobench
+
+go 1.19
