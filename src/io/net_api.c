@@ -84,6 +84,7 @@ FX_API int fx_net_recv(fx_ctx *cx, fx_sock sock, size_t len, int64_t timeout_ms)
     if (!sl)
         return rc;
     fxi_sock *s = &sl->s;
+    rc = 0;
     if (s->kind != FXI_SK_STREAM || s->credit > 0 || s->recv_pending) {
         rc = FX_EINVAL;
     } else if (len > fx_vm_max_msg_size(fx_ctx_vm(cx))) {

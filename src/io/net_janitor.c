@@ -44,8 +44,8 @@ static void watch(fx_ctx *cx, janitor *j, uint64_t sock)
     fx_ref ref;
     if (fx_monitor(cx, owner, &ref) != 0)
         return;
-    if (fxi_u64map_put(&j->by_ref, ref.id, sock) != 0 ||
-        fxi_u64map_put(&j->by_sock, sock, ref.id) != 0) {
+    if (fxi_u64map_put(&j->by_ref, ref.id, sock) < 0 ||
+        fxi_u64map_put(&j->by_sock, sock, ref.id) < 0) {
         /* Out of memory: the socket is closed rather than left without
          * an owner watch. */
         fxi_u64map_del(&j->by_ref, ref.id, NULL);
