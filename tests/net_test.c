@@ -420,3 +420,200 @@ Test(net, udp_echo_with_credit, .timeout = 60)
     close(fd);
     tvm_stop(&t);
 }
+
+/* ---- flow control: a fast writer against a slow reader ------------------------------ */
+
+enum { FLOW_TOTAL = 16 << 20, FLOW_CHUNK = 64 << 10 };
+
+typedef struct writer_st {
+    fx_pid report;
+    fx_sock s;
+    uint64_t sent;
+    int64_t max_queued;
+    uint32_t eagains;
+} writer_st;
+
+static void writer_pump(fx_ctx *cx, writer_st *st)
+{
+    static uint8_t chunk[FLOW_CHUNK];
+    while (st->sent < FLOW_TOTAL) {
+        for (uint32_t i = 0; i < FLOW_CHUNK; i++)
+            chunk[i] = pattern_byte(7, st->sent + i);
+        int rc = fx_net_send(cx, st->s, chunk, FLOW_CHUNK);
+        int64_t q = fx_net_queued(cx, st->s);
+        if (q > st->max_queued)
+            st->max_queued = q;
+        if (rc == FX_EAGAIN) {
+            st->eagains++;
+            return; /* FX_NET_WRITABLE follows */
+        }
+        if (rc != 0) {
+            report_u64(cx, st->report, T_FAIL, (uint64_t) (int64_t) rc);
+            return;
+        }
+        st->sent += FLOW_CHUNK;
+    }
+    fx_net_shutdown(cx, st->s, FX_NET_SHUT_WR);
+    report_u64(cx, st->report, T_EVENT, (uint64_t) st->max_queued);
+    report_u64(cx, st->report, T_EVENT, st->eagains);
+}
+
+static fx_next writer_loop(fx_ctx *cx, fx_msg *m)
+{
+    writer_st *st = fx_state(cx);
+    if (fx_msg_type(m) == T_GO) {
+        memcpy(&st->s, fx_msg_data(m), sizeof st->s);
+        writer_pump(cx, st);
+    } else if (fx_msg_type(m) == FX_NET_WRITABLE) {
+        writer_pump(cx, st);
+    }
+    return fx_continue(cx);
+}
+
+typedef struct reader_st {
+    fx_net_addr addr;
+    fx_pid report;
+    fx_sock s;
+    uint64_t got;
+    uint32_t outstanding; /* credit given and not used yet */
+    uint32_t max_outstanding;
+} reader_st;
+
+static fx_next reader_loop(fx_ctx *cx, fx_msg *m)
+{
+    reader_st *st = fx_state(cx);
+    switch (fx_msg_type(m)) {
+    case T_START:
+        fx_net_connect(cx, &st->addr, NULL, 10000, &st->s);
+        break;
+    case FX_NET_CONNECTED:
+    case T_GO: /* the pause is over: one more message of credit */
+        st->outstanding++;
+        if (st->outstanding > st->max_outstanding)
+            st->max_outstanding = st->outstanding;
+        fx_net_active(cx, st->s, 1);
+        break;
+    case FX_NET_DATA: {
+        const uint8_t *p = fx_msg_data(m);
+        for (size_t i = 0; i < fx_msg_size(m); i++)
+            if (p[i] != pattern_byte(7, st->got + i)) {
+                report_u64(cx, st->report, T_FAIL, 1);
+                return fx_stop(cx, fx_reason_normal());
+            }
+        st->got += fx_msg_size(m);
+        st->outstanding--;
+        /* Slow: a pause of a millisecond every 64 reads. */
+        fx_send_after(cx, (st->got / FLOW_CHUNK) % 64 == 0 ? 1 : 0, fx_self(cx), T_GO, NULL, 0,
+                      NULL);
+        break;
+    }
+    case FX_NET_PASSIVE:
+        break;
+    case FX_NET_CLOSED:
+        report_u64(cx, st->report, T_OK, st->got);
+        report_u64(cx, st->report, T_OK, st->max_outstanding);
+        fx_net_close(cx, st->s);
+        return fx_stop(cx, fx_reason_normal());
+    default:
+        break;
+    }
+    return fx_continue(cx);
+}
+
+static fx_next flow_acceptor(fx_ctx *cx, fx_msg *m)
+{
+    reader_st *st = fx_state(cx); /* addr and report only */
+    if (fx_msg_type(m) == T_START) {
+        fx_sock ls;
+        fx_net_listen(cx, &st->addr, NULL, &ls);
+        fx_net_addr a;
+        fx_net_sockname(cx, ls, &a);
+        report_u64(cx, st->report, T_PORT, fx_net_addr_port(&a));
+        fx_net_accept(cx, ls, 1);
+    } else if (fx_msg_type(m) == FX_NET_ACCEPTED) {
+        fx_sock s;
+        memcpy(&s, fx_msg_data(m), sizeof s);
+        writer_st w = {.report = st->report};
+        fx_pid p = spawn_state(fx_ctx_vm(cx), writer_loop, &w, sizeof w);
+        fx_net_controlling_process(cx, s, p);
+        fx_send(cx, p, T_GO, &s, sizeof s);
+    }
+    return fx_continue(cx);
+}
+
+Test(net, slow_reader_fast_writer_stay_bounded, .timeout = 240)
+{
+    tvm t = tvm_start(2);
+    reader_st acc = {.report = t.me};
+    fx_net_addr_ip("127.0.0.1", 0, &acc.addr);
+    fx_pid ap = spawn_state(t.vm, flow_acceptor, &acc, sizeof acc);
+    fx_vm_send(t.vm, ap, T_START, NULL, 0);
+    uint16_t port = (uint16_t) tvm_recv_u64(&t, T_PORT);
+    reader_st r = {.report = t.me};
+    fx_net_addr_ip("127.0.0.1", port, &r.addr);
+    fx_pid rp = spawn_state(t.vm, reader_loop, &r, sizeof r);
+    fx_vm_send(t.vm, rp, T_START, NULL, 0);
+    /* Writer side: the queue never holds more than the high-water mark
+     * (256 KiB by default) plus the one send that crossed it. */
+    int64_t max_queued = (int64_t) tvm_recv_u64(&t, T_EVENT);
+    uint64_t eagains = tvm_recv_u64(&t, T_EVENT);
+    cr_assert_leq(max_queued, 256 * 1024 + FLOW_CHUNK);
+    cr_assert_gt(eagains, 0, "the writer never met the high-water mark");
+    /* Reader side: every byte, in order, and never more than one message
+     * of credit: the runtime read no further ahead than that. */
+    cr_assert_eq(tvm_recv_u64(&t, T_OK), FLOW_TOTAL);
+    cr_assert_eq(tvm_recv_u64(&t, T_OK), 1);
+    tvm_stop(&t);
+}
+
+/* ---- hand-over to a process that is exiting --------------------------------------- */
+
+static fx_next quitter(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next handover_acceptor(fx_ctx *cx, fx_msg *m)
+{
+    reader_st *st = fx_state(cx);
+    if (fx_msg_type(m) == T_START) {
+        fx_sock ls;
+        fx_net_listen(cx, &st->addr, NULL, &ls);
+        fx_net_addr a;
+        fx_net_sockname(cx, ls, &a);
+        report_u64(cx, st->report, T_PORT, fx_net_addr_port(&a));
+        fx_net_accept(cx, ls, 1000);
+    } else if (fx_msg_type(m) == FX_NET_ACCEPTED) {
+        fx_sock s;
+        memcpy(&s, fx_msg_data(m), sizeof s);
+        /* The new owner exits as soon as it runs: the hand-over races
+         * with its exit. Either way the socket must end up closed. */
+        fx_pid p;
+        fx_spawn(cx, quitter, NULL, &p);
+        fx_send(cx, p, T_GO, NULL, 0);
+        int rc = fx_net_controlling_process(cx, s, p);
+        if (rc == FX_ENOPROC)
+            fx_net_close(cx, s); /* it was gone already: ours to close */
+    }
+    return fx_continue(cx);
+}
+
+Test(net, handover_to_an_exiting_process_closes_the_socket, .timeout = 120)
+{
+    tvm t = tvm_start(2);
+    reader_st acc = {.report = t.me};
+    fx_net_addr_ip("127.0.0.1", 0, &acc.addr);
+    fx_pid ap = spawn_state(t.vm, handover_acceptor, &acc, sizeof acc);
+    fx_vm_send(t.vm, ap, T_START, NULL, 0);
+    uint16_t port = (uint16_t) tvm_recv_u64(&t, T_PORT);
+    fx_net_addr a;
+    fx_net_addr_ip("127.0.0.1", port, &a);
+    for (int i = 0; i < 200; i++) {
+        int fd = posix_connect(&a);
+        cr_assert_geq(fd, 0);
+        cr_assert_geq(posix_read_to_end(fd, 10000), 0, "connection %d left open", i);
+        close(fd);
+    }
+    tvm_stop(&t);
+}
