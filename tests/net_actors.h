@@ -45,7 +45,7 @@ typedef struct conn_st {
     bool crash_on_data; /* the owner-crash test */
 } conn_st;
 
-static fx_next conn_loop(fx_ctx *cx, fx_msg *m)
+static inline fx_next conn_loop(fx_ctx *cx, fx_msg *m)
 {
     conn_st *st = fx_state(cx);
     switch (fx_msg_type(m)) {
@@ -84,7 +84,7 @@ typedef struct acc_st {
     fx_sock ls;
 } acc_st;
 
-static fx_next acc_loop(fx_ctx *cx, fx_msg *m)
+static inline fx_next acc_loop(fx_ctx *cx, fx_msg *m)
 {
     acc_st *st = fx_state(cx);
     switch (fx_msg_type(m)) {
@@ -136,13 +136,13 @@ typedef struct cli_st {
     fx_sock sock;
 } cli_st;
 
-static fx_next cli_fail(fx_ctx *cx, cli_st *st, int64_t code)
+static inline fx_next cli_fail(fx_ctx *cx, cli_st *st, int64_t code)
 {
     report_u64(cx, st->report, T_FAIL, (uint64_t) code);
     return fx_stop(cx, fx_reason_normal());
 }
 
-static fx_next cli_loop(fx_ctx *cx, fx_msg *m)
+static inline fx_next cli_loop(fx_ctx *cx, fx_msg *m)
 {
     cli_st *st = fx_state(cx);
     switch (fx_msg_type(m)) {
