@@ -6,8 +6,20 @@
 #include "badinput.h"
 
 /* Every per-socket operation, with valid arguments besides the socket. */
-enum { OP_ACCEPT, OP_ACTIVE, OP_RECV, OP_SEND, OP_SEND_MSG, OP_SENDTO, OP_SHUTDOWN, OP_CLOSE,
-       OP_CONTROL, OP_SOCKNAME, OP_QUEUED, OP_COUNT };
+enum {
+    OP_ACCEPT,
+    OP_ACTIVE,
+    OP_RECV,
+    OP_SEND,
+    OP_SEND_MSG,
+    OP_SENDTO,
+    OP_SHUTDOWN,
+    OP_CLOSE,
+    OP_CONTROL,
+    OP_SOCKNAME,
+    OP_QUEUED,
+    OP_COUNT
+};
 
 static int64_t sock_op(fx_ctx *cx, int op, fx_sock s, fx_pid other)
 {
@@ -72,9 +84,10 @@ static int run_stale(fx_ctx *cx, void *arg)
 }
 
 Test(bi_net, stale_socket,
-     .description = "fx_net_accept, _active, _recv, _send, _send_msg, _sendto, _shutdown, "
-                    "_close, _controlling_process, _sockname, _queued | socket 0, never "
-                    "issued, or closed | FX_EBADF")
+     .description =
+         "fx_net_accept, _active, _recv, _send, _send_msg, _sendto, _shutdown, "
+         "_close, _controlling_process, _sockname, _queued | socket 0, never "
+         "issued, or closed | FX_EBADF")
 {
     tvm t = bi_start();
     net_arg a = {.other = t.me};
@@ -83,9 +96,10 @@ Test(bi_net, stale_socket,
 }
 
 Test(bi_net, null_cx,
-     .description = "fx_net_accept, _active, _recv, _send, _send_msg, _sendto, _shutdown, "
-                    "_close, _controlling_process, _sockname, _queued, _listen, _connect, "
-                    "_udp_open | cx NULL | FX_EINVAL")
+     .description =
+         "fx_net_accept, _active, _recv, _send, _send_msg, _sendto, _shutdown, "
+         "_close, _controlling_process, _sockname, _queued, _listen, _connect, "
+         "_udp_open | cx NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     for (int op = 0; op < OP_COUNT; op++)
@@ -117,7 +131,8 @@ Test(bi_net, addresses,
     bi_expect(fx_net_addr_unix(longpath, &a), FX_EINVAL);
 }
 
-Test(bi_net, addr_port, .description = "fx_net_addr_port | NULL; a Unix-domain address | 0")
+Test(bi_net, addr_port,
+     .description = "fx_net_addr_port | NULL; a Unix-domain address | 0")
 {
     fx_net_addr a;
     bi_expect(fx_net_addr_port(NULL), 0);
@@ -133,10 +148,10 @@ static int run_open_bad(fx_ctx *cx, void *arg)
     fx_net_addr_ip("127.0.0.1", 0, &a);
     memset(&zero, 0, sizeof zero);
     int rcs[] = {
-        fx_net_listen(cx, NULL, NULL, &s),      fx_net_listen(cx, &a, NULL, NULL),
-        fx_net_listen(cx, &zero, NULL, &s),     fx_net_connect(cx, NULL, NULL, 1, &s),
-        fx_net_connect(cx, &a, NULL, 1, NULL),  fx_net_connect(cx, &zero, NULL, 1, &s),
-        fx_net_udp_open(cx, NULL, NULL, &s),    fx_net_udp_open(cx, &a, NULL, NULL),
+        fx_net_listen(cx, NULL, NULL, &s),     fx_net_listen(cx, &a, NULL, NULL),
+        fx_net_listen(cx, &zero, NULL, &s),    fx_net_connect(cx, NULL, NULL, 1, &s),
+        fx_net_connect(cx, &a, NULL, 1, NULL), fx_net_connect(cx, &zero, NULL, 1, &s),
+        fx_net_udp_open(cx, NULL, NULL, &s),   fx_net_udp_open(cx, &a, NULL, NULL),
         fx_net_udp_open(cx, &zero, NULL, &s),
     };
     for (size_t i = 0; i < sizeof rcs / sizeof rcs[0]; i++)
@@ -146,8 +161,9 @@ static int run_open_bad(fx_ctx *cx, void *arg)
 }
 
 Test(bi_net, open_bad_args,
-     .description = "fx_net_listen, _connect, _udp_open | addr NULL, out NULL, an address "
-                    "of length 0 | FX_EINVAL")
+     .description =
+         "fx_net_listen, _connect, _udp_open | addr NULL, out NULL, an address "
+         "of length 0 | FX_EINVAL")
 {
     tvm t = bi_start();
     bi_expect(bi_in_handler(&t, run_open_bad, NULL), 0);
@@ -164,19 +180,19 @@ static int run_kind_bad(fx_ctx *cx, void *arg)
     if (fx_net_listen(cx, &addr, NULL, &ls) || fx_net_udp_open(cx, &addr, NULL, &us))
         return -1000;
     int rcs[] = {
-        fx_net_active(cx, us, -1),                 /* negative credit */
-        fx_net_active(cx, ls, 1),                  /* credit on a listener */
-        fx_net_recv(cx, ls, 1, 10),                /* recv on a listener */
-        fx_net_recv(cx, us, 1, 10),                /* recv on UDP */
-        fx_net_shutdown(cx, us, FX_NET_SHUT_WR),   /* shutdown on UDP */
-        fx_net_shutdown(cx, ls, 0),                /* how 0 */
-        fx_net_accept(cx, us, 1),                  /* accept on UDP */
-        fx_net_send(cx, ls, "x", 1),               /* stream send on a listener */
-        fx_net_send(cx, us, NULL, 1),              /* data NULL */
-        fx_net_sendto(cx, ls, &addr, "x", 1),      /* datagram on a listener */
-        fx_net_sendto(cx, us, NULL, "x", 1),       /* to NULL */
-        fx_net_send_msg(cx, us, NULL),             /* msg NULL */
-        fx_net_sockname(cx, us, NULL),             /* out NULL */
+        fx_net_active(cx, us, -1),               /* negative credit */
+        fx_net_active(cx, ls, 1),                /* credit on a listener */
+        fx_net_recv(cx, ls, 1, 10),              /* recv on a listener */
+        fx_net_recv(cx, us, 1, 10),              /* recv on UDP */
+        fx_net_shutdown(cx, us, FX_NET_SHUT_WR), /* shutdown on UDP */
+        fx_net_shutdown(cx, ls, 0),              /* how 0 */
+        fx_net_accept(cx, us, 1),                /* accept on UDP */
+        fx_net_send(cx, ls, "x", 1),             /* stream send on a listener */
+        fx_net_send(cx, us, NULL, 1),            /* data NULL */
+        fx_net_sendto(cx, ls, &addr, "x", 1),    /* datagram on a listener */
+        fx_net_sendto(cx, us, NULL, "x", 1),     /* to NULL */
+        fx_net_send_msg(cx, us, NULL),           /* msg NULL */
+        fx_net_sockname(cx, us, NULL),           /* out NULL */
     };
     fx_net_close(cx, ls);
     fx_net_close(cx, us);
@@ -188,9 +204,10 @@ static int run_kind_bad(fx_ctx *cx, void *arg)
 }
 
 Test(bi_net, wrong_kind_or_argument,
-     .description = "fx_net_active, _recv, _shutdown, _accept, _send, _sendto, _send_msg, "
-                    "_sockname | negative credit; an operation the socket's kind lacks; how "
-                    "0; NULL data, address, message or out | FX_EINVAL")
+     .description =
+         "fx_net_active, _recv, _shutdown, _accept, _send, _sendto, _send_msg, "
+         "_sockname | negative credit; an operation the socket's kind lacks; how "
+         "0; NULL data, address, message or out | FX_EINVAL")
 {
     tvm t = bi_start();
     net_arg a = {.other = t.me};
@@ -205,7 +222,8 @@ static int run_foreign(fx_ctx *cx, void *arg)
     fx_net_addr addr;
     fx_net_addr_ip("127.0.0.1", 0, &addr);
     fx_sock ls;
-    if (fx_net_listen(cx, &addr, NULL, &ls) || fx_net_controlling_process(cx, ls, a->other))
+    if (fx_net_listen(cx, &addr, NULL, &ls) ||
+        fx_net_controlling_process(cx, ls, a->other))
         return -1000;
     int ops[] = {OP_ACCEPT, OP_ACTIVE, OP_RECV, OP_SHUTDOWN, OP_CLOSE, OP_CONTROL};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
@@ -215,8 +233,9 @@ static int run_foreign(fx_ctx *cx, void *arg)
 }
 
 Test(bi_net, not_owner,
-     .description = "fx_net_accept, _active, _recv, _shutdown, _close, _controlling_process "
-                    "| a socket another process owns | FX_ENOTOWNER")
+     .description =
+         "fx_net_accept, _active, _recv, _shutdown, _close, _controlling_process "
+         "| a socket another process owns | FX_ENOTOWNER")
 {
     tvm t = bi_start();
     net_arg a = {.other = t.me};

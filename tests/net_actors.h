@@ -77,7 +77,7 @@ static inline fx_next conn_loop(fx_ctx *cx, fx_msg *m)
 
 typedef struct acc_st {
     fx_net_addr addr;
-    fx_pid report;     /* the inbox */
+    fx_pid report;      /* the inbox */
     fx_pid conn_report; /* passed to connections */
     bool crash_conns;
     uint32_t accepted;
@@ -103,8 +103,10 @@ static inline fx_next acc_loop(fx_ctx *cx, fx_msg *m)
     case FX_NET_ACCEPTED: {
         fx_sock s;
         memcpy(&s, fx_msg_data(m), sizeof s);
-        conn_st c = {.sock = s, .report = st->conn_report, .crash_on_data = st->crash_conns};
-        fx_spawn_opts o = {.handler = conn_loop, .state_size = sizeof c, .state_init = &c};
+        conn_st c = {
+            .sock = s, .report = st->conn_report, .crash_on_data = st->crash_conns};
+        fx_spawn_opts o = {
+            .handler = conn_loop, .state_size = sizeof c, .state_init = &c};
         fx_pid p;
         if (fx_spawn_opt(cx, &o, &p) != 0 || fx_net_controlling_process(cx, s, p) != 0) {
             fx_net_close(cx, s);
@@ -155,7 +157,8 @@ static inline fx_next cli_loop(fx_ctx *cx, fx_msg *m)
     case FX_NET_CONNECTED: {
         uint8_t buf[4096];
         for (uint32_t off = 0; off < st->len; off += sizeof buf) {
-            uint32_t k = st->len - off < sizeof buf ? st->len - off : (uint32_t) sizeof buf;
+            uint32_t k =
+                st->len - off < sizeof buf ? st->len - off : (uint32_t) sizeof buf;
             for (uint32_t i = 0; i < k; i++)
                 buf[i] = pattern_byte(st->id, off + i);
             int rc = fx_net_send(cx, st->sock, buf, k);

@@ -9,7 +9,9 @@
 static fx_pid start_acceptor(tvm *t, const fx_net_addr *addr, bool crash_conns,
                              fx_pid conn_report, uint16_t *port)
 {
-    acc_st a = {.addr = *addr, .report = t->me, .conn_report = conn_report,
+    acc_st a = {.addr = *addr,
+                .report = t->me,
+                .conn_report = conn_report,
                 .crash_conns = crash_conns};
     fx_pid p = spawn_state(t->vm, acc_loop, &a, sizeof a);
     cr_assert_eq(fx_vm_send(t->vm, p, T_START, NULL, 0), 0);
@@ -101,7 +103,8 @@ Test(net, unix_domain_echo, .timeout = 60)
 Test(net, ipv6_loopback_echo, .timeout = 60)
 {
     int probe = socket(AF_INET6, SOCK_STREAM, 0);
-    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    struct sockaddr_in6 s6 = {.sin6_family = AF_INET6,
+                              .sin6_addr = IN6ADDR_LOOPBACK_INIT};
     bool ok = probe >= 0 && bind(probe, (struct sockaddr *) &s6, sizeof s6) == 0;
     if (probe >= 0)
         close(probe);
@@ -192,8 +195,10 @@ static fx_next passive_loop(fx_ctx *cx, fx_msg *m)
             report_u64(cx, st->report, T_FAIL, (uint64_t) rc);
         /* One request at a time; credit and a passive read exclude each
          * other. */
-        report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) fx_net_recv(cx, st->s, 1, -1));
-        report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) fx_net_active(cx, st->s, 1));
+        report_u64(cx, st->report, T_EVENT,
+                   (uint64_t) (int64_t) fx_net_recv(cx, st->s, 1, -1));
+        report_u64(cx, st->report, T_EVENT,
+                   (uint64_t) (int64_t) fx_net_active(cx, st->s, 1));
     } else if (ty == FX_NET_DATA) {
         report_u64(cx, st->report, T_EVENT, fx_msg_size(m));
         if (memcmp(fx_msg_data(m), "0123456789", 10) != 0)
@@ -245,7 +250,8 @@ static fx_next other_loop(fx_ctx *cx, fx_msg *m)
         memcpy(&st->s, fx_msg_data(m), sizeof st->s);
         /* Not the owner: control is refused, sending is allowed. */
         report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) fx_net_close(cx, st->s));
-        report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) fx_net_active(cx, st->s, 1));
+        report_u64(cx, st->report, T_EVENT,
+                   (uint64_t) (int64_t) fx_net_active(cx, st->s, 1));
     }
     return fx_continue(cx);
 }
@@ -271,7 +277,8 @@ static fx_next owner_loop(fx_ctx *cx, fx_msg *m)
                    (uint64_t) (int64_t) fx_net_controlling_process(cx, st->s, st->dead));
         fx_net_close(cx, ls);
         /* Closed: every operation answers FX_EBADF. */
-        report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) fx_net_accept(cx, ls, 1));
+        report_u64(cx, st->report, T_EVENT,
+                   (uint64_t) (int64_t) fx_net_accept(cx, ls, 1));
         report_u64(cx, st->report, T_EVENT,
                    (uint64_t) (int64_t) fx_net_send(cx, (fx_sock){12345}, "x", 1));
     }
@@ -311,7 +318,8 @@ Test(net, connect_refused_is_a_message, .timeout = 60)
     tvm t = tvm_start(1);
     /* A port nobody listens on: bind one, close it. */
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof sa;
     bind(fd, (struct sockaddr *) &sa, sizeof sa);
     getsockname(fd, (struct sockaddr *) &sa, &len);
@@ -368,7 +376,8 @@ Test(net, accept_survives_running_out_of_descriptors, .timeout = 60)
     tvm_stop(&t);
 }
 
-/* ---- UDP ---------------------------------------------------------------------------- */
+/* ---- UDP ----------------------------------------------------------------------------
+ */
 
 typedef struct udp_st {
     fx_pid report;
@@ -404,12 +413,14 @@ Test(net, udp_echo_with_credit, .timeout = 60)
     fx_vm_send(t.vm, p, T_START, NULL, 0);
     uint16_t port = (uint16_t) tvm_recv_u64(&t, T_PORT);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons(port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     for (int i = 0; i < 3; i++) {
         char out[16], in[16];
         int k = snprintf(out, sizeof out, "dgram %d", i);
-        cr_assert_eq(sendto(fd, out, (size_t) k, 0, (struct sockaddr *) &sa, sizeof sa), k);
+        cr_assert_eq(sendto(fd, out, (size_t) k, 0, (struct sockaddr *) &sa, sizeof sa),
+                     k);
         struct pollfd pf = {.fd = fd, .events = POLLIN};
         cr_assert_eq(poll(&pf, 1, 10000), 1);
         cr_assert_eq(recv(fd, in, sizeof in, 0), k);
@@ -421,7 +432,8 @@ Test(net, udp_echo_with_credit, .timeout = 60)
     tvm_stop(&t);
 }
 
-/* ---- flow control: a fast writer against a slow reader ------------------------------ */
+/* ---- flow control: a fast writer against a slow reader ------------------------------
+ */
 
 enum { FLOW_TOTAL = 16 << 20, FLOW_CHUNK = 64 << 10 };
 
@@ -503,8 +515,8 @@ static fx_next reader_loop(fx_ctx *cx, fx_msg *m)
         st->got += fx_msg_size(m);
         st->outstanding--;
         /* Slow: a pause of a millisecond every 64 reads. */
-        fx_send_after(cx, (st->got / FLOW_CHUNK) % 64 == 0 ? 1 : 0, fx_self(cx), T_GO, NULL, 0,
-                      NULL);
+        fx_send_after(cx, (st->got / FLOW_CHUNK) % 64 == 0 ? 1 : 0, fx_self(cx), T_GO,
+                      NULL, 0, NULL);
         break;
     }
     case FX_NET_PASSIVE:

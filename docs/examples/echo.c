@@ -51,7 +51,8 @@ static fx_next acceptor(fx_ctx *cx, fx_msg *m)
     } else if (fx_msg_type(m) == FX_NET_ACCEPTED) {
         fx_sock s;
         memcpy(&s, fx_msg_data(m), sizeof s);
-        fx_spawn_opts o = {.handler = connection, .state_size = sizeof s, .state_init = &s};
+        fx_spawn_opts o = {
+            .handler = connection, .state_size = sizeof s, .state_init = &s};
         fx_pid p;
         if (fx_spawn_opt(cx, &o, &p) != 0 || fx_net_controlling_process(cx, s, p) != 0)
             fx_net_close(cx, s);
@@ -80,13 +81,15 @@ static fx_next client_loop(fx_ctx *cx, fx_msg *m)
         fx_net_connect(cx, &c->addr, NULL, 5000, &c->s);
         break;
     case FX_NET_CONNECTED:
-        c->len = (size_t) snprintf(c->line, sizeof c->line, "hello from client %d", c->id);
+        c->len =
+            (size_t) snprintf(c->line, sizeof c->line, "hello from client %d", c->id);
         fx_net_send(cx, c->s, c->line, c->len);
         fx_net_active(cx, c->s, 1);
         break;
     case FX_NET_DATA: { /* the echo may come in pieces */
         const char *d = fx_msg_data(m);
-        if (c->got + fx_msg_size(m) > c->len || memcmp(c->line + c->got, d, fx_msg_size(m)))
+        if (c->got + fx_msg_size(m) > c->len ||
+            memcmp(c->line + c->got, d, fx_msg_size(m)))
             return fx_stop(cx, fx_reason_error(FX_EINVAL, "bad echo"));
         c->got += fx_msg_size(m);
         if (c->got < c->len) {
@@ -114,8 +117,9 @@ int main(void)
     fx_pid acc;
     fx_msg *m;
     if (fx_vm_create(NULL, &vm) || fx_vm_start(vm) || fx_inbox_create(vm, &in) ||
-        fx_vm_spawn(vm, acceptor, NULL, &acc) || fx_inbox_send(in, acc, LISTEN, NULL, 0) ||
-        fx_inbox_recv(in, NULL, 5000, &m) || fx_msg_type(m) != PORT)
+        fx_vm_spawn(vm, acceptor, NULL, &acc) ||
+        fx_inbox_send(in, acc, LISTEN, NULL, 0) || fx_inbox_recv(in, NULL, 5000, &m) ||
+        fx_msg_type(m) != PORT)
         return 1;
     uint16_t port;
     memcpy(&port, fx_msg_data(m), sizeof port);
@@ -125,7 +129,8 @@ int main(void)
     for (int i = 0; i < CLIENTS; i++) {
         client c = {.report = fx_inbox_pid(in), .id = i};
         fx_net_addr_ip("127.0.0.1", port, &c.addr);
-        fx_spawn_opts o = {.handler = client_loop, .state_size = sizeof c, .state_init = &c};
+        fx_spawn_opts o = {
+            .handler = client_loop, .state_size = sizeof c, .state_init = &c};
         fx_pid p;
         if (fx_vm_spawn_opt(vm, &o, &p) || fx_inbox_send(in, p, GO, NULL, 0))
             return 1;

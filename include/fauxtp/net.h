@@ -174,8 +174,8 @@ FX_API int fx_net_send(fx_ctx *cx, fx_sock sock, const void *data, size_t len);
 FX_API int fx_net_send_msg(fx_ctx *cx, fx_sock sock, fx_msg *msg);
 /* One UDP datagram to addr. FX_EAGAIN when the kernel buffer is full
  * (datagrams are not queued). */
-FX_API int fx_net_sendto(fx_ctx *cx, fx_sock sock, const fx_net_addr *to, const void *data,
-                         size_t len);
+FX_API int fx_net_sendto(fx_ctx *cx, fx_sock sock, const fx_net_addr *to,
+                         const void *data, size_t len);
 
 /* ---- control ------------------------------------------------------------ */
 

@@ -109,7 +109,8 @@ FX_API int fx_net_recv(fx_ctx *cx, fx_sock sock, size_t len, int64_t timeout_ms)
         s->recv_seq++;
         fxi_net_arm(n, s, sock.id);
         if (timeout_ms >= 0)
-            fxi_net_janitor_after(n, timeout_ms, FXI_J_RECV_TIMEOUT, sock.id, s->recv_seq);
+            fxi_net_janitor_after(n, timeout_ms, FXI_J_RECV_TIMEOUT, sock.id,
+                                  s->recv_seq);
     }
     fxi_net_slot_unlock(sl);
     return rc;
@@ -205,7 +206,8 @@ FX_API int fx_net_send_msg(fx_ctx *cx, fx_sock sock, fx_msg *msg)
     fxi_nslot *sl = get(cx, sock, false, &n, &rc);
     if (!sl)
         return rc;
-    rc = send_locked(cx, n, &sl->s, sock.id, fx_msg_data(msg), fx_msg_size(msg), msg, &taken);
+    rc = send_locked(cx, n, &sl->s, sock.id, fx_msg_data(msg), fx_msg_size(msg), msg,
+                     &taken);
     fxi_net_slot_unlock(sl);
     if (rc != 0)
         return rc;
@@ -218,12 +220,12 @@ FX_API int fx_net_send_msg(fx_ctx *cx, fx_sock sock, fx_msg *msg)
     return 0;
 }
 
-FX_API int fx_net_sendto(fx_ctx *cx, fx_sock sock, const fx_net_addr *to, const void *data,
-                         size_t len)
+FX_API int fx_net_sendto(fx_ctx *cx, fx_sock sock, const fx_net_addr *to,
+                         const void *data, size_t len)
 {
     fxi_net *n;
     int rc;
-    if (!to || (len && !data) || to->len == 0 || to->len > sizeof (to)->sa)
+    if (!to || (len && !data) || to->len == 0 || to->len > sizeof(to)->sa)
         return FX_EINVAL;
     fxi_nslot *sl = get(cx, sock, false, &n, &rc);
     if (!sl)
@@ -310,7 +312,7 @@ FX_API int fx_net_sockname(fx_ctx *cx, fx_sock sock, fx_net_addr *out)
     if (!sl)
         return rc;
     memset(out, 0, sizeof *out);
-    out->len = sizeof (out)->sa;
+    out->len = sizeof(out)->sa;
     rc = getsockname(sl->s.fd, (struct sockaddr *) (out)->sa, &out->len) == 0
              ? 0
              : fxi_net_errno_code(errno);

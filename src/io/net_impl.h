@@ -54,7 +54,7 @@ typedef struct fxi_sock {
     bool wr_closed; /* write side shut (or failed): sends answer FX_ECONNECT */
     bool recv_pending;
     fx_pid owner;
-    int32_t credit;  /* FX_NET_DATA messages (accepts on a listener) left */
+    int32_t credit; /* FX_NET_DATA messages (accepts on a listener) left */
     /* fx_net_recv: wanted bytes, the message being filled, bytes in it */
     size_t recv_want, recv_got;
     fx_msg *recv_buf;
@@ -69,8 +69,8 @@ typedef struct fxi_sock {
 } fxi_sock;
 
 typedef struct fxi_nslot {
-    fxi_mutex mx;    /* rank FXI_RANK_NET_SOCK: held across sends */
-    uint32_t gen;    /* bumped at each close; part of the handle */
+    fxi_mutex mx; /* rank FXI_RANK_NET_SOCK: held across sends */
+    uint32_t gen; /* bumped at each close; part of the handle */
     bool used;
     uint32_t next_free;
     fxi_sock s;
@@ -117,6 +117,8 @@ fxi_nslot *fxi_net_slot_lock(fxi_net *n, uint64_t id);
  * generation) and unlocks it; the handle is stale from now on. tell_janitor:
  * ask the janitor to drop its monitor. */
 void fxi_net_slot_close(fxi_net *n, fxi_nslot *sl, uint64_t id, bool tell_janitor);
+/* Closes every socket of the VM (its shutdown). Any thread. */
+void fxi_net_close_all(fxi_net *n);
 static inline void fxi_net_slot_unlock(fxi_nslot *sl)
 {
     fxi_mutex_unlock(&sl->mx);
@@ -127,7 +129,8 @@ static inline void fxi_net_slot_unlock(fxi_nslot *sl)
 void fxi_net_arm(fxi_net *n, fxi_sock *s, uint64_t id);
 /* Handles one readiness event; the slot is locked and stays locked
  * unless the socket was closed (returns true then). */
-bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events, fxi_sched *sc);
+bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events,
+                   fxi_sched *sc);
 /* Writes as much of the queue as the kernel takes. 0, or FX_ECONNECT. */
 int fxi_net_flush(fxi_net *n, fxi_sock *s, uint64_t id);
 /* Sends a runtime message about socket id to pid (dropped if dead). */

@@ -79,7 +79,8 @@ static void timeout(janitor *j, int type, const fxi_jreq *r)
     if (!sl)
         return;
     fxi_sock *s = &sl->s;
-    if (type == FXI_J_CONN_TIMEOUT && s->state == FXI_ST_CONNECTING && s->conn_seq == r->seq) {
+    if (type == FXI_J_CONN_TIMEOUT && s->state == FXI_ST_CONNECTING &&
+        s->conn_seq == r->seq) {
         fxi_net_notify_error(n, s->owner, r->sock, FX_ETIMEDOUT, 0);
         fxi_net_slot_close(n, sl, r->sock, true);
         return;
@@ -123,8 +124,13 @@ static fx_next janitor_loop(fx_ctx *cx, fx_msg *msg)
 
 static void janitor_cleanup(void *state, const fx_reason *reason)
 {
-    (void) reason;
     janitor *j = state;
+    /* The VM's shutdown ends every process, the janitor included: the
+     * sockets close with it (their owners are going too). Any other end
+     * (killed when the VM's network state could not be attached) leaves
+     * j->net alone: it may be gone already. */
+    if (reason->kind == FX_REASON_SHUTDOWN)
+        fxi_net_close_all(j->net);
     fxi_u64map_fini(&j->by_ref);
     fxi_u64map_fini(&j->by_sock);
     fxi_free(j, sizeof *j);

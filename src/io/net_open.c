@@ -105,7 +105,7 @@ int fxi_net_adopt(fxi_net *n, int fd, int kind, int state, const fxi_net_sopts *
 
 static int open_fd(const fx_net_addr *addr, int type, int *fd)
 {
-    if (!addr || addr->len == 0 || addr->len > sizeof (addr)->sa)
+    if (!addr || addr->len == 0 || addr->len > sizeof(addr)->sa)
         return FX_EINVAL;
     int fam = SA_FAMILY(addr);
     if (fam != AF_INET && fam != AF_INET6 && fam != AF_UNIX)

@@ -39,7 +39,8 @@ static int net_poll(fxi_poller *io, fxi_sched *sc)
 static int net_wait(fxi_poller *io, int64_t timeout_ns)
 {
     fxi_net *n = (fxi_net *) io;
-    struct pollfd p[2] = {{.fd = n->epfd, .events = POLLIN}, {.fd = n->evfd, .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = n->epfd, .events = POLLIN},
+                          {.fd = n->evfd, .events = POLLIN}};
     struct timespec ts, *tp = NULL;
     if (timeout_ns >= 0) {
         ts.tv_sec = timeout_ns / 1000000000;

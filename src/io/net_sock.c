@@ -237,11 +237,12 @@ static int read_step(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
 
 static void read_udp(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
 {
-    size_t room = n->read_max > sizeof(fx_net_dgram) ? n->read_max - sizeof(fx_net_dgram) : 0;
+    size_t room =
+        n->read_max > sizeof(fx_net_dgram) ? n->read_max - sizeof(fx_net_dgram) : 0;
     for (int i = 0; i < FXI_NET_READS_PER_EVENT && s->credit > 0; i++) {
         fx_net_dgram h;
         memset(&h, 0, sizeof h);
-        h.from.len = sizeof (h).from.sa;
+        h.from.len = sizeof(h).from.sa;
         ssize_t r = recvfrom(s->fd, buf + sizeof h, room, MSG_TRUNC,
                              (struct sockaddr *) (h).from.sa, &h.from.len);
         if (r < 0) {

@@ -113,6 +113,24 @@ void fxi_net_slot_close(fxi_net *n, fxi_nslot *sl, uint64_t id, bool tell_janito
         fxi_net_janitor_tell(n, FXI_J_UNWATCH, id, 0);
 }
 
+void fxi_net_close_all(fxi_net *n)
+{
+    for (uint32_t ci = 0; ci < FXI_NET_CHUNKS; ci++) {
+        /* Acquire: pairs with the release store publishing the chunk. */
+        fxi_nslot *c = fxi_atomic_load_acquire_ptr(&n->chunks[ci]);
+        if (!c)
+            break;
+        for (uint32_t i = 0; i < FXI_NET_CHUNK; i++) {
+            fxi_nslot *sl = &c[i];
+            fxi_mutex_lock(&sl->mx);
+            if (sl->used)
+                fxi_net_slot_close(n, sl, handle(sl->gen, ci * FXI_NET_CHUNK + i), false);
+            else
+                fxi_mutex_unlock(&sl->mx);
+        }
+    }
+}
+
 /* ---- the per-VM state ---------------------------------------------------- */
 
 static void net_free(fx_vm *vm, void *value)

@@ -83,8 +83,9 @@ static void wake_parked(fxi_pool *p, fxi_sched *w)
      * we see it waiting in the poller, or it sees the new word. */
     fxi_atomic_fence_seq_cst();
     if (fxi_atomic_load_relaxed_32(&p->io_sleeper) == w->id + 1) {
-        /* Relaxed: set once before the threads can wait in it. */
-        fxi_poller *io = fxi_atomic_load_relaxed_ptr(&p->poller);
+        /* Acquire: pairs with fxi_pool_set_poller's release cas, so the
+         * poller's fields (its eventfd) are visible to this waker. */
+        fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);
         io->wake(io);
     }
 }

@@ -66,8 +66,8 @@ struct fxi_sched {
     uint64_t rng;
     uint64_t ticks;
     uint64_t polled_ns; /* clock of the last non-blocking poll (poller) */
-    bool searching; /* counted in pool->searching */
-    void *user;     /* the actor layer's per-thread state */
+    bool searching;     /* counted in pool->searching */
+    void *user;         /* the actor layer's per-thread state */
     pthread_t thread;
 
     /* --- read by other threads ---------------------------------------- */
@@ -101,8 +101,8 @@ struct fxi_pool {
     uint32_t nparked;                           /* atomic */
     uint32_t timer_sleeper;                     /* atomic: id+1 of the sleeper, 0 none */
     uint64_t sleeper_deadline_ns;               /* atomic: when the sleeper wakes */
-    fxi_poller *poller;   /* atomic: set once (fxi_pool_set_poller), else NULL */
-    uint32_t io_sleeper;  /* atomic: id+1 of the thread waiting in the poller */
+    fxi_poller *poller;  /* atomic: set once (fxi_pool_set_poller), else NULL */
+    uint32_t io_sleeper; /* atomic: id+1 of the thread waiting in the poller */
     fxi_mutex idle_mx;
     uint32_t *idle;
     uint32_t nidle;

@@ -122,8 +122,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < CLIENT_THREADS; i++)
             pthread_join(th[i], NULL);
         fx_inbox_destroy(in);
-        fx_vm_destroy(vm);
-        /* The VM closed its side: the peers left open see EOF now. */
+        fx_vm_shutdown(vm);
+        /* The shutdown closed the VM's side: the peers left open see EOF. */
         for (int i = 0; i < CLIENT_THREADS; i++)
             for (int k = 0; k < CONNS_PER_THREAD; k++)
                 if (c[i].open_fds[k] >= 0) {
@@ -131,6 +131,7 @@ int main(int argc, char **argv)
                         fail("socket outlived the VM", k);
                     close(c[i].open_fds[k]);
                 }
+        fx_vm_destroy(vm);
     }
     int f = __atomic_load_n(&failures, __ATOMIC_RELAXED);
     if (f) {
