@@ -133,7 +133,8 @@ typedef struct cli_st {
     fx_net_addr addr;
     fx_pid report;
     uint64_t id;
-    uint32_t len; /* bytes to send and get back */
+    uint32_t len;       /* bytes to send and get back */
+    int64_t timeout_ms; /* connect timeout, 0 = 10 s */
     uint32_t got;
     fx_sock sock;
 } cli_st;
@@ -149,7 +150,8 @@ static inline fx_next cli_loop(fx_ctx *cx, fx_msg *m)
     cli_st *st = fx_state(cx);
     switch (fx_msg_type(m)) {
     case T_START: {
-        int rc = fx_net_connect(cx, &st->addr, NULL, 10000, &st->sock);
+        int rc = fx_net_connect(cx, &st->addr, NULL,
+                                st->timeout_ms ? st->timeout_ms : 10000, &st->sock);
         if (rc != 0)
             return cli_fail(cx, st, rc);
         break;

@@ -629,3 +629,69 @@ Test(net, handover_to_an_exiting_process_closes_the_socket, .timeout = 120)
     }
     tvm_stop(&t);
 }
+
+/* ---- connect timeout, SO_REUSEPORT ------------------------------------------------- */
+
+Test(net, connect_times_out_on_a_full_backlog, .timeout = 60)
+{
+    /* A listener that never accepts, its backlog filled: further SYNs are
+     * dropped, so a connect can only time out. */
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    cr_assert_eq(bind(lfd, (struct sockaddr *) &sa, sizeof sa), 0);
+    cr_assert_eq(listen(lfd, 0), 0);
+    getsockname(lfd, (struct sockaddr *) &sa, &len);
+    int fill[8];
+    for (int i = 0; i < 8; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *) &sa, sizeof sa);
+    }
+    usleep(50000);
+    tvm t = tvm_start(1);
+    cli_st c = {.report = t.me, .len = 10, .timeout_ms = 300};
+    fx_net_addr_ip("127.0.0.1", ntohs(sa.sin_port), &c.addr);
+    fx_pid p = spawn_state(t.vm, cli_loop, &c, sizeof c);
+    fx_vm_send(t.vm, p, T_START, NULL, 0);
+    fx_msg *m = tvm_recv(&t, T_FAIL);
+    int64_t code;
+    memcpy(&code, fx_msg_data(m), sizeof code);
+    fx_msg_free(m);
+    cr_assert_eq(code, FX_ETIMEDOUT, "got %s", fx_err_name((int) code));
+    tvm_stop(&t);
+    for (int i = 0; i < 8; i++)
+        close(fill[i]);
+    close(lfd);
+}
+
+static fx_next reuseport_loop(fx_ctx *cx, fx_msg *m)
+{
+    own_st *st = fx_state(cx);
+    if (fx_msg_type(m) == T_START) {
+        fx_net_addr a;
+        fx_net_addr_ip("127.0.0.1", 0, &a);
+        fx_net_opts o = {.reuseport = true};
+        fx_sock l1, l2, l3;
+        int rc1 = fx_net_listen(cx, &a, &o, &l1);
+        fx_net_sockname(cx, l1, &a);
+        int rc2 = fx_net_listen(cx, &a, &o, &l2);
+        int rc3 = fx_net_listen(cx, &a, NULL, &l3); /* without the option */
+        report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) rc1);
+        report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) rc2);
+        report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) rc3);
+    }
+    return fx_continue(cx);
+}
+
+Test(net, reuseport_lets_two_listeners_share_a_port, .timeout = 60)
+{
+    tvm t = tvm_start(1);
+    own_st o = {.report = t.me};
+    fx_pid p = spawn_state(t.vm, reuseport_loop, &o, sizeof o);
+    fx_vm_send(t.vm, p, T_START, NULL, 0);
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, T_EVENT), 0);
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, T_EVENT), 0);
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, T_EVENT), FX_EADDR);
+    tvm_stop(&t);
+}
