@@ -48,7 +48,6 @@ typedef struct fxi_wchunk {
 typedef struct fxi_sock {
     int fd;
     uint8_t kind, state;
-    bool armed;     /* registered interest not yet delivered (EPOLLONESHOT) */
     bool eof;       /* read side finished (EOF, error or SHUT_RD): no reads */
     bool shut_wr;   /* shut the write side once the queue drains */
     bool wr_closed; /* write side shut (or failed): sends answer FX_ECONNECT */

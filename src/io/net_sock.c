@@ -103,8 +103,9 @@ void fxi_net_arm(fxi_net *n, fxi_sock *s, uint64_t id)
     if (!ev)
         return; /* stays disarmed: nothing to do until interest returns */
     struct epoll_event e = {.events = ev | EPOLLONESHOT, .data.u64 = id};
-    if (epoll_ctl(n->epfd, EPOLL_CTL_MOD, s->fd, &e) == 0)
-        s->armed = true;
+    /* Cannot fail on a registered fd under its lock; a failure would only
+     * leave the socket quiet until its next operation re-arms it. */
+    (void) epoll_ctl(n->epfd, EPOLL_CTL_MOD, s->fd, &e);
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -328,7 +329,6 @@ static void do_accept(fxi_net *n, fxi_nslot *sl, uint64_t id)
 bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events, fxi_sched *sc)
 {
     fxi_sock *s = &sl->s;
-    s->armed = false;
     if (s->kind == FXI_SK_LISTEN) {
         do_accept(n, sl, id);
         return true;
