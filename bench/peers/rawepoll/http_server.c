@@ -56,7 +56,8 @@ int main(int argc, char **argv)
     int port = argc > 1 ? atoi(argv[1]) : 8080;
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t) port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (bind(ls, (struct sockaddr *) &sa, sizeof sa) || listen(ls, SOMAXCONN)) {
         perror("rawepoll-http: listen");
