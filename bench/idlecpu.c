@@ -1,14 +1,26 @@
-/* fauxtp-idlecpu [SECONDS]: CPU time an idle VM uses. Starts a VM with one
+/* fauxtp-idlecpu [SECONDS] [net]: CPU time an idle VM uses. Starts a VM with one
  * thread per core, exchanges one message so every thread has run, then
- * sleeps and reports the process's user+system CPU over the idle period. */
+ * sleeps and reports the process's user+system CPU over the idle period.
+ * With `net`, the echo process first listens on a loopback port, so the
+ * I/O poller is plugged in and a parked thread waits in it. */
 #include <fauxtp/fauxtp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+static int with_net;
+
 static fx_next echo(fx_ctx *cx, fx_msg *m)
 {
+    if (with_net) {
+        fx_net_addr a;
+        fx_sock ls;
+        if (fx_net_addr_ip("127.0.0.1", 0, &a) || fx_net_listen(cx, &a, NULL, &ls) ||
+            fx_net_accept(cx, ls, 1))
+            fx_crash(cx, "listen failed");
+        with_net = 0;
+    }
     fx_send(cx, fx_msg_from(m), 2, NULL, 0);
     return fx_continue(cx);
 }
@@ -24,6 +36,7 @@ static double cpu_seconds(void)
 int main(int argc, char **argv)
 {
     int secs = argc > 1 ? atoi(argv[1]) : 5;
+    with_net = argc > 2 && argv[2][0] == 'n';
     fx_vm *vm;
     fx_inbox *in;
     fx_pid p;

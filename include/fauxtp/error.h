@@ -38,7 +38,13 @@ extern "C" {
     X(FX_ELIMIT, -16, "limit reached")                                                   \
     X(FX_ECRASHED, -17, "the process crashed (fx_crash)")                                \
     X(FX_EFAULT, -18, "hardware fault in a handler")                                     \
-    X(FX_EFORKED, -19, "VM belongs to the parent process")
+    X(FX_EFORKED, -19, "VM belongs to the parent process")                               \
+    X(FX_EAGAIN, -20, "resource temporarily full; try again")                            \
+    X(FX_EBADF, -21, "closed or unknown socket")                                         \
+    X(FX_ENOTOWNER, -22, "socket is owned by another process")                           \
+    X(FX_ECONNECT, -23, "connection refused, reset or unreachable")                      \
+    X(FX_EADDR, -24, "address in use or not available")                                  \
+    X(FX_ENOFILE, -25, "out of file descriptors")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

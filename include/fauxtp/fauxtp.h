@@ -10,6 +10,7 @@
 #include "inbox.h"
 #include "link.h"
 #include "monitor.h"
+#include "net.h"
 #include "msg.h"
 #include "reason.h"
 #include "registry.h"

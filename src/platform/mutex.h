@@ -46,6 +46,17 @@ typedef enum fxi_lock_rank {
     /* otp/kernel_epoch.c: the live-kernel list and every kernel's epoch
      * records (process-wide). Leaf today. */
     FXI_RANK_EPOCH,
+    /* io/net_table.c: creation of a VM's network state (process-wide).
+     * Held across fx_vm_attach and a spawn. */
+    FXI_RANK_NET_CREATE,
+    /* io: one socket (its slot). Held across sends and timer starts;
+     * never two at once. */
+    FXI_RANK_NET_SOCK,
+    /* io/net_table.c: a VM's free socket slots and slot chunks. Leaf. */
+    FXI_RANK_NET_TABLE,
+    /* io/net_sock.c: the spare descriptor for refusing connections when
+     * out of fds. Leaf. */
+    FXI_RANK_NET_RESERVE,
     /* actor/vm.c: a VM's attached values (the list and its closing). */
     FXI_RANK_ATTACH,
     /* actor/inbox.c: a VM's list of inboxes (shutdown wakes their

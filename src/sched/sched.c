@@ -16,6 +16,8 @@
 #define INJECT_INTERVAL 61
 /* Steal rounds over all victims before parking. */
 #define SEARCH_ROUNDS 8
+/* A busy thread polls the I/O poller (a syscall) at most this often. */
+#define POLL_INTERVAL_NS 50000
 
 /* park_word values */
 #define PARKED 0u
@@ -71,6 +73,45 @@ static void *inject_pop(fxi_pool *p)
 
 /* ---- waking ------------------------------------------------------------ */
 
+/* Wakes a thread whose park_word the caller just changed: the futex, and
+ * the poller's wait if that thread is the one waiting in it. */
+static void wake_parked(fxi_pool *p, fxi_sched *w)
+{
+    fxi_futex_wake(&w->park_word, 1);
+    /* Dekker with park()'s claim of io_sleeper: our park_word store before
+     * this load; its io_sleeper store before its park_word load. Either
+     * we see it waiting in the poller, or it sees the new word. */
+    fxi_atomic_fence_seq_cst();
+    if (fxi_atomic_load_relaxed_32(&p->io_sleeper) == w->id + 1) {
+        /* Acquire: pairs with fxi_pool_set_poller's release cas, so the
+         * poller's fields (its eventfd) are visible to this waker. */
+        fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);
+        io->wake(io);
+    }
+}
+
+/* Handles ready I/O events on this (online) thread. */
+static void io_poll(fxi_sched *s, fxi_poller *io)
+{
+    s->polled_ns = fxi_now_ns();
+    io->poll(io, s);
+}
+
+void fxi_pool_set_poller(fxi_pool *p, fxi_poller *io)
+{
+    /* Release: the poller's fields before its pointer; pairs with the
+     * acquire loads in the loop and park(). */
+    if (!fxi_atomic_cas_release_ptr(&p->poller, NULL, io))
+        return;
+    for (uint32_t i = 0; i < p->n; i++) {
+        fxi_sched *w = &p->scheds[i];
+        /* Release, as in fxi_pool_deadline_changed: a parked thread
+         * re-runs its wait loop and claims the poller. */
+        if (fxi_atomic_cas_release_32(&w->park_word, PARKED, KICKED))
+            wake_parked(p, w);
+    }
+}
+
 /* Wakes one parked thread if nobody is searching. Called after making work
  * visible (a queue push). */
 static void notify(fxi_pool *p)
@@ -102,7 +143,7 @@ static void notify(fxi_pool *p)
     }
     fxi_mutex_unlock(&p->idle_mx);
     if (w)
-        fxi_futex_wake(&w->park_word, 1);
+        wake_parked(p, w);
 }
 
 static void push_local(fxi_sched *s, void *u)
@@ -182,7 +223,7 @@ void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns)
     /* Release: orders the caller's timer insertion before the kick; pairs
      * with the acquire loads of park_word in park(). */
     if (fxi_atomic_cas_release_32(&w->park_word, PARKED, KICKED))
-        fxi_futex_wake(&w->park_word, 1);
+        wake_parked(p, w);
 }
 
 /* ---- finding work ------------------------------------------------------ */
@@ -359,6 +400,8 @@ static void park(fxi_sched *s)
     /* Relaxed: claims the sleeper role (one winner); the deadline it
      * guards is a hint (fxi_pool_deadline_changed). */
     bool sleeper = fxi_atomic_cas_relaxed_32(&p->timer_sleeper, 0, s->id + 1);
+    fxi_poller *io = NULL; /* set while this thread waits in the poller */
+    bool io_ready = false;
     for (;;) {
         /* Acquire: pairs with the release stores of POPPED (notify, stop)
          * and the release cas to KICKED (deadline_changed): the stopping
@@ -368,6 +411,15 @@ static void park(fxi_sched *s)
             break;
         if (w == KICKED) /* relaxed: resets our own word; a POPPED wins */
             fxi_atomic_cas_relaxed_32(&s->park_word, KICKED, PARKED);
+        /* Acquire: pairs with fxi_pool_set_poller's release cas. */
+        fxi_poller *pio = fxi_atomic_load_acquire_ptr(&p->poller);
+        /* Relaxed cas: one thread at a time waits in the poller; the
+         * fence below orders the claim (see wake_parked). */
+        if (pio && !io && fxi_atomic_cas_relaxed_32(&p->io_sleeper, 0, s->id + 1)) {
+            io = pio;
+            fxi_atomic_fence_seq_cst(); /* claim before re-reading park_word */
+            continue;
+        }
         int64_t to = p->hooks.park_timeout_ns(s, sleeper);
         uint64_t deadline = to < 0 ? UINT64_MAX : fxi_now_ns() + (uint64_t) to;
         if (sleeper) /* relaxed: a hint for deadline_changed */
@@ -375,10 +427,19 @@ static void park(fxi_sched *s)
         if (to == 0)
             break;
         fxi_atomic_store_relaxed_64(&s->stat_parks, s->stat_parks + 1); /* statistic */
-        fxi_futex_wait(&s->park_word, PARKED, to);
+        if (io) {
+            if (io->wait(io, to) > 0) {
+                io_ready = true;
+                break;
+            }
+        } else {
+            fxi_futex_wait(&s->park_word, PARKED, to);
+        }
         if (to >= 0 && fxi_now_ns() >= deadline)
             break; /* maintenance due: timers or our own limbo */
     }
+    if (io) /* relaxed: later wakers just skip the poller's wake */
+        fxi_atomic_store_relaxed_32(&p->io_sleeper, 0);
     if (sleeper) {
         /* Relaxed: hints, as above. */
         fxi_atomic_store_relaxed_64(&p->sleeper_deadline_ns, UINT64_MAX);
@@ -390,8 +451,10 @@ static void park(fxi_sched *s)
     else
         unregister_idle(s);
     p->hooks.online(s);
-    /* Timers that made us wake run now. */
+    /* Timers that made us wake run now, and the I/O events. */
     p->hooks.tick(s);
+    if (io_ready)
+        io_poll(s, io);
 }
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -405,6 +468,10 @@ void fxi_sched_loop(fxi_sched *s)
             u = search(s);
         if (!u) {
             p->hooks.tick(s);
+            /* Acquire: pairs with fxi_pool_set_poller's release cas. */
+            fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);
+            if (io)
+                io_poll(s, io);
             if (s->next || s->held || fxi_deque_size_hint(&s->dq) > 0)
                 continue;
             park(s);
@@ -413,8 +480,13 @@ void fxi_sched_loop(fxi_sched *s)
         if (s->searching)
             leave_searching(s);
         p->hooks.run(s, u);
-        if ((++s->ticks & 63) == 0)
+        if ((++s->ticks & 63) == 0) {
             p->hooks.tick(s);
+            /* Acquire: as above. */
+            fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);
+            if (io && fxi_now_ns() - s->polled_ns >= POLL_INTERVAL_NS)
+                io_poll(s, io);
+        }
     }
 }
 
@@ -490,7 +562,7 @@ void fxi_pool_stop(fxi_pool *p)
     for (uint32_t i = 0; i < p->n; i++) {
         /* Release: pairs with park()'s acquire load of park_word. */
         fxi_atomic_store_release_32(&p->scheds[i].park_word, POPPED);
-        fxi_futex_wake(&p->scheds[i].park_word, 1);
+        wake_parked(p, &p->scheds[i]);
     }
     for (uint32_t i = 0; i < p->n; i++)
         pthread_join(p->scheds[i].thread, NULL);

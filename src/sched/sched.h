@@ -20,6 +20,21 @@
 typedef struct fxi_sched fxi_sched;
 typedef struct fxi_pool fxi_pool;
 
+/* An I/O poller plugged into the pool (src/io/poller.c; docs/net.md,
+ * "The poller"). The pool calls it; it never calls the pool back except
+ * through the normal wake paths of the units it makes runnable. */
+typedef struct fxi_poller {
+    /* Non-blocking: handles ready events on this scheduler thread (which
+     * is online: it may send messages). Returns the events handled. */
+    int (*poll)(struct fxi_poller *io, fxi_sched *s);
+    /* Blocks up to timeout_ns (< 0: forever) until events are ready or
+     * wake() is called; handles nothing (the thread is offline). Returns
+     * > 0 when events are ready. */
+    int (*wait)(struct fxi_poller *io, int64_t timeout_ns);
+    /* Makes a wait() in progress (or the next one) return. Any thread. */
+    void (*wake)(struct fxi_poller *io);
+} fxi_poller;
+
 typedef struct fxi_sched_hooks {
     /* Thread body: sets up per-thread state, then calls fxi_sched_loop
      * (possibly again after a crash unwound it). */
@@ -50,8 +65,9 @@ struct fxi_sched {
     uint64_t resumed_ns;  /* clock when the unit being run left `held`, else 0 */
     uint64_t rng;
     uint64_t ticks;
-    bool searching; /* counted in pool->searching */
-    void *user;     /* the actor layer's per-thread state */
+    uint64_t polled_ns; /* clock of the last non-blocking poll (poller) */
+    bool searching;     /* counted in pool->searching */
+    void *user;         /* the actor layer's per-thread state */
     pthread_t thread;
 
     /* --- read by other threads ---------------------------------------- */
@@ -85,6 +101,8 @@ struct fxi_pool {
     uint32_t nparked;                           /* atomic */
     uint32_t timer_sleeper;                     /* atomic: id+1 of the sleeper, 0 none */
     uint64_t sleeper_deadline_ns;               /* atomic: when the sleeper wakes */
+    fxi_poller *poller;  /* atomic: set once (fxi_pool_set_poller), else NULL */
+    uint32_t io_sleeper; /* atomic: id+1 of the thread waiting in the poller */
     fxi_mutex idle_mx;
     uint32_t *idle;
     uint32_t nidle;
@@ -133,6 +151,11 @@ void fxi_pool_inject(fxi_pool *p, void *unit);
 /* A timer deadline (ns, monotonic) was set: wakes the timer sleeper if it
  * sleeps past it. Any thread. */
 void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns);
+
+/* Plugs an I/O poller into the pool, once (later calls are ignored), and
+ * kicks parked threads so one of them waits in it. The poller must stay
+ * valid until the threads are joined. Any thread. */
+void fxi_pool_set_poller(fxi_pool *p, fxi_poller *io);
 
 /* The calling thread's scheduler if it is a scheduler thread of p, else
  * NULL. */

@@ -1,0 +1,179 @@
+/* The network layer's internal state: the per-VM socket table, the
+ * sockets, the poller and the janitor process. Layer: src/io sits above
+ * src/actor (it is written against the public API, plus the scheduler's
+ * poller hook reached through the VM record) and below src/otp. See
+ * docs/net.md. */
+#ifndef FXI_IO_NET_IMPL_H
+#define FXI_IO_NET_IMPL_H
+
+#include <fauxtp/error.h>
+#include <fauxtp/net.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "mem/alloc.h"
+#include "platform/mutex.h"
+#include "sched/sched.h"
+
+_Static_assert(sizeof(((fx_net_addr *) 0)->sa) >= sizeof(struct sockaddr_storage),
+               "fx_net_addr holds any socket address");
+#define SA_FAMILY(a) (((const struct sockaddr *) (a)->sa)->sa_family)
+
+/* Largest read per FX_NET_DATA in active mode. */
+#define FXI_NET_READ_MAX 65536u
+/* Reads (or accepts) per readiness event before re-arming: fairness. */
+#define FXI_NET_READS_PER_EVENT 8
+/* Slots: FXI_NET_CHUNKS chunks of FXI_NET_CHUNK sockets. */
+#define FXI_NET_CHUNK 256u
+#define FXI_NET_CHUNKS 4096u
+
+enum { FXI_SK_LISTEN = 1, FXI_SK_STREAM, FXI_SK_UDP };
+enum { FXI_ST_OPEN = 1, FXI_ST_CONNECTING };
+
+/* Options kept per socket (accepted sockets inherit the listener's). */
+typedef struct fxi_net_sopts {
+    uint32_t high, low;
+    bool nodelay;
+} fxi_net_sopts;
+
+/* One queued write: a message whose payload from `off` is still unsent. */
+typedef struct fxi_wchunk {
+    struct fxi_wchunk *next;
+    fx_msg *m;
+    size_t off;
+} fxi_wchunk;
+
+/* A socket. Every field is protected by its slot's mutex. */
+typedef struct fxi_sock {
+    int fd;
+    uint8_t kind, state;
+    bool eof;       /* read side finished (EOF, error or SHUT_RD): no reads */
+    bool shut_wr;   /* shut the write side once the queue drains */
+    bool wr_closed; /* write side shut (or failed): sends answer FX_ECONNECT */
+    bool recv_pending;
+    fx_pid owner;
+    int32_t credit; /* FX_NET_DATA messages (accepts on a listener) left */
+    /* fx_net_recv: wanted bytes, the message being filled, bytes in it */
+    size_t recv_want, recv_got;
+    fx_msg *recv_buf;
+    uint32_t recv_seq; /* bumped per request: stale timeouts are ignored */
+    uint32_t conn_seq;
+    /* write queue */
+    fxi_wchunk *wq_head, *wq_tail;
+    size_t wq_bytes;
+    fxi_net_sopts opts;
+    bool want_writable;
+    fx_pid writable_to;
+} fxi_sock;
+
+typedef struct fxi_nslot {
+    fxi_mutex mx; /* rank FXI_RANK_NET_SOCK: held across sends */
+    uint32_t gen; /* bumped at each close; part of the handle */
+    bool used;
+    uint32_t next_free;
+    fxi_sock s;
+} fxi_nslot;
+
+typedef struct fxi_net {
+    fxi_poller poller; /* first: the pool calls back with its address */
+    fx_vm *vm;
+    int epfd, evfd;
+    uint32_t nthreads;
+    char **rbuf; /* per scheduler thread: read buffers (FXI_NET_READ_MAX) */
+    size_t read_max;
+    fx_pid janitor;
+    /* tab_mx (rank FXI_RANK_NET_TABLE) protects the free list and the
+     * growth of chunks[]; chunk pointers are published with release
+     * stores and read lock-free (acquire). */
+    fxi_mutex tab_mx;
+    uint32_t nslots, free_head; /* free_head: index+1, 0 = empty */
+    fxi_nslot *chunks[FXI_NET_CHUNKS];
+    /* The spare descriptor closed to accept-and-refuse when out of fds
+     * (rank FXI_RANK_NET_RESERVE). */
+    fxi_mutex reserve_mx;
+    int reserve_fd;
+} fxi_net;
+
+/* Janitor requests (type, payload fxi_jreq). */
+enum { FXI_J_WATCH = 1, FXI_J_UNWATCH, FXI_J_RECV_TIMEOUT, FXI_J_CONN_TIMEOUT };
+typedef struct fxi_jreq {
+    uint64_t sock;
+    uint32_t seq;
+} fxi_jreq;
+
+/* net_table.c */
+/* The VM's network state, created on first use. NULL: out of memory or
+ * the VM is stopping (*rc says which). */
+fxi_net *fxi_net_get(fx_vm *vm, int *rc);
+/* The VM's network state if it exists, else NULL (no socket ever). */
+fxi_net *fxi_net_find(fx_vm *vm);
+/* A free slot, locked, with a fresh handle in *id; NULL when full. */
+fxi_nslot *fxi_net_slot_new(fxi_net *n, uint64_t *id);
+/* The slot of a live handle, locked; NULL (FX_EBADF) for a stale one. */
+fxi_nslot *fxi_net_slot_lock(fxi_net *n, uint64_t id);
+/* Closes the socket of a locked slot (drops queued data, bumps the
+ * generation) and unlocks it; the handle is stale from now on. tell_janitor:
+ * ask the janitor to drop its monitor. */
+void fxi_net_slot_close(fxi_net *n, fxi_nslot *sl, uint64_t id, bool tell_janitor);
+/* Closes every socket of the VM (its shutdown). Any thread. */
+void fxi_net_close_all(fxi_net *n);
+static inline void fxi_net_slot_unlock(fxi_nslot *sl)
+{
+    fxi_mutex_unlock(&sl->mx);
+}
+
+/* net_sock.c: I/O on a locked socket. */
+/* Registers the socket's current interest with epoll (one-shot). */
+void fxi_net_arm(fxi_net *n, fxi_sock *s, uint64_t id);
+/* Handles one readiness event; the slot is locked and stays locked
+ * unless the socket was closed (returns true then). */
+bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events,
+                   fxi_sched *sc);
+/* Writes as much of the queue as the kernel takes. 0, or FX_ECONNECT. */
+int fxi_net_flush(fxi_net *n, fxi_sock *s, uint64_t id);
+/* Sends a runtime message about socket id to pid (dropped if dead). */
+void fxi_net_notify(fxi_net *n, fx_pid to, uint32_t type, uint64_t id, const void *data,
+                    size_t size);
+void fxi_net_notify_error(fxi_net *n, fx_pid to, uint64_t id, int code, int err);
+/* Maps an errno to an FX_E* code. */
+int fxi_net_errno_code(int err);
+/* Frees the write queue and any receive buffer of s. */
+void fxi_net_sock_drop_buffers(fxi_sock *s);
+/* Frees only the partial passive-read buffer. */
+void fxi_net_sock_drop_buffers_recv(fxi_sock *s);
+
+static inline fxi_wchunk *fxi_net_chunk_new(fx_msg *m, size_t off)
+{
+    fxi_wchunk *c = fxi_alloc(sizeof *c);
+    if (c) {
+        c->next = NULL;
+        c->m = m;
+        c->off = off;
+    }
+    return c;
+}
+static inline void fxi_net_chunk_free(fxi_wchunk *c)
+{
+    fxi_free(c, sizeof *c);
+}
+
+/* net_open.c */
+/* Makes a socket of an open fd (non-blocking, close-on-exec), owned by
+ * owner; registers it with epoll and the janitor. On error the fd is
+ * closed. 0, FX_ENOMEM (table full or no memory), FX_ESYS. */
+int fxi_net_adopt(fxi_net *n, int fd, int kind, int state, const fxi_net_sopts *o,
+                  fx_pid owner, fx_sock *out);
+/* The options of a public opts struct (NULL: defaults). */
+void fxi_net_sopts_from(fxi_net_sopts *o, const fx_net_opts *u);
+
+/* net_poller.c */
+int fxi_net_poller_init(fxi_net *n);
+void fxi_net_poller_fini(fxi_net *n);
+
+/* net_janitor.c */
+int fxi_net_janitor_start(fxi_net *n);
+void fxi_net_janitor_tell(fxi_net *n, int type, uint64_t id, uint32_t seq);
+void fxi_net_janitor_after(fxi_net *n, int64_t ms, int type, uint64_t id, uint32_t seq);
+
+#endif

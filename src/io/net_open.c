@@ -1,0 +1,203 @@
+/* Opening sockets: addresses, listen, connect, UDP, and adopting an fd
+ * into the table (epoll registration and the janitor's owner watch). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "io/net_impl.h"
+
+#define DEFAULT_HIGH (256u * 1024u)
+
+FX_API int fx_net_addr_ip(const char *ip, uint16_t port, fx_net_addr *out)
+{
+    if (!ip || !out)
+        return FX_EINVAL;
+    memset(out, 0, sizeof *out);
+    struct sockaddr_in *a4 = (struct sockaddr_in *) (out)->sa;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) (out)->sa;
+    if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(port);
+        out->len = sizeof *a4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(port);
+        out->len = sizeof *a6;
+        return 0;
+    }
+    return FX_EINVAL;
+}
+
+FX_API int fx_net_addr_unix(const char *path, fx_net_addr *out)
+{
+    if (!path || !out)
+        return FX_EINVAL;
+    struct sockaddr_un *u = (struct sockaddr_un *) (out)->sa;
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof u->sun_path)
+        return FX_EINVAL;
+    memset(out, 0, sizeof *out);
+    u->sun_family = AF_UNIX;
+    memcpy(u->sun_path, path, len + 1);
+    out->len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len + 1);
+    return 0;
+}
+
+FX_API uint16_t fx_net_addr_port(const fx_net_addr *addr)
+{
+    if (!addr)
+        return 0;
+    if (SA_FAMILY(addr) == AF_INET)
+        return ntohs(((const struct sockaddr_in *) (addr)->sa)->sin_port);
+    if (SA_FAMILY(addr) == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *) (addr)->sa)->sin6_port);
+    return 0;
+}
+
+void fxi_net_sopts_from(fxi_net_sopts *o, const fx_net_opts *u)
+{
+    o->high = u && u->high_water ? u->high_water : DEFAULT_HIGH;
+    o->low = u && u->low_water && u->low_water <= o->high ? u->low_water : o->high / 4;
+    o->nodelay = u && u->nodelay;
+}
+
+int fxi_net_adopt(fxi_net *n, int fd, int kind, int state, const fxi_net_sopts *o,
+                  fx_pid owner, fx_sock *out)
+{
+    uint64_t id;
+    fxi_nslot *sl = fxi_net_slot_new(n, &id);
+    if (!sl) {
+        close(fd);
+        return FX_ENOMEM;
+    }
+    fxi_sock *s = &sl->s;
+    s->fd = fd;
+    s->kind = (uint8_t) kind;
+    s->state = (uint8_t) state;
+    s->owner = owner;
+    s->opts = *o;
+    if (kind == FXI_SK_STREAM && o->nodelay) {
+        int one = 1;
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    /* Registered disarmed (one-shot, no interest); fxi_net_arm adds the
+     * interest when there is some. */
+    struct epoll_event e = {.events = EPOLLONESHOT, .data.u64 = id};
+    if (epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &e) != 0) {
+        int err = errno;
+        fxi_net_slot_close(n, sl, id, false);
+        return fxi_net_errno_code(err);
+    }
+    fxi_net_arm(n, s, id);
+    fxi_net_slot_unlock(sl);
+    fxi_net_janitor_tell(n, FXI_J_WATCH, id, 0);
+    out->id = id;
+    return 0;
+}
+
+static int open_fd(const fx_net_addr *addr, int type, int *fd)
+{
+    if (!addr || addr->len == 0 || addr->len > sizeof(addr)->sa)
+        return FX_EINVAL;
+    int fam = SA_FAMILY(addr);
+    if (fam != AF_INET && fam != AF_INET6 && fam != AF_UNIX)
+        return FX_EINVAL;
+    *fd = socket(fam, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    return *fd < 0 ? fxi_net_errno_code(errno) : 0;
+}
+
+static int fail_fd(int fd)
+{
+    int err = errno;
+    close(fd);
+    return fxi_net_errno_code(err);
+}
+
+static int setup(fx_ctx *cx, fxi_net **n)
+{
+    if (!cx)
+        return FX_EINVAL;
+    int rc = 0;
+    *n = fxi_net_get(fx_ctx_vm(cx), &rc);
+    return *n ? 0 : rc;
+}
+
+FX_API int fx_net_listen(fx_ctx *cx, const fx_net_addr *addr, const fx_net_opts *opts,
+                         fx_sock *out)
+{
+    fxi_net *n;
+    int fd, rc;
+    if (!out || !addr)
+        return FX_EINVAL;
+    if ((rc = setup(cx, &n)) != 0 || (rc = open_fd(addr, SOCK_STREAM, &fd)) != 0)
+        return rc;
+    int one = 1;
+    if (SA_FAMILY(addr) != AF_UNIX)
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (opts && opts->reuseport &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        return fail_fd(fd);
+    if (bind(fd, (const struct sockaddr *) (addr)->sa, addr->len) != 0)
+        return fail_fd(fd);
+    if (listen(fd, opts && opts->backlog > 0 ? opts->backlog : SOMAXCONN) != 0)
+        return fail_fd(fd);
+    fxi_net_sopts o;
+    fxi_net_sopts_from(&o, opts);
+    return fxi_net_adopt(n, fd, FXI_SK_LISTEN, FXI_ST_OPEN, &o, fx_self(cx), out);
+}
+
+FX_API int fx_net_connect(fx_ctx *cx, const fx_net_addr *addr, const fx_net_opts *opts,
+                          int64_t timeout_ms, fx_sock *out)
+{
+    fxi_net *n;
+    int fd, rc;
+    if (!out || !addr)
+        return FX_EINVAL;
+    if ((rc = setup(cx, &n)) != 0 || (rc = open_fd(addr, SOCK_STREAM, &fd)) != 0)
+        return rc;
+    int state = FXI_ST_CONNECTING;
+    if (connect(fd, (const struct sockaddr *) (addr)->sa, addr->len) == 0)
+        state = FXI_ST_OPEN;
+    else if (errno == EAGAIN && SA_FAMILY(addr) == AF_UNIX) {
+        close(fd); /* a Unix-domain listener's backlog is full */
+        return FX_EAGAIN;
+    } else if (errno != EINPROGRESS && errno != EAGAIN)
+        return fail_fd(fd);
+    fxi_net_sopts o;
+    fxi_net_sopts_from(&o, opts);
+    if ((rc = fxi_net_adopt(n, fd, FXI_SK_STREAM, state, &o, fx_self(cx), out)) != 0)
+        return rc;
+    if (state == FXI_ST_OPEN)
+        fxi_net_notify(n, fx_self(cx), FX_NET_CONNECTED, out->id, NULL, 0);
+    else if (timeout_ms >= 0)
+        fxi_net_janitor_after(n, timeout_ms, FXI_J_CONN_TIMEOUT, out->id, 0);
+    return 0;
+}
+
+FX_API int fx_net_udp_open(fx_ctx *cx, const fx_net_addr *addr, const fx_net_opts *opts,
+                           fx_sock *out)
+{
+    fxi_net *n;
+    int fd, rc;
+    if (!out || !addr || SA_FAMILY(addr) == AF_UNIX)
+        return FX_EINVAL;
+    if ((rc = setup(cx, &n)) != 0 || (rc = open_fd(addr, SOCK_DGRAM, &fd)) != 0)
+        return rc;
+    int one = 1;
+    if (opts && opts->reuseport &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        return fail_fd(fd);
+    if (bind(fd, (const struct sockaddr *) (addr)->sa, addr->len) != 0)
+        return fail_fd(fd);
+    fxi_net_sopts o;
+    fxi_net_sopts_from(&o, opts);
+    return fxi_net_adopt(n, fd, FXI_SK_UDP, FXI_ST_OPEN, &o, fx_self(cx), out);
+}
