@@ -12,6 +12,7 @@
 #include "monitor.h"
 #include "msg.h"
 #include "reason.h"
+#include "request.h"
 #include "registry.h"
 #include "report.h"
 #include "timer.h"
