@@ -390,7 +390,8 @@ static fx_next plain_loop(fx_ctx *cx, fx_msg *m)
     fx_response res;
     int k = fx_check_response(cx, s->ids, m, &res);
     if (k == FX_NO_RESPONSE) {
-        uint64_t v = fx_msg_type(m) == GO ? 1000 : 2000;
+        uint32_t t = fx_msg_type(m);
+        uint64_t v = t == GO ? 1000 : t == FX_MSG_REPLY ? 3000 : 2000; /* 3000: stray */
         if (fx_msg_type(m) == GO) {
             /* Three requests in flight: two squares, one held (timeout). */
             uint64_t a = 3, b = 4;
