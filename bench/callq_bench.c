@@ -109,10 +109,8 @@ static int callq(bench_run *r, uint64_t queued)
     int rc = fx_gs_start(r->inbox, &spec, &server, NULL);
     if (rc != 0)
         return bench_fail(r, "start: %s", fx_strerror(rc));
-    q_client init = {.server = server,
-                     .report = fx_inbox_pid(r->inbox),
-                     .queued = queued,
-                     .n = r->n};
+    q_client init = {
+        .server = server, .report = fx_inbox_pid(r->inbox), .queued = queued, .n = r->n};
     fx_spawn_opts o = {.init = q_first, .state_size = sizeof init, .state_init = &init};
     if (fx_vm_spawn_opt(r->vm, &o, NULL) != 0)
         return bench_fail(r, "spawn");

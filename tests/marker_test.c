@@ -327,7 +327,8 @@ static fx_next t5_reply(fx_ctx *cx, fx_msg *m)
     report(cx, v == s->calls ? 1000000u + (uint64_t) v : UINT64_MAX);
     if (++s->calls == CALLS)
         return fx_become(cx, t5_junk);
-    return fx_gs_call_async(cx, s->server, 1, &s->calls, sizeof s->calls, 10000, t5_reply);
+    return fx_gs_call_async(cx, s->server, 1, &s->calls, sizeof s->calls, 10000,
+                            t5_reply);
 }
 
 static fx_next t5_init(fx_ctx *cx, void *arg)
@@ -336,7 +337,8 @@ static fx_next t5_init(fx_ctx *cx, void *arg)
     st *s = fx_state(cx);
     for (uint64_t i = 0; i < QUEUED; i++)
         fx_send(cx, fx_self(cx), J, &i, sizeof i);
-    return fx_gs_call_async(cx, s->server, 1, &s->calls, sizeof s->calls, 10000, t5_reply);
+    return fx_gs_call_async(cx, s->server, 1, &s->calls, sizeof s->calls, 10000,
+                            t5_reply);
 }
 
 Test(marker, calls_with_a_long_queue_keep_its_order)

@@ -73,7 +73,7 @@ static const fx_gs_ops back_ops = {
 
 typedef struct front {
     fx_pid back, report;
-    int infos;  /* messages that reached handle_info */
+    int infos; /* messages that reached handle_info */
     int fan, got, held;
     uint64_t sum;
 } front;
@@ -318,8 +318,8 @@ Test(request, many_in_flight)
     pair_start(&p);
     uint64_t n = 300, want = n * (n + 1) * (2 * n + 1) / 6;
     fx_msg *reply;
-    cr_assert_eq(fx_gs_call(p.t.in, p.front_pid, F_FAN, &n, sizeof n, 10000, &reply, NULL),
-                 0);
+    cr_assert_eq(
+        fx_gs_call(p.t.in, p.front_pid, F_FAN, &n, sizeof n, 10000, &reply, NULL), 0);
     uint64_t sum;
     memcpy(&sum, fx_msg_data(reply), sizeof sum);
     fx_msg_free(reply);
@@ -356,7 +356,8 @@ Test(request, server_stopping_with_calls_pending_leaks_nothing)
     uint64_t n = 20;
     fx_msg *reply;
     cr_assert_eq(
-        fx_gs_call(p.t.in, p.front_pid, F_HOLD_MANY, &n, sizeof n, 10000, &reply, NULL), 0);
+        fx_gs_call(p.t.in, p.front_pid, F_HOLD_MANY, &n, sizeof n, 10000, &reply, NULL),
+        0);
     fx_msg_free(reply);
     cr_assert_eq(back_sync(&p), 20);
     cr_assert_eq(fx_gs_stop_server(p.t.in, p.front_pid, fx_reason_normal(), 10000, NULL),
@@ -395,10 +396,11 @@ static fx_next plain_loop(fx_ctx *cx, fx_msg *m)
         if (fx_msg_type(m) == GO) {
             /* Three requests in flight: two squares, one held (timeout). */
             uint64_t a = 3, b = 4;
-            fx_send_request(cx, s->ids, s->back, SQ, &a, sizeof a, 5000, (void *) 1, NULL);
-            fx_send_request(cx, s->ids, s->back, HOLD, NULL, 0, 30, (void *) 2, NULL);
-            fx_send_request(cx, s->ids, s->back, SQ, &b, sizeof b, FX_INFINITY, (void *) 3,
+            fx_send_request(cx, s->ids, s->back, SQ, &a, sizeof a, 5000, (void *) 1,
                             NULL);
+            fx_send_request(cx, s->ids, s->back, HOLD, NULL, 0, 30, (void *) 2, NULL);
+            fx_send_request(cx, s->ids, s->back, SQ, &b, sizeof b, FX_INFINITY,
+                            (void *) 3, NULL);
             v += fx_reqids_size(s->ids);
         }
         fx_send(cx, s->me, EVT, &v, sizeof v);

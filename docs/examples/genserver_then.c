@@ -112,12 +112,12 @@ int main(void)
     long third = call_long(me, f, SQUARE, 7);
     long stalled = call_long(me, f, STALL, 8);
     long calls = call_long(me, cache.backend, CALLS, 0);
-    printf("7^2 = %ld, %ld, %ld; backend calls: %ld; stalled: %ld\n", first, second, third,
-           calls, stalled);
+    printf("7^2 = %ld, %ld, %ld; backend calls: %ld; stalled: %ld\n", first, second,
+           third, calls, stalled);
     fx_gs_stop_server(me, f, fx_reason_normal(), 5000, NULL);
     fx_gs_stop_server(me, cache.backend, fx_reason_normal(), 5000, NULL);
     fx_inbox_destroy(me);
     fx_vm_destroy(vm);
     return first == 49 && second == 49 && third == 49 && calls == 1 && stalled == -1 ? 0
-                                                                                      : 1;
+                                                                                     : 1;
 }

@@ -154,9 +154,8 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
  * fx_gs_call_result (which ends the call). Other messages stay queued
  * meanwhile. A request that cannot be sent (bad arguments, too large,
  * no memory) reaches `then` too, as that error. A GenServer callback
- * cannot wait like this: see docs/genserver.md for calls between
- * servers. A NULL cx or then returns the invalid fx_next of
- * fx_stop(NULL, ...) (see actor.h) and sends nothing. */
+ * cannot wait like this: it uses fx_gs_call_then (below). A NULL cx or then returns the
+ * invalid fx_next of fx_stop(NULL, ...) (see actor.h) and sends nothing. */
 FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 const void *data, size_t size, int64_t timeout_ms,
                                 fx_handler then);

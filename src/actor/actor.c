@@ -97,17 +97,6 @@ static inline fx_ref worker_ref(fxi_worker *w)
     return (fx_ref){(++w->ref_next << 10) | (w->cx.s->id + 1)};
 }
 
-FX_API fx_ref fx_make_ref(fx_ctx *cx)
-{
-    if (!cx)
-        return FX_REF_NONE;
-    fx_ref ref = worker_ref(cx->w);
-    /* A receive for this ref need not look at what is saved now. */
-    if (cx->self)
-        fxi_mark_insert(cx->self, ref);
-    return ref;
-}
-
 fx_ref fxi_make_ref(fx_vm *vm, fxi_worker *w)
 {
     if (w)

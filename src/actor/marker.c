@@ -9,6 +9,17 @@
 
 #include "actor/actor.h"
 
+FX_API fx_ref fx_make_ref(fx_ctx *cx)
+{
+    if (!cx)
+        return FX_REF_NONE;
+    fx_ref ref = fxi_make_ref(cx->vm, cx->w);
+    /* A receive for this ref need not look at what is saved now. */
+    if (cx->self)
+        fxi_mark_insert(cx->self, ref);
+    return ref;
+}
+
 void fxi_mark_insert(fxi_actor *a, fx_ref ref)
 {
     fxi_actor_ext *x = fxi_actor_ext_get(a);

@@ -41,6 +41,7 @@
 #define FXI_GS_PENDING FXI_GS_TYPE(7) /* never sent: fx_gs_stop_reply's buffer */
 #define FXI_GS_ABORT FXI_GS_TYPE(8)   /* inbox starter -> server: start failed */
 #define FXI_GS_STARTED FXI_GS_TYPE(9) /* to self: a child counted as started; fx_pid */
+/* FXI_GS_TYPE(10) and (11): a request's timeout and failure (request_impl.h) */
 
 /* Envelope header. CALL/CAST: type = the user's type, then the data.
  * SYS: op = FXI_GS_SYS_*. */
