@@ -22,6 +22,10 @@ FX_API fx_ref fx_make_ref(fx_ctx *cx)
 
 void fxi_mark_insert(fxi_actor *a, fx_ref ref)
 {
+    /* Nothing saved: a marker would say "scan from the oldest", which is
+     * what a ref without one gets; keep the slots (and the memory). */
+    if (!a->saved)
+        return;
     fxi_actor_ext *x = fxi_actor_ext_get(a);
     if (!x || !ref.id)
         return;

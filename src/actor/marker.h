@@ -33,9 +33,10 @@ typedef struct fxi_marks {
     uint16_t next; /* the slot the next marker takes when all are in use */
 } fxi_marks;
 
-/* Records a marker for ref at the current end of a's save queue. Silently
- * does nothing when the process's extension cannot be allocated (a marker
- * is only a shortcut). a: the running actor. */
+/* Records a marker for ref at the current end of a's save queue. Does
+ * nothing when the save queue is empty (a marker would change nothing)
+ * or the process's extension cannot be allocated (a marker is only a
+ * shortcut). a: the running actor. */
 void fxi_mark_insert(struct fxi_actor *a, fx_ref ref);
 
 /* The marker of ref, or NULL (none, or ref 0). */
