@@ -20,6 +20,9 @@ static const bench_def benches[] = {
     {"spawnmem", 1000000, bench_spawnmem},
     {"callrt", 500000, bench_callrt},
     {"calllat", 100000, bench_calllat},
+    {"callq_0", 20000, bench_callq_0},
+    {"callq_10k", 20000, bench_callq_10k},
+    {"callq_100k", 20000, bench_callq_100k},
     {"whereis", 10000000, bench_whereis},
     {"sendname", 2000000, bench_sendname},
 };

@@ -13,6 +13,7 @@
 #include "net.h"
 #include "msg.h"
 #include "reason.h"
+#include "request.h"
 #include "registry.h"
 #include "report.h"
 #include "timer.h"

@@ -9,6 +9,7 @@
 #define FAUXTP_GEN_SERVER_H
 
 #include "inbox.h"
+#include "request.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -154,9 +155,8 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
  * fx_gs_call_result (which ends the call). Other messages stay queued
  * meanwhile. A request that cannot be sent (bad arguments, too large,
  * no memory) reaches `then` too, as that error. A GenServer callback
- * cannot wait like this: see docs/genserver.md for calls between
- * servers. A NULL cx or then returns the invalid fx_next of
- * fx_stop(NULL, ...) (see actor.h) and sends nothing. */
+ * cannot wait like this: it uses fx_gs_call_then (below). A NULL cx or then returns the
+ * invalid fx_next of fx_stop(NULL, ...) (see actor.h) and sends nothing. */
 FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 const void *data, size_t size, int64_t timeout_ms,
                                 fx_handler then);
@@ -167,6 +167,37 @@ FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
  * reply are removed). */
 FX_API int fx_gs_call_result(fx_ctx *cx, fx_msg *msg, const void **data, size_t *size,
                              fx_reason *why);
+
+/* --- Calls from callbacks (docs/genserver.md) ---------------------------- */
+
+/* A GenServer's continuation for a call it made: runs in the server, with
+ * its state, between two messages, like any callback, and answers like
+ * one (reply, noreply, stop, with a timeout or a continue). res (borrowed
+ * for the callback) says how the call ended. While it runs, fx_gs_reply
+ * answers the call the server was handling when it made this call (if
+ * any, and not answered yet): a handle_call can pass its request on to
+ * another server and reply with the outcome. */
+typedef fx_gs_ret (*fx_gs_then)(fx_ctx *cx, void *state, const fx_response *res);
+
+/* Inside a GenServer callback (not terminate): calls server with (type,
+ * data, size; copied) without waiting, and returns fx_gs_noreply(cx), so
+ * `return fx_gs_call_then(...);` is the whole callback (from init, return
+ * fx_gs_ok instead). The server goes on handling messages; `then` runs
+ * exactly once, later, with the reply, FX_ETIMEDOUT after timeout_ms
+ * (FX_INFINITY or >= 0), FX_ENOPROC (the server is not alive), FX_EEXIT
+ * and the reason (it died first), or the error that kept the call from
+ * being sent (FX_EINVAL: NULL then, no server or the server itself, data
+ * NULL with size > 0, a bad timeout; FX_EMSGSIZE; FX_ENOMEM). Any number
+ * may be in flight, each with its own timeout; tag (borrowed) comes back
+ * in res->tag, the call's ref in res->req. If the server exits first,
+ * `then` is not called. A late reply (after the timeout) is dropped.
+ * Inside a GenServer's callbacks only (like fx_gs_reply: elsewhere the
+ * ctx's state is not a server's); a NULL cx or then returns
+ * fx_gs_noreply and does nothing. Only memory exhaustion so severe that
+ * not even the error can be queued crashes the server. */
+FX_API fx_gs_ret fx_gs_call_then(fx_ctx *cx, fx_pid server, uint32_t type,
+                                 const void *data, size_t size, int64_t timeout_ms,
+                                 fx_gs_then then, void *tag);
 
 /* Casts: fire and forget. fx_gs_cast inside a handler only, fx_vm_gs_cast
  * from any thread. data is copied (the caller keeps it whatever the

@@ -7,6 +7,7 @@
 #include <fauxtp/reason.h>
 #include <setjmp.h>
 
+#include "actor/marker.h"
 #include "actor/msg.h"
 #include "ds/mailbox.h"
 #include "ds/u64map.h"
@@ -42,6 +43,7 @@ typedef struct fxi_actor_ext {
     fxi_u64map links;    /* pid id -> promise (actor/signal.h): links */
     fxi_u64map monitors; /* ref id -> pid id: monitors this process holds */
     fxi_u64map watchers; /* ref id -> promise: monitors on this process */
+    fxi_marks marks;     /* receive markers (actor/marker.h) */
 } fxi_actor_ext;
 
 typedef struct fxi_actor {

@@ -41,6 +41,7 @@
 #define FXI_GS_PENDING FXI_GS_TYPE(7) /* never sent: fx_gs_stop_reply's buffer */
 #define FXI_GS_ABORT FXI_GS_TYPE(8)   /* inbox starter -> server: start failed */
 #define FXI_GS_STARTED FXI_GS_TYPE(9) /* to self: a child counted as started; fx_pid */
+/* FXI_GS_TYPE(10) and (11): a request's timeout and failure (request_impl.h) */
 
 /* Envelope header. CALL/CAST: type = the user's type, then the data.
  * SYS: op = FXI_GS_SYS_*. */
@@ -95,6 +96,7 @@ typedef struct fxi_gs {
     bool terminated;
     char name[FX_NAME_MAX]; /* fx_gs_spec.name, copied; "" = none */
     fx_from start_from;     /* the starter, while the name is registered */
+    fx_reqids *reqs;        /* calls from callbacks in flight, NULL = none yet */
 } fxi_gs;
 
 /* gen_server_loop.c: the server. */
@@ -122,6 +124,12 @@ void fxi_gs_copy_name(fxi_gs *g, const char *name);
 /* Registers the server under g->name, then runs fxi_gs_run_init; a
  * taken name is answered with an FX_EEXIST ACK and a normal exit. */
 fx_next fxi_gs_register_name(fx_ctx *cx, fxi_gs *g, fx_from starter);
+
+/* gen_server_then.c: calls from callbacks. For a message that may be the
+ * answer to one (g->reqs set): FX_RESPONSE with *r, the continuation's
+ * answer; FX_RESPONSE_STALE (drop it); FX_NO_RESPONSE (handle it as
+ * usual). */
+int fxi_gs_then_dispatch(fx_ctx *cx, fxi_gs *g, fx_msg *m, fx_gs_ret *r);
 
 /* gen_server_sys.c: the server's side of system requests. */
 fx_next fxi_gs_sys(fx_ctx *cx, fxi_gs *g, fx_msg *m);
