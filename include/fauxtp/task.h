@@ -160,8 +160,11 @@ FX_API void fx_task_many_fini(fx_task_many *m);
  * FX_ETIMEDOUT the task is cancelled as by fx_task_cancel. Errors:
  * FX_EINVAL (NULL vm, opts, status or result, no fn), FX_EWOULDBLOCK (on
  * a scheduler thread), FX_ETIMEDOUT, FX_EEXIT (the task died without an
- * outcome, e.g. fx_crash), FX_EAGAIN, FX_EFULL, FX_ENOMEM, FX_ESHUTDOWN,
- * FX_EFORKED. Any thread outside vm's schedulers (pool threads too). */
+ * outcome: fx_crash, or a VM shutdown that began while it ran), FX_EAGAIN,
+ * FX_EFULL, FX_ENOMEM, FX_ESHUTDOWN (the VM is not running: nothing was
+ * started), FX_EFORKED. With FX_EAGAIN, FX_EFULL, FX_ENOMEM and
+ * FX_ESHUTDOWN nothing was started and done is not called; otherwise done
+ * runs as fx_task_opts says. Any thread outside vm's schedulers (pool threads too). */
 FX_API int fx_vm_task_run(fx_vm *vm, const fx_task_opts *opts, int64_t timeout_ms,
                           int *status, fx_msg **result);
 

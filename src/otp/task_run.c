@@ -54,6 +54,8 @@ FX_API int fx_vm_task_run(fx_vm *vm, const fx_task_opts *opts, int64_t timeout_m
         else
             rc = FX_EEXIT;
         fx_msg_free(msg);
+    } else if (rc == FX_ESHUTDOWN) {
+        rc = FX_EEXIT; /* started, then ended by the shutdown */
     } else if (rc == FX_ETIMEDOUT) {
         (void) fx_inbox_demonitor(ib, t.ref, FX_DEMONITOR_FLUSH);
         (void) fx_vm_exit(vm, t.pid, fx_reason_kill());
