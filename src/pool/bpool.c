@@ -141,13 +141,16 @@ static void *thread_main(void *arg)
         int status = job.fn(job.arg, &result);
         if (job.done)
             job.done(job.arg); /* before the outcome: the owner may reuse arg */
-        send_outcome(p->vm, &job, status, result);
-
+        /* Counted before the outcome goes out, so an owner that got it
+         * reads counters that include it. */
         fxi_mutex_lock(&p->mx);
         p->st.running--;
         p->st.completed++;
         if (status != 0)
             p->st.failed++;
+        fxi_mutex_unlock(&p->mx);
+        send_outcome(p->vm, &job, status, result);
+        fxi_mutex_lock(&p->mx);
     }
     p->st.threads--;
     fxi_mutex_unlock(&p->mx);
