@@ -64,5 +64,7 @@ int bench_spawnmem(bench_run *r);
 int bench_callrt(bench_run *r);
 int bench_whereis(bench_run *r);
 int bench_sendname(bench_run *r);
+int bench_heavy_inline(bench_run *r);
+int bench_heavy_pool(bench_run *r);
 
 #endif

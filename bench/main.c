@@ -21,6 +21,8 @@ static const bench_def benches[] = {
     {"callrt", 500000, bench_callrt},
     {"whereis", 10000000, bench_whereis},
     {"sendname", 2000000, bench_sendname},
+    {"heavy_inline", 500, bench_heavy_inline},
+    {"heavy_pool", 500, bench_heavy_pool},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 
