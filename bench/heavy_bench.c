@@ -142,14 +142,16 @@ static int run(bench_run *r, int pool)
     for (int i = 0; i < WORKERS; i++) {
         fx_pid p;
         fx_spawn_opts o = {.handler = worker_h, .state_size = sizeof w, .state_init = &w};
-        if (fx_vm_spawn_opt(r->vm, &o, &p) != 0 || fx_vm_send(r->vm, p, B_GO, NULL, 0) != 0)
+        if (fx_vm_spawn_opt(r->vm, &o, &p) != 0 ||
+            fx_vm_send(r->vm, p, B_GO, NULL, 0) != 0)
             return bench_fail(r, "worker start");
     }
     spin(50); /* let the heavy work get going */
     fx_pid ponger;
     if (fx_vm_spawn(r->vm, ponger_h, NULL, &ponger) != 0)
         return bench_fail(r, "ponger start");
-    pinger pi = {.ponger = ponger, .report = fx_inbox_pid(r->inbox), .n = r->n, .lat = lat};
+    pinger pi = {
+        .ponger = ponger, .report = fx_inbox_pid(r->inbox), .n = r->n, .lat = lat};
     fx_spawn_opts po = {.handler = pinger_h, .state_size = sizeof pi, .state_init = &pi};
     fx_pid pinger_pid;
     double t0 = bench_now();
@@ -172,7 +174,8 @@ static int run(bench_run *r, int pool)
     /* Workers stop at their next message; the VM's shutdown (by the
      * driver) waits for the pool jobs in flight. */
     uint64_t u = 0;
-    for (int i = 0; i < 10000 && (u = __atomic_load_n(&units, __ATOMIC_RELAXED)) == 0; i++)
+    for (int i = 0; i < 10000 && (u = __atomic_load_n(&units, __ATOMIC_RELAXED)) == 0;
+         i++)
         usleep(1000); /* a loaded machine may not have finished a unit yet */
     if (getenv("HEAVY_DEBUG")) {
         fx_pool_stats ps;
@@ -188,12 +191,13 @@ static int run(bench_run *r, int pool)
                           (unsigned long long) u);
     }
     qsort(lat, r->n, sizeof *lat, cmp_d);
-    double p50 = lat[(r->n - 1) / 2], p99 = lat[(r->n * 99) / 100 - (r->n >= 100 ? 1 : 0)];
+    double p50 = lat[(r->n - 1) / 2],
+           p99 = lat[(r->n * 99) / 100 - (r->n >= 100 ? 1 : 0)];
     double mx = lat[r->n - 1];
     r->ops = r->n;
     snprintf(r->extra, sizeof r->extra,
-             ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"work_units\":%llu", p50 * 1e6,
-             p99 * 1e6, mx * 1e6, (unsigned long long) u);
+             ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"work_units\":%llu",
+             p50 * 1e6, p99 * 1e6, mx * 1e6, (unsigned long long) u);
     free(lat);
     return 0;
 }

@@ -39,7 +39,8 @@ Test(bi_task, pool_submit_dead_reply_to,
 }
 
 Test(bi_task, pool_submit_after_shutdown,
-     .description = "fx_pool_submit | VM shut down; VM created, not started | FX_ESHUTDOWN")
+     .description =
+         "fx_pool_submit | VM shut down; VM created, not started | FX_ESHUTDOWN")
 {
     fx_vm *dead = bi_dead_vm(NULL);
     fx_pool_job j = {.fn = noop_fn};
@@ -52,7 +53,8 @@ Test(bi_task, pool_submit_after_shutdown,
     fx_vm_destroy(vm);
 }
 
-Test(bi_task, pool_stats_null, .description = "fx_pool_stats_get | vm NULL; out NULL | FX_EINVAL")
+Test(bi_task, pool_stats_null,
+     .description = "fx_pool_stats_get | vm NULL; out NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_pool_stats st;
@@ -98,7 +100,8 @@ static int run_async_bad(fx_ctx *cx, void *arg)
 }
 
 Test(bi_task, task_async_null,
-     .description = "fx_task_async | cx NULL; opts NULL; out NULL; opts->fn NULL | FX_EINVAL")
+     .description =
+         "fx_task_async | cx NULL; opts NULL; out NULL; opts->fn NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_task task;
@@ -178,9 +181,10 @@ Test(bi_task, task_cancel_bad,
 }
 
 Test(bi_task, task_many_bad,
-     .description = "fx_task_many_init, fx_task_many_put, fx_task_many_result, "
-                    "fx_task_many_fini | NULL set or arrays; index >= n; NULL | FX_EINVAL; "
-                    "fini ignores NULL")
+     .description =
+         "fx_task_many_init, fx_task_many_put, fx_task_many_result, "
+         "fx_task_many_fini | NULL set or arrays; index >= n; NULL | FX_EINVAL; "
+         "fini ignores NULL")
 {
     fx_task task = {{1}, {1}};
     fx_msg *slot[1];

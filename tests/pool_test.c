@@ -32,8 +32,8 @@ Test(pool, outcomes_come_back_in_order)
 {
     tvm t = pool_vm(2, 1, 64);
     for (uint64_t i = 1; i <= 30; i++) {
-        fx_pool_job j = {.fn = echo_job, .arg = (void *) (uintptr_t) i, .reply_to = t.me,
-                         .ref = {i}};
+        fx_pool_job j = {
+            .fn = echo_job, .arg = (void *) (uintptr_t) i, .reply_to = t.me, .ref = {i}};
         cr_assert_eq(fx_pool_submit(t.vm, &j), 0);
     }
     for (uint64_t i = 1; i <= 30; i++) {
@@ -102,7 +102,7 @@ Test(pool, full_queue_answers_eagain)
     atomic_store(&gate, 1);
     for (int i = 0; i < 3; i++)
         fx_msg_free(tvm_recv(&t, FX_MSG_POOL_DONE));
-    cr_assert_eq(atomic_load(&dones), 3); /* done ran before each outcome */
+    cr_assert_eq(atomic_load(&dones), 3);      /* done ran before each outcome */
     cr_assert_eq(fx_pool_submit(t.vm, &j), 0); /* room again */
     fx_msg_free(tvm_recv(&t, FX_MSG_POOL_DONE));
     tvm_stop(&t);
@@ -120,8 +120,8 @@ Test(pool, shutdown_cancels_queued_jobs_and_runs_done)
     tvm t = pool_vm(1, 1, 16);
     fx_pool_job run = {.fn = sleep_job, .arg = (void *) 50, .done = count_done};
     cr_assert_eq(fx_pool_submit(t.vm, &run), 0);
-    fx_pool_job q = {.fn = sleep_job, .arg = (void *) 50, .done = count_done,
-                     .reply_to = t.me};
+    fx_pool_job q = {
+        .fn = sleep_job, .arg = (void *) 50, .done = count_done, .reply_to = t.me};
     for (int i = 0; i < 5; i++)
         cr_assert_eq(fx_pool_submit(t.vm, &q), 0);
     fx_inbox_destroy(t.in);

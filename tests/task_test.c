@@ -125,8 +125,8 @@ Test(task, cpu_and_blocking_tasks_reply_with_results_and_codes)
     tvm t = tvm_start(2);
     for (int blocking = 0; blocking < 2; blocking++) {
         for (uintptr_t n = 4; n <= 5; n++) {
-            fx_task_opts o = {.fn = twice, .arg = (void *) n, .done = count_done,
-                              .blocking = blocking};
+            fx_task_opts o = {
+                .fn = twice, .arg = (void *) n, .done = count_done, .blocking = blocking};
             start_owner(&t, &o, FX_INFINITY, 0);
             report r = recv_report(&t);
             cr_assert_eq(r.rc, 0);
@@ -178,8 +178,8 @@ Test(task, await_timeout_then_cancel_delivers_nothing)
     tvm t = tvm_start(2);
     for (int blocking = 0; blocking < 2; blocking++) {
         atomic_store(&dones, 0);
-        fx_task_opts o = {.fn = nap, .arg = (void *) 150, .done = count_done,
-                          .blocking = blocking};
+        fx_task_opts o = {
+            .fn = nap, .arg = (void *) 150, .done = count_done, .blocking = blocking};
         start_owner(&t, &o, 10, 1);
         report r = recv_report(&t);
         cr_assert_eq(r.rc, 0);
@@ -215,7 +215,9 @@ Test(task, owner_death_abandons_tasks)
     for (int mode = 0; mode < 2; mode++) {
         for (int blocking = 0; blocking < 2; blocking++) {
             owner init = {.inbox = t.me,
-                          .opts = {.fn = nap, .arg = (void *) 30, .done = count_done,
+                          .opts = {.fn = nap,
+                                   .arg = (void *) 30,
+                                   .done = count_done,
                                    .blocking = blocking},
                           .mode = mode};
             fx_pid p = spawn_state(t.vm, dying_owner, &init, sizeof init);
@@ -320,7 +322,8 @@ static fx_next many_go(fx_ctx *cx, fx_msg *m)
     (void) m;
     many_owner *s = fx_state(cx);
     for (uintptr_t i = 0; i < 5; i++) {
-        fx_task_opts o = {.fn = i % 2 ? twice : slow_twice, .arg = (void *) (i + 1),
+        fx_task_opts o = {.fn = i % 2 ? twice : slow_twice,
+                          .arg = (void *) (i + 1),
                           .blocking = i % 2 == 0};
         if (i == 0 && s->nap_ms)
             o = (fx_task_opts){.fn = nap, .arg = (void *) s->nap_ms, .blocking = true};
@@ -412,8 +415,10 @@ static void gs_term(fx_vm *vm, void *state, const fx_reason *r)
     (void) vm, (void) r;
     free(state);
 }
-static const fx_gs_ops gs_ops = {.init = gs_init, .handle_call = gs_call,
-                                 .handle_cast = gs_cast, .handle_info = gs_info,
+static const fx_gs_ops gs_ops = {.init = gs_init,
+                                 .handle_call = gs_call,
+                                 .handle_cast = gs_cast,
+                                 .handle_info = gs_info,
                                  .terminate = gs_term};
 
 Test(task, genserver_callbacks_start_and_take_tasks)
@@ -451,8 +456,8 @@ Test(task, vm_task_run_from_outside)
         memcpy(&v, fx_msg_data(res), sizeof v);
         cr_assert_eq(v, 20);
         fx_msg_free(res);
-        fx_task_opts slow = {.fn = nap, .arg = (void *) 100, .blocking = blocking,
-                             .done = count_done};
+        fx_task_opts slow = {
+            .fn = nap, .arg = (void *) 100, .blocking = blocking, .done = count_done};
         cr_assert_eq(fx_vm_task_run(t.vm, &slow, 5, &st, &res), FX_ETIMEDOUT);
         cr_assert_null(res);
     }
@@ -500,8 +505,8 @@ static fx_next spawner(fx_ctx *cx, fx_msg *m)
     (void) m;
     owner *o = fx_state(cx);
     for (int i = 0; i < 20; i++) {
-        fx_task_opts op = {.fn = nap, .arg = (void *) 20, .done = count_done,
-                           .blocking = i % 2 == 0};
+        fx_task_opts op = {
+            .fn = nap, .arg = (void *) 20, .done = count_done, .blocking = i % 2 == 0};
         fx_task task;
         if (fx_task_async(cx, &op, &task) == 0)
             atomic_fetch_add(&dones, 1000);

@@ -44,8 +44,8 @@ static fx_next loader_collect(fx_ctx *cx, fx_msg *m)
     char text[256] = "";
     for (int i = 0; i < NFILES; i++) {
         fx_task_result r;
-        if (fx_task_many_result(&s->many, (size_t) i, &r) == 0 && r.kind == FX_TASK_DONE &&
-            r.status == 0)
+        if (fx_task_many_result(&s->many, (size_t) i, &r) == 0 &&
+            r.kind == FX_TASK_DONE && r.status == 0)
             strncat(text, r.data, r.size < 60 ? r.size : 60);
         else
             strcat(text, "?");
@@ -95,7 +95,8 @@ int main(void)
     if (fx_vm_create(NULL, &vm) || fx_vm_start(vm) || fx_inbox_create(vm, &in))
         return 1;
     init.report_to = fx_inbox_pid(in);
-    fx_spawn_opts lo = {.handler = loader_go, .state_size = sizeof init, .state_init = &init};
+    fx_spawn_opts lo = {
+        .handler = loader_go, .state_size = sizeof init, .state_init = &init};
     fx_pid loader_pid, echo_pid;
     if (fx_vm_spawn_opt(vm, &lo, &loader_pid) || fx_vm_spawn(vm, echo, NULL, &echo_pid))
         return 1;

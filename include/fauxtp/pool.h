@@ -36,11 +36,11 @@ typedef int (*fx_work_fn)(void *arg, fx_msg **result);
 /* Header of an outcome: the payload of FX_MSG_POOL_DONE, and of a task's
  * result (<fauxtp/task.h>), followed by `size` bytes of result payload. */
 typedef struct fx_outcome {
-    fx_ref ref;      /* the job's ref (fx_pool_job.ref) */
-    int32_t status;  /* the function's return value; FX_ESHUTDOWN: the job
-                        was cancelled by VM shutdown and never ran */
-    uint32_t type;   /* the result message's type, 0 without one */
-    uint64_t size;   /* bytes of result payload after this header */
+    fx_ref ref;     /* the job's ref (fx_pool_job.ref) */
+    int32_t status; /* the function's return value; FX_ESHUTDOWN: the job
+                       was cancelled by VM shutdown and never ran */
+    uint32_t type;  /* the result message's type, 0 without one */
+    uint64_t size;  /* bytes of result payload after this header */
 } fx_outcome;
 
 /* A job's outcome, sent to fx_pool_job.reply_to with the job's ref as the

@@ -51,8 +51,8 @@ typedef struct fx_task_opts {
      * free arg here. It runs on a scheduler or pool thread and must not
      * block. Not called when the start fails: arg is still the caller's. */
     void (*done)(void *arg);
-    bool blocking; /* run fn on the blocking pool, not on a scheduler */
-    bool nolink;   /* monitor only (a crash is a DOWN, not an exit) */
+    bool blocking;     /* run fn on the blocking pool, not on a scheduler */
+    bool nolink;       /* monitor only (a crash is a DOWN, not an exit) */
     const char *label; /* optional, for crash reports; a literal */
 } fx_task_opts;
 
@@ -78,12 +78,12 @@ typedef enum fx_task_kind {
 } fx_task_kind;
 
 typedef struct fx_task_result {
-    int kind;          /* fx_task_kind */
-    int32_t status;    /* DONE: fn's return value */
-    uint32_t type;     /* DONE: the result message's type, 0 without one */
-    size_t size;       /* DONE: result payload bytes */
-    const void *data;  /* DONE: the payload, inside msg (borrowed) */
-    fx_reason reason;  /* EXITED: the task's exit reason */
+    int kind;         /* fx_task_kind */
+    int32_t status;   /* DONE: fn's return value */
+    uint32_t type;    /* DONE: the result message's type, 0 without one */
+    size_t size;      /* DONE: result payload bytes */
+    const void *data; /* DONE: the payload, inside msg (borrowed) */
+    fx_reason reason; /* EXITED: the task's exit reason */
 } fx_task_result;
 
 /* Decodes msg if it concerns task and fills *out. For DONE and EXITED the
@@ -122,8 +122,8 @@ typedef struct fx_task_many {
     const fx_task *tasks; /* borrowed, n entries */
     fx_msg **msgs;        /* n slots: each task's kept outcome, or NULL */
     size_t n;
-    size_t pending;       /* tasks without an outcome yet */
-    int64_t deadline_ms;  /* monotonic clock; -1: none */
+    size_t pending;      /* tasks without an outcome yet */
+    int64_t deadline_ms; /* monotonic clock; -1: none */
 } fx_task_many;
 
 /* Sets up *m for tasks[0..n) with slots msgs[0..n) (both borrowed until

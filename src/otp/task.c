@@ -58,8 +58,8 @@ static fx_next on_go(fx_ctx *cx, fx_msg *msg)
     if (s->done)
         s->done(s->arg);
     size_t rsize = res ? fx_msg_size(res) : 0;
-    fx_outcome h = {.ref = s->ref, .status = st, .type = res ? fx_msg_type(res) : 0,
-                    .size = rsize};
+    fx_outcome h = {
+        .ref = s->ref, .status = st, .type = res ? fx_msg_type(res) : 0, .size = rsize};
     unsigned char *buf = malloc(sizeof h + rsize);
     if (buf) {
         memcpy(buf, &h, sizeof h);
@@ -122,11 +122,13 @@ int fxi_task_start(fx_vm *vm, fx_ctx *cx, fx_inbox *ib, const fx_task_opts *o,
     };
     fx_msg *go = NULL;
     int rc;
-    if (!o->blocking && (rc = fx_msg_new_behaviour(FXI_TASK_GO, sizeof(fx_ref), &go)) != 0)
+    if (!o->blocking &&
+        (rc = fx_msg_new_behaviour(FXI_TASK_GO, sizeof(fx_ref), &go)) != 0)
         return rc;
     fx_pid pid;
     fx_ref ref;
-    rc = cx ? fx_spawn_monitor(cx, &so, &pid, &ref) : fx_inbox_spawn_monitor(ib, &so, &pid, &ref);
+    rc = cx ? fx_spawn_monitor(cx, &so, &pid, &ref)
+            : fx_inbox_spawn_monitor(ib, &so, &pid, &ref);
     if (rc != 0) {
         fx_msg_free(go);
         return rc;
@@ -134,8 +136,8 @@ int fxi_task_start(fx_vm *vm, fx_ctx *cx, fx_inbox *ib, const fx_task_opts *o,
     if (cx && !o->nolink)
         (void) fx_link(cx, pid); /* it waits for us: it cannot have ended */
     if (o->blocking) {
-        fx_pool_job job = {.fn = o->fn, .arg = o->arg, .done = o->done,
-                           .reply_to = pid, .ref = ref};
+        fx_pool_job job = {
+            .fn = o->fn, .arg = o->arg, .done = o->done, .reply_to = pid, .ref = ref};
         rc = fx_pool_submit(vm, &job);
         if (rc != 0) {
             /* Withdraw the task: no link, no DOWN, then kill it. */

@@ -32,12 +32,12 @@
 #define LIMIT_QUEUE (1024u * 1024u)
 
 typedef struct bpool {
-    fx_vm *vm;          /* immutable */
-    uint32_t max, min;  /* immutable: config */
-    uint32_t cap;       /* immutable: ring slots (pool_queue) */
-    fxi_mutex mx;       /* guards every field below */
+    fx_vm *vm;         /* immutable */
+    uint32_t max, min; /* immutable: config */
+    uint32_t cap;      /* immutable: ring slots (pool_queue) */
+    fxi_mutex mx;      /* guards every field below */
     pthread_cond_t work_cv;
-    fx_pool_job *ring;  /* cap slots; jobs at head .. head+count-1 */
+    fx_pool_job *ring; /* cap slots; jobs at head .. head+count-1 */
     uint32_t head, count;
     bool stopping;
     uint32_t nthreads;  /* started (and not yet joined) */
@@ -69,8 +69,10 @@ static void send_outcome(fx_vm *vm, const fx_pool_job *job, int status, fx_msg *
         return;
     }
     size_t rsize = result ? fx_msg_size(result) : 0;
-    fx_outcome h = {.ref = job->ref, .status = status,
-                    .type = result ? fx_msg_type(result) : 0, .size = rsize};
+    fx_outcome h = {.ref = job->ref,
+                    .status = status,
+                    .type = result ? fx_msg_type(result) : 0,
+                    .size = rsize};
     if (rsize > fx_vm_max_msg_size(vm)) {
         h.status = FX_EMSGSIZE; /* the result cannot travel: say so */
         h.type = 0;

@@ -3,10 +3,10 @@
  * queue 8, so FX_EAGAIN happens), owners that start tasks of both kinds
  * and then await, cancel, or die (linked and not), one outside thread
  * running fx_vm_task_run (joined before the shutdown) and one submitting
- * pool jobs while the round shuts the VM down under it and the owners. The account: every accepted job or task runs its done
- * exactly once by the end of fx_vm_shutdown, and results match their
- * inputs. Plain program (exit status), so it runs under ThreadSanitizer.
- * Argument: rounds. */
+ * pool jobs while the round shuts the VM down under it and the owners. The account: every
+ * accepted job or task runs its done exactly once by the end of fx_vm_shutdown, and
+ * results match their inputs. Plain program (exit status), so it runs under
+ * ThreadSanitizer. Argument: rounds. */
 #include <fauxtp/fauxtp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -57,8 +57,11 @@ static fx_next start_one(fx_ctx *cx)
         return fx_stop(cx, fx_reason_normal());
     unsigned r = (unsigned) rand_r(&o->seed);
     o->n = r % 1000;
-    fx_task_opts opts = {.fn = work, .arg = (void *) o->n, .done = done_fn,
-                         .blocking = r & 1, .nolink = (r >> 1) & 1};
+    fx_task_opts opts = {.fn = work,
+                         .arg = (void *) o->n,
+                         .done = done_fn,
+                         .blocking = r & 1,
+                         .nolink = (r >> 1) & 1};
     int rc = fx_task_async(cx, &opts, &o->task);
     if (rc == FX_EAGAIN || rc == FX_ESHUTDOWN)
         return fx_stop(cx, fx_reason_normal());
@@ -124,8 +127,8 @@ static void *outside_main(void *p)
         } else {
             int st;
             fx_msg *res = NULL;
-            fx_task_opts t = {.fn = work, .arg = (void *) n, .done = done_fn,
-                              .blocking = (n & 1)};
+            fx_task_opts t = {
+                .fn = work, .arg = (void *) n, .done = done_fn, .blocking = (n & 1)};
             /* Counted first: done may run before the call returns. */
             __atomic_fetch_add(&accepted, 1, __ATOMIC_RELAXED);
             int rc = fx_vm_task_run(o->vm, &t, 20, &st, &res);
@@ -165,8 +168,8 @@ int main(int argc, char **argv)
             return 2;
         for (unsigned i = 0; i < OWNERS; i++) {
             owner init = {.seed = round * 131u + i, .left = 20};
-            fx_spawn_opts so = {.handler = owner_go, .state_size = sizeof init,
-                                .state_init = &init};
+            fx_spawn_opts so = {
+                .handler = owner_go, .state_size = sizeof init, .state_init = &init};
             fx_pid p;
             if (fx_vm_spawn_opt(vm, &so, &p) != 0 || fx_vm_send(vm, p, GO, NULL, 0) != 0)
                 return 3;
@@ -187,8 +190,8 @@ int main(int argc, char **argv)
         long a = __atomic_load_n(&accepted, __ATOMIC_RELAXED);
         long d = __atomic_load_n(&dones, __ATOMIC_RELAXED);
         if (a != d || bad) {
-            fprintf(stderr, "round %d: accepted %ld, done ran %ld times, bad %ld\n", round,
-                    a, d, bad);
+            fprintf(stderr, "round %d: accepted %ld, done ran %ld times, bad %ld\n",
+                    round, a, d, bad);
             return 1;
         }
     }
