@@ -314,14 +314,16 @@ heavy_spin(End, X) ->
         false -> heavy_spin(End, heavy_mix(X, 1024))
     end.
 
+%% xorshift32: stays a small integer (no bignum allocation), the fairest
+%% plain-Erlang equivalent of the C side's 64-bit xorshift.
 heavy_mix(X, 0) -> X;
 heavy_mix(X, K) ->
-    X1 = (X bxor (X bsl 13)) band 16#FFFFFFFFFFFFFFFF,
-    X2 = X1 bxor (X1 bsr 7),
-    heavy_mix((X2 bxor (X2 bsl 17)) band 16#FFFFFFFFFFFFFFFF, K - 1).
+    X1 = X bxor ((X bsl 13) band 16#FFFFFFFF),
+    X2 = X1 bxor (X1 bsr 17),
+    heavy_mix(X2 bxor ((X2 bsl 5) band 16#FFFFFFFF), K - 1).
 
 heavy_worker(Units) ->
-    heavy_spin(now_ns() + 10000000, 88172645463325252),
+    heavy_spin(now_ns() + 10000000, 2463534242),
     counters:add(Units, 1, 1),
     erlang:send_after(1, self(), work),
     receive work -> heavy_worker(Units) end.
