@@ -243,6 +243,11 @@ Test(pool, config_limits)
     fx_vm_config_init(&c);
     c.pool_queue = 1024 * 1024 + 1;
     cr_assert_eq(fx_vm_create(&c, &vm), FX_EINVAL);
+    fx_vm_config_init(&c);
+    c.pool_nice = 20;
+    cr_assert_eq(fx_vm_create(&c, &vm), FX_EINVAL);
+    c.pool_nice = -2;
+    cr_assert_eq(fx_vm_create(&c, &vm), FX_EINVAL);
     /* A version 2 config (built against the older header) is accepted. */
     fx_vm_config_init(&c);
     c.version = 2;

@@ -59,6 +59,11 @@ typedef struct fx_vm_config {
     /* Jobs queued (not yet running) before fx_pool_submit answers
      * FX_EAGAIN; 0 = 1024. At most 1,048,576. */
     uint32_t pool_queue;
+    /* How much nicer (lower CPU priority) pool threads run than the
+     * thread that started them, so CPU-heavy jobs yield the cores to the
+     * schedulers: 1..19; 0 = 10; -1 = same priority. Best effort (Linux
+     * per-thread nice values; capped at nice 19). */
+    int32_t pool_nice;
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */

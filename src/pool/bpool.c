@@ -25,16 +25,19 @@
 #include "actor/vm.h"
 #include "mem/alloc.h"
 #include "platform/mutex.h"
+#include "platform/thread_prio.h"
 
 #define DEFAULT_MAX_THREADS 8u
 #define LIMIT_MAX_THREADS 1024u
 #define DEFAULT_QUEUE 1024u
 #define LIMIT_QUEUE (1024u * 1024u)
+#define DEFAULT_NICE 10
 
 typedef struct bpool {
     fx_vm *vm;         /* immutable */
     uint32_t max, min; /* immutable: config */
     uint32_t cap;      /* immutable: ring slots (pool_queue) */
+    int nice;          /* immutable: pool_nice after defaults; -1 none */
     fxi_mutex mx;      /* guards every field below */
     pthread_cond_t work_cv;
     fx_pool_job *ring; /* cap slots; jobs at head .. head+count-1 */
@@ -53,8 +56,11 @@ int fxi_bpool_config(fx_vm_config *c)
         c->pool_max_threads = DEFAULT_MAX_THREADS;
     if (c->pool_queue == 0)
         c->pool_queue = DEFAULT_QUEUE;
+    if (c->pool_nice == 0)
+        c->pool_nice = DEFAULT_NICE;
     if (c->pool_max_threads > LIMIT_MAX_THREADS || c->pool_queue > LIMIT_QUEUE ||
-        c->pool_min_threads > c->pool_max_threads)
+        c->pool_min_threads > c->pool_max_threads || c->pool_nice < -1 ||
+        c->pool_nice > 19)
         return FX_EINVAL;
     return 0;
 }
@@ -123,6 +129,8 @@ FX_API int fx_outcome_get(const fx_msg *msg, fx_outcome *hdr, const void **data)
 static void *thread_main(void *arg)
 {
     bpool *p = arg;
+    if (p->nice > 0)
+        (void) fxi_thread_lower_priority(p->nice); /* best effort */
     fxi_mutex_lock(&p->mx);
     for (;;) {
         while (p->count == 0 && !p->stopping) {
@@ -247,6 +255,7 @@ static bpool *get_pool(fx_vm *vm, int *err)
     p->max = vm->cfg.pool_max_threads;
     p->min = vm->cfg.pool_min_threads;
     p->cap = vm->cfg.pool_queue;
+    p->nice = vm->cfg.pool_nice;
     p->ring = fxi_alloc(p->cap * sizeof *p->ring);
     p->threads = fxi_alloc(p->max * sizeof *p->threads);
     if (!p->ring || !p->threads) {
