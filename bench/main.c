@@ -25,6 +25,8 @@ static const bench_def benches[] = {
     {"callq_100k", 20000, bench_callq_100k},
     {"whereis", 10000000, bench_whereis},
     {"sendname", 2000000, bench_sendname},
+    {"heavy_inline", 500, bench_heavy_inline},
+    {"heavy_pool", 500, bench_heavy_pool},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

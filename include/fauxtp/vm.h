@@ -23,10 +23,10 @@
 extern "C" {
 #endif
 
-/* 2 added trap_faults and the crash logger. A config of version 1 (built
- * against the older header) is still accepted: the new fields take their
- * defaults. */
-#define FX_VM_CONFIG_VERSION 2
+/* 2 added trap_faults and the crash logger, 3 the blocking pool. A config
+ * of an older version (built against the older header) is still accepted:
+ * the new fields take their defaults. */
+#define FX_VM_CONFIG_VERSION 3
 
 /* VM configuration. Initialise with fx_vm_config_init, then override
  * fields; zero fields take the defaults below. */
@@ -51,6 +51,20 @@ typedef struct fx_vm_config {
     /* Receives crash reports; NULL = fx_crash_logger_stderr. */
     fx_crash_logger crash_logger;
     void *crash_logger_arg;
+    /* --- version 3: blocking pool (include/fauxtp/pool.h) --- */
+    /* Pool threads kept from fx_vm_start on; 0 = none (threads start on
+     * the first submission). At most pool_max_threads. */
+    uint32_t pool_min_threads;
+    /* Cap on pool threads, grown on demand; 0 = 8. At most 1024. */
+    uint32_t pool_max_threads;
+    /* Jobs queued (not yet running) before fx_pool_submit answers
+     * FX_EAGAIN; 0 = 1024. At most 1,048,576. */
+    uint32_t pool_queue;
+    /* How much nicer (lower CPU priority) pool threads run than the
+     * thread that started them, so CPU-heavy jobs yield the cores to the
+     * schedulers: 1..19; 0 = 10; -1 = same priority. Best effort (Linux
+     * per-thread nice values; capped at nice 19). */
+    int32_t pool_nice;
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */

@@ -10,6 +10,7 @@
 #include "actor/inbox.h"
 #include "platform/fault.h"
 #include "platform/park.h"
+#include "pool/bpool.h"
 
 #define DEFAULT_BATCH 64u
 #define DEFAULT_MAX_PROCESSES (4u * 1024u * 1024u)
@@ -32,6 +33,10 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
             fx_vm_config_init(c);
             memcpy(c, in, offsetof(fx_vm_config, trap_faults));
             c->version = FX_VM_CONFIG_VERSION;
+        } else if (in->version == 2) {
+            fx_vm_config_init(c);
+            memcpy(c, in, offsetof(fx_vm_config, pool_min_threads));
+            c->version = FX_VM_CONFIG_VERSION;
         } else if (in->version == FX_VM_CONFIG_VERSION) {
             *c = *in;
         } else {
@@ -50,7 +55,7 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
         c->max_msg_size = DEFAULT_MAX_MSG;
     if (c->threads > MAX_THREADS ||
         c->max_processes > fxi_ptable_max_processes(c->threads) ||
-        c->max_msg_size > FX_MSG_SIZE_LIMIT)
+        c->max_msg_size > FX_MSG_SIZE_LIMIT || fxi_bpool_config(c) != 0)
         return FX_EINVAL;
     return 0;
 }
@@ -139,6 +144,7 @@ FX_API int fx_vm_start(fx_vm *vm)
             fxi_fault_uninstall();
         return rc;
     }
+    fxi_bpool_vm_started(vm);
     return 0;
 }
 

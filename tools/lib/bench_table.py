@@ -116,6 +116,16 @@ def main():
             q = ratio(med, p)
             cells.append(f"{q:.2f}x" if q is not None else "-")
         print("| " + " | ".join(cells) + " |")
+    lat = [(b, s, runs) for b, by in rows.items() for s, runs in by.items()
+           if "p50_us" in runs[0]["extra"]]
+    if lat:
+        print()
+        print("| bench | system | p50 us | p99 us | runs |")
+        print("|---|---|---|---|---|")
+        for b, s, runs in lat:
+            p50 = statistics.median(x["extra"]["p50_us"] for x in runs)
+            p99 = statistics.median(x["extra"]["p99_us"] for x in runs)
+            print(f"| {b} | {s} | {p50:,.0f} | {p99:,.0f} | {len(runs)} |")
     mem = {s: x[0]["extra"].get("bytes_per_actor") for s, x in rows.get("spawnmem", {}).items()}
     mem = {s: v for s, v in mem.items() if v is not None}
     if mem:

@@ -21,7 +21,8 @@
          chameneo_start/3, big_init/3, skynet/3, mailbox_sender/2, idle/0]).
 
 -define(BENCHES, [pingpong, counting, threadring, fjthrput, fjcreate, chameneos,
-                  big, skynet, mailbox, spawnmem, callrt, calllat]).
+                  big, skynet, mailbox, spawnmem, callrt, calllat, heavy_inline,
+                  heavy_pool]).
 
 -define(RING_SIZE, 100).
 -define(FJT_ACTORS, 60).
@@ -84,7 +85,9 @@ default_n(skynet) -> 1000000;
 default_n(mailbox) -> 100000;
 default_n(spawnmem) -> 1000000;
 default_n(callrt) -> 500000;
-default_n(calllat) -> 100000.
+default_n(calllat) -> 100000;
+default_n(heavy_inline) -> 500;
+default_n(heavy_pool) -> 500.
 
 %% Runs the workload in a fresh, monitored driver process so that nothing
 %% from the init/shell context leaks in, and so crashes become verification
@@ -276,10 +279,73 @@ bench(callrt, N) ->
 
 %% calllat: gen_server:call latency while big runs (peer_bench_latency).
 bench(calllat, N) ->
-    peer_bench_latency:run(N).
+    peer_bench_latency:run(N);
+%% heavy_inline, heavy_pool (tools/bench --group blocking): p50/p99
+%% round-trip latency of a ping-pong pair while 8 processes each do 10 ms
+%% of CPU work per message, as ordinary Erlang code that the BEAM
+%% preempts. One workload for both names (Erlang needs no pool for it):
+%% fauxtp runs the work inside handlers (heavy_inline) or on its pool
+%% (heavy_pool). The driver starts one round trip per millisecond with a
+%% message carrying its send time; latency runs from that send to the
+%% pong's arrival at the pinger. See bench/heavy_bench.c.
+bench(Heavy, N) when Heavy =:= heavy_inline; Heavy =:= heavy_pool ->
+    Self = self(),
+    Units = counters:new(1, [write_concurrency]),
+    Workers = [spawn(fun() -> heavy_worker(Units) end) || _ <- lists:seq(1, 8)],
+    timer:sleep(50),
+    Pong = spawn(?MODULE, pong_loop, [0]),
+    Pinger = spawn(fun() -> heavy_pinger(Pong, Self, N, []) end),
+    T0 = now_ns(),
+    heavy_drive(Pinger, N),
+    Lats = receive {heavy_done, L} -> L end,
+    Secs = secs_since(T0),
+    U = counters:get(Units, 1),
+    [exit(W, kill) || W <- Workers],
+    exit(Pong, kill),
+    check(length(Lats) =:= N andalso U > 0,
+          io_lib:format("~b round trips of ~b, ~b work units", [length(Lats), N, U])),
+    Sorted = list_to_tuple(lists:sort(Lats)),
+    P99 = case N >= 100 of true -> (N * 99) div 100; false -> (N * 99) div 100 + 1 end,
+    Us = fun(I) -> element(I, Sorted) / 1000.0 end,
+    {ok, Secs, N, [{p50_us, Us((N - 1) div 2 + 1)}, {p99_us, Us(P99)}, {max_us, Us(N)},
+                   {work_units, U}]}.
 
 %% ---------------------------------------------------------------------------
 %% process bodies and helpers
+
+heavy_spin(End, X) ->
+    case now_ns() >= End of
+        true -> X;
+        false -> heavy_spin(End, heavy_mix(X, 1024))
+    end.
+
+%% xorshift32: stays a small integer (no bignum allocation), the fairest
+%% plain-Erlang equivalent of the C side's 64-bit xorshift.
+heavy_mix(X, 0) -> X;
+heavy_mix(X, K) ->
+    X1 = X bxor ((X bsl 13) band 16#FFFFFFFF),
+    X2 = X1 bxor (X1 bsr 17),
+    heavy_mix(X2 bxor ((X2 bsl 5) band 16#FFFFFFFF), K - 1).
+
+heavy_worker(Units) ->
+    heavy_spin(now_ns() + 10000000, 2463534242),
+    counters:add(Units, 1, 1),
+    erlang:send_after(1, self(), work),
+    receive work -> heavy_worker(Units) end.
+
+heavy_drive(_Pinger, 0) -> ok;
+heavy_drive(Pinger, K) ->
+    Pinger ! {next, now_ns()},
+    timer:sleep(1),
+    heavy_drive(Pinger, K - 1).
+
+heavy_pinger(_Pong, Driver, 0, Acc) -> Driver ! {heavy_done, Acc};
+heavy_pinger(Pong, Driver, K, Acc) ->
+    receive
+        {next, T} ->
+            Pong ! {ping, self()},
+            receive pong -> heavy_pinger(Pong, Driver, K - 1, [now_ns() - T | Acc]) end
+    end.
 
 send_n(_To, _Msg, 0) -> ok;
 send_n(To, Msg, K) -> To ! Msg, send_n(To, Msg, K - 1).
