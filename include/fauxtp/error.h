@@ -38,7 +38,8 @@ extern "C" {
     X(FX_ELIMIT, -16, "limit reached")                                                   \
     X(FX_ECRASHED, -17, "the process crashed (fx_crash)")                                \
     X(FX_EFAULT, -18, "hardware fault in a handler")                                     \
-    X(FX_EFORKED, -19, "VM belongs to the parent process")
+    X(FX_EFORKED, -19, "VM belongs to the parent process")                               \
+    X(FX_ESTUCK, -28, "handlers still running at the shutdown deadline")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

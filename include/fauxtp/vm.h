@@ -22,10 +22,19 @@
 extern "C" {
 #endif
 
-/* 2 added trap_faults and the crash logger. A config of version 1 (built
- * against the older header) is still accepted: the new fields take their
- * defaults. */
-#define FX_VM_CONFIG_VERSION 2
+/* 2 added trap_faults and the crash logger, 3 the watchdog and the
+ * shutdown deadline. A config of an older version (built against an older
+ * header) is still accepted: the newer fields take their defaults. */
+#define FX_VM_CONFIG_VERSION 3
+
+/* fx_vm_config.stuck_ms: no watchdog (no stuck reports, no spare
+ * threads, no hand-over of a stuck thread's next slot). */
+#define FX_WATCHDOG_OFF UINT32_MAX
+/* fx_vm_config.spare_threads: never start a spare scheduler thread. */
+#define FX_SPARE_NONE UINT32_MAX
+/* fx_vm_config.shutdown_timeout_ms: fx_vm_shutdown waits for running
+ * handlers without a deadline (the behaviour of config version 2). */
+#define FX_SHUTDOWN_WAIT_FOREVER UINT32_MAX
 
 /* VM configuration. Initialise with fx_vm_config_init, then override
  * fields; zero fields take the defaults below. */
@@ -50,6 +59,22 @@ typedef struct fx_vm_config {
     /* Receives crash reports; NULL = fx_crash_logger_stderr. */
     fx_crash_logger crash_logger;
     void *crash_logger_arg;
+    /* --- version 3: watchdog and bounded shutdown (docs/watchdog.md) --- */
+    /* A handler call (or init function) running longer than this is
+     * "stuck": it is reported once to crash_logger (report kind
+     * FX_REPORT_STUCK), counted in fx_vm_stats.stuck, and the rest of the
+     * VM keeps serving without its thread. 0 = 100 ms; FX_WATCHDOG_OFF
+     * turns the watchdog off. At most 3,600,000 (one hour). */
+    uint32_t stuck_ms;
+    /* Scheduler threads the watchdog may start while every scheduler
+     * thread is stuck, each retiring when a stuck handler returns.
+     * 0 = as many as `threads`; FX_SPARE_NONE = none. At most 1023 in all
+     * with `threads`. */
+    uint32_t spare_threads;
+    /* How long fx_vm_shutdown waits for the scheduler threads to leave
+     * their handlers before it answers FX_ESTUCK. 0 = 5000 ms;
+     * FX_SHUTDOWN_WAIT_FOREVER waits without a deadline. */
+    uint32_t shutdown_timeout_ms;
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */
@@ -113,6 +138,9 @@ typedef struct fx_vm_stats {
     uint64_t messages_dropped; /* sent to a dead process */
     uint64_t steals;           /* actors taken from another scheduler */
     uint64_t parks;            /* times a scheduler thread went to sleep */
+    /* --- version 3: watchdog --- */
+    uint64_t stuck;          /* stuck handler calls reported (one per incident) */
+    uint64_t spares_started; /* spare scheduler threads started by the watchdog */
 } fx_vm_stats;
 /* 0 and *out; FX_EINVAL (NULL), FX_EFORKED (forked child). */
 FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out);
