@@ -125,6 +125,7 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     vm->attach_closed = false;
     vm->stop_done = false;
     vm->stop_stuck = false;
+    vm->gave_up = 0;
     for (uint32_t i = 0; i < n; i++) {
         fxi_worker *w = &vm->workers[i];
         w->cx.vm = vm;
@@ -267,6 +268,8 @@ static int stop_finished(fx_vm *vm, int rc)
     fxi_mutex_lock(&vm->attach_mx);
     vm->stop_done = true;
     vm->stop_stuck = rc == FX_ESTUCK;
+    /* Relaxed: a flag polled by fx_inbox_destroy's wait. */
+    fxi_atomic_store_relaxed_32(&vm->gave_up, rc == FX_ESTUCK);
     pthread_cond_broadcast(&vm->stop_cv);
     fxi_mutex_unlock(&vm->attach_mx);
     return rc;

@@ -46,6 +46,7 @@ struct fx_vm {
     /* Under attach_mx: the shutdown gave up at its deadline with handlers
      * still running (FX_ESTUCK); the next fx_vm_shutdown resumes it. */
     bool stop_stuck;
+    uint32_t gave_up; /* atomic: stop_stuck, for fx_inbox_destroy */
     pthread_t stop_thread;
     pthread_cond_t stop_cv;
     /* Every inbox of this VM, so shutdown can wake their waiters. */

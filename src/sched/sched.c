@@ -468,9 +468,13 @@ static void *thread_main(void *arg)
     if (s->spare)
         s->pool->hooks.online(s); /* a spare slot's record starts offline */
     s->pool->hooks.thread_body(s);
-    if (s->spare) {
+    if (s->spare)
         retire(s);
-        s->pool->hooks.offline(s);
+    /* A thread that left holds no references: grace periods (and
+     * fx_inbox_destroy) need not wait for it, also while fx_vm_shutdown
+     * waits for a stuck one. */
+    s->pool->hooks.offline(s);
+    if (s->spare) {
         /* Relaxed: a count for the all-parked checks, which are hints
          * re-checked under their own protocols. */
         fxi_atomic_fetch_add_relaxed_32(&s->pool->nactive, (uint32_t) -1);
