@@ -100,15 +100,30 @@ FX_API int fx_vm_start(fx_vm *vm);
  * FX_EINVAL (NULL), FX_ECONTEXT on one of vm's scheduler threads (a
  * handler), FX_ESHUTDOWN when called from inside the shutdown itself (a
  * stop hook or a cleanup callback on the shutting-down thread),
- * FX_EFORKED in a forked child (see the top of this file). Outside the VM
- * only. */
+ * FX_EFORKED in a forked child (see the top of this file), FX_ESTUCK
+ * (below). Outside the VM only.
+ *
+ * Bounded (config shutdown_timeout_ms, default 5 s, counted from the
+ * call; stop hooks are not cut short): if a scheduler thread is still
+ * inside a handler call at the deadline, each such process is reported
+ * to crash_logger (kind FX_REPORT_STUCK_AT_SHUTDOWN) and the call returns
+ * FX_ESTUCK having joined the other threads and freed nothing: the VM
+ * stays allocated and stopping (calls on it answer FX_ESHUTDOWN,
+ * fx_vm_running 0). The next fx_vm_shutdown or fx_vm_destroy resumes:
+ * it waits once more, up to the same timeout, and completes (0) if the
+ * handlers have returned, else answers FX_ESTUCK again (fx_vm_destroy
+ * then frees nothing, as documented there). docs/watchdog.md. */
 FX_API int fx_vm_shutdown(fx_vm *vm);
 
 /* Shuts down if needed (as fx_vm_shutdown: an in-progress shutdown on
  * another thread is waited for) and frees the VM. NULL is ignored.
  * Outside the VM only: where fx_vm_shutdown would fail (on one of vm's
  * scheduler threads, or inside a stop hook or cleanup callback of its
- * shutdown) it does nothing and the VM stays valid. Once it has returned,
+ * shutdown) it does nothing and the VM stays valid. Where fx_vm_shutdown
+ * answers FX_ESTUCK (a handler still runs at the deadline) it frees
+ * nothing either, and the VM and all it holds are leaked for good if no
+ * later call is made (the stuck thread may touch any of it; see
+ * docs/watchdog.md). Once it has returned,
  * no other thread may use vm. In a forked child it returns at once and
  * frees nothing: the VM's threads and locks are the parent's, so neither
  * joining nor freeing is safe; the memory is the child's copy and goes

@@ -66,9 +66,19 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
         c->max_msg_size = DEFAULT_MAX_MSG;
     if (c->stuck_ms == 0)
         c->stuck_ms = DEFAULT_STUCK_MS;
-    if (c->spare_threads == 0)
-        c->spare_threads = c->threads;
-    else if (c->spare_threads == FX_SPARE_NONE)
+    if (c->spare_threads == 0 && c->threads <= MAX_THREADS) {
+        /* As many as threads, within what the slot limit and the process
+         * table leave (every slot reserves 1,024 pids), so a config valid
+         * before version 3 stays valid. */
+        uint32_t sp = c->threads < MAX_THREADS - c->threads ? c->threads
+                                                            : MAX_THREADS - c->threads;
+        uint64_t room = fxi_ptable_max_processes(c->threads);
+        room = room > c->max_processes ? (room - c->max_processes) / 1024u : 0;
+        c->spare_threads = sp < room ? sp : (uint32_t) room;
+        if (c->spare_threads == 0)
+            c->spare_threads = FX_SPARE_NONE;
+    }
+    if (c->spare_threads == FX_SPARE_NONE)
         c->spare_threads = 0;
     if (c->shutdown_timeout_ms == 0)
         c->shutdown_timeout_ms = DEFAULT_SHUTDOWN_MS;
