@@ -68,8 +68,9 @@ Test(bi_vm, create_absurd_msg_size,
 }
 
 Test(bi_vm, create_absurd_stuck_limit,
-     .description = "fx_vm_create | stuck_ms 3,600,001 (over an hour, not FX_WATCHDOG_OFF) | "
-                    "FX_EINVAL")
+     .description =
+         "fx_vm_create | stuck_ms 3,600,001 (over an hour, not FX_WATCHDOG_OFF) | "
+         "FX_EINVAL")
 {
     fx_vm_config c = bi_config();
     c.stuck_ms = 3600001;

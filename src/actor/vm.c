@@ -70,8 +70,8 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
         /* As many as threads, within what the slot limit and the process
          * table leave (every slot reserves 1,024 pids), so a config valid
          * before version 3 stays valid. */
-        uint32_t sp = c->threads < MAX_THREADS - c->threads ? c->threads
-                                                            : MAX_THREADS - c->threads;
+        uint32_t sp =
+            c->threads < MAX_THREADS - c->threads ? c->threads : MAX_THREADS - c->threads;
         uint64_t room = fxi_ptable_max_processes(c->threads);
         room = room > c->max_processes ? (room - c->max_processes) / 1024u : 0;
         c->spare_threads = sp < room ? sp : (uint32_t) room;
@@ -322,9 +322,10 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
         return FX_ECONTEXT;
     /* The deadline counts from here; stop hooks run first and are not
      * cut short (docs/watchdog.md). */
-    uint64_t deadline = vm->cfg.shutdown_timeout_ms == FX_SHUTDOWN_WAIT_FOREVER
-                            ? UINT64_MAX
-                            : fxi_now_ns() + (uint64_t) vm->cfg.shutdown_timeout_ms * 1000000u;
+    uint64_t deadline =
+        vm->cfg.shutdown_timeout_ms == FX_SHUTDOWN_WAIT_FOREVER
+            ? UINT64_MAX
+            : fxi_now_ns() + (uint64_t) vm->cfg.shutdown_timeout_ms * 1000000u;
     /* No early return on STOPPED: the thread that stored it may still be
      * in stop_finished, and our caller may be fx_vm_destroy. */
     int first = close_attachments(vm);

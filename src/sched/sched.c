@@ -605,7 +605,8 @@ uint32_t fxi_pool_stop_until(fxi_pool *p, uint64_t deadline_ns)
             if (deadline_ns != UINT64_MAX && now >= deadline_ns)
                 break;
             fxi_futex_wait(&s->wd_exited, 0,
-                           deadline_ns == UINT64_MAX ? -1 : (int64_t) (deadline_ns - now));
+                           deadline_ns == UINT64_MAX ? -1
+                                                     : (int64_t) (deadline_ns - now));
         }
         if (!fxi_pool_reap_slot(p, i))
             left++;

@@ -98,8 +98,8 @@ struct fxi_pool {
     fxi_sched *scheds; /* n entries, cache-line aligned */
     uint32_t n;        /* slots: nbase scheduler threads, then spares */
     uint32_t nbase;
-    uint32_t nactive;  /* atomic: threads started and not retiring */
-    uint32_t stopping; /* atomic: set once by fxi_pool_stop */
+    uint32_t nactive;        /* atomic: threads started and not retiring */
+    uint32_t stopping;       /* atomic: set once by fxi_pool_stop */
     struct fxi_watchdog *wd; /* NULL when off; owned by sched/watchdog.c */
 
     /* Inject queue (threads outside the pool). inject_mx protects the

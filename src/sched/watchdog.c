@@ -210,8 +210,8 @@ static void sample(fxi_watchdog *wd, bool *is_stuck)
             /* Relaxed: a statistic, written by this thread only. */
             fxi_atomic_store_relaxed_64(&wd->stat_stuck, wd->stat_stuck + 1);
             /* Relaxed: ordered by the acquire load of wd_seq above. */
-            p->hooks.stuck(s, fxi_atomic_load_relaxed_ptr(&s->wd_unit), seq, now - v->since,
-                           false);
+            p->hooks.stuck(s, fxi_atomic_load_relaxed_ptr(&s->wd_unit), seq,
+                           now - v->since, false);
         }
         if (v->claimed != seq) {
             v->claimed = seq;

@@ -157,7 +157,8 @@ static int round_once(int r)
             return 1;
     }
     for (uint32_t i = 0; i < NSLOW; i++) {
-        slow s = {.report = me, .id = i, .rng = 0x9E3779B97F4A7C15ULL * (i + 1 + (uint64_t) r)};
+        slow s = {
+            .report = me, .id = i, .rng = 0x9E3779B97F4A7C15ULL * (i + 1 + (uint64_t) r)};
         fx_spawn_opts o = {.handler = slow_h, .state_size = sizeof s, .state_init = &s};
         if (fx_vm_spawn_opt(vm, &o, &sl[i]))
             return 1;
@@ -180,9 +181,11 @@ static int round_once(int r)
         if (rc) {
             fx_vm_stats st;
             fx_vm_stats_get(vm, &st);
-            fprintf(stderr, "round %d: %d of %d done: %s (done mask %x, stuck %llu, spares %llu)\n",
-                    r, k, want, fx_strerror(rc), done_mask, (unsigned long long) st.stuck,
-                    (unsigned long long) st.spares_started);
+            fprintf(
+                stderr,
+                "round %d: %d of %d done: %s (done mask %x, stuck %llu, spares %llu)\n",
+                r, k, want, fx_strerror(rc), done_mask, (unsigned long long) st.stuck,
+                (unsigned long long) st.spares_started);
             return 1;
         }
         uint32_t id;
