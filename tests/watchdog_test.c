@@ -266,3 +266,15 @@ Test(watchdog, config_limits)
     cr_assert_eq(fx_vm_create(&c, &vm), 0);
     fx_vm_destroy(vm);
 }
+
+Test(watchdog, version_2_config_ignores_the_new_fields)
+{
+    fx_vm_config c;
+    fx_vm *vm;
+    fx_vm_config_init(&c);
+    c.threads = 1;
+    c.stuck_ms = 3600001; /* invalid in version 3, not a field of version 2 */
+    c.version = 2;
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    fx_vm_destroy(vm);
+}
