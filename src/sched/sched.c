@@ -478,6 +478,12 @@ static void *thread_main(void *arg)
         /* Relaxed: a count for the all-parked checks, which are hints
          * re-checked under their own protocols. */
         fxi_atomic_fetch_add_relaxed_32(&s->pool->nactive, (uint32_t) -1);
+        /* We will not tick again: if the others are all parked with no
+         * timer sleeper, wake one to take the timers over. Seq_cst fence:
+         * our decrement before deadline_changed's loads (Dekker with
+         * park's registration and fence). */
+        fxi_atomic_fence_seq_cst();
+        fxi_pool_deadline_changed(s->pool, 0);
     }
     tls_sched = NULL;
     fxi_mc_detach(&mc);
