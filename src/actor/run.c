@@ -8,7 +8,9 @@
 #include "actor/exit.h"
 #include "actor/outbox.h"
 #include "actor/receive.h"
+#include "actor/report.h"
 #include "platform/park.h"
+#include <string.h>
 
 /* ---- continuations (inside a handler) --------------------------------- */
 
@@ -64,13 +66,23 @@ __attribute__((always_inline)) static inline bool apply(fx_ctx *cx, fxi_actor *a
     }
 }
 
+/* A function pointer's bits, for the watchdog's report (dladdr). */
+static inline uint64_t fn_bits(const void *fn, size_t n)
+{
+    uint64_t b = 0;
+    memcpy(&b, fn, n < sizeof b ? n : sizeof b);
+    return b;
+}
+
 static bool run_init(fx_ctx *cx, fxi_actor *a)
 {
     a->flags &= (uint16_t) ~FXI_F_INIT;
     fxi_actor_ext *x = a->ext;
     cx->cur = NULL;
     fxi_fault_arm(&cx->w->fault);
+    fxi_sched_watch_enter(cx->s, a, fn_bits(&x->init, sizeof x->init));
     fx_next nx = x->init(cx, x->init_arg);
+    fxi_sched_watch_leave(cx->s);
     fxi_fault_disarm(&cx->w->fault);
     fxi_outbox_flush(cx->w);
     return apply(cx, a, nx);
@@ -155,7 +167,10 @@ static void run(fxi_sched *s, void *unit)
         cx->kept = false;
         w->out.flood_n = 0;
         fxi_fault_arm(&w->fault);
-        fx_next nx = a->u.live.handler(cx, m);
+        fx_handler h = a->u.live.handler;
+        fxi_sched_watch_enter(s, a, fn_bits(&h, sizeof h));
+        fx_next nx = h(cx, m);
+        fxi_sched_watch_leave(s);
         fxi_fault_disarm(&w->fault);
         fxi_outbox_flush(cx->w); /* before apply: an exit follows our sends */
         cx->cur = NULL;
@@ -176,6 +191,8 @@ static void crashed(fxi_worker *w)
 {
     fx_ctx *cx = &w->cx;
     fxi_actor *a = cx->self;
+    if (cx->s->wd_local_seq & 1) /* unwound out of a handler call */
+        fxi_sched_watch_leave(cx->s);
     fxi_fault_disarm(&w->fault);
     if (w->fault.signo) {
         /* A hardware fault trapped in user code (trap_faults). */
@@ -252,4 +269,5 @@ const fxi_sched_hooks fxi_actor_hooks = {
     .park_timeout_ns = park_timeout_ns,
     .offline = offline,
     .online = online,
+    .stuck = fxi_report_stuck,
 };
