@@ -309,7 +309,7 @@ FX_API int fx_inbox_destroy(fx_inbox *ib)
                 if (!give_up)
                     give_up = now + (uint64_t) vm->cfg.shutdown_timeout_ms * 1000000u;
                 else if (now >= give_up)
-                    return;
+                    return FX_ESTUCK; /* gone, its memory leaked */
             }
             nanosleep(&(struct timespec){0, 200000}, NULL);
         }
