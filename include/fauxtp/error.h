@@ -38,7 +38,9 @@ extern "C" {
     X(FX_ELIMIT, -16, "limit reached")                                                   \
     X(FX_ECRASHED, -17, "the process crashed (fx_crash)")                                \
     X(FX_EFAULT, -18, "hardware fault in a handler")                                     \
-    X(FX_EFORKED, -19, "VM belongs to the parent process")
+    X(FX_EFORKED, -19, "VM belongs to the parent process")                               \
+    X(FX_EAGAIN, -20, "resource temporarily full; try again")                            \
+    X(FX_EMAILBOX_FULL, -26, "the receiver's mailbox is at its limit")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

@@ -11,6 +11,7 @@
 #include "link.h"
 #include "monitor.h"
 #include "msg.h"
+#include "overload.h"
 #include "reason.h"
 #include "registry.h"
 #include "report.h"

@@ -22,10 +22,13 @@
 extern "C" {
 #endif
 
-/* 2 added trap_faults and the crash logger. A config of version 1 (built
- * against the older header) is still accepted: the new fields take their
- * defaults. */
-#define FX_VM_CONFIG_VERSION 2
+/* 2 added trap_faults and the crash logger, 3 the overload block. A
+ * config of an older version (built against the older header) is still
+ * accepted: the new fields take their defaults. */
+#define FX_VM_CONFIG_VERSION 3
+
+/* fx_vm_config.mute: muting backpressure (docs/overload.md). */
+enum { FX_MUTE_DEFAULT = 0, FX_MUTE_ON = 1, FX_MUTE_OFF = 2 };
 
 /* VM configuration. Initialise with fx_vm_config_init, then override
  * fields; zero fields take the defaults below. */
@@ -50,6 +53,14 @@ typedef struct fx_vm_config {
     /* Receives crash reports; NULL = fx_crash_logger_stderr. */
     fx_crash_logger crash_logger;
     void *crash_logger_arg;
+    /* --- version 3: overload --- */
+    /* Muting backpressure (docs/overload.md): an actor that sent to a
+     * process whose queue is longer than mute_high is descheduled after
+     * its handler call until that queue is shorter than mute_low.
+     * FX_MUTE_DEFAULT (0) = on. Any other value is FX_EINVAL. */
+    uint32_t mute;
+    uint32_t mute_high; /* 0 = 8192 messages */
+    uint32_t mute_low;  /* 0 = mute_high / 2; must be < mute_high */
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */
