@@ -102,6 +102,12 @@ typedef struct fx_gs_spec {
      * without calling init. A restarted server (same spec) registers
      * again. */
     const char *name;
+    /* Optional mailbox limit (overload.h); zero = unbounded. A limited
+     * server's callers get FX_EMAILBOX_FULL (drop policy, inside the VM)
+     * or FX_EAGAIN (outside the VM) when its queue is full. As a
+     * supervisor's child (fx_child_gen_server) the limit comes with the
+     * spec, so a restarted server has it too. */
+    fx_mailbox_limit mailbox;
 } fx_gs_spec;
 
 /* Starts a server from a thread outside the VM and waits for its init.
