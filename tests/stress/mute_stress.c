@@ -124,7 +124,8 @@ static int round_once(uint32_t r)
     fx_pid ring[RING];
     for (uint32_t i = 0; i < RING; i++) {
         member init = {.report = me, .id = i};
-        fx_spawn_opts o = {.handler = member_h, .state_size = sizeof init, .state_init = &init};
+        fx_spawn_opts o = {
+            .handler = member_h, .state_size = sizeof init, .state_init = &init};
         if (fx_vm_spawn_opt(vm, &o, &ring[i]))
             return 1;
     }
@@ -134,13 +135,15 @@ static int round_once(uint32_t r)
     enum { NV = 3, NP = 4 };
     for (uint32_t v = 0; v < NV; v++) {
         victim vi = {.life = 2000 + 1000 * v + r % 500};
-        fx_spawn_opts o = {.handler = victim_h, .state_size = sizeof vi, .state_init = &vi};
+        fx_spawn_opts o = {
+            .handler = victim_h, .state_size = sizeof vi, .state_init = &vi};
         fx_pid vp;
         if (fx_vm_spawn_opt(vm, &o, &vp))
             return 1;
         for (uint32_t p = 0; p < NP; p++) {
             pest pe = {.to = vp, .report = me};
-            fx_spawn_opts po = {.handler = pest_h, .state_size = sizeof pe, .state_init = &pe};
+            fx_spawn_opts po = {
+                .handler = pest_h, .state_size = sizeof pe, .state_init = &pe};
             fx_pid pp;
             if (fx_vm_spawn_opt(vm, &po, &pp))
                 return 1;
@@ -162,13 +165,15 @@ static int round_once(uint32_t r)
      * muted when the VM stops. */
     if (r & 1) {
         victim vi = {.life = 1000000};
-        fx_spawn_opts o = {.handler = victim_h, .state_size = sizeof vi, .state_init = &vi};
+        fx_spawn_opts o = {
+            .handler = victim_h, .state_size = sizeof vi, .state_init = &vi};
         fx_pid vp;
         if (fx_vm_spawn_opt(vm, &o, &vp))
             return 1;
         for (uint32_t p = 0; p < NP; p++) {
             pest pe = {.to = vp, .report = me};
-            fx_spawn_opts po = {.handler = pest_h, .state_size = sizeof pe, .state_init = &pe};
+            fx_spawn_opts po = {
+                .handler = pest_h, .state_size = sizeof pe, .state_init = &pe};
             fx_pid pp;
             if (fx_vm_spawn_opt(vm, &po, &pp) == 0)
                 fx_vm_send(vm, pp, GO, NULL, 0);
