@@ -62,6 +62,7 @@ int bench_big(bench_run *r);
 int bench_skynet(bench_run *r);
 int bench_spawnmem(bench_run *r);
 int bench_callrt(bench_run *r);
+int bench_overload(bench_run *r);
 int bench_whereis(bench_run *r);
 int bench_sendname(bench_run *r);
 

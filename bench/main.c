@@ -21,6 +21,7 @@ static const bench_def benches[] = {
     {"callrt", 500000, bench_callrt},
     {"whereis", 10000000, bench_whereis},
     {"sendname", 2000000, bench_sendname},
+    {"overload", 250000, bench_overload},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 
