@@ -553,3 +553,82 @@ Test(config, mute_fields_are_checked)
     cr_assert_eq(fx_vm_create(&c, &vm), 0);
     fx_vm_destroy(vm);
 }
+
+/* --- a GenServer with a limit ------------------------------------------ */
+
+static fx_gs_ret slow_init(fx_ctx *cx, void *arg, void **state)
+{
+    (void) arg;
+    *state = NULL;
+    return fx_gs_ok(cx);
+}
+
+static fx_gs_ret slow_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
+                           size_t size)
+{
+    (void) state;
+    (void) type;
+    (void) data;
+    (void) size;
+    gate_wait();
+    return fx_gs_noreply(cx);
+}
+
+static fx_gs_ret slow_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                           const void *data, size_t size)
+{
+    (void) state;
+    (void) from;
+    (void) type;
+    return fx_gs_reply(cx, data, size);
+}
+
+static const fx_gs_ops slow_ops = {
+    .init = slow_init, .handle_cast = slow_cast, .handle_call = slow_call};
+
+typedef struct {
+    fx_pid server, report;
+} caster;
+
+static fx_next caster_h(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    caster *st = fx_state(cx);
+    uint64_t res[2] = {0, 0};
+    for (int i = 0; i < 30; i++) {
+        int rc = fx_gs_cast(cx, st->server, 1, &i, sizeof i);
+        res[rc == 0 ? 0 : 1] += rc == 0 || rc == FX_EMAILBOX_FULL;
+    }
+    fx_send(cx, st->report, T_REPORT, res, sizeof res);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+Test(limit, gen_server_drop_refuses_casts_and_calls)
+{
+    tvm t = tvm_start(2);
+    fx_gs_spec spec = {.ops = &slow_ops, .mailbox = {8, FX_MAILBOX_DROP}};
+    fx_pid s;
+    cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, s, 1, NULL, 0), 0); /* held at the gate */
+    wait_len(&t, s, 0);
+    caster c = {.server = s, .report = t.me};
+    fx_pid cp = spawn_state(t.vm, caster_h, &c, sizeof c);
+    cr_assert_eq(fx_vm_send(t.vm, cp, T_GO, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, T_REPORT);
+    const uint64_t *res = fx_msg_data(m);
+    cr_assert_eq(res[0], 8, "accepted %llu", (unsigned long long) res[0]);
+    cr_assert_eq(res[1], 22);
+    fx_msg_free(m);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, s, 1, NULL, 0), FX_EAGAIN);
+    fx_msg *reply = NULL;
+    cr_assert_eq(fx_gs_call(t.in, s, 1, "x", 1, 5000, &reply, NULL), FX_EAGAIN);
+    gate_open();
+    /* Drained: calls work again. */
+    int rc = FX_EAGAIN;
+    for (int i = 0; i < 10000 && rc == FX_EAGAIN; i++)
+        if ((rc = fx_gs_call(t.in, s, 1, "x", 1, 5000, &reply, NULL)) == FX_EAGAIN)
+            usleep(1000);
+    cr_assert_eq(rc, 0);
+    fx_msg_free(reply);
+    tvm_stop(&t);
+}

@@ -148,7 +148,8 @@ FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *w
  * once (FX_ENOPROC), a server that dies during the call fails at once with FX_EEXIT and
  * its reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped. FX_ESHUTDOWN:
  * the VM is not running or stopped during the call (also with FX_INFINITY).
- * FX_EWOULDBLOCK on a scheduler thread (use fx_gs_call_async there). The inbox's owner
+ * FX_EWOULDBLOCK on a scheduler thread (use fx_gs_call_async there). FX_EAGAIN: the
+ * server is at its mailbox limit (fx_gs_spec.mailbox). The inbox's owner
  * thread. */
 FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
                       size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why);
@@ -158,7 +159,8 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
  * timeout; `then` gets that message and must decode it with
  * fx_gs_call_result (which ends the call). Other messages stay queued
  * meanwhile. A request that cannot be sent (bad arguments, too large,
- * no memory) reaches `then` too, as that error. A GenServer callback
+ * no memory, FX_EMAILBOX_FULL: the server is at its mailbox limit)
+ * reaches `then` too, as that error. A GenServer callback
  * cannot wait like this: see docs/genserver.md for calls between
  * servers. A NULL cx or then returns the invalid fx_next of
  * fx_stop(NULL, ...) (see actor.h) and sends nothing. */
@@ -179,7 +181,9 @@ FX_API int fx_gs_call_result(fx_ctx *cx, fx_msg *msg, const void **data, size_t 
  * dropped and answers FX_ENOPROC, a hint as for sends (a 0 does not mean
  * the server will handle it: it may die first). Errors: FX_EINVAL (NULL
  * cx / vm, data NULL with size > 0), FX_EMSGSIZE, FX_ENOMEM, FX_ENOPROC;
- * fx_vm_gs_cast also FX_ESHUTDOWN. */
+ * FX_EMAILBOX_FULL (fx_gs_cast) or FX_EAGAIN (fx_vm_gs_cast) for a
+ * server at its mailbox limit (fx_gs_spec.mailbox); fx_vm_gs_cast also
+ * FX_ESHUTDOWN. */
 FX_API int fx_gs_cast(fx_ctx *cx, fx_pid server, uint32_t type, const void *data,
                       size_t size);
 FX_API int fx_vm_gs_cast(fx_vm *vm, fx_pid server, uint32_t type, const void *data,

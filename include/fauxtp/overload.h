@@ -36,9 +36,10 @@ typedef enum fx_mailbox_policy {
  * Under every policy, senders outside the VM (fx_vm_send, fx_vm_send_msg,
  * fx_inbox_send*, fx_vm_cast...) get FX_EAGAIN instead of queueing past
  * max (they keep the message). Only application messages and behaviour
- * messages (call/cast envelopes) are ever refused; replies, EXIT, DOWN,
- * timeouts and the runtime's link/monitor signals always get through,
- * and every message counts towards the length. */
+ * messages marked FX_MSG_REFUSABLE (GenServer call/cast envelopes) are
+ * ever refused; replies, EXIT, DOWN, timeouts, the runtime's link/monitor
+ * signals and behaviours' own protocol always get through, and every
+ * message counts towards the length. */
 typedef struct fx_mailbox_limit {
     uint32_t max;    /* messages; 0 = unbounded */
     uint32_t policy; /* fx_mailbox_policy */

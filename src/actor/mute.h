@@ -43,12 +43,14 @@ void fxi_mute_poll(fxi_worker *w);
 /* Frees the worker's list (VM destroy; no actor is held any more). */
 void fxi_mute_fini(fxi_worker *w);
 
-/* A process with a limit refuses this message type: application and
- * behaviour messages only (replies and signals always get through). */
+/* A process with a limit refuses this message type: application messages
+ * and behaviour messages marked FX_MSG_REFUSABLE (calls, casts) only;
+ * replies, signals and behaviours' own protocol always get through. */
 static inline bool fxi_limit_refusable(uint32_t type)
 {
     return type < FX_MSG_SYSTEM_BASE ||
-           (type >= FX_MSG_BEHAVIOUR_BASE && type < FX_MSG_INTERNAL_BASE);
+           (type >= FX_MSG_BEHAVIOUR_BASE && type < FX_MSG_INTERNAL_BASE &&
+            (type & FX_MSG_REFUSABLE));
 }
 
 /* Checks a send of a message of `type` to a, which has a limit, with
