@@ -121,7 +121,8 @@ FX_API size_t fx_vm_max_msg_size(const fx_vm *vm);
 typedef struct fx_vm_stats {
     uint64_t processes;        /* live processes (spawned - exited) */
     uint64_t spawned;          /* processes ever spawned */
-    uint64_t messages_dropped; /* sent to a dead process */
+    uint64_t messages_dropped; /* sent to a dead process, or refused by a
+                                  full mailbox (FX_MAILBOX_DROP) */
     uint64_t steals;           /* actors taken from another scheduler */
     uint64_t parks;            /* times a scheduler thread went to sleep */
 } fx_vm_stats;
