@@ -376,8 +376,24 @@ static flood_result flood(tvm *t, fx_mailbox_limit lim, uint64_t per_sender)
 }
 
 /* Without muting, the receiver's queue in these floods grows to millions
- * of messages (hundreds of MB); the bound is generous but far below. */
+ * of messages (hundreds of MB); the bound is generous but far below.
+ * Under ASan freed memory sits in its quarantine (256 MB by default), so
+ * RSS says nothing about the queue there: the queue-length assertions
+ * carry the check alone. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FLOOD_RSS_CHECKED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FLOOD_RSS_CHECKED 0
+#endif
+#endif
+#ifndef FLOOD_RSS_CHECKED
+#define FLOOD_RSS_CHECKED 1
+#endif
 #define RSS_BOUND_KB (96 * 1024)
+#define assert_rss_bounded(fr)                                                           \
+    cr_assert(!FLOOD_RSS_CHECKED || (fr).rss_growth_kb < RSS_BOUND_KB,                   \
+              "rss grew by %ld KB", (fr).rss_growth_kb)
 #define FLOOD_N 400000
 
 Test(flood, backpressure_bounds_memory_and_loses_nothing, .timeout = 300)
@@ -392,7 +408,7 @@ Test(flood, backpressure_bounds_memory_and_loses_nothing, .timeout = 300)
      * doubled for slack. */
     cr_assert_lt(fr.maxlen, 2 * (8192 + FLOOD_SENDERS * FLOOD_CHUNK), "max queue %llu",
                  (unsigned long long) fr.maxlen);
-    cr_assert_lt(fr.rss_growth_kb, RSS_BOUND_KB, "rss grew by %ld KB", fr.rss_growth_kb);
+    assert_rss_bounded(fr);
     tvm_stop(&t);
 }
 
@@ -409,7 +425,7 @@ Test(flood, per_process_backpressure_mark, .timeout = 300)
     cr_assert_eq(fr.got, FLOOD_SENDERS * (uint64_t) FLOOD_N);
     cr_assert_eq(fr.rsum, fr.sum, "checksum");
     cr_assert_lt(fr.maxlen, 2 * (2000 + FLOOD_SENDERS * FLOOD_CHUNK));
-    cr_assert_lt(fr.rss_growth_kb, RSS_BOUND_KB, "rss grew by %ld KB", fr.rss_growth_kb);
+    assert_rss_bounded(fr);
     tvm_stop(&t);
 }
 
@@ -429,7 +445,7 @@ Test(flood, drop_bounds_memory_and_counts_refusals, .timeout = 300)
      * scheduler thread (docs/overload.md). */
     cr_assert_leq(fr.maxlen, 1000 + 2 * 64, "max queue %llu",
                   (unsigned long long) fr.maxlen);
-    cr_assert_lt(fr.rss_growth_kb, RSS_BOUND_KB, "rss grew by %ld KB", fr.rss_growth_kb);
+    assert_rss_bounded(fr);
     tvm_stop(&t);
 }
 
@@ -445,7 +461,7 @@ Test(flood, kill_bounds_memory, .timeout = 300)
     cr_assert_not(fr.alive); /* killed for its queue */
     cr_assert_gt(fr.gone, 0);
     cr_assert_eq(fr.accepted + fr.gone, FLOOD_SENDERS * (uint64_t) FLOOD_N);
-    cr_assert_lt(fr.rss_growth_kb, RSS_BOUND_KB, "rss grew by %ld KB", fr.rss_growth_kb);
+    assert_rss_bounded(fr);
     tvm_stop(&t);
 }
 
