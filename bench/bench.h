@@ -67,6 +67,7 @@ int bench_calllat(bench_run *r);
 int bench_callq_0(bench_run *r);
 int bench_callq_10k(bench_run *r);
 int bench_callq_100k(bench_run *r);
+int bench_overload(bench_run *r);
 int bench_whereis(bench_run *r);
 int bench_sendname(bench_run *r);
 int bench_heavy_inline(bench_run *r);

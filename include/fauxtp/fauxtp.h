@@ -14,6 +14,7 @@
 #include "net.h"
 #include "msg.h"
 #include "pool.h"
+#include "overload.h"
 #include "reason.h"
 #include "request.h"
 #include "registry.h"

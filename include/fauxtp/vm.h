@@ -24,8 +24,9 @@ extern "C" {
 #endif
 
 /* 2 added trap_faults and the crash logger, 3 the watchdog, the
- * shutdown deadline and the blocking pool. A config of an older version (built against an older
- * header) is still accepted: the newer fields take their defaults. */
+ * shutdown deadline, the blocking pool and muting. A config of an older
+ * version (built against an older header) is still accepted: the newer
+ * fields take their defaults. */
 #define FX_VM_CONFIG_VERSION 3
 
 /* fx_vm_config.stuck_ms: no watchdog (no stuck reports, no spare
@@ -36,6 +37,8 @@ extern "C" {
 /* fx_vm_config.shutdown_timeout_ms: fx_vm_shutdown waits for running
  * handlers without a deadline (the behaviour of config version 2). */
 #define FX_SHUTDOWN_WAIT_FOREVER UINT32_MAX
+/* fx_vm_config.mute: muting backpressure (docs/overload.md). */
+enum { FX_MUTE_DEFAULT = 0, FX_MUTE_ON = 1, FX_MUTE_OFF = 2 };
 
 /* VM configuration. Initialise with fx_vm_config_init, then override
  * fields; zero fields take the defaults below. */
@@ -91,6 +94,15 @@ typedef struct fx_vm_config {
      * schedulers: 1..19; 0 = 10; -1 = same priority. Best effort (Linux
      * per-thread nice values; capped at nice 19). */
     int32_t pool_nice;
+
+    /* --- version 3: overload --- */
+    /* Muting backpressure (docs/overload.md): an actor that sent to a
+     * process whose queue is longer than mute_high is descheduled after
+     * its handler call until that queue is shorter than mute_low.
+     * FX_MUTE_DEFAULT (0) = on. Any other value is FX_EINVAL. */
+    uint32_t mute;
+    uint32_t mute_high; /* 0 = 8192 messages */
+    uint32_t mute_low;  /* 0 = mute_high / 2; must be < mute_high */
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */
@@ -166,7 +178,8 @@ FX_API size_t fx_vm_max_msg_size(const fx_vm *vm);
 typedef struct fx_vm_stats {
     uint64_t processes;        /* live processes (spawned - exited) */
     uint64_t spawned;          /* processes ever spawned */
-    uint64_t messages_dropped; /* sent to a dead process */
+    uint64_t messages_dropped; /* sent to a dead process, or refused by a
+                                  full mailbox (FX_MAILBOX_DROP) */
     uint64_t steals;           /* actors taken from another scheduler */
     uint64_t parks;            /* times a scheduler thread went to sleep */
     /* --- version 3: watchdog --- */

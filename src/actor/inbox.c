@@ -52,6 +52,7 @@ FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out)
         return FX_ENOMEM;
     }
     a->kind = FXI_KIND_INBOX;
+    a->mute_at = UINT32_MAX; /* senders to an inbox are never muted */
     a->u.live.state = ib;
     fxi_mailbox_init(&a->mb, true);
     ib->vm = vm;

@@ -6,6 +6,7 @@
 #include <fauxtp/error.h>
 
 #include "actor/exit.h"
+#include "actor/mute.h"
 #include "actor/outbox.h"
 #include "actor/receive.h"
 #include "actor/report.h"
@@ -146,8 +147,13 @@ static void run(fxi_sched *s, void *unit)
     fx_ctx *cx = &w->cx;
     fxi_actor *a = unit;
     cx->self = a;
+    w->mute_to = NULL;
     if ((a->flags & FXI_F_INIT) && run_init(cx, a))
         return;
+    if (__builtin_expect(a->mb_limit != 0, 0) && fxi_limit_kill_due(a)) {
+        fxi_limit_kill(w, a);
+        return;
+    }
     for (uint32_t n = cx->vm->cfg.batch; n > 0; n--) {
         fx_msg *m;
         int st = fxi_receive_next(cx, a, &m);
@@ -177,6 +183,8 @@ static void run(fxi_sched *s, void *unit)
         if (!cx->kept)
             fxi_msg_release(m);
         if (apply(cx, a, nx))
+            return;
+        if (__builtin_expect(w->mute_to != NULL, 0) && fxi_mute_after_call(w, a))
             return;
         if (w->out.flood_n >= w->out.flood_min && w->out.flood_to == s->next &&
             flood_hold(w, s, a))
@@ -225,6 +233,9 @@ static void thread_body(fxi_sched *s)
     if (_setjmp(w->crash_jb) != 0)
         crashed(w);
     fxi_sched_loop(s);
+    /* A retiring spare (docs/watchdog.md) must not keep muted actors:
+     * they go to its queue, which it hands to the others. */
+    fxi_mute_release_all(w);
     fxi_fault_thread_exit(&w->fault);
 }
 
@@ -233,6 +244,7 @@ static void tick(fxi_sched *s)
     fxi_worker *w = s->user;
     fx_vm *vm = w->cx.vm;
     fxi_timers_poll(vm, w);
+    fxi_mute_poll(w);
     fxi_worker_reclaim(vm, w);
 }
 
@@ -247,6 +259,8 @@ static int64_t park_timeout_ns(fxi_sched *s, bool timer_duty)
     int64_t to = timer_duty ? fxi_timers_timeout_ns(w->cx.vm) : -1;
     if (w->limbo_head && (to < 0 || to > LIMBO_RETRY_NS))
         to = LIMBO_RETRY_NS;
+    if (w->nmuted && (to < 0 || to > FXI_MUTE_POLL_NS))
+        to = FXI_MUTE_POLL_NS;
     return to;
 }
 

@@ -8,6 +8,7 @@
 #include "actor/exit.h"
 #include "actor/run.h"
 #include "actor/inbox.h"
+#include "actor/mute.h"
 #include "platform/fault.h"
 #include "platform/park.h"
 #include "pool/bpool.h"
@@ -49,6 +50,11 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
                    in->version == 1 ? offsetof(fx_vm_config, trap_faults)
                                     : offsetof(fx_vm_config, stuck_ms));
             c->version = FX_VM_CONFIG_VERSION;
+        } else if (in->version == 2) {
+            /* Built against the version 2 header: no overload block. */
+            fx_vm_config_init(c);
+            memcpy(c, in, offsetof(fx_vm_config, mute));
+            c->version = FX_VM_CONFIG_VERSION;
         } else if (in->version == FX_VM_CONFIG_VERSION) {
             *c = *in;
         } else {
@@ -65,6 +71,8 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
         c->max_processes = DEFAULT_MAX_PROCESSES;
     if (c->max_msg_size == 0)
         c->max_msg_size = DEFAULT_MAX_MSG;
+    if (fxi_mute_resolve_config(c) != 0)
+        return FX_EINVAL;
     if (c->stuck_ms == 0)
         c->stuck_ms = DEFAULT_STUCK_MS;
     if (c->spare_threads == 0 && c->threads <= MAX_THREADS) {
@@ -142,6 +150,9 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
         w->cx.vm = vm;
         w->cx.s = &vm->pool.scheds[i];
         w->cx.w = w;
+        w->mute_to = NULL;
+        w->muted = NULL;
+        w->nmuted = w->muted_cap = 0;
         vm->pool.scheds[i].user = w;
     }
     /* Their live shares, for the table's count (before any spawn). */
@@ -402,6 +413,8 @@ FX_API void fx_vm_destroy(fx_vm *vm)
     fxi_pool_fini(&vm->pool);
     fxi_qsbr_fini(&vm->qsbr);
     fxi_ptable_fini(&vm->pt);
+    for (uint32_t i = 0; i < vm->pool.n; i++)
+        fxi_mute_fini(&vm->workers[i]);
     fxi_free_aligned(vm->workers, vm->pool.n * sizeof *vm->workers, FXI_CACHELINE);
     fxi_free_aligned(vm, sizeof *vm, FXI_CACHELINE);
 }

@@ -31,10 +31,13 @@
 
 /* GenServer's part of the behaviour range: [BASE + 0x100, BASE + 0x200). */
 #define FXI_GS_TYPE(n) (FX_MSG_BEHAVIOUR_BASE + 0x100u + (n))
-#define FXI_GS_START FXI_GS_TYPE(0)   /* starter -> server; ref = monitor ref */
-#define FXI_GS_CALL FXI_GS_TYPE(1)    /* env + data; ref = monitor ref */
-#define FXI_GS_CAST FXI_GS_TYPE(2)    /* env + data */
-#define FXI_GS_SYS FXI_GS_TYPE(3)     /* env (op), then the op's data */
+#define FXI_GS_START FXI_GS_TYPE(0) /* starter -> server; ref = monitor ref */
+/* Calls and casts carry the application's work: a mailbox limit may refuse
+ * them (FX_MSG_REFUSABLE, outside the range above). */
+#define FXI_GS_CALL                                                                      \
+    (FXI_GS_TYPE(1) | FX_MSG_REFUSABLE) /* env + data; ref = monitor ref */
+#define FXI_GS_CAST (FXI_GS_TYPE(2) | FX_MSG_REFUSABLE) /* env + data */
+#define FXI_GS_SYS FXI_GS_TYPE(3)                       /* env (op), then the op's data */
 #define FXI_GS_GO FXI_GS_TYPE(4)      /* caller -> suspended server: fxi_gs_go */
 #define FXI_GS_CANCEL FXI_GS_TYPE(5)  /* caller -> suspended server: resume */
 #define FXI_GS_FAIL FXI_GS_TYPE(6)    /* to self: an async op failed; int32 rc */

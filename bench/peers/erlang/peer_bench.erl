@@ -18,17 +18,20 @@
 -export([main/0]).
 %% Spawned via spawn/3 (MFA) so the new process carries no closure.
 -export([pong_loop/1, counter_loop/1, ring_init/1, fjt_worker/3, fjc_worker/0,
-         chameneo_start/3, big_init/3, skynet/3, mailbox_sender/2, idle/0]).
+         chameneo_start/3, big_init/3, skynet/3, mailbox_sender/2, idle/0,
+         overload_sender/3]).
 
 -define(BENCHES, [pingpong, counting, threadring, fjthrput, fjcreate, chameneos,
                   big, skynet, mailbox, spawnmem, callrt, calllat, heavy_inline,
-                  heavy_pool]).
+                  heavy_pool, overload]).
 
 -define(RING_SIZE, 100).
 -define(FJT_ACTORS, 60).
 -define(CHAMENEOS, 100).
 -define(BIG_ACTORS, 120).
 -define(MAILBOX_SENDERS, 100).
+-define(OVERLOAD_SENDERS, 8).
+-define(OVERLOAD_WORK_NS, 2500).
 
 %% ---------------------------------------------------------------------------
 %% CLI
@@ -87,7 +90,8 @@ default_n(spawnmem) -> 1000000;
 default_n(callrt) -> 500000;
 default_n(calllat) -> 100000;
 default_n(heavy_inline) -> 500;
-default_n(heavy_pool) -> 500.
+default_n(heavy_pool) -> 500;
+default_n(overload) -> 250000.
 
 %% Runs the workload in a fresh, monitored driver process so that nothing
 %% from the init/shell context leaks in, and so crashes become verification
@@ -244,6 +248,25 @@ bench(mailbox, N) ->
     Got = receive {mailbox_done, G} -> G end,
     Secs = secs_since(T0),
     check(Got =:= Total, io_lib:format("receiver got ~b, want ~b", [Got, Total])),
+    {ok, Secs, Total, []};
+
+%% overload: 8 senders send n messages each, as fast as they can, to one
+%% receiver that busy-waits OVERLOAD_WORK_NS on the clock per message (the
+%% same work as fauxtp's and CAF's); verified by count and checksum. Its
+%% peak RSS is measured from outside (tools/lib/peak_rss.py).
+bench(overload, N) ->
+    Self = self(),
+    Total = ?OVERLOAD_SENDERS * N,
+    T0 = now_ns(),
+    Receiver = spawn_opt(fun() -> overload_receiver(0, 0, Total, Self) end,
+                         [{message_queue_data, off_heap}]),
+    [spawn(?MODULE, overload_sender, [Receiver, 0, N])
+     || _ <- lists:seq(1, ?OVERLOAD_SENDERS)],
+    {Got, Sum} = receive {overload_done, G, S} -> {G, S} end,
+    Secs = secs_since(T0),
+    Want = ?OVERLOAD_SENDERS * (N * (N - 1) div 2),
+    check(Got =:= Total andalso Sum =:= Want,
+          io_lib:format("receiver got ~b (sum ~b), want ~b (~b)", [Got, Sum, Total, Want])),
     {ok, Secs, Total, []};
 
 %% spawnmem: n idle processes blocked in receive.  The driver keeps no list
@@ -493,6 +516,26 @@ is_pow10(N) when N rem 10 =:= 0 -> is_pow10(N div 10);
 is_pow10(_) -> false.
 
 mailbox_sender(Receiver, N) -> send_n(Receiver, msg, N).
+
+overload_sender(_Receiver, N, N) -> ok;
+overload_sender(Receiver, I, N) ->
+    Receiver ! {work, I},
+    overload_sender(Receiver, I + 1, N).
+
+overload_receiver(Count, Sum, Total, Driver) when Count =:= Total ->
+    Driver ! {overload_done, Count, Sum};
+overload_receiver(Count, Sum, Total, Driver) ->
+    receive
+        {work, V} ->
+            busy_until(erlang:monotonic_time(nanosecond) + ?OVERLOAD_WORK_NS),
+            overload_receiver(Count + 1, Sum + V, Total, Driver)
+    end.
+
+busy_until(T) ->
+    case erlang:monotonic_time(nanosecond) >= T of
+        true -> ok;
+        false -> busy_until(T)
+    end.
 
 mailbox_receiver(Count, Total, Driver) when Count =:= Total ->
     Driver ! {mailbox_done, Count};
