@@ -54,13 +54,16 @@ one_run() { # label, cmd, threads, conns, mode
     c0=$(cpu_ticks $pid)
     w=$(timeout -k 5 $((secs + 30)) wrk "${args[@]}" 2>&1)
     c1=$(cpu_ticks $pid)
+    local alive=alive
+    [ -d /proc/$pid ] || alive="exited: $(tail -3 $log)"
     kill $pid
     wait $pid 2>/dev/null
     if python3 tools/lib/bench_io.py --parse "$label" "$threads" "$conns" "$mode" \
         "$((c1 - c0))" "$hz" <<<"$w" >>"$out"; then
         tail -1 "$out"
     else
-        echo "FAILED: $label $threads $conns $mode: wrk said: $(tail -5 <<<"$w")"
+        echo "FAILED: $label $threads $conns $mode (port $port, server $alive):" \
+            "wrk said: $(tail -5 <<<"$w")"
         failures=$((failures + 1))
     fi
 }
