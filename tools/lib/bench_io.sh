@@ -7,6 +7,8 @@
 # threads) over the run, so requests per server CPU-second.
 #   tools/lib/bench_io.sh BDIR REPORT RUNS SECONDS
 # BDIR holds bench/fauxtp-http and peers/*-http (built by tools/bench).
+# FX_IO_SYSTEMS / FX_IO_MODES (space-separated) narrow the run, e.g.
+# FX_IO_SYSTEMS="fauxtp rawepoll" FX_IO_MODES=pipelined.
 # Servers listen on 127.0.0.1 port 0 (each prints the port it got) and are
 # stopped by pid. Writes REPORT/io.jsonl and REPORT/io.md.
 set -uo pipefail
@@ -32,10 +34,13 @@ failures=0
 one_run() { # label, cmd, threads, conns, mode
     local label=$1 cmd=${2//@T@/$3} threads=$3 conns=$4 mode=$5
     local log=$report/io-server.out
+    # Removed here, not truncated by the redirection below: that happens in
+    # the background job, maybe after the loop read the last server's port.
+    rm -f $log
     $cmd >$log 2>&1 &
     local pid=$! port=""
     for _ in $(seq 100); do
-        port=$(awk '/^port /{print $2; exit}' $log)
+        port=$(awk '/^port /{print $2; exit}' $log 2>/dev/null)
         [ -n "$port" ] && break
         sleep 0.1
     done
@@ -55,7 +60,8 @@ one_run() { # label, cmd, threads, conns, mode
     w=$(timeout -k 5 $((secs + 30)) wrk "${args[@]}" 2>&1)
     c1=$(cpu_ticks $pid)
     local alive=alive
-    [ -d /proc/$pid ] || alive="exited: $(tail -3 $log)"
+    [ -d /proc/$pid ] || alive="exited"
+    alive="$alive; its output: $(tail -3 $log | tr "\n" " ")"
     kill $pid
     wait $pid 2>/dev/null
     if python3 tools/lib/bench_io.py --parse "$label" "$threads" "$conns" "$mode" \
@@ -70,10 +76,11 @@ one_run() { # label, cmd, threads, conns, mode
 
 for ((r = 1; r <= runs; r++)); do
     for conns in 50 1000; do
-        for mode in plain pipelined; do
+        for mode in ${FX_IO_MODES:-plain pipelined}; do
             for threads in 1 2; do
                 for sys in "${systems[@]}"; do
                     label=${sys%%:*} cmd=${sys#*:}
+                    [ -n "${FX_IO_SYSTEMS:-}" ] && [[ " $FX_IO_SYSTEMS " != *" $label "* ]] && continue
                     [[ $cmd != *@T@* ]] && [ $threads != 1 ] && continue
                     one_run "$label" "$cmd" $threads $conns $mode
                 done

@@ -6,16 +6,37 @@
 #include <stdint.h>
 #include <string.h>
 
-/* RFC 9110 tchar: the characters of a token. */
-static bool tchar(unsigned char c)
+/* RFC 9110 tchar: the characters of a token. Branches, not strchr: a
+ * strchr per character cost 15 % of a pipelined benchmark's CPU. */
+static inline bool tchar(unsigned char c)
 {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+    unsigned char l = c | 0x20; /* ASCII lower case */
+    if ((l >= 'a' && l <= 'z') || (c >= '0' && c <= '9'))
         return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* Visible characters, and obs-text (bytes >= 0x80) in header values. */
-static bool vchar(unsigned char c)
+static inline bool vchar(unsigned char c)
 {
     return (c > 0x20 && c < 0x7f) || c >= 0x80;
 }
@@ -101,13 +122,12 @@ int http_parse(const char *buf, size_t len, size_t max_head, http_req *r)
     size_t scan = len < max_head ? len : max_head;
     const char *end = NULL;
     memset(r, 0, sizeof *r);
-    for (size_t i = 0; i < scan; i++) {
-        if (buf[i] != '\n')
-            continue;
-        if (i == 0 || buf[i - 1] != '\r')
+    for (const char *q = buf, *stop = buf + scan;
+         (q = memchr(q, '\n', (size_t) (stop - q))) != NULL; q++) {
+        if (q == buf || q[-1] != '\r')
             return HTTP_BAD; /* a bare LF (RFC 9112 allows; we are strict) */
-        if (i >= 3 && buf[i - 2] == '\n') {
-            end = buf + i + 1;
+        if (q - buf >= 3 && q[-2] == '\n') {
+            end = q + 1;
             break;
         }
     }
