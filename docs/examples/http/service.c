@@ -272,7 +272,8 @@ static fx_next conn_loop(fx_ctx *cx, fx_msg *m)
             if (!process(cx, c, d, n, &used, &call) ||
                 !reserve(&c->in, &c->in_cap, n - used))
                 return conn_end(cx, c);
-            memcpy(c->in, d + used, n - used);
+            if (n > used) /* c->in may still be NULL when nothing is left */
+                memcpy(c->in, d + used, n - used);
             c->have = n - used;
             if (call)
                 return run_buffer(cx, c);
