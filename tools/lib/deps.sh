@@ -20,6 +20,8 @@ FX_BUILD_DEPS=(gcc g++ clang libclang-rt-14-dev libc6-dev meson ninja-build pkg-
     libck-dev libjemalloc-dev libcriterion-dev python3 clang-format)
 # Optional for tools/bench: gnuplot draws build/bench-report/ratios.svg.
 FX_BENCH_DEPS=(gnuplot-nox)
+# The server I/O benchmark (tools/bench --io): the load generator.
+FX_BENCH_IO_DEPS=(wrk)
 # The Go benchmark peer (tools/bench, bench/peers/go): Go 1.19.
 FX_BENCH_GO_DEPS=(golang-go)
 

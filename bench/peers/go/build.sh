@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build the Go benchmark peer.
-#   bench/peers/go/build.sh OUTDIR      -> OUTDIR/go-bench
+#   bench/peers/go/build.sh OUTDIR      -> OUTDIR/go-bench, OUTDIR/go-http
 # Needs Debian's golang-go (Go 1.19). Standard library only, so the build is
 # offline: GOPROXY=off, and GOCACHE and GOPATH live under OUTDIR (a clean
 # clone builds with no network and writes nothing outside OUTDIR). GO may
@@ -16,4 +16,6 @@ export GOCACHE="$OUT/go-cache" GOPATH="$OUT/go-path" GOPROXY=off GOFLAGS= GO111M
 cd "$SRC"
 "$GO" vet .
 "$GO" build -trimpath -o "$OUT/go-bench" .
-echo "built $OUT/go-bench"
+"$GO" vet ./httppeer
+"$GO" build -trimpath -o "$OUT/go-http" ./httppeer # the I/O benchmark's peer
+echo "built $OUT/go-bench $OUT/go-http"

@@ -2,8 +2,10 @@
  * single-threaded HTTP/1.1 server on edge-triggered epoll, the physical
  * limit on this machine. Answers every request (GET, no body; pipelined
  * requests included) with the same plaintext response as the other
- * systems, keeps connections alive. Usage: rawepoll-http PORT. Loopback
- * only. Not wired into tools/bench yet (the --io harness is to come). */
+ * systems, keeps connections alive. Usage: rawepoll-http PORT (0: any
+ * free port); prints "port N" once it listens. Loopback only. Run by
+ * tools/bench --io (tools/lib/bench_io.sh). A client whose write would
+ * block is dropped (wrk always reads, so it never happens there). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,7 +55,7 @@ static int serve(conn *c)
 
 int main(int argc, char **argv)
 {
-    int port = argc > 1 ? atoi(argv[1]) : 8080;
+    int port = argc > 1 ? atoi(argv[1]) : 0;
     int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
     setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in sa = {.sin_family = AF_INET,
@@ -63,6 +65,10 @@ int main(int argc, char **argv)
         perror("rawepoll-http: listen");
         return 1;
     }
+    socklen_t salen = sizeof sa;
+    getsockname(ls, (struct sockaddr *) &sa, &salen);
+    printf("port %u\n", ntohs(sa.sin_port));
+    fflush(stdout);
     int ep = epoll_create1(0);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
