@@ -65,5 +65,12 @@ int bench_callrt(bench_run *r);
 int bench_calllat(bench_run *r);
 int bench_whereis(bench_run *r);
 int bench_sendname(bench_run *r);
+/* savina2_benches.c, savina3_benches.c */
+int bench_bndbuffer(bench_run *r);
+int bench_philosopher(bench_run *r);
+int bench_barber(bench_run *r);
+int bench_banking(bench_run *r);
+int bench_trapezoid(bench_run *r);
+int bench_fib(bench_run *r);
 
 #endif
