@@ -21,7 +21,8 @@
          chameneo_start/3, big_init/3, skynet/3, mailbox_sender/2, idle/0]).
 
 -define(BENCHES, [pingpong, counting, threadring, fjthrput, fjcreate, chameneos,
-                  big, skynet, mailbox, spawnmem, callrt, calllat]).
+                  big, skynet, mailbox, spawnmem, callrt, calllat,
+                  bndbuffer, philosopher, barber, banking, trapezoid, fib]).
 
 -define(RING_SIZE, 100).
 -define(FJT_ACTORS, 60).
@@ -84,7 +85,13 @@ default_n(skynet) -> 1000000;
 default_n(mailbox) -> 100000;
 default_n(spawnmem) -> 1000000;
 default_n(callrt) -> 500000;
-default_n(calllat) -> 100000.
+default_n(calllat) -> 100000;
+default_n(bndbuffer) -> 1000000;
+default_n(philosopher) -> 20000;
+default_n(barber) -> 200000;
+default_n(banking) -> 500000;
+default_n(trapezoid) -> 2000000;
+default_n(fib) -> 27.
 
 %% Runs the workload in a fresh, monitored driver process so that nothing
 %% from the init/shell context leaks in, and so crashes become verification
@@ -276,7 +283,11 @@ bench(callrt, N) ->
 
 %% calllat: gen_server:call latency while big runs (peer_bench_latency).
 bench(calllat, N) ->
-    peer_bench_latency:run(N).
+    peer_bench_latency:run(N);
+
+%% The Savina workloads of issue 20 (peer_bench_savina2).
+bench(Savina2, N) ->
+    peer_bench_savina2:run(Savina2, N).
 
 %% ---------------------------------------------------------------------------
 %% process bodies and helpers
