@@ -63,8 +63,15 @@ int bench_skynet(bench_run *r);
 int bench_spawnmem(bench_run *r);
 int bench_callrt(bench_run *r);
 int bench_calllat(bench_run *r);
+/* callq_*: calls made with a long queue (bench/callq_bench.c). */
+int bench_callq_0(bench_run *r);
+int bench_callq_10k(bench_run *r);
+int bench_callq_100k(bench_run *r);
+int bench_overload(bench_run *r);
 int bench_whereis(bench_run *r);
 int bench_sendname(bench_run *r);
+int bench_heavy_inline(bench_run *r);
+int bench_heavy_pool(bench_run *r);
 /* savina2_benches.c, savina3_benches.c */
 int bench_bndbuffer(bench_run *r);
 int bench_philosopher(bench_run *r);

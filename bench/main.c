@@ -26,8 +26,14 @@ static const bench_def benches[] = {
     {"trapezoid", 2000000, bench_trapezoid},
     {"fib", 27, bench_fib},
     {"calllat", 100000, bench_calllat},
+    {"callq_0", 20000, bench_callq_0},
+    {"callq_10k", 20000, bench_callq_10k},
+    {"callq_100k", 20000, bench_callq_100k},
     {"whereis", 10000000, bench_whereis},
     {"sendname", 2000000, bench_sendname},
+    {"heavy_inline", 500, bench_heavy_inline},
+    {"heavy_pool", 500, bench_heavy_pool},
+    {"overload", 250000, bench_overload},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 
@@ -65,7 +71,9 @@ int bench_wait(bench_run *r, uint32_t type, uint64_t *value)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: fauxtp-bench NAME [--n N] [--threads T] [--json] | --list\n");
+    fprintf(stderr,
+            "usage: fauxtp-bench NAME [--n N] [--threads T] [--mute on|off] [--json] | "
+            "--list\n");
     return 2;
 }
 
@@ -75,6 +83,7 @@ int main(int argc, char **argv)
     uint64_t n = 0;
     uint32_t threads = 0;
     int json = 0;
+    uint32_t mute = FX_MUTE_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--list")) {
             for (size_t k = 0; k < NBENCH; k++)
@@ -84,6 +93,14 @@ int main(int argc, char **argv)
             json = 1;
         } else if (!strcmp(argv[i], "--n") && i + 1 < argc) {
             n = strtoull(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--mute") && i + 1 < argc) {
+            i++;
+            if (!strcmp(argv[i], "on"))
+                mute = FX_MUTE_ON;
+            else if (!strcmp(argv[i], "off"))
+                mute = FX_MUTE_OFF;
+            else
+                return usage();
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             threads = (uint32_t) strtoul(argv[++i], NULL, 10);
         } else if (argv[i][0] != '-' && !name) {
@@ -105,6 +122,7 @@ int main(int argc, char **argv)
     fx_vm_config cfg;
     fx_vm_config_init(&cfg);
     cfg.threads = threads;
+    cfg.mute = mute;
     int rc = fx_vm_create(&cfg, &r.vm);
     if (rc == 0)
         rc = fx_vm_start(r.vm);

@@ -67,6 +67,31 @@ Test(bi_vm, create_absurd_msg_size,
     bi_end(&t);
 }
 
+Test(bi_vm, create_absurd_stuck_limit,
+     .description =
+         "fx_vm_create | stuck_ms 3,600,001 (over an hour, not FX_WATCHDOG_OFF) | "
+         "FX_EINVAL")
+{
+    fx_vm_config c = bi_config();
+    c.stuck_ms = 3600001;
+    fx_vm *vm = NULL;
+    bi_expect(fx_vm_create(&c, &vm), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, create_absurd_spares,
+     .description = "fx_vm_create | spare_threads 1,023 (threads + spares over 1,023) | "
+                    "FX_EINVAL")
+{
+    fx_vm_config c = bi_config();
+    c.spare_threads = 1023;
+    fx_vm *vm = NULL;
+    bi_expect(fx_vm_create(&c, &vm), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
 Test(bi_vm, start_null, .description = "fx_vm_start | vm NULL | FX_EINVAL")
 {
     bi_expect(fx_vm_start(NULL), FX_EINVAL);

@@ -36,7 +36,8 @@ import subprocess
 import sys
 import tempfile
 
-PRELUDE_C = """#include <fauxtp/fauxtp.h>
+PRELUDE_C = """#define _POSIX_C_SOURCE 200809L
+#include <fauxtp/fauxtp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,6 +7,7 @@
 #define FAUXTP_ACTOR_H
 
 #include "msg.h"
+#include "overload.h"
 #include "reason.h"
 #include "types.h"
 
@@ -100,17 +101,19 @@ typedef struct fx_spawn_opts {
     void *state;        /* borrowed by the actor; see cleanup */
     fx_init_fn init;    /* optional: runs first and returns the next step */
     void *init_arg;
-    size_t state_size;      /* inline state (<= 64 KiB), 0 = use `state` */
-    const void *state_init; /* optional: state_size bytes copied into the
-                               inline state at spawn (borrowed) */
-    fx_cleanup_fn cleanup;  /* optional, see fx_cleanup_fn */
-    const char *label;      /* optional name for crash reports; borrowed,
-                               must outlive the process (a literal) */
+    size_t state_size;        /* inline state (<= 64 KiB), 0 = use `state` */
+    const void *state_init;   /* optional: state_size bytes copied into the
+                                 inline state at spawn (borrowed) */
+    fx_cleanup_fn cleanup;    /* optional, see fx_cleanup_fn */
+    const char *label;        /* optional name for crash reports; borrowed,
+                                 must outlive the process (a literal) */
+    fx_mailbox_limit mailbox; /* optional: zero = unbounded (overload.h) */
 } fx_spawn_opts;
 
 /* Spawns an actor from inside a handler. *out (may be NULL) receives its
  * pid. Errors: FX_EINVAL (NULL cx/opts, no handler nor init, oversized
- * state), FX_EFULL (process table full), FX_ENOMEM, FX_ESHUTDOWN. */
+ * state, unknown mailbox.policy with mailbox.max > 0), FX_EFULL (process table full),
+ * FX_ENOMEM, FX_ESHUTDOWN. */
 FX_API int fx_spawn_opt(fx_ctx *cx, const fx_spawn_opts *opts, fx_pid *out);
 /* Shorthand for fx_spawn_opt with only handler and state. */
 FX_API int fx_spawn(fx_ctx *cx, fx_handler h, void *state, fx_pid *out);
@@ -127,7 +130,10 @@ FX_API int fx_vm_spawn(fx_vm *vm, fx_handler h, void *state, fx_pid *out);
  * Sending to a dead process drops the message (Erlang semantics) and
  * returns FX_ENOPROC as a hint. Errors: FX_EINVAL (NULL cx, data NULL with
  * size > 0, reserved type), FX_EMSGSIZE (over the VM's max_msg_size),
- * FX_ENOMEM, FX_ENOPROC. Inside a handler only. */
+ * FX_ENOMEM, FX_ENOPROC, FX_EMAILBOX_FULL (the receiver's limit under
+ * FX_MAILBOX_DROP: the message is dropped and counted). A send to a
+ * process over its mark may mute the caller after this handler call
+ * (docs/overload.md). Inside a handler only. */
 FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_t size);
 /* Sends a message built with fx_msg_new (or the message being handled,
  * forwarded without a copy). Ownership as in <fauxtp/msg.h>: 0 takes msg;
@@ -137,7 +143,9 @@ FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_
 FX_API int fx_send_msg(fx_ctx *cx, fx_pid to, fx_msg *msg);
 
 /* The same from outside the VM (sender FX_PID_NONE). Also
- * FX_ESHUTDOWN when the VM is not running. fx_vm_send_msg: ownership as
+ * FX_ESHUTDOWN when the VM is not running, and FX_EAGAIN instead of
+ * FX_EMAILBOX_FULL when the receiver's queue is at its limit under any
+ * policy (the caller keeps the message; never muted). fx_vm_send_msg: ownership as
  * fx_send_msg. Any thread. */
 FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, size_t size);
 FX_API int fx_vm_send_msg(fx_vm *vm, fx_pid to, fx_msg *msg);

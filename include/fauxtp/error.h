@@ -44,7 +44,9 @@ extern "C" {
     X(FX_ENOTOWNER, -22, "socket is owned by another process")                           \
     X(FX_ECONNECT, -23, "connection refused, reset or unreachable")                      \
     X(FX_EADDR, -24, "address in use or not available")                                  \
-    X(FX_ENOFILE, -25, "out of file descriptors")
+    X(FX_ENOFILE, -25, "out of file descriptors")                                        \
+    X(FX_EMAILBOX_FULL, -26, "the receiver's mailbox is at its limit")                   \
+    X(FX_ESTUCK, -28, "handlers still running at the shutdown deadline")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

@@ -9,6 +9,7 @@
 #define FAUXTP_GEN_SERVER_H
 
 #include "inbox.h"
+#include "request.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,6 +103,12 @@ typedef struct fx_gs_spec {
      * without calling init. A restarted server (same spec) registers
      * again. */
     const char *name;
+    /* Optional mailbox limit (overload.h); zero = unbounded. A limited
+     * server's callers get FX_EMAILBOX_FULL (drop policy, inside the VM)
+     * or FX_EAGAIN (outside the VM) when its queue is full. As a
+     * supervisor's child (fx_child_gen_server) the limit comes with the
+     * spec, so a restarted server has it too. */
+    fx_mailbox_limit mailbox;
 } fx_gs_spec;
 
 /* Starts a server from a thread outside the VM and waits for its init.
@@ -143,7 +150,8 @@ FX_API int fx_gs_start_result(fx_ctx *cx, fx_msg *msg, fx_pid *out, fx_reason *w
  * once (FX_ENOPROC), a server that dies during the call fails at once with FX_EEXIT and
  * its reason in *why (may be NULL). FX_ETIMEDOUT: a late reply is dropped. FX_ESHUTDOWN:
  * the VM is not running or stopped during the call (also with FX_INFINITY).
- * FX_EWOULDBLOCK on a scheduler thread (use fx_gs_call_async there). The inbox's owner
+ * FX_EWOULDBLOCK on a scheduler thread (use fx_gs_call_async there). FX_EAGAIN: the
+ * server is at its mailbox limit (fx_gs_spec.mailbox). The inbox's owner
  * thread. */
 FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
                       size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why);
@@ -153,10 +161,11 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
  * timeout; `then` gets that message and must decode it with
  * fx_gs_call_result (which ends the call). Other messages stay queued
  * meanwhile. A request that cannot be sent (bad arguments, too large,
- * no memory) reaches `then` too, as that error. A GenServer callback
- * cannot wait like this: see docs/genserver.md for calls between
- * servers. A NULL cx or then returns the invalid fx_next of
- * fx_stop(NULL, ...) (see actor.h) and sends nothing. */
+ * no memory, FX_EMAILBOX_FULL: the server is at its mailbox limit)
+ * reaches `then` too, as that error. A GenServer callback cannot wait
+ * like this: it uses fx_gs_call_then (below). A NULL cx or then returns
+ * the invalid fx_next of fx_stop(NULL, ...) (see actor.h) and sends
+ * nothing. */
 FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
                                 const void *data, size_t size, int64_t timeout_ms,
                                 fx_handler then);
@@ -168,13 +177,46 @@ FX_API fx_next fx_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type,
 FX_API int fx_gs_call_result(fx_ctx *cx, fx_msg *msg, const void **data, size_t *size,
                              fx_reason *why);
 
+/* --- Calls from callbacks (docs/genserver.md) ---------------------------- */
+
+/* A GenServer's continuation for a call it made: runs in the server, with
+ * its state, between two messages, like any callback, and answers like
+ * one (reply, noreply, stop, with a timeout or a continue). res (borrowed
+ * for the callback) says how the call ended. While it runs, fx_gs_reply
+ * answers the call the server was handling when it made this call (if
+ * any, and not answered yet): a handle_call can pass its request on to
+ * another server and reply with the outcome. */
+typedef fx_gs_ret (*fx_gs_then)(fx_ctx *cx, void *state, const fx_response *res);
+
+/* Inside a GenServer callback (not terminate): calls server with (type,
+ * data, size; copied) without waiting, and returns fx_gs_noreply(cx), so
+ * `return fx_gs_call_then(...);` is the whole callback (from init, return
+ * fx_gs_ok instead). The server goes on handling messages; `then` runs
+ * exactly once, later, with the reply, FX_ETIMEDOUT after timeout_ms
+ * (FX_INFINITY or >= 0), FX_ENOPROC (the server is not alive), FX_EEXIT
+ * and the reason (it died first), or the error that kept the call from
+ * being sent (FX_EINVAL: NULL then, no server or the server itself, data
+ * NULL with size > 0, a bad timeout; FX_EMSGSIZE; FX_ENOMEM). Any number
+ * may be in flight, each with its own timeout; tag (borrowed) comes back
+ * in res->tag, the call's ref in res->req. If the server exits first,
+ * `then` is not called. A late reply (after the timeout) is dropped.
+ * Inside a GenServer's callbacks only (like fx_gs_reply: elsewhere the
+ * ctx's state is not a server's); a NULL cx or then returns
+ * fx_gs_noreply and does nothing. Only memory exhaustion so severe that
+ * not even the error can be queued crashes the server. */
+FX_API fx_gs_ret fx_gs_call_then(fx_ctx *cx, fx_pid server, uint32_t type,
+                                 const void *data, size_t size, int64_t timeout_ms,
+                                 fx_gs_then then, void *tag);
+
 /* Casts: fire and forget. fx_gs_cast inside a handler only, fx_vm_gs_cast
  * from any thread. data is copied (the caller keeps it whatever the
  * result). 0 when the cast was sent; a cast to a dead or stale server is
  * dropped and answers FX_ENOPROC, a hint as for sends (a 0 does not mean
  * the server will handle it: it may die first). Errors: FX_EINVAL (NULL
  * cx / vm, data NULL with size > 0), FX_EMSGSIZE, FX_ENOMEM, FX_ENOPROC;
- * fx_vm_gs_cast also FX_ESHUTDOWN. */
+ * FX_EMAILBOX_FULL (fx_gs_cast) or FX_EAGAIN (fx_vm_gs_cast) for a
+ * server at its mailbox limit (fx_gs_spec.mailbox); fx_vm_gs_cast also
+ * FX_ESHUTDOWN. */
 FX_API int fx_gs_cast(fx_ctx *cx, fx_pid server, uint32_t type, const void *data,
                       size_t size);
 FX_API int fx_vm_gs_cast(fx_vm *vm, fx_pid server, uint32_t type, const void *data,

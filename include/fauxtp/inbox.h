@@ -28,8 +28,12 @@ FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out);
  * freed and its pid becomes stale. Call it before fx_vm_destroy. 0 (also
  * for NULL); FX_ECONTEXT on one of its VM's scheduler threads (it would
  * wait for a grace period that thread cannot reach) and FX_EFORKED in a
- * forked child: both leave the inbox as it was. The owner thread only,
- * outside the VM. */
+ * forked child: both leave the inbox as it was. FX_ESTUCK after
+ * fx_vm_shutdown answered FX_ESTUCK and a stuck handler still ran when
+ * the shutdown timeout passed once more: the inbox is gone (it must not
+ * be used again) but its memory is leaked, since that handler may still
+ * hold its address (docs/watchdog.md). The owner thread only, outside
+ * the VM. */
 FX_API int fx_inbox_destroy(fx_inbox *inbox);
 FX_API fx_pid fx_inbox_pid(const fx_inbox *inbox);
 /* The VM the inbox belongs to (NULL for NULL). Any thread. */

@@ -49,6 +49,12 @@ extern "C" {
  * them; a behaviour builds them with fx_msg_new_behaviour and sends them
  * with fx_send_msg / fx_vm_send_msg / fx_inbox_send_msg. */
 #define FX_MSG_BEHAVIOUR_BASE 0xFFFF1000u
+/* A behaviour type with this bit set carries the application's work (a
+ * GenServer call or cast envelope): a mailbox limit may refuse it like an
+ * application message (overload.h). Behaviour types without it (a
+ * behaviour's own protocol: start, suspend/resume, ...) always get
+ * through. */
+#define FX_MSG_REFUSABLE 0x800u
 /* Types from FX_MSG_INTERNAL_BASE up are the runtime's own signals (link,
  * monitor, exit...): they travel in mailboxes but are never handed to a
  * handler or an inbox. */

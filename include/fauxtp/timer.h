@@ -16,6 +16,15 @@ extern "C" {
  * fx_send (FX_EINVAL for delay_ms < 0). Inside a handler only. */
 FX_API int fx_send_after(fx_ctx *cx, int64_t delay_ms, fx_pid to, uint32_t type,
                          const void *data, size_t size, fx_timer *out);
+/* After delay_ms, sends msg (built with fx_msg_new or
+ * fx_msg_new_behaviour: a behaviour's own type and ref are kept) to `to`,
+ * from the running actor; delay as fx_send_after. Ownership as
+ * fx_send_msg: 0 takes msg (also the message being handled), an error
+ * leaves it with the caller. Errors: FX_EINVAL (NULL cx or msg, delay_ms
+ * < 0, a type fx_send_msg refuses), FX_EMSGSIZE (as fx_send_msg),
+ * FX_ENOMEM. Inside a handler only. */
+FX_API int fx_send_after_msg(fx_ctx *cx, int64_t delay_ms, fx_pid to, fx_msg *msg,
+                             fx_timer *out);
 /* The same from outside the VM (sender FX_PID_NONE). Any thread. */
 FX_API int fx_vm_send_after(fx_vm *vm, int64_t delay_ms, fx_pid to, uint32_t type,
                             const void *data, size_t size, fx_timer *out);

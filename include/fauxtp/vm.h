@@ -23,10 +23,22 @@
 extern "C" {
 #endif
 
-/* 2 added trap_faults and the crash logger. A config of version 1 (built
- * against the older header) is still accepted: the new fields take their
- * defaults. */
-#define FX_VM_CONFIG_VERSION 2
+/* 2 added trap_faults and the crash logger, 3 the watchdog, the
+ * shutdown deadline, the blocking pool and muting. A config of an older
+ * version (built against an older header) is still accepted: the newer
+ * fields take their defaults. */
+#define FX_VM_CONFIG_VERSION 3
+
+/* fx_vm_config.stuck_ms: no watchdog (no stuck reports, no spare
+ * threads, no hand-over of a stuck thread's next slot). */
+#define FX_WATCHDOG_OFF UINT32_MAX
+/* fx_vm_config.spare_threads: never start a spare scheduler thread. */
+#define FX_SPARE_NONE UINT32_MAX
+/* fx_vm_config.shutdown_timeout_ms: fx_vm_shutdown waits for running
+ * handlers without a deadline (the behaviour of config version 2). */
+#define FX_SHUTDOWN_WAIT_FOREVER UINT32_MAX
+/* fx_vm_config.mute: muting backpressure (docs/overload.md). */
+enum { FX_MUTE_DEFAULT = 0, FX_MUTE_ON = 1, FX_MUTE_OFF = 2 };
 
 /* VM configuration. Initialise with fx_vm_config_init, then override
  * fields; zero fields take the defaults below. */
@@ -51,6 +63,46 @@ typedef struct fx_vm_config {
     /* Receives crash reports; NULL = fx_crash_logger_stderr. */
     fx_crash_logger crash_logger;
     void *crash_logger_arg;
+    /* --- version 3: watchdog and bounded shutdown (docs/watchdog.md) --- */
+    /* A handler call (or init function) running longer than this is
+     * "stuck": it is reported once to crash_logger (report kind
+     * FX_REPORT_STUCK), counted in fx_vm_stats.stuck, and the rest of the
+     * VM keeps serving without its thread. 0 = 100 ms; FX_WATCHDOG_OFF
+     * turns the watchdog off. At most 3,600,000 (one hour). */
+    uint32_t stuck_ms;
+    /* Scheduler threads the watchdog may start while every scheduler
+     * thread is stuck, each retiring when a stuck handler returns.
+     * 0 = as many as `threads`; FX_SPARE_NONE = none. At most 1023 in all
+     * with `threads`. */
+    uint32_t spare_threads;
+    /* How long fx_vm_shutdown waits for the scheduler threads to leave
+     * their handlers before it answers FX_ESTUCK. 0 = 5000 ms;
+     * FX_SHUTDOWN_WAIT_FOREVER waits without a deadline. */
+    uint32_t shutdown_timeout_ms;
+
+    /* --- version 3: blocking pool (include/fauxtp/pool.h) --- */
+    /* Pool threads kept from fx_vm_start on; 0 = none (threads start on
+     * the first submission). At most pool_max_threads. */
+    uint32_t pool_min_threads;
+    /* Cap on pool threads, grown on demand; 0 = 8. At most 1024. */
+    uint32_t pool_max_threads;
+    /* Jobs queued (not yet running) before fx_pool_submit answers
+     * FX_EAGAIN; 0 = 1024. At most 1,048,576. */
+    uint32_t pool_queue;
+    /* How much nicer (lower CPU priority) pool threads run than the
+     * thread that started them, so CPU-heavy jobs yield the cores to the
+     * schedulers: 1..19; 0 = 10; -1 = same priority. Best effort (Linux
+     * per-thread nice values; capped at nice 19). */
+    int32_t pool_nice;
+
+    /* --- version 3: overload --- */
+    /* Muting backpressure (docs/overload.md): an actor that sent to a
+     * process whose queue is longer than mute_high is descheduled after
+     * its handler call until that queue is shorter than mute_low.
+     * FX_MUTE_DEFAULT (0) = on. Any other value is FX_EINVAL. */
+    uint32_t mute;
+    uint32_t mute_high; /* 0 = 8192 messages */
+    uint32_t mute_low;  /* 0 = mute_high / 2; must be < mute_high */
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */
@@ -76,15 +128,30 @@ FX_API int fx_vm_start(fx_vm *vm);
  * FX_EINVAL (NULL), FX_ECONTEXT on one of vm's scheduler threads (a
  * handler), FX_ESHUTDOWN when called from inside the shutdown itself (a
  * stop hook or a cleanup callback on the shutting-down thread),
- * FX_EFORKED in a forked child (see the top of this file). Outside the VM
- * only. */
+ * FX_EFORKED in a forked child (see the top of this file), FX_ESTUCK
+ * (below). Outside the VM only.
+ *
+ * Bounded (config shutdown_timeout_ms, default 5 s, counted from the
+ * call; stop hooks are not cut short): if a scheduler thread is still
+ * inside a handler call at the deadline, each such process is reported
+ * to crash_logger (kind FX_REPORT_STUCK_AT_SHUTDOWN) and the call returns
+ * FX_ESTUCK having joined the other threads and freed nothing: the VM
+ * stays allocated and stopping (calls on it answer FX_ESHUTDOWN,
+ * fx_vm_running 0). The next fx_vm_shutdown or fx_vm_destroy resumes:
+ * it waits once more, up to the same timeout, and completes (0) if the
+ * handlers have returned, else answers FX_ESTUCK again (fx_vm_destroy
+ * then frees nothing, as documented there). docs/watchdog.md. */
 FX_API int fx_vm_shutdown(fx_vm *vm);
 
 /* Shuts down if needed (as fx_vm_shutdown: an in-progress shutdown on
  * another thread is waited for) and frees the VM. NULL is ignored.
  * Outside the VM only: where fx_vm_shutdown would fail (on one of vm's
  * scheduler threads, or inside a stop hook or cleanup callback of its
- * shutdown) it does nothing and the VM stays valid. Once it has returned,
+ * shutdown) it does nothing and the VM stays valid. Where fx_vm_shutdown
+ * answers FX_ESTUCK (a handler still runs at the deadline) it frees
+ * nothing either, and the VM and all it holds are leaked for good if no
+ * later call is made (the stuck thread may touch any of it; see
+ * docs/watchdog.md). Once it has returned,
  * no other thread may use vm. In a forked child it returns at once and
  * frees nothing: the VM's threads and locks are the parent's, so neither
  * joining nor freeing is safe; the memory is the child's copy and goes
@@ -111,9 +178,13 @@ FX_API size_t fx_vm_max_msg_size(const fx_vm *vm);
 typedef struct fx_vm_stats {
     uint64_t processes;        /* live processes (spawned - exited) */
     uint64_t spawned;          /* processes ever spawned */
-    uint64_t messages_dropped; /* sent to a dead process */
+    uint64_t messages_dropped; /* sent to a dead process, or refused by a
+                                  full mailbox (FX_MAILBOX_DROP) */
     uint64_t steals;           /* actors taken from another scheduler */
     uint64_t parks;            /* times a scheduler thread went to sleep */
+    /* --- version 3: watchdog --- */
+    uint64_t stuck;          /* stuck handler calls reported (one per incident) */
+    uint64_t spares_started; /* spare scheduler threads started by the watchdog */
 } fx_vm_stats;
 /* 0 and *out; FX_EINVAL (NULL), FX_EFORKED (forked child). */
 FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out);

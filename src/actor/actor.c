@@ -90,19 +90,17 @@ FX_API void fx_msg_keep(fx_ctx *cx, fx_msg *msg)
         cx->kept = true;
 }
 
-FX_API fx_ref fx_make_ref(fx_ctx *cx)
+/* Thread-local counter tagged with the scheduler id: unique per VM
+ * without an atomic. */
+static inline fx_ref worker_ref(fxi_worker *w)
 {
-    if (!cx)
-        return FX_REF_NONE;
-    /* Thread-local counter tagged with the scheduler id: unique per VM
-     * without an atomic. */
-    return (fx_ref){(++cx->w->ref_next << 10) | (cx->s->id + 1)};
+    return (fx_ref){(++w->ref_next << 10) | (w->cx.s->id + 1)};
 }
 
 fx_ref fxi_make_ref(fx_vm *vm, fxi_worker *w)
 {
     if (w)
-        return fx_make_ref(&w->cx);
+        return worker_ref(w);
     /* Low 10 bits 0: the external stream, apart from every scheduler's.
      * Relaxed: the add is atomic for uniqueness only; it orders nothing. */
     return (fx_ref){(fxi_atomic_fetch_add_relaxed_64(&vm->ext_refs, 1) + 1) << 10};

@@ -7,6 +7,7 @@
 #include <fauxtp/reason.h>
 #include <setjmp.h>
 
+#include "actor/marker.h"
 #include "actor/msg.h"
 #include "ds/mailbox.h"
 #include "ds/u64map.h"
@@ -42,6 +43,7 @@ typedef struct fxi_actor_ext {
     fxi_u64map links;    /* pid id -> promise (actor/signal.h): links */
     fxi_u64map monitors; /* ref id -> pid id: monitors this process holds */
     fxi_u64map watchers; /* ref id -> promise: monitors on this process */
+    fxi_marks marks;     /* receive markers (actor/marker.h) */
 } fxi_actor_ext;
 
 typedef struct fxi_actor {
@@ -49,10 +51,16 @@ typedef struct fxi_actor {
     fxi_mailbox mb;
     /* Immutable while the process lives. */
     fx_pid pid;
-    uint16_t kind;
+    uint8_t kind;
+    uint8_t mb_policy; /* fx_mailbox_policy, when mb_limit != 0 */
     /* Owner thread only (the scheduler running the actor). */
     uint16_t flags;
     uint32_t state_size; /* inline state bytes after the struct */
+    /* Immutable while the process lives (actor/mute.h): the queue length
+     * above which senders inside the VM are muted (UINT32_MAX: never),
+     * and the mailbox limit (0: none). */
+    uint32_t mute_at;
+    uint32_t mb_limit;
     union {
         struct {
             fx_handler handler;
@@ -140,6 +148,11 @@ typedef struct fxi_worker {
     uint32_t hold_n, hold_heavy;
     /* Counters: written by the owner, read by fx_vm_stats_get. */
     uint64_t stat_spawned, stat_exited, stat_dropped;
+    /* Muting (actor/mute.h): the process a send of the current handler
+     * call found over its mark, and the actors muted on this thread. */
+    struct fxi_actor *mute_to;
+    struct fxi_muted *muted;
+    uint32_t nmuted, muted_cap;
 } fxi_worker;
 
 /* True if exit signals reach a as FX_MSG_EXIT messages (inboxes always;

@@ -150,6 +150,6 @@ void fxi_vm_free_processes(fx_vm *vm)
         fxi_actor_free(vm, a, true);
         fxi_ptable_release(&vm->pt, NULL, (uint32_t) i);
     }
-    for (uint32_t k = 0; k < vm->cfg.threads; k++)
+    for (uint32_t k = 0; k < vm->pool.n; k++)
         free_limbo(vm, &vm->workers[k], true, 0, false);
 }

@@ -52,6 +52,7 @@ FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out)
         return FX_ENOMEM;
     }
     a->kind = FXI_KIND_INBOX;
+    a->mute_at = UINT32_MAX; /* senders to an inbox are never muted */
     a->u.live.state = ib;
     fxi_mailbox_init(&a->mb, true);
     ib->vm = vm;
@@ -297,9 +298,22 @@ FX_API int fx_inbox_destroy(fx_inbox *ib)
     if (fxi_atomic_load_acquire_32(&vm->state) != FXI_VM_STOPPED) {
         /* Wait out the grace period: senders that looked us up finish. */
         uint64_t e = fxi_qsbr_stamp(&vm->qsbr);
+        uint64_t give_up = 0;
         while (fxi_qsbr_min(&vm->qsbr) <= e &&
-               fxi_atomic_load_acquire_32(&vm->state) != FXI_VM_STOPPED) /* as above */
+               fxi_atomic_load_acquire_32(&vm->state) != FXI_VM_STOPPED) { /* as above */
+            /* Relaxed: a flag. fx_vm_shutdown gave up on a handler that
+             * still runs and may hold our address: after the shutdown
+             * timeout once more, leak the inbox rather than wait for it
+             * forever (docs/watchdog.md). */
+            if (fxi_atomic_load_relaxed_32(&vm->gave_up)) {
+                uint64_t now = fxi_now_ns();
+                if (!give_up)
+                    give_up = now + (uint64_t) vm->cfg.shutdown_timeout_ms * 1000000u;
+                else if (now >= give_up)
+                    return FX_ESTUCK; /* gone, its memory leaked */
+            }
             nanosleep(&(struct timespec){0, 200000}, NULL);
+        }
     }
     discard(vm, a, NULL);
     fxi_actor_free(vm, a, false);

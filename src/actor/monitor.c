@@ -15,6 +15,8 @@ int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *r
     if (pid.id == self->pid.id)
         return 0;
     fxi_actor_ext *x = fxi_actor_ext_get(self);
+    if (x && w && w->cx.self == self) /* a call's reply receive (marker.h) */
+        fxi_mark_insert(self, *ref);
     /* The request is the target's promise of our DOWN (actor/signal.h). */
     fx_msg *req = fxi_sig_promise_down(FXI_SIG_MONITOR, self->pid, *ref);
     if (!x || !req || fxi_u64map_put(&x->monitors, ref->id, pid.id) < 0) {
@@ -45,6 +47,7 @@ int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigne
         fxi_saved_drop(self, &(fx_match){.type = FX_MSG_DOWN, .ref = ref});
         fxi_saved_drop(self, &(fx_match){.type = FX_MSG_REPLY, .ref = ref});
     }
+    fxi_mark_clear(self, ref.id);
     return rc;
 }
 

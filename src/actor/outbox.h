@@ -13,6 +13,7 @@
 
 #include <fauxtp/error.h>
 
+#include "actor/mute.h"
 #include "actor/wake.h"
 
 /* Publishes the pending chain, if any: one exchange on the target's
@@ -24,12 +25,18 @@ static inline void fxi_outbox_flush(fxi_worker *w)
     if (!a)
         return;
     o->to = NULL;
-    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last))
+    uint32_t len;
+    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n, &len))
         fxi_wake(w->cx.vm, w, a);
+    /* Over its mark: the running actor is muted after its handler call
+     * (actor/mute.h). One compare on the target's hot line. */
+    if (__builtin_expect(len > a->mute_at, 0))
+        w->mute_to = a;
 }
 
 /* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead
- * target leaves it with the caller), but m is appended to the outbox
+ * target, FX_EMAILBOX_FULL for a full one under the drop policy, leave it
+ * with the caller), but m is appended to the outbox
  * instead of being published at once, unless the target is an inbox. */
 static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
@@ -44,11 +51,20 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
          * message while the handler goes on: publish it now (after any
          * pending chain, which keeps this thread's order). */
         fxi_outbox_flush(w);
-        if (fxi_mailbox_push_mpsc(&a->mb, &m->node))
+        uint32_t len;
+        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, &len))
             fxi_wake(vm, w, a);
         return 0;
     }
     fxi_outbox *o = &w->out;
+    if (__builtin_expect(a->mb_limit != 0, 0)) {
+        int rc = fxi_limit_check(a, m->type, o->to == a ? o->n : 0, false);
+        if (rc != 0) {
+            fxi_atomic_store_relaxed_64(
+                &w->stat_dropped, w->stat_dropped + 1); /* relaxed: stat, one writer */
+            return rc;
+        }
+    }
     if (o->to == a) {
         /* Plain store: the chain is private until the flush publishes it. */
         o->last->next = &m->node;

@@ -37,13 +37,35 @@ void fxi_saved_append(fxi_actor *a, fx_msg *m)
     a->saved = m;
 }
 
+/* Where a scan for mt may start: after the marker of mt's ref, if it
+ * has one (actor/marker.h), else at the oldest saved message (NULL). */
+static fx_msg *scan_start(fxi_actor *a, const fx_match *mt)
+{
+    fxi_mark *mk = mt ? fxi_mark_find(a, mt->ref.id) : NULL;
+    return mk ? mk->after : NULL;
+}
+
+/* m leaves the save queue; pred: the kept message before it, NULL when
+ * m was the oldest. */
+static inline void unlinked(fxi_actor *a, const fx_msg *m, fxi_mnode *pred)
+{
+    if (a->ext && a->ext->marks.live)
+        fxi_mark_unlinked(&a->ext->marks, m, (fx_msg *) pred);
+}
+
 fx_msg *fxi_saved_take(fxi_actor *a, const fx_match *mt)
 {
     if (!a->saved)
         return NULL;
-    fxi_mnode *tail = &a->saved->node, *prev = tail, *cur = tail->next;
+    fx_msg *after = scan_start(a, mt);
+    if (after == a->saved)
+        return NULL; /* everything saved predates mt's ref */
+    /* pred: the message before cur, NULL while cur is the oldest. */
+    fxi_mnode *tail = &a->saved->node, *pred = after ? &after->node : NULL;
+    fxi_mnode *cur = pred ? pred->next : tail->next;
     for (;;) {
         fx_msg *m = (fx_msg *) cur;
+        fxi_mnode *prev = pred ? pred : tail;
         if (fxi_match_msg(mt, m)) {
             if (cur == prev) {
                 a->saved = NULL; /* it was the only one */
@@ -52,11 +74,12 @@ fx_msg *fxi_saved_take(fxi_actor *a, const fx_match *mt)
                 if (cur == tail)
                     a->saved = (fx_msg *) prev;
             }
+            unlinked(a, m, pred);
             return m;
         }
         if (cur == tail)
             return NULL;
-        prev = cur;
+        pred = cur;
         cur = cur->next;
     }
 }
@@ -65,23 +88,32 @@ void fxi_saved_drop(fxi_actor *a, const fx_match *mt)
 {
     if (!a->saved)
         return;
-    /* Walk the circle once from the oldest entry, unlinking matches. */
-    fxi_mnode *tail = &a->saved->node, *prev = tail, *cur = tail->next;
+    fx_msg *after = scan_start(a, mt);
+    if (after == a->saved)
+        return;
+    /* Walk the circle once from the oldest entry (or the marker), unlinking
+     * matches; pred: the last kept entry, NULL while none was kept before
+     * cur and the walk started at the oldest. */
+    fxi_mnode *tail = &a->saved->node, *pred = after ? &after->node : NULL;
+    fxi_mnode *cur = pred ? pred->next : tail->next;
     for (;;) {
         fxi_mnode *next = cur->next;
+        fxi_mnode *prev = pred ? pred : tail;
         bool last = cur == tail;
         if (fxi_match_msg(mt, (fx_msg *) cur)) {
             if (cur == prev) { /* the only entry */
                 a->saved = NULL;
+                unlinked(a, (fx_msg *) cur, NULL);
                 fxi_msg_release((fx_msg *) cur);
                 return;
             }
             prev->next = next;
             if (last)
                 a->saved = (fx_msg *) prev;
+            unlinked(a, (fx_msg *) cur, pred);
             fxi_msg_release((fx_msg *) cur);
         } else {
-            prev = cur;
+            pred = cur;
         }
         if (last)
             return;
@@ -255,7 +287,7 @@ FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
         fx_timeout_info *ti = (fx_timeout_info *) m->data;
         ti->from = x->match.from;
         ti->ref = x->match.ref;
-        fx_ref ref = fx_make_ref(cx);
+        fx_ref ref = fxi_make_ref(cx->vm, cx->w); /* no marker: see marker.h */
         m->ref = ref;
         m->from = a->pid;
         if (fxi_timer_start(cx->vm, timeout_ms, a->pid, m, &x->recv_timer) != 0) {

@@ -21,6 +21,12 @@ FX_API int fx_crash_report_format(const fx_crash_report *r, char *buf, size_t si
         return FX_EINVAL;
     char pid[32], why[128];
     fx_pid_format(r->pid, pid, sizeof pid);
+    if (r->kind == FX_REPORT_STUCK || r->kind == FX_REPORT_STUCK_AT_SHUTDOWN)
+        return snprintf(buf, size, "=STUCK REPORT==== %s%s%s running for %llu ms in %s%s",
+                        pid, r->label ? " " : "", r->label ? r->label : "",
+                        (unsigned long long) (r->running_ns / 1000000u),
+                        r->handler ? r->handler : "?",
+                        r->kind == FX_REPORT_STUCK_AT_SHUTDOWN ? " at shutdown" : "");
     fx_reason_format(&r->reason, why, sizeof why);
     return snprintf(buf, size, "=CRASH REPORT==== %s%s%s exited: %s", pid,
                     r->label ? " " : "", r->label ? r->label : "", why);
@@ -100,4 +106,35 @@ void fxi_report_crash(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
                      "=CRASH REPORT==== %s exited; the crash logger failed\n", pid);
     if (n > 0)
         (void) !write(2, line, (size_t) n < sizeof line ? (size_t) n : sizeof line - 1);
+}
+
+void fxi_report_stuck(fxi_sched *s, void *unit, uint64_t seq, uint64_t running_ns,
+                      bool at_shutdown)
+{
+    fx_vm *vm = ((fxi_worker *) s->user)->cx.vm;
+    /* The actor may return from the call and exit meanwhile: a read
+     * section, then the call re-checked, keeps it from being freed while
+     * the report reads it (docs/watchdog.md). */
+    uint32_t sec = fxi_qsbr_ext_enter(&vm->qsbr);
+    if (fxi_sched_watch(s) == seq) {
+        fxi_actor *a = unit;
+        /* Relaxed: ordered by the acquire load of wd_seq. */
+        uint64_t fn = fxi_atomic_load_relaxed_64(&s->wd_fn);
+        fx_crash_report r = {
+            .vm = vm,
+            .pid = a->pid,
+            .reason = fx_reason_error(FX_ESTUCK, "running for %llu ms",
+                                      (unsigned long long) (running_ns / 1000000u)),
+            .label = NULL,
+            .kind = at_shutdown ? FX_REPORT_STUCK_AT_SHUTDOWN : FX_REPORT_STUCK,
+            .running_ns = running_ns,
+            .handler = symbol_name(&fn, sizeof fn),
+        };
+        fxi_actor_ext *x = a->ext;
+        r.label = x && x->label ? x->label : r.handler;
+        fx_crash_logger log =
+            vm->cfg.crash_logger ? vm->cfg.crash_logger : fx_crash_logger_stderr;
+        log(vm->cfg.crash_logger_arg, &r);
+    }
+    fxi_qsbr_ext_exit(&vm->qsbr, sec);
 }

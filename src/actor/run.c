@@ -6,9 +6,12 @@
 #include <fauxtp/error.h>
 
 #include "actor/exit.h"
+#include "actor/mute.h"
 #include "actor/outbox.h"
 #include "actor/receive.h"
+#include "actor/report.h"
 #include "platform/park.h"
+#include <string.h>
 
 /* ---- continuations (inside a handler) --------------------------------- */
 
@@ -64,13 +67,23 @@ __attribute__((always_inline)) static inline bool apply(fx_ctx *cx, fxi_actor *a
     }
 }
 
+/* A function pointer's bits, for the watchdog's report (dladdr). */
+static inline uint64_t fn_bits(const void *fn, size_t n)
+{
+    uint64_t b = 0;
+    memcpy(&b, fn, n < sizeof b ? n : sizeof b);
+    return b;
+}
+
 static bool run_init(fx_ctx *cx, fxi_actor *a)
 {
     a->flags &= (uint16_t) ~FXI_F_INIT;
     fxi_actor_ext *x = a->ext;
     cx->cur = NULL;
     fxi_fault_arm(&cx->w->fault);
+    fxi_sched_watch_enter(cx->s, a, fn_bits(&x->init, sizeof x->init));
     fx_next nx = x->init(cx, x->init_arg);
+    fxi_sched_watch_leave(cx->s);
     fxi_fault_disarm(&cx->w->fault);
     fxi_outbox_flush(cx->w);
     return apply(cx, a, nx);
@@ -134,8 +147,13 @@ static void run(fxi_sched *s, void *unit)
     fx_ctx *cx = &w->cx;
     fxi_actor *a = unit;
     cx->self = a;
+    w->mute_to = NULL;
     if ((a->flags & FXI_F_INIT) && run_init(cx, a))
         return;
+    if (__builtin_expect(a->mb_limit != 0, 0) && fxi_limit_kill_due(a)) {
+        fxi_limit_kill(w, a);
+        return;
+    }
     for (uint32_t n = cx->vm->cfg.batch; n > 0; n--) {
         fx_msg *m;
         int st = fxi_receive_next(cx, a, &m);
@@ -155,13 +173,18 @@ static void run(fxi_sched *s, void *unit)
         cx->kept = false;
         w->out.flood_n = 0;
         fxi_fault_arm(&w->fault);
-        fx_next nx = a->u.live.handler(cx, m);
+        fx_handler h = a->u.live.handler;
+        fxi_sched_watch_enter(s, a, fn_bits(&h, sizeof h));
+        fx_next nx = h(cx, m);
+        fxi_sched_watch_leave(s);
         fxi_fault_disarm(&w->fault);
         fxi_outbox_flush(cx->w); /* before apply: an exit follows our sends */
         cx->cur = NULL;
         if (!cx->kept)
             fxi_msg_release(m);
         if (apply(cx, a, nx))
+            return;
+        if (__builtin_expect(w->mute_to != NULL, 0) && fxi_mute_after_call(w, a))
             return;
         if (w->out.flood_n >= w->out.flood_min && w->out.flood_to == s->next &&
             flood_hold(w, s, a))
@@ -176,6 +199,8 @@ static void crashed(fxi_worker *w)
 {
     fx_ctx *cx = &w->cx;
     fxi_actor *a = cx->self;
+    if (cx->s->wd_local_seq & 1) /* unwound out of a handler call */
+        fxi_sched_watch_leave(cx->s);
     fxi_fault_disarm(&w->fault);
     if (w->fault.signo) {
         /* A hardware fault trapped in user code (trap_faults). */
@@ -208,6 +233,9 @@ static void thread_body(fxi_sched *s)
     if (_setjmp(w->crash_jb) != 0)
         crashed(w);
     fxi_sched_loop(s);
+    /* A retiring spare (docs/watchdog.md) must not keep muted actors:
+     * they go to its queue, which it hands to the others. */
+    fxi_mute_release_all(w);
     fxi_fault_thread_exit(&w->fault);
 }
 
@@ -216,6 +244,7 @@ static void tick(fxi_sched *s)
     fxi_worker *w = s->user;
     fx_vm *vm = w->cx.vm;
     fxi_timers_poll(vm, w);
+    fxi_mute_poll(w);
     fxi_worker_reclaim(vm, w);
 }
 
@@ -230,6 +259,8 @@ static int64_t park_timeout_ns(fxi_sched *s, bool timer_duty)
     int64_t to = timer_duty ? fxi_timers_timeout_ns(w->cx.vm) : -1;
     if (w->limbo_head && (to < 0 || to > LIMBO_RETRY_NS))
         to = LIMBO_RETRY_NS;
+    if (w->nmuted && (to < 0 || to > FXI_MUTE_POLL_NS))
+        to = FXI_MUTE_POLL_NS;
     return to;
 }
 
@@ -252,4 +283,5 @@ const fxi_sched_hooks fxi_actor_hooks = {
     .park_timeout_ns = park_timeout_ns,
     .offline = offline,
     .online = online,
+    .stuck = fxi_report_stuck,
 };

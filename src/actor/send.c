@@ -16,9 +16,19 @@ int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
     if (__builtin_expect(a == NULL, 0))
         return FX_ENOPROC;
-    if (fxi_mailbox_push_mpsc(&a->mb, &m->node))
+    uint32_t len;
+    if (fxi_mailbox_push_mpsc(&a->mb, &m->node, &len))
         fxi_wake(vm, w, a);
     return 0;
+}
+
+/* A sender outside the VM never queues past a limit (actor/mute.h). */
+static int limit_ext(fx_vm *vm, fx_pid to, const fx_msg *m)
+{
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
+    if (a == NULL || a->mb_limit == 0)
+        return 0;
+    return fxi_limit_check(a, m->type, 0, true);
 }
 
 int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
@@ -102,7 +112,9 @@ int fxi_send_ext(fx_vm *vm, fx_pid from, fx_pid to, fx_msg *msg)
     if (rc)
         return rc;
     msg->from = from;
-    rc = fxi_deliver(vm, sec.w, to, msg);
+    rc = limit_ext(vm, to, msg);
+    if (rc == 0)
+        rc = fxi_deliver(vm, sec.w, to, msg);
     fxi_section_exit(vm, &sec);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <fauxtp/error.h>
 #include <string.h>
 
+#include "actor/mute.h"
 #include "actor/section.h"
 #include "actor/signal.h"
 
@@ -48,6 +49,12 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
         memcpy(a + 1, o->state_init, o->state_size);
     a->saved = NULL;
     a->ext = NULL;
+    if (fxi_mute_init_actor(vm, a, &o->mailbox) != 0) {
+        if (ties)
+            fxi_msg_release(ties->promise);
+        fxi_free(a, size);
+        return FX_EINVAL;
+    }
     if (o->init || o->cleanup || o->label || ties) {
         fxi_actor_ext *x = a->ext = fxi_zalloc(sizeof *x);
         if (!x && ties)

@@ -280,6 +280,23 @@ FX_API int fx_send_after(fx_ctx *cx, int64_t delay_ms, fx_pid to, uint32_t type,
     return send_after(cx->vm, cx->self->pid, delay_ms, to, type, data, size, out);
 }
 
+FX_API int fx_send_after_msg(fx_ctx *cx, int64_t delay_ms, fx_pid to, fx_msg *msg,
+                             fx_timer *out)
+{
+    if (!cx || !msg || delay_ms < 0 || !fxi_msg_sendable(msg->type))
+        return FX_EINVAL;
+    /* As fx_send_msg: a behaviour's message has room for its envelope. */
+    uint64_t limit = (uint64_t) cx->vm->cfg.max_msg_size +
+                     (msg->type >= FX_MSG_SYSTEM_BASE ? FX_MSG_ENVELOPE_MAX : 0);
+    if (msg->size > limit)
+        return FX_EMSGSIZE;
+    msg->from = cx->self->pid;
+    int rc = fxi_timer_start(cx->vm, delay_ms, to, msg, out);
+    if (rc == 0 && msg == cx->cur)
+        cx->kept = true; /* the message being handled is the timer's now */
+    return rc;
+}
+
 FX_API int fx_vm_send_after(fx_vm *vm, int64_t delay_ms, fx_pid to, uint32_t type,
                             const void *data, size_t size, fx_timer *out)
 {

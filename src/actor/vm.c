@@ -8,13 +8,29 @@
 #include "actor/exit.h"
 #include "actor/run.h"
 #include "actor/inbox.h"
+#include "actor/mute.h"
 #include "platform/fault.h"
 #include "platform/park.h"
+#include "pool/bpool.h"
+#include "sched/watchdog.h"
 
 #define DEFAULT_BATCH 64u
 #define DEFAULT_MAX_PROCESSES (4u * 1024u * 1024u)
 #define DEFAULT_MAX_MSG ((size_t) 64 * 1024 * 1024)
 #define MAX_THREADS 1023u /* refs carry the scheduler id in 10 bits */
+#define DEFAULT_STUCK_MS 100u
+#define MAX_STUCK_MS 3600000u
+/* OTP's default shutdown time for a worker child (supervisor child spec
+ * `shutdown`, 5000 ms): long enough that no well-behaved handler is near
+ * it (50x the stuck limit), short enough to finish well within a service
+ * manager's stop timeout (systemd 90 s, Kubernetes 30 s). */
+#define DEFAULT_SHUTDOWN_MS 5000u
+
+/* Scheduler slots: the threads, then the spares the watchdog may start. */
+static uint32_t slots(const fx_vm_config *c)
+{
+    return c->threads + (c->stuck_ms == FX_WATCHDOG_OFF ? 0 : c->spare_threads);
+}
 
 FX_API void fx_vm_config_init(fx_vm_config *cfg)
 {
@@ -27,10 +43,17 @@ FX_API void fx_vm_config_init(fx_vm_config *cfg)
 static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
 {
     if (in) {
-        if (in->version == 1) {
-            /* Built against the version 1 header: only its fields exist. */
+        if (in->version == 1 || in->version == 2) {
+            /* Built against an older header: only its fields exist. */
             fx_vm_config_init(c);
-            memcpy(c, in, offsetof(fx_vm_config, trap_faults));
+            memcpy(c, in,
+                   in->version == 1 ? offsetof(fx_vm_config, trap_faults)
+                                    : offsetof(fx_vm_config, stuck_ms));
+            c->version = FX_VM_CONFIG_VERSION;
+        } else if (in->version == 2) {
+            /* Built against the version 2 header: no overload block. */
+            fx_vm_config_init(c);
+            memcpy(c, in, offsetof(fx_vm_config, mute));
             c->version = FX_VM_CONFIG_VERSION;
         } else if (in->version == FX_VM_CONFIG_VERSION) {
             *c = *in;
@@ -48,9 +71,30 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
         c->max_processes = DEFAULT_MAX_PROCESSES;
     if (c->max_msg_size == 0)
         c->max_msg_size = DEFAULT_MAX_MSG;
-    if (c->threads > MAX_THREADS ||
-        c->max_processes > fxi_ptable_max_processes(c->threads) ||
-        c->max_msg_size > FX_MSG_SIZE_LIMIT)
+    if (fxi_mute_resolve_config(c) != 0)
+        return FX_EINVAL;
+    if (c->stuck_ms == 0)
+        c->stuck_ms = DEFAULT_STUCK_MS;
+    if (c->spare_threads == 0 && c->threads <= MAX_THREADS) {
+        /* As many as threads, within what the slot limit and the process
+         * table leave (every slot reserves 1,024 pids), so a config valid
+         * before version 3 stays valid. */
+        uint32_t sp =
+            c->threads < MAX_THREADS - c->threads ? c->threads : MAX_THREADS - c->threads;
+        uint64_t room = fxi_ptable_max_processes(c->threads);
+        room = room > c->max_processes ? (room - c->max_processes) / 1024u : 0;
+        c->spare_threads = sp < room ? sp : (uint32_t) room;
+        if (c->spare_threads == 0)
+            c->spare_threads = FX_SPARE_NONE;
+    }
+    if (c->spare_threads == FX_SPARE_NONE)
+        c->spare_threads = 0;
+    if (c->shutdown_timeout_ms == 0)
+        c->shutdown_timeout_ms = DEFAULT_SHUTDOWN_MS;
+    if (c->threads > MAX_THREADS || c->spare_threads > MAX_THREADS ||
+        (c->stuck_ms > MAX_STUCK_MS && c->stuck_ms != FX_WATCHDOG_OFF) ||
+        slots(c) > MAX_THREADS || c->max_processes > fxi_ptable_max_processes(slots(c)) ||
+        c->max_msg_size > FX_MSG_SIZE_LIMIT || fxi_bpool_config(c) != 0)
         return FX_EINVAL;
     return 0;
 }
@@ -73,15 +117,24 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     vm->cfg = c;
     vm->fork_gen = gen;
     vm->state = FXI_VM_CREATED;
-    vm->workers = fxi_alloc_aligned(c.threads * sizeof *vm->workers, FXI_CACHELINE);
+    uint32_t n = slots(&c);
+    vm->workers = fxi_alloc_aligned(n * sizeof *vm->workers, FXI_CACHELINE);
     if (!vm->workers)
         goto fail_vm;
-    if ((rc = fxi_ptable_init(&vm->pt, c.max_processes, c.threads)) != 0)
+    if ((rc = fxi_ptable_init(&vm->pt, c.max_processes, n)) != 0)
         goto fail_workers;
-    if ((rc = fxi_qsbr_init(&vm->qsbr, c.threads)) != 0)
+    if ((rc = fxi_qsbr_init(&vm->qsbr, n)) != 0)
         goto fail_pt;
-    if ((rc = fxi_pool_init(&vm->pool, c.threads, &fxi_actor_hooks)) != 0)
+    for (uint32_t i = c.threads; i < n; i++)
+        fxi_qsbr_offline(&vm->qsbr, i); /* spare slots: no thread yet */
+    if ((rc = fxi_pool_init(&vm->pool, n, n - c.threads, &fxi_actor_hooks)) != 0)
         goto fail_qsbr;
+    if (c.stuck_ms != FX_WATCHDOG_OFF &&
+        (rc = fxi_watchdog_init(&vm->pool, (uint64_t) c.stuck_ms * 1000000u,
+                                c.spare_threads)) != 0) {
+        fxi_pool_fini(&vm->pool);
+        goto fail_qsbr;
+    }
     fxi_timers_init(&vm->timers);
     fxi_mutex_init(&vm->attach_mx, FXI_RANK_ATTACH, "vm.attach");
     pthread_cond_init(&vm->stop_cv, NULL);
@@ -90,16 +143,21 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     vm->attached = NULL;
     vm->attach_closed = false;
     vm->stop_done = false;
-    for (uint32_t i = 0; i < c.threads; i++) {
+    vm->stop_stuck = false;
+    vm->gave_up = 0;
+    for (uint32_t i = 0; i < n; i++) {
         fxi_worker *w = &vm->workers[i];
         w->cx.vm = vm;
         w->cx.s = &vm->pool.scheds[i];
         w->cx.w = w;
+        w->mute_to = NULL;
+        w->muted = NULL;
+        w->nmuted = w->muted_cap = 0;
         vm->pool.scheds[i].user = w;
     }
     /* Their live shares, for the table's count (before any spawn). */
     vm->pt.workers = vm->workers;
-    vm->pt.nworkers = c.threads;
+    vm->pt.nworkers = n;
     *out = vm;
     return 0;
 fail_qsbr:
@@ -107,7 +165,7 @@ fail_qsbr:
 fail_pt:
     fxi_ptable_fini(&vm->pt);
 fail_workers:
-    fxi_free_aligned(vm->workers, c.threads * sizeof *vm->workers, FXI_CACHELINE);
+    fxi_free_aligned(vm->workers, n * sizeof *vm->workers, FXI_CACHELINE);
 fail_vm:
     fxi_free_aligned(vm, sizeof *vm, FXI_CACHELINE);
     return rc ? rc : FX_ENOMEM;
@@ -132,6 +190,8 @@ FX_API int fx_vm_start(fx_vm *vm)
      * threads learn of the VM from its creator. */
     fxi_atomic_store_relaxed_32(&vm->state, FXI_VM_RUNNING);
     int rc = fxi_pool_start(&vm->pool);
+    if (rc == 0 && (rc = fxi_watchdog_start(&vm->pool)) != 0)
+        (void) fxi_pool_stop_until(&vm->pool, UINT64_MAX);
     if (rc) {
         /* Release: as the store of STOPPED in fx_vm_shutdown. */
         fxi_atomic_store_release_32(&vm->state, FXI_VM_STOPPED);
@@ -139,6 +199,7 @@ FX_API int fx_vm_start(fx_vm *vm)
             fxi_fault_uninstall();
         return rc;
     }
+    fxi_bpool_vm_started(vm);
     return 0;
 }
 
@@ -205,6 +266,13 @@ static int close_attachments(fx_vm *vm)
         vm->attach_closed = true;
         vm->stop_thread = pthread_self();
         rc = 1;
+    } else if (vm->stop_done && vm->stop_stuck) {
+        /* The last shutdown gave up at its deadline: this call resumes
+         * it (waits again for the threads still in handlers). */
+        vm->stop_done = false;
+        vm->stop_stuck = false;
+        vm->stop_thread = pthread_self();
+        rc = 2;
     } else if (!vm->stop_done && pthread_equal(vm->stop_thread, pthread_self())) {
         rc = FX_ESHUTDOWN;
     } else {
@@ -222,12 +290,40 @@ static int stop_finished(fx_vm *vm, int rc)
 {
     fxi_mutex_lock(&vm->attach_mx);
     vm->stop_done = true;
+    vm->stop_stuck = rc == FX_ESTUCK;
+    /* Relaxed: a flag polled by fx_inbox_destroy's wait. */
+    fxi_atomic_store_relaxed_32(&vm->gave_up, rc == FX_ESTUCK);
     pthread_cond_broadcast(&vm->stop_cv);
     fxi_mutex_unlock(&vm->attach_mx);
     return rc;
 }
 
 /* ---- shutdown ---------------------------------------------------------------- */
+
+/* Every scheduler thread has left: frees the processes. */
+static int finish(fx_vm *vm)
+{
+    fxi_vm_free_processes(vm);
+    /* Release: every process is freed before STOPPED; pairs with the
+     * acquire loads of the inbox teardown (inbox.c), which then frees its
+     * own process without waiting for a grace period. */
+    fxi_atomic_store_release_32(&vm->state, FXI_VM_STOPPED);
+    return stop_finished(vm, 0);
+}
+
+/* Joins the scheduler threads that leave by the deadline. If some are
+ * still in a handler then, reports them and answers FX_ESTUCK, freeing
+ * nothing: they may still touch any part of the VM (docs/watchdog.md). */
+static int join_threads(fx_vm *vm, uint64_t deadline)
+{
+    if (fxi_pool_stop_until(&vm->pool, deadline) != 0) {
+        fxi_watchdog_report_running(&vm->pool);
+        return stop_finished(vm, FX_ESTUCK);
+    }
+    if (vm->cfg.trap_faults)
+        fxi_fault_uninstall();
+    return finish(vm);
+}
 
 FX_API int fx_vm_shutdown(fx_vm *vm)
 {
@@ -237,9 +333,17 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
         return FX_EFORKED; /* its threads cannot be stopped or joined here */
     if (fxi_vm_worker(vm))
         return FX_ECONTEXT;
+    /* The deadline counts from here; stop hooks run first and are not
+     * cut short (docs/watchdog.md). */
+    uint64_t deadline =
+        vm->cfg.shutdown_timeout_ms == FX_SHUTDOWN_WAIT_FOREVER
+            ? UINT64_MAX
+            : fxi_now_ns() + (uint64_t) vm->cfg.shutdown_timeout_ms * 1000000u;
     /* No early return on STOPPED: the thread that stored it may still be
      * in stop_finished, and our caller may be fx_vm_destroy. */
     int first = close_attachments(vm);
+    if (first == 2)
+        return join_threads(vm, deadline);
     if (first != 1)
         return first; /* another call did it: 0, or FX_ESHUTDOWN if nested */
     /* Relaxed: only the one caller that closed the list changes the state
@@ -273,17 +377,10 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
      * STOPPING and fail (fxi_section_enter re-checks inside the section). */
     while (!fxi_qsbr_ext_idle(&vm->qsbr))
         fxi_cpu_relax();
-    if (st == FXI_VM_RUNNING) {
-        fxi_pool_stop(&vm->pool);
-        if (vm->cfg.trap_faults)
-            fxi_fault_uninstall();
-    }
-    fxi_vm_free_processes(vm);
-    /* Release: every process is freed before STOPPED; pairs with the
-     * acquire loads of the inbox teardown (inbox.c), which then frees its
-     * own process without waiting for a grace period. */
-    fxi_atomic_store_release_32(&vm->state, FXI_VM_STOPPED);
-    return stop_finished(vm, 0);
+    if (st != FXI_VM_RUNNING)
+        return finish(vm);
+    fxi_watchdog_stop(&vm->pool);
+    return join_threads(vm, deadline);
 }
 
 FX_API void fx_vm_destroy(fx_vm *vm)
@@ -316,7 +413,9 @@ FX_API void fx_vm_destroy(fx_vm *vm)
     fxi_pool_fini(&vm->pool);
     fxi_qsbr_fini(&vm->qsbr);
     fxi_ptable_fini(&vm->pt);
-    fxi_free_aligned(vm->workers, vm->cfg.threads * sizeof *vm->workers, FXI_CACHELINE);
+    for (uint32_t i = 0; i < vm->pool.n; i++)
+        fxi_mute_fini(&vm->workers[i]);
+    fxi_free_aligned(vm->workers, vm->pool.n * sizeof *vm->workers, FXI_CACHELINE);
     fxi_free_aligned(vm, sizeof *vm, FXI_CACHELINE);
 }
 
@@ -349,7 +448,8 @@ FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out)
     uint64_t exited = fxi_atomic_load_relaxed_64(&vm->ext_exited);
     out->spawned = fxi_atomic_load_relaxed_64(&vm->ext_spawned);
     out->messages_dropped = fxi_atomic_load_relaxed_64(&vm->ext_dropped);
-    for (uint32_t i = 0; i < vm->cfg.threads; i++) {
+    fxi_watchdog_stats(&vm->pool, &out->stuck, &out->spares_started);
+    for (uint32_t i = 0; i < vm->pool.n; i++) {
         fxi_worker *w = &vm->workers[i];
         fxi_sched *s = &vm->pool.scheds[i];
         out->spawned += fxi_atomic_load_relaxed_64(&w->stat_spawned);

@@ -31,7 +31,7 @@ struct fx_vm {
     fxi_qsbr qsbr;
     fxi_ptable pt;
     fxi_timers timers;
-    fxi_worker *workers; /* one per scheduler thread */
+    fxi_worker *workers; /* one per scheduler slot (pool.n: threads, then spares) */
     /* atomic counters for work done outside the schedulers */
     uint64_t ext_spawned, ext_dropped, ext_exited, ext_refs;
     /* fx_vm_attach: attach_mx serialises attaches against each other and
@@ -43,6 +43,10 @@ struct fx_vm {
     /* Under attach_mx too: the one thread running fx_vm_shutdown, and
      * whether it has finished; other callers wait on stop_cv for it. */
     bool stop_done;
+    /* Under attach_mx: the shutdown gave up at its deadline with handlers
+     * still running (FX_ESTUCK); the next fx_vm_shutdown resumes it. */
+    bool stop_stuck;
+    uint32_t gave_up; /* atomic: stop_stuck, for fx_inbox_destroy */
     pthread_t stop_thread;
     pthread_cond_t stop_cv;
     /* Every inbox of this VM, so shutdown can wake their waiters. */

@@ -19,8 +19,14 @@ typedef struct fxi_mnode {
     struct fxi_mnode *next;
 } fxi_mnode;
 
+/* pushed and popped count messages modulo 2^32 (docs/overload.md): their
+ * difference is the queue length. pushed sits beside head, the line every
+ * push already writes; popped beside tail, the line every pop already
+ * writes, so counting adds no cache-line transfer of its own. */
 typedef struct fxi_mailbox {
     fxi_mnode *head; /* atomic: producers exchange; low bit = IDLE */
+    uint32_t pushed; /* atomic: producers add before their exchange */
+    uint32_t popped; /* written by the consumer only; read by anyone */
     fxi_mnode *tail; /* consumer only */
     fxi_mnode stub;  /* consumer only (its next is written by producers) */
 } fxi_mailbox;
@@ -38,17 +44,14 @@ static inline void fxi_mailbox_init(fxi_mailbox *mb, bool idle)
 {
     mb->stub.next = NULL;
     mb->tail = &mb->stub;
+    mb->pushed = mb->popped = 0;
     mb->head =
         idle ? (fxi_mnode *) ((uintptr_t) &mb->stub | FXI_MAILBOX_IDLE) : &mb->stub;
 }
 
-/* Appends the chain first..last, already linked through ->next by the
- * caller (a single node: first == last), as one unit: one exchange for
- * the whole chain. Returns true iff the mailbox was marked idle: the
- * caller then owns the duty to schedule the actor. Wait-free; any
- * thread. */
-static inline bool fxi_mailbox_push_chain_mpsc(fxi_mailbox *mb, fxi_mnode *first,
-                                               fxi_mnode *last)
+/* The exchange and link of a push, without counting (the stub's
+ * re-insertion uses it directly). */
+static inline bool mailbox_link_mpsc(fxi_mailbox *mb, fxi_mnode *first, fxi_mnode *last)
 {
     last->next = NULL; /* the chain is private until the exchange publishes it */
     /* Acq_rel. Release: orders the plain store to last->next above before
@@ -69,10 +72,56 @@ static inline bool fxi_mailbox_push_chain_mpsc(fxi_mailbox *mb, fxi_mnode *first
     return was_idle;
 }
 
-/* Appends n; same contract as fxi_mailbox_push_chain_mpsc. */
-static inline bool fxi_mailbox_push_mpsc(fxi_mailbox *mb, fxi_mnode *n)
+/* Appends the chain first..last of n nodes, already linked through ->next
+ * by the caller (a single node: first == last, n == 1), as one unit: one
+ * exchange for the whole chain. Returns true iff the mailbox was marked
+ * idle: the caller then owns the duty to schedule the actor. *len_out
+ * receives the queue length just after the push (an upper bound: pops
+ * that overlap the push may be missed). Wait-free; any thread. */
+static inline bool fxi_mailbox_push_chain_mpsc(fxi_mailbox *mb, fxi_mnode *first,
+                                               fxi_mnode *last, uint32_t n,
+                                               uint32_t *len_out)
 {
-    return fxi_mailbox_push_chain_mpsc(mb, n, n);
+    /* Relaxed: the count is ordered before the messages by the exchange's
+     * release below, so a consumer that pops them has seen it (popped
+     * never passes pushed for a thread that reads popped first, with
+     * acquire, see fxi_mailbox_len). Done before the exchange for that
+     * reason. */
+    uint32_t before = fxi_atomic_fetch_add_relaxed_32(&mb->pushed, n);
+    bool was_idle = mailbox_link_mpsc(mb, first, last);
+    /* Relaxed: an estimate for overload checks; nothing is read through it. */
+    *len_out = before + n - fxi_atomic_load_relaxed_32(&mb->popped);
+    return was_idle;
+}
+
+/* Appends n; same contract as fxi_mailbox_push_chain_mpsc. */
+static inline bool fxi_mailbox_push_mpsc(fxi_mailbox *mb, fxi_mnode *n, uint32_t *len_out)
+{
+    return fxi_mailbox_push_chain_mpsc(mb, n, n, 1, len_out);
+}
+
+/* Messages pushed and not yet popped, modulo 2^32. Any thread: exact for
+ * the consumer up to pushes in flight; for other threads a snapshot that
+ * never counts a message popped before it was pushed. */
+static inline uint32_t fxi_mailbox_len(const fxi_mailbox *mb)
+{
+    /* Acquire: pairs with the consumer's release store of popped; every
+     * push that message count includes happened before (each push's count
+     * precedes its release exchange, read by the consumer's acquire pop),
+     * so the relaxed load of pushed below sees at least those. */
+    uint32_t popped = fxi_atomic_load_acquire_32(&mb->popped);
+    uint32_t pushed = fxi_atomic_load_relaxed_32(&mb->pushed); /* see above */
+    int32_t d = (int32_t) (pushed - popped);
+    return d < 0 ? 0 : (uint32_t) d;
+}
+
+/* The consumer took one message. */
+static inline void mailbox_count_pop(fxi_mailbox *mb)
+{
+    /* Release: orders the pop (and the count's origin, the acquire load
+     * of the link) before this store; pairs with fxi_mailbox_len's
+     * acquire load. A plain store on x86; one writer. */
+    fxi_atomic_store_release_32(&mb->popped, mb->popped + 1);
 }
 
 /* Takes the oldest node, or NULL when the mailbox is empty or a producer is
@@ -93,6 +142,7 @@ static inline fxi_mnode *fxi_mailbox_pop_sc(fxi_mailbox *mb)
     }
     if (next != NULL) {
         mb->tail = next;
+        mailbox_count_pop(mb);
         return tail;
     }
     /* tail is the last linked node. If it is not also the head, a producer
@@ -101,10 +151,11 @@ static inline fxi_mnode *fxi_mailbox_pop_sc(fxi_mailbox *mb)
     if (tail != mailbox_untag(fxi_atomic_load_relaxed_ptr(&mb->head)))
         return NULL;
     /* Re-insert the stub behind tail so tail can be handed out. */
-    fxi_mailbox_push_mpsc(mb, &mb->stub);
+    mailbox_link_mpsc(mb, &mb->stub, &mb->stub);
     next = fxi_atomic_load_acquire_ptr(&tail->next); /* acquire: as above */
     if (next != NULL) {
         mb->tail = next;
+        mailbox_count_pop(mb);
         return tail;
     }
     return NULL;

@@ -23,6 +23,8 @@ void fxi_gs_cleanup(void *inst, const fx_reason *reason)
     terminate(g, reason);
     fx_msg_free(g->stop_reply);
     g->stop_reply = NULL;
+    fx_reqids_destroy(g->vm, g->reqs); /* pending calls: never answered */
+    g->reqs = NULL;
 }
 
 fx_next fxi_gs_stop_now(fx_ctx *cx, fxi_gs *g, fx_reason reason)
@@ -157,6 +159,13 @@ fx_next fxi_gs_loop(fx_ctx *cx, fx_msg *m)
     if ((type == FXI_GS_CALL || type == FXI_GS_CAST) &&
         __builtin_expect(fx_msg_size(m) < sizeof(fxi_gs_env), 0))
         return fxi_gs_resume(cx, g); /* forged, not from this library */
+    if (__builtin_expect(g->reqs != NULL, 0) && type >= FX_MSG_SYSTEM_BASE) {
+        int k = fxi_gs_then_dispatch(cx, g, m, &r); /* a call it made? */
+        if (k == FX_RESPONSE)
+            return fxi_gs_after(cx, g, r);
+        if (k == FX_RESPONSE_STALE)
+            return fxi_gs_resume(cx, g);
+    }
     if (type == FXI_GS_CALL) {
         const fxi_gs_env *e = fx_msg_data(m);
         if (__builtin_expect(!ops->handle_call, 0))

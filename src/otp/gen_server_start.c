@@ -33,6 +33,7 @@ static fx_spawn_opts server_opts(const fx_gs_spec *spec, fx_pid starter, fxi_gs 
         .state_init = g,
         .cleanup = fxi_gs_cleanup,
         .label = spec->label ? spec->label : "gen_server",
+        .mailbox = spec->mailbox,
     };
     return o;
 }

@@ -31,16 +31,20 @@
 
 /* GenServer's part of the behaviour range: [BASE + 0x100, BASE + 0x200). */
 #define FXI_GS_TYPE(n) (FX_MSG_BEHAVIOUR_BASE + 0x100u + (n))
-#define FXI_GS_START FXI_GS_TYPE(0)   /* starter -> server; ref = monitor ref */
-#define FXI_GS_CALL FXI_GS_TYPE(1)    /* env + data; ref = monitor ref */
-#define FXI_GS_CAST FXI_GS_TYPE(2)    /* env + data */
-#define FXI_GS_SYS FXI_GS_TYPE(3)     /* env (op), then the op's data */
+#define FXI_GS_START FXI_GS_TYPE(0) /* starter -> server; ref = monitor ref */
+/* Calls and casts carry the application's work: a mailbox limit may refuse
+ * them (FX_MSG_REFUSABLE, outside the range above). */
+#define FXI_GS_CALL                                                                      \
+    (FXI_GS_TYPE(1) | FX_MSG_REFUSABLE) /* env + data; ref = monitor ref */
+#define FXI_GS_CAST (FXI_GS_TYPE(2) | FX_MSG_REFUSABLE) /* env + data */
+#define FXI_GS_SYS FXI_GS_TYPE(3)                       /* env (op), then the op's data */
 #define FXI_GS_GO FXI_GS_TYPE(4)      /* caller -> suspended server: fxi_gs_go */
 #define FXI_GS_CANCEL FXI_GS_TYPE(5)  /* caller -> suspended server: resume */
 #define FXI_GS_FAIL FXI_GS_TYPE(6)    /* to self: an async op failed; int32 rc */
 #define FXI_GS_PENDING FXI_GS_TYPE(7) /* never sent: fx_gs_stop_reply's buffer */
 #define FXI_GS_ABORT FXI_GS_TYPE(8)   /* inbox starter -> server: start failed */
 #define FXI_GS_STARTED FXI_GS_TYPE(9) /* to self: a child counted as started; fx_pid */
+/* FXI_GS_TYPE(10) and (11): a request's timeout and failure (request_impl.h) */
 
 /* Envelope header. CALL/CAST: type = the user's type, then the data.
  * SYS: op = FXI_GS_SYS_*. */
@@ -95,6 +99,7 @@ typedef struct fxi_gs {
     bool terminated;
     char name[FX_NAME_MAX]; /* fx_gs_spec.name, copied; "" = none */
     fx_from start_from;     /* the starter, while the name is registered */
+    fx_reqids *reqs;        /* calls from callbacks in flight, NULL = none yet */
 } fxi_gs;
 
 /* gen_server_loop.c: the server. */
@@ -122,6 +127,12 @@ void fxi_gs_copy_name(fxi_gs *g, const char *name);
 /* Registers the server under g->name, then runs fxi_gs_run_init; a
  * taken name is answered with an FX_EEXIST ACK and a normal exit. */
 fx_next fxi_gs_register_name(fx_ctx *cx, fxi_gs *g, fx_from starter);
+
+/* gen_server_then.c: calls from callbacks. For a message that may be the
+ * answer to one (g->reqs set): FX_RESPONSE with *r, the continuation's
+ * answer; FX_RESPONSE_STALE (drop it); FX_NO_RESPONSE (handle it as
+ * usual). */
+int fxi_gs_then_dispatch(fx_ctx *cx, fxi_gs *g, fx_msg *m, fx_gs_ret *r);
 
 /* gen_server_sys.c: the server's side of system requests. */
 fx_next fxi_gs_sys(fx_ctx *cx, fxi_gs *g, fx_msg *m);

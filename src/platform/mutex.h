@@ -76,6 +76,9 @@ typedef enum fxi_lock_rank {
     /* platform/fault.c: the fault handlers' install count and the
      * handlers they replaced (process-wide). */
     FXI_RANK_FAULT,
+    /* pool/bpool.c: a VM's blocking pool (job queue, thread list,
+     * counters). Leaf: nothing is sent or locked while it is held. */
+    FXI_RANK_BPOOL,
     FXI_RANK_COUNT
 } fxi_lock_rank;
 

@@ -8,6 +8,7 @@
 #include "mem/alloc.h"
 #include "platform/atomic.h"
 #include "platform/park.h"
+#include "sched/watchdog.h"
 
 /* Runs from the next and held slots in a row before their occupants
  * must queue like everyone else, when others are waiting. */
@@ -158,9 +159,28 @@ static void push_local(fxi_sched *s, void *u)
 
 void fxi_sched_wake_owner(fxi_sched *s, void *unit)
 {
+    /* Relaxed store, compiler barrier, load: the owner's half of the
+     * asymmetric Dekker pair with the watchdog's claim (its membarrier
+     * is the full fence; docs/watchdog.md). */
+    fxi_atomic_store_relaxed_32(&s->wd_in_wake, 1);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    /* Acquire: pairs with the watchdog's release of CLAIMING/TAKEN. */
+    if (__builtin_expect(fxi_atomic_load_acquire_32(&s->wd_claim) != 0, 0) &&
+        fxi_watchdog_owner_wake(s, unit)) {
+        /* Release: as below. */
+        fxi_atomic_store_release_32(&s->wd_in_wake, 0);
+        return;
+    }
     if (s->next)
         push_local(s, s->next);
     s->next = unit;
+    /* Release: our slot writes before the watchdog's acquire load. */
+    fxi_atomic_store_release_32(&s->wd_in_wake, 0);
+}
+
+void fxi_sched_push_owner(fxi_sched *s, void *unit)
+{
+    push_local(s, unit);
 }
 
 void fxi_sched_yield_owner(fxi_sched *s, void *unit)
@@ -211,7 +231,8 @@ void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns)
     if (sl == 0) {
         /* Nobody sleeps on the timer: if everyone is parked, wake one so
          * it becomes the sleeper with the new deadline. */
-        if (fxi_atomic_load_relaxed_32(&p->nparked) == p->n)
+        if (fxi_atomic_load_relaxed_32(&p->nparked) ==
+            fxi_atomic_load_relaxed_32(&p->nactive))
             notify(p);
         return;
     }
@@ -313,7 +334,8 @@ static void *search(fxi_sched *s)
     if (!s->searching) {
         /* At most half the threads search at once (at least one). */
         /* Relaxed: a heuristic cap; the count carries no data. */
-        if (2 * fxi_atomic_load_relaxed_32(&p->searching) >= p->n)
+        if (2 * fxi_atomic_load_relaxed_32(&p->searching) >=
+            fxi_atomic_load_relaxed_32(&p->nactive))
             return NULL;
         fxi_atomic_fetch_add_relaxed_32(&p->searching, 1);
         s->searching = true;
@@ -395,6 +417,7 @@ static void park(fxi_sched *s)
     if (work_available(p) || fxi_pool_stopping(p)) {
         unregister_idle(s);
         p->hooks.online(s);
+        fxi_watchdog_unparked(p);
         return;
     }
     /* Relaxed: claims the sleeper role (one winner); the deadline it
@@ -407,7 +430,7 @@ static void park(fxi_sched *s)
          * and the release cas to KICKED (deadline_changed): the stopping
          * flag and the new timer are visible once we see the word. */
         uint32_t w = fxi_atomic_load_acquire_32(&s->park_word);
-        if (w == POPPED || fxi_pool_stopping(p))
+        if (w == POPPED || fxi_pool_stopping(p) || fxi_sched_retiring(s))
             break;
         if (w == KICKED) /* relaxed: resets our own word; a POPPED wins */
             fxi_atomic_cas_relaxed_32(&s->park_word, KICKED, PARKED);
@@ -451,6 +474,7 @@ static void park(fxi_sched *s)
     else
         unregister_idle(s);
     p->hooks.online(s);
+    fxi_watchdog_unparked(p);
     /* Timers that made us wake run now, and the I/O events. */
     p->hooks.tick(s);
     if (io_ready)
@@ -462,7 +486,7 @@ static void park(fxi_sched *s)
 void fxi_sched_loop(fxi_sched *s)
 {
     fxi_pool *p = s->pool;
-    while (!fxi_pool_stopping(p)) {
+    while (!fxi_pool_stopping(p) && !(s->spare && fxi_sched_retiring(s))) {
         void *u = find_local(s);
         if (!u)
             u = search(s);
@@ -490,25 +514,66 @@ void fxi_sched_loop(fxi_sched *s)
     }
 }
 
+/* A retiring spare hands its queued units to the others. */
+static void retire(fxi_sched *s)
+{
+    fxi_pool *p = s->pool;
+    if (s->searching)
+        leave_searching(s);
+    void *u;
+    if (s->next)
+        fxi_pool_inject(p, s->next);
+    if (s->held)
+        fxi_pool_inject(p, s->held);
+    s->next = s->held = s->held_for = NULL;
+    s->next_streak = 0;
+    while ((u = fxi_deque_steal_mc(&s->dq)) != NULL)
+        fxi_pool_inject(p, u);
+}
+
 static void *thread_main(void *arg)
 {
     fxi_sched *s = arg;
     fxi_mcache mc;
     fxi_mc_attach(&mc, &s->pool->depot);
     tls_sched = s;
+    if (s->spare)
+        s->pool->hooks.online(s); /* a spare slot's record starts offline */
     s->pool->hooks.thread_body(s);
+    if (s->spare)
+        retire(s);
+    /* A thread that left holds no references: grace periods (and
+     * fx_inbox_destroy) need not wait for it, also while fx_vm_shutdown
+     * waits for a stuck one. */
+    s->pool->hooks.offline(s);
+    if (s->spare) {
+        /* Relaxed: a count for the all-parked checks, which are hints
+         * re-checked under their own protocols. */
+        fxi_atomic_fetch_add_relaxed_32(&s->pool->nactive, (uint32_t) -1);
+        /* We will not tick again: if the others are all parked with no
+         * timer sleeper, wake one to take the timers over. Seq_cst fence:
+         * our decrement before deadline_changed's loads (Dekker with
+         * park's registration and fence). */
+        fxi_atomic_fence_seq_cst();
+        fxi_pool_deadline_changed(s->pool, 0);
+    }
     tls_sched = NULL;
     fxi_mc_detach(&mc);
+    /* Release: everything this thread did before the joiner's acquire
+     * load (fxi_pool_stop_until, fxi_pool_reap_slot). */
+    fxi_atomic_store_release_32(&s->wd_exited, 1);
+    fxi_futex_wake(&s->wd_exited, 1);
     return NULL;
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
 
-int fxi_pool_init(fxi_pool *p, uint32_t n, const fxi_sched_hooks *hooks)
+int fxi_pool_init(fxi_pool *p, uint32_t n, uint32_t nspare, const fxi_sched_hooks *hooks)
 {
     memset(p, 0, sizeof *p);
     p->hooks = *hooks;
     p->n = n;
+    p->nbase = n - nspare;
     p->sleeper_deadline_ns = UINT64_MAX;
     p->scheds = fxi_alloc_aligned(n * sizeof *p->scheds, FXI_CACHELINE);
     p->idle = fxi_zalloc(n * sizeof *p->idle);
@@ -519,6 +584,7 @@ int fxi_pool_init(fxi_pool *p, uint32_t n, const fxi_sched_hooks *hooks)
         s->pool = p;
         s->id = i;
         s->rng = 0x9E3779B97F4A7C15ULL * (i + 1);
+        s->spare = i >= p->nbase;
         if (fxi_deque_init(&s->dq, 256) != 0) {
             for (uint32_t j = 0; j < i; j++)
                 fxi_deque_fini(&p->scheds[j].dq);
@@ -537,7 +603,10 @@ fail:
 
 int fxi_pool_start(fxi_pool *p)
 {
-    for (uint32_t i = 0; i < p->n; i++) {
+    /* Relaxed: thread creation orders it before the threads' loads. */
+    fxi_atomic_store_relaxed_32(&p->nactive, p->nbase);
+    for (uint32_t i = 0; i < p->nbase; i++) {
+        p->scheds[i].started = true;
         if (pthread_create(&p->scheds[i].thread, NULL, thread_main, &p->scheds[i]) != 0) {
             /* Relaxed: published by the release stores of POPPED. */
             fxi_atomic_store_relaxed_32(&p->stopping, 1);
@@ -546,14 +615,55 @@ int fxi_pool_start(fxi_pool *p)
                 fxi_atomic_store_release_32(&p->scheds[j].park_word, POPPED);
                 fxi_futex_wake(&p->scheds[j].park_word, 1);
                 pthread_join(p->scheds[j].thread, NULL);
+                p->scheds[j].started = false;
             }
+            p->scheds[i].started = false;
             return FX_ESYS;
         }
     }
     return 0;
 }
 
-void fxi_pool_stop(fxi_pool *p)
+int fxi_pool_start_slot(fxi_pool *p, uint32_t i)
+{
+    fxi_sched *s = &p->scheds[i];
+    /* Relaxed: the thread's creation orders these before its loads. */
+    fxi_atomic_store_relaxed_32(&s->wd_retire, 0);
+    fxi_atomic_store_relaxed_32(&s->wd_exited, 0);
+    fxi_atomic_store_relaxed_32(&s->park_word, POPPED);
+    /* Relaxed: a count for the all-parked hints. */
+    fxi_atomic_fetch_add_relaxed_32(&p->nactive, 1);
+    s->started = true;
+    if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
+        s->started = false;
+        fxi_atomic_fetch_add_relaxed_32(&p->nactive, (uint32_t) -1);
+        return FX_ESYS;
+    }
+    return 0;
+}
+
+void fxi_pool_kick(fxi_sched *s)
+{
+    /* Release: orders the caller's request (wd_retire) before the kick;
+     * pairs with park()'s acquire loads of park_word. */
+    if (fxi_atomic_cas_release_32(&s->park_word, PARKED, KICKED))
+        fxi_futex_wake(&s->park_word, 1);
+}
+
+bool fxi_pool_reap_slot(fxi_pool *p, uint32_t i)
+{
+    fxi_sched *s = &p->scheds[i];
+    if (!s->started)
+        return true;
+    /* Acquire: pairs with thread_main's release store. */
+    if (fxi_atomic_load_acquire_32(&s->wd_exited) == 0)
+        return false;
+    pthread_join(s->thread, NULL);
+    s->started = false;
+    return true;
+}
+
+uint32_t fxi_pool_stop_until(fxi_pool *p, uint64_t deadline_ns)
 {
     /* Every loop and park re-checks `stopping` after waking. */
     /* Relaxed: published by the release stores of POPPED below (and a
@@ -564,8 +674,22 @@ void fxi_pool_stop(fxi_pool *p)
         fxi_atomic_store_release_32(&p->scheds[i].park_word, POPPED);
         wake_parked(p, &p->scheds[i]);
     }
-    for (uint32_t i = 0; i < p->n; i++)
-        pthread_join(p->scheds[i].thread, NULL);
+    uint32_t left = 0;
+    for (uint32_t i = 0; i < p->n; i++) {
+        fxi_sched *s = &p->scheds[i];
+        /* Acquire: as in fxi_pool_reap_slot. */
+        while (s->started && fxi_atomic_load_acquire_32(&s->wd_exited) == 0) {
+            uint64_t now = fxi_now_ns();
+            if (deadline_ns != UINT64_MAX && now >= deadline_ns)
+                break;
+            fxi_futex_wait(&s->wd_exited, 0,
+                           deadline_ns == UINT64_MAX ? -1
+                                                     : (int64_t) (deadline_ns - now));
+        }
+        if (!fxi_pool_reap_slot(p, i))
+            left++;
+    }
+    return left;
 }
 
 void fxi_pool_fini(fxi_pool *p)
@@ -578,4 +702,5 @@ void fxi_pool_fini(fxi_pool *p)
     fxi_mutex_fini(&p->inject_mx);
     fxi_mutex_fini(&p->idle_mx);
     fxi_mc_depot_fini(&p->depot);
+    fxi_watchdog_free(p);
 }

@@ -51,6 +51,14 @@ typedef struct fxi_sched_hooks {
     /* The thread is about to sleep / has woken (quiescent-state hooks). */
     void (*offline)(fxi_sched *s);
     void (*online)(fxi_sched *s);
+    /* The watchdog (sched/watchdog.c) saw `unit` in one handler call
+     * on s for at least running_ns; at_shutdown: fx_vm_shutdown's
+     * deadline passed. Called on the watchdog thread or the shutting-down
+     * thread, never on s's; `seq` is the call's fxi_sched_watch value,
+     * which the hook re-checks before touching the unit (it may have
+     * returned meanwhile). */
+    void (*stuck)(fxi_sched *s, void *unit, uint64_t seq, uint64_t running_ns,
+                  bool at_shutdown);
 } fxi_sched_hooks;
 
 struct fxi_sched {
@@ -80,13 +88,35 @@ struct fxi_sched {
     /* Counters, written by the owner, read by stats readers. */
     uint64_t stat_steals;
     uint64_t stat_parks;
+
+    /* --- watchdog (sched/watchdog.c, docs/watchdog.md) ------------------ */
+    /* Written by the owner once per handler call, read by the watchdog:
+     * odd while a handler call runs (incremented on entry and on exit),
+     * with the unit it runs and the handler's bits. */
+    _Alignas(FXI_CACHELINE) uint64_t wd_seq; /* atomic */
+    void *wd_unit;                           /* atomic */
+    uint64_t wd_fn;                          /* atomic */
+    /* 1 while the owner is inside fxi_sched_wake_owner (atomic). */
+    uint32_t wd_in_wake;
+    /* Hand-over of the next and held slots of a stuck thread: 0, CLAIMING
+     * (the watchdog is checking the owner), TAKEN (it moved them; the
+     * owner sends its wakes to the deque until the call returns). */
+    uint32_t wd_claim;     /* atomic */
+    uint32_t wd_retire;    /* atomic: a spare thread is asked to retire */
+    uint32_t wd_exited;    /* atomic futex word: the thread has left */
+    bool spare;            /* immutable: a slot for watchdog threads */
+    bool started;          /* thread exists, not joined (starter/joiner) */
+    uint64_t wd_local_seq; /* owner only: the value of wd_seq */
 };
 
 struct fxi_pool {
     fxi_sched_hooks hooks;
     fxi_sched *scheds; /* n entries, cache-line aligned */
-    uint32_t n;
-    uint32_t stopping; /* atomic: set once by fxi_pool_stop */
+    uint32_t n;        /* slots: nbase scheduler threads, then spares */
+    uint32_t nbase;
+    uint32_t nactive;        /* atomic: threads started and not retiring */
+    uint32_t stopping;       /* atomic: set once by fxi_pool_stop */
+    struct fxi_watchdog *wd; /* NULL when off; owned by sched/watchdog.c */
 
     /* Inject queue (threads outside the pool). inject_mx protects the
      * ring; inject_len is also read without the lock as a hint. */
@@ -111,22 +141,69 @@ struct fxi_pool {
     _Alignas(FXI_CACHELINE) fxi_mc_depot depot;
 };
 
-/* Creates n schedulers (threads not started). 0 or FX_ENOMEM. */
-int fxi_pool_init(fxi_pool *p, uint32_t n, const fxi_sched_hooks *hooks);
-/* Starts the threads. 0 or FX_ESYS (threads already started are stopped). */
+/* Creates n scheduler slots (threads not started), the last nspare of
+ * them for spare threads started by the watchdog. 0 or FX_ENOMEM. */
+int fxi_pool_init(fxi_pool *p, uint32_t n, uint32_t nspare, const fxi_sched_hooks *hooks);
+/* Starts the threads of the non-spare slots. 0 or FX_ESYS (threads
+ * already started are stopped). */
 int fxi_pool_start(fxi_pool *p);
-/* Asks every thread to leave its loop, wakes them and joins them. Units
- * still queued stay queued; their owner frees them (fx_vm_shutdown walks
- * the process table). */
-void fxi_pool_stop(fxi_pool *p);
+/* Starts slot i's thread (a spare). 0 or FX_ESYS. Watchdog thread only. */
+int fxi_pool_start_slot(fxi_pool *p, uint32_t i);
+/* Joins slot i's thread if it has left (wd_exited); true if the slot is
+ * free afterwards. Watchdog thread, or the stopping thread once the
+ * watchdog is stopped. */
+bool fxi_pool_reap_slot(fxi_pool *p, uint32_t i);
+/* Asks every thread to leave its loop, wakes them and joins those that
+ * leave before deadline_ns (monotonic; UINT64_MAX: no deadline). Returns
+ * how many threads are still running (in a handler). May be called again
+ * to join the rest. Units still queued stay queued; their owner frees
+ * them (fx_vm_shutdown walks the process table). */
+uint32_t fxi_pool_stop_until(fxi_pool *p, uint64_t deadline_ns);
 void fxi_pool_fini(fxi_pool *p);
 
 /* The scheduler loop; returns when the pool stops. Scheduler thread only. */
 void fxi_sched_loop(fxi_sched *s);
 
 /* Makes a unit runnable from its own scheduler thread: into the next slot
- * (hand-off; the previous occupant goes to the run queue). */
+ * (hand-off; the previous occupant goes to the run queue). While the
+ * watchdog has taken the slots of a stuck call, into the run queue. */
 void fxi_sched_wake_owner(fxi_sched *s, void *unit);
+
+/* The owner enters / leaves a handler call (the watchdog's view; docs/
+ * watchdog.md). No clock read: a store per call on a line of the
+ * owner's. fn: the handler's bits (for the report). Owner thread only. */
+static inline void fxi_sched_watch_enter(fxi_sched *s, void *unit, uint64_t fn)
+{
+    /* Relaxed: read by the watchdog only after its acquire load of
+     * wd_seq below. */
+    fxi_atomic_store_relaxed_ptr(&s->wd_unit, unit);
+    fxi_atomic_store_relaxed_64(&s->wd_fn, fn);
+    /* Release: publishes wd_unit, wd_fn and the owner's earlier writes to
+     * the next/held slots to a watchdog that acquire-loads this value
+     * (it reads them only while the value is unchanged). */
+    fxi_atomic_store_release_64(&s->wd_seq, ++s->wd_local_seq);
+}
+void fxi_sched_watch_settle(fxi_sched *s);
+static inline void fxi_sched_watch_leave(fxi_sched *s)
+{
+    /* Release: as in enter. Then, with only a compiler barrier (the
+     * watchdog's membarrier makes it a full one), the load of wd_claim:
+     * the asymmetric Dekker pair of docs/watchdog.md. Either the watchdog
+     * sees the new wd_seq and backs off, or we see its claim. */
+    fxi_atomic_store_release_64(&s->wd_seq, ++s->wd_local_seq);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    /* Acquire: pairs with the watchdog's release of TAKEN (the slots it
+     * emptied). */
+    if (__builtin_expect(fxi_atomic_load_acquire_32(&s->wd_claim) != 0, 0))
+        fxi_sched_watch_settle(s);
+}
+/* The value fxi_sched_watch_enter/leave last stored (odd: in a call).
+ * Any thread (acquire). */
+static inline uint64_t fxi_sched_watch(fxi_sched *s)
+{
+    /* Acquire: pairs with the release stores in enter/leave. */
+    return fxi_atomic_load_acquire_64(&s->wd_seq);
+}
 /* A unit that used up its batch: appends it to the back of the owner's
  * run queue, except the consumer of a held producer, which keeps the next
  * slot (see fxi_sched_hold_owner). */
@@ -145,6 +222,17 @@ static inline uint64_t fxi_sched_resumed_held_ns(const fxi_sched *s)
 {
     return s->resumed_ns;
 }
+/* Appends a unit to the owner's run queue (stealable). Owner only. */
+void fxi_sched_push_owner(fxi_sched *s, void *unit);
+/* A spare thread was asked to retire (watchdog). Relaxed: a request the
+ * loop polls; the kick that follows it is a release. Any thread. */
+static inline bool fxi_sched_retiring(fxi_sched *s)
+{
+    return fxi_atomic_load_relaxed_32(&s->wd_retire) != 0;
+}
+/* Makes a parked s re-check its state (after a retire request). Any
+ * thread. */
+void fxi_pool_kick(fxi_sched *s);
 /* Makes a unit runnable from a thread outside the pool. Any thread. */
 void fxi_pool_inject(fxi_pool *p, void *unit);
 

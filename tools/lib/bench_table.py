@@ -37,6 +37,7 @@ OPS = {
     "banking": lambda n: 4 * n,
     "trapezoid": lambda n: n,
     "fib": lambda n: 2 * fib(n) - 1,
+    "overload": lambda n: 8 * n,
 }
 
 
@@ -107,6 +108,24 @@ def ratio(med, peer):
     return None
 
 
+def rss_table(rows, systems):
+    """Median peak RSS (MiB) per benchmark and system, where recorded
+    (tools/lib/peak_rss.py)."""
+    def med(runs):
+        v = [x["extra"]["peak_rss_kb"] for x in runs if "peak_rss_kb" in x.get("extra", {})]
+        return statistics.median(v) / 1024 if v else None
+    table = {b: {s: med(r) for s, r in by.items()} for b, by in rows.items()}
+    if not any(v is not None for by in table.values() for v in by.values()):
+        return
+    print()
+    head = ["bench"] + [f"{s} peak RSS MiB" for s in systems]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for b, by in table.items():
+        cells = [b] + [f"{by[s]:.0f}" if by.get(s) is not None else "-" for s in systems]
+        print("| " + " | ".join(cells) + " |")
+
+
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "--check":
         why = check(sys.stdin.read().strip(), *sys.argv[2:])
@@ -130,6 +149,17 @@ def main():
             q = ratio(med, p)
             cells.append(f"{q:.2f}x" if q is not None else "-")
         print("| " + " | ".join(cells) + " |")
+    lat = [(b, s, runs) for b, by in rows.items() for s, runs in by.items()
+           if "p50_us" in runs[0]["extra"]]
+    if lat:
+        print()
+        print("| bench | system | p50 us | p99 us | runs |")
+        print("|---|---|---|---|---|")
+        for b, s, runs in lat:
+            p50 = statistics.median(x["extra"]["p50_us"] for x in runs)
+            p99 = statistics.median(x["extra"]["p99_us"] for x in runs)
+            print(f"| {b} | {s} | {p50:,.0f} | {p99:,.0f} | {len(runs)} |")
+    rss_table(rows, systems)
     mem = {s: x[0]["extra"].get("bytes_per_actor") for s, x in rows.get("spawnmem", {}).items()}
     mem = {s: v for s, v in mem.items() if v is not None}
     if mem:

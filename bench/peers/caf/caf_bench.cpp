@@ -55,6 +55,8 @@ constexpr int fjt_actors = 60;
 constexpr int num_chameneos = 100;
 constexpr int big_actors = 120;
 constexpr int mailbox_senders = 100;
+constexpr int overload_senders = 8;
+constexpr int64_t overload_work_ns = 2500;
 
 const char* g_bench = "?";
 
@@ -578,6 +580,53 @@ outcome bench_mailbox(actor_system& sys, int64_t n) {
   return {secs, total, {}};
 }
 
+// --- overload ---------------------------------------------------------------
+// 8 senders send n messages each, as fast as they can, to one receiver that
+// busy-waits overload_work_ns on the clock per message (the same work as
+// fauxtp's and Erlang's); verified by count and checksum. Peak RSS is
+// measured from outside (tools/lib/peak_rss.py).
+
+struct overload_state {
+  int64_t count = 0;
+  int64_t sum = 0;
+};
+
+behavior overload_receiver(stateful_actor<overload_state>* self, int64_t total,
+                           actor driver) {
+  return {
+    [=](work_atom, int64_t v) {
+      auto until = std::chrono::steady_clock::now()
+                   + std::chrono::nanoseconds(overload_work_ns);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      self->state.sum += v;
+      if (++self->state.count == total) {
+        self->send(driver, done_atom::value, self->state.sum);
+        self->quit();
+      }
+    },
+  };
+}
+
+void overload_sender(event_based_actor* self, actor receiver, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    self->send(receiver, work_atom::value, i);
+}
+
+outcome bench_overload(actor_system& sys, int64_t n) {
+  scoped_actor self{sys};
+  int64_t total = overload_senders * n;
+  auto t0 = clock_type::now();
+  auto receiver = sys.spawn(overload_receiver, total, actor{self});
+  for (int i = 0; i < overload_senders; ++i)
+    sys.spawn(overload_sender, receiver, n);
+  auto sum = await_done(self);
+  double secs = seconds_since(t0);
+  int64_t want = overload_senders * (n * (n - 1) / 2);
+  expect(sum == want, "checksum " + str(sum) + ", want " + str(want));
+  return {secs, total, {}};
+}
+
 // --- spawnmem ---------------------------------------------------------------
 
 // Measurement aid only: lets the driver wait until every idle actor has run
@@ -843,6 +892,7 @@ const bench_def benches[] = {
   {"spawnmem", 1000000, bench_spawnmem},
   {"callrt", 500000, bench_callrt},
   {"calllat", 100000, bench_calllat},
+  {"overload", 250000, bench_overload},
   {"bndbuffer", 1000000, bench_bndbuffer},
   {"philosopher", 20000, bench_philosopher},
   {"barber", 200000, bench_barber},

@@ -18,10 +18,12 @@
 -export([main/0]).
 %% Spawned via spawn/3 (MFA) so the new process carries no closure.
 -export([pong_loop/1, counter_loop/1, ring_init/1, fjt_worker/3, fjc_worker/0,
-         chameneo_start/3, big_init/3, skynet/3, mailbox_sender/2, idle/0]).
+         chameneo_start/3, big_init/3, skynet/3, mailbox_sender/2, idle/0,
+         overload_sender/3]).
 
 -define(BENCHES, [pingpong, counting, threadring, fjthrput, fjcreate, chameneos,
-                  big, skynet, mailbox, spawnmem, callrt, calllat,
+                  big, skynet, mailbox, spawnmem, callrt, calllat, heavy_inline,
+                  heavy_pool, overload,
                   bndbuffer, philosopher, barber, banking, trapezoid, fib]).
 
 -define(RING_SIZE, 100).
@@ -29,6 +31,8 @@
 -define(CHAMENEOS, 100).
 -define(BIG_ACTORS, 120).
 -define(MAILBOX_SENDERS, 100).
+-define(OVERLOAD_SENDERS, 8).
+-define(OVERLOAD_WORK_NS, 2500).
 
 %% ---------------------------------------------------------------------------
 %% CLI
@@ -86,6 +90,9 @@ default_n(mailbox) -> 100000;
 default_n(spawnmem) -> 1000000;
 default_n(callrt) -> 500000;
 default_n(calllat) -> 100000;
+default_n(heavy_inline) -> 500;
+default_n(heavy_pool) -> 500;
+default_n(overload) -> 250000;
 default_n(bndbuffer) -> 1000000;
 default_n(philosopher) -> 20000;
 default_n(barber) -> 200000;
@@ -250,6 +257,25 @@ bench(mailbox, N) ->
     check(Got =:= Total, io_lib:format("receiver got ~b, want ~b", [Got, Total])),
     {ok, Secs, Total, []};
 
+%% overload: 8 senders send n messages each, as fast as they can, to one
+%% receiver that busy-waits OVERLOAD_WORK_NS on the clock per message (the
+%% same work as fauxtp's and CAF's); verified by count and checksum. Its
+%% peak RSS is measured from outside (tools/lib/peak_rss.py).
+bench(overload, N) ->
+    Self = self(),
+    Total = ?OVERLOAD_SENDERS * N,
+    T0 = now_ns(),
+    Receiver = spawn_opt(fun() -> overload_receiver(0, 0, Total, Self) end,
+                         [{message_queue_data, off_heap}]),
+    [spawn(?MODULE, overload_sender, [Receiver, 0, N])
+     || _ <- lists:seq(1, ?OVERLOAD_SENDERS)],
+    {Got, Sum} = receive {overload_done, G, S} -> {G, S} end,
+    Secs = secs_since(T0),
+    Want = ?OVERLOAD_SENDERS * (N * (N - 1) div 2),
+    check(Got =:= Total andalso Sum =:= Want,
+          io_lib:format("receiver got ~b (sum ~b), want ~b (~b)", [Got, Sum, Total, Want])),
+    {ok, Secs, Total, []};
+
 %% spawnmem: n idle processes blocked in receive.  The driver keeps no list
 %% of pids (that would add 16 B per actor to its own heap); the processes are
 %% simply left to die with the VM at halt.
@@ -284,6 +310,35 @@ bench(callrt, N) ->
 %% calllat: gen_server:call latency while big runs (peer_bench_latency).
 bench(calllat, N) ->
     peer_bench_latency:run(N);
+%% heavy_inline, heavy_pool (tools/bench --group blocking): p50/p99
+%% round-trip latency of a ping-pong pair while 8 processes each do 10 ms
+%% of CPU work per message, as ordinary Erlang code that the BEAM
+%% preempts. One workload for both names (Erlang needs no pool for it):
+%% fauxtp runs the work inside handlers (heavy_inline) or on its pool
+%% (heavy_pool). The driver starts one round trip per millisecond with a
+%% message carrying its send time; latency runs from that send to the
+%% pong's arrival at the pinger. See bench/heavy_bench.c.
+bench(Heavy, N) when Heavy =:= heavy_inline; Heavy =:= heavy_pool ->
+    Self = self(),
+    Units = counters:new(1, [write_concurrency]),
+    Workers = [spawn(fun() -> heavy_worker(Units) end) || _ <- lists:seq(1, 8)],
+    timer:sleep(50),
+    Pong = spawn(?MODULE, pong_loop, [0]),
+    Pinger = spawn(fun() -> heavy_pinger(Pong, Self, N, []) end),
+    T0 = now_ns(),
+    heavy_drive(Pinger, N),
+    Lats = receive {heavy_done, L} -> L end,
+    Secs = secs_since(T0),
+    U = counters:get(Units, 1),
+    [exit(W, kill) || W <- Workers],
+    exit(Pong, kill),
+    check(length(Lats) =:= N andalso U > 0,
+          io_lib:format("~b round trips of ~b, ~b work units", [length(Lats), N, U])),
+    Sorted = list_to_tuple(lists:sort(Lats)),
+    P99 = case N >= 100 of true -> (N * 99) div 100; false -> (N * 99) div 100 + 1 end,
+    Us = fun(I) -> element(I, Sorted) / 1000.0 end,
+    {ok, Secs, N, [{p50_us, Us((N - 1) div 2 + 1)}, {p99_us, Us(P99)}, {max_us, Us(N)},
+                   {work_units, U}]};
 
 %% The Savina workloads of issue 20 (peer_bench_savina2).
 bench(Savina2, N) ->
@@ -291,6 +346,40 @@ bench(Savina2, N) ->
 
 %% ---------------------------------------------------------------------------
 %% process bodies and helpers
+
+heavy_spin(End, X) ->
+    case now_ns() >= End of
+        true -> X;
+        false -> heavy_spin(End, heavy_mix(X, 1024))
+    end.
+
+%% xorshift32: stays a small integer (no bignum allocation), the fairest
+%% plain-Erlang equivalent of the C side's 64-bit xorshift.
+heavy_mix(X, 0) -> X;
+heavy_mix(X, K) ->
+    X1 = X bxor ((X bsl 13) band 16#FFFFFFFF),
+    X2 = X1 bxor (X1 bsr 17),
+    heavy_mix(X2 bxor ((X2 bsl 5) band 16#FFFFFFFF), K - 1).
+
+heavy_worker(Units) ->
+    heavy_spin(now_ns() + 10000000, 2463534242),
+    counters:add(Units, 1, 1),
+    erlang:send_after(1, self(), work),
+    receive work -> heavy_worker(Units) end.
+
+heavy_drive(_Pinger, 0) -> ok;
+heavy_drive(Pinger, K) ->
+    Pinger ! {next, now_ns()},
+    timer:sleep(1),
+    heavy_drive(Pinger, K - 1).
+
+heavy_pinger(_Pong, Driver, 0, Acc) -> Driver ! {heavy_done, Acc};
+heavy_pinger(Pong, Driver, K, Acc) ->
+    receive
+        {next, T} ->
+            Pong ! {ping, self()},
+            receive pong -> heavy_pinger(Pong, Driver, K - 1, [now_ns() - T | Acc]) end
+    end.
 
 send_n(_To, _Msg, 0) -> ok;
 send_n(To, Msg, K) -> To ! Msg, send_n(To, Msg, K - 1).
@@ -438,6 +527,26 @@ is_pow10(N) when N rem 10 =:= 0 -> is_pow10(N div 10);
 is_pow10(_) -> false.
 
 mailbox_sender(Receiver, N) -> send_n(Receiver, msg, N).
+
+overload_sender(_Receiver, N, N) -> ok;
+overload_sender(Receiver, I, N) ->
+    Receiver ! {work, I},
+    overload_sender(Receiver, I + 1, N).
+
+overload_receiver(Count, Sum, Total, Driver) when Count =:= Total ->
+    Driver ! {overload_done, Count, Sum};
+overload_receiver(Count, Sum, Total, Driver) ->
+    receive
+        {work, V} ->
+            busy_until(erlang:monotonic_time(nanosecond) + ?OVERLOAD_WORK_NS),
+            overload_receiver(Count + 1, Sum + V, Total, Driver)
+    end.
+
+busy_until(T) ->
+    case erlang:monotonic_time(nanosecond) >= T of
+        true -> ok;
+        false -> busy_until(T)
+    end.
 
 mailbox_receiver(Count, Total, Driver) when Count =:= Total ->
     Driver ! {mailbox_done, Count};

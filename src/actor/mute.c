@@ -1,0 +1,135 @@
+/* Muting backpressure and per-process mailbox limits: the parts outside
+ * the send fast path (docs/overload.md). */
+#include "actor/mute.h"
+
+#include <fauxtp/error.h>
+
+#include "actor/exit.h"
+#include "actor/section.h"
+#include "actor/vm.h"
+
+#define DEFAULT_HIGH 8192u
+
+int fxi_mute_resolve_config(fx_vm_config *c)
+{
+    if (c->mute > FX_MUTE_OFF)
+        return FX_EINVAL;
+    if (c->mute_high == 0)
+        c->mute_high = DEFAULT_HIGH;
+    if (c->mute_low == 0)
+        c->mute_low = c->mute_high / 2;
+    if (c->mute_low >= c->mute_high)
+        return FX_EINVAL;
+    return 0;
+}
+
+int fxi_mute_init_actor(const fx_vm *vm, fxi_actor *a, const fx_mailbox_limit *lim)
+{
+    bool on = vm->cfg.mute != FX_MUTE_OFF;
+    a->mute_at = on ? vm->cfg.mute_high : UINT32_MAX;
+    a->mb_limit = 0;
+    a->mb_policy = 0;
+    if (!lim || lim->max == 0)
+        return 0;
+    if (lim->policy > FX_MAILBOX_BACKPRESSURE)
+        return FX_EINVAL;
+    a->mb_limit = lim->max;
+    a->mb_policy = (uint8_t) lim->policy;
+    /* A backpressure limit is this process's mark, muting on or off. */
+    if (lim->policy == FX_MAILBOX_BACKPRESSURE && lim->max < a->mute_at)
+        a->mute_at = lim->max;
+    return 0;
+}
+
+/* The low mark of a process whose mark is `high`. */
+static uint32_t low_mark(const fx_vm *vm, uint32_t high)
+{
+    return high == vm->cfg.mute_high ? vm->cfg.mute_low : high / 2;
+}
+
+bool fxi_mute_after_call(fxi_worker *w, fxi_actor *a)
+{
+    fxi_actor *to = w->mute_to;
+    w->mute_to = NULL;
+    /* Never muted on itself, nor while its own queue is over its mark
+     * (docs/overload.md, "Why muting cannot deadlock"). */
+    if (to == a || fxi_mailbox_len(&a->mb) > a->mute_at)
+        return false;
+    if (!fxi_vm_running(w->cx.vm))
+        return false;
+    if (w->nmuted == w->muted_cap) {
+        uint32_t cap = w->muted_cap ? 2 * w->muted_cap : 16;
+        fxi_muted *n = fxi_alloc(cap * sizeof *n);
+        if (!n)
+            return false; /* no room to remember it: not muted */
+        for (uint32_t i = 0; i < w->nmuted; i++)
+            n[i] = w->muted[i];
+        fxi_free(w->muted, w->muted_cap * sizeof *n);
+        w->muted = n;
+        w->muted_cap = cap;
+    }
+    w->muted[w->nmuted++] = (fxi_muted){a, to->pid};
+    return true;
+}
+
+void fxi_mute_poll(fxi_worker *w)
+{
+    if (w->nmuted == 0)
+        return;
+    fx_vm *vm = w->cx.vm;
+    bool running = fxi_vm_running(vm);
+    for (uint32_t i = 0; i < w->nmuted;) {
+        fxi_muted *m = &w->muted[i];
+        fxi_actor *on = running ? fxi_ptable_lookup(&vm->pt, m->on) : NULL;
+        bool keep = on != NULL && fxi_mailbox_len(&on->mb) >= low_mark(vm, on->mute_at) &&
+                    fxi_mailbox_len(&m->a->mb) <= m->a->mute_at;
+        if (keep) {
+            i++;
+            continue;
+        }
+        fxi_sched_yield_owner(w->cx.s, m->a);
+        *m = w->muted[--w->nmuted];
+    }
+}
+
+void fxi_mute_release_all(fxi_worker *w)
+{
+    while (w->nmuted > 0)
+        fxi_sched_yield_owner(w->cx.s, w->muted[--w->nmuted].a);
+}
+
+void fxi_mute_fini(fxi_worker *w)
+{
+    fxi_free(w->muted, w->muted_cap * sizeof *w->muted);
+    w->muted = NULL;
+    w->nmuted = w->muted_cap = 0;
+}
+
+void fxi_limit_kill(fxi_worker *w, fxi_actor *a)
+{
+    fx_reason why = fx_reason_error(FX_EMAILBOX_FULL,
+                                    "message queue over its limit of %u", a->mb_limit);
+    fxi_actor_exit(w, a, &why, false);
+}
+
+FX_API int64_t fx_queue_len(const fx_ctx *cx)
+{
+    if (!cx || !cx->self)
+        return FX_EINVAL;
+    return fxi_mailbox_len(&cx->self->mb);
+}
+
+FX_API int fx_vm_queue_len(fx_vm *vm, fx_pid pid, uint64_t *out)
+{
+    if (!vm || !out)
+        return FX_EINVAL;
+    fxi_section sec;
+    int rc = fxi_section_enter(vm, &sec);
+    if (rc)
+        return rc;
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, pid);
+    if (a)
+        *out = fxi_mailbox_len(&a->mb);
+    fxi_section_exit(vm, &sec);
+    return a ? 0 : FX_ENOPROC;
+}

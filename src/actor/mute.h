@@ -1,0 +1,90 @@
+/* Muting backpressure (Pony's muting): an actor whose handler call sent to
+ * a process over its mark is descheduled after the call and held by its
+ * scheduler thread until that process drains below its low mark. See
+ * docs/overload.md for the rules and why they cannot deadlock. Internal. */
+#ifndef FXI_ACTOR_MUTE_H
+#define FXI_ACTOR_MUTE_H
+
+#include <fauxtp/error.h>
+#include <fauxtp/overload.h>
+#include <fauxtp/vm.h>
+
+#include "actor/actor.h"
+
+/* One muted actor: held by the thread whose worker lists it. */
+typedef struct fxi_muted {
+    fxi_actor *a;
+    fx_pid on; /* the process it waits for */
+} fxi_muted;
+
+/* Validates and fills in the overload block of a resolved config:
+ * 0 or FX_EINVAL. */
+int fxi_mute_resolve_config(fx_vm_config *c);
+
+/* The mute mark and limit of a new actor spawned with `lim` (NULL or
+ * max 0: unbounded). FX_EINVAL for an unknown policy. */
+int fxi_mute_init_actor(const fx_vm *vm, fxi_actor *a, const fx_mailbox_limit *lim);
+
+/* After a handler call of a on w's thread whose sends found w->mute_to
+ * over its mark: mutes a (true: its run is over, the thread holds it) or
+ * not (false). Clears w->mute_to. Owner thread only. */
+bool fxi_mute_after_call(fxi_worker *w, fxi_actor *a);
+
+/* Reschedules the muted actors whose process drained below its low mark,
+ * died, or whose own queue went over their mark (the rule that rules out
+ * deadlock), and all of them once the VM stops running. Owner thread
+ * only, inside its QSBR section (the tick hook). */
+void fxi_mute_poll(fxi_worker *w);
+
+/* How often a thread holding muted actors looks again while it has
+ * nothing else to run (park timeout, ns). */
+#define FXI_MUTE_POLL_NS 50000
+
+/* Frees the worker's list (VM destroy; no actor is held any more). */
+void fxi_mute_fini(fxi_worker *w);
+
+/* Makes every actor w holds muted runnable again on w's thread, muted or
+ * not: for a scheduler thread about to leave its loop (a retiring spare,
+ * whose queued units then go to the others), so no muted actor is left
+ * with a thread that will never poll it. Owner thread only. */
+void fxi_mute_release_all(fxi_worker *w);
+
+/* A process with a limit refuses this message type: application messages
+ * and behaviour messages marked FX_MSG_REFUSABLE (calls, casts) only;
+ * replies, signals and behaviours' own protocol always get through. */
+static inline bool fxi_limit_refusable(uint32_t type)
+{
+    return type < FX_MSG_SYSTEM_BASE ||
+           (type >= FX_MSG_BEHAVIOUR_BASE && type < FX_MSG_INTERNAL_BASE &&
+            (type & FX_MSG_REFUSABLE));
+}
+
+/* Checks a send of a message of `type` to a, which has a limit, with
+ * `pending` more messages of the same sender not yet published: 0 to go
+ * ahead, or the refusal (FX_EMAILBOX_FULL inside the VM under the drop
+ * policy, FX_EAGAIN for a sender outside the VM under any policy). */
+static inline int fxi_limit_check(const fxi_actor *a, uint32_t type, uint32_t pending,
+                                  bool outside)
+{
+    if (!fxi_limit_refusable(type))
+        return 0;
+    if (!outside && a->mb_policy != FX_MAILBOX_DROP)
+        return 0;
+    if (fxi_mailbox_len(&a->mb) + pending < a->mb_limit)
+        return 0;
+    return outside ? FX_EAGAIN : FX_EMAILBOX_FULL;
+}
+
+/* The kill policy: true if a, about to run, is over its limit and must
+ * exit (reason in *why). Owner thread only. */
+static inline bool fxi_limit_kill_due(const fxi_actor *a)
+{
+    return a->mb_limit != 0 && a->mb_policy == FX_MAILBOX_KILL &&
+           fxi_mailbox_len(&a->mb) > a->mb_limit;
+}
+
+/* Ends a's life for the kill policy: reason {error, FX_EMAILBOX_FULL,
+ * "message queue over its limit of N"}. Owner thread only. */
+void fxi_limit_kill(fxi_worker *w, fxi_actor *a);
+
+#endif
