@@ -72,5 +72,12 @@ int bench_whereis(bench_run *r);
 int bench_sendname(bench_run *r);
 int bench_heavy_inline(bench_run *r);
 int bench_heavy_pool(bench_run *r);
+/* savina2_benches.c, savina3_benches.c */
+int bench_bndbuffer(bench_run *r);
+int bench_philosopher(bench_run *r);
+int bench_barber(bench_run *r);
+int bench_banking(bench_run *r);
+int bench_trapezoid(bench_run *r);
+int bench_fib(bench_run *r);
 
 #endif

@@ -31,8 +31,22 @@ OPS = {
     "spawnmem": lambda n: n,
     "callrt": lambda n: n,
     "calllat": lambda n: n,
+    "bndbuffer": lambda n: 4 * n,
+    "philosopher": lambda n: 20 * n,
+    "barber": lambda n: n,
+    "banking": lambda n: 4 * n,
+    "trapezoid": lambda n: n,
+    "fib": lambda n: 2 * fib(n) - 1,
     "overload": lambda n: 8 * n,
 }
+
+
+def fib(n):
+    """F(n) with F(1) = F(2) = 1: fib's n is the index, its ops the calls."""
+    a, b = 1, 1
+    for _ in range(2, n):
+        a, b = b, a + b
+    return b if n >= 2 else 1
 
 # The latency group (bench_latency.py): extras every result must carry.
 LATENCY = {"calllat": ("p50_ns", "p99_ns", "p999_ns", "max_ns", "bg_ops_per_sec")}

@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <deque>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -867,6 +869,8 @@ outcome bench_calllat(actor_system& sys, int64_t n) {
            {"bg_ops_per_sec", 2.0 * static_cast<double>(sent) / bg_secs}}};
 }
 
+#include "caf_savina2.hpp" // bndbuffer ... fib (issue 20)
+
 // --- driver -----------------------------------------------------------------
 
 struct bench_def {
@@ -889,6 +893,12 @@ const bench_def benches[] = {
   {"callrt", 500000, bench_callrt},
   {"calllat", 100000, bench_calllat},
   {"overload", 250000, bench_overload},
+  {"bndbuffer", 1000000, bench_bndbuffer},
+  {"philosopher", 20000, bench_philosopher},
+  {"barber", 200000, bench_barber},
+  {"banking", 500000, bench_banking},
+  {"trapezoid", 2000000, bench_trapezoid},
+  {"fib", 27, bench_fib},
 };
 
 [[noreturn]] void usage(const std::string& msg) {

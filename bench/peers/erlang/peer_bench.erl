@@ -23,7 +23,8 @@
 
 -define(BENCHES, [pingpong, counting, threadring, fjthrput, fjcreate, chameneos,
                   big, skynet, mailbox, spawnmem, callrt, calllat, heavy_inline,
-                  heavy_pool, overload]).
+                  heavy_pool, overload,
+                  bndbuffer, philosopher, barber, banking, trapezoid, fib]).
 
 -define(RING_SIZE, 100).
 -define(FJT_ACTORS, 60).
@@ -91,7 +92,13 @@ default_n(callrt) -> 500000;
 default_n(calllat) -> 100000;
 default_n(heavy_inline) -> 500;
 default_n(heavy_pool) -> 500;
-default_n(overload) -> 250000.
+default_n(overload) -> 250000;
+default_n(bndbuffer) -> 1000000;
+default_n(philosopher) -> 20000;
+default_n(barber) -> 200000;
+default_n(banking) -> 500000;
+default_n(trapezoid) -> 2000000;
+default_n(fib) -> 27.
 
 %% Runs the workload in a fresh, monitored driver process so that nothing
 %% from the init/shell context leaks in, and so crashes become verification
@@ -331,7 +338,11 @@ bench(Heavy, N) when Heavy =:= heavy_inline; Heavy =:= heavy_pool ->
     P99 = case N >= 100 of true -> (N * 99) div 100; false -> (N * 99) div 100 + 1 end,
     Us = fun(I) -> element(I, Sorted) / 1000.0 end,
     {ok, Secs, N, [{p50_us, Us((N - 1) div 2 + 1)}, {p99_us, Us(P99)}, {max_us, Us(N)},
-                   {work_units, U}]}.
+                   {work_units, U}]};
+
+%% The Savina workloads of issue 20 (peer_bench_savina2).
+bench(Savina2, N) ->
+    peer_bench_savina2:run(Savina2, N).
 
 %% ---------------------------------------------------------------------------
 %% process bodies and helpers

@@ -72,6 +72,12 @@ var benches = []benchDef{
 	{"mailbox", 100000, benchMailbox},
 	{"spawnmem", 1000000, benchSpawnmem},
 	{"callrt", 500000, benchCallrt},
+	{"bndbuffer", 1000000, benchBndbuffer},
+	{"philosopher", 20000, benchPhilosopher},
+	{"barber", 200000, benchBarber},
+	{"banking", 500000, benchBanking},
+	{"trapezoid", 2000000, benchTrapezoid},
+	{"fib", 27, benchFib},
 }
 
 func usage(msg string) {
