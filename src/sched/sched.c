@@ -313,9 +313,15 @@ static uint64_t next_rand(fxi_sched *s)
 static void *steal_any(fxi_sched *s)
 {
     fxi_pool *p = s->pool;
-    uint32_t start = (uint32_t) (next_rand(s) % p->n);
-    for (uint32_t i = 0; i < p->n; i++) {
-        uint32_t v = (start + i) % p->n;
+    /* Spare slots are probed only while one is live: an idle VM has
+     * as many spare slots as threads (docs/watchdog.md), and probing their
+     * empty deques would double the cost of every search. Relaxed: a
+     * stale 0 only skips a started spare for this probe; the spare runs
+     * its own queue, and a retiring one hands it to the inject queue. */
+    uint32_t n = fxi_atomic_load_relaxed_32(&p->spares_live) ? p->n : p->nbase;
+    uint32_t start = (uint32_t) (next_rand(s) % n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t v = (start + i) % n;
         if (v == s->id)
             continue;
         void *u = fxi_deque_steal_mc(&p->scheds[v].dq);
@@ -633,10 +639,14 @@ int fxi_pool_start_slot(fxi_pool *p, uint32_t i)
     fxi_atomic_store_relaxed_32(&s->park_word, POPPED);
     /* Relaxed: a count for the all-parked hints. */
     fxi_atomic_fetch_add_relaxed_32(&p->nactive, 1);
+    if (s->spare) /* relaxed: a hint for steal_any */
+        fxi_atomic_fetch_add_relaxed_32(&p->spares_live, 1);
     s->started = true;
     if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
         s->started = false;
         fxi_atomic_fetch_add_relaxed_32(&p->nactive, (uint32_t) -1);
+        if (s->spare) /* relaxed: as above */
+            fxi_atomic_fetch_add_relaxed_32(&p->spares_live, (uint32_t) -1);
         return FX_ESYS;
     }
     return 0;
@@ -660,6 +670,8 @@ bool fxi_pool_reap_slot(fxi_pool *p, uint32_t i)
         return false;
     pthread_join(s->thread, NULL);
     s->started = false;
+    if (s->spare) /* relaxed: a hint for steal_any (its queue went to inject) */
+        fxi_atomic_fetch_add_relaxed_32(&p->spares_live, (uint32_t) -1);
     return true;
 }
 

@@ -115,6 +115,7 @@ struct fxi_pool {
     uint32_t n;        /* slots: nbase scheduler threads, then spares */
     uint32_t nbase;
     uint32_t nactive;        /* atomic: threads started and not retiring */
+    uint32_t spares_live;    /* atomic: spare slots started and not joined */
     uint32_t stopping;       /* atomic: set once by fxi_pool_stop */
     struct fxi_watchdog *wd; /* NULL when off; owned by sched/watchdog.c */
 
