@@ -23,8 +23,11 @@ static void logger(void *arg, const fx_crash_report *r)
     (void) arg;
     if (r->kind == FX_REPORT_STUCK) {
         atomic_store(&stuck_pid, r->pid.id);
-        if (atomic_fetch_add(&stuck_reports, 1) == 0)
+        /* The line first, then the count the test waits for (stuck reports
+         * come from the one watchdog thread, so the check cannot race). */
+        if (atomic_load(&stuck_reports) == 0)
             fx_crash_report_format(r, stuck_line, sizeof stuck_line);
+        atomic_fetch_add(&stuck_reports, 1);
     } else if (r->kind == FX_REPORT_STUCK_AT_SHUTDOWN) {
         atomic_store(&stuck_pid, r->pid.id);
         atomic_fetch_add(&shutdown_reports, 1);
