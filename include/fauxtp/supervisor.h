@@ -241,6 +241,8 @@ typedef struct fx_child_counts {
     uint32_t workers;     /* specs of type worker */
 } fx_child_counts;
 
+/* Fills *out with the supervisor's counts (OTP's count_children). Threads
+ * and errors: "Calls on a running supervisor", above. */
 FX_API int fx_sup_count_children(fx_inbox *inbox, fx_pid sup, fx_child_counts *out,
                                  int64_t timeout_ms);
 
