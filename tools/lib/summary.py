@@ -8,16 +8,19 @@ import re
 import sys
 
 passed = failed = 0
+failures = []  # "suite/test: case" names, printed before the summary
 fmt_ok = sys.argv[1] == "1"
 if fmt_ok:
     passed += 1
 else:
     failed += 1
+    failures.append("clang-format")
 for path in sys.argv[2:]:
     try:
         lines = open(path).read().splitlines()
     except OSError:
         failed += 1
+        failures.append(f"{path}: no test log")
         continue
     for line in lines:
         t = json.loads(line)
@@ -25,14 +28,22 @@ for path in sys.argv[2:]:
         oks = len(re.findall(r"^ok\b", out, re.M))
         nots = len(re.findall(r"^not ok\b", out, re.M))
         good = t.get("result") in ("OK", "EXPECTEDFAIL", "SKIP")
+        name = t.get("name", "?")
+        where = path.split("/meson-logs/")[0]
         if oks or nots:
             passed += oks
             failed += nots
+            for case in re.findall(r"^not ok\b.*$", out, re.M):
+                failures.append(f"{where}: {name}: {case}")
             if not good and nots == 0:
                 failed += 1  # crashed or timed out after its last case
+                failures.append(f"{where}: {name}: {t.get('result')} after its last case")
         elif good:
             passed += 1
         else:
             failed += 1
+            failures.append(f"{where}: {name}: {t.get('result')}")
+for f in failures:
+    print(f"FAILED {f}")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
