@@ -59,7 +59,7 @@ static fx_next spawn_batch(fx_ctx *cx, fx_msg *m)
 static void wait_processes(fx_vm *vm, uint64_t n)
 {
     fx_vm_stats st;
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0; i < 12000; i++) { /* 60 s: a loaded machine is slow */
         fx_vm_stats_get(vm, &st);
         if (st.processes == n)
             return;
@@ -71,7 +71,7 @@ static void wait_processes(fx_vm *vm, uint64_t n)
 /* 1,000,000 actors spawned, messaged and exited in four rounds: live
  * memory after each round is back near where it started (actors, messages
  * and slots are all recycled), and only the spawners are left. */
-Test(lifecycle, million_actors_memory_is_flat, .timeout = 120)
+Test(lifecycle, million_actors_memory_is_flat, .timeout = 300)
 {
     tvm t = tvm_start(2);
     long baseline = live_kb();
@@ -81,7 +81,14 @@ Test(lifecycle, million_actors_memory_is_flat, .timeout = 120)
         cr_assert_eq(fx_vm_send(t.vm, s, GO, NULL, 0), 0);
         fx_msg_free(tvm_recv(&t, DONE));
         wait_processes(t.vm, 1 + (uint64_t) round);
+        /* Freed memory can reach the allocator's totals a little after
+         * the last exit (per-thread caches, deferred slot reclamation):
+         * give it up to 10 s before judging. */
         long now = live_kb();
+        for (int i = 0; i < 200 && baseline >= 0 && now >= baseline + 8 * 1024; i++) {
+            usleep(50000);
+            now = live_kb();
+        }
         cr_log_info("round %d: live %ld KiB (baseline %ld KiB)", round, now, baseline);
         if (baseline >= 0)
             cr_assert_lt(now, baseline + 8 * 1024,
