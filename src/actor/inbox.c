@@ -276,6 +276,8 @@ FX_API int fx_inbox_destroy(fx_inbox *ib)
         return FX_ECONTEXT;
     fxi_actor *a = ib->a;
     uint32_t idx = fxi_pid_index(a->pid);
+    /* Not while another thread's shutdown frees every process. */
+    bool counted = fxi_vm_teardown_begin(vm);
     fxi_mutex_lock(&vm->inbox_mx);
     if (ib->prev)
         ib->prev->next = ib->next;
@@ -309,8 +311,10 @@ FX_API int fx_inbox_destroy(fx_inbox *ib)
                 uint64_t now = fxi_now_ns();
                 if (!give_up)
                     give_up = now + (uint64_t) vm->cfg.shutdown_timeout_ms * 1000000u;
-                else if (now >= give_up)
+                else if (now >= give_up) {
+                    fxi_vm_teardown_end(vm, counted);
                     return FX_ESTUCK; /* gone, its memory leaked */
+                }
             }
             nanosleep(&(struct timespec){0, 200000}, NULL);
         }
@@ -319,5 +323,6 @@ FX_API int fx_inbox_destroy(fx_inbox *ib)
     fxi_actor_free(vm, a, false);
     fxi_ptable_release(&vm->pt, NULL, idx);
     fxi_free(ib, sizeof *ib);
+    fxi_vm_teardown_end(vm, counted);
     return 0;
 }

@@ -145,6 +145,7 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     vm->stop_done = false;
     vm->stop_stuck = false;
     vm->gave_up = 0;
+    vm->teardowns = 0;
     for (uint32_t i = 0; i < n; i++) {
         fxi_worker *w = &vm->workers[i];
         w->cx.vm = vm;
@@ -298,11 +299,43 @@ static int stop_finished(fx_vm *vm, int rc)
     return rc;
 }
 
+bool fxi_vm_teardown_begin(fx_vm *vm)
+{
+    fxi_mutex_lock(&vm->attach_mx);
+    bool counted = false;
+    if (!(vm->attach_closed && !vm->stop_done &&
+          pthread_equal(vm->stop_thread, pthread_self()))) {
+        while (vm->attach_closed && !vm->stop_done)
+            fxi_cond_wait(&vm->stop_cv, &vm->attach_mx);
+        vm->teardowns++;
+        counted = true;
+    } /* else inside the shutdown: see vm.h */
+    fxi_mutex_unlock(&vm->attach_mx);
+    return counted;
+}
+
+void fxi_vm_teardown_end(fx_vm *vm, bool counted)
+{
+    if (!counted)
+        return;
+    fxi_mutex_lock(&vm->attach_mx);
+    if (--vm->teardowns == 0)
+        pthread_cond_broadcast(&vm->stop_cv);
+    fxi_mutex_unlock(&vm->attach_mx);
+}
+
 /* ---- shutdown ---------------------------------------------------------------- */
 
 /* Every scheduler thread has left: frees the processes. */
 static int finish(fx_vm *vm)
 {
+    /* Inbox teardowns that began before the shutdown free their own
+     * process; let them finish first (their grace period is over: no
+     * scheduler thread is left online). */
+    fxi_mutex_lock(&vm->attach_mx);
+    while (vm->teardowns)
+        fxi_cond_wait(&vm->stop_cv, &vm->attach_mx);
+    fxi_mutex_unlock(&vm->attach_mx);
     fxi_vm_free_processes(vm);
     /* Release: every process is freed before STOPPED; pairs with the
      * acquire loads of the inbox teardown (inbox.c), which then frees its

@@ -49,10 +49,26 @@ struct fx_vm {
     uint32_t gave_up; /* atomic: stop_stuck, for fx_inbox_destroy */
     pthread_t stop_thread;
     pthread_cond_t stop_cv;
+    /* Under attach_mx: inbox teardowns under way on outside threads
+     * (fxi_vm_teardown_begin). The shutdown frees every process only
+     * once none is left, and a teardown that begins during a shutdown
+     * waits for it to finish (stop_cv serves both). */
+    uint32_t teardowns;
     /* Every inbox of this VM, so shutdown can wake their waiters. */
     fxi_mutex inbox_mx;
     struct fx_inbox *inboxes; /* under inbox_mx */
 };
+
+/* An outside thread is about to free one of vm's processes (an inbox)
+ * itself. While a shutdown runs on another thread this waits for it to
+ * finish (its final pass frees every process and must not meet ours
+ * half-freed); otherwise it counts the teardown, which that final pass
+ * then waits for. On the shutting-down thread itself (a stop hook or a
+ * cleanup callback) it does neither: that thread is not freeing anything
+ * at the same time. Returns whether it counted; pass that to
+ * fxi_vm_teardown_end when the process is freed. */
+bool fxi_vm_teardown_begin(fx_vm *vm);
+void fxi_vm_teardown_end(fx_vm *vm, bool counted);
 
 /* The calling thread's worker when it is one of vm's scheduler threads,
  * else NULL. */

@@ -4,7 +4,10 @@
  * forever on an inbox (every shutdown must return 0, none before the stop
  * hook has finished, and the waiter must get FX_ESHUTDOWN), or one thread
  * shuts down while another calls fx_vm_destroy as soon as the shutdown
- * is under way (the free hook must run after the stop hook). Runs as a
+ * is under way (the free hook must run after the stop hook), or outside
+ * threads destroy their inboxes while another thread shuts the VM down
+ * (the shutdown frees every process while those inboxes free their own:
+ * neither may touch what the other frees). Runs as a
  * plain program (exit status) so it can run under ThreadSanitizer.
  * Argument: rounds. */
 #include <fauxtp/fauxtp.h>
@@ -142,6 +145,60 @@ static int destroy_during_shutdown(void)
     return ok && r.rc[0] == 0 ? 0 : -1;
 }
 
+enum { DESTROYERS = 4 };
+
+typedef struct destroyer {
+    round *r;
+    fx_inbox *in;
+    int rc;
+} destroyer;
+
+static void *destroy_inbox(void *p)
+{
+    destroyer *d = p;
+    while (!__atomic_load_n(&d->r->go, __ATOMIC_ACQUIRE))
+        sched_yield();
+    d->rc = fx_inbox_destroy(d->in);
+    return NULL;
+}
+
+/* fx_inbox_destroy on several threads while another shuts the VM down. */
+static int inbox_destroy_during_shutdown(int i)
+{
+    round r;
+    if (start(&r))
+        return -1;
+    destroyer d[DESTROYERS];
+    pthread_t th[DESTROYERS], st;
+    for (int k = 0; k < DESTROYERS; k++) {
+        d[k] = (destroyer){&r, NULL, -1};
+        if (fx_inbox_create(r.vm, &d[k].in))
+            return -1;
+        /* Something queued, so the teardown has a mailbox to discard. */
+        fx_vm_send(r.vm, fx_inbox_pid(d[k].in), 1, "x", 1);
+    }
+    shutter s = {&r, 0};
+    /* Half the rounds let the destroyers start first, half the shutdown. */
+    if (i % 2)
+        pthread_create(&st, NULL, shut, &s);
+    for (int k = 0; k < DESTROYERS; k++)
+        pthread_create(&th[k], NULL, destroy_inbox, &d[k]);
+    if (!(i % 2))
+        pthread_create(&st, NULL, shut, &s);
+    __atomic_store_n(&r.go, 1, __ATOMIC_RELEASE);
+    int bad = 0;
+    for (int k = 0; k < DESTROYERS; k++) {
+        pthread_join(th[k], NULL);
+        if (d[k].rc != 0)
+            bad = 1;
+    }
+    pthread_join(st, NULL);
+    if (r.rc[0] != 0)
+        bad = 1;
+    fx_vm_destroy(r.vm);
+    return bad ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 200;
@@ -152,6 +209,10 @@ int main(int argc, char **argv)
         }
         if (destroy_during_shutdown() != 0) {
             fprintf(stderr, "round %d: destroy during shutdown misbehaved\n", i);
+            return 1;
+        }
+        if (inbox_destroy_during_shutdown(i) != 0) {
+            fprintf(stderr, "round %d: inbox destroy during shutdown misbehaved\n", i);
             return 1;
         }
     }
