@@ -25,6 +25,19 @@ static int nap(void *arg, fx_msg **result)
     return 0;
 }
 
+/* Opened by a test once the outcome it waits for is in: a gated task
+ * cannot finish before its awaiter's timeout fires, however loaded the
+ * machine (a fixed nap could). Bounded at 10 s. */
+static atomic_int gate;
+
+static int gated_nap(void *arg, fx_msg **result)
+{
+    (void) arg, (void) result;
+    for (int i = 0; i < 10000 && !atomic_load(&gate); i++)
+        usleep(1000);
+    return 0;
+}
+
 static int crash_fn(void *arg, fx_msg **result)
 {
     (void) arg, (void) result;
@@ -178,15 +191,16 @@ Test(task, await_timeout_then_cancel_delivers_nothing)
     tvm t = tvm_start(2);
     for (int blocking = 0; blocking < 2; blocking++) {
         atomic_store(&dones, 0);
-        fx_task_opts o = {
-            .fn = nap, .arg = (void *) 150, .done = count_done, .blocking = blocking};
+        atomic_store(&gate, 0);
+        fx_task_opts o = {.fn = gated_nap, .done = count_done, .blocking = blocking};
         start_owner(&t, &o, 10, 1);
         report r = recv_report(&t);
         cr_assert_eq(r.rc, 0);
         cr_assert_eq(r.kind, FX_TASK_TIMEOUT);
         r = recv_report(&t);
         cr_assert_eq(r.rc, 0, "cancel of a running task");
-        r = recv_report(&t); /* after 400 ms of waiting for strays */
+        atomic_store(&gate, 1); /* the task's fn returns now */
+        r = recv_report(&t);    /* after 400 ms of waiting for strays */
         cr_assert_eq(r.rc, 0, "a result or DOWN arrived after cancel");
         /* A CPU task holds its scheduler thread until fn returns (the
          * kill lands after it); either way done runs exactly once. */
@@ -289,7 +303,7 @@ typedef struct many_owner {
     fx_msg *msgs[5];
     fx_task_many many;
     int64_t timeout;
-    uintptr_t nap_ms; /* > 0: task 0 is a blocking nap this long */
+    bool gated; /* task 0 is a blocking gated_nap */
 } many_owner;
 
 static fx_next many_step(fx_ctx *cx, fx_msg *m)
@@ -325,8 +339,8 @@ static fx_next many_go(fx_ctx *cx, fx_msg *m)
         fx_task_opts o = {.fn = i % 2 ? twice : slow_twice,
                           .arg = (void *) (i + 1),
                           .blocking = i % 2 == 0};
-        if (i == 0 && s->nap_ms)
-            o = (fx_task_opts){.fn = nap, .arg = (void *) s->nap_ms, .blocking = true};
+        if (i == 0 && s->gated)
+            o = (fx_task_opts){.fn = gated_nap, .blocking = true};
         if (fx_task_async(cx, &o, &s->tasks[i]) != 0)
             return fx_stop(cx, fx_reason_error(1, "start"));
     }
@@ -354,10 +368,13 @@ Test(task, await_many_collects_every_outcome)
 Test(task, await_many_times_out)
 {
     tvm t = tvm_start(2);
-    many_owner init = {.inbox = t.me, .timeout = 100, .nap_ms = 600};
+    /* 2 s: the others (naps of up to 50 ms) finish well before, however
+     * loaded the machine; the gated one cannot finish before it. */
+    many_owner init = {.inbox = t.me, .timeout = 2000, .gated = true};
     fx_pid p = spawn_state(t.vm, many_go, &init, sizeof init);
     cr_assert_eq(fx_vm_send(t.vm, p, GO, NULL, 0), 0);
     fx_msg *m = tvm_recv(&t, REPORT);
+    atomic_store(&gate, 1);
     uint64_t out[6];
     memcpy(out, fx_msg_data(m), sizeof out);
     fx_msg_free(m);
@@ -456,10 +473,11 @@ Test(task, vm_task_run_from_outside)
         memcpy(&v, fx_msg_data(res), sizeof v);
         cr_assert_eq(v, 20);
         fx_msg_free(res);
-        fx_task_opts slow = {
-            .fn = nap, .arg = (void *) 100, .blocking = blocking, .done = count_done};
+        atomic_store(&gate, 0);
+        fx_task_opts slow = {.fn = gated_nap, .blocking = blocking, .done = count_done};
         cr_assert_eq(fx_vm_task_run(t.vm, &slow, 5, &st, &res), FX_ETIMEDOUT);
         cr_assert_null(res);
+        atomic_store(&gate, 1);
     }
     fx_task_opts c = {.fn = crash_fn};
     int st;
