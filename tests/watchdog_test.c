@@ -15,13 +15,20 @@ enum { SPIN = 1, FWD, HELLO, PING, PONG, DONE };
 static atomic_int release_spin;
 static atomic_int spinning;
 static atomic_int stuck_reports, shutdown_reports, crash_reports;
+/* Stuck reports about other processes: on a loaded machine a short
+ * handler whose thread is preempted for longer than stuck_ms is reported
+ * too (the watchdog measures wall time). Counted, not asserted on. */
+static atomic_int other_stuck;
 static atomic_ullong stuck_pid;
 static char stuck_line[256];
 
 static void logger(void *arg, const fx_crash_report *r)
 {
     (void) arg;
-    if (r->kind == FX_REPORT_STUCK) {
+    bool spinner = r->label && strcmp(r->label, "spinner") == 0;
+    if (r->kind != FX_REPORT_CRASH && !spinner) {
+        atomic_fetch_add(&other_stuck, 1);
+    } else if (r->kind == FX_REPORT_STUCK) {
         atomic_store(&stuck_pid, r->pid.id);
         /* The line first, then the count the test waits for (stuck reports
          * come from the one watchdog thread, so the check cannot race). */
@@ -79,6 +86,7 @@ static void reset(void)
     atomic_store(&stuck_reports, 0);
     atomic_store(&shutdown_reports, 0);
     atomic_store(&crash_reports, 0);
+    atomic_store(&other_stuck, 0);
 }
 
 static fx_pid spawn_spinner(tvm *t)
@@ -136,7 +144,7 @@ static void stuck_is_reported_once_and_others_run(uint32_t threads)
     cr_assert_eq(atomic_load(&stuck_reports), 1);
     fx_vm_stats st;
     cr_assert_eq(fx_vm_stats_get(t.vm, &st), 0);
-    cr_assert_eq(st.stuck, 1);
+    cr_assert_eq(st.stuck, 1 + (uint64_t) atomic_load(&other_stuck));
     if (threads == 1)
         cr_assert_geq(st.spares_started, 1, "one thread, stuck: a spare must serve");
     atomic_store(&release_spin, 1);
