@@ -237,8 +237,10 @@ Test(trap_faults, segv_in_a_receive_predicate_kills_only_that_actor)
 static void faulting_logger(void *arg, const fx_crash_report *r)
 {
     (void) arg;
-    (void) r;
-    *ag_wild = 1;
+    /* Crashes only: a stuck report (a preempted handler on a loaded
+     * machine) comes from the watchdog thread, which traps no faults. */
+    if (r->kind == FX_REPORT_CRASH)
+        *ag_wild = 1;
 }
 
 static fx_next stop_boom(fx_ctx *cx, fx_msg *m)
