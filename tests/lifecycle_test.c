@@ -69,31 +69,41 @@ static void wait_processes(fx_vm *vm, uint64_t n)
 }
 
 /* 1,000,000 actors spawned, messaged and exited in four rounds: live
- * memory after each round is back near where it started (actors, messages
- * and slots are all recycled), and only the spawners are left. */
+ * memory does not grow from round to round (actors, messages and slots
+ * are all recycled), and only the spawners are left. The first round is
+ * the warm-up: what it leaves live (run-queue arrays grown to the peak
+ * backlog, allocator and message caches) depends on how far spawns ran
+ * ahead of exits, which depends on the machine's load, so it gets only a
+ * loose bound; each later round must end within 16 MiB of it (seen on a
+ * loaded machine: rounds end 3 to 10 MiB above the baseline, up and down,
+ * not growing). Leaking even 24 bytes per actor would exceed that over
+ * the three later rounds (18 MiB); an actor or a message is 64+. */
 Test(lifecycle, million_actors_memory_is_flat, .timeout = 300)
 {
     tvm t = tvm_start(2);
-    long baseline = live_kb();
+    long baseline = live_kb(), warm = -1;
     for (int round = 0; round < ROUNDS; round++) {
         spawner init = {.report = t.me, .n = 250000};
         fx_pid s = spawn_state(t.vm, spawn_batch, &init, sizeof init);
         cr_assert_eq(fx_vm_send(t.vm, s, GO, NULL, 0), 0);
         fx_msg_free(tvm_recv(&t, DONE));
         wait_processes(t.vm, 1 + (uint64_t) round);
-        /* Freed memory can reach the allocator's totals a little after
-         * the last exit (per-thread caches, deferred slot reclamation):
-         * give it up to 10 s before judging. */
+        if (baseline < 0)
+            continue; /* no jemalloc: LeakSanitizer checks the frees */
+        /* Dead actors are freed after a grace period (parked threads
+         * retry every millisecond): give it up to 10 s before judging. */
+        long bound = round == 0 ? baseline + 32 * 1024 : warm + 16 * 1024;
         long now = live_kb();
-        for (int i = 0; i < 200 && baseline >= 0 && now >= baseline + 8 * 1024; i++) {
+        for (int i = 0; i < 200 && now >= bound; i++) {
             usleep(50000);
             now = live_kb();
         }
-        cr_log_info("round %d: live %ld KiB (baseline %ld KiB)", round, now, baseline);
-        if (baseline >= 0)
-            cr_assert_lt(now, baseline + 8 * 1024,
-                         "round %d: %ld KiB live, baseline %ld KiB", round, now,
-                         baseline);
+        cr_log_info("round %d: live %ld KiB (baseline %ld KiB, warm %ld KiB)", round, now,
+                    baseline, warm);
+        cr_assert_lt(now, bound, "round %d: %ld KiB live, baseline %ld KiB, warm %ld KiB",
+                     round, now, baseline, warm);
+        if (round == 0)
+            warm = now;
     }
     fx_vm_stats st;
     fx_vm_stats_get(t.vm, &st);
