@@ -22,11 +22,17 @@ static fx_sm_ret p_locked(fx_sm *sm, const fx_sm_event *ev, void *data)
     }
     if (ev->kind == FX_SM_INTERNAL) {
         sm_log(sm, "i%d", (int) sm_arg(ev));
+        if (sm_arg(ev) == 100)
+            return fx_sm_next_state(sm, fx_sm_fn(p_open));
         return fx_sm_keep_state(sm);
     }
     if (ev->kind != FX_SM_CAST)
         return fx_sm_keep_state(sm);
     switch (ev->type) {
+    case C_H:
+        for (int64_t i = 100; i <= 101; i++)
+            fx_sm_next_event(sm, C_A, &i, sizeof i);
+        return fx_sm_keep_state(sm);
     case C_A:
         sm_log(sm, "p%d", (int) sm_arg(ev));
         fx_sm_postpone(sm);
@@ -134,6 +140,17 @@ Test(statem_postpone, postponed_again_keeps_order)
     sm_cast(&t, p, C_D, 0);
     sm_cast(&t, p, C_END, 0);
     cr_assert_str_eq(sm_collect(&t), "p1 open h1 lock p2 p3 open h2 h3");
+    tvm_stop(&t);
+}
+
+Test(statem_postpone, retried_before_events_queued_internally)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = sm_start(&t, &p_ops);
+    sm_cast(&t, p, C_A, 1);
+    sm_cast(&t, p, C_H, 0); /* inserts i100 (opens) and i101 */
+    sm_cast(&t, p, C_END, 0);
+    cr_assert_str_eq(sm_collect(&t), "p1 i100 h1 i101");
     tvm_stop(&t);
 }
 
