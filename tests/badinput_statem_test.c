@@ -9,8 +9,15 @@ static fx_pid bi_sm_obs;
 /* A machine that takes, on a cast, the bad action its type names, sends
  * the action's return value to the observer, and answers keep_state (or
  * the invalid answer). Its exit reason says what the refusal did. */
-enum { BAD_NEG_TIMEOUT = 1, BAD_NULL_DATA, BAD_BIG, BAD_INVALID_ANSWER, BAD_NULL_STATE,
-       BAD_UPDATE_NONE, BAD_REPLY_EMPTY };
+enum {
+    BAD_NEG_TIMEOUT = 1,
+    BAD_NULL_DATA,
+    BAD_BIG,
+    BAD_INVALID_ANSWER,
+    BAD_NULL_STATE,
+    BAD_UPDATE_NONE,
+    BAD_REPLY_EMPTY
+};
 
 static char bi_sm_big[BI_MAX_MSG + 1];
 
@@ -184,8 +191,9 @@ Test(bi_sm, update_unknown,
 }
 
 Test(bi_sm, reply_empty,
-     .description = "fx_sm_reply | empty `to` | FX_EINVAL (as fx_reply); the machine goes "
-                    "on")
+     .description =
+         "fx_sm_reply | empty `to` | FX_EINVAL (as fx_reply); the machine goes "
+         "on")
 {
     bi_sm_expect(BAD_REPLY_EMPTY, FX_EINVAL, 0);
 }

@@ -242,8 +242,10 @@ static fx_sm_ret e_init(fx_sm *sm, void *arg, void **data)
     return fx_sm_next_state(sm, fx_sm_id(1));
 }
 
-static const fx_sm_ops e_ops = {
-    .init = e_init, .handle_event = e_event, .state_enter = true, .terminate = sm_free_data};
+static const fx_sm_ops e_ops = {.init = e_init,
+                                .handle_event = e_event,
+                                .state_enter = true,
+                                .terminate = sm_free_data};
 
 Test(statem_enter, called_on_every_state_change_with_old_state)
 {
@@ -280,7 +282,8 @@ static void enter_refused(int64_t state, const char *line)
     cr_assert_eq(d->reason.code, FX_EACTION, "%d", d->reason.code);
     fx_msg_free(m);
     /* The lines came before the DOWN: collect them without "end". */
-    fx_msg *l1 = tvm_recv(&t, SM_LOG), *l2 = tvm_recv(&t, SM_LOG), *l3 = tvm_recv(&t, SM_LOG);
+    fx_msg *l1 = tvm_recv(&t, SM_LOG), *l2 = tvm_recv(&t, SM_LOG),
+           *l3 = tvm_recv(&t, SM_LOG);
     char got[64];
     snprintf(got, sizeof got, "%s %s %s", (const char *) fx_msg_data(l1),
              (const char *) fx_msg_data(l2), (const char *) fx_msg_data(l3));

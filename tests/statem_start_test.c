@@ -37,6 +37,19 @@ static fx_sm_ret s_event(fx_sm *sm, const fx_sm_event *ev, void *data)
         sm_log(sm, "asked");
         return fx_sm_next_state(sm, fx_sm_id(2));
     }
+    if (ev->kind == FX_SM_CAST && ev->type == C_C) /* go to a state */
+        return fx_sm_next_state(sm, fx_sm_id(sm_arg(ev)));
+    if (ev->kind == FX_SM_CAST && ev->type == C_E) { /* call the peer, stay */
+        memcpy(&d->peer, ev->data, sizeof d->peer);
+        fx_sm_call_then(sm, d->peer, C_PING, NULL, 0, 5000, (void *) 7);
+        sm_log(sm, "asked");
+        return fx_sm_keep_state(sm);
+    }
+    if (ev->kind == FX_SM_RESPONSE && ev->state.id == 5) {
+        sm_log(sm, "presp");
+        fx_sm_postpone(sm);
+        return fx_sm_keep_state(sm);
+    }
     if (ev->kind == FX_SM_RESPONSE) {
         int64_t v = -1;
         if (ev->res->rc == 0)
@@ -65,7 +78,8 @@ static fx_sm_ret s_init(fx_sm *sm, void *arg, void **data)
     return fx_sm_next_state(sm, fx_sm_id(1));
 }
 
-static const fx_sm_ops s_ops = {.init = s_init, .handle_event = s_event, .terminate = s_term};
+static const fx_sm_ops s_ops = {
+    .init = s_init, .handle_event = s_event, .terminate = s_term};
 
 static int start_with(tvm *t, int what, const char *name, fx_pid *p, fx_reason *why)
 {
@@ -154,6 +168,22 @@ Test(statem_call, from_another_machines_callback)
     char want[48];
     snprintf(want, sizeof want, "asked resp2:%d:-1:7", FX_ENOPROC);
     cr_assert_str_eq(sm_collect(&t), want);
+    tvm_stop(&t);
+}
+
+Test(statem_call, response_postponed_keeps_its_content)
+{
+    tvm t = tvm_start_quiet(2);
+    fx_pid a, b;
+    fx_reason why;
+    cr_assert_eq(start_with(&t, I_OK, NULL, &a, &why), 0);
+    cr_assert_eq(start_with(&t, I_OK, NULL, &b, &why), 0);
+    sm_cast(&t, a, C_C, 5);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, a, C_E, &b, sizeof b), 0);
+    cr_assert_str_eq(line(&t), "asked");
+    cr_assert_str_eq(line(&t), "presp");
+    sm_cast(&t, a, C_C, 6);
+    cr_assert_str_eq(sm_collect(&t), "resp6:0:1:7");
     tvm_stop(&t);
 }
 

@@ -1,8 +1,8 @@
 /* gen_statem: event, state and generic timeouts, and their cancellation
  * rules (OTP's). The machine runs small programs (op, a, b triples) cast
- * to it; THEN (one word, not a triple) runs the rest of the program as an inserted event, so a
- * "later event" needs no timing. A marker timeout (MARK) logs "end":
- * what must not fire has a much shorter delay than the marker. */
+ * to it; THEN (one word, not a triple) runs the rest of the program as an inserted event,
+ * so a "later event" needs no timing. A marker timeout (MARK) logs "end": what must not
+ * fire has a much shorter delay than the marker. */
 #include "statem_helpers.h"
 
 enum { ST = 1, GO, ET, GEN, CANCEL, UPD, INFO, THEN, MARK, LOG, KEEPOP };
@@ -57,6 +57,11 @@ static fx_sm_ret t_event(fx_sm *sm, const fx_sm_event *ev, void *data)
     case FX_SM_INTERNAL:
         return run(sm, ev->data, ev->size / sizeof(int64_t));
     case FX_SM_STATE_TIMEOUT:
+        if (ev->state.id == 3) { /* state 3 postpones its state timeout */
+            sm_log(sm, "pst3");
+            fx_sm_postpone(sm);
+            break;
+        }
         sm_log(sm, "st%d", (int) ev->state.id);
         break;
     case FX_SM_TIMEOUT:
@@ -65,7 +70,10 @@ static fx_sm_ret t_event(fx_sm *sm, const fx_sm_event *ev, void *data)
     case FX_SM_GENERIC_TIMEOUT:
         if (ev->name == 99)
             sm_log(sm, "end");
-        else
+        else if (ev->name == 5) { /* leaves state 3 */
+            sm_log(sm, "g5");
+            return fx_sm_next_state(sm, fx_sm_id(4));
+        } else
             sm_log(sm, "g%d:%d", (int) ev->name, (int) sm_arg(ev));
         break;
     case FX_SM_INFO:
@@ -233,5 +241,14 @@ Test(statem_generic_timeout, update_changes_the_content_only)
     PROG(GEN, 1, 20, GEN, 2, 100, MARK, 300, 0, THEN, UPD, 1, 7);
     /* 1 still fires before 2 (its time did not change), with the new data */
     CHECK("g1:7 g2:0");
+    tvm_stop(&t);
+}
+
+Test(statem_state_timeout, postponed_comes_back_after_the_state_change)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = sm_start(&t, &t_ops);
+    PROG(GO, 3, 0, ST, 10, 0, GEN, 5, 100, MARK, 300, 0);
+    CHECK("go3 pst3 g5 st4");
     tvm_stop(&t);
 }

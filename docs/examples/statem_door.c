@@ -99,8 +99,7 @@ static fx_sm_ret door_init(fx_sm *sm, void *arg, void **data)
     return fx_sm_next_state(sm, fx_sm_fn(locked));
 }
 
-static void door_terminate(fx_vm *vm, fx_sm_state state, void *data,
-                           const fx_reason *why)
+static void door_terminate(fx_vm *vm, fx_sm_state state, void *data, const fx_reason *why)
 {
     (void) vm, (void) state;
     char buf[64];
@@ -116,8 +115,8 @@ static const fx_sm_ops door_ops = {
 };
 
 static const int code[] = {1, 2, 3, 0};
-static const fx_sm_spec door_spec = {.ops = &door_ops, .arg = (void *) code,
-                                     .name = "code_lock"};
+static const fx_sm_spec door_spec = {
+    .ops = &door_ops, .arg = (void *) code, .name = "code_lock"};
 
 static int button(fx_vm *vm, int b)
 {

@@ -70,14 +70,14 @@ typedef enum fx_sm_kind {
 /* One event, borrowed by the callback (copy what must outlive it; a
  * postponed event comes back with the same content). */
 typedef struct fx_sm_event {
-    int32_t kind;      /* fx_sm_kind */
-    uint32_t type;     /* CALL, CAST, INTERNAL, the timeouts: the user's type;
-                          INFO: the message's type; else 0 */
-    const void *data;  /* the payload (NULL when size is 0) */
-    size_t size;       /* its size */
-    fx_from from;      /* CALL: the caller, for fx_sm_reply */
-    fx_msg *msg;       /* INFO: the message (borrowed: never fx_msg_keep it) */
-    uint64_t name;     /* GENERIC_TIMEOUT: the timeout's name */
+    int32_t kind;           /* fx_sm_kind */
+    uint32_t type;          /* CALL, CAST, INTERNAL, the timeouts: the user's type;
+                               INFO: the message's type; else 0 */
+    const void *data;       /* the payload (NULL when size is 0) */
+    size_t size;            /* its size */
+    fx_from from;           /* CALL: the caller, for fx_sm_reply */
+    fx_msg *msg;            /* INFO: the message (borrowed: never fx_msg_keep it) */
+    uint64_t name;          /* GENERIC_TIMEOUT: the timeout's name */
     const fx_response *res; /* RESPONSE: how the call ended (request.h) */
     fx_sm_state state;      /* the current state */
     fx_sm_state old_state;  /* ENTER: the state left (the same one for the
@@ -170,8 +170,8 @@ FX_API int fx_sm_timeout(fx_sm *sm, uint64_t name, int64_t ms, uint32_t type,
                          const void *data, size_t size);
 /* Replaces the data of a running generic timeout (OTP's {update, Msg})
  * without changing when it fires. FX_ENOENT: no such timeout running. */
-FX_API int fx_sm_update_timeout(fx_sm *sm, uint64_t name, uint32_t type,
-                                const void *data, size_t size);
+FX_API int fx_sm_update_timeout(fx_sm *sm, uint64_t name, uint32_t type, const void *data,
+                                size_t size);
 /* Calls server (a GenServer or state machine) without waiting; the outcome
  * comes back later as an FX_SM_RESPONSE event (ev->res, with tag) in
  * whatever state the machine is then: reply, FX_ETIMEDOUT,
@@ -192,12 +192,12 @@ FX_API int fx_sm_set_data(fx_sm *sm, void *data);
  * until the machine's init has run (its init reads ops and arg from it):
  * use a static or long-lived spec, as a child spec's arg must be. */
 typedef struct fx_sm_spec {
-    const fx_sm_ops *ops; /* borrowed; must outlive the machine */
-    void *arg;            /* passed to init */
-    bool link;            /* start_link */
-    int64_t timeout_ms;   /* for init; 0 = 5000; FX_INFINITY = no limit */
-    const char *label;    /* crash-report label; NULL = "gen_statem" */
-    const char *name;     /* optional registered name, as fx_gs_spec.name */
+    const fx_sm_ops *ops;     /* borrowed; must outlive the machine */
+    void *arg;                /* passed to init */
+    bool link;                /* start_link */
+    int64_t timeout_ms;       /* for init; 0 = 5000; FX_INFINITY = no limit */
+    const char *label;        /* crash-report label; NULL = "gen_statem" */
+    const char *name;         /* optional registered name, as fx_gs_spec.name */
     fx_mailbox_limit mailbox; /* optional, as fx_gs_spec.mailbox */
 } fx_sm_spec;
 

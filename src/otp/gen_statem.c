@@ -28,8 +28,8 @@ static fx_gs_ret gs_init(fx_ctx *cx, void *arg, void **state)
     switch (r.op) {
     case FXI_SM_NEXT:
         if (!sm->ops->handle_event && !r.state.fn)
-            return fx_gs_stop(cx, fx_reason_error(FX_EACTION,
-                                                  "init: a state without a function"));
+            return fx_gs_stop(
+                cx, fx_reason_error(FX_EACTION, "init: a state without a function"));
         sm->state = r.state;
         /* The enter call and the inserted events run after the starter
          * got its answer (OTP: after init_ack), before any message. */

@@ -172,8 +172,8 @@ FX_API int fx_sm_timeout(fx_sm *sm, uint64_t name, int64_t ms, uint32_t type,
     return arm(sm, FX_SM_GENERIC_TIMEOUT, name, ms, type, data, size);
 }
 
-FX_API int fx_sm_update_timeout(fx_sm *sm, uint64_t name, uint32_t type,
-                                const void *data, size_t size)
+FX_API int fx_sm_update_timeout(fx_sm *sm, uint64_t name, uint32_t type, const void *data,
+                                size_t size)
 {
     int rc = may(sm, true, true, "timeout action outside a callback");
     if (rc != 0)
@@ -197,8 +197,8 @@ FX_API int fx_sm_call_then(fx_sm *sm, fx_pid server, uint32_t type, const void *
     int rc = may(sm, true, true, "fx_sm_call_then outside a callback");
     if (rc != 0)
         return rc;
-    (void) fx_gs_call_then(sm->cx, server, type, data, size, timeout_ms,
-                           fxi_sm_response, tag);
+    (void) fx_gs_call_then(sm->cx, server, type, data, size, timeout_ms, fxi_sm_response,
+                           tag);
     return 0;
 }
 

@@ -78,14 +78,14 @@ struct fx_sm {
     /* The callback in progress and its actions. */
     int cb;
     bool postpone;
-    int bad;             /* a refused action's error (stops the machine) */
+    int bad;              /* a refused action's error (stops the machine) */
     const char *bad_what; /* ... and what it was */
-    fxi_sm_q next;       /* fx_sm_next_event, in call order */
-    fxi_sm_q zero;       /* zero-time state/generic timeouts */
-    bool st_set;         /* a state timeout was set or cancelled */
-    bool et_set;         /* an event timeout was asked for ... */
-    int64_t et_ms;       /* ... after et_ms ... */
-    fxi_sm_ev *et_ev;    /* ... with this content (owned) */
+    fxi_sm_q next;        /* fx_sm_next_event, in call order */
+    fxi_sm_q zero;        /* zero-time state/generic timeouts */
+    bool st_set;          /* a state timeout was set or cancelled */
+    bool et_set;          /* an event timeout was asked for ... */
+    int64_t et_ms;        /* ... after et_ms ... */
+    fxi_sm_ev *et_ev;     /* ... with this content (owned) */
     /* Queues. */
     fxi_sm_q queue;     /* handled before the mailbox */
     fxi_sm_q postponed; /* retried after the next state change */
