@@ -169,10 +169,12 @@ FX_API int fx_sm_state_timeout(fx_sm *sm, int64_t ms, uint32_t type, const void 
 FX_API int fx_sm_timeout(fx_sm *sm, uint64_t name, int64_t ms, uint32_t type,
                          const void *data, size_t size);
 /* Replaces the data of a running generic timeout (OTP's {update, Msg})
- * without changing when it fires. FX_ENOENT: no such timeout running. */
+ * without changing when it fires. FX_ENOENT: no such timeout running
+ * (only returned: the machine goes on). */
 FX_API int fx_sm_update_timeout(fx_sm *sm, uint64_t name, uint32_t type, const void *data,
                                 size_t size);
-/* Calls server (a GenServer or state machine) without waiting; the outcome
+/* Use this, not fx_gs_call_then, inside a machine's callbacks.
+ * Calls server (a GenServer or state machine) without waiting; the outcome
  * comes back later as an FX_SM_RESPONSE event (ev->res, with tag) in
  * whatever state the machine is then: reply, FX_ETIMEDOUT,
  * FX_ENOPROC, FX_EEXIT or a sending error, as fx_gs_call_then. Returns 0,
