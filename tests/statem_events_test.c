@@ -20,6 +20,11 @@ static fx_sm_ret p_locked(fx_sm *sm, const fx_sm_event *ev, void *data)
         sm_log(sm, "st");
         return fx_sm_next_state(sm, fx_sm_fn(p_open));
     }
+    if (ev->kind == FX_SM_INFO) { /* a plain message: postponed too */
+        sm_log(sm, "pi");
+        fx_sm_postpone(sm);
+        return fx_sm_keep_state(sm);
+    }
     if (ev->kind == FX_SM_INTERNAL) {
         sm_log(sm, "i%d", (int) sm_arg(ev));
         if (sm_arg(ev) == 100)
@@ -69,6 +74,10 @@ static fx_sm_ret p_open(fx_sm *sm, const fx_sm_event *ev, void *data)
     }
     if (ev->kind == FX_SM_INTERNAL) {
         sm_log(sm, "i%d", (int) sm_arg(ev));
+        return fx_sm_keep_state(sm);
+    }
+    if (ev->kind == FX_SM_INFO) {
+        sm_log(sm, "hi%u:%d", (unsigned) ev->type, (int) sm_arg(ev));
         return fx_sm_keep_state(sm);
     }
     if (ev->kind != FX_SM_CAST)
@@ -140,6 +149,18 @@ Test(statem_postpone, postponed_again_keeps_order)
     sm_cast(&t, p, C_D, 0);
     sm_cast(&t, p, C_END, 0);
     cr_assert_str_eq(sm_collect(&t), "p1 open h1 lock p2 p3 open h2 h3");
+    tvm_stop(&t);
+}
+
+Test(statem_postpone, info_message_kept_and_redelivered)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = sm_start(&t, &p_ops);
+    int64_t v = 5;
+    cr_assert_eq(fx_inbox_send(t.in, p, 50, &v, sizeof v), 0);
+    sm_cast(&t, p, C_D, 0);
+    sm_cast(&t, p, C_END, 0);
+    cr_assert_str_eq(sm_collect(&t), "pi open hi50:5");
     tvm_stop(&t);
 }
 
