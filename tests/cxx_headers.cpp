@@ -9,5 +9,8 @@ int main()
     fx_ref r = FX_REF_NONE;
     if (!fx_pid_is_none(p) || !fx_pid_eq(p, FX_PID_NONE) || !fx_ref_eq(r, FX_REF_NONE))
         return 1;
+    fx_sm_state s = fx_sm_id(3);
+    if (!fx_sm_state_eq(s, fx_sm_id(3)) || fx_sm_state_eq(s, fx_sm_fn(nullptr)))
+        return 1;
     return p.id == 0 && r.id == 0 ? 0 : 1;
 }

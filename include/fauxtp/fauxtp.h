@@ -5,6 +5,7 @@
 #include "actor.h"
 #include "error.h"
 #include "gen_server.h"
+#include "gen_statem.h"
 #include "supervisor.h"
 #include "task.h"
 #include "app.h"
