@@ -5,8 +5,8 @@
 #include <fauxtp/error.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "actor/log.h"
 #include "actor/vm.h"
 
 FX_API int fx_pid_format(fx_pid pid, char *buf, size_t size)
@@ -15,21 +15,70 @@ FX_API int fx_pid_format(fx_pid pid, char *buf, size_t size)
                     (unsigned) fxi_pid_index(pid), (unsigned) fxi_pid_gen(pid));
 }
 
+static const char *banner(int kind)
+{
+    switch (kind) {
+    case FX_REPORT_STUCK:
+    case FX_REPORT_STUCK_AT_SHUTDOWN:
+        return "=STUCK REPORT====";
+    case FX_REPORT_SUP_PROGRESS:
+        return "=PROGRESS REPORT====";
+    case FX_REPORT_SUP_CHILD_TERMINATED:
+    case FX_REPORT_SUP_START_ERROR:
+    case FX_REPORT_SUP_SHUTDOWN:
+        return "=SUPERVISOR REPORT====";
+    default:
+        return "=CRASH REPORT====";
+    }
+}
+
+/* What follows the banner and the process: the report proper. */
+static int rest(const fx_crash_report *r, char *buf, size_t size)
+{
+    char why[128], child[32];
+    const char *id = r->child_id ? r->child_id : "?";
+    fx_pid_format(r->child_pid, child, sizeof child);
+    switch (r->kind) {
+    case FX_REPORT_STUCK:
+    case FX_REPORT_STUCK_AT_SHUTDOWN:
+        return snprintf(buf, size, "running for %llu ms in %s%s",
+                        (unsigned long long) (r->running_ns / 1000000u),
+                        r->handler ? r->handler : "?",
+                        r->kind == FX_REPORT_STUCK_AT_SHUTDOWN ? " at shutdown" : "");
+    case FX_REPORT_SUP_PROGRESS:
+        return snprintf(buf, size, "started child %s %s", id, child);
+    case FX_REPORT_SUP_CHILD_TERMINATED:
+        fx_reason_format(&r->reason, why, sizeof why);
+        return snprintf(buf, size, "child_terminated: child %s %s exited: %s; %s", id, child,
+                        why, r->restarting ? "restarting" : "not restarted");
+    case FX_REPORT_SUP_START_ERROR:
+        fx_reason_format(&r->reason, why, sizeof why);
+        return snprintf(buf, size, "start_error: child %s: %s", id, why);
+    case FX_REPORT_SUP_SHUTDOWN:
+        return snprintf(buf, size, "shutdown: reached_max_restart_intensity (child %s %s)", id,
+                        child);
+    default:
+        fx_reason_format(&r->reason, why, sizeof why);
+        return snprintf(buf, size, "exited: %s", why);
+    }
+}
+
+int fxi_report_body(const fx_crash_report *r, char *buf, size_t size)
+{
+    char tail[FX_REASON_TEXT_MAX + 256];
+    rest(r, tail, sizeof tail);
+    return snprintf(buf, size, "%s %s", banner(r->kind), tail);
+}
+
 FX_API int fx_crash_report_format(const fx_crash_report *r, char *buf, size_t size)
 {
     if (!r)
         return FX_EINVAL;
-    char pid[32], why[128];
+    char pid[32], tail[FX_REASON_TEXT_MAX + 256];
     fx_pid_format(r->pid, pid, sizeof pid);
-    if (r->kind == FX_REPORT_STUCK || r->kind == FX_REPORT_STUCK_AT_SHUTDOWN)
-        return snprintf(buf, size, "=STUCK REPORT==== %s%s%s running for %llu ms in %s%s",
-                        pid, r->label ? " " : "", r->label ? r->label : "",
-                        (unsigned long long) (r->running_ns / 1000000u),
-                        r->handler ? r->handler : "?",
-                        r->kind == FX_REPORT_STUCK_AT_SHUTDOWN ? " at shutdown" : "");
-    fx_reason_format(&r->reason, why, sizeof why);
-    return snprintf(buf, size, "=CRASH REPORT==== %s%s%s exited: %s", pid,
-                    r->label ? " " : "", r->label ? r->label : "", why);
+    rest(r, tail, sizeof tail);
+    return snprintf(buf, size, "%s %s%s%s %s", banner(r->kind), pid, r->label ? " " : "",
+                    r->label ? r->label : "", tail);
 }
 
 FX_API void fx_crash_logger_stderr(void *arg, const fx_crash_report *r)
@@ -62,16 +111,16 @@ static const char *symbol_name(const void *fn_bits, size_t n)
     return NULL;
 }
 
-struct logged {
-    fx_crash_logger log;
-    void *arg;
-    const fx_crash_report *r;
-};
-
-static void call_logger(void *p)
+const char *fxi_report_label(const fxi_actor *a)
 {
-    struct logged *c = p;
-    c->log(c->arg, c->r);
+    const fxi_actor_ext *x = a->ext;
+    if (x && x->label)
+        return x->label;
+    if (a->u.live.handler)
+        return symbol_name(&a->u.live.handler, sizeof a->u.live.handler);
+    if (x && x->init)
+        return symbol_name(&x->init, sizeof x->init);
+    return NULL;
 }
 
 void fxi_report_crash(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
@@ -79,33 +128,9 @@ void fxi_report_crash(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
     if (reason->kind == FX_REASON_NORMAL || reason->kind == FX_REASON_SHUTDOWN ||
         reason->kind == FX_REASON_KILLED)
         return;
-    fx_crash_report r = {.vm = vm, .pid = a->pid, .reason = *reason, .label = NULL};
-    fxi_actor_ext *x = a->ext;
-    if (x && x->label)
-        r.label = x->label;
-    else if (a->u.live.handler)
-        r.label = symbol_name(&a->u.live.handler, sizeof a->u.live.handler);
-    else if (x && x->init)
-        r.label = symbol_name(&x->init, sizeof x->init);
-    fx_crash_logger log =
-        vm->cfg.crash_logger ? vm->cfg.crash_logger : fx_crash_logger_stderr;
-    fxi_worker *w = fxi_actor_tls_worker;
-    if (!w || log == fx_crash_logger_stderr || log == fx_crash_logger_silent) {
-        log(vm->cfg.crash_logger_arg, &r);
-        return;
-    }
-    /* A user logger runs with the fault site armed: a fault in it (with
-     * trap_faults) or fx_crash(NULL) abandons it, and a minimal line goes
-     * to stderr with write(2), which takes no lock the logger may hold. */
-    struct logged c = {log, vm->cfg.crash_logger_arg, &r};
-    if (fxi_fault_call(&w->fault, call_logger, &c))
-        return;
-    char line[160], pid[32];
-    fx_pid_format(r.pid, pid, sizeof pid);
-    int n = snprintf(line, sizeof line,
-                     "=CRASH REPORT==== %s exited; the crash logger failed\n", pid);
-    if (n > 0)
-        (void) !write(2, line, (size_t) n < sizeof line ? (size_t) n : sizeof line - 1);
+    fx_crash_report r = {
+        .vm = vm, .pid = a->pid, .reason = *reason, .label = fxi_report_label(a)};
+    (void) fxi_log_report(vm, &r);
 }
 
 void fxi_report_stuck(fxi_sched *s, void *unit, uint64_t seq, uint64_t running_ns,
@@ -132,9 +157,7 @@ void fxi_report_stuck(fxi_sched *s, void *unit, uint64_t seq, uint64_t running_n
         };
         fxi_actor_ext *x = a->ext;
         r.label = x && x->label ? x->label : r.handler;
-        fx_crash_logger log =
-            vm->cfg.crash_logger ? vm->cfg.crash_logger : fx_crash_logger_stderr;
-        log(vm->cfg.crash_logger_arg, &r);
+        (void) fxi_log_report(vm, &r);
     }
     fxi_qsbr_ext_exit(&vm->qsbr, sec);
 }
