@@ -55,7 +55,8 @@ Test(bi_log, log_after_shutdown, .description = "fx_log | after shutdown | FX_ES
 }
 
 Test(bi_log, set_level_bad,
-     .description = "fx_log_set_level | vm NULL; level 0, 9, -2 | FX_EINVAL, level unchanged")
+     .description =
+         "fx_log_set_level | vm NULL; level 0, 9, -2 | FX_EINVAL, level unchanged")
 {
     tvm t = bi_start();
     bi_expect(fx_log_set_level(NULL, FX_LOG_ERROR), FX_EINVAL);
@@ -84,7 +85,8 @@ Test(bi_log, enabled_bad,
     bi_end(&t);
 }
 
-Test(bi_log, stats_null, .description = "fx_log_stats_get | vm NULL; out NULL | FX_EINVAL")
+Test(bi_log, stats_null,
+     .description = "fx_log_stats_get | vm NULL; out NULL | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_log_stats st;
@@ -94,7 +96,8 @@ Test(bi_log, stats_null, .description = "fx_log_stats_get | vm NULL; out NULL | 
 }
 
 Test(bi_log, format_null,
-     .description = "fx_log_format | ev NULL; buf NULL with size 0 | FX_EINVAL; the length")
+     .description =
+         "fx_log_format | ev NULL; buf NULL with size 0 | FX_EINVAL; the length")
 {
     tvm t = bi_start();
     bi_expect(fx_log_format(NULL, NULL, 0), FX_EINVAL);
@@ -147,7 +150,8 @@ Test(bi_log, report_emit_null_fields,
     tvm t = bi_start();
     bi_expect(fx_log_set_level(t.vm, FX_LOG_DEBUG), FX_LOG_NOTICE);
     for (int k = FX_REPORT_CRASH; k <= FX_REPORT_SUP_SHUTDOWN; k++) {
-        fx_crash_report r = {.pid = BI_GARBAGE_PID, .kind = (fx_report_kind) k,
+        fx_crash_report r = {.pid = BI_GARBAGE_PID,
+                             .kind = (fx_report_kind) k,
                              .child_pid = BI_GARBAGE_PID};
         bi_expect(fx_report_emit(t.vm, &r), 1);
     }
@@ -165,7 +169,8 @@ Test(bi_log, report_emit_after_shutdown,
     bi_end(&t);
 }
 
-Test(bi_log, report_restart_null, .description = "fx_report_restart | vm NULL | FX_EINVAL")
+Test(bi_log, report_restart_null,
+     .description = "fx_report_restart | vm NULL | FX_EINVAL")
 {
     bi_expect(fx_report_restart(NULL), FX_EINVAL);
     tvm t = bi_start();

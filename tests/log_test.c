@@ -113,7 +113,8 @@ Test(logger, levels_filter_and_change)
 {
     capture *c = cap_new();
     tvm t = start_captured(c, 0, FX_LOG_UNLIMITED, 0);
-    cr_assert_eq(fx_log_get_level(t.vm), FX_LOG_NOTICE, "the default is notice, as Erlang's");
+    cr_assert_eq(fx_log_get_level(t.vm), FX_LOG_NOTICE,
+                 "the default is notice, as Erlang's");
     cr_assert_eq(fx_log(t.vm, FX_LOG_INFO, "hidden %d", 1), 0);
     cr_assert_eq(fx_log(t.vm, FX_LOG_DEBUG, "hidden %d", 2), 0);
     cr_assert_eq(fx_log(t.vm, FX_LOG_NOTICE, "shown %d", 3), 1);
@@ -196,17 +197,19 @@ Test(logger, default_sink_line_format)
     cr_assert_gt(n, 0);
     buf[n] = '\0';
     regex_t re;
-    cr_assert_eq(regcomp(&re,
-                         "^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
-                         "\\.[0-9]{3}Z (emergency|alert|critical|error|warning|notice|info|"
-                         "debug) (-|<[0-9]+\\.[0-9]+\\.[0-9]+>) ([^ ]+) (.*)$",
-                         REG_EXTENDED),
-                 0);
+    cr_assert_eq(
+        regcomp(&re,
+                "^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
+                "\\.[0-9]{3}Z (emergency|alert|critical|error|warning|notice|info|"
+                "debug) (-|<[0-9]+\\.[0-9]+\\.[0-9]+>) ([^ ]+) (.*)$",
+                REG_EXTENDED),
+        0);
     char *save = NULL;
     int lines = 0;
     char pidbuf[32];
     fx_pid_format(p, pidbuf, sizeof pidbuf);
-    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = strtok_r(buf, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
         regmatch_t g[11];
         cr_assert_eq(regexec(&re, line, 11, g, 0), 0, "unparsable line: %s", line);
         struct tm tm = {0};
@@ -231,7 +234,8 @@ Test(logger, default_sink_line_format)
         } else {
             cr_assert_eq(strncmp(level, "warning ", 8), 0, "%s", line);
             cr_assert_eq(strncmp(pid, pidbuf, strlen(pidbuf)), 0, "%s", line);
-            cr_assert_eq(strncmp(label, "my_worker ", 10), 0, "label, one word: %s", line);
+            cr_assert_eq(strncmp(label, "my_worker ", 10), 0, "label, one word: %s",
+                         line);
             cr_assert_str_eq(text, "from a handler: hello\\nsecond\\tline",
                              "escaped text: %s", line);
         }
@@ -300,7 +304,8 @@ Test(logger, rate_limit_bounds_a_crash_loop, .timeout = 120)
     double secs = (double) (now_ns() - t0) / 1e9;
     cr_assert_eq(crashes + st.suppressed, CRASHES);
     cr_assert_leq((double) crashes, BURST + RATE * secs + 1,
-                  "%zu crash lines in %.2f s at %d/s, burst %d", crashes, secs, RATE, BURST);
+                  "%zu crash lines in %.2f s at %d/s, burst %d", crashes, secs, RATE,
+                  BURST);
     cr_assert_gt(st.suppressed, 0);
     /* The next line that passes is preceded by the count. */
     int passed = 0;
@@ -368,7 +373,8 @@ Test(logger, supervisor_reports_start_restart_give_up)
 {
     capture *c = cap_new();
     tvm t = start_captured(c, FX_LOG_INFO, FX_LOG_UNLIMITED, 0);
-    fx_child_spec kid = {.id = "w", .start = fx_child_actor, .arg = (void *) &worker_opts};
+    fx_child_spec kid = {
+        .id = "w", .start = fx_child_actor, .arg = (void *) &worker_opts};
     fx_sup_spec spec;
     fx_sup_spec_init(&spec);
     spec.intensity = 2;
@@ -448,7 +454,8 @@ Test(logger, progress_hidden_by_default)
 {
     capture *c = cap_new();
     tvm t = start_captured(c, 0, FX_LOG_UNLIMITED, 0);
-    fx_child_spec kid = {.id = "w", .start = fx_child_actor, .arg = (void *) &worker_opts};
+    fx_child_spec kid = {
+        .id = "w", .start = fx_child_actor, .arg = (void *) &worker_opts};
     fx_sup_spec spec;
     fx_sup_spec_init(&spec);
     spec.children = &kid;
@@ -494,8 +501,9 @@ Test(logger, supervisor_reports_start_error)
     cr_assert_eq(e->level, FX_LOG_ERROR);
     cr_assert_eq(e->code, 7);
     cr_assert_str_eq(e->label, "supervisor");
-    cr_assert_str_eq(e->text,
-                     "=SUPERVISOR REPORT==== start_error: child cfg: {error,7,\"no config\"}");
+    cr_assert_str_eq(
+        e->text,
+        "=SUPERVISOR REPORT==== start_error: child cfg: {error,7,\"no config\"}");
     pthread_mutex_unlock(&c->mx);
     tvm_stop(&t);
     cap_free(c);
@@ -535,8 +543,8 @@ Test(logger, crash_logger_wins_for_crash_reports)
         cr_assert_eq(fx_inbox_send(t.in, p, 1, NULL, 0), 0);
         fx_msg_free(tvm_recv(&t, FX_MSG_DOWN));
     }
-    for (int i = 0; i < 10000 && __atomic_load_n(&crash_logger_calls, __ATOMIC_RELAXED) < 50;
-         i++)
+    for (int i = 0;
+         i < 10000 && __atomic_load_n(&crash_logger_calls, __ATOMIC_RELAXED) < 50; i++)
         nap_ms(1);
     cr_assert_eq(__atomic_load_n(&crash_logger_calls, __ATOMIC_RELAXED), 50);
     cr_assert_eq(cap_count(c), 0, "no crash report reached the sink");

@@ -97,9 +97,10 @@ static bool call_user(fx_vm *vm, struct sink_call *c)
     bool prev = in_sink, ok = true;
     in_sink = true;
     fxi_worker *w = fxi_vm_worker(vm);
-    bool builtin = c->crash ? (c->crash == fx_crash_logger_stderr ||
-                               c->crash == fx_crash_logger_silent)
-                            : (c->sink == fx_log_sink_stderr || c->sink == fx_log_sink_silent);
+    bool builtin =
+        c->crash
+            ? (c->crash == fx_crash_logger_stderr || c->crash == fx_crash_logger_silent)
+            : (c->sink == fx_log_sink_stderr || c->sink == fx_log_sink_silent);
     if (!w || builtin) {
         run_sink(c);
     } else {
@@ -213,13 +214,14 @@ FX_API int fx_log(fx_vm *vm, int level, const char *fmt, ...)
 
 FX_API int fx_log_set_level(fx_vm *vm, int level)
 {
-    if (!vm || (level != FX_LOG_OFF && (level < FX_LOG_EMERGENCY || level > FX_LOG_DEBUG)))
+    if (!vm ||
+        (level != FX_LOG_OFF && (level < FX_LOG_EMERGENCY || level > FX_LOG_DEBUG)))
         return FX_EINVAL;
     if (fxi_vm_forked(vm))
         return FX_EFORKED;
     /* Relaxed: a setting (fxi_log.level). */
-    uint32_t old = fxi_atomic_exchange_relaxed_32(&vm->log.level,
-                                                  level == FX_LOG_OFF ? 0u : (uint32_t) level);
+    uint32_t old = fxi_atomic_exchange_relaxed_32(
+        &vm->log.level, level == FX_LOG_OFF ? 0u : (uint32_t) level);
     return old == 0 ? FX_LOG_OFF : (int) old;
 }
 
@@ -272,9 +274,8 @@ int fxi_log_report(fx_vm *vm, const fx_crash_report *r)
                      r->kind == FX_REPORT_STUCK_AT_SHUTDOWN;
     if (crashlike && vm->cfg.crash_logger) {
         /* The version 2 contract: every report, no level, no limit. */
-        struct sink_call c = {.crash = vm->cfg.crash_logger,
-                              .arg = vm->cfg.crash_logger_arg,
-                              .r = r};
+        struct sink_call c = {
+            .crash = vm->cfg.crash_logger, .arg = vm->cfg.crash_logger_arg, .r = r};
         if (!call_user(vm, &c))
             failed(r->kind == FX_REPORT_CRASH ? "=CRASH REPORT====" : "=STUCK REPORT====",
                    r->pid);
@@ -291,7 +292,7 @@ int fxi_log_report(fx_vm *vm, const fx_crash_report *r)
                        .pid = r->pid,
                        .label = r->label,
                        .text = text,
-                       .text_len = n < 0                     ? 0
+                       .text_len = n < 0                      ? 0
                                    : (size_t) n < sizeof text ? (size_t) n
                                                               : sizeof text - 1,
                        .report = r};

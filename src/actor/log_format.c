@@ -5,9 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const level_names[] = {"?",       "emergency", "alert",
-                                          "critical", "error",     "warning",
-                                          "notice",   "info",      "debug"};
+static const char *const level_names[] = {
+    "?", "emergency", "alert", "critical", "error", "warning", "notice", "info", "debug"};
 
 FX_API const char *fx_log_level_name(int level)
 {
@@ -72,9 +71,9 @@ FX_API int fx_log_format(const fx_log_event *ev, char *buf, size_t size)
     time_t secs = (time_t) (ev->time_ns / 1000000000u);
     struct tm tm;
     if (gmtime_r(&secs, &tm))
-        snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 (unsigned) (ev->time_ns / 1000000u % 1000u));
+        snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec, (unsigned) (ev->time_ns / 1000000u % 1000u));
     else
         snprintf(tmp, sizeof tmp, "?");
     puts_raw(&o, tmp);

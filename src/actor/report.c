@@ -49,13 +49,14 @@ static int rest(const fx_crash_report *r, char *buf, size_t size)
         return snprintf(buf, size, "started child %s %s", id, child);
     case FX_REPORT_SUP_CHILD_TERMINATED:
         fx_reason_format(&r->reason, why, sizeof why);
-        return snprintf(buf, size, "child_terminated: child %s %s exited: %s; %s", id, child,
-                        why, r->restarting ? "restarting" : "not restarted");
+        return snprintf(buf, size, "child_terminated: child %s %s exited: %s; %s", id,
+                        child, why, r->restarting ? "restarting" : "not restarted");
     case FX_REPORT_SUP_START_ERROR:
         fx_reason_format(&r->reason, why, sizeof why);
         return snprintf(buf, size, "start_error: child %s: %s", id, why);
     case FX_REPORT_SUP_SHUTDOWN:
-        return snprintf(buf, size, "shutdown: reached_max_restart_intensity (child %s %s)", id,
+        return snprintf(buf, size,
+                        "shutdown: reached_max_restart_intensity (child %s %s)", id,
                         child);
     default:
         fx_reason_format(&r->reason, why, sizeof why);

@@ -53,7 +53,7 @@ struct fx_vm {
     /* Every inbox of this VM, so shutdown can wake their waiters. */
     fxi_mutex inbox_mx;
     struct fx_inbox *inboxes; /* under inbox_mx */
-    fxi_log log; /* the logger (actor/log.h): immutable sink, atomic rest */
+    fxi_log log;              /* the logger (actor/log.h): immutable sink, atomic rest */
 };
 
 /* The calling thread's worker when it is one of vm's scheduler threads,

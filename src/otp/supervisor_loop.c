@@ -216,7 +216,8 @@ fx_next fxi_sup_loop(fx_ctx *cx, fx_msg *m)
     case FXI_SUP_RETRY: {
         fxi_child *c = fx_pid_eq(from, fx_self(cx)) ? find_serial(s, m) : NULL;
         if (c && c->status == FX_CHILD_RESTARTING)
-            return add_restart(cx, s) ? restart(cx, s, c) : gave_up(cx, s, c, FX_PID_NONE);
+            return add_restart(cx, s) ? restart(cx, s, c)
+                                      : gave_up(cx, s, c, FX_PID_NONE);
         break;
     }
     default:
