@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "actor/report.h"
+#include "actor/report_format.h"
 #include "actor/vm.h"
 #include "platform/park.h"
 

@@ -19,14 +19,4 @@ void fxi_report_crash(fx_vm *vm, fxi_actor *a, const fx_reason *reason);
 void fxi_report_stuck(fxi_sched *s, void *unit, uint64_t seq, uint64_t running_ns,
                       bool at_shutdown);
 
-/* The report's text for a log event: banner and report, without the pid
- * and label (the event carries them). As snprintf. */
-int fxi_report_body(const fx_crash_report *r, char *buf, size_t size);
-
-/* A process's label for reports and log lines: its spawn label, else the
- * exported symbol of its handler (or init function), else NULL. Owner of
- * a, or a thread that keeps a from being freed and reads only immutable
- * fields (the label; the handler may be stale). */
-const char *fxi_report_label(const fxi_actor *a);
-
 #endif
