@@ -35,9 +35,15 @@ static const char *banner(int kind)
 /* What follows the banner and the process: the report proper. */
 static int rest(const fx_crash_report *r, char *buf, size_t size)
 {
-    char why[128], child[32];
-    const char *id = r->child_id ? r->child_id : "?";
-    fx_pid_format(r->child_pid, child, sizeof child);
+    char why[128], child[32] = "";
+    const char *id = "?";
+    /* The child fields exist only in reports built against the version 3
+     * header: an older caller's struct ends after `handler`, and its
+     * kinds (crash, stuck) never reach them. */
+    if (r->kind >= FX_REPORT_SUP_PROGRESS && r->kind <= FX_REPORT_SUP_SHUTDOWN) {
+        id = r->child_id ? r->child_id : "?";
+        fx_pid_format(r->child_pid, child, sizeof child);
+    }
     switch (r->kind) {
     case FX_REPORT_STUCK:
     case FX_REPORT_STUCK_AT_SHUTDOWN:
