@@ -69,6 +69,7 @@ static inline fx_vm_config bi_config(void)
     c.threads = 2;
     c.max_msg_size = BI_MAX_MSG;
     c.crash_logger = fx_crash_logger_silent;
+    c.log_sink = fx_log_sink_silent;
     return c;
 }
 

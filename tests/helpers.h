@@ -30,13 +30,15 @@ static inline tvm tvm_start(uint32_t threads)
     return tvm_start_with(&c);
 }
 
-/* The same without crash reports, for tests that crash actors on purpose. */
+/* The same without crash or supervisor reports, for tests that crash
+ * actors on purpose. */
 static inline tvm tvm_start_quiet(uint32_t threads)
 {
     fx_vm_config c;
     fx_vm_config_init(&c);
     c.threads = threads;
     c.crash_logger = fx_crash_logger_silent;
+    c.log_sink = fx_log_sink_silent;
     return tvm_start_with(&c);
 }
 

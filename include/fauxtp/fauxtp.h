@@ -11,6 +11,7 @@
 #include "app.h"
 #include "inbox.h"
 #include "link.h"
+#include "log.h"
 #include "monitor.h"
 #include "net.h"
 #include "msg.h"

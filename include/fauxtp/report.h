@@ -1,8 +1,19 @@
-/* fauxtp: crash reports. An actor that exits abnormally (any reason but
- * normal, shutdown and killed) produces one report, handed to the VM's
- * crash logger (fx_vm_config.crash_logger). The default prints one
- * Erlang-like line on stderr. The watchdog uses the same logger for
- * handlers that run too long (kind FX_REPORT_STUCK, docs/watchdog.md). */
+/* fauxtp: reports. An actor that exits abnormally (any reason but
+ * normal, shutdown and killed) produces one crash report; the watchdog
+ * reports handlers that run too long (kind FX_REPORT_STUCK,
+ * docs/watchdog.md); supervisors report the children they start, lose and
+ * give up on (Erlang's SASL progress and supervisor reports).
+ *
+ * Where a report goes: crash and stuck reports (FX_REPORT_CRASH,
+ * FX_REPORT_STUCK, FX_REPORT_STUCK_AT_SHUTDOWN) go to the VM's crash
+ * logger (fx_vm_config.crash_logger) when one is set, exactly as before
+ * the logger existed (every report, no level, no rate limit); otherwise,
+ * and for every other kind, a report becomes an event of the VM's logger
+ * (log.h): filtered by its threshold and rate limit, handed to its sink
+ * with the structured report attached (fx_log_event.report). Levels:
+ * crash error, stuck warning, stuck at shutdown error, supervisor progress
+ * info (hidden by default, as in Erlang since OTP 21), the other
+ * supervisor reports error. */
 #ifndef FAUXTP_REPORT_H
 #define FAUXTP_REPORT_H
 
@@ -22,7 +33,24 @@ typedef enum fx_report_kind {
     FX_REPORT_STUCK = 1,
     /* fx_vm_shutdown's deadline passed while this process's handler was
      * still running (fx_vm_shutdown then answers FX_ESTUCK). */
-    FX_REPORT_STUCK_AT_SHUTDOWN = 2
+    FX_REPORT_STUCK_AT_SHUTDOWN = 2,
+    /* Supervisor reports (src/otp's supervisors; pid and label are the
+     * supervisor's, child_id and child_pid the child's). */
+    /* Progress report: the supervisor started the child (at start-up, as
+     * a restart, or on request); child_pid is the new process. */
+    FX_REPORT_SUP_PROGRESS = 3,
+    /* errorContext child_terminated: the child exited with reason
+     * (child_pid: the dead process); restarting says whether the
+     * supervisor restarts it (false: a temporary or cleanly exited
+     * transient child, or one restart too many, reported next). */
+    FX_REPORT_SUP_CHILD_TERMINATED = 4,
+    /* errorContext start_error: the child's start failed with reason
+     * (child_pid FX_PID_NONE). */
+    FX_REPORT_SUP_START_ERROR = 5,
+    /* errorContext shutdown: reached_max_restart_intensity. The
+     * supervisor gives up: it stops its children and exits; child_id and
+     * child_pid name the child whose exit was one restart too many. */
+    FX_REPORT_SUP_SHUTDOWN = 6
 } fx_report_kind;
 
 typedef struct fx_crash_report {
@@ -40,6 +68,12 @@ typedef struct fx_crash_report {
      * init function running, else NULL (borrowed, as label). */
     uint64_t running_ns;
     const char *handler;
+    /* Supervisor reports (zero in the others): the child's id (borrowed,
+     * as label) and pid, and for FX_REPORT_SUP_CHILD_TERMINATED whether
+     * it is restarted. */
+    const char *child_id;
+    fx_pid child_pid;
+    bool restarting;
 } fx_crash_report;
 
 /* Crash reports are made on the scheduler thread where the actor died,
@@ -49,7 +83,8 @@ typedef struct fx_crash_report {
  * with fx_vm_send (not to an inbox whose owner waits on this thread). */
 typedef void (*fx_crash_logger)(void *arg, const fx_crash_report *report);
 
-/* The default logger: one line on stderr, e.g.
+/* The default crash logger of config version 2 (crash_logger NULL now
+ * means "the log sink"): one line on stderr, e.g.
  * "=CRASH REPORT==== <1.12.1> worker_loop exited: {error,FX_ECRASHED,\"boom\"}",
  * or "=STUCK REPORT==== <1.12.1> worker_loop running for 100 ms in spin_handler"
  * (" at shutdown" is added for FX_REPORT_STUCK_AT_SHUTDOWN).
@@ -61,13 +96,37 @@ FX_API void fx_crash_logger_silent(void *arg, const fx_crash_report *report);
 
 /* Formats the report line (without newline) into buf, always
  * NUL-terminated when size > 0. Returns the length the full line needs,
- * like snprintf, or FX_EINVAL for NULL report. Any thread. */
+ * like snprintf, or FX_EINVAL for NULL report. Supervisor reports read:
+ *   =PROGRESS REPORT==== <1.4.1> my_sup started child worker <1.7.1>
+ *   =SUPERVISOR REPORT==== <1.4.1> my_sup child_terminated: child worker
+ *     <1.5.1> exited: {error,FX_ECRASHED,"boom"}; restarting
+ *   =SUPERVISOR REPORT==== <1.4.1> my_sup start_error: child worker:
+ *     {error,FX_EINIT,"no config"}
+ *   =SUPERVISOR REPORT==== <1.4.1> my_sup shutdown:
+ *     reached_max_restart_intensity (child worker <1.5.1>)
+ * (each on one line; "; not restarted" when restarting is false). Any
+ * thread. */
 FX_API int fx_crash_report_format(const fx_crash_report *report, char *buf, size_t size);
 
 /* Formats a pid as Erlang prints one, "<TAG.INDEX.GENERATION>", where TAG
  * stands for the pid's VM (Erlang's node field; tags start at 1). Returns
  * as snprintf. Any thread. */
 FX_API int fx_pid_format(fx_pid pid, char *buf, size_t size);
+
+/* Hands r to vm's logger as the top of this file says (crash_logger for
+ * crash and stuck kinds when set, else the log sink at the kind's level).
+ * For behaviours of your own (src/otp's supervisors use it); r->vm is
+ * ignored. Returns 1 if the report reached crash_logger or the sink, 0 if
+ * the logger filtered it out, or FX_EINVAL (NULL vm or r, unknown kind),
+ * FX_ESHUTDOWN (after fx_vm_shutdown finished), FX_EFORKED. Any thread;
+ * r and what it points to are borrowed for the call. */
+FX_API int fx_report_emit(fx_vm *vm, const fx_crash_report *r);
+
+/* Counts one child restart in vm's statistics: a supervisor calls it
+ * each time it decides to restart a child (the events OTP's restart
+ * intensity counts: a group restart of one_for_all counts once, a retried
+ * failed restart again). 0, FX_EINVAL (NULL), FX_EFORKED. Any thread. */
+FX_API int fx_report_restart(fx_vm *vm);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #ifndef FAUXTP_VM_H
 #define FAUXTP_VM_H
 
+#include "log.h"
 #include "report.h"
 #include "types.h"
 
@@ -60,7 +61,8 @@ typedef struct fx_vm_config {
      * signal handlers while such a VM runs, chaining to the previous
      * ones. Read the caveats in docs/failures.md. */
     bool trap_faults;
-    /* Receives crash reports; NULL = fx_crash_logger_stderr. */
+    /* Receives crash and stuck reports; NULL = they go to the log sink
+     * (log_sink below; report.h says how the two relate). */
     fx_crash_logger crash_logger;
     void *crash_logger_arg;
     /* --- version 3: watchdog and bounded shutdown (docs/watchdog.md) --- */
@@ -103,6 +105,18 @@ typedef struct fx_vm_config {
     uint32_t mute;
     uint32_t mute_high; /* 0 = 8192 messages */
     uint32_t mute_low;  /* 0 = mute_high / 2; must be < mute_high */
+
+    /* --- version 3: logger (include/fauxtp/log.h) --- */
+    /* Where log events go; NULL = fx_log_sink_stderr. */
+    fx_log_sink log_sink;
+    void *log_sink_arg;
+    /* Threshold: FX_LOG_EMERGENCY..FX_LOG_DEBUG or FX_LOG_OFF; 0 =
+     * FX_LOG_NOTICE. Anything else is FX_EINVAL. */
+    int32_t log_level;
+    /* Rate limit: events per second (0 = 500; FX_LOG_UNLIMITED = none),
+     * in bursts of up to log_burst (0 = 500, at most 1,000,000). */
+    uint32_t log_rate;
+    uint32_t log_burst;
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */

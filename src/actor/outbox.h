@@ -44,6 +44,8 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
     if (__builtin_expect(a == NULL, 0)) {
         fxi_atomic_store_relaxed_64(&w->stat_dropped,
                                     w->stat_dropped + 1); /* relaxed: stat, one writer */
+        if (__builtin_expect(fxi_log_on(&vm->log, FX_LOG_DEBUG), 0))
+            fxi_log_dead_send(vm, to, m->type);
         return FX_ENOPROC;
     }
     if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0)) {

@@ -40,6 +40,8 @@ int fxi_deliver(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
                 &w->stat_dropped, w->stat_dropped + 1); /* relaxed: stat, one writer */
         else
             fxi_atomic_fetch_add_relaxed_64(&vm->ext_dropped, 1); /* relaxed: stat only */
+        if (__builtin_expect(fxi_log_on(&vm->log, FX_LOG_DEBUG), 0))
+            fxi_log_dead_send(vm, to, m->type);
     }
     return rc;
 }

@@ -71,7 +71,7 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
         c->max_processes = DEFAULT_MAX_PROCESSES;
     if (c->max_msg_size == 0)
         c->max_msg_size = DEFAULT_MAX_MSG;
-    if (fxi_mute_resolve_config(c) != 0)
+    if (fxi_mute_resolve_config(c) != 0 || fxi_log_resolve_config(c) != 0)
         return FX_EINVAL;
     if (c->stuck_ms == 0)
         c->stuck_ms = DEFAULT_STUCK_MS;
@@ -136,6 +136,7 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
         goto fail_qsbr;
     }
     fxi_timers_init(&vm->timers);
+    fxi_log_init(&vm->log, &c);
     fxi_mutex_init(&vm->attach_mx, FXI_RANK_ATTACH, "vm.attach");
     pthread_cond_init(&vm->stop_cv, NULL);
     fxi_mutex_init(&vm->inbox_mx, FXI_RANK_INBOXES, "vm.inboxes");

@@ -6,6 +6,7 @@
 #include <fauxtp/vm.h>
 
 #include "actor/actor.h"
+#include "actor/log.h"
 #include "actor/ptable.h"
 #include "actor/timers.h"
 #include "platform/atomic.h"
@@ -57,6 +58,7 @@ struct fx_vm {
     /* Every inbox of this VM, so shutdown can wake their waiters. */
     fxi_mutex inbox_mx;
     struct fx_inbox *inboxes; /* under inbox_mx */
+    fxi_log log;              /* the logger (actor/log.h): immutable sink, atomic rest */
 };
 
 /* An outside thread is about to free one of vm's processes (an inbox)

@@ -77,6 +77,7 @@ typedef struct fxi_sup {
     int64_t *times;
     size_t ntimes, tcap, thead;
     fxi_sup_job job;
+    const char *label; /* the spec's label, else "supervisor": reports */
 } fxi_sup;
 
 /* The spawned process's inline state: a pointer to the live supervisor
@@ -117,6 +118,12 @@ fx_next fxi_sup_loop(fx_ctx *cx, fx_msg *m);
 fx_next fxi_sup_restart_failed(fx_ctx *cx, fxi_sup *s, fxi_child *c);
 /* Called by the job engine when a job ends (not a shutdown job). */
 fx_next fxi_sup_job_done(fx_ctx *cx, fxi_sup *s);
+
+/* supervisor_report.c: hands a report of kind (FX_REPORT_SUP_*) about
+ * child c to the VM's logger; why and restarting as fx_crash_report says
+ * (why NULL: normal). */
+void fxi_sup_report(fx_ctx *cx, const fxi_sup *s, int kind, const fxi_child *c,
+                    fx_pid child_pid, const fx_reason *why, bool restarting);
 
 /* supervisor_calls.c */
 fx_next fxi_sup_call(fx_ctx *cx, fxi_sup *s, fx_msg *m);

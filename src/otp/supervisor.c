@@ -174,6 +174,7 @@ static fxi_sup *sup_new(const fxi_sup_boot *b)
     s->max_children = b->spec.max_children;
     s->starter = b->starter;
     s->parent = b->spec.link ? b->starter : FX_PID_NONE;
+    s->label = b->spec.label ? b->spec.label : "supervisor";
     if (fxi_sup_dynamic(s)) {
         s->tmpl = b->kids[0];
         return s;

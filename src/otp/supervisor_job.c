@@ -110,6 +110,12 @@ static fx_next start_failed(fx_ctx *cx, fxi_sup *s, fxi_child *c, int rc,
                             const fx_reason *why)
 {
     fxi_sup_job *j = &s->job;
+    if (j->kind == FXI_JOB_INIT || j->kind == FXI_JOB_RESTART) {
+        /* OTP reports start_error at start-up and on restarts; a caller
+         * of start_child gets the error instead. */
+        fx_reason r = why ? *why : fx_reason_error(rc, "%s", fx_err_name(rc));
+        fxi_sup_report(cx, s, FX_REPORT_SUP_START_ERROR, c, FX_PID_NONE, &r, false);
+    }
     switch (j->kind) {
     case FXI_JOB_INIT: {
         /* The starter learns it from the DOWN, once the others are
@@ -152,6 +158,7 @@ static fx_next on_started(fx_ctx *cx, fx_msg *m)
             fx_crash(cx, "supervisor: cannot link a child");
         c->pid = pid;
         c->status = FX_CHILD_RUNNING;
+        fxi_sup_report(cx, s, FX_REPORT_SUP_PROGRESS, c, pid, NULL, false);
     } else if (rc == FX_EIGNORE) {
         c->status = FX_CHILD_UNDEFINED;
         if (j->kind == FXI_JOB_CALL)

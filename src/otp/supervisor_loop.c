@@ -15,9 +15,10 @@ static int64_t now_ms(void)
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Records a restart now; false when that makes more than `intensity`
- * restarts within the last period (OTP's rule). */
-static bool add_restart(fxi_sup *s)
+/* Records a restart now (and counts it in the VM's statistics); false
+ * when that makes more than `intensity` restarts within the last period
+ * (OTP's rule). */
+static bool add_restart(fx_ctx *cx, fxi_sup *s)
 {
     int64_t now = now_ms();
     /* Forget the restarts that left the window. */
@@ -41,11 +42,13 @@ static bool add_restart(fxi_sup *s)
     }
     s->times[(s->thead + s->ntimes) % s->tcap] = now;
     s->ntimes++;
+    (void) fx_report_restart(fx_ctx_vm(cx));
     return true;
 }
 
-static fx_next gave_up(fx_ctx *cx, fxi_sup *s)
+static fx_next gave_up(fx_ctx *cx, fxi_sup *s, const fxi_child *c, fx_pid last)
 {
+    fxi_sup_report(cx, s, FX_REPORT_SUP_SHUTDOWN, c, last, NULL, false);
     return fxi_sup_shutdown(cx, s,
                             fx_reason_shutdown_with("reached_max_restart_intensity"));
 }
@@ -133,12 +136,18 @@ static bool any_significant_running(const fxi_sup *s)
 
 static fx_next child_exited(fx_ctx *cx, fxi_sup *s, fxi_child *c, const fx_reason *r)
 {
+    fx_pid dead = c->pid;
     c->pid = FX_PID_NONE;
     c->status = FX_CHILD_UNDEFINED;
     bool again = c->spec.restart == FX_PERMANENT ||
                  (c->spec.restart == FX_TRANSIENT && !fx_reason_is_clean(r));
+    bool ok = again && add_restart(cx, s);
+    /* OTP reports every exit of a permanent child and every unclean exit
+     * of the others, before giving up if it does. */
+    if (c->spec.restart == FX_PERMANENT || !fx_reason_is_clean(r))
+        fxi_sup_report(cx, s, FX_REPORT_SUP_CHILD_TERMINATED, c, dead, r, ok);
     if (again)
-        return add_restart(s) ? restart(cx, s, c) : gave_up(cx, s);
+        return ok ? restart(cx, s, c) : gave_up(cx, s, c, dead);
     bool significant = c->spec.significant;
     if (c->spec.restart == FX_TEMPORARY || fxi_sup_dynamic(s))
         fxi_sup_child_remove(s, c);
@@ -207,7 +216,8 @@ fx_next fxi_sup_loop(fx_ctx *cx, fx_msg *m)
     case FXI_SUP_RETRY: {
         fxi_child *c = fx_pid_eq(from, fx_self(cx)) ? find_serial(s, m) : NULL;
         if (c && c->status == FX_CHILD_RESTARTING)
-            return add_restart(s) ? restart(cx, s, c) : gave_up(cx, s);
+            return add_restart(cx, s) ? restart(cx, s, c)
+                                      : gave_up(cx, s, c, FX_PID_NONE);
         break;
     }
     default:

@@ -17,6 +17,9 @@ static inline uint64_t fxi_now_ms(void)
     return fxi_now_ns() / 1000000u;
 }
 
+/* CLOCK_REALTIME in nanoseconds since 1970 (log lines). */
+uint64_t fxi_wall_ns(void);
+
 /* Online CPUs (>= 1). */
 unsigned fxi_cpu_count(void);
 

@@ -180,6 +180,7 @@ int main(int argc, char **argv)
     fx_vm_config_init(&cfg);
     cfg.threads = (uint32_t) threads;
     cfg.crash_logger = fx_crash_logger_silent; /* crashes are the point */
+    cfg.log_sink = fx_log_sink_silent;         /* and so are restarts */
     int rc = fx_vm_create(&cfg, &R.vm);
     if (rc == 0)
         rc = fx_vm_start(R.vm);

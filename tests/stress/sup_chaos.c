@@ -369,6 +369,7 @@ int main(int argc, char **argv)
     fx_vm_config_init(&cfg);
     cfg.threads = 4;
     cfg.crash_logger = fx_crash_logger_silent;
+    cfg.log_sink = fx_log_sink_silent; /* supervisor reports too */
     fx_inbox *in;
     if (fx_vm_create(&cfg, &vm) != 0 || fx_vm_start(vm) != 0 ||
         fx_inbox_create(vm, &in) != 0) {

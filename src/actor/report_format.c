@@ -1,0 +1,131 @@
+/* Report lines: the pid and report formats, the version 2 crash loggers,
+ * and the label of a process (report.h, actor/report_format.h). */
+#include "actor/report_format.h"
+
+#include <dlfcn.h>
+#include <fauxtp/error.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "actor/vm.h"
+
+FX_API int fx_pid_format(fx_pid pid, char *buf, size_t size)
+{
+    return snprintf(buf, size, "<%u.%u.%u>", (unsigned) fxi_pid_tag(pid),
+                    (unsigned) fxi_pid_index(pid), (unsigned) fxi_pid_gen(pid));
+}
+
+static const char *banner(int kind)
+{
+    switch (kind) {
+    case FX_REPORT_STUCK:
+    case FX_REPORT_STUCK_AT_SHUTDOWN:
+        return "=STUCK REPORT====";
+    case FX_REPORT_SUP_PROGRESS:
+        return "=PROGRESS REPORT====";
+    case FX_REPORT_SUP_CHILD_TERMINATED:
+    case FX_REPORT_SUP_START_ERROR:
+    case FX_REPORT_SUP_SHUTDOWN:
+        return "=SUPERVISOR REPORT====";
+    default:
+        return "=CRASH REPORT====";
+    }
+}
+
+/* What follows the banner and the process: the report proper. */
+static int rest(const fx_crash_report *r, char *buf, size_t size)
+{
+    char why[128], child[32] = "";
+    const char *id = "?";
+    /* The child fields exist only in reports built against the version 3
+     * header: an older caller's struct ends after `handler`, and its
+     * kinds (crash, stuck) never reach them. */
+    if (r->kind >= FX_REPORT_SUP_PROGRESS && r->kind <= FX_REPORT_SUP_SHUTDOWN) {
+        id = r->child_id ? r->child_id : "?";
+        fx_pid_format(r->child_pid, child, sizeof child);
+    }
+    switch (r->kind) {
+    case FX_REPORT_STUCK:
+    case FX_REPORT_STUCK_AT_SHUTDOWN:
+        return snprintf(buf, size, "running for %llu ms in %s%s",
+                        (unsigned long long) (r->running_ns / 1000000u),
+                        r->handler ? r->handler : "?",
+                        r->kind == FX_REPORT_STUCK_AT_SHUTDOWN ? " at shutdown" : "");
+    case FX_REPORT_SUP_PROGRESS:
+        return snprintf(buf, size, "started child %s %s", id, child);
+    case FX_REPORT_SUP_CHILD_TERMINATED:
+        fx_reason_format(&r->reason, why, sizeof why);
+        return snprintf(buf, size, "child_terminated: child %s %s exited: %s; %s", id,
+                        child, why, r->restarting ? "restarting" : "not restarted");
+    case FX_REPORT_SUP_START_ERROR:
+        fx_reason_format(&r->reason, why, sizeof why);
+        return snprintf(buf, size, "start_error: child %s: %s", id, why);
+    case FX_REPORT_SUP_SHUTDOWN:
+        return snprintf(buf, size,
+                        "shutdown: reached_max_restart_intensity (child %s %s)", id,
+                        child);
+    default:
+        fx_reason_format(&r->reason, why, sizeof why);
+        return snprintf(buf, size, "exited: %s", why);
+    }
+}
+
+int fxi_report_body(const fx_crash_report *r, char *buf, size_t size)
+{
+    char tail[FX_REASON_TEXT_MAX + 256];
+    rest(r, tail, sizeof tail);
+    return snprintf(buf, size, "%s %s", banner(r->kind), tail);
+}
+
+FX_API int fx_crash_report_format(const fx_crash_report *r, char *buf, size_t size)
+{
+    if (!r)
+        return FX_EINVAL;
+    char pid[32], tail[FX_REASON_TEXT_MAX + 256];
+    fx_pid_format(r->pid, pid, sizeof pid);
+    rest(r, tail, sizeof tail);
+    return snprintf(buf, size, "%s %s%s%s %s", banner(r->kind), pid, r->label ? " " : "",
+                    r->label ? r->label : "", tail);
+}
+
+FX_API void fx_crash_logger_stderr(void *arg, const fx_crash_report *r)
+{
+    (void) arg;
+    if (!r)
+        return; /* nothing to report (fx_crash_report_format would not
+                   touch line) */
+    char line[256];
+    fx_crash_report_format(r, line, sizeof line);
+    /* One write per report keeps lines whole between threads. */
+    fprintf(stderr, "%s\n", line);
+}
+
+FX_API void fx_crash_logger_silent(void *arg, const fx_crash_report *r)
+{
+    (void) arg;
+    (void) r;
+}
+
+/* The exported symbol at exactly the code address fn_bits (a function
+ * pointer's bits), if any. */
+const char *fxi_report_symbol(const void *fn_bits, size_t n)
+{
+    void *fn = NULL;
+    memcpy(&fn, fn_bits, n < sizeof fn ? n : sizeof fn);
+    Dl_info info;
+    if (fn && dladdr(fn, &info) && info.dli_sname && info.dli_saddr == fn)
+        return info.dli_sname;
+    return NULL;
+}
+
+const char *fxi_report_label(const fxi_actor *a)
+{
+    const fxi_actor_ext *x = a->ext;
+    if (x && x->label)
+        return x->label;
+    if (a->u.live.handler)
+        return fxi_report_symbol(&a->u.live.handler, sizeof a->u.live.handler);
+    if (x && x->init)
+        return fxi_report_symbol(&x->init, sizeof x->init);
+    return NULL;
+}
