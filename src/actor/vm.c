@@ -50,11 +50,6 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
                    in->version == 1 ? offsetof(fx_vm_config, trap_faults)
                                     : offsetof(fx_vm_config, stuck_ms));
             c->version = FX_VM_CONFIG_VERSION;
-        } else if (in->version == 2) {
-            /* Built against the version 2 header: no overload block. */
-            fx_vm_config_init(c);
-            memcpy(c, in, offsetof(fx_vm_config, mute));
-            c->version = FX_VM_CONFIG_VERSION;
         } else if (in->version == FX_VM_CONFIG_VERSION) {
             *c = *in;
         } else {
