@@ -9,6 +9,7 @@
 #include "task.h"
 #include "app.h"
 #include "inbox.h"
+#include "info.h"
 #include "link.h"
 #include "monitor.h"
 #include "net.h"
