@@ -11,7 +11,6 @@
 #include <fauxtp/error.h>
 #include <fauxtp/info.h>
 #include <fauxtp/registry.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,17 +56,35 @@ typedef struct sym_entry {
     char name[FX_PROC_HANDLER_MAX];
 } sym_entry;
 
+/* Copies src into out[cap], cut to fit (snprintf costs more than the
+ * rest of a process's read). */
+static void copy_text(char *out, const char *src, size_t cap)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(out, src, n);
+    out[n] = '\0';
+}
+
 static void sym_name(uint64_t fn, char *out)
 {
     void *p = NULL;
     memcpy(&p, &fn, sizeof p < sizeof fn ? sizeof p : sizeof fn);
     Dl_info di;
-    if (p && dladdr(p, &di) && di.dli_sname && di.dli_saddr == p)
-        snprintf(out, FX_PROC_HANDLER_MAX, "%s", di.dli_sname);
-    else if (p)
-        snprintf(out, FX_PROC_HANDLER_MAX, "0x%llx", (unsigned long long) fn);
-    else
+    if (p && dladdr(p, &di) && di.dli_sname && di.dli_saddr == p) {
+        copy_text(out, di.dli_sname, FX_PROC_HANDLER_MAX);
+    } else if (p) { /* "0x" and the address in hex */
+        char *o = out;
+        *o++ = '0';
+        *o++ = 'x';
+        int shift = 60;
+        while (shift > 0 && !((fn >> shift) & 0xf))
+            shift -= 4;
+        for (; shift >= 0; shift -= 4)
+            *o++ = "0123456789abcdef"[(fn >> shift) & 0xf];
+        *o = '\0';
+    } else {
         out[0] = '\0';
+    }
 }
 
 static void sym_lookup(sym_entry *cache, uint64_t fn, char *out)
@@ -122,7 +139,7 @@ static void fill_live(fx_vm *vm, fxi_actor *a, const void **running, sym_entry *
     uint64_t saved = 0;
     if (x) {
         if (x->label) /* immutable, borrowed for the process's life */
-            snprintf(out->label, sizeof out->label, "%s", x->label);
+            copy_text(out->label, x->label, sizeof out->label);
         out->parent = x->parent; /* immutable */
         /* Relaxed: owner-written snapshot values (actor.h). */
         saved = fxi_atomic_load_relaxed_32(&x->saved_n);
@@ -198,7 +215,7 @@ static void names_find(const names *nm, fx_pid pid, char *out)
     const fx_registered_name *e =
         nm->n ? bsearch(&key, nm->v, nm->n, sizeof *nm->v, by_pid) : NULL;
     if (e)
-        snprintf(out, FX_PROC_NAME_MAX, "%s", e->name);
+        copy_text(out, e->name, FX_PROC_NAME_MAX);
 }
 
 /* ---- fx_process_info -------------------------------------------------------- */
