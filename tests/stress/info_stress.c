@@ -161,7 +161,12 @@ static fx_next inside_walker(fx_ctx *cx, fx_msg *m)
         return fx_stop(cx, fx_reason_normal());
     check_walk(fx_ctx_vm(cx), "inside walk failed");
     __atomic_fetch_add(&inside_walks, 1, __ATOMIC_RELAXED);
-    fx_send(cx, fx_self(cx), WALK, NULL, 0);
+    /* The next walk in a millisecond, as a monitoring process would: a
+     * walk inside a handler holds back reclamation on its thread, and
+     * walking without a pause would let the dead pile up (and every walk
+     * grow longer) faster than they are freed. */
+    if (fx_send_after(cx, 1, fx_self(cx), WALK, NULL, 0, NULL) != 0)
+        violation("send_after failed", 0);
     return fx_continue(cx);
 }
 
@@ -243,6 +248,12 @@ int main(int argc, char **argv)
     if (fx_vm_spawn(vm, factory_h, &f, &fp) || fx_inbox_send(in, fp, SPAWN, NULL, 0) ||
         fx_vm_spawn(vm, inside_walker, NULL, &wp) || fx_inbox_send(in, wp, WALK, NULL, 0))
         return 1;
+    /* The walks start once the churn has (at least RING spawns, within
+     * 60 s): on a loaded machine the walkers could otherwise be done
+     * before the factory first runs. */
+    struct timespec ms = {0, 1000000};
+    for (int k = 0; k < 60000 && !__atomic_load_n(&ring[RING - 1], __ATOMIC_RELAXED); k++)
+        nanosleep(&ms, NULL);
     pthread_t th[WALKERS], tt;
     walker w[WALKERS];
     for (int i = 0; i < WALKERS; i++) {
