@@ -169,14 +169,6 @@ Test(bi_log, report_emit_after_shutdown,
     bi_end(&t);
 }
 
-Test(bi_log, report_restart_null,
-     .description = "fx_report_restart | vm NULL | FX_EINVAL")
-{
-    bi_expect(fx_report_restart(NULL), FX_EINVAL);
-    tvm t = bi_start();
-    bi_end(&t);
-}
-
 Test(bi_log, config_bad,
      .description = "fx_vm_create | log_level 9 or -2; log_burst 1,000,001 | FX_EINVAL")
 {

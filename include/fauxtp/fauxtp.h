@@ -10,6 +10,7 @@
 #include "task.h"
 #include "app.h"
 #include "inbox.h"
+#include "info.h"
 #include "link.h"
 #include "log.h"
 #include "monitor.h"

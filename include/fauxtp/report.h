@@ -122,12 +122,6 @@ FX_API int fx_pid_format(fx_pid pid, char *buf, size_t size);
  * r and what it points to are borrowed for the call. */
 FX_API int fx_report_emit(fx_vm *vm, const fx_crash_report *r);
 
-/* Counts one child restart in vm's statistics: a supervisor calls it
- * each time it decides to restart a child (the events OTP's restart
- * intensity counts: a group restart of one_for_all counts once, a retried
- * failed restart again). 0, FX_EINVAL (NULL), FX_EFORKED. Any thread. */
-FX_API int fx_report_restart(fx_vm *vm);
-
 #ifdef __cplusplus
 }
 #endif

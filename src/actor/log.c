@@ -320,25 +320,3 @@ void fxi_log_dead_send(fx_vm *vm, fx_pid to, uint32_t type)
     (void) fx_log(vm, FX_LOG_DEBUG, "send to dead process %s dropped (type %u)", pid,
                   (unsigned) type);
 }
-
-/* ---- the restart counter ------------------------------------------------ */
-
-void fxi_stats_restart(fx_vm *vm)
-{
-    fxi_atomic_fetch_add_relaxed_64(&vm->log.restarts, 1); /* relaxed: counter */
-}
-
-uint64_t fxi_stats_restarts(fx_vm *vm)
-{
-    return fxi_atomic_load_relaxed_64(&vm->log.restarts); /* relaxed: counter */
-}
-
-FX_API int fx_report_restart(fx_vm *vm)
-{
-    if (!vm)
-        return FX_EINVAL;
-    if (fxi_vm_forked(vm))
-        return FX_EFORKED;
-    fxi_stats_restart(vm);
-    return 0;
-}

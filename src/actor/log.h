@@ -25,7 +25,6 @@ typedef struct fxi_log {
     /* Atomic counters (relaxed adds and loads: statistics). pending:
      * suppressed since the last "suppressed" line. */
     uint64_t pending, logged, suppressed, crash_logger_reports;
-    uint64_t restarts; /* fxi_stats_restart */
 } fxi_log;
 
 /* Checks and resolves the logger fields of a config (0: defaults).
@@ -51,9 +50,5 @@ void fxi_log_dead_send(fx_vm *vm, fx_pid to, uint32_t type);
  * Returns as fx_report_emit. */
 int fxi_log_report(fx_vm *vm, const fx_crash_report *r);
 
-/* The restart counter (fx_report_restart), for the VM statistics: bump
- * and read. Any thread. */
-void fxi_stats_restart(fx_vm *vm);
-uint64_t fxi_stats_restarts(fx_vm *vm);
 
 #endif

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <fauxtp/info.h>
+
 #include "otp/sup_impl.h"
 
 static int64_t now_ms(void)
@@ -42,7 +44,7 @@ static bool add_restart(fx_ctx *cx, fxi_sup *s)
     }
     s->times[(s->thead + s->ntimes) % s->tcap] = now;
     s->ntimes++;
-    (void) fx_report_restart(fx_ctx_vm(cx));
+    (void) fx_vm_count_restart(fx_ctx_vm(cx)); /* fx_vm_stats.restarts */
     return true;
 }
 
