@@ -514,17 +514,24 @@ Test(info, sched_stats)
             break;
         usleep(10000);
     }
+    /* The counts are stored when a run ends, which may be after the test
+     * got the last DONE: up to 10 s for them to show. */
     uint64_t runs = 0, sent = 0;
-    for (uint32_t s = 0; s < fx_vm_sched_count(t.vm); s++) {
-        fx_sched_stats ss;
-        ss.version = 0;
-        cr_assert_eq(fx_vm_sched_stats(t.vm, s, &ss), 0);
-        cr_assert_eq(ss.version, FX_SCHED_STATS_VERSION);
-        cr_assert_eq(ss.spare, s >= 2);
-        if (s < 2)
-            cr_assert(ss.running);
-        runs += ss.runs;
-        sent += ss.messages_sent;
+    for (int i = 0; i < 1000 && (runs < 1 || sent < 10); i++) {
+        if (i)
+            usleep(10000);
+        runs = sent = 0;
+        for (uint32_t s = 0; s < fx_vm_sched_count(t.vm); s++) {
+            fx_sched_stats ss;
+            ss.version = 0;
+            cr_assert_eq(fx_vm_sched_stats(t.vm, s, &ss), 0);
+            cr_assert_eq(ss.version, FX_SCHED_STATS_VERSION);
+            cr_assert_eq(ss.spare, s >= 2);
+            if (s < 2)
+                cr_assert(ss.running);
+            runs += ss.runs;
+            sent += ss.messages_sent;
+        }
     }
     /* A run may take the next ping too (it arrives while the run that
      * answered the previous one is still checking the mailbox). */
