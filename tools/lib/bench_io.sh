@@ -25,6 +25,8 @@ lua=bench/io/pipeline.lua
 # its 1-thread figure: the raw epoll server is single-threaded)
 systems=("fauxtp:$bdir/bench/fauxtp-http --serve 0 --threads @T@")
 [ -x $bdir/peers/rawepoll-http ] && systems+=("rawepoll:$bdir/peers/rawepoll-http 0")
+# CAF's broker runs on the middleman's one multiplexer thread: 1 thread.
+[ -x $bdir/peers/caf-http ] && systems+=("caf-broker:$bdir/peers/caf-http 0")
 [ -x $bdir/peers/erlang-http ] && systems+=("erlang:$bdir/peers/erlang-http 0 @T@")
 [ -x $bdir/peers/go-http ] && systems+=("go-raw:$bdir/peers/go-http -port 0 -mode raw -threads @T@"
     "go-nethttp:$bdir/peers/go-http -port 0 -mode nethttp -threads @T@")
