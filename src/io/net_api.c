@@ -46,7 +46,7 @@ FX_API int fx_net_accept(fx_ctx *cx, fx_sock listener, uint32_t count)
     }
     int64_t c = (int64_t) sl->s.credit + count;
     sl->s.credit = c > INT32_MAX ? INT32_MAX : (int32_t) c;
-    fxi_net_arm(n, &sl->s, listener.id);
+    (void) fxi_net_resume(n, sl, listener.id); /* a listener is never closed here */
     fxi_net_slot_unlock(sl);
     return 0;
 }
@@ -70,8 +70,12 @@ FX_API int fx_net_active(fx_ctx *cx, fx_sock sock, int32_t count)
     } else {
         int64_t c = (int64_t) s->credit + count;
         s->credit = c > INT32_MAX ? INT32_MAX : (int32_t) c;
+        /* Bytes that came while we were passive are read now, here: their
+         * edge is gone (rd_ready remembers it). A read that fails closes
+         * the socket; the FX_NET_ERROR is in our mailbox. */
+        if (fxi_net_resume(n, sl, sock.id))
+            return 0;
     }
-    fxi_net_arm(n, s, sock.id);
     fxi_net_slot_unlock(sl);
     return 0;
 }
@@ -106,11 +110,13 @@ FX_API int fx_net_recv(fx_ctx *cx, fx_sock sock, size_t len, int64_t timeout_ms)
         }
         s->recv_pending = true;
         s->recv_want = len;
-        s->recv_seq++;
-        fxi_net_arm(n, s, sock.id);
+        uint32_t seq = ++s->recv_seq;
+        /* What is there already is read now (rd_ready); the rest when its
+         * edge comes. The timer is set while the handle is known live. */
         if (timeout_ms >= 0)
-            fxi_net_janitor_after(n, timeout_ms, FXI_J_RECV_TIMEOUT, sock.id,
-                                  s->recv_seq);
+            fxi_net_janitor_after(n, timeout_ms, FXI_J_RECV_TIMEOUT, sock.id, seq);
+        if (fxi_net_resume(n, sl, sock.id))
+            return 0; /* failed and closed: FX_NET_ERROR is in our mailbox */
     }
     fxi_net_slot_unlock(sl);
     return rc;
@@ -177,7 +183,9 @@ static int send_locked(fx_ctx *cx, fxi_net *n, fxi_sock *s, uint64_t id, const v
     s->wq_tail = c;
     s->wq_bytes += len - done;
     *taken = msg != NULL;
-    fxi_net_arm(n, s, id);
+    /* The queue was empty and the kernel said EAGAIN (or a connect is
+     * under way): the EPOLLOUT edge to come flushes it. */
+    fxi_net_want_out(n, s, id);
     return 0;
 }
 
@@ -267,7 +275,6 @@ FX_API int fx_net_shutdown(fx_ctx *cx, fx_sock sock, int how)
         if (s->state == FXI_ST_OPEN)
             (void) fxi_net_flush(n, s, sock.id); /* shuts down once drained */
     }
-    fxi_net_arm(n, s, sock.id);
     fxi_net_slot_unlock(sl);
     return 0;
 }

@@ -22,7 +22,8 @@ _Static_assert(sizeof(((fx_net_addr *) 0)->sa) >= sizeof(struct sockaddr_storage
 
 /* Largest read per FX_NET_DATA in active mode. */
 #define FXI_NET_READ_MAX 65536u
-/* Reads (or accepts) per readiness event before re-arming: fairness. */
+/* Reads (or accepts) in a row before a socket yields its thread: after
+ * that many, an event is re-queued for the rest (fairness). */
 #define FXI_NET_READS_PER_EVENT 8
 /* Slots: FXI_NET_CHUNKS chunks of FXI_NET_CHUNK sockets. */
 #define FXI_NET_CHUNK 256u
@@ -52,6 +53,16 @@ typedef struct fxi_sock {
     bool shut_wr;   /* shut the write side once the queue drains */
     bool wr_closed; /* write side shut (or failed): sends answer FX_ECONNECT */
     bool recv_pending;
+    /* Edge-triggered readiness (docs/net.md, "The poller"): rd_ready is set
+     * by every read-side event (EPOLLIN/RDHUP/HUP/ERR) and cleared only by a
+     * read or accept that found the kernel queue empty (EAGAIN, or a short
+     * stream read); while it is set nobody waits for an edge, so the
+     * owner's next credit reads at once. ep_out: EPOLLOUT is in the
+     * registration (added the first time a write queues). */
+    bool rd_ready;
+    bool rd_hup; /* EPOLLRDHUP/HUP/ERR seen: EOF or an error waits behind
+                    the bytes, and a short read no longer means drained */
+    bool ep_out;
     fx_pid owner;
     int32_t credit; /* FX_NET_DATA messages (accepts on a listener) left */
     /* fx_net_recv: wanted bytes, the message being filled, bytes in it */
@@ -123,9 +134,23 @@ static inline void fxi_net_slot_unlock(fxi_nslot *sl)
     fxi_mutex_unlock(&sl->mx);
 }
 
+/* The read buffer (FXI_NET_READ_MAX) of the calling scheduler thread, or
+ * NULL on a thread that is not one of the VM's. */
+char *fxi_net_rbuf_here(fxi_net *n);
+
 /* net_sock.c: I/O on a locked socket. */
-/* Registers the socket's current interest with epoll (one-shot). */
-void fxi_net_arm(fxi_net *n, fxi_sock *s, uint64_t id);
+/* The epoll registration of a new socket (edge-triggered, once). */
+uint32_t fxi_net_ep_events(const fxi_sock *s);
+/* Adds EPOLLOUT to the registration if it is not there (a write queued). */
+void fxi_net_want_out(fxi_net *n, fxi_sock *s, uint64_t id);
+/* Re-queues an event if the socket is ready now (EPOLL_CTL_MOD re-polls
+ * an edge-triggered fd): a read loop cut short for fairness, or accept
+ * credit given back while a connection waits. */
+void fxi_net_kick(fxi_net *n, fxi_sock *s, uint64_t id);
+/* The owner gave read credit or asked for a passive read: if readiness is
+ * remembered (rd_ready), reads now, on the caller's thread. The slot is
+ * locked and stays locked unless the socket was closed (returns true). */
+bool fxi_net_resume(fxi_net *n, fxi_nslot *sl, uint64_t id);
 /* Handles one readiness event; the slot is locked and stays locked
  * unless the socket was closed (returns true then). */
 bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events,

@@ -88,15 +88,16 @@ int fxi_net_adopt(fxi_net *n, int fd, int kind, int state, const fxi_net_sopts *
         int one = 1;
         (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    /* Registered disarmed (one-shot, no interest); fxi_net_arm adds the
-     * interest when there is some. */
-    struct epoll_event e = {.events = EPOLLONESHOT, .data.u64 = id};
+    /* Registered once, edge-triggered, for reads (and for writes while a
+     * connect is under way; fxi_net_want_out adds them when a write
+     * queues). A socket readable already gets its first edge at once. */
+    s->ep_out = kind == FXI_SK_STREAM && state == FXI_ST_CONNECTING;
+    struct epoll_event e = {.events = fxi_net_ep_events(s), .data.u64 = id};
     if (epoll_ctl(n->epfd, EPOLL_CTL_ADD, fd, &e) != 0) {
         int err = errno;
         fxi_net_slot_close(n, sl, id, false);
         return fxi_net_errno_code(err);
     }
-    fxi_net_arm(n, s, id);
     fxi_net_slot_unlock(sl);
     fxi_net_janitor_tell(n, FXI_J_WATCH, id, 0);
     out->id = id;

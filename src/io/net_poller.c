@@ -1,7 +1,7 @@
 /* The poller the scheduler calls (fxi_poller, sched/sched.h): one epoll
- * instance per VM, sockets registered EPOLLONESHOT (each readiness event
- * goes to exactly one thread, which re-arms the socket when it is done),
- * and an eventfd that wakes the one parked thread waiting in it.
+ * instance per VM, sockets registered once, edge-triggered (no epoll_ctl
+ * per event; the socket remembers readiness in rd_ready, net_sock.c), and
+ * an eventfd that wakes the one parked thread waiting in it.
  *
  * wait() does not consume events: it sleeps in ppoll() on the epoll fd
  * (readable while events are ready) and the eventfd. The thread then goes

@@ -86,25 +86,26 @@ void fxi_net_sock_drop_buffers_recv(fxi_sock *s)
     s->recv_got = 0;
 }
 
-void fxi_net_arm(fxi_net *n, fxi_sock *s, uint64_t id)
+uint32_t fxi_net_ep_events(const fxi_sock *s)
 {
-    uint32_t ev = 0;
-    if (s->kind == FXI_SK_LISTEN) {
-        if (s->credit > 0)
-            ev |= EPOLLIN;
-    } else if (s->state == FXI_ST_CONNECTING) {
-        ev |= EPOLLOUT;
-    } else {
-        if (!s->eof && (s->credit > 0 || s->recv_pending))
-            ev |= EPOLLIN | EPOLLRDHUP;
-        if (s->wq_head)
-            ev |= EPOLLOUT;
-    }
-    if (!ev)
-        return; /* stays disarmed: nothing to do until interest returns */
-    struct epoll_event e = {.events = ev | EPOLLONESHOT, .data.u64 = id};
+    if (s->kind == FXI_SK_STREAM)
+        return EPOLLIN | EPOLLRDHUP | EPOLLET | (s->ep_out ? EPOLLOUT : 0u);
+    return EPOLLIN | EPOLLET; /* listeners and UDP: reads (accepts) only */
+}
+
+void fxi_net_want_out(fxi_net *n, fxi_sock *s, uint64_t id)
+{
+    if (s->ep_out || s->kind != FXI_SK_STREAM)
+        return;
+    s->ep_out = true;
+    fxi_net_kick(n, s, id); /* re-polls: a socket writable by now gets its event */
+}
+
+void fxi_net_kick(fxi_net *n, fxi_sock *s, uint64_t id)
+{
+    struct epoll_event e = {.events = fxi_net_ep_events(s), .data.u64 = id};
     /* Cannot fail on a registered fd under its lock; a failure would only
-     * leave the socket quiet until its next operation re-arms it. */
+     * leave the socket quiet until its next edge or operation. */
     (void) epoll_ctl(n->epfd, EPOLL_CTL_MOD, s->fd, &e);
 }
 
@@ -176,18 +177,25 @@ static void deliver_partial(fxi_net *n, fxi_sock *s, uint64_t id)
     s->recv_got = 0;
 }
 
-/* One read step. Returns > 0 to go on, 0 when done for this event, < 0
- * when the connection failed (the caller closes the socket). */
+/* One read. Clears rd_ready when the kernel queue was found empty
+ * (EAGAIN, or a short read: a stream read returns less than asked only
+ * when the queue ran dry, and anything queued after that raises a new edge;
+ * nginx relies on the same). Not a short read after RDHUP: the read stops
+ * at the peer's FIN (or before a pending error), whose edge has passed. Returns > 0 to go
+ * on, 0 to stop (out of memory), < 0 when the connection failed (the caller closes the
+ * socket). */
 static int read_step(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
 {
     ssize_t r;
     if (s->recv_pending && s->recv_want > 0) {
         if (!s->recv_buf &&
             fx_msg_new_behaviour(FX_NET_DATA, s->recv_want, &s->recv_buf) != 0)
-            return 0; /* out of memory: try again at the next event */
-        r = read(s->fd, (char *) fx_msg_data_mut(s->recv_buf) + s->recv_got,
-                 s->recv_want - s->recv_got);
+            return 0; /* out of memory: rd_ready stays for the next try */
+        size_t ask = s->recv_want - s->recv_got;
+        r = read(s->fd, (char *) fx_msg_data_mut(s->recv_buf) + s->recv_got, ask);
         if (r > 0) {
+            if ((size_t) r < ask && !s->rd_hup)
+                s->rd_ready = false;
             s->recv_got += (size_t) r;
             if (s->recv_got == s->recv_want) {
                 fx_msg *m = s->recv_buf;
@@ -197,50 +205,75 @@ static int read_step(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
                 fx_msg_set_ref(m, (fx_ref){id});
                 if (fx_vm_send_msg(n->vm, s->owner, m) != 0)
                     fx_msg_free(m);
-                return 0;
             }
             return 1;
         }
-    } else if (s->recv_pending || s->credit > 0) {
+    } else {
         r = read(s->fd, buf, n->read_max);
         if (r > 0) {
+            if ((size_t) r < n->read_max && !s->rd_hup)
+                s->rd_ready = false;
             deliver_bytes(n, s, id, buf, (size_t) r);
-            if (s->recv_pending) {
+            if (s->recv_pending)
                 s->recv_pending = false;
-                return 0;
-            }
-            if (--s->credit == 0) {
+            else if (--s->credit == 0)
                 fxi_net_notify(n, s->owner, FX_NET_PASSIVE, id, NULL, 0);
-                return 0;
-            }
-            /* A short read drained the kernel buffer: the next read would
-             * only say EAGAIN. */
-            return (size_t) r == n->read_max ? 1 : 0;
+            return 1;
         }
-    } else {
-        return 0;
     }
     if (r == 0) {
         deliver_partial(n, s, id);
         s->recv_pending = false;
         s->eof = true;
+        s->rd_ready = false;
         fxi_net_notify(n, s->owner, FX_NET_CLOSED, id, NULL, 0);
-        return 0;
+        return 1;
     }
     if (errno == EINTR)
         return 1;
-    if (errno == EAGAIN)
-        return 0;
+    if (errno == EAGAIN) {
+        s->rd_ready = false;
+        return 1;
+    }
     int err = errno;
     fxi_net_notify_error(n, s->owner, id, fxi_net_errno_code(err), err);
     return -1;
+}
+
+/* Whether a stream socket should read now: readiness known and someone
+ * wants the bytes. */
+static bool stream_wants_read(const fxi_sock *s)
+{
+    return s->rd_ready && !s->eof && s->state == FXI_ST_OPEN &&
+           (s->credit > 0 || s->recv_pending);
+}
+
+/* Reads while stream_wants_read, at most FXI_NET_READS_PER_EVENT times;
+ * cut short with readiness left, it re-queues an event for the rest.
+ * True when the socket failed and was closed (slot unlocked). */
+static bool read_stream(fxi_net *n, fxi_nslot *sl, uint64_t id, char *buf)
+{
+    fxi_sock *s = &sl->s;
+    for (int i = 0; i < FXI_NET_READS_PER_EVENT && stream_wants_read(s); i++) {
+        int r = read_step(n, s, id, buf);
+        if (r < 0) {
+            fxi_net_slot_close(n, sl, id, true);
+            return true;
+        }
+        if (r == 0)
+            return false;
+    }
+    if (stream_wants_read(s))
+        fxi_net_kick(n, s, id);
+    return false;
 }
 
 static void read_udp(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
 {
     size_t room =
         n->read_max > sizeof(fx_net_dgram) ? n->read_max - sizeof(fx_net_dgram) : 0;
-    for (int i = 0; i < FXI_NET_READS_PER_EVENT && s->credit > 0; i++) {
+    int i;
+    for (i = 0; i < FXI_NET_READS_PER_EVENT && s->credit > 0 && s->rd_ready; i++) {
         fx_net_dgram h;
         memset(&h, 0, sizeof h);
         h.from.len = sizeof(h).from.sa;
@@ -249,9 +282,14 @@ static void read_udp(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno != EAGAIN)
-                fxi_net_notify_error(n, s->owner, id, fxi_net_errno_code(errno), errno);
-            return;
+            if (errno == EAGAIN) {
+                s->rd_ready = false;
+                return;
+            }
+            /* A pending error (ICMP unreachable) was consumed by this
+             * call: tell the owner and go on reading. */
+            fxi_net_notify_error(n, s->owner, id, fxi_net_errno_code(errno), errno);
+            continue;
         }
         if ((size_t) r > room) {
             fxi_net_notify_error(n, s->owner, id, FX_EMSGSIZE, EMSGSIZE);
@@ -262,6 +300,8 @@ static void read_udp(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
         if (--s->credit == 0)
             fxi_net_notify(n, s->owner, FX_NET_PASSIVE, id, NULL, 0);
     }
+    if (i == FXI_NET_READS_PER_EVENT && s->credit > 0 && s->rd_ready)
+        fxi_net_kick(n, s, id); /* cut for fairness: an event for the rest */
 }
 
 /* ---- accepting ----------------------------------------------------------- */
@@ -285,15 +325,16 @@ static bool refuse_one(fxi_net *n, int lfd)
     return ok;
 }
 
-/* Accepts up to the credit; the new sockets are set up after the
- * listener's lock is released (never two slot locks at once). */
+/* Accepts while a connection may wait (rd_ready), up to the credit and
+ * FXI_NET_READS_PER_EVENT; the new sockets are set up after the listener's
+ * lock is released (never two slot locks at once). */
 static void do_accept(fxi_net *n, fxi_nslot *sl, uint64_t id)
 {
     fxi_sock *s = &sl->s;
     int fds[FXI_NET_READS_PER_EVENT];
     int k = 0;
-    bool rearm = true;
-    while (k < FXI_NET_READS_PER_EVENT && s->credit > 0) {
+    bool more = true; /* false: accepting pauses until fx_net_accept */
+    while (k < FXI_NET_READS_PER_EVENT && s->credit > 0 && s->rd_ready) {
         int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             fds[k++] = fd;
@@ -304,15 +345,19 @@ static void do_accept(fxi_net *n, fxi_nslot *sl, uint64_t id)
             continue;
         if (errno == EMFILE || errno == ENFILE) {
             int err = errno;
-            rearm = refuse_one(n, s->fd);
+            more = refuse_one(n, s->fd);
             fxi_net_notify_error(n, s->owner, id, FX_ENOFILE, err);
+            break;
         }
+        s->rd_ready = false; /* EAGAIN (or an error accept keeps): wait for an edge */
         break;
     }
+    /* Cut short with connections perhaps waiting (the bound, or a refusal):
+     * an event for the rest. Out of credit: fx_net_accept kicks. */
+    if (more && s->credit > 0 && s->rd_ready)
+        fxi_net_kick(n, s, id);
     fx_pid owner = s->owner;
     fxi_net_sopts o = s->opts;
-    if (rearm)
-        fxi_net_arm(n, s, id);
     fxi_net_slot_unlock(sl);
     for (int i = 0; i < k; i++) {
         fx_sock ns;
@@ -326,9 +371,15 @@ static void do_accept(fxi_net *n, fxi_nslot *sl, uint64_t id)
 
 /* ---- readiness ----------------------------------------------------------- */
 
+#define RD_EVENTS (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)
+
 bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events, fxi_sched *sc)
 {
     fxi_sock *s = &sl->s;
+    if (events & RD_EVENTS)
+        s->rd_ready = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        s->rd_hup = true;
     if (s->kind == FXI_SK_LISTEN) {
         do_accept(n, sl, id);
         return true;
@@ -338,39 +389,46 @@ bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events, fxi_
         socklen_t len = sizeof err;
         if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
             err = errno;
-        if (err == 0 && !(events & (EPOLLERR | EPOLLHUP)) && (events & EPOLLOUT)) {
-            s->state = FXI_ST_OPEN;
-            fxi_net_notify(n, s->owner, FX_NET_CONNECTED, id, NULL, 0);
-            (void) fxi_net_flush(n, s, id); /* sends queued while connecting */
-            fxi_net_arm(n, s, id);
-            return false;
+        if (err == 0 && !(events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLOUT))
+            return false; /* spurious: the connect's own edge is still to come */
+        if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+            fxi_net_notify_error(n, s->owner, id,
+                                 err ? fxi_net_errno_code(err) : FX_ECONNECT, err);
+            fxi_net_slot_close(n, sl, id, true);
+            return true;
         }
-        if (err == 0 && !(events & (EPOLLERR | EPOLLHUP))) {
-            fxi_net_arm(n, s, id); /* spurious */
-            return false;
-        }
-        fxi_net_notify_error(n, s->owner, id, err ? fxi_net_errno_code(err) : FX_ECONNECT,
-                             err);
-        fxi_net_slot_close(n, sl, id, true);
-        return true;
+        s->state = FXI_ST_OPEN;
+        fxi_net_notify(n, s->owner, FX_NET_CONNECTED, id, NULL, 0);
+        /* The sends queued while connecting go now; reads follow below. */
     }
     char *buf = n->rbuf[sc->id];
     if (s->kind == FXI_SK_UDP) {
         read_udp(n, s, id, buf);
-        fxi_net_arm(n, s, id);
         return false;
     }
     if (s->wq_head && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
         (void) fxi_net_flush(n, s, id);
-    for (int i = 0; i < FXI_NET_READS_PER_EVENT && !s->eof; i++) {
-        int r = read_step(n, s, id, buf);
-        if (r < 0) {
-            fxi_net_slot_close(n, sl, id, true);
-            return true;
-        }
-        if (r == 0)
-            break;
+    return read_stream(n, sl, id, buf);
+}
+
+bool fxi_net_resume(fxi_net *n, fxi_nslot *sl, uint64_t id)
+{
+    fxi_sock *s = &sl->s;
+    if (!s->rd_ready)
+        return false; /* the next edge brings the bytes */
+    if (s->kind == FXI_SK_LISTEN) {
+        if (s->credit > 0)
+            fxi_net_kick(n, s, id);
+        return false;
     }
-    fxi_net_arm(n, s, id);
-    return false;
+    char *buf = fxi_net_rbuf_here(n);
+    if (!buf) { /* not on a scheduler thread: let a poller read */
+        fxi_net_kick(n, s, id);
+        return false;
+    }
+    if (s->kind == FXI_SK_UDP) {
+        read_udp(n, s, id, buf);
+        return false;
+    }
+    return read_stream(n, sl, id, buf);
 }

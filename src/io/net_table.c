@@ -173,7 +173,9 @@ static fxi_net *net_create(fx_vm *vm, int *rc)
     n->reserve_fd = -1;
     fxi_mutex_init(&n->tab_mx, FXI_RANK_NET_TABLE, "net.table");
     fxi_mutex_init(&n->reserve_mx, FXI_RANK_NET_RESERVE, "net.reserve");
-    n->nthreads = fx_vm_threads(vm);
+    /* A buffer per scheduler slot, spares included: a spare thread the
+     * watchdog starts polls like the others. */
+    n->nthreads = vm->pool.n;
     size_t max = fx_vm_max_msg_size(vm);
     n->read_max = max < FXI_NET_READ_MAX ? max : FXI_NET_READ_MAX;
     if (n->read_max == 0)
@@ -192,6 +194,12 @@ static fxi_net *net_create(fx_vm *vm, int *rc)
 fail:
     net_free(vm, n);
     return NULL;
+}
+
+char *fxi_net_rbuf_here(fxi_net *n)
+{
+    fxi_sched *sc = fxi_sched_current(&n->vm->pool);
+    return sc && sc->id < n->nthreads ? n->rbuf[sc->id] : NULL;
 }
 
 fxi_net *fxi_net_find(fx_vm *vm)

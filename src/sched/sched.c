@@ -350,6 +350,14 @@ static void *search(fxi_sched *s)
         void *u = steal_any(s);
         if (u)
             return u;
+        /* Spin only while another thread is awake to push work: with all
+         * the others parked, new work comes from the poller, a timer or an
+         * outside sender, which wake a thread anyway, and spinning only
+         * burns the CPU (an I/O server's, docs/net.md). Relaxed: hints;
+         * park() re-checks the queues under its own protocol. */
+        if (fxi_atomic_load_relaxed_32(&p->nparked) + 1 >=
+            fxi_atomic_load_relaxed_32(&p->nactive))
+            break;
         for (int k = 0; k < 32; k++)
             fxi_cpu_relax();
     }

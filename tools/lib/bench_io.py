@@ -54,7 +54,9 @@ def table(path):
     groups = {}
     for r in rows:
         groups.setdefault((r["mode"], r["conns"], r["threads"], r["system"]), []).append(r)
-    order = ["fauxtp", "rawepoll", "go-raw", "erlang", "go-nethttp"]
+    order = ["fauxtp", "rawepoll", "caf-broker", "go-raw", "erlang", "go-nethttp"]
+    # Systems added with FX_IO_EXTRA come after the known ones.
+    order += sorted({k[3] for k in groups} - set(order))
     print("| mode | conns | threads | system | runs | req/s | req per CPU-s | vs raw epoll "
           "| p50 ms | p99 ms | p99 vs raw epoll | errors |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")

@@ -8,7 +8,10 @@
 #   tools/lib/bench_io.sh BDIR REPORT RUNS SECONDS
 # BDIR holds bench/fauxtp-http and peers/*-http (built by tools/bench).
 # FX_IO_SYSTEMS / FX_IO_MODES (space-separated) narrow the run, e.g.
-# FX_IO_SYSTEMS="fauxtp rawepoll" FX_IO_MODES=pipelined.
+# FX_IO_SYSTEMS="fauxtp rawepoll" FX_IO_MODES=pipelined; FX_IO_CONNS="50"
+# narrows the connection counts. FX_IO_EXTRA adds systems, as
+# "label:command" items separated by ';' (e.g. an older build of the
+# server, for a before/after run side by side).
 # Servers listen on 127.0.0.1 port 0 (each prints the port it got) and are
 # stopped by pid. Writes REPORT/io.jsonl and REPORT/io.md.
 set -uo pipefail
@@ -22,9 +25,16 @@ lua=bench/io/pipeline.lua
 # its 1-thread figure: the raw epoll server is single-threaded)
 systems=("fauxtp:$bdir/bench/fauxtp-http --serve 0 --threads @T@")
 [ -x $bdir/peers/rawepoll-http ] && systems+=("rawepoll:$bdir/peers/rawepoll-http 0")
+# CAF's broker runs on the middleman's one multiplexer thread: 1 thread.
+[ -x $bdir/peers/caf-http ] && systems+=("caf-broker:$bdir/peers/caf-http 0")
 [ -x $bdir/peers/erlang-http ] && systems+=("erlang:$bdir/peers/erlang-http 0 @T@")
 [ -x $bdir/peers/go-http ] && systems+=("go-raw:$bdir/peers/go-http -port 0 -mode raw -threads @T@"
     "go-nethttp:$bdir/peers/go-http -port 0 -mode nethttp -threads @T@")
+
+if [ -n "${FX_IO_EXTRA:-}" ]; then
+    IFS=';' read -ra extra <<<"$FX_IO_EXTRA"
+    systems+=("${extra[@]}")
+fi
 
 cpu_ticks() { # utime + stime of a process, all threads (fields 14, 15)
     awk '{ sub(/.*\) /, ""); print $12 + $13 }' /proc/$1/stat
@@ -75,7 +85,7 @@ one_run() { # label, cmd, threads, conns, mode
 }
 
 for ((r = 1; r <= runs; r++)); do
-    for conns in 50 1000; do
+    for conns in ${FX_IO_CONNS:-50 1000}; do
         for mode in ${FX_IO_MODES:-plain pipelined}; do
             for threads in 1 2; do
                 for sys in "${systems[@]}"; do
