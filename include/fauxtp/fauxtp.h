@@ -7,6 +7,7 @@
 #include "gen_server.h"
 #include "supervisor.h"
 #include "task.h"
+#include "testing.h"
 #include "app.h"
 #include "inbox.h"
 #include "link.h"

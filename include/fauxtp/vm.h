@@ -103,6 +103,16 @@ typedef struct fx_vm_config {
     uint32_t mute;
     uint32_t mute_high; /* 0 = 8192 messages */
     uint32_t mute_low;  /* 0 = mute_high / 2; must be < mute_high */
+
+    /* --- version 3: deterministic mode --- */
+    /* One scheduler slot and no scheduler, watchdog or pool thread: the
+     * test thread runs the actors with fx_test_step and friends, picking
+     * among runnable ones with a PRNG seeded by `seed`, and timers follow
+     * a manual clock (fx_test_advance). threads must be 0 or 1; the
+     * watchdog is off; batch 0 means 1. See include/fauxtp/testing.h and
+     * docs/testing.md. */
+    bool deterministic;
+    uint64_t seed; /* any value, 0 included */
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */
