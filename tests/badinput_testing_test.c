@@ -59,7 +59,7 @@ Test(bi_testing, capture_create_null,
 }
 
 Test(bi_testing, nulls_ignored,
-     .description = "fx_crash_capture_destroy, _clear, _logger; fx_probe_clear, "
+     .description = "fx_crash_capture_destroy, _clear, _logger, fx_probe_clear, "
                     "fx_probe_destroy | NULL (logger: arg or report NULL) | "
                     "nothing happens")
 {
