@@ -350,3 +350,48 @@ Test(det, seed_from_env)
     cr_assert_eq(fx_test_seed(42), 42);
     unsetenv("FX_TEST_SEED");
 }
+
+/* ---- supervision and the registry ----------------------------------------- */
+
+static fx_next idle_worker(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx);
+}
+
+Test(det, supervisor_restarts_replay)
+{
+    fx_crash_capture *cap;
+    cr_assert_eq(fx_crash_capture_create(&cap), 0);
+    fx_vm *vm = det_vm(4, cap);
+    fx_inbox *ib;
+    cr_assert_eq(fx_inbox_create(vm, &ib), 0);
+    static const fx_spawn_opts worker = {.handler = idle_worker};
+    fx_child_spec kids[2] = {
+        {.id = "a", .start = fx_child_actor, .arg = (void *) &worker},
+        {.id = "b", .start = fx_child_actor, .arg = (void *) &worker},
+    };
+    fx_sup_spec spec;
+    fx_sup_spec_init(&spec);
+    spec.children = kids;
+    spec.nchildren = 2;
+    fx_pid sup;
+    int rc = fx_sup_start(ib, &spec, &sup, NULL);
+    cr_assert_eq(rc, 0, "sup start: %s", fx_err_name(rc));
+    fx_child_info info[2];
+    cr_assert_eq(fx_sup_which_children(ib, sup, info, 2, 1000), 2);
+    fx_pid old_a = info[0].pid;
+    cr_assert_eq(fx_vm_exit(vm, old_a, fx_reason_error(FX_ECRASHED, "test")), 0);
+    cr_assert_eq(fx_test_run_until_idle(vm), 0);
+    cr_assert_eq(fx_sup_which_children(ib, sup, info, 2, 1000), 2);
+    cr_assert_neq(info[0].pid.id, old_a.id, "a was restarted");
+    cr_assert_eq(fx_is_alive(vm, info[0].pid), 1);
+    /* The registry works from the test thread too. */
+    cr_assert_eq(fx_register(ib, "sup", sup, NULL), 0);
+    fx_pid found;
+    cr_assert_eq(fx_whereis(vm, "sup", &found), 0);
+    cr_assert_eq(found.id, sup.id);
+    fx_inbox_destroy(ib);
+    fx_vm_destroy(vm);
+    fx_crash_capture_destroy(cap);
+}
