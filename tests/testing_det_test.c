@@ -368,8 +368,8 @@ Test(det, supervisor_restarts_replay)
     cr_assert_eq(fx_inbox_create(vm, &ib), 0);
     static const fx_spawn_opts worker = {.handler = idle_worker};
     fx_child_spec kids[2] = {
-        {.id = "a", .start = fx_child_actor, .arg = (void *) &worker},
-        {.id = "b", .start = fx_child_actor, .arg = (void *) &worker},
+        {.id = "a", .start = fx_child_actor, .carg = &worker},
+        {.id = "b", .start = fx_child_actor, .carg = &worker},
     };
     fx_sup_spec spec;
     fx_sup_spec_init(&spec);

@@ -8,6 +8,7 @@
 #include "supervisor.h"
 #include "task.h"
 #include "testing.h"
+#include "typed.h"
 #include "app.h"
 #include "inbox.h"
 #include "link.h"

@@ -60,11 +60,19 @@ typedef struct fx_child_spec {
     char id[FX_CHILD_ID_MAX]; /* unique among a supervisor's children; not
                                  empty (unused by dynamic supervisors) */
     fx_child_start_fn start;  /* required */
-    void *arg;                /* passed to start; borrowed: must outlive the
-                                 supervisor (a static or long-lived object) */
-    int32_t restart;          /* fx_restart */
-    int32_t type;             /* fx_child_type */
-    int64_t shutdown_ms;      /* see FX_SHUTDOWN_BRUTAL_KILL */
+    /* Passed to start; borrowed: must outlive the supervisor (a static or
+     * long-lived object). Set `arg`, or `carg` to point at a const object
+     * (a static const spec, no cast needed): one storage, the start
+     * function gets it as its arg either way and must not write through
+     * a pointer that was given as carg (the ready-made starters below
+     * never write). */
+    union {
+        void *arg;
+        const void *carg;
+    };
+    int32_t restart;     /* fx_restart */
+    int32_t type;        /* fx_child_type */
+    int64_t shutdown_ms; /* see FX_SHUTDOWN_BRUTAL_KILL */
     /* With auto_shutdown, the exit of a significant child (transient or
      * temporary only) may stop the supervisor. */
     bool significant;
