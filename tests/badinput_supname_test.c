@@ -24,9 +24,11 @@ static void sn_all(fx_inbox *in, const char *name, int want)
 }
 
 Test(bi_supname, bad_names,
-     .description = "fx_sup_start_child_named, _start_child_args_named, "
-                    "_terminate_child_named, _terminate_pid_named, _restart_child_named, "
-                    "_delete_child_named, _which_children_named, _count_children_named | "
+     .description = "fx_sup_start_child_named, fx_sup_start_child_args_named, "
+                    "fx_sup_terminate_child_named, fx_sup_terminate_pid_named, "
+                    "fx_sup_restart_child_named, "
+                    "fx_sup_delete_child_named, fx_sup_which_children_named, "
+                    "fx_sup_count_children_named | "
                     "inbox NULL; name NULL, \"\", FX_NAME_MAX bytes | FX_EINVAL")
 {
     tvm t = bi_start();
@@ -39,9 +41,11 @@ Test(bi_supname, bad_names,
 }
 
 Test(bi_supname, nobody,
-     .description = "fx_sup_start_child_named, _start_child_args_named, "
-                    "_terminate_child_named, _terminate_pid_named, _restart_child_named, "
-                    "_delete_child_named, _which_children_named, _count_children_named | "
+     .description = "fx_sup_start_child_named, fx_sup_start_child_args_named, "
+                    "fx_sup_terminate_child_named, fx_sup_terminate_pid_named, "
+                    "fx_sup_restart_child_named, "
+                    "fx_sup_delete_child_named, fx_sup_which_children_named, "
+                    "fx_sup_count_children_named | "
                     "a name nobody holds | FX_ENOPROC")
 {
     tvm t = bi_start();
