@@ -223,6 +223,8 @@ static void thread_body(fxi_sched *s)
     uint32_t batch = w->cx.vm->cfg.batch;
     fxi_actor_tls_worker = w;
     w->out.flood_min = batch > FXI_OUTBOX_MAX ? batch : FXI_OUTBOX_MAX;
+    if (w->cx.vm->pool.det) /* no flood hand-off: it reads the clock */
+        w->out.flood_min = UINT32_MAX;
     w->fault.jb = &w->crash_jb; /* where fx_crash lands (trap_faults or not) */
     /* Without a signal stack, faults on this thread are simply not
      * trapped: they stay fatal, as with trap_faults off. */
