@@ -47,7 +47,7 @@ static const fx_gs_ops ops = {.init = init,
                               .terminate = terminate};
 static const fx_gs_spec counter = {.ops = &ops, .name = "counter"};
 static const fx_child_spec children[] = {
-    {.id = "counter", .start = fx_child_gen_server, .arg = (void *) &counter}};
+    {.id = "counter", .start = fx_child_gen_server, .carg = &counter}};
 
 static long call(fx_inbox *me)
 {

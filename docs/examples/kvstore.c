@@ -144,7 +144,7 @@ static fx_next worker(fx_ctx *cx, fx_msg *m)
 static fx_spawn_opts worker_opts = {.handler = worker, .state_size = sizeof(job)};
 
 static const fx_child_spec children[] = {
-    {.id = "store", .start = fx_child_gen_server, .arg = (void *) &store_spec},
+    {.id = "store", .start = fx_child_gen_server, .carg = &store_spec},
     {.id = "writer", .start = fx_child_actor, .arg = &worker_opts},
     {.id = "reader", .start = fx_child_actor, .arg = &worker_opts},
 };

@@ -47,7 +47,8 @@ extern "C" {
     X(FX_ENOFILE, -25, "out of file descriptors")                                        \
     X(FX_EMAILBOX_FULL, -26, "the receiver's mailbox is at its limit")                   \
     X(FX_ESTUCK, -28, "handlers still running at the shutdown deadline")                 \
-    X(FX_EACTION, -33, "gen_statem action not allowed in this callback")
+    X(FX_EACTION, -33, "gen_statem action not allowed in this callback")                 \
+    X(FX_ENOTDET, -34, "the VM is not in deterministic mode")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

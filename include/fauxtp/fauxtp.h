@@ -8,6 +8,8 @@
 #include "gen_statem.h"
 #include "supervisor.h"
 #include "task.h"
+#include "testing.h"
+#include "typed.h"
 #include "app.h"
 #include "inbox.h"
 #include "info.h"

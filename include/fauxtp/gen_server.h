@@ -90,11 +90,17 @@ FX_API fx_gs_ret fx_gs_with_continue(fx_gs_ret r, uint64_t cont);
 
 typedef struct fx_gs_spec {
     const fx_gs_ops *ops; /* borrowed; must outlive the server */
-    void *arg;            /* passed to init */
-    bool link;            /* start_link: link the server to the starter */
-    int64_t timeout_ms;   /* for init; 0 = 5000; FX_INFINITY = no limit */
-    const char *label;    /* crash-report label (borrowed, a literal);
-                             NULL = "gen_server" */
+    /* Passed to init. Set `arg`, or `carg` to point at a const object
+     * (no cast needed): one storage; init gets it as its arg either way
+     * and must not write through a pointer that was given as carg. */
+    union {
+        void *arg;
+        const void *carg;
+    };
+    bool link;          /* start_link: link the server to the starter */
+    int64_t timeout_ms; /* for init; 0 = 5000; FX_INFINITY = no limit */
+    const char *label;  /* crash-report label (borrowed, a literal);
+                           NULL = "gen_server" */
     /* Optional registered name (copied; 1 to FX_NAME_MAX - 1 bytes, see
      * registry.h): the server registers itself before its init runs, so
      * fx_whereis finds it once the start returns, and the name is freed

@@ -60,11 +60,19 @@ typedef struct fx_child_spec {
     char id[FX_CHILD_ID_MAX]; /* unique among a supervisor's children; not
                                  empty (unused by dynamic supervisors) */
     fx_child_start_fn start;  /* required */
-    void *arg;                /* passed to start; borrowed: must outlive the
-                                 supervisor (a static or long-lived object) */
-    int32_t restart;          /* fx_restart */
-    int32_t type;             /* fx_child_type */
-    int64_t shutdown_ms;      /* see FX_SHUTDOWN_BRUTAL_KILL */
+    /* Passed to start; borrowed: must outlive the supervisor (a static or
+     * long-lived object). Set `arg`, or `carg` to point at a const object
+     * (a static const spec, no cast needed): one storage, the start
+     * function gets it as its arg either way and must not write through
+     * a pointer that was given as carg (the ready-made starters below
+     * never write). */
+    union {
+        void *arg;
+        const void *carg;
+    };
+    int32_t restart;     /* fx_restart */
+    int32_t type;        /* fx_child_type */
+    int64_t shutdown_ms; /* see FX_SHUTDOWN_BRUTAL_KILL */
     /* With auto_shutdown, the exit of a significant child (transient or
      * temporary only) may stop the supervisor. */
     bool significant;
@@ -115,6 +123,15 @@ typedef struct fx_sup_spec {
     bool link;          /* link the supervisor to its starter */
     int64_t timeout_ms; /* for the whole start; 0 = FX_INFINITY */
     const char *label;  /* crash-report label (a literal); NULL = "supervisor" */
+    /* Optional registered name (copied; 1 to FX_NAME_MAX - 1 bytes, see
+     * registry.h), as fx_gs_spec.name: the supervisor registers itself
+     * before it starts its children, so fx_whereis and the *_named calls
+     * below find it once the start returns; the name is freed when it
+     * exits. A taken name makes the start fail with FX_EEXIST (*out, if
+     * given, gets the holder) and the supervisor exits normally without
+     * starting a child. A restarted supervisor (a child spec with
+     * fx_child_supervisor) registers again. */
+    const char *name;
 } fx_sup_spec;
 
 /* Zeroes *spec and sets OTP's defaults: one_for_one, intensity 1 in a
@@ -245,6 +262,32 @@ typedef struct fx_child_counts {
  * and errors: "Calls on a running supervisor", above. */
 FX_API int fx_sup_count_children(fx_inbox *inbox, fx_pid sup, fx_child_counts *out,
                                  int64_t timeout_ms);
+
+/* --- The same calls by registered name ------------------------------------
+ * The supervisor is the process registered under `name` (fx_sup_spec.name,
+ * or any fx_register), looked up with fx_whereis at the call. Errors:
+ * FX_ENOPROC when no process has the name (OTP: exit noproc), FX_EINVAL
+ * for a NULL or bad name, else as the pid forms above. Threads: those of
+ * the pid forms. */
+FX_API int fx_sup_start_child_named(fx_inbox *inbox, const char *name,
+                                    const fx_child_spec *spec, int64_t timeout_ms,
+                                    fx_pid *out, fx_reason *why);
+FX_API int fx_sup_start_child_args_named(fx_inbox *inbox, const char *name,
+                                         const void *extra, size_t extra_size,
+                                         int64_t timeout_ms, fx_pid *out, fx_reason *why);
+FX_API int fx_sup_terminate_child_named(fx_inbox *inbox, const char *name, const char *id,
+                                        int64_t timeout_ms);
+FX_API int fx_sup_terminate_pid_named(fx_inbox *inbox, const char *name, fx_pid child,
+                                      int64_t timeout_ms);
+FX_API int fx_sup_restart_child_named(fx_inbox *inbox, const char *name, const char *id,
+                                      int64_t timeout_ms, fx_pid *out, fx_reason *why);
+FX_API int fx_sup_delete_child_named(fx_inbox *inbox, const char *name, const char *id,
+                                     int64_t timeout_ms);
+FX_API int fx_sup_which_children_named(fx_inbox *inbox, const char *name,
+                                       fx_child_info *out, size_t cap,
+                                       int64_t timeout_ms);
+FX_API int fx_sup_count_children_named(fx_inbox *inbox, const char *name,
+                                       fx_child_counts *out, int64_t timeout_ms);
 
 #ifdef __cplusplus
 }

@@ -117,6 +117,15 @@ typedef struct fx_vm_config {
      * in bursts of up to log_burst (0 = 500, at most 1,000,000). */
     uint32_t log_rate;
     uint32_t log_burst;
+    /* --- version 3: deterministic mode --- */
+    /* One scheduler slot and no scheduler, watchdog or pool thread: the
+     * test thread runs the actors with fx_test_step and friends, picking
+     * among runnable ones with a PRNG seeded by `seed`, and timers follow
+     * a manual clock (fx_test_advance). threads must be 0 or 1; the
+     * watchdog is off; batch 0 means 1. See include/fauxtp/testing.h and
+     * docs/testing.md. */
+    bool deterministic;
+    uint64_t seed; /* any value, 0 included */
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */

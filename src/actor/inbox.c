@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include "actor/det.h"
 #include "actor/exit.h"
 #include "actor/link.h"
 #include "actor/monitor.h"
@@ -154,6 +155,16 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
                 m = NULL;
             }
             continue;
+        }
+        if (__builtin_expect(ib->vm->pool.det != NULL, 0) && timeout_ms != 0) {
+            /* Deterministic mode: the waiting thread runs the VM, a step
+             * at a time; once idle nothing can come (virtual time stands
+             * still), so the wait ends. Another thread driving: wait. */
+            int st = fxi_det_wait_step(ib->vm);
+            if (st > 0)
+                continue;
+            if (st == 0)
+                return FX_ETIMEDOUT;
         }
         /* Relaxed: ordered before the idle mark by the release cas below
          * (for senders, see fxi_inbox_wake) and before the state load by

@@ -254,6 +254,8 @@ static void thread_body(fxi_sched *s)
     fxi_actor_tls_worker = w;
     fxi_atomic_store_relaxed_32(&w->thread_live, 1); /* relaxed: a statistic */
     w->out.flood_min = batch > FXI_OUTBOX_MAX ? batch : FXI_OUTBOX_MAX;
+    if (w->cx.vm->pool.det) /* no flood hand-off: it reads the clock */
+        w->out.flood_min = UINT32_MAX;
     w->fault.jb = &w->crash_jb; /* where fx_crash lands (trap_faults or not) */
     /* Without a signal stack, faults on this thread are simply not
      * trapped: they stay fatal, as with trap_faults off. */

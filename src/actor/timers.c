@@ -6,6 +6,13 @@
 
 #include "actor/send.h"
 #include "platform/park.h"
+#include "sched/det.h"
+
+/* The timers' clock: the manual one in deterministic mode. */
+static inline uint64_t now_ms(const fx_vm *vm)
+{
+    return vm->pool.det ? fxi_det_now_ms(vm->pool.det) : fxi_now_ms();
+}
 
 int fxi_timers_init(fxi_timers *t)
 {
@@ -91,7 +98,7 @@ int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_time
      * cannot overflow either. */
     if (delay_ms > FX_TIMEOUT_MAX)
         delay_ms = FX_TIMEOUT_MAX;
-    uint64_t deadline = fxi_now_ms() + (uint64_t) (delay_ms < 0 ? 0 : delay_ms);
+    uint64_t deadline = now_ms(vm) + (uint64_t) (delay_ms < 0 ? 0 : delay_ms);
     fxi_mutex_lock(&t->mx);
     uint32_t idx = rec_alloc(t);
     if (idx == UINT32_MAX) {
@@ -141,9 +148,9 @@ static bool drop_if_target_dead(fx_vm *vm, fxi_trec *r, uint32_t idx, fx_msg **d
     return true;
 }
 
-static int64_t remaining(const fxi_trec *r)
+static int64_t remaining(const fx_vm *vm, const fxi_trec *r)
 {
-    uint64_t now = fxi_now_ms();
+    uint64_t now = now_ms(vm);
     return r->e.deadline > now ? (int64_t) (r->e.deadline - now) : 0;
 }
 
@@ -156,7 +163,7 @@ int64_t fxi_timer_cancel(fx_vm *vm, fx_timer h)
     fxi_mutex_lock(&t->mx);
     fxi_trec *r = lookup(t, h, &idx);
     if (r && !drop_if_target_dead(vm, r, idx, &m)) {
-        left = remaining(r);
+        left = remaining(vm, r);
         fxi_twheel_remove(&t->wheel, &r->e);
         m = r->msg;
         rec_free(t, idx);
@@ -193,7 +200,7 @@ FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer)
     fxi_mutex_lock(&t->mx);
     fxi_trec *r = lookup(t, timer, &idx);
     int64_t left =
-        r && !drop_if_target_dead(vm, r, idx, &drop) ? remaining(r) : FX_ENOENT;
+        r && !drop_if_target_dead(vm, r, idx, &drop) ? remaining(vm, r) : FX_ENOENT;
     fxi_mutex_unlock(&t->mx);
     if (drop)
         fxi_msg_release(drop);
@@ -207,7 +214,7 @@ void fxi_timers_poll(fx_vm *vm, fxi_worker *w)
     uint64_t next = fxi_atomic_load_relaxed_64(&t->next_ms); /* relaxed: hint */
     if (next == UINT64_MAX)
         return;
-    uint64_t now = fxi_now_ms();
+    uint64_t now = now_ms(vm);
     if (now < next || fxi_mutex_trylock(&t->mx) != 0)
         return;
     /* Fire in batches: deliver outside the lock. */

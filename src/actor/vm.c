@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "actor/det.h"
 #include "actor/exit.h"
 #include "actor/run.h"
 #include "actor/inbox.h"
@@ -60,6 +61,8 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
     } else {
         fx_vm_config_init(c);
     }
+    if (c->deterministic && fxi_det_config(c) != 0)
+        return FX_EINVAL;
     if (c->threads == 0)
         c->threads = fxi_cpu_count();
     if (c->batch == 0)
@@ -126,6 +129,10 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
         fxi_qsbr_offline(&vm->qsbr, i); /* spare slots: no thread yet */
     if ((rc = fxi_pool_init(&vm->pool, n, n - c.threads, &fxi_actor_hooks)) != 0)
         goto fail_qsbr;
+    if (c.deterministic && (rc = fxi_det_vm_init(vm)) != 0) {
+        fxi_pool_fini(&vm->pool);
+        goto fail_qsbr;
+    }
     if (c.stuck_ms != FX_WATCHDOG_OFF &&
         (rc = fxi_watchdog_init(&vm->pool, (uint64_t) c.stuck_ms * 1000000u,
                                 c.spare_threads)) != 0) {
@@ -134,6 +141,8 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     }
     fxi_timers_init(&vm->timers);
     fxi_log_init(&vm->log, &c);
+    if (vm->pool.det) /* the manual clock starts at 0 */
+        fxi_twheel_init(&vm->timers.wheel, 0);
     fxi_mutex_init(&vm->attach_mx, FXI_RANK_ATTACH, "vm.attach");
     pthread_cond_init(&vm->stop_cv, NULL);
     fxi_mutex_init(&vm->inbox_mx, FXI_RANK_INBOXES, "vm.inboxes");
@@ -188,7 +197,7 @@ FX_API int fx_vm_start(fx_vm *vm)
      * Relaxed: thread creation orders it before the schedulers; outside
      * threads learn of the VM from its creator. */
     fxi_atomic_store_relaxed_32(&vm->state, FXI_VM_RUNNING);
-    int rc = fxi_pool_start(&vm->pool);
+    int rc = vm->pool.det ? 0 : fxi_pool_start(&vm->pool); /* det: no threads */
     if (rc == 0 && (rc = fxi_watchdog_start(&vm->pool)) != 0)
         (void) fxi_pool_stop_until(&vm->pool, UINT64_MAX);
     if (rc) {

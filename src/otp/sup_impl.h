@@ -15,6 +15,7 @@
 #ifndef FXI_OTP_SUP_IMPL_H
 #define FXI_OTP_SUP_IMPL_H
 
+#include <fauxtp/registry.h>
 #include <fauxtp/supervisor.h>
 
 #include "otp/gs_impl.h"
@@ -69,6 +70,8 @@ typedef struct fxi_sup {
     fx_child_spec tmpl; /* dynamic supervisors: the template */
     fx_pid starter, parent;
     fx_from start_ack; /* START's from/ref, ACKed when started */
+    /* While registering spec.name (supervisor_name.c): what follows. */
+    fx_next (*begin)(fx_ctx *cx, struct fxi_sup *s);
     /* The children, in start order. */
     fxi_child **kids;
     size_t n, cap;
@@ -86,6 +89,7 @@ typedef struct fxi_sup_boot {
     fxi_sup *sup;
     fx_sup_spec spec; /* children points at kids below, copied in place */
     fx_pid starter;
+    char name[FX_NAME_MAX]; /* spec.name's copy ("" none); spec.name = NULL */
     size_t nkids;
     fx_child_spec kids[];
 } fxi_sup_boot;
@@ -111,6 +115,15 @@ fx_next fxi_sup_run(fx_ctx *cx, fxi_sup *s);
 /* The job to stop every running child (reverse start order), then exit
  * with reason. */
 fx_next fxi_sup_shutdown(fx_ctx *cx, fxi_sup *s, fx_reason reason);
+
+/* supervisor_name.c: registering under spec.name at start. */
+bool fxi_sup_name_ok(const char *name);
+/* Copies name (NULL: none) into b->name. */
+void fxi_sup_copy_name(fxi_sup_boot *b, const char *name);
+/* Registers b->name, then goes on with begin(cx, s); a taken name ACKs
+ * FX_EEXIST and exits normally, another registry error exits with it. */
+fx_next fxi_sup_register_name(fx_ctx *cx, fxi_sup *s,
+                              fx_next (*begin)(fx_ctx *cx, fxi_sup *s));
 
 /* supervisor_loop.c */
 fx_next fxi_sup_loop(fx_ctx *cx, fx_msg *m);

@@ -49,6 +49,8 @@ static bool spec_ok(const fx_sup_spec *spec)
         return false;
     if (spec->nchildren && !spec->children)
         return false;
+    if (!fxi_sup_name_ok(spec->name))
+        return false;
     if (spec->nchildren > FXI_SUP_MAX_SPEC_CHILDREN)
         return false;
     bool dynamic = spec->strategy == FX_SIMPLE_ONE_FOR_ONE;
@@ -191,6 +193,7 @@ static fxi_sup *sup_new(const fxi_sup_boot *b)
 }
 
 static fx_next started(fx_ctx *cx, fx_msg *m);
+static fx_next begin(fx_ctx *cx, fxi_sup *s);
 
 /* The boot step waits for START (or ABORT) from the starter; other early
  * messages, even from the starter, stay queued for the loop. */
@@ -223,6 +226,14 @@ static fx_next started(fx_ctx *cx, fx_msg *m)
     if (!s)
         fx_crash(cx, "supervisor: out of memory");
     s->start_ack = (fx_from){fx_msg_from(m), fx_msg_ref(m)};
+    if (b->name[0])
+        return fxi_sup_register_name(cx, s, begin);
+    return begin(cx, s);
+}
+
+/* Starts the children (the init job). */
+static fx_next begin(fx_ctx *cx, fxi_sup *s)
+{
     if (fxi_sup_job_begin(s, FXI_JOB_INIT) != 0)
         fx_crash(cx, "supervisor: out of memory");
     for (size_t i = 0; i < s->n; i++)
@@ -242,6 +253,8 @@ static int sup_opts(const fx_sup_spec *spec, fx_pid starter, fx_spawn_opts *o,
         return FX_ENOMEM;
     b->spec = *spec;
     b->spec.children = NULL; /* the copy below is what counts */
+    fxi_sup_copy_name(b, spec->name);
+    b->spec.name = NULL;
     b->starter = starter;
     b->nkids = spec->nchildren;
     if (spec->nchildren)

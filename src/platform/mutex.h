@@ -79,6 +79,9 @@ typedef enum fxi_lock_rank {
     /* pool/bpool.c: a VM's blocking pool (job queue, thread list,
      * counters). Leaf: nothing is sent or locked while it is held. */
     FXI_RANK_BPOOL,
+    /* testing/: a crash capture's or a probe's records. Leaf: held only
+     * to copy records in or out. */
+    FXI_RANK_TESTING,
     FXI_RANK_COUNT
 } fxi_lock_rank;
 

@@ -178,6 +178,32 @@ static int start_thread_locked(bpool *p)
     return 0;
 }
 
+/* Deterministic mode (docs/testing.md): no pool threads; a job runs on
+ * the submitting thread, inside fx_pool_submit, and its outcome is sent
+ * as a pool thread would send it. */
+static int run_inline(bpool *p, const fx_pool_job *job)
+{
+    fxi_mutex_lock(&p->mx);
+    bool stopping = p->stopping;
+    if (!stopping)
+        p->st.running++;
+    fxi_mutex_unlock(&p->mx);
+    if (stopping)
+        return FX_ESHUTDOWN;
+    fx_msg *result = NULL;
+    int status = job->fn(job->arg, &result);
+    if (job->done)
+        job->done(job->arg);
+    fxi_mutex_lock(&p->mx);
+    p->st.running--;
+    p->st.completed++;
+    if (status != 0)
+        p->st.failed++;
+    fxi_mutex_unlock(&p->mx);
+    send_outcome(p->vm, job, status, result);
+    return 0;
+}
+
 /* ---- lifecycle ----------------------------------------------------------- */
 
 static void stop_hook(fx_vm *vm, void *value)
@@ -282,7 +308,7 @@ static bpool *get_pool(fx_vm *vm, int *err)
 
 void fxi_bpool_vm_started(fx_vm *vm)
 {
-    if (vm->cfg.pool_min_threads == 0)
+    if (vm->cfg.pool_min_threads == 0 || vm->pool.det) /* det: jobs run inline */
         return;
     int err = 0;
     bpool *p = get_pool(vm, &err);
@@ -304,6 +330,8 @@ FX_API int fx_pool_submit(fx_vm *vm, const fx_pool_job *job)
     bpool *p = get_pool(vm, &rc);
     if (!p)
         return rc;
+    if (vm->pool.det)
+        return run_inline(p, job);
     fxi_mutex_lock(&p->mx);
     if (p->stopping) {
         rc = FX_ESHUTDOWN;

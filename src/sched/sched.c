@@ -8,6 +8,7 @@
 #include "mem/alloc.h"
 #include "platform/atomic.h"
 #include "platform/park.h"
+#include "sched/det.h"
 #include "sched/watchdog.h"
 
 /* Runs from the next and held slots in a row before their occupants
@@ -70,6 +71,16 @@ static void *inject_pop(fxi_pool *p)
     }
     fxi_mutex_unlock(&p->inject_mx);
     return u;
+}
+
+void *fxi_pool_inject_pop(fxi_pool *p)
+{
+    return inject_pop(p);
+}
+
+void fxi_sched_bind(fxi_sched *s)
+{
+    tls_sched = s;
 }
 
 /* ---- waking ------------------------------------------------------------ */
@@ -500,6 +511,10 @@ static void park(fxi_sched *s)
 void fxi_sched_loop(fxi_sched *s)
 {
     fxi_pool *p = s->pool;
+    if (__builtin_expect(p->det != NULL, 0)) {
+        fxi_det_loop(s); /* driven by the test's thread (sched/det.h) */
+        return;
+    }
     while (!fxi_pool_stopping(p) && !(s->spare && fxi_sched_retiring(s))) {
         void *u = find_local(s);
         if (!u)
@@ -726,4 +741,5 @@ void fxi_pool_fini(fxi_pool *p)
     fxi_mutex_fini(&p->idle_mx);
     fxi_mc_depot_fini(&p->depot);
     fxi_watchdog_free(p);
+    fxi_det_fini(p);
 }

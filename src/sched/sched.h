@@ -118,6 +118,7 @@ struct fxi_pool {
     uint32_t spares_live;    /* atomic: spare slots started and not joined */
     uint32_t stopping;       /* atomic: set once by fxi_pool_stop */
     struct fxi_watchdog *wd; /* NULL when off; owned by sched/watchdog.c */
+    struct fxi_det *det;     /* deterministic mode (sched/det.h), else NULL */
 
     /* Inject queue (threads outside the pool). inject_mx protects the
      * ring; inject_len is also read without the lock as a hint. */
@@ -236,6 +237,12 @@ static inline bool fxi_sched_retiring(fxi_sched *s)
 void fxi_pool_kick(fxi_sched *s);
 /* Makes a unit runnable from a thread outside the pool. Any thread. */
 void fxi_pool_inject(fxi_pool *p, void *unit);
+/* Takes the oldest unit of the inject queue, NULL if none. Any thread
+ * (the deterministic loop, sched/det.c). */
+void *fxi_pool_inject_pop(fxi_pool *p);
+/* Makes the calling thread slot s's scheduler thread (s NULL: no longer
+ * one), for a thread that drives a deterministic pool (sched/det.h). */
+void fxi_sched_bind(fxi_sched *s);
 
 /* A timer deadline (ns, monotonic) was set: wakes the timer sleeper if it
  * sleeps past it. Any thread. */

@@ -399,7 +399,7 @@ static fx_next acceptor_init(fx_ctx *cx, void *arg)
 
 static const fx_child_spec conn_template = {
     .start = fx_child_actor,
-    .arg = (void *) &conn_opts,
+    .carg = &conn_opts,
     .restart = FX_TEMPORARY, /* a connection that died is gone */
     .shutdown_ms = FX_SHUTDOWN_BRUTAL_KILL,
 };
