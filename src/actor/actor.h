@@ -44,23 +44,25 @@ typedef struct fxi_actor_ext {
     fxi_u64map monitors; /* ref id -> pid id: monitors this process holds */
     fxi_u64map watchers; /* ref id -> promise: monitors on this process */
     fxi_marks marks;     /* receive markers (actor/marker.h) */
+    /* The mailbox count's bookmark (fxi_mailbox_count_sc). Owner only. */
+    fxi_mnode *mb_walk;
+    /* The mailbox limit (when lim != 0): immutable, read by senders. */
+    uint32_t mb_limit;
 } fxi_actor_ext;
 
 typedef struct fxi_actor {
-    /* Written by senders (head); the rest of mb is the owner's. */
+    /* Written by senders (head, bulk, and len for a process with a
+     * limit); the rest of mb is the owner's. */
     fxi_mailbox mb;
     /* Immutable while the process lives. */
     fx_pid pid;
     uint8_t kind;
-    uint8_t mb_policy; /* fx_mailbox_policy, when mb_limit != 0 */
+    /* 0: no mailbox limit; else its fx_mailbox_policy + 1, the limit is
+     * ext->mb_limit and mb counts in counted mode (actor/mute.h). */
+    uint8_t lim;
     /* Owner thread only (the scheduler running the actor). */
     uint16_t flags;
     uint32_t state_size; /* inline state bytes after the struct */
-    /* Immutable while the process lives (actor/mute.h): the queue length
-     * above which senders inside the VM are muted (UINT32_MAX: never),
-     * and the mailbox limit (0: none). */
-    uint32_t mute_at;
-    uint32_t mb_limit;
     union {
         struct {
             fx_handler handler;
@@ -72,8 +74,16 @@ typedef struct fxi_actor {
         } dead;
     } u;
     fx_msg *saved; /* save queue: circular, points at the newest entry */
+    /* Owner only; but for a process with a limit it is set before the
+     * process is published and never changes while it lives, so senders
+     * read ext->mb_limit. */
     fxi_actor_ext *ext;
 } fxi_actor;
+
+/* 80 bytes on 64-bit targets: a jemalloc size class of its own, so an
+ * idle actor without state costs 80 bytes plus its table slot. */
+_Static_assert(sizeof(void *) != 8 || sizeof(fxi_actor) <= 80,
+               "fxi_actor grew past its 80-byte size class");
 
 #define FXI_UNSTAMPED UINT64_MAX
 
@@ -153,6 +163,7 @@ typedef struct fxi_worker {
     struct fxi_actor *mute_to;
     struct fxi_muted *muted;
     uint32_t nmuted, muted_cap;
+    uint32_t mute_mark; /* fxi_mute_vm_mark, set when the thread starts */
 } fxi_worker;
 
 /* True if exit signals reach a as FX_MSG_EXIT messages (inboxes always;
@@ -160,6 +171,26 @@ typedef struct fxi_worker {
 static inline bool fxi_actor_traps(const fxi_actor *a)
 {
     return a->kind == FXI_KIND_INBOX || (a->flags & FXI_F_TRAP);
+}
+
+/* The mailbox of a is in counted mode (ds/mailbox.h): a has a limit.
+ * Any thread (lim is immutable). */
+static inline bool fxi_mb_counted(const fxi_actor *a)
+{
+    return a->lim != 0;
+}
+
+/* The count a push of n messages to a adds to (ds/mailbox.h): every push
+ * in counted mode; in sampled mode chains of two or more and pushes from
+ * outside the VM (outside), never a single message from a scheduler
+ * thread, nor anything to an inbox (whose consumer never counts). */
+static inline uint32_t *fxi_mb_ctr(fxi_actor *a, uint32_t n, bool outside)
+{
+    if (__builtin_expect(a->lim != 0, 0))
+        return &a->mb.len;
+    if ((n > 1 || outside) && a->kind == FXI_KIND_ACTOR)
+        return &a->mb.bulk;
+    return NULL;
 }
 
 /* The actor's extension record, allocated on first use (NULL on ENOMEM). */

@@ -52,9 +52,8 @@ FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out)
         return FX_ENOMEM;
     }
     a->kind = FXI_KIND_INBOX;
-    a->mute_at = UINT32_MAX; /* senders to an inbox are never muted */
     a->u.live.state = ib;
-    fxi_mailbox_init(&a->mb, true);
+    fxi_mailbox_init(&a->mb, true); /* senders to an inbox are never muted */
     ib->vm = vm;
     ib->a = a;
     rc = fxi_ptable_insert(&vm->pt, NULL, a);

@@ -26,11 +26,12 @@ static inline void fxi_outbox_flush(fxi_worker *w)
         return;
     o->to = NULL;
     uint32_t len;
-    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n, &len))
+    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n,
+                                    fxi_mb_ctr(a, o->n, false), &len))
         fxi_wake(w->cx.vm, w, a);
     /* Over its mark: the running actor is muted after its handler call
      * (actor/mute.h). One compare on the target's hot line. */
-    if (__builtin_expect(len > a->mute_at, 0))
+    if (__builtin_expect(len > fxi_mute_mark(w->mute_mark, a), 0))
         w->mute_to = a;
 }
 
@@ -52,12 +53,12 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
          * pending chain, which keeps this thread's order). */
         fxi_outbox_flush(w);
         uint32_t len;
-        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, &len))
+        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, NULL, &len)) /* inboxes: uncounted */
             fxi_wake(vm, w, a);
         return 0;
     }
     fxi_outbox *o = &w->out;
-    if (__builtin_expect(a->mb_limit != 0, 0)) {
+    if (__builtin_expect(a->lim != 0, 0)) {
         int rc = fxi_limit_check(a, m->type, o->to == a ? o->n : 0, false);
         if (rc != 0) {
             fxi_atomic_store_relaxed_64(

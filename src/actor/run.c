@@ -150,7 +150,11 @@ static void run(fxi_sched *s, void *unit)
     w->mute_to = NULL;
     if ((a->flags & FXI_F_INIT) && run_init(cx, a))
         return;
-    if (__builtin_expect(a->mb_limit != 0, 0) && fxi_limit_kill_due(a)) {
+    /* Pushes were counted in bulk since a last counted: count now, so
+     * the length others read is brought up to date (ds/mailbox.h). */
+    if (__builtin_expect(fxi_mailbox_bulk_pending(&a->mb), 0))
+        (void) fxi_queue_count_owner(a);
+    if (__builtin_expect(a->lim != 0, 0) && fxi_limit_kill_due(a)) {
         fxi_limit_kill(w, a);
         return;
     }
@@ -190,6 +194,9 @@ static void run(fxi_sched *s, void *unit)
             flood_hold(w, s, a))
             return;
     }
+    /* Messages are left: count them for senders' overload checks and
+     * readers of the length (one visit per message, ds/mailbox.h). */
+    (void) fxi_queue_count_owner(a);
     fxi_sched_yield_owner(s, a);
 }
 

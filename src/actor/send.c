@@ -17,7 +17,7 @@ int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     if (__builtin_expect(a == NULL, 0))
         return FX_ENOPROC;
     uint32_t len;
-    if (fxi_mailbox_push_mpsc(&a->mb, &m->node, &len))
+    if (fxi_mailbox_push_mpsc(&a->mb, &m->node, fxi_mb_ctr(a, 1, w == NULL), &len))
         fxi_wake(vm, w, a);
     return 0;
 }
@@ -26,7 +26,7 @@ int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 static int limit_ext(fx_vm *vm, fx_pid to, const fx_msg *m)
 {
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
-    if (a == NULL || a->mb_limit == 0)
+    if (a == NULL || a->lim == 0)
         return 0;
     return fxi_limit_check(a, m->type, 0, true);
 }
