@@ -162,7 +162,10 @@ static void run(fxi_sched *s, void *unit)
         fx_msg *m;
         int st = fxi_receive_next(cx, a, &m);
         if (st == FXI_RECV_EMPTY) {
-            /* Truly empty: sleep until a sender finds us idle. */
+            /* Truly empty: sleep until a sender finds us idle. Pushes
+             * counted in bulk are all taken (ds/mailbox.h): an idle
+             * process's length reads 0. */
+            fxi_mailbox_drained_sc(&a->mb);
             if (fxi_mailbox_try_idle_sc(&a->mb))
                 return;
             break; /* a message is in flight: run again later */

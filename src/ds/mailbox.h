@@ -242,6 +242,18 @@ static inline uint32_t fxi_mailbox_count_sc(fxi_mailbox *mb, fxi_mnode **walk)
     return len;
 }
 
+/* Sampled mode: the consumer found the queue empty; every push counted in
+ * bulk so far has been taken (or is in flight: it then goes uncounted,
+ * an underestimate until it is taken), so bulk goes back to 0. Consumer
+ * only. */
+static inline void fxi_mailbox_drained_sc(fxi_mailbox *mb)
+{
+    /* Relaxed: a count; nothing is read through it. The load keeps the
+     * common case (nothing counted) free of a read-modify-write. */
+    if (fxi_atomic_load_relaxed_32(&mb->bulk) != 0)
+        (void) fxi_atomic_exchange_relaxed_32(&mb->bulk, 0);
+}
+
 /* Marks the mailbox idle if it is truly empty. Returns true on success (no
  * message can be pending: the next push reports was_idle and schedules the
  * actor); false if a message is present or in flight, in which case the
