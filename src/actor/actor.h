@@ -44,21 +44,18 @@ typedef struct fxi_actor_ext {
     fxi_u64map monitors; /* ref id -> pid id: monitors this process holds */
     fxi_u64map watchers; /* ref id -> promise: monitors on this process */
     fxi_marks marks;     /* receive markers (actor/marker.h) */
-    /* The mailbox count's bookmark (fxi_mailbox_count_sc). Owner only. */
-    fxi_mnode *mb_walk;
     /* The mailbox limit (when lim != 0): immutable, read by senders. */
     uint32_t mb_limit;
 } fxi_actor_ext;
 
 typedef struct fxi_actor {
-    /* Written by senders (head, bulk, and len for a process with a
-     * limit); the rest of mb is the owner's. */
+    /* Written by senders (head, pushed); the rest of mb is the owner's. */
     fxi_mailbox mb;
     /* Immutable while the process lives. */
     fx_pid pid;
     uint8_t kind;
     /* 0: no mailbox limit; else its fx_mailbox_policy + 1, the limit is
-     * ext->mb_limit and mb counts in counted mode (actor/mute.h). */
+     * ext->mb_limit and mb counts every message (ds/mailbox.h "exact"). */
     uint8_t lim;
     /* Owner thread only (the scheduler running the actor). */
     uint16_t flags;
@@ -173,24 +170,11 @@ static inline bool fxi_actor_traps(const fxi_actor *a)
     return a->kind == FXI_KIND_INBOX || (a->flags & FXI_F_TRAP);
 }
 
-/* The mailbox of a is in counted mode (ds/mailbox.h): a has a limit.
- * Any thread (lim is immutable). */
+/* Pushes to a count every message (ds/mailbox.h, "exact"): a has a
+ * limit. Any thread (lim is immutable). */
 static inline bool fxi_mb_counted(const fxi_actor *a)
 {
     return a->lim != 0;
-}
-
-/* The count a push of n messages to a adds to (ds/mailbox.h): every push
- * in counted mode; in sampled mode chains of two or more and pushes from
- * outside the VM (outside), never a single message from a scheduler
- * thread, nor anything to an inbox (whose consumer never counts). */
-static inline uint32_t *fxi_mb_ctr(fxi_actor *a, uint32_t n, bool outside)
-{
-    if (__builtin_expect(a->lim != 0, 0))
-        return &a->mb.len;
-    if ((n > 1 || outside) && a->kind == FXI_KIND_ACTOR)
-        return &a->mb.bulk;
-    return NULL;
 }
 
 /* The actor's extension record, allocated on first use (NULL on ENOMEM). */

@@ -39,16 +39,6 @@ int fxi_mute_init_actor(const fx_vm *vm, fxi_actor *a, const fx_mailbox_limit *l
     return 0;
 }
 
-uint32_t fxi_queue_count_owner(fxi_actor *a)
-{
-    if (fxi_mb_counted(a))
-        return fxi_mailbox_len(&a->mb);
-    fxi_actor_ext *x = fxi_actor_ext_get(a);
-    if (!x)
-        return fxi_mailbox_len(&a->mb); /* no bookmark: the last count */
-    return fxi_mailbox_count_sc(&a->mb, &x->mb_walk);
-}
-
 uint32_t fxi_mute_vm_mark(const fx_vm *vm)
 {
     return vm->cfg.mute != FX_MUTE_OFF ? vm->cfg.mute_high : UINT32_MAX;
@@ -66,7 +56,7 @@ bool fxi_mute_after_call(fxi_worker *w, fxi_actor *a)
     w->mute_to = NULL;
     /* Never muted on itself, nor while its own queue is over its mark
      * (docs/overload.md, "Why muting cannot deadlock"). */
-    if (to == a || fxi_queue_count_owner(a) > fxi_mute_mark(w->mute_mark, a))
+    if (to == a || fxi_mailbox_len(&a->mb) > fxi_mute_mark(w->mute_mark, a))
         return false;
     if (!fxi_vm_running(w->cx.vm))
         return false;
@@ -94,12 +84,10 @@ void fxi_mute_poll(fxi_worker *w)
     for (uint32_t i = 0; i < w->nmuted;) {
         fxi_muted *m = &w->muted[i];
         fxi_actor *on = running ? fxi_ptable_lookup(&vm->pt, m->on) : NULL;
-        /* on's length as its owner last counted it (a lower bound); m->a
-         * is held by this thread, which counts it now. */
         bool keep =
             on != NULL &&
             fxi_mailbox_len(&on->mb) >= low_mark(vm, fxi_mute_mark(w->mute_mark, on)) &&
-            fxi_queue_count_owner(m->a) <= fxi_mute_mark(w->mute_mark, m->a);
+            fxi_mailbox_len(&m->a->mb) <= fxi_mute_mark(w->mute_mark, m->a);
         if (keep) {
             i++;
             continue;
@@ -133,7 +121,7 @@ FX_API int64_t fx_queue_len(const fx_ctx *cx)
 {
     if (!cx || !cx->self)
         return FX_EINVAL;
-    return fxi_queue_count_owner(cx->self);
+    return fxi_mailbox_len(&cx->self->mb);
 }
 
 FX_API int fx_vm_queue_len(fx_vm *vm, fx_pid pid, uint64_t *out)

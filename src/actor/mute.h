@@ -90,13 +90,6 @@ static inline int fxi_limit_check(const fxi_actor *a, uint32_t type, uint32_t pe
     return outside ? FX_EAGAIN : FX_EMAILBOX_FULL;
 }
 
-/* a's queue length, counted now: exact up to sends in flight (a process
- * with a limit counts every push; the others' count is brought up to
- * date by a walk over the messages that arrived since the last one, see
- * ds/mailbox.h). Owner thread only (the thread running a, or holding it
- * muted). */
-uint32_t fxi_queue_count_owner(fxi_actor *a);
-
 /* The kill policy: true if a, about to run, is over its limit and must
  * exit (reason in *why). Owner thread only. */
 static inline bool fxi_limit_kill_due(const fxi_actor *a)

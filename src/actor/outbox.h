@@ -26,8 +26,8 @@ static inline void fxi_outbox_flush(fxi_worker *w)
         return;
     o->to = NULL;
     uint32_t len;
-    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n,
-                                    fxi_mb_ctr(a, o->n, false), &len))
+    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n, fxi_mb_counted(a),
+                                    &len))
         fxi_wake(w->cx.vm, w, a);
     /* Over its mark: the running actor is muted after its handler call
      * (actor/mute.h). One compare on the target's hot line. */
@@ -53,7 +53,7 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
          * pending chain, which keeps this thread's order). */
         fxi_outbox_flush(w);
         uint32_t len;
-        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, NULL, &len)) /* inboxes: uncounted */
+        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, false, &len)) /* no inbox limits */
             fxi_wake(vm, w, a);
         return 0;
     }

@@ -132,7 +132,7 @@ uint64_t fxi_mailbox_discard(fx_vm *vm, fxi_worker *w, fxi_actor *a, bool answer
 {
     fxi_mnode *n;
     uint64_t dropped = 0;
-    while ((n = fxi_mailbox_pop_sc(&a->mb, fxi_mb_counted(a))) != NULL) {
+    while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
         fx_msg *m = (fx_msg *) n;
         if (m->type < FX_MSG_SYSTEM_BASE)
             dropped++;
@@ -160,7 +160,7 @@ void fxi_receive_disarm(fx_ctx *cx, fxi_actor *a)
 fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died)
 {
     fxi_mnode *n;
-    while ((n = fxi_mailbox_pop_sc(&a->mb, fxi_mb_counted(a))) != NULL) {
+    while ((n = fxi_mailbox_pop_sc(&a->mb)) != NULL) {
         fx_msg *m = (fx_msg *) n;
         if (__builtin_expect(m->type <= FX_MSG_TIMEOUT, 1))
             return m;

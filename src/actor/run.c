@@ -150,10 +150,6 @@ static void run(fxi_sched *s, void *unit)
     w->mute_to = NULL;
     if ((a->flags & FXI_F_INIT) && run_init(cx, a))
         return;
-    /* Pushes were counted in bulk since a last counted: count now, so
-     * the length others read is brought up to date (ds/mailbox.h). */
-    if (__builtin_expect(fxi_mailbox_bulk_pending(&a->mb), 0))
-        (void) fxi_queue_count_owner(a);
     if (__builtin_expect(a->lim != 0, 0) && fxi_limit_kill_due(a)) {
         fxi_limit_kill(w, a);
         return;
@@ -162,10 +158,7 @@ static void run(fxi_sched *s, void *unit)
         fx_msg *m;
         int st = fxi_receive_next(cx, a, &m);
         if (st == FXI_RECV_EMPTY) {
-            /* Truly empty: sleep until a sender finds us idle. Pushes
-             * counted in bulk are all taken (ds/mailbox.h): an idle
-             * process's length reads 0. */
-            fxi_mailbox_drained_sc(&a->mb);
+            /* Truly empty: sleep until a sender finds us idle. */
             if (fxi_mailbox_try_idle_sc(&a->mb))
                 return;
             break; /* a message is in flight: run again later */
@@ -197,9 +190,6 @@ static void run(fxi_sched *s, void *unit)
             flood_hold(w, s, a))
             return;
     }
-    /* Messages are left: count them for senders' overload checks and
-     * readers of the length (one visit per message, ds/mailbox.h). */
-    (void) fxi_queue_count_owner(a);
     fxi_sched_yield_owner(s, a);
 }
 

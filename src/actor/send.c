@@ -17,7 +17,7 @@ int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     if (__builtin_expect(a == NULL, 0))
         return FX_ENOPROC;
     uint32_t len;
-    if (fxi_mailbox_push_mpsc(&a->mb, &m->node, fxi_mb_ctr(a, 1, w == NULL), &len))
+    if (fxi_mailbox_push_mpsc(&a->mb, &m->node, fxi_mb_counted(a), &len))
         fxi_wake(vm, w, a);
     return 0;
 }
