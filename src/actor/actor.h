@@ -124,6 +124,8 @@ typedef struct fxi_outbox {
      * FXI_OUTBOX_MAX), set when the thread starts) floods flood_to. */
     struct fxi_actor *flood_to;
     uint32_t flood_n, flood_min;
+    /* Messages published by the current run (run.c's send budget). */
+    uint32_t run_sent;
 } fxi_outbox;
 
 /* Per-scheduler state of the actor layer. Owner thread only unless noted. */

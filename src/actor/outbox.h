@@ -25,6 +25,7 @@ static inline void fxi_outbox_flush(fxi_worker *w)
     if (!a)
         return;
     o->to = NULL;
+    o->run_sent += o->n;
     uint32_t len;
     if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n, fxi_mb_counted(a),
                                     &len))
