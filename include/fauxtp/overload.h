@@ -53,7 +53,10 @@ typedef struct fx_mailbox_limit {
 FX_API int64_t fx_queue_len(const fx_ctx *cx);
 
 /* The queue length of process pid, as fx_queue_len, into *out: a snapshot
- * that may be stale by the time it returns. Errors: FX_EINVAL (NULL vm or
+ * that may be stale by the time it returns, and one message short for a
+ * process that was idle, has been sent a message and has not started
+ * running yet (the message that wakes a process is left out of the
+ * count, docs/overload.md). Errors: FX_EINVAL (NULL vm or
  * out), FX_ENOPROC (no such process), FX_ESHUTDOWN (VM not running),
  * FX_EFORKED. Any thread. */
 FX_API int fx_vm_queue_len(fx_vm *vm, fx_pid pid, uint64_t *out);
