@@ -111,6 +111,9 @@ struct fx_ctx {
  * consumer on another core waits for the first of them. */
 #define FXI_OUTBOX_MAX 64
 
+/* Wake-ups a handler call may defer (actor/outbox.h). */
+#define FXI_WAKES_MAX 64
+
 /* Owner thread only. */
 typedef struct fxi_outbox {
     struct fxi_actor *to; /* target of the pending chain, NULL = empty */
@@ -163,6 +166,10 @@ typedef struct fxi_worker {
     struct fxi_muted *muted;
     uint32_t nmuted, muted_cap;
     uint32_t mute_mark; /* fxi_mute_vm_mark, set when the thread starts */
+    /* Processes the current handler call's sends woke and that are not
+     * scheduled yet (actor/outbox.h, "deferred wake-ups"). */
+    uint32_t nwakes;
+    struct fxi_actor *wakes[FXI_WAKES_MAX];
 } fxi_worker;
 
 /* True if exit signals reach a as FX_MSG_EXIT messages (inboxes always;
