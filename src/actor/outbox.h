@@ -18,8 +18,15 @@
 
 /* Publishes the pending chain, if any: one exchange on the target's
  * mailbox. If the target was idle it is scheduled, or, with defer, noted
- * in w->wakes to be scheduled by the next fxi_outbox_flush (when the list
- * has room). */
+ * in w->wakes to be scheduled by the next fxi_outbox_flush (or when the
+ * list is full: at most FXI_WAKES_MAX wait). */
+static inline void outbox_wakes(fxi_worker *w)
+{
+    for (uint32_t i = 0; i < w->nwakes; i++)
+        fxi_wake(w->cx.vm, w, w->wakes[i]);
+    w->nwakes = 0;
+}
+
 static inline void outbox_publish(fxi_worker *w, bool defer)
 {
     fxi_outbox *o = &w->out;
@@ -31,10 +38,13 @@ static inline void outbox_publish(fxi_worker *w, bool defer)
     uint32_t len;
     if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n, fxi_mb_counted(a),
                                     &len)) {
-        if (defer && w->nwakes < FXI_WAKES_MAX)
+        if (defer) {
+            if (w->nwakes == FXI_WAKES_MAX) /* full: schedule those, in order */
+                outbox_wakes(w);
             w->wakes[w->nwakes++] = a;
-        else
+        } else {
             fxi_wake(w->cx.vm, w, a);
+        }
     }
     /* Over its mark: the running actor is muted after its handler call
      * (actor/mute.h). One compare on the target's hot line. */
@@ -54,11 +64,8 @@ static inline void outbox_publish(fxi_worker *w, bool defer)
 static inline void fxi_outbox_flush(fxi_worker *w)
 {
     outbox_publish(w, true);
-    if (w->nwakes) {
-        for (uint32_t i = 0; i < w->nwakes; i++)
-            fxi_wake(w->cx.vm, w, w->wakes[i]);
-        w->nwakes = 0;
-    }
+    if (w->nwakes)
+        outbox_wakes(w);
 }
 
 /* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead
