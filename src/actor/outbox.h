@@ -16,10 +16,7 @@
 #include "actor/mute.h"
 #include "actor/wake.h"
 
-/* Publishes the pending chain, if any: one exchange on the target's
- * mailbox. If the target was idle it is scheduled, or, with defer, noted
- * in w->wakes to be scheduled by the next fxi_outbox_flush (or when the
- * list is full: at most FXI_WAKES_MAX wait). */
+/* Schedules the processes whose wake-up was deferred, in order. */
 static inline void outbox_wakes(fxi_worker *w)
 {
     for (uint32_t i = 0; i < w->nwakes; i++)
@@ -27,6 +24,10 @@ static inline void outbox_wakes(fxi_worker *w)
     w->nwakes = 0;
 }
 
+/* Publishes the pending chain, if any: one exchange on the target's
+ * mailbox. If the target was idle it is scheduled, or, with defer, noted
+ * in w->wakes to be scheduled by the next fxi_outbox_flush (or when the
+ * list is full: at most FXI_WAKES_MAX wait). */
 static inline void outbox_publish(fxi_worker *w, bool defer)
 {
     fxi_outbox *o = &w->out;
