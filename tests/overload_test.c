@@ -87,6 +87,53 @@ Test(queue_len, seen_from_outside_and_from_the_handler)
     tvm_stop(&t);
 }
 
+/* Sends T_LEN to `to`, then one T_DATA per handler call (each its own
+ * publication: the next send goes to itself), n times, then reports. */
+typedef struct {
+    fx_pid to, report;
+    uint32_t n;
+    bool started;
+} trickle;
+
+static fx_next trickle_h(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    trickle *st = fx_state(cx);
+    if (!st->started) {
+        st->started = true;
+        fx_send(cx, st->to, T_LEN, NULL, 0);
+    } else if (st->n == 0) {
+        fx_send(cx, st->report, T_DONE, NULL, 0);
+        return fx_stop(cx, fx_reason_normal());
+    } else {
+        st->n--;
+        fx_send(cx, st->to, T_DATA, NULL, 0);
+    }
+    fx_send(cx, fx_self(cx), T_MORE, NULL, 0);
+    return fx_continue(cx);
+}
+
+/* Messages sent one per handler call from another actor to a busy process
+ * are each counted, seen by the handler and from outside. */
+Test(queue_len, counts_single_sends_from_actors)
+{
+    tvm t = tvm_start(2);
+    fx_pid r = spawn_gated(&t, (fx_mailbox_limit){0});
+    cr_assert_eq(fx_vm_send(t.vm, r, T_DATA, NULL, 0), 0); /* held at the gate */
+    wait_len(&t, r, 0);
+    trickle tr = {.to = r, .report = t.me, .n = 99};
+    fx_pid s = spawn_state(t.vm, trickle_h, &tr, sizeof tr);
+    cr_assert_eq(fx_vm_send(t.vm, s, T_MORE, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, T_DONE);
+    fx_msg_free(m);
+    wait_len(&t, r, 100);
+    gate_open();
+    /* The handler of T_LEN sees the 99 messages behind it. */
+    cr_assert_eq(tvm_recv_u64(&t, T_LEN), 99);
+    wait_len(&t, r, 0);
+    tvm_stop(&t);
+}
+
 /* --- limits ----------------------------------------------------------- */
 
 typedef struct {

@@ -53,9 +53,9 @@ typedef struct fx_mailbox_limit {
 FX_API int64_t fx_queue_len(const fx_ctx *cx);
 
 /* The queue length of process pid, as fx_queue_len, into *out: a snapshot
- * that may be stale by the time it returns. Errors: FX_EINVAL (NULL vm or
- * out), FX_ENOPROC (no such process), FX_ESHUTDOWN (VM not running),
- * FX_EFORKED. Any thread. */
+ * that may be stale by the time it returns (docs/overload.md). Errors: FX_EINVAL (NULL vm
+ * or out), FX_ENOPROC (no such process), FX_ESHUTDOWN (VM not running), FX_EFORKED. Any
+ * thread. */
 FX_API int fx_vm_queue_len(fx_vm *vm, fx_pid pid, uint64_t *out);
 
 #ifdef __cplusplus

@@ -51,23 +51,22 @@ typedef struct fxi_actor_ext {
     fx_pid parent;
     uint32_t saved_n;
     uint32_t trap;
+    /* The mailbox limit (when lim != 0): immutable, read by senders. */
+    uint32_t mb_limit;
 } fxi_actor_ext;
 
 typedef struct fxi_actor {
-    /* Written by senders (head); the rest of mb is the owner's. */
+    /* Written by senders (head, pushed); the rest of mb is the owner's. */
     fxi_mailbox mb;
     /* Immutable while the process lives. */
     fx_pid pid;
     uint8_t kind;
-    uint8_t mb_policy; /* fx_mailbox_policy, when mb_limit != 0 */
+    /* 0: no mailbox limit; else its fx_mailbox_policy + 1, the limit is
+     * ext->mb_limit and mb counts every message (ds/mailbox.h "exact"). */
+    uint8_t lim;
     /* Owner thread only (the scheduler running the actor). */
     uint16_t flags;
     uint32_t state_size; /* inline state bytes after the struct */
-    /* Immutable while the process lives (actor/mute.h): the queue length
-     * above which senders inside the VM are muted (UINT32_MAX: never),
-     * and the mailbox limit (0: none). */
-    uint32_t mute_at;
-    uint32_t mb_limit;
     union {
         struct {
             fx_handler handler;
@@ -80,17 +79,20 @@ typedef struct fxi_actor {
     } u;
     fx_msg *saved; /* save queue: circular, points at the newest entry */
     /* Written by the owner (release store on lazy allocation), read by
-     * process-info readers (acquire). */
+     * process-info readers (acquire). For a process with a limit it is
+     * set before the process is published and never changes while it
+     * lives, so senders read ext->mb_limit. */
     fxi_actor_ext *ext;
     /* Messages handed to the handler. Owner writes (relaxed stores),
-     * process-info readers load (relaxed). Fills the jemalloc size class
-     * (96) the record had room for. */
+     * process-info readers load (relaxed). It takes the record from 80
+     * bytes to 88, in jemalloc's 96-byte class. */
     uint64_t handled;
 } fxi_actor;
 
 /* An idle actor's record must stay in jemalloc's 96-byte class (the
  * 128-byte-per-idle-actor target, process-table slot included). */
-_Static_assert(sizeof(fxi_actor) <= 96, "fxi_actor outgrew its size class");
+_Static_assert(sizeof(void *) != 8 || sizeof(fxi_actor) <= 96,
+               "fxi_actor outgrew its size class");
 
 /* Sets the current handler. Owner thread only; a relaxed store because
  * process-info readers load it from other threads. */
@@ -132,6 +134,9 @@ struct fx_ctx {
  * consumer on another core waits for the first of them. */
 #define FXI_OUTBOX_MAX 64
 
+/* Wake-ups a handler call may defer (actor/outbox.h). */
+#define FXI_WAKES_MAX 64
+
 /* Owner thread only. */
 typedef struct fxi_outbox {
     struct fxi_actor *to; /* target of the pending chain, NULL = empty */
@@ -145,6 +150,8 @@ typedef struct fxi_outbox {
      * FXI_OUTBOX_MAX), set when the thread starts) floods flood_to. */
     struct fxi_actor *flood_to;
     uint32_t flood_n, flood_min;
+    /* Messages published by the current run (run.c's send budget). */
+    uint32_t run_sent;
 } fxi_outbox;
 
 /* Per-scheduler state of the actor layer. Owner thread only unless noted. */
@@ -190,6 +197,11 @@ typedef struct fxi_worker {
     struct fxi_actor *mute_to;
     struct fxi_muted *muted;
     uint32_t nmuted, muted_cap;
+    uint32_t mute_mark; /* fxi_mute_vm_mark, set when the thread starts */
+    /* Processes the current handler call's sends woke and that are not
+     * scheduled yet (actor/outbox.h, "deferred wake-ups"). */
+    uint32_t nwakes;
+    struct fxi_actor *wakes[FXI_WAKES_MAX];
 } fxi_worker;
 
 /* True if exit signals reach a as FX_MSG_EXIT messages (inboxes always;
@@ -197,6 +209,13 @@ typedef struct fxi_worker {
 static inline bool fxi_actor_traps(const fxi_actor *a)
 {
     return a->kind == FXI_KIND_INBOX || (a->flags & FXI_F_TRAP);
+}
+
+/* Pushes to a count every message (ds/mailbox.h, "exact"): a has a
+ * limit. Any thread (lim is immutable). */
+static inline bool fxi_mb_counted(const fxi_actor *a)
+{
+    return a->lim != 0;
 }
 
 /* The actor's extension record, allocated on first use (NULL on ENOMEM). */

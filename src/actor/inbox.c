@@ -53,9 +53,8 @@ FX_API int fx_inbox_create(fx_vm *vm, fx_inbox **out)
         return FX_ENOMEM;
     }
     a->kind = FXI_KIND_INBOX;
-    a->mute_at = UINT32_MAX; /* senders to an inbox are never muted */
     a->u.live.state = ib;
-    fxi_mailbox_init(&a->mb, true);
+    fxi_mailbox_init(&a->mb, true); /* senders to an inbox are never muted */
     ib->vm = vm;
     ib->a = a;
     rc = fxi_ptable_insert(&vm->pt, NULL, a);
@@ -170,7 +169,7 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
          * (for senders, see fxi_inbox_wake) and before the state load by
          * the seq_cst fence (for shutdown). */
         fxi_atomic_store_relaxed_32(&ib->wake, 0);
-        if (!fxi_mailbox_try_idle_sc(&a->mb)) {
+        if (!fxi_mailbox_try_idle_sc(&a->mb, false) /* inboxes: no limits */) {
             sched_yield(); /* a message is in flight */
             continue;
         }

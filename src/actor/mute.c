@@ -25,20 +25,24 @@ int fxi_mute_resolve_config(fx_vm_config *c)
 
 int fxi_mute_init_actor(const fx_vm *vm, fxi_actor *a, const fx_mailbox_limit *lim)
 {
-    bool on = vm->cfg.mute != FX_MUTE_OFF;
-    a->mute_at = on ? vm->cfg.mute_high : UINT32_MAX;
-    a->mb_limit = 0;
-    a->mb_policy = 0;
+    (void) vm;
+    a->lim = 0;
     if (!lim || lim->max == 0)
         return 0;
     if (lim->policy > FX_MAILBOX_BACKPRESSURE)
         return FX_EINVAL;
-    a->mb_limit = lim->max;
-    a->mb_policy = (uint8_t) lim->policy;
-    /* A backpressure limit is this process's mark, muting on or off. */
-    if (lim->policy == FX_MAILBOX_BACKPRESSURE && lim->max < a->mute_at)
-        a->mute_at = lim->max;
+    fxi_actor_ext *x = fxi_actor_ext_get(a);
+    if (!x)
+        return FX_ENOMEM;
+    x->mb_limit = lim->max;
+    a->lim = (uint8_t) (lim->policy + 1);
+    fxi_mailbox_set_exact(&a->mb); /* not published yet */
     return 0;
+}
+
+uint32_t fxi_mute_vm_mark(const fx_vm *vm)
+{
+    return vm->cfg.mute != FX_MUTE_OFF ? vm->cfg.mute_high : UINT32_MAX;
 }
 
 /* The low mark of a process whose mark is `high`. */
@@ -53,7 +57,7 @@ bool fxi_mute_after_call(fxi_worker *w, fxi_actor *a)
     w->mute_to = NULL;
     /* Never muted on itself, nor while its own queue is over its mark
      * (docs/overload.md, "Why muting cannot deadlock"). */
-    if (to == a || fxi_mailbox_len(&a->mb) > a->mute_at)
+    if (to == a || fxi_mailbox_len(&a->mb) > fxi_mute_mark(w->mute_mark, a))
         return false;
     if (!fxi_vm_running(w->cx.vm))
         return false;
@@ -81,8 +85,10 @@ void fxi_mute_poll(fxi_worker *w)
     for (uint32_t i = 0; i < w->nmuted;) {
         fxi_muted *m = &w->muted[i];
         fxi_actor *on = running ? fxi_ptable_lookup(&vm->pt, m->on) : NULL;
-        bool keep = on != NULL && fxi_mailbox_len(&on->mb) >= low_mark(vm, on->mute_at) &&
-                    fxi_mailbox_len(&m->a->mb) <= m->a->mute_at;
+        bool keep =
+            on != NULL &&
+            fxi_mailbox_len(&on->mb) >= low_mark(vm, fxi_mute_mark(w->mute_mark, on)) &&
+            fxi_mailbox_len(&m->a->mb) <= fxi_mute_mark(w->mute_mark, m->a);
         if (keep) {
             i++;
             continue;
@@ -107,8 +113,8 @@ void fxi_mute_fini(fxi_worker *w)
 
 void fxi_limit_kill(fxi_worker *w, fxi_actor *a)
 {
-    fx_reason why = fx_reason_error(FX_EMAILBOX_FULL,
-                                    "message queue over its limit of %u", a->mb_limit);
+    fx_reason why = fx_reason_error(
+        FX_EMAILBOX_FULL, "message queue over its limit of %u", a->ext->mb_limit);
     fxi_actor_exit(w, a, &why, false);
 }
 

@@ -21,8 +21,9 @@ typedef struct fxi_muted {
  * 0 or FX_EINVAL. */
 int fxi_mute_resolve_config(fx_vm_config *c);
 
-/* The mute mark and limit of a new actor spawned with `lim` (NULL or
- * max 0: unbounded). FX_EINVAL for an unknown policy. */
+/* The limit of a new actor spawned with `lim` (NULL or max 0: unbounded),
+ * kept in a's extension, allocated here. 0, FX_EINVAL for an unknown
+ * policy, FX_ENOMEM. */
 int fxi_mute_init_actor(const fx_vm *vm, fxi_actor *a, const fx_mailbox_limit *lim);
 
 /* After a handler call of a on w's thread whose sends found w->mute_to
@@ -49,6 +50,20 @@ void fxi_mute_fini(fxi_worker *w);
  * with a thread that will never poll it. Owner thread only. */
 void fxi_mute_release_all(fxi_worker *w);
 
+/* The VM's mark: the queue length above which senders are muted
+ * (UINT32_MAX with muting off). */
+uint32_t fxi_mute_vm_mark(const fx_vm *vm);
+
+/* a's mark: vm_mark (fxi_mute_vm_mark), or a's backpressure limit if that
+ * is lower (it is its mark, muting on or off). Any thread. */
+static inline uint32_t fxi_mute_mark(uint32_t vm_mark, const fxi_actor *a)
+{
+    if (__builtin_expect(a->lim == FX_MAILBOX_BACKPRESSURE + 1, 0) &&
+        a->ext->mb_limit < vm_mark)
+        return a->ext->mb_limit;
+    return vm_mark;
+}
+
 /* A process with a limit refuses this message type: application messages
  * and behaviour messages marked FX_MSG_REFUSABLE (calls, casts) only;
  * replies, signals and behaviours' own protocol always get through. */
@@ -68,9 +83,9 @@ static inline int fxi_limit_check(const fxi_actor *a, uint32_t type, uint32_t pe
 {
     if (!fxi_limit_refusable(type))
         return 0;
-    if (!outside && a->mb_policy != FX_MAILBOX_DROP)
+    if (!outside && a->lim != FX_MAILBOX_DROP + 1)
         return 0;
-    if (fxi_mailbox_len(&a->mb) + pending < a->mb_limit)
+    if (fxi_mailbox_len(&a->mb) + pending < a->ext->mb_limit)
         return 0;
     return outside ? FX_EAGAIN : FX_EMAILBOX_FULL;
 }
@@ -79,8 +94,7 @@ static inline int fxi_limit_check(const fxi_actor *a, uint32_t type, uint32_t pe
  * exit (reason in *why). Owner thread only. */
 static inline bool fxi_limit_kill_due(const fxi_actor *a)
 {
-    return a->mb_limit != 0 && a->mb_policy == FX_MAILBOX_KILL &&
-           fxi_mailbox_len(&a->mb) > a->mb_limit;
+    return a->lim == FX_MAILBOX_KILL + 1 && fxi_mailbox_len(&a->mb) > a->ext->mb_limit;
 }
 
 /* Ends a's life for the kill policy: reason {error, FX_EMAILBOX_FULL,

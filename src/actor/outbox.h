@@ -17,23 +17,58 @@
 #include "actor/stats.h"
 #include "actor/wake.h"
 
+/* Schedules the processes whose wake-up was deferred, in order. */
+static inline void outbox_wakes(fxi_worker *w)
+{
+    for (uint32_t i = 0; i < w->nwakes; i++)
+        fxi_wake(w->cx.vm, w, w->wakes[i]);
+    w->nwakes = 0;
+}
+
 /* Publishes the pending chain, if any: one exchange on the target's
- * mailbox, and the target is scheduled if it was idle. */
-static inline void fxi_outbox_flush(fxi_worker *w)
+ * mailbox. If the target was idle it is scheduled, or, with defer, noted
+ * in w->wakes to be scheduled by the next fxi_outbox_flush (or when the
+ * list is full: at most FXI_WAKES_MAX wait). */
+static inline void outbox_publish(fxi_worker *w, bool defer)
 {
     fxi_outbox *o = &w->out;
     fxi_actor *a = o->to;
     if (!a)
         return;
     o->to = NULL;
+    o->run_sent += o->n;
     uint32_t len;
     fxi_stats_count_sent(w->cx.vm, w, o->n);
-    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n, &len))
-        fxi_wake(w->cx.vm, w, a);
+    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n, fxi_mb_counted(a),
+                                    &len)) {
+        if (defer) {
+            if (w->nwakes == FXI_WAKES_MAX) /* full: schedule those, in order */
+                outbox_wakes(w);
+            w->wakes[w->nwakes++] = a;
+        } else {
+            fxi_wake(w->cx.vm, w, a);
+        }
+    }
     /* Over its mark: the running actor is muted after its handler call
      * (actor/mute.h). One compare on the target's hot line. */
-    if (__builtin_expect(len > a->mute_at, 0))
+    if (__builtin_expect(len > fxi_mute_mark(w->mute_mark, a), 0))
         w->mute_to = a;
+}
+
+/* Publishes the pending chain and schedules every process the sends woke.
+ * Deferred wake-ups: a send that changes target publishes the previous
+ * chain at once (order across targets is unchanged), but a process it
+ * wakes is scheduled here, at the end of the handler call (or before any
+ * other delivery from this thread), so a handler that sends to many
+ * processes in turn (fjthrput's round robin) wakes each once per call,
+ * not once per message. The woken processes cannot be freed meanwhile:
+ * they are alive (busy mailbox, they must run to exit) and this thread is
+ * inside its QSBR section until the flush. */
+static inline void fxi_outbox_flush(fxi_worker *w)
+{
+    outbox_publish(w, true);
+    if (w->nwakes)
+        outbox_wakes(w);
 }
 
 /* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead
@@ -57,12 +92,12 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
         fxi_outbox_flush(w);
         uint32_t len;
         fxi_stats_count_sent(vm, w, 1);
-        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, &len))
+        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, false, &len)) /* no inbox limits */
             fxi_wake(vm, w, a);
         return 0;
     }
     fxi_outbox *o = &w->out;
-    if (__builtin_expect(a->mb_limit != 0, 0)) {
+    if (__builtin_expect(a->lim != 0, 0)) {
         int rc = fxi_limit_check(a, m->type, o->to == a ? o->n : 0, false);
         if (rc != 0) {
             fxi_atomic_store_relaxed_64(
@@ -86,11 +121,13 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
                 o->flood_to = a;
                 o->flood_n = o->n;
             }
-            fxi_outbox_flush(w);
+            /* Not deferred: a consumer on another core starts on a long
+             * burst early. */
+            outbox_publish(w, false);
         }
         return 0;
     }
-    fxi_outbox_flush(w);
+    outbox_publish(w, true);
     o->to = a;
     o->first = o->last = &m->node;
     o->n = 1;

@@ -19,7 +19,7 @@ int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
         return FX_ENOPROC;
     uint32_t len;
     fxi_stats_count_sent(vm, w, 1);
-    if (fxi_mailbox_push_mpsc(&a->mb, &m->node, &len))
+    if (fxi_mailbox_push_mpsc(&a->mb, &m->node, fxi_mb_counted(a), &len))
         fxi_wake(vm, w, a);
     return 0;
 }
@@ -28,7 +28,7 @@ int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 static int limit_ext(fx_vm *vm, fx_pid to, const fx_msg *m)
 {
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
-    if (a == NULL || a->mb_limit == 0)
+    if (a == NULL || a->lim == 0)
         return 0;
     return fxi_limit_check(a, m->type, 0, true);
 }

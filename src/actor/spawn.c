@@ -50,14 +50,19 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
     a->saved = NULL;
     a->ext = NULL;
     a->handled = 0;
-    if (fxi_mute_init_actor(vm, a, &o->mailbox) != 0) {
+    /* Without init the actor sleeps until its first message arrives;
+     * with init it is scheduled at once, so its mailbox starts busy. */
+    fxi_mailbox_init(&a->mb, o->init == NULL);
+    int rc = fxi_mute_init_actor(vm, a, &o->mailbox);
+    if (rc != 0) {
         if (ties)
             fxi_msg_release(ties->promise);
+        fxi_actor_ext_free(a);
         fxi_free(a, size);
-        return FX_EINVAL;
+        return rc;
     }
     if (o->init || o->cleanup || o->label || ties) {
-        fxi_actor_ext *x = a->ext = fxi_zalloc(sizeof *x);
+        fxi_actor_ext *x = fxi_actor_ext_get(a);
         if (!x && ties)
             fxi_msg_release(ties->promise);
         if (!x || (ties && tie(x, ties) != 0)) {
@@ -77,10 +82,7 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
         if (o->init)
             a->flags |= FXI_F_INIT;
     }
-    /* Without init the actor sleeps until its first message arrives;
-     * with init it is scheduled at once, so its mailbox starts busy. */
-    fxi_mailbox_init(&a->mb, o->init == NULL);
-    int rc = fxi_ptable_insert(&vm->pt, w, a);
+    rc = fxi_ptable_insert(&vm->pt, w, a);
     if (rc != 0) {
         fxi_actor_ext_free(a);
         fxi_free(a, size);

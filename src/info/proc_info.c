@@ -152,7 +152,9 @@ static void fill_live(fx_vm *vm, fxi_actor *a, const void **running, sym_entry *
     out->queue_len = fxi_mailbox_len(&a->mb) + saved;
     out->handled = u64_relaxed(&a->handled);
     out->runtime_ns = fxi_timing_runtime(vm, a);
-    out->mailbox_max = a->mb_limit; /* immutable */
+    /* Immutable: a process with a limit has its ext from before it was
+     * published (actor.h). */
+    out->mailbox_max = a->lim && x ? x->mb_limit : 0;
     /* Tables hold between 1/8 and 3/4 of their slots: count twice. */
     uint64_t tabs = (uint64_t) (out->links + out->monitors + out->monitored_by) * 2 *
                     sizeof(fxi_u64pair);
