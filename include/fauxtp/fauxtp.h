@@ -8,6 +8,7 @@
 #include "supervisor.h"
 #include "task.h"
 #include "app.h"
+#include "control.h"
 #include "inbox.h"
 #include "link.h"
 #include "monitor.h"
