@@ -10,6 +10,7 @@
 #include "app.h"
 #include "control.h"
 #include "inbox.h"
+#include "info.h"
 #include "link.h"
 #include "monitor.h"
 #include "net.h"

@@ -197,6 +197,17 @@ typedef struct fx_vm_stats {
     /* --- version 3: watchdog --- */
     uint64_t stuck;          /* stuck handler calls reported (one per incident) */
     uint64_t spares_started; /* spare scheduler threads started by the watchdog */
+    /* --- version 3: observability (include/fauxtp/info.h) --- */
+    uint64_t messages_sent; /* messages and signals delivered to mailboxes */
+    /* messages_dropped by reason: the target was dead (or died with the
+     * message queued), or a full mailbox refused it (FX_MAILBOX_DROP). */
+    uint64_t dropped_noproc;
+    uint64_t dropped_full;
+    /* Exits by reason kind (fx_reason_kind); other: error, noproc,
+     * timeout. Their sum is spawned - processes. */
+    uint64_t exits_normal, exits_shutdown, exits_killed, exits_other;
+    uint64_t restarts;  /* children restarted by supervisors (fx_vm_count_restart) */
+    uint64_t run_queue; /* runnable processes queued on all threads (a snapshot) */
 } fx_vm_stats;
 /* 0 and *out; FX_EINVAL (NULL), FX_EFORKED (forked child). */
 FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out);
