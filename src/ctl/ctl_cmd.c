@@ -71,6 +71,7 @@ static void cmd_stats(fx_vm *vm, fxi_ctl_out *o, bool prometheus)
         fxi_ctl_metrics(&t, o);
     else
         fxi_ctl_stats_json(&t, o);
+    fxi_ctl_totals_fini(&t);
 }
 
 /* Registered names, one JSON object per line. */

@@ -96,7 +96,7 @@ int fxi_ctl_listen(const char *path, int *fdp, struct stat *st)
         unlink(path);
         goto fail;
     }
-    if (listen(fd, 16) != 0) {
+    if (listen(fd, 64) != 0) {
         rc = FX_ESYS;
         unlink(path);
         goto fail;

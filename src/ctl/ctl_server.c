@@ -56,15 +56,15 @@ typedef struct client {
 } client;
 
 typedef struct ctl {
-    fx_vm *vm;          /* immutable */
-    char *path;         /* immutable: our copy of control_path */
-    size_t path_size;   /* bytes allocated for path */
+    fx_vm *vm;        /* immutable */
+    char *path;       /* immutable: our copy of control_path */
+    size_t path_size; /* bytes allocated for path */
     /* Owner thread (the one calling fx_vm_start / shutdown / destroy): */
-    bool started;       /* thread running: join it to stop */
+    bool started; /* thread running: join it to stop */
     pthread_t thread;
-    int stop_pipe[2];   /* written by stop, read end polled by the thread */
-    int lfd;            /* listening socket */
-    struct stat file;   /* identity of the socket file we created */
+    int stop_pipe[2]; /* written by stop, read end polled by the thread */
+    int lfd;          /* listening socket */
+    struct stat file; /* identity of the socket file we created */
     /* Control thread only: */
     client clients[MAX_CLIENTS];
 } ctl;
@@ -115,7 +115,8 @@ static void serve(ctl *s, client *c)
         char *nl = memchr(c->in, '\n', c->in_len);
         if (!nl) {
             if (c->in_len == LINE_MAX_) {
-                fxi_ctl_out_error(&c->out, FX_ELIMIT, "request line longer than 1024 bytes");
+                fxi_ctl_out_error(&c->out, FX_ELIMIT,
+                                  "request line longer than 1024 bytes");
                 fxi_ctl_out_end(&c->out);
                 c->closing = true;
             }
@@ -161,11 +162,17 @@ static bool step(ctl *s, client *c, short revents, uint64_t now)
     if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->eof && c->out.len == 0 &&
         !read_in(c, now))
         return false;
-    serve(s, c);
-    if (c->out.len && !flush_out(c, now))
-        return false;
-    if (c->out.len)
-        return true; /* the rest when the socket takes it */
+    /* Answer the complete lines while the socket takes the answers (at
+     * most LINE_MAX_ / 2 rounds: each takes a line out of c->in). */
+    for (;;) {
+        serve(s, c);
+        if (c->out.len == 0)
+            break;
+        if (!flush_out(c, now))
+            return false;
+        if (c->out.len)
+            return true; /* the rest when the socket takes it */
+    }
     /* Nothing left to write: done after `quit` or an error, or when the
      * peer has stopped sending (an unfinished last line is dropped). */
     if (c->closing || c->eof)
@@ -173,16 +180,37 @@ static bool step(ctl *s, client *c, short revents, uint64_t now)
     return now - c->last_ms < IDLE_MS;
 }
 
+/* A free client slot, or NULL. When all are taken, first gives the
+ * clients' pending events a round (a burst of short connections may have
+ * closed since the last poll, and their slots are free once seen). */
+static client *free_slot(ctl *s, uint64_t now)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (int j = 0; j < MAX_CLIENTS; j++)
+            if (s->clients[j].fd < 0)
+                return &s->clients[j];
+        if (pass)
+            break;
+        struct pollfd pf[MAX_CLIENTS];
+        for (int j = 0; j < MAX_CLIENTS; j++)
+            pf[j] = (struct pollfd){.fd = s->clients[j].fd,
+                                    .events = s->clients[j].out.len ? POLLOUT : POLLIN};
+        if (poll(pf, MAX_CLIENTS, 0) <= 0)
+            return NULL;
+        for (int j = 0; j < MAX_CLIENTS; j++)
+            if (pf[j].revents && !step(s, &s->clients[j], pf[j].revents, now))
+                drop(&s->clients[j]);
+    }
+    return NULL;
+}
+
 static void accept_all(ctl *s, uint64_t now)
 {
-    for (int i = 0; i < MAX_CLIENTS + 1; i++) {
+    for (int i = 0; i < 64; i++) { /* the backlog's size; the rest next round */
         int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or out of fds: the peer waits in the backlog */
-        client *c = NULL;
-        for (int j = 0; j < MAX_CLIENTS && !c; j++)
-            if (s->clients[j].fd < 0)
-                c = &s->clients[j];
+        client *c = free_slot(s, now);
         if (!c) {
             static const char busy[] =
                 "{\"error\":\"FX_ELIMIT\",\"text\":\"too many control connections\"}\n\n";
@@ -221,8 +249,8 @@ static void *ctl_main(void *arg)
             if (timeout < 0 || left < timeout)
                 timeout = left;
             who[n] = c;
-            pf[n++] = (struct pollfd){.fd = c->fd,
-                                      .events = c->out.len ? POLLOUT : POLLIN};
+            pf[n++] =
+                (struct pollfd){.fd = c->fd, .events = c->out.len ? POLLOUT : POLLIN};
         }
         if (poll(pf, (nfds_t) n, timeout) < 0 && errno != EINTR)
             break; /* cannot happen with valid descriptors */

@@ -9,11 +9,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "mem/alloc.h"
+
 enum kind { GAUGE, COUNTER };
 
 typedef struct figure {
     const char *json;   /* key in `stats` ("pool." prefix: the pool object) */
-    const char *metric; /* Prometheus name (counters end in _total) */
+    const char *metric; /* Prometheus family (counters end in _total) */
+    const char *label;  /* the sample's labels ("reason=\"full\""), or NULL */
     enum kind kind;
     size_t off; /* of a uint64_t in fxi_ctl_totals */
     const char *help;
@@ -21,44 +24,92 @@ typedef struct figure {
 
 #define VM_(f) offsetof(fxi_ctl_totals, vm) + offsetof(fx_vm_stats, f)
 #define POOL_(f) offsetof(fxi_ctl_totals, pool) + offsetof(fx_pool_stats, f)
+#define DROPPED_HELP                                                                     \
+    "Messages dropped, by reason: the target was dead, or its mailbox was full."
+#define EXITS_HELP                                                                       \
+    "Processes that exited, by reason kind (other: error, noproc, timeout)."
 
+/* Samples of one family are consecutive. */
 static const figure figures[] = {
-    {"processes", "fauxtp_processes", GAUGE, VM_(processes), "Live processes."},
-    {"spawned", "fauxtp_processes_spawned_total", COUNTER, VM_(spawned),
+    {"processes", "fauxtp_processes", NULL, GAUGE, VM_(processes), "Live processes."},
+    {"spawned", "fauxtp_processes_spawned_total", NULL, COUNTER, VM_(spawned),
      "Processes spawned since the VM was created."},
-    {"messages_dropped", "fauxtp_messages_dropped_total", COUNTER, VM_(messages_dropped),
-     "Messages dropped: sent to a dead process or refused by a full mailbox."},
-    {"steals", "fauxtp_scheduler_steals_total", COUNTER, VM_(steals),
+    {"exits_normal", "fauxtp_process_exits_total", "reason=\"normal\"", COUNTER,
+     VM_(exits_normal), EXITS_HELP},
+    {"exits_shutdown", "fauxtp_process_exits_total", "reason=\"shutdown\"", COUNTER,
+     VM_(exits_shutdown), EXITS_HELP},
+    {"exits_killed", "fauxtp_process_exits_total", "reason=\"killed\"", COUNTER,
+     VM_(exits_killed), EXITS_HELP},
+    {"exits_other", "fauxtp_process_exits_total", "reason=\"other\"", COUNTER,
+     VM_(exits_other), EXITS_HELP},
+    {"restarts", "fauxtp_supervisor_restarts_total", NULL, COUNTER, VM_(restarts),
+     "Children restarted by supervisors."},
+    {"messages_sent", "fauxtp_messages_sent_total", NULL, COUNTER, VM_(messages_sent),
+     "Messages and signals delivered to mailboxes."},
+    {"messages_dropped", NULL, NULL, COUNTER, VM_(messages_dropped), NULL},
+    {"dropped_noproc", "fauxtp_messages_dropped_total", "reason=\"noproc\"", COUNTER,
+     VM_(dropped_noproc), DROPPED_HELP},
+    {"dropped_full", "fauxtp_messages_dropped_total", "reason=\"mailbox_full\"", COUNTER,
+     VM_(dropped_full), DROPPED_HELP},
+    {"run_queue", "fauxtp_run_queue", NULL, GAUGE, VM_(run_queue),
+     "Runnable processes queued on all scheduler threads."},
+    {"steals", "fauxtp_scheduler_steals_total", NULL, COUNTER, VM_(steals),
      "Runnable processes a scheduler thread took from another."},
-    {"parks", "fauxtp_scheduler_parks_total", COUNTER, VM_(parks),
+    {"parks", "fauxtp_scheduler_parks_total", NULL, COUNTER, VM_(parks),
      "Times a scheduler thread went to sleep for want of work."},
-    {"stuck", "fauxtp_stuck_handlers_total", COUNTER, VM_(stuck),
+    {"stuck", "fauxtp_stuck_handlers_total", NULL, COUNTER, VM_(stuck),
      "Handler calls the watchdog reported as stuck."},
-    {"spares_started", "fauxtp_spare_threads_started_total", COUNTER, VM_(spares_started),
-     "Spare scheduler threads the watchdog started."},
-    {"pool.threads", "fauxtp_pool_threads", GAUGE, POOL_(threads),
+    {"spares_started", "fauxtp_spare_threads_started_total", NULL, COUNTER,
+     VM_(spares_started), "Spare scheduler threads the watchdog started."},
+    {"pool.threads", "fauxtp_pool_threads", NULL, GAUGE, POOL_(threads),
      "Blocking-pool threads alive."},
-    {"pool.idle", "fauxtp_pool_threads_idle", GAUGE, POOL_(idle),
+    {"pool.idle", "fauxtp_pool_threads_idle", NULL, GAUGE, POOL_(idle),
      "Blocking-pool threads waiting for a job."},
-    {"pool.queued", "fauxtp_pool_jobs_queued", GAUGE, POOL_(queued),
+    {"pool.queued", "fauxtp_pool_jobs_queued", NULL, GAUGE, POOL_(queued),
      "Blocking-pool jobs waiting in the queue."},
-    {"pool.running", "fauxtp_pool_jobs_running", GAUGE, POOL_(running),
+    {"pool.running", "fauxtp_pool_jobs_running", NULL, GAUGE, POOL_(running),
      "Blocking-pool jobs running."},
-    {"pool.completed", "fauxtp_pool_jobs_completed_total", COUNTER, POOL_(completed),
-     "Blocking-pool jobs whose function returned."},
-    {"pool.failed", "fauxtp_pool_jobs_failed_total", COUNTER, POOL_(failed),
+    {"pool.completed", "fauxtp_pool_jobs_completed_total", NULL, COUNTER,
+     POOL_(completed), "Blocking-pool jobs whose function returned."},
+    {"pool.failed", "fauxtp_pool_jobs_failed_total", NULL, COUNTER, POOL_(failed),
      "Blocking-pool jobs whose function returned an error."},
-    {"pool.rejected", "fauxtp_pool_jobs_rejected_total", COUNTER, POOL_(rejected),
+    {"pool.rejected", "fauxtp_pool_jobs_rejected_total", NULL, COUNTER, POOL_(rejected),
      "Blocking-pool submissions refused because the queue was full."},
-    {"pool.cancelled", "fauxtp_pool_jobs_cancelled_total", COUNTER, POOL_(cancelled),
-     "Queued blocking-pool jobs dropped by VM shutdown."},
+    {"pool.cancelled", "fauxtp_pool_jobs_cancelled_total", NULL, COUNTER,
+     POOL_(cancelled), "Queued blocking-pool jobs dropped by VM shutdown."},
 };
 #define NFIG (sizeof figures / sizeof figures[0])
 
-static uint64_t value(const fxi_ctl_totals *t, const figure *f)
+/* Per-scheduler figures: JSON keys of each "schedulers" entry, and
+ * families with a scheduler="N" label. */
+typedef struct sfigure {
+    const char *json;
+    const char *metric;
+    enum kind kind;
+    size_t off; /* of a uint64_t in fx_sched_stats */
+    const char *help;
+} sfigure;
+
+#define S_(f) offsetof(fx_sched_stats, f)
+
+static const sfigure sfigures[] = {
+    {"run_queue", "fauxtp_scheduler_run_queue", GAUGE, S_(run_queue),
+     "Runnable processes waiting on the scheduler thread."},
+    {"runs", "fauxtp_scheduler_runs_total", COUNTER, S_(runs),
+     "Actor runs (each up to a batch of messages) on the scheduler thread."},
+    {"messages_sent", "fauxtp_scheduler_messages_sent_total", COUNTER, S_(messages_sent),
+     "Sends from handlers on the scheduler thread."},
+    {"busy_ns", "fauxtp_scheduler_busy_seconds_total", COUNTER, S_(busy_ns),
+     "Time inside actor runs, while handler timing is on."},
+    {"parked_ns", "fauxtp_scheduler_parked_seconds_total", COUNTER, S_(parked_ns),
+     "Time asleep for want of work, while handler timing is on."},
+};
+#define NSFIG (sizeof sfigures / sizeof sfigures[0])
+
+static uint64_t at(const void *base, size_t off)
 {
     uint64_t v;
-    memcpy(&v, (const char *) t + f->off, sizeof v);
+    memcpy(&v, (const char *) base + off, sizeof v);
     return v;
 }
 
@@ -74,7 +125,15 @@ int fxi_ctl_totals_get(fx_vm *vm, fxi_ctl_totals *t)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     t->time_ms = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    /* TEMP(info): per-scheduler figures once info.h is implemented. */
     return 0;
+}
+
+void fxi_ctl_totals_fini(fxi_ctl_totals *t)
+{
+    fxi_free(t->sched, t->nsched_cap * sizeof *t->sched);
+    t->sched = NULL;
+    t->nsched = t->nsched_cap = 0;
 }
 
 void fxi_ctl_stats_json(const fxi_ctl_totals *t, fxi_ctl_out *o)
@@ -93,9 +152,26 @@ void fxi_ctl_stats_json(const fxi_ctl_totals *t, fxi_ctl_out *o)
             fxi_ctl_out_str(o, ",");
         }
         fxi_ctl_out_printf(o, "\"%s\":", key);
-        fxi_ctl_out_u64(o, value(t, &figures[i]));
+        fxi_ctl_out_u64(o, at(t, figures[i].off));
     }
-    fxi_ctl_out_str(o, in_pool ? "}}" : "}");
+    if (in_pool)
+        fxi_ctl_out_str(o, "}");
+    fxi_ctl_out_str(o, ",\"schedulers\":[");
+    for (uint32_t i = 0; i < t->nsched; i++) {
+        const fx_sched_stats *s = &t->sched[i];
+        fxi_ctl_out_printf(o, "%s{\"index\":%u,\"spare\":%s,\"running\":%s,\"steals\":",
+                           i ? "," : "", (unsigned) s->index, s->spare ? "true" : "false",
+                           s->running ? "true" : "false");
+        fxi_ctl_out_u64(o, s->steals);
+        fxi_ctl_out_str(o, ",\"parks\":");
+        fxi_ctl_out_u64(o, s->parks);
+        for (size_t k = 0; k < NSFIG; k++) {
+            fxi_ctl_out_printf(o, ",\"%s\":", sfigures[k].json);
+            fxi_ctl_out_u64(o, at(s, sfigures[k].off));
+        }
+        fxi_ctl_out_str(o, "}");
+    }
+    fxi_ctl_out_str(o, "]}");
     fxi_ctl_out_eol(o);
 }
 
@@ -107,20 +183,53 @@ static void family(fxi_ctl_out *o, const char *name, const char *type, const cha
     fxi_ctl_out_eol(o);
 }
 
+/* Nanoseconds as seconds with nine decimals (exact). */
+static void seconds(fxi_ctl_out *o, uint64_t ns)
+{
+    fxi_ctl_out_u64(o, ns / 1000000000u);
+    fxi_ctl_out_printf(o, ".%09u", (unsigned) (ns % 1000000000u));
+}
+
 void fxi_ctl_metrics(const fxi_ctl_totals *t, fxi_ctl_out *o)
 {
-    family(o, "fauxtp_up", "gauge", "1 while the VM runs, 0 before start and from shutdown on.");
+    family(o, "fauxtp_up", "gauge",
+           "1 while the VM runs, 0 before start and from shutdown on.");
     fxi_ctl_out_printf(o, "fauxtp_up %d", t->running ? 1 : 0);
     fxi_ctl_out_eol(o);
     family(o, "fauxtp_scheduler_threads", "gauge", "Scheduler threads (configured).");
     fxi_ctl_out_printf(o, "fauxtp_scheduler_threads %u", (unsigned) t->threads);
     fxi_ctl_out_eol(o);
+    const char *last = NULL;
     for (size_t i = 0; i < NFIG; i++) {
         const figure *f = &figures[i];
-        family(o, f->metric, f->kind == COUNTER ? "counter" : "gauge", f->help);
-        fxi_ctl_out_printf(o, "%s ", f->metric);
-        fxi_ctl_out_u64(o, value(t, f));
+        if (!f->metric)
+            continue; /* the labelled samples carry it */
+        if (!last || strcmp(last, f->metric) != 0)
+            family(o, f->metric, f->kind == COUNTER ? "counter" : "gauge", f->help);
+        last = f->metric;
+        fxi_ctl_out_str(o, f->metric);
+        if (f->label)
+            fxi_ctl_out_printf(o, "{%s}", f->label);
+        fxi_ctl_out_str(o, " ");
+        fxi_ctl_out_u64(o, at(t, f->off));
         fxi_ctl_out_eol(o);
+    }
+    for (size_t k = 0; k < NSFIG; k++) {
+        const sfigure *f = &sfigures[k];
+        family(o, f->metric, f->kind == COUNTER ? "counter" : "gauge", f->help);
+        bool ns = strstr(f->metric, "_seconds_") != NULL;
+        for (uint32_t i = 0; i < t->nsched; i++) {
+            const fx_sched_stats *s = &t->sched[i];
+            if (s->spare && !s->running && at(s, f->off) == 0)
+                continue; /* a spare slot never used */
+            fxi_ctl_out_printf(o, "%s{scheduler=\"%u\"} ", f->metric,
+                               (unsigned) s->index);
+            if (ns)
+                seconds(o, at(s, f->off));
+            else
+                fxi_ctl_out_u64(o, at(s, f->off));
+            fxi_ctl_out_eol(o);
+        }
     }
 }
 
@@ -130,11 +239,14 @@ FX_API int fx_vm_metrics_text(fx_vm *vm, char *buf, size_t size)
         return FX_EINVAL;
     fxi_ctl_totals t;
     int rc = fxi_ctl_totals_get(vm, &t);
-    if (rc)
+    if (rc) {
+        fxi_ctl_totals_fini(&t);
         return rc;
+    }
     fxi_ctl_out o;
     fxi_ctl_out_init(&o, 1u << 20);
     fxi_ctl_metrics(&t, &o);
+    fxi_ctl_totals_fini(&t);
     if (o.full) {
         fxi_ctl_out_fini(&o);
         return FX_ENOMEM; /* the text is a few KiB: only allocation fails */
