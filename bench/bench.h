@@ -69,6 +69,9 @@ int bench_callq_10k(bench_run *r);
 int bench_callq_100k(bench_run *r);
 int bench_overload(bench_run *r);
 int bench_whereis(bench_run *r);
+/* info_bench.c */
+int bench_procinfo(bench_run *r);
+int bench_snapshot(bench_run *r);
 int bench_sendname(bench_run *r);
 int bench_heavy_inline(bench_run *r);
 int bench_heavy_pool(bench_run *r);

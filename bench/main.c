@@ -34,6 +34,8 @@ static const bench_def benches[] = {
     {"heavy_inline", 500, bench_heavy_inline},
     {"heavy_pool", 500, bench_heavy_pool},
     {"overload", 250000, bench_overload},
+    {"procinfo", 1000000, bench_procinfo},
+    {"snapshot", 1000000, bench_snapshot},
 };
 #define NBENCH (sizeof benches / sizeof benches[0])
 

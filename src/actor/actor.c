@@ -12,7 +12,9 @@
 fxi_actor_ext *fxi_actor_ext_get(fxi_actor *a)
 {
     if (!a->ext)
-        a->ext = fxi_zalloc(sizeof *a->ext);
+        /* Release: publishes the zeroed record to process-info readers,
+         * which load the pointer with acquire (src/info). */
+        fxi_atomic_store_release_ptr(&a->ext, fxi_zalloc(sizeof *a->ext));
     return a->ext;
 }
 

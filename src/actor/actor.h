@@ -6,6 +6,7 @@
 #include <fauxtp/actor.h>
 #include <fauxtp/reason.h>
 #include <setjmp.h>
+#include <string.h>
 
 #include "actor/marker.h"
 #include "actor/msg.h"
@@ -44,6 +45,12 @@ typedef struct fxi_actor_ext {
     fxi_u64map monitors; /* ref id -> pid id: monitors this process holds */
     fxi_u64map watchers; /* ref id -> promise: monitors on this process */
     fxi_marks marks;     /* receive markers (actor/marker.h) */
+    /* Process info (src/info): written by the owner, read by anyone with
+     * relaxed loads. parent: immutable, set at spawn; saved_n: messages in
+     * the save queue; trap: mirrors FXI_F_TRAP (flags are owner only). */
+    fx_pid parent;
+    uint32_t saved_n;
+    uint32_t trap;
 } fxi_actor_ext;
 
 typedef struct fxi_actor {
@@ -72,8 +79,29 @@ typedef struct fxi_actor {
         } dead;
     } u;
     fx_msg *saved; /* save queue: circular, points at the newest entry */
+    /* Written by the owner (release store on lazy allocation), read by
+     * process-info readers (acquire). */
     fxi_actor_ext *ext;
+    /* Messages handed to the handler. Owner writes (relaxed stores),
+     * process-info readers load (relaxed). Fills the jemalloc size class
+     * (96) the record had room for. */
+    uint64_t handled;
 } fxi_actor;
+
+/* An idle actor's record must stay in jemalloc's 96-byte class (the
+ * 128-byte-per-idle-actor target, process-table slot included). */
+_Static_assert(sizeof(fxi_actor) <= 96, "fxi_actor outgrew its size class");
+
+/* Sets the current handler. Owner thread only; a relaxed store because
+ * process-info readers load it from other threads. */
+static inline void fxi_actor_set_handler(fxi_actor *a, fx_handler h)
+{
+    _Static_assert(sizeof h == sizeof(uint64_t), "handler pointers are 64-bit");
+    uint64_t bits;
+    memcpy(&bits, &h, sizeof bits);
+    /* Relaxed: a snapshot value for readers; orders nothing. */
+    fxi_atomic_store_relaxed_64(&a->u.live.handler, bits);
+}
 
 #define FXI_UNSTAMPED UINT64_MAX
 
@@ -148,6 +176,15 @@ typedef struct fxi_worker {
     uint32_t hold_n, hold_heavy;
     /* Counters: written by the owner, read by fx_vm_stats_get. */
     uint64_t stat_spawned, stat_exited, stat_dropped;
+    /* More counters (docs/observability.md), the same way: exits by
+     * reason kind (other = exited minus these), refusals by full
+     * mailboxes (part of stat_dropped), deliveries, actor runs, and, while
+     * timing is on (actor/timing.h), time in runs and parked. park_t0:
+     * owner only, when the current sleep began (0: not timed). */
+    uint64_t stat_exit_normal, stat_exit_shutdown, stat_exit_killed;
+    uint64_t stat_dropped_full, stat_sent, stat_runs;
+    uint64_t stat_busy_ns, stat_parked_ns, park_t0;
+    uint32_t thread_live; /* atomic: 1 while the thread is in thread_body */
     /* Muting (actor/mute.h): the process a send of the current handler
      * call found over its mark, and the actors muted on this thread. */
     struct fxi_actor *mute_to;

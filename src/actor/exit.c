@@ -6,6 +6,7 @@
 #include "actor/receive.h"
 #include "actor/report.h"
 #include "actor/signal.h"
+#include "actor/stats.h"
 
 void fxi_actor_free(fx_vm *vm, fxi_actor *a, bool count_dropped)
 {
@@ -66,6 +67,7 @@ void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool b
     fxi_ptable_kill(&vm->pt, w, a);
     fxi_atomic_store_relaxed_64(&w->stat_exited,
                                 w->stat_exited + 1); /* relaxed: stat, one writer */
+    fxi_stats_count_exit(w, reason->kind);
     exit_hooks(vm, a, reason);
     /* Links and monitors learn after every message a sent while alive:
      * they were pushed earlier on this same thread. */
@@ -82,10 +84,13 @@ void fxi_actor_exit(fxi_worker *w, fxi_actor *a, const fx_reason *reason, bool b
         &w->stat_dropped, w->stat_dropped + dropped); /* relaxed: stat, one writer */
     /* The mailbox is left "busy" (never marked idle), so a late sender
      * never schedules the dead actor. */
-    a->u.dead.next = NULL;
+    /* Relaxed stores of dead.next: it overlays live.handler, which
+     * process-info readers may still load (relaxed) from a process they
+     * saw alive (src/info/proc_info.c). */
+    fxi_atomic_store_relaxed_ptr(&a->u.dead.next, NULL);
     a->u.dead.stamp = FXI_UNSTAMPED;
     if (w->limbo_tail)
-        w->limbo_tail->u.dead.next = a;
+        fxi_atomic_store_relaxed_ptr(&w->limbo_tail->u.dead.next, a);
     else
         w->limbo_head = a;
     w->limbo_tail = a;
@@ -142,8 +147,9 @@ void fxi_vm_free_processes(fx_vm *vm)
     for (uint64_t i = 0; i < hwm; i++) {
         fxi_slot *sl = &vm->pt.slots[i];
         fxi_actor *a = sl->actor;
-        if (!a || a->kind != FXI_KIND_ACTOR || fxi_pid_gen(a->pid) != sl->gen)
-            continue; /* free, an inbox (its owner frees it), or in limbo */
+        if (!a || ((uintptr_t) a & FXI_SLOT_DYING) || a->kind != FXI_KIND_ACTOR ||
+            fxi_pid_gen(a->pid) != sl->gen)
+            continue; /* free, in limbo, or an inbox (its owner frees it) */
         fxi_ptable_kill(&vm->pt, NULL, a);
         exit_hooks(vm, a, &why);
         fxi_atomic_fetch_add_relaxed_64(&vm->ext_exited, 1); /* relaxed: stat only */

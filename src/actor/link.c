@@ -108,5 +108,12 @@ FX_API bool fx_trap_exit(fx_ctx *cx, bool on)
         a->flags |= FXI_F_TRAP;
     else
         a->flags &= (uint16_t) ~FXI_F_TRAP;
+    /* Mirrored for process info (flags are owner only). An actor without
+     * an extension record gets one (trapping processes link: they need
+     * it anyway); without memory only the mirror is missing. Relaxed, one
+     * writer: a snapshot value. */
+    fxi_actor_ext *x = fxi_actor_ext_get(a);
+    if (x)
+        fxi_atomic_store_relaxed_32(&x->trap, on ? 1u : 0u);
     return was;
 }

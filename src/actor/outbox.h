@@ -14,6 +14,7 @@
 #include <fauxtp/error.h>
 
 #include "actor/mute.h"
+#include "actor/stats.h"
 #include "actor/wake.h"
 
 /* Publishes the pending chain, if any: one exchange on the target's
@@ -26,6 +27,7 @@ static inline void fxi_outbox_flush(fxi_worker *w)
         return;
     o->to = NULL;
     uint32_t len;
+    fxi_stats_count_sent(w->cx.vm, w, o->n);
     if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n, &len))
         fxi_wake(w->cx.vm, w, a);
     /* Over its mark: the running actor is muted after its handler call
@@ -52,6 +54,7 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
          * pending chain, which keeps this thread's order). */
         fxi_outbox_flush(w);
         uint32_t len;
+        fxi_stats_count_sent(vm, w, 1);
         if (fxi_mailbox_push_mpsc(&a->mb, &m->node, &len))
             fxi_wake(vm, w, a);
         return 0;
@@ -62,6 +65,8 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
         if (rc != 0) {
             fxi_atomic_store_relaxed_64(
                 &w->stat_dropped, w->stat_dropped + 1); /* relaxed: stat, one writer */
+            fxi_atomic_store_relaxed_64(&w->stat_dropped_full,
+                                        w->stat_dropped_full + 1); /* as above */
             return rc;
         }
     }

@@ -223,6 +223,9 @@ void fxi_ptable_kill(fxi_ptable *pt, fxi_worker *w, fxi_actor *a)
      * load of the period at readers' quiescent points: a reader that saw
      * a newer period sees the new generation (see fxi_ptable_lookup). */
     fxi_atomic_store_relaxed_32(&sl->gen, gen);
+    /* Relaxed: ordered before the stamp as the generation is (walkers,
+     * fxi_ptable_walk_get). */
+    fxi_atomic_store_relaxed_ptr(&sl->actor, (void *) ((uintptr_t) a | FXI_SLOT_DYING));
     /* The slot itself stays taken until fxi_ptable_release. */
     live_add(pt, w, UINT64_MAX); /* -1 */
 }

@@ -10,8 +10,14 @@
 typedef struct fxi_slot {
     uint32_t gen;       /* atomic: current generation; bumped at death */
     uint32_t next_free; /* free-list link (index + 1), while free */
-    fxi_actor *actor;   /* atomic: the process, NULL while free */
+    /* atomic: the process, NULL while free; from its death to the end of
+     * its grace period tagged with FXI_SLOT_DYING (so a walker that reads
+     * the slot without a pid, fxi_ptable_walk_get, never dereferences a
+     * process whose grace period may be over). */
+    fxi_actor *actor;
 } fxi_slot;
+
+#define FXI_SLOT_DYING ((uintptr_t) 1)
 
 /* Pid layout (docs/design.md, "Pids"; users treat pids as opaque):
  *
@@ -127,7 +133,31 @@ static inline fxi_actor *fxi_ptable_lookup(const fxi_ptable *pt, fx_pid pid)
      * actor's initialisation is visible even to a sender that got the pid
      * by a path that orders nothing (a relaxed shared variable, a guess);
      * a pid that came in a message is ordered by the mailbox as well. */
-    return fxi_atomic_load_acquire_ptr(&sl->actor);
+    fxi_actor *a = fxi_atomic_load_acquire_ptr(&sl->actor);
+    /* A sender that passed the generation check just before the death
+     * may see the dying tag: it delivers into the dead mailbox, which is
+     * emptied after the grace period (as before the tag existed). */
+    return (fxi_actor *) ((uintptr_t) a & ~FXI_SLOT_DYING);
+}
+
+/* For walkers over the whole table (src/info): the process in slot idx,
+ * whether it is alive (*dying false) or its exit has begun (*dying
+ * true), or NULL for a free slot. The caller must be in a QSBR read
+ * section; a process returned alive stays allocated until the section
+ * ends (it was alive at the load, after the section began: its grace
+ * period cannot end before). A dying one may be freed at any time: use
+ * only its address (and nothing read through it). idx < hwm. */
+static inline fxi_actor *fxi_ptable_walk_get(const fxi_ptable *pt, uint32_t idx,
+                                             bool *dying)
+{
+    /* Acquire: pairs with the release store in fxi_ptable_insert (the
+     * process's initialisation is visible). The tag is stored before the
+     * QSBR stamp of the death (fxi_ptable_kill), whose release the
+     * section's period load acquires: a process whose grace period can
+     * end while we are in the section is seen tagged. */
+    uintptr_t v = (uintptr_t) fxi_atomic_load_acquire_ptr(&pt->slots[idx].actor);
+    *dying = (v & FXI_SLOT_DYING) != 0;
+    return (fxi_actor *) (v & ~FXI_SLOT_DYING);
 }
 
 #endif

@@ -35,6 +35,10 @@ void fxi_saved_append(fxi_actor *a, fx_msg *m)
         a->saved->node.next = n;
     }
     a->saved = m;
+    /* Relaxed, one writer: read by process info. Counted only with an
+     * extension record: every selective receive has one. */
+    if (a->ext)
+        fxi_atomic_store_relaxed_32(&a->ext->saved_n, a->ext->saved_n + 1);
 }
 
 /* Where a scan for mt may start: after the marker of mt's ref, if it
@@ -49,8 +53,13 @@ static fx_msg *scan_start(fxi_actor *a, const fx_match *mt)
  * m was the oldest. */
 static inline void unlinked(fxi_actor *a, const fx_msg *m, fxi_mnode *pred)
 {
-    if (a->ext && a->ext->marks.live)
-        fxi_mark_unlinked(&a->ext->marks, m, (fx_msg *) pred);
+    fxi_actor_ext *x = a->ext;
+    if (!x)
+        return;
+    if (x->saved_n) /* relaxed, one writer: as in fxi_saved_append */
+        fxi_atomic_store_relaxed_32(&x->saved_n, x->saved_n - 1);
+    if (x->marks.live)
+        fxi_mark_unlinked(&x->marks, m, (fx_msg *) pred);
 }
 
 fx_msg *fxi_saved_take(fxi_actor *a, const fx_match *mt)

@@ -10,6 +10,7 @@
 #include "actor/outbox.h"
 #include "actor/receive.h"
 #include "actor/report.h"
+#include "actor/timing.h"
 #include "platform/park.h"
 #include <string.h>
 
@@ -49,12 +50,12 @@ __attribute__((always_inline)) static inline bool apply(fx_ctx *cx, fxi_actor *a
         fxi_receive_disarm(cx, a);
         return false;
     case FXI_NEXT_BECOME:
-        a->u.live.handler = cx->next_handler;
+        fxi_actor_set_handler(a, cx->next_handler);
         a->flags &= (uint16_t) ~FXI_F_RECEIVING;
         fxi_receive_disarm(cx, a);
         return false;
     case FXI_NEXT_RECEIVE:
-        a->u.live.handler = cx->next_handler;
+        fxi_actor_set_handler(a, cx->next_handler);
         a->flags |= FXI_F_RECEIVING | FXI_F_RESCAN;
         return false;
     case FXI_NEXT_STOP:
@@ -141,7 +142,9 @@ __attribute__((noinline)) static bool flood_hold(fxi_worker *w, fxi_sched *s,
     return true;
 }
 
-static void run(fxi_sched *s, void *unit)
+/* One actor run: up to a batch of messages. Inlined into run(), its only
+ * caller. */
+__attribute__((always_inline)) static inline void run_slice(fxi_sched *s, void *unit)
 {
     fxi_worker *w = s->user;
     fx_ctx *cx = &w->cx;
@@ -174,6 +177,8 @@ static void run(fxi_sched *s, void *unit)
         w->out.flood_n = 0;
         fxi_fault_arm(&w->fault);
         fx_handler h = a->u.live.handler;
+        /* Relaxed, one writer: read by process info (src/info). */
+        fxi_atomic_store_relaxed_64(&a->handled, a->handled + 1);
         fxi_sched_watch_enter(s, a, fn_bits(&h, sizeof h));
         fx_next nx = h(cx, m);
         fxi_sched_watch_leave(s);
@@ -191,6 +196,24 @@ static void run(fxi_sched *s, void *unit)
             return;
     }
     fxi_sched_yield_owner(s, a);
+}
+
+static void run(fxi_sched *s, void *unit)
+{
+    fxi_worker *w = s->user;
+    fx_vm *vm = w->cx.vm;
+    /* Relaxed, one writer: a statistic (fx_vm_sched_stats). */
+    fxi_atomic_store_relaxed_64(&w->stat_runs, w->stat_runs + 1);
+    /* Handler timing (actor/timing.h): two clock reads per run while on,
+     * one relaxed load while off. A run that crashes is not charged. */
+    uint64_t t0 = __builtin_expect(fxi_timing_on(vm), 0) ? fxi_now_ns() : 0;
+    run_slice(s, unit);
+    if (__builtin_expect(t0 != 0, 0)) {
+        uint64_t d = fxi_now_ns() - t0;
+        fxi_timing_charge(vm, unit, d);
+        /* Relaxed, one writer: a statistic. */
+        fxi_atomic_store_relaxed_64(&w->stat_busy_ns, w->stat_busy_ns + d);
+    }
 }
 
 /* ---- per-thread body and maintenance ----------------------------------- */
@@ -222,6 +245,7 @@ static void thread_body(fxi_sched *s)
     fxi_worker *w = s->user;
     uint32_t batch = w->cx.vm->cfg.batch;
     fxi_actor_tls_worker = w;
+    fxi_atomic_store_relaxed_32(&w->thread_live, 1); /* relaxed: a statistic */
     w->out.flood_min = batch > FXI_OUTBOX_MAX ? batch : FXI_OUTBOX_MAX;
     w->fault.jb = &w->crash_jb; /* where fx_crash lands (trap_faults or not) */
     /* Without a signal stack, faults on this thread are simply not
@@ -237,6 +261,7 @@ static void thread_body(fxi_sched *s)
      * they go to its queue, which it hands to the others. */
     fxi_mute_release_all(w);
     fxi_fault_thread_exit(&w->fault);
+    fxi_atomic_store_relaxed_32(&w->thread_live, 0); /* relaxed: a statistic */
 }
 
 static void tick(fxi_sched *s)
@@ -266,13 +291,22 @@ static int64_t park_timeout_ns(fxi_sched *s, bool timer_duty)
 
 static void offline(fxi_sched *s)
 {
-    fx_vm *vm = ((fxi_worker *) s->user)->cx.vm;
+    fxi_worker *w = s->user;
+    fx_vm *vm = w->cx.vm;
     fxi_qsbr_offline(&vm->qsbr, s->id);
+    w->park_t0 = fxi_timing_on(vm) ? fxi_now_ns() : 0; /* timing: the sleep */
 }
 
 static void online(fxi_sched *s)
 {
-    fx_vm *vm = ((fxi_worker *) s->user)->cx.vm;
+    fxi_worker *w = s->user;
+    fx_vm *vm = w->cx.vm;
+    if (w->park_t0) {
+        /* Relaxed, one writer: a statistic. */
+        fxi_atomic_store_relaxed_64(&w->stat_parked_ns,
+                                    w->stat_parked_ns + (fxi_now_ns() - w->park_t0));
+        w->park_t0 = 0;
+    }
     fxi_qsbr_online(&vm->qsbr, s->id);
 }
 

@@ -7,6 +7,7 @@
 
 #include "actor/outbox.h"
 #include "actor/section.h"
+#include "actor/stats.h"
 #include "actor/wake.h"
 
 int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
@@ -17,6 +18,7 @@ int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     if (__builtin_expect(a == NULL, 0))
         return FX_ENOPROC;
     uint32_t len;
+    fxi_stats_count_sent(vm, w, 1);
     if (fxi_mailbox_push_mpsc(&a->mb, &m->node, &len))
         fxi_wake(vm, w, a);
     return 0;

@@ -68,6 +68,11 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
         x->init = o->init;
         x->init_arg = o->init_arg;
         x->label = o->label;
+        /* The spawner, for process info: the process whose handler (or
+         * init) call runs on this thread (its watch count is odd then);
+         * none outside the VM or outside handler calls. */
+        x->parent = w && (w->cx.s->wd_local_seq & 1) && w->cx.self ? w->cx.self->pid
+                                                                   : FX_PID_NONE;
         if (o->init)
             a->flags |= FXI_F_INIT;
     }

@@ -9,6 +9,8 @@
 #include "actor/run.h"
 #include "actor/inbox.h"
 #include "actor/mute.h"
+#include "actor/stats.h"
+#include "actor/timing.h"
 #include "ctl/ctl.h"
 #include "platform/fault.h"
 #include "platform/park.h"
@@ -424,6 +426,7 @@ FX_API void fx_vm_destroy(fx_vm *vm)
     fxi_timers_fini(&vm->timers);
     fxi_pool_fini(&vm->pool);
     fxi_qsbr_fini(&vm->qsbr);
+    fxi_timing_fini(vm);
     fxi_ptable_fini(&vm->pt);
     for (uint32_t i = 0; i < vm->pool.n; i++)
         fxi_mute_fini(&vm->workers[i]);
@@ -471,5 +474,6 @@ FX_API int fx_vm_stats_get(fx_vm *vm, fx_vm_stats *out)
         out->parks += fxi_atomic_load_relaxed_64(&s->stat_parks);
     }
     out->processes = out->spawned >= exited ? out->spawned - exited : 0;
+    fxi_stats_fill(vm, out); /* the version 3 observability fields */
     return 0;
 }

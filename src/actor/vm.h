@@ -34,6 +34,13 @@ struct fx_vm {
     fxi_worker *workers; /* one per scheduler slot (pool.n: threads, then spares) */
     /* atomic counters for work done outside the schedulers */
     uint64_t ext_spawned, ext_dropped, ext_exited, ext_refs;
+    /* Observability (actor/timing.h, actor/stats.c): atomic. timing: handler
+     * timing on; rt: the per-slot runtime table (NULL until timing is
+     * first switched on); sends from outside the VM; restarts counted by
+     * supervisors. */
+    uint32_t timing;
+    struct fxi_rt_entry *rt;
+    uint64_t ext_sent, restarts;
     /* fx_vm_attach: attach_mx serialises attaches against each other and
      * against shutdown closing the list; fx_vm_attached walks the list
      * without it. */

@@ -2,6 +2,7 @@
 #include "ds/u64map.h"
 
 #include "mem/alloc.h"
+#include "platform/atomic.h"
 
 #define MIN_CAP 8u
 
@@ -11,11 +12,19 @@ static inline uint32_t slot_of(uint64_t key, uint32_t cap)
     return (uint32_t) ((key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
 }
 
+/* The count is also read by other threads (fxi_u64map_count). */
+static inline void set_count(fxi_u64map *m, uint32_t n)
+{
+    /* Relaxed, one writer: a snapshot value for process info. */
+    fxi_atomic_store_relaxed_32(&m->count, n);
+}
+
 void fxi_u64map_fini(fxi_u64map *m)
 {
     fxi_free(m->slots, (size_t) m->cap * sizeof *m->slots);
     m->slots = NULL;
-    m->cap = m->count = 0;
+    m->cap = 0;
+    set_count(m, 0);
 }
 
 static void place(fxi_u64pair *slots, uint32_t cap, uint64_t key, uint64_t val)
@@ -72,7 +81,7 @@ int fxi_u64map_put(fxi_u64map *m, uint64_t key, uint64_t val)
         resize(m, m->cap ? m->cap * 2 : MIN_CAP) != 0)
         return -1;
     place(m->slots, m->cap, key, val);
-    m->count++;
+    set_count(m, m->count + 1);
     return 1;
 }
 
@@ -104,10 +113,15 @@ bool fxi_u64map_del(fxi_u64map *m, uint64_t key, uint64_t *val)
         }
     }
     m->slots[i].key = 0;
-    m->count--;
+    set_count(m, m->count - 1);
     if (m->count == 0)
         fxi_u64map_fini(m);
     else if (m->cap > MIN_CAP && m->count * 8 < m->cap)
         (void) resize(m, m->cap / 2); /* on ENOMEM the map stays as it is */
     return true;
+}
+
+uint32_t fxi_u64map_count(const fxi_u64map *m)
+{
+    return fxi_atomic_load_relaxed_32(&m->count); /* relaxed: see set_count */
 }

@@ -1,7 +1,7 @@
 /* A small open-addressing hash map from non-zero uint64_t keys to
  * uint64_t values: linear probing, backward-shift deletion, grows at 3/4
  * load and shrinks at 1/8. Holds a process's links and monitors. Not
- * thread-safe: one owner. */
+ * thread-safe: one owner (only the count may be read by others). */
 #ifndef FXI_DS_U64MAP_H
 #define FXI_DS_U64MAP_H
 
@@ -41,6 +41,10 @@ bool fxi_u64map_get(const fxi_u64map *m, uint64_t key, uint64_t *val);
 
 /* Removes key; true if it was there (its value in *val, may be NULL). */
 bool fxi_u64map_del(fxi_u64map *m, uint64_t key, uint64_t *val);
+
+/* The number of entries, from any thread: a snapshot (the owner's
+ * updates are relaxed stores). */
+uint32_t fxi_u64map_count(const fxi_u64map *m);
 
 /* Iteration: for (uint32_t i = 0; i < m->cap; i++) if (m->slots[i].key)
  * ...; the map must not change meanwhile. */

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <fauxtp/info.h>
+
 #include "otp/sup_impl.h"
 
 static int64_t now_ms(void)
@@ -61,6 +63,7 @@ static size_t index_of(const fxi_sup *s, const fxi_child *c)
 /* Restarts c, with the others its strategy takes along. */
 static fx_next restart(fx_ctx *cx, fxi_sup *s, fxi_child *c)
 {
+    (void) fx_vm_count_restart(fx_ctx_vm(cx)); /* fx_vm_stats.restarts */
     if (fxi_sup_job_begin(s, FXI_JOB_RESTART) != 0)
         fx_crash(cx, "supervisor: out of memory");
     size_t from;
