@@ -212,7 +212,13 @@ static int run(top_conn *c, const opts *o)
             free(stats);
             break;
         }
-        if (o->json) {
+        /* --once --timing: a silent first sample, so the frame can show
+         * utilization and rates over one interval. */
+        bool silent = o->once && o->timing && frame == 0;
+        if (silent) {
+            if (top_sample_parse(&cur, stats, ps) != 0)
+                rc = TOP_EREPLY;
+        } else if (o->json) {
             fputs(stats, stdout);
             fputs(ps, stdout);
             fflush(stdout);
@@ -227,7 +233,7 @@ static int run(top_conn *c, const opts *o)
         top_sample_free(&prev);
         prev = cur;
         memset(&cur, 0, sizeof cur);
-        if (rc || o->once)
+        if (rc || (o->once && !silent))
             break;
         if (pause_for((int) (o->interval * 1000), tty_in))
             break;

@@ -140,7 +140,8 @@ static void row(const top_view *v, const top_obj *p)
              top_get(p, "status") ? top_get(p, "status") : "?",
              human(q, sizeof q, top_u64(p, "queue_len")),
              human(m, sizeof m, top_u64(p, "handled")),
-             duration(rt, sizeof rt, top_u64(p, "runtime_ns")),
+             top_u64(p, "runtime_ns") ? duration(rt, sizeof rt, top_u64(p, "runtime_ns"))
+                                      : "-",
              bytes(mem, sizeof mem, top_u64(p, "memory")), handler ? handler : "");
     if ((int) strlen(line) > w && w < (int) sizeof line)
         line[w] = '\0';

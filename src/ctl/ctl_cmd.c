@@ -9,6 +9,7 @@
 #include <fauxtp/registry.h>
 #include <string.h>
 
+#include "ctl/ctl_proc.h"
 #include "ctl/ctl_stats.h"
 #include "mem/alloc.h"
 
@@ -56,7 +57,9 @@ static int split(const char *line, size_t len, args *a, const char **why)
 
 static void cmd_help(fxi_ctl_out *o)
 {
-    fxi_ctl_out_str(o, "{\"commands\":[\"stats\",\"metrics\",\"names\",\"help\","
+    fxi_ctl_out_str(o, "{\"commands\":[\"stats\",\"metrics\","
+                       "\"ps [--sort queue|runtime|memory|messages] [--top N]\","
+                       "\"info PID|NAME\",\"names\",\"timing on|off\",\"help\","
                        "\"quit\"]}");
     fxi_ctl_out_eol(o);
 }
@@ -123,6 +126,15 @@ bool fxi_ctl_exec(fx_vm *vm, const char *line, size_t len, fxi_ctl_out *o)
         cmd_stats(vm, o, true);
     } else if (strcmp(a.w[0], "names") == 0 && a.n == 1) {
         cmd_names(vm, o);
+    } else if (strcmp(a.w[0], "ps") == 0) {
+        const char *argv[MAX_ARGS];
+        for (int i = 1; i < a.n; i++)
+            argv[i - 1] = a.w[i];
+        fxi_ctl_ps(vm, a.n - 1, argv, o);
+    } else if (strcmp(a.w[0], "info") == 0 && a.n == 2) {
+        fxi_ctl_info(vm, a.w[1], o);
+    } else if (strcmp(a.w[0], "timing") == 0 && a.n == 2) {
+        fxi_ctl_timing(vm, a.w[1], o);
     } else {
         fxi_ctl_out_error(o, FX_EINVAL, "unknown command or wrong arguments (try help)");
     }

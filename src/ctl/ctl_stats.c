@@ -125,7 +125,20 @@ int fxi_ctl_totals_get(fx_vm *vm, fxi_ctl_totals *t)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     t->time_ms = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-    /* TEMP(info): per-scheduler figures once info.h is implemented. */
+    uint32_t n = fx_vm_sched_count(vm);
+    if (n == 0)
+        return 0;
+    t->sched = fxi_alloc(n * sizeof *t->sched);
+    if (!t->sched)
+        return FX_ENOMEM;
+    t->nsched_cap = n;
+    for (uint32_t i = 0; i < n; i++) {
+        fx_sched_stats *s = &t->sched[t->nsched];
+        memset(s, 0, sizeof *s);
+        s->version = FX_SCHED_STATS_VERSION;
+        if (fx_vm_sched_stats(vm, i, s) == 0)
+            t->nsched++;
+    }
     return 0;
 }
 

@@ -142,6 +142,9 @@ def check_once_json(fauxtp_top, path, with_proc):
     check(counter["handled"] == 3, "counter handled %s" % counter["handled"])
     check(counter["status"] == "waiting", "counter status %s" % counter["status"])
     check(backlog["saved_len"] == 5, "backlog saved_len %s" % backlog["saved_len"])
+    # The handlers by name (ctl_vm is linked with -rdynamic).
+    check(counter["handler"] == "ctl_counter", "counter's handler %r" % counter["handler"])
+    check(backlog["handler"] == "ctl_never", "backlog's handler %r" % backlog["handler"])
     check(procs[0]["label"] == "backlog", "ps --sort queue: first is %s" % procs[0])
     # --info by name and by pid, human and JSON
     r = top(fauxtp_top, "--socket", path, "--info", "counter", "--json")

@@ -16,25 +16,31 @@
 
 enum { T_WORK = 1, T_NEVER = 99, T_PING = 2, T_PONG = 3 };
 
-static fx_next counter(fx_ctx *cx, fx_msg *m)
+/* Not static, and the program is linked with -rdynamic (meson
+ * export_dynamic), so process info names the handlers. */
+fx_next ctl_counter(fx_ctx *cx, fx_msg *m);
+fx_next ctl_never(fx_ctx *cx, fx_msg *m);
+fx_next ctl_backlog(fx_ctx *cx, fx_msg *m);
+
+fx_next ctl_counter(fx_ctx *cx, fx_msg *m)
 {
     if (fx_msg_type(m) == T_PING)
         fx_send(cx, fx_msg_from(m), T_PONG, NULL, 0);
     return fx_continue(cx);
 }
 
-static fx_next never(fx_ctx *cx, fx_msg *m)
+fx_next ctl_never(fx_ctx *cx, fx_msg *m)
 {
     (void) m;
     return fx_continue(cx);
 }
 
 /* First message: from now on wait for T_NEVER only, and say so. */
-static fx_next backlog(fx_ctx *cx, fx_msg *m)
+fx_next ctl_backlog(fx_ctx *cx, fx_msg *m)
 {
     fx_send(cx, fx_msg_from(m), T_PONG, NULL, 0);
     fx_match match = {.type = T_NEVER};
-    return fx_receive(cx, never, &match, FX_INFINITY);
+    return fx_receive(cx, ctl_never, &match, FX_INFINITY);
 }
 
 static int fail(const char *what, int rc)
@@ -73,9 +79,9 @@ int main(int argc, char **argv)
         return fail("fx_inbox_create", rc);
 
     fx_pid c, b, w;
-    fx_spawn_opts co = {.handler = counter, .label = "counter"};
-    fx_spawn_opts bo = {.handler = backlog, .label = "backlog"};
-    fx_spawn_opts wo = {.handler = counter, .label = "worker"};
+    fx_spawn_opts co = {.handler = ctl_counter, .label = "counter"};
+    fx_spawn_opts bo = {.handler = ctl_backlog, .label = "backlog"};
+    fx_spawn_opts wo = {.handler = ctl_counter, .label = "worker"};
     if ((rc = fx_vm_spawn_opt(vm, &co, &c)) || (rc = fx_vm_spawn_opt(vm, &bo, &b)))
         return fail("spawn", rc);
     for (int i = 0; i < 4; i++)
