@@ -49,6 +49,7 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
         memcpy(a + 1, o->state_init, o->state_size);
     a->saved = NULL;
     a->ext = NULL;
+    a->handled = 0;
     if (fxi_mute_init_actor(vm, a, &o->mailbox) != 0) {
         if (ties)
             fxi_msg_release(ties->promise);

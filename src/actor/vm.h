@@ -27,6 +27,12 @@ struct fx_vm {
     fx_vm_config cfg;  /* immutable after create */
     uint32_t fork_gen; /* immutable: fxi_fork_gen at create (fxi_vm_forked) */
     uint32_t state;    /* atomic: FXI_VM_* */
+    /* Handler timing (actor/timing.h), read at every actor run, written
+     * rarely: beside the config, away from the counters outside threads
+     * add to. atomic: timing on; rt: the per-slot runtime table (NULL
+     * until timing is first switched on). */
+    uint32_t timing;
+    struct fxi_rt_entry *rt;
     fxi_pool pool;
     fxi_qsbr qsbr;
     fxi_ptable pt;
@@ -34,12 +40,8 @@ struct fx_vm {
     fxi_worker *workers; /* one per scheduler slot (pool.n: threads, then spares) */
     /* atomic counters for work done outside the schedulers */
     uint64_t ext_spawned, ext_dropped, ext_exited, ext_refs;
-    /* Observability (actor/timing.h, actor/stats.c): atomic. timing: handler
-     * timing on; rt: the per-slot runtime table (NULL until timing is
-     * first switched on); sends from outside the VM; restarts counted by
-     * supervisors. */
-    uint32_t timing;
-    struct fxi_rt_entry *rt;
+    /* Observability (actor/stats.c), atomic: sends from outside the VM,
+     * restarts counted by supervisors. */
     uint64_t ext_sent, restarts;
     /* fx_vm_attach: attach_mx serialises attaches against each other and
      * against shutdown closing the list; fx_vm_attached walks the list
