@@ -91,37 +91,57 @@ static const char *rate(char *b, size_t n, const top_sample *cur, const top_samp
     return b;
 }
 
-/* Scheduler utilization: busy time over wall time between the samples,
- * when handler timing is on (busy_ns grows). */
+/* Scheduler utilization: busy time over wall time between the samples.
+ * Known when handler timing was on in between: some running thread's
+ * busy or parked time grew. */
+static uint64_t sched_u64(const top_sample *s, int i, const char *field)
+{
+    char k[64];
+    snprintf(k, sizeof k, "schedulers.%d.%s", i, field);
+    return top_u64(&s->stats, k);
+}
+
+static bool sched_running(const top_sample *s, int i)
+{
+    char k[64];
+    snprintf(k, sizeof k, "schedulers.%d.running", i);
+    const char *v = top_get(&s->stats, k);
+    return v && strcmp(v, "true") == 0;
+}
+
 static void utilization(const top_sample *cur, const top_sample *prev)
 {
-    printf("schedulers:");
-    uint64_t t0 = prev && prev->have ? top_u64(&prev->stats, "time_ms") : 0;
+    bool two = prev && prev->have;
+    uint64_t t0 = two ? top_u64(&prev->stats, "time_ms") : 0;
     uint64_t t1 = top_u64(&cur->stats, "time_ms");
-    bool any = false;
-    for (int i = 0;; i++) {
-        char k[64];
-        snprintf(k, sizeof k, "schedulers.%d.index", i);
+    int n = 0;
+    bool timed = false;
+    for (char k[64];; n++) {
+        snprintf(k, sizeof k, "schedulers.%d.index", n);
         if (!top_get(&cur->stats, k))
             break;
-        snprintf(k, sizeof k, "schedulers.%d.running", i);
-        const char *run = top_get(&cur->stats, k);
-        if (!run || strcmp(run, "true") != 0)
+        if (two && sched_running(cur, n) &&
+            (sched_u64(cur, n, "busy_ns") != sched_u64(prev, n, "busy_ns") ||
+             sched_u64(cur, n, "parked_ns") != sched_u64(prev, n, "parked_ns")))
+            timed = true;
+    }
+    timed = timed && t1 > t0;
+    printf("schedulers:");
+    for (int i = 0; i < n; i++) {
+        if (!sched_running(cur, i))
             continue;
-        snprintf(k, sizeof k, "schedulers.%d.busy_ns", i);
-        uint64_t b1 = top_u64(&cur->stats, k);
-        uint64_t b0 = t0 ? top_u64(&prev->stats, k) : 0;
-        snprintf(k, sizeof k, "schedulers.%d.run_queue", i);
-        uint64_t rq = top_u64(&cur->stats, k);
-        if (t0 && t1 > t0 && b1 > b0) {
-            double u = (double) (b1 - b0) / ((double) (t1 - t0) * 1e6) * 100.0;
-            printf("  %d: %3.0f%% q%llu", i, u > 100 ? 100 : u, (unsigned long long) rq);
-            any = true;
+        unsigned long long rq = (unsigned long long) sched_u64(cur, i, "run_queue");
+        if (timed) {
+            uint64_t b1 = sched_u64(cur, i, "busy_ns"),
+                     b0 = sched_u64(prev, i, "busy_ns");
+            double u =
+                b1 > b0 ? (double) (b1 - b0) / ((double) (t1 - t0) * 1e6) * 100.0 : 0;
+            printf("  %d: %3.0f%% q%llu", i, u > 100 ? 100 : u, rq);
         } else {
-            printf("  %d: q%llu", i, (unsigned long long) rq);
+            printf("  %d: q%llu", i, rq);
         }
     }
-    if (!any)
+    if (!timed)
         printf("   (utilization: needs handler timing, --timing, and two samples)");
     printf("\n");
 }

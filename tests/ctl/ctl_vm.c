@@ -4,7 +4,9 @@
  *     handled 3 messages and waits;
  *   - "ctl_backlog": label "backlog", in a selective receive for a type
  *     that never comes, with 5 messages set aside (queue_len 5);
- *   - 4 processes labelled "worker".
+ *   - 4 processes labelled "worker";
+ *   - "ctl_tick": label "ticker", a message to itself every 10 ms (so
+ *     rates and runtimes move in a capture).
  * Prints "ready" once they are in that state, then waits for stdin to
  * close, shuts the VM down and checks that the socket file is gone.
  * Exit status 0 when all went as expected. */
@@ -14,13 +16,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { T_WORK = 1, T_NEVER = 99, T_PING = 2, T_PONG = 3 };
+enum { T_WORK = 1, T_NEVER = 99, T_PING = 2, T_PONG = 3, T_TICK = 4 };
 
 /* Not static, and the program is linked with -rdynamic (meson
  * export_dynamic), so process info names the handlers. */
 fx_next ctl_counter(fx_ctx *cx, fx_msg *m);
 fx_next ctl_never(fx_ctx *cx, fx_msg *m);
 fx_next ctl_backlog(fx_ctx *cx, fx_msg *m);
+fx_next ctl_tick(fx_ctx *cx, fx_msg *m);
+
+fx_next ctl_tick(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    fx_send_after(cx, 10, fx_self(cx), T_TICK, NULL, 0, NULL);
+    return fx_continue(cx);
+}
 
 fx_next ctl_counter(fx_ctx *cx, fx_msg *m)
 {
@@ -82,6 +92,11 @@ int main(int argc, char **argv)
     fx_spawn_opts co = {.handler = ctl_counter, .label = "counter"};
     fx_spawn_opts bo = {.handler = ctl_backlog, .label = "backlog"};
     fx_spawn_opts wo = {.handler = ctl_counter, .label = "worker"};
+    fx_spawn_opts to = {.handler = ctl_tick, .label = "ticker"};
+    fx_pid t;
+    if ((rc = fx_vm_spawn_opt(vm, &to, &t)) != 0 ||
+        (rc = fx_vm_send(vm, t, T_TICK, NULL, 0)))
+        return fail("spawn ticker", rc);
     if ((rc = fx_vm_spawn_opt(vm, &co, &c)) || (rc = fx_vm_spawn_opt(vm, &bo, &b)))
         return fail("spawn", rc);
     for (int i = 0; i < 4; i++)
