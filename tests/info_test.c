@@ -267,6 +267,37 @@ Test(info, running_process_and_exact_queue)
     tvm_stop(&t);
 }
 
+/* One scheduler thread, held by a handler (no watchdog: no spare thread
+ * takes over): a process with a message waits its turn, RUNNABLE. */
+Test(info, runnable_while_the_thread_is_busy)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 1;
+    c.stuck_ms = FX_WATCHDOG_OFF;
+    tvm t = tvm_start_with(&c);
+    atomic_store(&g_release, false);
+    atomic_store(&g_in_hold, false);
+    fx_pid b, p;
+    cr_assert_eq(fx_vm_spawn(t.vm, info_test_blocker, NULL, &b), 0);
+    cr_assert_eq(fx_vm_spawn(t.vm, info_test_counter, NULL, &p), 0);
+    cr_assert_eq(info_of(t.vm, p).status, FX_PROC_WAITING);
+    cr_assert_eq(fx_inbox_send(t.in, b, HOLD, NULL, 0), 0);
+    for (int k = 0; k < 10000 && !atomic_load(&g_in_hold); k++)
+        sleep_ms(1);
+    cr_assert_eq(fx_inbox_send(t.in, p, PING, &t.me, sizeof t.me), 0);
+    fx_proc_info i = info_of(t.vm, p);
+    cr_assert_eq(i.status, FX_PROC_RUNNABLE);
+    cr_assert_eq(i.queue_len, 1);
+    cr_assert_eq(i.scheduler, UINT32_MAX);
+    cr_assert_eq(info_of(t.vm, b).status, FX_PROC_RUNNING);
+    cr_assert_eq(info_of(t.vm, b).scheduler, 0);
+    atomic_store(&g_release, true);
+    fx_msg_free(tvm_recv(&t, DONE));
+    cr_assert_eq(wait_status(t.vm, p, FX_PROC_WAITING).handled, 1);
+    tvm_stop(&t);
+}
+
 Test(info, selective_receive_saved_messages)
 {
     tvm t = tvm_start(2);

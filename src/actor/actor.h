@@ -178,11 +178,11 @@ typedef struct fxi_worker {
     uint64_t stat_spawned, stat_exited, stat_dropped;
     /* More counters (docs/observability.md), the same way: exits by
      * reason kind (other = exited minus these), refusals by full
-     * mailboxes (part of stat_dropped), deliveries, actor runs, and, while
+     * mailboxes (part of stat_dropped), deliveries, and, while
      * timing is on (actor/timing.h), time in runs and parked. park_t0:
      * owner only, when the current sleep began (0: not timed). */
     uint64_t stat_exit_normal, stat_exit_shutdown, stat_exit_killed;
-    uint64_t stat_dropped_full, stat_sent, stat_runs;
+    uint64_t stat_dropped_full, stat_sent;
     uint64_t stat_busy_ns, stat_parked_ns, park_t0;
     uint32_t thread_live; /* atomic: 1 while the thread is in thread_body */
     /* Muting (actor/mute.h): the process a send of the current handler

@@ -61,7 +61,7 @@ FX_API int fx_vm_sched_stats(fx_vm *vm, uint32_t idx, fx_sched_stats *out)
     out->spare = s->spare;                                           /* immutable */
     out->running = fxi_atomic_load_relaxed_32(&w->thread_live) != 0; /* relaxed: stat */
     out->run_queue = fxi_deque_size_hint(&s->dq);
-    out->runs = ld(&w->stat_runs);
+    out->runs = ld(&s->ticks);
     out->steals = ld(&s->stat_steals);
     out->parks = ld(&s->stat_parks);
     out->messages_sent = ld(&w->stat_sent);

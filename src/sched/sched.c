@@ -510,7 +510,10 @@ void fxi_sched_loop(fxi_sched *s)
         if (s->searching)
             leave_searching(s);
         p->hooks.run(s, u);
-        if ((++s->ticks & 63) == 0) {
+        /* Relaxed store, one writer: also the run count of
+         * fx_vm_sched_stats (read by other threads). */
+        fxi_atomic_store_relaxed_64(&s->ticks, s->ticks + 1);
+        if ((s->ticks & 63) == 0) {
             p->hooks.tick(s);
             /* Acquire: as above. */
             fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);

@@ -72,7 +72,7 @@ struct fxi_sched {
     uint32_t held_runs;   /* runs from `next` left before `held` runs anyway */
     uint64_t resumed_ns;  /* clock when the unit being run left `held`, else 0 */
     uint64_t rng;
-    uint64_t ticks;
+    uint64_t ticks;     /* units run; relaxed stores (fx_vm_sched_stats reads it) */
     uint64_t polled_ns; /* clock of the last non-blocking poll (poller) */
     bool searching;     /* counted in pool->searching */
     void *user;         /* the actor layer's per-thread state */

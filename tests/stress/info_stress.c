@@ -84,7 +84,7 @@ static fx_next factory_h(fx_ctx *cx, fx_msg *m)
     factory *f = fx_state(cx);
     if (fx_msg_type(m) != SPAWN)
         return fx_continue(cx); /* EXITs of linked victims */
-    fx_trap_exit(cx, true); /* linked victims crash on purpose */
+    fx_trap_exit(cx, true);     /* linked victims crash on purpose */
     if (__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
         fx_send(cx, f->report, STOPPED, &f->n, sizeof f->n);
         return fx_stop(cx, fx_reason_normal());
