@@ -381,3 +381,125 @@ Test(ctl, metrics_text)
     cr_assert(strstr(after, "fauxtp_up 0\n"), "%s", after);
     fx_vm_destroy(vm);
 }
+
+static fx_next ctl_idle(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx);
+}
+
+/* Starts a VM with a control socket in a fresh directory. */
+static fx_vm *ctl_vm_start(char *dir, size_t dsize, char *path, size_t psize)
+{
+    tmpdir(dir, dsize);
+    snprintf(path, psize, "%s/vm.sock", dir);
+    fx_vm_config c = ctl_config(path);
+    fx_vm *vm;
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    cr_assert_eq(fx_vm_start(vm), 0);
+    return vm;
+}
+
+Test(ctl, labels_are_escaped_json)
+{
+    char dir[256], path[300], buf[65536];
+    fx_vm *vm = ctl_vm_start(dir, sizeof dir, path, sizeof path);
+    /* A quote, a backslash, a newline, a control byte, a byte that is
+     * not UTF-8, and a valid two-byte sequence (e-acute). */
+    static const char label[] = "a\"b\\c\nd\x01"
+                                "e\xff"
+                                "f\xc3\xa9";
+    fx_spawn_opts o = {.handler = ctl_idle, .label = label};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(vm, &o, &p), 0);
+    char pid[48], req[96];
+    fx_pid_format(p, pid, sizeof pid);
+    snprintf(req, sizeof req, "info %s\n", pid);
+    ctl_ask(path, req, buf, sizeof buf);
+    cr_assert(strstr(buf, "\"label\":\"a\\\"b\\\\c\\u000ad\\u0001e\\ufffdf\xc3\xa9\""),
+              "%s", buf);
+    /* One line: the newline in the label did not end it. */
+    cr_assert_eq(strchr(buf, '\n'), strstr(buf, "\n\n"), "%s", buf);
+    fx_vm_destroy(vm);
+    rmdir(dir);
+}
+
+Test(ctl, info_pid_forms)
+{
+    char dir[256], path[300], buf[8192];
+    fx_vm *vm = ctl_vm_start(dir, sizeof dir, path, sizeof path);
+    fx_spawn_opts o = {.handler = ctl_idle, .label = "target"};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(vm, &o, &p), 0);
+    char pid[48], req[96];
+    fx_pid_format(p, pid, sizeof pid);
+    snprintf(req, sizeof req, "info %s\n", pid);
+    ctl_ask(path, req, buf, sizeof buf);
+    cr_assert(strstr(buf, "\"label\":\"target\""), "%s", buf);
+    /* Without the brackets. */
+    pid[strlen(pid) - 1] = '\0';
+    snprintf(req, sizeof req, "info %s\n", pid + 1);
+    ctl_ask(path, req, buf, sizeof buf);
+    cr_assert(strstr(buf, "\"label\":\"target\""), "%s", buf);
+    static const char *const bad[] = {
+        "<1.2>", "<0.1.1>",  "<1.1.0>",           "1.1.1>",      "<1.1.1",   "<1.1.1>x",
+        "1..1",  "<1.-1.1>", "<1.1.99999999999>", "<70000.1.1>", "<1.1.1.1>"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(req, sizeof req, "info %s\n", bad[i]);
+        ctl_ask(path, req, buf, sizeof buf);
+        cr_assert(strstr(buf, "{\"error\":\"FX_EINVAL\""), "%s -> %s", bad[i], buf);
+    }
+    /* A well-formed pid of no live process, and an unknown name. */
+    ctl_ask(path, "info <1.4000.7>\n", buf, sizeof buf);
+    cr_assert(strstr(buf, "{\"error\":\"FX_ENOPROC\""), "%s", buf);
+    ctl_ask(path, "info nobody\n", buf, sizeof buf);
+    cr_assert(strstr(buf, "{\"error\":\"FX_ENOENT\""), "%s", buf);
+    fx_vm_destroy(vm);
+    rmdir(dir);
+}
+
+Test(ctl, ps_sorts_and_limits)
+{
+    char dir[256], path[300], buf[1 << 16];
+    fx_vm *vm = ctl_vm_start(dir, sizeof dir, path, sizeof path);
+    fx_inbox *in;
+    cr_assert_eq(fx_inbox_create(vm, &in), 0);
+    /* Three idle processes that get 1, 2 and 3 messages. */
+    fx_pid p[3];
+    for (int i = 0; i < 3; i++) {
+        fx_spawn_opts o = {.handler = ctl_idle,
+                           .label = i == 0   ? "q1"
+                                    : i == 1 ? "q2"
+                                             : "q3"};
+        cr_assert_eq(fx_vm_spawn_opt(vm, &o, &p[i]), 0);
+        for (int k = 0; k <= i; k++)
+            cr_assert_eq(fx_inbox_send(in, p[i], 1, NULL, 0), 0);
+    }
+    /* Wait (bounded) until all are handled: the queue is then empty, and
+     * `messages` ranks q3 (3 handled) first. */
+    bool ok = false;
+    for (int tries = 0; tries < 1000 && !ok; tries++) {
+        ctl_ask(path, "ps --sort messages --top 2\n", buf, sizeof buf);
+        char *a = strstr(buf, "\"label\":\"q3\""), *b = strstr(buf, "\"label\":\"q2\"");
+        ok = a && b && a < b && !strstr(buf, "\"label\":\"q1\"") &&
+             strstr(buf, "\"handled\":3") && strstr(buf, "\"handled\":2");
+        if (!ok)
+            usleep(10000);
+    }
+    cr_assert(ok, "%s", buf);
+    /* Exactly two lines. */
+    int lines = 0;
+    for (char *s = buf; *s; s++)
+        lines += *s == '\n';
+    cr_assert_eq(lines, 3, "%s", buf); /* two, then the empty line */
+    static const char *const bad[] = {"ps --top 0\n", "ps --top 10001\n",
+                                      "ps --top x\n", "ps --sort size\n",
+                                      "ps --top\n",   "ps extra\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ctl_ask(path, bad[i], buf, sizeof buf);
+        cr_assert(strstr(buf, "{\"error\":\"FX_EINVAL\""), "%s -> %s", bad[i], buf);
+    }
+    fx_inbox_destroy(in);
+    fx_vm_destroy(vm);
+    rmdir(dir);
+}
