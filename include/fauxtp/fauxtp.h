@@ -11,6 +11,7 @@
 #include "testing.h"
 #include "typed.h"
 #include "app.h"
+#include "control.h"
 #include "inbox.h"
 #include "info.h"
 #include "link.h"

@@ -126,6 +126,17 @@ typedef struct fx_vm_config {
      * docs/testing.md. */
     bool deterministic;
     uint64_t seed; /* any value, 0 included */
+    /* --- version 3: control socket --- */
+    /* Path of the VM's control socket (include/fauxtp/control.h,
+     * docs/observability.md): a Unix-domain stream socket, mode 0600,
+     * opened by fx_vm_start and served by a thread of the VM's own until
+     * fx_vm_shutdown, which removes the file. NULL = none. Borrowed: the
+     * string is copied by fx_vm_create. 1..107 bytes (what sun_path
+     * holds), else fx_vm_create answers FX_EINVAL. A stale socket file
+     * (nothing listening) is replaced; fx_vm_start answers FX_EADDR when
+     * a live server answers at the path, FX_EEXIST when the path is not
+     * a socket (it is left alone), FX_ESYS for other failures. */
+    const char *control_path;
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */

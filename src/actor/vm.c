@@ -12,6 +12,7 @@
 #include "actor/mute.h"
 #include "actor/stats.h"
 #include "actor/timing.h"
+#include "ctl/ctl.h"
 #include "platform/fault.h"
 #include "platform/park.h"
 #include "pool/bpool.h"
@@ -94,7 +95,8 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
     if (c->threads > MAX_THREADS || c->spare_threads > MAX_THREADS ||
         (c->stuck_ms > MAX_STUCK_MS && c->stuck_ms != FX_WATCHDOG_OFF) ||
         slots(c) > MAX_THREADS || c->max_processes > fxi_ptable_max_processes(slots(c)) ||
-        c->max_msg_size > FX_MSG_SIZE_LIMIT || fxi_bpool_config(c) != 0)
+        c->max_msg_size > FX_MSG_SIZE_LIMIT || fxi_bpool_config(c) != 0 ||
+        fxi_ctl_config(c) != 0)
         return FX_EINVAL;
     return 0;
 }
@@ -168,6 +170,10 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     /* Their live shares, for the table's count (before any spawn). */
     vm->pt.workers = vm->workers;
     vm->pt.nworkers = n;
+    if (c.control_path && (rc = fxi_ctl_create(vm)) != 0) {
+        fx_vm_destroy(vm); /* never started: frees all of the above */
+        return rc;
+    }
     *out = vm;
     return 0;
 fail_qsbr:
@@ -193,13 +199,18 @@ FX_API int fx_vm_start(fx_vm *vm)
     uint32_t st = fxi_atomic_load_relaxed_32(&vm->state);
     if (st != FXI_VM_CREATED)
         return st == FXI_VM_RUNNING ? FX_EINVAL : FX_ESHUTDOWN;
-    if (vm->cfg.trap_faults && fxi_fault_install() != 0)
+    int rc = fxi_ctl_start(vm); /* the control socket, if configured */
+    if (rc)
+        return rc;
+    if (vm->cfg.trap_faults && fxi_fault_install() != 0) {
+        fxi_ctl_stop(vm);
         return FX_ESYS;
+    }
     /* Running before the threads exist, so their first actors may send.
      * Relaxed: thread creation orders it before the schedulers; outside
      * threads learn of the VM from its creator. */
     fxi_atomic_store_relaxed_32(&vm->state, FXI_VM_RUNNING);
-    int rc = vm->pool.det ? 0 : fxi_pool_start(&vm->pool); /* det: no threads */
+    rc = vm->pool.det ? 0 : fxi_pool_start(&vm->pool); /* det: no threads */
     if (rc == 0 && (rc = fxi_watchdog_start(&vm->pool)) != 0)
         (void) fxi_pool_stop_until(&vm->pool, UINT64_MAX);
     if (rc) {
@@ -207,6 +218,7 @@ FX_API int fx_vm_start(fx_vm *vm)
         fxi_atomic_store_release_32(&vm->state, FXI_VM_STOPPED);
         if (vm->cfg.trap_faults)
             fxi_fault_uninstall();
+        fxi_ctl_stop(vm);
         return rc;
     }
     fxi_bpool_vm_started(vm);

@@ -39,6 +39,8 @@ export PKG_CONFIG_PATH
 prefix=$(cd "$(pkg-config --variable=prefix fauxtp)" && pwd)
 libdir=$(cd "$(pkg-config --variable=libdir fauxtp)" && pwd)
 echo "prefix $prefix, libdir $libdir"
+# fauxtp-top is installed beside the library (docs/observability.md).
+"$prefix/bin/fauxtp-top" --help >/dev/null || { echo "consumer.sh: no working fauxtp-top"; exit 1; }
 
 step "shared, via pkg-config"
 # shellcheck disable=SC2046
