@@ -49,6 +49,10 @@ struct fx_vm {
     uint32_t gave_up; /* atomic: stop_stuck, for fx_inbox_destroy */
     pthread_t stop_thread;
     pthread_cond_t stop_cv;
+    /* atomic: the running (or last) shutdown's deadline, CLOCK_MONOTONIC
+     * ns; UINT64_MAX waits forever; 0 before fx_vm_shutdown began.
+     * Stored before the stop hooks run (fx_vm_shutdown_time_left). */
+    uint64_t stop_deadline_ns;
     /* Every inbox of this VM, so shutdown can wake their waiters. */
     fxi_mutex inbox_mx;
     struct fx_inbox *inboxes; /* under inbox_mx */
