@@ -92,10 +92,13 @@ typedef struct fx_vm_config {
     /* Jobs queued (not yet running) before fx_pool_submit answers
      * FX_EAGAIN; 0 = 1024. At most 1,048,576. */
     uint32_t pool_queue;
-    /* How much nicer (lower CPU priority) pool threads run than the
-     * thread that started them, so CPU-heavy jobs yield the cores to the
-     * schedulers: 1..19; 0 = 10; -1 = same priority. Best effort (Linux
-     * per-thread nice values; capped at nice 19). */
+    /* Pool threads' CPU priority, so jobs yield the cores to the
+     * schedulers: 0 = FX_POOL_NICE_IDLE (Linux SCHED_IDLE: only CPU time
+     * no normal thread wants; a waking scheduler thread preempts a job at
+     * once); 1..19 = that much nicer than the thread that started them
+     * (capped at nice 19; CPU-heavy jobs then keep a share while the
+     * cores are saturated); -1 = same priority. Best effort. Trade-offs:
+     * docs/tasks.md, "Priority". */
     int32_t pool_nice;
 
     /* --- version 3: overload --- */
