@@ -386,28 +386,40 @@ void fxi_bpool_report_running(fx_vm *vm)
     bpool *p = fx_vm_attached(vm, &bpool_key);
     if (!p)
         return;
-    fx_crash_logger log =
-        vm->cfg.crash_logger ? vm->cfg.crash_logger : fx_crash_logger_stderr;
+    /* Copied out under the lock, logged without it: the logger is user
+     * code and may send (other locks), and bpool is a leaf. */
+    typedef struct running {
+        fx_work_fn fn;
+        uint64_t ran;
+    } running;
+    running *list = fxi_alloc(p->max * sizeof *list);
+    if (!list)
+        return;
+    uint32_t n = 0;
     fxi_mutex_lock(&p->mx);
     uint64_t now = fxi_now_ns();
     for (uint32_t i = 0; i < p->max; i++) {
         pthr *t = &p->slots[i];
-        if (t->state != SLOT_LIVE || !t->job_fn)
-            continue;
-        uint64_t ran = now - t->job_start;
+        if (t->state == SLOT_LIVE && t->job_fn)
+            list[n++] = (running){t->job_fn, now - t->job_start};
+    }
+    fxi_mutex_unlock(&p->mx);
+    fx_crash_logger log =
+        vm->cfg.crash_logger ? vm->cfg.crash_logger : fx_crash_logger_stderr;
+    for (uint32_t i = 0; i < n; i++) {
         fx_crash_report r = {
             .vm = vm,
             .pid = FX_PID_NONE,
             .reason = fx_reason_error(FX_ESTUCK, "pool job running for %llu ms",
-                                      (unsigned long long) (ran / 1000000u)),
+                                      (unsigned long long) (list[i].ran / 1000000u)),
             .label = "pool job",
             .kind = FX_REPORT_STUCK_AT_SHUTDOWN,
-            .running_ns = ran,
-            .handler = fn_name(t->job_fn),
+            .running_ns = list[i].ran,
+            .handler = fn_name(list[i].fn),
         };
-        log(vm->cfg.crash_logger_arg, &r); /* must not block (report.h) */
+        log(vm->cfg.crash_logger_arg, &r);
     }
-    fxi_mutex_unlock(&p->mx);
+    fxi_free(list, p->max * sizeof *list);
 }
 
 static void destroy(bpool *p)
