@@ -3,9 +3,14 @@
  * of jobs: the most recently idle thread takes the next one); a job still
  * running at the shutdown deadline makes fx_vm_shutdown answer FX_ESTUCK
  * and is reported, a later call completes; stop hooks can read the time
- * left. Waits are generous and bounded; nothing asserts timing. */
+ * left; pool threads' scheduling attributes. Waits are generous and
+ * bounded; nothing asserts timing. */
 #include <dirent.h>
+#include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -222,4 +227,66 @@ Test(pool_life, stop_hooks_can_read_the_time_left)
 {
     time_left_in_a_stop_hook(60000);
     time_left_in_a_stop_hook(FX_SHUTDOWN_WAIT_FOREVER);
+}
+
+/* struct sched_attr's first layout (glibc 2.36 has no wrapper). */
+typedef struct attr {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+} attr;
+
+/* Answers the pool thread's scheduling attributes as its result. */
+static int attr_job(void *arg, fx_msg **result)
+{
+    (void) arg;
+    attr a;
+    memset(&a, 0, sizeof a);
+    if (syscall(SYS_sched_getattr, 0, &a, sizeof a, 0) != 0)
+        return FX_ESYS;
+    if (fx_msg_new(1, sizeof a, result) == 0)
+        memcpy(fx_msg_data_mut(*result), &a, sizeof a);
+    return 0;
+}
+
+static attr pool_attr(int32_t pool_nice)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 1;
+    c.pool_nice = pool_nice;
+    tvm t = tvm_start_with(&c);
+    fx_pool_job j = {.fn = attr_job, .reply_to = t.me};
+    cr_assert_eq(fx_pool_submit(t.vm, &j), 0);
+    fx_msg *m = tvm_recv(&t, FX_MSG_POOL_DONE);
+    fx_outcome h;
+    const void *data;
+    cr_assert_eq(fx_outcome_get(m, &h, &data), 0);
+    cr_assert_eq(h.status, 0);
+    attr a;
+    memcpy(&a, data, sizeof a);
+    fx_msg_free(m);
+    tvm_stop(&t);
+    return a;
+}
+
+Test(pool_life, pool_threads_run_nicer_with_a_short_slice_or_idle_class)
+{
+    errno = 0;
+    int base = getpriority(PRIO_PROCESS, 0);
+    cr_assert(errno == 0);
+    attr a = pool_attr(0); /* default: 10 nicer, 0.1 ms slice */
+    cr_assert_eq(a.policy, SCHED_OTHER);
+    cr_assert_eq(a.nice, base + 10 > 19 ? 19 : base + 10);
+    /* The slice request exists from Linux 6.12; older kernels answer 0
+     * or their default slice. */
+    cr_assert(a.runtime == 100000 || a.runtime == 0 || a.runtime >= 700000,
+              "slice %llu ns", (unsigned long long) a.runtime);
+    a = pool_attr(FX_POOL_NICE_IDLE);
+    cr_assert_eq(a.policy, SCHED_IDLE);
+    a = pool_attr(-1); /* unchanged */
+    cr_assert_eq(a.policy, SCHED_OTHER);
+    cr_assert_eq(a.nice, base);
 }

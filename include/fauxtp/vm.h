@@ -38,7 +38,7 @@ extern "C" {
  * handlers without a deadline (the behaviour of config version 2). */
 #define FX_SHUTDOWN_WAIT_FOREVER UINT32_MAX
 /* fx_vm_config.pool_nice: pool threads run in Linux's SCHED_IDLE class,
- * below nice 19 (docs/tasks.md, "Priority"). */
+ * below nice 19 (opt-in; docs/tasks.md, "Priority"). */
 #define FX_POOL_NICE_IDLE 20
 /* fx_vm_config.mute: muting backpressure (docs/overload.md). */
 enum { FX_MUTE_DEFAULT = 0, FX_MUTE_ON = 1, FX_MUTE_OFF = 2 };
@@ -93,11 +93,11 @@ typedef struct fx_vm_config {
      * FX_EAGAIN; 0 = 1024. At most 1,048,576. */
     uint32_t pool_queue;
     /* Pool threads' CPU priority, so jobs yield the cores to the
-     * schedulers: 0 = FX_POOL_NICE_IDLE (Linux SCHED_IDLE: only CPU time
-     * no normal thread wants; a waking scheduler thread preempts a job at
-     * once); 1..19 = that much nicer than the thread that started them
-     * (capped at nice 19; CPU-heavy jobs then keep a share while the
-     * cores are saturated); -1 = same priority. Best effort. Trade-offs:
+     * schedulers: 1..19 = that much nicer than the thread that started
+     * them (capped at nice 19), with a 0.1 ms time slice (Linux 6.12+);
+     * 0 = 10; -1 = same priority and slice; FX_POOL_NICE_IDLE = Linux's
+     * SCHED_IDLE class (jobs get only CPU time nobody else wants: they
+     * may starve while the cores are busy). Best effort. Trade-offs:
      * docs/tasks.md, "Priority". */
     int32_t pool_nice;
 
