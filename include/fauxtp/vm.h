@@ -94,11 +94,11 @@ typedef struct fx_vm_config {
     uint32_t pool_queue;
     /* Pool threads' CPU priority, so jobs yield the cores to the
      * schedulers: 1..19 = that much nicer than the thread that started
-     * them (capped at nice 19), with a 0.1 ms time slice (Linux 6.12+);
-     * 0 = 10; -1 = same priority and slice; FX_POOL_NICE_IDLE = Linux's
-     * SCHED_IDLE class (jobs get only CPU time nobody else wants: they
-     * may starve while the cores are busy). Best effort. Trade-offs:
-     * docs/tasks.md, "Priority". */
+     * them (capped at nice 19); 0 = 10; -1 = same priority;
+     * FX_POOL_NICE_IDLE = Linux's SCHED_IDLE class (a waking scheduler
+     * thread preempts a job at once, but jobs get only CPU time nobody
+     * else wants: they may starve while the cores are busy). Best effort.
+     * Trade-offs: docs/tasks.md, "Priority". */
     int32_t pool_nice;
 
     /* --- version 3: overload --- */

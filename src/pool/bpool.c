@@ -47,11 +47,7 @@
 #define LIMIT_MAX_THREADS 1024u
 #define DEFAULT_QUEUE 1024u
 #define LIMIT_QUEUE (1024u * 1024u)
-#define DEFAULT_NICE 10
-/* Pool threads ask for the shortest slice the kernel grants (0.1 ms):
- * a scheduler thread that wakes up then waits at most that long for a
- * core a job holds (docs/tasks.md, "Priority"). */
-#define POOL_SLICE_NS 100000u
+#define DEFAULT_NICE 10 /* SCHED_IDLE is opt-in: docs/tasks.md, "Priority" */
 #define DEFAULT_IDLE_MS 10000u
 #define LIMIT_IDLE_MS 3600000u
 
@@ -224,7 +220,7 @@ static void *thread_main(void *arg)
     if (p->nice == FX_POOL_NICE_IDLE)
         (void) fxi_thread_idle_class(); /* best effort */
     else if (p->nice > 0)
-        (void) fxi_thread_lower_priority_slice(p->nice, POOL_SLICE_NS); /* best effort */
+        (void) fxi_thread_lower_priority(p->nice); /* best effort */
     jmp_buf jb; /* unused landing: every job runs under fxi_fault_call */
     /* Without a signal stack, faults in jobs stay fatal, as with
      * trap_faults off; fx_crash(NULL) is trapped either way. */
