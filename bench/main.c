@@ -73,9 +73,11 @@ int bench_wait(bench_run *r, uint32_t type, uint64_t *value)
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: fauxtp-bench NAME [--n N] [--threads T] [--mute on|off] [--json] | "
-            "--list\n");
+    fprintf(
+        stderr,
+        "usage: fauxtp-bench NAME [--n N] [--threads T] [--mute on|off] [--pool-nice K] "
+        "[--json] | "
+        "--list\n");
     return 2;
 }
 
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
     uint32_t threads = 0;
     int json = 0;
     uint32_t mute = FX_MUTE_DEFAULT;
+    int32_t pool_nice = 0; /* fx_vm_config.pool_nice: 0 = the default */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--list")) {
             for (size_t k = 0; k < NBENCH; k++)
@@ -103,6 +106,8 @@ int main(int argc, char **argv)
                 mute = FX_MUTE_OFF;
             else
                 return usage();
+        } else if (!strcmp(argv[i], "--pool-nice") && i + 1 < argc) {
+            pool_nice = (int32_t) strtol(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             threads = (uint32_t) strtoul(argv[++i], NULL, 10);
         } else if (argv[i][0] != '-' && !name) {
@@ -125,6 +130,7 @@ int main(int argc, char **argv)
     fx_vm_config_init(&cfg);
     cfg.threads = threads;
     cfg.mute = mute;
+    cfg.pool_nice = pool_nice;
     int rc = fx_vm_create(&cfg, &r.vm);
     if (rc == 0)
         rc = fx_vm_start(r.vm);

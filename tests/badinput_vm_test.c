@@ -92,6 +92,17 @@ Test(bi_vm, create_absurd_spares,
     bi_end(&t);
 }
 
+Test(bi_vm, create_absurd_pool_idle,
+     .description = "fx_vm_create | pool_idle_ms 3,600,001 (over an hour) | FX_EINVAL")
+{
+    fx_vm_config c = bi_config();
+    c.pool_idle_ms = 3600001;
+    fx_vm *vm = NULL;
+    bi_expect(fx_vm_create(&c, &vm), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
 Test(bi_vm, start_null, .description = "fx_vm_start | vm NULL | FX_EINVAL")
 {
     bi_expect(fx_vm_start(NULL), FX_EINVAL);
@@ -224,6 +235,33 @@ Test(bi_vm, stats_after_shutdown,
     cr_assert_eq(s.processes, 0);
     fx_vm_destroy(vm);
     tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_vm, shutdown_time_left_null,
+     .description = "fx_vm_shutdown_time_left | vm or ms NULL | FX_EINVAL")
+{
+    tvm t = bi_start();
+    int64_t ms = 0;
+    bi_expect(fx_vm_shutdown_time_left(NULL, &ms), FX_EINVAL);
+    bi_expect(fx_vm_shutdown_time_left(t.vm, NULL), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_vm, shutdown_time_left_no_shutdown,
+     .description = "fx_vm_shutdown_time_left | no shutdown begun (created; running) | "
+                    "FX_ENOENT, *ms untouched")
+{
+    fx_vm *vm;
+    fx_vm_config c = bi_config();
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    int64_t ms = 5;
+    bi_expect(fx_vm_shutdown_time_left(vm, &ms), FX_ENOENT);
+    cr_assert_eq(ms, 5);
+    fx_vm_destroy(vm);
+    tvm t = bi_start();
+    bi_expect(fx_vm_shutdown_time_left(t.vm, &ms), FX_ENOENT);
+    cr_assert_eq(ms, 5);
     bi_end(&t);
 }
 

@@ -244,7 +244,7 @@ Test(pool, config_limits)
     c.pool_queue = 1024 * 1024 + 1;
     cr_assert_eq(fx_vm_create(&c, &vm), FX_EINVAL);
     fx_vm_config_init(&c);
-    c.pool_nice = 20;
+    c.pool_nice = 21; /* FX_POOL_NICE_IDLE (20) is the last valid value */
     cr_assert_eq(fx_vm_create(&c, &vm), FX_EINVAL);
     c.pool_nice = -2;
     cr_assert_eq(fx_vm_create(&c, &vm), FX_EINVAL);

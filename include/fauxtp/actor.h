@@ -74,8 +74,9 @@ FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
  * actor with an error reason of code FX_ECRASHED (<fauxtp/error.h>)
  * carrying the formatted text. Inside a handler (or init) only. With a
  * NULL cx it crashes the actor whose handler is running on the calling
- * thread; called so outside any handler, with nothing to unwind to, it
- * prints a diagnostic and aborts the program (it cannot return). */
+ * thread, or, in a blocking-pool job (<fauxtp/pool.h>), ends that job with
+ * status FX_ECRASHED; called so anywhere else, with nothing to unwind
+ * to, it prints a diagnostic and aborts the program (it cannot return). */
 FX_API FX_NORETURN void fx_crash(fx_ctx *cx, const char *fmt, ...) FX_PRINTF(2, 3);
 
 /* --- Context accessors: inside a handler only ----------------------- */

@@ -47,6 +47,16 @@ typedef struct fx_outcome {
  * message's ref and sender FX_PID_NONE. Decode with fx_outcome_get. */
 #define FX_MSG_POOL_DONE (FX_MSG_BEHAVIOUR_BASE + 0x300u)
 
+/* The result type of a job that crashed: a hardware fault in its fn or
+ * done (only when the VM config's trap_faults is on; otherwise a fault
+ * stays fatal) gives status FX_EFAULT, fx_crash(NULL, ...) status
+ * FX_ECRASHED; the result payload is the NUL-terminated text
+ * ("SIGSEGV at 0x10", or fx_crash's formatted text). The pool thread
+ * stays usable; a result message fn had built is dropped (not freed). A
+ * blocking task whose job crashed exits with reason {error, status,
+ * text} (<fauxtp/task.h>). See docs/tasks.md, "Crashing jobs". */
+#define FX_MSG_POOL_CRASH (FX_MSG_BEHAVIOUR_BASE + 0x301u)
+
 /* A job to submit. Zero-initialise, then set the fields. */
 typedef struct fx_pool_job {
     fx_work_fn fn; /* required */
@@ -82,6 +92,7 @@ typedef struct fx_pool_stats {
     uint64_t failed;    /* of which fn returned non-zero */
     uint64_t rejected;  /* submissions refused with FX_EAGAIN */
     uint64_t cancelled; /* queued jobs dropped by VM shutdown */
+    uint64_t crashed;   /* of completed: crashed (FX_MSG_POOL_CRASH) */
 } fx_pool_stats;
 
 /* Fills *out (all zero if the pool never started). Also after shutdown:

@@ -38,6 +38,9 @@ extern "C" {
 /* fx_vm_config.shutdown_timeout_ms: fx_vm_shutdown waits for running
  * handlers without a deadline (the behaviour of config version 2). */
 #define FX_SHUTDOWN_WAIT_FOREVER UINT32_MAX
+/* fx_vm_config.pool_nice: pool threads run in Linux's SCHED_IDLE class,
+ * below nice 19 (opt-in; docs/tasks.md, "Priority"). */
+#define FX_POOL_NICE_IDLE 20
 /* fx_vm_config.mute: muting backpressure (docs/overload.md). */
 enum { FX_MUTE_DEFAULT = 0, FX_MUTE_ON = 1, FX_MUTE_OFF = 2 };
 
@@ -91,10 +94,13 @@ typedef struct fx_vm_config {
     /* Jobs queued (not yet running) before fx_pool_submit answers
      * FX_EAGAIN; 0 = 1024. At most 1,048,576. */
     uint32_t pool_queue;
-    /* How much nicer (lower CPU priority) pool threads run than the
-     * thread that started them, so CPU-heavy jobs yield the cores to the
-     * schedulers: 1..19; 0 = 10; -1 = same priority. Best effort (Linux
-     * per-thread nice values; capped at nice 19). */
+    /* Pool threads' CPU priority, so jobs yield the cores to the
+     * schedulers: 1..19 = that much nicer than the thread that started
+     * them (capped at nice 19); 0 = 10; -1 = same priority;
+     * FX_POOL_NICE_IDLE = Linux's SCHED_IDLE class (a waking scheduler
+     * thread preempts a job at once, but jobs get only CPU time nobody
+     * else wants: they may starve while the cores are busy). Best effort.
+     * Trade-offs: docs/tasks.md, "Priority". */
     int32_t pool_nice;
 
     /* --- version 3: overload --- */
@@ -137,6 +143,10 @@ typedef struct fx_vm_config {
      * a live server answers at the path, FX_EEXIST when the path is not
      * a socket (it is left alone), FX_ESYS for other failures. */
     const char *control_path;
+    /* --- version 3: blocking pool (idle threads exit) --- */
+    /* A pool thread beyond pool_min_threads that has waited this long
+     * for a job exits (docs/tasks.md). 0 = 10,000 ms; at most 3,600,000. */
+    uint32_t pool_idle_ms;
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */
@@ -166,16 +176,30 @@ FX_API int fx_vm_start(fx_vm *vm);
  * (below). Outside the VM only.
  *
  * Bounded (config shutdown_timeout_ms, default 5 s, counted from the
- * call; stop hooks are not cut short): if a scheduler thread is still
- * inside a handler call at the deadline, each such process is reported
- * to crash_logger (kind FX_REPORT_STUCK_AT_SHUTDOWN) and the call returns
- * FX_ESTUCK having joined the other threads and freed nothing: the VM
+ * call; stop hooks are not cut short, but the built-in ones wait only
+ * until the deadline and yours can ask fx_vm_shutdown_time_left): if a
+ * scheduler thread is still inside a handler call, or a blocking-pool
+ * job still runs, at the deadline, each such process (or job) is
+ * reported to crash_logger (kind FX_REPORT_STUCK_AT_SHUTDOWN) and the
+ * call returns FX_ESTUCK having joined the other threads and freed
+ * nothing: the VM
  * stays allocated and stopping (calls on it answer FX_ESHUTDOWN,
  * fx_vm_running 0). The next fx_vm_shutdown or fx_vm_destroy resumes:
  * it waits once more, up to the same timeout, and completes (0) if the
- * handlers have returned, else answers FX_ESTUCK again (fx_vm_destroy
+ * handlers and jobs have returned, else answers FX_ESTUCK again (fx_vm_destroy
  * then frees nothing, as documented there). docs/watchdog.md. */
 FX_API int fx_vm_shutdown(fx_vm *vm);
+
+/* How long the running fx_vm_shutdown has left before its deadline
+ * (shutdown_timeout_ms from the call), for stop hooks (fx_vm_hooks.stop)
+ * and other code that waits while the VM shuts down: a hook is not cut
+ * short by the deadline, so it should bound its own waits with this.
+ * *ms gets the milliseconds left (rounded up; 0 once passed), or
+ * FX_INFINITY when shutdown_timeout_ms is FX_SHUTDOWN_WAIT_FOREVER. After
+ * the shutdown it keeps answering about that (last) shutdown's deadline.
+ * Errors: FX_EINVAL (NULL vm or ms), FX_ENOENT (no fx_vm_shutdown has
+ * begun), FX_EFORKED (forked child). Any thread. */
+FX_API int fx_vm_shutdown_time_left(fx_vm *vm, int64_t *ms);
 
 /* Shuts down if needed (as fx_vm_shutdown: an in-progress shutdown on
  * another thread is waited for) and frees the VM. NULL is ignored.

@@ -42,22 +42,25 @@ _Thread_local fxi_worker *fxi_actor_tls_worker;
 
 FX_API void fx_crash(fx_ctx *cx, const char *fmt, ...)
 {
-    if (!cx) {
-        /* Inside a handler or init (the fault site is armed exactly then),
-         * the running actor is the one to crash. */
-        fxi_worker *w = fxi_actor_tls_worker;
-        if (!w || !w->fault.armed) {
-            fprintf(stderr, "fauxtp: fx_crash(NULL) outside a handler: aborting\n");
-            abort();
-        }
-        cx = &w->cx;
-    }
     fx_reason r = fx_reason_error(FX_ECRASHED, NULL);
     if (fmt) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(r.text, sizeof r.text, fmt, ap);
         va_end(ap);
+    }
+    if (!cx) {
+        /* Inside a handler or init (the fault site is armed exactly then),
+         * the running actor is the one to crash. */
+        fxi_worker *w = fxi_actor_tls_worker;
+        if (!w || !w->fault.armed) {
+            /* A pool job (docs/tasks.md) fails with FX_ECRASHED instead:
+             * its thread's site is armed while the job runs. */
+            fxi_fault_crash_here(r.text); /* returns when none is armed */
+            fprintf(stderr, "fauxtp: fx_crash(NULL) outside a handler: aborting\n");
+            abort();
+        }
+        cx = &w->cx;
     }
     cx->stop_reason = r;
     /* Unwind to thread_body: the handler's frames are abandoned, which is

@@ -370,8 +370,12 @@ static int finish(fx_vm *vm)
  * nothing: they may still touch any part of the VM (docs/watchdog.md). */
 static int join_threads(fx_vm *vm, uint64_t deadline)
 {
-    if (fxi_pool_stop_until(&vm->pool, deadline) != 0) {
+    /* Pool jobs first: their stop hook waited up to the deadline; a
+     * resumed shutdown waits for them again (docs/watchdog.md). */
+    uint32_t jobs_left = fxi_bpool_wait_stopped(vm, deadline);
+    if (fxi_pool_stop_until(&vm->pool, deadline) != 0 || jobs_left) {
         fxi_watchdog_report_running(&vm->pool);
+        fxi_bpool_report_running(vm);
         return stop_finished(vm, FX_ESTUCK);
     }
     if (vm->cfg.trap_faults)
@@ -388,7 +392,9 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
     if (fxi_vm_worker(vm))
         return FX_ECONTEXT;
     /* The deadline counts from here; stop hooks run first and are not
-     * cut short (docs/watchdog.md). */
+     * cut short, but may ask for the time left (fx_vm_shutdown_time_left;
+     * the pool's hook waits for running jobs only until the deadline:
+     * docs/watchdog.md). */
     uint64_t deadline =
         vm->cfg.shutdown_timeout_ms == FX_SHUTDOWN_WAIT_FOREVER
             ? UINT64_MAX
@@ -396,6 +402,11 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
     /* No early return on STOPPED: the thread that stored it may still be
      * in stop_finished, and our caller may be fx_vm_destroy. */
     int first = close_attachments(vm);
+    if (first == 1 || first == 2) {
+        /* Relaxed: a value for fx_vm_shutdown_time_left; the stop hooks
+         * run on this thread. */
+        fxi_atomic_store_relaxed_64(&vm->stop_deadline_ns, deadline);
+    }
     if (first == 2)
         return join_threads(vm, deadline);
     if (first != 1)

@@ -64,6 +64,10 @@ struct fx_vm {
      * once none is left, and a teardown that begins during a shutdown
      * waits for it to finish (stop_cv serves both). */
     uint32_t teardowns;
+    /* atomic: the running (or last) shutdown's deadline, CLOCK_MONOTONIC
+     * ns; UINT64_MAX waits forever; 0 before fx_vm_shutdown began.
+     * Stored before the stop hooks run (fx_vm_shutdown_time_left). */
+    uint64_t stop_deadline_ns;
     /* Every inbox of this VM, so shutdown can wake their waiters. */
     fxi_mutex inbox_mx;
     struct fx_inbox *inboxes; /* under inbox_mx */

@@ -397,8 +397,12 @@ static void kernel_stop(fx_vm *vm, void *value)
     fx_inbox *in;
     if (!sup.id || fx_inbox_create(vm, &in) != 0)
         return; /* the VM's shutdown kills it (terminate still runs) */
-    /* Otherwise stuck (or already gone): the shutdown kills it later. */
-    (void) fx_gs_stop_server(in, sup, fx_reason_shutdown(), 5000, NULL);
+    /* Otherwise stuck (or already gone): the shutdown kills it later.
+     * At most 5 s, and no longer than the shutdown's deadline allows. */
+    int64_t left = 5000;
+    if (fx_vm_shutdown_time_left(vm, &left) != 0 || left < 0 || left > 5000)
+        left = 5000;
+    (void) fx_gs_stop_server(in, sup, fx_reason_shutdown(), left, NULL);
     fx_inbox_destroy(in);
 }
 

@@ -81,8 +81,14 @@ static fx_next on_pool_done(fx_ctx *cx, fx_msg *msg)
 {
     fxi_task_state *s = fx_state(cx);
     fx_outcome h;
-    if (fx_outcome_get(msg, &h, NULL) == 0) {
+    const void *data;
+    if (fx_outcome_get(msg, &h, &data) == 0) {
         s->ref = h.ref;
+        /* The job crashed: the task dies of it, as a CPU task whose fn
+         * crashed does (its owner sees the exit, not a result). */
+        if (h.type == FX_MSG_POOL_CRASH && h.size > 0)
+            return fx_stop(cx, fx_reason_error(h.status, "%.*s", (int) h.size - 1,
+                                               (const char *) data));
         reply_outcome(cx, s, fx_msg_data(msg), fx_msg_size(msg));
     }
     return fx_stop(cx, fx_reason_normal());

@@ -52,7 +52,8 @@ static void chain(int signo, siginfo_t *si, void *uc)
 static void on_fault(int signo, siginfo_t *si, void *uc)
 {
     fxi_fault_site *site = tls_site;
-    if (!site || !site->armed) {
+    /* A bound site (no signal stack) traps fx_crash(NULL) only. */
+    if (!site || !site->armed || !site->altstack) {
         chain(signo, si, uc);
         return;
     }
@@ -146,6 +147,30 @@ void fxi_fault_thread_exit(fxi_fault_site *site)
     site->altstack = NULL;
 }
 
+void fxi_fault_thread_bind(fxi_fault_site *site, jmp_buf *jb)
+{
+    site->armed = 0;
+    site->signo = 0;
+    site->addr = NULL;
+    site->jb = jb;
+    site->altstack = NULL;
+    site->altstack_size = 0;
+    site->text[0] = '\0';
+    tls_site = site;
+}
+
+void fxi_fault_crash_here(const char *text)
+{
+    fxi_fault_site *site = tls_site;
+    if (!site || !site->armed)
+        return;
+    site->armed = 0;
+    site->signo = 0;
+    site->addr = NULL;
+    snprintf(site->text, sizeof site->text, "%s", text ? text : "");
+    _longjmp(*site->jb, 1);
+}
+
 void fxi_fault_describe(int signo, const void *addr, char *buf, size_t size)
 {
     const char *name = signo == SIGSEGV  ? "SIGSEGV"
@@ -157,6 +182,13 @@ void fxi_fault_describe(int signo, const void *addr, char *buf, size_t size)
 }
 
 bool fxi_fault_call(fxi_fault_site *site, void (*fn)(void *), void *arg)
+{
+    int signo;
+    return fxi_fault_call_ex(site, fn, arg, &signo, NULL);
+}
+
+bool fxi_fault_call_ex(fxi_fault_site *site, void (*fn)(void *), void *arg, int *signo,
+                       void **addr)
 {
     jmp_buf jb;
     jmp_buf *volatile prev = site->jb;
@@ -170,6 +202,11 @@ bool fxi_fault_call(fxi_fault_site *site, void (*fn)(void *), void *arg)
     }
     site->armed = was;
     site->jb = prev;
+    if (!done) {
+        *signo = site->signo;
+        if (addr)
+            *addr = site->addr;
+    }
     site->signo = 0;
     return done;
 }

@@ -15,8 +15,10 @@ typedef struct fxi_fault_site {
     volatile int signo;          /* set by the handler before the jump */
     void *volatile addr;         /* the faulting address (si_addr) */
     jmp_buf *jb;                 /* where a trapped fault lands */
-    void *altstack;              /* this thread's signal stack */
+    void *altstack;              /* this thread's signal stack; NULL for a
+                                    bound site (fxi_fault_thread_bind) */
     size_t altstack_size;
+    char text[64]; /* fx_crash(NULL) at a bound site: the formatted text */
 } fxi_fault_site;
 
 /* Installs the process-wide handlers (counted: one call per user, undone
@@ -30,6 +32,19 @@ void fxi_fault_uninstall(void);
 int fxi_fault_thread_enter(fxi_fault_site *site, jmp_buf *jb);
 void fxi_fault_thread_exit(fxi_fault_site *site);
 
+/* Makes site the calling thread's site without a signal stack: hardware
+ * faults on this thread stay untrapped (the handler chains them on), but
+ * fx_crash(NULL) while the site is armed lands at it (fxi_fault_crash_here).
+ * For pool threads of a VM without trap_faults. Undo with
+ * fxi_fault_thread_exit. */
+void fxi_fault_thread_bind(fxi_fault_site *site, jmp_buf *jb);
+
+/* fx_crash(NULL) on a thread that runs no handler: if the calling
+ * thread's site is armed, copies text into site->text, sets signo 0 and
+ * jumps to the site's landing point (does not return). Returns when no
+ * site is armed. */
+void fxi_fault_crash_here(const char *text);
+
 /* Formats "SIGSEGV at 0x10" for a trapped fault into buf. */
 void fxi_fault_describe(int signo, const void *addr, char *buf, size_t size);
 
@@ -38,6 +53,12 @@ void fxi_fault_describe(int signo, const void *addr, char *buf, size_t size);
  * here. Returns true if fn ran to its end. The site's previous landing
  * point and armed state are restored. */
 bool fxi_fault_call(fxi_fault_site *site, void (*fn)(void *), void *arg);
+
+/* As fxi_fault_call, and when fn was abandoned, *signo (required) gets
+ * the signal (0 for fx_crash(NULL)) and *addr (may be NULL) the faulting
+ * address. */
+bool fxi_fault_call_ex(fxi_fault_site *site, void (*fn)(void *), void *arg, int *signo,
+                       void **addr);
 
 static inline void fxi_fault_arm(fxi_fault_site *site)
 {

@@ -22,6 +22,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 #ifndef FXI_LOCK_ORDER
 #ifdef NDEBUG
@@ -171,6 +172,21 @@ static inline void fxi_cond_wait(pthread_cond_t *cv, fxi_mutex *m)
 #if FXI_LOCK_ORDER
     fxi_witness_push(m);
 #endif
+}
+
+/* pthread_cond_timedwait on m, as fxi_cond_wait; abstime on the clock cv
+ * was created with. Returns pthread_cond_timedwait's answer (ETIMEDOUT). */
+static inline int fxi_cond_timedwait(pthread_cond_t *cv, fxi_mutex *m,
+                                     const struct timespec *abstime)
+{
+#if FXI_LOCK_ORDER
+    fxi_witness_pop(m);
+#endif
+    int rc = pthread_cond_timedwait(cv, &m->mx, abstime);
+#if FXI_LOCK_ORDER
+    fxi_witness_push(m);
+#endif
+    return rc;
 }
 
 /* Debug aid for "under mx" helpers: aborts when the calling thread does

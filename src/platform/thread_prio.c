@@ -2,6 +2,8 @@
  * thread (setpriority on its tid), not to the whole process. */
 #include "platform/thread_prio.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,4 +24,14 @@ int fxi_thread_lower_priority(int delta)
     (void) delta;
     return -1;
 #endif
+}
+
+int fxi_thread_idle_class(void)
+{
+#if defined(__linux__) && defined(SCHED_IDLE)
+    struct sched_param sp = {.sched_priority = 0};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) == 0)
+        return 0;
+#endif
+    return fxi_thread_lower_priority(19); /* the nearest thing: nice 19 */
 }

@@ -1,52 +1,89 @@
 /* The blocking pool; see bpool.h and include/fauxtp/pool.h.
  *
  * One mutex (rank FXI_RANK_BPOOL, a leaf) guards everything shared: the
- * bounded ring of queued jobs, the thread list, the counters and the
- * stopping flag. Pool threads wait on work_cv for a job or for stopping.
- * Nothing is sent and no other lock is taken while the mutex is held:
- * jobs run, outcomes are sent and `done` callbacks run outside it. The
- * rates here (one blocking job per lock round trip) do not justify a
- * lock-free queue; the scheduler's hot paths never touch this lock.
+ * bounded ring of queued jobs, the thread slots, the idle stack, the
+ * counters and the stopping flag. Nothing is sent and no other lock is
+ * taken while the mutex is held: jobs run, outcomes are sent and `done`
+ * callbacks run outside it. The rates here (one blocking job per lock
+ * round trip) do not justify a lock-free queue; the scheduler's hot paths
+ * never touch this lock.
  *
- * Growth: a submission that leaves more queued jobs than idle threads
- * starts a thread, up to pool_max_threads. Threads never shrink before
- * shutdown (docs/tasks.md). Shutdown (the stop hook, run at the start of
- * fx_vm_shutdown while the schedulers still run): set stopping, take the
- * queued jobs out, wake every thread, send each cancelled job's owner its
- * outcome (status FX_ESHUTDOWN) and run its `done`, then join the threads,
- * which finish the job they are running first. */
+ * Idle threads wait on their own condition variable, on a stack: a
+ * submission wakes the thread that went idle last (LIFO), so under a
+ * light load the same few threads do the work and the others stay idle
+ * long enough to exit. Growth: a submission that finds no idle thread
+ * starts one, up to pool_max_threads. Shrinking: a thread that has waited
+ * pool_idle_ms without a job leaves while more than pool_min_threads
+ * live; its slot is joined by the next thread start or by the shutdown.
+ *
+ * Crashes: each thread has a fault site; jobs run armed (job_run.c), so a
+ * trapped fault or fx_crash(NULL) ends the job, not the process.
+ *
+ * Shutdown (the stop hook, run at the start of fx_vm_shutdown while the
+ * schedulers still run): set stopping, take the queued jobs out, wake
+ * every thread, send each cancelled job's owner its outcome (status
+ * FX_ESHUTDOWN) and run its `done`, then wait for the threads, which
+ * finish the job they are running first, until the shutdown's deadline.
+ * Threads still in a job then are waited for again by fx_vm_shutdown
+ * (fxi_bpool_wait_stopped), which answers FX_ESTUCK while any runs. */
 #include "pool/bpool.h"
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <fauxtp/actor.h>
 #include <fauxtp/error.h>
 #include <fauxtp/pool.h>
+#include <fauxtp/report.h>
 #include <string.h>
 
 #include "actor/vm.h"
 #include "mem/alloc.h"
 #include "platform/mutex.h"
+#include "platform/park.h"
 #include "platform/thread_prio.h"
+#include "pool/job_run.h"
 
 #define DEFAULT_MAX_THREADS 8u
 #define LIMIT_MAX_THREADS 1024u
 #define DEFAULT_QUEUE 1024u
 #define LIMIT_QUEUE (1024u * 1024u)
-#define DEFAULT_NICE 10
+#define DEFAULT_NICE 10 /* SCHED_IDLE is opt-in: docs/tasks.md, "Priority" */
+#define DEFAULT_IDLE_MS 10000u
+#define LIMIT_IDLE_MS 3600000u
 
-typedef struct bpool {
-    fx_vm *vm;         /* immutable */
-    uint32_t max, min; /* immutable: config */
-    uint32_t cap;      /* immutable: ring slots (pool_queue) */
-    int nice;          /* immutable: pool_nice after defaults; -1 none */
-    fxi_mutex mx;      /* guards every field below */
-    pthread_cond_t work_cv;
-    fx_pool_job *ring; /* cap slots; jobs at head .. head+count-1 */
+enum { SLOT_FREE, SLOT_LIVE, SLOT_EXITED };
+
+typedef struct bpool bpool;
+
+/* One pool thread. Every field under the pool's mutex, except site and
+ * jb (the thread's own). */
+typedef struct pthr {
+    bpool *p;           /* immutable */
+    pthread_t t;        /* SLOT_LIVE, SLOT_EXITED: to join */
+    pthread_cond_t cv;  /* this thread's wake-up while idle */
+    uint8_t state;      /* SLOT_* */
+    bool woken;         /* a submission popped it off the idle stack */
+    fx_work_fn job_fn;  /* the job running now, NULL when none */
+    uint64_t job_start; /* fxi_now_ns when it started */
+    fxi_fault_site site;
+} pthr;
+
+struct bpool {
+    fx_vm *vm;              /* immutable */
+    uint32_t max, min;      /* immutable: config */
+    uint32_t cap;           /* immutable: ring slots (pool_queue) */
+    int nice;               /* immutable: pool_nice after defaults; -1 none */
+    uint64_t idle_ns;       /* immutable: pool_idle_ms */
+    bool trap;              /* immutable: trap_faults */
+    fxi_mutex mx;           /* guards every field below */
+    pthread_cond_t gone_cv; /* a thread left (stopping) */
+    fx_pool_job *ring;      /* cap slots; jobs at head .. head+count-1 */
     uint32_t head, count;
     bool stopping;
-    uint32_t nthreads;  /* started (and not yet joined) */
-    pthread_t *threads; /* max slots */
-    fx_pool_stats st;   /* threads, idle, queued, running: also live */
-} bpool;
+    pthr *slots;      /* max slots */
+    uint32_t *idle;   /* max: slot indexes of idle threads, newest last */
+    fx_pool_stats st; /* threads, idle, queued, running: also live */
+};
 
 static const char bpool_key; /* fx_vm_attach key */
 
@@ -58,9 +95,11 @@ int fxi_bpool_config(fx_vm_config *c)
         c->pool_queue = DEFAULT_QUEUE;
     if (c->pool_nice == 0)
         c->pool_nice = DEFAULT_NICE;
+    if (c->pool_idle_ms == 0)
+        c->pool_idle_ms = DEFAULT_IDLE_MS;
     if (c->pool_max_threads > LIMIT_MAX_THREADS || c->pool_queue > LIMIT_QUEUE ||
         c->pool_min_threads > c->pool_max_threads || c->pool_nice < -1 ||
-        c->pool_nice > 19)
+        c->pool_nice > FX_POOL_NICE_IDLE || c->pool_idle_ms > LIMIT_IDLE_MS)
         return FX_EINVAL;
     return 0;
 }
@@ -124,56 +163,141 @@ FX_API int fx_outcome_get(const fx_msg *msg, fx_outcome *hdr, const void **data)
     return 0;
 }
 
+/* A crashed job's outcome: status FX_EFAULT or FX_ECRASHED, its result an
+ * FX_MSG_POOL_CRASH message carrying the text (NUL-terminated). */
+static void send_crash(fx_vm *vm, const fx_pool_job *job, const fxi_job_end *end)
+{
+    size_t n = strlen(end->text) + 1;
+    fx_msg *m = NULL;
+    if (fx_msg_new_behaviour(FX_MSG_POOL_CRASH, n, &m) == 0)
+        memcpy(fx_msg_data_mut(m), end->text, n);
+    send_outcome(vm, job, end->status, m);
+}
+
 /* ---- threads ------------------------------------------------------------- */
+
+static struct timespec abs_monotonic(uint64_t ns)
+{
+    return (struct timespec){.tv_sec = (time_t) (ns / 1000000000u),
+                             .tv_nsec = (long) (ns % 1000000000u)};
+}
+
+/* Under p->mx: drops slot i from the idle stack if it is there. */
+static void unidle_locked(bpool *p, uint32_t i)
+{
+    for (uint32_t k = (uint32_t) p->st.idle; k-- > 0;) {
+        if (p->idle[k] == i) {
+            memmove(&p->idle[k], &p->idle[k + 1], (p->st.idle - k - 1) * sizeof *p->idle);
+            p->st.idle--;
+            return;
+        }
+    }
+}
+
+/* Under p->mx, with no job queued: waits on top of the idle stack until a
+ * submission pops this thread, the pool stops, or pool_idle_ms pass.
+ * false: leave (idle for pool_idle_ms with more than pool_min_threads). */
+static bool idle_wait(bpool *p, pthr *me)
+{
+    uint32_t i = (uint32_t) (me - p->slots);
+    p->idle[p->st.idle++] = i;
+    me->woken = false;
+    struct timespec until = abs_monotonic(fxi_now_ns() + p->idle_ns);
+    bool timed_out = false;
+    while (!me->woken && !p->stopping && !timed_out)
+        timed_out = fxi_cond_timedwait(&me->cv, &p->mx, &until) == ETIMEDOUT;
+    if (!me->woken)
+        unidle_locked(p, i); /* popped by a submission: already off */
+    if (me->woken || p->stopping || p->count)
+        return true;
+    return !(timed_out && p->st.threads > p->min);
+}
 
 static void *thread_main(void *arg)
 {
-    bpool *p = arg;
-    if (p->nice > 0)
+    pthr *me = arg;
+    bpool *p = me->p;
+    if (p->nice == FX_POOL_NICE_IDLE)
+        (void) fxi_thread_idle_class(); /* best effort */
+    else if (p->nice > 0)
         (void) fxi_thread_lower_priority(p->nice); /* best effort */
+    jmp_buf jb; /* unused landing: every job runs under fxi_fault_call */
+    /* Without a signal stack, faults in jobs stay fatal, as with
+     * trap_faults off; fx_crash(NULL) is trapped either way. */
+    if (!p->trap || fxi_fault_thread_enter(&me->site, &jb) != 0)
+        fxi_fault_thread_bind(&me->site, &jb);
     fxi_mutex_lock(&p->mx);
     for (;;) {
-        while (p->count == 0 && !p->stopping) {
-            p->st.idle++;
-            fxi_cond_wait(&p->work_cv, &p->mx);
-            p->st.idle--;
-        }
         if (p->stopping)
             break; /* the stop hook took the queued jobs */
+        if (p->count == 0) {
+            if (!idle_wait(p, me))
+                break;
+            continue;
+        }
         fx_pool_job job = p->ring[p->head];
         p->head = (p->head + 1) % p->cap;
         p->count--;
         p->st.queued--;
         p->st.running++;
+        me->job_fn = job.fn;
+        me->job_start = fxi_now_ns();
         fxi_mutex_unlock(&p->mx);
 
-        fx_msg *result = NULL;
-        int status = job.fn(job.arg, &result);
-        if (job.done)
-            job.done(job.arg); /* before the outcome: the owner may reuse arg */
+        fxi_job_end end;
+        fxi_job_run(&me->site, &job, &end); /* done ran: the owner may reuse arg */
         /* Counted before the outcome goes out, so an owner that got it
          * reads counters that include it. */
         fxi_mutex_lock(&p->mx);
+        me->job_fn = NULL;
         p->st.running--;
         p->st.completed++;
-        if (status != 0)
+        if (end.status != 0)
             p->st.failed++;
+        if (end.crashed)
+            p->st.crashed++;
         fxi_mutex_unlock(&p->mx);
-        send_outcome(p->vm, &job, status, result);
+        if (end.crashed)
+            send_crash(p->vm, &job, &end);
+        else
+            send_outcome(p->vm, &job, end.status, end.result);
         fxi_mutex_lock(&p->mx);
     }
     p->st.threads--;
+    me->state = SLOT_EXITED; /* joined by the next start or the shutdown */
+    pthread_cond_broadcast(&p->gone_cv);
     fxi_mutex_unlock(&p->mx);
+    fxi_fault_thread_exit(&me->site);
     return NULL;
 }
 
-/* Under p->mx. 0, or FX_ESYS when the thread could not be created. */
+/* Under p->mx: joins slot's thread if it has exited (it only returns
+ * after setting SLOT_EXITED, without the lock: no deadlock). */
+static void reap_locked(pthr *slot)
+{
+    if (slot->state != SLOT_EXITED)
+        return;
+    pthread_join(slot->t, NULL);
+    slot->state = SLOT_FREE;
+}
+
+/* Under p->mx, with fewer than max threads live. 0, or FX_ESYS when the
+ * thread could not be created. */
 static int start_thread_locked(bpool *p)
 {
     fxi_mutex_assert_owner(&p->mx);
-    if (pthread_create(&p->threads[p->nthreads], NULL, thread_main, p) != 0)
+    pthr *slot = NULL;
+    for (uint32_t i = 0; i < p->max && !slot; i++) {
+        reap_locked(&p->slots[i]);
+        if (p->slots[i].state == SLOT_FREE)
+            slot = &p->slots[i];
+    }
+    if (!slot)
+        return FX_ESYS; /* cannot happen: fewer than max are live */
+    slot->job_fn = NULL;
+    if (pthread_create(&slot->t, NULL, thread_main, slot) != 0)
         return FX_ESYS;
-    p->nthreads++;
+    slot->state = SLOT_LIVE;
     p->st.threads++;
     return 0;
 }
@@ -204,6 +328,26 @@ static int run_inline(bpool *p, const fx_pool_job *job)
     return 0;
 }
 
+/* Waits (p->mx held) until no thread is live or deadline (CLOCK_MONOTONIC
+ * ns, UINT64_MAX: none), joins the ones that left, answers how many are
+ * still live. */
+static uint32_t wait_threads_locked(bpool *p, uint64_t deadline)
+{
+    while (p->st.threads > 0) {
+        if (deadline == UINT64_MAX) {
+            fxi_cond_wait(&p->gone_cv, &p->mx);
+            continue;
+        }
+        if (fxi_now_ns() >= deadline)
+            break;
+        struct timespec until = abs_monotonic(deadline);
+        (void) fxi_cond_timedwait(&p->gone_cv, &p->mx, &until);
+    }
+    for (uint32_t i = 0; i < p->max; i++)
+        reap_locked(&p->slots[i]);
+    return (uint32_t) p->st.threads;
+}
+
 /* ---- lifecycle ----------------------------------------------------------- */
 
 static void stop_hook(fx_vm *vm, void *value)
@@ -223,7 +367,9 @@ static void stop_hook(fx_vm *vm, void *value)
         p->st.queued = 0;
         p->st.cancelled += n;
     }
-    pthread_cond_broadcast(&p->work_cv);
+    for (uint32_t i = 0; i < p->max; i++)
+        if (p->slots[i].state == SLOT_LIVE)
+            pthread_cond_signal(&p->slots[i].cv);
     fxi_mutex_unlock(&p->mx);
     /* Without memory for the copy the jobs stay in the ring: the free
      * hook cancels them (done runs; no message, the VM is gone then). */
@@ -234,13 +380,72 @@ static void stop_hook(fx_vm *vm, void *value)
     }
     if (cancelled)
         fxi_free(cancelled, n * sizeof *cancelled);
-    /* Joined without the lock: the threads take it to leave. nthreads
-     * only grows under the lock while !stopping, so it is final now. */
-    for (uint32_t i = 0; i < p->nthreads; i++)
-        pthread_join(p->threads[i], NULL);
+    /* Running jobs finish first; threads still in one at the deadline are
+     * waited for again by fx_vm_shutdown (fxi_bpool_wait_stopped). */
+    (void) fxi_bpool_wait_stopped(vm, fxi_atomic_load_relaxed_64(&vm->stop_deadline_ns));
+}
+
+uint32_t fxi_bpool_wait_stopped(fx_vm *vm, uint64_t deadline)
+{
+    bpool *p = fx_vm_attached(vm, &bpool_key);
+    if (!p)
+        return 0;
     fxi_mutex_lock(&p->mx);
-    p->nthreads = 0;
+    uint32_t left = wait_threads_locked(p, deadline);
     fxi_mutex_unlock(&p->mx);
+    return left;
+}
+
+/* The exported symbol at exactly fn's address, else NULL. */
+static const char *fn_name(fx_work_fn fn)
+{
+    Dl_info info;
+    void *addr;
+    memcpy(&addr, &fn, sizeof addr < sizeof fn ? sizeof addr : sizeof fn);
+    if (dladdr(addr, &info) && info.dli_saddr == addr)
+        return info.dli_sname;
+    return NULL;
+}
+
+void fxi_bpool_report_running(fx_vm *vm)
+{
+    bpool *p = fx_vm_attached(vm, &bpool_key);
+    if (!p)
+        return;
+    /* Copied out under the lock, logged without it: the logger is user
+     * code and may send (other locks), and bpool is a leaf. */
+    typedef struct running {
+        fx_work_fn fn;
+        uint64_t ran;
+    } running;
+    running *list = fxi_alloc(p->max * sizeof *list);
+    if (!list)
+        return;
+    uint32_t n = 0;
+    fxi_mutex_lock(&p->mx);
+    uint64_t now = fxi_now_ns();
+    for (uint32_t i = 0; i < p->max; i++) {
+        pthr *t = &p->slots[i];
+        if (t->state == SLOT_LIVE && t->job_fn)
+            list[n++] = (running){t->job_fn, now - t->job_start};
+    }
+    fxi_mutex_unlock(&p->mx);
+    fx_crash_logger log =
+        vm->cfg.crash_logger ? vm->cfg.crash_logger : fx_crash_logger_stderr;
+    for (uint32_t i = 0; i < n; i++) {
+        fx_crash_report r = {
+            .vm = vm,
+            .pid = FX_PID_NONE,
+            .reason = fx_reason_error(FX_ESTUCK, "pool job running for %llu ms",
+                                      (unsigned long long) (list[i].ran / 1000000u)),
+            .label = "pool job",
+            .kind = FX_REPORT_STUCK_AT_SHUTDOWN,
+            .running_ns = list[i].ran,
+            .handler = fn_name(list[i].fn),
+        };
+        log(vm->cfg.crash_logger_arg, &r);
+    }
+    fxi_free(list, p->max * sizeof *list);
 }
 
 static void destroy(bpool *p)
@@ -251,9 +456,15 @@ static void destroy(bpool *p)
             j->done(j->arg);
     }
     p->st.cancelled += p->count;
-    pthread_cond_destroy(&p->work_cv);
+    for (uint32_t i = 0; i < p->max; i++) {
+        if (p->slots[i].state == SLOT_EXITED)
+            pthread_join(p->slots[i].t, NULL);
+        pthread_cond_destroy(&p->slots[i].cv);
+    }
+    pthread_cond_destroy(&p->gone_cv);
     fxi_mutex_fini(&p->mx);
-    fxi_free(p->threads, p->max * sizeof *p->threads);
+    fxi_free(p->idle, p->max * sizeof *p->idle);
+    fxi_free(p->slots, p->max * sizeof *p->slots);
     fxi_free(p->ring, p->cap * sizeof *p->ring);
     fxi_free(p, sizeof *p);
 }
@@ -262,6 +473,16 @@ static void free_hook(fx_vm *vm, void *value)
 {
     (void) vm;
     destroy(value);
+}
+
+/* A condition variable on CLOCK_MONOTONIC (the clock of the deadlines). */
+static void cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
 }
 
 /* The VM's pool, created and attached on first use. NULL with *err set
@@ -282,19 +503,29 @@ static bpool *get_pool(fx_vm *vm, int *err)
     p->min = vm->cfg.pool_min_threads;
     p->cap = vm->cfg.pool_queue;
     p->nice = vm->cfg.pool_nice;
+    p->idle_ns = (uint64_t) vm->cfg.pool_idle_ms * 1000000u;
+    p->trap = vm->cfg.trap_faults;
     p->ring = fxi_alloc(p->cap * sizeof *p->ring);
-    p->threads = fxi_alloc(p->max * sizeof *p->threads);
-    if (!p->ring || !p->threads) {
+    p->slots = fxi_zalloc(p->max * sizeof *p->slots);
+    p->idle = fxi_alloc(p->max * sizeof *p->idle);
+    if (!p->ring || !p->slots || !p->idle) {
         if (p->ring)
             fxi_free(p->ring, p->cap * sizeof *p->ring);
-        if (p->threads)
-            fxi_free(p->threads, p->max * sizeof *p->threads);
+        if (p->slots)
+            fxi_free(p->slots, p->max * sizeof *p->slots);
+        if (p->idle)
+            fxi_free(p->idle, p->max * sizeof *p->idle);
         fxi_free(p, sizeof *p);
         *err = FX_ENOMEM;
         return NULL;
     }
     fxi_mutex_init(&p->mx, FXI_RANK_BPOOL, "bpool");
-    pthread_cond_init(&p->work_cv, NULL);
+    cond_init_monotonic(&p->gone_cv);
+    for (uint32_t i = 0; i < p->max; i++) {
+        p->slots[i].p = p;
+        p->slots[i].state = SLOT_FREE;
+        cond_init_monotonic(&p->slots[i].cv);
+    }
     static const fx_vm_hooks hooks = {.stop = stop_hook, .free = free_hook};
     int rc = fx_vm_attach(vm, &bpool_key, p, &hooks);
     if (rc == 0)
@@ -315,7 +546,7 @@ void fxi_bpool_vm_started(fx_vm *vm)
     if (!p)
         return;
     fxi_mutex_lock(&p->mx);
-    while (!p->stopping && p->nthreads < p->min && start_thread_locked(p) == 0)
+    while (!p->stopping && p->st.threads < p->min && start_thread_locked(p) == 0)
         ;
     fxi_mutex_unlock(&p->mx);
 }
@@ -343,16 +574,18 @@ FX_API int fx_pool_submit(fx_vm *vm, const fx_pool_job *job)
         p->count++;
         p->st.queued++;
         rc = 0;
-        if (p->count > p->st.idle && p->nthreads < p->max) {
-            if (start_thread_locked(p) != 0 && p->nthreads == 0) {
-                /* Nobody would ever run it: take it back. */
-                p->count--;
-                p->st.queued--;
-                rc = FX_ESYS;
-            }
+        if (p->st.idle) {
+            /* LIFO: the thread that went idle last takes it. */
+            pthr *t = &p->slots[p->idle[--p->st.idle]];
+            t->woken = true;
+            pthread_cond_signal(&t->cv);
+        } else if (p->st.threads < p->max && start_thread_locked(p) != 0 &&
+                   p->st.threads == 0) {
+            /* Nobody would ever run it: take it back. */
+            p->count--;
+            p->st.queued--;
+            rc = FX_ESYS;
         }
-        if (rc == 0 && p->st.idle)
-            pthread_cond_signal(&p->work_cv);
     }
     fxi_mutex_unlock(&p->mx);
     return rc;
