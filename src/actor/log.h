@@ -50,5 +50,4 @@ void fxi_log_dead_send(fx_vm *vm, fx_pid to, uint32_t type);
  * Returns as fx_report_emit. */
 int fxi_log_report(fx_vm *vm, const fx_crash_report *r);
 
-
 #endif
