@@ -155,6 +155,7 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     vm->stop_stuck = false;
     vm->gave_up = 0;
     vm->teardowns = 0;
+    vm->freeing = false;
     for (uint32_t i = 0; i < n; i++) {
         fxi_worker *w = &vm->workers[i];
         w->cx.vm = vm;
@@ -326,7 +327,7 @@ bool fxi_vm_teardown_begin(fx_vm *vm)
     bool counted = false;
     if (!(vm->attach_closed && !vm->stop_done &&
           pthread_equal(vm->stop_thread, pthread_self()))) {
-        while (vm->attach_closed && !vm->stop_done)
+        while (vm->freeing && !vm->stop_done)
             fxi_cond_wait(&vm->stop_cv, &vm->attach_mx);
         vm->teardowns++;
         counted = true;
@@ -356,6 +357,7 @@ static int finish(fx_vm *vm)
     fxi_mutex_lock(&vm->attach_mx);
     while (vm->teardowns)
         fxi_cond_wait(&vm->stop_cv, &vm->attach_mx);
+    vm->freeing = true;
     fxi_mutex_unlock(&vm->attach_mx);
     fxi_vm_free_processes(vm);
     /* Release: every process is freed before STOPPED; pairs with the

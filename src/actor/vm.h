@@ -61,9 +61,10 @@ struct fx_vm {
     pthread_cond_t stop_cv;
     /* Under attach_mx: inbox teardowns under way on outside threads
      * (fxi_vm_teardown_begin). The shutdown frees every process only
-     * once none is left, and a teardown that begins during a shutdown
-     * waits for it to finish (stop_cv serves both). */
+     * once none is left (then sets freeing), and a teardown that begins
+     * while it frees waits for it to finish (stop_cv serves both). */
     uint32_t teardowns;
+    bool freeing;
     /* atomic: the running (or last) shutdown's deadline, CLOCK_MONOTONIC
      * ns; UINT64_MAX waits forever; 0 before fx_vm_shutdown began.
      * Stored before the stop hooks run (fx_vm_shutdown_time_left). */
@@ -75,10 +76,11 @@ struct fx_vm {
 };
 
 /* An outside thread is about to free one of vm's processes (an inbox)
- * itself. While a shutdown runs on another thread this waits for it to
- * finish (its final pass frees every process and must not meet ours
- * half-freed); otherwise it counts the teardown, which that final pass
- * then waits for. On the shutting-down thread itself (a stop hook or a
+ * itself. While a shutdown on another thread is in its final pass (which
+ * frees every process and must not meet ours half-freed) this waits for
+ * the shutdown to finish; otherwise it counts the teardown, which that
+ * final pass then waits for (so a stop hook may wait for a thread that
+ * destroys its inbox). On the shutting-down thread itself (a stop hook or a
  * cleanup callback) it does neither: that thread is not freeing anything
  * at the same time. Returns whether it counted; pass that to
  * fxi_vm_teardown_end when the process is freed. */

@@ -199,6 +199,48 @@ static int inbox_destroy_during_shutdown(int i)
     return bad ? -1 : 0;
 }
 
+/* A stop hook that waits for a thread which destroys its inbox: the
+ * teardown must not wait for the shutdown that waits for it. */
+typedef struct hooked {
+    fx_inbox *in;
+    pthread_t th;
+    int go, rc;
+} hooked;
+
+static void *destroy_when_told(void *p)
+{
+    hooked *h = p;
+    while (!__atomic_load_n(&h->go, __ATOMIC_ACQUIRE))
+        sched_yield();
+    h->rc = fx_inbox_destroy(h->in);
+    return NULL;
+}
+
+static void joining_hook(fx_vm *vm, void *value)
+{
+    (void) vm;
+    hooked *h = value;
+    __atomic_store_n(&h->go, 1, __ATOMIC_RELEASE);
+    pthread_join(h->th, NULL);
+}
+
+static int hook_waits_for_inbox_destroy(void)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    fx_vm *vm;
+    hooked h = {.rc = -1};
+    fx_vm_hooks hooks = {.stop = joining_hook};
+    if (fx_vm_create(&c, &vm) || fx_vm_start(vm) || fx_inbox_create(vm, &h.in) ||
+        pthread_create(&h.th, NULL, destroy_when_told, &h) ||
+        fx_vm_attach(vm, &h, &h, &hooks))
+        return -1;
+    int rc = fx_vm_shutdown(vm);
+    fx_vm_destroy(vm);
+    return rc == 0 && h.rc == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 200;
@@ -209,6 +251,12 @@ int main(int argc, char **argv)
         }
         if (destroy_during_shutdown() != 0) {
             fprintf(stderr, "round %d: destroy during shutdown misbehaved\n", i);
+            return 1;
+        }
+        if (i % 10 == 0 && hook_waits_for_inbox_destroy() != 0) {
+            fprintf(stderr,
+                    "round %d: a stop hook waiting for an inbox teardown misbehaved\n",
+                    i);
             return 1;
         }
         if (inbox_destroy_during_shutdown(i) != 0) {
