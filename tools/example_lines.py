@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Counts code lines of the examples and their Erlang versions: lines that
 are neither blank nor only comment (C: // lines and /* ... */ blocks;
-Erlang: % lines). Prints a Markdown table; used for docs/comparisons.md.
+Erlang: % lines). Prints "path count" lines; used for docs/comparisons.md.
 
   tools/example_lines.py docs/examples/pipeline.c docs/examples/erlang/pipeline.erl ...
 """

@@ -161,8 +161,8 @@ typedef struct fx_sched_stats {
     bool spare;   /* a slot for spare threads */
     bool running; /* its thread is in its loop (spares come and go; a
                      thread just started may not be there yet) */
-    /* Runnable processes waiting on this thread: its run queue, its
-     * next and held slots (a snapshot). */
+    /* Runnable processes waiting in this thread's run queue (a snapshot;
+     * its next and held slots are not counted). */
     uint64_t run_queue;
     uint64_t runs;          /* actor runs (each up to `batch` messages) */
     uint64_t steals;        /* actors taken from other threads */

@@ -5,7 +5,8 @@
  * its outcome comes back to a process (or inbox) as one FX_MSG_POOL_DONE
  * message. The queue is bounded: when it is full, fx_pool_submit answers
  * FX_EAGAIN at once instead of growing. Threads are started on demand up
- * to the VM config's pool_max_threads and stay until the VM shuts down.
+ * to the VM config's pool_max_threads; those beyond pool_min_threads exit
+ * after pool_idle_ms without a job (fx_vm_config).
  * Most code uses the pool through tasks (<fauxtp/task.h>), which add
  * await, cancel, links and monitors; see docs/tasks.md.
  *

@@ -41,8 +41,8 @@ typedef enum fx_report_kind {
     FX_REPORT_SUP_PROGRESS = 3,
     /* errorContext child_terminated: the child exited with reason
      * (child_pid: the dead process); restarting says whether the
-     * supervisor restarts it (false: a temporary or cleanly exited
-     * transient child, or one restart too many, reported next). */
+     * supervisor restarts it (false: a temporary child, or one restart
+     * too many, reported next). */
     FX_REPORT_SUP_CHILD_TERMINATED = 4,
     /* errorContext start_error: the child's start failed with reason
      * (child_pid FX_PID_NONE). */

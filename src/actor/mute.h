@@ -85,7 +85,7 @@ static inline int fxi_limit_check(const fxi_actor *a, uint32_t type, uint32_t pe
         return 0;
     if (!outside && a->lim != FX_MAILBOX_DROP + 1)
         return 0;
-    if (fxi_mailbox_len(&a->mb) + pending < a->ext->mb_limit)
+    if (fxi_mailbox_len_exact(&a->mb) + pending < a->ext->mb_limit)
         return 0;
     return outside ? FX_EAGAIN : FX_EMAILBOX_FULL;
 }
@@ -94,7 +94,8 @@ static inline int fxi_limit_check(const fxi_actor *a, uint32_t type, uint32_t pe
  * exit (reason in *why). Owner thread only. */
 static inline bool fxi_limit_kill_due(const fxi_actor *a)
 {
-    return a->lim == FX_MAILBOX_KILL + 1 && fxi_mailbox_len(&a->mb) > a->ext->mb_limit;
+    return a->lim == FX_MAILBOX_KILL + 1 &&
+           fxi_mailbox_len_exact(&a->mb) > a->ext->mb_limit;
 }
 
 /* Ends a's life for the kill policy: reason {error, FX_EMAILBOX_FULL,

@@ -108,9 +108,17 @@ static int parse(int argc, char **argv, opts *o)
                 "fauxtp-top: no socket: use --socket PATH or set FAUXTP_CONTROL\n");
         return -1;
     }
-    if (o->info && strchr(o->info, ' ')) {
-        fprintf(stderr, "fauxtp-top: --info takes one pid or name\n");
-        return -1;
+    if (o->info) {
+        /* One word of printable ASCII: it goes on the request line as is. */
+        size_t n = strlen(o->info);
+        bool ok = n > 0 && n < 128;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = o->info[i] > 0x20 && o->info[i] < 0x7f;
+        if (!ok) {
+            fprintf(stderr, "fauxtp-top: --info takes one pid or name "
+                            "(printable, no spaces, under 128 bytes)\n");
+            return -1;
+        }
     }
     return 0;
 }

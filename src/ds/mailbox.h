@@ -166,6 +166,19 @@ static inline uint32_t fxi_mailbox_len(const fxi_mailbox *mb)
     return d < 0 ? 0 : (uint32_t) d;
 }
 
+/* The length of an exact mailbox (fxi_mailbox_set_exact): pushed -
+ * popped, idle or not, so a push counted before its exchange is seen even
+ * while the IDLE mark is still up (the limit checks rely on it). Any
+ * thread; a snapshot as fxi_mailbox_len. */
+static inline uint32_t fxi_mailbox_len_exact(const fxi_mailbox *mb)
+{
+    /* Acquire, then relaxed: as in fxi_mailbox_len. */
+    uint32_t popped = fxi_atomic_load_acquire_32(&mb->popped);
+    uint32_t pushed = fxi_atomic_load_relaxed_32(&mb->pushed);
+    int32_t d = (int32_t) (pushed - popped);
+    return d < 0 ? 0 : (uint32_t) d;
+}
+
 /* The consumer took a node. */
 static inline void mailbox_count_pop(fxi_mailbox *mb)
 {
