@@ -14,9 +14,10 @@
  * Rate limit: a token bucket per VM (log_rate lines per second, bursts of
  * log_burst; by default 500 and 500, Erlang's logger burst limit of 500
  * events per second). An event over the limit is dropped and counted;
- * the next event that passes, at most once a second, is preceded by one
- * line "N log events suppressed" (level warning). The limit is applied after the
- * threshold: events below it cost one load and are not counted.
+ * the next event that passes is preceded by one line "N log events
+ * suppressed" (level warning). Under a sustained overload that makes up
+ * to twice log_rate lines a second, half of them such notes. The limit is applied after
+ * the threshold: events below it cost one load and are not counted.
  *
  * The sink runs on the thread that logs (a scheduler thread for reports
  * and for fx_log inside handlers), possibly on several threads at once: it

@@ -136,17 +136,9 @@ static int emit(fx_vm *vm, fx_log_event *ev)
     }
     ev->vm = vm;
     ev->time_ns = fxi_wall_ns();
-    /* At most one "suppressed" line a second, so a sustained overload
-     * gets log_rate lines a second, not twice that (each passing event
-     * would otherwise follow drops). Relaxed cas: claims the turn; the
-     * exchange takes the count, so each suppressed event is told once,
-     * by whichever thread takes it. */
-    uint64_t n = 0, now = fxi_now_ns();
-    uint64_t last = fxi_atomic_load_relaxed_64(&l->notice_ns);
-    if (fxi_atomic_load_relaxed_64(&l->pending) &&
-        (last == 0 || now - last >= 1000000000u) &&
-        fxi_atomic_cas_relaxed_64(&l->notice_ns, last, now))
-        n = fxi_atomic_exchange_relaxed_64(&l->pending, 0);
+    /* Relaxed exchange: the count only; each suppressed event is told
+     * once, by whichever thread takes it. */
+    uint64_t n = fxi_atomic_exchange_relaxed_64(&l->pending, 0);
     if (n) {
         char text[64];
         int len = snprintf(text, sizeof text, "%llu log events suppressed",

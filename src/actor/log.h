@@ -25,9 +25,6 @@ typedef struct fxi_log {
     /* Atomic counters (relaxed adds and loads: statistics). pending:
      * suppressed since the last "suppressed" line. */
     uint64_t pending, logged, suppressed, crash_logger_reports;
-    /* Atomic: monotonic ns of the last "suppressed" line (at most one a
-     * second); relaxed, as tat. */
-    uint64_t notice_ns;
 } fxi_log;
 
 /* Checks and resolves the logger fields of a config (0: defaults).
