@@ -148,10 +148,8 @@ static int round_once(bool churn)
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
-    /* Flush the last suppressed count with one more line, a second after
-     * the last "suppressed" line (at most one a second). */
+    /* Flush the last suppressed count with one more line. */
     (void) fx_log_set_level(vm, FX_LOG_DEBUG);
-    nanosleep(&(struct timespec){1, 100000000}, NULL);
     int rc = 0;
     uint64_t flushes = 0; /* each one not passed is suppressed */
     for (int i = 0; i < 2000 && rc != 1; i++) {
