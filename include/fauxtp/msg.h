@@ -44,6 +44,12 @@ extern "C" {
  * server for the length of a call), so a reply that comes after the
  * caller gave up is dropped instead of polluting its mailbox. */
 #define FX_MSG_REPLY 0xFFFF0004u
+/* One Erlang term in the external term format (ETF): the payload starts
+ * with the version byte 131. This is how a term travels to and from other
+ * nodes of a cluster (docs/distribution.md) and what include/fauxtp/term.h
+ * builds and reads. Reserved for that use: the distribution layer delivers
+ * Erlang messages with this type. */
+#define FX_MSG_TERM 0xFFFF0005u
 /* Types in [FX_MSG_BEHAVIOUR_BASE, FX_MSG_INTERNAL_BASE) belong to
  * behaviours (GenServer, Supervisor, your own): plain fx_send refuses
  * them; a behaviour builds them with fx_msg_new_behaviour and sends them
