@@ -133,15 +133,24 @@ static void set_clock(fxi_det *d, uint64_t ms)
     fxi_atomic_store_relaxed_64(&d->now_ms, ms);
 }
 
-FX_API int fx_test_advance(fx_vm *vm, int64_t ms)
+/* The checks both advance calls share; saturates *ms at FX_TIMEOUT_MAX. */
+static int check_advance(fx_vm *vm, int64_t *ms)
 {
     int rc = check(vm);
     if (rc)
         return rc;
-    if (ms < 0)
+    if (*ms < 0)
         return FX_EINVAL;
-    if (ms > FX_TIMEOUT_MAX)
-        ms = FX_TIMEOUT_MAX;
+    if (*ms > FX_TIMEOUT_MAX)
+        *ms = FX_TIMEOUT_MAX;
+    return 0;
+}
+
+FX_API int fx_test_advance(fx_vm *vm, int64_t ms)
+{
+    int rc = check_advance(vm, &ms);
+    if (rc)
+        return rc;
     fxi_det *d = vm->pool.det;
     set_clock(d, fxi_det_now_ms(d) + (uint64_t) ms);
     return drive(vm, 0, NULL); /* the tick delivers what is due */
@@ -149,13 +158,9 @@ FX_API int fx_test_advance(fx_vm *vm, int64_t ms)
 
 FX_API int fx_test_advance_run(fx_vm *vm, int64_t ms)
 {
-    int rc = check(vm);
+    int rc = check_advance(vm, &ms);
     if (rc)
         return rc;
-    if (ms < 0)
-        return FX_EINVAL;
-    if (ms > FX_TIMEOUT_MAX)
-        ms = FX_TIMEOUT_MAX;
     fxi_det *d = vm->pool.det;
     uint64_t end = fxi_det_now_ms(d) + (uint64_t) ms;
     if ((rc = fx_test_run_until_idle(vm)) != 0)
