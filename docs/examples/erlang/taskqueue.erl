@@ -14,11 +14,15 @@ main(_) ->
     Kids = [#{id => I, start => {?MODULE, worker, []}, restart => transient}
             || I <- [w1, w2, w3, w4]],
     {ok, _} = supervisor:start_link({local, workers}, ?MODULE, {sup, Kids}),
-    receive {total, T} -> io:format("all ~p jobs done: ~p~n", [?N, T == ?N * (?N + 1)]) end.
+    receive
+        {total, T, Requeued} ->
+            io:format("all ~p jobs done: ~p~n", [?N, T == ?N * (?N + 1)]),
+            io:format("workers crashed and their jobs were put back: ~p~n", [Requeued > 0])
+    end.
 
 init({sup, Kids}) -> {ok, {#{intensity => 1000, period => 1}, Kids}};
 init({queue, Report}) -> {ok, #{report => Report, pending => lists:seq(1, ?N), out => #{},
-                                waiting => [], done => 0, sum => 0}}.
+                                waiting => [], done => 0, sum => 0, requeued => 0}}.
 
 worker() -> {ok, spawn_link(fun loop/0)}.
 loop() ->
@@ -32,22 +36,26 @@ hand_out({Pid, _} = From, Job, S = #{out := Out}) when Job > 0 ->
     gen_server:reply(From, Job), S#{out := Out#{monitor(process, Pid) => Job}};
 hand_out(From, 0, S) -> gen_server:reply(From, 0), S.
 
-handle_call(get, From, S = #{pending := [Job | Rest]}) -> {noreply, hand_out(From, Job, S#{pending := Rest})};
+handle_call(get, From, S = #{pending := [Job | Rest]}) ->
+    {noreply, hand_out(From, Job, S#{pending := Rest})};
 handle_call(get, From, S = #{done := ?N}) -> {noreply, hand_out(From, 0, S)};
 handle_call(get, From, S = #{waiting := W}) -> {noreply, S#{waiting := [From | W]}}.
 
-handle_cast({done, Job, R}, S = #{out := Out, done := D, sum := Sum, report := Rep, waiting := W}) ->
+handle_cast({done, Job, R}, S = #{out := Out, done := D, sum := Sum, report := Rep,
+                                  waiting := W}) ->
     [demonitor(M, [flush]) || {M, J} <- maps:to_list(Out), J == Job],
     S1 = S#{out := maps:filter(fun(_, J) -> J /= Job end, Out), done := D + 1, sum := Sum + R},
     case D + 1 of
-        ?N -> Rep ! {total, Sum + R}, {noreply, lists:foldl(fun(F, A) -> hand_out(F, 0, A) end, S1#{waiting := []}, W)};
+        ?N ->
+            Rep ! {total, Sum + R, maps:get(requeued, S)},
+            {noreply, lists:foldl(fun(F, A) -> hand_out(F, 0, A) end, S1#{waiting := []}, W)};
         _ -> {noreply, S1}
     end.
 
-handle_info({'DOWN', M, process, _, _}, S = #{out := Out}) ->
+handle_info({'DOWN', M, process, _, _}, S = #{out := Out, requeued := Q}) ->
     case maps:take(M, Out) of
         error -> {noreply, S};
-        {Job, Out1} -> {noreply, requeue(Job, S#{out := Out1})}
+        {Job, Out1} -> {noreply, requeue(Job, S#{out := Out1, requeued := Q + 1})}
     end.
 
 requeue(Job, S = #{waiting := [From | W]}) -> hand_out(From, Job, S#{waiting := W});
