@@ -2,7 +2,7 @@
  * 19's first example). fx_app_run starts a root supervisor (one_for_one)
  * whose child is the store, a GenServer registered as "kv"; the driver
  * (on the main thread, from on_start) calls it by name: puts, gets,
- * crashes it on purpose, finds the restarted store under the same name
+ * kills it on purpose, finds the restarted store under the same name
  * (empty: a restarted server starts afresh) and stops the application.
  * Every call checks its outcome; the program exits non-zero on any
  * surprise. The Erlang version: erlang/kvstore.erl. */
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { PUT = 1, GET, CRASH };
+enum { PUT = 1, GET };
 #define SLOTS 16
 
 typedef struct kv {
@@ -53,15 +53,7 @@ static fx_gs_ret call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
     return FX_GS_REPLY_T(cx, in);
 }
 
-static fx_gs_ret cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
-                      size_t size)
-{
-    (void) state, (void) type, (void) data, (void) size; /* CRASH */
-    fx_crash(cx, "crashed on purpose");
-}
-
-static const fx_gs_ops store_ops = {
-    .init = init, .handle_call = call, .handle_cast = cast};
+static const fx_gs_ops store_ops = {.init = init, .handle_call = call};
 static const fx_gs_spec store = {.ops = &store_ops, .arg = &store_table, .name = "kv"};
 static const fx_child_spec children[] = {
     {.id = "store", .start = fx_child_gen_server, .carg = &store}};
@@ -77,14 +69,15 @@ static void ask(fx_inbox *me, uint32_t type, const char *key, long val)
     snprintf(item.key, sizeof item.key, "%s", key);
     int rc = FX_GS_CALL_NAMED_T(me, "kv", type, item, &item, 1000);
     failures += rc != 0;
-    if (rc != 0)
-        printf("%s %s: %s\n", type == PUT ? "put" : "get", key, fx_strerror(rc));
-    else if (type == PUT)
-        printf("put %s = %ld: %s\n", key, val, item.ok ? "ok" : "full");
-    else if (item.ok)
+    if (type == PUT)
+        printf("put %s = %ld: %s\n", key, val,
+               rc        ? fx_strerror(rc)
+               : item.ok ? "ok"
+                         : "full");
+    else if (rc == 0 && item.ok)
         printf("get %s -> %ld\n", key, item.val);
     else
-        printf("get %s -> not found\n", key);
+        printf("get %s -> %s\n", key, rc ? fx_strerror(rc) : "not found");
 }
 
 static void drive(fx_vm *vm, fx_pid root, void *arg)
@@ -100,8 +93,8 @@ static void drive(fx_vm *vm, fx_pid root, void *arg)
     ask(me, PUT, "apple", 3);
     ask(me, PUT, "pear", 5);
     ask(me, GET, "apple", 0);
-    printf("crashing the store on purpose\n");
-    failures += fx_vm_gs_cast_named(vm, "kv", CRASH, NULL, 0) != 0;
+    printf("killing the store on purpose\n");
+    failures += fx_vm_exit(vm, old, fx_reason_kill()) != 0;
     now = old; /* wait up to 5 s for "kv" to name a new process */
     for (int i = 0; i < 5000 && (fx_whereis(vm, "kv", &now) || fx_pid_eq(now, old)); i++)
         usleep(1000);
@@ -119,7 +112,7 @@ int main(void)
 {
     fx_vm_config vm;
     fx_vm_config_init(&vm);
-    vm.log_level = FX_LOG_OFF; /* the crash is on purpose */
+    vm.log_level = FX_LOG_OFF; /* the kill is on purpose */
     fx_app_spec app = {.vm = &vm, .on_start = drive};
     fx_sup_spec_init(&app.root); /* one_for_one, 1 restart in 5 s */
     app.root.children = children;

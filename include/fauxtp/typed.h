@@ -141,6 +141,17 @@ FX_API int fx_gs_call_named_read(fx_inbox *inbox, const char *name, uint32_t typ
 #define FX_GS_CALL_NAMED_T(ib, name, tag, request, out, timeout_ms)                     \
     fx_gs_call_named_read((ib), (name), (tag), &(request), sizeof(request),              \
                           (timeout_ms), (out), sizeof(*(out)), NULL)
+/* In the `then` of fx_gs_call_async (or fx_gs_call_named_async): as
+ * fx_gs_call_result (which ends the call), then copies the reply to out,
+ * which must be exactly size bytes: else the calling process crashes as
+ * with FX_DATA_AS. 0, or the call's error (FX_ETIMEDOUT, FX_ENOPROC,
+ * FX_EEXIT with *why, a sending error, FX_EINVAL for a message that is
+ * not a call outcome), out untouched. FX_EINVAL too for a NULL out with
+ * size > 0 (the call is still ended). Inside a handler only. */
+FX_API int fx_gs_call_result_read(fx_ctx *cx, fx_msg *msg, void *out, size_t size,
+                                  fx_reason *why);
+#define FX_GS_CALL_RESULT_T(cx, msg, out)                                                \
+    fx_gs_call_result_read((cx), (msg), (out), sizeof(*(out)), NULL)
 /* handle_call's answer with the value `value` as the reply (fx_gs_reply
  * of sizeof(value) bytes), and a cast of a value (fx_gs_cast). */
 #define FX_GS_REPLY_T(cx, value) fx_gs_reply((cx), &(value), sizeof(value))

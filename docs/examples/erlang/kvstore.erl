@@ -1,21 +1,20 @@
 #!/usr/bin/env escript
 %% The key-value store of docs/examples/kvstore.c in Erlang: a store
-%% registered as kv under a supervisor, called by name; it is crashed on
+%% registered as kv under a supervisor, called by name; it is killed on
 %% purpose, restarted empty, and found again under the same name.
 -module(kvstore).
 -mode(compile).
--behaviour(gen_server).
--export([main/1, init/1, handle_call/3, handle_cast/2]).
+-export([main/1, init/1, handle_call/3]).
 
 main(_) ->
-    logger:set_primary_config(level, none), % the crash is on purpose
+    logger:set_primary_config(level, none), % the kill is on purpose
     {ok, _} = supervisor:start_link({local, kv_sup}, ?MODULE, sup),
     store(apple, 3),
     store(pear, 5),
     fetch(apple),
-    io:format("crashing the store on purpose~n"),
+    io:format("killing the store on purpose~n"),
     Old = whereis(kv),
-    gen_server:cast(kv, crash),
+    exit(Old, kill),
     io:format("the supervisor restarted the store: ~p~n", [restarted(Old, 5000)]),
     fetch(apple),
     store(apple, 4),
@@ -43,5 +42,3 @@ init(store) -> {ok, #{}}.
 
 handle_call({put, K, V}, _From, S) -> {reply, ok, S#{K => V}};
 handle_call({get, K}, _From, S) -> {reply, maps:find(K, S), S}.
-
-handle_cast(crash, _) -> exit(crashed_on_purpose).
