@@ -1,10 +1,10 @@
 /* A task queue whose workers crash at random, and no job is lost (issue
  * 19's third example). The queue (a GenServer registered as "queue")
- * hands jobs out to workers that call GET, monitors each worker holding
- * a job, and puts the job back when the worker dies before reporting it
- * DONE. Four workers run under a named dynamic supervisor that restarts
- * them; a worker crashes on a quarter of its jobs. The Erlang version:
- * erlang/taskqueue.erl. */
+ * hands jobs out to workers that call GET (and DONE with a result, which
+ * answers the next job too), monitors each worker holding a job, and
+ * puts the job back when the worker dies before reporting it DONE. Four workers run under
+ * a named dynamic supervisor that restarts them; a worker crashes on a quarter of its
+ * jobs. The Erlang version: erlang/taskqueue.erl. */
 #include <fauxtp/fauxtp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,35 +37,29 @@ static void hand_out(fx_ctx *cx, queue *q, fx_from to, long job)
     fx_reply(cx, to, &job, sizeof job); /* a worker gone is seen by the monitor */
 }
 
+/* GET, or DONE {job, value} (a job finished): either way the answer is
+ * the caller's next job. */
 static fx_gs_ret q_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
                         const void *data, size_t size)
 {
-    (void) type, (void) data, (void) size; /* GET */
     queue *q = state;
+    if (type == DONE) {
+        result r = *FX_DATA_AS(cx, data, size, result);
+        if (r.job < 1 || r.job > N || fx_demonitor(cx, q->mon[r.job], FX_DEMONITOR_FLUSH))
+            fx_crash(cx, "job %ld was not handed out", r.job);
+        q->total.job++;
+        q->total.value += r.value;
+        if (q->total.job == N)
+            FX_SEND_T(cx, q->report, TOTAL, q->total);
+        while (q->total.job == N && q->nwaiting)
+            hand_out(cx, q, q->waiting[--q->nwaiting], 0);
+    }
     if (q->npending)
         hand_out(cx, q, from, q->pending[--q->npending]);
     else if (q->total.job == N)
         hand_out(cx, q, from, 0);
     else
         q->waiting[q->nwaiting++] = from;
-    return fx_gs_noreply(cx);
-}
-
-static fx_gs_ret q_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
-                        size_t size)
-{
-    (void) type; /* DONE */
-    queue *q = state;
-    result r = *FX_DATA_AS(cx, data, size, result);
-    if (r.job < 1 || r.job > N || fx_demonitor(cx, q->mon[r.job], FX_DEMONITOR_FLUSH))
-        fx_crash(cx, "job %ld was not handed out", r.job);
-    q->total.job++;
-    q->total.value += r.value;
-    if (q->total.job == N) {
-        FX_SEND_T(cx, q->report, TOTAL, q->total);
-        while (q->nwaiting)
-            hand_out(cx, q, q->waiting[--q->nwaiting], 0);
-    }
     return fx_gs_noreply(cx);
 }
 
@@ -83,8 +77,7 @@ static fx_gs_ret q_info(fx_ctx *cx, void *state, fx_msg *m)
     return fx_gs_noreply(cx);
 }
 
-static const fx_gs_ops queue_ops = {
-    .handle_call = q_call, .handle_cast = q_cast, .handle_info = q_info};
+static const fx_gs_ops queue_ops = {.handle_call = q_call, .handle_info = q_info};
 
 /* ---- workers: plain actors calling the queue by name ------------------------- */
 
@@ -99,9 +92,7 @@ static fx_next got_job(fx_ctx *cx, fx_msg *m)
     if (rand() % 4 == 0)
         fx_crash(cx, "unlucky with job %ld", job);
     result r = {job, 2 * job};
-    if (fx_gs_cast_named(cx, "queue", DONE, &r, sizeof r) != 0)
-        fx_crash(cx, "cannot report job %ld", job);
-    return fx_gs_call_named_async(cx, "queue", GET, NULL, 0, FX_INFINITY, got_job);
+    return fx_gs_call_named_async(cx, "queue", DONE, &r, sizeof r, FX_INFINITY, got_job);
 }
 
 static fx_next work(fx_ctx *cx, void *arg)
