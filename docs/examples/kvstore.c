@@ -1,9 +1,8 @@
-/* A key-value store application: the shape of a fauxtp backend (issue
- * 19's first example). fx_app_run starts a root supervisor (one_for_one)
- * whose child is the store, a GenServer registered as "kv"; the driver
- * (on the main thread, from on_start) calls it by name: puts, gets,
+/* A supervised key-value store called by name (issue 19's first
+ * example): a supervisor (one_for_one) whose child is the store, a
+ * GenServer registered as "kv". main calls it by name: puts, gets,
  * kills it on purpose, finds the restarted store under the same name
- * (empty: a restarted server starts afresh) and stops the application.
+ * (empty: a restarted server starts afresh).
  * Every call checks its outcome; the program exits non-zero on any
  * surprise. The Erlang version: erlang/kvstore.erl. */
 #include <fauxtp/fauxtp.h>
@@ -69,27 +68,32 @@ static void ask(fx_inbox *me, uint32_t type, const char *key, long val)
     snprintf(item.key, sizeof item.key, "%s", key);
     int rc = FX_GS_CALL_NAMED_T(me, "kv", type, item, &item, 1000);
     failures += rc != 0;
-    if (type == PUT)
-        printf("put %s = %ld: %s\n", key, val,
-               rc        ? fx_strerror(rc)
-               : item.ok ? "ok"
-                         : "full");
-    else if (rc == 0 && item.ok)
+    if (rc != 0)
+        printf("%s: %s\n", key, fx_strerror(rc));
+    else if (type == PUT)
+        printf("put %s = %ld: %s\n", key, val, item.ok ? "ok" : "full");
+    else if (item.ok)
         printf("get %s -> %ld\n", key, item.val);
     else
-        printf("get %s -> %s\n", key, rc ? fx_strerror(rc) : "not found");
+        printf("get %s -> not found\n", key);
 }
 
-static void drive(fx_vm *vm, fx_pid root, void *arg)
+int main(void)
 {
-    (void) root, (void) arg;
+    fx_vm_config cfg;
+    fx_vm_config_init(&cfg);
+    cfg.log_level = FX_LOG_OFF; /* the kill is on purpose */
+    fx_sup_spec sup;
+    fx_sup_spec_init(&sup); /* one_for_one, 1 restart in 5 s */
+    sup.children = children;
+    sup.nchildren = 1;
+    sup.name = "kv_sup";
+    fx_vm *vm;
     fx_inbox *me;
     fx_pid old, now;
-    if (fx_inbox_create(vm, &me) != 0 || fx_whereis(vm, "kv", &old) != 0) {
-        failures++;
-        fx_app_stop(vm);
-        return;
-    }
+    if (fx_vm_create(&cfg, &vm) || fx_vm_start(vm) || fx_inbox_create(vm, &me) ||
+        fx_sup_start(me, &sup, NULL, NULL) || fx_whereis(vm, "kv", &old))
+        return 1;
     ask(me, PUT, "apple", 3);
     ask(me, PUT, "pear", 5);
     ask(me, GET, "apple", 0);
@@ -105,18 +109,6 @@ static void drive(fx_vm *vm, fx_pid root, void *arg)
     ask(me, PUT, "apple", 4);
     ask(me, GET, "apple", 0);
     fx_inbox_destroy(me);
-    fx_app_stop(vm);
-}
-
-int main(void)
-{
-    fx_vm_config vm;
-    fx_vm_config_init(&vm);
-    vm.log_level = FX_LOG_OFF; /* the kill is on purpose */
-    fx_app_spec app = {.vm = &vm, .on_start = drive};
-    fx_sup_spec_init(&app.root); /* one_for_one, 1 restart in 5 s */
-    app.root.children = children;
-    app.root.nchildren = 1;
-    int status = fx_app_run(&app);
-    return status == FX_APP_OK && failures == 0 ? 0 : 1;
+    fx_vm_destroy(vm);
+    return failures != 0;
 }
