@@ -18,8 +18,7 @@ static fx_gs_ret square(fx_ctx *cx, void *state, fx_from from, uint32_t type,
 {
     (void) state, (void) from, (void) type;
     long v = *FX_DATA_AS(cx, data, size, long);
-    long squared = v * v;
-    return FX_GS_REPLY_T(cx, squared);
+    return FX_GS_REPLY_T(cx, (long){v * v});
 }
 
 static const fx_gs_ops processor_ops = {.handle_call = square};
@@ -57,8 +56,8 @@ static fx_gs_ret next(fx_ctx *cx, void *state, const fx_response *res)
     producer *p = state;
     if (res && res->rc != 0)
         return fx_gs_stop(cx, fx_reason_error(res->rc, "processor call failed"));
-    if (res && fx_gs_cast(cx, p->consumer, ADD, res->data, res->size) != 0)
-        return fx_gs_stop(cx, fx_reason_error(FX_ENOPROC, "no consumer"));
+    if (res) /* a cast that cannot be delivered shows as a missing total in main */
+        (void) fx_gs_cast(cx, p->consumer, ADD, res->data, res->size);
     if (++p->next > N)
         return fx_gs_noreply(cx);
     fx_pid to = p->processors[p->next % 3];

@@ -23,12 +23,12 @@ typedef struct queue {
     fx_pid report;
     long pending[N], npending; /* jobs to hand out (a stack) */
     fx_ref mon[N + 1];         /* a job handed out: its worker's monitor */
-    fx_from waiting[WORKERS];  /* GETs answered when a job comes back */
-    long nwaiting, done, requeued;
+    fx_from waiting[WORKERS];  /* calls waiting for a job */
+    long nwaiting, requeued;
     result total; /* job: jobs done; value: their sum */
 } queue;
 
-/* Answers a GET with job (0: no more jobs), monitoring a worker that
+/* Answers a caller with job (0: no more jobs), monitoring a worker that
  * takes one. */
 static void hand_out(fx_ctx *cx, queue *q, fx_from to, long job)
 {
@@ -37,8 +37,17 @@ static void hand_out(fx_ctx *cx, queue *q, fx_from to, long job)
     fx_reply(cx, to, &job, sizeof job); /* a worker gone is seen by the monitor */
 }
 
-/* GET, or DONE {job, value} (a job finished): either way the answer is
- * the caller's next job. */
+/* Answers the waiting callers: a job each while there are jobs, 0 once
+ * all are done. */
+static void serve(fx_ctx *cx, queue *q)
+{
+    while (q->nwaiting && (q->npending || q->total.job == N))
+        hand_out(cx, q, q->waiting[--q->nwaiting],
+                 q->npending ? q->pending[--q->npending] : 0);
+}
+
+/* GET, or DONE {job, value} (a job finished): either way the caller
+ * waits for its next job. */
 static fx_gs_ret q_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
                         const void *data, size_t size)
 {
@@ -51,15 +60,9 @@ static fx_gs_ret q_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
         q->total.value += r.value;
         if (q->total.job == N)
             FX_SEND_T(cx, q->report, TOTAL, q->total);
-        while (q->total.job == N && q->nwaiting)
-            hand_out(cx, q, q->waiting[--q->nwaiting], 0);
     }
-    if (q->npending)
-        hand_out(cx, q, from, q->pending[--q->npending]);
-    else if (q->total.job == N)
-        hand_out(cx, q, from, 0);
-    else
-        q->waiting[q->nwaiting++] = from;
+    q->waiting[q->nwaiting++] = from; /* at most one call per worker */
+    serve(cx, q);
     return fx_gs_noreply(cx);
 }
 
@@ -69,11 +72,9 @@ static fx_gs_ret q_info(fx_ctx *cx, void *state, fx_msg *m)
     for (long job = 1; job <= N && fx_msg_type(m) == FX_MSG_DOWN; job++)
         if (fx_ref_eq(q->mon[job], fx_msg_ref(m))) {
             q->requeued++; /* its worker died: the job goes back */
-            if (q->nwaiting)
-                hand_out(cx, q, q->waiting[--q->nwaiting], job);
-            else
-                q->pending[q->npending++] = job;
+            q->pending[q->npending++] = job;
         }
+    serve(cx, q);
     return fx_gs_noreply(cx);
 }
 
@@ -136,8 +137,7 @@ int main(void)
     (void) FX_INBOX_RECV_T(me, &(fx_match){.type = TOTAL}, 30000, &total);
     bool all = total.job == N && total.value == (long) N * (N + 1);
     printf("all %d jobs done: %s\n", N, all ? "true" : "false");
-    printf("workers crashed and their jobs were put back: %s\n",
-           q.requeued ? "true" : "false");
+    printf("jobs put back after a crash: %s\n", q.requeued ? "true" : "false");
     fx_inbox_destroy(me);
     fx_vm_destroy(vm);
     return all && q.requeued ? 0 : 1;

@@ -15,7 +15,7 @@ main(_) ->
     io:format("killing the store on purpose~n"),
     Old = whereis(kv),
     exit(Old, kill),
-    io:format("the supervisor restarted the store: ~p~n", [restarted(Old, 5000)]),
+    io:format("the store was restarted: ~p~n", [restarted(Old, 5000)]),
     fetch(apple),
     store(apple, 4),
     fetch(apple).

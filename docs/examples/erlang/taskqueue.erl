@@ -18,7 +18,7 @@ main(_) ->
     receive
         {total, T, Requeued} ->
             io:format("all ~p jobs done: ~p~n", [?N, T == ?N * (?N + 1)]),
-            io:format("workers crashed and their jobs were put back: ~p~n", [Requeued > 0])
+            io:format("jobs put back after a crash: ~p~n", [Requeued > 0])
     end.
 
 init({sup, Kids}) -> {ok, {#{intensity => 1000, period => 1}, Kids}};
