@@ -12,12 +12,12 @@ enum { NEWS = 1, GOT, QUIT };
 #define SUBS 4
 
 typedef struct sub {
-    int id;
+    unsigned id;
     fx_pid log; /* where it reports what it got (main's inbox) */
 } sub;
 
 typedef struct got {
-    int id;
+    unsigned id;
     char text[40];
 } got;
 
@@ -43,14 +43,13 @@ static int publish(fx_inbox *me, const char *topic, const char *text)
     got all[SUBS + 1] = {{0}};
     for (int i = 0; i < n; i++) {
         got g;
-        if (FX_INBOX_RECV_T(me, &(fx_match){.type = GOT}, 5000, &g) ||
-            (unsigned) g.id > SUBS)
+        if (FX_INBOX_RECV_T(me, &(fx_match){.type = GOT}, 5000, &g) || g.id > SUBS)
             return 1;
         all[g.id] = g;
     }
-    for (int id = 1; id <= SUBS; id++)
+    for (unsigned id = 1; id <= SUBS; id++)
         if (all[id].id)
-            printf("subscriber %d got %s\n", id, all[id].text);
+            printf("subscriber %u got %s\n", id, all[id].text);
     return n < 0;
 }
 
@@ -63,7 +62,7 @@ int main(void)
     const char *topics[SUBS] = {"weather", "weather", "weather", "sports"};
     fx_pid subs[SUBS];
     for (int i = 0; i < SUBS; i++) {
-        sub s = {.id = i + 1, .log = fx_inbox_pid(me)};
+        sub s = {.id = (unsigned) i + 1, .log = fx_inbox_pid(me)};
         fx_spawn_opts o = {.handler = listen, .state_size = sizeof s, .state_init = &s};
         if (fx_vm_spawn_opt(vm, &o, &subs[i]) || fx_group_join(me, topics[i], subs[i]))
             return 1;
