@@ -93,7 +93,7 @@ FX_API const void *fx_msg_view_or_crash(fx_ctx *cx, const fx_msg *msg, size_t si
  * it is exactly want bytes and aligned to align (a power of two; other
  * values are not checked; a GenServer's request and a reply are 16-byte
  * aligned, as every payload); else the calling process crashes with
- * reason {error, FX_ECRASHED, "request of N bytes, `what` needs M"} (or
+ * reason {error, FX_ECRASHED, "payload of N bytes, `what` needs M"} (or
  * "... not aligned to A for `what`") and the call does not return. what
  * (may be NULL) names the expected type. data NULL is accepted only with
  * want 0. cx NULL means the process whose handler runs on this thread;

@@ -78,8 +78,8 @@ FX_API const void *fx_data_view_or_crash(fx_ctx *cx, const void *data, size_t si
     if (!present)
         fx_crash(cx, "typed read of NULL data (%s)", name(what));
     if (size != want)
-        fx_crash(cx, "request of %zu bytes, %s needs %zu", size, name(what), want);
-    fx_crash(cx, "request not aligned to %zu for %s", align, name(what));
+        fx_crash(cx, "payload of %zu bytes, %s needs %zu", size, name(what), want);
+    fx_crash(cx, "payload not aligned to %zu for %s", align, name(what));
 }
 
 FX_API int fx_inbox_recv_read(fx_inbox *inbox, const fx_match *match, int64_t timeout_ms,
