@@ -104,7 +104,7 @@ FX_API const void *fx_data_view_or_crash(fx_ctx *cx, const void *data, size_t si
 /* A const T * into a callback's request (data, size): the whole check
  * above, in one expression. */
 #define FX_DATA_AS(cx, data, size, T)                                                    \
-    ((const T *) fx_data_view_or_crash((cx), (data), (size), sizeof(T), FX_ALIGNOF_(T), \
+    ((const T *) fx_data_view_or_crash((cx), (data), (size), sizeof(T), FX_ALIGNOF_(T),  \
                                        #T))
 
 /* Receives as fx_inbox_recv, then copies the message's payload to out
@@ -135,10 +135,10 @@ FX_API int fx_gs_call_named_read(fx_inbox *inbox, const char *name, uint32_t typ
 /* A call whose request is the value `request` (an lvalue or a compound
  * literal: sizeof(request) bytes go) and whose reply is read into *out
  * (sizeof *out bytes expected). Results as fx_gs_call_read. */
-#define FX_GS_CALL_T(ib, server, tag, request, out, timeout_ms)                         \
+#define FX_GS_CALL_T(ib, server, tag, request, out, timeout_ms)                          \
     fx_gs_call_read((ib), (server), (tag), &(request), sizeof(request), (timeout_ms),    \
                     (out), sizeof(*(out)), NULL)
-#define FX_GS_CALL_NAMED_T(ib, name, tag, request, out, timeout_ms)                     \
+#define FX_GS_CALL_NAMED_T(ib, name, tag, request, out, timeout_ms)                      \
     fx_gs_call_named_read((ib), (name), (tag), &(request), sizeof(request),              \
                           (timeout_ms), (out), sizeof(*(out)), NULL)
 /* In the `then` of fx_gs_call_async (or fx_gs_call_named_async): as
