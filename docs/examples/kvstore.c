@@ -40,7 +40,7 @@ static fx_gs_ret call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
     table *t = state;
     kv in = *FX_DATA_AS(cx, data, size, kv);
     int i = 0;
-    while (i < t->n && strcmp(t->items[i].key, in.key) != 0)
+    while (i < t->n && strncmp(t->items[i].key, in.key, sizeof in.key) != 0)
         i++;
     if (type == GET) {
         in.ok = i < t->n;

@@ -46,7 +46,7 @@ static const fx_gs_ops consumer_ops = {.handle_cast = add};
 /* ---- producer: round-robin calls, results cast on ------------------------ */
 
 typedef struct producer {
-    fx_pid processors[3], consumer;
+    fx_pid procs[3], consumer;
     long next; /* the number being processed */
 } producer;
 
@@ -60,7 +60,7 @@ static fx_gs_ret next(fx_ctx *cx, void *state, const fx_response *res)
         (void) fx_gs_cast(cx, p->consumer, ADD, res->data, res->size);
     if (++p->next > N)
         return fx_gs_noreply(cx);
-    fx_pid to = p->processors[p->next % 3];
+    fx_pid to = p->procs[p->next % 3];
     return fx_gs_call_then(cx, to, SQUARE, &p->next, sizeof p->next, 5000, next, NULL);
 }
 
@@ -83,7 +83,7 @@ int main(void)
     consumer cons = {.report = fx_inbox_pid(me)};
     fx_pid pid;
     for (int i = 0; i < 3; i++)
-        if (fx_gs_start(me, &(fx_gs_spec){.ops = &processor_ops}, &prod.processors[i], 0))
+        if (fx_gs_start(me, &(fx_gs_spec){.ops = &processor_ops}, &prod.procs[i], NULL))
             return 1;
     if (fx_gs_start(me, &(fx_gs_spec){.ops = &consumer_ops, .arg = &cons}, &prod.consumer,
                     NULL) ||

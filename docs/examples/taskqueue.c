@@ -126,8 +126,8 @@ int main(void)
                       .nchildren = 1,
                       .name = "workers"}; /* crashes are the point here */
     fx_pid sup;
-    if (fx_gs_start(me, &(fx_gs_spec){.ops = &queue_ops, .arg = &q, .name = "queue"}, 0,
-                    NULL) ||
+    if (fx_gs_start(me, &(fx_gs_spec){.ops = &queue_ops, .arg = &q, .name = "queue"},
+                    NULL, NULL) ||
         fx_sup_start(me, &ss, &sup, NULL))
         return 1;
     for (int i = 0; i < WORKERS; i++)
