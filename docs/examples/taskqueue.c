@@ -1,10 +1,11 @@
 /* A task queue whose workers crash at random, and no job is lost (issue
  * 19's third example). The queue (a GenServer registered as "queue")
- * hands jobs out to workers that call GET (and DONE with a result, which
- * answers the next job too), monitors each worker holding a job, and
- * puts the job back when the worker dies before reporting it DONE. Four workers run under
- * a named dynamic supervisor that restarts them; a worker crashes on a quarter of its
- * jobs. The Erlang version: erlang/taskqueue.erl. */
+ * hands jobs out to workers that call GET (or DONE with a result, which
+ * is answered with the next job too), monitors each worker holding a
+ * job, and puts the job back when the worker dies before reporting it
+ * DONE. Four workers run under a named dynamic supervisor that restarts
+ * them; a worker crashes on a quarter of its jobs. The Erlang version:
+ * erlang/taskqueue.erl. */
 #include <fauxtp/fauxtp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,8 @@ typedef struct queue {
     long pending[N], npending; /* jobs to hand out (a stack) */
     fx_ref mon[N + 1];         /* a job handed out: its worker's monitor */
     fx_from waiting[WORKERS];  /* calls waiting for a job */
-    long nwaiting, requeued;
-    result total; /* job: jobs done; value: their sum */
+    long nwaiting, requeued;   /* main reads requeued after TOTAL: no more writes */
+    result total;              /* job: jobs done; value: their sum */
 } queue;
 
 /* Answers a caller with job (0: no more jobs), monitoring a worker that
