@@ -115,7 +115,7 @@ int main(void)
     cfg.log_level = FX_LOG_OFF; /* the crashes are the point */
     fx_vm *vm;
     fx_inbox *me;
-    if (fx_test_vm_create(&cfg, NULL, &vm) || fx_inbox_create(vm, &me))
+    if (fx_vm_create(&cfg, &vm) || fx_vm_start(vm) || fx_inbox_create(vm, &me))
         return 1;
     q.report = fx_inbox_pid(me);
     for (long j = 1; j <= N; j++)
