@@ -1,198 +1,145 @@
 /* A task queue whose workers crash at random, and no job is lost (issue
  * 19's third example). The queue (a GenServer registered as "queue")
- * hands jobs out to workers that call GET, monitors each worker holding
- * a job, and puts the job back when the worker dies before reporting it
- * DONE. Four workers run under a named supervisor that restarts them; a
- * worker crashes on a quarter of its jobs. The Erlang version:
+ * hands jobs out to workers that call GET (or DONE with a result, which
+ * is answered with the next job too), monitors each worker holding a
+ * job, and puts the job back when the worker dies before reporting it
+ * DONE. Four workers run under a named dynamic supervisor that restarts
+ * them; a worker crashes on a quarter of its jobs. The Erlang version:
  * erlang/taskqueue.erl. */
 #include <fauxtp/fauxtp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { GET = 1, DONE, TOTAL, NEXT };
+enum { GET = 1, DONE, TOTAL };
 #define N 200
 #define WORKERS 4
 
-/* ---- the queue ------------------------------------------------------------ */
+typedef struct result {
+    long job, value;
+} result;
 
-typedef struct held {
-    fx_pid worker;
-    fx_ref mon;
-    long job;
-} held;
+/* ---- the queue: its state is its spec's arg (no init) ------------------------ */
 
 typedef struct queue {
     fx_pid report;
-    long pending[N], npending; /* a stack of jobs to hand out */
-    held out[WORKERS * 2];     /* jobs handed out, by worker */
-    fx_from waiting[WORKERS * 2];
-    long nwaiting, done, sum, requeued;
+    long pending[N], npending; /* jobs to hand out (a stack) */
+    fx_ref mon[N + 1];         /* a job handed out: its worker's monitor */
+    fx_from waiting[WORKERS];  /* calls waiting for a job */
+    long nwaiting, requeued;   /* main reads requeued after TOTAL: no more writes */
+    result total;              /* job: jobs done; value: their sum */
 } queue;
 
-static fx_gs_ret q_init(fx_ctx *cx, void *arg, void **state)
-{
-    queue *q = arg;
-    for (long j = 1; j <= N; j++)
-        q->pending[q->npending++] = j;
-    *state = q;
-    return fx_gs_ok(cx);
-}
-
-/* Gives job to the caller `to` (0: no more jobs), monitoring it. */
+/* Answers a caller with job (0: no more jobs), monitoring a worker that
+ * takes one. */
 static void hand_out(fx_ctx *cx, queue *q, fx_from to, long job)
 {
-    for (int i = 0; job && i < WORKERS * 2; i++)
-        if (!q->out[i].job) {
-            q->out[i] = (held){to.pid, FX_REF_NONE, job};
-            fx_monitor(cx, to.pid, &q->out[i].mon);
-            break;
-        }
-    fx_reply(cx, to, &job, sizeof job);
+    if (job && fx_monitor(cx, to.pid, &q->mon[job]) != 0)
+        fx_crash(cx, "cannot monitor a worker");
+    fx_reply(cx, to, &job, sizeof job); /* a worker gone is seen by the monitor */
 }
 
+/* Answers the waiting callers: a job each while there are jobs, 0 once
+ * all are done. */
+static void serve(fx_ctx *cx, queue *q)
+{
+    while (q->nwaiting && (q->npending || q->total.job == N))
+        hand_out(cx, q, q->waiting[--q->nwaiting],
+                 q->npending ? q->pending[--q->npending] : 0);
+}
+
+/* GET, or DONE {job, value} (a job finished): either way the caller
+ * waits for its next job. */
 static fx_gs_ret q_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
                         const void *data, size_t size)
 {
-    (void) type, (void) data, (void) size; /* GET */
     queue *q = state;
-    if (q->npending)
-        hand_out(cx, q, from, q->pending[--q->npending]);
-    else if (q->done == N)
-        hand_out(cx, q, from, 0);
-    else
-        q->waiting[q->nwaiting++] = from; /* answered when a job comes back */
-    return fx_gs_noreply(cx);
-}
-
-static fx_gs_ret q_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
-                        size_t size)
-{
-    (void) type, (void) size; /* DONE: {job, result} */
-    queue *q = state;
-    const long *r = data;
-    for (int i = 0; i < WORKERS * 2; i++)
-        if (q->out[i].job == r[0]) {
-            fx_demonitor(cx, q->out[i].mon, FX_DEMONITOR_FLUSH);
-            q->out[i].job = 0;
-        }
-    q->sum += r[1];
-    if (++q->done == N) {
-        fx_send(cx, q->report, TOTAL, &q->sum, sizeof q->sum);
-        while (q->nwaiting)
-            hand_out(cx, q, q->waiting[--q->nwaiting], 0);
+    if (type == DONE) {
+        result r = *FX_DATA_AS(cx, data, size, result);
+        if (r.job < 1 || r.job > N || fx_demonitor(cx, q->mon[r.job], FX_DEMONITOR_FLUSH))
+            fx_crash(cx, "job %ld was not handed out", r.job);
+        q->total.job++;
+        q->total.value += r.value;
+        if (q->total.job == N)
+            FX_SEND_T(cx, q->report, TOTAL, q->total);
     }
+    q->waiting[q->nwaiting++] = from; /* at most one call per worker */
+    serve(cx, q);
     return fx_gs_noreply(cx);
 }
 
 static fx_gs_ret q_info(fx_ctx *cx, void *state, fx_msg *m)
 {
     queue *q = state;
-    fx_down_info d;
-    if (FX_MSG_READ(m, &d) != 0)
-        return fx_gs_noreply(cx);
-    for (int i = 0; i < WORKERS * 2; i++)
-        if (q->out[i].job && fx_ref_eq(q->out[i].mon, d.ref)) {
-            long job = q->out[i].job; /* its worker died: the job goes back */
-            q->out[i].job = 0;
-            q->requeued++;
-            if (q->nwaiting)
-                hand_out(cx, q, q->waiting[--q->nwaiting], job);
-            else
-                q->pending[q->npending++] = job;
+    for (long job = 1; job <= N && fx_msg_type(m) == FX_MSG_DOWN; job++)
+        if (fx_ref_eq(q->mon[job], fx_msg_ref(m))) {
+            q->requeued++; /* its worker died: the job goes back */
+            q->pending[q->npending++] = job;
         }
+    serve(cx, q);
     return fx_gs_noreply(cx);
 }
 
-static const fx_gs_ops queue_ops = {
-    .init = q_init, .handle_call = q_call, .handle_cast = q_cast, .handle_info = q_info};
+static const fx_gs_ops queue_ops = {.handle_call = q_call, .handle_info = q_info};
 
-/* ---- workers ---------------------------------------------------------------- */
+/* ---- workers: plain actors calling the queue by name ------------------------- */
 
-static fx_gs_ret w_init(fx_ctx *cx, void *arg, void **state)
+static fx_next got_job(fx_ctx *cx, fx_msg *m)
 {
-    (void) arg;
-    *state = NULL;
-    fx_gs_cast(cx, fx_self(cx), NEXT, NULL, 0);
-    return fx_gs_ok(cx);
-}
-
-static fx_gs_ret w_next(fx_ctx *cx, void *state, uint32_t type, const void *data,
-                        size_t size);
-
-static fx_gs_ret got_job(fx_ctx *cx, void *state, const fx_response *res)
-{
-    long job = res->rc == 0 ? *(const long *) res->data : 0;
+    long job;
+    int rc = FX_GS_CALL_RESULT_T(cx, m, &job);
+    if (rc != 0)
+        return fx_stop(cx, fx_reason_error(rc, "no queue"));
     if (job == 0)
-        return fx_gs_stop(cx, fx_reason_normal()); /* no more jobs */
+        return fx_stop(cx, fx_reason_normal()); /* no more jobs */
     if (rand() % 4 == 0)
         fx_crash(cx, "unlucky with job %ld", job);
-    fx_pid q;
-    fx_whereis(fx_ctx_vm(cx), "queue", &q);
-    long r[2] = {job, 2 * job};
-    fx_gs_cast(cx, q, DONE, r, sizeof r);
-    return w_next(cx, state, NEXT, NULL, 0);
+    result r = {job, 2 * job};
+    return fx_gs_call_named_async(cx, "queue", DONE, &r, sizeof r, FX_INFINITY, got_job);
 }
 
-static fx_gs_ret w_next(fx_ctx *cx, void *state, uint32_t type, const void *data,
-                        size_t size)
+static fx_next work(fx_ctx *cx, void *arg)
 {
-    (void) state, (void) type, (void) data, (void) size;
-    fx_pid q;
-    fx_whereis(fx_ctx_vm(cx), "queue", &q);
-    return fx_gs_call_then(cx, q, GET, NULL, 0, FX_INFINITY, got_job, NULL);
+    (void) arg;
+    return fx_gs_call_named_async(cx, "queue", GET, NULL, 0, FX_INFINITY, got_job);
 }
 
-static const fx_gs_ops worker_ops = {.init = w_init, .handle_cast = w_next};
-static const fx_gs_spec worker_spec = {.ops = &worker_ops};
-static const fx_child_spec workers[WORKERS] = {
-    {.id = "w1",
-     .start = fx_child_gen_server,
-     .carg = &worker_spec,
-     .restart = FX_TRANSIENT},
-    {.id = "w2",
-     .start = fx_child_gen_server,
-     .carg = &worker_spec,
-     .restart = FX_TRANSIENT},
-    {.id = "w3",
-     .start = fx_child_gen_server,
-     .carg = &worker_spec,
-     .restart = FX_TRANSIENT},
-    {.id = "w4",
-     .start = fx_child_gen_server,
-     .carg = &worker_spec,
-     .restart = FX_TRANSIENT},
-};
+static const fx_spawn_opts worker_opts = {.init = work};
+static const fx_child_spec worker = {
+    .start = fx_child_actor, .carg = &worker_opts, .restart = FX_TRANSIENT};
 
 int main(void)
 {
-    fx_crash_capture *crashes;
+    static queue q;
+    fx_vm_config cfg;
+    fx_vm_config_init(&cfg);
+    cfg.log_level = FX_LOG_OFF; /* the crashes are the point */
     fx_vm *vm;
     fx_inbox *me;
-    if (fx_crash_capture_create(&crashes) || fx_test_vm_create(NULL, crashes, &vm) ||
-        fx_inbox_create(vm, &me))
+    if (fx_vm_create(&cfg, &vm) || fx_vm_start(vm) || fx_inbox_create(vm, &me))
         return 1;
-    static queue q;
     q.report = fx_inbox_pid(me);
-    fx_gs_spec qs = {.ops = &queue_ops, .arg = &q, .name = "queue"};
-    fx_sup_spec ss;
-    fx_sup_spec_init(&ss);
-    ss.children = workers;
-    ss.nchildren = WORKERS;
-    ss.intensity = 1000; /* crashes are the point here */
-    ss.name = "workers";
-    fx_pid qp, sup;
-    if (fx_gs_start(me, &qs, &qp, NULL) || fx_sup_start(me, &ss, &sup, NULL))
+    for (long j = 1; j <= N; j++)
+        q.pending[q.npending++] = j;
+    fx_sup_spec ss = {.strategy = FX_SIMPLE_ONE_FOR_ONE,
+                      .intensity = 1000,
+                      .period_ms = 1000,
+                      .children = &worker,
+                      .nchildren = 1,
+                      .name = "workers"}; /* crashes are the point here */
+    fx_pid sup;
+    if (fx_gs_start(me, &(fx_gs_spec){.ops = &queue_ops, .arg = &q, .name = "queue"},
+                    NULL, NULL) ||
+        fx_sup_start(me, &ss, &sup, NULL))
         return 1;
-    fx_msg *m = NULL;
-    long total = -1;
-    if (fx_inbox_recv(me, &(fx_match){.type = TOTAL}, 30000, &m) == 0)
-        total = *(const long *) fx_msg_data(m);
-    fx_msg_free(m);
-    int crashed = fx_crash_capture_count(crashes);
-    printf("all %d jobs done: %s\n", N, total == (long) N * (N + 1) ? "yes" : "NO");
-    printf("workers crashed: %s\n", crashed > 0 ? "yes, and no job was lost" : "no");
+    for (int i = 0; i < WORKERS; i++)
+        if (fx_sup_start_child_args(me, sup, NULL, 0, 1000, NULL, NULL) != 0)
+            return 1;
+    result total = {0};
+    (void) FX_INBOX_RECV_T(me, &(fx_match){.type = TOTAL}, 30000, &total);
+    bool all = total.job == N && total.value == (long) N * (N + 1);
+    printf("all %d jobs done: %s\n", N, all ? "true" : "false");
+    printf("jobs put back after a crash: %s\n", q.requeued ? "true" : "false");
     fx_inbox_destroy(me);
     fx_vm_destroy(vm);
-    fx_crash_capture_destroy(crashes);
-    return total == (long) N * (N + 1) && crashed > 0 ? 0 : 1;
+    return all && q.requeued ? 0 : 1;
 }

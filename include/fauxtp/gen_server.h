@@ -36,7 +36,8 @@ typedef struct fx_gs_ret {
 typedef struct fx_gs_ops {
     /* Runs in the new server before the starter returns. *state starts
      * NULL; set it. Return fx_gs_ok (optionally with a timeout or a
-     * continue), fx_gs_ignore, or fx_gs_stop(reason). Required. Unlike
+     * continue), fx_gs_ignore, or fx_gs_stop(reason). Optional: without
+     * it the state is the spec's arg (carg) and the start succeeds. Unlike
      * OTP, terminate runs even when init fails (ignore, stop, crash), with
      * whatever init left in *state: free the state there, not in init. */
     fx_gs_ret (*init)(fx_ctx *cx, void *arg, void **state);
