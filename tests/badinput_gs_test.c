@@ -19,6 +19,20 @@ Test(bi_gs, builders_null_cx,
     bi_end(&t);
 }
 
+Test(bi_gs, init_arg_null,
+     .description = "fx_gs_init_arg | cx NULL, state NULL | answers fx_gs_ok, writes "
+                    "nothing (header silent)")
+{
+    int x;
+    fx_gs_ret r = fx_gs_init_arg(NULL, &x, NULL);
+    void *st = NULL;
+    fx_gs_ret r2 = fx_gs_init_arg(NULL, &x, &st);
+    cr_assert_eq(r.op, r2.op);
+    cr_assert_eq(st, &x);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
 Test(bi_gs, modifiers_odd,
      .description = "fx_gs_with_timeout, fx_gs_with_continue | negative timeout -5; cont "
                     "0 on a stop answer | no crash (header silent)")
@@ -48,14 +62,12 @@ Test(bi_gs, start_null,
 static const fx_gs_ops gs_no_init = {.handle_call = bi_gs_call};
 
 Test(bi_gs, start_no_init,
-     .description = "fx_gs_start | ops without init | not an error: 0, the server "
-                    "starts with spec.arg as its state")
+     .description = "fx_gs_start | ops without init (required) | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_gs_spec s = {.ops = &gs_no_init};
     fx_pid p;
-    bi_expect(fx_gs_start(t.in, &s, &p, NULL), 0);
-    cr_assert_eq(fx_gs_stop_server(t.in, p, fx_reason_normal(), 10000, NULL), 0);
+    bi_expect(fx_gs_start(t.in, &s, &p, NULL), FX_EINVAL);
     bi_end(&t);
 }
 

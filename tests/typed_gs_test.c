@@ -1,6 +1,6 @@
 /* Typed GenServer requests and replies (<fauxtp/typed.h>): FX_DATA_AS,
  * FX_GS_REPLY_T, FX_GS_CAST_T, FX_GS_CALL_T / FX_GS_CALL_NAMED_T,
- * FX_GS_CALL_RESULT_T, FX_INBOX_RECV_T; and a GenServer without init. */
+ * FX_GS_CALL_RESULT_T, FX_INBOX_RECV_T; and fx_gs_init_arg. */
 #include <criterion/criterion.h>
 #include <fauxtp/fauxtp.h>
 #include <string.h>
@@ -11,7 +11,7 @@ typedef struct point {
 
 enum { MOVE = 1, GET, SET };
 
-/* A server whose state is a point (its spec's arg: no init). MOVE {dx,
+/* A server whose state is a point (its spec's arg, fx_gs_init_arg). MOVE {dx,
  * dy} replies the moved point; GET replies it; SET (a cast) sets it. */
 static fx_gs_ret pt_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
                          const void *data, size_t size)
@@ -35,7 +35,8 @@ static fx_gs_ret pt_cast(fx_ctx *cx, void *state, uint32_t type, const void *dat
     return fx_gs_noreply(cx);
 }
 
-static const fx_gs_ops pt_ops = {.handle_call = pt_call, .handle_cast = pt_cast};
+static const fx_gs_ops pt_ops = {
+    .init = fx_gs_init_arg, .handle_call = pt_call, .handle_cast = pt_cast};
 
 static fx_vm *quiet_vm(fx_crash_capture *cap)
 {
@@ -153,7 +154,7 @@ static fx_gs_ret fwd_cast(fx_ctx *cx, void *state, uint32_t type, const void *da
     return fx_gs_noreply(cx);
 }
 
-static const fx_gs_ops fwd_ops = {.handle_cast = fwd_cast};
+static const fx_gs_ops fwd_ops = {.init = fx_gs_init_arg, .handle_cast = fwd_cast};
 
 Test(typed_gs, result_read_and_typed_cast_inside_the_vm)
 {

@@ -21,7 +21,7 @@ static fx_gs_ret square(fx_ctx *cx, void *state, fx_from from, uint32_t type,
     return FX_GS_REPLY_T(cx, (long){v * v});
 }
 
-static const fx_gs_ops processor_ops = {.handle_call = square};
+static const fx_gs_ops processor_ops = {.init = fx_gs_init_arg, .handle_call = square};
 
 /* ---- consumer: adds, reports the total to `report` after N items -------- */
 
@@ -41,7 +41,7 @@ static fx_gs_ret add(fx_ctx *cx, void *state, uint32_t type, const void *data,
     return fx_gs_noreply(cx);
 }
 
-static const fx_gs_ops consumer_ops = {.handle_cast = add};
+static const fx_gs_ops consumer_ops = {.init = fx_gs_init_arg, .handle_cast = add};
 
 /* ---- producer: round-robin calls, results cast on ------------------------ */
 
@@ -71,7 +71,7 @@ static fx_gs_ret run(fx_ctx *cx, void *state, uint32_t type, const void *data,
     return next(cx, state, NULL);
 }
 
-static const fx_gs_ops producer_ops = {.handle_cast = run};
+static const fx_gs_ops producer_ops = {.init = fx_gs_init_arg, .handle_cast = run};
 
 int main(void)
 {

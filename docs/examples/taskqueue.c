@@ -18,7 +18,7 @@ typedef struct result {
     long job, value;
 } result;
 
-/* ---- the queue: its state is its spec's arg (no init) ------------------------ */
+/* ---- the queue: its state is its spec's arg (fx_gs_init_arg) ---------------- */
 
 typedef struct queue {
     fx_pid report;
@@ -79,7 +79,8 @@ static fx_gs_ret q_info(fx_ctx *cx, void *state, fx_msg *m)
     return fx_gs_noreply(cx);
 }
 
-static const fx_gs_ops queue_ops = {.handle_call = q_call, .handle_info = q_info};
+static const fx_gs_ops queue_ops = {
+    .init = fx_gs_init_arg, .handle_call = q_call, .handle_info = q_info};
 
 /* ---- workers: plain actors calling the queue by name ------------------------- */
 
@@ -126,10 +127,9 @@ int main(void)
                       .children = &worker,
                       .nchildren = 1,
                       .name = "workers"}; /* crashes are the point here */
+    fx_gs_spec qs = {.ops = &queue_ops, .arg = &q, .name = "queue"};
     fx_pid sup;
-    if (fx_gs_start(me, &(fx_gs_spec){.ops = &queue_ops, .arg = &q, .name = "queue"},
-                    NULL, NULL) ||
-        fx_sup_start(me, &ss, &sup, NULL))
+    if (fx_gs_start(me, &qs, NULL, NULL) || fx_sup_start(me, &ss, &sup, NULL))
         return 1;
     for (int i = 0; i < WORKERS; i++)
         if (fx_sup_start_child_args(me, sup, NULL, 0, 1000, NULL, NULL) != 0)

@@ -36,8 +36,8 @@ typedef struct fx_gs_ret {
 typedef struct fx_gs_ops {
     /* Runs in the new server before the starter returns. *state starts
      * NULL; set it. Return fx_gs_ok (optionally with a timeout or a
-     * continue), fx_gs_ignore, or fx_gs_stop(reason). Optional: without
-     * it the state is the spec's arg (carg) and the start succeeds. Unlike
+     * continue), fx_gs_ignore, or fx_gs_stop(reason). Required
+     * (fx_gs_init_arg is the init that keeps the spec's arg). Unlike
      * OTP, terminate runs even when init fails (ignore, stop, crash), with
      * whatever init left in *state: free the state there, not in init. */
     fx_gs_ret (*init)(fx_ctx *cx, void *arg, void **state);
@@ -65,6 +65,13 @@ typedef struct fx_gs_ops {
      * not block; optional. */
     void (*terminate)(fx_vm *vm, void *state, const fx_reason *reason);
 } fx_gs_ops;
+
+/* A ready-made init for a server whose state is its spec's arg (or carg),
+ * owned by the starter (a struct in main, a static object): sets
+ * *state = arg and answers fx_gs_ok. `.init = fx_gs_init_arg`. The server
+ * does not free the state; its terminate (if any) sees the same pointer.
+ * Any thread that runs the server (it is called as init). */
+FX_API fx_gs_ret fx_gs_init_arg(fx_ctx *cx, void *arg, void **state);
 
 /* --- Building a callback's answer: inside a callback only -------------- */
 FX_API fx_gs_ret fx_gs_ok(fx_ctx *cx);      /* init succeeded */

@@ -23,6 +23,13 @@ FX_API fx_gs_ret fx_gs_ok(fx_ctx *cx)
     return ret(FXI_GS_OK);
 }
 
+FX_API fx_gs_ret fx_gs_init_arg(fx_ctx *cx, void *arg, void **state)
+{
+    if (state)
+        *state = arg;
+    return fx_gs_ok(cx);
+}
+
 FX_API fx_gs_ret fx_gs_ignore(fx_ctx *cx)
 {
     (void) cx;

@@ -122,13 +122,7 @@ static fx_next started(fx_ctx *cx, fx_msg *m)
 fx_next fxi_gs_run_init(fx_ctx *cx, fxi_gs *g, fx_from starter)
 {
     g->init_called = true;
-    fx_gs_ret r;
-    if (g->ops->init) {
-        r = g->ops->init(cx, g->arg, &g->state);
-    } else { /* no init: the state is the spec's arg */
-        g->state = g->arg;
-        r = fx_gs_ok(cx);
-    }
+    fx_gs_ret r = g->ops->init(cx, g->arg, &g->state);
     switch (r.op) {
     case FXI_GS_OK:
         break;

@@ -14,7 +14,7 @@ static int64_t init_timeout(const fx_gs_spec *spec)
 
 static bool spec_ok(const fx_gs_spec *spec)
 {
-    return spec && spec->ops && spec->timeout_ms >= FX_INFINITY &&
+    return spec && spec->ops && spec->ops->init && spec->timeout_ms >= FX_INFINITY &&
            fxi_gs_name_ok(spec->name);
 }
 
