@@ -137,7 +137,7 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     }
     if (c.stuck_ms != FX_WATCHDOG_OFF &&
         (rc = fxi_watchdog_init(&vm->pool, (uint64_t) c.stuck_ms * 1000000u,
-                                c.spare_threads)) != 0) {
+                                c.spare_threads, c.trap_faults)) != 0) {
         fxi_pool_fini(&vm->pool);
         goto fail_qsbr;
     }
