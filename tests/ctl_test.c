@@ -219,6 +219,50 @@ Test(ctl, live_socket_refused)
     rmdir(dir);
 }
 
+/* A wedged server: it listens but never accepts, and its backlog is full.
+ * The stale check must not wait for it (a blocking connect would wait
+ * until it accepts, forever here): the path is live, FX_EADDR at once. */
+Test(ctl, wedged_server_with_full_backlog_is_live, .timeout = 30)
+{
+    char dir[256], path[300];
+    tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/vm.sock", dir);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    cr_assert_lt(strlen(path), sizeof sa.sun_path);
+    memcpy(sa.sun_path, path, strlen(path));
+    int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_eq(bind(lfd, (struct sockaddr *) &sa, sizeof sa), 0);
+    cr_assert_eq(listen(lfd, 0), 0);
+    /* Fill the backlog: non-blocking connects until one is refused with
+     * EAGAIN (a bounded number of tries). */
+    int cfd[16], nc = 0;
+    bool full = false;
+    while (nc < 16 && !full) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        cr_assert_geq(fd, 0);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) == 0) {
+            cfd[nc++] = fd;
+        } else {
+            cr_assert_eq(errno, EAGAIN, "connect: %s", strerror(errno));
+            close(fd);
+            full = true;
+        }
+    }
+    cr_assert(full, "the backlog never filled");
+    fx_vm_config c = ctl_config(path);
+    fx_vm *vm;
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    cr_assert_eq(fx_vm_start(vm), FX_EADDR);
+    fx_vm_destroy(vm);
+    /* The wedged server's socket is left alone. */
+    cr_assert(exists(path));
+    for (int i = 0; i < nc; i++)
+        close(cfd[i]);
+    close(lfd);
+    unlink(path);
+    rmdir(dir);
+}
+
 Test(ctl, file_replaced_meanwhile_is_not_removed)
 {
     char dir[256], path[300], moved[320];

@@ -1,6 +1,9 @@
 /* Fault isolation (trap_faults) and crash reports. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 
@@ -238,7 +241,7 @@ static void faulting_logger(void *arg, const fx_crash_report *r)
 {
     (void) arg;
     /* Crashes only: a stuck report (a preempted handler on a loaded
-     * machine) comes from the watchdog thread, which traps no faults. */
+     * machine) comes from the watchdog thread (tested on its own below). */
     if (r->kind == FX_REPORT_CRASH)
         *ag_wild = 1;
 }
@@ -278,6 +281,72 @@ Test(trap_faults, segv_in_the_crash_logger_is_contained, .init = cr_redirect_std
     }
     fx_inbox_destroy(ib);
     fx_vm_shutdown(vm);
+    fx_vm_destroy(vm);
+    fflush(stderr);
+    cr_assert_stderr_neq_str("");
+}
+
+/* A user crash logger that faults while taking a stuck report runs on the
+ * watchdog thread: with trap_faults that thread traps it as a scheduler
+ * thread does (the logger is abandoned, one line on stderr) and the
+ * watchdog goes on reporting. Before, the process died of the SIGSEGV. */
+static atomic_int stuck_seen;
+
+static void faulting_stuck_logger(void *arg, const fx_crash_report *r)
+{
+    (void) arg;
+    if (r->kind == FX_REPORT_STUCK) {
+        atomic_fetch_add(&stuck_seen, 1);
+        *ag_wild = 1;
+    }
+}
+
+/* Runs until the watchdog has reported `want` stuck calls (at most 20 s),
+ * then answers `to`. */
+typedef struct spin_req {
+    int want;
+    fx_pid to;
+} spin_req;
+
+static fx_next spin_until_reported(fx_ctx *cx, fx_msg *m)
+{
+    spin_req q;
+    memcpy(&q, fx_msg_data(m), sizeof q);
+    for (int i = 0; i < 20000 && atomic_load(&stuck_seen) < q.want; i++)
+        usleep(1000);
+    (void) fx_send(cx, q.to, 2, NULL, 0);
+    return fx_continue(cx);
+}
+
+Test(trap_faults, segv_in_the_crash_logger_on_the_watchdog_thread_is_contained,
+     .init = cr_redirect_stderr, .timeout = 60)
+{
+    fx_vm_config cfg;
+    fx_vm_config_init(&cfg);
+    cfg.threads = 2;
+    cfg.trap_faults = true;
+    cfg.stuck_ms = 20;
+    cfg.crash_logger = faulting_stuck_logger;
+    fx_vm *vm;
+    cr_assert_eq(fx_vm_create(&cfg, &vm), 0);
+    cr_assert_eq(fx_vm_start(vm), 0);
+    fx_inbox *ib;
+    cr_assert_eq(fx_inbox_create(vm, &ib), 0);
+    fx_pid a;
+    cr_assert_eq(
+        fx_vm_spawn_opt(vm, &(fx_spawn_opts){.handler = spin_until_reported}, &a), 0);
+    /* Two stuck calls, one after the other: the second report shows the
+     * watchdog survived the first fault. */
+    for (int want = 1; want <= 2; want++) {
+        spin_req q = {.want = want, .to = fx_inbox_pid(ib)};
+        cr_assert_eq(fx_inbox_send(ib, a, 1, &q, sizeof q), 0);
+        fx_msg *done = NULL;
+        cr_assert_eq(fx_inbox_recv(ib, &(fx_match){.type = 2}, 30000, &done), 0);
+        fx_msg_free(done);
+        cr_assert_geq(atomic_load(&stuck_seen), want);
+    }
+    fx_inbox_destroy(ib);
+    cr_assert_eq(fx_vm_shutdown(vm), 0);
     fx_vm_destroy(vm);
     fflush(stderr);
     cr_assert_stderr_neq_str("");

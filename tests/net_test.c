@@ -266,7 +266,12 @@ static fx_next owner_loop(fx_ctx *cx, fx_msg *m)
         fx_sock ls;
         fx_net_listen(cx, &a, NULL, &ls);
         fx_net_sockname(cx, ls, &a);
-        /* Connect to ourselves; hand the connection to another process. */
+        /* Connect to ourselves; hand the connection to another process.
+         * The listener stays open until the test ends: closing it resets
+         * the connection still in its accept queue, and a reset that
+         * reaches a socket still connecting closes it (FX_NET_ERROR), so
+         * `other` would find it gone (FX_EBADF) whenever the poller saw
+         * the reset before the connect's own edge. */
         int rc = fx_net_connect(cx, &a, NULL, 5000, &st->s);
         report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) rc);
         own_st o = {.report = st->report};
@@ -275,10 +280,15 @@ static fx_next owner_loop(fx_ctx *cx, fx_msg *m)
         /* A dead pid is refused and nothing changes. */
         report_u64(cx, st->report, T_EVENT,
                    (uint64_t) (int64_t) fx_net_controlling_process(cx, st->s, st->dead));
-        fx_net_close(cx, ls);
-        /* Closed: every operation answers FX_EBADF. */
+        /* Closed: every operation answers FX_EBADF (a second listener,
+         * nobody connected to it). */
+        fx_net_addr a2;
+        fx_net_addr_ip("127.0.0.1", 0, &a2);
+        fx_sock ls2;
+        fx_net_listen(cx, &a2, NULL, &ls2);
+        fx_net_close(cx, ls2);
         report_u64(cx, st->report, T_EVENT,
-                   (uint64_t) (int64_t) fx_net_accept(cx, ls, 1));
+                   (uint64_t) (int64_t) fx_net_accept(cx, ls2, 1));
         report_u64(cx, st->report, T_EVENT,
                    (uint64_t) (int64_t) fx_net_send(cx, (fx_sock){12345}, "x", 1));
     }

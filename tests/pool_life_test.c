@@ -286,3 +286,68 @@ Test(pool_life, pool_threads_run_nicer_or_in_the_idle_class)
     cr_assert_eq(a.policy, SCHED_OTHER);
     cr_assert_eq(a.nice, base);
 }
+
+/* A pool job blocked in fx_inbox_recv without a timeout, and one in a
+ * fx_gs_call (no timeout) to a process that never answers: the shutdown
+ * wakes them with FX_ESHUTDOWN before its stop hooks wait for running
+ * jobs, so it finishes (here with no deadline at all: before, it waited
+ * forever; with a deadline it answered FX_ESTUCK at it). */
+static atomic_int blocked_rc[2], blocked_in;
+static fx_vm *_Atomic job_vm;
+static fx_pid silent_pid;
+
+static fx_next silent_loop(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx); /* takes calls and never answers */
+}
+
+static int recv_forever_job(void *arg, fx_msg **result)
+{
+    (void) result;
+    int which = (int) (intptr_t) arg;
+    fx_inbox *in;
+    fx_vm *vm = atomic_load(&job_vm);
+    int rc = fx_inbox_create(vm, &in);
+    if (rc == 0) {
+        atomic_fetch_add(&blocked_in, 1);
+        fx_msg *m = NULL;
+        if (which == 0) {
+            fx_match any = {0};
+            rc = fx_inbox_recv(in, &any, FX_INFINITY, &m);
+        } else {
+            rc = fx_gs_call(in, silent_pid, 1, NULL, 0, FX_INFINITY, &m, NULL);
+        }
+        fx_msg_free(m);
+        fx_inbox_destroy(in);
+    }
+    atomic_store(&blocked_rc[which], rc);
+    return 0;
+}
+
+Test(pool_life, jobs_blocked_in_an_inbox_wait_do_not_hold_up_the_shutdown, .timeout = 60)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    c.shutdown_timeout_ms = FX_SHUTDOWN_WAIT_FOREVER;
+    fx_vm *vm;
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    cr_assert_eq(fx_vm_start(vm), 0);
+    atomic_store(&job_vm, vm);
+    silent_pid = spawn_state(vm, silent_loop, NULL, 0);
+    atomic_store(&blocked_in, 0);
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&blocked_rc[i], 1);
+        fx_pool_job j = {.fn = recv_forever_job, .arg = (void *) (intptr_t) i};
+        cr_assert_eq(fx_pool_submit(vm, &j), 0);
+    }
+    for (int i = 0; i < 20000 && atomic_load(&blocked_in) < 2; i++)
+        usleep(1000);
+    cr_assert_eq(atomic_load(&blocked_in), 2);
+    usleep(20000); /* very likely asleep in the wait now (either way the same) */
+    cr_assert_eq(fx_vm_shutdown(vm), 0);
+    cr_assert_eq(atomic_load(&blocked_rc[0]), FX_ESHUTDOWN);
+    cr_assert_eq(atomic_load(&blocked_rc[1]), FX_ESHUTDOWN);
+    fx_vm_destroy(vm);
+}

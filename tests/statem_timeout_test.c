@@ -252,3 +252,69 @@ Test(statem_state_timeout, postponed_comes_back_after_the_state_change)
     CHECK("go3 pst3 g5 st4");
     tvm_stop(&t);
 }
+
+/* ---- a timeout's data near the message size limit ---------------------------- */
+
+/* The test casts a size; the machine asks for an event timeout with that
+ * many bytes, reports fx_sm_event_timeout's answer (type 1) and, when it
+ * fires, the size of the data it got (type 2). */
+enum { SZ_RC = 1, SZ_GOT = 2 };
+#define SZ_MAX 4096u /* the VM's max_msg_size here */
+
+static void sz_report(fx_sm *sm, uint32_t type, int64_t v)
+{
+    (void) fx_send(fx_sm_ctx(sm), sm_observer, type, &v, sizeof v);
+}
+
+static fx_sm_ret sz_event(fx_sm *sm, const fx_sm_event *ev, void *data)
+{
+    (void) data;
+    if (ev->kind == FX_SM_CAST) {
+        size_t size = (size_t) sm_arg(ev);
+        void *buf = calloc(1, size);
+        sz_report(sm, SZ_RC, fx_sm_event_timeout(sm, 1, 0, buf, size));
+        free(buf);
+    } else if (ev->kind == FX_SM_TIMEOUT) {
+        sz_report(sm, SZ_GOT, (int64_t) ev->size);
+    }
+    return fx_sm_keep_state(sm);
+}
+
+static fx_sm_ret sz_init(fx_sm *sm, void *arg, void **data)
+{
+    (void) sm_init_data(sm, arg, data);
+    return fx_sm_next_state(sm, fx_sm_id(1));
+}
+
+static const fx_sm_ops sz_ops = {
+    .init = sz_init, .handle_event = sz_event, .terminate = sm_free_data};
+
+Test(statem_timeout, event_timeout_data_at_the_size_limit_and_one_byte_over)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    c.max_msg_size = SZ_MAX;
+    c.crash_logger = fx_crash_logger_silent;
+    tvm t = tvm_start_with(&c);
+    cr_assert_eq(fx_vm_max_msg_size(t.vm), SZ_MAX);
+    fx_pid p = sm_start(&t, &sz_ops);
+    fx_ref ref;
+    cr_assert_eq(fx_inbox_monitor(t.in, p, &ref), 0);
+    /* Exactly the limit: accepted, and it fires with all its bytes. */
+    sm_cast(&t, p, 1, (int64_t) (SZ_MAX - FX_SM_TIMEOUT_OVERHEAD));
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, SZ_RC), 0);
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, SZ_GOT), SZ_MAX - FX_SM_TIMEOUT_OVERHEAD);
+    /* One byte over: refused at once with the documented code, and the
+     * machine stops with it (a refused action). */
+    sm_cast(&t, p, 1, (int64_t) (SZ_MAX - FX_SM_TIMEOUT_OVERHEAD + 1));
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, SZ_RC), FX_EMSGSIZE);
+    fx_msg *m = NULL;
+    cr_assert_eq(
+        fx_inbox_recv(t.in, &(fx_match){.type = FX_MSG_DOWN, .ref = ref}, 10000, &m), 0);
+    const fx_down_info *d = fx_msg_data(m);
+    cr_assert_eq(d->reason.kind, FX_REASON_ERROR);
+    cr_assert_eq(d->reason.code, FX_EMSGSIZE, "reason: %s", d->reason.text);
+    fx_msg_free(m);
+    tvm_stop(&t);
+}

@@ -151,6 +151,13 @@ FX_API int fx_sm_postpone(fx_sm *sm);
  * before any queued event, after the other events inserted by this
  * callback (in call order). Not in an enter call. */
 FX_API int fx_sm_next_event(fx_sm *sm, uint32_t type, const void *data, size_t size);
+/* Bytes of a message a timeout's own envelope takes: an event, state or
+ * generic timeout travels as a message to the machine itself, so its data
+ * may be at most fx_vm_max_msg_size(vm) - FX_SM_TIMEOUT_OVERHEAD bytes;
+ * more is refused at once with FX_EMSGSIZE (fx_sm_event_timeout,
+ * fx_sm_state_timeout, fx_sm_timeout, fx_sm_update_timeout). */
+#define FX_SM_TIMEOUT_OVERHEAD 32u
+
 /* Event timeout: an FX_SM_TIMEOUT event (type, data copied) after ms
  * unless some other event comes first. Started only when no event is
  * queued after the transition. ms 0: fires only if no event at all is

@@ -179,7 +179,7 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
          * fxi_inbox_wake_all: either we see the VM stopping or the futex
          * wait below sees wake set. */
         fxi_atomic_fence_seq_cst();
-        if (!fxi_vm_running(ib->vm))
+        if (!fxi_vm_running(ib->vm) || fxi_inbox_waits_closed(ib->vm))
             return FX_ESHUTDOWN; /* nothing will come any more */
         uint64_t now = fxi_now_ns();
         if (now >= deadline)

@@ -19,4 +19,14 @@ struct fx_inbox {
  * fx_inbox_recv, which then answers FX_ESHUTDOWN. Outside the VM. */
 void fxi_inbox_wake_all(fx_vm *vm);
 
+/* Shutdown, before the stop hooks (actor/inbox_close.c): from now on a
+ * wait in fx_inbox_recv answers FX_ESHUTDOWN on every thread but the
+ * caller's, and the threads waiting now are woken. The caller marks the
+ * end of its hooks with fxi_inbox_close_hooks_done. */
+void fxi_inbox_close_waits(fx_vm *vm);
+void fxi_inbox_close_hooks_done(fx_vm *vm);
+/* Whether a wait in fx_inbox_recv on the calling thread must end with
+ * FX_ESHUTDOWN; call after the seq_cst fence that follows wake = 0. */
+bool fxi_inbox_waits_closed(const fx_vm *vm);
+
 #endif

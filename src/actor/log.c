@@ -11,6 +11,7 @@
 
 #include "actor/report_format.h"
 #include "actor/vm.h"
+#include "platform/fault.h"
 #include "platform/park.h"
 
 #define DEFAULT_RATE 500u  /* Erlang logger: burst_limit_max_count 500 */
@@ -91,20 +92,23 @@ static void run_sink(void *p)
 /* Calls a user sink or crash logger. On one of vm's scheduler threads it
  * runs with the fault site armed (as a handler does): a trapped fault or
  * fx_crash(NULL) in it abandons it and a minimal line goes to stderr with
- * write(2), which takes no lock the sink may hold. */
+ * write(2), which takes no lock the sink may hold. The same on another
+ * thread that traps faults (the watchdog's stuck reports, a pool thread,
+ * with trap_faults). */
 static bool call_user(fx_vm *vm, struct sink_call *c)
 {
     bool prev = in_sink, ok = true;
     in_sink = true;
     fxi_worker *w = fxi_vm_worker(vm);
+    fxi_fault_site *site = w ? &w->fault : fxi_fault_thread_site();
     bool builtin =
         c->crash
             ? (c->crash == fx_crash_logger_stderr || c->crash == fx_crash_logger_silent)
             : (c->sink == fx_log_sink_stderr || c->sink == fx_log_sink_silent);
-    if (!w || builtin) {
+    if (!site || builtin) {
         run_sink(c);
     } else {
-        ok = fxi_fault_call(&w->fault, run_sink, c);
+        ok = fxi_fault_call(site, run_sink, c);
     }
     in_sink = prev;
     return ok;

@@ -137,7 +137,7 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
     }
     if (c.stuck_ms != FX_WATCHDOG_OFF &&
         (rc = fxi_watchdog_init(&vm->pool, (uint64_t) c.stuck_ms * 1000000u,
-                                c.spare_threads)) != 0) {
+                                c.spare_threads, c.trap_faults)) != 0) {
         fxi_pool_fini(&vm->pool);
         goto fail_qsbr;
     }
@@ -419,9 +419,11 @@ FX_API int fx_vm_shutdown(fx_vm *vm)
     if (st == FXI_VM_RUNNING) {
         /* The list is closed: no node is added from here on. Newest
          * first is the reverse attach order. The VM still runs. */
+        fxi_inbox_close_waits(vm); /* first: a hook may wait for a waiter */
         for (fxi_attachment *a = vm->attached; a; a = a->next)
             if (a->hooks.stop)
                 a->hooks.stop(vm, a->value);
+        fxi_inbox_close_hooks_done(vm);
         st = fxi_atomic_load_relaxed_32(&vm->state); /* relaxed: as above */
     }
     /* Relaxed cas: the fence below gives the order. */

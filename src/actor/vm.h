@@ -72,7 +72,10 @@ struct fx_vm {
     /* Every inbox of this VM, so shutdown can wake their waiters. */
     fxi_mutex inbox_mx;
     struct fx_inbox *inboxes; /* under inbox_mx */
-    fxi_log log;              /* the logger (actor/log.h): immutable sink, atomic rest */
+    /* atomic: 1 once fx_vm_shutdown closed the inboxes' waits, before its
+     * stop hooks (actor/inbox_close.c). */
+    uint32_t inbox_closed;
+    fxi_log log; /* the logger (actor/log.h): immutable sink, atomic rest */
 };
 
 /* An outside thread is about to free one of vm's processes (an inbox)

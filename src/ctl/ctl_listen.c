@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fauxtp/error.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -35,19 +36,37 @@ static int sys_err(int e)
     return e == EMFILE || e == ENFILE ? FX_ENOFILE : FX_ESYS;
 }
 
-/* 1 when a server accepts connections at sa, 0 when the file is stale
- * (refused), negative on other errors. */
+/* 1 when a server listens at sa, 0 when the file is stale (refused),
+ * negative on other errors. Never waits long: a blocking connect to a
+ * wedged server whose backlog is full would wait until it accepts, so the
+ * connect is non-blocking. On Linux a Unix-domain connect completes or
+ * fails at once, and a full backlog answers EAGAIN: someone listens, so
+ * the server is live. Elsewhere EINPROGRESS may come: the outcome is
+ * awaited for at most LIVE_WAIT_MS, and still pending then counts as live
+ * (a listener exists; it is only slow). */
+#define LIVE_WAIT_MS 200
 static int live(const struct sockaddr_un *sa)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return sys_err(errno);
-    /* Blocking connect: on a Unix-domain socket it completes or fails at
-     * once (a full backlog makes it wait; the server is then live). */
-    int rc = connect(fd, (const struct sockaddr *) sa, sizeof *sa);
-    int e = errno;
+    int rc;
+    do
+        rc = connect(fd, (const struct sockaddr *) sa, sizeof *sa);
+    while (rc != 0 && errno == EINTR);
+    int e = rc == 0 ? 0 : errno;
+    if (e == EINPROGRESS) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int n;
+        do
+            n = poll(&p, 1, LIVE_WAIT_MS);
+        while (n < 0 && errno == EINTR);
+        socklen_t len = sizeof e;
+        if (n <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+            e = EAGAIN; /* no answer in time: a listener that is slow */
+    }
     close(fd);
-    if (rc == 0)
+    if (e == 0 || e == EAGAIN)
         return 1;
     return e == ECONNREFUSED ? 0 : FX_ESYS;
 }

@@ -92,13 +92,22 @@ FX_API int fx_sm_postpone(fx_sm *sm)
     return 0;
 }
 
-/* A new owned event, or the error recorded. */
+/* A new owned event, or the error recorded. A timeout's data travels in
+ * a message after its header (gen_statem_timeout.c): the header's bytes
+ * count against the limit, so an action that could never be sent is
+ * refused now, not when its timer is started (which stopped the machine
+ * later). */
 static int make(fx_sm *sm, int32_t kind, uint32_t type, const void *data, size_t size,
                 fxi_sm_ev **out)
 {
+    _Static_assert(sizeof(fxi_sm_tmo_hdr) <= FX_SM_TIMEOUT_OVERHEAD,
+                   "FX_SM_TIMEOUT_OVERHEAD covers the timeout header");
+    size_t max = fx_vm_max_msg_size(sm->vm);
+    if (kind != FX_SM_INTERNAL)
+        max = max > FX_SM_TIMEOUT_OVERHEAD ? max - FX_SM_TIMEOUT_OVERHEAD : 0;
     if (!data && size > 0)
         return fxi_sm_refuse(sm, FX_EINVAL, "action data NULL with size > 0");
-    if (size > fx_vm_max_msg_size(sm->vm))
+    if (size > max)
         return fxi_sm_refuse(sm, FX_EMSGSIZE, "action data too large");
     if (!(*out = fxi_sm_ev_new(kind, type, data, size)))
         return fxi_sm_refuse(sm, FX_ENOMEM, "action: out of memory");

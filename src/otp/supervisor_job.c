@@ -70,6 +70,24 @@ static bool exit_or_down(const fx_msg *m, void *arg)
     return t == FX_MSG_EXIT || (t == FX_MSG_DOWN && fx_ref_eq(fx_msg_ref(m), s->job.mon));
 }
 
+/* Sends c the exit signal `reason`. Without memory for the signal
+ * (FX_ENOMEM) the child would never hear of it and the supervisor would
+ * wait out the child's whole shutdown time for nothing (and, when the VM
+ * shuts down, the shutdown's deadline with it): one more try, then a
+ * kill, then the supervisor crashes, and its children die by their links
+ * (promises made in advance: no memory needed). FX_ENOPROC: it is dead
+ * already; its EXIT or the DOWN tells. */
+static void signal_child(fx_ctx *cx, fxi_child *c, fx_reason reason)
+{
+    if (fx_exit(cx, c->pid, reason) != FX_ENOMEM ||
+        fx_exit(cx, c->pid, reason) != FX_ENOMEM)
+        return;
+    if (reason.kind != FX_REASON_KILL &&
+        fx_exit(cx, c->pid, fx_reason_kill()) != FX_ENOMEM)
+        return;
+    fx_crash(cx, "supervisor: out of memory signalling a child");
+}
+
 static fx_next wait_exit(fx_ctx *cx, fxi_sup *s, fxi_child *c, int64_t timeout_ms)
 {
     fx_match mt = {.from = c->pid, .pred = exit_or_down, .pred_arg = s};
@@ -82,8 +100,7 @@ static fx_next stop_child(fx_ctx *cx, fxi_sup *s, fxi_child *c)
     if (fx_monitor(cx, c->pid, &s->job.mon) != 0)
         fx_crash(cx, "supervisor: cannot monitor a child");
     bool brutal = t == FX_SHUTDOWN_BRUTAL_KILL;
-    /* FX_ENOPROC: it is dead already; its EXIT or the DOWN tells. */
-    (void) fx_exit(cx, c->pid, brutal ? fx_reason_kill() : fx_reason_shutdown());
+    signal_child(cx, c, brutal ? fx_reason_kill() : fx_reason_shutdown());
     return wait_exit(cx, s, c, brutal ? FX_INFINITY : t);
 }
 
@@ -93,7 +110,7 @@ static fx_next stopped(fx_ctx *cx, fx_msg *m)
     fxi_child *c = s->job.stop[s->job.istop];
     if (fx_msg_type(m) == FX_MSG_TIMEOUT) {
         /* It did not stop in time. */
-        (void) fx_exit(cx, c->pid, fx_reason_kill());
+        signal_child(cx, c, fx_reason_kill());
         return wait_exit(cx, s, c, FX_INFINITY);
     }
     if (fx_msg_type(m) == FX_MSG_EXIT) /* the DOWN follows: drop it */

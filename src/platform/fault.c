@@ -147,6 +147,11 @@ void fxi_fault_thread_exit(fxi_fault_site *site)
     site->altstack = NULL;
 }
 
+fxi_fault_site *fxi_fault_thread_site(void)
+{
+    return tls_site && tls_site->altstack ? tls_site : NULL;
+}
+
 void fxi_fault_thread_bind(fxi_fault_site *site, jmp_buf *jb)
 {
     site->armed = 0;

@@ -39,6 +39,12 @@ void fxi_fault_thread_exit(fxi_fault_site *site);
  * fxi_fault_thread_exit. */
 void fxi_fault_thread_bind(fxi_fault_site *site, jmp_buf *jb);
 
+/* The calling thread's site if it traps hardware faults (entered with
+ * fxi_fault_thread_enter, hence with a signal stack), else NULL. For code
+ * that calls user callbacks on threads other than the schedulers (the
+ * watchdog's reports, pool threads): fxi_fault_call on it. */
+fxi_fault_site *fxi_fault_thread_site(void);
+
 /* fx_crash(NULL) on a thread that runs no handler: if the calling
  * thread's site is armed, copies text into site->text, sets signo 0 and
  * jumps to the site's landing point (does not return). Returns when no

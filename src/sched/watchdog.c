@@ -7,6 +7,7 @@
 
 #include "mem/alloc.h"
 #include "platform/atomic.h"
+#include "platform/fault.h"
 #include "platform/membarrier.h"
 #include "platform/park.h"
 
@@ -36,6 +37,7 @@ struct fxi_watchdog {
     uint64_t limit_ns, period_ns;
     uint32_t max_spares;
     bool membarrier; /* slot hand-over possible */
+    bool trap;       /* trap_faults: the reports' user loggers are trapped */
     bool running;    /* thread started (start/stop caller) */
     pthread_t thread;
     /* --- watchdog thread only ---------------------------------------------- */
@@ -45,7 +47,7 @@ struct fxi_watchdog {
     uint64_t stat_stuck, stat_spares;      /* written by the watchdog only */
 };
 
-int fxi_watchdog_init(fxi_pool *p, uint64_t limit_ns, uint32_t max_spares)
+int fxi_watchdog_init(fxi_pool *p, uint64_t limit_ns, uint32_t max_spares, bool trap)
 {
     fxi_watchdog *wd = fxi_alloc_aligned(sizeof *wd, FXI_CACHELINE);
     if (!wd)
@@ -60,6 +62,7 @@ int fxi_watchdog_init(fxi_pool *p, uint64_t limit_ns, uint32_t max_spares)
     wd->limit_ns = limit_ns;
     wd->period_ns = limit_ns / SAMPLES ? limit_ns / SAMPLES : 1;
     wd->max_spares = max_spares;
+    wd->trap = trap;
     wd->membarrier = fxi_membarrier_init();
     p->wd = wd;
     return 0;
@@ -263,11 +266,21 @@ static void *watchdog_main(void *arg)
 {
     fxi_watchdog *wd = arg;
     bool is_stuck[1024]; /* at most 1023 slots (fx_vm_create) */
+    /* With trap_faults, as on the scheduler threads: a user crash logger
+     * or log sink that faults while taking a stuck report is abandoned
+     * (one line on stderr, actor/log.c) and the watchdog goes on. Every
+     * call uses its own landing (fxi_fault_call): jb is never jumped to.
+     * Without a signal stack (FX_ENOMEM) faults stay fatal, as before. */
+    fxi_fault_site site;
+    jmp_buf jb;
+    bool trapping = wd->trap && fxi_fault_thread_enter(&site, &jb) == 0;
     /* Acquire: pairs with fxi_watchdog_stop's release of STOP. */
     while (fxi_atomic_load_acquire_32(&wd->word) != STOP) {
         sample(wd, is_stuck);
         nap(wd);
     }
+    if (trapping)
+        fxi_fault_thread_exit(&site);
     return NULL;
 }
 

@@ -15,8 +15,9 @@
 typedef struct fxi_watchdog fxi_watchdog;
 
 /* Allocates the watchdog of p (stats live in it until fxi_watchdog_free).
- * 0 or FX_ENOMEM. Before fxi_pool_start. */
-int fxi_watchdog_init(fxi_pool *p, uint64_t limit_ns, uint32_t max_spares);
+ * trap: the VM traps faults (its thread then traps them too, for the
+ * user loggers its reports call). 0 or FX_ENOMEM. Before fxi_pool_start. */
+int fxi_watchdog_init(fxi_pool *p, uint64_t limit_ns, uint32_t max_spares, bool trap);
 /* Starts / stops (joins) its thread. start: 0 or FX_ESYS. The thread
  * that starts and stops the pool. */
 int fxi_watchdog_start(fxi_pool *p);

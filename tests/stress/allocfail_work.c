@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The shim's arm switch, present only when it is preloaded. */
@@ -379,6 +380,7 @@ int main(void)
     fx_vm_config_init(&c);
     c.threads = 2;
     c.crash_logger = fx_crash_logger_silent;
+    c.shutdown_timeout_ms = 5000; /* the default, spelled out: checked below */
     fx_vm *vm;
     int rc = fx_vm_create(&c, &vm);
     CHECK("fx_vm_create", rc, FX_ENOMEM, FX_ESYS);
@@ -397,8 +399,20 @@ int main(void)
             step_registry_timer(vm, in);
             fx_inbox_destroy(in);
         }
+        /* A failed allocation must not turn the orderly shutdown into a
+         * wait for its deadline (default 5 s; a clean one takes
+         * milliseconds): a shutdown that lasts the whole deadline waited
+         * for something the failure made impossible. */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         rc = fx_vm_shutdown(vm);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
         CHECK("fx_vm_shutdown", rc, FX_ENOMEM);
+        int64_t ms = (int64_t) (t1.tv_sec - t0.tv_sec) * 1000 +
+                     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms >= (int64_t) c.shutdown_timeout_ms)
+            MISMATCH("fx_vm_shutdown took %lld ms, its whole deadline (%u ms)",
+                     (long long) ms, c.shutdown_timeout_ms);
     }
     fx_vm_destroy(vm);
     if (failalloc_disarm)
