@@ -167,6 +167,8 @@ FX_API int fx_term_msg_build(fx_term_build_fn build, void *arg, fx_msg **out)
     fx_term_builder w;
     fx_term_builder_init_buf(&w, m->data, size);
     rc = build(&w, arg);
+    if (rc == FX_EMSGSIZE && w.fxi_err == FX_EMSGSIZE)
+        rc = FX_EBADTERM; /* the second call wrote more than the first */
     if (rc >= 0) {
         const void *d;
         size_t n;

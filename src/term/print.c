@@ -141,33 +141,59 @@ static void bignum(sink *s, int neg, const unsigned char *mag, size_t n)
     free(dec);
 }
 
-/* Shortest digits that read back as d, in Erlang's float syntax. */
+/* Shortest digits that read back as d, in Erlang's float syntax: the
+ * shorter of plain decimal and scientific notation (decimal on a tie), as
+ * float_to_list(F, [short]) chooses. */
 static void flt(sink *s, double d)
 {
     char t[48];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(t, sizeof t, "%.*g", p, d);
+    int p = 0;
+    while (++p < 17) {
+        snprintf(t, sizeof t, "%.*e", p - 1, d);
         if (strtod(t, NULL) == d)
             break;
     }
-    char *e = strchr(t, 'e');
-    char mant[48], exp[16] = "";
-    if (e) {
-        memcpy(mant, t, (size_t) (e - t));
-        mant[e - t] = 0;
-        const char *x = e + 1;
-        bool neg = *x == '-';
-        x += (*x == '-' || *x == '+');
-        while (*x == '0' && x[1])
-            x++;
-        snprintf(exp, sizeof exp, "e%s%s", neg ? "-" : "", x);
-    } else {
-        snprintf(mant, sizeof mant, "%s", t);
+    snprintf(t, sizeof t, "%.*e", p - 1, d);
+    if (strchr(t, 'n') || strchr(t, 'i')) { /* nan, inf: not from Erlang */
+        puts_(s, t);
+        return;
     }
-    puts_(s, mant);
-    if (!strchr(mant, '.') && !strchr(mant, 'n') && !strchr(mant, 'i'))
-        puts_(s, ".0");
-    puts_(s, exp);
+    /* t = [-]D[.DDD]e(+|-)XX: the digits and the exponent. */
+    bool neg = t[0] == '-';
+    char dig[24];
+    int nd = 0;
+    char *e = strchr(t, 'e');
+    for (char *q = t + neg; q < e; q++)
+        if (*q != '.')
+            dig[nd++] = *q;
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    int x = atoi(e + 1);
+    char sci[48], dec[400];
+    snprintf(sci, sizeof sci, "%s%c.%.*se%d", neg ? "-" : "", dig[0], nd > 1 ? nd - 1 : 1,
+             nd > 1 ? dig + 1 : "0", x);
+    size_t n = 0;
+    if (neg)
+        dec[n++] = '-';
+    if (x < 0) {
+        dec[n++] = '0';
+        dec[n++] = '.';
+        for (int k = 0; k < -x - 1; k++)
+            dec[n++] = '0';
+        for (int k = 0; k < nd; k++)
+            dec[n++] = dig[k];
+    } else {
+        for (int k = 0; k <= x; k++)
+            dec[n++] = k < nd ? dig[k] : '0';
+        dec[n++] = '.';
+        if (nd > x + 1)
+            for (int k = x + 1; k < nd; k++)
+                dec[n++] = dig[k];
+        else
+            dec[n++] = '0';
+    }
+    dec[n] = 0;
+    puts_(s, strlen(sci) < n ? sci : dec);
 }
 
 static void bytes(sink *s, const unsigned char *p, size_t n, int last_bits)
@@ -246,7 +272,7 @@ static int print(const char *b, size_t size, size_t pos, sink *s)
                 }
                 put(s, "|", 1);
             } else if (f->index > 0) {
-                puts_(s, f->kind == 'm' && f->index % 2 ? "=>" : ",");
+                puts_(s, f->kind == 'm' && f->index % 2 ? " => " : ",");
             }
             f->rem--;
             f->index++;

@@ -7,11 +7,24 @@
 
 #include <fauxtp/error.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 /* Pending child counts can reach 2^33 (a map of 2^32 pairs); every term
  * takes at least one byte, so a count above the bytes left is malformed. */
 static bool need(size_t size, size_t pos, uint64_t n)
 {
     return pos <= size && n <= size - pos;
+}
+
+/* FLOAT_EXT's text reads as a number (what ei's sscanf will do). */
+static bool float_text(const char *p)
+{
+    char t[32], *end;
+    memcpy(t, p, 31);
+    t[31] = 0;
+    (void) strtod(t, &end);
+    return end != t;
 }
 
 /* An atom in a pid, port or reference's node field. */
@@ -63,7 +76,10 @@ static int one(const char *b, size_t size, size_t *pos, uint64_t *children)
     case 70: /* NEW_FLOAT_EXT */
         skip = 8;
         break;
-    case 99: /* FLOAT_EXT: 31 bytes of text */
+    case 99: /* FLOAT_EXT: 31 bytes of text, NUL-padded ("%.20e"): ei
+              * sscanf()s it, so the NUL must be there */
+        if (!need(size, p, 31) || !memchr(b + p, 0, 31) || !float_text(b + p))
+            return FX_EBADTERM;
         skip = 31;
         break;
     case 100:
