@@ -30,8 +30,11 @@ static void gen(fx_term_builder *b, int depth, int *budget)
         fx_term_put_atomz(b, rnd() % 2 ? "ok" : "caf\xC3\xA9");
         break;
     case 1:
-        fx_term_put_i64(b, (int64_t) (((uint64_t) rnd() << 32) | rnd()) >> (rnd() % 64));
+    {
+        uint64_t hi = rnd(), lo = rnd();
+        fx_term_put_i64(b, (int64_t) ((hi << 32) | lo) >> (rnd() % 64));
         break;
+    }
     case 2: {
         uint8_t mag[20];
         for (int k = 0; k < 20; k++)
@@ -196,8 +199,10 @@ Test(term, fuzz, .timeout = 300)
         for (int m = 0; m < 40; m++, mutants++) {
             unsigned char *x = malloc(n);
             memcpy(x, t, n);
-            for (unsigned c = 1 + rnd() % 4; c > 0; c--)
-                x[1 + rnd() % (n - 1)] = (unsigned char) (rnd() % 3 == 0 ? 0xFF : rnd());
+            for (unsigned c = 1 + rnd() % 4; c > 0; c--) {
+                size_t at = 1 + rnd() % (n - 1);
+                x[at] = (unsigned char) (rnd() % 3 == 0 ? 0xFF : rnd());
+            }
             feed(x, n);
             free(x);
         }
