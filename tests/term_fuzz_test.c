@@ -177,7 +177,7 @@ static int feed(const unsigned char *src, size_t n)
 Test(term, fuzz, .timeout = 300)
 {
     rng_state = SEED;
-    printf("term fuzz: seed %u\n", SEED);
+    fprintf(stderr, "term fuzz: seed %u\n", SEED);
     unsigned terms = 0, truncs = 0, mutants = 0, randoms = 0;
     for (int it = 0; it < 400; it++) {
         fx_term_builder b;
@@ -220,7 +220,7 @@ Test(term, fuzz, .timeout = 300)
             x[k] = rnd() % 2 ? tags[rnd() % sizeof tags] : (unsigned char) (rnd() % 8);
         feed(x, n);
     }
-    printf("term fuzz: %u valid terms, %u truncations, %u mutants, %u random inputs; %u "
+    fprintf(stderr, "term fuzz: %u valid terms, %u truncations, %u mutants, %u random inputs; %u "
            "accepted by the reader\n",
            terms, truncs, mutants, randoms, accepted);
 }

@@ -642,7 +642,7 @@ Test(term, erlang_interop, .timeout = 120)
         fx_term_builder_fini(&b);
         free(bytes);
     }
-    printf("term interop: %zu terms from erl decoded and printed, %d built here and "
+    fprintf(stderr, "term interop: %zu terms from erl decoded and printed, %d built here and "
            "decoded by erl\n",
            N_CASES, built);
     free(line);
