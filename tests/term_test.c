@@ -651,3 +651,46 @@ Test(term, erlang_interop, .timeout = 120)
     unlink(in);
     unlink(outp);
 }
+
+/* --- a mailbox limit refuses a term like an application message -------- */
+
+static int gate;    /* atomic: 1 = open */
+static int entered; /* atomic: 1 = the first message is being handled */
+
+static fx_next gated_h(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    /* Release: the test's acquire load sees the message taken out. */
+    __atomic_store_n(&entered, 1, __ATOMIC_RELEASE);
+    /* Acquire pairs with the test's release store opening the gate. */
+    for (int i = 0; i < 100000 && !__atomic_load_n(&gate, __ATOMIC_ACQUIRE); i++)
+        usleep(100); /* bounded: 10 s */
+    return fx_continue(cx);
+}
+
+Test(term, mailbox_limit_refuses_terms)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    fx_vm *vm;
+    cr_assert_eq(fx_vm_create(&c, &vm), 0);
+    cr_assert_eq(fx_vm_start(vm), 0);
+    fx_spawn_opts o = {.handler = gated_h,
+                       .mailbox = {.max = 1, .policy = FX_MAILBOX_DROP}};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(vm, &o, &p), 0);
+    cr_assert_eq(fx_vm_send(vm, p, 1, NULL, 0), 0);
+    /* Acquire pairs with the handler's release store. */
+    for (int i = 0; i < 100000 && !__atomic_load_n(&entered, __ATOMIC_ACQUIRE); i++)
+        usleep(100);
+    cr_assert_eq(fx_vm_send(vm, p, 1, NULL, 0), 0, "one queued: at the limit");
+    fx_msg *m;
+    cr_assert_eq(fx_term_format_msg(&m, "{ping, 1}"), 0);
+    cr_assert_eq(fx_vm_send_msg(vm, p, m), FX_EAGAIN, "a term past the limit is refused");
+    /* Release: the handler's acquire load sees the gate open. */
+    __atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
+    fx_msg_free(m);
+    fx_vm_shutdown(vm);
+    fx_vm_destroy(vm);
+}
