@@ -24,8 +24,9 @@ static fx_term_reader reader_on(fx_term_builder *b)
 }
 
 Test(bi_term, builder_init_bad,
-     .description = "fx_term_builder_init, _init_buf | builder NULL; buf NULL with cap 8 | "
-                    "FX_EINVAL; FX_EINVAL and the builder is failed (later puts FX_EINVAL)")
+     .description =
+         "fx_term_builder_init, _init_buf | builder NULL; buf NULL with cap 8 | "
+         "FX_EINVAL; FX_EINVAL and the builder is failed (later puts FX_EINVAL)")
 {
     tvm t = bi_start();
     bi_expect(fx_term_builder_init(NULL), FX_EINVAL);
@@ -56,9 +57,10 @@ Test(bi_term, builder_fini_size,
 }
 
 Test(bi_term, builder_finish_bad,
-     .description = "fx_term_builder_data, _msg | NULL builder or out; a zeroed builder; "
-                    "a measuring builder; a tuple short of elements; two terms | "
-                    "FX_EINVAL; FX_EINVAL; FX_EINVAL; FX_EBADTERM; FX_EBADTERM (*out NULL)")
+     .description =
+         "fx_term_builder_data, _msg | NULL builder or out; a zeroed builder; "
+         "a measuring builder; a tuple short of elements; two terms | "
+         "FX_EINVAL; FX_EINVAL; FX_EINVAL; FX_EBADTERM; FX_EBADTERM (*out NULL)")
 {
     tvm t = bi_start();
     const void *d;
@@ -125,11 +127,12 @@ Test(bi_term, put_null_builder,
 }
 
 Test(bi_term, put_bad_values,
-     .description = "fx_term_put_atom, _atomz, _bignum, _double, _binary, _string, _raw | "
-                    "a 256-character or invalid UTF-8 atom, NULL name; NULL magnitude "
-                    "with n 1; NaN, infinity; NULL data or string with size 1; raw bytes "
-                    "that are not one term | FX_EINVAL (raw: FX_EBADTERM), and the "
-                    "builder is failed: later puts return the same code")
+     .description =
+         "fx_term_put_atom, _atomz, _bignum, _double, _binary, _string, _raw | "
+         "a 256-character or invalid UTF-8 atom, NULL name; NULL magnitude "
+         "with n 1; NaN, infinity; NULL data or string with size 1; raw bytes "
+         "that are not one term | FX_EINVAL (raw: FX_EBADTERM), and the "
+         "builder is failed: later puts return the same code")
 {
     tvm t = bi_start();
     char longa[257];
@@ -140,17 +143,39 @@ Test(bi_term, put_bad_values,
         cr_assert_eq(fx_term_builder_init(&b), 0);
         int want = k >= 9 ? FX_EBADTERM : FX_EINVAL, rc;
         switch (k) {
-        case 0: rc = fx_term_put_atomz(&b, longa); break;
-        case 1: rc = fx_term_put_atom(&b, "\xff", 1); break;
-        case 2: rc = fx_term_put_atomz(&b, NULL); break;
-        case 3: rc = fx_term_put_atom(&b, NULL, 2); break;
-        case 4: rc = fx_term_put_bignum(&b, 0, NULL, 1); break;
-        case 5: rc = fx_term_put_double(&b, NAN); break;
-        case 6: rc = fx_term_put_double(&b, -INFINITY); break;
-        case 7: rc = fx_term_put_binary(&b, NULL, 1); break;
-        case 8: rc = fx_term_put_string(&b, NULL, 1); break;
-        case 9: rc = fx_term_put_raw(&b, "\x68\x02\x6a", 3); break;
-        default: rc = fx_term_put_raw(&b, "\x6a\x6a", 2); break;
+        case 0:
+            rc = fx_term_put_atomz(&b, longa);
+            break;
+        case 1:
+            rc = fx_term_put_atom(&b, "\xff", 1);
+            break;
+        case 2:
+            rc = fx_term_put_atomz(&b, NULL);
+            break;
+        case 3:
+            rc = fx_term_put_atom(&b, NULL, 2);
+            break;
+        case 4:
+            rc = fx_term_put_bignum(&b, 0, NULL, 1);
+            break;
+        case 5:
+            rc = fx_term_put_double(&b, NAN);
+            break;
+        case 6:
+            rc = fx_term_put_double(&b, -INFINITY);
+            break;
+        case 7:
+            rc = fx_term_put_binary(&b, NULL, 1);
+            break;
+        case 8:
+            rc = fx_term_put_string(&b, NULL, 1);
+            break;
+        case 9:
+            rc = fx_term_put_raw(&b, "\x68\x02\x6a", 3);
+            break;
+        default:
+            rc = fx_term_put_raw(&b, "\x6a\x6a", 2);
+            break;
         }
         cr_assert_eq(rc, want, "case %d: %s", k, fx_err_name(rc));
         bi_expect(fx_term_put_nil(&b), want);
@@ -230,10 +255,11 @@ Test(bi_term, format_and_msg_bad,
 }
 
 Test(bi_term, reader_init_bad,
-     .description = "fx_term_reader_init, _init_msg | NULL reader, data or msg; 0 or 1 "
-                    "bytes; no version byte; a truncated tuple; trailing bytes; a "
-                    "compressed term; an atom-cache reference; a message of another type | "
-                    "FX_EINVAL; then FX_EBADTERM for each, and the reader reads nothing")
+     .description =
+         "fx_term_reader_init, _init_msg | NULL reader, data or msg; 0 or 1 "
+         "bytes; no version byte; a truncated tuple; trailing bytes; a "
+         "compressed term; an atom-cache reference; a message of another type | "
+         "FX_EINVAL; then FX_EBADTERM for each, and the reader reads nothing")
 {
     tvm t = bi_start();
     fx_term_reader r;
@@ -244,9 +270,14 @@ Test(bi_term, reader_init_bad,
     static const struct {
         const char *b;
         size_t n;
-    } bad[] = {{"", 0},           {"\x83", 1},         {"\x6a", 1},
-               {"\x82\x6a", 2},   {"\x83\x68\x02\x6a", 4}, {"\x83\x6a\x6a", 3},
-               {"\x83\x50\0\0\0\1\x78", 7}, {"\x83\x52\x01", 3}};
+    } bad[] = {{"", 0},
+               {"\x83", 1},
+               {"\x6a", 1},
+               {"\x82\x6a", 2},
+               {"\x83\x68\x02\x6a", 4},
+               {"\x83\x6a\x6a", 3},
+               {"\x83\x50\0\0\0\1\x78", 7},
+               {"\x83\x52\x01", 3}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         bi_expect(fx_term_reader_init(&r, bad[k].b, bad[k].n), FX_EBADTERM);
         bi_expect(fx_term_type(&r), FX_EBADTERM);

@@ -29,8 +29,7 @@ static void gen(fx_term_builder *b, int depth, int *budget)
     case 0:
         fx_term_put_atomz(b, rnd() % 2 ? "ok" : "caf\xC3\xA9");
         break;
-    case 1:
-    {
+    case 1: {
         uint64_t hi = rnd(), lo = rnd();
         fx_term_put_i64(b, (int64_t) ((hi << 32) | lo) >> (rnd() % 64));
         break;
@@ -88,7 +87,8 @@ static void walk(fx_term_reader *r)
     while (pending && steps++ < 100000) {
         pending--;
         int t = fx_term_type(r);
-        cr_assert_gt(t, 0, "type past the end with %llu pending", (unsigned long long) pending);
+        cr_assert_gt(t, 0, "type past the end with %llu pending",
+                     (unsigned long long) pending);
         uint32_t n;
         int rc = 0;
         switch (t) {
@@ -209,9 +209,9 @@ Test(term, fuzz, .timeout = 300)
         free(t);
     }
     /* Random bytes after the version byte, biased towards ETF's tags. */
-    static const unsigned char tags[] = {70, 77, 88,  89,  90,  97,  98,  99,  100, 101,
-                                         102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
-                                         112, 113, 114, 115, 116, 118, 119, 120, 0,   255};
+    static const unsigned char tags[] = {
+        70,  77,  88,  89,  90,  97,  98,  99,  100, 101, 102, 103, 104, 105, 106,
+        107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 118, 119, 120, 0,   255};
     for (int it = 0; it < 20000; it++, randoms++) {
         unsigned char x[64];
         size_t n = 1 + rnd() % sizeof x;
@@ -220,7 +220,8 @@ Test(term, fuzz, .timeout = 300)
             x[k] = rnd() % 2 ? tags[rnd() % sizeof tags] : (unsigned char) (rnd() % 8);
         feed(x, n);
     }
-    fprintf(stderr, "term fuzz: %u valid terms, %u truncations, %u mutants, %u random inputs; %u "
-           "accepted by the reader\n",
-           terms, truncs, mutants, randoms, accepted);
+    fprintf(stderr,
+            "term fuzz: %u valid terms, %u truncations, %u mutants, %u random inputs; %u "
+            "accepted by the reader\n",
+            terms, truncs, mutants, randoms, accepted);
 }

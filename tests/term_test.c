@@ -35,8 +35,17 @@ static const char *printed(fx_term_builder *b, char *out, size_t cap)
 
 Test(term, integers)
 {
-    static const int64_t vs[] = {0, 1, 255, 256, -1, INT32_MAX, (int64_t) INT32_MAX + 1,
-                                 INT32_MIN, (int64_t) INT32_MIN - 1, INT64_MAX, INT64_MIN};
+    static const int64_t vs[] = {0,
+                                 1,
+                                 255,
+                                 256,
+                                 -1,
+                                 INT32_MAX,
+                                 (int64_t) INT32_MAX + 1,
+                                 INT32_MIN,
+                                 (int64_t) INT32_MIN - 1,
+                                 INT64_MAX,
+                                 INT64_MIN};
     static const uint64_t us[] = {0, 255, (uint64_t) INT64_MAX + 1, UINT64_MAX};
     fx_term_builder b;
     cr_assert_eq(fx_term_builder_init(&b), 0);
@@ -98,8 +107,7 @@ Test(term, bignums)
             int gneg = -1;
             fx_term_reader r2 = r;
             cr_assert_eq(fx_term_get_bignum(&r2, &gneg, got, 2, &n) == FX_EMSGSIZE,
-                         sizes[c] > 2, "size %zu: EMSGSIZE for a short buffer",
-                         sizes[c]);
+                         sizes[c] > 2, "size %zu: EMSGSIZE for a short buffer", sizes[c]);
             cr_assert_eq(fx_term_get_bignum(&r, &gneg, got, sizeof got, &n), 0);
             cr_assert_eq(n, sizes[c]);
             cr_assert_eq(gneg, sizes[c] ? neg : 0);
@@ -219,7 +227,7 @@ Test(term, atoms)
     memset(too_long, 'a', 256);
     too_long[256] = 0;
     const char *const bad[] = {too_long, "\xC3", "\xC0\x80", "\xED\xA0\x80",
-                                      "\xF4\x90\x80\x80"};
+                               "\xF4\x90\x80\x80"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         fx_term_builder_init(&b);
         cr_assert_eq(fx_term_put_atomz(&b, bad[k]), FX_EINVAL, "bad atom %zu", k);
@@ -246,7 +254,8 @@ Test(term, containers_and_print)
     fx_term_put_atomz(&b, "a");
     cr_assert_eq(fx_term_put_nil(&b), 0);
     char out[128];
-    cr_assert_str_eq(printed(&b, out, sizeof out), "{ok,[1,two|<<3>>],#{k => []},{},[a]}");
+    cr_assert_str_eq(printed(&b, out, sizeof out),
+                     "{ok,[1,two|<<3>>],#{k => []},{},[a]}");
     /* Truncated output: snprintf's contract. */
     fx_term_reader r = reader_of(&b);
     cr_assert_eq(fx_term_print(&r, out, 5), 36);
@@ -291,15 +300,18 @@ Test(term, format)
                             (int64_t) INT64_MIN, (uint64_t) UINT64_MAX, 0.5, &inner);
     cr_assert_eq(rc, 0, "%s", fx_err_name(rc));
     char out[512];
-    cr_assert_str_eq(printed(&b, out, sizeof out),
-                     "{ok,42,<<98,105,110>>,atom,[115,116,114],<<98,121,116,101,115>>,<<1,"
-                     "2>>,-9223372036854775808,18446744073709551615,0.5,[x|y],#{'a b' => "
-                     "[113,34,115],1 => <<>>},[-7,2.5],'A'}");
+    cr_assert_str_eq(
+        printed(&b, out, sizeof out),
+        "{ok,42,<<98,105,110>>,atom,[115,116,114],<<98,121,116,101,115>>,<<1,"
+        "2>>,-9223372036854775808,18446744073709551615,0.5,[x|y],#{'a b' => "
+        "[113,34,115],1 => <<>>},[-7,2.5],'A'}");
     fx_term_builder_fini(&b);
     fx_term_builder_fini(&inner);
 
-    static const char *const bad[] = {"{ok", "[a | ]", "#{a}", "<<1>>", "ok ok", "",
-                                      "{~z}", "\"open", "99999999999999999999", "Var"};
+    static const char *const bad[] = {"{ok",   "[a | ]", "#{a}",
+                                      "<<1>>", "ok ok",  "",
+                                      "{~z}",  "\"open", "99999999999999999999",
+                                      "Var"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         fx_term_builder_init(&b);
         cr_assert_eq(fx_term_format(&b, bad[k]), FX_EINVAL, "\"%s\"", bad[k]);
@@ -390,7 +402,8 @@ static fx_next term_echo(fx_ctx *cx, fx_msg *m)
     if (fx_term_reader_init_msg(&r, m) == 0 && fx_term_match(&r, "ping", 2) == 1)
         fx_term_get_i64(&r, &v);
     fx_msg *out;
-    if (fx_term_format_msg(&out, "{pong, ~l}", v) == 0 && fx_send_msg(cx, fx_msg_from(m), out))
+    if (fx_term_format_msg(&out, "{pong, ~l}", v) == 0 &&
+        fx_send_msg(cx, fx_msg_from(m), out))
         fx_msg_free(out);
     return fx_continue(cx);
 }
@@ -414,7 +427,8 @@ Test(term, through_a_vm)
     fx_msg *reply = NULL;
     cr_assert_eq(fx_inbox_recv(in, &mt, 10000, &reply), 0);
     char out[64];
-    cr_assert_gt(fx_term_sprint(fx_msg_data(reply), fx_msg_size(reply), out, sizeof out), 0);
+    cr_assert_gt(fx_term_sprint(fx_msg_data(reply), fx_msg_size(reply), out, sizeof out),
+                 0);
     cr_assert_str_eq(out, "{pong,41}");
     fx_msg_free(reply);
     fx_inbox_destroy(in);
@@ -449,8 +463,9 @@ Test(term, plain_mapping)
     cr_assert_eq(n, 0);
     fx_term_builder_fini(&b);
     /* Other shapes: refused, cursor kept. */
-    static const char *const other[] = {"{7, <<\"a\">>, x}", "{-1, <<>>}", "{4294901760, <<>>}",
-                                        "{7, \"str\"}", "[7, <<>>]", "{a, <<>>}"};
+    static const char *const other[] = {"{7, <<\"a\">>, x}",  "{-1, <<>>}",
+                                        "{4294901760, <<>>}", "{7, \"str\"}",
+                                        "[7, <<>>]",          "{a, <<>>}"};
     for (size_t k = 0; k < sizeof other / sizeof other[0]; k++) {
         fx_term_builder_init(&b);
         cr_assert_eq(fx_term_format(&b, other[k]), 0);
@@ -483,7 +498,8 @@ Test(term, nesting_limit)
     fx_term_reader r;
     cr_assert_eq(fx_term_reader_init(&r, ok, n), 0, "FX_TERM_MAX_DEPTH levels are fine");
     char *out = malloc(4 * FX_TERM_MAX_DEPTH + 8);
-    cr_assert_eq(fx_term_print(&r, out, 4 * FX_TERM_MAX_DEPTH + 8), 2 * FX_TERM_MAX_DEPTH + 2);
+    cr_assert_eq(fx_term_print(&r, out, 4 * FX_TERM_MAX_DEPTH + 8),
+                 2 * FX_TERM_MAX_DEPTH + 2);
     cr_assert_eq(fx_term_skip(&r), 0);
     free(ok);
     char *deep = nested(FX_TERM_MAX_DEPTH + 1, &n);
@@ -574,7 +590,8 @@ static unsigned char *unhex(const char *h, size_t *n)
 Test(term, erlang_interop, .timeout = 120)
 {
     if (system("command -v escript >/dev/null 2>&1") != 0)
-        cr_skip_test("escript (erlang-base) not installed: no real Erlang to compare with");
+        cr_skip_test(
+            "escript (erlang-base) not installed: no real Erlang to compare with");
     char in[] = "/tmp/fx_term_inXXXXXX", outp[] = "/tmp/fx_term_outXXXXXX";
     int fi = mkstemp(in), fo = mkstemp(outp);
     cr_assert(fi >= 0 && fo >= 0);
@@ -587,7 +604,8 @@ Test(term, erlang_interop, .timeout = 120)
         fx_term_builder_init(&b);
         const void *d;
         size_t n;
-        if (fx_term_format(&b, cases[k].src) == 0 && fx_term_builder_data(&b, &d, &n) == 0) {
+        if (fx_term_format(&b, cases[k].src) == 0 &&
+            fx_term_builder_data(&b, &d, &n) == 0) {
             hex(f, d, n);
             built++;
         } else {
@@ -642,9 +660,10 @@ Test(term, erlang_interop, .timeout = 120)
         fx_term_builder_fini(&b);
         free(bytes);
     }
-    fprintf(stderr, "term interop: %zu terms from erl decoded and printed, %d built here and "
-           "decoded by erl\n",
-           N_CASES, built);
+    fprintf(stderr,
+            "term interop: %zu terms from erl decoded and printed, %d built here and "
+            "decoded by erl\n",
+            N_CASES, built);
     free(line);
     free(text);
     fclose(f);

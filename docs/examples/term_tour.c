@@ -132,7 +132,8 @@ int main(void)
     bad += check(fx_term_to_plain(&r, &type, &data, &n) == 0 && type == 7 && n == 2 &&
                      memcmp(data, "hi", 2) == 0,
                  "to_plain");
-    printf("back:      type %u, %zu bytes \"%.*s\"\n", type, n, (int) n, (const char *) data);
+    printf("back:      type %u, %zu bytes \"%.*s\"\n", type, n, (int) n,
+           (const char *) data);
     fx_term_builder_fini(&b);
     return bad;
 }

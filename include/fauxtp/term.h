@@ -40,17 +40,17 @@ extern "C" {
 
 /* What the term at a reader's cursor is (fx_term_type). */
 typedef enum fx_term_kind {
-    FX_TERM_ATOM = 1,   /* true, false and nil-the-atom included */
-    FX_TERM_INTEGER,    /* any size: fx_term_get_i64/_u64/_bignum */
-    FX_TERM_FLOAT,      /* fx_term_get_double */
-    FX_TERM_BINARY,     /* a whole number of bytes: fx_term_get_binary */
-    FX_TERM_BITSTRING,  /* a binary with a partial last byte: opaque */
-    FX_TERM_NIL,        /* [] */
-    FX_TERM_STRING,     /* a list of 1..65535 integers 0..255, compact: get_string */
-    FX_TERM_LIST,       /* a non-empty list cell run: fx_term_get_list */
-    FX_TERM_TUPLE,      /* fx_term_get_tuple */
-    FX_TERM_MAP,        /* fx_term_get_map */
-    FX_TERM_PID,        /* pids, ports, refs, funs: opaque (fx_term_get_raw) */
+    FX_TERM_ATOM = 1,  /* true, false and nil-the-atom included */
+    FX_TERM_INTEGER,   /* any size: fx_term_get_i64/_u64/_bignum */
+    FX_TERM_FLOAT,     /* fx_term_get_double */
+    FX_TERM_BINARY,    /* a whole number of bytes: fx_term_get_binary */
+    FX_TERM_BITSTRING, /* a binary with a partial last byte: opaque */
+    FX_TERM_NIL,       /* [] */
+    FX_TERM_STRING,    /* a list of 1..65535 integers 0..255, compact: get_string */
+    FX_TERM_LIST,      /* a non-empty list cell run: fx_term_get_list */
+    FX_TERM_TUPLE,     /* fx_term_get_tuple */
+    FX_TERM_MAP,       /* fx_term_get_map */
+    FX_TERM_PID,       /* pids, ports, refs, funs: opaque (fx_term_get_raw) */
     FX_TERM_PORT,
     FX_TERM_REF,
     FX_TERM_FUN
@@ -89,7 +89,8 @@ FX_API size_t fx_term_builder_size(const fx_term_builder *b);
  * complete term (a tuple short of elements, two terms at top level),
  * the builder's sticky error when a put failed, FX_EINVAL for NULL
  * arguments or a measuring builder. */
-FX_API int fx_term_builder_data(const fx_term_builder *b, const void **data, size_t *size);
+FX_API int fx_term_builder_data(const fx_term_builder *b, const void **data,
+                                size_t *size);
 /* The finished term as a new FX_MSG_TERM message, owned by the caller
  * (send it with fx_send_msg and friends, or fx_msg_free it). One copy of
  * the finished bytes; fx_term_msg_build and fx_term_format_msg write
@@ -122,8 +123,8 @@ FX_API int fx_term_put_string(fx_term_builder *b, const char *s, size_t len);
  * next `n` terms are the list's elements followed by ONE tail term (put
  * fx_term_put_nil for a proper list, anything else for an improper one;
  * n 0 writes [] and no tail follows); the next 2*pairs terms are the map's
- * keys and values, alternating. FX_EINVAL for counts above INT32_MAX (ei's limit; Erlang's own
- * tuples stop at 2^24 - 1). */
+ * keys and values, alternating. FX_EINVAL for counts above INT32_MAX (ei's limit;
+ * Erlang's own tuples stop at 2^24 - 1). */
 FX_API int fx_term_put_tuple(fx_term_builder *b, size_t arity);
 FX_API int fx_term_put_list(fx_term_builder *b, size_t n);
 FX_API int fx_term_put_map(fx_term_builder *b, size_t pairs);

@@ -210,8 +210,11 @@ static bool atom_ok(const unsigned char *s, size_t len)
     size_t chars = 0;
     for (size_t i = 0; i < len; chars++) {
         unsigned char c = s[i];
-        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                : (c & 0xF8) == 0xF0 ? 4 : 0;
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xE0) == 0xC0 ? 2
+                   : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4
+                                        : 0;
         if (n == 0 || n > len - i || (n == 2 && c < 0xC2))
             return false;
         uint32_t cp = n == 1 ? c : (uint32_t) (c & (0x7F >> n));

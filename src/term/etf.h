@@ -32,7 +32,8 @@ int fxi_term_kind_at(const char *buf, size_t pos);
 static inline uint32_t fxi_be32(const char *p)
 {
     const unsigned char *u = (const unsigned char *) p;
-    return ((uint32_t) u[0] << 24) | ((uint32_t) u[1] << 16) | ((uint32_t) u[2] << 8) | u[3];
+    return ((uint32_t) u[0] << 24) | ((uint32_t) u[1] << 16) | ((uint32_t) u[2] << 8) |
+           u[3];
 }
 static inline uint16_t fxi_be16(const char *p)
 {

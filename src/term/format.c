@@ -199,9 +199,9 @@ static int number(fmt *f)
     const char *s = f->s;
     char *end;
     bool is_float = false;
-    for (const char *p = s + (*s == '-'); isdigit((unsigned char) *p) || *p == '.' ||
-                                          *p == 'e' || *p == 'E' ||
-                                          ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E'));
+    for (const char *p = s + (*s == '-');
+         isdigit((unsigned char) *p) || *p == '.' || *p == 'e' || *p == 'E' ||
+         ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E'));
          p++)
         is_float |= *p == '.';
     errno = 0;

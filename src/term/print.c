@@ -45,10 +45,9 @@ static void putu(sink *s, uint64_t v)
 static bool reserved(const char *a)
 {
     static const char *const words[] = {
-        "after", "and",  "andalso", "band", "begin", "bnot",  "bor",     "bsl",
-        "bsr",   "bxor", "case",    "catch", "cond", "div",   "end",     "fun",
-        "if",    "let",  "not",     "of",   "or",    "orelse", "receive", "rem",
-        "try",   "when", "xor"};
+        "after", "and",  "andalso", "band",   "begin",   "bnot", "bor", "bsl",  "bsr",
+        "bxor",  "case", "catch",   "cond",   "div",     "end",  "fun", "if",   "let",
+        "not",   "of",   "or",      "orelse", "receive", "rem",  "try", "when", "xor"};
     for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
         if (strcmp(a, words[k]) == 0)
             return true;
@@ -86,7 +85,8 @@ static void atom(sink *s, const char *b, size_t *pos)
         puts_(s, "'?'");
         /* Skip it anyway: validated, so its length fields are sound. */
         unsigned char t = (unsigned char) b[q];
-        size_t len = (t == 100 || t == 118) ? fxi_be16(b + q + 1) : (unsigned char) b[q + 1];
+        size_t len =
+            (t == 100 || t == 118) ? fxi_be16(b + q + 1) : (unsigned char) b[q + 1];
         *pos = q + ((t == 100 || t == 118) ? 3 : 2) + len;
         return;
     }
@@ -215,9 +215,9 @@ static void bytes(sink *s, const unsigned char *p, size_t n, int last_bits)
 /* A pid, port or reference: #Pid<'node'.Id.Serial>-style text. */
 static void ident(sink *s, const char *b, size_t *pos, unsigned char t)
 {
-    const char *what = (t == 103 || t == 88) ? "#Pid<" : (t == 101 || t == 114 || t == 90)
-                                                          ? "#Ref<"
-                                                          : "#Port<";
+    const char *what = (t == 103 || t == 88)               ? "#Pid<"
+                       : (t == 101 || t == 114 || t == 90) ? "#Ref<"
+                                                           : "#Port<";
     puts_(s, what);
     size_t q = *pos + 1, n = 0, w = 4;
     if (t == 114 || t == 90) {
@@ -337,7 +337,8 @@ static int print(const char *b, size_t size, size_t pos, sink *s)
         case 77: {
             size_t n = fxi_be32(p + 1), h = t == 109 ? 5 : 6;
             puts_(s, "<<");
-            bytes(s, (const unsigned char *) p + h, n, t == 77 ? (unsigned char) p[5] : 0);
+            bytes(s, (const unsigned char *) p + h, n,
+                  t == 77 ? (unsigned char) p[5] : 0);
             puts_(s, ">>");
             pos += h + n;
             break;

@@ -163,7 +163,7 @@ static int one(const char *b, size_t size, size_t *pos, uint64_t *children)
             return FX_EBADTERM;
         skip = tag == 103 ? 9 : tag == 88 ? 12 : tag == 120 ? 12 : tag == 89 ? 8 : 5;
         break;
-    case 114: /* NEW_REFERENCE_EXT */
+    case 114:  /* NEW_REFERENCE_EXT */
     case 90: { /* NEWER_REFERENCE_EXT */
         if (!need(size, p, 2))
             return FX_EBADTERM;
