@@ -80,8 +80,6 @@ static void atom(sink *s, const char *b, size_t *pos)
     int i = 0;
     if (ei_decode_atom_as(b + *pos, &i, tmp, sizeof tmp, ERLANG_UTF8, NULL, NULL) < 0) {
         size_t q = *pos;
-        uint64_t unused;
-        (void) unused;
         puts_(s, "'?'");
         /* Skip it anyway: validated, so its length fields are sound. */
         unsigned char t = (unsigned char) b[q];
