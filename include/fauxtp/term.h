@@ -62,7 +62,10 @@ typedef enum fx_term_kind {
  * appends one term or container header after the version byte; a put
  * that fails leaves the builder failed (sticky: later puts return the same
  * code and write nothing), so a sequence of puts can be checked once, at
- * fx_term_builder_data / _msg. */
+ * fx_term_builder_data / _msg. Every put: 0, or FX_EINVAL for a NULL or
+ * never-initialised builder (and for the bad values each names),
+ * FX_EMSGSIZE when caller memory is full or the term would pass
+ * FX_MSG_SIZE_LIMIT, FX_ENOMEM. */
 typedef struct fx_term_builder {
     char *fxi_buf;
     size_t fxi_cap;
@@ -148,7 +151,9 @@ FX_API int fx_term_put_raw(fx_term_builder *b, const void *term, size_t size);
 FX_API int fx_term_format(fx_term_builder *b, const char *fmt, ...);
 FX_API int fx_term_vformat(fx_term_builder *b, const char *fmt, va_list ap);
 /* A new FX_MSG_TERM message holding exactly the formatted term, written
- * in place (fmt is walked twice: once to measure, once to write). */
+ * in place (fmt is walked twice: once to measure, once to write), owned
+ * by the caller. Errors as fx_term_format, FX_ENOMEM, FX_EINVAL for NULL
+ * out or fmt; *out is NULL on any error. */
 FX_API int fx_term_format_msg(fx_msg **out, const char *fmt, ...);
 
 /* Zero-copy building of a message: build is called twice with a builder
