@@ -256,8 +256,9 @@ Test(bi_term, format_and_msg_bad,
 
 Test(bi_term, reader_init_bad,
      .description =
-         "fx_term_reader_init, _init_msg | NULL reader, data or msg; 0 or 1 "
-         "bytes; no version byte; a truncated tuple; trailing bytes; a "
+         "fx_term_reader_init, _init_msg, _init_prefix | NULL reader, data, msg or "
+         "used; 0 or 1 bytes; no version byte; a truncated tuple; trailing bytes "
+         "(init_prefix: accepted, the first term read); a "
          "compressed term; an atom-cache reference; a message of another type | "
          "FX_EINVAL; then FX_EBADTERM for each, and the reader reads nothing")
 {
@@ -267,6 +268,9 @@ Test(bi_term, reader_init_bad,
     bi_expect(fx_term_reader_init(&r, NULL, 2), FX_EINVAL);
     bi_expect(fx_term_reader_init_msg(NULL, NULL), FX_EINVAL);
     bi_expect(fx_term_reader_init_msg(&r, NULL), FX_EINVAL);
+    size_t used;
+    bi_expect(fx_term_reader_init_prefix(&r, "\x83\x6a", 2, NULL), FX_EINVAL);
+    bi_expect(fx_term_reader_init_prefix(NULL, "\x83\x6a", 2, &used), FX_EINVAL);
     static const struct {
         const char *b;
         size_t n;
@@ -280,6 +284,9 @@ Test(bi_term, reader_init_bad,
                {"\x83\x52\x01", 3}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         bi_expect(fx_term_reader_init(&r, bad[k].b, bad[k].n), FX_EBADTERM);
+        if (k != 5) /* "\x83\x6a\x6a": a whole term, then a byte */
+            bi_expect(fx_term_reader_init_prefix(&r, bad[k].b, bad[k].n, &used),
+                      FX_EBADTERM);
         bi_expect(fx_term_type(&r), FX_EBADTERM);
         bi_expect(fx_term_skip(&r), FX_EBADTERM);
     }

@@ -713,3 +713,38 @@ Test(term, mailbox_limit_refuses_terms)
     fx_vm_shutdown(vm);
     fx_vm_destroy(vm);
 }
+
+Test(term, prefix_of_a_frame)
+{
+    /* A control term and a message back to back, then garbage. */
+    fx_term_builder a, b;
+    fx_term_builder_init(&a);
+    fx_term_builder_init(&b);
+    fx_term_format(&a, "{2, '', ~u}", (uint64_t) 42);
+    fx_term_format(&b, "{hello, <<\"x\">>}");
+    const void *da, *db;
+    size_t na, nb;
+    fx_term_builder_data(&a, &da, &na);
+    fx_term_builder_data(&b, &db, &nb);
+    char frame[128];
+    memcpy(frame, da, na);
+    memcpy(frame + na, db, nb);
+    memcpy(frame + na + nb, "\xff", 1);
+    fx_term_reader r;
+    size_t used = 0;
+    cr_assert_eq(fx_term_reader_init(&r, frame, na + nb), FX_EBADTERM, "two terms");
+    cr_assert_eq(fx_term_reader_init_prefix(&r, frame, na + nb + 1, &used), 0);
+    cr_assert_eq(used, na);
+    cr_assert_eq(fx_term_match(&r, "2", 3), 0);
+    cr_assert_eq(fx_term_skip(&r), 0);
+    cr_assert(fx_term_at_end(&r), "the reader stops at the first term's end");
+    cr_assert_eq(fx_term_reader_init_prefix(&r, frame + used, na + nb + 1 - used, &used),
+                 0);
+    cr_assert_eq(used, nb);
+    cr_assert_eq(fx_term_match(&r, "hello", 2), 1);
+    cr_assert_eq(fx_term_reader_init_prefix(&r, frame + na + nb, 1, &used), FX_EBADTERM);
+    cr_assert_eq(fx_term_reader_init_prefix(&r, frame, na - 1, &used), FX_EBADTERM,
+                 "truncated");
+    fx_term_builder_fini(&a);
+    fx_term_builder_fini(&b);
+}

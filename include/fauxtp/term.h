@@ -181,6 +181,13 @@ typedef struct fx_term_reader {
  * puts the cursor on it. FX_EBADTERM otherwise (compressed terms and the
  * distribution's atom-cache references included); FX_EINVAL for NULL. */
 FX_API int fx_term_reader_init(fx_term_reader *r, const void *data, size_t size);
+/* The same for the FIRST term of data, which may be followed by other
+ * bytes (a distribution frame holds a control term and then the message):
+ * *used gets the bytes that term takes, version byte included, so the
+ * next one starts at data + *used. Errors as fx_term_reader_init
+ * (FX_EINVAL for NULL used). */
+FX_API int fx_term_reader_init_prefix(fx_term_reader *r, const void *data, size_t size,
+                                      size_t *used);
 /* The same over msg's payload; FX_EBADTERM when msg is not FX_MSG_TERM. */
 FX_API int fx_term_reader_init_msg(fx_term_reader *r, const fx_msg *msg);
 /* The kind of the term at the cursor (> 0), or FX_EBADTERM when the

@@ -9,12 +9,13 @@
 #include <ei.h>
 #include <string.h>
 
-FX_API int fx_term_reader_init(fx_term_reader *r, const void *data, size_t size)
+/* The first term of data: its end in *end. */
+static int first_term(fx_term_reader *r, const void *data, size_t size, size_t *end)
 {
     if (!r)
         return FX_EINVAL;
     memset(r, 0, sizeof *r);
-    if (!data)
+    if (!data || !end)
         return FX_EINVAL;
     int rc = fxi_term_ei_init();
     if (rc)
@@ -22,12 +23,31 @@ FX_API int fx_term_reader_init(fx_term_reader *r, const void *data, size_t size)
     const char *b = data;
     size_t pos = 1;
     if (size < 2 || (unsigned char) b[0] != FXI_ETF_VERSION ||
-        fxi_term_validate(b, size, &pos) || pos != size)
+        fxi_term_validate(b, size, &pos))
         return FX_EBADTERM;
+    /* The reader never looks past the term: its size ends there. */
     r->fxi_buf = b;
-    r->fxi_size = size;
+    r->fxi_size = pos;
     r->fxi_pos = 1;
+    *end = pos;
     return 0;
+}
+
+FX_API int fx_term_reader_init(fx_term_reader *r, const void *data, size_t size)
+{
+    size_t end = 0;
+    int rc = first_term(r, data, size, &end);
+    if (rc == 0 && end != size) {
+        memset(r, 0, sizeof *r);
+        rc = FX_EBADTERM;
+    }
+    return rc;
+}
+
+FX_API int fx_term_reader_init_prefix(fx_term_reader *r, const void *data, size_t size,
+                                      size_t *used)
+{
+    return first_term(r, data, size, used);
 }
 
 FX_API int fx_term_reader_init_msg(fx_term_reader *r, const fx_msg *msg)
