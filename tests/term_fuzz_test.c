@@ -151,6 +151,14 @@ static int feed(const unsigned char *src, size_t n)
     int rc = fx_term_reader_init(&r, p, n);
     int prc = fx_term_sprint(p, n, out, sizeof out);
     cr_assert(rc == 0 || rc == FX_EBADTERM, "init: %d", rc);
+    fx_term_reader pr;
+    size_t used = 0;
+    int prefix = fx_term_reader_init_prefix(&pr, p, n, &used);
+    cr_assert(rc != 0 || (prefix == 0 && used == n), "a whole term is its own prefix");
+    if (prefix == 0) {
+        cr_assert(used <= n);
+        cr_assert_eq(fx_term_skip(&pr), 0);
+    }
     if (rc == 0 && prc < 0) {
         for (size_t k = 0; k < n; k++)
             fprintf(stderr, "%02x", p[k]);
