@@ -184,10 +184,16 @@ static int feed(const unsigned char *src, size_t n)
 
 Test(term, fuzz, .timeout = 300)
 {
-    rng_state = SEED;
-    fprintf(stderr, "term fuzz: seed %u\n", SEED);
+    /* FX_TERM_FUZZ_SEED and FX_TERM_FUZZ_SCALE (a multiplier of the
+     * counts) for longer runs by hand; the test run uses the defaults. */
+    const char *es = getenv("FX_TERM_FUZZ_SEED"), *ek = getenv("FX_TERM_FUZZ_SCALE");
+    unsigned seed = es ? (unsigned) strtoul(es, NULL, 10) : SEED;
+    int scale = ek ? atoi(ek) : 1;
+    scale = scale < 1 ? 1 : scale > 1000 ? 1000 : scale;
+    rng_state = seed;
+    fprintf(stderr, "term fuzz: seed %u, scale %d\n", seed, scale);
     unsigned terms = 0, truncs = 0, mutants = 0, randoms = 0;
-    for (int it = 0; it < 400; it++) {
+    for (int it = 0; it < 400 * scale; it++) {
         fx_term_builder b;
         fx_term_builder_init(&b);
         int budget = 40;
@@ -220,7 +226,7 @@ Test(term, fuzz, .timeout = 300)
     static const unsigned char tags[] = {
         70,  77,  88,  89,  90,  97,  98,  99,  100, 101, 102, 103, 104, 105, 106,
         107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 118, 119, 120, 0,   255};
-    for (int it = 0; it < 20000; it++, randoms++) {
+    for (int it = 0; it < 20000 * scale; it++, randoms++) {
         unsigned char x[64];
         size_t n = 1 + rnd() % sizeof x;
         x[0] = 131;
