@@ -95,7 +95,7 @@ static long unquote(fmt *f, char *out, size_t cap)
 
 static int term(fmt *f);
 
-static int elements(fmt *f, long n, char sep_end)
+static int elements(fmt *f, long n)
 {
     for (long k = 0; k < n; k++) {
         int rc = term(f);
@@ -105,7 +105,6 @@ static int elements(fmt *f, long n, char sep_end)
         if (k + 1 < n && *f->s++ != ',')
             return FX_EINVAL;
     }
-    (void) sep_end;
     return 0;
 }
 
@@ -119,7 +118,7 @@ static int container(fmt *f, char open)
     if (open == '{') {
         rc = fx_term_put_tuple(f->b, (size_t) n);
         if (!rc)
-            rc = elements(f, n, '}');
+            rc = elements(f, n);
     } else if (n == 0) {
         spaces(f);
         if (*f->s == '|')
@@ -128,7 +127,7 @@ static int container(fmt *f, char open)
     } else {
         rc = fx_term_put_list(f->b, (size_t) n);
         if (!rc)
-            rc = elements(f, n, ']');
+            rc = elements(f, n);
         spaces(f);
         if (!rc && *f->s == '|') {
             f->s++;
