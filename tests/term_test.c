@@ -520,6 +520,19 @@ Test(term, nesting_limit)
     const void *d;
     cr_assert_eq(fx_term_builder_data(&b, &d, &n), FX_EBADTERM);
     fx_term_builder_fini(&b);
+    /* fx_term_format: the same limit, without overflowing its recursion. */
+    for (int extra = 0; extra < 2; extra++) {
+        int levels = FX_TERM_MAX_DEPTH + extra;
+        char *f = malloc(2 * (size_t) levels + 3);
+        memset(f, '{', (size_t) levels);
+        memcpy(f + levels, "ok", 2);
+        memset(f + levels + 2, '}', (size_t) levels);
+        f[2 * levels + 2] = 0;
+        fx_term_builder_init(&b);
+        cr_assert_eq(fx_term_format(&b, f), extra ? FX_EINVAL : 0, "%d levels", levels);
+        fx_term_builder_fini(&b);
+        free(f);
+    }
     /* A list of a million elements is one level. */
     fx_term_builder_init(&b);
     fx_term_put_list(&b, 1000000);

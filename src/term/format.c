@@ -19,6 +19,8 @@ typedef struct fmt {
     va_list ap;
     fx_term_builder *b;
     int depth;
+    char name[FX_TERM_ATOM_MAX]; /* a quoted atom's text (not on the
+                                    recursion's stack frames) */
 } fmt;
 
 static void spaces(fmt *f)
@@ -260,7 +262,7 @@ static int hole(fmt *f)
 static int term(fmt *f)
 {
     spaces(f);
-    if (++f->depth > FX_TERM_MAX_DEPTH)
+    if (++f->depth > FX_TERM_MAX_DEPTH + 1) /* containers, then a leaf */
         return FX_EINVAL;
     int rc;
     char c = *f->s;
@@ -290,9 +292,8 @@ static int term(fmt *f)
         rc = n < 0 ? FX_EINVAL : fx_term_put_string(f->b, tmp, (size_t) n);
         free(tmp);
     } else if (c == '\'') {
-        char name[FX_TERM_ATOM_MAX];
-        long n = unquote(f, name, sizeof name);
-        rc = n < 0 ? FX_EINVAL : fx_term_put_atom(f->b, name, (size_t) n);
+        long n = unquote(f, f->name, sizeof f->name);
+        rc = n < 0 ? FX_EINVAL : fx_term_put_atom(f->b, f->name, (size_t) n);
     } else if (islower((unsigned char) c)) {
         const char *s = f->s;
         while (isalnum((unsigned char) *f->s) || *f->s == '_' || *f->s == '@')
