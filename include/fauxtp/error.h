@@ -48,7 +48,8 @@ extern "C" {
     X(FX_EMAILBOX_FULL, -26, "the receiver's mailbox is at its limit")                   \
     X(FX_ESTUCK, -28, "handlers still running at the shutdown deadline")                 \
     X(FX_EACTION, -33, "gen_statem action not allowed in this callback")                 \
-    X(FX_ENOTDET, -34, "the VM is not in deterministic mode")
+    X(FX_ENOTDET, -34, "the VM is not in deterministic mode")                            \
+    X(FX_EBADTERM, -39, "malformed or unexpected term")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

@@ -8,6 +8,7 @@
 #include "gen_statem.h"
 #include "supervisor.h"
 #include "task.h"
+#include "term.h"
 #include "testing.h"
 #include "typed.h"
 #include "app.h"

@@ -35,12 +35,12 @@ static inline fx_msg *fxi_msg_alloc(uint32_t type, uint32_t size)
     return m;
 }
 
-/* Types a user or behaviour may send as a built message: user types and
- * the behaviour range (never the runtime's TIMEOUT/EXIT/DOWN/REPLY or
- * internal signals). */
+/* Types a user or behaviour may send as a built message: user types, an
+ * Erlang term (term.h builds those) and the behaviour range (never the
+ * runtime's TIMEOUT/EXIT/DOWN/REPLY or internal signals). */
 static inline bool fxi_msg_sendable(uint32_t type)
 {
-    return type < FX_MSG_SYSTEM_BASE ||
+    return type < FX_MSG_SYSTEM_BASE || type == FX_MSG_TERM ||
            (type >= FX_MSG_BEHAVIOUR_BASE && type < FX_MSG_INTERNAL_BASE);
 }
 

@@ -65,11 +65,12 @@ static inline uint32_t fxi_mute_mark(uint32_t vm_mark, const fxi_actor *a)
 }
 
 /* A process with a limit refuses this message type: application messages
- * and behaviour messages marked FX_MSG_REFUSABLE (calls, casts) only;
- * replies, signals and behaviours' own protocol always get through. */
+ * (Erlang terms, FX_MSG_TERM, included) and behaviour messages marked
+ * FX_MSG_REFUSABLE (calls, casts) only; replies, signals and behaviours'
+ * own protocol always get through. */
 static inline bool fxi_limit_refusable(uint32_t type)
 {
-    return type < FX_MSG_SYSTEM_BASE ||
+    return type < FX_MSG_SYSTEM_BASE || type == FX_MSG_TERM ||
            (type >= FX_MSG_BEHAVIOUR_BASE && type < FX_MSG_INTERNAL_BASE &&
             (type & FX_MSG_REFUSABLE));
 }

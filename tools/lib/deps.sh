@@ -17,10 +17,11 @@ fx_install_deps() {
 }
 
 FX_BUILD_DEPS=(gcc g++ clang libclang-rt-14-dev libc6-dev meson ninja-build pkg-config
-    libck-dev libjemalloc-dev libcriterion-dev python3 clang-format)
+    libck-dev libjemalloc-dev libcriterion-dev python3 clang-format erlang-dev)
 # For tools/test: the control socket's test parses the `metrics` answer
 # with the Prometheus project's own parser (tests/ctl/ctl_top.py).
-FX_TEST_DEPS=(python3-prometheus-client)
+# The term suite (tests/term_test.c) compares with a real Erlang: escript.
+FX_TEST_DEPS=(python3-prometheus-client erlang-base)
 # Optional for tools/bench: gnuplot draws build/bench-report/ratios.svg.
 FX_BENCH_DEPS=(gnuplot-nox)
 # The server I/O benchmark (tools/bench --io): the load generator.

@@ -1,0 +1,370 @@
+/* fx_term_format: a term written in Erlang syntax with typed holes. A
+ * recursive-descent parser whose depth is capped at FX_TERM_MAX_DEPTH
+ * (the format string is the program's, but a cap costs nothing). A
+ * container's element count (ETF needs it first) comes from a scan ahead
+ * that skips nested brackets, strings and quoted atoms. */
+#include "term/etf.h"
+
+#include "actor/msg.h"
+
+#include <fauxtp/error.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fmt {
+    const char *s;
+    va_list ap;
+    fx_term_builder *b;
+    int depth;
+    char name[FX_TERM_ATOM_MAX]; /* a quoted atom's text (not on the
+                                    recursion's stack frames) */
+} fmt;
+
+static void spaces(fmt *f)
+{
+    while (*f->s == ' ' || *f->s == '\t' || *f->s == '\n')
+        f->s++;
+}
+
+/* Skips a quoted run starting at s (on the quote); NULL when unclosed. */
+static const char *quoted(const char *s)
+{
+    char q = *s++;
+    for (; *s && *s != q; s++)
+        if (*s == '\\' && s[1])
+            s++;
+    return *s ? s + 1 : NULL;
+}
+
+/* Elements before the closing bracket (or, for a list, a '|') of the
+ * container whose body starts at s: -1 when unbalanced. */
+static long count(const char *s, char close)
+{
+    long commas = 0;
+    int nest = 0;
+    bool any = false;
+    for (; *s; s++) {
+        char c = *s;
+        if (c == '"' || c == '\'') {
+            s = quoted(s);
+            if (!s)
+                return -1;
+            s--;
+            any = true;
+        } else if (c == '{' || c == '[' || (c == '<' && s[1] == '<')) {
+            nest++;
+            s += c == '<';
+            any = true;
+        } else if (nest && (c == '}' || c == ']' || (c == '>' && s[1] == '>'))) {
+            nest--;
+            s += c == '>';
+        } else if (!nest && (c == close || (close == ']' && c == '|'))) {
+            return any ? commas + 1 : 0;
+        } else if (!nest && c == ',') {
+            commas++;
+        } else if (c != ' ' && c != '\t' && c != '\n') {
+            any = true;
+        }
+    }
+    return -1;
+}
+
+/* A quoted string or atom's text, unescaped, into out (cap bytes). */
+static long unquote(fmt *f, char *out, size_t cap)
+{
+    char q = *f->s++;
+    size_t n = 0;
+    for (; *f->s && *f->s != q; f->s++) {
+        char c = *f->s;
+        if (c == '\\') {
+            c = *++f->s;
+            c = c == 'n' ? '\n' : c == 't' ? '\t' : c;
+            if (!c)
+                return -1;
+        }
+        if (n == cap)
+            return -1;
+        out[n++] = c;
+    }
+    if (*f->s != q)
+        return -1;
+    f->s++;
+    return (long) n;
+}
+
+static int term(fmt *f);
+
+static int elements(fmt *f, long n)
+{
+    for (long k = 0; k < n; k++) {
+        int rc = term(f);
+        if (rc)
+            return rc;
+        spaces(f);
+        if (k + 1 < n && *f->s++ != ',')
+            return FX_EINVAL;
+    }
+    return 0;
+}
+
+static int container(fmt *f, char open)
+{
+    char close = open == '{' ? '}' : ']';
+    long n = count(f->s, close);
+    if (n < 0 || n > INT32_MAX)
+        return FX_EINVAL;
+    int rc;
+    if (open == '{') {
+        rc = fx_term_put_tuple(f->b, (size_t) n);
+        if (!rc)
+            rc = elements(f, n);
+    } else if (n == 0) {
+        spaces(f);
+        if (*f->s == '|')
+            return FX_EINVAL;
+        rc = fx_term_put_nil(f->b);
+    } else {
+        rc = fx_term_put_list(f->b, (size_t) n);
+        if (!rc)
+            rc = elements(f, n);
+        spaces(f);
+        if (!rc && *f->s == '|') {
+            f->s++;
+            rc = term(f);
+        } else if (!rc) {
+            rc = fx_term_put_nil(f->b);
+        }
+    }
+    spaces(f);
+    if (!rc && *f->s++ != close)
+        return FX_EINVAL;
+    return rc;
+}
+
+static int map(fmt *f)
+{
+    long n = count(f->s, '}');
+    if (n < 0 || n > INT32_MAX)
+        return FX_EINVAL;
+    int rc = fx_term_put_map(f->b, (size_t) n);
+    for (long k = 0; !rc && k < n; k++) {
+        rc = term(f);
+        spaces(f);
+        if (!rc && (f->s[0] != '=' || f->s[1] != '>'))
+            return FX_EINVAL;
+        f->s += 2;
+        if (!rc)
+            rc = term(f);
+        spaces(f);
+        if (!rc && k + 1 < n && *f->s++ != ',')
+            return FX_EINVAL;
+    }
+    spaces(f);
+    if (!rc && *f->s++ != '}')
+        return FX_EINVAL;
+    return rc;
+}
+
+static int binary(fmt *f)
+{
+    spaces(f);
+    int rc;
+    if (f->s[0] == '>' && f->s[1] == '>') {
+        rc = fx_term_put_binary(f->b, NULL, 0);
+    } else if (*f->s == '"') {
+        const char *end = quoted(f->s);
+        if (!end)
+            return FX_EINVAL;
+        size_t cap = (size_t) (end - f->s);
+        char *tmp = malloc(cap);
+        if (!tmp)
+            return FX_ENOMEM;
+        long n = unquote(f, tmp, cap);
+        rc = n < 0 ? FX_EINVAL : fx_term_put_binary(f->b, tmp, (size_t) n);
+        free(tmp);
+        spaces(f);
+    } else {
+        return FX_EINVAL;
+    }
+    if (!rc && (f->s[0] != '>' || f->s[1] != '>'))
+        return FX_EINVAL;
+    f->s += 2;
+    return rc;
+}
+
+static int number(fmt *f)
+{
+    const char *s = f->s;
+    char *end;
+    bool is_float = false;
+    for (const char *p = s + (*s == '-');
+         isdigit((unsigned char) *p) || *p == '.' || *p == 'e' || *p == 'E' ||
+         ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E'));
+         p++)
+        is_float |= *p == '.';
+    errno = 0;
+    if (is_float) {
+        double d = strtod(s, &end);
+        if (end == s || errno)
+            return FX_EINVAL;
+        f->s = end;
+        return fx_term_put_double(f->b, d);
+    }
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno)
+        return FX_EINVAL;
+    f->s = end;
+    return fx_term_put_i64(f->b, v);
+}
+
+static int hole(fmt *f)
+{
+    char c = *f->s++;
+    switch (c) {
+    case 'a':
+        return fx_term_put_atomz(f->b, va_arg(f->ap, const char *));
+    case 's': {
+        const char *s = va_arg(f->ap, const char *);
+        return s ? fx_term_put_string(f->b, s, strlen(s)) : FX_EINVAL;
+    }
+    case 'b': {
+        const char *s = va_arg(f->ap, const char *);
+        return s ? fx_term_put_binary(f->b, s, strlen(s)) : FX_EINVAL;
+    }
+    case 'y': {
+        const void *p = va_arg(f->ap, const void *);
+        size_t n = va_arg(f->ap, size_t);
+        return fx_term_put_binary(f->b, p, n);
+    }
+    case 'i':
+        return fx_term_put_i64(f->b, va_arg(f->ap, int));
+    case 'l':
+        return fx_term_put_i64(f->b, va_arg(f->ap, int64_t));
+    case 'u':
+        return fx_term_put_u64(f->b, va_arg(f->ap, uint64_t));
+    case 'f':
+        return fx_term_put_double(f->b, va_arg(f->ap, double));
+    case 't': {
+        const fx_term_builder *t = va_arg(f->ap, const fx_term_builder *);
+        const void *d;
+        size_t n;
+        int rc = fx_term_builder_data(t, &d, &n);
+        return rc ? rc : fx_term_put_raw(f->b, (const char *) d + 1, n - 1);
+    }
+    default:
+        return FX_EINVAL;
+    }
+}
+
+static int term(fmt *f)
+{
+    spaces(f);
+    if (++f->depth > FX_TERM_MAX_DEPTH + 1) /* containers, then a leaf */
+        return FX_EINVAL;
+    int rc;
+    char c = *f->s;
+    if (c == '{' || c == '[') {
+        f->s++;
+        rc = container(f, c);
+    } else if (c == '#' && f->s[1] == '{') {
+        f->s += 2;
+        rc = map(f);
+    } else if (c == '<' && f->s[1] == '<') {
+        f->s += 2;
+        rc = binary(f);
+    } else if (c == '~') {
+        f->s++;
+        rc = hole(f);
+    } else if (c == '-' || isdigit((unsigned char) c)) {
+        rc = number(f);
+    } else if (c == '"') {
+        const char *end = quoted(f->s);
+        if (!end)
+            return FX_EINVAL;
+        size_t cap = (size_t) (end - f->s);
+        char *tmp = malloc(cap);
+        if (!tmp)
+            return FX_ENOMEM;
+        long n = unquote(f, tmp, cap);
+        rc = n < 0 ? FX_EINVAL : fx_term_put_string(f->b, tmp, (size_t) n);
+        free(tmp);
+    } else if (c == '\'') {
+        long n = unquote(f, f->name, sizeof f->name);
+        rc = n < 0 ? FX_EINVAL : fx_term_put_atom(f->b, f->name, (size_t) n);
+    } else if (islower((unsigned char) c)) {
+        const char *s = f->s;
+        while (isalnum((unsigned char) *f->s) || *f->s == '_' || *f->s == '@')
+            f->s++;
+        rc = fx_term_put_atom(f->b, s, (size_t) (f->s - s));
+    } else {
+        rc = FX_EINVAL;
+    }
+    f->depth--;
+    return rc;
+}
+
+FX_API int fx_term_vformat(fx_term_builder *b, const char *fmtstr, va_list ap)
+{
+    int rc = fxi_tb_check(b);
+    if (rc)
+        return rc;
+    if (!fmtstr)
+        return fxi_tb_fail(b, FX_EINVAL);
+    fmt f = {.s = fmtstr, .b = b};
+    va_copy(f.ap, ap);
+    rc = term(&f);
+    va_end(f.ap);
+    spaces(&f);
+    if (!rc && *f.s)
+        rc = FX_EINVAL; /* more than one term */
+    return rc ? fxi_tb_fail(b, rc) : 0;
+}
+
+FX_API int fx_term_format(fx_term_builder *b, const char *fmtstr, ...)
+{
+    va_list ap;
+    va_start(ap, fmtstr);
+    int rc = fx_term_vformat(b, fmtstr, ap);
+    va_end(ap);
+    return rc;
+}
+
+FX_API int fx_term_format_msg(fx_msg **out, const char *fmtstr, ...)
+{
+    if (!out)
+        return FX_EINVAL;
+    *out = NULL;
+    if (!fmtstr)
+        return FX_EINVAL;
+    fx_term_builder b;
+    int rc = fx_term_builder_init_buf(&b, NULL, 0);
+    va_list ap;
+    va_start(ap, fmtstr);
+    if (!rc)
+        rc = fx_term_vformat(&b, fmtstr, ap);
+    va_end(ap);
+    if (rc)
+        return rc;
+    size_t size = fx_term_builder_size(&b);
+    fx_msg *m = fxi_msg_alloc(FX_MSG_TERM, (uint32_t) size);
+    if (!m)
+        return FX_ENOMEM;
+    fx_term_builder w;
+    fx_term_builder_init_buf(&w, m->data, size);
+    va_start(ap, fmtstr);
+    rc = fx_term_vformat(&w, fmtstr, ap);
+    va_end(ap);
+    const void *d;
+    size_t n;
+    if (!rc)
+        rc = fx_term_builder_data(&w, &d, &n);
+    if (rc) {
+        fxi_msg_release(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}

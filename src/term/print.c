@@ -1,0 +1,415 @@
+/* fx_term_print: Erlang syntax, as io:format("~w") writes it, without
+ * recursion: an explicit stack of open containers, FX_TERM_MAX_DEPTH deep
+ * (the reader's validation already capped nesting there). */
+#include "term/etf.h"
+
+#include <fauxtp/error.h>
+
+#include <ei.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bignums longer than this print as #Big<N bytes> (decimal conversion is
+ * quadratic in the length). */
+#define BIG_PRINT_MAX 4096
+
+typedef struct sink {
+    char *out;
+    size_t cap;
+    size_t len;
+} sink;
+
+static void put(sink *s, const char *p, size_t n)
+{
+    if (s->len < s->cap) {
+        size_t room = s->cap - s->len;
+        memcpy(s->out + s->len, p, n < room ? n : room);
+    }
+    s->len += n;
+}
+
+static void puts_(sink *s, const char *p)
+{
+    put(s, p, strlen(p));
+}
+
+static void putu(sink *s, uint64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%" PRIu64, v);
+    put(s, t, (size_t) n);
+}
+
+static bool reserved(const char *a)
+{
+    static const char *const words[] = {
+        "after", "and",  "andalso", "band",   "begin",   "bnot", "bor", "bsl",  "bsr",
+        "bxor",  "case", "catch",   "cond",   "div",     "end",  "fun", "if",   "let",
+        "not",   "of",   "or",      "orelse", "receive", "rem",  "try", "when", "xor"};
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (strcmp(a, words[k]) == 0)
+            return true;
+    return false;
+}
+
+static void atom_text(sink *s, const char *a)
+{
+    bool bare = a[0] >= 'a' && a[0] <= 'z' && !reserved(a);
+    for (const char *p = a; bare && *p; p++)
+        bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+               (*p >= '0' && *p <= '9') || *p == '_' || *p == '@';
+    if (bare) {
+        puts_(s, a);
+        return;
+    }
+    put(s, "'", 1);
+    for (const char *p = a; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            put(s, "\\", 1);
+        put(s, p, 1);
+    }
+    put(s, "'", 1);
+}
+
+/* The atom at b[*pos] (validated): printed, *pos moved past it. */
+static void atom(sink *s, const char *b, size_t *pos)
+{
+    char tmp[MAXATOMLEN_UTF8 * 2];
+    int i = 0;
+    if (ei_decode_atom_as(b + *pos, &i, tmp, sizeof tmp, ERLANG_UTF8, NULL, NULL) < 0) {
+        size_t q = *pos;
+        puts_(s, "'?'");
+        /* Skip it anyway: validated, so its length fields are sound. */
+        unsigned char t = (unsigned char) b[q];
+        size_t len =
+            (t == 100 || t == 118) ? fxi_be16(b + q + 1) : (unsigned char) b[q + 1];
+        *pos = q + ((t == 100 || t == 118) ? 3 : 2) + len;
+        return;
+    }
+    atom_text(s, tmp);
+    *pos += (size_t) i;
+}
+
+/* Magnitude (LE bytes) in decimal. */
+static void bignum(sink *s, int neg, const unsigned char *mag, size_t n)
+{
+    while (n && mag[n - 1] == 0)
+        n--;
+    if (n > BIG_PRINT_MAX) {
+        puts_(s, "#Big<");
+        putu(s, n);
+        puts_(s, " bytes>");
+        return;
+    }
+    size_t limbs = (n + 3) / 4;
+    uint32_t *l = calloc(limbs ? limbs : 1, sizeof *l);
+    char *dec = malloc(limbs * 10 + 2);
+    if (!l || !dec) {
+        free(l);
+        free(dec);
+        puts_(s, "#Big<?>");
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        l[k / 4] |= (uint32_t) mag[k] << (8 * (k % 4));
+    size_t nd = 0;
+    while (limbs) {
+        uint64_t rem = 0;
+        for (size_t k = limbs; k-- > 0;) {
+            uint64_t cur = (rem << 32) | l[k];
+            l[k] = (uint32_t) (cur / 1000000000u);
+            rem = cur % 1000000000u;
+        }
+        while (limbs && l[limbs - 1] == 0)
+            limbs--;
+        for (int d = 0; d < 9 && (limbs || rem); d++) {
+            dec[nd++] = (char) ('0' + rem % 10);
+            rem /= 10;
+        }
+    }
+    if (nd == 0)
+        dec[nd++] = '0';
+    if (neg)
+        put(s, "-", 1);
+    for (size_t k = nd; k-- > 0;)
+        put(s, dec + k, 1);
+    free(l);
+    free(dec);
+}
+
+/* Shortest digits that read back as d, in Erlang's float syntax: the
+ * shorter of plain decimal and scientific notation (decimal on a tie), as
+ * float_to_list(F, [short]) chooses. */
+static void flt(sink *s, double d)
+{
+    char t[48];
+    int p = 0;
+    while (++p < 17) {
+        snprintf(t, sizeof t, "%.*e", p - 1, d);
+        if (strtod(t, NULL) == d)
+            break;
+    }
+    snprintf(t, sizeof t, "%.*e", p - 1, d);
+    if (strchr(t, 'n') || strchr(t, 'i')) { /* nan, inf: not from Erlang */
+        puts_(s, t);
+        return;
+    }
+    /* t = [-]D[.DDD]e(+|-)XX: the digits and the exponent. */
+    bool neg = t[0] == '-';
+    char dig[24];
+    int nd = 0;
+    char *e = strchr(t, 'e');
+    for (char *q = t + neg; q < e; q++)
+        if (*q != '.')
+            dig[nd++] = *q;
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    int x = atoi(e + 1);
+    char sci[48], dec[400];
+    snprintf(sci, sizeof sci, "%s%c.%.*se%d", neg ? "-" : "", dig[0], nd > 1 ? nd - 1 : 1,
+             nd > 1 ? dig + 1 : "0", x);
+    size_t n = 0;
+    if (neg)
+        dec[n++] = '-';
+    if (x < 0) {
+        dec[n++] = '0';
+        dec[n++] = '.';
+        for (int k = 0; k < -x - 1; k++)
+            dec[n++] = '0';
+        for (int k = 0; k < nd; k++)
+            dec[n++] = dig[k];
+    } else {
+        for (int k = 0; k <= x; k++)
+            dec[n++] = k < nd ? dig[k] : '0';
+        dec[n++] = '.';
+        if (nd > x + 1)
+            for (int k = x + 1; k < nd; k++)
+                dec[n++] = dig[k];
+        else
+            dec[n++] = '0';
+    }
+    dec[n] = 0;
+    puts_(s, strlen(sci) < n ? sci : dec);
+}
+
+static void bytes(sink *s, const unsigned char *p, size_t n, int last_bits)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            put(s, ",", 1);
+        unsigned v = p[k];
+        if (last_bits && k + 1 == n)
+            v >>= 8 - last_bits;
+        putu(s, v);
+        if (last_bits && last_bits < 8 && k + 1 == n) {
+            put(s, ":", 1);
+            putu(s, (uint64_t) last_bits);
+        }
+    }
+}
+
+/* A pid, port or reference: #Pid<'node'.Id.Serial>-style text. */
+static void ident(sink *s, const char *b, size_t *pos, unsigned char t)
+{
+    const char *what = (t == 103 || t == 88)               ? "#Pid<"
+                       : (t == 101 || t == 114 || t == 90) ? "#Ref<"
+                                                           : "#Port<";
+    puts_(s, what);
+    size_t q = *pos + 1, n = 0, w = 4;
+    if (t == 114 || t == 90) {
+        n = fxi_be16(b + q);
+        q += 2;
+    }
+    atom(s, b, &q);
+    if (t == 103 || t == 88) {
+        put(s, ".", 1), putu(s, fxi_be32(b + q));
+        put(s, ".", 1), putu(s, fxi_be32(b + q + 4));
+        q += t == 103 ? 9 : 12;
+    } else if (t == 102 || t == 89 || t == 101) {
+        put(s, ".", 1), putu(s, fxi_be32(b + q));
+        q += t == 89 ? 8 : 5;
+    } else if (t == 120) {
+        uint64_t id = ((uint64_t) fxi_be32(b + q) << 32) | fxi_be32(b + q + 4);
+        put(s, ".", 1), putu(s, id);
+        q += 12;
+    } else {
+        q += t == 114 ? 1 : 4;
+        for (size_t k = 0; k < n; k++, q += w)
+            put(s, ".", 1), putu(s, fxi_be32(b + q));
+    }
+    put(s, ">", 1);
+    *pos = q;
+}
+
+typedef struct frame {
+    uint64_t rem;   /* terms left */
+    uint64_t index; /* terms printed */
+    char kind;      /* 't', 'l', 'm' */
+} frame;
+
+static int print(const char *b, size_t size, size_t pos, sink *s)
+{
+    frame st[FX_TERM_MAX_DEPTH + 1];
+    int d = -1;
+    bool first = true;
+    while (first || d >= 0) {
+        if (d >= 0 && st[d].rem == 0) {
+            puts_(s, st[d].kind == 'l' ? "]" : "}");
+            d--;
+            continue;
+        }
+        if (d >= 0) {
+            frame *f = &st[d];
+            if (f->kind == 'l' && f->rem == 1) { /* the tail */
+                if ((unsigned char) b[pos] == 106) {
+                    pos++;
+                    f->rem--;
+                    continue;
+                }
+                put(s, "|", 1);
+            } else if (f->index > 0) {
+                puts_(s, f->kind == 'm' && f->index % 2 ? " => " : ",");
+            }
+            f->rem--;
+            f->index++;
+        }
+        first = false;
+        if (pos >= size)
+            return FX_EBADTERM;
+        unsigned char t = (unsigned char) b[pos];
+        const char *p = b + pos;
+        uint64_t kids = 0;
+        char kind = 0;
+        switch (t) {
+        case 97:
+            putu(s, (unsigned char) p[1]);
+            pos += 2;
+            break;
+        case 98: {
+            int32_t v = (int32_t) fxi_be32(p + 1);
+            if (v < 0)
+                put(s, "-", 1);
+            putu(s, v < 0 ? 0u - (uint64_t) (int64_t) v : (uint64_t) v);
+            pos += 5;
+            break;
+        }
+        case 110:
+        case 111: {
+            size_t n = t == 110 ? (unsigned char) p[1] : fxi_be32(p + 1);
+            size_t h = t == 110 ? 2 : 5;
+            bignum(s, p[h] != 0, (const unsigned char *) p + h + 1, n);
+            pos += h + 1 + n;
+            break;
+        }
+        case 70:
+        case 99: {
+            int i = 0;
+            double v = 0;
+            if (ei_decode_double(p, &i, &v) < 0)
+                return FX_EBADTERM;
+            flt(s, v);
+            pos += (size_t) i;
+            break;
+        }
+        case 100:
+        case 115:
+        case 118:
+        case 119:
+            atom(s, b, &pos);
+            break;
+        case 106:
+            puts_(s, "[]");
+            pos++;
+            break;
+        case 107: {
+            size_t n = fxi_be16(p + 1);
+            put(s, "[", 1);
+            bytes(s, (const unsigned char *) p + 3, n, 0);
+            put(s, "]", 1);
+            pos += 3 + n;
+            break;
+        }
+        case 109:
+        case 77: {
+            size_t n = fxi_be32(p + 1), h = t == 109 ? 5 : 6;
+            puts_(s, "<<");
+            bytes(s, (const unsigned char *) p + h, n,
+                  t == 77 ? (unsigned char) p[5] : 0);
+            puts_(s, ">>");
+            pos += h + n;
+            break;
+        }
+        case 104:
+            kids = (unsigned char) p[1], kind = 't', pos += 2;
+            break;
+        case 105:
+            kids = fxi_be32(p + 1), kind = 't', pos += 5;
+            break;
+        case 108:
+            kids = (uint64_t) fxi_be32(p + 1) + 1, kind = 'l', pos += 5;
+            break;
+        case 116:
+            kids = (uint64_t) fxi_be32(p + 1) * 2, kind = 'm', pos += 5;
+            break;
+        case 103:
+        case 88:
+        case 102:
+        case 89:
+        case 120:
+        case 101:
+        case 114:
+        case 90:
+            ident(s, b, &pos, t);
+            break;
+        default: { /* funs: opaque */
+            size_t q = pos;
+            if (fxi_term_validate(b, size, &q))
+                return FX_EBADTERM;
+            puts_(s, "#Fun<>");
+            pos = q;
+            break;
+        }
+        }
+        if (kind) {
+            if (d + 1 > FX_TERM_MAX_DEPTH)
+                return FX_EBADTERM;
+            puts_(s, kind == 't' ? "{" : kind == 'l' ? "[" : "#{");
+            st[++d] = (frame){.rem = kids, .index = 0, .kind = kind};
+        }
+    }
+    return 0;
+}
+
+static int finish(sink *s, int rc)
+{
+    if (s->cap)
+        s->out[s->len < s->cap ? s->len : s->cap - 1] = 0;
+    if (rc)
+        return rc;
+    return s->len > INT32_MAX ? FX_EMSGSIZE : (int) s->len;
+}
+
+FX_API int fx_term_print(const fx_term_reader *r, char *out, size_t cap)
+{
+    if (!r || (!out && cap))
+        return FX_EINVAL;
+    sink s = {out, cap, 0};
+    if (!r->fxi_buf || r->fxi_pos >= r->fxi_size)
+        return finish(&s, FX_EBADTERM);
+    return finish(&s, print(r->fxi_buf, r->fxi_size, r->fxi_pos, &s));
+}
+
+FX_API int fx_term_sprint(const void *data, size_t size, char *out, size_t cap)
+{
+    if (!data || (!out && cap))
+        return FX_EINVAL;
+    fx_term_reader r;
+    int rc = fx_term_reader_init(&r, data, size);
+    if (rc) {
+        sink s = {out, cap, 0};
+        return finish(&s, rc);
+    }
+    return fx_term_print(&r, out, cap);
+}

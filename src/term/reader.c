@@ -1,0 +1,396 @@
+/* fx_term_reader: a cursor over validated bytes. fx_term_reader_init
+ * checks the whole term once (validate.c), so every decoder below, ei's
+ * included, runs on a term start inside the checked bytes and cannot read
+ * past them. A getter that fails leaves the cursor where it was. */
+#include "term/etf.h"
+
+#include <fauxtp/error.h>
+
+#include <ei.h>
+#include <string.h>
+
+/* The first term of data: its end in *end. */
+static int first_term(fx_term_reader *r, const void *data, size_t size, size_t *end)
+{
+    if (!r)
+        return FX_EINVAL;
+    memset(r, 0, sizeof *r);
+    if (!data || !end)
+        return FX_EINVAL;
+    int rc = fxi_term_ei_init();
+    if (rc)
+        return rc;
+    const char *b = data;
+    size_t pos = 1;
+    if (size < 2 || (unsigned char) b[0] != FXI_ETF_VERSION ||
+        fxi_term_validate(b, size, &pos))
+        return FX_EBADTERM;
+    /* The reader never looks past the term: its size ends there. */
+    r->fxi_buf = b;
+    r->fxi_size = pos;
+    r->fxi_pos = 1;
+    *end = pos;
+    return 0;
+}
+
+FX_API int fx_term_reader_init(fx_term_reader *r, const void *data, size_t size)
+{
+    size_t end = 0;
+    int rc = first_term(r, data, size, &end);
+    if (rc == 0 && end != size) {
+        memset(r, 0, sizeof *r);
+        rc = FX_EBADTERM;
+    }
+    return rc;
+}
+
+FX_API int fx_term_reader_init_prefix(fx_term_reader *r, const void *data, size_t size,
+                                      size_t *used)
+{
+    return first_term(r, data, size, used);
+}
+
+FX_API int fx_term_reader_init_msg(fx_term_reader *r, const fx_msg *msg)
+{
+    if (!r)
+        return FX_EINVAL;
+    memset(r, 0, sizeof *r);
+    if (!msg)
+        return FX_EINVAL;
+    if (fx_msg_type(msg) != FX_MSG_TERM)
+        return FX_EBADTERM;
+    return fx_term_reader_init(r, fx_msg_data(msg), fx_msg_size(msg));
+}
+
+/* The cursor is on a term: 0, else FX_EINVAL / FX_EBADTERM. */
+static int here(const fx_term_reader *r)
+{
+    if (!r)
+        return FX_EINVAL;
+    return r->fxi_buf && r->fxi_pos < r->fxi_size ? 0 : FX_EBADTERM;
+}
+
+static const char *at(const fx_term_reader *r)
+{
+    return r->fxi_buf + r->fxi_pos;
+}
+
+static unsigned char tag(const fx_term_reader *r)
+{
+    return (unsigned char) r->fxi_buf[r->fxi_pos];
+}
+
+FX_API int fx_term_type(const fx_term_reader *r)
+{
+    int rc = here(r);
+    return rc ? rc : fxi_term_kind_at(r->fxi_buf, r->fxi_pos);
+}
+
+FX_API int fx_term_at_end(const fx_term_reader *r)
+{
+    return !r || !r->fxi_buf || r->fxi_pos >= r->fxi_size;
+}
+
+FX_API int fx_term_get_atom(fx_term_reader *r, char *buf, size_t cap, size_t *len)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!buf || !cap)
+        return FX_EINVAL;
+    if (fxi_term_kind_at(r->fxi_buf, r->fxi_pos) != FX_TERM_ATOM)
+        return FX_EBADTERM;
+    char tmp[MAXATOMLEN_UTF8 * 2];
+    int i = 0;
+    if (ei_decode_atom_as(at(r), &i, tmp, sizeof tmp, ERLANG_UTF8, NULL, NULL) < 0)
+        return FX_EBADTERM;
+    size_t n = strlen(tmp);
+    if (n >= cap)
+        return FX_EMSGSIZE;
+    memcpy(buf, tmp, n + 1);
+    if (len)
+        *len = n;
+    r->fxi_pos += (size_t) i;
+    return 0;
+}
+
+FX_API int fx_term_get_i64(fx_term_reader *r, int64_t *v)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!v)
+        return FX_EINVAL;
+    EI_LONGLONG x;
+    int i = 0;
+    if (fxi_term_kind_at(r->fxi_buf, r->fxi_pos) != FX_TERM_INTEGER ||
+        ei_decode_longlong(at(r), &i, &x) < 0)
+        return FX_EBADTERM;
+    *v = (int64_t) x;
+    r->fxi_pos += (size_t) i;
+    return 0;
+}
+
+FX_API int fx_term_get_u64(fx_term_reader *r, uint64_t *v)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!v)
+        return FX_EINVAL;
+    int neg;
+    uint8_t mag[8];
+    size_t n;
+    fx_term_reader t = *r;
+    rc = fx_term_get_bignum(&t, &neg, mag, sizeof mag, &n);
+    if (rc == FX_EMSGSIZE || (rc == 0 && neg && n > 0))
+        return FX_EBADTERM;
+    if (rc)
+        return rc;
+    uint64_t x = 0;
+    for (size_t k = n; k-- > 0;)
+        x = (x << 8) | mag[k];
+    *v = x;
+    *r = t;
+    return 0;
+}
+
+FX_API int fx_term_get_bignum(fx_term_reader *r, int *neg, uint8_t *mag, size_t cap,
+                              size_t *n)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!neg || !n || (!mag && cap))
+        return FX_EINVAL;
+    const char *p = at(r);
+    uint8_t small[4];
+    const uint8_t *digits;
+    size_t len, used;
+    int sign;
+    switch (tag(r)) {
+    case 97:
+        small[0] = (uint8_t) p[1];
+        digits = small, len = 1, sign = 0, used = 2;
+        break;
+    case 98: {
+        int32_t v = (int32_t) fxi_be32(p + 1);
+        uint32_t m = v < 0 ? 0u - (uint32_t) v : (uint32_t) v;
+        for (int k = 0; k < 4; k++)
+            small[k] = (uint8_t) (m >> (8 * k));
+        digits = small, len = 4, sign = v < 0, used = 5;
+        break;
+    }
+    case 110:
+        len = (unsigned char) p[1];
+        sign = p[2] != 0;
+        digits = (const uint8_t *) p + 3, used = 3 + len;
+        break;
+    case 111:
+        len = fxi_be32(p + 1);
+        sign = p[5] != 0;
+        digits = (const uint8_t *) p + 6, used = 6 + len;
+        break;
+    default:
+        return FX_EBADTERM;
+    }
+    while (len && digits[len - 1] == 0)
+        len--;
+    *n = len;
+    if (len > cap)
+        return FX_EMSGSIZE;
+    if (len)
+        memcpy(mag, digits, len);
+    *neg = len ? sign : 0;
+    r->fxi_pos += used;
+    return 0;
+}
+
+FX_API int fx_term_get_double(fx_term_reader *r, double *v)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!v)
+        return FX_EINVAL;
+    int i = 0;
+    double d;
+    if (fxi_term_kind_at(r->fxi_buf, r->fxi_pos) != FX_TERM_FLOAT ||
+        ei_decode_double(at(r), &i, &d) < 0)
+        return FX_EBADTERM;
+    *v = d;
+    r->fxi_pos += (size_t) i;
+    return 0;
+}
+
+FX_API int fx_term_get_binary(fx_term_reader *r, const void **data, size_t *size)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!data || !size)
+        return FX_EINVAL;
+    if (tag(r) != 109)
+        return FX_EBADTERM;
+    size_t n = fxi_be32(at(r) + 1);
+    *data = at(r) + 5;
+    *size = n;
+    r->fxi_pos += 5 + n;
+    return 0;
+}
+
+FX_API int fx_term_get_string(fx_term_reader *r, char *buf, size_t cap, size_t *len)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!buf || !cap)
+        return FX_EINVAL;
+    const char *p = at(r);
+    size_t n = 0, used;
+    if (tag(r) == 106) {
+        used = 1;
+    } else if (tag(r) == 107) {
+        n = fxi_be16(p + 1);
+        if (n >= cap)
+            return FX_EMSGSIZE;
+        memcpy(buf, p + 3, n);
+        used = 3 + n;
+    } else if (tag(r) == 108) {
+        size_t count = fxi_be32(p + 1), q = 5;
+        for (; n < count; n++) {
+            unsigned char t = (unsigned char) p[q];
+            uint32_t v;
+            if (t == 97) {
+                v = (unsigned char) p[q + 1];
+                q += 2;
+            } else if (t == 98) {
+                v = fxi_be32(p + q + 1);
+                q += 5;
+            } else {
+                return FX_EBADTERM;
+            }
+            if (v > 255)
+                return FX_EBADTERM;
+            if (n + 1 >= cap)
+                return FX_EMSGSIZE;
+            buf[n] = (char) v;
+        }
+        if ((unsigned char) p[q] != 106)
+            return FX_EBADTERM;
+        used = q + 1;
+    } else {
+        return FX_EBADTERM;
+    }
+    buf[n] = 0;
+    if (len)
+        *len = n;
+    r->fxi_pos += used;
+    return 0;
+}
+
+static int container(fx_term_reader *r, uint32_t *count, int kind)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!count)
+        return FX_EINVAL;
+    unsigned char t = tag(r);
+    const char *p = at(r);
+    if (kind == 't' && t == 104) {
+        *count = (unsigned char) p[1];
+        r->fxi_pos += 2;
+    } else if ((kind == 't' && t == 105) || (kind == 'l' && t == 108) ||
+               (kind == 'm' && t == 116)) {
+        *count = fxi_be32(p + 1);
+        r->fxi_pos += 5;
+    } else if (kind == 'l' && t == 106) {
+        *count = 0;
+        r->fxi_pos += 1;
+    } else {
+        return FX_EBADTERM;
+    }
+    return 0;
+}
+
+FX_API int fx_term_get_tuple(fx_term_reader *r, uint32_t *arity)
+{
+    return container(r, arity, 't');
+}
+
+FX_API int fx_term_get_list(fx_term_reader *r, uint32_t *n)
+{
+    return container(r, n, 'l');
+}
+
+FX_API int fx_term_get_map(fx_term_reader *r, uint32_t *pairs)
+{
+    return container(r, pairs, 'm');
+}
+
+FX_API int fx_term_get_nil(fx_term_reader *r)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (tag(r) != 106)
+        return FX_EBADTERM;
+    r->fxi_pos++;
+    return 0;
+}
+
+FX_API int fx_term_get_raw(fx_term_reader *r, const void **term, size_t *size)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!term || !size)
+        return FX_EINVAL;
+    size_t pos = r->fxi_pos;
+    if (fxi_term_validate(r->fxi_buf, r->fxi_size, &pos))
+        return FX_EBADTERM;
+    *term = at(r);
+    *size = pos - r->fxi_pos;
+    r->fxi_pos = pos;
+    return 0;
+}
+
+FX_API int fx_term_skip(fx_term_reader *r)
+{
+    const void *t;
+    size_t n;
+    return fx_term_get_raw(r, &t, &n);
+}
+
+FX_API int fx_term_match_atom(fx_term_reader *r, const char *name)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!name)
+        return FX_EINVAL;
+    if (fxi_term_kind_at(r->fxi_buf, r->fxi_pos) != FX_TERM_ATOM)
+        return 0;
+    fx_term_reader t = *r;
+    char buf[FX_TERM_ATOM_MAX + 1];
+    if (fx_term_get_atom(&t, buf, sizeof buf, NULL) || strcmp(buf, name) != 0)
+        return 0;
+    *r = t;
+    return 1;
+}
+
+FX_API int fx_term_match(fx_term_reader *r, const char *tag_name, uint32_t arity)
+{
+    int rc = here(r);
+    if (rc)
+        return rc;
+    if (!tag_name || arity == 0)
+        return FX_EINVAL;
+    fx_term_reader t = *r;
+    uint32_t n;
+    if (fx_term_get_tuple(&t, &n) || n != arity || fx_term_match_atom(&t, tag_name) != 1)
+        return 0;
+    *r = t;
+    return 1;
+}
