@@ -165,6 +165,26 @@ Test(msg, payload_is_16_byte_aligned)
     tvm_stop(&t);
 }
 
+/* Every small size goes through fx_vm_send's and fx_send's copies intact
+ * (sizes up to 16 are copied with overlapping fixed-size moves, msg.h). */
+Test(msg, small_payloads_are_copied_intact)
+{
+    tvm t = tvm_start(2);
+    fx_pid e;
+    cr_assert_eq(fx_vm_spawn(t.vm, echo, NULL, &e), 0);
+    unsigned char buf[40];
+    for (size_t size = 0; size <= sizeof buf; size++) {
+        for (size_t i = 0; i < size; i++)
+            buf[i] = (unsigned char) (size * 31 + i * 7 + 1);
+        cr_assert_eq(fx_inbox_send(t.in, e, 9, buf, size), 0);
+        fx_msg *r = tvm_recv(&t, 9);
+        cr_assert_eq(fx_msg_size(r), size);
+        cr_assert(size == 0 || memcmp(fx_msg_data(r), buf, size) == 0, "size %zu", size);
+        fx_msg_free(r);
+    }
+    tvm_stop(&t);
+}
+
 Test(msg, oversized_message_is_refused_and_kept)
 {
     fx_vm_config c;

@@ -7,6 +7,7 @@
 
 #include "ds/mailbox.h"
 #include "mem/msgcache.h"
+#include <string.h>
 
 struct fx_msg {
     fxi_mnode node; /* mailbox / save-queue link; must stay first */
@@ -33,6 +34,33 @@ static inline fx_msg *fxi_msg_alloc(uint32_t type, uint32_t size)
         m->ref = FX_REF_NONE;
     }
     return m;
+}
+
+/* Copies a payload of n bytes into a new message. Payloads of up to 16
+ * bytes (most: a counter, a pid, a pair) are copied with two overlapping
+ * fixed-size moves, which the compiler inlines, instead of a call to
+ * memcpy through the PLT (about 2 % of a fjthrput profile); both read
+ * and write only within the n bytes. */
+static inline void fxi_msg_copy_in(unsigned char *dst, const void *src, size_t n)
+{
+    const unsigned char *s = src;
+    if (n == 0) /* first: empty payloads (signals, pings) pay one test */
+        return;
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(dst, &a, 8);
+        memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(dst, &a, 4);
+        memcpy(dst + n - 4, &b, 4);
+    } else {
+        memcpy(dst, s, n);
+    }
 }
 
 /* Types a user or behaviour may send as a built message: user types, an

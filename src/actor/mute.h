@@ -14,7 +14,8 @@
 /* One muted actor: held by the thread whose worker lists it. */
 typedef struct fxi_muted {
     fxi_actor *a;
-    fx_pid on; /* the process it waits for */
+    fx_pid on;      /* the process it waits for */
+    uint32_t burst; /* messages its last run published (release pacing) */
 } fxi_muted;
 
 /* Validates and fills in the overload block of a resolved config:

@@ -66,9 +66,12 @@ static inline void outbox_publish(fxi_worker *w, bool defer)
  * inside its QSBR section until the flush. */
 static inline void fxi_outbox_flush(fxi_worker *w)
 {
+    if (w->nwakes == 0) { /* the common case: nothing deferred, wake at once */
+        outbox_publish(w, false);
+        return;
+    }
     outbox_publish(w, true);
-    if (w->nwakes)
-        outbox_wakes(w);
+    outbox_wakes(w);
 }
 
 /* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead

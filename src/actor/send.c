@@ -84,8 +84,7 @@ FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_
     if (!m)
         return FX_ENOMEM;
     m->from = cx->self->pid;
-    if (size)
-        memcpy(m->data, data, size);
+    fxi_msg_copy_in(m->data, data, size);
     rc = fxi_deliver_batched(cx->vm, cx->w, to, m);
     if (rc != 0)
         fxi_msg_release(m);
@@ -139,8 +138,7 @@ int fxi_send_copy_ext(fx_vm *vm, fx_pid from, fx_pid to, uint32_t type, const vo
     fx_msg *m = fxi_msg_alloc(type, (uint32_t) size);
     if (!m)
         return FX_ENOMEM;
-    if (size)
-        memcpy(m->data, data, size);
+    fxi_msg_copy_in(m->data, data, size);
     rc = fxi_send_ext(vm, from, to, m);
     if (rc != 0)
         fxi_msg_release(m);
@@ -165,8 +163,7 @@ static int reply(fx_vm *vm, fxi_worker *w, fx_pid self, fx_from to, const void *
         return FX_ENOMEM;
     m->from = self;
     m->ref = to.ref;
-    if (size)
-        memcpy(m->data, data, size);
+    fxi_msg_copy_in(m->data, data, size);
     return fxi_deliver_or_drop(vm, w, to.pid, m);
 }
 
