@@ -48,7 +48,11 @@ extern "C" {
     X(FX_EMAILBOX_FULL, -26, "the receiver's mailbox is at its limit")                   \
     X(FX_ESTUCK, -28, "handlers still running at the shutdown deadline")                 \
     X(FX_EACTION, -33, "gen_statem action not allowed in this callback")                 \
-    X(FX_ENOTDET, -34, "the VM is not in deterministic mode")
+    X(FX_ENOTDET, -34, "the VM is not in deterministic mode")                            \
+    X(FX_ENODE, -35, "no connection to that node")                                       \
+    X(FX_EAUTH, -36, "distribution handshake refused (cookie or name)")                  \
+    X(FX_ENOTDIST, -37, "the VM is not a distributed node")                              \
+    X(FX_EDIST, -38, "distribution protocol error")
 
 typedef enum fx_err {
 #define FX_ERR_ENUM_(name, value, text) name = value,

@@ -41,7 +41,8 @@ static inline fx_msg *fxi_msg_alloc(uint32_t type, uint32_t size)
 static inline bool fxi_msg_sendable(uint32_t type)
 {
     return type < FX_MSG_SYSTEM_BASE ||
-           (type >= FX_MSG_BEHAVIOUR_BASE && type < FX_MSG_INTERNAL_BASE);
+           (type >= FX_MSG_BEHAVIOUR_BASE && type < FX_MSG_INTERNAL_BASE) ||
+           type == FX_MSG_TERM;
 }
 
 /* Any thread: scheduler threads recycle small messages through their
