@@ -99,8 +99,8 @@ FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms);
  * Errors: FX_EINVAL (NULL, bad name, reserved type, data NULL with size >
  * 0, a FX_MSG_TERM payload that is not one term), FX_EMSGSIZE,
  * FX_ENOTDIST, FX_ENOMEM. Inside a handler only. */
-FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name, uint32_t type,
-                              const void *data, size_t size);
+FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
+                              uint32_t type, const void *data, size_t size);
 /* The same from outside the VM (the sender is no process). Any thread. */
 FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
                                  uint32_t type, const void *data, size_t size);

@@ -21,12 +21,12 @@
 #include "platform/mutex.h"
 
 /* Internal message types (the behaviour range, see msg.h). */
-#define FXI_DIST_OUT (FX_MSG_BEHAVIOUR_BASE + 0x500u)   /* a whole frame to write */
-#define FXI_DIST_WAIT (FX_MSG_BEHAVIOUR_BASE + 0x501u)  /* tell me when up */
-#define FXI_DIST_UP (FX_MSG_BEHAVIOUR_BASE + 0x502u)    /* payload int32 rc */
-#define FXI_DIST_STOP (FX_MSG_BEHAVIOUR_BASE + 0x503u)  /* exit now */
-#define FXI_DIST_SOCK (FX_MSG_BEHAVIOUR_BASE + 0x504u)  /* the socket is yours */
-#define FXI_DIST_TICK (FX_MSG_BEHAVIOUR_BASE + 0x505u)  /* tick timer */
+#define FXI_DIST_OUT (FX_MSG_BEHAVIOUR_BASE + 0x500u)  /* a whole frame to write */
+#define FXI_DIST_WAIT (FX_MSG_BEHAVIOUR_BASE + 0x501u) /* tell me when up */
+#define FXI_DIST_UP (FX_MSG_BEHAVIOUR_BASE + 0x502u)   /* payload int32 rc */
+#define FXI_DIST_STOP (FX_MSG_BEHAVIOUR_BASE + 0x503u) /* exit now */
+#define FXI_DIST_SOCK (FX_MSG_BEHAVIOUR_BASE + 0x504u) /* the socket is yours */
+#define FXI_DIST_TICK (FX_MSG_BEHAVIOUR_BASE + 0x505u) /* tick timer */
 
 typedef struct fxi_rpid {
     uint32_t num, serial, creation;
@@ -67,7 +67,8 @@ fxi_dist *fxi_dist_get(fx_vm *vm);
 /* Sends an internal message (type from FXI_DIST_*, payload an int32 rc
  * when has_rc) to `to`: from a handler (cx) or from anywhere (cx NULL).
  * Dropped when `to` is dead. */
-void fxi_dist_signal(fx_vm *vm, fx_ctx *cx, fx_pid to, uint32_t type, bool has_rc, int32_t rc);
+void fxi_dist_signal(fx_vm *vm, fx_ctx *cx, fx_pid to, uint32_t type, bool has_rc,
+                     int32_t rc);
 /* Arms the connection's next tick (FXI_DIST_TICK to self). */
 void fxi_dist_tick_after(fx_ctx *cx, uint32_t ms);
 

@@ -62,8 +62,8 @@ static fx_next wait_hs(fx_ctx *cx, conn *c)
 static fx_next fail(fx_ctx *cx, conn *c, int code, const char *why)
 {
     c->fail = code;
-    fx_log(cx->vm, FX_LOG_INFO, "dist: connection %s %s: %s", c->initiator ? "to" : "from",
-           c->peer[0] ? c->peer : "?", why);
+    fx_log(cx->vm, FX_LOG_INFO, "dist: connection %s %s: %s",
+           c->initiator ? "to" : "from", c->peer[0] ? c->peer : "?", why);
     return fx_stop(cx, fx_reason_shutdown_with("%s", why));
 }
 
@@ -139,8 +139,8 @@ static void deliver(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl, const uint8_t 
         size = tlen;
     }
     if (size > cx->vm->cfg.max_msg_size) {
-        fx_log(cx->vm, FX_LOG_WARNING, "dist: dropped a %zu-byte message from %s (max_msg_size)",
-               size, c->peer);
+        fx_log(cx->vm, FX_LOG_WARNING,
+               "dist: dropped a %zu-byte message from %s (max_msg_size)", size, c->peer);
         return;
     }
     fx_msg *m = fxi_msg_alloc(type, (uint32_t) size);
@@ -161,8 +161,8 @@ static void unlink_ack(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl)
          ei_x_encode_ulonglong(&x, ctl->id) | ei_x_encode_pid(&x, &ctl->to) |
          ei_x_encode_pid(&x, &ctl->from)) == 0) {
         uint32_t body = 1 + (uint32_t) x.index;
-        uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16), (uint8_t) (body >> 8),
-                          (uint8_t) body, 112};
+        uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
+                          (uint8_t) (body >> 8), (uint8_t) body, 112};
         if (write_raw(cx, c, hdr, 5) == 0)
             write_raw(cx, c, x.buff, (size_t) x.index);
     }
@@ -202,7 +202,8 @@ static bool frames(fx_ctx *cx, conn *c)
     for (;;) {
         const uint8_t *body;
         size_t blen;
-        long r = fxi_frame_next(c->buf + off, c->len - off, 4, max_frame(cx), &body, &blen);
+        long r =
+            fxi_frame_next(c->buf + off, c->len - off, 4, max_frame(cx), &body, &blen);
         if (r == 0)
             break;
         if (r < 0 || (blen > 0 && frame_in(cx, c, body, blen) != 0)) {
@@ -246,7 +247,11 @@ static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
 static fx_next run(fx_ctx *cx, fx_msg *m)
 {
     conn *c = fx_state(cx);
-    switch (fx_msg_type(m)) {
+    uint32_t t = fx_msg_type(m);
+    if (t >= FX_NET_MSG_BASE && t <= FX_NET_WRITABLE &&
+        !fx_sock_eq(fx_net_msg_sock(m), c->sock))
+        return resume(cx, c); /* the epmd socket's, closed already */
+    switch (t) {
     case FXI_DIST_OUT:
         return write_frame(cx, c, m);
     case FX_NET_WRITABLE:
@@ -268,7 +273,8 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
     case FX_NET_DATA:
         c->rx += fx_msg_size(m);
         if (append(c, fx_msg_data(m), fx_msg_size(m)) != 0 || !frames(cx, c)) {
-            fx_log(cx->vm, FX_LOG_WARNING, "dist: malformed frame from %s: closing", c->peer);
+            fx_log(cx->vm, FX_LOG_WARNING, "dist: malformed frame from %s: closing",
+                   c->peer);
             return fx_stop(cx, fx_reason_shutdown_with("bad_frame"));
         }
         return resume(cx, c);
@@ -334,8 +340,8 @@ static fx_next send_challenge(fx_ctx *cx, conn *c)
     uint8_t out[300];
     c->my_chal = random32();
     size_t k = fxi_hs_status(out, sizeof out, "ok");
-    k += fxi_hs_challenge(out + k, sizeof out - k, fxi_dist_flags_ours(d->hidden), c->my_chal,
-                          d->creation, d->name);
+    k += fxi_hs_challenge(out + k, sizeof out - k, fxi_dist_flags_ours(d->hidden),
+                          c->my_chal, d->creation, d->name);
     if (write_raw(cx, c, out, k) != 0)
         return fail(cx, c, FX_ENODE, "write failed");
     c->phase = P_REPLY;
@@ -356,7 +362,8 @@ static fx_next got_name(fx_ctx *cx, conn *c)
     bool busy = false;
     fxi_mutex_lock(&d->mx);
     fxi_rnode *n = fxi_dist_node_get(d, c->peer, 0);
-    if (n && n->conn.id && n->conn.id != c->self.id && fx_is_alive(cx->vm, n->conn) == 1) {
+    if (n && n->conn.id && n->conn.id != c->self.id &&
+        fx_is_alive(cx->vm, n->conn) == 1) {
         /* Simultaneous connect: the greater name keeps its own attempt. */
         busy = n->up || strcmp(d->name, c->peer) > 0;
     }
@@ -435,7 +442,8 @@ static fx_next hs_data(fx_ctx *cx, conn *c)
         fx_net_addr a;
         fx_net_opts o = {.nodelay = true, .high_water = 64u << 20};
         if (fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host) != 0 ||
-            fxi_dist_host_ip(host, ip, sizeof ip) != 0 || fx_net_addr_ip(ip, port, &a) != 0 ||
+            fxi_dist_host_ip(host, ip, sizeof ip) != 0 ||
+            fx_net_addr_ip(ip, port, &a) != 0 ||
             fx_net_connect(cx, &a, &o, c->d->setup_ms, &c->sock) != 0)
             return fail(cx, c, FX_ENODE, "connect failed");
         c->phase = P_CONNECT;
@@ -465,7 +473,11 @@ static fx_next hs(fx_ctx *cx, fx_msg *m)
 {
     conn *c = fx_state(cx);
     fx_sock s = fx_net_msg_sock(m);
-    switch (fx_msg_type(m)) {
+    uint32_t t = fx_msg_type(m);
+    if (t >= FX_NET_MSG_BASE && t <= FX_NET_WRITABLE && !fx_sock_eq(s, c->sock) &&
+        !(c->epmd.id && fx_sock_eq(s, c->epmd)))
+        return wait_hs(cx, c); /* the epmd socket's last words, after we closed it */
+    switch (t) {
     case FX_MSG_TIMEOUT:
         return fail(cx, c, FX_ETIMEDOUT, "handshake timed out");
     case FXI_DIST_WAIT:

@@ -27,7 +27,8 @@ typedef struct node_st {
     bool registered;
 } node_st;
 
-void fxi_dist_signal(fx_vm *vm, fx_ctx *cx, fx_pid to, uint32_t type, bool has_rc, int32_t rc)
+void fxi_dist_signal(fx_vm *vm, fx_ctx *cx, fx_pid to, uint32_t type, bool has_rc,
+                     int32_t rc)
 {
     fx_msg *m;
     if (fx_msg_new_behaviour(type, has_rc ? sizeof rc : 0, &m) != 0)
@@ -48,7 +49,8 @@ void fxi_dist_tick_after(fx_ctx *cx, uint32_t ms)
         fx_msg_free(m);
 }
 
-int fxi_dist_split_name(const char *name, char *alive, size_t acap, char *host, size_t hcap)
+int fxi_dist_split_name(const char *name, char *alive, size_t acap, char *host,
+                        size_t hcap)
 {
     const char *at = name ? strchr(name, '@') : NULL;
     if (!at || at == name || strchr(at + 1, '@') || !at[1])
@@ -112,7 +114,8 @@ static fx_next node_loop(fx_ctx *cx, fx_msg *m)
     switch (fx_msg_type(m)) {
     case FX_NET_CONNECTED: {
         uint8_t out[300];
-        size_t k = fxi_epmd_alive2_req(out, sizeof out, s->d->alive, s->port, s->d->hidden);
+        size_t k =
+            fxi_epmd_alive2_req(out, sizeof out, s->d->alive, s->port, s->d->hidden);
         if (fx_net_send(cx, s->epmd, out, k) != 0)
             return node_fail(cx, s, FX_ECONNECT, "epmd write failed");
         fx_net_active(cx, s->epmd, 16);
@@ -159,8 +162,12 @@ static fx_next node_loop(fx_ctx *cx, fx_msg *m)
     case FX_NET_ERROR:
         if (on_epmd && !s->registered)
             return node_fail(cx, s, FX_ECONNECT, "epmd unreachable");
-        if (on_epmd)
-            return node_fail(cx, s, FX_EDIST, "epmd closed the registration");
+        if (on_epmd) { /* as an Erlang node: keep running, unregistered */
+            fx_log(cx->vm, FX_LOG_WARNING, "dist: node %s: epmd closed the registration",
+                   s->d->name);
+            fx_net_close(cx, s->epmd);
+            s->epmd.id = 0;
+        }
         return fx_continue(cx);
     case FXI_DIST_STOP:
         return fx_stop(cx, fx_reason_shutdown());
@@ -174,7 +181,8 @@ static fx_next node_init(fx_ctx *cx, void *arg)
     node_st *s = arg;
     fx_net_addr a;
     fx_net_opts o = {.backlog = 128};
-    if (fx_net_addr_ip(s->ip, s->port, &a) != 0 || fx_net_listen(cx, &a, &o, &s->listener) != 0)
+    if (fx_net_addr_ip(s->ip, s->port, &a) != 0 ||
+        fx_net_listen(cx, &a, &o, &s->listener) != 0)
         return node_fail(cx, s, FX_EADDR, "cannot listen");
     fx_net_addr got;
     fx_net_sockname(cx, s->listener, &got);
@@ -235,7 +243,8 @@ static int read_cookie(char *out, size_t cap)
 {
     const char *home = getenv("HOME");
     char path[512];
-    if (!home || snprintf(path, sizeof path, "%s/.erlang.cookie", home) >= (int) sizeof path)
+    if (!home ||
+        snprintf(path, sizeof path, "%s/.erlang.cookie", home) >= (int) sizeof path)
         return FX_EINVAL;
     FILE *f = fopen(path, "r");
     if (!f)
@@ -290,7 +299,8 @@ FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
     } else if (rc == 0) {
         rc = read_cookie(cookie, sizeof cookie);
     }
-    if (rc == 0 && opts->listen_ip && fxi_dist_host_ip(opts->listen_ip, s->ip, sizeof s->ip))
+    if (rc == 0 && opts->listen_ip &&
+        fxi_dist_host_ip(opts->listen_ip, s->ip, sizeof s->ip))
         rc = FX_EINVAL;
     if (rc == 0 && !opts->listen_ip)
         strcpy(s->ip, "0.0.0.0");
@@ -312,9 +322,7 @@ FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
     strcpy(d->host, host);
     strcpy(d->cookie, cookie);
     const char *ep = getenv("ERL_EPMD_PORT");
-    d->epmd_port = opts->epmd_port ? opts->epmd_port
-                   : ep            ? (uint16_t) atoi(ep)
-                                   : 4369;
+    d->epmd_port = opts->epmd_port ? opts->epmd_port : ep ? (uint16_t) atoi(ep) : 4369;
     d->tick_ms = opts->tick_ms ? opts->tick_ms : 60000;
     if (d->tick_ms < 4)
         d->tick_ms = 4;
@@ -461,7 +469,8 @@ FX_API int fx_dist_pid_node(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
 FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms)
 {
     char alive[256], host[64], ip[64];
-    if (!vm || !node || fxi_dist_split_name(node, alive, sizeof alive, host, sizeof host) ||
+    if (!vm || !node ||
+        fxi_dist_split_name(node, alive, sizeof alive, host, sizeof host) ||
         fxi_dist_host_ip(host, ip, sizeof ip))
         return FX_EINVAL;
     fxi_dist *d = fxi_dist_get(vm);

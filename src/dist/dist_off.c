@@ -43,8 +43,8 @@ FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms)
     return vm && node ? FX_ENOTDIST : FX_EINVAL;
 }
 
-FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name, uint32_t type,
-                              const void *data, size_t size)
+FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
+                              uint32_t type, const void *data, size_t size)
 {
     (void) type, (void) data, (void) size;
     return cx && node && name ? FX_ENOTDIST : FX_EINVAL;

@@ -55,7 +55,8 @@ fx_msg *fxi_dist_frame(fxi_dist *d, const ei_x_buff *ctl, uint32_t type, const v
     if (type == FX_MSG_TERM) {
         size_t end;
         const uint8_t *b = data;
-        if (size < 2 || b[0] != 131 || fxi_etf_skip(b, size, 1, &end) != 0 || end != size) {
+        if (size < 2 || b[0] != 131 || fxi_etf_skip(b, size, 1, &end) != 0 ||
+            end != size) {
             *rc = FX_EINVAL;
             return NULL;
         }
@@ -107,9 +108,10 @@ int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node
     ei_x_buff x;
     if (ei_x_new_with_version(&x) != 0)
         return FX_ENOMEM;
-    int rc = ei_x_encode_tuple_header(&x, 4) | ei_x_encode_long(&x, FXI_DOP_REG_SEND) |
-             ei_x_encode_pid(&x, &f) | ei_x_encode_atom(&x, "") |
-             ei_x_encode_atom_len_as(&x, name, (int) strlen(name), ERLANG_UTF8, ERLANG_UTF8);
+    int rc =
+        ei_x_encode_tuple_header(&x, 4) | ei_x_encode_long(&x, FXI_DOP_REG_SEND) |
+        ei_x_encode_pid(&x, &f) | ei_x_encode_atom(&x, "") |
+        ei_x_encode_atom_len_as(&x, name, (int) strlen(name), ERLANG_UTF8, ERLANG_UTF8);
     if (rc != 0) {
         ei_x_free(&x);
         return FX_ENOMEM;
@@ -153,8 +155,8 @@ int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node
     return 0;
 }
 
-FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name, uint32_t type,
-                              const void *data, size_t size)
+FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
+                              uint32_t type, const void *data, size_t size)
 {
     if (!cx)
         return FX_EINVAL;

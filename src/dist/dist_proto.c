@@ -34,7 +34,8 @@ static uint32_t get16(const uint8_t *p)
 
 static uint32_t get32(const uint8_t *p)
 {
-    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
+    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) |
+           p[3];
 }
 
 static uint64_t get64(const uint8_t *p)
@@ -46,9 +47,9 @@ uint64_t fxi_dist_flags_ours(bool hidden)
 {
     uint64_t f = FXI_DFLAG_REQUIRED | FXI_DFLAG_DIST_MONITOR | FXI_DFLAG_FUN_TAGS |
                  FXI_DFLAG_DIST_MONITOR_NAME | FXI_DFLAG_EXPORT_PTR_TAG |
-                 FXI_DFLAG_BIT_BINARIES | FXI_DFLAG_NEW_FLOATS | FXI_DFLAG_SMALL_ATOM_TAGS |
-                 FXI_DFLAG_MAP_TAG | FXI_DFLAG_SEND_SENDER | FXI_DFLAG_UNLINK_ID |
-                 FXI_DFLAG_MANDATORY_25_DIGEST | FXI_DFLAG_V4_NC;
+                 FXI_DFLAG_BIT_BINARIES | FXI_DFLAG_NEW_FLOATS |
+                 FXI_DFLAG_SMALL_ATOM_TAGS | FXI_DFLAG_MAP_TAG | FXI_DFLAG_SEND_SENDER |
+                 FXI_DFLAG_UNLINK_ID | FXI_DFLAG_MANDATORY_25_DIGEST | FXI_DFLAG_V4_NC;
     return hidden ? f : f | FXI_DFLAG_PUBLISHED;
 }
 
@@ -201,7 +202,8 @@ size_t fxi_hs_challenge(uint8_t *buf, size_t cap, uint64_t flags, uint32_t chall
     return 2 + body;
 }
 
-size_t fxi_hs_reply(uint8_t *buf, size_t cap, uint32_t challenge, const uint8_t digest[16])
+size_t fxi_hs_reply(uint8_t *buf, size_t cap, uint32_t challenge,
+                    const uint8_t digest[16])
 {
     if (cap < 23)
         return 0;
@@ -241,7 +243,8 @@ int fxi_hs_parse_n(const uint8_t *b, size_t len, bool with_challenge, fxi_hs_pee
     return 0;
 }
 
-int fxi_hs_parse_reply(const uint8_t *b, size_t len, uint32_t *challenge, uint8_t digest[16])
+int fxi_hs_parse_reply(const uint8_t *b, size_t len, uint32_t *challenge,
+                       uint8_t digest[16])
 {
     if (len != 21 || b[0] != 'r')
         return -1;

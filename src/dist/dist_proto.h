@@ -37,8 +37,8 @@
 
 /* What every peer must offer (OTP 25's mandatory set). */
 #define FXI_DFLAG_REQUIRED                                                               \
-    (FXI_DFLAG_EXTENDED_REFERENCES | FXI_DFLAG_EXTENDED_PIDS_PORTS |                    \
-     FXI_DFLAG_UTF8_ATOMS | FXI_DFLAG_NEW_FUN_TAGS | FXI_DFLAG_BIG_CREATION |           \
+    (FXI_DFLAG_EXTENDED_REFERENCES | FXI_DFLAG_EXTENDED_PIDS_PORTS |                     \
+     FXI_DFLAG_UTF8_ATOMS | FXI_DFLAG_NEW_FUN_TAGS | FXI_DFLAG_BIG_CREATION |            \
      FXI_DFLAG_HANDSHAKE_23)
 
 /* Control operations. */
@@ -91,12 +91,14 @@ size_t fxi_hs_send_name(uint8_t *buf, size_t cap, uint64_t flags, uint32_t creat
 size_t fxi_hs_status(uint8_t *buf, size_t cap, const char *status);
 size_t fxi_hs_challenge(uint8_t *buf, size_t cap, uint64_t flags, uint32_t challenge,
                         uint32_t creation, const char *name);
-size_t fxi_hs_reply(uint8_t *buf, size_t cap, uint32_t challenge, const uint8_t digest[16]);
+size_t fxi_hs_reply(uint8_t *buf, size_t cap, uint32_t challenge,
+                    const uint8_t digest[16]);
 size_t fxi_hs_ack(uint8_t *buf, size_t cap, const uint8_t digest[16]);
 /* 'N' send_name (with_challenge false) or 'N' challenge (true). 0 or -1. */
 int fxi_hs_parse_n(const uint8_t *b, size_t len, bool with_challenge, fxi_hs_peer *out);
 /* 'r' challenge_reply: 0 or -1. */
-int fxi_hs_parse_reply(const uint8_t *b, size_t len, uint32_t *challenge, uint8_t digest[16]);
+int fxi_hs_parse_reply(const uint8_t *b, size_t len, uint32_t *challenge,
+                       uint8_t digest[16]);
 /* 'a' challenge_ack: 0 or -1. */
 int fxi_hs_parse_ack(const uint8_t *b, size_t len, uint8_t digest[16]);
 

@@ -1,6 +1,7 @@
 /* The node table: remote node incarnations, their pid tags and the
  * interned remote pids; the send path's route to a connection. */
 #include <fauxtp/error.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,7 +108,7 @@ static fx_pid intern(fxi_rnode *n, const erlang_pid *p)
         n->cap = cap;
     }
     idx = n->npids + 1;
-    if (fxi_u64map_put(&n->index, key, idx) != 0)
+    if (fxi_u64map_put(&n->index, key, idx) < 0)
         return fxi_pid_make(n->tag, 0, 0);
     n->pids[n->npids++] = (fxi_rpid){p->num, p->serial, p->creation};
     return (fx_pid){((uint64_t) n->tag << 48) | idx};
@@ -182,7 +183,8 @@ void fxi_dist_table_clear(fxi_dist *d)
 static int encode_send(fxi_dist *d, fx_pid from, const erlang_pid *to, ei_x_buff *x)
 {
     erlang_pid f;
-    bool sender = from.id && fxi_pid_tag(from) == d->vm->pt.tag && fxi_dist_pid_out(d, from, &f);
+    bool sender =
+        from.id && fxi_pid_tag(from) == d->vm->pt.tag && fxi_dist_pid_out(d, from, &f);
     if (ei_x_new_with_version(x) != 0)
         return FX_ENOMEM;
     int rc = ei_x_encode_tuple_header(x, 3);

@@ -11,7 +11,8 @@ static uint32_t get16(const uint8_t *p)
 
 static uint32_t get32(const uint8_t *p)
 {
-    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) | p[3];
+    return ((uint32_t) p[0] << 24) | ((uint32_t) p[1] << 16) | ((uint32_t) p[2] << 8) |
+           p[3];
 }
 
 /* An atom at b[*pos]: advances past it, or -1. */
@@ -48,11 +49,21 @@ static int term_head(const uint8_t *b, size_t len, uint8_t tag, size_t *p, size_
     size_t avail = len - q;
     *kids = 0;
     switch (tag) {
-    case 97: *need = 1; return 0;  /* SMALL_INTEGER */
-    case 98: *need = 4; return 0;  /* INTEGER */
-    case 70: *need = 8; return 0;  /* NEW_FLOAT */
-    case 99: *need = 31; return 0; /* FLOAT (old) */
-    case 106: *need = 0; return 0; /* NIL */
+    case 97:
+        *need = 1;
+        return 0; /* SMALL_INTEGER */
+    case 98:
+        *need = 4;
+        return 0; /* INTEGER */
+    case 70:
+        *need = 8;
+        return 0; /* NEW_FLOAT */
+    case 99:
+        *need = 31;
+        return 0; /* FLOAT (old) */
+    case 106:
+        *need = 0;
+        return 0; /* NIL */
     case 100:
     case 118: /* atoms, strings, binaries: a length, then bytes */
     case 107:
@@ -193,7 +204,8 @@ static int dec_fields(const char *s, int *i, int arity, fxi_dist_ctl *c)
         return 0;
     case FXI_DOP_REG_SEND:
         if (arity != 4 || dec_pid(s, i, &c->from) || ei_skip_term(s, i) != 0 ||
-            ei_decode_atom_as(s, i, c->name, sizeof c->name, ERLANG_UTF8, NULL, NULL) != 0)
+            ei_decode_atom_as(s, i, c->name, sizeof c->name, ERLANG_UTF8, NULL, NULL) !=
+                0)
             return -1;
         c->has_from = c->has_name = true;
         return 0;
@@ -206,8 +218,8 @@ static int dec_fields(const char *s, int *i, int arity, fxi_dist_ctl *c)
     case FXI_DOP_UNLINK_ID:
     case FXI_DOP_UNLINK_ID_ACK: {
         EI_ULONGLONG id;
-        if (arity != 4 || ei_decode_ulonglong(s, i, &id) != 0 || dec_pid(s, i, &c->from) ||
-            dec_pid(s, i, &c->to))
+        if (arity != 4 || ei_decode_ulonglong(s, i, &id) != 0 ||
+            dec_pid(s, i, &c->from) || dec_pid(s, i, &c->to))
             return -1;
         c->id = id;
         c->has_from = c->has_to = true;
@@ -255,8 +267,8 @@ int fxi_dist_plain(const uint8_t *b, size_t len, uint32_t *type, const uint8_t *
     unsigned long v;
     if (len > INT_MAX || ei_decode_version(s, &i, &ver) != 0 ||
         ei_decode_tuple_header(s, &i, &arity) != 0 || arity != 2 ||
-        ei_decode_ulong(s, &i, &v) != 0 || v >= 0xFFFF0000ul || ei_get_type(s, &i, &t, &sz) != 0 ||
-        t != ERL_BINARY_EXT)
+        ei_decode_ulong(s, &i, &v) != 0 || v >= 0xFFFF0000ul ||
+        ei_get_type(s, &i, &t, &sz) != 0 || t != ERL_BINARY_EXT)
         return 0;
     size_t n = get32(b + i + 1);
     if ((size_t) i + 5 + n != len)
