@@ -5,6 +5,7 @@
 #include <fauxtp/dist.h>
 #include <fauxtp/error.h>
 
+#include "actor/vm.h"
 #include "dist/dist_route.h"
 
 int fxi_dist_route(fx_vm *vm, struct fxi_worker *w, fx_pid to, fx_msg *m)
@@ -30,11 +31,10 @@ FX_API int fx_dist_node_name(fx_vm *vm, char *buf, size_t cap)
 
 FX_API int fx_dist_pid_node(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
 {
-    (void) pid;
     if (!vm || !buf || !cap)
         return FX_EINVAL;
     buf[0] = '\0';
-    return 0;
+    return pid.id && fxi_pid_tag(pid) == vm->pt.tag ? 0 : FX_ENOENT;
 }
 
 FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms)

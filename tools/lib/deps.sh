@@ -17,10 +17,12 @@ fx_install_deps() {
 }
 
 FX_BUILD_DEPS=(gcc g++ clang libclang-rt-14-dev libc6-dev meson ninja-build pkg-config
-    libck-dev libjemalloc-dev libcriterion-dev python3 clang-format)
+    libck-dev libjemalloc-dev libcriterion-dev python3 clang-format
+    erlang-dev nettle-dev) # distribution (src/dist): libei.a and ei.h, MD5
 # For tools/test: the control socket's test parses the `metrics` answer
 # with the Prometheus project's own parser (tests/ctl/ctl_top.py).
-FX_TEST_DEPS=(python3-prometheus-client)
+FX_TEST_DEPS=(python3-prometheus-client
+    erlang-base) # erl and epmd: the dist suite's peer nodes
 # Optional for tools/bench: gnuplot draws build/bench-report/ratios.svg.
 FX_BENCH_DEPS=(gnuplot-nox)
 # The server I/O benchmark (tools/bench --io): the load generator.
