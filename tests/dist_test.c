@@ -302,3 +302,125 @@ Test(dist, two_fauxtp_nodes_exchange_messages)
     tvm_stop(&a);
     tvm_stop(&b);
 }
+
+/* ---- links and monitors across nodes ---------------------------------- */
+
+/* Links to and monitors each process that sends it type 1 or 3, answers
+ * with type + 1, and reports EXIT (100) and DOWN (101) reasons, and 102
+ * when it has linked to a type-3 sender. Traps exits. */
+typedef struct watch_st {
+    fx_pid report;
+} watch_st;
+
+static fx_next watcher(fx_ctx *cx, fx_msg *m)
+{
+    watch_st *w = fx_state(cx);
+    uint32_t t = fx_msg_type(m);
+    if (t == 1 || t == 3) {
+        fx_ref ref;
+        cr_assert_eq(fx_link(cx, fx_msg_from(m)), 0);
+        cr_assert_eq(fx_monitor(cx, fx_msg_from(m), &ref), 0);
+        fx_send(cx, fx_msg_from(m), t + 1, NULL, 0);
+        if (t == 3)
+            fx_send(cx, w->report, 102, NULL, 0);
+    } else if (t == FX_MSG_EXIT) {
+        const fx_exit_info *e = fx_msg_data(m);
+        fx_send(cx, w->report, 100, &e->reason, sizeof e->reason);
+    } else if (t == FX_MSG_DOWN) {
+        const fx_down_info *d = fx_msg_data(m);
+        fx_send(cx, w->report, 101, &d->reason, sizeof d->reason);
+    }
+    return fx_continue(cx);
+}
+
+static fx_next watcher_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    fx_trap_exit(cx, true);
+    return fx_become(cx, watcher);
+}
+
+static fx_reason recv_reason(tvm *t, uint32_t type)
+{
+    fx_msg *m = tvm_recv(t, type);
+    fx_reason r;
+    cr_assert_eq(fx_msg_size(m), sizeof r);
+    memcpy(&r, fx_msg_data(m), sizeof r);
+    fx_msg_free(m);
+    return r;
+}
+
+Test(dist, links_and_monitors_on_erlang_processes_see_exits_and_noconnection)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    watch_st ws = {.report = t.me};
+    fx_spawn_opts o = {.init = watcher_init, .state_size = sizeof ws, .state_init = &ws};
+    fx_pid w;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &w), 0);
+    cr_assert_eq(fx_register(t.in, "watcher", w, NULL), 0);
+    pid_t e = start_erl("e4@127.0.0.1", COOKIE,
+                        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+                        "spawn(fun() -> {watcher, Fx} ! {1, <<>>},"
+                        "  receive {2, _} -> exit(boom) end end),"
+                        "spawn(fun() -> {watcher, Fx} ! {3, <<>>},"
+                        "  receive never -> ok end end),"
+                        "receive never -> ok end.");
+    char text[128];
+    fx_reason r = recv_reason(&t, 100);
+    fx_reason_format(&r, text, sizeof text);
+    cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_EEXIT &&
+                  strcmp(r.text, "boom") == 0,
+              "EXIT reason %s", text);
+    r = recv_reason(&t, 101);
+    fx_reason_format(&r, text, sizeof text);
+    cr_assert(r.kind == FX_REASON_ERROR && strcmp(r.text, "boom") == 0, "DOWN reason %s",
+              text);
+    fx_msg_free(tvm_recv(&t, 102));
+    kill(e, SIGKILL); /* the remote node dies: noconnection */
+    r = recv_reason(&t, 100);
+    fx_reason_format(&r, text, sizeof text);
+    cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE &&
+                  strcmp(r.text, "noconnection") == 0,
+              "EXIT reason %s", text);
+    r = recv_reason(&t, 101);
+    cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE);
+    cr_assert_eq(fx_dist_nodes(t.vm, NULL, 0), 0);
+    tvm_stop(&t);
+}
+
+static fx_next victim(fx_ctx *cx, fx_msg *m)
+{
+    if (fx_msg_type(m) == 5)
+        fx_send(cx, fx_msg_from(m), 6, NULL, 0);
+    if (fx_msg_type(m) == 7)
+        return fx_stop(cx, fx_reason_shutdown_with("bye"));
+    return fx_continue(cx);
+}
+
+Test(dist, erlang_monitor_by_name_sees_the_fauxtp_exit_reason)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    fx_pid v;
+    cr_assert_eq(fx_vm_spawn(t.vm, victim, NULL, &v), 0);
+    cr_assert_eq(fx_register(t.in, "victim", v, NULL), 0);
+    pid_t e =
+        start_erl("e5@127.0.0.1", COOKIE,
+                  "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+                  "Ref = erlang:monitor(process, {victim, Fx}),"
+                  "{victim, Fx} ! {5, <<>>},"
+                  "receive {6, _} -> ok after 10000 -> halt(3) end,"
+                  "R0 = erlang:monitor(process, {nobody, Fx}),"
+                  "receive {'DOWN', R0, process, {nobody, Fx}, noproc} -> ok "
+                  "after 10000 -> halt(5) end,"
+                  "{victim, Fx} ! {7, <<>>},"
+                  "receive {'DOWN', Ref, process, {victim, Fx}, {shutdown, <<\"bye\">>}}"
+                  " -> halt(0); Other -> io:format(\"~p~n\", [Other]), halt(4) "
+                  "after 10000 -> halt(6) end.");
+    cr_assert_eq(erl_status(e), 0,
+                 "Erlang side: 3 no reply, 4 wrong DOWN, 5 no noproc DOWN, 6 no DOWN");
+    tvm_stop(&t);
+}

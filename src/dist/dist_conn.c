@@ -19,12 +19,13 @@
 #include "actor/send.h"
 #include "actor/vm.h"
 #include "dist/dist.h"
+#include "dist/dist_sig.h"
 
 enum { P_EPMD, P_CONNECT, P_STATUS, P_CHAL, P_ACK, P_NAME, P_REPLY, P_UP };
 
 #define CREDIT 64
 
-typedef struct conn {
+struct conn {
     fxi_dist *d;
     fx_pid self;
     bool initiator;
@@ -41,16 +42,20 @@ typedef struct conn {
     int fail; /* error for waiters when the connection never came up */
     fx_pid waiters[16];
     uint32_t nw;
-    fx_msg *pending; /* a frame waiting for FX_NET_WRITABLE */
-} conn;
+    fx_msg *pending;    /* a frame waiting for FX_NET_WRITABLE */
+    fxi_dist_sigs sigs; /* links and monitors over this connection */
+};
 
 static fx_next hs(fx_ctx *cx, fx_msg *m);
 static fx_next run(fx_ctx *cx, fx_msg *m);
+typedef struct conn conn;
+static fx_next conn_down(fx_ctx *cx, conn *c, const char *why);
 
 static bool not_out(const fx_msg *m, void *arg)
 {
     (void) arg;
-    return fx_msg_type(m) != FXI_DIST_OUT;
+    uint32_t t = fx_msg_type(m);
+    return t != FXI_DIST_OUT && (t < FXI_DIST_S_FIRST || t > FXI_DIST_S_LAST);
 }
 
 static fx_next wait_hs(fx_ctx *cx, conn *c)
@@ -152,21 +157,14 @@ static void deliver(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl, const uint8_t 
     fxi_deliver_or_drop(cx->vm, cx->w, to, m);
 }
 
-static void unlink_ack(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl)
+/* Writes one control message (no message part) as a frame. */
+static void write_ctl(fx_ctx *cx, conn *c, const ei_x_buff *x)
 {
-    ei_x_buff x;
-    if (ei_x_new_with_version(&x) != 0)
-        return;
-    if ((ei_x_encode_tuple_header(&x, 4) | ei_x_encode_long(&x, FXI_DOP_UNLINK_ID_ACK) |
-         ei_x_encode_ulonglong(&x, ctl->id) | ei_x_encode_pid(&x, &ctl->to) |
-         ei_x_encode_pid(&x, &ctl->from)) == 0) {
-        uint32_t body = 1 + (uint32_t) x.index;
-        uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
-                          (uint8_t) (body >> 8), (uint8_t) body, 112};
-        if (write_raw(cx, c, hdr, 5) == 0)
-            write_raw(cx, c, x.buff, (size_t) x.index);
-    }
-    ei_x_free(&x);
+    uint32_t body = 1 + (uint32_t) x->index;
+    uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
+                      (uint8_t) (body >> 8), (uint8_t) body, 112};
+    if (write_raw(cx, c, hdr, 5) == 0)
+        write_raw(cx, c, x->buff, (size_t) x->index);
 }
 
 /* 0, or -1 for a malformed frame (the connection closes). */
@@ -181,11 +179,14 @@ static int frame_in(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
     case FXI_DOP_REG_SEND:
         deliver(cx, c, &ctl, b + ctl.msg_off, ctl.msg_len);
         break;
-    case FXI_DOP_UNLINK_ID:
-        unlink_ack(cx, c, &ctl);
+    default: { /* links, monitors, exits (dist_sig.c); others are ignored */
+        ei_x_buff x;
+        if (fxi_dsig_in(cx, c->d, &c->sigs, &ctl, b, &x)) {
+            write_ctl(cx, c, &x);
+            ei_x_free(&x);
+        }
         break;
-    default: /* links, monitors, exits: not supported yet, ignored */
-        break;
+    }
     }
     return 0;
 }
@@ -241,7 +242,14 @@ static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
         c->blocked = true;
         return resume(cx, c);
     }
-    return fx_stop(cx, fx_reason_shutdown_with("connection_closed"));
+    return conn_down(cx, c, "connection_closed");
+}
+
+/* The connection is gone: noconnection for its links and monitors. */
+static fx_next conn_down(fx_ctx *cx, conn *c, const char *why)
+{
+    fxi_dsig_down(cx, &c->sigs);
+    return fx_stop(cx, fx_reason_shutdown_with("%s", why));
 }
 
 static fx_next run(fx_ctx *cx, fx_msg *m)
@@ -265,7 +273,7 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
             }
             if (rc != 0) {
                 fx_msg_free(p);
-                return fx_stop(cx, fx_reason_shutdown_with("connection_closed"));
+                return conn_down(cx, c, "connection_closed");
             }
             c->blocked = false;
         }
@@ -275,7 +283,7 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
         if (append(c, fx_msg_data(m), fx_msg_size(m)) != 0 || !frames(cx, c)) {
             fx_log(cx->vm, FX_LOG_WARNING, "dist: malformed frame from %s: closing",
                    c->peer);
-            return fx_stop(cx, fx_reason_shutdown_with("bad_frame"));
+            return conn_down(cx, c, "bad_frame");
         }
         return resume(cx, c);
     case FX_NET_PASSIVE:
@@ -286,7 +294,7 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
         c->rx_seen = c->rx;
         if (c->idle >= 4) {
             fx_log(cx->vm, FX_LOG_INFO, "dist: %s: net tick timeout", c->peer);
-            return fx_stop(cx, fx_reason_shutdown_with("net_tick_timeout"));
+            return conn_down(cx, c, "net_tick_timeout");
         }
         if (!c->wrote && !c->blocked) {
             static const uint8_t tick[4] = {0, 0, 0, 0};
@@ -303,10 +311,17 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
     case FX_NET_CLOSED:
     case FX_NET_ERROR:
         fx_log(cx->vm, FX_LOG_INFO, "dist: connection to %s closed", c->peer);
-        return fx_stop(cx, fx_reason_shutdown_with("connection_closed"));
+        return conn_down(cx, c, "connection_closed");
     case FXI_DIST_STOP:
-        return fx_stop(cx, fx_reason_shutdown());
+        return conn_down(cx, c, "stopped");
     default:
+        if (t >= FXI_DIST_S_FIRST && t <= FXI_DIST_S_LAST) {
+            ei_x_buff x;
+            if (fxi_dsig_out(cx, c->d, &c->sigs, m, &x)) {
+                write_ctl(cx, c, &x);
+                ei_x_free(&x);
+            }
+        }
         return resume(cx, c);
     }
 }
@@ -328,7 +343,7 @@ static fx_next up(fx_ctx *cx, conn *c)
     fx_log(cx->vm, FX_LOG_INFO, "dist: connected to %s", c->peer);
     fxi_dist_tick_after(cx, d->tick_ms / 4);
     if (!frames(cx, c))
-        return fx_stop(cx, fx_reason_shutdown_with("bad_frame"));
+        return conn_down(cx, c, "bad_frame");
     return fx_become(cx, run);
 }
 
@@ -565,6 +580,7 @@ static void conn_cleanup(void *state, const fx_reason *reason)
     fxi_mutex_unlock(&d->mx);
     notify(d->vm, c, c->fail ? c->fail : FX_ENODE);
     fx_msg_free(c->pending);
+    fxi_dsig_free(&c->sigs);
     free(c->buf);
     free(c);
 }

@@ -113,9 +113,14 @@ typedef struct fxi_dist_ctl {
     bool has_from, has_to, has_name;
     erlang_pid from;
     erlang_pid to;
-    char name[MAXATOMLEN_UTF8]; /* REG_SEND's registered name */
-    uint64_t id;                /* UNLINK_ID's id */
-    size_t msg_off, msg_len;    /* the message term, with its 131; 0 = none */
+    /* REG_SEND's registered name; MONITOR_P / DEMONITOR_P's target and
+     * MONITOR_P_EXIT's monitored process when given by name */
+    char name[MAXATOMLEN_UTF8];
+    uint64_t id;             /* UNLINK_ID's id */
+    bool has_ref;            /* the monitor operations */
+    erlang_ref ref;          /* their ref */
+    size_t reason_off;       /* EXIT, EXIT2, MONITOR_P_EXIT: the reason term; 0 = none */
+    size_t msg_off, msg_len; /* the message term, with its 131; 0 = none */
 } fxi_dist_ctl;
 
 /* Parses a pass-through frame body (112, 131 control [, 131 message]).

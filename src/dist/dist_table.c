@@ -9,7 +9,9 @@
 #include "actor/ptable.h"
 #include "actor/send.h"
 #include "actor/vm.h"
+#include "actor/signal.h"
 #include "dist/dist.h"
+#include "dist/dist_sig.h"
 #include "platform/atomic.h"
 
 #define LOW48 ((1ull << 48) - 1)
@@ -203,8 +205,32 @@ static int encode_send(fxi_dist *d, fx_pid from, const erlang_pid *to, ei_x_buff
 int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     fxi_dist *d = fxi_dist_get(vm);
-    if (!d || (m->type >= FX_MSG_SYSTEM_BASE && m->type != FX_MSG_TERM))
-        return FX_ENOPROC; /* links, monitors, exits: not across nodes yet */
+    if (!d)
+        return FX_ENOPROC;
+    uint32_t sig = 0; /* a signal, retyped for the connection (dist_sig.h) */
+    switch (m->type) {
+    case FXI_SIG_LINK:
+        sig = FXI_DIST_S_LINK;
+        break;
+    case FXI_SIG_UNLINK:
+        sig = FXI_DIST_S_UNLINK;
+        break;
+    case FXI_SIG_EXIT:
+        sig = m->ref.id == FXI_EXIT_LINK ? FXI_DIST_S_EXIT : FXI_DIST_S_EXIT2;
+        break;
+    case FXI_SIG_MONITOR:
+        sig = FXI_DIST_S_MONITOR;
+        break;
+    case FXI_SIG_DEMONITOR:
+        sig = FXI_DIST_S_DEMONITOR;
+        break;
+    case FX_MSG_DOWN:
+        sig = FXI_DIST_S_DOWN;
+        break;
+    default:
+        if (m->type >= FX_MSG_SYSTEM_BASE && m->type != FX_MSG_TERM)
+            return FX_ENOPROC; /* replies and the rest: not across nodes */
+    }
     erlang_pid rp;
     fx_pid conn = FX_PID_NONE;
     fxi_mutex_lock(&d->mx);
@@ -222,6 +248,15 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     fxi_mutex_unlock(&d->mx);
     if (!conn.id)
         return FX_ENOPROC;
+    if (sig) {
+        if (sig == FXI_DIST_S_MONITOR)
+            ((fx_down_info *) m->data)->pid = to;
+        else if (sig != FXI_DIST_S_DEMONITOR && sig != FXI_DIST_S_DOWN)
+            m->ref.id = to.id;
+        m->type = sig;
+        fxi_deliver_or_drop(vm, w, conn, m);
+        return 0;
+    }
     ei_x_buff ctl;
     int rc = encode_send(d, m->from, &rp, &ctl);
     if (rc != 0)

@@ -188,6 +188,33 @@ static int dec_pid(const char *s, int *i, erlang_pid *p)
     return ei_decode_pid(s, i, p) == 0 ? 0 : -1;
 }
 
+/* A reference (at most 5 words: ei's erlang_ref). */
+static int dec_ref(const char *s, int *i, erlang_ref *r)
+{
+    const uint8_t *b = (const uint8_t *) s + *i;
+    if ((b[0] != 90 && b[0] != 114) || get16(b + 1) > 5)
+        return -1;
+    return ei_decode_ref(s, i, r) == 0 ? 0 : -1;
+}
+
+/* A pid, or an atom (into name). */
+static int dec_proc(const char *s, int *i, erlang_pid *p, bool *has_pid, char *name,
+                    size_t cap)
+{
+    int t, sz;
+    if (ei_get_type(s, i, &t, &sz) != 0)
+        return -1;
+    if (t == ERL_ATOM_EXT || t == ERL_SMALL_ATOM_EXT || t == ERL_ATOM_UTF8_EXT ||
+        t == ERL_SMALL_ATOM_UTF8_EXT) {
+        *has_pid = false;
+        return ei_decode_atom_as(s, i, name, (int) cap, ERLANG_UTF8, NULL, NULL) == 0
+                   ? 0
+                   : -1;
+    }
+    *has_pid = true;
+    return dec_pid(s, i, p);
+}
+
 static int dec_fields(const char *s, int *i, int arity, fxi_dist_ctl *c)
 {
     switch (c->op) {
@@ -214,7 +241,31 @@ static int dec_fields(const char *s, int *i, int arity, fxi_dist_ctl *c)
         if (arity != 4 || dec_pid(s, i, &c->from) || dec_pid(s, i, &c->to))
             return -1;
         c->has_from = c->has_to = true;
+        c->reason_off = (size_t) *i;
+        return ei_skip_term(s, i) == 0 ? 0 : -1;
+    case FXI_DOP_MONITOR_P:
+    case FXI_DOP_DEMONITOR_P: {
+        bool pid;
+        if (arity != 4 || dec_pid(s, i, &c->from) ||
+            dec_proc(s, i, &c->to, &pid, c->name, sizeof c->name) ||
+            dec_ref(s, i, &c->ref))
+            return -1;
+        c->has_from = c->has_ref = true;
+        c->has_to = pid;
+        c->has_name = !pid;
         return 0;
+    }
+    case FXI_DOP_MONITOR_P_EXIT: {
+        bool pid;
+        if (arity != 5 || dec_proc(s, i, &c->from, &pid, c->name, sizeof c->name) ||
+            dec_pid(s, i, &c->to) || dec_ref(s, i, &c->ref))
+            return -1;
+        c->has_from = pid;
+        c->has_name = !pid;
+        c->has_to = c->has_ref = true;
+        c->reason_off = (size_t) *i;
+        return ei_skip_term(s, i) == 0 ? 0 : -1;
+    }
     case FXI_DOP_UNLINK_ID:
     case FXI_DOP_UNLINK_ID_ACK: {
         EI_ULONGLONG id;
