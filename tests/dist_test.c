@@ -107,13 +107,14 @@ static int erl_status(pid_t p)
     return -1;
 }
 
-static tvm node_vm(const char *name)
+static tvm node_vm_tick(const char *name, uint32_t tick_ms)
 {
     tvm t = tvm_start(2);
     fx_dist_opts o = {.name = name,
                       .cookie = COOKIE,
                       .listen_ip = "127.0.0.1",
-                      .epmd_port = (uint16_t) atoi(epmd_port)};
+                      .epmd_port = (uint16_t) atoi(epmd_port),
+                      .tick_ms = tick_ms};
     int rc = FX_ECONNECT;
     for (int i = 0; i < 100 && rc == FX_ECONNECT; i++) { /* epmd may still be starting */
         rc = fx_dist_start(t.vm, &o);
@@ -126,6 +127,11 @@ static tvm node_vm(const char *name)
     }
     cr_assert_eq(rc, 0, "fx_dist_start: %s", fx_strerror(rc));
     return t;
+}
+
+static tvm node_vm(const char *name)
+{
+    return node_vm_tick(name, 0);
 }
 
 /* Echo: replies to each user message with type + 1, and to a term with
@@ -422,5 +428,31 @@ Test(dist, erlang_monitor_by_name_sees_the_fauxtp_exit_reason)
                   "after 10000 -> halt(6) end.");
     cr_assert_eq(erl_status(e), 0,
                  "Erlang side: 3 no reply, 4 wrong DOWN, 5 no noproc DOWN, 6 no DOWN");
+    tvm_stop(&t);
+}
+
+Test(dist, a_silent_peer_is_dropped_at_the_net_tick_timeout)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm_tick(FXNODE, 2000); /* nothing heard for 2 s: down */
+    watch_st ws = {.report = t.me};
+    fx_spawn_opts o = {.init = watcher_init, .state_size = sizeof ws, .state_init = &ws};
+    fx_pid w;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &w), 0);
+    cr_assert_eq(fx_register(t.in, "watcher", w, NULL), 0);
+    pid_t e = start_erl("e6@127.0.0.1", COOKIE,
+                        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+                        "spawn(fun() -> {watcher, Fx} ! {3, <<>>},"
+                        "  receive never -> ok end end),"
+                        "receive never -> ok end.");
+    fx_msg_free(tvm_recv(&t, 102));
+    kill(e, SIGSTOP); /* alive but silent: the socket stays open */
+    fx_reason r = recv_reason(&t, 100);
+    cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE, "not noconnection");
+    r = recv_reason(&t, 101);
+    cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE);
+    cr_assert_eq(fx_dist_nodes(t.vm, NULL, 0), 0);
+    kill(e, SIGKILL);
     tvm_stop(&t);
 }
