@@ -18,9 +18,13 @@
  * type FX_MSG_TERM sent to a remote process is written out as its payload
  * (which must be one well-formed term with its 131).
  *
- * Not yet: links, monitors and exit signals across nodes (a remote pid
- * answers them as a dead one does), host names that need a DNS lookup
- * (the host part must be a numeric IPv4 address or "localhost").
+ * Links, monitors and exit signals (fx_link, fx_monitor, fx_exit...) work
+ * on remote pids with Erlang's semantics; when a connection drops (or
+ * stays silent past the net tick timeout) every link over it gets an exit
+ * signal and every monitor a DOWN with reason noconnection, which is
+ * fx_reason_error(FX_ENODE, "noconnection"). Not yet: GenServer calls and
+ * fx_reply to remote pids, host names that need a DNS lookup (the host
+ * part must be a numeric IPv4 address or "localhost").
  *
  * Errors specific to this header: FX_ENOTDIST (the VM is not a running
  * node, or the library was built without distribution), FX_ENODE (no
