@@ -456,3 +456,92 @@ Test(dist, a_silent_peer_is_dropped_at_the_net_tick_timeout)
     kill(e, SIGKILL);
     tvm_stop(&t);
 }
+
+/* ---- GenServer interop ------------------------------------------------- */
+
+static fx_gs_ret gs_init(fx_ctx *cx, void *arg, void **state)
+{
+    *state = arg;
+    return fx_gs_ok(cx);
+}
+
+static fx_gs_ret gs_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                         const void *data, size_t size)
+{
+    (void) state, (void) from;
+    if (type == FX_MSG_TERM)
+        return fx_gs_reply(cx, "term", 4);
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "re%u:%.*s", type, (int) size, (const char *) data);
+    return fx_gs_reply(cx, buf, (size_t) n);
+}
+
+static fx_gs_ret gs_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
+                         size_t size)
+{
+    fx_pid *report = state;
+    fx_send(cx, *report, type, data, size);
+    return fx_gs_noreply(cx);
+}
+
+static const fx_gs_ops gs_ops = {
+    .init = gs_init, .handle_call = gs_call, .handle_cast = gs_cast};
+
+Test(dist, erlang_gen_server_call_and_cast_reach_a_fauxtp_gen_server)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    fx_gs_spec spec = {.ops = &gs_ops, .arg = &t.me, .name = "gs"};
+    fx_pid gs;
+    cr_assert_eq(fx_gs_start(t.in, &spec, &gs, NULL), 0);
+    pid_t e =
+        start_erl("e7@127.0.0.1", COOKIE,
+                  "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+                  "R1 = (catch gen_server:call({gs, Fx}, {7, <<\"ping\">>}, 10000)),"
+                  "R2 = (catch gen_server:call({gs, Fx}, hello, 10000)),"
+                  "R3 = (catch gen_server:call({nogs, Fx}, hello, 10000)),"
+                  "gen_server:cast({gs, Fx}, {9, <<\"c\">>}),"
+                  "io:format(\"~p ~p ~p~n\", [R1, R2, R3]),"
+                  "case {R1, R2, R3} of"
+                  "  {<<\"re7:ping\">>, <<\"term\">>, {'EXIT', {noproc, _}}} -> ok;"
+                  "  _ -> halt(3) end,"
+                  "timer:sleep(500), halt(0).");
+    fx_msg *m = tvm_recv(&t, 9);
+    cr_assert_eq(fx_msg_size(m), 1);
+    fx_msg_free(m);
+    cr_assert_eq(erl_status(e), 0, "the Erlang side's calls failed");
+    tvm_stop(&t);
+}
+
+Test(dist, fauxtp_gen_server_call_reaches_an_erlang_process_and_gets_the_reply)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    cr_assert_eq(fx_register(t.in, "tester", t.me, NULL), 0);
+    pid_t e =
+        start_erl("e8@127.0.0.1", COOKIE,
+                  "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+                  "{tester, Fx} ! {1, <<>>},"
+                  "Loop = fun L() -> receive {'$gen_call', From, {T, B}} ->"
+                  "  gen:reply(From, <<\"erl\", (integer_to_binary(T))/binary, \":\","
+                  "  B/binary>>), L() after 15000 -> halt(0) end end,"
+                  "Loop().");
+    fx_msg *hello = tvm_recv(&t, 1);
+    fx_pid server = fx_msg_from(hello);
+    fx_msg_free(hello);
+    fx_msg *reply = NULL;
+    fx_reason why;
+    int rc = fx_gs_call(t.in, server, 5, "hey", 3, 10000, &reply, &why);
+    cr_assert_eq(rc, 0, "fx_gs_call: %s", fx_strerror(rc));
+    cr_assert_eq(fx_msg_size(reply), 8);
+    cr_assert_eq(memcmp(fx_msg_data(reply), "erl5:hey", 8), 0);
+    fx_msg_free(reply);
+    kill(e, SIGKILL);
+    /* a call to a process of a node that is gone fails fast */
+    rc = fx_gs_call(t.in, server, 5, "hey", 3, 10000, &reply, &why);
+    cr_assert(rc == FX_EEXIT || rc == FX_ENOPROC, "call after node death: %s",
+              fx_strerror(rc));
+    tvm_stop(&t);
+}

@@ -98,6 +98,12 @@ fx_msg *fxi_dist_frame(fxi_dist *d, const ei_x_buff *ctl, uint32_t type, const v
 int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node,
                        const char *name, uint32_t type, const void *data, size_t size);
 
+/* ---- dist_sig.c --------------------------------------------------------- */
+/* A fauxtp ref as an Erlang reference of this node, and back (false when
+ * it is not one of ours). */
+void fxi_dist_ref_out(const fxi_dist *d, fx_ref r, erlang_ref *e);
+bool fxi_dist_ref_in(const fxi_dist *d, const erlang_ref *e, fx_ref *r);
+
 /* ---- dist_conn.c -------------------------------------------------------- */
 /* Spawns a connection process: initiator for peer (sock 0), or acceptor
  * for an accepted socket (peer NULL). */

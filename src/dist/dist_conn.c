@@ -135,6 +135,8 @@ static void deliver(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl, const uint8_t 
         to = fxi_dist_pid_in(d, &ctl->to);
     }
     fx_pid from = ctl->has_from ? fxi_dist_pid_in(d, &ctl->from) : FX_PID_NONE;
+    if (fxi_dsig_gen_in(cx, d, &c->sigs, to, from, term, tlen))
+        return; /* a GenServer call, cast or reply (dist_sig.c) */
     uint32_t type;
     const uint8_t *data;
     size_t size;
@@ -155,6 +157,17 @@ static void deliver(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl, const uint8_t 
         memcpy(m->data, data, size);
     m->from = from;
     fxi_deliver_or_drop(cx->vm, cx->w, to, m);
+}
+
+/* Writes a control message and a message term as one frame. */
+static void write_ctl2(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
+{
+    uint32_t body = 1 + (uint32_t) x->index + (uint32_t) y->index;
+    uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
+                      (uint8_t) (body >> 8), (uint8_t) body, 112};
+    if (write_raw(cx, c, hdr, 5) == 0 &&
+        write_raw(cx, c, x->buff, (size_t) x->index) == 0)
+        write_raw(cx, c, y->buff, (size_t) y->index);
 }
 
 /* Writes one control message (no message part) as a frame. */
@@ -314,6 +327,15 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
         return conn_down(cx, c, "connection_closed");
     case FXI_DIST_STOP:
         return conn_down(cx, c, "stopped");
+    case FXI_DIST_S_REPLY: {
+        ei_x_buff x, y;
+        if (fxi_dsig_reply(cx, c->d, &c->sigs, m, &x, &y)) {
+            write_ctl2(cx, c, &x, &y);
+            ei_x_free(&x);
+            ei_x_free(&y);
+        }
+        return resume(cx, c);
+    }
     default:
         if (t >= FXI_DIST_S_FIRST && t <= FXI_DIST_S_LAST) {
             ei_x_buff x;

@@ -6,6 +6,7 @@
 
 #include <fauxtp/error.h>
 #include <fauxtp/registry.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 #include "actor/send.h"
 #include "actor/signal.h"
 #include "actor/vm.h"
+#include "otp/gs_impl.h"
 
 fx_reason fxi_dist_noconnection(void)
 {
@@ -110,7 +112,7 @@ static fx_reason decode_reason(const uint8_t *frame, size_t off)
 
 /* A fauxtp ref as an Erlang reference of this node (the first word holds
  * 18 bits, as Erlang's own). */
-static void ref_out(const fxi_dist *d, fx_ref r, erlang_ref *e)
+void fxi_dist_ref_out(const fxi_dist *d, fx_ref r, erlang_ref *e)
 {
     memset(e, 0, sizeof *e);
     strcpy(e->node, d->name);
@@ -121,7 +123,7 @@ static void ref_out(const fxi_dist *d, fx_ref r, erlang_ref *e)
     e->creation = d->creation;
 }
 
-static bool ref_in(const fxi_dist *d, const erlang_ref *e, fx_ref *r)
+bool fxi_dist_ref_in(const fxi_dist *d, const erlang_ref *e, fx_ref *r)
 {
     if (strcmp(e->node, d->name) != 0 || e->len != 3 || e->creation != d->creation)
         return false;
@@ -273,7 +275,7 @@ int fxi_dsig_out(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff
         if (mo_add(s, (fxi_dmon_out){ref, local, remote, m}) != 0)
             return 0;
         fx_msg_keep(cx, m);
-        ref_out(d, ref, &er);
+        fxi_dist_ref_out(d, ref, &er);
         if (!fxi_dist_pid_out(d, local, &f) || !fxi_dist_pid_out(d, remote, &t) ||
             ctl_begin(x, 4, FXI_DOP_MONITOR_P) != 0)
             return 0;
@@ -286,7 +288,7 @@ int fxi_dsig_out(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff
         fx_pid remote = s->mo[i].target;
         fxi_msg_release(s->mo[i].promise);
         s->mo[i] = s->mo[--s->nmo];
-        ref_out(d, ref, &er);
+        fxi_dist_ref_out(d, ref, &er);
         if (!fxi_dist_pid_out(d, local, &f) || !fxi_dist_pid_out(d, remote, &t) ||
             ctl_begin(x, 4, FXI_DOP_DEMONITOR_P) != 0)
             return 0;
@@ -436,7 +438,7 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
         return 0;
     case FXI_DOP_MONITOR_P_EXIT: {
         fx_ref ref;
-        if (!ref_in(d, &c->ref, &ref) || (i = mo_find(s, ref)) < 0)
+        if (!fxi_dist_ref_in(d, &c->ref, &ref) || (i = mo_find(s, ref)) < 0)
             return 0;
         fx_reason r = decode_reason(frame, c->reason_off);
         fxi_dmon_out e = s->mo[i];
@@ -471,8 +473,157 @@ void fxi_dsig_free(fxi_dist_sigs *s)
         fxi_msg_release(s->links[i].promise);
     for (uint32_t i = 0; i < s->nmo; i++)
         fxi_msg_release(s->mo[i].promise);
+    for (uint32_t i = 0; i < s->nc; i++)
+        free(s->calls[i].tag);
+    free(s->calls);
     free(s->links);
     free(s->mo);
     free(s->mi);
     memset(s, 0, sizeof *s);
+}
+
+/* ---- GenServer interop -------------------------------------------------- */
+
+/* A call or cast envelope for a local server: {T, <<B>>} requests go as
+ * type T with B, anything else as FX_MSG_TERM with the term (131 first). */
+static fx_msg *envelope(uint32_t kind, const uint8_t *req, size_t rlen)
+{
+    uint8_t *term = malloc(rlen + 1);
+    if (!term)
+        return NULL;
+    term[0] = 131;
+    memcpy(term + 1, req, rlen);
+    uint32_t type;
+    const uint8_t *data;
+    size_t size;
+    if (!fxi_dist_plain(term, rlen + 1, &type, &data, &size)) {
+        type = FX_MSG_TERM;
+        data = term;
+        size = rlen + 1;
+    }
+    fx_msg *m = NULL;
+    if (fxi_gs_envelope(kind, type, data, size, &m) != 0)
+        m = NULL;
+    free(term);
+    return m;
+}
+
+static int call_add(fxi_dist_sigs *s, fxi_dcall c)
+{
+    GROW(s->calls, s->nc, s->cc);
+    s->calls[s->nc++] = c;
+    return 0;
+}
+
+int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid from,
+                    const uint8_t *term, size_t len)
+{
+    const char *b = (const char *) term;
+    int i = 1, arity, t, sz;
+    char a[16];
+    if (ei_decode_tuple_header(b, &i, &arity) != 0 || ei_get_type(b, &i, &t, &sz) != 0)
+        return 0;
+    if (arity == 2 && (t == ERL_NEWER_REFERENCE_EXT || t == ERL_NEW_REFERENCE_EXT)) {
+        /* {Ref, Reply}: the reply to a call made from here? */
+        erlang_ref er;
+        fx_ref ref;
+        int j = i;
+        if (((const uint8_t *) b)[j + 1] != 0 || ((const uint8_t *) b)[j + 2] > 5 ||
+            ei_decode_ref(b, &j, &er) != 0 || !fxi_dist_ref_in(d, &er, &ref))
+            return 0;
+        const uint8_t *data = term + j;
+        size_t size = len - (size_t) j;
+        int k = j;
+        long n;
+        bool bin = ei_get_type(b, &k, &t, &sz) == 0 && t == ERL_BINARY_EXT &&
+                   (size_t) j + 5 + (size_t) sz == len;
+        fx_msg *m =
+            fxi_msg_alloc(FX_MSG_REPLY, (uint32_t) (bin ? (size_t) sz : size + 1));
+        if (!m)
+            return 1;
+        if (bin) {
+            ei_decode_binary(b, &k, m->data, &n);
+        } else {
+            m->data[0] = 131;
+            memcpy(m->data + 1, data, size);
+        }
+        m->from = from;
+        m->ref = ref;
+        fxi_deliver_or_drop(cx->vm, cx->w, to, m);
+        return 1;
+    }
+    if (t != ERL_ATOM_EXT && t != ERL_SMALL_ATOM_EXT && t != ERL_ATOM_UTF8_EXT &&
+        t != ERL_SMALL_ATOM_UTF8_EXT)
+        return 0;
+    if (ei_decode_atom_as(b, &i, a, sizeof a, ERLANG_UTF8, NULL, NULL) != 0)
+        return 0;
+    if (arity == 2 && strcmp(a, "$gen_cast") == 0) {
+        fx_msg *m = envelope(FXI_GS_CAST, term + i, len - (size_t) i);
+        if (m) {
+            m->from = from;
+            fxi_deliver_or_drop(cx->vm, cx->w, to, m);
+        }
+        return 1;
+    }
+    if (arity != 3 || strcmp(a, "$gen_call") != 0)
+        return 0;
+    fxi_dcall c;
+    int targ;
+    if (ei_decode_tuple_header(b, &i, &targ) != 0 || targ != 2 ||
+        ei_decode_pid(b, &i, &c.caller) != 0)
+        return 0;
+    int tag0 = i;
+    if (ei_skip_term(b, &i) != 0)
+        return 0;
+    c.taglen = (size_t) (i - tag0);
+    c.tag = malloc(c.taglen);
+    if (!c.tag)
+        return 1;
+    memcpy(c.tag, term + tag0, c.taglen);
+    c.ref = fx_make_ref(cx);
+    fx_msg *m = envelope(FXI_GS_CALL, term + i, len - (size_t) i);
+    if (!m || call_add(s, c) != 0) {
+        free(c.tag);
+        if (m)
+            fx_msg_free(m);
+        return 1;
+    }
+    m->from = fxi_dist_pid_in(d, &c.caller);
+    m->ref = c.ref;
+    if (fxi_deliver_or_drop(cx->vm, cx->w, to, m) != 0) {
+        /* no such server: the caller's monitor reports it */
+        free(c.tag);
+        s->nc--;
+    }
+    return 1;
+}
+
+int fxi_dsig_reply(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff *ctl,
+                   ei_x_buff *msg)
+{
+    (void) cx;
+    (void) d;
+    for (uint32_t i = 0; i < s->nc; i++) {
+        if (s->calls[i].ref.id != m->ref.id)
+            continue;
+        fxi_dcall c = s->calls[i];
+        s->calls[i] = s->calls[--s->nc];
+        int ok = 0;
+        if (ctl_begin(ctl, 3, FXI_DOP_SEND) == 0) {
+            if ((ei_x_encode_atom(ctl, "") | ei_x_encode_pid(ctl, &c.caller)) == 0 &&
+                ei_x_new_with_version(msg) == 0) {
+                if ((ei_x_encode_tuple_header(msg, 2) |
+                     ei_x_append_buf(msg, (const char *) c.tag, (int) c.taglen) |
+                     ei_x_encode_binary(msg, m->data, (int) m->size)) == 0)
+                    ok = 1;
+                else
+                    ei_x_free(msg);
+            }
+            if (!ok)
+                ei_x_free(ctl);
+        }
+        free(c.tag);
+        return ok;
+    }
+    return 0;
 }

@@ -23,8 +23,10 @@
 #define FXI_DIST_S_MONITOR (FX_MSG_BEHAVIOUR_BASE + 0x514u)
 #define FXI_DIST_S_DEMONITOR (FX_MSG_BEHAVIOUR_BASE + 0x515u)
 #define FXI_DIST_S_DOWN (FX_MSG_BEHAVIOUR_BASE + 0x516u)
+/* A GenServer's reply (FX_MSG_REPLY) to a remote caller: ref = the call's. */
+#define FXI_DIST_S_REPLY (FX_MSG_BEHAVIOUR_BASE + 0x517u)
 #define FXI_DIST_S_FIRST FXI_DIST_S_LINK
-#define FXI_DIST_S_LAST FXI_DIST_S_DOWN
+#define FXI_DIST_S_LAST FXI_DIST_S_REPLY
 
 typedef struct fxi_dlink {
     fx_pid local, remote;
@@ -46,6 +48,13 @@ typedef struct fxi_dmon_in { /* a remote process monitors a local one */
     char name[256];
 } fxi_dmon_in;
 
+typedef struct fxi_dcall { /* a remote gen_server:call to a local server */
+    fx_ref ref;
+    erlang_pid caller;
+    uint8_t *tag; /* the call's Tag term, as received (no 131) */
+    size_t taglen;
+} fxi_dcall;
+
 typedef struct fxi_dist_sigs {
     fxi_dlink *links;
     uint32_t nl, cl;
@@ -53,6 +62,8 @@ typedef struct fxi_dist_sigs {
     uint32_t nmo, cmo;
     fxi_dmon_in *mi;
     uint32_t nmi, cmi;
+    fxi_dcall *calls;
+    uint32_t nc, cc;
     uint64_t unlink_id;
 } fxi_dist_sigs;
 
@@ -71,6 +82,20 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
 void fxi_dsig_down(fx_ctx *cx, fxi_dist_sigs *s);
 /* Frees the tables and their promises without firing them (VM shutdown). */
 void fxi_dsig_free(fxi_dist_sigs *s);
+
+/* GenServer interop, for a message term sent to local process `to`
+ * (FX_PID_NONE when unknown) by remote `from`: {'$gen_call', {Pid, Tag},
+ * Req} becomes a GenServer call (the reply goes back as {Tag, Reply}),
+ * {'$gen_cast', Req} a cast, and {Ref, Reply} with a ref of this node the
+ * reply of a call a local process made. 1 when the term was one of these
+ * (and delivered or dropped), 0 when it is an ordinary message. */
+int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid from,
+                    const uint8_t *term, size_t len);
+/* A local server's reply (FXI_DIST_S_REPLY) to a remote caller: 1 with
+ * the SEND control message in *ctl and the {Tag, <<Reply>>} term (with
+ * its 131) in *msg, 0 when no such call is pending. */
+int fxi_dsig_reply(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff *ctl,
+                   ei_x_buff *msg);
 
 /* noconnection, as an fx_reason: error FX_ENODE "noconnection". */
 fx_reason fxi_dist_noconnection(void);

@@ -12,6 +12,7 @@
 #include "actor/signal.h"
 #include "dist/dist.h"
 #include "dist/dist_sig.h"
+#include "otp/gs_impl.h"
 #include "platform/atomic.h"
 
 #define LOW48 ((1ull << 48) - 1)
@@ -202,6 +203,51 @@ static int encode_send(fxi_dist *d, fx_pid from, const erlang_pid *to, ei_x_buff
     return 0;
 }
 
+/* A fauxtp GenServer call or cast to an Erlang process, as gen_server's
+ * {'$gen_call', {From, Ref}, Req} or {'$gen_cast', Req}: Req is {T, <<B>>}
+ * or, for type FX_MSG_TERM, the term itself. The reply {Ref, Reply} comes
+ * back as FX_MSG_REPLY (dist_sig.c). */
+static int gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x)
+{
+    const fxi_gs_env *e = (const fxi_gs_env *) m->data;
+    if (m->size < sizeof *e)
+        return FX_EINVAL;
+    const uint8_t *data = m->data + sizeof *e;
+    size_t size = m->size - sizeof *e;
+    if (e->type == FX_MSG_TERM) {
+        size_t end;
+        if (size < 2 || data[0] != 131 || fxi_etf_skip(data, size, 1, &end) != 0 ||
+            end != size)
+            return FX_EINVAL;
+    }
+    erlang_pid f;
+    erlang_ref r;
+    bool call = m->type == FXI_GS_CALL;
+    if (ei_x_new_with_version(x) != 0)
+        return FX_ENOMEM;
+    int rc = ei_x_encode_tuple_header(x, call ? 3 : 2) |
+             ei_x_encode_atom(x, call ? "$gen_call" : "$gen_cast");
+    if (call) {
+        if (!fxi_dist_pid_out(d, m->from, &f)) {
+            ei_x_free(x);
+            return FX_EINVAL;
+        }
+        fxi_dist_ref_out(d, m->ref, &r);
+        rc |= ei_x_encode_tuple_header(x, 2) | ei_x_encode_pid(x, &f) |
+              ei_x_encode_ref(x, &r);
+    }
+    if (e->type == FX_MSG_TERM)
+        rc |= ei_x_append_buf(x, (const char *) data + 1, (int) size - 1);
+    else
+        rc |= ei_x_encode_tuple_header(x, 2) | ei_x_encode_ulong(x, e->type) |
+              ei_x_encode_binary(x, data, (int) size);
+    if (rc != 0) {
+        ei_x_free(x);
+        return FX_ENOMEM;
+    }
+    return 0;
+}
+
 int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     fxi_dist *d = fxi_dist_get(vm);
@@ -227,6 +273,12 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     case FX_MSG_DOWN:
         sig = FXI_DIST_S_DOWN;
         break;
+    case FX_MSG_REPLY:
+        sig = FXI_DIST_S_REPLY;
+        break;
+    case FXI_GS_CALL:
+    case FXI_GS_CAST:
+        break; /* to an Erlang gen_server: encoded below */
     default:
         if (m->type >= FX_MSG_SYSTEM_BASE && m->type != FX_MSG_TERM)
             return FX_ENOPROC; /* replies and the rest: not across nodes */
@@ -251,18 +303,33 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     if (sig) {
         if (sig == FXI_DIST_S_MONITOR)
             ((fx_down_info *) m->data)->pid = to;
-        else if (sig != FXI_DIST_S_DEMONITOR && sig != FXI_DIST_S_DOWN)
-            m->ref.id = to.id;
+        else if (sig != FXI_DIST_S_DEMONITOR && sig != FXI_DIST_S_DOWN &&
+                 sig != FXI_DIST_S_REPLY)
+            m->ref.id = to.id; /* these keep their ref */
         m->type = sig;
         fxi_deliver_or_drop(vm, w, conn, m);
         return 0;
     }
-    ei_x_buff ctl;
+    ei_x_buff ctl, gen = {0};
     int rc = encode_send(d, m->from, &rp, &ctl);
     if (rc != 0)
         return rc;
-    fx_msg *f = fxi_dist_frame(d, &ctl, m->type, m->data, m->size, &rc);
+    uint32_t type = m->type;
+    const void *data = m->data;
+    size_t size = m->size;
+    if (type == FXI_GS_CALL || type == FXI_GS_CAST) {
+        if ((rc = gen_term(d, m, &gen)) != 0) {
+            ei_x_free(&ctl);
+            return rc;
+        }
+        type = FX_MSG_TERM;
+        data = gen.buff;
+        size = (size_t) gen.index;
+    }
+    fx_msg *f = fxi_dist_frame(d, &ctl, type, data, size, &rc);
     ei_x_free(&ctl);
+    if (gen.buff)
+        ei_x_free(&gen);
     if (!f)
         return rc;
     fxi_msg_release(m);
