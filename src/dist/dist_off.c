@@ -16,7 +16,7 @@ int fxi_dist_route(fx_vm *vm, struct fxi_worker *w, fx_pid to, fx_msg *m)
 
 FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
 {
-    return vm && opts ? FX_ENOTDIST : FX_EINVAL;
+    return vm && opts && opts->name ? FX_ENOTDIST : FX_EINVAL;
 }
 
 FX_API int fx_dist_stop(fx_vm *vm)
