@@ -22,9 +22,12 @@
  * on remote pids with Erlang's semantics; when a connection drops (or
  * stays silent past the net tick timeout) every link over it gets an exit
  * signal and every monitor a DOWN with reason noconnection, which is
- * fx_reason_error(FX_ENODE, "noconnection"). Not yet: GenServer calls and
- * fx_reply to remote pids, host names that need a DNS lookup (the host
- * part must be a numeric IPv4 address or "localhost").
+ * fx_reason_error(FX_ENODE, "noconnection"). GenServer calls work both
+ * ways: Erlang's gen_server:call({Name, Node}, {T, <<B>>}) reaches a fauxtp
+ * GenServer as a call of type T and gets the reply as a binary, and
+ * fx_gs_call on an Erlang gen_server's pid sends it {T, <<Data>>}
+ * (docs/distribution.md). Not yet: host names that need a DNS lookup (the
+ * host part must be a numeric IPv4 address or "localhost").
  *
  * Errors specific to this header: FX_ENOTDIST (the VM is not a running
  * node, or the library was built without distribution), FX_ENODE (no
