@@ -545,3 +545,88 @@ Test(dist, fauxtp_gen_server_call_reaches_an_erlang_process_and_gets_the_reply)
               fx_strerror(rc));
     tvm_stop(&t);
 }
+
+/* A client on node A links to and monitors echo on node B (its pid learned
+ * from a reply), then B's echo is killed: the client sees killed; then a
+ * second echo is linked and node B stops: noconnection. */
+typedef struct lcli {
+    fx_pid report;
+} lcli;
+
+static fx_next lcli_loop(fx_ctx *cx, fx_msg *m)
+{
+    lcli *c = fx_state(cx);
+    uint32_t t = fx_msg_type(m);
+    if (t == 1) /* go: ping echo on B */
+        fx_dist_send_named(cx, "b@127.0.0.1", "echo", 42, NULL, 0);
+    else if (t == 2) /* a round trip that links nothing */
+        fx_dist_send_named(cx, "b@127.0.0.1", "echo", 50, NULL, 0);
+    else if (t == 51)
+        fx_send(cx, c->report, 51, NULL, 0);
+    else if (t == 43) {
+        fx_ref ref;
+        fx_link(cx, fx_msg_from(m));
+        fx_monitor(cx, fx_msg_from(m), &ref);
+        fx_pid p = fx_msg_from(m);
+        fx_send(cx, c->report, 43, &p, sizeof p);
+    } else if (t == FX_MSG_EXIT) {
+        const fx_exit_info *e = fx_msg_data(m);
+        fx_send(cx, c->report, 100, &e->reason, sizeof e->reason);
+    } else if (t == FX_MSG_DOWN) {
+        const fx_down_info *d = fx_msg_data(m);
+        fx_send(cx, c->report, 101, &d->reason, sizeof d->reason);
+    }
+    return fx_continue(cx);
+}
+
+static fx_next lcli_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    fx_trap_exit(cx, true);
+    return fx_become(cx, lcli_loop);
+}
+
+Test(dist, links_and_monitors_between_two_fauxtp_nodes)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm a = node_vm("a@127.0.0.1");
+    tvm b = node_vm("b@127.0.0.1");
+    start_echo(&b);
+    lcli c = {.report = a.me};
+    fx_spawn_opts o = {.init = lcli_init, .state_size = sizeof c, .state_init = &c};
+    fx_pid cl;
+    cr_assert_eq(fx_vm_spawn_opt(a.vm, &o, &cl), 0);
+    cr_assert_eq(fx_vm_send(a.vm, cl, 1, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&a, 43);
+    fx_msg_free(m);
+    /* the link and monitor requests left before this report: once B's
+     * echo has them (a round trip later), kill it */
+    fx_pid echo1;
+    cr_assert_eq(fx_whereis(b.vm, "echo", &echo1), 0);
+    cr_assert_eq(fx_vm_send(a.vm, cl, 2, NULL, 0), 0); /* one more round trip */
+    fx_msg_free(tvm_recv(&a, 51));
+    cr_assert_eq(fx_vm_exit(b.vm, echo1, fx_reason_kill()), 0);
+    fx_reason r = recv_reason(&a, 100);
+    cr_assert_eq(r.kind, FX_REASON_KILLED);
+    r = recv_reason(&a, 101);
+    cr_assert_eq(r.kind, FX_REASON_KILLED);
+    /* a new echo, linked and monitored, then B goes away */
+    fx_inbox_destroy(b.in); /* the registry's owner inbox is not needed */
+    cr_assert_eq(fx_inbox_create(b.vm, &b.in), 0);
+    b.me = fx_inbox_pid(b.in);
+    start_echo(&b);
+    cr_assert_eq(fx_vm_send(a.vm, cl, 1, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&a, 43));
+    cr_assert_eq(fx_vm_send(a.vm, cl, 2, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&a, 51));
+    cr_assert_eq(fx_dist_stop(b.vm), 0);
+    r = recv_reason(&a, 100);
+    cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE, "EXIT not noconnection");
+    char text[96];
+    r = recv_reason(&a, 101);
+    fx_reason_format(&r, text, sizeof text);
+    cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE, "DOWN %s", text);
+    tvm_stop(&a);
+    tvm_stop(&b);
+}
