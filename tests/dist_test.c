@@ -269,6 +269,7 @@ Test(dist, garbage_on_the_listen_port_is_survived)
  * the reply to the test's inbox. */
 typedef struct cli {
     fx_pid report;
+    const char *peer; /* NULL: b@127.0.0.1 */
 } cli;
 
 static fx_next cli_wait(fx_ctx *cx, fx_msg *m)
@@ -284,7 +285,9 @@ static fx_next cli_wait(fx_ctx *cx, fx_msg *m)
 static fx_next cli_start(fx_ctx *cx, fx_msg *m)
 {
     (void) m;
-    int rc = fx_dist_send_named(cx, "b@127.0.0.1", "echo", 42, "hi", 2);
+    cli *c = fx_state(cx);
+    int rc =
+        fx_dist_send_named(cx, c->peer ? c->peer : "b@127.0.0.1", "echo", 42, "hi", 2);
     cr_assert_eq(rc, 0);
     return fx_become(cx, cli_wait);
 }
@@ -627,6 +630,41 @@ Test(dist, links_and_monitors_between_two_fauxtp_nodes)
     r = recv_reason(&a, 101);
     fx_reason_format(&r, text, sizeof text);
     cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE, "DOWN %s", text);
+    tvm_stop(&a);
+    tvm_stop(&b);
+}
+
+/* Both nodes connect to each other at the same moment: one connection
+ * wins, the other hands its queued messages over; nothing is lost. Three
+ * rounds, each with fresh node incarnations (stop, start again). */
+Test(dist, simultaneous_connects_lose_no_message)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm a = node_vm("a@127.0.0.1");
+    tvm b = node_vm("b@127.0.0.1");
+    start_echo(&a);
+    start_echo(&b);
+    fx_dist_opts oa = {.name = "a@127.0.0.1",
+                       .cookie = COOKIE,
+                       .listen_ip = "127.0.0.1",
+                       .epmd_port = (uint16_t) atoi(epmd_port)};
+    fx_dist_opts ob = oa;
+    ob.name = "b@127.0.0.1";
+    for (int round = 0; round < 3; round++) {
+        cli ca = {.report = a.me, .peer = "b@127.0.0.1"};
+        cli cb = {.report = b.me, .peer = "a@127.0.0.1"};
+        fx_pid pa = spawn_state(a.vm, cli_start, &ca, sizeof ca);
+        fx_pid pb = spawn_state(b.vm, cli_start, &cb, sizeof cb);
+        cr_assert_eq(fx_vm_send(a.vm, pa, 1, NULL, 0), 0);
+        cr_assert_eq(fx_vm_send(b.vm, pb, 1, NULL, 0), 0);
+        fx_msg_free(tvm_recv(&a, 43));
+        fx_msg_free(tvm_recv(&b, 43));
+        cr_assert_eq(fx_dist_stop(a.vm), 0);
+        cr_assert_eq(fx_dist_stop(b.vm), 0);
+        cr_assert_eq(fx_dist_start(a.vm, &oa), 0);
+        cr_assert_eq(fx_dist_start(b.vm, &ob), 0);
+    }
     tvm_stop(&a);
     tvm_stop(&b);
 }

@@ -44,6 +44,8 @@ struct conn {
     uint32_t nw;
     fx_msg *pending;    /* a frame waiting for FX_NET_WRITABLE */
     fxi_dist_sigs sigs; /* links and monitors over this connection */
+    fx_pid winner;      /* simultaneous connect: the connection that won */
+    uint32_t polls;
 };
 
 static fx_next hs(fx_ctx *cx, fx_msg *m);
@@ -415,6 +417,66 @@ static fx_next got_name(fx_ctx *cx, conn *c)
     return send_challenge(cx, c);
 }
 
+/* ---- simultaneous connect ------------------------------------------------ */
+
+static bool is_out(const fx_msg *m, void *arg)
+{
+    return !not_out(m, arg);
+}
+
+/* Forwards every queued frame and signal to the connection that won, in
+ * order, then exits. */
+static fx_next drain(fx_ctx *cx, fx_msg *m)
+{
+    conn *c = fx_state(cx);
+    if (fx_msg_type(m) == FX_MSG_TIMEOUT)
+        return fx_stop(cx, fx_reason_shutdown_with("superseded"));
+    fx_msg_keep(cx, m);
+    fxi_deliver_or_drop(cx->vm, cx->w, c->winner, m); /* keeps m's sender */
+    fx_match mt = {.pred = is_out};
+    return fx_receive(cx, drain, &mt, 0);
+}
+
+/* The peer answered nok: its own connection to us wins. Our acceptor for
+ * it takes the node's entry over when it gets the peer's send_name (which
+ * may still be on its way): wait for that, up to setup_ms, polling every
+ * 50 ms; then hand the waiters and the queued frames to it. */
+static fx_next superseded_poll(fx_ctx *cx, fx_msg *m)
+{
+    conn *c = fx_state(cx);
+    (void) m;
+    fxi_mutex_lock(&c->d->mx);
+    fxi_rnode *n = fxi_dist_find(c->d, c->peer);
+    fx_pid w = n && n->conn.id != c->self.id ? n->conn : FX_PID_NONE;
+    fxi_mutex_unlock(&c->d->mx);
+    if (!w.id) {
+        if (++c->polls * 50 > c->d->setup_ms)
+            return fail(cx, c, FX_ENODE, "refused by peer (simultaneous connect)");
+        fx_match mt = {.type = FX_MSG_TIMEOUT};
+        return fx_receive(cx, superseded_poll, &mt, 50);
+    }
+    c->winner = w;
+    for (uint32_t i = 0; i < c->nw; i++) { /* the winner tells them */
+        fx_msg *q;
+        if (fx_msg_new_behaviour(FXI_DIST_WAIT, 0, &q) == 0) {
+            q->from = c->waiters[i];
+            fxi_deliver_or_drop(cx->vm, cx->w, w, q);
+        }
+    }
+    c->nw = 0;
+    fx_match mt = {.pred = is_out};
+    return fx_receive(cx, drain, &mt, 0);
+}
+
+static fx_next superseded(fx_ctx *cx, conn *c)
+{
+    fx_net_close(cx, c->sock);
+    c->sock.id = 0;
+    c->polls = 0;
+    fx_match mt = {.type = FX_MSG_TIMEOUT};
+    return fx_receive(cx, superseded_poll, &mt, 0);
+}
+
 /* One 2-byte-framed handshake message. */
 static fx_next hs_msg(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
 {
@@ -428,6 +490,8 @@ static fx_next hs_msg(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
         }
         if (n == 12 && memcmp(b, "snot_allowed", 12) == 0)
             return fail(cx, c, FX_EAUTH, "refused: not allowed");
+        if (n == 4 && memcmp(b, "snok", 4) == 0) /* simultaneous connect: theirs wins */
+            return superseded(cx, c);
         return fail(cx, c, FX_ENODE, "refused by peer status");
     case P_CHAL:
         if (fxi_hs_parse_n(b, n, true, &c->pi) != 0 || strcmp(c->pi.name, c->peer) != 0 ||
