@@ -60,7 +60,11 @@ typedef struct fx_dist_opts {
     uint16_t epmd_port;   /* 0 = $ERL_EPMD_PORT, else 4369 */
     uint32_t tick_ms;     /* Erlang's net_ticktime in ms; 0 = 60,000 */
     uint32_t setup_ms;    /* connection setup timeout; 0 = 7,000 */
-    bool hidden;          /* register as a hidden node (Erlang's -hidden) */
+    /* false (the default): a hidden node, as Erlang's C nodes and -hidden
+     * nodes are: peers leave it out of nodes() and of global's name
+     * sync. true: a visible node; global's and rpc's requests to it are
+     * dropped (there is no global_name_server or rex here). */
+    bool published;
 } fx_dist_opts;
 
 /* Starts vm's node: listens, registers the name with epmd and waits for

@@ -327,7 +327,7 @@ FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
     if (d->tick_ms < 4)
         d->tick_ms = 4;
     d->setup_ms = opts->setup_ms ? opts->setup_ms : 7000;
-    d->hidden = opts->hidden;
+    d->hidden = !opts->published;
     d->creation = 0;
     d->node.id = 1; /* reserved: a concurrent start sees FX_EEXIST */
     fxi_mutex_unlock(&d->mx);
