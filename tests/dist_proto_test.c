@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist/dist.h"
 #include "dist/dist_proto.h"
 
 static void hex(const uint8_t d[16], char out[33])
@@ -173,4 +174,44 @@ Test(dist_proto, epmd_answers)
         cr_assert_eq(fxi_epmd_port2_resp(p, k, &port), 0);
     uint8_t no[] = {119, 1};
     cr_assert_eq(fxi_epmd_port2_resp(no, 2, &port), -1);
+}
+
+/* For a peer without SEND_SENDER, a SEND_SENDER frame is rewritten as
+ * SEND with the same recipient and message. */
+Test(dist_proto, send_sender_frame_rewritten_as_send)
+{
+    erlang_pid from = {.num = 1, .serial = 2, .creation = 3};
+    erlang_pid to = {.num = 4, .serial = 5, .creation = 6};
+    strcpy(from.node, "a@127.0.0.1");
+    strcpy(to.node, "b@127.0.0.1");
+    ei_x_buff x;
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_long(&x, FXI_DOP_SEND_SENDER);
+    ei_x_encode_pid(&x, &from);
+    ei_x_encode_pid(&x, &to);
+    int rc;
+    fx_msg *f = fxi_dist_frame(NULL, &x, 42, "hi", 2, &rc);
+    ei_x_free(&x);
+    cr_assert_not_null(f);
+    fx_msg *g = fxi_dist_frame_without_sender(f);
+    cr_assert_not_null(g);
+    const uint8_t *b = fx_msg_data(g);
+    size_t n = fx_msg_size(g);
+    cr_assert_eq(((size_t) b[0] << 24 | (size_t) b[1] << 16 | (size_t) b[2] << 8 | b[3]),
+                 n - 4);
+    fxi_dist_ctl c;
+    cr_assert_eq(fxi_dist_parse(b + 4, n - 4, &c), 0);
+    cr_assert_eq(c.op, FXI_DOP_SEND);
+    cr_assert_str_eq(c.to.node, "b@127.0.0.1");
+    cr_assert_eq(c.to.num, 4);
+    uint32_t t;
+    const uint8_t *d;
+    size_t sz;
+    cr_assert_eq(fxi_dist_plain(b + 4 + c.msg_off, c.msg_len, &t, &d, &sz), 1);
+    cr_assert_eq(t, 42);
+    cr_assert_eq(memcmp(d, "hi", 2), 0);
+    cr_assert_null(fxi_dist_frame_without_sender(g)); /* not a SEND_SENDER frame */
+    fx_msg_free(f);
+    fx_msg_free(g);
 }

@@ -94,6 +94,10 @@ void fxi_dist_table_clear(fxi_dist *d);
  * m's type/data, or NULL (FX_ENOMEM or a bad FX_MSG_TERM payload in *rc). */
 fx_msg *fxi_dist_frame(fxi_dist *d, const ei_x_buff *ctl, uint32_t type, const void *data,
                        size_t size, int *rc);
+/* The same frame as SEND {2, '', To} when frame m is a SEND_SENDER one
+ * (for peers that did not offer SEND_SENDER); NULL when it is not one, or
+ * on ENOMEM. m stays the caller's. */
+fx_msg *fxi_dist_frame_without_sender(const fx_msg *m);
 /* Sends type/data to name on node from `from` (a local pid or NONE). */
 int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node,
                        const char *name, uint32_t type, const void *data, size_t size);

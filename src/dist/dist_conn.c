@@ -243,6 +243,24 @@ static fx_next resume(fx_ctx *cx, conn *c)
 
 static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
 {
+    if (!(c->pi.flags & FXI_DFLAG_SEND_SENDER) && m != c->pending) {
+        /* a peer without SEND_SENDER (erl_interface's C nodes) */
+        fx_msg *f = fxi_dist_frame_without_sender(m);
+        if (f) { /* m is freed after this handler call */
+            int rc = fx_net_send_msg(cx, c->sock, f);
+            if (rc == FX_EAGAIN) {
+                c->pending = f;
+                c->blocked = true;
+                return resume(cx, c);
+            }
+            if (rc != 0) {
+                fx_msg_free(f);
+                return conn_down(cx, c, "connection_closed");
+            }
+            c->wrote = true;
+            return resume(cx, c);
+        }
+    }
     int rc = fx_net_send_msg(cx, c->sock, m);
     if (rc == 0) {
         c->wrote = true;

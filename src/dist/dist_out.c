@@ -85,6 +85,32 @@ fx_msg *fxi_dist_frame(fxi_dist *d, const ei_x_buff *ctl, uint32_t type, const v
     return f;
 }
 
+/* Senders encode SEND_SENDER {22, From, To}; a peer that did not offer
+ * it (erl_interface's C nodes) gets SEND {2, '', To} instead. The frame
+ * was built by fxi_dist_frame, so its layout is known: length, 112, 131,
+ * 104 3, 97 22, From, then To and the message. */
+fx_msg *fxi_dist_frame_without_sender(const fx_msg *m)
+{
+    const uint8_t *b = fx_msg_data(m);
+    size_t n = fx_msg_size(m), end;
+    if (n < 10 || b[4] != 112 || b[5] != 131 || b[6] != 104 || b[7] != 3 || b[8] != 97 ||
+        b[9] != FXI_DOP_SEND_SENDER || fxi_etf_skip(b, n, 10, &end) != 0)
+        return NULL;
+    size_t rest = n - end, body = 1 + 1 + 2 + 2 + 2 + rest;
+    fx_msg *f = fxi_msg_alloc(FXI_DIST_OUT, (uint32_t) (4 + body));
+    if (!f)
+        return NULL;
+    uint8_t *p = f->data;
+    p[0] = (uint8_t) (body >> 24);
+    p[1] = (uint8_t) (body >> 16);
+    p[2] = (uint8_t) (body >> 8);
+    p[3] = (uint8_t) body;
+    static const uint8_t head[] = {112, 131, 104, 3, 97, FXI_DOP_SEND, 119, 0};
+    memcpy(p + 4, head, sizeof head);
+    memcpy(p + 4 + sizeof head, b + end, rest);
+    return f;
+}
+
 int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node,
                        const char *name, uint32_t type, const void *data, size_t size)
 {
