@@ -566,7 +566,13 @@ static fx_next lcli_loop(fx_ctx *cx, fx_msg *m)
         fx_dist_send_named(cx, "b@127.0.0.1", "echo", 50, NULL, 0);
     else if (t == 51)
         fx_send(cx, c->report, 51, NULL, 0);
-    else if (t == 43) {
+    else if (t == 3) { /* link to and monitor the pid in the payload */
+        fx_pid p;
+        fx_ref ref;
+        memcpy(&p, fx_msg_data(m), sizeof p);
+        fx_link(cx, p);
+        fx_monitor(cx, p, &ref);
+    } else if (t == 43) {
         fx_ref ref;
         fx_link(cx, fx_msg_from(m));
         fx_monitor(cx, fx_msg_from(m), &ref);
@@ -602,6 +608,8 @@ Test(dist, links_and_monitors_between_two_fauxtp_nodes)
     cr_assert_eq(fx_vm_spawn_opt(a.vm, &o, &cl), 0);
     cr_assert_eq(fx_vm_send(a.vm, cl, 1, NULL, 0), 0);
     fx_msg *m = tvm_recv(&a, 43);
+    fx_pid echo1_remote;
+    memcpy(&echo1_remote, fx_msg_data(m), sizeof echo1_remote);
     fx_msg_free(m);
     /* the link and monitor requests left before this report: once B's
      * echo has them (a round trip later), kill it */
@@ -630,6 +638,14 @@ Test(dist, links_and_monitors_between_two_fauxtp_nodes)
     r = recv_reason(&a, 101);
     fx_reason_format(&r, text, sizeof text);
     cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE, "DOWN %s", text);
+    /* B is gone (not in epmd): a new link and monitor to one of its pids
+     * fail to connect and get noconnection too */
+    cr_assert_eq(fx_vm_send(a.vm, cl, 3, &echo1_remote, sizeof echo1_remote), 0);
+    r = recv_reason(&a, 100);
+    fx_reason_format(&r, text, sizeof text);
+    cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE, "EXIT %s", text);
+    r = recv_reason(&a, 101);
+    cr_assert(r.kind == FX_REASON_ERROR && r.code == FX_ENODE);
     tvm_stop(&a);
     tvm_stop(&b);
 }

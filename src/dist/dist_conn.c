@@ -17,6 +17,7 @@
 #include "actor/msg.h"
 #include "actor/ptable.h"
 #include "actor/send.h"
+#include "actor/signal.h"
 #include "actor/vm.h"
 #include "dist/dist.h"
 #include "dist/dist_sig.h"
@@ -45,6 +46,7 @@ struct conn {
     fx_msg *pending;    /* a frame waiting for FX_NET_WRITABLE */
     fxi_dist_sigs sigs; /* links and monitors over this connection */
     fx_pid winner;      /* simultaneous connect: the connection that won */
+    char why[48];       /* the exit reason's text, while draining */
     uint32_t polls;
 };
 
@@ -66,12 +68,49 @@ static fx_next wait_hs(fx_ctx *cx, conn *c)
     return fx_receive(cx, hs, &mt, c->d->setup_ms);
 }
 
+static bool is_out(const fx_msg *m, void *arg);
+
+/* The connection ends: the link and monitor requests still queued for it
+ * (made while it was being set up, or just before it dropped) get their
+ * noconnection now, as Erlang's do; queued frames are dropped. Then it
+ * exits with the reason kept in c->why. */
+static fx_next end_drain(fx_ctx *cx, fx_msg *m)
+{
+    conn *c = fx_state(cx);
+    fx_reason nc = fxi_dist_noconnection();
+    switch (fx_msg_type(m)) {
+    case FX_MSG_TIMEOUT: /* nothing more queued */
+        return fx_stop(cx, fx_reason_shutdown_with("%s", c->why));
+    case FXI_DIST_S_LINK:
+        fx_msg_keep(cx, m);
+        fxi_sig_fire_exit(cx->vm, cx->w, m, (fx_pid){fx_msg_ref(m).id}, &nc,
+                          FXI_EXIT_LINK);
+        break;
+    case FXI_DIST_S_MONITOR:
+        fx_msg_keep(cx, m);
+        fxi_sig_fire_down(cx->vm, cx->w, m, ((const fx_down_info *) fx_msg_data(m))->pid,
+                          &nc);
+        break;
+    default:
+        break;
+    }
+    fx_match mt = {.pred = is_out};
+    return fx_receive(cx, end_drain, &mt, 0);
+}
+
+static fx_next end(fx_ctx *cx, conn *c, const char *why)
+{
+    snprintf(c->why, sizeof c->why, "%s", why);
+    fx_match mt = {.pred = is_out};
+    return fx_receive(cx, end_drain, &mt, 0);
+}
+
 static fx_next fail(fx_ctx *cx, conn *c, int code, const char *why)
 {
     c->fail = code;
     fx_log(cx->vm, FX_LOG_INFO, "dist: connection %s %s: %s",
            c->initiator ? "to" : "from", c->peer[0] ? c->peer : "?", why);
-    return fx_stop(cx, fx_reason_shutdown_with("%s", why));
+    return end(cx, c, why);
 }
 
 static void notify(fx_vm *vm, conn *c, int32_t rc)
@@ -282,7 +321,7 @@ static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
 static fx_next conn_down(fx_ctx *cx, conn *c, const char *why)
 {
     fxi_dsig_down(cx, &c->sigs);
-    return fx_stop(cx, fx_reason_shutdown_with("%s", why));
+    return end(cx, c, why);
 }
 
 static fx_next run(fx_ctx *cx, fx_msg *m)
