@@ -320,6 +320,14 @@ static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
 /* The connection is gone: noconnection for its links and monitors. */
 static fx_next conn_down(fx_ctx *cx, conn *c, const char *why)
 {
+    fxi_dist *d = c->d;
+    fxi_mutex_lock(&d->mx); /* down for everyone before anyone is told */
+    fxi_rnode *n = c->peer[0] ? fxi_dist_find(d, c->peer) : NULL;
+    if (n && n->conn.id == c->self.id) {
+        n->conn = FX_PID_NONE;
+        n->up = false;
+    }
+    fxi_mutex_unlock(&d->mx);
     fxi_dsig_down(cx, &c->sigs);
     return end(cx, c, why);
 }
