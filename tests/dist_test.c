@@ -66,6 +66,7 @@ static pid_t spawn_argv(char *const argv[])
         setenv("HOME", home, 1);
         if (chdir(home) != 0) /* erl_crash.dump, if any, lands there */
             _exit(126);
+        dup2(2, 1); /* stdout is the TAP stream under meson */
         execv(argv[0], argv);
         _exit(127);
     }
