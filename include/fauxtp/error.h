@@ -49,6 +49,10 @@ extern "C" {
     X(FX_ESTUCK, -28, "handlers still running at the shutdown deadline")                 \
     X(FX_EACTION, -33, "gen_statem action not allowed in this callback")                 \
     X(FX_ENOTDET, -34, "the VM is not in deterministic mode")                            \
+    X(FX_ENODE, -35, "no connection to that node")                                       \
+    X(FX_EAUTH, -36, "distribution handshake refused (cookie or name)")                  \
+    X(FX_ENOTDIST, -37, "the VM is not a distributed node")                              \
+    X(FX_EDIST, -38, "distribution protocol error")                                       \
     X(FX_EBADTERM, -39, "malformed or unexpected term")
 
 typedef enum fx_err {

@@ -13,6 +13,7 @@
 #include "typed.h"
 #include "app.h"
 #include "control.h"
+#include "dist.h"
 #include "inbox.h"
 #include "info.h"
 #include "link.h"

@@ -19,7 +19,9 @@ FX_API int fx_msg_new(uint32_t type, size_t size, fx_msg **out)
     if (!out)
         return FX_EINVAL;
     *out = NULL;
-    return type >= FX_MSG_SYSTEM_BASE ? FX_EINVAL : msg_new(type, size, out);
+    /* FX_MSG_TERM: an Erlang term, which users build and send (dist.h). */
+    return type >= FX_MSG_SYSTEM_BASE && type != FX_MSG_TERM ? FX_EINVAL
+                                                             : msg_new(type, size, out);
 }
 
 FX_API int fx_msg_new_behaviour(uint32_t type, size_t size, fx_msg **out)

@@ -16,6 +16,7 @@
 #include "actor/mute.h"
 #include "actor/stats.h"
 #include "actor/wake.h"
+#include "dist/dist_route.h"
 
 /* Schedules the processes whose wake-up was deferred, in order. */
 static inline void outbox_wakes(fxi_worker *w)
@@ -82,6 +83,9 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
 {
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
     if (__builtin_expect(a == NULL, 0)) {
+        /* A pid of a remote node goes to its connection (dist/). */
+        if (fxi_pid_tag(to) != vm->pt.tag && fxi_dist_route(vm, w, to, m) == 0)
+            return 0;
         fxi_atomic_store_relaxed_64(&w->stat_dropped,
                                     w->stat_dropped + 1); /* relaxed: stat, one writer */
         if (__builtin_expect(fxi_log_on(&vm->log, FX_LOG_DEBUG), 0))

@@ -9,14 +9,15 @@
 #include "actor/section.h"
 #include "actor/stats.h"
 #include "actor/wake.h"
+#include "dist/dist_route.h"
 
 int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     if (w)
         fxi_outbox_flush(w); /* keeps this thread's deliveries in order */
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
-    if (__builtin_expect(a == NULL, 0))
-        return FX_ENOPROC;
+    if (__builtin_expect(a == NULL, 0)) /* another VM's or node's pid? (dist/) */
+        return fxi_pid_tag(to) != vm->pt.tag ? fxi_dist_route(vm, w, to, m) : FX_ENOPROC;
     uint32_t len;
     fxi_stats_count_sent(vm, w, 1);
     if (fxi_mailbox_push_mpsc(&a->mb, &m->node, fxi_mb_counted(a), &len))
@@ -66,7 +67,7 @@ static size_t size_limit(const fx_vm *vm, uint32_t type)
 
 static int check_send(fx_vm *vm, uint32_t type, const void *data, size_t size)
 {
-    if (type >= FX_MSG_SYSTEM_BASE || (size && !data))
+    if ((type >= FX_MSG_SYSTEM_BASE && type != FX_MSG_TERM) || (size && !data))
         return FX_EINVAL;
     if (size > vm->cfg.max_msg_size)
         return FX_EMSGSIZE;

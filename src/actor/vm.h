@@ -44,6 +44,10 @@ struct fx_vm {
     /* Observability (actor/stats.c), atomic: sends from outside the VM,
      * restarts counted by supervisors. */
     uint64_t ext_sent, restarts;
+    /* atomic: src/dist's node state (fxi_dist), set once, NULL when the
+     * VM never became a node. Read only on the send path's foreign-pid
+     * branch. */
+    void *dist;
     /* fx_vm_attach: attach_mx serialises attaches against each other and
      * against shutdown closing the list; fx_vm_attached walks the list
      * without it. */

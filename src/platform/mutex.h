@@ -47,6 +47,9 @@ typedef enum fxi_lock_rank {
     /* otp/kernel_epoch.c: the live-kernel list and every kernel's epoch
      * records (process-wide). Leaf today. */
     FXI_RANK_EPOCH,
+    /* dist/: a VM's node table (remote nodes, their pids, connections).
+     * Held across spawns, sends and fx_is_alive; never across a wait. */
+    FXI_RANK_DIST,
     /* io/net_table.c: creation of a VM's network state (process-wide).
      * Held across fx_vm_attach and a spawn. */
     FXI_RANK_NET_CREATE,

@@ -17,10 +17,12 @@ fx_install_deps() {
 }
 
 FX_BUILD_DEPS=(gcc g++ clang libclang-rt-14-dev libc6-dev meson ninja-build pkg-config
-    libck-dev libjemalloc-dev libcriterion-dev python3 clang-format erlang-dev)
+    libck-dev libjemalloc-dev libcriterion-dev python3 clang-format
+    erlang-dev nettle-dev) # Erlang terms and distribution: libei.a and ei.h; MD5
 # For tools/test: the control socket's test parses the `metrics` answer
 # with the Prometheus project's own parser (tests/ctl/ctl_top.py).
-# The term suite (tests/term_test.c) compares with a real Erlang: escript.
+# erl, escript and epmd: the term suite's interop check, the dist suite's
+# peer nodes.
 FX_TEST_DEPS=(python3-prometheus-client erlang-base)
 # Optional for tools/bench: gnuplot draws build/bench-report/ratios.svg.
 FX_BENCH_DEPS=(gnuplot-nox)

@@ -1,0 +1,134 @@
+/* fauxtp: the VM as a node of an Erlang cluster (the Erlang distribution
+ * protocol: epmd, the version 6 handshake with cookies, ETF messages).
+ * docs/distribution.md has the whole story: setting up a node, the pid
+ * design, the message mapping and what is not supported yet.
+ *
+ * A started node registers its name with epmd, accepts connections from
+ * Erlang (and fauxtp) nodes, and connects on first use. Pids of processes
+ * on other nodes become ordinary fx_pid values: fx_send, fx_send_msg and
+ * fx_vm_send to them go over the node's connection, and a process replies
+ * to a remote sender with fx_send(cx, fx_msg_from(msg), ...) as usual.
+ *
+ * Message mapping: a message of user type T (< FX_MSG_SYSTEM_BASE) with
+ * payload P sent to another node travels as the Erlang term {T, <<P>>};
+ * an incoming term that is exactly {T, Binary} with 0 <= T <
+ * FX_MSG_SYSTEM_BASE arrives as type T with the binary as payload, and
+ * every other term arrives as FX_MSG_TERM whose payload is the term in
+ * the external format (starting with the version byte 131). A message of
+ * type FX_MSG_TERM sent to a remote process is written out as its payload
+ * (which must be one well-formed term with its 131).
+ *
+ * Links, monitors and exit signals (fx_link, fx_monitor, fx_exit...) work
+ * on remote pids with Erlang's semantics; when a connection drops (or
+ * stays silent past the net tick timeout) every link over it gets an exit
+ * signal and every monitor a DOWN with reason noconnection, which is
+ * fx_reason_error(FX_ENODE, "noconnection"). GenServer calls work both
+ * ways: Erlang's gen_server:call({Name, Node}, {T, <<B>>}) reaches a fauxtp
+ * GenServer as a call of type T and gets the reply as a binary, and
+ * fx_gs_call on an Erlang gen_server's pid sends it {T, <<Data>>}
+ * (docs/distribution.md). Not yet: host names that need a DNS lookup (the
+ * host part must be a numeric IPv4 address or "localhost").
+ *
+ * Errors specific to this header: FX_ENOTDIST (the VM is not a running
+ * node, or the library was built without distribution), FX_ENODE (no
+ * connection to that node: unknown to epmd, unreachable or down), FX_EAUTH
+ * (the handshake was refused: wrong cookie, or the name is taken),
+ * FX_EDIST (protocol error: epmd refused the name, or a malformed reply). */
+#ifndef FAUXTP_DIST_H
+#define FAUXTP_DIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "actor.h"
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Node options. Zero fields take the defaults. */
+typedef struct fx_dist_opts {
+    /* "alive@host" (required): alive is letters, digits, '_' and '-';
+     * host a numeric IPv4 address (or "localhost"). Borrowed. */
+    const char *name;
+    /* The cookie; NULL reads ~/.erlang.cookie (first line). Borrowed. */
+    const char *cookie;
+    /* The address to listen on; NULL = "0.0.0.0" (every interface). */
+    const char *listen_ip;
+    uint16_t listen_port; /* 0 = any free port */
+    uint16_t epmd_port;   /* 0 = $ERL_EPMD_PORT, else 4369 */
+    uint32_t tick_ms;     /* Erlang's net_ticktime in ms; 0 = 60,000 */
+    uint32_t setup_ms;    /* connection setup timeout; 0 = 7,000 */
+    /* false (the default): a hidden node, as Erlang's C nodes and -hidden
+     * nodes are: peers leave it out of nodes() and of global's name
+     * sync. true: a visible node; global's and rpc's requests to it are
+     * dropped (there is no global_name_server or rex here). */
+    bool published;
+} fx_dist_opts;
+
+/* Starts vm's node: listens, registers the name with epmd and waits for
+ * its answer (at most setup_ms). The VM must be running. Errors:
+ * FX_EINVAL (NULL, a bad name, no cookie), FX_EEXIST (already a node),
+ * FX_ECONNECT (epmd not reachable), FX_EDIST (epmd refused the name: it
+ * is taken), FX_EADDR (listen address), FX_ETIMEDOUT, FX_ENOTDIST (built
+ * without distribution), FX_ESHUTDOWN, FX_ENOMEM. Any thread outside the
+ * VM (it blocks). */
+FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts);
+
+/* Stops the node: unregisters from epmd, closes every connection
+ * (messages queued for them are dropped) and waits for the node process
+ * to exit (at most setup_ms). Remote pids become dead pids. A stopped
+ * node can be started again (a new incarnation). 0, FX_ENOTDIST (not a
+ * node), FX_EINVAL (NULL). Any thread outside the VM. */
+FX_API int fx_dist_stop(fx_vm *vm);
+
+/* Copies this node's name, NUL-terminated, into buf (cap bytes) and
+ * returns its length; FX_EINVAL (NULL, or cap too small), FX_ENOTDIST.
+ * Any thread. */
+FX_API int fx_dist_node_name(fx_vm *vm, char *buf, size_t cap);
+
+/* The name of the node of pid: 0 when pid is a local pid (any pid of this
+ * VM, dead or alive) with buf set to this node's name (empty when the VM
+ * is not a node); the length (> 0) with buf set for a remote pid;
+ * FX_ENOENT for a pid of no known node; FX_EINVAL (NULL, cap too small).
+ * Any thread. */
+FX_API int fx_dist_pid_node(fx_vm *vm, fx_pid pid, char *buf, size_t cap);
+
+/* Connects to node now (connections are otherwise made on first use) and
+ * waits until the handshake is done, at most timeout_ms (< 0 = setup_ms).
+ * 0 when connected. Errors: FX_ENOTDIST, FX_EINVAL (NULL, bad name or
+ * this node's own), FX_ENODE (not registered, unreachable, or the
+ * connection failed), FX_EAUTH (refused: cookie or name), FX_ETIMEDOUT.
+ * Any thread outside the VM. */
+FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms);
+
+/* Sends (type, data, size) to the process registered as `name` on `node`
+ * (Erlang's {Name, Node} ! Msg), from the running process; the mapping
+ * above applies (FX_MSG_TERM allowed). Connects on first use. As in
+ * Erlang, delivery is not confirmed: 0 means handed to the connection.
+ * Errors: FX_EINVAL (NULL, bad name, reserved type, data NULL with size >
+ * 0, a FX_MSG_TERM payload that is not one term), FX_EMSGSIZE,
+ * FX_ENOTDIST, FX_ENOMEM. Inside a handler only. */
+FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
+                              uint32_t type, const void *data, size_t size);
+/* The same from outside the VM (the sender is no process). Any thread. */
+FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
+                                 uint32_t type, const void *data, size_t size);
+
+/* One connected node. */
+typedef struct fx_dist_node_info {
+    char name[256];
+    uint32_t creation;
+} fx_dist_node_info;
+
+/* Fills out with up to cap nodes with a connection up now and returns
+ * how many there are (may exceed cap). FX_EINVAL (NULL vm, or NULL out
+ * with cap > 0), FX_ENOTDIST. Any thread. */
+FX_API int fx_dist_nodes(fx_vm *vm, fx_dist_node_info *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

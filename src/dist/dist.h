@@ -1,0 +1,123 @@
+/* The distribution layer's shared state (one per VM that is a node) and
+ * the functions its files share. See docs/distribution.md.
+ *
+ * Threads: the node and connection processes run on scheduler threads;
+ * senders on any thread reach fxi_dist_route through the send path's
+ * "not a pid of this VM" branch. Everything mutable below is protected by
+ * fxi_dist.mx (rank FXI_RANK_DIST, held across spawns and sends, never
+ * across a blocking wait). The struct itself lives until fx_vm_destroy
+ * (the attachment's free hook), so a sender that loaded vm->dist may use
+ * it after a stop: it finds the node not running. */
+#ifndef FXI_DIST_DIST_H
+#define FXI_DIST_DIST_H
+
+#include <fauxtp/dist.h>
+#include <fauxtp/vm.h>
+
+#include "actor/actor.h"
+#include "dist/dist_proto.h"
+#include "dist/dist_route.h"
+#include "ds/u64map.h"
+#include "platform/mutex.h"
+
+/* Internal message types (the behaviour range, see msg.h). */
+#define FXI_DIST_OUT (FX_MSG_BEHAVIOUR_BASE + 0x500u)  /* a whole frame to write */
+#define FXI_DIST_WAIT (FX_MSG_BEHAVIOUR_BASE + 0x501u) /* tell me when up */
+#define FXI_DIST_UP (FX_MSG_BEHAVIOUR_BASE + 0x502u)   /* payload int32 rc */
+#define FXI_DIST_STOP (FX_MSG_BEHAVIOUR_BASE + 0x503u) /* exit now */
+#define FXI_DIST_SOCK (FX_MSG_BEHAVIOUR_BASE + 0x504u) /* the socket is yours */
+#define FXI_DIST_TICK (FX_MSG_BEHAVIOUR_BASE + 0x505u) /* tick timer */
+
+typedef struct fxi_rpid {
+    uint32_t num, serial, creation;
+} fxi_rpid;
+
+/* One remote node incarnation (a name; a new creation takes a new tag). */
+typedef struct fxi_rnode {
+    char name[256];
+    uint32_t creation; /* 0 until known */
+    uint32_t tag;      /* pid tag of this incarnation's pids */
+    fx_pid conn;       /* connection process, FX_PID_NONE when none */
+    bool up;           /* handshake done */
+    fxi_rpid *pids;    /* remote pid i (low 48 bits) is pids[i - 1] */
+    uint32_t npids, cap;
+    fxi_u64map index; /* (serial << 32 | num) + 1 -> i */
+} fxi_rnode;
+
+typedef struct fxi_dist {
+    fx_vm *vm;
+    fxi_mutex mx;
+    /* Under mx. Set by fx_dist_start, cleared by fx_dist_stop. */
+    bool running;
+    char name[256], alive[256], host[64];
+    char cookie[256];
+    uint32_t creation;
+    uint16_t epmd_port;
+    uint32_t tick_ms, setup_ms;
+    bool hidden;
+    fx_pid node; /* the node process */
+    fxi_rnode **nodes;
+    uint32_t nnodes, cap;
+} fxi_dist;
+
+/* vm's node state or NULL (acquire load: pairs with fx_dist_start's
+ * release store, so the fields set before publication are seen). */
+fxi_dist *fxi_dist_get(fx_vm *vm);
+
+/* Sends an internal message (type from FXI_DIST_*, payload an int32 rc
+ * when has_rc) to `to`: from a handler (cx) or from anywhere (cx NULL).
+ * Dropped when `to` is dead. */
+void fxi_dist_signal(fx_vm *vm, fx_ctx *cx, fx_pid to, uint32_t type, bool has_rc,
+                     int32_t rc);
+/* Arms the connection's next tick (FXI_DIST_TICK to self). */
+void fxi_dist_tick_after(fx_ctx *cx, uint32_t ms);
+
+/* ---- dist_table.c (callers hold d->mx unless said otherwise) ----------- */
+fxi_rnode *fxi_dist_find(fxi_dist *d, const char *name);
+fxi_rnode *fxi_dist_find_tag(fxi_dist *d, uint32_t tag);
+/* Finds or adds the node entry; NULL on ENOMEM. */
+fxi_rnode *fxi_dist_node_get(fxi_dist *d, const char *name, uint32_t creation);
+/* The node's connection process, spawned when there is none. NONE on
+ * failure. */
+fx_pid fxi_dist_conn_ensure(fxi_dist *d, fxi_rnode *n);
+/* The fauxtp pid for an Erlang pid (local or remote); a dead pid when it
+ * names a process that cannot exist (old incarnation). Takes d->mx. */
+fx_pid fxi_dist_pid_in(fxi_dist *d, const erlang_pid *p);
+/* Encodes pid (local, or remote of a known node) as an Erlang pid; false
+ * when it is neither. Takes d->mx. */
+bool fxi_dist_pid_out(fxi_dist *d, fx_pid pid, erlang_pid *out);
+/* Drops every node entry (stop, destroy). */
+void fxi_dist_table_clear(fxi_dist *d);
+
+/* ---- dist_out.c --------------------------------------------------------- */
+/* A frame message (FXI_DIST_OUT) carrying ctl and the message payload of
+ * m's type/data, or NULL (FX_ENOMEM or a bad FX_MSG_TERM payload in *rc). */
+fx_msg *fxi_dist_frame(fxi_dist *d, const ei_x_buff *ctl, uint32_t type, const void *data,
+                       size_t size, int *rc);
+/* The same frame as SEND {2, '', To} when frame m is a SEND_SENDER one
+ * (for peers that did not offer SEND_SENDER); NULL when it is not one, or
+ * on ENOMEM. m stays the caller's. */
+fx_msg *fxi_dist_frame_without_sender(const fx_msg *m);
+/* Sends type/data to name on node from `from` (a local pid or NONE). */
+int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node,
+                       const char *name, uint32_t type, const void *data, size_t size);
+
+/* ---- dist_sig.c --------------------------------------------------------- */
+/* A fauxtp ref as an Erlang reference of this node, and back (false when
+ * it is not one of ours). */
+void fxi_dist_ref_out(const fxi_dist *d, fx_ref r, erlang_ref *e);
+bool fxi_dist_ref_in(const fxi_dist *d, const erlang_ref *e, fx_ref *r);
+
+/* ---- dist_conn.c -------------------------------------------------------- */
+/* Spawns a connection process: initiator for peer (sock 0), or acceptor
+ * for an accepted socket (peer NULL). */
+int fxi_dist_conn_spawn(fxi_dist *d, const char *peer, fx_pid *out);
+
+/* ---- dist_node.c -------------------------------------------------------- */
+/* "alive@host" with a usable host: alive and host split out. 0 or -1. */
+int fxi_dist_split_name(const char *name, char *alive, size_t acap, char *host,
+                        size_t hcap);
+/* The IPv4 address for a host part ("localhost" -> 127.0.0.1). */
+int fxi_dist_host_ip(const char *host, char *ip, size_t cap);
+
+#endif

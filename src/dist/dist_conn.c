@@ -1,0 +1,758 @@
+/* One connection process per remote node: epmd lookup (initiator), the
+ * version 6 handshake in either role, then 4-byte frames both ways and
+ * ticks. Frames to write arrive as FXI_DIST_OUT messages (built by the
+ * senders, dist_out.c) and are written in arrival order, which keeps
+ * Erlang's per-pair order. During the handshake they wait in the mailbox
+ * (a selective receive that skips them). */
+#include <fauxtp/error.h>
+#include <fauxtp/log.h>
+#include <fauxtp/net.h>
+#include <fauxtp/registry.h>
+#include <fauxtp/timer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "actor/msg.h"
+#include "actor/ptable.h"
+#include "actor/send.h"
+#include "actor/signal.h"
+#include "actor/vm.h"
+#include "dist/dist.h"
+#include "dist/dist_sig.h"
+
+enum { P_EPMD, P_CONNECT, P_STATUS, P_CHAL, P_ACK, P_NAME, P_REPLY, P_UP };
+
+#define CREDIT 64
+
+struct conn {
+    fxi_dist *d;
+    fx_pid self;
+    bool initiator;
+    int phase;
+    char peer[256];
+    fx_sock sock, epmd;
+    uint8_t *buf;
+    size_t len, cap;
+    uint32_t my_chal;
+    fxi_hs_peer pi;
+    uint64_t rx, rx_seen;
+    int idle;
+    bool wrote, blocked;
+    int fail; /* error for waiters when the connection never came up */
+    fx_pid waiters[16];
+    uint32_t nw;
+    fx_msg *pending;    /* a frame waiting for FX_NET_WRITABLE */
+    fxi_dist_sigs sigs; /* links and monitors over this connection */
+    fx_pid winner;      /* simultaneous connect: the connection that won */
+    char why[48];       /* the exit reason's text, while draining */
+    uint32_t polls;
+};
+
+static fx_next hs(fx_ctx *cx, fx_msg *m);
+static fx_next run(fx_ctx *cx, fx_msg *m);
+typedef struct conn conn;
+static fx_next conn_down(fx_ctx *cx, conn *c, const char *why);
+
+static bool not_out(const fx_msg *m, void *arg)
+{
+    (void) arg;
+    uint32_t t = fx_msg_type(m);
+    return t != FXI_DIST_OUT && (t < FXI_DIST_S_FIRST || t > FXI_DIST_S_LAST);
+}
+
+static fx_next wait_hs(fx_ctx *cx, conn *c)
+{
+    fx_match mt = {.pred = not_out};
+    return fx_receive(cx, hs, &mt, c->d->setup_ms);
+}
+
+static bool is_out(const fx_msg *m, void *arg);
+
+/* The connection ends: the link and monitor requests still queued for it
+ * (made while it was being set up, or just before it dropped) get their
+ * noconnection now, as Erlang's do; queued frames are dropped. Then it
+ * exits with the reason kept in c->why. */
+static fx_next end_drain(fx_ctx *cx, fx_msg *m)
+{
+    conn *c = fx_state(cx);
+    fx_reason nc = fxi_dist_noconnection();
+    switch (fx_msg_type(m)) {
+    case FX_MSG_TIMEOUT: /* nothing more queued */
+        return fx_stop(cx, fx_reason_shutdown_with("%s", c->why));
+    case FXI_DIST_S_LINK:
+        fx_msg_keep(cx, m);
+        fxi_sig_fire_exit(cx->vm, cx->w, m, (fx_pid){fx_msg_ref(m).id}, &nc,
+                          FXI_EXIT_LINK);
+        break;
+    case FXI_DIST_S_MONITOR:
+        fx_msg_keep(cx, m);
+        fxi_sig_fire_down(cx->vm, cx->w, m, ((const fx_down_info *) fx_msg_data(m))->pid,
+                          &nc);
+        break;
+    default:
+        break;
+    }
+    fx_match mt = {.pred = is_out};
+    return fx_receive(cx, end_drain, &mt, 0);
+}
+
+static fx_next end(fx_ctx *cx, conn *c, const char *why)
+{
+    snprintf(c->why, sizeof c->why, "%s", why);
+    fx_match mt = {.pred = is_out};
+    return fx_receive(cx, end_drain, &mt, 0);
+}
+
+static fx_next fail(fx_ctx *cx, conn *c, int code, const char *why)
+{
+    c->fail = code;
+    fx_log(cx->vm, FX_LOG_INFO, "dist: connection %s %s: %s",
+           c->initiator ? "to" : "from", c->peer[0] ? c->peer : "?", why);
+    return end(cx, c, why);
+}
+
+static void notify(fx_vm *vm, conn *c, int32_t rc)
+{
+    for (uint32_t i = 0; i < c->nw; i++)
+        fxi_dist_signal(vm, NULL, c->waiters[i], FXI_DIST_UP, true, rc);
+    c->nw = 0;
+}
+
+static int append(conn *c, const void *p, size_t n)
+{
+    if (c->cap - c->len < n) {
+        size_t cap = c->cap ? c->cap : 4096;
+        while (cap - c->len < n)
+            cap *= 2;
+        uint8_t *b = realloc(c->buf, cap);
+        if (!b)
+            return FX_ENOMEM;
+        c->buf = b;
+        c->cap = cap;
+    }
+    memcpy(c->buf + c->len, p, n);
+    c->len += n;
+    return 0;
+}
+
+static void consume(conn *c, size_t n)
+{
+    memmove(c->buf, c->buf + n, c->len - n);
+    c->len -= n;
+}
+
+static int write_raw(fx_ctx *cx, conn *c, const void *p, size_t n)
+{
+    int rc = fx_net_send(cx, c->sock, p, n);
+    if (rc == 0)
+        c->wrote = true;
+    return rc;
+}
+
+static uint32_t random32(void)
+{
+    uint32_t v = 0;
+    while (v == 0)
+        if (getrandom(&v, sizeof v, 0) != (ssize_t) sizeof v)
+            v = (uint32_t) rand();
+    return v;
+}
+
+/* ---- up ----------------------------------------------------------------- */
+
+static void deliver(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl, const uint8_t *term,
+                    size_t tlen)
+{
+    fxi_dist *d = c->d;
+    fx_pid to;
+    if (ctl->has_name) {
+        if (fx_whereis(cx->vm, ctl->name, &to) != 0)
+            return; /* no such name: dropped, as in Erlang */
+    } else {
+        if (strcmp(ctl->to.node, d->name) != 0)
+            return;
+        to = fxi_dist_pid_in(d, &ctl->to);
+    }
+    fx_pid from = ctl->has_from ? fxi_dist_pid_in(d, &ctl->from) : FX_PID_NONE;
+    if (fxi_dsig_gen_in(cx, d, &c->sigs, to, from, term, tlen))
+        return; /* a GenServer call, cast or reply (dist_sig.c) */
+    uint32_t type;
+    const uint8_t *data;
+    size_t size;
+    if (!fxi_dist_plain(term, tlen, &type, &data, &size)) {
+        type = FX_MSG_TERM;
+        data = term;
+        size = tlen;
+    }
+    if (size > cx->vm->cfg.max_msg_size) {
+        fx_log(cx->vm, FX_LOG_WARNING,
+               "dist: dropped a %zu-byte message from %s (max_msg_size)", size, c->peer);
+        return;
+    }
+    fx_msg *m = fxi_msg_alloc(type, (uint32_t) size);
+    if (!m)
+        return;
+    if (size)
+        memcpy(m->data, data, size);
+    m->from = from;
+    fxi_deliver_or_drop(cx->vm, cx->w, to, m);
+}
+
+/* Writes a control message and a message term as one frame. */
+static void write_ctl2(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
+{
+    uint32_t body = 1 + (uint32_t) x->index + (uint32_t) y->index;
+    uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
+                      (uint8_t) (body >> 8), (uint8_t) body, 112};
+    if (write_raw(cx, c, hdr, 5) == 0 &&
+        write_raw(cx, c, x->buff, (size_t) x->index) == 0)
+        write_raw(cx, c, y->buff, (size_t) y->index);
+}
+
+/* Writes one control message (no message part) as a frame. */
+static void write_ctl(fx_ctx *cx, conn *c, const ei_x_buff *x)
+{
+    uint32_t body = 1 + (uint32_t) x->index;
+    uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
+                      (uint8_t) (body >> 8), (uint8_t) body, 112};
+    if (write_raw(cx, c, hdr, 5) == 0)
+        write_raw(cx, c, x->buff, (size_t) x->index);
+}
+
+/* 0, or -1 for a malformed frame (the connection closes). */
+static int frame_in(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
+{
+    fxi_dist_ctl ctl;
+    if (fxi_dist_parse(b, n, &ctl) != 0)
+        return -1;
+    switch (ctl.op) {
+    case FXI_DOP_SEND:
+    case FXI_DOP_SEND_SENDER:
+    case FXI_DOP_REG_SEND:
+        deliver(cx, c, &ctl, b + ctl.msg_off, ctl.msg_len);
+        break;
+    default: { /* links, monitors, exits (dist_sig.c); others are ignored */
+        ei_x_buff x;
+        if (fxi_dsig_in(cx, c->d, &c->sigs, &ctl, b, &x)) {
+            write_ctl(cx, c, &x);
+            ei_x_free(&x);
+        }
+        break;
+    }
+    }
+    return 0;
+}
+
+static size_t max_frame(const fx_ctx *cx)
+{
+    return (size_t) cx->vm->cfg.max_msg_size + 65536;
+}
+
+/* Handles every whole frame in the buffer. false: malformed. */
+static bool frames(fx_ctx *cx, conn *c)
+{
+    size_t off = 0;
+    for (;;) {
+        const uint8_t *body;
+        size_t blen;
+        long r =
+            fxi_frame_next(c->buf + off, c->len - off, 4, max_frame(cx), &body, &blen);
+        if (r == 0)
+            break;
+        if (r < 0 || (blen > 0 && frame_in(cx, c, body, blen) != 0)) {
+            c->len = 0;
+            return false;
+        }
+        off += (size_t) r;
+    }
+    consume(c, off);
+    return true;
+}
+
+static fx_next resume(fx_ctx *cx, conn *c)
+{
+    if (c->blocked) {
+        fx_match mt = {.pred = not_out};
+        return fx_receive(cx, run, &mt, FX_INFINITY);
+    }
+    return fx_become(cx, run);
+}
+
+static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
+{
+    if (!(c->pi.flags & FXI_DFLAG_SEND_SENDER) && m != c->pending) {
+        /* a peer without SEND_SENDER (erl_interface's C nodes) */
+        fx_msg *f = fxi_dist_frame_without_sender(m);
+        if (f) { /* m is freed after this handler call */
+            int rc = fx_net_send_msg(cx, c->sock, f);
+            if (rc == FX_EAGAIN) {
+                c->pending = f;
+                c->blocked = true;
+                return resume(cx, c);
+            }
+            if (rc != 0) {
+                fx_msg_free(f);
+                return conn_down(cx, c, "connection_closed");
+            }
+            c->wrote = true;
+            return resume(cx, c);
+        }
+    }
+    int rc = fx_net_send_msg(cx, c->sock, m);
+    if (rc == 0) {
+        c->wrote = true;
+        c->blocked = false;
+        return resume(cx, c);
+    }
+    if (rc == FX_EAGAIN) { /* over the high-water mark: wait for WRITABLE */
+        if (m != c->pending) {
+            fx_msg_keep(cx, m);
+            c->pending = m;
+        }
+        c->blocked = true;
+        return resume(cx, c);
+    }
+    return conn_down(cx, c, "connection_closed");
+}
+
+/* The connection is gone: noconnection for its links and monitors. */
+static fx_next conn_down(fx_ctx *cx, conn *c, const char *why)
+{
+    fxi_dist *d = c->d;
+    fxi_mutex_lock(&d->mx); /* down for everyone before anyone is told */
+    fxi_rnode *n = c->peer[0] ? fxi_dist_find(d, c->peer) : NULL;
+    if (n && n->conn.id == c->self.id) {
+        n->conn = FX_PID_NONE;
+        n->up = false;
+    }
+    fxi_mutex_unlock(&d->mx);
+    fxi_dsig_down(cx, &c->sigs);
+    return end(cx, c, why);
+}
+
+static fx_next run(fx_ctx *cx, fx_msg *m)
+{
+    conn *c = fx_state(cx);
+    uint32_t t = fx_msg_type(m);
+    if (t >= FX_NET_MSG_BASE && t <= FX_NET_WRITABLE &&
+        !fx_sock_eq(fx_net_msg_sock(m), c->sock))
+        return resume(cx, c); /* the epmd socket's, closed already */
+    switch (t) {
+    case FXI_DIST_OUT:
+        return write_frame(cx, c, m);
+    case FX_NET_WRITABLE:
+        if (c->pending) {
+            fx_msg *p = c->pending;
+            c->pending = NULL;
+            int rc = fx_net_send_msg(cx, c->sock, p);
+            if (rc == FX_EAGAIN) {
+                c->pending = p;
+                return resume(cx, c);
+            }
+            if (rc != 0) {
+                fx_msg_free(p);
+                return conn_down(cx, c, "connection_closed");
+            }
+            c->blocked = false;
+        }
+        return resume(cx, c);
+    case FX_NET_DATA:
+        c->rx += fx_msg_size(m);
+        if (append(c, fx_msg_data(m), fx_msg_size(m)) != 0 || !frames(cx, c)) {
+            fx_log(cx->vm, FX_LOG_WARNING, "dist: malformed frame from %s: closing",
+                   c->peer);
+            return conn_down(cx, c, "bad_frame");
+        }
+        return resume(cx, c);
+    case FX_NET_PASSIVE:
+        fx_net_active(cx, c->sock, CREDIT);
+        return resume(cx, c);
+    case FXI_DIST_TICK: {
+        c->idle = c->rx == c->rx_seen ? c->idle + 1 : 0;
+        c->rx_seen = c->rx;
+        if (c->idle >= 4) {
+            fx_log(cx->vm, FX_LOG_INFO, "dist: %s: net tick timeout", c->peer);
+            return conn_down(cx, c, "net_tick_timeout");
+        }
+        if (!c->wrote && !c->blocked) {
+            static const uint8_t tick[4] = {0, 0, 0, 0};
+            write_raw(cx, c, tick, 4);
+        }
+        c->wrote = false;
+        fxi_dist_tick_after(cx, c->d->tick_ms / 4);
+        return resume(cx, c);
+    }
+    case FXI_DIST_WAIT: {
+        fxi_dist_signal(cx->vm, cx, fx_msg_from(m), FXI_DIST_UP, true, 0);
+        return resume(cx, c);
+    }
+    case FX_NET_CLOSED:
+    case FX_NET_ERROR:
+        fx_log(cx->vm, FX_LOG_INFO, "dist: connection to %s closed", c->peer);
+        return conn_down(cx, c, "connection_closed");
+    case FXI_DIST_STOP:
+        return conn_down(cx, c, "stopped");
+    case FXI_DIST_S_REPLY: {
+        ei_x_buff x, y;
+        if (fxi_dsig_reply(cx, c->d, &c->sigs, m, &x, &y)) {
+            write_ctl2(cx, c, &x, &y);
+            ei_x_free(&x);
+            ei_x_free(&y);
+        }
+        return resume(cx, c);
+    }
+    default:
+        if (t >= FXI_DIST_S_FIRST && t <= FXI_DIST_S_LAST) {
+            ei_x_buff x;
+            if (fxi_dsig_out(cx, c->d, &c->sigs, m, &x)) {
+                write_ctl(cx, c, &x);
+                ei_x_free(&x);
+            }
+        }
+        return resume(cx, c);
+    }
+}
+
+static fx_next up(fx_ctx *cx, conn *c)
+{
+    fxi_dist *d = c->d;
+    fxi_mutex_lock(&d->mx);
+    fxi_rnode *n = fxi_dist_node_get(d, c->peer, c->pi.creation);
+    if (n) {
+        n->conn = c->self;
+        n->up = true;
+    }
+    fxi_mutex_unlock(&d->mx);
+    if (!n)
+        return fail(cx, c, FX_ENOMEM, "out of memory");
+    c->phase = P_UP;
+    notify(cx->vm, c, 0);
+    fx_log(cx->vm, FX_LOG_INFO, "dist: connected to %s", c->peer);
+    fxi_dist_tick_after(cx, d->tick_ms / 4);
+    if (!frames(cx, c))
+        return conn_down(cx, c, "bad_frame");
+    return fx_become(cx, run);
+}
+
+/* ---- handshake ---------------------------------------------------------- */
+
+static fx_next send_challenge(fx_ctx *cx, conn *c)
+{
+    fxi_dist *d = c->d;
+    uint8_t out[300];
+    c->my_chal = random32();
+    size_t k = fxi_hs_status(out, sizeof out, "ok");
+    k += fxi_hs_challenge(out + k, sizeof out - k, fxi_dist_flags_ours(d->hidden),
+                          c->my_chal, d->creation, d->name);
+    if (write_raw(cx, c, out, k) != 0)
+        return fail(cx, c, FX_ENODE, "write failed");
+    c->phase = P_REPLY;
+    return wait_hs(cx, c);
+}
+
+/* The acceptor got send_name: may this node connect now? */
+static fx_next got_name(fx_ctx *cx, conn *c)
+{
+    fxi_dist *d = c->d;
+    strcpy(c->peer, c->pi.name);
+    if ((c->pi.flags & FXI_DFLAG_REQUIRED) != FXI_DFLAG_REQUIRED ||
+        strcmp(c->peer, d->name) == 0) {
+        uint8_t out[32];
+        write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "not_allowed"));
+        return fail(cx, c, FX_EAUTH, "refused: flags or name");
+    }
+    bool busy = false;
+    fxi_mutex_lock(&d->mx);
+    fxi_rnode *n = fxi_dist_node_get(d, c->peer, 0);
+    if (n && n->conn.id && n->conn.id != c->self.id &&
+        fx_is_alive(cx->vm, n->conn) == 1) {
+        /* Simultaneous connect: the greater name keeps its own attempt. */
+        busy = n->up || strcmp(d->name, c->peer) > 0;
+    }
+    if (n && !busy)
+        n->conn = c->self;
+    fxi_mutex_unlock(&d->mx);
+    if (!n || busy) {
+        uint8_t out[32];
+        write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "nok"));
+        return fail(cx, c, FX_ENODE, "refused: already connected");
+    }
+    return send_challenge(cx, c);
+}
+
+/* ---- simultaneous connect ------------------------------------------------ */
+
+static bool is_out(const fx_msg *m, void *arg)
+{
+    return !not_out(m, arg);
+}
+
+/* Forwards every queued frame and signal to the connection that won, in
+ * order, then exits. */
+static fx_next drain(fx_ctx *cx, fx_msg *m)
+{
+    conn *c = fx_state(cx);
+    if (fx_msg_type(m) == FX_MSG_TIMEOUT)
+        return fx_stop(cx, fx_reason_shutdown_with("superseded"));
+    fx_msg_keep(cx, m);
+    fxi_deliver_or_drop(cx->vm, cx->w, c->winner, m); /* keeps m's sender */
+    fx_match mt = {.pred = is_out};
+    return fx_receive(cx, drain, &mt, 0);
+}
+
+/* The peer answered nok: its own connection to us wins. Our acceptor for
+ * it takes the node's entry over when it gets the peer's send_name (which
+ * may still be on its way): wait for that, up to setup_ms, polling every
+ * 50 ms; then hand the waiters and the queued frames to it. */
+static fx_next superseded_poll(fx_ctx *cx, fx_msg *m)
+{
+    conn *c = fx_state(cx);
+    (void) m;
+    fxi_mutex_lock(&c->d->mx);
+    fxi_rnode *n = fxi_dist_find(c->d, c->peer);
+    fx_pid w = n && n->conn.id != c->self.id ? n->conn : FX_PID_NONE;
+    fxi_mutex_unlock(&c->d->mx);
+    if (!w.id) {
+        if (++c->polls * 50 > c->d->setup_ms)
+            return fail(cx, c, FX_ENODE, "refused by peer (simultaneous connect)");
+        fx_match mt = {.type = FX_MSG_TIMEOUT};
+        return fx_receive(cx, superseded_poll, &mt, 50);
+    }
+    c->winner = w;
+    for (uint32_t i = 0; i < c->nw; i++) { /* the winner tells them */
+        fx_msg *q;
+        if (fx_msg_new_behaviour(FXI_DIST_WAIT, 0, &q) == 0) {
+            q->from = c->waiters[i];
+            fxi_deliver_or_drop(cx->vm, cx->w, w, q);
+        }
+    }
+    c->nw = 0;
+    fx_match mt = {.pred = is_out};
+    return fx_receive(cx, drain, &mt, 0);
+}
+
+static fx_next superseded(fx_ctx *cx, conn *c)
+{
+    fx_net_close(cx, c->sock);
+    c->sock.id = 0;
+    c->polls = 0;
+    fx_match mt = {.type = FX_MSG_TIMEOUT};
+    return fx_receive(cx, superseded_poll, &mt, 0);
+}
+
+/* One 2-byte-framed handshake message. */
+static fx_next hs_msg(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
+{
+    fxi_dist *d = c->d;
+    uint8_t dig[16], want[16], out[64];
+    switch (c->phase) {
+    case P_STATUS:
+        if (n >= 3 && b[0] == 's' && (memcmp(b + 1, "ok", 2) == 0)) {
+            c->phase = P_CHAL;
+            return wait_hs(cx, c);
+        }
+        if (n == 12 && memcmp(b, "snot_allowed", 12) == 0)
+            return fail(cx, c, FX_EAUTH, "refused: not allowed");
+        if (n == 4 && memcmp(b, "snok", 4) == 0) /* simultaneous connect: theirs wins */
+            return superseded(cx, c);
+        return fail(cx, c, FX_ENODE, "refused by peer status");
+    case P_CHAL:
+        if (fxi_hs_parse_n(b, n, true, &c->pi) != 0 || strcmp(c->pi.name, c->peer) != 0 ||
+            (c->pi.flags & FXI_DFLAG_REQUIRED) != FXI_DFLAG_REQUIRED)
+            return fail(cx, c, FX_EDIST, "bad challenge");
+        fxi_dist_digest(c->pi.challenge, d->cookie, dig);
+        c->my_chal = random32();
+        if (write_raw(cx, c, out, fxi_hs_reply(out, sizeof out, c->my_chal, dig)) != 0)
+            return fail(cx, c, FX_ENODE, "write failed");
+        c->phase = P_ACK;
+        return wait_hs(cx, c);
+    case P_ACK:
+        fxi_dist_digest(c->my_chal, d->cookie, want);
+        if (fxi_hs_parse_ack(b, n, dig) != 0 || memcmp(dig, want, 16) != 0)
+            return fail(cx, c, FX_EAUTH, "bad challenge ack (cookie)");
+        return up(cx, c);
+    case P_NAME:
+        if (fxi_hs_parse_n(b, n, false, &c->pi) != 0)
+            return fail(cx, c, FX_EDIST, "bad send_name");
+        return got_name(cx, c);
+    case P_REPLY: {
+        uint32_t their;
+        fxi_dist_digest(c->my_chal, d->cookie, want);
+        if (fxi_hs_parse_reply(b, n, &their, dig) != 0 || memcmp(dig, want, 16) != 0)
+            return fail(cx, c, FX_EAUTH, "bad challenge reply (cookie)");
+        fxi_dist_digest(their, d->cookie, dig);
+        if (write_raw(cx, c, out, fxi_hs_ack(out, sizeof out, dig)) != 0)
+            return fail(cx, c, FX_ENODE, "write failed");
+        return up(cx, c);
+    }
+    default:
+        return fail(cx, c, FX_EDIST, "unexpected data");
+    }
+}
+
+static fx_next hs_data(fx_ctx *cx, conn *c)
+{
+    if (c->phase == P_EPMD) {
+        uint16_t port;
+        int r = fxi_epmd_port2_resp(c->buf, c->len, &port);
+        if (r == 0)
+            return wait_hs(cx, c);
+        if (r < 0)
+            return fail(cx, c, FX_ENODE, "not registered with epmd");
+        fx_net_close(cx, c->epmd);
+        c->epmd.id = 0;
+        c->len = 0;
+        char alive[256], host[64], ip[64];
+        fx_net_addr a;
+        fx_net_opts o = {.nodelay = true, .high_water = 64u << 20};
+        if (fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host) != 0 ||
+            fxi_dist_host_ip(host, ip, sizeof ip) != 0 ||
+            fx_net_addr_ip(ip, port, &a) != 0 ||
+            fx_net_connect(cx, &a, &o, c->d->setup_ms, &c->sock) != 0)
+            return fail(cx, c, FX_ENODE, "connect failed");
+        c->phase = P_CONNECT;
+        return wait_hs(cx, c);
+    }
+    for (;;) {
+        const uint8_t *body;
+        size_t blen;
+        long r = fxi_frame_next(c->buf, c->len, 2, 1024, &body, &blen);
+        if (r == 0)
+            return wait_hs(cx, c);
+        if (r < 0)
+            return fail(cx, c, FX_EDIST, "bad handshake frame");
+        int phase = c->phase;
+        fx_next nx = hs_msg(cx, c, body, blen);
+        consume(c, (size_t) r);
+        if (c->phase == phase || c->phase == P_UP || c->fail)
+            return nx;
+        if (c->len == 0)
+            return nx;
+        /* more handshake bytes already here (status and challenge may come
+         * in one read): the continuation returned above is replaced. */
+    }
+}
+
+static fx_next hs(fx_ctx *cx, fx_msg *m)
+{
+    conn *c = fx_state(cx);
+    fx_sock s = fx_net_msg_sock(m);
+    uint32_t t = fx_msg_type(m);
+    if (t >= FX_NET_MSG_BASE && t <= FX_NET_WRITABLE && !fx_sock_eq(s, c->sock) &&
+        !(c->epmd.id && fx_sock_eq(s, c->epmd)))
+        return wait_hs(cx, c); /* the epmd socket's last words, after we closed it */
+    switch (t) {
+    case FX_MSG_TIMEOUT:
+        return fail(cx, c, FX_ETIMEDOUT, "handshake timed out");
+    case FXI_DIST_WAIT:
+        if (c->nw < 16)
+            c->waiters[c->nw++] = fx_msg_from(m);
+        return wait_hs(cx, c);
+    case FXI_DIST_STOP:
+        return fail(cx, c, FX_ENODE, "stopped");
+    case FXI_DIST_SOCK:
+        memcpy(&c->sock, fx_msg_data(m), sizeof c->sock);
+        fx_net_active(cx, c->sock, CREDIT);
+        c->phase = P_NAME;
+        return wait_hs(cx, c);
+    case FX_NET_CONNECTED: {
+        uint8_t out[300];
+        if (c->epmd.id && fx_sock_eq(s, c->epmd)) {
+            char alive[256], host[64];
+            fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host);
+            size_t k = fxi_epmd_port2_req(out, sizeof out, alive);
+            if (fx_net_send(cx, c->epmd, out, k) != 0)
+                return fail(cx, c, FX_ENODE, "epmd write failed");
+            fx_net_active(cx, c->epmd, CREDIT);
+            return wait_hs(cx, c);
+        }
+        size_t k = fxi_hs_send_name(out, sizeof out, fxi_dist_flags_ours(c->d->hidden),
+                                    c->d->creation, c->d->name);
+        if (write_raw(cx, c, out, k) != 0)
+            return fail(cx, c, FX_ENODE, "write failed");
+        fx_net_active(cx, c->sock, CREDIT);
+        c->phase = P_STATUS;
+        return wait_hs(cx, c);
+    }
+    case FX_NET_DATA:
+        if (append(c, fx_msg_data(m), fx_msg_size(m)) != 0)
+            return fail(cx, c, FX_ENOMEM, "out of memory");
+        return hs_data(cx, c);
+    case FX_NET_PASSIVE:
+        fx_net_active(cx, s, CREDIT);
+        return wait_hs(cx, c);
+    case FX_NET_CLOSED:
+    case FX_NET_ERROR:
+        if (c->phase == P_EPMD)
+            return fail(cx, c, FX_ENODE, "epmd closed");
+        if (c->phase == P_ACK)
+            return fail(cx, c, FX_EAUTH, "closed by peer after our reply (cookie?)");
+        return fail(cx, c, FX_ENODE, "closed during handshake");
+    default:
+        return wait_hs(cx, c);
+    }
+}
+
+static fx_next conn_init(fx_ctx *cx, void *arg)
+{
+    conn *c = arg;
+    c->self = fx_self(cx);
+    if (!c->initiator) {
+        c->phase = P_NAME;
+        return wait_hs(cx, c);
+    }
+    char alive[256], host[64], ip[64];
+    fx_net_addr a;
+    if (fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host) != 0 ||
+        fxi_dist_host_ip(host, ip, sizeof ip) != 0 ||
+        fx_net_addr_ip(ip, c->d->epmd_port, &a) != 0)
+        return fail(cx, c, FX_EINVAL, "bad node name");
+    if (fx_net_connect(cx, &a, NULL, c->d->setup_ms, &c->epmd) != 0)
+        return fail(cx, c, FX_ENODE, "epmd unreachable");
+    c->phase = P_EPMD;
+    return wait_hs(cx, c);
+}
+
+static void conn_cleanup(void *state, const fx_reason *reason)
+{
+    (void) reason;
+    conn *c = state;
+    if (!c)
+        return;
+    fxi_dist *d = c->d;
+    fxi_mutex_lock(&d->mx);
+    fxi_rnode *n = c->peer[0] ? fxi_dist_find(d, c->peer) : NULL;
+    if (n && n->conn.id == c->self.id) {
+        n->conn = FX_PID_NONE;
+        n->up = false;
+    }
+    fxi_mutex_unlock(&d->mx);
+    notify(d->vm, c, c->fail ? c->fail : FX_ENODE);
+    fx_msg_free(c->pending);
+    fxi_dsig_free(&c->sigs);
+    free(c->buf);
+    free(c);
+}
+
+int fxi_dist_conn_spawn(fxi_dist *d, const char *peer, fx_pid *out)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return FX_ENOMEM;
+    c->d = d;
+    c->initiator = peer != NULL;
+    if (peer)
+        snprintf(c->peer, sizeof c->peer, "%s", peer);
+    fx_spawn_opts o = {0};
+    o.init = conn_init;
+    o.init_arg = c;
+    o.state = c;
+    o.cleanup = conn_cleanup;
+    o.label = "dist_conn";
+    int rc = fx_vm_spawn_opt(d->vm, &o, out);
+    if (rc != 0)
+        free(c);
+    return rc;
+}

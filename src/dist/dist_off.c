@@ -1,0 +1,63 @@
+/* The library built without the distribution feature (no libei or
+ * nettle, or -Ddist=disabled; the aarch64 cross build): the public
+ * functions answer FX_ENOTDIST and the send path's hook finds no remote
+ * pids. */
+#include <fauxtp/dist.h>
+#include <fauxtp/error.h>
+
+#include "actor/vm.h"
+#include "dist/dist_route.h"
+
+int fxi_dist_route(fx_vm *vm, struct fxi_worker *w, fx_pid to, fx_msg *m)
+{
+    (void) vm, (void) w, (void) to, (void) m;
+    return FX_ENOPROC;
+}
+
+FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
+{
+    return vm && opts && opts->name ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_dist_stop(fx_vm *vm)
+{
+    return vm ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_dist_node_name(fx_vm *vm, char *buf, size_t cap)
+{
+    return vm && buf && cap ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_dist_pid_node(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
+{
+    if (!vm || !buf || !cap)
+        return FX_EINVAL;
+    buf[0] = '\0';
+    return pid.id && fxi_pid_tag(pid) == vm->pt.tag ? 0 : FX_ENOENT;
+}
+
+FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms)
+{
+    (void) timeout_ms;
+    return vm && node ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
+                              uint32_t type, const void *data, size_t size)
+{
+    (void) type, (void) data, (void) size;
+    return cx && node && name ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
+                                 uint32_t type, const void *data, size_t size)
+{
+    (void) type, (void) data, (void) size;
+    return vm && node && name ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_dist_nodes(fx_vm *vm, fx_dist_node_info *out, size_t cap)
+{
+    return vm && (out || !cap) ? FX_ENOTDIST : FX_EINVAL;
+}

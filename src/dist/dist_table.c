@@ -1,0 +1,340 @@
+/* The node table: remote node incarnations, their pid tags and the
+ * interned remote pids; the send path's route to a connection. */
+#include <fauxtp/error.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "actor/msg.h"
+#include "actor/ptable.h"
+#include "actor/send.h"
+#include "actor/vm.h"
+#include "actor/signal.h"
+#include "dist/dist.h"
+#include "dist/dist_sig.h"
+#include "otp/gs_impl.h"
+#include "platform/atomic.h"
+
+#define LOW48 ((1ull << 48) - 1)
+
+fxi_dist *fxi_dist_get(fx_vm *vm)
+{
+    /* acquire: pairs with the release store in fx_dist_start, so the
+     * mutex and fields initialised before publication are visible. */
+    return (fxi_dist *) fxi_atomic_load_acquire_ptr(&vm->dist);
+}
+
+fxi_rnode *fxi_dist_find(fxi_dist *d, const char *name)
+{
+    for (uint32_t i = 0; i < d->nnodes; i++)
+        if (strcmp(d->nodes[i]->name, name) == 0)
+            return d->nodes[i];
+    return NULL;
+}
+
+fxi_rnode *fxi_dist_find_tag(fxi_dist *d, uint32_t tag)
+{
+    for (uint32_t i = 0; i < d->nnodes; i++)
+        if (d->nodes[i]->tag == tag)
+            return d->nodes[i];
+    return NULL;
+}
+
+/* Forgets the node's pids and gives it a fresh tag: its old pids become
+ * pids of no node (dead). */
+static void new_incarnation(fxi_rnode *n, uint32_t creation)
+{
+    n->creation = creation;
+    n->tag = fxi_pid_tag_alloc();
+    n->npids = 0;
+    fxi_u64map_fini(&n->index);
+}
+
+fxi_rnode *fxi_dist_node_get(fxi_dist *d, const char *name, uint32_t creation)
+{
+    fxi_rnode *n = fxi_dist_find(d, name);
+    if (n) {
+        if (creation && n->creation != creation) {
+            if (n->creation == 0 && n->npids == 0)
+                n->creation = creation;
+            else
+                new_incarnation(n, creation);
+        }
+        return n;
+    }
+    if (strlen(name) >= sizeof n->name)
+        return NULL;
+    if (d->nnodes == d->cap) {
+        uint32_t cap = d->cap ? d->cap * 2 : 8;
+        fxi_rnode **a = realloc(d->nodes, cap * sizeof *a);
+        if (!a)
+            return NULL;
+        d->nodes = a;
+        d->cap = cap;
+    }
+    n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    strcpy(n->name, name);
+    n->creation = creation;
+    n->tag = fxi_pid_tag_alloc();
+    d->nodes[d->nnodes++] = n;
+    return n;
+}
+
+fx_pid fxi_dist_conn_ensure(fxi_dist *d, fxi_rnode *n)
+{
+    if (n->conn.id && fx_is_alive(d->vm, n->conn) == 1)
+        return n->conn;
+    n->up = false;
+    n->conn = FX_PID_NONE;
+    fx_pid p;
+    if (fxi_dist_conn_spawn(d, n->name, &p) == 0)
+        n->conn = p;
+    return n->conn;
+}
+
+static fx_pid intern(fxi_rnode *n, const erlang_pid *p)
+{
+    uint64_t key = (((uint64_t) p->serial << 32) | p->num) + 1;
+    uint64_t idx;
+    if (key == 0)
+        return fxi_pid_make(n->tag, 0, 0); /* cannot be interned: dead */
+    if (fxi_u64map_get(&n->index, key, &idx))
+        return (fx_pid){((uint64_t) n->tag << 48) | idx};
+    if (n->npids == n->cap) {
+        uint32_t cap = n->cap ? n->cap * 2 : 16;
+        fxi_rpid *a = realloc(n->pids, cap * sizeof *a);
+        if (!a)
+            return fxi_pid_make(n->tag, 0, 0);
+        n->pids = a;
+        n->cap = cap;
+    }
+    idx = n->npids + 1;
+    if (fxi_u64map_put(&n->index, key, idx) < 0)
+        return fxi_pid_make(n->tag, 0, 0);
+    n->pids[n->npids++] = (fxi_rpid){p->num, p->serial, p->creation};
+    return (fx_pid){((uint64_t) n->tag << 48) | idx};
+}
+
+fx_pid fxi_dist_pid_in(fxi_dist *d, const erlang_pid *p)
+{
+    fx_vm *vm = d->vm;
+    fx_pid out;
+    fxi_mutex_lock(&d->mx);
+    if (strcmp(p->node, d->name) == 0) {
+        /* Ours: index and generation, if of this incarnation. A dead pid
+         * (generation 0) otherwise. */
+        if (p->creation == d->creation && p->num < (1u << 24) && p->serial < (1u << 24))
+            out = fxi_pid_make(vm->pt.tag, p->serial, p->num);
+        else
+            out = fxi_pid_make(vm->pt.tag, 0, 0);
+    } else {
+        fxi_rnode *n = fxi_dist_node_get(d, p->node, 0);
+        if (!n)
+            out = FX_PID_NONE;
+        else if (n->creation != p->creation && n->creation != 0)
+            out = fxi_pid_make(n->tag, 0, 0); /* another incarnation's */
+        else {
+            n->creation = p->creation;
+            out = intern(n, p);
+        }
+    }
+    fxi_mutex_unlock(&d->mx);
+    return out;
+}
+
+bool fxi_dist_pid_out(fxi_dist *d, fx_pid pid, erlang_pid *out)
+{
+    bool ok = false;
+    fxi_mutex_lock(&d->mx);
+    if (fxi_pid_tag(pid) == d->vm->pt.tag) {
+        strcpy(out->node, d->name);
+        out->num = (uint32_t) (pid.id & 0xFFFFFF);
+        out->serial = (uint32_t) ((pid.id >> 24) & 0xFFFFFF);
+        out->creation = d->creation;
+        ok = true;
+    } else {
+        fxi_rnode *n = fxi_dist_find_tag(d, fxi_pid_tag(pid));
+        uint64_t idx = pid.id & LOW48;
+        if (n && idx >= 1 && idx <= n->npids) {
+            strcpy(out->node, n->name);
+            out->num = n->pids[idx - 1].num;
+            out->serial = n->pids[idx - 1].serial;
+            out->creation = n->pids[idx - 1].creation;
+            ok = true;
+        }
+    }
+    fxi_mutex_unlock(&d->mx);
+    return ok;
+}
+
+void fxi_dist_table_clear(fxi_dist *d)
+{
+    for (uint32_t i = 0; i < d->nnodes; i++) {
+        fxi_u64map_fini(&d->nodes[i]->index);
+        free(d->nodes[i]->pids);
+        free(d->nodes[i]);
+    }
+    free(d->nodes);
+    d->nodes = NULL;
+    d->nnodes = d->cap = 0;
+}
+
+/* Erlang's SEND_SENDER {22, From, To} when the sender is a process of
+ * ours, SEND {2, '', To} otherwise. */
+static int encode_send(fxi_dist *d, fx_pid from, const erlang_pid *to, ei_x_buff *x)
+{
+    erlang_pid f;
+    bool sender =
+        from.id && fxi_pid_tag(from) == d->vm->pt.tag && fxi_dist_pid_out(d, from, &f);
+    if (ei_x_new_with_version(x) != 0)
+        return FX_ENOMEM;
+    int rc = ei_x_encode_tuple_header(x, 3);
+    if (sender)
+        rc |= ei_x_encode_long(x, FXI_DOP_SEND_SENDER) | ei_x_encode_pid(x, &f);
+    else
+        rc |= ei_x_encode_long(x, FXI_DOP_SEND) | ei_x_encode_atom(x, "");
+    rc |= ei_x_encode_pid(x, to);
+    if (rc != 0) {
+        ei_x_free(x);
+        return FX_ENOMEM;
+    }
+    return 0;
+}
+
+/* A fauxtp GenServer call or cast to an Erlang process, as gen_server's
+ * {'$gen_call', {From, Ref}, Req} or {'$gen_cast', Req}: Req is {T, <<B>>}
+ * or, for type FX_MSG_TERM, the term itself. The reply {Ref, Reply} comes
+ * back as FX_MSG_REPLY (dist_sig.c). */
+static int gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x)
+{
+    const fxi_gs_env *e = (const fxi_gs_env *) m->data;
+    if (m->size < sizeof *e)
+        return FX_EINVAL;
+    const uint8_t *data = m->data + sizeof *e;
+    size_t size = m->size - sizeof *e;
+    if (e->type == FX_MSG_TERM) {
+        size_t end;
+        if (size < 2 || data[0] != 131 || fxi_etf_skip(data, size, 1, &end) != 0 ||
+            end != size)
+            return FX_EINVAL;
+    }
+    erlang_pid f;
+    erlang_ref r;
+    bool call = m->type == FXI_GS_CALL;
+    if (ei_x_new_with_version(x) != 0)
+        return FX_ENOMEM;
+    int rc = ei_x_encode_tuple_header(x, call ? 3 : 2) |
+             ei_x_encode_atom(x, call ? "$gen_call" : "$gen_cast");
+    if (call) {
+        if (!fxi_dist_pid_out(d, m->from, &f)) {
+            ei_x_free(x);
+            return FX_EINVAL;
+        }
+        fxi_dist_ref_out(d, m->ref, &r);
+        rc |= ei_x_encode_tuple_header(x, 2) | ei_x_encode_pid(x, &f) |
+              ei_x_encode_ref(x, &r);
+    }
+    if (e->type == FX_MSG_TERM)
+        rc |= ei_x_append_buf(x, (const char *) data + 1, (int) size - 1);
+    else
+        rc |= ei_x_encode_tuple_header(x, 2) | ei_x_encode_ulong(x, e->type) |
+              ei_x_encode_binary(x, data, (int) size);
+    if (rc != 0) {
+        ei_x_free(x);
+        return FX_ENOMEM;
+    }
+    return 0;
+}
+
+int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
+{
+    fxi_dist *d = fxi_dist_get(vm);
+    if (!d)
+        return FX_ENOPROC;
+    uint32_t sig = 0; /* a signal, retyped for the connection (dist_sig.h) */
+    switch (m->type) {
+    case FXI_SIG_LINK:
+        sig = FXI_DIST_S_LINK;
+        break;
+    case FXI_SIG_UNLINK:
+        sig = FXI_DIST_S_UNLINK;
+        break;
+    case FXI_SIG_EXIT:
+        sig = m->ref.id == FXI_EXIT_LINK ? FXI_DIST_S_EXIT : FXI_DIST_S_EXIT2;
+        break;
+    case FXI_SIG_MONITOR:
+        sig = FXI_DIST_S_MONITOR;
+        break;
+    case FXI_SIG_DEMONITOR:
+        sig = FXI_DIST_S_DEMONITOR;
+        break;
+    case FX_MSG_DOWN:
+        sig = FXI_DIST_S_DOWN;
+        break;
+    case FX_MSG_REPLY:
+        sig = FXI_DIST_S_REPLY;
+        break;
+    case FXI_GS_CALL:
+    case FXI_GS_CAST:
+        break; /* to an Erlang gen_server: encoded below */
+    default:
+        if (m->type >= FX_MSG_SYSTEM_BASE && m->type != FX_MSG_TERM)
+            return FX_ENOPROC; /* replies and the rest: not across nodes */
+    }
+    erlang_pid rp;
+    fx_pid conn = FX_PID_NONE;
+    fxi_mutex_lock(&d->mx);
+    fxi_rnode *n = d->running ? fxi_dist_find_tag(d, fxi_pid_tag(to)) : NULL;
+    uint64_t idx = to.id & LOW48;
+    if (!n || idx == 0 || idx > n->npids) {
+        fxi_mutex_unlock(&d->mx);
+        return FX_ENOPROC;
+    }
+    strcpy(rp.node, n->name);
+    rp.num = n->pids[idx - 1].num;
+    rp.serial = n->pids[idx - 1].serial;
+    rp.creation = n->pids[idx - 1].creation;
+    conn = fxi_dist_conn_ensure(d, n);
+    fxi_mutex_unlock(&d->mx);
+    if (!conn.id)
+        return FX_ENOPROC;
+    if (sig) {
+        if (sig == FXI_DIST_S_MONITOR)
+            ((fx_down_info *) m->data)->pid = to;
+        else if (sig != FXI_DIST_S_DEMONITOR && sig != FXI_DIST_S_DOWN &&
+                 sig != FXI_DIST_S_REPLY)
+            m->ref.id = to.id; /* these keep their ref */
+        m->type = sig;
+        fxi_deliver_or_drop(vm, w, conn, m);
+        return 0;
+    }
+    ei_x_buff ctl, gen = {0};
+    int rc = encode_send(d, m->from, &rp, &ctl);
+    if (rc != 0)
+        return rc;
+    uint32_t type = m->type;
+    const void *data = m->data;
+    size_t size = m->size;
+    if (type == FXI_GS_CALL || type == FXI_GS_CAST) {
+        if ((rc = gen_term(d, m, &gen)) != 0) {
+            ei_x_free(&ctl);
+            return rc;
+        }
+        type = FX_MSG_TERM;
+        data = gen.buff;
+        size = (size_t) gen.index;
+    }
+    fx_msg *f = fxi_dist_frame(d, &ctl, type, data, size, &rc);
+    ei_x_free(&ctl);
+    if (gen.buff)
+        ei_x_free(&gen);
+    if (!f)
+        return rc;
+    fxi_msg_release(m);
+    /* As in Erlang, a send to a remote pid succeeds even if the
+     * connection goes down meanwhile: the frame is then dropped. */
+    fxi_deliver_or_drop(vm, w, conn, f);
+    return 0;
+}
