@@ -52,7 +52,7 @@ extern "C" {
     X(FX_ENODE, -35, "no connection to that node")                                       \
     X(FX_EAUTH, -36, "distribution handshake refused (cookie or name)")                  \
     X(FX_ENOTDIST, -37, "the VM is not a distributed node")                              \
-    X(FX_EDIST, -38, "distribution protocol error")                                       \
+    X(FX_EDIST, -38, "distribution protocol error")                                      \
     X(FX_EBADTERM, -39, "malformed or unexpected term")
 
 typedef enum fx_err {
