@@ -7,15 +7,19 @@
  *     {1, <<Seq:64>>} is sent back to its sender, a call {2, <<Seq:64>>}
  *     is answered with <<Seq:64>>. Prints "ready" and runs until SIGTERM
  *     or SIGINT.
- *   fauxtp-distbench client NODE COOKIE THREADS SERVER_NODE pingpong|call N
+ *   fauxtp-distbench client NODE COOKIE THREADS SERVER_NODE pingpong|call N [erlang]
  *     one warm-up exchange (connects), then N strict round trips to
  *     {bench, SERVER_NODE}, each reply checked against its sequence
- *     number; prints one JSON line (ops: 2N messages, or N calls).
+ *     number; prints one JSON line (ops: 2N messages, or N calls). With
+ *     "erlang" the server is the Erlang peer, which needs the sender in
+ *     the message: pings are the term {Self, {1, <<Seq:64>>}}, Self
+ *     written with fx_term_put_pid.
  *
  * The epmd port comes from $ERL_EPMD_PORT. Pings go to the name every
  * time (REG_SEND), as the Erlang client's {bench, Node} ! Ping does;
  * calls go to the server's pid, learnt from the warm-up ping's reply. */
 #include <fauxtp/fauxtp.h>
+#include <fauxtp/term.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,6 +68,7 @@ typedef struct {
     fx_pid server;    /* learnt from the warm-up reply */
     uint64_t i, n;    /* the sequence number awaited; the last one */
     int call;         /* 1: calls after the warm-up; 0: pings */
+    int erlang;       /* the server is Erlang's: pings carry our pid */
     int err;
 } dclient;
 
@@ -72,6 +77,30 @@ static fx_next report(fx_ctx *cx, dclient *c, int err)
     c->err = err;
     fx_send(cx, c->report, D_DONE, &c->i, sizeof c->i);
     return fx_stop(cx, fx_reason_normal());
+}
+
+/* Sends ping number c->i to {bench, node}. */
+static int send_ping(fx_ctx *cx, dclient *c)
+{
+    if (!c->erlang)
+        return fx_dist_send_named(cx, c->node, "bench", D_PING, &c->i, sizeof c->i);
+    uint8_t buf[512];
+    fx_term_builder b;
+    const void *data;
+    size_t size;
+    int rc = fx_term_builder_init_buf(&b, buf, sizeof buf);
+    if (rc == 0)
+        rc = fx_term_put_tuple(&b, 2);
+    if (rc == 0)
+        rc = fx_term_put_pid(&b, fx_ctx_vm(cx), fx_self(cx));
+    if (rc == 0)
+        rc = fx_term_from_plain(&b, D_PING, &c->i, sizeof c->i);
+    if (rc == 0)
+        rc = fx_term_builder_data(&b, &data, &size);
+    if (rc == 0)
+        rc = fx_dist_send_named(cx, c->node, "bench", FX_MSG_TERM, data, size);
+    fx_term_builder_fini(&b);
+    return rc;
 }
 
 static fx_next call_got(fx_ctx *cx, fx_msg *m)
@@ -116,7 +145,7 @@ static fx_next ping_got(fx_ctx *cx, fx_msg *m)
     } else {
         c->i++;
     }
-    int rc = fx_dist_send_named(cx, c->node, "bench", D_PING, &c->i, sizeof c->i);
+    int rc = send_ping(cx, c);
     return rc == 0 ? fx_continue(cx) : report(cx, c, rc);
 }
 
@@ -124,7 +153,7 @@ static fx_next client_init(fx_ctx *cx, void *arg)
 {
     (void) arg;
     dclient *c = fx_state(cx);
-    int rc = fx_dist_send_named(cx, c->node, "bench", D_PING, &c->i, sizeof c->i);
+    int rc = send_ping(cx, c);
     return rc == 0 ? fx_become(cx, ping_got) : report(cx, c, rc);
 }
 
@@ -140,11 +169,16 @@ static int wait_done(fx_inbox *inbox, uint64_t *v)
     return 0;
 }
 
-static int run_client(fx_vm *vm, fx_inbox *inbox, const char *server, int call, uint64_t n,
-                      uint32_t threads)
+static int run_client(fx_vm *vm, fx_inbox *inbox, const char *server, int call,
+                      int erlang, uint64_t n, uint32_t threads)
 {
-    dclient init = {.node = server, .report = fx_inbox_pid(inbox), .n = n, .call = call};
-    fx_spawn_opts o = {.init = client_init, .state_size = sizeof init, .state_init = &init};
+    dclient init = {.node = server,
+                    .report = fx_inbox_pid(inbox),
+                    .n = n,
+                    .call = call,
+                    .erlang = erlang};
+    fx_spawn_opts o = {
+        .init = client_init, .state_size = sizeof init, .state_init = &init};
     uint64_t v = 0;
     int rc = fx_vm_spawn_opt(vm, &o, NULL);
     if (rc == 0)
@@ -157,8 +191,8 @@ static int run_client(fx_vm *vm, fx_inbox *inbox, const char *server, int call, 
     rc = wait_done(inbox, &v);
     double s = now_s() - t0;
     if (rc != 0 || v != n) {
-        fprintf(stderr, "distbench: stopped at %llu of %llu: %s\n", (unsigned long long) v,
-                (unsigned long long) n, fx_strerror(rc));
+        fprintf(stderr, "distbench: stopped at %llu of %llu: %s\n",
+                (unsigned long long) v, (unsigned long long) n, fx_strerror(rc));
         return 1;
     }
     uint64_t ops = call ? n : 2 * n;
@@ -173,7 +207,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: fauxtp-distbench server NODE COOKIE THREADS\n"
                     "       fauxtp-distbench client NODE COOKIE THREADS SERVER_NODE "
-                    "pingpong|call N\n");
+                    "pingpong|call N [erlang]\n");
     return 2;
 }
 
@@ -182,7 +216,10 @@ int main(int argc, char **argv)
     if (argc < 5)
         return usage();
     int server = !strcmp(argv[1], "server");
-    if (!server && (strcmp(argv[1], "client") || argc != 8))
+    if (!server && (strcmp(argv[1], "client") || argc < 8 || argc > 9))
+        return usage();
+    int erlang = !server && argc == 9;
+    if (erlang && strcmp(argv[8], "erlang"))
         return usage();
     int call = !server && !strcmp(argv[6], "call");
     if (!server && !call && strcmp(argv[6], "pingpong"))
@@ -231,7 +268,7 @@ int main(int argc, char **argv)
             sigwait(&set, &sig);
         }
     } else {
-        status = run_client(vm, inbox, argv[5], call, n, fx_vm_threads(vm));
+        status = run_client(vm, inbox, argv[5], call, erlang, n, fx_vm_threads(vm));
     }
     fx_dist_stop(vm);
     fx_inbox_destroy(inbox);

@@ -6,7 +6,7 @@ import json
 import statistics
 import sys
 
-PAIRS = ["fauxtp-fauxtp", "erlang-fauxtp", "erlang-erlang"]
+PAIRS = ["fauxtp-fauxtp", "fauxtp-erlang", "erlang-fauxtp", "erlang-erlang"]
 
 
 def main():
@@ -20,14 +20,14 @@ def main():
             runs.setdefault((r["bench"], r["system"]), []).append(r["ops_per_sec"])
     benches = sorted({b for b, _ in runs})
     print("| bench | " + " | ".join(p.replace("-", "->") + " ops/s" for p in PAIRS)
-          + " | f->f / e->e | e->f / e->e | runs |")
-    print("|---" * (len(PAIRS) + 4) + "|")
+          + " | f->f / e->e | f->e / e->e | e->f / e->e | runs |")
+    print("|---" * (2 * len(PAIRS) + 1) + "|")
     for b in benches:
         med = {p: statistics.median(runs[(b, p)]) for p in PAIRS if (b, p) in runs}
         cells = ["%.0f" % med[p] if p in med else "-" for p in PAIRS]
         base = med.get("erlang-erlang")
         ratios = ["%.2f" % (med[p] / base) if base and p in med else "-"
-                  for p in PAIRS[:2]]
+                  for p in PAIRS[:3]]
         n = min(len(runs[(b, p)]) for p in PAIRS if (b, p) in runs)
         print("| %s | %s | %s | %d |" % (b, " | ".join(cells), " | ".join(ratios), n))
 

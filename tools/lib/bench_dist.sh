@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The distribution group (tools/bench --group dist): remote ping-pong and
 # remote gen_server call round trips over loopback, for the pairs
-# client->server fauxtp->fauxtp, erlang->fauxtp and erlang->erlang, in one
+# client->server fauxtp->fauxtp, fauxtp->erlang, erlang->fauxtp and
+# erlang->erlang, in one
 # run, alternating pairs. Starts a private epmd (127.0.0.1, a free port)
 # and the two server nodes, runs each client once per pair and run, and
 # stops everything it started by pid.
@@ -79,6 +80,9 @@ client() { # pair bench n
     fauxtp-fauxtp)
         timeout -k 5 300 "$fx" client "fxc$seq@127.0.0.1" "$cookie" "$threads" \
             "fxs@127.0.0.1" "$bench" "$n" >"$log.out" 2>"$log.err" </dev/null ;;
+    fauxtp-erlang)
+        timeout -k 5 300 "$fx" client "fxc$seq@127.0.0.1" "$cookie" "$threads" \
+            "es@127.0.0.1" "$bench" "$n" erlang >"$log.out" 2>"$log.err" </dev/null ;;
     erlang-fauxtp)
         (timeout -k 5 300 bash -c "$(declare -f erun); cookie=$cookie threads=$threads \
             edir=$edir erun ec$seq -s peer_dist client -extra fxs@127.0.0.1 fauxtp $bench $n") \
@@ -102,7 +106,7 @@ client() { # pair bench n
 for bench in pingpong call; do
     n=$([ $bench = call ] && echo "$call_n" || echo "$ping_n")
     for ((r = 1; r <= runs; r++)); do
-        for pair in fauxtp-fauxtp erlang-fauxtp erlang-erlang; do
+        for pair in fauxtp-fauxtp fauxtp-erlang erlang-fauxtp erlang-erlang; do
             client $pair $bench "$n"
         done
     done
