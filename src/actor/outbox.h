@@ -84,7 +84,7 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
     if (__builtin_expect(a == NULL, 0)) {
         /* A pid of a remote node goes to its connection (dist/). */
-        if (fxi_pid_tag(to) != vm->pt.tag && fxi_dist_route(vm, w, to, m) == 0)
+        if (fxi_pid_tag(to) != vm->pt.tag && fxi_dist_route_foreign(vm, w, to, m) == 0)
             return 0;
         fxi_atomic_store_relaxed_64(&w->stat_dropped,
                                     w->stat_dropped + 1); /* relaxed: stat, one writer */

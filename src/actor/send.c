@@ -17,7 +17,8 @@ int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
         fxi_outbox_flush(w); /* keeps this thread's deliveries in order */
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
     if (__builtin_expect(a == NULL, 0)) /* another VM's or node's pid? (dist/) */
-        return fxi_pid_tag(to) != vm->pt.tag ? fxi_dist_route(vm, w, to, m) : FX_ENOPROC;
+        return fxi_pid_tag(to) != vm->pt.tag ? fxi_dist_route_foreign(vm, w, to, m)
+                                             : FX_ENOPROC;
     uint32_t len;
     fxi_stats_count_sent(vm, w, 1);
     if (fxi_mailbox_push_mpsc(&a->mb, &m->node, fxi_mb_counted(a), &len))

@@ -45,6 +45,7 @@ typedef struct fxi_rnode {
 } fxi_rnode;
 
 typedef struct fxi_dist {
+    fxi_dist_hook hook; /* first: vm->dist points here (dist_route.h) */
     fx_vm *vm;
     fxi_mutex mx;
     /* Under mx. Set by fx_dist_start, cleared by fx_dist_stop. */
@@ -59,6 +60,9 @@ typedef struct fxi_dist {
     fxi_rnode **nodes;
     uint32_t nnodes, cap;
 } fxi_dist;
+
+/* The node's send route (dist_route.h's hook; dist_table.c). */
+int fxi_dist_route(fx_vm *vm, struct fxi_worker *w, fx_pid to, fx_msg *m);
 
 /* vm's node state or NULL (acquire load: pairs with fx_dist_start's
  * release store, so the fields set before publication are seen). */

@@ -224,6 +224,7 @@ static fxi_dist *dist_create(fx_vm *vm)
     d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
+    d->hook.route = fxi_dist_route;
     d->vm = vm;
     fxi_mutex_init(&d->mx, FXI_RANK_DIST, "dist");
     fx_vm_hooks h = {.free = dist_free};
@@ -238,7 +239,8 @@ static fxi_dist *dist_create(fx_vm *vm)
         free(d);
         return NULL;
     }
-    /* release: the initialised struct is seen by fxi_dist_get's acquire. */
+    /* release: the initialised struct (hook included) is seen by
+     * fxi_dist_get's and fxi_dist_route_foreign's acquire. */
     fxi_atomic_store_release_ptr(&vm->dist, d);
     return d;
 }

@@ -1,18 +1,11 @@
 /* The library built without the distribution feature (no libei or
  * nettle, or -Ddist=disabled; the aarch64 cross build): the public
- * functions answer FX_ENOTDIST and the send path's hook finds no remote
- * pids. */
+ * functions answer FX_ENOTDIST, and vm->dist stays NULL, so the send
+ * path finds no remote pids (dist_route.h). */
 #include <fauxtp/dist.h>
 #include <fauxtp/error.h>
 
 #include "actor/vm.h"
-#include "dist/dist_route.h"
-
-int fxi_dist_route(fx_vm *vm, struct fxi_worker *w, fx_pid to, fx_msg *m)
-{
-    (void) vm, (void) w, (void) to, (void) m;
-    return FX_ENOPROC;
-}
 
 FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
 {
