@@ -478,3 +478,52 @@ Test(bi_term, plain_bad,
     fx_term_builder_fini(&b);
     bi_end(&t);
 }
+
+/* NEW_PID_EXT of <0.5.0> on 'a@127.0.0.1' with creation 7, version byte
+ * first. */
+static const uint8_t pid_term[] = {131, 88,  119, 11,  'a', '@', '1', '2', '7',
+                                   '.', '0', '.', '0', '.', '1', 0,   0,   0,
+                                   5,   0,   0,   0,   0,   0,   0,   0,   7};
+
+Test(bi_term, put_pid_bad,
+     .description =
+         "fx_term_put_pid | NULL builder or vm; FX_PID_NONE; a VM that is not a "
+         "node (or no distribution) | FX_EINVAL; FX_EINVAL; FX_ENOTDIST, "
+         "nothing appended")
+{
+    tvm t = bi_start();
+    fx_term_builder b;
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    bi_expect(fx_term_put_pid(NULL, t.vm, t.me), FX_EINVAL);
+    bi_expect(fx_term_put_pid(&b, NULL, t.me), FX_EINVAL);
+    bi_expect(fx_term_put_pid(&b, t.vm, FX_PID_NONE), FX_EINVAL);
+    bi_expect(fx_term_put_pid(&b, t.vm, t.me), FX_ENOTDIST);
+    cr_assert_eq(fx_term_builder_size(&b), 1); /* the version byte only */
+    fx_term_builder_fini(&b);
+    bi_end(&t);
+}
+
+Test(bi_term, get_pid_bad,
+     .description =
+         "fx_term_get_pid | NULL reader, vm or pid; a term that is not a pid; a "
+         "pid on a VM that is not a node | FX_EINVAL; FX_EBADTERM, not moved; "
+         "FX_ENOTDIST, not moved")
+{
+    tvm t = bi_start();
+    fx_pid p = FX_PID_NONE;
+    fx_term_reader r;
+    cr_assert_eq(fx_term_reader_init(&r, pid_term, sizeof pid_term), 0);
+    bi_expect(fx_term_get_pid(NULL, t.vm, &p), FX_EINVAL);
+    bi_expect(fx_term_get_pid(&r, NULL, &p), FX_EINVAL);
+    bi_expect(fx_term_get_pid(&r, t.vm, NULL), FX_EINVAL);
+    bi_expect(fx_term_get_pid(&r, t.vm, &p), FX_ENOTDIST);
+    cr_assert_eq(fx_term_type(&r), FX_TERM_PID); /* not moved */
+    fx_term_builder b;
+    term_of(&b, "{ok}");
+    fx_term_reader r2 = reader_on(&b);
+    bi_expect(fx_term_get_pid(&r2, t.vm, &p), FX_EBADTERM);
+    cr_assert_eq(fx_term_type(&r2), FX_TERM_TUPLE);
+    cr_assert_eq(p.id, 0);
+    fx_term_builder_fini(&b);
+    bi_end(&t);
+}

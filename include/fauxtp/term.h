@@ -243,6 +243,32 @@ FX_API int fx_term_match_atom(fx_term_reader *r, const char *name);
  *   if (fx_term_match(&r, "ok", 2) == 1) fx_term_get_i64(&r, &v); */
 FX_API int fx_term_match(fx_term_reader *r, const char *tag, uint32_t arity);
 
+/* ---- pids ----------------------------------------------------------------
+ * A pid in a term is an Erlang pid (NEW_PID_EXT): its node's name and
+ * creation, an id and a serial. The distribution layer maps fauxtp pids to
+ * Erlang pids and back as it does for the messages it sends and receives
+ * (docs/distribution.md, "Pids"), so these work only while vm is a
+ * running node (fx_dist_start; dist.h). */
+
+/* Appends pid as an Erlang pid: a pid of vm (dead or alive: a dead pid
+ * names no process, as in Erlang) with this node's name and creation, or
+ * a remote pid vm got from another node. Errors: FX_EINVAL (NULL b or vm,
+ * FX_PID_NONE), FX_ENOTDIST (vm is not a running node, or the library was
+ * built without distribution), FX_ENOENT (pid is neither vm's nor of a
+ * node vm knows: another VM's, or a remote pid from before a
+ * fx_dist_stop), and the builder's errors (FX_ENOMEM, FX_EMSGSIZE for a
+ * full caller buffer). Any thread. */
+FX_API int fx_term_put_pid(fx_term_builder *b, fx_vm *vm, fx_pid pid);
+/* Reads the pid at the cursor (PID_EXT or NEW_PID_EXT) into *pid and
+ * moves past it: a pid of this node becomes the local pid (a dead pid when
+ * it is of another incarnation of this node or names no process that can
+ * exist), a pid of another node a remote pid that fx_send and the other
+ * actor functions accept (the node is connected to on first use).
+ * Errors, not moving: FX_EINVAL (NULL), FX_EBADTERM (not a pid, or past
+ * the end), FX_ENOTDIST (not a running node, or built without
+ * distribution), FX_ENOMEM. Any thread. */
+FX_API int fx_term_get_pid(fx_term_reader *r, fx_vm *vm, fx_pid *pid);
+
 /* ---- printing ---------------------------------------------------------- */
 
 /* Writes the term at the cursor in Erlang syntax as io:format("~w")

@@ -200,25 +200,41 @@ static void deliver(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl, const uint8_t 
     fxi_deliver_or_drop(cx->vm, cx->w, to, m);
 }
 
+/* Writes a control message and (y not NULL) a message term as one frame,
+ * with ONE write: header, control and message in a single buffer. Three
+ * writes made three TCP segments (the socket has TCP_NODELAY), each waking
+ * the peer, and a write refused half-way would have cut the frame. */
+static void write_frame_parts(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
+{
+    size_t xn = (size_t) x->index, yn = y ? (size_t) y->index : 0;
+    uint32_t body = (uint32_t) (1 + xn + yn);
+    uint8_t small[512];
+    uint8_t *out = 5 + xn + yn <= sizeof small ? small : malloc(5 + xn + yn);
+    if (!out)
+        return; /* as a failed write: the frame is lost, ticks find a dead peer */
+    out[0] = (uint8_t) (body >> 24);
+    out[1] = (uint8_t) (body >> 16);
+    out[2] = (uint8_t) (body >> 8);
+    out[3] = (uint8_t) body;
+    out[4] = 112;
+    memcpy(out + 5, x->buff, xn);
+    if (yn)
+        memcpy(out + 5 + xn, y->buff, yn);
+    write_raw(cx, c, out, 5 + xn + yn);
+    if (out != small)
+        free(out);
+}
+
 /* Writes a control message and a message term as one frame. */
 static void write_ctl2(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
 {
-    uint32_t body = 1 + (uint32_t) x->index + (uint32_t) y->index;
-    uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
-                      (uint8_t) (body >> 8), (uint8_t) body, 112};
-    if (write_raw(cx, c, hdr, 5) == 0 &&
-        write_raw(cx, c, x->buff, (size_t) x->index) == 0)
-        write_raw(cx, c, y->buff, (size_t) y->index);
+    write_frame_parts(cx, c, x, y);
 }
 
 /* Writes one control message (no message part) as a frame. */
 static void write_ctl(fx_ctx *cx, conn *c, const ei_x_buff *x)
 {
-    uint32_t body = 1 + (uint32_t) x->index;
-    uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
-                      (uint8_t) (body >> 8), (uint8_t) body, 112};
-    if (write_raw(cx, c, hdr, 5) == 0)
-        write_raw(cx, c, x->buff, (size_t) x->index);
+    write_frame_parts(cx, c, x, NULL);
 }
 
 /* 0, or -1 for a malformed frame (the connection closes). */

@@ -10,7 +10,8 @@ mkdir -p "$1"
 OUT="$(cd "$1" && pwd)"
 command -v erlc >/dev/null || { echo "$0: erlc not found (apt-get install erlang-base erlang-dev)" >&2; exit 1; }
 erlc -Werror +warn_unused_vars -o "$OUT" "$SRC/peer_bench.erl" "$SRC/peer_bench_server.erl" \
-    "$SRC/peer_bench_latency.erl" "$SRC/peer_http.erl" "$SRC/peer_bench_savina2.erl"
+    "$SRC/peer_bench_latency.erl" "$SRC/peer_http.erl" "$SRC/peer_bench_savina2.erl" \
+    "$SRC/peer_dist.erl"
 
 cat > "$OUT/erlang-bench" <<'SH'
 #!/bin/sh
