@@ -6,6 +6,8 @@
 
 #include <fauxtp/error.h>
 #include <fauxtp/registry.h>
+#include <fauxtp/term.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +53,8 @@ static int encode_reason(ei_x_buff *x, const fx_reason *r)
     }
 }
 
-/* The reason term at frame[off] (validated by the parser). */
-static fx_reason decode_reason(const uint8_t *frame, size_t off)
+/* The reason term at frame[off, end) (validated by the parser). */
+static fx_reason decode_reason(const uint8_t *frame, size_t off, size_t end)
 {
     const char *s = (const char *) frame;
     char a[MAXATOMLEN_UTF8];
@@ -99,12 +101,17 @@ static fx_reason decode_reason(const uint8_t *frame, size_t off)
             return fx_reason_error((int) code, "%s", text);
         }
     }
-    char *p = NULL;
-    i = (int) off;
+    /* anything else: its text (term/print.c, no recursion), cut short */
+    char text[FX_REASON_TEXT_MAX];
+    uint8_t *t = end > off ? malloc(end - off + 1) : NULL;
     fx_reason r = fx_reason_error(FX_EEXIT, "erlang term");
-    if (ei_s_print_term(&p, s, &i) >= 0 && p)
-        r = fx_reason_error(FX_EEXIT, "%s", p);
-    free(p);
+    if (t) {
+        t[0] = 131;
+        memcpy(t + 1, frame + off, end - off);
+        if (fx_term_sprint(t, end - off + 1, text, sizeof text) >= 0)
+            r = fx_reason_error(FX_EEXIT, "%s", text);
+        free(t);
+    }
     return r;
 }
 
@@ -399,7 +406,7 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
         return 0;
     }
     case FXI_DOP_EXIT: {
-        fx_reason r = decode_reason(frame, c->reason_off);
+        fx_reason r = decode_reason(frame, c->reason_off, c->reason_end);
         if (!local.id)
             return 0;
         if ((i = link_find(s, local, remote)) >= 0)
@@ -409,7 +416,7 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
         return 0;
     }
     case FXI_DOP_EXIT2: {
-        fx_reason r = decode_reason(frame, c->reason_off);
+        fx_reason r = decode_reason(frame, c->reason_off, c->reason_end);
         if (local.id)
             fxi_sig_exit(vm, w, remote, local, &r, FXI_EXIT_EXPLICIT);
         return 0;
@@ -440,7 +447,7 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
         fx_ref ref;
         if (!fxi_dist_ref_in(d, &c->ref, &ref) || (i = mo_find(s, ref)) < 0)
             return 0;
-        fx_reason r = decode_reason(frame, c->reason_off);
+        fx_reason r = decode_reason(frame, c->reason_off, c->reason_end);
         fxi_dmon_out e = s->mo[i];
         s->mo[i] = s->mo[--s->nmo];
         fxi_sig_fire_down(vm, w, e.promise, e.target, &r);
@@ -573,8 +580,10 @@ int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid
         ei_decode_pid(b, &i, &c.caller) != 0)
         return 0;
     int tag0 = i;
-    if (ei_skip_term(b, &i) != 0)
+    size_t tend; /* the message passed fxi_etf_skip: this only finds the end */
+    if (fxi_etf_skip(term, len, (size_t) i, &tend) != 0 || tend > INT_MAX)
         return 0;
+    i = (int) tend;
     c.taglen = (size_t) (i - tag0);
     c.tag = malloc(c.taglen);
     if (!c.tag)
