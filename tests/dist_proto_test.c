@@ -359,3 +359,36 @@ Test(dist_proto, send_sender_frame_rewritten_as_send)
     fx_msg_free(f);
     fx_msg_free(g);
 }
+
+/* ---- old FLOAT_EXT without its NUL (review finding 2) ------------------- */
+
+Test(dist_proto, float_ext_without_nul_at_the_end_of_the_buffer_is_refused)
+{
+    /* SEND whose message is FLOAT_EXT: 31 digits, no NUL, the frame's last
+     * bytes in exact-size memory: ei_decode_double's sscanf would read on */
+    for (int nul = 0; nul < 2; nul++) {
+        ei_x_buff m;
+        ei_x_new_with_version(&m);
+        char f[32];
+        f[0] = 99;
+        memset(f + 1, '1', 31);
+        if (nul)
+            memcpy(f + 1, "1.50000000000000000000e+00\0\0\0\0\0", 31);
+        ei_x_append_buf(&m, f, 32);
+        size_t n;
+        uint8_t *b = send_frame(&m, &n);
+        fxi_dist_ctl c;
+        if (!nul) {
+            cr_assert_eq(fxi_dist_parse(b, n, &c), -1);
+            size_t end;
+            cr_assert_eq(fxi_etf_skip(b, n, n - 32, &end), -1);
+        } else { /* the well-formed one decodes */
+            cr_assert_eq(fxi_dist_parse(b, n, &c), 0);
+            int i = (int) c.msg_off + 1;
+            double v;
+            cr_assert_eq(ei_decode_double((const char *) b, &i, &v), 0);
+            cr_assert_float_eq(v, 1.5, 1e-9);
+        }
+        free(b);
+    }
+}
