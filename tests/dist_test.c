@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dist/dist.h"
 #include "helpers.h"
 
 #define COOKIE "fxtestcookie"
@@ -684,4 +685,77 @@ Test(dist, simultaneous_connects_lose_no_message)
     }
     tvm_stop(&a);
     tvm_stop(&b);
+}
+
+/* ---- unauthenticated peers (review finding 3) --------------------------- */
+
+/* The node's listen port, from epmd. */
+static uint16_t node_port(const char *alive)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t) atoi(epmd_port)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(connect(s, (struct sockaddr *) &a, sizeof a), 0);
+    uint8_t b[300];
+    size_t n = fxi_epmd_port2_req(b, sizeof b, alive);
+    cr_assert_eq(send(s, b, n, 0), (ssize_t) n);
+    size_t got = 0;
+    uint16_t port = 0;
+    for (int i = 0; i < 100; i++) {
+        ssize_t r = recv(s, b + got, sizeof b - got, 0);
+        if (r <= 0)
+            break;
+        got += (size_t) r;
+        if (fxi_epmd_port2_resp(b, got, &port) != 0)
+            break;
+    }
+    close(s);
+    cr_assert_neq(port, 0, "epmd does not know %s", alive);
+    return port;
+}
+
+static uint32_t node_entries(fx_vm *vm)
+{
+    fxi_dist *d = fxi_dist_get(vm);
+    fxi_mutex_lock(&d->mx);
+    uint32_t n = d->nnodes;
+    fxi_mutex_unlock(&d->mx);
+    return n;
+}
+
+Test(dist, unauthenticated_names_take_no_node_entries)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    uint16_t port = node_port("fx");
+    struct timeval tv = {.tv_sec = 10};
+    for (int i = 0; i < 300; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons(port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        cr_assert_eq(connect(s, (struct sockaddr *) &a, sizeof a), 0);
+        char name[64];
+        snprintf(name, sizeof name, "u%d@127.0.0.1", i);
+        uint8_t b[300];
+        size_t n = fxi_hs_send_name(b, sizeof b, fxi_dist_flags_ours(false), 1, name);
+        cr_assert_eq(send(s, b, n, 0), (ssize_t) n);
+        /* the status ("sok") says the node has seen the name */
+        ssize_t r = recv(s, b, sizeof b, 0);
+        cr_assert_geq(r, 5, "no status for %s", name);
+        cr_assert_eq(memcmp(b + 2, "sok", 3), 0);
+        close(s);
+    }
+    cr_assert_eq(node_entries(t.vm), 0, "the node table grew");
+    /* an authenticated peer still gets its entry */
+    start_echo(&t);
+    pid_t e = start_erl("e@127.0.0.1", COOKIE,
+                        "{echo, 'fx@127.0.0.1'} ! {1, <<\"x\">>},"
+                        "receive {2, <<\"x\">>} -> halt(0) after 10000 -> halt(3) end.");
+    cr_assert_eq(erl_status(e), 0, "erl got no reply");
+    cr_assert_eq(node_entries(t.vm), 1);
+    tvm_stop(&t);
 }

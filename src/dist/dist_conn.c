@@ -420,13 +420,18 @@ static fx_next up(fx_ctx *cx, conn *c)
     fxi_dist *d = c->d;
     fxi_mutex_lock(&d->mx);
     fxi_rnode *n = fxi_dist_node_get(d, c->peer, c->pi.creation);
-    if (n) {
+    /* another connection to this node came up while we shook hands */
+    bool taken = n && n->up && n->conn.id && n->conn.id != c->self.id &&
+                 fx_is_alive(cx->vm, n->conn) == 1;
+    if (n && !taken) {
         n->conn = c->self;
         n->up = true;
     }
     fxi_mutex_unlock(&d->mx);
     if (!n)
         return fail(cx, c, FX_ENOMEM, "out of memory");
+    if (taken)
+        return fail(cx, c, FX_ENODE, "refused: already connected");
     c->phase = P_UP;
     notify(cx->vm, c, 0);
     fx_log(cx->vm, FX_LOG_INFO, "dist: connected to %s", c->peer);
@@ -463,18 +468,19 @@ static fx_next got_name(fx_ctx *cx, conn *c)
         write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "not_allowed"));
         return fail(cx, c, FX_EAUTH, "refused: flags or name");
     }
+    /* Only a look-up: the peer is not authenticated yet, so it neither
+     * creates a node entry (nor takes a pid tag) nor becomes the node's
+     * connection; up() does both once the challenge reply checks out. */
     bool busy = false;
     fxi_mutex_lock(&d->mx);
-    fxi_rnode *n = fxi_dist_node_get(d, c->peer, 0);
+    fxi_rnode *n = fxi_dist_find(d, c->peer);
     if (n && n->conn.id && n->conn.id != c->self.id &&
         fx_is_alive(cx->vm, n->conn) == 1) {
         /* Simultaneous connect: the greater name keeps its own attempt. */
         busy = n->up || strcmp(d->name, c->peer) > 0;
     }
-    if (n && !busy)
-        n->conn = c->self;
     fxi_mutex_unlock(&d->mx);
-    if (!n || busy) {
+    if (busy) {
         uint8_t out[32];
         write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "nok"));
         return fail(cx, c, FX_ENODE, "refused: already connected");
@@ -503,8 +509,8 @@ static fx_next drain(fx_ctx *cx, fx_msg *m)
 }
 
 /* The peer answered nok: its own connection to us wins. Our acceptor for
- * it takes the node's entry over when it gets the peer's send_name (which
- * may still be on its way): wait for that, up to setup_ms, polling every
+ * it takes the node's entry over when its handshake is done (the peer's
+ * send_name may still be on its way): wait for that, up to setup_ms, polling every
  * 50 ms; then hand the waiters and the queued frames to it. */
 static fx_next superseded_poll(fx_ctx *cx, fx_msg *m)
 {
