@@ -759,3 +759,48 @@ Test(dist, unauthenticated_names_take_no_node_entries)
     cr_assert_eq(node_entries(t.vm), 1);
     tvm_stop(&t);
 }
+
+/* ---- control frames behind a full socket queue (review finding 4) ------- */
+
+#define BLAST_N 1
+#define BLAST_SIZE (8u << 20) /* one 8 MiB message */
+
+/* Links to the Erlang process that asks (type 8), sends it BLAST_N
+ * {9, Bin} messages, then exits with an error: the EXIT control frame must
+ * reach it after the last message. (Before the fix the 8 MiB frame put the
+ * accepted socket's queue above its 256 KiB mark, and the EXIT frame's
+ * write got FX_EAGAIN and was dropped.) */
+static fx_next blaster(fx_ctx *cx, fx_msg *m)
+{
+    if (fx_msg_type(m) != 8)
+        return fx_continue(cx);
+    fx_pid to = fx_msg_from(m);
+    cr_assert_eq(fx_link(cx, to), 0);
+    char *b = calloc(1, BLAST_SIZE);
+    for (int i = 0; i < BLAST_N; i++)
+        fx_send(cx, to, 9, b, BLAST_SIZE);
+    free(b);
+    return fx_stop(cx, fx_reason_error(FX_EEXIT, "blast"));
+}
+
+Test(dist, an_exit_after_an_8_mib_message_reaches_the_linked_erlang_process)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn(t.vm, blaster, NULL, &p), 0);
+    cr_assert_eq(fx_register(t.in, "blaster", p, NULL), 0);
+    pid_t e =
+        start_erl("e8@127.0.0.1", COOKIE,
+                  "process_flag(trap_exit, true),"
+                  "{blaster, 'fx@127.0.0.1'} ! {8, <<>>},"
+                  "L = fun L(N) -> receive {9, _} -> L(N + 1);"
+                  "  {'EXIT', _, {error, _, <<\"blast\">>}} when N =:= 1 -> halt(0);"
+                  "  {'EXIT', _, R} -> io:format(\"~p after ~p~n\", [R, N]), halt(4)"
+                  "  after 20000 -> io:format(\"~p~n\", [N]), halt(3) end end,"
+                  "L(0).");
+    cr_assert_eq(erl_status(e), 0,
+                 "Erlang side: 3 no EXIT (control frame lost), 4 wrong or early EXIT");
+    tvm_stop(&t);
+}

@@ -43,7 +43,11 @@ struct conn {
     int fail; /* error for waiters when the connection never came up */
     fx_pid waiters[16];
     uint32_t nw;
-    fx_msg *pending;    /* a frame waiting for FX_NET_WRITABLE */
+    /* Frames the socket refused (FX_EAGAIN), oldest first, each whole:
+     * nothing is written past them until FX_NET_WRITABLE drains them.
+     * Non-empty exactly when blocked. */
+    fx_msg **q;
+    uint32_t qh, qn, qcap;
     fxi_dist_sigs sigs; /* links and monitors over this connection */
     fx_pid winner;      /* simultaneous connect: the connection that won */
     char why[48];       /* the exit reason's text, while draining */
@@ -200,25 +204,91 @@ static void deliver(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl, const uint8_t 
     fxi_deliver_or_drop(cx->vm, cx->w, to, m);
 }
 
-/* Writes a control message and a message term as one frame. */
-static void write_ctl2(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
+/* Queues f (taken) behind the refused frames. 0 or FX_ENOMEM. */
+static int queue_push(conn *c, fx_msg *f)
 {
-    uint32_t body = 1 + (uint32_t) x->index + (uint32_t) y->index;
-    uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
-                      (uint8_t) (body >> 8), (uint8_t) body, 112};
-    if (write_raw(cx, c, hdr, 5) == 0 &&
-        write_raw(cx, c, x->buff, (size_t) x->index) == 0)
-        write_raw(cx, c, y->buff, (size_t) y->index);
+    if (c->qh + c->qn == c->qcap) {
+        if (c->qh) { /* slide to the front */
+            memmove(c->q, c->q + c->qh, c->qn * sizeof *c->q);
+            c->qh = 0;
+        } else {
+            uint32_t cap = c->qcap ? c->qcap * 2 : 8;
+            fx_msg **a = realloc(c->q, cap * sizeof *a);
+            if (!a)
+                return FX_ENOMEM;
+            c->q = a;
+            c->qcap = cap;
+        }
+    }
+    c->q[c->qh + c->qn++] = f;
+    return 0;
 }
 
-/* Writes one control message (no message part) as a frame. */
-static void write_ctl(fx_ctx *cx, conn *c, const ei_x_buff *x)
+/* Sends frame f (taken, also on failure) as one write, or queues it when
+ * frames wait already or the socket is over its high-water mark: so a
+ * frame is never cut, dropped or overtaken. 0, or an error (the
+ * connection is broken: the caller takes it down). */
+static int send_frame(fx_ctx *cx, conn *c, fx_msg *f)
 {
-    uint32_t body = 1 + (uint32_t) x->index;
-    uint8_t hdr[5] = {(uint8_t) (body >> 24), (uint8_t) (body >> 16),
-                      (uint8_t) (body >> 8), (uint8_t) body, 112};
-    if (write_raw(cx, c, hdr, 5) == 0)
-        write_raw(cx, c, x->buff, (size_t) x->index);
+    int rc = c->qn ? FX_EAGAIN : fx_net_send_msg(cx, c->sock, f);
+    if (rc == 0) {
+        c->wrote = true;
+        return 0;
+    }
+    if (rc == FX_EAGAIN) {
+        rc = queue_push(c, f);
+        if (rc == 0) {
+            c->blocked = true;
+            return 0;
+        }
+    }
+    fx_msg_free(f);
+    return rc;
+}
+
+/* Writes the queued frames until the socket refuses one. 0 or an error. */
+static int flush(fx_ctx *cx, conn *c)
+{
+    while (c->qn) {
+        int rc = fx_net_send_msg(cx, c->sock, c->q[c->qh]);
+        if (rc == FX_EAGAIN)
+            return 0;
+        if (rc != 0)
+            return rc;
+        c->wrote = true;
+        c->qh++;
+        c->qn--;
+    }
+    c->qh = 0;
+    c->blocked = false;
+    return 0;
+}
+
+/* A control message (and a message term, y may be NULL) as one frame
+ * through send_frame. 0 or an error. */
+static int write_ctl2(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
+{
+    size_t body = 1 + (size_t) x->index + (y ? (size_t) y->index : 0);
+    if (body > UINT32_MAX - 4)
+        return FX_EMSGSIZE;
+    fx_msg *f = fxi_msg_alloc(FXI_DIST_OUT, (uint32_t) (4 + body));
+    if (!f)
+        return FX_ENOMEM;
+    uint8_t *o = (uint8_t *) f->data;
+    o[0] = (uint8_t) (body >> 24);
+    o[1] = (uint8_t) (body >> 16);
+    o[2] = (uint8_t) (body >> 8);
+    o[3] = (uint8_t) body;
+    o[4] = 112;
+    memcpy(o + 5, x->buff, (size_t) x->index);
+    if (y)
+        memcpy(o + 5 + x->index, y->buff, (size_t) y->index);
+    return send_frame(cx, c, f);
+}
+
+static int write_ctl(fx_ctx *cx, conn *c, const ei_x_buff *x)
+{
+    return write_ctl2(cx, c, x, NULL);
 }
 
 /* 0, or -1 for a malformed frame (the connection closes). */
@@ -236,8 +306,10 @@ static int frame_in(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
     default: { /* links, monitors, exits (dist_sig.c); others are ignored */
         ei_x_buff x;
         if (fxi_dsig_in(cx, c->d, &c->sigs, &ctl, b, &x)) {
-            write_ctl(cx, c, &x);
+            int rc = write_ctl(cx, c, &x);
             ei_x_free(&x);
+            if (rc != 0)
+                return -1; /* a frame would be lost: the connection closes */
         }
         break;
     }
@@ -282,39 +354,16 @@ static fx_next resume(fx_ctx *cx, conn *c)
 
 static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
 {
-    if (!(c->pi.flags & FXI_DFLAG_SEND_SENDER) && m != c->pending) {
-        /* a peer without SEND_SENDER (erl_interface's C nodes) */
-        fx_msg *f = fxi_dist_frame_without_sender(m);
-        if (f) { /* m is freed after this handler call */
-            int rc = fx_net_send_msg(cx, c->sock, f);
-            if (rc == FX_EAGAIN) {
-                c->pending = f;
-                c->blocked = true;
-                return resume(cx, c);
-            }
-            if (rc != 0) {
-                fx_msg_free(f);
-                return conn_down(cx, c, "connection_closed");
-            }
-            c->wrote = true;
-            return resume(cx, c);
-        }
+    fx_msg *f = NULL;
+    if (!(c->pi.flags & FXI_DFLAG_SEND_SENDER)) /* erl_interface's C nodes */
+        f = fxi_dist_frame_without_sender(m);  /* m is freed after this call */
+    if (!f) {
+        fx_msg_keep(cx, m);
+        f = m;
     }
-    int rc = fx_net_send_msg(cx, c->sock, m);
-    if (rc == 0) {
-        c->wrote = true;
-        c->blocked = false;
-        return resume(cx, c);
-    }
-    if (rc == FX_EAGAIN) { /* over the high-water mark: wait for WRITABLE */
-        if (m != c->pending) {
-            fx_msg_keep(cx, m);
-            c->pending = m;
-        }
-        c->blocked = true;
-        return resume(cx, c);
-    }
-    return conn_down(cx, c, "connection_closed");
+    if (send_frame(cx, c, f) != 0)
+        return conn_down(cx, c, "connection_closed");
+    return resume(cx, c);
 }
 
 /* The connection is gone: noconnection for its links and monitors. */
@@ -343,20 +392,8 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
     case FXI_DIST_OUT:
         return write_frame(cx, c, m);
     case FX_NET_WRITABLE:
-        if (c->pending) {
-            fx_msg *p = c->pending;
-            c->pending = NULL;
-            int rc = fx_net_send_msg(cx, c->sock, p);
-            if (rc == FX_EAGAIN) {
-                c->pending = p;
-                return resume(cx, c);
-            }
-            if (rc != 0) {
-                fx_msg_free(p);
-                return conn_down(cx, c, "connection_closed");
-            }
-            c->blocked = false;
-        }
+        if (flush(cx, c) != 0)
+            return conn_down(cx, c, "connection_closed");
         return resume(cx, c);
     case FX_NET_DATA:
         c->rx += fx_msg_size(m);
@@ -397,9 +434,11 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
     case FXI_DIST_S_REPLY: {
         ei_x_buff x, y;
         if (fxi_dsig_reply(cx, c->d, &c->sigs, m, &x, &y)) {
-            write_ctl2(cx, c, &x, &y);
+            int rc = write_ctl2(cx, c, &x, &y);
             ei_x_free(&x);
             ei_x_free(&y);
+            if (rc != 0)
+                return conn_down(cx, c, "connection_closed");
         }
         return resume(cx, c);
     }
@@ -407,8 +446,10 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
         if (t >= FXI_DIST_S_FIRST && t <= FXI_DIST_S_LAST) {
             ei_x_buff x;
             if (fxi_dsig_out(cx, c->d, &c->sigs, m, &x)) {
-                write_ctl(cx, c, &x);
+                int rc = write_ctl(cx, c, &x);
                 ei_x_free(&x);
+                if (rc != 0)
+                    return conn_down(cx, c, "connection_closed");
             }
         }
         return resume(cx, c);
@@ -736,7 +777,9 @@ static void conn_cleanup(void *state, const fx_reason *reason)
     }
     fxi_mutex_unlock(&d->mx);
     notify(d->vm, c, c->fail ? c->fail : FX_ENODE);
-    fx_msg_free(c->pending);
+    for (uint32_t i = 0; i < c->qn; i++)
+        fx_msg_free(c->q[c->qh + i]);
+    free(c->q);
     fxi_dsig_free(&c->sigs);
     free(c->buf);
     free(c);
