@@ -3,6 +3,7 @@
  * stopped by pid (also on failure: the suite's fini and atexit). Skips
  * with a reason when the library has no distribution or erl is absent. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -802,5 +803,68 @@ Test(dist, an_exit_after_an_8_mib_message_reaches_the_linked_erlang_process)
                   "L(0).");
     cr_assert_eq(erl_status(e), 0,
                  "Erlang side: 3 no EXIT (control frame lost), 4 wrong or early EXIT");
+    tvm_stop(&t);
+}
+
+/* ---- many callers waiting for one handshake (review finding 5b) --------- */
+
+#define CONNECTORS 48
+
+typedef struct connector {
+    fx_vm *vm;
+    pthread_barrier_t *go;
+    int rc;
+} connector;
+
+static void *connect_one(void *arg)
+{
+    connector *k = arg;
+    pthread_barrier_wait(k->go);
+    k->rc = fx_dist_connect(k->vm, "e9@127.0.0.1", 20000);
+    return NULL;
+}
+
+Test(dist, every_caller_waiting_for_a_handshake_is_answered)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    pid_t e = start_erl("e9@127.0.0.1", COOKIE, "receive never -> ok end.");
+    (void) e;
+    /* wait until epmd knows it, without connecting */
+    for (int i = 0; i < 300; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t) atoi(epmd_port)),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        uint8_t b[64];
+        size_t n = fxi_epmd_port2_req(b, sizeof b, "e9");
+        uint16_t port = 0;
+        if (connect(s, (struct sockaddr *) &a, sizeof a) == 0 &&
+            send(s, b, n, 0) == (ssize_t) n) {
+            ssize_t r = recv(s, b, sizeof b, MSG_WAITALL);
+            if (r > 0 && fxi_epmd_port2_resp(b, (size_t) r, &port) <= 0)
+                port = 0;
+        }
+        close(s);
+        if (port)
+            break;
+        usleep(100000);
+    }
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, CONNECTORS);
+    connector k[CONNECTORS];
+    pthread_t th[CONNECTORS];
+    for (int i = 0; i < CONNECTORS; i++) {
+        k[i] = (connector){.vm = t.vm, .go = &go, .rc = 1};
+        cr_assert_eq(pthread_create(&th[i], NULL, connect_one, &k[i]), 0);
+    }
+    int bad = 0;
+    for (int i = 0; i < CONNECTORS; i++) {
+        pthread_join(th[i], NULL);
+        bad += k[i].rc != 0;
+    }
+    pthread_barrier_destroy(&go);
+    cr_assert_eq(bad, 0, "%d of %d fx_dist_connect calls failed", bad, CONNECTORS);
     tvm_stop(&t);
 }

@@ -40,9 +40,9 @@ struct conn {
     uint64_t rx, rx_seen;
     int idle;
     bool wrote, blocked;
-    int fail; /* error for waiters when the connection never came up */
-    fx_pid waiters[16];
-    uint32_t nw;
+    int fail;        /* error for waiters when the connection never came up */
+    fx_pid *waiters; /* fx_dist_connect callers until up (or failed) */
+    uint32_t nw, cw;
     /* Frames the socket refused (FX_EAGAIN), oldest first, each whole:
      * nothing is written past them until FX_NET_WRITABLE drains them.
      * Non-empty exactly when blocked. */
@@ -356,7 +356,7 @@ static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
 {
     fx_msg *f = NULL;
     if (!(c->pi.flags & FXI_DFLAG_SEND_SENDER)) /* erl_interface's C nodes */
-        f = fxi_dist_frame_without_sender(m);  /* m is freed after this call */
+        f = fxi_dist_frame_without_sender(m);   /* m is freed after this call */
     if (!f) {
         fx_msg_keep(cx, m);
         f = m;
@@ -694,8 +694,17 @@ static fx_next hs(fx_ctx *cx, fx_msg *m)
     case FX_MSG_TIMEOUT:
         return fail(cx, c, FX_ETIMEDOUT, "handshake timed out");
     case FXI_DIST_WAIT:
-        if (c->nw < 16)
-            c->waiters[c->nw++] = fx_msg_from(m);
+        if (c->nw == c->cw) {
+            uint32_t cw = c->cw ? c->cw * 2 : 16;
+            fx_pid *a = cw > c->cw ? realloc(c->waiters, cw * sizeof *a) : NULL;
+            if (!a) { /* tell this one now rather than never */
+                fxi_dist_signal(cx->vm, cx, fx_msg_from(m), FXI_DIST_UP, true, FX_ENOMEM);
+                return wait_hs(cx, c);
+            }
+            c->waiters = a;
+            c->cw = cw;
+        }
+        c->waiters[c->nw++] = fx_msg_from(m);
         return wait_hs(cx, c);
     case FXI_DIST_STOP:
         return fail(cx, c, FX_ENODE, "stopped");
@@ -781,6 +790,7 @@ static void conn_cleanup(void *state, const fx_reason *reason)
         fx_msg_free(c->q[c->qh + i]);
     free(c->q);
     fxi_dsig_free(&c->sigs);
+    free(c->waiters);
     free(c->buf);
     free(c);
 }
