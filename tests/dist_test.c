@@ -868,3 +868,53 @@ Test(dist, every_caller_waiting_for_a_handshake_is_answered)
     cr_assert_eq(bad, 0, "%d of %d fx_dist_connect calls failed", bad, CONNECTORS);
     tvm_stop(&t);
 }
+
+/* ---- fx_dist_stop during a handshake (review finding 5c) ---------------- */
+
+/* Reads one 2-byte-framed handshake message into b (cap bytes): its
+ * length, or -1 when the connection closed first. */
+static ssize_t hs_read(int s, uint8_t *b, size_t cap)
+{
+    uint8_t h[2];
+    if (recv(s, h, 2, MSG_WAITALL) != 2)
+        return -1;
+    size_t n = ((size_t) h[0] << 8) | h[1];
+    if (n > cap || recv(s, b, n, MSG_WAITALL) != (ssize_t) n)
+        return -1;
+    return (ssize_t) n;
+}
+
+Test(dist, a_handshake_finished_after_fx_dist_stop_is_refused)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    uint16_t port = node_port("fx");
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(connect(s, (struct sockaddr *) &a, sizeof a), 0);
+    uint8_t b[512];
+    size_t n =
+        fxi_hs_send_name(b, sizeof b, fxi_dist_flags_ours(false), 1, "late@127.0.0.1");
+    cr_assert_eq(send(s, b, n, 0), (ssize_t) n);
+    ssize_t r = hs_read(s, b, sizeof b);
+    cr_assert(r == 3 && memcmp(b, "sok", 3) == 0, "no ok status");
+    r = hs_read(s, b, sizeof b);
+    fxi_hs_peer pi;
+    cr_assert(r > 0 && fxi_hs_parse_n(b, (size_t) r, true, &pi) == 0, "no challenge");
+    cr_assert_eq(fx_dist_stop(t.vm), 0);
+    /* the right answer to the challenge, after the stop */
+    uint8_t dig[16];
+    fxi_dist_digest(pi.challenge, COOKIE, dig);
+    n = fxi_hs_reply(b, sizeof b, 12345, dig);
+    cr_assert_eq(send(s, b, n, 0), (ssize_t) n);
+    r = hs_read(s, b, sizeof b);
+    cr_assert(r<0, "the stopped node acknowledged a handshake (%c)", r> 0 ? b[0] : '?');
+    close(s);
+    cr_assert_eq(node_entries(t.vm), 0, "the stopped node made a node entry");
+    tvm_stop(&t);
+}

@@ -460,6 +460,10 @@ static fx_next up(fx_ctx *cx, conn *c)
 {
     fxi_dist *d = c->d;
     fxi_mutex_lock(&d->mx);
+    if (!d->running) { /* fx_dist_stop came during the handshake */
+        fxi_mutex_unlock(&d->mx);
+        return fail(cx, c, FX_ENODE, "stopped");
+    }
     fxi_rnode *n = fxi_dist_node_get(d, c->peer, c->pi.creation);
     /* another connection to this node came up while we shook hands */
     bool taken = n && n->up && n->conn.id && n->conn.id != c->self.id &&
@@ -629,6 +633,11 @@ static fx_next hs_msg(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
         fxi_dist_digest(c->my_chal, d->cookie, want);
         if (fxi_hs_parse_reply(b, n, &their, dig) != 0 || memcmp(dig, want, 16) != 0)
             return fail(cx, c, FX_EAUTH, "bad challenge reply (cookie)");
+        fxi_mutex_lock(&d->mx);
+        bool running = d->running;
+        fxi_mutex_unlock(&d->mx);
+        if (!running) /* fx_dist_stop came during the handshake: no ack */
+            return fail(cx, c, FX_ENODE, "stopped");
         fxi_dist_digest(their, d->cookie, dig);
         if (write_raw(cx, c, out, fxi_hs_ack(out, sizeof out, dig)) != 0)
             return fail(cx, c, FX_ENODE, "write failed");

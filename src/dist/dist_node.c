@@ -137,6 +137,10 @@ static fx_next node_loop(fx_ctx *cx, fx_msg *m)
             if (r < 0)
                 return node_fail(cx, s, FX_EDIST, "epmd refused the name");
             fxi_mutex_lock(&s->d->mx);
+            if (s->d->node.id != 1) { /* fx_dist_start gave up on us */
+                fxi_mutex_unlock(&s->d->mx);
+                return fx_stop(cx, fx_reason_shutdown_with("start abandoned"));
+            }
             s->d->creation = creation ? creation : 1;
             s->d->running = true;
             s->d->node = fx_self(cx);
