@@ -5,6 +5,7 @@
 #include "dist/dist_sig.h"
 
 #include <fauxtp/error.h>
+#include <fauxtp/log.h>
 #include <fauxtp/registry.h>
 #include <fauxtp/term.h>
 #include <limits.h>
@@ -515,8 +516,15 @@ static fx_msg *envelope(uint32_t kind, const uint8_t *req, size_t rlen)
     return m;
 }
 
+/* Calls from remote callers waiting for a local server's reply: a server
+ * that never answers would keep its entries until the connection closes,
+ * so past this many a new call is dropped (its caller times out). */
+#define MAX_CALLS 65536u
+
 static int call_add(fxi_dist_sigs *s, fxi_dcall c)
 {
+    if (s->nc >= MAX_CALLS)
+        return FX_ENOMEM;
     GROW(s->calls, s->nc, s->cc);
     s->calls[s->nc++] = c;
     return 0;
@@ -544,8 +552,13 @@ int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid
         long n;
         bool bin = ei_get_type(b, &k, &t, &sz) == 0 && t == ERL_BINARY_EXT &&
                    (size_t) j + 5 + (size_t) sz == len;
-        fx_msg *m =
-            fxi_msg_alloc(FX_MSG_REPLY, (uint32_t) (bin ? (size_t) sz : size + 1));
+        size_t need = bin ? (size_t) sz : size + 1;
+        if (need > cx->vm->cfg.max_msg_size) { /* as deliver() does for messages */
+            fx_log(cx->vm, FX_LOG_WARNING,
+                   "dist: dropped a %zu-byte call reply (max_msg_size)", need);
+            return 1;
+        }
+        fx_msg *m = fxi_msg_alloc(FX_MSG_REPLY, (uint32_t) need);
         if (!m)
             return 1;
         if (bin) {
