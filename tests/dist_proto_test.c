@@ -140,7 +140,8 @@ Test(dist_proto, deep_nesting_and_huge_counts_are_refused)
     uint8_t l[] = {112, 131, 108, 0xff, 0xff, 0xff, 0xff, 106, 106, 106};
     fxi_dist_ctl c;
     cr_assert_eq(fxi_dist_parse(l, sizeof l, &c), -1);
-    /* 10,000 nested 1-tuples, then nil: fine, no recursion */
+    /* 10,000 nested 1-tuples, then nil: refused (deeper than
+     * FX_TERM_MAX_DEPTH), without recursion */
     size_t n = 2 + 2 * 10000 + 1;
     uint8_t *d = malloc(n);
     d[0] = 112;
@@ -151,10 +152,153 @@ Test(dist_proto, deep_nesting_and_huge_counts_are_refused)
     }
     d[n - 1] = 106;
     size_t end;
-    cr_assert_eq(fxi_etf_skip(d, n, 2, &end), 0);
-    cr_assert_eq(end, n);
-    cr_assert_eq(fxi_dist_parse(d, n, &c), -1); /* not a control tuple */
+    cr_assert_eq(fxi_etf_skip(d, n, 2, &end), -1);
+    cr_assert_eq(fxi_dist_parse(d, n, &c), -1);
     free(d);
+}
+
+/* ---- peer terms nested too deep (review finding 1) ---------------------- */
+
+/* n nested 1-tuples around nil, appended to x. */
+static void put_deep(ei_x_buff *x, size_t n)
+{
+    static const char t1[2] = {104, 1}, nil = 106;
+    for (size_t k = 0; k < n; k++)
+        ei_x_append_buf(x, t1, 2);
+    ei_x_append_buf(x, &nil, 1);
+}
+
+static erlang_pid peer_pid(void)
+{
+    erlang_pid p = {.num = 5, .serial = 1, .creation = 3};
+    strcpy(p.node, "e@127.0.0.1");
+    return p;
+}
+
+/* The frame (112 + control [+ message]) in exact-size memory (ASan sees
+ * any overread); *n its length. */
+static uint8_t *frame_of(ei_x_buff *ctl, ei_x_buff *msg, size_t *n)
+{
+    size_t a = (size_t) ctl->index, b = msg ? (size_t) msg->index : 0;
+    uint8_t *f = malloc(1 + a + b);
+    f[0] = 112;
+    memcpy(f + 1, ctl->buff, a);
+    if (msg)
+        memcpy(f + 1 + a, msg->buff, b);
+    *n = 1 + a + b;
+    ei_x_free(ctl);
+    if (msg)
+        ei_x_free(msg);
+    return f;
+}
+
+/* {2, '', To} with message Msg. */
+static uint8_t *send_frame(ei_x_buff *msg, size_t *n)
+{
+    ei_x_buff x;
+    erlang_pid p = peer_pid();
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 3);
+    ei_x_encode_long(&x, FXI_DOP_SEND);
+    ei_x_encode_atom(&x, "");
+    ei_x_encode_pid(&x, &p);
+    return frame_of(&x, msg, n);
+}
+
+#define DEEP 200000
+
+Test(dist_proto, deep_send_payload_is_refused)
+{
+    ei_x_buff m;
+    ei_x_new_with_version(&m);
+    put_deep(&m, DEEP);
+    size_t n;
+    uint8_t *f = send_frame(&m, &n);
+    fxi_dist_ctl c;
+    cr_assert_eq(fxi_dist_parse(f, n, &c), -1);
+    free(f);
+    /* a modest nesting still goes through */
+    ei_x_new_with_version(&m);
+    put_deep(&m, 100);
+    f = send_frame(&m, &n);
+    cr_assert_eq(fxi_dist_parse(f, n, &c), 0);
+    cr_assert_eq(c.msg_off + c.msg_len, n);
+    free(f);
+}
+
+Test(dist_proto, deep_gen_call_tag_is_refused)
+{
+    /* {'$gen_call', {From, DeepTag}, req}: the tag is what ei_skip_term
+     * recursed over in fxi_dsig_gen_in */
+    ei_x_buff m;
+    erlang_pid p = peer_pid();
+    ei_x_new_with_version(&m);
+    ei_x_encode_tuple_header(&m, 3);
+    ei_x_encode_atom(&m, "$gen_call");
+    ei_x_encode_tuple_header(&m, 2);
+    ei_x_encode_pid(&m, &p);
+    put_deep(&m, DEEP);
+    ei_x_encode_atom(&m, "req");
+    size_t n;
+    uint8_t *f = send_frame(&m, &n);
+    fxi_dist_ctl c;
+    cr_assert_eq(fxi_dist_parse(f, n, &c), -1);
+    free(f);
+}
+
+Test(dist_proto, deep_reg_send_field_is_refused)
+{
+    /* {6, From, Deep, echo} + a message */
+    ei_x_buff x, m;
+    erlang_pid p = peer_pid();
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 4);
+    ei_x_encode_long(&x, FXI_DOP_REG_SEND);
+    ei_x_encode_pid(&x, &p);
+    put_deep(&x, DEEP);
+    ei_x_encode_atom(&x, "echo");
+    ei_x_new_with_version(&m);
+    ei_x_encode_atom(&m, "hi");
+    size_t n;
+    uint8_t *f = frame_of(&x, &m, &n);
+    fxi_dist_ctl c;
+    cr_assert_eq(fxi_dist_parse(f, n, &c), -1);
+    free(f);
+}
+
+Test(dist_proto, deep_exit_reason_is_refused)
+{
+    for (int op = 0; op < 2; op++) {
+        ei_x_buff x;
+        erlang_pid p = peer_pid();
+        ei_x_new_with_version(&x);
+        ei_x_encode_tuple_header(&x, 4);
+        ei_x_encode_long(&x, op ? FXI_DOP_EXIT2 : FXI_DOP_EXIT);
+        ei_x_encode_pid(&x, &p);
+        ei_x_encode_pid(&x, &p);
+        put_deep(&x, DEEP);
+        size_t n;
+        uint8_t *f = frame_of(&x, NULL, &n);
+        fxi_dist_ctl c;
+        cr_assert_eq(fxi_dist_parse(f, n, &c), -1);
+        free(f);
+    }
+    /* a shallow reason parses, and its end is known */
+    ei_x_buff x;
+    erlang_pid p = peer_pid();
+    ei_x_new_with_version(&x);
+    ei_x_encode_tuple_header(&x, 4);
+    ei_x_encode_long(&x, FXI_DOP_EXIT);
+    ei_x_encode_pid(&x, &p);
+    ei_x_encode_pid(&x, &p);
+    put_deep(&x, 10);
+    size_t n;
+    uint8_t *f = frame_of(&x, NULL, &n);
+    fxi_dist_ctl c;
+    cr_assert_eq(fxi_dist_parse(f, n, &c), 0);
+    cr_assert_eq(c.reason_end, n);
+    cr_assert_eq(c.reason_off + 21, n);
+    free(f);
 }
 
 Test(dist_proto, epmd_answers)
@@ -214,4 +358,37 @@ Test(dist_proto, send_sender_frame_rewritten_as_send)
     cr_assert_null(fxi_dist_frame_without_sender(g)); /* not a SEND_SENDER frame */
     fx_msg_free(f);
     fx_msg_free(g);
+}
+
+/* ---- old FLOAT_EXT without its NUL (review finding 2) ------------------- */
+
+Test(dist_proto, float_ext_without_nul_at_the_end_of_the_buffer_is_refused)
+{
+    /* SEND whose message is FLOAT_EXT: 31 digits, no NUL, the frame's last
+     * bytes in exact-size memory: ei_decode_double's sscanf would read on */
+    for (int nul = 0; nul < 2; nul++) {
+        ei_x_buff m;
+        ei_x_new_with_version(&m);
+        char f[32];
+        f[0] = 99;
+        memset(f + 1, '1', 31);
+        if (nul)
+            memcpy(f + 1, "1.50000000000000000000e+00\0\0\0\0\0", 31);
+        ei_x_append_buf(&m, f, 32);
+        size_t n;
+        uint8_t *b = send_frame(&m, &n);
+        fxi_dist_ctl c;
+        if (!nul) {
+            cr_assert_eq(fxi_dist_parse(b, n, &c), -1);
+            size_t end;
+            cr_assert_eq(fxi_etf_skip(b, n, n - 32, &end), -1);
+        } else { /* the well-formed one decodes */
+            cr_assert_eq(fxi_dist_parse(b, n, &c), 0);
+            int i = (int) c.msg_off + 1;
+            double v;
+            cr_assert_eq(ei_decode_double((const char *) b, &i, &v), 0);
+            cr_assert_float_eq(v, 1.5, 1e-9);
+        }
+        free(b);
+    }
 }

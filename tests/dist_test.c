@@ -2,6 +2,11 @@
  * fauxtp nodes, all on loopback with a private epmd started here and
  * stopped by pid (also on failure: the suite's fini and atexit). Skips
  * with a reason when the library has no distribution or erl is absent. */
+#include <pthread.h>
+
+#ifdef FXT_DIST_ON /* the internals some tests use (meson defines it) */
+#include "dist/dist.h"
+#endif
 #include "dist_helpers.h"
 
 TestSuite(dist, .fini = kill_kids, .timeout = 120);
@@ -523,3 +528,238 @@ Test(dist, simultaneous_connects_lose_no_message)
     tvm_stop(&a);
     tvm_stop(&b);
 }
+
+#ifdef FXT_DIST_ON
+/* ---- unauthenticated peers (review finding 3) --------------------------- */
+
+/* The node's listen port, from epmd. */
+static uint16_t node_port(const char *alive)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t) atoi(epmd_port)),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(connect(s, (struct sockaddr *) &a, sizeof a), 0);
+    uint8_t b[300];
+    size_t n = fxi_epmd_port2_req(b, sizeof b, alive);
+    cr_assert_eq(send(s, b, n, 0), (ssize_t) n);
+    size_t got = 0;
+    uint16_t port = 0;
+    for (int i = 0; i < 100; i++) {
+        ssize_t r = recv(s, b + got, sizeof b - got, 0);
+        if (r <= 0)
+            break;
+        got += (size_t) r;
+        if (fxi_epmd_port2_resp(b, got, &port) != 0)
+            break;
+    }
+    close(s);
+    cr_assert_neq(port, 0, "epmd does not know %s", alive);
+    return port;
+}
+
+static uint32_t node_entries(fx_vm *vm)
+{
+    fxi_dist *d = fxi_dist_get(vm);
+    fxi_mutex_lock(&d->mx);
+    uint32_t n = d->nnodes;
+    fxi_mutex_unlock(&d->mx);
+    return n;
+}
+
+Test(dist, unauthenticated_names_take_no_node_entries)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    uint16_t port = node_port("fx");
+    struct timeval tv = {.tv_sec = 10};
+    for (int i = 0; i < 300; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons(port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        cr_assert_eq(connect(s, (struct sockaddr *) &a, sizeof a), 0);
+        char name[64];
+        snprintf(name, sizeof name, "u%d@127.0.0.1", i);
+        uint8_t b[300];
+        size_t n = fxi_hs_send_name(b, sizeof b, fxi_dist_flags_ours(false), 1, name);
+        cr_assert_eq(send(s, b, n, 0), (ssize_t) n);
+        /* the status ("sok") says the node has seen the name */
+        ssize_t r = recv(s, b, sizeof b, 0);
+        cr_assert_geq(r, 5, "no status for %s", name);
+        cr_assert_eq(memcmp(b + 2, "sok", 3), 0);
+        close(s);
+    }
+    cr_assert_eq(node_entries(t.vm), 0, "the node table grew");
+    /* an authenticated peer still gets its entry */
+    start_echo(&t);
+    pid_t e = start_erl("e@127.0.0.1", COOKIE,
+                        "{echo, 'fx@127.0.0.1'} ! {1, <<\"x\">>},"
+                        "receive {2, <<\"x\">>} -> halt(0) after 10000 -> halt(3) end.");
+    cr_assert_eq(erl_status(e), 0, "erl got no reply");
+    cr_assert_eq(node_entries(t.vm), 1);
+    tvm_stop(&t);
+}
+#endif
+
+/* ---- control frames behind a full socket queue (review finding 4) ------- */
+
+#define BLAST_N 1
+#define BLAST_SIZE (8u << 20) /* one 8 MiB message */
+
+/* Links to the Erlang process that asks (type 8), sends it BLAST_N
+ * {9, Bin} messages, then exits with an error: the EXIT control frame must
+ * reach it after the last message. (Before the fix the 8 MiB frame put the
+ * accepted socket's queue above its 256 KiB mark, and the EXIT frame's
+ * write got FX_EAGAIN and was dropped.) */
+static fx_next blaster(fx_ctx *cx, fx_msg *m)
+{
+    if (fx_msg_type(m) != 8)
+        return fx_continue(cx);
+    fx_pid to = fx_msg_from(m);
+    cr_assert_eq(fx_link(cx, to), 0);
+    char *b = calloc(1, BLAST_SIZE);
+    for (int i = 0; i < BLAST_N; i++)
+        fx_send(cx, to, 9, b, BLAST_SIZE);
+    free(b);
+    return fx_stop(cx, fx_reason_error(FX_EEXIT, "blast"));
+}
+
+Test(dist, an_exit_after_an_8_mib_message_reaches_the_linked_erlang_process)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn(t.vm, blaster, NULL, &p), 0);
+    cr_assert_eq(fx_register(t.in, "blaster", p, NULL), 0);
+    pid_t e =
+        start_erl("e8@127.0.0.1", COOKIE,
+                  "process_flag(trap_exit, true),"
+                  "{blaster, 'fx@127.0.0.1'} ! {8, <<>>},"
+                  "L = fun L(N) -> receive {9, _} -> L(N + 1);"
+                  "  {'EXIT', _, {error, _, <<\"blast\">>}} when N =:= 1 -> halt(0);"
+                  "  {'EXIT', _, R} -> io:format(\"~p after ~p~n\", [R, N]), halt(4)"
+                  "  after 20000 -> io:format(\"~p~n\", [N]), halt(3) end end,"
+                  "L(0).");
+    cr_assert_eq(erl_status(e), 0,
+                 "Erlang side: 3 no EXIT (control frame lost), 4 wrong or early EXIT");
+    tvm_stop(&t);
+}
+
+#ifdef FXT_DIST_ON
+/* ---- many callers waiting for one handshake (review finding 5b) --------- */
+
+#define CONNECTORS 48
+
+typedef struct connector {
+    fx_vm *vm;
+    pthread_barrier_t *go;
+    int rc;
+} connector;
+
+static void *connect_one(void *arg)
+{
+    connector *k = arg;
+    pthread_barrier_wait(k->go);
+    k->rc = fx_dist_connect(k->vm, "e9@127.0.0.1", 20000);
+    return NULL;
+}
+
+Test(dist, every_caller_waiting_for_a_handshake_is_answered)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    pid_t e = start_erl("e9@127.0.0.1", COOKIE, "receive never -> ok end.");
+    (void) e;
+    /* wait until epmd knows it, without connecting */
+    for (int i = 0; i < 300; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t) atoi(epmd_port)),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        uint8_t b[64];
+        size_t n = fxi_epmd_port2_req(b, sizeof b, "e9");
+        uint16_t port = 0;
+        if (connect(s, (struct sockaddr *) &a, sizeof a) == 0 &&
+            send(s, b, n, 0) == (ssize_t) n) {
+            ssize_t r = recv(s, b, sizeof b, MSG_WAITALL);
+            if (r > 0 && fxi_epmd_port2_resp(b, (size_t) r, &port) <= 0)
+                port = 0;
+        }
+        close(s);
+        if (port)
+            break;
+        usleep(100000);
+    }
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, CONNECTORS);
+    connector k[CONNECTORS];
+    pthread_t th[CONNECTORS];
+    for (int i = 0; i < CONNECTORS; i++) {
+        k[i] = (connector){.vm = t.vm, .go = &go, .rc = 1};
+        cr_assert_eq(pthread_create(&th[i], NULL, connect_one, &k[i]), 0);
+    }
+    int bad = 0;
+    for (int i = 0; i < CONNECTORS; i++) {
+        pthread_join(th[i], NULL);
+        bad += k[i].rc != 0;
+    }
+    pthread_barrier_destroy(&go);
+    cr_assert_eq(bad, 0, "%d of %d fx_dist_connect calls failed", bad, CONNECTORS);
+    tvm_stop(&t);
+}
+
+/* ---- fx_dist_stop during a handshake (review finding 5c) ---------------- */
+
+/* Reads one 2-byte-framed handshake message into b (cap bytes): its
+ * length, or -1 when the connection closed first. */
+static ssize_t hs_read(int s, uint8_t *b, size_t cap)
+{
+    uint8_t h[2];
+    if (recv(s, h, 2, MSG_WAITALL) != 2)
+        return -1;
+    size_t n = ((size_t) h[0] << 8) | h[1];
+    if (n > cap || recv(s, b, n, MSG_WAITALL) != (ssize_t) n)
+        return -1;
+    return (ssize_t) n;
+}
+
+Test(dist, a_handshake_finished_after_fx_dist_stop_is_refused)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    uint16_t port = node_port("fx");
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    cr_assert_eq(connect(s, (struct sockaddr *) &a, sizeof a), 0);
+    uint8_t b[512];
+    size_t n =
+        fxi_hs_send_name(b, sizeof b, fxi_dist_flags_ours(false), 1, "late@127.0.0.1");
+    cr_assert_eq(send(s, b, n, 0), (ssize_t) n);
+    ssize_t r = hs_read(s, b, sizeof b);
+    cr_assert(r == 3 && memcmp(b, "sok", 3) == 0, "no ok status");
+    r = hs_read(s, b, sizeof b);
+    fxi_hs_peer pi;
+    cr_assert(r > 0 && fxi_hs_parse_n(b, (size_t) r, true, &pi) == 0, "no challenge");
+    cr_assert_eq(fx_dist_stop(t.vm), 0);
+    /* the right answer to the challenge, after the stop */
+    uint8_t dig[16];
+    fxi_dist_digest(pi.challenge, COOKIE, dig);
+    n = fxi_hs_reply(b, sizeof b, 12345, dig);
+    cr_assert_eq(send(s, b, n, 0), (ssize_t) n);
+    r = hs_read(s, b, sizeof b);
+    cr_assert(r<0, "the stopped node acknowledged a handshake (%c)", r> 0 ? b[0] : '?');
+    close(s);
+    cr_assert_eq(node_entries(t.vm), 0, "the stopped node made a node entry");
+    tvm_stop(&t);
+}
+#endif

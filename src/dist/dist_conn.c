@@ -40,10 +40,14 @@ struct conn {
     uint64_t rx, rx_seen;
     int idle;
     bool wrote, blocked;
-    int fail; /* error for waiters when the connection never came up */
-    fx_pid waiters[16];
-    uint32_t nw;
-    fx_msg *pending;    /* a frame waiting for FX_NET_WRITABLE */
+    int fail;        /* error for waiters when the connection never came up */
+    fx_pid *waiters; /* fx_dist_connect callers until up (or failed) */
+    uint32_t nw, cw;
+    /* Frames the socket refused (FX_EAGAIN), oldest first, each whole:
+     * nothing is written past them until FX_NET_WRITABLE drains them.
+     * Non-empty exactly when blocked. */
+    fx_msg **q;
+    uint32_t qh, qn, qcap;
     fxi_dist_sigs sigs; /* links and monitors over this connection */
     fx_pid winner;      /* simultaneous connect: the connection that won */
     char why[48];       /* the exit reason's text, while draining */
@@ -200,41 +204,91 @@ static void deliver(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl, const uint8_t 
     fxi_deliver_or_drop(cx->vm, cx->w, to, m);
 }
 
-/* Writes a control message and (y not NULL) a message term as one frame,
- * with ONE write: header, control and message in a single buffer. Three
- * writes made three TCP segments (the socket has TCP_NODELAY), each waking
- * the peer, and a write refused half-way would have cut the frame. */
-static void write_frame_parts(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
+/* Queues f (taken) behind the refused frames. 0 or FX_ENOMEM. */
+static int queue_push(conn *c, fx_msg *f)
 {
-    size_t xn = (size_t) x->index, yn = y ? (size_t) y->index : 0;
-    uint32_t body = (uint32_t) (1 + xn + yn);
-    uint8_t small[512];
-    uint8_t *out = 5 + xn + yn <= sizeof small ? small : malloc(5 + xn + yn);
-    if (!out)
-        return; /* as a failed write: the frame is lost, ticks find a dead peer */
-    out[0] = (uint8_t) (body >> 24);
-    out[1] = (uint8_t) (body >> 16);
-    out[2] = (uint8_t) (body >> 8);
-    out[3] = (uint8_t) body;
-    out[4] = 112;
-    memcpy(out + 5, x->buff, xn);
-    if (yn)
-        memcpy(out + 5 + xn, y->buff, yn);
-    write_raw(cx, c, out, 5 + xn + yn);
-    if (out != small)
-        free(out);
+    if (c->qh + c->qn == c->qcap) {
+        if (c->qh) { /* slide to the front */
+            memmove(c->q, c->q + c->qh, c->qn * sizeof *c->q);
+            c->qh = 0;
+        } else {
+            uint32_t cap = c->qcap ? c->qcap * 2 : 8;
+            fx_msg **a = realloc(c->q, cap * sizeof *a);
+            if (!a)
+                return FX_ENOMEM;
+            c->q = a;
+            c->qcap = cap;
+        }
+    }
+    c->q[c->qh + c->qn++] = f;
+    return 0;
 }
 
-/* Writes a control message and a message term as one frame. */
-static void write_ctl2(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
+/* Sends frame f (taken, also on failure) as one write, or queues it when
+ * frames wait already or the socket is over its high-water mark: so a
+ * frame is never cut, dropped or overtaken. 0, or an error (the
+ * connection is broken: the caller takes it down). */
+static int send_frame(fx_ctx *cx, conn *c, fx_msg *f)
 {
-    write_frame_parts(cx, c, x, y);
+    int rc = c->qn ? FX_EAGAIN : fx_net_send_msg(cx, c->sock, f);
+    if (rc == 0) {
+        c->wrote = true;
+        return 0;
+    }
+    if (rc == FX_EAGAIN) {
+        rc = queue_push(c, f);
+        if (rc == 0) {
+            c->blocked = true;
+            return 0;
+        }
+    }
+    fx_msg_free(f);
+    return rc;
 }
 
-/* Writes one control message (no message part) as a frame. */
-static void write_ctl(fx_ctx *cx, conn *c, const ei_x_buff *x)
+/* Writes the queued frames until the socket refuses one. 0 or an error. */
+static int flush(fx_ctx *cx, conn *c)
 {
-    write_frame_parts(cx, c, x, NULL);
+    while (c->qn) {
+        int rc = fx_net_send_msg(cx, c->sock, c->q[c->qh]);
+        if (rc == FX_EAGAIN)
+            return 0;
+        if (rc != 0)
+            return rc;
+        c->wrote = true;
+        c->qh++;
+        c->qn--;
+    }
+    c->qh = 0;
+    c->blocked = false;
+    return 0;
+}
+
+/* A control message (and a message term, y may be NULL) as one frame
+ * through send_frame. 0 or an error. */
+static int write_ctl2(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
+{
+    size_t body = 1 + (size_t) x->index + (y ? (size_t) y->index : 0);
+    if (body > UINT32_MAX - 4)
+        return FX_EMSGSIZE;
+    fx_msg *f = fxi_msg_alloc(FXI_DIST_OUT, (uint32_t) (4 + body));
+    if (!f)
+        return FX_ENOMEM;
+    uint8_t *o = (uint8_t *) f->data;
+    o[0] = (uint8_t) (body >> 24);
+    o[1] = (uint8_t) (body >> 16);
+    o[2] = (uint8_t) (body >> 8);
+    o[3] = (uint8_t) body;
+    o[4] = 112;
+    memcpy(o + 5, x->buff, (size_t) x->index);
+    if (y)
+        memcpy(o + 5 + x->index, y->buff, (size_t) y->index);
+    return send_frame(cx, c, f);
+}
+
+static int write_ctl(fx_ctx *cx, conn *c, const ei_x_buff *x)
+{
+    return write_ctl2(cx, c, x, NULL);
 }
 
 /* 0, or -1 for a malformed frame (the connection closes). */
@@ -252,8 +306,10 @@ static int frame_in(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
     default: { /* links, monitors, exits (dist_sig.c); others are ignored */
         ei_x_buff x;
         if (fxi_dsig_in(cx, c->d, &c->sigs, &ctl, b, &x)) {
-            write_ctl(cx, c, &x);
+            int rc = write_ctl(cx, c, &x);
             ei_x_free(&x);
+            if (rc != 0)
+                return -1; /* a frame would be lost: the connection closes */
         }
         break;
     }
@@ -298,39 +354,16 @@ static fx_next resume(fx_ctx *cx, conn *c)
 
 static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
 {
-    if (!(c->pi.flags & FXI_DFLAG_SEND_SENDER) && m != c->pending) {
-        /* a peer without SEND_SENDER (erl_interface's C nodes) */
-        fx_msg *f = fxi_dist_frame_without_sender(m);
-        if (f) { /* m is freed after this handler call */
-            int rc = fx_net_send_msg(cx, c->sock, f);
-            if (rc == FX_EAGAIN) {
-                c->pending = f;
-                c->blocked = true;
-                return resume(cx, c);
-            }
-            if (rc != 0) {
-                fx_msg_free(f);
-                return conn_down(cx, c, "connection_closed");
-            }
-            c->wrote = true;
-            return resume(cx, c);
-        }
+    fx_msg *f = NULL;
+    if (!(c->pi.flags & FXI_DFLAG_SEND_SENDER)) /* erl_interface's C nodes */
+        f = fxi_dist_frame_without_sender(m);   /* m is freed after this call */
+    if (!f) {
+        fx_msg_keep(cx, m);
+        f = m;
     }
-    int rc = fx_net_send_msg(cx, c->sock, m);
-    if (rc == 0) {
-        c->wrote = true;
-        c->blocked = false;
-        return resume(cx, c);
-    }
-    if (rc == FX_EAGAIN) { /* over the high-water mark: wait for WRITABLE */
-        if (m != c->pending) {
-            fx_msg_keep(cx, m);
-            c->pending = m;
-        }
-        c->blocked = true;
-        return resume(cx, c);
-    }
-    return conn_down(cx, c, "connection_closed");
+    if (send_frame(cx, c, f) != 0)
+        return conn_down(cx, c, "connection_closed");
+    return resume(cx, c);
 }
 
 /* The connection is gone: noconnection for its links and monitors. */
@@ -359,20 +392,8 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
     case FXI_DIST_OUT:
         return write_frame(cx, c, m);
     case FX_NET_WRITABLE:
-        if (c->pending) {
-            fx_msg *p = c->pending;
-            c->pending = NULL;
-            int rc = fx_net_send_msg(cx, c->sock, p);
-            if (rc == FX_EAGAIN) {
-                c->pending = p;
-                return resume(cx, c);
-            }
-            if (rc != 0) {
-                fx_msg_free(p);
-                return conn_down(cx, c, "connection_closed");
-            }
-            c->blocked = false;
-        }
+        if (flush(cx, c) != 0)
+            return conn_down(cx, c, "connection_closed");
         return resume(cx, c);
     case FX_NET_DATA:
         c->rx += fx_msg_size(m);
@@ -413,9 +434,11 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
     case FXI_DIST_S_REPLY: {
         ei_x_buff x, y;
         if (fxi_dsig_reply(cx, c->d, &c->sigs, m, &x, &y)) {
-            write_ctl2(cx, c, &x, &y);
+            int rc = write_ctl2(cx, c, &x, &y);
             ei_x_free(&x);
             ei_x_free(&y);
+            if (rc != 0)
+                return conn_down(cx, c, "connection_closed");
         }
         return resume(cx, c);
     }
@@ -423,8 +446,10 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
         if (t >= FXI_DIST_S_FIRST && t <= FXI_DIST_S_LAST) {
             ei_x_buff x;
             if (fxi_dsig_out(cx, c->d, &c->sigs, m, &x)) {
-                write_ctl(cx, c, &x);
+                int rc = write_ctl(cx, c, &x);
                 ei_x_free(&x);
+                if (rc != 0)
+                    return conn_down(cx, c, "connection_closed");
             }
         }
         return resume(cx, c);
@@ -435,14 +460,23 @@ static fx_next up(fx_ctx *cx, conn *c)
 {
     fxi_dist *d = c->d;
     fxi_mutex_lock(&d->mx);
+    if (!d->running) { /* fx_dist_stop came during the handshake */
+        fxi_mutex_unlock(&d->mx);
+        return fail(cx, c, FX_ENODE, "stopped");
+    }
     fxi_rnode *n = fxi_dist_node_get(d, c->peer, c->pi.creation);
-    if (n) {
+    /* another connection to this node came up while we shook hands */
+    bool taken = n && n->up && n->conn.id && n->conn.id != c->self.id &&
+                 fx_is_alive(cx->vm, n->conn) == 1;
+    if (n && !taken) {
         n->conn = c->self;
         n->up = true;
     }
     fxi_mutex_unlock(&d->mx);
     if (!n)
         return fail(cx, c, FX_ENOMEM, "out of memory");
+    if (taken)
+        return fail(cx, c, FX_ENODE, "refused: already connected");
     c->phase = P_UP;
     notify(cx->vm, c, 0);
     fx_log(cx->vm, FX_LOG_INFO, "dist: connected to %s", c->peer);
@@ -479,18 +513,19 @@ static fx_next got_name(fx_ctx *cx, conn *c)
         write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "not_allowed"));
         return fail(cx, c, FX_EAUTH, "refused: flags or name");
     }
+    /* Only a look-up: the peer is not authenticated yet, so it neither
+     * creates a node entry (nor takes a pid tag) nor becomes the node's
+     * connection; up() does both once the challenge reply checks out. */
     bool busy = false;
     fxi_mutex_lock(&d->mx);
-    fxi_rnode *n = fxi_dist_node_get(d, c->peer, 0);
+    fxi_rnode *n = fxi_dist_find(d, c->peer);
     if (n && n->conn.id && n->conn.id != c->self.id &&
         fx_is_alive(cx->vm, n->conn) == 1) {
         /* Simultaneous connect: the greater name keeps its own attempt. */
         busy = n->up || strcmp(d->name, c->peer) > 0;
     }
-    if (n && !busy)
-        n->conn = c->self;
     fxi_mutex_unlock(&d->mx);
-    if (!n || busy) {
+    if (busy) {
         uint8_t out[32];
         write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "nok"));
         return fail(cx, c, FX_ENODE, "refused: already connected");
@@ -519,8 +554,8 @@ static fx_next drain(fx_ctx *cx, fx_msg *m)
 }
 
 /* The peer answered nok: its own connection to us wins. Our acceptor for
- * it takes the node's entry over when it gets the peer's send_name (which
- * may still be on its way): wait for that, up to setup_ms, polling every
+ * it takes the node's entry over when its handshake is done (the peer's
+ * send_name may still be on its way): wait for that, up to setup_ms, polling every
  * 50 ms; then hand the waiters and the queued frames to it. */
 static fx_next superseded_poll(fx_ctx *cx, fx_msg *m)
 {
@@ -598,6 +633,11 @@ static fx_next hs_msg(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
         fxi_dist_digest(c->my_chal, d->cookie, want);
         if (fxi_hs_parse_reply(b, n, &their, dig) != 0 || memcmp(dig, want, 16) != 0)
             return fail(cx, c, FX_EAUTH, "bad challenge reply (cookie)");
+        fxi_mutex_lock(&d->mx);
+        bool running = d->running;
+        fxi_mutex_unlock(&d->mx);
+        if (!running) /* fx_dist_stop came during the handshake: no ack */
+            return fail(cx, c, FX_ENODE, "stopped");
         fxi_dist_digest(their, d->cookie, dig);
         if (write_raw(cx, c, out, fxi_hs_ack(out, sizeof out, dig)) != 0)
             return fail(cx, c, FX_ENODE, "write failed");
@@ -663,8 +703,17 @@ static fx_next hs(fx_ctx *cx, fx_msg *m)
     case FX_MSG_TIMEOUT:
         return fail(cx, c, FX_ETIMEDOUT, "handshake timed out");
     case FXI_DIST_WAIT:
-        if (c->nw < 16)
-            c->waiters[c->nw++] = fx_msg_from(m);
+        if (c->nw == c->cw) {
+            uint32_t cw = c->cw ? c->cw * 2 : 16;
+            fx_pid *a = cw > c->cw ? realloc(c->waiters, cw * sizeof *a) : NULL;
+            if (!a) { /* tell this one now rather than never */
+                fxi_dist_signal(cx->vm, cx, fx_msg_from(m), FXI_DIST_UP, true, FX_ENOMEM);
+                return wait_hs(cx, c);
+            }
+            c->waiters = a;
+            c->cw = cw;
+        }
+        c->waiters[c->nw++] = fx_msg_from(m);
         return wait_hs(cx, c);
     case FXI_DIST_STOP:
         return fail(cx, c, FX_ENODE, "stopped");
@@ -746,8 +795,11 @@ static void conn_cleanup(void *state, const fx_reason *reason)
     }
     fxi_mutex_unlock(&d->mx);
     notify(d->vm, c, c->fail ? c->fail : FX_ENODE);
-    fx_msg_free(c->pending);
+    for (uint32_t i = 0; i < c->qn; i++)
+        fx_msg_free(c->q[c->qh + i]);
+    free(c->q);
     fxi_dsig_free(&c->sigs);
+    free(c->waiters);
     free(c->buf);
     free(c);
 }

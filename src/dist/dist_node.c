@@ -137,6 +137,10 @@ static fx_next node_loop(fx_ctx *cx, fx_msg *m)
             if (r < 0)
                 return node_fail(cx, s, FX_EDIST, "epmd refused the name");
             fxi_mutex_lock(&s->d->mx);
+            if (s->d->node.id != 1) { /* fx_dist_start gave up on us */
+                fxi_mutex_unlock(&s->d->mx);
+                return fx_stop(cx, fx_reason_shutdown_with("start abandoned"));
+            }
             s->d->creation = creation ? creation : 1;
             s->d->running = true;
             s->d->node = fx_self(cx);
@@ -180,10 +184,7 @@ static fx_next node_init(fx_ctx *cx, void *arg)
 {
     node_st *s = arg;
     fx_net_addr a;
-    /* Accepted connections inherit nodelay: without it a reply written
-     * behind another small frame waits for the peer's delayed ACK
-     * (~40 ms per gen_server call, measured by tools/bench --group dist).
-     * The same write limit as the connecting side (dist_conn.c). */
+    /* accepted sockets inherit these: the same as outgoing connections */
     fx_net_opts o = {.backlog = 128, .nodelay = true, .high_water = 64u << 20};
     if (fx_net_addr_ip(s->ip, s->port, &a) != 0 ||
         fx_net_listen(cx, &a, &o, &s->listener) != 0)

@@ -103,9 +103,11 @@ int fxi_hs_parse_reply(const uint8_t *b, size_t len, uint32_t *challenge,
 int fxi_hs_parse_ack(const uint8_t *b, size_t len, uint8_t digest[16]);
 
 /* ---- terms and control messages ---------------------------------------- */
-/* Walks one term starting at b[pos] (no version byte) without reading
- * past len; *end is the offset after it. 0 or -1 (truncated, unknown
- * tag, atom-cache reference, nesting counts beyond the buffer). */
+/* Validates one term starting at b[pos] (no version byte) with the term
+ * API's validator (fxi_term_validate: no recursion, never reads past len,
+ * nesting at most FX_TERM_MAX_DEPTH, old FLOAT_EXT must hold its NUL);
+ * *end is the offset after it. 0 or -1 (truncated, unknown tag,
+ * atom-cache reference, too deep, nesting counts beyond the buffer). */
 int fxi_etf_skip(const uint8_t *b, size_t len, size_t pos, size_t *end);
 
 typedef struct fxi_dist_ctl {
@@ -120,6 +122,7 @@ typedef struct fxi_dist_ctl {
     bool has_ref;            /* the monitor operations */
     erlang_ref ref;          /* their ref */
     size_t reason_off;       /* EXIT, EXIT2, MONITOR_P_EXIT: the reason term; 0 = none */
+    size_t reason_end;       /* just past it */
     size_t msg_off, msg_len; /* the message term, with its 131; 0 = none */
 } fxi_dist_ctl;
 

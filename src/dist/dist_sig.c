@@ -5,7 +5,10 @@
 #include "dist/dist_sig.h"
 
 #include <fauxtp/error.h>
+#include <fauxtp/log.h>
 #include <fauxtp/registry.h>
+#include <fauxtp/term.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,8 +54,8 @@ static int encode_reason(ei_x_buff *x, const fx_reason *r)
     }
 }
 
-/* The reason term at frame[off] (validated by the parser). */
-static fx_reason decode_reason(const uint8_t *frame, size_t off)
+/* The reason term at frame[off, end) (validated by the parser). */
+static fx_reason decode_reason(const uint8_t *frame, size_t off, size_t end)
 {
     const char *s = (const char *) frame;
     char a[MAXATOMLEN_UTF8];
@@ -99,12 +102,17 @@ static fx_reason decode_reason(const uint8_t *frame, size_t off)
             return fx_reason_error((int) code, "%s", text);
         }
     }
-    char *p = NULL;
-    i = (int) off;
+    /* anything else: its text (term/print.c, no recursion), cut short */
+    char text[FX_REASON_TEXT_MAX];
+    uint8_t *t = end > off ? malloc(end - off + 1) : NULL;
     fx_reason r = fx_reason_error(FX_EEXIT, "erlang term");
-    if (ei_s_print_term(&p, s, &i) >= 0 && p)
-        r = fx_reason_error(FX_EEXIT, "%s", p);
-    free(p);
+    if (t) {
+        t[0] = 131;
+        memcpy(t + 1, frame + off, end - off);
+        if (fx_term_sprint(t, end - off + 1, text, sizeof text) >= 0)
+            r = fx_reason_error(FX_EEXIT, "%s", text);
+        free(t);
+    }
     return r;
 }
 
@@ -399,7 +407,7 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
         return 0;
     }
     case FXI_DOP_EXIT: {
-        fx_reason r = decode_reason(frame, c->reason_off);
+        fx_reason r = decode_reason(frame, c->reason_off, c->reason_end);
         if (!local.id)
             return 0;
         if ((i = link_find(s, local, remote)) >= 0)
@@ -409,7 +417,7 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
         return 0;
     }
     case FXI_DOP_EXIT2: {
-        fx_reason r = decode_reason(frame, c->reason_off);
+        fx_reason r = decode_reason(frame, c->reason_off, c->reason_end);
         if (local.id)
             fxi_sig_exit(vm, w, remote, local, &r, FXI_EXIT_EXPLICIT);
         return 0;
@@ -440,7 +448,7 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
         fx_ref ref;
         if (!fxi_dist_ref_in(d, &c->ref, &ref) || (i = mo_find(s, ref)) < 0)
             return 0;
-        fx_reason r = decode_reason(frame, c->reason_off);
+        fx_reason r = decode_reason(frame, c->reason_off, c->reason_end);
         fxi_dmon_out e = s->mo[i];
         s->mo[i] = s->mo[--s->nmo];
         fxi_sig_fire_down(vm, w, e.promise, e.target, &r);
@@ -508,8 +516,15 @@ static fx_msg *envelope(uint32_t kind, const uint8_t *req, size_t rlen)
     return m;
 }
 
+/* Calls from remote callers waiting for a local server's reply: a server
+ * that never answers would keep its entries until the connection closes,
+ * so past this many a new call is dropped (its caller times out). */
+#define MAX_CALLS 65536u
+
 static int call_add(fxi_dist_sigs *s, fxi_dcall c)
 {
+    if (s->nc >= MAX_CALLS)
+        return FX_ENOMEM;
     GROW(s->calls, s->nc, s->cc);
     s->calls[s->nc++] = c;
     return 0;
@@ -537,8 +552,13 @@ int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid
         long n;
         bool bin = ei_get_type(b, &k, &t, &sz) == 0 && t == ERL_BINARY_EXT &&
                    (size_t) j + 5 + (size_t) sz == len;
-        fx_msg *m =
-            fxi_msg_alloc(FX_MSG_REPLY, (uint32_t) (bin ? (size_t) sz : size + 1));
+        size_t need = bin ? (size_t) sz : size + 1;
+        if (need > cx->vm->cfg.max_msg_size) { /* as deliver() does for messages */
+            fx_log(cx->vm, FX_LOG_WARNING,
+                   "dist: dropped a %zu-byte call reply (max_msg_size)", need);
+            return 1;
+        }
+        fx_msg *m = fxi_msg_alloc(FX_MSG_REPLY, (uint32_t) need);
         if (!m)
             return 1;
         if (bin) {
@@ -573,8 +593,10 @@ int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid
         ei_decode_pid(b, &i, &c.caller) != 0)
         return 0;
     int tag0 = i;
-    if (ei_skip_term(b, &i) != 0)
+    size_t tend; /* the message passed fxi_etf_skip: this only finds the end */
+    if (fxi_etf_skip(term, len, (size_t) i, &tend) != 0 || tend > INT_MAX)
         return 0;
+    i = (int) tend;
     c.taglen = (size_t) (i - tag0);
     c.tag = malloc(c.taglen);
     if (!c.tag)

@@ -307,7 +307,21 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
                  sig != FXI_DIST_S_REPLY)
             m->ref.id = to.id; /* these keep their ref */
         m->type = sig;
-        fxi_deliver_or_drop(vm, w, conn, m);
+        if (sig != FXI_DIST_S_LINK && sig != FXI_DIST_S_MONITOR) {
+            fxi_deliver_or_drop(vm, w, conn, m);
+            return 0;
+        }
+        /* The connection may have exited since the look-up: it would
+         * never answer this link or monitor, so it is answered here, as
+         * its going down would have (m is the request, kept as the
+         * promise: the exit or DOWN goes to m->from). */
+        if (fxi_deliver_quiet(vm, w, conn, m) == FX_ENOPROC) {
+            fx_reason nc = fxi_dist_noconnection();
+            if (sig == FXI_DIST_S_LINK)
+                fxi_sig_fire_exit(vm, w, m, to, &nc, FXI_EXIT_LINK);
+            else
+                fxi_sig_fire_down(vm, w, m, to, &nc);
+        }
         return 0;
     }
     ei_x_buff ctl, gen = {0};
