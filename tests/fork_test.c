@@ -151,8 +151,26 @@ static int child_new_vm(tvm *t)
     return bad;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define FXT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FXT_ASAN 1
+#endif
+#endif
+
 Test(fork, a_vm_created_in_the_child_works)
 {
+#ifdef FXT_ASAN
+    /* GCC 12's libasan does not hold its allocator's locks across fork():
+     * when another thread of the parent (a scheduler, the watchdog,
+     * Criterion's own) is inside malloc at that moment, the child's
+     * allocator stays locked and the child's first refills wait forever
+     * (seen: every child thread in SizeClassAllocator64::GetFromAllocator;
+     * about 1 run in 20 under load). The release and aarch64 builds run
+     * this test; the other fork tests allocate nothing in the child. */
+    cr_skip_test("libasan's allocator is not fork-safe with other threads running");
+#endif
     tvm t = tvm_start(2);
     int bad = in_child(child_new_vm, &t);
     cr_assert_eq(bad, 0, "check %d failed in the child", bad);
