@@ -230,11 +230,14 @@ static int queue_push(conn *c, fx_msg *f)
  * connection is broken: the caller takes it down). */
 static int send_frame(fx_ctx *cx, conn *c, fx_msg *f)
 {
+    /* f may be the message being handled: fx_net_send_msg then keeps it
+     * when the socket takes it, or leaves it to the runtime to free. */
     int rc = c->qn ? FX_EAGAIN : fx_net_send_msg(cx, c->sock, f);
     if (rc == 0) {
         c->wrote = true;
         return 0;
     }
+    fx_msg_keep(cx, f); /* from here on this code frees or queues it */
     if (rc == FX_EAGAIN) {
         rc = queue_push(c, f);
         if (rc == 0) {
@@ -357,10 +360,8 @@ static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
     fx_msg *f = NULL;
     if (!(c->pi.flags & FXI_DFLAG_SEND_SENDER)) /* erl_interface's C nodes */
         f = fxi_dist_frame_without_sender(m);   /* m is freed after this call */
-    if (!f) {
-        fx_msg_keep(cx, m);
-        f = m;
-    }
+    if (!f)
+        f = m; /* send_frame keeps it if it must */
     if (send_frame(cx, c, f) != 0)
         return conn_down(cx, c, "connection_closed");
     return resume(cx, c);
