@@ -130,7 +130,8 @@ FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
  * server that dies during the call gives FX_EEXIT with its reason. The
  * reply: a binary as its bytes, any other term as the term (with its
  * 131). When node is this node's own name these are fx_gs_call_named,
- * fx_gs_call_named_async and fx_gs_cast_named. Connects on first use.
+ * fx_gs_call_named_async and fx_gs_cast_named (FX_ENOENT for a name not
+ * registered here, as there). Connects on first use.
  *
  * fx_gs_call_remote: blocking, from a thread outside the VM through its
  * inbox, as fx_gs_call (*reply, caller frees; *why may be NULL).
