@@ -40,8 +40,8 @@ FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms)
 FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
                               uint32_t type, const void *data, size_t size)
 {
-    (void) type, (void) data, (void) size;
-    return cx && node && name ? FX_ENOTDIST : FX_EINVAL;
+    (void) type;
+    return cx && node && name && *name && (data || !size) ? FX_ENOTDIST : FX_EINVAL;
 }
 
 FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
@@ -60,10 +60,11 @@ FX_API int fx_gs_call_remote(fx_inbox *inbox, const char *node, const char *name
                              uint32_t type, const void *data, size_t size,
                              int64_t timeout_ms, fx_msg **reply, fx_reason *why)
 {
-    (void) type, (void) data, (void) size, (void) timeout_ms, (void) why;
+    (void) type, (void) timeout_ms, (void) why;
     if (reply)
         *reply = NULL;
-    return inbox && reply && node && name ? FX_ENOTDIST : FX_EINVAL;
+    return inbox && reply && node && name && *name && (data || !size) ? FX_ENOTDIST
+                                                                      : FX_EINVAL;
 }
 
 FX_API fx_next fx_gs_call_remote_async(fx_ctx *cx, const char *node, const char *name,
@@ -80,6 +81,6 @@ FX_API fx_next fx_gs_call_remote_async(fx_ctx *cx, const char *node, const char 
 FX_API int fx_gs_cast_remote(fx_ctx *cx, const char *node, const char *name,
                              uint32_t type, const void *data, size_t size)
 {
-    (void) type, (void) data, (void) size;
-    return cx && node && name ? FX_ENOTDIST : FX_EINVAL;
+    (void) type;
+    return cx && node && name && *name && (data || !size) ? FX_ENOTDIST : FX_EINVAL;
 }
