@@ -130,3 +130,58 @@ Test(dist, remote_calls_refuse_bad_arguments)
         FX_ENOENT);
     tvm_stop(&t);
 }
+
+/* ---- between two fauxtp nodes ------------------------------------------ */
+
+static fx_gs_ret gs_init(fx_ctx *cx, void *arg, void **state)
+{
+    *state = arg;
+    return fx_gs_ok(cx);
+}
+
+static fx_gs_ret gs_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                         const void *data, size_t size)
+{
+    (void) state, (void) from;
+    if (type == 66)
+        return fx_gs_stop(cx, fx_reason_shutdown());
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "re%u:%.*s", type, (int) size, (const char *) data);
+    return fx_gs_reply(cx, buf, (size_t) n);
+}
+
+static fx_gs_ret gs_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
+                         size_t size)
+{
+    fx_pid *report = state;
+    fx_send(cx, *report, type, data, size);
+    return fx_gs_noreply(cx);
+}
+
+static const fx_gs_ops gs_ops = {
+    .init = gs_init, .handle_call = gs_call, .handle_cast = gs_cast};
+
+Test(dist, a_fauxtp_gen_server_on_another_fauxtp_node_is_called_by_name)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm a = node_vm("a@127.0.0.1");
+    tvm b = node_vm("b@127.0.0.1");
+    fx_gs_spec spec = {.ops = &gs_ops, .arg = &b.me, .name = "gs"};
+    fx_pid gs;
+    cr_assert_eq(fx_gs_start(b.in, &spec, &gs, NULL), 0);
+    fx_msg *reply = NULL;
+    fx_reason why;
+    int rc =
+        fx_gs_call_remote(a.in, "b@127.0.0.1", "gs", 7, "ping", 4, 30000, &reply, &why);
+    cr_assert_eq(rc, 0, "fx_gs_call_remote: %s", fx_strerror(rc));
+    reply_is(reply, "re7:ping");
+    rc = fx_gs_call_remote(a.in, "b@127.0.0.1", "none", 7, "x", 1, 60000, &reply, &why);
+    cr_assert_eq(rc, FX_ENOPROC, "unregistered name: %s", fx_strerror(rc));
+    /* a server that stops during the call: its reason */
+    rc = fx_gs_call_remote(a.in, "b@127.0.0.1", "gs", 66, NULL, 0, 60000, &reply, &why);
+    cr_assert_eq(rc, FX_EEXIT, "stopping server: %s", fx_strerror(rc));
+    cr_assert_eq(why.kind, FX_REASON_SHUTDOWN);
+    tvm_stop(&a);
+    tvm_stop(&b);
+}
