@@ -103,11 +103,13 @@ Test(bi_dist, send_named,
     bi_end(&t);
 }
 
-Test(bi_dist, remote_calls,
-     .description =
-         "fx_gs_call_remote, fx_gs_cast_remote | NULL inbox, reply or ctx, NULL node or "
-         "name, an empty name, data NULL with size > 0; a VM that is not a node | "
-         "FX_EINVAL; FX_ENOTDIST")
+Test(
+    bi_dist, remote_calls,
+    .description =
+        "fx_gs_call_remote, fx_gs_cast_remote, fx_vm_gs_cast_remote | NULL inbox, reply, "
+        "ctx or vm, NULL node or "
+        "name, an empty name, data NULL with size > 0; a VM that is not a node | "
+        "FX_EINVAL; FX_ENOTDIST")
 {
     tvm t = bi_start();
     fx_msg *r = (fx_msg *) 1;
@@ -126,6 +128,9 @@ Test(bi_dist, remote_calls,
     cr_assert_eq(fx_gs_call_remote(t.in, "a@127.0.0.1", "x", 1, "a", 1, 10, &r, NULL),
                  FX_ENOTDIST);
     cr_assert_eq(fx_gs_cast_remote(NULL, "a@127.0.0.1", "x", 1, "a", 1), FX_EINVAL);
+    cr_assert_eq(fx_vm_gs_cast_remote(NULL, "a@127.0.0.1", "x", 1, "a", 1), FX_EINVAL);
+    cr_assert_eq(fx_vm_gs_cast_remote(t.vm, "a@127.0.0.1", "", 1, "a", 1), FX_EINVAL);
+    cr_assert_eq(fx_vm_gs_cast_remote(t.vm, "a@127.0.0.1", "x", 1, "a", 1), FX_ENOTDIST);
     bi_end(&t);
 }
 

@@ -178,6 +178,10 @@ Test(dist, a_fauxtp_gen_server_on_another_fauxtp_node_is_called_by_name)
     reply_is(reply, "re7:ping");
     rc = fx_gs_call_remote(a.in, "b@127.0.0.1", "none", 7, "x", 1, 60000, &reply, &why);
     cr_assert_eq(rc, FX_ENOPROC, "unregistered name: %s", fx_strerror(rc));
+    /* a cast from outside the VM: gs_cast reports it to b's inbox */
+    rc = fx_vm_gs_cast_remote(a.vm, "b@127.0.0.1", "gs", 12, "cast", 4);
+    cr_assert_eq(rc, 0, "fx_vm_gs_cast_remote: %s", fx_strerror(rc));
+    reply_is(tvm_recv(&b, 12), "cast");
     /* a server that stops during the call: its reason */
     rc = fx_gs_call_remote(a.in, "b@127.0.0.1", "gs", 66, NULL, 0, 60000, &reply, &why);
     cr_assert_eq(rc, FX_EEXIT, "stopping server: %s", fx_strerror(rc));

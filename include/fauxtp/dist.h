@@ -150,9 +150,13 @@ FX_API fx_next fx_gs_call_remote_async(fx_ctx *cx, const char *node, const char 
                                        int64_t timeout_ms, fx_handler then);
 /* gen_server:cast({Name, Node}, Req): sends {'$gen_cast', Req} (Req as
  * above); as in Erlang, 0 means handed to the connection, not delivered.
- * Errors as above. Inside a handler only. */
+ * Errors as above (a NULL cx or vm: FX_EINVAL). fx_gs_cast_remote inside a
+ * handler only; fx_vm_gs_cast_remote from any thread outside the VM (also
+ * FX_ESHUTDOWN). */
 FX_API int fx_gs_cast_remote(fx_ctx *cx, const char *node, const char *name,
                              uint32_t type, const void *data, size_t size);
+FX_API int fx_vm_gs_cast_remote(fx_vm *vm, const char *node, const char *name,
+                                uint32_t type, const void *data, size_t size);
 
 /* One connected node. */
 typedef struct fx_dist_node_info {

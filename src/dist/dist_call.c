@@ -175,3 +175,23 @@ FX_API int fx_gs_cast_remote(fx_ctx *cx, const char *node, const char *name,
     return send_req(d, cx->w, fx_self(cx), node, name, FXI_GS_CAST, (fx_ref){0}, type,
                     data, size);
 }
+
+FX_API int fx_vm_gs_cast_remote(fx_vm *vm, const char *node, const char *name,
+                                uint32_t type, const void *data, size_t size)
+{
+    if (!vm)
+        return FX_EINVAL;
+    fxi_dist *d = fxi_dist_get(vm);
+    int rc = check(vm, d, node, name, type, data, size);
+    if (rc == 1)
+        return fx_vm_gs_cast_named(vm, name, type, data, size);
+    if (rc != 0)
+        return rc;
+    fxi_section sec;
+    if ((rc = fxi_section_enter(vm, &sec)) != 0)
+        return rc;
+    rc = send_req(d, sec.w, FX_PID_NONE, node, name, FXI_GS_CAST, (fx_ref){0}, type, data,
+                  size);
+    fxi_section_exit(vm, &sec);
+    return rc;
+}

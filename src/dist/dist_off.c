@@ -84,3 +84,10 @@ FX_API int fx_gs_cast_remote(fx_ctx *cx, const char *node, const char *name,
     (void) type;
     return cx && node && name && *name && (data || !size) ? FX_ENOTDIST : FX_EINVAL;
 }
+
+FX_API int fx_vm_gs_cast_remote(fx_vm *vm, const char *node, const char *name,
+                                uint32_t type, const void *data, size_t size)
+{
+    (void) type;
+    return vm && node && name && *name && (data || !size) ? FX_ENOTDIST : FX_EINVAL;
+}
