@@ -103,6 +103,37 @@ Test(bi_dist, send_named,
     bi_end(&t);
 }
 
+Test(
+    bi_dist, remote_calls,
+    .description =
+        "fx_gs_call_remote, fx_gs_cast_remote, fx_vm_gs_cast_remote | NULL inbox, reply, "
+        "ctx or vm, NULL node or "
+        "name, an empty name, data NULL with size > 0; a VM that is not a node | "
+        "FX_EINVAL; FX_ENOTDIST")
+{
+    tvm t = bi_start();
+    fx_msg *r = (fx_msg *) 1;
+    cr_assert_eq(fx_gs_call_remote(NULL, "a@127.0.0.1", "x", 1, NULL, 0, 10, &r, NULL),
+                 FX_EINVAL);
+    cr_assert_eq(fx_gs_call_remote(t.in, "a@127.0.0.1", "x", 1, NULL, 0, 10, NULL, NULL),
+                 FX_EINVAL);
+    cr_assert_eq(fx_gs_call_remote(t.in, NULL, "x", 1, NULL, 0, 10, &r, NULL), FX_EINVAL);
+    cr_assert_null(r);
+    cr_assert_eq(fx_gs_call_remote(t.in, "a@127.0.0.1", NULL, 1, NULL, 0, 10, &r, NULL),
+                 FX_EINVAL);
+    cr_assert_eq(fx_gs_call_remote(t.in, "a@127.0.0.1", "", 1, NULL, 0, 10, &r, NULL),
+                 FX_EINVAL);
+    cr_assert_eq(fx_gs_call_remote(t.in, "a@127.0.0.1", "x", 1, NULL, 4, 10, &r, NULL),
+                 FX_EINVAL);
+    cr_assert_eq(fx_gs_call_remote(t.in, "a@127.0.0.1", "x", 1, "a", 1, 10, &r, NULL),
+                 FX_ENOTDIST);
+    cr_assert_eq(fx_gs_cast_remote(NULL, "a@127.0.0.1", "x", 1, "a", 1), FX_EINVAL);
+    cr_assert_eq(fx_vm_gs_cast_remote(NULL, "a@127.0.0.1", "x", 1, "a", 1), FX_EINVAL);
+    cr_assert_eq(fx_vm_gs_cast_remote(t.vm, "a@127.0.0.1", "", 1, "a", 1), FX_EINVAL);
+    cr_assert_eq(fx_vm_gs_cast_remote(t.vm, "a@127.0.0.1", "x", 1, "a", 1), FX_ENOTDIST);
+    bi_end(&t);
+}
+
 Test(bi_dist, nodes,
      .description = "fx_dist_nodes | NULL vm, NULL out with cap > 0; a VM that is not a "
                     "node | FX_EINVAL; FX_ENOTDIST")

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "actor.h"
+#include "inbox.h"
 #include "types.h"
 
 #ifdef __cplusplus
@@ -115,6 +116,47 @@ FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
 /* The same from outside the VM (the sender is no process). Any thread. */
 FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
                                  uint32_t type, const void *data, size_t size);
+
+/* --- GenServer calls and casts to {Name, Node} ------------------------- */
+
+/* gen_server:call({Name, Node}, Req) from fauxtp: calls the process
+ * registered as `name` on `node` (an Erlang gen_server or a fauxtp
+ * GenServer), sending {'$gen_call', {From, Ref}, Req} with Req = {T,
+ * <<Data>>} (or the term itself for type FX_MSG_TERM, which must be one
+ * term with its 131). The call monitors {Name, Node} by name first, so a
+ * name not registered there fails at once with FX_ENOPROC and a node that
+ * cannot be reached, or goes down during the call, with FX_EEXIT and the
+ * reason noconnection (fx_reason_error(FX_ENODE, "noconnection")); a
+ * server that dies during the call gives FX_EEXIT with its reason. The
+ * reply: a binary as its bytes, any other term as the term (with its
+ * 131). When node is this node's own name these are fx_gs_call_named,
+ * fx_gs_call_named_async and fx_gs_cast_named (FX_ENOENT for a name not
+ * registered here, as there). Connects on first use.
+ *
+ * fx_gs_call_remote: blocking, from a thread outside the VM through its
+ * inbox, as fx_gs_call (*reply, caller frees; *why may be NULL).
+ * fx_gs_call_remote_async: inside a handler, as fx_gs_call_async: `then`
+ * gets the outcome and decodes it with fx_gs_call_result. Errors (besides
+ * fx_gs_call's): FX_EINVAL (NULL node or name, an empty name or one over
+ * 255 bytes, a bad node name, a reserved type, data NULL with size > 0, a
+ * negative timeout other than FX_INFINITY), FX_EMSGSIZE (over
+ * max_msg_size), FX_ENOTDIST (the VM is not a running node). A NULL cx or
+ * then returns the invalid fx_next and sends nothing. */
+FX_API int fx_gs_call_remote(fx_inbox *inbox, const char *node, const char *name,
+                             uint32_t type, const void *data, size_t size,
+                             int64_t timeout_ms, fx_msg **reply, fx_reason *why);
+FX_API fx_next fx_gs_call_remote_async(fx_ctx *cx, const char *node, const char *name,
+                                       uint32_t type, const void *data, size_t size,
+                                       int64_t timeout_ms, fx_handler then);
+/* gen_server:cast({Name, Node}, Req): sends {'$gen_cast', Req} (Req as
+ * above); as in Erlang, 0 means handed to the connection, not delivered.
+ * Errors as above (a NULL cx or vm: FX_EINVAL). fx_gs_cast_remote inside a
+ * handler only; fx_vm_gs_cast_remote from any thread outside the VM (also
+ * FX_ESHUTDOWN). */
+FX_API int fx_gs_cast_remote(fx_ctx *cx, const char *node, const char *name,
+                             uint32_t type, const void *data, size_t size);
+FX_API int fx_vm_gs_cast_remote(fx_vm *vm, const char *node, const char *name,
+                                uint32_t type, const void *data, size_t size);
 
 /* One connected node. */
 typedef struct fx_dist_node_info {

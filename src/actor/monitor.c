@@ -12,6 +12,12 @@ int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *r
     if (!ref || !pid.id)
         return FX_EINVAL;
     *ref = fxi_make_ref(vm, w);
+    return fxi_monitor_ref(vm, w, self, pid, *ref);
+}
+
+int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref r)
+{
+    fx_ref *ref = &r;
     if (pid.id == self->pid.id)
         return 0;
     fxi_actor_ext *x = fxi_actor_ext_get(self);

@@ -90,6 +90,13 @@ fx_pid fxi_dist_pid_in(fxi_dist *d, const erlang_pid *p);
 /* Encodes pid (local, or remote of a known node) as an Erlang pid; false
  * when it is neither. Takes d->mx. */
 bool fxi_dist_pid_out(fxi_dist *d, fx_pid pid, erlang_pid *out);
+/* The stand-in pid of node for monitors by name (dist_call.c): a remote
+ * pid of that node that no peer process has, so signals to it reach the
+ * node's connection. NONE when not running or on ENOMEM. Takes d->mx. */
+fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node);
+/* A GenServer call or cast envelope (FXI_GS_CALL/CAST, from and ref set)
+ * as gen_server's term, with its 131, in *x (initialised here). */
+int fxi_dist_gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x);
 /* Drops every node entry (stop, destroy). */
 void fxi_dist_table_clear(fxi_dist *d);
 

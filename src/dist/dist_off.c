@@ -6,6 +6,7 @@
 #include <fauxtp/error.h>
 
 #include "actor/vm.h"
+#include "otp/gs_impl.h"
 
 FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
 {
@@ -39,8 +40,8 @@ FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms)
 FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
                               uint32_t type, const void *data, size_t size)
 {
-    (void) type, (void) data, (void) size;
-    return cx && node && name ? FX_ENOTDIST : FX_EINVAL;
+    (void) type;
+    return cx && node && name && *name && (data || !size) ? FX_ENOTDIST : FX_EINVAL;
 }
 
 FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
@@ -53,4 +54,40 @@ FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
 FX_API int fx_dist_nodes(fx_vm *vm, fx_dist_node_info *out, size_t cap)
 {
     return vm && (out || !cap) ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_gs_call_remote(fx_inbox *inbox, const char *node, const char *name,
+                             uint32_t type, const void *data, size_t size,
+                             int64_t timeout_ms, fx_msg **reply, fx_reason *why)
+{
+    (void) type, (void) timeout_ms, (void) why;
+    if (reply)
+        *reply = NULL;
+    return inbox && reply && node && name && *name && (data || !size) ? FX_ENOTDIST
+                                                                      : FX_EINVAL;
+}
+
+FX_API fx_next fx_gs_call_remote_async(fx_ctx *cx, const char *node, const char *name,
+                                       uint32_t type, const void *data, size_t size,
+                                       int64_t timeout_ms, fx_handler then)
+{
+    (void) type, (void) timeout_ms;
+    if (!cx || !then)
+        return fx_stop(NULL, fx_reason_normal()); /* the invalid fx_next */
+    return fxi_gs_fail_async(
+        cx, node && name && (data || !size) ? FX_ENOTDIST : FX_EINVAL, then);
+}
+
+FX_API int fx_gs_cast_remote(fx_ctx *cx, const char *node, const char *name,
+                             uint32_t type, const void *data, size_t size)
+{
+    (void) type;
+    return cx && node && name && *name && (data || !size) ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_vm_gs_cast_remote(fx_vm *vm, const char *node, const char *name,
+                                uint32_t type, const void *data, size_t size)
+{
+    (void) type;
+    return vm && node && name && *name && (data || !size) ? FX_ENOTDIST : FX_EINVAL;
 }

@@ -190,6 +190,37 @@ static int mo_add(fxi_dist_sigs *s, fxi_dmon_out e)
     return 0;
 }
 
+static int pn_add(fxi_dist_sigs *s, fx_ref ref, char *name)
+{
+    GROW(s->pn, s->npn, s->cpn);
+    s->pn[s->npn++] = (fxi_dmon_name){ref, name};
+    return 0;
+}
+
+/* The name sent ahead of monitor ref (FXI_DIST_S_MONNAME), taken; NULL
+ * for a monitor of a pid. */
+static char *pn_take(fxi_dist_sigs *s, fx_ref ref)
+{
+    for (uint32_t i = 0; i < s->npn; i++)
+        if (s->pn[i].ref.id == ref.id) {
+            char *n = s->pn[i].name;
+            s->pn[i] = s->pn[--s->npn];
+            return n;
+        }
+    return NULL;
+}
+
+/* A monitor's target as MONITOR_P / DEMONITOR_P name it: the atom of a
+ * monitor by name, else the pid. */
+static int encode_target(fxi_dist *d, ei_x_buff *x, const char *name, fx_pid target)
+{
+    erlang_pid t;
+    if (name)
+        return ei_x_encode_atom_len_as(x, name, (int) strlen(name), ERLANG_UTF8,
+                                       ERLANG_UTF8);
+    return fxi_dist_pid_out(d, target, &t) ? ei_x_encode_pid(x, &t) : -1;
+}
+
 static int mo_find(const fxi_dist_sigs *s, fx_ref r)
 {
     for (uint32_t i = 0; i < s->nmo; i++)
@@ -278,30 +309,45 @@ int fxi_dsig_out(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff
         return ctl_exit(d, x, link ? FXI_DOP_EXIT : FXI_DOP_EXIT2, local, remote,
                         &e->reason);
     }
+    case FXI_DIST_S_MONNAME: {
+        size_t len = fx_msg_size(m);
+        char *name = malloc(len + 1);
+        if (!name)
+            return 0; /* out of memory: the monitor goes out by pid */
+        memcpy(name, fx_msg_data(m), len);
+        name[len] = '\0';
+        if (pn_add(s, ref, name) != 0)
+            free(name);
+        return 0;
+    }
     case FXI_DIST_S_MONITOR: {
         fx_pid remote = ((const fx_down_info *) fx_msg_data(m))->pid;
-        if (mo_add(s, (fxi_dmon_out){ref, local, remote, m}) != 0)
+        char *name = pn_take(s, ref);
+        if (mo_add(s, (fxi_dmon_out){ref, local, remote, m, name}) != 0) {
+            free(name);
             return 0;
+        }
         fx_msg_keep(cx, m);
         fxi_dist_ref_out(d, ref, &er);
-        if (!fxi_dist_pid_out(d, local, &f) || !fxi_dist_pid_out(d, remote, &t) ||
-            ctl_begin(x, 4, FXI_DOP_MONITOR_P) != 0)
+        if (!fxi_dist_pid_out(d, local, &f) || ctl_begin(x, 4, FXI_DOP_MONITOR_P) != 0)
             return 0;
-        return done(x, ei_x_encode_pid(x, &f) | ei_x_encode_pid(x, &t) |
+        return done(x, ei_x_encode_pid(x, &f) | encode_target(d, x, name, remote) |
                            ei_x_encode_ref(x, &er));
     }
     case FXI_DIST_S_DEMONITOR: {
         if ((i = mo_find(s, ref)) < 0)
             return 0;
-        fx_pid remote = s->mo[i].target;
-        fxi_msg_release(s->mo[i].promise);
+        fxi_dmon_out e = s->mo[i];
+        fxi_msg_release(e.promise);
         s->mo[i] = s->mo[--s->nmo];
         fxi_dist_ref_out(d, ref, &er);
-        if (!fxi_dist_pid_out(d, local, &f) || !fxi_dist_pid_out(d, remote, &t) ||
-            ctl_begin(x, 4, FXI_DOP_DEMONITOR_P) != 0)
-            return 0;
-        return done(x, ei_x_encode_pid(x, &f) | ei_x_encode_pid(x, &t) |
-                           ei_x_encode_ref(x, &er));
+        int rc =
+            fxi_dist_pid_out(d, local, &f) && ctl_begin(x, 4, FXI_DOP_DEMONITOR_P) == 0
+                ? done(x, ei_x_encode_pid(x, &f) | encode_target(d, x, e.name, e.target) |
+                              ei_x_encode_ref(x, &er))
+                : 0;
+        free(e.name);
+        return rc;
     }
     case FXI_DIST_S_DOWN: {
         const fx_down_info *dn = fx_msg_data(m);
@@ -451,6 +497,7 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
         fx_reason r = decode_reason(frame, c->reason_off, c->reason_end);
         fxi_dmon_out e = s->mo[i];
         s->mo[i] = s->mo[--s->nmo];
+        free(e.name);
         fxi_sig_fire_down(vm, w, e.promise, e.target, &r);
         return 0;
     }
@@ -466,9 +513,14 @@ void fxi_dsig_down(fx_ctx *cx, fxi_dist_sigs *s)
         fxi_sig_fire_exit(cx->vm, cx->w, s->links[i].promise, s->links[i].remote, &nc,
                           FXI_EXIT_LINK);
     s->nl = 0;
-    for (uint32_t i = 0; i < s->nmo; i++)
+    for (uint32_t i = 0; i < s->nmo; i++) {
+        free(s->mo[i].name);
         fxi_sig_fire_down(cx->vm, cx->w, s->mo[i].promise, s->mo[i].target, &nc);
+    }
     s->nmo = 0;
+    for (uint32_t i = 0; i < s->npn; i++)
+        free(s->pn[i].name);
+    s->npn = 0;
     for (uint32_t i = 0; i < s->nmi; i++)
         fxi_sig_send(cx->vm, cx->w, FXI_SIG_DEMONITOR, s->mi[i].watcher, s->mi[i].target,
                      s->mi[i].ref);
@@ -479,8 +531,13 @@ void fxi_dsig_free(fxi_dist_sigs *s)
 {
     for (uint32_t i = 0; i < s->nl; i++)
         fxi_msg_release(s->links[i].promise);
-    for (uint32_t i = 0; i < s->nmo; i++)
+    for (uint32_t i = 0; i < s->nmo; i++) {
         fxi_msg_release(s->mo[i].promise);
+        free(s->mo[i].name);
+    }
+    for (uint32_t i = 0; i < s->npn; i++)
+        free(s->pn[i].name);
+    free(s->pn);
     for (uint32_t i = 0; i < s->nc; i++)
         free(s->calls[i].tag);
     free(s->calls);

@@ -25,8 +25,12 @@
 #define FXI_DIST_S_DOWN (FX_MSG_BEHAVIOUR_BASE + 0x516u)
 /* A GenServer's reply (FX_MSG_REPLY) to a remote caller: ref = the call's. */
 #define FXI_DIST_S_REPLY (FX_MSG_BEHAVIOUR_BASE + 0x517u)
+/* The name of the monitor by name that follows from the same sender:
+ * ref = the monitor's, payload = the name (no NUL). dist_call.c sends it
+ * to the connection just before the monitor's request (FIFO per sender). */
+#define FXI_DIST_S_MONNAME (FX_MSG_BEHAVIOUR_BASE + 0x518u)
 #define FXI_DIST_S_FIRST FXI_DIST_S_LINK
-#define FXI_DIST_S_LAST FXI_DIST_S_REPLY
+#define FXI_DIST_S_LAST FXI_DIST_S_MONNAME
 
 typedef struct fxi_dlink {
     fx_pid local, remote;
@@ -37,7 +41,13 @@ typedef struct fxi_dmon_out { /* a local process monitors a remote one */
     fx_ref ref;
     fx_pid watcher, target;
     fx_msg *promise; /* the DOWN to watcher */
+    char *name;      /* a monitor of {name, node} (owned), or NULL */
 } fxi_dmon_out;
+
+typedef struct fxi_dmon_name { /* a FXI_DIST_S_MONNAME waiting for its monitor */
+    fx_ref ref;
+    char *name; /* owned */
+} fxi_dmon_name;
 
 typedef struct fxi_dmon_in { /* a remote process monitors a local one */
     fx_ref ref;              /* the local monitor's ref */
@@ -64,6 +74,8 @@ typedef struct fxi_dist_sigs {
     uint32_t nmi, cmi;
     fxi_dcall *calls;
     uint32_t nc, cc;
+    fxi_dmon_name *pn;
+    uint32_t npn, cpn;
     uint64_t unlink_id;
 } fxi_dist_sigs;
 

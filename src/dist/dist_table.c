@@ -144,6 +144,21 @@ fx_pid fxi_dist_pid_in(fxi_dist *d, const erlang_pid *p)
     return out;
 }
 
+fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node)
+{
+    /* A pid number no process of the peer has in practice (the table is
+     * keyed by serial and number: 2^32 - 1 / 2^32 - 2, creation 0). */
+    erlang_pid p = {.num = 0xFFFFFFFEu, .serial = 0xFFFFFFFFu, .creation = 0};
+    snprintf(p.node, sizeof p.node, "%s", node);
+    fx_pid out = FX_PID_NONE;
+    fxi_mutex_lock(&d->mx);
+    fxi_rnode *n = d->running ? fxi_dist_node_get(d, node, 0) : NULL;
+    if (n)
+        out = intern(n, &p);
+    fxi_mutex_unlock(&d->mx);
+    return out;
+}
+
 bool fxi_dist_pid_out(fxi_dist *d, fx_pid pid, erlang_pid *out)
 {
     bool ok = false;
@@ -207,7 +222,7 @@ static int encode_send(fxi_dist *d, fx_pid from, const erlang_pid *to, ei_x_buff
  * {'$gen_call', {From, Ref}, Req} or {'$gen_cast', Req}: Req is {T, <<B>>}
  * or, for type FX_MSG_TERM, the term itself. The reply {Ref, Reply} comes
  * back as FX_MSG_REPLY (dist_sig.c). */
-static int gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x)
+int fxi_dist_gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x)
 {
     const fxi_gs_env *e = (const fxi_gs_env *) m->data;
     if (m->size < sizeof *e)
@@ -276,6 +291,9 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     case FX_MSG_REPLY:
         sig = FXI_DIST_S_REPLY;
         break;
+    case FXI_DIST_S_MONNAME: /* already for the connection (dist_call.c) */
+        sig = FXI_DIST_S_MONNAME;
+        break;
     case FXI_GS_CALL:
     case FXI_GS_CAST:
         break; /* to an Erlang gen_server: encoded below */
@@ -304,7 +322,7 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
         if (sig == FXI_DIST_S_MONITOR)
             ((fx_down_info *) m->data)->pid = to;
         else if (sig != FXI_DIST_S_DEMONITOR && sig != FXI_DIST_S_DOWN &&
-                 sig != FXI_DIST_S_REPLY)
+                 sig != FXI_DIST_S_REPLY && sig != FXI_DIST_S_MONNAME)
             m->ref.id = to.id; /* these keep their ref */
         m->type = sig;
         if (sig != FXI_DIST_S_LINK && sig != FXI_DIST_S_MONITOR) {
@@ -332,7 +350,7 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     const void *data = m->data;
     size_t size = m->size;
     if (type == FXI_GS_CALL || type == FXI_GS_CAST) {
-        if ((rc = gen_term(d, m, &gen)) != 0) {
+        if ((rc = fxi_dist_gen_term(d, m, &gen)) != 0) {
             ei_x_free(&ctl);
             return rc;
         }
