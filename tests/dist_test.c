@@ -156,6 +156,73 @@ Test(dist, two_fauxtp_nodes_exchange_messages)
     tvm_stop(&b);
 }
 
+/* A burst of small frames (held back and coalesced by the connection)
+ * with a frame over the 64 KiB coalescing limit every tenth: echo's
+ * replies must come back whole and in order, both connections having
+ * coalesced them (dist_conn.c, send_frame). */
+#define BURST 300
+#define BIG (100u * 1024u)
+
+typedef struct burst {
+    fx_pid report;
+    uint32_t next, bad;
+} burst;
+
+static size_t burst_size(uint32_t i)
+{
+    return i % 10 == 5 ? BIG : 8;
+}
+
+static fx_next burst_wait(fx_ctx *cx, fx_msg *m)
+{
+    burst *b = fx_state(cx);
+    if (fx_msg_type(m) != 51)
+        return fx_continue(cx);
+    uint32_t seq = UINT32_MAX;
+    if (fx_msg_size(m) >= sizeof seq)
+        memcpy(&seq, fx_msg_data(m), sizeof seq);
+    if (seq != b->next || fx_msg_size(m) != burst_size(b->next))
+        b->bad++;
+    if (++b->next < BURST)
+        return fx_continue(cx);
+    fx_send(cx, b->report, 43, &b->bad, sizeof b->bad);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next burst_start(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    static uint8_t buf[BIG];
+    for (uint32_t i = 0; i < BURST; i++) {
+        memcpy(buf, &i, sizeof i);
+        cr_assert_eq(
+            fx_dist_send_named(cx, "b@127.0.0.1", "echo", 50, buf, burst_size(i)), 0);
+    }
+    return fx_become(cx, burst_wait);
+}
+
+Test(dist, a_burst_of_small_and_big_frames_keeps_its_order)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm a = node_vm("a@127.0.0.1");
+    tvm b = node_vm("b@127.0.0.1");
+    start_echo(&b);
+    int rc = fx_dist_connect(a.vm, "b@127.0.0.1", 10000);
+    cr_assert_eq(rc, 0, "connect: %s", fx_strerror(rc));
+    burst st = {.report = a.me};
+    fx_pid p = spawn_state(a.vm, burst_start, &st, sizeof st);
+    cr_assert_eq(fx_vm_send(a.vm, p, 1, NULL, 0), 0);
+    fx_msg *r = tvm_recv(&a, 43);
+    uint32_t bad;
+    cr_assert_eq(fx_msg_size(r), sizeof bad);
+    memcpy(&bad, fx_msg_data(r), sizeof bad);
+    fx_msg_free(r);
+    cr_assert_eq(bad, 0, "%u replies out of order or cut", bad);
+    tvm_stop(&a);
+    tvm_stop(&b);
+}
+
 /* ---- links and monitors across nodes ---------------------------------- */
 
 /* Links to and monitors each process that sends it type 1 or 3, answers

@@ -27,6 +27,8 @@
 #define FXI_DIST_STOP (FX_MSG_BEHAVIOUR_BASE + 0x503u) /* exit now */
 #define FXI_DIST_SOCK (FX_MSG_BEHAVIOUR_BASE + 0x504u) /* the socket is yours */
 #define FXI_DIST_TICK (FX_MSG_BEHAVIOUR_BASE + 0x505u) /* tick timer */
+/* write the frames held back for one write (dist_conn.c) */
+#define FXI_DIST_FLUSH (FX_MSG_BEHAVIOUR_BASE + 0x506u)
 
 typedef struct fxi_rpid {
     uint32_t num, serial, creation;

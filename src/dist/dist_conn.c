@@ -25,6 +25,9 @@
 enum { P_EPMD, P_CONNECT, P_STATUS, P_CHAL, P_ACK, P_NAME, P_REPLY, P_UP };
 
 #define CREDIT 64
+/* Frames up to this size are held back and coalesced (see send_frame);
+ * also the most bytes held back at once. Bigger frames go out alone. */
+#define COALESCE_MAX (64u * 1024u)
 
 struct conn {
     fxi_dist *d;
@@ -52,6 +55,14 @@ struct conn {
     fx_pid winner;      /* simultaneous connect: the connection that won */
     char why[48];       /* the exit reason's text, while draining */
     uint32_t polls;
+    /* Frames held back to go out in one write, whole and in order, before
+     * any other frame: while more messages wait in the mailbox (an
+     * FXI_DIST_FLUSH behind them writes them) or while frames() handles
+     * one read's frames. Empty while blocked (qn != 0). */
+    uint8_t *ob;
+    size_t olen;
+    bool flush_sent; /* an FXI_DIST_FLUSH is on its way to us */
+    bool batch;      /* inside frames(): written at its end */
 };
 
 static fx_next hs(fx_ctx *cx, fx_msg *m);
@@ -224,15 +235,98 @@ static int queue_push(conn *c, fx_msg *f)
     return 0;
 }
 
-/* Sends frame f (taken, also on failure) as one write, or queues it when
- * frames wait already or the socket is over its high-water mark: so a
- * frame is never cut, dropped or overtaken. 0, or an error (the
- * connection is broken: the caller takes it down). */
+/* Writes the held-back frames (c->ob) as one write, or queues them as one
+ * refused frame when the socket is over its high-water mark (fx_net_send
+ * refuses before writing anything, so they stay whole). 0 or an error. */
+static int out_flush(fx_ctx *cx, conn *c)
+{
+    if (!c->olen)
+        return 0;
+    size_t n = c->olen;
+    c->olen = 0;
+    int rc = fx_net_send(cx, c->sock, c->ob, n);
+    if (rc == 0) {
+        c->wrote = true;
+        return 0;
+    }
+    if (rc != FX_EAGAIN)
+        return rc;
+    fx_msg *f = fxi_msg_alloc(FXI_DIST_OUT, (uint32_t) n);
+    if (!f)
+        return FX_ENOMEM;
+    memcpy(f->data, c->ob, n);
+    rc = queue_push(c, f);
+    if (rc != 0) {
+        fx_msg_free(f);
+        return rc;
+    }
+    c->blocked = true;
+    return 0;
+}
+
+/* Whether more messages wait for this process (the owner's view: exact
+ * up to pushes in flight, whose messages make it run again anyway). */
+static bool more_queued(fx_ctx *cx)
+{
+    return cx->self->saved || fxi_mailbox_len(&cx->self->mb) != 0;
+}
+
+/* Holds small frame f back in c->ob (f is freed) when more messages wait
+ * or frames() runs, so that several frames go out in one write. true when
+ * held; false: send it now (c->ob was written first, or queued). */
+static bool hold_frame(fx_ctx *cx, conn *c, fx_msg *f, int *rc)
+{
+    size_t n = fx_msg_size(f);
+    *rc = 0;
+    if (n > COALESCE_MAX || (!c->batch && !c->olen && !more_queued(cx))) {
+        *rc = out_flush(cx, c);
+        return false;
+    }
+    if (c->olen + n > COALESCE_MAX) {
+        *rc = out_flush(cx, c);
+        if (*rc != 0 || c->qn)
+            return false;
+    }
+    if (!c->ob && !(c->ob = malloc(COALESCE_MAX))) {
+        *rc = out_flush(cx, c);
+        return false;
+    }
+    memcpy(c->ob + c->olen, fx_msg_data(f), n);
+    c->olen += n;
+    fx_msg_keep(cx, f); /* it may be the message being handled */
+    fx_msg_free(f);
+    if (!c->batch && !c->flush_sent) {
+        fx_msg *fl = NULL;
+        if (fx_msg_new_behaviour(FXI_DIST_FLUSH, 0, &fl) == 0 &&
+            fx_send_msg(cx, fx_self(cx), fl) == 0)
+            c->flush_sent = true;
+        else {
+            if (fl)
+                fx_msg_free(fl);
+            *rc = out_flush(cx, c); /* no reminder: write now */
+        }
+    }
+    return true;
+}
+
+/* Sends frame f (taken, also on failure) as one write, coalesced with
+ * the frames before it (hold_frame), or queues it when frames wait
+ * already or the socket is over its high-water mark: so a frame is never
+ * cut, dropped or overtaken. 0, or an error (the connection is broken:
+ * the caller takes it down). */
 static int send_frame(fx_ctx *cx, conn *c, fx_msg *f)
 {
+    int rc = 0;
+    if (!c->qn && hold_frame(cx, c, f, &rc))
+        return rc;
+    if (rc != 0) {
+        fx_msg_keep(cx, f); /* it may be the message being handled */
+        fx_msg_free(f);
+        return rc;
+    }
     /* f may be the message being handled: fx_net_send_msg then keeps it
      * when the socket takes it, or leaves it to the runtime to free. */
-    int rc = c->qn ? FX_EAGAIN : fx_net_send_msg(cx, c->sock, f);
+    rc = c->qn ? FX_EAGAIN : fx_net_send_msg(cx, c->sock, f);
     if (rc == 0) {
         c->wrote = true;
         return 0;
@@ -329,6 +423,7 @@ static size_t max_frame(const fx_ctx *cx)
 static bool frames(fx_ctx *cx, conn *c)
 {
     size_t off = 0;
+    c->batch = true; /* the replies written below go out together */
     for (;;) {
         const uint8_t *body;
         size_t blen;
@@ -338,11 +433,13 @@ static bool frames(fx_ctx *cx, conn *c)
             break;
         if (r < 0 || (blen > 0 && frame_in(cx, c, body, blen) != 0)) {
             c->len = 0;
+            c->batch = false;
             return false;
         }
         off += (size_t) r;
     }
     consume(c, off);
+    c->batch = false;
     return true;
 }
 
@@ -371,6 +468,9 @@ static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
 static fx_next conn_down(fx_ctx *cx, conn *c, const char *why)
 {
     fxi_dist *d = c->d;
+    if (!c->qn)
+        (void) out_flush(cx, c); /* best effort: frames sent before the end */
+    c->olen = 0;
     fxi_mutex_lock(&d->mx); /* down for everyone before anyone is told */
     fxi_rnode *n = c->peer[0] ? fxi_dist_find(d, c->peer) : NULL;
     if (n && n->conn.id == c->self.id) {
@@ -392,6 +492,11 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
     switch (t) {
     case FXI_DIST_OUT:
         return write_frame(cx, c, m);
+    case FXI_DIST_FLUSH:
+        c->flush_sent = false;
+        if (out_flush(cx, c) != 0)
+            return conn_down(cx, c, "connection_closed");
+        return resume(cx, c);
     case FX_NET_WRITABLE:
         if (flush(cx, c) != 0)
             return conn_down(cx, c, "connection_closed");
@@ -403,6 +508,8 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
                    c->peer);
             return conn_down(cx, c, "bad_frame");
         }
+        if (out_flush(cx, c) != 0) /* the replies frames() held back */
+            return conn_down(cx, c, "connection_closed");
         return resume(cx, c);
     case FX_NET_PASSIVE:
         fx_net_active(cx, c->sock, CREDIT);
@@ -484,6 +591,8 @@ static fx_next up(fx_ctx *cx, conn *c)
     fxi_dist_tick_after(cx, d->tick_ms / 4);
     if (!frames(cx, c))
         return conn_down(cx, c, "bad_frame");
+    if (out_flush(cx, c) != 0)
+        return conn_down(cx, c, "connection_closed");
     return fx_become(cx, run);
 }
 
@@ -801,6 +910,7 @@ static void conn_cleanup(void *state, const fx_reason *reason)
     free(c->q);
     fxi_dsig_free(&c->sigs);
     free(c->waiters);
+    free(c->ob);
     free(c->buf);
     free(c);
 }
