@@ -20,54 +20,15 @@
 #include "actor/signal.h"
 #include "actor/vm.h"
 #include "dist/dist.h"
+#include "dist/dist_conn.h"
 #include "dist/dist_sig.h"
 
 enum { P_EPMD, P_CONNECT, P_STATUS, P_CHAL, P_ACK, P_NAME, P_REPLY, P_UP };
 
 #define CREDIT 64
-/* Frames up to this size are held back and coalesced (see send_frame);
- * also the most bytes held back at once. Bigger frames go out alone. */
-#define COALESCE_MAX (64u * 1024u)
-
-struct conn {
-    fxi_dist *d;
-    fx_pid self;
-    bool initiator;
-    int phase;
-    char peer[256];
-    fx_sock sock, epmd;
-    uint8_t *buf;
-    size_t len, cap;
-    uint32_t my_chal;
-    fxi_hs_peer pi;
-    uint64_t rx, rx_seen;
-    int idle;
-    bool wrote, blocked;
-    int fail;        /* error for waiters when the connection never came up */
-    fx_pid *waiters; /* fx_dist_connect callers until up (or failed) */
-    uint32_t nw, cw;
-    /* Frames the socket refused (FX_EAGAIN), oldest first, each whole:
-     * nothing is written past them until FX_NET_WRITABLE drains them.
-     * Non-empty exactly when blocked. */
-    fx_msg **q;
-    uint32_t qh, qn, qcap;
-    fxi_dist_sigs sigs; /* links and monitors over this connection */
-    fx_pid winner;      /* simultaneous connect: the connection that won */
-    char why[48];       /* the exit reason's text, while draining */
-    uint32_t polls;
-    /* Frames held back to go out in one write, whole and in order, before
-     * any other frame: while more messages wait in the mailbox (an
-     * FXI_DIST_FLUSH behind them writes them) or while frames() handles
-     * one read's frames. Empty while blocked (qn != 0). */
-    uint8_t *ob;
-    size_t olen;
-    bool flush_sent; /* an FXI_DIST_FLUSH is on its way to us */
-    bool batch;      /* inside frames(): written at its end */
-};
 
 static fx_next hs(fx_ctx *cx, fx_msg *m);
 static fx_next run(fx_ctx *cx, fx_msg *m);
-typedef struct conn conn;
 static fx_next conn_down(fx_ctx *cx, conn *c, const char *why);
 
 static bool not_out(const fx_msg *m, void *arg)
@@ -158,14 +119,6 @@ static void consume(conn *c, size_t n)
     c->len -= n;
 }
 
-static int write_raw(fx_ctx *cx, conn *c, const void *p, size_t n)
-{
-    int rc = fx_net_send(cx, c->sock, p, n);
-    if (rc == 0)
-        c->wrote = true;
-    return rc;
-}
-
 static uint32_t random32(void)
 {
     uint32_t v = 0;
@@ -215,179 +168,6 @@ static void deliver(fx_ctx *cx, conn *c, const fxi_dist_ctl *ctl, const uint8_t 
     fxi_deliver_or_drop(cx->vm, cx->w, to, m);
 }
 
-/* Queues f (taken) behind the refused frames. 0 or FX_ENOMEM. */
-static int queue_push(conn *c, fx_msg *f)
-{
-    if (c->qh + c->qn == c->qcap) {
-        if (c->qh) { /* slide to the front */
-            memmove(c->q, c->q + c->qh, c->qn * sizeof *c->q);
-            c->qh = 0;
-        } else {
-            uint32_t cap = c->qcap ? c->qcap * 2 : 8;
-            fx_msg **a = realloc(c->q, cap * sizeof *a);
-            if (!a)
-                return FX_ENOMEM;
-            c->q = a;
-            c->qcap = cap;
-        }
-    }
-    c->q[c->qh + c->qn++] = f;
-    return 0;
-}
-
-/* Writes the held-back frames (c->ob) as one write, or queues them as one
- * refused frame when the socket is over its high-water mark (fx_net_send
- * refuses before writing anything, so they stay whole). 0 or an error. */
-static int out_flush(fx_ctx *cx, conn *c)
-{
-    if (!c->olen)
-        return 0;
-    size_t n = c->olen;
-    c->olen = 0;
-    int rc = fx_net_send(cx, c->sock, c->ob, n);
-    if (rc == 0) {
-        c->wrote = true;
-        return 0;
-    }
-    if (rc != FX_EAGAIN)
-        return rc;
-    fx_msg *f = fxi_msg_alloc(FXI_DIST_OUT, (uint32_t) n);
-    if (!f)
-        return FX_ENOMEM;
-    memcpy(f->data, c->ob, n);
-    rc = queue_push(c, f);
-    if (rc != 0) {
-        fx_msg_free(f);
-        return rc;
-    }
-    c->blocked = true;
-    return 0;
-}
-
-/* Whether more messages wait for this process (the owner's view: exact
- * up to pushes in flight, whose messages make it run again anyway). */
-static bool more_queued(fx_ctx *cx)
-{
-    return cx->self->saved || fxi_mailbox_len(&cx->self->mb) != 0;
-}
-
-/* Holds small frame f back in c->ob (f is freed) when more messages wait
- * or frames() runs, so that several frames go out in one write. true when
- * held; false: send it now (c->ob was written first, or queued). */
-static bool hold_frame(fx_ctx *cx, conn *c, fx_msg *f, int *rc)
-{
-    size_t n = fx_msg_size(f);
-    *rc = 0;
-    if (n > COALESCE_MAX || (!c->batch && !c->olen && !more_queued(cx))) {
-        *rc = out_flush(cx, c);
-        return false;
-    }
-    if (c->olen + n > COALESCE_MAX) {
-        *rc = out_flush(cx, c);
-        if (*rc != 0 || c->qn)
-            return false;
-    }
-    if (!c->ob && !(c->ob = malloc(COALESCE_MAX))) {
-        *rc = out_flush(cx, c);
-        return false;
-    }
-    memcpy(c->ob + c->olen, fx_msg_data(f), n);
-    c->olen += n;
-    fx_msg_keep(cx, f); /* it may be the message being handled */
-    fx_msg_free(f);
-    if (!c->batch && !c->flush_sent) {
-        fx_msg *fl = NULL;
-        if (fx_msg_new_behaviour(FXI_DIST_FLUSH, 0, &fl) == 0 &&
-            fx_send_msg(cx, fx_self(cx), fl) == 0)
-            c->flush_sent = true;
-        else {
-            if (fl)
-                fx_msg_free(fl);
-            *rc = out_flush(cx, c); /* no reminder: write now */
-        }
-    }
-    return true;
-}
-
-/* Sends frame f (taken, also on failure) as one write, coalesced with
- * the frames before it (hold_frame), or queues it when frames wait
- * already or the socket is over its high-water mark: so a frame is never
- * cut, dropped or overtaken. 0, or an error (the connection is broken:
- * the caller takes it down). */
-static int send_frame(fx_ctx *cx, conn *c, fx_msg *f)
-{
-    int rc = 0;
-    if (!c->qn && hold_frame(cx, c, f, &rc))
-        return rc;
-    if (rc != 0) {
-        fx_msg_keep(cx, f); /* it may be the message being handled */
-        fx_msg_free(f);
-        return rc;
-    }
-    /* f may be the message being handled: fx_net_send_msg then keeps it
-     * when the socket takes it, or leaves it to the runtime to free. */
-    rc = c->qn ? FX_EAGAIN : fx_net_send_msg(cx, c->sock, f);
-    if (rc == 0) {
-        c->wrote = true;
-        return 0;
-    }
-    fx_msg_keep(cx, f); /* from here on this code frees or queues it */
-    if (rc == FX_EAGAIN) {
-        rc = queue_push(c, f);
-        if (rc == 0) {
-            c->blocked = true;
-            return 0;
-        }
-    }
-    fx_msg_free(f);
-    return rc;
-}
-
-/* Writes the queued frames until the socket refuses one. 0 or an error. */
-static int flush(fx_ctx *cx, conn *c)
-{
-    while (c->qn) {
-        int rc = fx_net_send_msg(cx, c->sock, c->q[c->qh]);
-        if (rc == FX_EAGAIN)
-            return 0;
-        if (rc != 0)
-            return rc;
-        c->wrote = true;
-        c->qh++;
-        c->qn--;
-    }
-    c->qh = 0;
-    c->blocked = false;
-    return 0;
-}
-
-/* A control message (and a message term, y may be NULL) as one frame
- * through send_frame. 0 or an error. */
-static int write_ctl2(fx_ctx *cx, conn *c, const ei_x_buff *x, const ei_x_buff *y)
-{
-    size_t body = 1 + (size_t) x->index + (y ? (size_t) y->index : 0);
-    if (body > UINT32_MAX - 4)
-        return FX_EMSGSIZE;
-    fx_msg *f = fxi_msg_alloc(FXI_DIST_OUT, (uint32_t) (4 + body));
-    if (!f)
-        return FX_ENOMEM;
-    uint8_t *o = (uint8_t *) f->data;
-    o[0] = (uint8_t) (body >> 24);
-    o[1] = (uint8_t) (body >> 16);
-    o[2] = (uint8_t) (body >> 8);
-    o[3] = (uint8_t) body;
-    o[4] = 112;
-    memcpy(o + 5, x->buff, (size_t) x->index);
-    if (y)
-        memcpy(o + 5 + x->index, y->buff, (size_t) y->index);
-    return send_frame(cx, c, f);
-}
-
-static int write_ctl(fx_ctx *cx, conn *c, const ei_x_buff *x)
-{
-    return write_ctl2(cx, c, x, NULL);
-}
-
 /* 0, or -1 for a malformed frame (the connection closes). */
 static int frame_in(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
 {
@@ -403,7 +183,7 @@ static int frame_in(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
     default: { /* links, monitors, exits (dist_sig.c); others are ignored */
         ei_x_buff x;
         if (fxi_dsig_in(cx, c->d, &c->sigs, &ctl, b, &x)) {
-            int rc = write_ctl(cx, c, &x);
+            int rc = fxi_dc_write_ctl(cx, c, &x);
             ei_x_free(&x);
             if (rc != 0)
                 return -1; /* a frame would be lost: the connection closes */
@@ -459,7 +239,7 @@ static fx_next write_frame(fx_ctx *cx, conn *c, fx_msg *m)
         f = fxi_dist_frame_without_sender(m);   /* m is freed after this call */
     if (!f)
         f = m; /* send_frame keeps it if it must */
-    if (send_frame(cx, c, f) != 0)
+    if (fxi_dc_send_frame(cx, c, f) != 0)
         return conn_down(cx, c, "connection_closed");
     return resume(cx, c);
 }
@@ -469,7 +249,7 @@ static fx_next conn_down(fx_ctx *cx, conn *c, const char *why)
 {
     fxi_dist *d = c->d;
     if (!c->qn)
-        (void) out_flush(cx, c); /* best effort: frames sent before the end */
+        (void) fxi_dc_out_flush(cx, c); /* best effort: frames sent before the end */
     c->olen = 0;
     fxi_mutex_lock(&d->mx); /* down for everyone before anyone is told */
     fxi_rnode *n = c->peer[0] ? fxi_dist_find(d, c->peer) : NULL;
@@ -494,11 +274,11 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
         return write_frame(cx, c, m);
     case FXI_DIST_FLUSH:
         c->flush_sent = false;
-        if (out_flush(cx, c) != 0)
+        if (fxi_dc_out_flush(cx, c) != 0)
             return conn_down(cx, c, "connection_closed");
         return resume(cx, c);
     case FX_NET_WRITABLE:
-        if (flush(cx, c) != 0)
+        if (fxi_dc_flush(cx, c) != 0)
             return conn_down(cx, c, "connection_closed");
         return resume(cx, c);
     case FX_NET_DATA:
@@ -508,7 +288,7 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
                    c->peer);
             return conn_down(cx, c, "bad_frame");
         }
-        if (out_flush(cx, c) != 0) /* the replies frames() held back */
+        if (fxi_dc_out_flush(cx, c) != 0) /* the replies frames() held back */
             return conn_down(cx, c, "connection_closed");
         return resume(cx, c);
     case FX_NET_PASSIVE:
@@ -523,7 +303,7 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
         }
         if (!c->wrote && !c->blocked) {
             static const uint8_t tick[4] = {0, 0, 0, 0};
-            write_raw(cx, c, tick, 4);
+            fxi_dc_write_raw(cx, c, tick, 4);
         }
         c->wrote = false;
         fxi_dist_tick_after(cx, c->d->tick_ms / 4);
@@ -542,7 +322,7 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
     case FXI_DIST_S_REPLY: {
         ei_x_buff x, y;
         if (fxi_dsig_reply(cx, c->d, &c->sigs, m, &x, &y)) {
-            int rc = write_ctl2(cx, c, &x, &y);
+            int rc = fxi_dc_write_ctl2(cx, c, &x, &y);
             ei_x_free(&x);
             ei_x_free(&y);
             if (rc != 0)
@@ -554,7 +334,7 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
         if (t >= FXI_DIST_S_FIRST && t <= FXI_DIST_S_LAST) {
             ei_x_buff x;
             if (fxi_dsig_out(cx, c->d, &c->sigs, m, &x)) {
-                int rc = write_ctl(cx, c, &x);
+                int rc = fxi_dc_write_ctl(cx, c, &x);
                 ei_x_free(&x);
                 if (rc != 0)
                     return conn_down(cx, c, "connection_closed");
@@ -591,7 +371,7 @@ static fx_next up(fx_ctx *cx, conn *c)
     fxi_dist_tick_after(cx, d->tick_ms / 4);
     if (!frames(cx, c))
         return conn_down(cx, c, "bad_frame");
-    if (out_flush(cx, c) != 0)
+    if (fxi_dc_out_flush(cx, c) != 0)
         return conn_down(cx, c, "connection_closed");
     return fx_become(cx, run);
 }
@@ -606,7 +386,7 @@ static fx_next send_challenge(fx_ctx *cx, conn *c)
     size_t k = fxi_hs_status(out, sizeof out, "ok");
     k += fxi_hs_challenge(out + k, sizeof out - k, fxi_dist_flags_ours(d->hidden),
                           c->my_chal, d->creation, d->name);
-    if (write_raw(cx, c, out, k) != 0)
+    if (fxi_dc_write_raw(cx, c, out, k) != 0)
         return fail(cx, c, FX_ENODE, "write failed");
     c->phase = P_REPLY;
     return wait_hs(cx, c);
@@ -620,7 +400,7 @@ static fx_next got_name(fx_ctx *cx, conn *c)
     if ((c->pi.flags & FXI_DFLAG_REQUIRED) != FXI_DFLAG_REQUIRED ||
         strcmp(c->peer, d->name) == 0) {
         uint8_t out[32];
-        write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "not_allowed"));
+        fxi_dc_write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "not_allowed"));
         return fail(cx, c, FX_EAUTH, "refused: flags or name");
     }
     /* Only a look-up: the peer is not authenticated yet, so it neither
@@ -637,7 +417,7 @@ static fx_next got_name(fx_ctx *cx, conn *c)
     fxi_mutex_unlock(&d->mx);
     if (busy) {
         uint8_t out[32];
-        write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "nok"));
+        fxi_dc_write_raw(cx, c, out, fxi_hs_status(out, sizeof out, "nok"));
         return fail(cx, c, FX_ENODE, "refused: already connected");
     }
     return send_challenge(cx, c);
@@ -725,7 +505,8 @@ static fx_next hs_msg(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
             return fail(cx, c, FX_EDIST, "bad challenge");
         fxi_dist_digest(c->pi.challenge, d->cookie, dig);
         c->my_chal = random32();
-        if (write_raw(cx, c, out, fxi_hs_reply(out, sizeof out, c->my_chal, dig)) != 0)
+        if (fxi_dc_write_raw(cx, c, out,
+                             fxi_hs_reply(out, sizeof out, c->my_chal, dig)) != 0)
             return fail(cx, c, FX_ENODE, "write failed");
         c->phase = P_ACK;
         return wait_hs(cx, c);
@@ -749,7 +530,7 @@ static fx_next hs_msg(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
         if (!running) /* fx_dist_stop came during the handshake: no ack */
             return fail(cx, c, FX_ENODE, "stopped");
         fxi_dist_digest(their, d->cookie, dig);
-        if (write_raw(cx, c, out, fxi_hs_ack(out, sizeof out, dig)) != 0)
+        if (fxi_dc_write_raw(cx, c, out, fxi_hs_ack(out, sizeof out, dig)) != 0)
             return fail(cx, c, FX_ENODE, "write failed");
         return up(cx, c);
     }
@@ -845,7 +626,7 @@ static fx_next hs(fx_ctx *cx, fx_msg *m)
         }
         size_t k = fxi_hs_send_name(out, sizeof out, fxi_dist_flags_ours(c->d->hidden),
                                     c->d->creation, c->d->name);
-        if (write_raw(cx, c, out, k) != 0)
+        if (fxi_dc_write_raw(cx, c, out, k) != 0)
             return fail(cx, c, FX_ENODE, "write failed");
         fx_net_active(cx, c->sock, CREDIT);
         c->phase = P_STATUS;
