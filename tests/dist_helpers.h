@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child_guard.h"
 #include "helpers.h"
 
 #define COOKIE "fxtestcookie"
@@ -63,9 +64,11 @@ static inline uint16_t free_port(void)
 
 static inline pid_t spawn_argv(char *const argv[])
 {
+    pid_t self = getpid();
     pid_t p = fork();
     cr_assert_geq(p, 0);
     if (p == 0) {
+        child_dies_with(self);
         setenv("ERL_EPMD_PORT", epmd_port, 1);
         setenv("HOME", home, 1);
         if (chdir(home) != 0) /* erl_crash.dump, if any, lands there */

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../child_guard.h"
+
 #define K 4
 
 static pid_t epmd_pid;
@@ -130,8 +132,10 @@ int main(int argc, char **argv)
     uint16_t p = free_port();
     snprintf(port, sizeof port, "%u", (unsigned) p);
     atexit(kill_epmd);
+    pid_t self = getpid();
     epmd_pid = fork();
     if (epmd_pid == 0) {
+        child_dies_with(self);
         execl("/usr/bin/epmd", "epmd", "-port", port, "-address", "127.0.0.1",
               (char *) NULL);
         _exit(127);
