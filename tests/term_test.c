@@ -235,6 +235,83 @@ Test(term, atoms)
     }
 }
 
+/* An atom's length comes from its header, not strlen: Erlang atoms may
+ * hold NUL ('a\0b' is list_to_atom([$a, 0, $b])), and a Latin-1 atom
+ * (ATOM_EXT, as older peers send) grows when read as UTF-8. */
+Test(term, atom_lengths)
+{
+    fx_term_builder b;
+    fx_term_builder_init(&b);
+    fx_term_put_list(&b, 2);
+    cr_assert_eq(fx_term_put_atom(&b, "a\0b", 3), 0);
+    cr_assert_eq(fx_term_put_atom(&b, "a\0b", 3), 0);
+    fx_term_put_nil(&b);
+    fx_term_reader r = reader_of(&b);
+    uint32_t n32;
+    cr_assert_eq(fx_term_get_list(&r, &n32), 0);
+    char buf[FX_TERM_ATOM_MAX + 1];
+    size_t n;
+    cr_assert_eq(fx_term_match_atom(&r, "a"), 0, "'a\\0b' is not 'a'");
+    cr_assert_eq(fx_term_get_atom(&r, buf, sizeof buf, &n), 0);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(memcmp(buf, "a\0b", 4), 0);
+    cr_assert_eq(fx_term_get_atom(&r, buf, 3, &n), FX_EMSGSIZE, "3 bytes and the NUL");
+    fx_term_builder_fini(&b);
+
+    const unsigned char latin1[] = {131, 100, 0, 4, 'c', 'a', 'f', 0xE9};
+    cr_assert_eq(fx_term_reader_init(&r, latin1, sizeof latin1), 0);
+    cr_assert_eq(fx_term_get_atom(&r, buf, sizeof buf, &n), 0);
+    cr_assert_eq(n, 5);
+    cr_assert_str_eq(buf, "caf\xC3\xA9");
+    cr_assert_eq(fx_term_reader_init(&r, latin1, sizeof latin1), 0);
+    cr_assert_eq(fx_term_match_atom(&r, "caf\xC3\xA9"), 1);
+}
+
+/* Atoms print as io_lib:format("~w") writes them (checked against OTP 25),
+ * in UTF-8: Latin-1 letters need no quotes, control characters and
+ * C1 codes are escaped, code points from 256 up print as \x{...}. */
+static const char *print_atom(const char *name, size_t len, char *out, size_t cap)
+{
+    fx_term_builder b;
+    fx_term_builder_init(&b);
+    cr_assert_eq(fx_term_put_atom(&b, name, len), 0, "put %s", name);
+    fx_term_reader r = reader_of(&b);
+    int n = fx_term_print(&r, out, cap);
+    cr_assert(n > 0 && (size_t) n < cap);
+    fx_term_builder_fini(&b);
+    return out;
+}
+
+Test(term, atoms_print_as_w)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+        const char *w;
+    } cases[] = {
+        {"\0\1\b\t\n\x1b\x1f\x7f", 8, "'\\000\\001\\b\\t\\n\\e\\037\\d'"},
+        {"a\xC2\x80\xC2\x9F\xC2\xA0\xC3\xA9\xC3\xBF", 11,
+         "'a\\200\\237\xC2\xA0\xC3\xA9\xC3\xBF'"},
+        {"a\xC4\x80\xF0\x9F\x98\x80", 7, "'a\\x{100}\\x{1F600}'"},
+        {"caf\xC3\xA9", 5, "caf\xC3\xA9"},
+        {"\xC3\x9F", 2, "\xC3\x9F"},
+        {"a\xC3\xB7", 3, "'a\xC3\xB7'"},
+        {"a\xC3\x97", 3, "'a\xC3\x97'"},
+        {"a\xC3\x80", 3, "a\xC3\x80"},
+        {"\xC3\x80", 2, "'\xC3\x80'"},
+        {"a\xC2\xAB", 3, "'a\xC2\xAB'"},
+        {"\v\f\r \a\"'\\", 8, "'\\v\\f\\r \\007\"\\'\\\\'"},
+        {"ab@_Z9", 6, "ab@_Z9"},
+        {"", 0, "''"},
+        {"Ab", 2, "'Ab'"},
+        {"when", 4, "'when'"},
+    };
+    char out[128];
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        cr_expect_str_eq(print_atom(cases[k].name, cases[k].len, out, sizeof out),
+                         cases[k].w, "case %zu: [%s]", k, out);
+}
+
 Test(term, containers_and_print)
 {
     fx_term_builder b;

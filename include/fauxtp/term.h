@@ -200,7 +200,8 @@ FX_API int fx_term_at_end(const fx_term_reader *r);
  * with FX_EBADTERM (another kind, or a value that does not fit) without
  * moving. An atom's UTF-8 name goes to buf (cap bytes, NUL added; cap
  * FX_TERM_ATOM_MAX + 1 always suffices), its length to *len (may be
- * NULL); FX_EMSGSIZE when it does not fit. */
+ * NULL); FX_EMSGSIZE when it does not fit. An atom may contain NUL:
+ * *len is its full length (a Latin-1 atom's counted in UTF-8). */
 FX_API int fx_term_get_atom(fx_term_reader *r, char *buf, size_t cap, size_t *len);
 FX_API int fx_term_get_i64(fx_term_reader *r, int64_t *v);
 FX_API int fx_term_get_u64(fx_term_reader *r, uint64_t *v);
@@ -271,7 +272,7 @@ FX_API int fx_term_get_pid(fx_term_reader *r, fx_vm *vm, fx_pid *pid);
 
 /* ---- printing ---------------------------------------------------------- */
 
-/* Writes the term at the cursor in Erlang syntax as io:format("~w")
+/* Writes the term at the cursor in Erlang syntax (UTF-8) as io:format("~w")
  * would for atoms, integers, binaries, lists, tuples and maps (pids,
  * ports, refs and funs print as placeholders such as #Pid<'a@h'.1.0>,
  * floats as the shortest digits that read back the same) into out (cap bytes,

@@ -28,6 +28,11 @@ int fxi_term_validate(const char *buf, size_t size, size_t *pos);
  * made sure pos < size and the term is valid. */
 int fxi_term_kind_at(const char *buf, size_t pos);
 
+/* The UTF-8 length of the valid atom whose tag is at p, from its header
+ * (an atom may hold NUL, so never strlen); a Latin-1 atom's bytes from
+ * 0x80 up count two. */
+size_t fxi_term_atom_utf8_len(const char *p);
+
 /* Big-endian reads. */
 static inline uint32_t fxi_be32(const char *p)
 {

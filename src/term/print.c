@@ -54,21 +54,74 @@ static bool reserved(const char *a)
     return false;
 }
 
-static void atom_text(sink *s, const char *a)
+/* The code point of the valid UTF-8 character at p; *w gets its bytes. */
+static uint32_t utf8_at(const unsigned char *p, size_t *w)
 {
-    bool bare = a[0] >= 'a' && a[0] <= 'z' && !reserved(a);
-    for (const char *p = a; bare && *p; p++)
-        bare = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-               (*p >= '0' && *p <= '9') || *p == '_' || *p == '@';
+    if (p[0] < 0x80)
+        return *w = 1, p[0];
+    if (p[0] < 0xE0)
+        return *w = 2, (uint32_t) (p[0] & 0x1F) << 6 | (p[1] & 0x3F);
+    if (p[0] < 0xF0)
+        return *w = 3, (uint32_t) (p[0] & 0x0F) << 12 | (uint32_t) (p[1] & 0x3F) << 6 |
+                           (p[2] & 0x3F);
+    return *w = 4, (uint32_t) (p[0] & 0x07) << 18 | (uint32_t) (p[1] & 0x3F) << 12 |
+                       (uint32_t) (p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+}
+
+/* io_lib's rules: a bare atom starts with a lower-case Latin-1 letter and
+ * goes on with Latin-1 letters, digits, _ and @ (÷ and × are not
+ * letters). */
+static bool lower1(uint32_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 0xDF && c <= 0xFF && c != 0xF7);
+}
+
+static bool name_char(uint32_t c)
+{
+    return lower1(c) || (c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7) ||
+           (c >= '0' && c <= '9') || c == '_' || c == '@';
+}
+
+/* One character inside quotes, escaped as ~w escapes it (the text is
+ * UTF-8, so Latin-1's printable upper half is written as itself). */
+static void quoted_char(sink *s, uint32_t c, const char *raw, size_t w)
+{
+    static const char ctl[32] = {['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\v'] = 'v',
+                                 ['\f'] = 'f', ['\r'] = 'r', [27] = 'e'};
+    char t[16];
+    int n;
+    if (c == '\\' || c == '\'')
+        n = snprintf(t, sizeof t, "\\%c", (int) c);
+    else if (c < 32 && ctl[c])
+        n = snprintf(t, sizeof t, "\\%c", ctl[c]);
+    else if (c == 127)
+        n = snprintf(t, sizeof t, "\\d");
+    else if (c < 32 || (c >= 128 && c < 160))
+        n = snprintf(t, sizeof t, "\\%03o", (unsigned) c);
+    else if (c >= 256)
+        n = snprintf(t, sizeof t, "\\x{%X}", (unsigned) c);
+    else {
+        put(s, raw, w);
+        return;
+    }
+    put(s, t, (size_t) n);
+}
+
+static void atom_text(sink *s, const char *a, size_t len)
+{
+    const unsigned char *u = (const unsigned char *) a;
+    size_t w;
+    bool bare = len > 0 && lower1(utf8_at(u, &w)) && !reserved(a);
+    for (size_t k = 0; bare && k < len; k += w)
+        bare = name_char(utf8_at(u + k, &w));
     if (bare) {
-        puts_(s, a);
+        put(s, a, len);
         return;
     }
     put(s, "'", 1);
-    for (const char *p = a; *p; p++) {
-        if (*p == '\'' || *p == '\\')
-            put(s, "\\", 1);
-        put(s, p, 1);
+    for (size_t k = 0; k < len; k += w) {
+        uint32_t c = utf8_at(u + k, &w);
+        quoted_char(s, c, a + k, w);
     }
     put(s, "'", 1);
 }
@@ -88,7 +141,7 @@ static void atom(sink *s, const char *b, size_t *pos)
         *pos = q + ((t == 100 || t == 118) ? 3 : 2) + len;
         return;
     }
-    atom_text(s, tmp);
+    atom_text(s, tmp, fxi_term_atom_utf8_len(b + *pos));
     *pos += (size_t) i;
 }
 

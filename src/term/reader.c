@@ -104,7 +104,7 @@ FX_API int fx_term_get_atom(fx_term_reader *r, char *buf, size_t cap, size_t *le
     int i = 0;
     if (ei_decode_atom_as(at(r), &i, tmp, sizeof tmp, ERLANG_UTF8, NULL, NULL) < 0)
         return FX_EBADTERM;
-    size_t n = strlen(tmp);
+    size_t n = fxi_term_atom_utf8_len(at(r));
     if (n >= cap)
         return FX_EMSGSIZE;
     memcpy(buf, tmp, n + 1);
@@ -374,7 +374,9 @@ FX_API int fx_term_match_atom(fx_term_reader *r, const char *name)
         return 0;
     fx_term_reader t = *r;
     char buf[FX_TERM_ATOM_MAX + 1];
-    if (fx_term_get_atom(&t, buf, sizeof buf, NULL) || strcmp(buf, name) != 0)
+    size_t n;
+    if (fx_term_get_atom(&t, buf, sizeof buf, &n) || n != strlen(name) ||
+        memcmp(buf, name, n) != 0)
         return 0;
     *r = t;
     return 1;

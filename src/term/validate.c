@@ -211,6 +211,19 @@ int fxi_term_validate(const char *buf, size_t size, size_t *pos)
     return 0;
 }
 
+size_t fxi_term_atom_utf8_len(const char *p)
+{
+    const unsigned char *u = (const unsigned char *) p;
+    bool small = u[0] == 115 || u[0] == 119; /* SMALL_ATOM(_UTF8)_EXT */
+    size_t n = small ? u[1] : fxi_be16(p + 1), hdr = small ? 2 : 3;
+    if (u[0] == 118 || u[0] == 119) /* ATOM_UTF8_EXT, SMALL_ATOM_UTF8_EXT */
+        return n;
+    size_t len = n;
+    for (size_t k = 0; k < n; k++)
+        len += u[hdr + k] >= 0x80;
+    return len;
+}
+
 int fxi_term_kind_at(const char *buf, size_t pos)
 {
     switch ((unsigned char) buf[pos]) {
