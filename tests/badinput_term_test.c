@@ -488,17 +488,29 @@ static const uint8_t pid_term[] = {131, 88,  119, 11,  'a', '@', '1', '2', '7',
 Test(bi_term, put_pid_bad,
      .description =
          "fx_term_put_pid | NULL builder or vm; FX_PID_NONE; a VM that is not a "
-         "node (or no distribution) | FX_EINVAL; FX_EINVAL; FX_ENOTDIST, "
-         "nothing appended")
+         "node (or no distribution); a failed builder | FX_EINVAL; FX_EINVAL; "
+         "FX_ENOTDIST, nothing appended, the builder failed (sticky); its own code")
 {
     tvm t = bi_start();
-    fx_term_builder b;
-    cr_assert_eq(fx_term_builder_init(&b), 0);
     bi_expect(fx_term_put_pid(NULL, t.vm, t.me), FX_EINVAL);
-    bi_expect(fx_term_put_pid(&b, NULL, t.me), FX_EINVAL);
-    bi_expect(fx_term_put_pid(&b, t.vm, FX_PID_NONE), FX_EINVAL);
-    bi_expect(fx_term_put_pid(&b, t.vm, t.me), FX_ENOTDIST);
-    cr_assert_eq(fx_term_builder_size(&b), 1); /* the version byte only */
+    fx_term_builder b;
+    struct {
+        fx_vm *vm;
+        fx_pid pid;
+        int want;
+    } cases[] = {{NULL, t.me, FX_EINVAL},
+                 {t.vm, FX_PID_NONE, FX_EINVAL},
+                 {t.vm, t.me, FX_ENOTDIST}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        cr_assert_eq(fx_term_builder_init(&b), 0);
+        bi_expect(fx_term_put_pid(&b, cases[k].vm, cases[k].pid), cases[k].want);
+        cr_assert_eq(fx_term_builder_size(&b), 1);        /* the version byte only */
+        bi_expect(fx_term_put_i64(&b, 1), cases[k].want); /* sticky */
+        fx_term_builder_fini(&b);
+    }
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    bi_expect(fx_term_put_raw(&b, "x", 1), FX_EBADTERM);
+    bi_expect(fx_term_put_pid(&b, t.vm, t.me), FX_EBADTERM);
     fx_term_builder_fini(&b);
     bi_end(&t);
 }

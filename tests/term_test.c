@@ -396,6 +396,39 @@ Test(term, format)
     }
 }
 
+/* Escapes inside quotes read as erl_scan reads them (checked against
+ * OTP 25's printing of the same source): in a string or binary an escaped
+ * code point is a byte (over 255: FX_EINVAL), in an atom it is UTF-8. */
+Test(term, format_escapes)
+{
+    static const struct {
+        const char *src, *printed;
+    } ok[] = {
+        {"\"\\b\\d\\e\\f\\n\\r\\s\\t\\v\"", "[8,127,27,12,10,13,32,9,11]"},
+        {"\"\\^a\\^Z\\0\\101\\1012\\x41\\x{42}\\z\\\\\\'\"",
+         "[1,26,0,65,65,50,65,66,122,92,39]"},
+        {"<<\"\\x{ff}\\377\">>", "<<255,255>>"},
+        {"'\\x{1F600}\\351'", "'\\x{1F600}\xC3\xA9'"},
+        {"'a\\nb'", "'a\\nb'"},
+    };
+    char out[128];
+    for (size_t k = 0; k < sizeof ok / sizeof ok[0]; k++) {
+        fx_term_builder b;
+        fx_term_builder_init(&b);
+        cr_assert_eq(fx_term_format(&b, ok[k].src), 0, "%s", ok[k].src);
+        cr_expect_str_eq(printed(&b, out, sizeof out), ok[k].printed, "%s", ok[k].src);
+        fx_term_builder_fini(&b);
+    }
+    static const char *const bad[] = {"\"\\x{100}\"",  "\"\\x4\"",    "\"\\x{}\"",
+                                      "'\\x{110000}'", "'\\x{D800}'", "\"\\x{41\""};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        fx_term_builder b;
+        fx_term_builder_init(&b);
+        cr_expect_eq(fx_term_format(&b, bad[k]), FX_EINVAL, "%s", bad[k]);
+        fx_term_builder_fini(&b);
+    }
+}
+
 static int build_reply(fx_term_builder *b, void *arg)
 {
     return fx_term_format(b, "{reply, ~i, ~b}", *(int *) arg, "payload");

@@ -140,7 +140,10 @@ FX_API int fx_term_put_raw(fx_term_builder *b, const void *term, size_t size);
 /* The one-liner: appends the term written in fmt, Erlang syntax with
  * holes. Literals: atoms (ok, 'quoted atom'), integers (42, -7), floats
  * (1.5), strings ("abc", a charlist), binaries (<<"bytes">>, <<>>),
- * tuples {..}, lists [..] and [H|T], maps #{K => V}. Holes take the next
+ * tuples {..}, lists [..] and [H|T], maps #{K => V}; inside quotes,
+ * Erlang's escapes (\n \t \s \e \d, \^X, \101, \x41, \x{1F600}): in an
+ * atom a code point is written as UTF-8, in a string or binary it must
+ * fit a byte (else FX_EINVAL). Holes take the next
  * argument, whose C type the hole names:
  *   ~a const char * atom      ~s const char * charlist  ~b const char * binary
  *   ~y const void *, size_t binary   ~i int   ~l int64_t   ~u uint64_t

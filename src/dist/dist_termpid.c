@@ -9,6 +9,7 @@
 #include <fauxtp/term.h>
 
 #include "dist/dist.h"
+#include "term/etf.h"
 
 /* The running node of vm, or NULL. d->running is read under d->mx. */
 static fxi_dist *running(fx_vm *vm)
@@ -32,20 +33,23 @@ static void be32(uint8_t *p, uint32_t v)
 
 FX_API int fx_term_put_pid(fx_term_builder *b, fx_vm *vm, fx_pid pid)
 {
-    if (!b || !vm || pid.id == 0)
-        return FX_EINVAL;
+    int rc = fxi_tb_check(b); /* a failed builder answers its own code */
+    if (rc)
+        return rc;
+    if (!vm || pid.id == 0)
+        return fxi_tb_fail(b, FX_EINVAL);
     fxi_dist *d = running(vm);
     if (!d)
-        return FX_ENOTDIST;
+        return fxi_tb_fail(b, FX_ENOTDIST);
     erlang_pid e;
     if (!fxi_dist_pid_out(d, pid, &e))
-        return FX_ENOENT;
+        return fxi_tb_fail(b, FX_ENOENT);
     /* NEW_PID_EXT: 88, the node as SMALL_ATOM_UTF8_EXT, ID, Serial,
      * Creation (32 bits each, big-endian). Node names are < 256 bytes. */
     size_t len = strlen(e.node);
     uint8_t buf[1 + 2 + 255 + 12];
     if (len > 255)
-        return FX_EINVAL;
+        return fxi_tb_fail(b, FX_EINVAL);
     buf[0] = 88;
     buf[1] = 119;
     buf[2] = (uint8_t) len;

@@ -5,9 +5,14 @@
 #include <fauxtp/error.h>
 #include <fauxtp/term.h>
 
+#include "term/etf.h"
+
 FX_API int fx_term_put_pid(fx_term_builder *b, fx_vm *vm, fx_pid pid)
 {
-    return b && vm && pid.id ? FX_ENOTDIST : FX_EINVAL;
+    int rc = fxi_tb_check(b); /* a failed builder answers its own code */
+    if (rc)
+        return rc;
+    return fxi_tb_fail(b, vm && pid.id ? FX_ENOTDIST : FX_EINVAL);
 }
 
 FX_API int fx_term_get_pid(fx_term_reader *r, fx_vm *vm, fx_pid *pid)

@@ -244,6 +244,8 @@ FX_API int fx_term_put_atom(fx_term_builder *b, const char *name, size_t len)
 
 FX_API int fx_term_put_atomz(fx_term_builder *b, const char *name)
 {
+    if (fxi_tb_check(b))
+        return fxi_tb_check(b);
     if (!name)
         return fxi_tb_fail(b, FX_EINVAL);
     return fx_term_put_atom(b, name, strnlen(name, FX_TERM_ATOM_MAX + 1));

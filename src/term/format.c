@@ -72,22 +72,78 @@ static long count(const char *s, char close)
     return -1;
 }
 
-/* A quoted string or atom's text, unescaped, into out (cap bytes). */
-static long unquote(fmt *f, char *out, size_t cap)
+/* The escape after a backslash, at *ps, as erl_scan reads it: \b \d \e
+ * \f \n \r \s \t \v, \^X (X's low 5 bits), 1-3 octal digits, \xHH,
+ * \x{H...}, and any other character for itself. Its code point, *ps moved
+ * past it; -1 when malformed. */
+static long escape(const char **ps)
+{
+    static const char named[] = "b\bd\177e\033f\fn\nr\rs t\tv\v";
+    const char *s = *ps;
+    unsigned char c = (unsigned char) *s++;
+    long v = -1;
+    const char *k = c ? strchr(named, c) : NULL;
+    if (k && (k - named) % 2 == 0) {
+        v = (unsigned char) k[1];
+    } else if (c == '^') {
+        if (*s)
+            v = (unsigned char) *s++ & 31;
+    } else if (c >= '0' && c <= '7') {
+        v = c - '0';
+        for (int d = 1; d < 3 && *s >= '0' && *s <= '7'; d++)
+            v = v * 8 + (*s++ - '0');
+    } else if (c == 'x') {
+        bool brace = *s == '{';
+        s += brace;
+        int digits = 0;
+        for (v = 0;
+             isxdigit((unsigned char) *s) && (brace || digits < 2) && v <= 0x10FFFF;
+             digits++, s++)
+            v = v * 16 +
+                (isdigit((unsigned char) *s) ? *s - '0' : (*s | 0x20) - 'a' + 10);
+        if (brace ? (*s++ != '}' || digits == 0) : digits != 2)
+            v = -1;
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            v = -1;
+    } else if (c) {
+        v = c;
+    }
+    *ps = s;
+    return v;
+}
+
+/* A quoted string or atom's text, unescaped, into out (cap bytes, at least
+ * the quoted text's length: no escape writes more than it reads). An
+ * escaped code point goes in as UTF-8 for an atom (utf8), as one byte for
+ * a string (over 255: -1); unescaped bytes are copied. */
+static long unquote(fmt *f, char *out, size_t cap, bool utf8)
 {
     char q = *f->s++;
     size_t n = 0;
-    for (; *f->s && *f->s != q; f->s++) {
-        char c = *f->s;
-        if (c == '\\') {
-            c = *++f->s;
-            c = c == 'n' ? '\n' : c == 't' ? '\t' : c;
-            if (!c)
+    while (*f->s && *f->s != q) {
+        if (*f->s != '\\') {
+            if (n == cap)
                 return -1;
+            out[n++] = *f->s++;
+            continue;
         }
-        if (n == cap)
+        f->s++;
+        long v = escape(&f->s);
+        if (v < 0 || (!utf8 && v > 255))
             return -1;
-        out[n++] = c;
+        unsigned char u[4];
+        size_t w = v < 0x80 ? 1 : v < 0x800 ? 2 : v < 0x10000 ? 3 : 4;
+        if (!utf8 || w == 1)
+            u[0] = (unsigned char) v, w = 1;
+        else {
+            for (size_t b = w - 1; b > 0; b--, v >>= 6)
+                u[b] = (unsigned char) (0x80 | (v & 0x3F));
+            u[0] = (unsigned char) ((0xF00 >> w) | v); /* 110x, 1110x, 11110x */
+        }
+        if (cap - n < w)
+            return -1;
+        memcpy(out + n, u, w);
+        n += w;
     }
     if (*f->s != q)
         return -1;
@@ -182,7 +238,7 @@ static int binary(fmt *f)
         char *tmp = malloc(cap);
         if (!tmp)
             return FX_ENOMEM;
-        long n = unquote(f, tmp, cap);
+        long n = unquote(f, tmp, cap, false);
         rc = n < 0 ? FX_EINVAL : fx_term_put_binary(f->b, tmp, (size_t) n);
         free(tmp);
         spaces(f);
@@ -288,11 +344,11 @@ static int term(fmt *f)
         char *tmp = malloc(cap);
         if (!tmp)
             return FX_ENOMEM;
-        long n = unquote(f, tmp, cap);
+        long n = unquote(f, tmp, cap, false);
         rc = n < 0 ? FX_EINVAL : fx_term_put_string(f->b, tmp, (size_t) n);
         free(tmp);
     } else if (c == '\'') {
-        long n = unquote(f, f->name, sizeof f->name);
+        long n = unquote(f, f->name, sizeof f->name, true);
         rc = n < 0 ? FX_EINVAL : fx_term_put_atom(f->b, f->name, (size_t) n);
     } else if (islower((unsigned char) c)) {
         const char *s = f->s;
