@@ -69,9 +69,13 @@ static void gen(fx_term_builder *b, int depth, int *budget)
     }
     default: {
         size_t n = rnd() % 3;
-        fx_term_put_map(b, n);
-        for (size_t k = 0; k < 2 * n; k++)
+        fx_term_put_map(b, n); /* keys {K, Any}: never two equal keys */
+        for (size_t k = 0; k < n; k++) {
+            fx_term_put_tuple(b, 2);
+            fx_term_put_i64(b, (int64_t) k);
             gen(b, depth + 1, budget);
+            gen(b, depth + 1, budget);
+        }
         break;
     }
     }

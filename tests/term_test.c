@@ -312,6 +312,70 @@ Test(term, atoms_print_as_w)
                          cases[k].w, "case %zu: [%s]", k, out);
 }
 
+/* What binary_to_term refuses (badarg on OTP 25) the reader refuses too,
+ * so nothing sends a peer a term that makes it drop the connection. */
+Test(term, reader_refuses_what_erlang_refuses)
+{
+    static const struct {
+        const char *what;
+        const char *bytes;
+        size_t n;
+    } bad[] = {
+        {"NaN", "\x83\x46\x7f\xf8\0\0\0\0\0\0", 10},
+        {"+inf", "\x83\x46\x7f\xf0\0\0\0\0\0\0", 10},
+        {"-inf", "\x83\x46\xff\xf0\0\0\0\0\0\0", 10},
+        {"FLOAT_EXT inf",
+         "\x83\x63inf\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 32},
+        {"duplicate key", "\x83\x74\0\0\0\x02\x77\x01\x61\x61\x01\x77\x01\x61\x61\x02",
+         16},
+        {"invalid UTF-8 atom", "\x83\x77\x01\xff", 4},
+        {"overlong UTF-8 atom", "\x83\x77\x02\xc0\x80", 5},
+        {"surrogate atom", "\x83\x77\x03\xed\xa0\x80", 6},
+        {"truncated UTF-8 atom", "\x83\x77\x01\xc3", 4},
+    };
+    fx_term_reader r;
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+        cr_expect_eq(fx_term_reader_init(&r, bad[k].bytes, bad[k].n), FX_EBADTERM, "%s",
+                     bad[k].what);
+    /* 256 characters of UTF-8: one too many (255 are fine, see atoms). */
+    unsigned char big[4 + 256];
+    memcpy(big, "\x83\x76\x01\x00", 4);
+    memset(big + 4, 'a', 256);
+    cr_expect_eq(fx_term_reader_init(&r, big, sizeof big), FX_EBADTERM, "256 characters");
+    /* Near misses that are fine: the largest finite double, distinct keys
+     * (17 of them: the sorted check), equal keys in different maps. */
+    cr_assert_eq(fx_term_reader_init(&r, "\x83\x46\x7f\xef\xff\xff\xff\xff\xff\xff", 10),
+                 0);
+    fx_term_builder b;
+    fx_term_builder_init(&b);
+    fx_term_put_tuple(&b, 2);
+    fx_term_put_map(&b, 17);
+    for (int k = 0; k < 17; k++) {
+        fx_term_put_i64(&b, k);
+        fx_term_put_map(&b, 1);
+        fx_term_put_atomz(&b, "a");
+        fx_term_put_i64(&b, k);
+    }
+    fx_term_put_map(&b, 2);
+    fx_term_put_atomz(&b, "a");
+    fx_term_put_nil(&b);
+    fx_term_put_atomz(&b, "b");
+    fx_term_put_nil(&b);
+    const void *d;
+    size_t n;
+    cr_assert_eq(fx_term_builder_data(&b, &d, &n), 0);
+    fx_term_builder_fini(&b);
+    /* The same with one key repeated, past the pairwise size. */
+    fx_term_builder_init(&b);
+    fx_term_put_map(&b, 17);
+    for (int k = 0; k < 17; k++) {
+        fx_term_put_i64(&b, k == 16 ? 3 : k);
+        fx_term_put_nil(&b);
+    }
+    cr_assert_eq(fx_term_builder_data(&b, &d, &n), FX_EBADTERM);
+    fx_term_builder_fini(&b);
+}
+
 Test(term, containers_and_print)
 {
     fx_term_builder b;

@@ -89,8 +89,8 @@ FX_API void fx_term_builder_fini(fx_term_builder *b);
 FX_API size_t fx_term_builder_size(const fx_term_builder *b);
 /* The finished term, borrowed until the next put or fini: *data and
  * *size get the ETF bytes. FX_EBADTERM when they are not exactly one
- * complete term (a tuple short of elements, two terms at top level),
- * the builder's sticky error when a put failed, FX_EINVAL for NULL
+ * complete term Erlang would accept (a tuple short of elements, two terms
+ * at top level, a map with two equal keys), the builder's sticky error when a put failed, FX_EINVAL for NULL
  * arguments or a measuring builder. */
 FX_API int fx_term_builder_data(const fx_term_builder *b, const void **data,
                                 size_t *size);
@@ -180,7 +180,9 @@ typedef struct fx_term_reader {
 } fx_term_reader;
 
 /* Checks that data holds the version byte and exactly one valid term
- * (every length inside the bytes, nesting at most FX_TERM_MAX_DEPTH) and
+ * (every length inside the bytes, nesting at most FX_TERM_MAX_DEPTH, and
+ * what binary_to_term also refuses: NaN or infinite floats, UTF-8 atoms
+ * of invalid UTF-8 or over 255 characters, a map with two equal keys) and
  * puts the cursor on it. FX_EBADTERM otherwise (compressed terms and the
  * distribution's atom-cache references included); FX_EINVAL for NULL. */
 FX_API int fx_term_reader_init(fx_term_reader *r, const void *data, size_t size);

@@ -7,6 +7,7 @@
 
 #include <fauxtp/error.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,11 +24,40 @@ static bool float_text(const char *p)
     char t[32], *end;
     memcpy(t, p, 31);
     t[31] = 0;
-    (void) strtod(t, &end);
-    return end != t;
+    double v = strtod(t, &end);
+    return end != t && isfinite(v);
 }
 
-/* An atom in a pid, port or reference's node field. */
+/* A UTF-8 atom's text is valid UTF-8 (no overlong forms, no surrogates,
+ * nothing above U+10FFFF) of at most 255 characters, as binary_to_term
+ * demands. */
+static bool utf8_atom(const unsigned char *u, size_t len)
+{
+    size_t chars = 0;
+    for (size_t k = 0; k < len; chars++) {
+        unsigned c = u[k];
+        size_t w = c < 0x80             ? 1
+                   : (c & 0xE0) == 0xC0 ? 2
+                   : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4
+                                        : 0;
+        if (w == 0 || w > len - k)
+            return false;
+        uint32_t v = w == 1 ? c : c & (0xFFu >> (w + 1));
+        for (size_t i = 1; i < w; i++) {
+            if ((u[k + i] & 0xC0) != 0x80)
+                return false;
+            v = v << 6 | (u[k + i] & 0x3F);
+        }
+        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (v < least[w] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return false;
+        k += w;
+    }
+    return chars <= 255;
+}
+
+/* An atom (also in a pid, port or reference's node field). */
 static int node_atom(const char *b, size_t size, size_t *pos)
 {
     size_t p = *pos;
@@ -51,6 +81,8 @@ static int node_atom(const char *b, size_t size, size_t *pos)
     }
     if (!need(size, p, len))
         return FX_EBADTERM;
+    if ((tag == 118 || tag == 119) && !utf8_atom((const unsigned char *) b + p, len))
+        return FX_EBADTERM;
     *pos = p + len;
     return 0;
 }
@@ -73,7 +105,11 @@ static int one(const char *b, size_t size, size_t *pos, uint64_t *children)
     case 98: /* INTEGER_EXT */
         skip = 4;
         break;
-    case 70: /* NEW_FLOAT_EXT */
+    case 70: /* NEW_FLOAT_EXT: IEEE 754 big-endian; Erlang has no NaN or
+              * infinity (binary_to_term refuses them) */
+        if (need(size, p, 2) && ((unsigned char) b[p] & 0x7F) == 0x7F &&
+            ((unsigned char) b[p + 1] & 0xF0) == 0xF0)
+            return FX_EBADTERM;
         skip = 8;
         break;
     case 99: /* FLOAT_EXT: 31 bytes of text, NUL-padded ("%.20e"): ei
@@ -183,32 +219,121 @@ static int one(const char *b, size_t size, size_t *pos, uint64_t *children)
     return 0;
 }
 
+/* A map's keys as byte ranges of buf, to find duplicates: Erlang refuses
+ * a map with two equal keys (binary_to_term: badarg; over distribution
+ * the peer drops the connection). Equal bytes are equal terms, so there
+ * are no false alarms; an equal key in another encoding (an atom as
+ * ATOM_EXT and as SMALL_ATOM_UTF8_EXT) is not caught: our builders and
+ * Erlang never write one map that way. */
+typedef struct keys {
+    const char *buf;
+    struct span {
+        size_t off, len;
+    } * v, small[32];
+    size_t n, cap;
+} keys;
+
+static bool keys_push(keys *k, size_t off, size_t len)
+{
+    if (k->n == k->cap) {
+        size_t cap = k->cap * 2;
+        struct span *v =
+            k->v == k->small ? malloc(cap * sizeof *v) : realloc(k->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        if (k->v == k->small)
+            memcpy(v, k->small, sizeof k->small);
+        k->v = v, k->cap = cap;
+    }
+    k->v[k->n++] = (struct span){off, len};
+    return true;
+}
+
+static _Thread_local const char *cmp_buf; /* qsort has no context */
+
+static int span_cmp(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return memcmp(cmp_buf + x->off, cmp_buf + y->off, x->len);
+}
+
+/* Whether the keys from index `from` on are all different. */
+static bool keys_unique(keys *k, size_t from)
+{
+    struct span *v = k->v + from;
+    size_t n = k->n - from;
+    if (n <= 16) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = i + 1; j < n; j++)
+                if (v[i].len == v[j].len &&
+                    !memcmp(k->buf + v[i].off, k->buf + v[j].off, v[i].len))
+                    return false;
+        return true;
+    }
+    cmp_buf = k->buf;
+    qsort(v, n, sizeof *v, span_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (span_cmp(&v[i - 1], &v[i]) == 0)
+            return false;
+    return true;
+}
+
 int fxi_term_validate(const char *buf, size_t size, size_t *pos)
 {
     uint64_t rem[FX_TERM_MAX_DEPTH + 1];
+    /* Per level: a map's child count and where its keys start in k (maps
+     * only: ismap), and where the key being read began. */
+    uint64_t total[FX_TERM_MAX_DEPTH + 1];
+    size_t base[FX_TERM_MAX_DEPTH + 1], key_at[FX_TERM_MAX_DEPTH + 1];
+    bool ismap[FX_TERM_MAX_DEPTH + 1];
+    keys k = {.buf = buf, .v = k.small, .cap = 32};
     uint64_t pending = 1; /* sum of rem[] */
     size_t p = *pos;
-    int d = 0;
+    int d = 0, rc = FX_EBADTERM;
     rem[0] = 1;
+    ismap[0] = false;
     while (d >= 0) {
         if (rem[d] == 0) {
+            if (ismap[d]) {
+                /* The last value ended here: its key was recorded. */
+                if (!keys_unique(&k, base[d]))
+                    goto out;
+                k.n = base[d];
+            }
             d--;
             continue;
         }
+        if (ismap[d]) {
+            uint64_t i = total[d] - rem[d]; /* even: a key starts; odd: its value */
+            if (i % 2 == 0)
+                key_at[d] = p;
+            else if (!keys_push(&k, key_at[d], p - key_at[d]))
+                goto out;
+        }
+        unsigned char tag = p < size ? (unsigned char) buf[p] : 0;
         uint64_t kids;
         if (one(buf, size, &p, &kids))
-            return FX_EBADTERM;
+            goto out;
         rem[d]--;
         pending--;
         if (kids == 0)
             continue;
         pending += kids;
         if (d == FX_TERM_MAX_DEPTH || !need(size, p, pending))
-            return FX_EBADTERM;
+            goto out;
         rem[++d] = kids;
+        ismap[d] = tag == 116 && kids > 2; /* MAP_EXT of 2 or more pairs */
+        total[d] = kids;
+        base[d] = k.n;
     }
     *pos = p;
-    return 0;
+    rc = 0;
+out:
+    if (k.v != k.small)
+        free(k.v);
+    return rc;
 }
 
 size_t fxi_term_atom_utf8_len(const char *p)
