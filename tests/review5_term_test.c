@@ -1,0 +1,135 @@
+/* review5: term.h promises the code does not keep (see each test). */
+#include <criterion/criterion.h>
+#include <fauxtp/fauxtp.h>
+#include <fauxtp/term.h>
+
+#include <string.h>
+
+/* SMALL_ATOM_UTF8_EXT 'a\0b', as Erlang's term_to_binary(list_to_atom([97,0,98]))
+ * writes it. */
+static const unsigned char nul_atom[] = {131, 119, 3, 'a', 0, 'b'};
+
+/* term.h:194-198: get_atom gives the atom's name and "its length to
+ * *len". An atom may hold a NUL byte (valid UTF-8; Erlang allows it, and
+ * fx_term_put_atom writes it), but the reader cuts the name at the NUL and
+ * reports length 1 with success. */
+Test(review5_term, get_atom_does_not_cut_a_name_at_a_nul)
+{
+    fx_term_reader r;
+    cr_assert_eq(fx_term_reader_init(&r, nul_atom, sizeof nul_atom), 0);
+    char buf[FX_TERM_ATOM_MAX + 1];
+    size_t len = 0;
+    int rc = fx_term_get_atom(&r, buf, sizeof buf, &len);
+    cr_expect(rc != 0 || (len == 3 && memcmp(buf, "a\0b", 3) == 0),
+              "get_atom of 'a\\0b' succeeded with length %zu", len);
+}
+
+/* term.h:265-268: fx_term_match_atom answers 1 only when the term "is the
+ * atom `name`". 'a\0b' is not the atom a. */
+Test(review5_term, match_atom_does_not_take_a_nul_atom_for_its_prefix)
+{
+    fx_term_reader r;
+    cr_assert_eq(fx_term_reader_init(&r, nul_atom, sizeof nul_atom), 0);
+    cr_expect_eq(fx_term_match_atom(&r, "a"), 0);
+    cr_expect_eq(fx_term_type(&r), FX_TERM_ATOM, "the cursor moved");
+}
+
+/* The same through the builder: what fx_term_put_atom accepted must not
+ * read back as another atom. */
+Test(review5_term, an_atom_put_with_a_nul_reads_back_whole_or_is_refused)
+{
+    fx_term_builder b;
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    int put = fx_term_put_atom(&b, "a\0b", 3);
+    if (put == 0) {
+        const void *d;
+        size_t n;
+        cr_assert_eq(fx_term_builder_data(&b, &d, &n), 0);
+        fx_term_reader r;
+        cr_assert_eq(fx_term_reader_init(&r, d, n), 0);
+        char buf[16];
+        size_t len = 0;
+        int rc = fx_term_get_atom(&r, buf, sizeof buf, &len);
+        cr_expect(rc != 0 || len == 3, "put 3 bytes, read back %zu", len);
+    } else {
+        cr_expect_eq(put, FX_EINVAL);
+    }
+    fx_term_builder_fini(&b);
+}
+
+static void print_bytes(const unsigned char *t, size_t n, char *out, size_t cap)
+{
+    int rc = fx_term_sprint(t, n, out, cap);
+    cr_assert_gt(rc, 0, "fx_term_sprint: %d", rc);
+}
+
+/* term.h:280-281: atoms print "as io:format("~w") would". Erlang prints
+ * the atom 'a\nb' as '\'a\\nb\'' (escaped), and 'a\0b' as '\'a\\000b\''; the
+ * printer writes the raw control bytes (and cuts at the NUL: "a"). */
+Test(review5_term, printer_escapes_control_characters_in_atoms_as_erlang)
+{
+    static const unsigned char nl[] = {131, 119, 3, 'a', '\n', 'b'};
+    char out[64];
+    print_bytes(nl, sizeof nl, out, sizeof out);
+    cr_expect_str_eq(out, "'a\\nb'");
+    print_bytes(nul_atom, sizeof nul_atom, out, sizeof out);
+    cr_expect_str_eq(out, "'a\\000b'");
+}
+
+/* The same promise: io:format("~w", ['été']) prints été (Latin-1 letters
+ * are name characters; io_lib:quote_atom), the printer quotes it. */
+Test(review5_term, printer_leaves_latin1_atoms_unquoted_as_erlang)
+{
+    static const unsigned char ete[] = {131, 119, 5, 0xC3, 0xA9, 't', 0xC3, 0xA9};
+    char out[64];
+    print_bytes(ete, sizeof ete, out, sizeof out);
+    cr_expect_str_eq(out, "\xC3\xA9t\xC3\xA9");
+}
+
+/* term.h:62-66: a failed put leaves the builder failed, "later puts return
+ * the same code and write nothing". fx_term_put_atomz(b, NULL) after an
+ * FX_EMSGSIZE answers FX_EINVAL instead. */
+Test(review5_term, a_failed_builder_answers_its_sticky_code_to_put_atomz)
+{
+    char small[4];
+    fx_term_builder b;
+    cr_assert_eq(fx_term_builder_init_buf(&b, small, sizeof small), 0);
+    cr_assert_eq(fx_term_put_binary(&b, "hello", 5), FX_EMSGSIZE);
+    cr_expect_eq(fx_term_put_i64(&b, 1), FX_EMSGSIZE);
+    cr_expect_eq(fx_term_put_atomz(&b, NULL), FX_EMSGSIZE);
+}
+
+/* term.h:129-140: fx_term_format reads Erlang syntax; a syntax error in
+ * fmt is FX_EINVAL. Erlang reads "\r" as [13] and "\x41" as "A"; the
+ * formatter only knows \n and \t and silently drops the backslash of any
+ * other escape: "\r" becomes [114] ("r"), "\x41" becomes "x41". Either
+ * the Erlang value or FX_EINVAL is right; a different term is not. */
+static void expect_string(const char *fmt, const char *want, size_t wlen)
+{
+    fx_term_builder b;
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    int rc = fx_term_format(&b, fmt);
+    if (rc == 0) {
+        const void *d;
+        size_t n;
+        cr_assert_eq(fx_term_builder_data(&b, &d, &n), 0);
+        fx_term_reader r;
+        cr_assert_eq(fx_term_reader_init(&r, d, n), 0);
+        char s[32];
+        size_t len = 0;
+        cr_assert_eq(fx_term_get_string(&r, s, sizeof s, &len), 0);
+        cr_expect(len == wlen && memcmp(s, want, wlen) == 0,
+                  "%s read as \"%.*s\" (%zu bytes)", fmt, (int) len, s, len);
+    } else {
+        cr_expect_eq(rc, FX_EINVAL, "%s: %d", fmt, rc);
+    }
+    fx_term_builder_fini(&b);
+}
+
+Test(review5_term, format_string_escapes_mean_what_they_mean_in_erlang)
+{
+    expect_string("\"a\\rb\"", "a\rb", 3);
+    expect_string("\"\\x41\"", "A", 1);
+    expect_string("\"\\101\"", "A", 1);
+    expect_string("\"\\e\"", "\x1b", 1);
+}
