@@ -133,3 +133,50 @@ Test(review5_term, format_string_escapes_mean_what_they_mean_in_erlang)
     expect_string("\"\\101\"", "A", 1);
     expect_string("\"\\e\"", "\x1b", 1);
 }
+
+/* print.c's flt() says it picks "the shorter of plain decimal and
+ * scientific notation ..., as float_to_list(F, [short]) chooses", and
+ * term.h:279-283 prints floats in Erlang syntax. But float_to_list(F,
+ * [short]) (erlang docs) uses scientific notation for every float outside
+ * (-2^53, 2^53), "to avoid confusing results": io:format("~w",
+ * [9007199254740992.0]) gives 9.007199254740992e15, the printer
+ * 9007199254740992.0. Low severity: term.h only promises the digits. */
+Test(review5_term, printer_uses_scientific_notation_beyond_2_pow_53_as_erlang)
+{
+    fx_term_builder b;
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    cr_assert_eq(fx_term_put_double(&b, 9007199254740992.0), 0);
+    const void *d;
+    size_t n;
+    cr_assert_eq(fx_term_builder_data(&b, &d, &n), 0);
+    char out[64];
+    cr_assert_gt(fx_term_sprint(d, n, out, sizeof out), 0);
+    cr_expect_str_eq(out, "9.007199254740992e15");
+    fx_term_builder_fini(&b);
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    cr_assert_eq(fx_term_put_double(&b, 123456789012345680.0), 0);
+    cr_assert_eq(fx_term_builder_data(&b, &d, &n), 0);
+    cr_assert_gt(fx_term_sprint(d, n, out, sizeof out), 0);
+    cr_expect_str_eq(out, "1.2345678901234568e17");
+    fx_term_builder_fini(&b);
+}
+
+/* term.h:205-208: fx_term_get_string reads a charlist; "FX_EMSGSIZE when
+ * it does not fit", and (term.h:186-188) FX_EBADTERM for another kind. A
+ * list that is not a charlist ([1,2,3,foo]) read with a small buffer
+ * answers FX_EMSGSIZE, so a caller that retries with a bigger buffer
+ * learns only then that it was never a string. */
+Test(review5_term, get_string_of_a_non_charlist_is_ebadterm_whatever_the_buffer)
+{
+    fx_term_builder b;
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    cr_assert_eq(fx_term_format(&b, "[1,2,3,foo]"), 0);
+    const void *d;
+    size_t n;
+    cr_assert_eq(fx_term_builder_data(&b, &d, &n), 0);
+    fx_term_reader r;
+    cr_assert_eq(fx_term_reader_init(&r, d, n), 0);
+    char s[2];
+    cr_expect_eq(fx_term_get_string(&r, s, sizeof s, NULL), FX_EBADTERM);
+    fx_term_builder_fini(&b);
+}
