@@ -1,0 +1,70 @@
+/* review5: dist.h promises checked against a real Erlang peer (private
+ * epmd and erl on loopback, dist_helpers.h). */
+#include <fauxtp/term.h>
+
+#include "dist_helpers.h"
+
+TestSuite(review5_dist, .fini = kill_kids, .timeout = 120);
+
+enum { R_RCS = 300 };
+
+/* On {hello, ErlPid}: sends ErlPid three FX_MSG_TERM payloads that are
+ * not one well-formed term, then the term 7, and reports the three send
+ * results to the test's inbox. */
+static fx_next relay(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *report = fx_state(cx);
+    if (fx_msg_type(m) != FX_MSG_TERM)
+        return fx_continue(cx);
+    fx_term_reader r;
+    fx_pid erl;
+    if (fx_term_reader_init_msg(&r, m) != 0 || fx_term_match(&r, "hello", 2) != 1 ||
+        fx_term_get_pid(&r, fx_ctx_vm(cx), &erl) != 0)
+        return fx_continue(cx);
+    static const char garbage[] = "\x83zz";           /* tag 'z': no such term */
+    static const char two[] = "\x83\x61\x01\x61\x02"; /* two terms */
+    static const char cut[] = "\x83\x68\x02\x61\x01"; /* a 2-tuple, one element */
+    int32_t rcs[3];
+    rcs[0] = fx_send(cx, erl, FX_MSG_TERM, garbage, sizeof garbage - 1);
+    rcs[1] = fx_send(cx, erl, FX_MSG_TERM, two, sizeof two - 1);
+    rcs[2] = fx_send(cx, erl, FX_MSG_TERM, cut, sizeof cut - 1);
+    static const char seven[] = "\x83\x61\x07";
+    fx_send(cx, erl, FX_MSG_TERM, seven, sizeof seven - 1);
+    fx_send(cx, *report, R_RCS, rcs, sizeof rcs);
+    return fx_continue(cx);
+}
+
+/* dist.h:17-19: "A message of type FX_MSG_TERM sent to a remote process
+ * is written out as its payload (which must be one well-formed term with
+ * its 131)"; fx_dist_send_named answers FX_EINVAL for "a FX_MSG_TERM
+ * payload that is not one term". A malformed payload sent with fx_send to
+ * a remote pid must be refused the same way (never written: the peer
+ * would take the frame as a protocol error and drop the connection), and
+ * a good message after it must still arrive. Today the frame is refused
+ * (nothing reaches the peer) but fx_send answers FX_ENOPROC, "the target
+ * is dead": src/actor/outbox.h fxi_deliver_batched turns every non-zero
+ * result of the dist route (FX_EINVAL, FX_EMSGSIZE, FX_ENOMEM) into
+ * FX_ENOPROC. fx_vm_send from outside the VM (fxi_deliver_quiet) passes
+ * the route's code through. */
+Test(review5_dist, a_malformed_term_payload_to_a_remote_pid_is_refused)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    fx_pid p = spawn_state(t.vm, relay, &t.me, sizeof t.me);
+    cr_assert_eq(fx_register(t.in, "relay", p, NULL), 0);
+    pid_t e = start_erl("e8@127.0.0.1", COOKIE,
+                        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+                        "{relay, Fx} ! {hello, self()},"
+                        "receive 7 -> halt(0); Other -> io:format(\"~p~n\", [Other]),"
+                        "  halt(3) after 15000 -> halt(4) end.");
+    fx_msg *m = tvm_recv(&t, R_RCS);
+    int32_t rcs[3];
+    memcpy(rcs, fx_msg_data(m), sizeof rcs);
+    fx_msg_free(m);
+    cr_expect_eq(rcs[0], FX_EINVAL, "garbage: %d", rcs[0]);
+    cr_expect_eq(rcs[1], FX_EINVAL, "two terms: %d", rcs[1]);
+    cr_expect_eq(rcs[2], FX_EINVAL, "truncated tuple: %d", rcs[2]);
+    cr_expect_eq(erl_status(e), 0, "Erlang side: 3 another message first, 4 nothing came");
+    tvm_stop(&t);
+}
