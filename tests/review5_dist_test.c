@@ -68,3 +68,71 @@ Test(review5_dist, a_malformed_term_payload_to_a_remote_pid_is_refused)
     cr_expect_eq(erl_status(e), 0, "Erlang side: 3 another message first, 4 nothing came");
     tvm_stop(&t);
 }
+
+/* A fauxtp GenServer that defers the reply of call type 1; cast type 2
+ * then replies to that caller and, after the reply, sends it {3, <<>>}. */
+static fx_gs_ret late_init(fx_ctx *cx, void *arg, void **state)
+{
+    *state = arg;
+    return fx_gs_ok(cx);
+}
+
+static fx_gs_ret late_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                           const void *data, size_t size)
+{
+    (void) data, (void) size;
+    fx_from *held = state;
+    if (type == 1) {
+        *held = from;
+        return fx_gs_noreply(cx);
+    }
+    return fx_gs_reply(cx, "now", 3);
+}
+
+static fx_gs_ret late_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
+                           size_t size)
+{
+    (void) data, (void) size;
+    fx_from *held = state;
+    if (type == 2 && held->pid.id) {
+        fx_reply(cx, *held, "late", 4);
+        fx_send(cx, held->pid, 3, NULL, 0); /* same sender, same connection: after it */
+    }
+    return fx_gs_noreply(cx);
+}
+
+static const fx_gs_ops late_ops = {
+    .init = late_init, .handle_call = late_call, .handle_cast = late_cast};
+
+/* dist.h:25-27: gen_server:call({Name, Node}, {T, <<B>>}) from Erlang
+ * reaches a fauxtp GenServer "with Erlang's semantics". Since OTP 24 a
+ * gen_server:call that timed out never sees the late reply (gen:call
+ * sends Tag = [alias | Mref]; an OTP server replies to the alias, which
+ * the caller deactivated, so the runtime drops it; gen_server docs,
+ * call/3). The fauxtp connection answers with a plain SEND to the
+ * caller's pid (dist_sig.c fxi_dsig_reply; no DFLAG_ALIAS / ALIAS_SEND),
+ * so the late reply lands in the Erlang caller's mailbox as garbage. */
+Test(review5_dist, a_late_reply_to_a_timed_out_erlang_call_is_dropped)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    static fx_from held;
+    fx_pid gs;
+    cr_assert_eq(fx_gs_start(t.in, &(fx_gs_spec){.ops = &late_ops, .arg = &held, .name = "late"},
+                             &gs, NULL),
+                 0);
+    pid_t e = start_erl(
+        "e6@127.0.0.1", COOKIE,
+        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+        "<<\"now\">> = gen_server:call({late, Fx}, {5, <<>>}, 10000),"
+        "{'EXIT', {timeout, _}} = (catch gen_server:call({late, Fx}, {1, <<>>}, 200)),"
+        "gen_server:cast({late, Fx}, {2, <<>>}),"
+        "receive {3, _} -> ok after 15000 -> halt(4) end,"
+        "receive Stray -> io:format(\"stray: ~p~n\", [Stray]), halt(3)"
+        "  after 0 -> halt(0) end.");
+    cr_expect_eq(erl_status(e), 0,
+                 "Erlang side: 3 the late reply reached the caller's mailbox, 4 no marker, "
+                 "other: a call failed");
+    tvm_stop(&t);
+}
