@@ -65,7 +65,8 @@ Test(review5_dist, a_malformed_term_payload_to_a_remote_pid_is_refused)
     cr_expect_eq(rcs[0], FX_EINVAL, "garbage: %d", rcs[0]);
     cr_expect_eq(rcs[1], FX_EINVAL, "two terms: %d", rcs[1]);
     cr_expect_eq(rcs[2], FX_EINVAL, "truncated tuple: %d", rcs[2]);
-    cr_expect_eq(erl_status(e), 0, "Erlang side: 3 another message first, 4 nothing came");
+    cr_expect_eq(erl_status(e), 0,
+                 "Erlang side: 3 another message first, 4 nothing came");
     tvm_stop(&t);
 }
 
@@ -119,9 +120,10 @@ Test(review5_dist, a_late_reply_to_a_timed_out_erlang_call_is_dropped)
     tvm t = node_vm(FXNODE);
     static fx_from held;
     fx_pid gs;
-    cr_assert_eq(fx_gs_start(t.in, &(fx_gs_spec){.ops = &late_ops, .arg = &held, .name = "late"},
-                             &gs, NULL),
-                 0);
+    cr_assert_eq(
+        fx_gs_start(t.in, &(fx_gs_spec){.ops = &late_ops, .arg = &held, .name = "late"},
+                    &gs, NULL),
+        0);
     pid_t e = start_erl(
         "e6@127.0.0.1", COOKIE,
         "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
@@ -131,8 +133,9 @@ Test(review5_dist, a_late_reply_to_a_timed_out_erlang_call_is_dropped)
         "receive {3, _} -> ok after 15000 -> halt(4) end,"
         "receive Stray -> io:format(\"stray: ~p~n\", [Stray]), halt(3)"
         "  after 0 -> halt(0) end.");
-    cr_expect_eq(erl_status(e), 0,
-                 "Erlang side: 3 the late reply reached the caller's mailbox, 4 no marker, "
-                 "other: a call failed");
+    cr_expect_eq(
+        erl_status(e), 0,
+        "Erlang side: 3 the late reply reached the caller's mailbox, 4 no marker, "
+        "other: a call failed");
     tvm_stop(&t);
 }

@@ -17,8 +17,8 @@ Test(review5_inbox, recv_with_a_negative_timeout_is_einval_not_a_wait, .timeout 
     const int64_t bad[] = {-2, -5, INT64_MIN};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         fx_msg *m = NULL;
-        cr_expect_eq(fx_inbox_recv(t.in, NULL, bad[i], &m), FX_EINVAL,
-                     "timeout %lld", (long long) bad[i]);
+        cr_expect_eq(fx_inbox_recv(t.in, NULL, bad[i], &m), FX_EINVAL, "timeout %lld",
+                     (long long) bad[i]);
         cr_expect_null(m);
     }
     tvm_stop(&t);
