@@ -70,6 +70,65 @@ Test(review5_dist, a_malformed_term_payload_to_a_remote_pid_is_refused)
     tvm_stop(&t);
 }
 
+enum { R_NAN = 302 };
+
+/* On {hello, ErlPid}: sends ErlPid a NaN float term (NEW_FLOAT_EXT with
+ * NaN bits, which Erlang's decoder refuses), reports the result, then
+ * answers {8, <<>>} from anyone with {9, <<>>}. */
+static fx_next nan_relay(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *report = fx_state(cx);
+    if (fx_msg_type(m) == 8) {
+        fx_send(cx, fx_msg_from(m), 9, NULL, 0);
+        return fx_continue(cx);
+    }
+    fx_term_reader r;
+    fx_pid erl;
+    if (fx_msg_type(m) != FX_MSG_TERM || fx_term_reader_init_msg(&r, m) != 0 ||
+        fx_term_match(&r, "hello", 2) != 1 ||
+        fx_term_get_pid(&r, fx_ctx_vm(cx), &erl) != 0)
+        return fx_continue(cx);
+    static const char nan[] = "\x83\x46\x7f\xf8\0\0\0\0\0\0";
+    int32_t rc = fx_send(cx, erl, FX_MSG_TERM, nan, sizeof nan - 1);
+    fx_send(cx, *report, R_NAN, &rc, sizeof rc);
+    return fx_continue(cx);
+}
+
+/* dist.h:17-19 (an FX_MSG_TERM payload sent to a remote process "must be
+ * one well-formed term"), term.h:149-150 (Erlang floats cannot hold NaN
+ * and infinities). The connection's check (fxi_etf_skip, the term
+ * validator) accepts a NEW_FLOAT_EXT holding NaN, so fx_send answers 0 and
+ * writes it; the Erlang node logs "got a corrupted external term" and
+ * drops the whole connection (every link and monitor over it gets
+ * noconnection). Seen here: the Erlang side's monitor_node gets nodedown
+ * before the answer to its next message. Expected: FX_EINVAL, nothing
+ * written, the connection stays up. */
+Test(review5_dist, a_nan_float_term_to_a_remote_pid_does_not_break_the_connection)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    fx_pid p = spawn_state(t.vm, nan_relay, &t.me, sizeof t.me);
+    cr_assert_eq(fx_register(t.in, "nanrelay", p, NULL), 0);
+    pid_t e =
+        start_erl("e5@127.0.0.1", COOKIE,
+                  "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+                  "true = erlang:monitor_node(Fx, true),"
+                  "{nanrelay, Fx} ! {hello, self()},"
+                  "receive {8, _} -> halt(7) after 1000 -> ok end," /* scans the NaN */
+                  "{nanrelay, Fx} ! {8, <<>>},"
+                  "receive {nodedown, Fx} -> halt(3); {9, _} -> halt(0)"
+                  "  after 15000 -> halt(4) end.");
+    fx_msg *m = tvm_recv(&t, R_NAN);
+    int32_t rc;
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    cr_expect_eq(rc, FX_EINVAL, "fx_send of a NaN term: %d", rc);
+    cr_expect_eq(erl_status(e), 0,
+                 "Erlang side: 3 the connection went down, 4 no answer");
+    tvm_stop(&t);
+}
+
 /* A fauxtp GenServer that defers the reply of call type 1; cast type 2
  * then replies to that caller and, after the reply, sends it {3, <<>>}. */
 static fx_gs_ret late_init(fx_ctx *cx, void *arg, void **state)

@@ -180,3 +180,26 @@ Test(review5_term, get_string_of_a_non_charlist_is_ebadterm_whatever_the_buffer)
     cr_expect_eq(fx_term_get_string(&r, s, sizeof s, NULL), FX_EBADTERM);
     fx_term_builder_fini(&b);
 }
+
+/* term.h:10-15 (FX_EBADTERM for malformed input) and 149-150 (Erlang
+ * floats cannot hold NaN and infinities): Erlang's binary_to_term refuses
+ * a NEW_FLOAT_EXT holding NaN or an infinity (badarg), and an old
+ * FLOAT_EXT whose text is "nan". The validator accepts all three, so
+ * fx_term_get_double hands out a NaN and the printer writes "nan" (not
+ * Erlang syntax); and the same check guards the distribution, where such
+ * a term sent to an Erlang node makes it drop the connection (see
+ * review5_dist_test.c). */
+Test(review5_term, reader_refuses_nan_and_infinite_floats_as_erlang)
+{
+    static const unsigned char nan_new[] = {131, 70, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0};
+    static const unsigned char inf_new[] = {131, 70, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0};
+    unsigned char nan_old[33] = {131, 99, 'n', 'a', 'n'};
+    fx_term_reader r;
+    cr_expect_eq(fx_term_reader_init(&r, nan_new, sizeof nan_new), FX_EBADTERM);
+    cr_expect_eq(fx_term_reader_init(&r, inf_new, sizeof inf_new), FX_EBADTERM);
+    cr_expect_eq(fx_term_reader_init(&r, nan_old, sizeof nan_old), FX_EBADTERM);
+    fx_term_builder b;
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    cr_expect_eq(fx_term_put_raw(&b, nan_new + 1, sizeof nan_new - 1), FX_EBADTERM);
+    fx_term_builder_fini(&b);
+}
