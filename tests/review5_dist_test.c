@@ -70,12 +70,25 @@ Test(review5_dist, a_malformed_term_payload_to_a_remote_pid_is_refused)
     tvm_stop(&t);
 }
 
-enum { R_NAN = 302 };
+enum { R_BAD = 302 };
 
-/* On {hello, ErlPid}: sends ErlPid a NaN float term (NEW_FLOAT_EXT with
- * NaN bits, which Erlang's decoder refuses), reports the result, then
- * answers {8, <<>>} from anyone with {9, <<>>}. */
-static fx_next nan_relay(fx_ctx *cx, fx_msg *m)
+/* Terms with a sound structure that Erlang's decoder refuses (each is
+ * badarg for binary_to_term on OTP 25). */
+static const struct {
+    const char *what;
+    const char *bytes;
+    size_t n;
+} refused[] = {
+    {"NaN float", "\x83\x46\x7f\xf8\0\0\0\0\0\0", 10},
+    {"map with a duplicate key",
+     "\x83\x74\0\0\0\x02\x77\x01\x61\x61\x01\x77\x01\x61\x61\x02", 16},
+    {"atom of invalid UTF-8", "\x83\x77\x01\xff", 4},
+};
+#define NREFUSED (sizeof refused / sizeof refused[0])
+
+/* On {hello, ErlPid}: sends ErlPid each refused term (FX_MSG_TERM) and
+ * reports the results; answers {8, <<>>} from anyone with {9, <<>>}. */
+static fx_next bad_relay(fx_ctx *cx, fx_msg *m)
 {
     fx_pid *report = fx_state(cx);
     if (fx_msg_type(m) == 8) {
@@ -88,42 +101,45 @@ static fx_next nan_relay(fx_ctx *cx, fx_msg *m)
         fx_term_match(&r, "hello", 2) != 1 ||
         fx_term_get_pid(&r, fx_ctx_vm(cx), &erl) != 0)
         return fx_continue(cx);
-    static const char nan[] = "\x83\x46\x7f\xf8\0\0\0\0\0\0";
-    int32_t rc = fx_send(cx, erl, FX_MSG_TERM, nan, sizeof nan - 1);
-    fx_send(cx, *report, R_NAN, &rc, sizeof rc);
+    int32_t rcs[NREFUSED];
+    for (size_t i = 0; i < NREFUSED; i++)
+        rcs[i] = fx_send(cx, erl, FX_MSG_TERM, refused[i].bytes, refused[i].n);
+    fx_send(cx, *report, R_BAD, rcs, sizeof rcs);
     return fx_continue(cx);
 }
 
 /* dist.h:17-19 (an FX_MSG_TERM payload sent to a remote process "must be
- * one well-formed term"), term.h:149-150 (Erlang floats cannot hold NaN
- * and infinities). The connection's check (fxi_etf_skip, the term
- * validator) accepts a NEW_FLOAT_EXT holding NaN, so fx_send answers 0 and
- * writes it; the Erlang node logs "got a corrupted external term" and
- * drops the whole connection (every link and monitor over it gets
- * noconnection). Seen here: the Erlang side's monitor_node gets nodedown
- * before the answer to its next message. Expected: FX_EINVAL, nothing
- * written, the connection stays up. */
-Test(review5_dist, a_nan_float_term_to_a_remote_pid_does_not_break_the_connection)
+ * one well-formed term"), term.h:149-150 (Erlang floats cannot hold NaN).
+ * The connection's check (fxi_etf_skip, the term validator) looks at
+ * lengths and tags only, so a NaN float, a map with a duplicate key (which
+ * fx_term_format("#{a => 1, a => 2}") builds without complaint) or an atom
+ * of invalid UTF-8 is accepted, fx_send answers 0 and writes it; the
+ * Erlang node logs "got a corrupted external term" and drops the whole
+ * connection (every link and monitor over it gets noconnection). Seen
+ * here: the Erlang side's monitor_node gets nodedown before the answer to
+ * its next message. Expected: FX_EINVAL for each, nothing written, the
+ * connection stays up. */
+Test(review5_dist, terms_erlang_refuses_are_not_written_to_the_connection)
 {
     skip_unless_ready();
     start_epmd();
     tvm t = node_vm(FXNODE);
-    fx_pid p = spawn_state(t.vm, nan_relay, &t.me, sizeof t.me);
-    cr_assert_eq(fx_register(t.in, "nanrelay", p, NULL), 0);
-    pid_t e =
-        start_erl("e5@127.0.0.1", COOKIE,
-                  "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
-                  "true = erlang:monitor_node(Fx, true),"
-                  "{nanrelay, Fx} ! {hello, self()},"
-                  "receive {8, _} -> halt(7) after 1000 -> ok end," /* scans the NaN */
-                  "{nanrelay, Fx} ! {8, <<>>},"
-                  "receive {nodedown, Fx} -> halt(3); {9, _} -> halt(0)"
-                  "  after 15000 -> halt(4) end.");
-    fx_msg *m = tvm_recv(&t, R_NAN);
-    int32_t rc;
-    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_pid p = spawn_state(t.vm, bad_relay, &t.me, sizeof t.me);
+    cr_assert_eq(fx_register(t.in, "badrelay", p, NULL), 0);
+    pid_t e = start_erl("e5@127.0.0.1", COOKIE,
+                        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+                        "true = erlang:monitor_node(Fx, true),"
+                        "{badrelay, Fx} ! {hello, self()},"
+                        "receive {8, _} -> halt(7) after 1000 -> ok end," /* scans them */
+                        "{badrelay, Fx} ! {8, <<>>},"
+                        "receive {nodedown, Fx} -> halt(3); {9, _} -> halt(0)"
+                        "  after 15000 -> halt(4) end.");
+    fx_msg *m = tvm_recv(&t, R_BAD);
+    int32_t rcs[NREFUSED];
+    memcpy(rcs, fx_msg_data(m), sizeof rcs);
     fx_msg_free(m);
-    cr_expect_eq(rc, FX_EINVAL, "fx_send of a NaN term: %d", rc);
+    for (size_t i = 0; i < NREFUSED; i++)
+        cr_expect_eq(rcs[i], FX_EINVAL, "fx_send of a %s: %d", refused[i].what, rcs[i]);
     cr_expect_eq(erl_status(e), 0,
                  "Erlang side: 3 the connection went down, 4 no answer");
     tvm_stop(&t);
