@@ -1,4 +1,4 @@
-/* review5: inbox.h / monitor.h promises the code does not keep. */
+/* review5: inbox.h promises the code does not keep. */
 #include "helpers.h"
 
 #include <stdint.h>
@@ -21,21 +21,5 @@ Test(review5_inbox, recv_with_a_negative_timeout_is_einval_not_a_wait, .timeout 
                      (long long) bad[i]);
         cr_expect_null(m);
     }
-    tvm_stop(&t);
-}
-
-/* monitor.h:31-38: fx_demonitor "Returns 0 if the monitor was active".
- * fx_monitor on oneself "gives a ref" (and never a DOWN); Erlang's
- * demonitor(monitor(process, self()), [info]) answers true (the monitor
- * is active until demonitored). fx_demonitor answers FX_ENOENT, as for a
- * ref it never made. Low stakes; shown through an inbox (same code path:
- * fxi_monitor / fxi_demonitor). */
-Test(review5_monitor, demonitor_of_a_self_monitor_answers_active)
-{
-    tvm t = tvm_start(1);
-    fx_ref ref;
-    cr_assert_eq(fx_inbox_monitor(t.in, t.me, &ref), 0);
-    cr_expect_eq(fx_inbox_demonitor(t.in, ref, 0), 0);
-    cr_expect_eq(fx_inbox_demonitor(t.in, ref, 0), FX_ENOENT);
     tvm_stop(&t);
 }
