@@ -109,7 +109,7 @@ static fx_next bad_relay(fx_ctx *cx, fx_msg *m)
 }
 
 /* dist.h:17-19 (an FX_MSG_TERM payload sent to a remote process "must be
- * one well-formed term"), term.h:149-150 (Erlang floats cannot hold NaN).
+ * one well-formed term"), term.h:117-118 (Erlang floats cannot hold NaN).
  * The connection's check (fxi_etf_skip, the term validator) looks at
  * lengths and tags only, so a NaN float, a map with a duplicate key (which
  * fx_term_format("#{a => 1, a => 2}") builds without complaint) or an atom
@@ -180,7 +180,7 @@ static fx_gs_ret late_cast(fx_ctx *cx, void *state, uint32_t type, const void *d
 static const fx_gs_ops late_ops = {
     .init = late_init, .handle_call = late_call, .handle_cast = late_cast};
 
-/* dist.h:25-27: gen_server:call({Name, Node}, {T, <<B>>}) from Erlang
+/* dist.h:25-28: gen_server:call({Name, Node}, {T, <<B>>}) from Erlang
  * reaches a fauxtp GenServer "with Erlang's semantics". Since OTP 24 a
  * gen_server:call that timed out never sees the late reply (gen:call
  * sends Tag = [alias | Mref]; an OTP server replies to the alias, which

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-/* inbox.h:50-58: fx_inbox_recv waits "up to timeout_ms (FX_INFINITY:
+/* inbox.h:53-58: fx_inbox_recv waits "up to timeout_ms (FX_INFINITY:
  * forever; 0: poll; ...)", errors FX_EINVAL... A negative timeout other
  * than FX_INFINITY (-1) is bad input (CONVENTIONS: bad input gets an error
  * code, never a hang; the siblings fx_send_request, fx_gs_call_then and

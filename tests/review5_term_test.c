@@ -9,7 +9,7 @@
  * writes it. */
 static const unsigned char nul_atom[] = {131, 119, 3, 'a', 0, 'b'};
 
-/* term.h:194-198: get_atom gives the atom's name and "its length to
+/* term.h:198-203: get_atom gives the atom's name and "its length to
  * *len". An atom may hold a NUL byte (valid UTF-8; Erlang allows it, and
  * fx_term_put_atom writes it), but the reader cuts the name at the NUL and
  * reports length 1 with success. */
@@ -24,7 +24,7 @@ Test(review5_term, get_atom_does_not_cut_a_name_at_a_nul)
               "get_atom of 'a\\0b' succeeded with length %zu", len);
 }
 
-/* term.h:265-268: fx_term_match_atom answers 1 only when the term "is the
+/* term.h:234-238: fx_term_match_atom answers 1 only when the term "is the
  * atom `name`". 'a\0b' is not the atom a. */
 Test(review5_term, match_atom_does_not_take_a_nul_atom_for_its_prefix)
 {
@@ -63,7 +63,7 @@ static void print_bytes(const unsigned char *t, size_t n, char *out, size_t cap)
     cr_assert_gt(rc, 0, "fx_term_sprint: %d", rc);
 }
 
-/* term.h:280-281: atoms print "as io:format("~w") would". Erlang prints
+/* term.h:274-276: atoms print "as io:format("~w") would". Erlang prints
  * the atom 'a\nb' as '\'a\\nb\'' (escaped), and 'a\0b' as '\'a\\000b\''; the
  * printer writes the raw control bytes (and cuts at the NUL: "a"). */
 Test(review5_term, printer_escapes_control_characters_in_atoms_as_erlang)
@@ -99,7 +99,7 @@ Test(review5_term, a_failed_builder_answers_its_sticky_code_to_put_atomz)
     cr_expect_eq(fx_term_put_atomz(&b, NULL), FX_EMSGSIZE);
 }
 
-/* term.h:129-140: fx_term_format reads Erlang syntax; a syntax error in
+/* term.h:140-151: fx_term_format reads Erlang syntax; a syntax error in
  * fmt is FX_EINVAL. Erlang reads "\r" as [13] and "\x41" as "A"; the
  * formatter only knows \n and \t and silently drops the backslash of any
  * other escape: "\r" becomes [114] ("r"), "\x41" becomes "x41". Either
@@ -136,7 +136,7 @@ Test(review5_term, format_string_escapes_mean_what_they_mean_in_erlang)
 
 /* print.c's flt() says it picks "the shorter of plain decimal and
  * scientific notation ..., as float_to_list(F, [short]) chooses", and
- * term.h:279-283 prints floats in Erlang syntax. But float_to_list(F,
+ * term.h:274-277 prints floats in Erlang syntax. But float_to_list(F,
  * [short]) (erlang docs) uses scientific notation for every float outside
  * (-2^53, 2^53), "to avoid confusing results": io:format("~w",
  * [9007199254740992.0]) gives 9.007199254740992e15, the printer
@@ -161,8 +161,8 @@ Test(review5_term, printer_uses_scientific_notation_beyond_2_pow_53_as_erlang)
     fx_term_builder_fini(&b);
 }
 
-/* term.h:205-208: fx_term_get_string reads a charlist; "FX_EMSGSIZE when
- * it does not fit", and (term.h:186-188) FX_EBADTERM for another kind. A
+/* term.h:215-218: fx_term_get_string reads a charlist; "FX_EMSGSIZE when
+ * it does not fit", and (term.h:198-200) FX_EBADTERM for another kind. A
  * list that is not a charlist ([1,2,3,foo]) read with a small buffer
  * answers FX_EMSGSIZE, so a caller that retries with a bigger buffer
  * learns only then that it was never a string. */
@@ -181,7 +181,7 @@ Test(review5_term, get_string_of_a_non_charlist_is_ebadterm_whatever_the_buffer)
     fx_term_builder_fini(&b);
 }
 
-/* term.h:10-15 (FX_EBADTERM for malformed input) and 149-150 (Erlang
+/* term.h:10-15 (FX_EBADTERM for malformed input) and 117-118 (Erlang
  * floats cannot hold NaN and infinities): Erlang's binary_to_term refuses
  * a NEW_FLOAT_EXT holding NaN or an infinity (badarg), and an old
  * FLOAT_EXT whose text is "nan". The validator accepts all three, so
