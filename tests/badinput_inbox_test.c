@@ -468,3 +468,40 @@ Test(bi_inbox, destroy_from_forked_child,
     bi_expect(bi_in_child(&t, fork_inbox_destroy), 0);
     bi_end(&t);
 }
+
+static int never_run(void *arg, fx_msg **result)
+{
+    (void) arg, (void) result;
+    return 0;
+}
+
+static fx_next idle(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx);
+}
+
+Test(bi_inbox, negative_timeouts,
+     .description = "fx_inbox_recv, fx_gs_call, fx_gs_stop_server, fx_vm_task_run | "
+                    "a negative timeout other than FX_INFINITY | FX_EINVAL at once, "
+                    "nothing sent (not a wait forever)")
+{
+    tvm t = bi_start();
+    fx_pid other;
+    cr_assert_eq(fx_vm_spawn(t.vm, idle, NULL, &other), 0);
+    const int64_t bad[] = {-2, -1000, INT64_MIN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fx_msg *m = NULL;
+        bi_expect(fx_inbox_recv(t.in, NULL, bad[i], &m), FX_EINVAL);
+        cr_assert_null(m);
+        fx_reason why;
+        bi_expect(fx_gs_call(t.in, other, 1, NULL, 0, bad[i], &m, &why), FX_EINVAL);
+        bi_expect(fx_gs_stop_server(t.in, other, fx_reason_normal(), bad[i], &why),
+                  FX_EINVAL);
+        int st;
+        bi_expect(fx_vm_task_run(t.vm, &(fx_task_opts){.fn = never_run}, bad[i], &st, &m),
+                  FX_EINVAL);
+    }
+    cr_assert_eq(fx_is_alive(t.vm, other), 1, "nothing reached it");
+    bi_end(&t);
+}

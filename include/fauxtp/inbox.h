@@ -53,7 +53,8 @@ FX_API int fx_inbox_send_msg(fx_inbox *inbox, fx_pid to, fx_msg *msg);
 
 /* Waits for the first message matching *match (NULL: any), in arrival
  * order, up to timeout_ms (FX_INFINITY: forever; 0: poll; beyond
- * FX_TIMEOUT_MAX: FX_TIMEOUT_MAX). Unmatched
+ * FX_TIMEOUT_MAX: FX_TIMEOUT_MAX; any other negative value: FX_EINVAL,
+ * as for every blocking call that takes a timeout). Unmatched
  * messages stay queued. On success *out is the caller's (fx_msg_free).
  * Errors: FX_EINVAL, FX_ETIMEDOUT, FX_EWOULDBLOCK on a scheduler thread,
  * FX_ESHUTDOWN when no matching message is queued and the VM is not

@@ -126,6 +126,8 @@ FX_API int fx_inbox_recv(fx_inbox *ib, const fx_match *match, int64_t timeout_ms
     if (!ib || !out)
         return FX_EINVAL;
     *out = NULL;
+    if (timeout_ms < 0 && timeout_ms != FX_INFINITY)
+        return FX_EINVAL; /* not a wait forever by accident */
     if (fxi_vm_forked(ib->vm))
         return FX_EFORKED; /* no sender left to wake us */
     if (fxi_sched_current(&ib->vm->pool))

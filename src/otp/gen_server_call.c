@@ -108,7 +108,8 @@ FX_API int fx_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void 
 int fxi_gs_call(fx_inbox *inbox, fx_pid server, uint32_t type, const void *data,
                 size_t size, int64_t timeout_ms, fx_msg **reply, fx_reason *why)
 {
-    if (!inbox || !reply || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)))
+    if (!inbox || !reply || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)) ||
+        (timeout_ms < 0 && timeout_ms != FX_INFINITY))
         return FX_EINVAL; /* calling oneself would wait forever */
     *reply = NULL;
     int rc = fxi_gs_check_thread(inbox);

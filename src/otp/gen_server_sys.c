@@ -79,7 +79,8 @@ FX_API int fx_gs_stop_server(fx_inbox *inbox, fx_pid server, fx_reason reason,
                              int64_t timeout_ms, fx_reason *why)
 {
     if (!inbox || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)) ||
-        reason.kind < FX_REASON_NORMAL || reason.kind > FX_REASON_KILL)
+        reason.kind < FX_REASON_NORMAL || reason.kind > FX_REASON_KILL ||
+        (timeout_ms < 0 && timeout_ms != FX_INFINITY))
         return FX_EINVAL;
     int rc = fxi_gs_check_thread(inbox);
     if (rc != 0)
@@ -109,7 +110,8 @@ FX_API int fx_gs_stop_server(fx_inbox *inbox, fx_pid server, fx_reason reason,
 static int suspend_and_run(fx_inbox *inbox, fx_pid server, fxi_gs_go go,
                            int64_t timeout_ms)
 {
-    if (!inbox || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)))
+    if (!inbox || !server.id || fx_pid_eq(server, fx_inbox_pid(inbox)) ||
+        (timeout_ms < 0 && timeout_ms != FX_INFINITY))
         return FX_EINVAL;
     int rc = fxi_gs_check_thread(inbox);
     if (rc != 0)

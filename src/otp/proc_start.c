@@ -105,6 +105,8 @@ static int spawn_inbox(fx_inbox *inbox, const fx_spawn_opts *o, bool link, fx_pi
 int fxi_proc_start_inbox(fx_inbox *inbox, const fx_spawn_opts *o, bool link,
                          int64_t timeout_ms, fx_pid *out, fx_reason *why)
 {
+    if (timeout_ms < 0 && timeout_ms != FX_INFINITY)
+        return FX_EINVAL;
     int rc = fxi_gs_check_thread(inbox);
     if (rc != 0)
         return rc;

@@ -28,7 +28,8 @@ static int take_result(const fx_task_result *r, int *status, fx_msg **result)
 FX_API int fx_vm_task_run(fx_vm *vm, const fx_task_opts *opts, int64_t timeout_ms,
                           int *status, fx_msg **result)
 {
-    if (!vm || !opts || !opts->fn || !status || !result)
+    if (!vm || !opts || !opts->fn || !status || !result ||
+        (timeout_ms < 0 && timeout_ms != FX_INFINITY))
         return FX_EINVAL;
     *result = NULL;
     int rc = fx_vm_on_scheduler(vm);
