@@ -7,6 +7,7 @@
 
 #include <ei.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,8 +194,8 @@ static void bignum(sink *s, int neg, const unsigned char *mag, size_t n)
 }
 
 /* Shortest digits that read back as d, in Erlang's float syntax: the
- * shorter of plain decimal and scientific notation (decimal on a tie), as
- * float_to_list(F, [short]) chooses. */
+ * shorter of plain decimal and scientific notation (decimal on a tie;
+ * scientific from 2^53 up), as float_to_list(F, [short]) chooses. */
 static void flt(sink *s, double d)
 {
     char t[48];
@@ -244,7 +245,9 @@ static void flt(sink *s, double d)
             dec[n++] = '0';
     }
     dec[n] = 0;
-    puts_(s, strlen(sci) < n ? sci : dec);
+    /* From 2^53 up, where not every integer is a double, Erlang always
+     * writes scientific notation (9.007199254740992e15). */
+    puts_(s, strlen(sci) < n || fabs(d) >= 9007199254740992.0 ? sci : dec);
 }
 
 static void bytes(sink *s, const unsigned char *p, size_t n, int last_bits)

@@ -257,28 +257,34 @@ FX_API int fx_term_get_string(fx_term_reader *r, char *buf, size_t cap, size_t *
         memcpy(buf, p + 3, n);
         used = 3 + n;
     } else if (tag(r) == 108) {
-        size_t count = fxi_be32(p + 1), q = 5;
-        for (; n < count; n++) {
-            unsigned char t = (unsigned char) p[q];
-            uint32_t v;
-            if (t == 97) {
-                v = (unsigned char) p[q + 1];
-                q += 2;
-            } else if (t == 98) {
-                v = fxi_be32(p + q + 1);
-                q += 5;
-            } else {
-                return FX_EBADTERM;
+        /* Two passes: whether it is a charlist at all comes before whether
+         * it fits (FX_EBADTERM for [1,2,3,foo] whatever the buffer). */
+        size_t count = fxi_be32(p + 1);
+        for (int pass = 0; pass < 2; pass++) {
+            size_t q = 5;
+            for (n = 0; n < count; n++) {
+                unsigned char t = (unsigned char) p[q];
+                uint32_t v;
+                if (t == 97) {
+                    v = (unsigned char) p[q + 1];
+                    q += 2;
+                } else if (t == 98) {
+                    v = fxi_be32(p + q + 1);
+                    q += 5;
+                } else {
+                    return FX_EBADTERM;
+                }
+                if (v > 255)
+                    return FX_EBADTERM;
+                if (pass)
+                    buf[n] = (char) v;
             }
-            if (v > 255)
+            if ((unsigned char) p[q] != 106)
                 return FX_EBADTERM;
-            if (n + 1 >= cap)
+            if (count >= cap)
                 return FX_EMSGSIZE;
-            buf[n] = (char) v;
+            used = q + 1;
         }
-        if ((unsigned char) p[q] != 106)
-            return FX_EBADTERM;
-        used = q + 1;
     } else {
         return FX_EBADTERM;
     }
