@@ -145,3 +145,23 @@ Test(bi_dist, nodes,
     cr_assert_eq(fx_dist_nodes(t.vm, ni, 2), FX_ENOTDIST);
     bi_end(&t);
 }
+
+Test(bi_dist, monitor_node,
+     .description =
+         "fx_dist_monitor_node, fx_inbox_monitor_node, fx_dist_monitor_nodes, "
+         "fx_inbox_monitor_nodes | NULL ctx or inbox, NULL node; a bad node name; a VM "
+         "that is not a node | FX_EINVAL; FX_EINVAL (FX_ENOTDIST when built without "
+         "distribution); FX_ENOTDIST")
+{
+    tvm t = bi_start();
+    cr_assert_eq(fx_dist_monitor_node(NULL, "a@127.0.0.1", true), FX_EINVAL);
+    cr_assert_eq(fx_inbox_monitor_node(NULL, "a@127.0.0.1", true), FX_EINVAL);
+    cr_assert_eq(fx_inbox_monitor_node(t.in, NULL, true), FX_EINVAL);
+    cr_assert_eq(fx_dist_monitor_nodes(NULL, true), FX_EINVAL);
+    cr_assert_eq(fx_inbox_monitor_nodes(NULL, false), FX_EINVAL);
+    int rc = fx_inbox_monitor_node(t.in, "no name", true);
+    cr_assert(rc == FX_EINVAL || rc == FX_ENOTDIST);
+    cr_assert_eq(fx_inbox_monitor_node(t.in, "a@127.0.0.1", true), FX_ENOTDIST);
+    cr_assert_eq(fx_inbox_monitor_nodes(t.in, true), FX_ENOTDIST);
+    bi_end(&t);
+}

@@ -42,6 +42,7 @@
 
 #include "actor.h"
 #include "inbox.h"
+#include "msg.h"
 #include "types.h"
 
 #ifdef __cplusplus
@@ -157,6 +158,50 @@ FX_API int fx_gs_cast_remote(fx_ctx *cx, const char *node, const char *name,
                              uint32_t type, const void *data, size_t size);
 FX_API int fx_vm_gs_cast_remote(fx_vm *vm, const char *node, const char *name,
                                 uint32_t type, const void *data, size_t size);
+
+/* --- Node monitoring ------------------------------------------------------
+ * Erlang's erlang:monitor_node(Node, Flag) and net_kernel:monitor_nodes(Flag)
+ * as plain fauxtp messages (not terms: a handler switches on the type, as
+ * for DOWN). Each event is one message of type FX_MSG_NODEUP or
+ * FX_MSG_NODEDOWN whose payload is an fx_dist_node_event; its sender is
+ * the connection process (or FX_PID_NONE). */
+#define FX_MSG_NODEUP (FX_MSG_BEHAVIOUR_BASE + 0x580u)   /* {nodeup, Node} */
+#define FX_MSG_NODEDOWN (FX_MSG_BEHAVIOUR_BASE + 0x581u) /* {nodedown, Node} */
+
+typedef struct fx_dist_node_event {
+    char node[256];    /* the node's name, NUL-terminated */
+    uint32_t creation; /* its incarnation; 0 when it never connected */
+    /* nodedown only: why, as Erlang's nodedown_reason names it
+     * ("connection_closed", "net_tick_timeout", "stopped" when the local
+     * node stopped, "connect_failed" when a monitor_node connection could
+     * not be set up, "bad_frame"...); empty for nodeup. */
+    char reason[48];
+} fx_dist_node_event;
+
+/* erlang:monitor_node(Node, true | false) for the running process (cx) or
+ * an inbox's owner thread. on = true adds one monitor of node: when the
+ * connection to it goes down, or cannot be set up, the caller gets one
+ * FX_MSG_NODEDOWN per monitor it added (they stack) and its monitors of
+ * node end. A node not connected is connected to now (as Erlang does);
+ * when that fails the nodedown follows. on = false removes one monitor
+ * (0 also when there was none). Monitoring this node's own name is
+ * accepted and never fires. fx_dist_stop delivers every pending nodedown.
+ * A process that exits leaves its monitors behind until the node goes
+ * down or another monitor is added (then they are dropped).
+ * Errors: FX_EINVAL (NULL, a bad node name), FX_ENOTDIST (the VM is not a
+ * running node), FX_ENOMEM. fx_dist_monitor_node inside a handler only;
+ * fx_inbox_monitor_node on the inbox's owner thread. */
+FX_API int fx_dist_monitor_node(fx_ctx *cx, const char *node, bool on);
+FX_API int fx_inbox_monitor_node(fx_inbox *inbox, const char *node, bool on);
+
+/* net_kernel:monitor_nodes(true | false): on = true subscribes the caller
+ * to every node's events: an FX_MSG_NODEUP when a connection to a node
+ * comes up (either side started it) and an FX_MSG_NODEDOWN when it goes
+ * down; hidden and visible nodes alike (Erlang's {node_type, all}).
+ * Subscriptions stack (n subscriptions, n messages per event); on =
+ * false removes one. Errors, threads: as fx_dist_monitor_node. */
+FX_API int fx_dist_monitor_nodes(fx_ctx *cx, bool on);
+FX_API int fx_inbox_monitor_nodes(fx_inbox *inbox, bool on);
 
 /* One connected node. */
 typedef struct fx_dist_node_info {

@@ -15,6 +15,7 @@
 #include <fauxtp/vm.h>
 
 #include "actor/actor.h"
+#include "actor/ptable.h"
 #include "dist/dist_proto.h"
 #include "dist/dist_route.h"
 #include "ds/u64map.h"
@@ -61,6 +62,20 @@ typedef struct fxi_dist {
     fx_pid node; /* the node process */
     fxi_rnode **nodes;
     uint32_t nnodes, cap;
+    /* This incarnation of the local node (fx_dist_start counts them): a
+     * connection spawned for an earlier one never comes up in this one. */
+    uint32_t gen;
+    /* Every connection process spawned in this incarnation that may still
+     * run (dead ones are pruned when the array grows): fx_dist_stop ends
+     * them all, handshakes under way included. */
+    fx_pid *conns;
+    uint32_t nconns, cconns;
+    /* Node monitors (dist_nodemon.c): monitor_node and monitor_nodes. */
+    struct fxi_nodemon *nmon;
+    uint32_t nnmon, cnmon;
+    /* Pid tags of ended node incarnations (a bit per tag): links and
+     * monitors to their pids get noconnection, sends are dropped. */
+    uint64_t retired[(FXI_PID_TAG_COUNT + 64) / 64];
 } fxi_dist;
 
 /* The node's send route (dist_route.h's hook; dist_table.c). */
@@ -102,6 +117,29 @@ int fxi_dist_gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x);
 /* Drops every node entry (stop, destroy). */
 void fxi_dist_table_clear(fxi_dist *d);
 
+/* Ends node n's incarnation: its pids become dead pids of a retired tag
+ * (noconnection for links and monitors), its pid table is freed and the
+ * node gets a fresh tag and an unknown creation. Caller holds d->mx. */
+void fxi_dist_retire(fxi_dist *d, fxi_rnode *n);
+/* Whether tag is one of an ended incarnation. Caller holds d->mx. */
+bool fxi_dist_retired(const fxi_dist *d, uint32_t tag);
+
+/* ---- dist_nodemon.c (callers hold d->mx) --------------------------------- */
+/* Connection `self` to peer ended (why: the reason's text): when it is
+ * the node's connection, the node is down: its monitor_node watchers get
+ * their nodedown (and lose their monitors), monitor_nodes subscribers get
+ * one when the node was up, and an up node's incarnation ends
+ * (fxi_dist_retire). cx: the connection's context, or NULL. */
+void fxi_dist_node_gone(fxi_dist *d, fx_ctx *cx, const char *peer, fx_pid self,
+                        const char *why);
+/* Node n came up: monitor_nodes subscribers get their nodeup. */
+void fxi_dist_node_up(fxi_dist *d, fx_ctx *cx, const fxi_rnode *n);
+/* The local node stops: every monitor_node watcher gets its nodedown,
+ * every subscriber one per node that was up; all node monitors end. */
+void fxi_dist_nodemon_stop(fxi_dist *d);
+/* Frees the node monitor table (VM destroy). */
+void fxi_dist_nodemon_free(fxi_dist *d);
+
 /* ---- dist_out.c --------------------------------------------------------- */
 /* A frame message (FXI_DIST_OUT) carrying ctl and the message payload of
  * m's type/data, or NULL (FX_ENOMEM or a bad FX_MSG_TERM payload in *rc). */
@@ -123,7 +161,8 @@ bool fxi_dist_ref_in(const fxi_dist *d, const erlang_ref *e, fx_ref *r);
 
 /* ---- dist_conn.c -------------------------------------------------------- */
 /* Spawns a connection process: initiator for peer (sock 0), or acceptor
- * for an accepted socket (peer NULL). */
+ * for an accepted socket (peer NULL), for the local node's incarnation
+ * d->gen, and lists it in d->conns. Caller holds d->mx. */
 int fxi_dist_conn_spawn(fxi_dist *d, const char *peer, fx_pid *out);
 
 /* ---- dist_node.c -------------------------------------------------------- */

@@ -22,6 +22,7 @@ struct conn {
     fxi_dist *d;
     fx_pid self;
     bool initiator;
+    uint32_t gen; /* the local node's incarnation it was spawned for */
     int phase;
     char peer[256];
     fx_sock sock, epmd;

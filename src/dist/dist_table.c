@@ -40,13 +40,34 @@ fxi_rnode *fxi_dist_find_tag(fxi_dist *d, uint32_t tag)
     return NULL;
 }
 
-/* Forgets the node's pids and gives it a fresh tag: its old pids become
- * pids of no node (dead). */
-static void new_incarnation(fxi_rnode *n, uint32_t creation)
+static void set_retired(fxi_dist *d, uint32_t tag, bool on)
 {
-    n->creation = creation;
+    if (on)
+        d->retired[tag / 64] |= 1ull << (tag % 64);
+    else
+        d->retired[tag / 64] &= ~(1ull << (tag % 64));
+}
+
+bool fxi_dist_retired(const fxi_dist *d, uint32_t tag)
+{
+    return tag <= FXI_PID_TAG_COUNT && (d->retired[tag / 64] >> (tag % 64)) & 1;
+}
+
+/* A fresh tag for n (a tag that wrapped around is no longer retired). */
+static void new_tag(fxi_dist *d, fxi_rnode *n)
+{
     n->tag = fxi_pid_tag_alloc();
-    n->npids = 0;
+    set_retired(d, n->tag, false);
+}
+
+void fxi_dist_retire(fxi_dist *d, fxi_rnode *n)
+{
+    set_retired(d, n->tag, true);
+    new_tag(d, n);
+    n->creation = 0;
+    free(n->pids);
+    n->pids = NULL;
+    n->npids = n->cap = 0;
     fxi_u64map_fini(&n->index);
 }
 
@@ -55,10 +76,11 @@ fxi_rnode *fxi_dist_node_get(fxi_dist *d, const char *name, uint32_t creation)
     fxi_rnode *n = fxi_dist_find(d, name);
     if (n) {
         if (creation && n->creation != creation) {
-            if (n->creation == 0 && n->npids == 0)
-                n->creation = creation;
-            else
-                new_incarnation(n, creation);
+            /* An unknown creation is adopted: the pids interned meanwhile
+             * are stand-ins or came without one (creation 0). */
+            if (n->creation != 0)
+                fxi_dist_retire(d, n);
+            n->creation = creation;
         }
         return n;
     }
@@ -77,7 +99,7 @@ fxi_rnode *fxi_dist_node_get(fxi_dist *d, const char *name, uint32_t creation)
         return NULL;
     strcpy(n->name, name);
     n->creation = creation;
-    n->tag = fxi_pid_tag_alloc();
+    new_tag(d, n);
     d->nodes[d->nnodes++] = n;
     return n;
 }
@@ -187,6 +209,7 @@ bool fxi_dist_pid_out(fxi_dist *d, fx_pid pid, erlang_pid *out)
 void fxi_dist_table_clear(fxi_dist *d)
 {
     for (uint32_t i = 0; i < d->nnodes; i++) {
+        set_retired(d, d->nodes[i]->tag, true);
         fxi_u64map_fini(&d->nodes[i]->index);
         free(d->nodes[i]->pids);
         free(d->nodes[i]);
@@ -307,7 +330,19 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     fxi_rnode *n = d->running ? fxi_dist_find_tag(d, fxi_pid_tag(to)) : NULL;
     uint64_t idx = to.id & LOW48;
     if (!n || idx == 0 || idx > n->npids) {
+        /* A pid of an ended incarnation: as in Erlang, a link or monitor
+         * to it gets noconnection (m is the request, kept as the
+         * promise), anything else is dropped. */
+        bool gone = d->running && fxi_dist_retired(d, fxi_pid_tag(to));
         fxi_mutex_unlock(&d->mx);
+        if (gone && (sig == FXI_DIST_S_LINK || sig == FXI_DIST_S_MONITOR)) {
+            fx_reason nc = fxi_dist_noconnection();
+            if (sig == FXI_DIST_S_LINK)
+                fxi_sig_fire_exit(vm, w, m, to, &nc, FXI_EXIT_LINK);
+            else
+                fxi_sig_fire_down(vm, w, m, to, &nc);
+            return 0;
+        }
         return FX_ENOPROC;
     }
     strcpy(rp.node, n->name);
