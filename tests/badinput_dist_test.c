@@ -165,3 +165,11 @@ Test(bi_dist, monitor_node,
     cr_assert_eq(fx_inbox_monitor_nodes(t.in, true), FX_ENOTDIST);
     bi_end(&t);
 }
+
+Test(bi_dist, send_nosuspend,
+     .description = "fx_dist_send_nosuspend | NULL ctx | FX_EINVAL")
+{
+    tvm t = bi_start();
+    cr_assert_eq(fx_dist_send_nosuspend(NULL, t.me, 1, "a", 1), FX_EINVAL);
+    bi_end(&t);
+}

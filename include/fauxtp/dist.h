@@ -67,6 +67,10 @@ typedef struct fx_dist_opts {
      * sync. true: a visible node; global's and rpc's requests to it are
      * dropped (there is no global_name_server or rex here). */
     bool published;
+    /* Erlang's dist_buf_busy_limit, in bytes: a connection whose socket
+     * queue reaches it is busy (see "Busy connections" below) until the
+     * queue drains to a quarter of it. 0 = 64 MiB. */
+    uint32_t busy_limit;
 } fx_dist_opts;
 
 /* Starts vm's node: listens, registers the name with epmd and waits for
@@ -202,6 +206,26 @@ FX_API int fx_inbox_monitor_node(fx_inbox *inbox, const char *node, bool on);
  * false removes one. Errors, threads: as fx_dist_monitor_node. */
 FX_API int fx_dist_monitor_nodes(fx_ctx *cx, bool on);
 FX_API int fx_inbox_monitor_nodes(fx_inbox *inbox, bool on);
+
+/* --- Busy connections ----------------------------------------------------
+ * A connection whose socket queue reached busy_limit (a slow or stalled
+ * peer) is busy, as an Erlang dist port is, until it drains. Senders to
+ * it are slowed, never dropped or reordered: a process that sends to a
+ * pid or {Name, Node} over a busy connection is muted after its handler
+ * call (docs/overload.md), and a sender outside the VM (fx_vm_send,
+ * fx_vm_send_msg, fx_dist_vm_send_named, fx_vm_gs_cast_remote) gets
+ * FX_EAGAIN and keeps its message. Links, monitors, exits and replies
+ * always get through. Muting reschedules the sender once the connection's
+ * mailbox is short again, which does not wait for the socket to drain:
+ * it paces a flood but does not bound the connection's backlog (see
+ * docs/distribution.md); a process that must not queue behind a busy
+ * connection uses fx_dist_send_nosuspend. */
+
+/* fx_send, except that a send to a remote pid whose connection is busy is
+ * refused with FX_EAGAIN (nothing is sent; Erlang's erlang:send(Pid, Msg,
+ * [nosuspend])). Errors as fx_send. Inside a handler only. */
+FX_API int fx_dist_send_nosuspend(fx_ctx *cx, fx_pid to, uint32_t type, const void *data,
+                                  size_t size);
 
 /* One connected node. */
 typedef struct fx_dist_node_info {

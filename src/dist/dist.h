@@ -42,6 +42,7 @@ typedef struct fxi_rnode {
     uint32_t tag;      /* pid tag of this incarnation's pids */
     fx_pid conn;       /* connection process, FX_PID_NONE when none */
     bool up;           /* handshake done */
+    bool busy;         /* its connection's socket queue is over busy_limit */
     fxi_rpid *pids;    /* remote pid i (low 48 bits) is pids[i - 1] */
     uint32_t npids, cap;
     fxi_u64map index; /* (serial << 32 | num) + 1 -> i */
@@ -57,7 +58,7 @@ typedef struct fxi_dist {
     char cookie[256];
     uint32_t creation;
     uint16_t epmd_port;
-    uint32_t tick_ms, setup_ms;
+    uint32_t tick_ms, setup_ms, busy_limit;
     bool hidden;
     fx_pid node; /* the node process */
     fxi_rnode **nodes;
@@ -114,6 +115,17 @@ fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node);
 /* A GenServer call or cast envelope (FXI_GS_CALL/CAST, from and ref set)
  * as gen_server's term, with its 131, in *x (initialised here). */
 int fxi_dist_gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x);
+/* Messages a connection's mailbox may hold before its senders are held
+ * back as for a busy connection (frames not yet written). */
+#define FXI_DIST_QUEUE_MAX 256u
+/* Pacing a message (not a signal) to connection conn (busy: its node's
+ * flag, read under d->mx) from w's thread, w NULL outside the VM; the
+ * caller is inside a QSBR section. Before it is handed over: FX_EAGAIN
+ * for a sender outside the VM when the connection is busy or its mailbox
+ * holds FXI_DIST_QUEUE_MAX messages, else 0. After: a process sending in
+ * a handler call to such a connection is muted after the call. */
+int fxi_dist_pace_check(fx_vm *vm, fxi_worker *w, fx_pid conn, bool busy);
+void fxi_dist_pace_after(fx_vm *vm, fxi_worker *w, fx_pid conn, bool busy);
 /* Drops every node entry (stop, destroy). */
 void fxi_dist_table_clear(fxi_dist *d);
 

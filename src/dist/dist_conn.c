@@ -228,8 +228,23 @@ static bool frames(fx_ctx *cx, conn *c)
     return true;
 }
 
+/* Publishes the connection's busy state (its socket queue reached
+ * busy_limit: c->blocked) to senders when it changed. */
+static void publish_busy(conn *c)
+{
+    if (c->blocked == c->busy)
+        return;
+    c->busy = c->blocked;
+    fxi_mutex_lock(&c->d->mx);
+    fxi_rnode *n = fxi_dist_find(c->d, c->peer);
+    if (n && n->conn.id == c->self.id)
+        n->busy = c->busy;
+    fxi_mutex_unlock(&c->d->mx);
+}
+
 static fx_next resume(fx_ctx *cx, conn *c)
 {
+    publish_busy(c);
     if (c->blocked) {
         fx_match mt = {.pred = not_out};
         return fx_receive(cx, run, &mt, FX_INFINITY);
@@ -555,7 +570,7 @@ static fx_next hs_data(fx_ctx *cx, conn *c)
         c->len = 0;
         char alive[256], host[64], ip[64];
         fx_net_addr a;
-        fx_net_opts o = {.nodelay = true, .high_water = 64u << 20};
+        fx_net_opts o = {.nodelay = true, .high_water = c->d->busy_limit};
         if (fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host) != 0 ||
             fxi_dist_host_ip(host, ip, sizeof ip) != 0 ||
             fx_net_addr_ip(ip, port, &a) != 0 ||

@@ -33,6 +33,7 @@ struct conn {
     uint64_t rx, rx_seen;
     int idle;
     bool wrote, blocked;
+    bool busy;       /* the busy state senders see (rnode.busy): blocked, published */
     int fail;        /* error for waiters when the connection never came up */
     fx_pid *waiters; /* fx_dist_connect callers until up (or failed) */
     uint32_t nw, cw;

@@ -188,7 +188,7 @@ static fx_next node_init(fx_ctx *cx, void *arg)
     node_st *s = arg;
     fx_net_addr a;
     /* accepted sockets inherit these: the same as outgoing connections */
-    fx_net_opts o = {.backlog = 128, .nodelay = true, .high_water = 64u << 20};
+    fx_net_opts o = {.backlog = 128, .nodelay = true, .high_water = s->d->busy_limit};
     if (fx_net_addr_ip(s->ip, s->port, &a) != 0 ||
         fx_net_listen(cx, &a, &o, &s->listener) != 0)
         return node_fail(cx, s, FX_EADDR, "cannot listen");
@@ -339,6 +339,7 @@ FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
     if (d->tick_ms < 4)
         d->tick_ms = 4;
     d->setup_ms = opts->setup_ms ? opts->setup_ms : 7000;
+    d->busy_limit = opts->busy_limit ? opts->busy_limit : 64u << 20;
     d->hidden = !opts->published;
     d->creation = 0;
     d->gen++;

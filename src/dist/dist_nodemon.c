@@ -54,6 +54,7 @@ void fxi_dist_node_gone(fxi_dist *d, fx_ctx *cx, const char *peer, fx_pid self,
     uint32_t creation = n->creation;
     n->conn = FX_PID_NONE;
     n->up = false;
+    n->busy = false;
     if (was_up)
         fxi_dist_retire(d, n);
     for (uint32_t i = 0; i < d->nnmon;) {

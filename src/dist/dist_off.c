@@ -115,3 +115,9 @@ FX_API int fx_inbox_monitor_nodes(fx_inbox *inbox, bool on)
     (void) on;
     return inbox ? FX_ENOTDIST : FX_EINVAL;
 }
+
+FX_API int fx_dist_send_nosuspend(fx_ctx *cx, fx_pid to, uint32_t type, const void *data,
+                                  size_t size)
+{
+    return fx_send(cx, to, type, data, size); /* no connection is ever busy */
+}

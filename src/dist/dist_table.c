@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "actor/msg.h"
+#include "actor/mute.h"
 #include "actor/ptable.h"
 #include "actor/send.h"
 #include "actor/vm.h"
@@ -286,6 +287,29 @@ int fxi_dist_gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x)
     return 0;
 }
 
+/* The connection process, when it is busy or its mailbox is long. */
+static fxi_actor *pace_target(fx_vm *vm, fx_pid conn, bool busy)
+{
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, conn);
+    if (a && (busy || fxi_mailbox_len(&a->mb) >= FXI_DIST_QUEUE_MAX))
+        return a;
+    return NULL;
+}
+
+int fxi_dist_pace_check(fx_vm *vm, fxi_worker *w, fx_pid conn, bool busy)
+{
+    return !w && pace_target(vm, conn, busy) ? FX_EAGAIN : 0;
+}
+
+void fxi_dist_pace_after(fx_vm *vm, fxi_worker *w, fx_pid conn, bool busy)
+{
+    if (!w || !w->cx.cur || !w->cx.self)
+        return; /* not inside a handler call: nobody to mute */
+    fxi_actor *a = pace_target(vm, conn, busy);
+    if (a && a != w->cx.self)
+        w->mute_to = a; /* as a send over its mark does (actor/outbox.h) */
+}
+
 int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     fxi_dist *d = fxi_dist_get(vm);
@@ -349,10 +373,13 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     rp.num = n->pids[idx - 1].num;
     rp.serial = n->pids[idx - 1].serial;
     rp.creation = n->pids[idx - 1].creation;
+    bool busy = n->busy;
     conn = fxi_dist_conn_ensure(d, n);
     fxi_mutex_unlock(&d->mx);
     if (!conn.id)
         return FX_ENOPROC;
+    if (!sig && fxi_dist_pace_check(vm, w, conn, busy) != 0)
+        return FX_EAGAIN; /* a sender outside the VM keeps its message */
     if (sig) {
         if (sig == FXI_DIST_S_MONITOR)
             ((fx_down_info *) m->data)->pid = to;
@@ -403,5 +430,6 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     /* As in Erlang, a send to a remote pid succeeds even if the
      * connection goes down meanwhile: the frame is then dropped. */
     fxi_deliver_or_drop(vm, w, conn, f);
+    fxi_dist_pace_after(vm, w, conn, busy);
     return 0;
 }
