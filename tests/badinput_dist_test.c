@@ -173,3 +173,17 @@ Test(bi_dist, send_nosuspend,
     cr_assert_eq(fx_dist_send_nosuspend(NULL, t.me, 1, "a", 1), FX_EINVAL);
     bi_end(&t);
 }
+
+Test(bi_dist, pid_name,
+     .description = "fx_dist_pid_name | NULL vm or buf, cap 0; a pid that stands for no "
+                    "{Name, Node} | FX_EINVAL; FX_ENOENT")
+{
+    tvm t = bi_start();
+    char b[64];
+    cr_assert_eq(fx_dist_pid_name(NULL, t.me, b, sizeof b), FX_EINVAL);
+    cr_assert_eq(fx_dist_pid_name(t.vm, t.me, NULL, sizeof b), FX_EINVAL);
+    cr_assert_eq(fx_dist_pid_name(t.vm, t.me, b, 0), FX_EINVAL);
+    cr_assert_eq(fx_dist_pid_name(t.vm, t.me, b, sizeof b), FX_ENOENT);
+    cr_assert_eq(fx_dist_pid_name(t.vm, BI_GARBAGE_PID, b, sizeof b), FX_ENOENT);
+    bi_end(&t);
+}

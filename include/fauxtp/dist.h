@@ -96,10 +96,22 @@ FX_API int fx_dist_node_name(fx_vm *vm, char *buf, size_t cap);
 
 /* The name of the node of pid: 0 when pid is a local pid (any pid of this
  * VM, dead or alive) with buf set to this node's name (empty when the VM
- * is not a node); the length (> 0) with buf set for a remote pid;
- * FX_ENOENT for a pid of no known node; FX_EINVAL (NULL, cap too small).
- * Any thread. */
+ * is not a node); the length (> 0) with buf set for a remote pid (or the
+ * stand-in of a {Name, Node}, see fx_dist_pid_name); FX_ENOENT for a pid
+ * of no known node, which includes the pids of a node incarnation whose
+ * connection went down; FX_EINVAL (NULL, cap too small). Any thread. */
 FX_API int fx_dist_pid_node(fx_vm *vm, fx_pid pid, char *buf, size_t cap);
+
+/* The registered name that pid stands for, when it is the object of a
+ * monitor by name on another node: the pid in the fx_down_info of the
+ * DOWN that ends a call to {Name, Node} (fx_gs_call_remote_async; Erlang
+ * reports {'DOWN', Ref, process, {Name, Node}, Reason}). Copies Name
+ * into buf and returns its length (fx_dist_pid_node gives Node), also
+ * after that node went down; one such pid per {Name, Node}, for the
+ * VM's life. FX_ENOENT for any other pid (or past 4,096 distinct
+ * {Name, Node} pairs, whose pids name the node only), FX_EINVAL (NULL,
+ * cap too small). Any thread. */
+FX_API int fx_dist_pid_name(fx_vm *vm, fx_pid pid, char *buf, size_t cap);
 
 /* Connects to node now (connections are otherwise made on first use) and
  * waits until the handshake is done, at most timeout_ms (< 0 = setup_ms).

@@ -48,6 +48,11 @@ typedef struct fxi_rnode {
     fxi_u64map index; /* (serial << 32 | num) + 1 -> i */
 } fxi_rnode;
 
+typedef struct fxi_dname {
+    char node[256];
+    char name[256];
+} fxi_dname;
+
 typedef struct fxi_dist {
     fxi_dist_hook hook; /* first: vm->dist points here (dist_route.h) */
     fx_vm *vm;
@@ -74,6 +79,11 @@ typedef struct fxi_dist {
     /* Node monitors (dist_nodemon.c): monitor_node and monitor_nodes. */
     struct fxi_nodemon *nmon;
     uint32_t nnmon, cnmon;
+    /* {Name, Node} stand-ins (fxi_dist_name_pid): never freed before the
+     * VM, so a DOWN's object stays readable. name_tag: set at creation. */
+    uint32_t name_tag;
+    struct fxi_dname *dnames;
+    uint32_t ndn, cdn;
     /* Pid tags of ended node incarnations (a bit per tag): links and
      * monitors to their pids get noconnection, sends are dropped. */
     uint64_t retired[(FXI_PID_TAG_COUNT + 64) / 64];
@@ -108,10 +118,19 @@ fx_pid fxi_dist_pid_in(fxi_dist *d, const erlang_pid *p);
 /* Encodes pid (local, or remote of a known node) as an Erlang pid; false
  * when it is neither. Takes d->mx. */
 bool fxi_dist_pid_out(fxi_dist *d, fx_pid pid, erlang_pid *out);
-/* The stand-in pid of node for monitors by name (dist_call.c): a remote
- * pid of that node that no peer process has, so signals to it reach the
- * node's connection. NONE when not running or on ENOMEM. Takes d->mx. */
-fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node);
+/* The stand-in pid of {name, node} for monitors by name (dist_call.c):
+ * the DOWN's object, as Erlang's is {Name, Node} (fx_dist_pid_name and
+ * fx_dist_pid_node read it back, also after the node went down). Its
+ * monitor and demonitor reach the node's connection. One per {name, node}
+ * for the life of the VM (d->dnames, tag d->name_tag); past
+ * FXI_DIST_NAMES_MAX of them, a remote pid of that node that no peer
+ * process has (it names the node only). NONE when not running or on
+ * ENOMEM. Takes d->mx. */
+#define FXI_DIST_NAMES_MAX 4096u
+fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node, const char *name);
+/* The {name, node} of a stand-in pid (d->name_tag) or NULL. Caller holds
+ * d->mx. */
+const struct fxi_dname *fxi_dist_dname(const fxi_dist *d, fx_pid pid);
 /* A GenServer call or cast envelope (FXI_GS_CALL/CAST, from and ref set)
  * as gen_server's term, with its 131, in *x (initialised here). */
 int fxi_dist_gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x);

@@ -218,6 +218,7 @@ static void dist_free(fx_vm *vm, void *value)
     fxi_dist_table_clear(d);
     fxi_dist_nodemon_free(d);
     free(d->conns);
+    free(d->dnames);
     fxi_mutex_fini(&d->mx);
     free(d);
 }
@@ -232,6 +233,7 @@ static fxi_dist *dist_create(fx_vm *vm)
         return NULL;
     d->hook.route = fxi_dist_route;
     d->vm = vm;
+    d->name_tag = fxi_pid_tag_alloc();
     fxi_mutex_init(&d->mx, FXI_RANK_DIST, "dist");
     fx_vm_hooks h = {.free = dist_free};
     int rc = fx_vm_attach(vm, &dist_key, d, &h);
@@ -485,11 +487,33 @@ FX_API int fx_dist_pid_node(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
         return FX_ENOENT;
     fxi_mutex_lock(&d->mx);
     fxi_rnode *n = d->running ? fxi_dist_find_tag(d, fxi_pid_tag(pid)) : NULL;
+    const fxi_dname *dn = fxi_dist_dname(d, pid);
+    const char *name = n ? n->name : dn ? dn->node : NULL;
     int rc = FX_ENOENT;
-    if (n && strlen(n->name) < cap) {
-        strcpy(buf, n->name);
-        rc = (int) strlen(n->name);
-    } else if (n) {
+    if (name && strlen(name) < cap) {
+        strcpy(buf, name);
+        rc = (int) strlen(name);
+    } else if (name) {
+        rc = FX_EINVAL;
+    }
+    fxi_mutex_unlock(&d->mx);
+    return rc;
+}
+
+FX_API int fx_dist_pid_name(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
+{
+    if (!vm || !buf || cap == 0)
+        return FX_EINVAL;
+    fxi_dist *d = fxi_dist_get(vm);
+    if (!d)
+        return FX_ENOENT;
+    fxi_mutex_lock(&d->mx);
+    const fxi_dname *dn = fxi_dist_dname(d, pid);
+    int rc = FX_ENOENT;
+    if (dn && strlen(dn->name) < cap) {
+        strcpy(buf, dn->name);
+        rc = (int) strlen(dn->name);
+    } else if (dn) {
         rc = FX_EINVAL;
     }
     fxi_mutex_unlock(&d->mx);

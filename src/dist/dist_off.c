@@ -121,3 +121,9 @@ FX_API int fx_dist_send_nosuspend(fx_ctx *cx, fx_pid to, uint32_t type, const vo
 {
     return fx_send(cx, to, type, data, size); /* no connection is ever busy */
 }
+
+FX_API int fx_dist_pid_name(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
+{
+    (void) pid;
+    return vm && buf && cap ? FX_ENOENT : FX_EINVAL;
+}

@@ -167,7 +167,37 @@ fx_pid fxi_dist_pid_in(fxi_dist *d, const erlang_pid *p)
     return out;
 }
 
-fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node)
+const fxi_dname *fxi_dist_dname(const fxi_dist *d, fx_pid pid)
+{
+    uint64_t idx = pid.id & LOW48;
+    if (fxi_pid_tag(pid) != d->name_tag || idx == 0 || idx > d->ndn)
+        return NULL;
+    return &d->dnames[idx - 1];
+}
+
+/* The {name, node} stand-in's index + 1, added if new; 0 when full. */
+static uint64_t dname_index(fxi_dist *d, const char *node, const char *name)
+{
+    for (uint32_t i = 0; i < d->ndn; i++)
+        if (strcmp(d->dnames[i].name, name) == 0 && strcmp(d->dnames[i].node, node) == 0)
+            return i + 1;
+    if (d->ndn == FXI_DIST_NAMES_MAX || strlen(node) > 255 || strlen(name) > 255)
+        return 0;
+    if (d->ndn == d->cdn) {
+        uint32_t cap = d->cdn ? d->cdn * 2 : 8;
+        fxi_dname *a = realloc(d->dnames, cap * sizeof *a);
+        if (!a)
+            return 0;
+        d->dnames = a;
+        d->cdn = cap;
+    }
+    fxi_dname *e = &d->dnames[d->ndn++];
+    strcpy(e->node, node);
+    strcpy(e->name, name);
+    return d->ndn;
+}
+
+fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node, const char *name)
 {
     /* A pid number no process of the peer has in practice (the table is
      * keyed by serial and number: 2^32 - 1 / 2^32 - 2, creation 0). */
@@ -175,8 +205,11 @@ fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node)
     snprintf(p.node, sizeof p.node, "%s", node);
     fx_pid out = FX_PID_NONE;
     fxi_mutex_lock(&d->mx);
-    fxi_rnode *n = d->running ? fxi_dist_node_get(d, node, 0) : NULL;
-    if (n)
+    uint64_t k = d->running ? dname_index(d, node, name) : 0;
+    fxi_rnode *n = d->running && !k ? fxi_dist_node_get(d, node, 0) : NULL;
+    if (k)
+        out = (fx_pid){((uint64_t) d->name_tag << 48) | k};
+    else if (n)
         out = intern(n, &p);
     fxi_mutex_unlock(&d->mx);
     return out;
@@ -310,6 +343,35 @@ void fxi_dist_pace_after(fx_vm *vm, fxi_worker *w, fx_pid conn, bool busy)
         w->mute_to = a; /* as a send over its mark does (actor/outbox.h) */
 }
 
+/* Hands signal m (retyped to sig, for remote pid `to`) to connection
+ * conn. Always 0: m is taken. */
+static int route_signal(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m, uint32_t sig,
+                        fx_pid conn)
+{
+    if (sig == FXI_DIST_S_MONITOR)
+        ((fx_down_info *) m->data)->pid = to;
+    else if (sig != FXI_DIST_S_DEMONITOR && sig != FXI_DIST_S_DOWN &&
+             sig != FXI_DIST_S_REPLY && sig != FXI_DIST_S_MONNAME)
+        m->ref.id = to.id; /* these keep their ref */
+    m->type = sig;
+    if (sig != FXI_DIST_S_LINK && sig != FXI_DIST_S_MONITOR) {
+        fxi_deliver_or_drop(vm, w, conn, m);
+        return 0;
+    }
+    /* The connection may have exited since the look-up: it would never
+     * answer this link or monitor, so it is answered here, as its going
+     * down would have (m is the request, kept as the promise: the exit or
+     * DOWN goes to m->from). */
+    if (fxi_deliver_quiet(vm, w, conn, m) == FX_ENOPROC) {
+        fx_reason nc = fxi_dist_noconnection();
+        if (sig == FXI_DIST_S_LINK)
+            fxi_sig_fire_exit(vm, w, m, to, &nc, FXI_EXIT_LINK);
+        else
+            fxi_sig_fire_down(vm, w, m, to, &nc);
+    }
+    return 0;
+}
+
 int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     fxi_dist *d = fxi_dist_get(vm);
@@ -351,6 +413,18 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     erlang_pid rp;
     fx_pid conn = FX_PID_NONE;
     fxi_mutex_lock(&d->mx);
+    const fxi_dname *dn = d->running ? fxi_dist_dname(d, to) : NULL;
+    if (dn) { /* a {Name, Node} stand-in: only its monitor's signals */
+        fxi_rnode *n = sig == FXI_DIST_S_MONITOR || sig == FXI_DIST_S_DEMONITOR ||
+                               sig == FXI_DIST_S_MONNAME
+                           ? fxi_dist_node_get(d, dn->node, 0)
+                           : NULL;
+        conn = n ? fxi_dist_conn_ensure(d, n) : FX_PID_NONE;
+        fxi_mutex_unlock(&d->mx);
+        if (!conn.id)
+            return FX_ENOPROC;
+        return route_signal(vm, w, to, m, sig, conn);
+    }
     fxi_rnode *n = d->running ? fxi_dist_find_tag(d, fxi_pid_tag(to)) : NULL;
     uint64_t idx = to.id & LOW48;
     if (!n || idx == 0 || idx > n->npids) {
@@ -380,30 +454,8 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
         return FX_ENOPROC;
     if (!sig && fxi_dist_pace_check(vm, w, conn, busy) != 0)
         return FX_EAGAIN; /* a sender outside the VM keeps its message */
-    if (sig) {
-        if (sig == FXI_DIST_S_MONITOR)
-            ((fx_down_info *) m->data)->pid = to;
-        else if (sig != FXI_DIST_S_DEMONITOR && sig != FXI_DIST_S_DOWN &&
-                 sig != FXI_DIST_S_REPLY && sig != FXI_DIST_S_MONNAME)
-            m->ref.id = to.id; /* these keep their ref */
-        m->type = sig;
-        if (sig != FXI_DIST_S_LINK && sig != FXI_DIST_S_MONITOR) {
-            fxi_deliver_or_drop(vm, w, conn, m);
-            return 0;
-        }
-        /* The connection may have exited since the look-up: it would
-         * never answer this link or monitor, so it is answered here, as
-         * its going down would have (m is the request, kept as the
-         * promise: the exit or DOWN goes to m->from). */
-        if (fxi_deliver_quiet(vm, w, conn, m) == FX_ENOPROC) {
-            fx_reason nc = fxi_dist_noconnection();
-            if (sig == FXI_DIST_S_LINK)
-                fxi_sig_fire_exit(vm, w, m, to, &nc, FXI_EXIT_LINK);
-            else
-                fxi_sig_fire_down(vm, w, m, to, &nc);
-        }
-        return 0;
-    }
+    if (sig)
+        return route_signal(vm, w, to, m, sig, conn);
     ei_x_buff ctl, gen = {0};
     int rc = encode_send(d, m->from, &rp, &ctl);
     if (rc != 0)
