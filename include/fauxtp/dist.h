@@ -130,7 +130,9 @@ FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms);
  * FX_ENOTDIST, FX_ENOMEM. Inside a handler only. */
 FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
                               uint32_t type, const void *data, size_t size);
-/* The same from outside the VM (the sender is no process). Any thread. */
+/* The same from outside the VM (the sender is no process); also FX_EAGAIN
+ * while the connection is busy (see "Busy connections"; the caller keeps
+ * nothing to free: data is copied only on success). Any thread. */
 FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
                                  uint32_t type, const void *data, size_t size);
 
@@ -157,8 +159,10 @@ FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
  * fx_gs_call's): FX_EINVAL (NULL node or name, an empty name or one over
  * 255 bytes, a bad node name, a reserved type, data NULL with size > 0, a
  * negative timeout other than FX_INFINITY), FX_EMSGSIZE (over
- * max_msg_size), FX_ENOTDIST (the VM is not a running node). A NULL cx or
- * then returns the invalid fx_next and sends nothing. */
+ * max_msg_size), FX_ENOTDIST (the VM is not a running node), and for
+ * fx_gs_call_remote FX_EAGAIN while the connection is busy (see "Busy
+ * connections"). A NULL cx or then returns the invalid fx_next and sends
+ * nothing. */
 FX_API int fx_gs_call_remote(fx_inbox *inbox, const char *node, const char *name,
                              uint32_t type, const void *data, size_t size,
                              int64_t timeout_ms, fx_msg **reply, fx_reason *why);
@@ -169,7 +173,7 @@ FX_API fx_next fx_gs_call_remote_async(fx_ctx *cx, const char *node, const char 
  * above); as in Erlang, 0 means handed to the connection, not delivered.
  * Errors as above (a NULL cx or vm: FX_EINVAL). fx_gs_cast_remote inside a
  * handler only; fx_vm_gs_cast_remote from any thread outside the VM (also
- * FX_ESHUTDOWN). */
+ * FX_ESHUTDOWN, and FX_EAGAIN while the connection is busy). */
 FX_API int fx_gs_cast_remote(fx_ctx *cx, const char *node, const char *name,
                              uint32_t type, const void *data, size_t size);
 FX_API int fx_vm_gs_cast_remote(fx_vm *vm, const char *node, const char *name,
