@@ -464,10 +464,17 @@ static fx_next drain(fx_ctx *cx, fx_msg *m)
  * it takes the node's entry over when its handshake is done (the peer's
  * send_name may still be on its way): wait for that, up to setup_ms, polling every
  * 50 ms; then hand the waiters and the queued frames to it. */
+static bool tick_or_stop(const fx_msg *m, void *arg)
+{
+    (void) arg;
+    return fx_msg_type(m) == FX_MSG_TIMEOUT || fx_msg_type(m) == FXI_DIST_STOP;
+}
+
 static fx_next superseded_poll(fx_ctx *cx, fx_msg *m)
 {
     conn *c = fx_state(cx);
-    (void) m;
+    if (fx_msg_type(m) == FXI_DIST_STOP) /* fx_dist_stop waits for us */
+        return fail(cx, c, FX_ENODE, "stopped");
     fxi_mutex_lock(&c->d->mx);
     fxi_rnode *n = fxi_dist_find(c->d, c->peer);
     fx_pid w = n && n->conn.id != c->self.id ? n->conn : FX_PID_NONE;
@@ -475,7 +482,7 @@ static fx_next superseded_poll(fx_ctx *cx, fx_msg *m)
     if (!w.id) {
         if (++c->polls * 50 > c->d->setup_ms)
             return fail(cx, c, FX_ENODE, "refused by peer (simultaneous connect)");
-        fx_match mt = {.type = FX_MSG_TIMEOUT};
+        fx_match mt = {.pred = tick_or_stop};
         return fx_receive(cx, superseded_poll, &mt, 50);
     }
     c->winner = w;
@@ -496,7 +503,7 @@ static fx_next superseded(fx_ctx *cx, conn *c)
     fx_net_close(cx, c->sock);
     c->sock.id = 0;
     c->polls = 0;
-    fx_match mt = {.type = FX_MSG_TIMEOUT};
+    fx_match mt = {.pred = tick_or_stop};
     return fx_receive(cx, superseded_poll, &mt, 0);
 }
 
