@@ -145,3 +145,45 @@ Test(bi_dist, nodes,
     cr_assert_eq(fx_dist_nodes(t.vm, ni, 2), FX_ENOTDIST);
     bi_end(&t);
 }
+
+Test(bi_dist, monitor_node,
+     .description =
+         "fx_dist_monitor_node, fx_inbox_monitor_node, fx_dist_monitor_nodes, "
+         "fx_inbox_monitor_nodes | NULL ctx or inbox, NULL node; a bad node name; a VM "
+         "that is not a node | FX_EINVAL; FX_EINVAL (FX_ENOTDIST when built without "
+         "distribution); FX_ENOTDIST")
+{
+    tvm t = bi_start();
+    cr_assert_eq(fx_dist_monitor_node(NULL, "a@127.0.0.1", true), FX_EINVAL);
+    cr_assert_eq(fx_inbox_monitor_node(NULL, "a@127.0.0.1", true), FX_EINVAL);
+    cr_assert_eq(fx_inbox_monitor_node(t.in, NULL, true), FX_EINVAL);
+    cr_assert_eq(fx_dist_monitor_nodes(NULL, true), FX_EINVAL);
+    cr_assert_eq(fx_inbox_monitor_nodes(NULL, false), FX_EINVAL);
+    int rc = fx_inbox_monitor_node(t.in, "no name", true);
+    cr_assert(rc == FX_EINVAL || rc == FX_ENOTDIST);
+    cr_assert_eq(fx_inbox_monitor_node(t.in, "a@127.0.0.1", true), FX_ENOTDIST);
+    cr_assert_eq(fx_inbox_monitor_nodes(t.in, true), FX_ENOTDIST);
+    bi_end(&t);
+}
+
+Test(bi_dist, send_nosuspend,
+     .description = "fx_dist_send_nosuspend | NULL ctx | FX_EINVAL")
+{
+    tvm t = bi_start();
+    cr_assert_eq(fx_dist_send_nosuspend(NULL, t.me, 1, "a", 1), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_dist, pid_name,
+     .description = "fx_dist_pid_name | NULL vm or buf, cap 0; a pid that stands for no "
+                    "{Name, Node} | FX_EINVAL; FX_ENOENT")
+{
+    tvm t = bi_start();
+    char b[64];
+    cr_assert_eq(fx_dist_pid_name(NULL, t.me, b, sizeof b), FX_EINVAL);
+    cr_assert_eq(fx_dist_pid_name(t.vm, t.me, NULL, sizeof b), FX_EINVAL);
+    cr_assert_eq(fx_dist_pid_name(t.vm, t.me, b, 0), FX_EINVAL);
+    cr_assert_eq(fx_dist_pid_name(t.vm, t.me, b, sizeof b), FX_ENOENT);
+    cr_assert_eq(fx_dist_pid_name(t.vm, BI_GARBAGE_PID, b, sizeof b), FX_ENOENT);
+    bi_end(&t);
+}

@@ -189,3 +189,91 @@ Test(dist, a_fauxtp_gen_server_on_another_fauxtp_node_is_called_by_name)
     tvm_stop(&a);
     tvm_stop(&b);
 }
+
+/* ---- the DOWN's object of a call to {Name, Node} ------------------------- */
+
+/* Calls {name, b} (type 1: "none", type 2: "gs" with 66, which stops it)
+ * and reports the call's DOWN as 44: its reason's code, then the Name and
+ * Node its pid stands for. */
+typedef struct down_obj {
+    uint32_t type; /* the outcome's message type */
+    int32_t code;
+    char name[32], node[32];
+} down_obj;
+
+static fx_pid obj_report;
+
+static fx_next obj_caller(fx_ctx *cx, fx_msg *m);
+
+static fx_next obj_then(fx_ctx *cx, fx_msg *m)
+{
+    down_obj o = {.type = fx_msg_type(m)};
+    if (o.type == FX_MSG_DOWN) {
+        const fx_down_info *d = fx_msg_data(m);
+        o.code = d->reason.kind == FX_REASON_NOPROC ? FX_ENOPROC : d->reason.code;
+        cr_assert_gt(fx_dist_pid_name(fx_ctx_vm(cx), d->pid, o.name, sizeof o.name), 0);
+        cr_assert_gt(fx_dist_pid_node(fx_ctx_vm(cx), d->pid, o.node, sizeof o.node), 0);
+    }
+    const void *data;
+    size_t size;
+    fx_reason why;
+    (void) fx_gs_call_result(cx, m, &data, &size, &why);
+    fx_send(cx, obj_report, 44, &o, sizeof o);
+    return fx_become(cx, obj_caller);
+}
+
+static fx_next obj_caller(fx_ctx *cx, fx_msg *m)
+{
+    uint32_t t = fx_msg_type(m);
+    if (t == 1)
+        return fx_gs_call_remote_async(cx, "b@127.0.0.1", "none", 7, "x", 1, 60000,
+                                       obj_then);
+    if (t == 2)
+        return fx_gs_call_remote_async(cx, "b@127.0.0.1", "gs", 66, NULL, 0, 60000,
+                                       obj_then);
+    return fx_continue(cx);
+}
+
+static down_obj recv_obj(tvm *t)
+{
+    fx_msg *m = tvm_recv(t, 44);
+    down_obj o;
+    memcpy(&o, fx_msg_data(m), sizeof o);
+    fx_msg_free(m);
+    return o;
+}
+
+Test(dist, the_down_of_a_call_to_a_remote_name_names_name_and_node)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm a = node_vm("a@127.0.0.1");
+    tvm b = node_vm("b@127.0.0.1");
+    fx_gs_spec spec = {.ops = &gs_ops, .arg = &b.me, .name = "gs"};
+    fx_pid gs;
+    cr_assert_eq(fx_gs_start(b.in, &spec, &gs, NULL), 0);
+    obj_report = a.me;
+    fx_pid c;
+    cr_assert_eq(fx_vm_spawn(a.vm, obj_caller, NULL, &c), 0);
+    /* noproc: {none, b} */
+    cr_assert_eq(fx_vm_send(a.vm, c, 1, NULL, 0), 0);
+    down_obj o = recv_obj(&a);
+    cr_assert_eq(o.code, FX_ENOPROC);
+    cr_assert_str_eq(o.name, "none");
+    cr_assert_str_eq(o.node, "b@127.0.0.1");
+    /* the server's exit: {gs, b} */
+    cr_assert_eq(fx_vm_send(a.vm, c, 2, NULL, 0), 0);
+    o = recv_obj(&a);
+    cr_assert_eq(o.type, FX_MSG_DOWN, "the outcome is of type %#x", o.type);
+    cr_assert_str_eq(o.name, "gs");
+    cr_assert_str_eq(o.node, "b@127.0.0.1");
+    /* B is gone: noconnection, and the object still reads {none, b} */
+    cr_assert_eq(fx_dist_stop(b.vm), 0);
+    cr_assert_eq(fx_vm_send(a.vm, c, 1, NULL, 0), 0);
+    o = recv_obj(&a);
+    cr_assert_eq(o.code, FX_ENODE);
+    cr_assert_str_eq(o.name, "none");
+    cr_assert_str_eq(o.node, "b@127.0.0.1");
+    tvm_stop(&a);
+    tvm_stop(&b);
+}

@@ -42,6 +42,7 @@
 
 #include "actor.h"
 #include "inbox.h"
+#include "msg.h"
 #include "types.h"
 
 #ifdef __cplusplus
@@ -66,6 +67,10 @@ typedef struct fx_dist_opts {
      * sync. true: a visible node; global's and rpc's requests to it are
      * dropped (there is no global_name_server or rex here). */
     bool published;
+    /* Erlang's dist_buf_busy_limit, in bytes: a connection whose socket
+     * queue reaches it is busy (see "Busy connections" below) until the
+     * queue drains to a quarter of it. 0 = 64 MiB. */
+    uint32_t busy_limit;
 } fx_dist_opts;
 
 /* Starts vm's node: listens, registers the name with epmd and waits for
@@ -91,10 +96,22 @@ FX_API int fx_dist_node_name(fx_vm *vm, char *buf, size_t cap);
 
 /* The name of the node of pid: 0 when pid is a local pid (any pid of this
  * VM, dead or alive) with buf set to this node's name (empty when the VM
- * is not a node); the length (> 0) with buf set for a remote pid;
- * FX_ENOENT for a pid of no known node; FX_EINVAL (NULL, cap too small).
- * Any thread. */
+ * is not a node); the length (> 0) with buf set for a remote pid (or the
+ * stand-in of a {Name, Node}, see fx_dist_pid_name); FX_ENOENT for a pid
+ * of no known node, which includes the pids of a node incarnation whose
+ * connection went down; FX_EINVAL (NULL, cap too small). Any thread. */
 FX_API int fx_dist_pid_node(fx_vm *vm, fx_pid pid, char *buf, size_t cap);
+
+/* The registered name that pid stands for, when it is the object of a
+ * monitor by name on another node: the pid in the fx_down_info of the
+ * DOWN that ends a call to {Name, Node} (fx_gs_call_remote_async; Erlang
+ * reports {'DOWN', Ref, process, {Name, Node}, Reason}). Copies Name
+ * into buf and returns its length (fx_dist_pid_node gives Node), also
+ * after that node went down; one such pid per {Name, Node}, for the
+ * VM's life. FX_ENOENT for any other pid (or past 4,096 distinct
+ * {Name, Node} pairs, whose pids name the node only), FX_EINVAL (NULL,
+ * cap too small). Any thread. */
+FX_API int fx_dist_pid_name(fx_vm *vm, fx_pid pid, char *buf, size_t cap);
 
 /* Connects to node now (connections are otherwise made on first use) and
  * waits until the handshake is done, at most timeout_ms (< 0 = setup_ms).
@@ -113,7 +130,9 @@ FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms);
  * FX_ENOTDIST, FX_ENOMEM. Inside a handler only. */
 FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,
                               uint32_t type, const void *data, size_t size);
-/* The same from outside the VM (the sender is no process). Any thread. */
+/* The same from outside the VM (the sender is no process); also FX_EAGAIN
+ * while the connection is busy (see "Busy connections"; the caller keeps
+ * nothing to free: data is copied only on success). Any thread. */
 FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
                                  uint32_t type, const void *data, size_t size);
 
@@ -140,8 +159,10 @@ FX_API int fx_dist_vm_send_named(fx_vm *vm, const char *node, const char *name,
  * fx_gs_call's): FX_EINVAL (NULL node or name, an empty name or one over
  * 255 bytes, a bad node name, a reserved type, data NULL with size > 0, a
  * negative timeout other than FX_INFINITY), FX_EMSGSIZE (over
- * max_msg_size), FX_ENOTDIST (the VM is not a running node). A NULL cx or
- * then returns the invalid fx_next and sends nothing. */
+ * max_msg_size), FX_ENOTDIST (the VM is not a running node), and for
+ * fx_gs_call_remote FX_EAGAIN while the connection is busy (see "Busy
+ * connections"). A NULL cx or then returns the invalid fx_next and sends
+ * nothing. */
 FX_API int fx_gs_call_remote(fx_inbox *inbox, const char *node, const char *name,
                              uint32_t type, const void *data, size_t size,
                              int64_t timeout_ms, fx_msg **reply, fx_reason *why);
@@ -152,11 +173,75 @@ FX_API fx_next fx_gs_call_remote_async(fx_ctx *cx, const char *node, const char 
  * above); as in Erlang, 0 means handed to the connection, not delivered.
  * Errors as above (a NULL cx or vm: FX_EINVAL). fx_gs_cast_remote inside a
  * handler only; fx_vm_gs_cast_remote from any thread outside the VM (also
- * FX_ESHUTDOWN). */
+ * FX_ESHUTDOWN, and FX_EAGAIN while the connection is busy). */
 FX_API int fx_gs_cast_remote(fx_ctx *cx, const char *node, const char *name,
                              uint32_t type, const void *data, size_t size);
 FX_API int fx_vm_gs_cast_remote(fx_vm *vm, const char *node, const char *name,
                                 uint32_t type, const void *data, size_t size);
+
+/* --- Node monitoring ------------------------------------------------------
+ * Erlang's erlang:monitor_node(Node, Flag) and net_kernel:monitor_nodes(Flag)
+ * as plain fauxtp messages (not terms: a handler switches on the type, as
+ * for DOWN). Each event is one message of type FX_MSG_NODEUP or
+ * FX_MSG_NODEDOWN whose payload is an fx_dist_node_event; its sender is
+ * the connection process (or FX_PID_NONE). */
+#define FX_MSG_NODEUP (FX_MSG_BEHAVIOUR_BASE + 0x580u)   /* {nodeup, Node} */
+#define FX_MSG_NODEDOWN (FX_MSG_BEHAVIOUR_BASE + 0x581u) /* {nodedown, Node} */
+
+typedef struct fx_dist_node_event {
+    char node[256];    /* the node's name, NUL-terminated */
+    uint32_t creation; /* its incarnation; 0 when it never connected */
+    /* nodedown only: why, as Erlang's nodedown_reason names it
+     * ("connection_closed", "net_tick_timeout", "stopped" when the local
+     * node stopped, "connect_failed" when a monitor_node connection could
+     * not be set up, "bad_frame"...); empty for nodeup. */
+    char reason[48];
+} fx_dist_node_event;
+
+/* erlang:monitor_node(Node, true | false) for the running process (cx) or
+ * an inbox's owner thread. on = true adds one monitor of node: when the
+ * connection to it goes down, or cannot be set up, the caller gets one
+ * FX_MSG_NODEDOWN per monitor it added (they stack) and its monitors of
+ * node end. A node not connected is connected to now (as Erlang does);
+ * when that fails the nodedown follows. on = false removes one monitor
+ * (0 also when there was none). Monitoring this node's own name is
+ * accepted and never fires. fx_dist_stop delivers every pending nodedown.
+ * A process that exits leaves its monitors behind until the node goes
+ * down or another monitor is added (then they are dropped).
+ * Errors: FX_EINVAL (NULL, a bad node name), FX_ENOTDIST (the VM is not a
+ * running node), FX_ENOMEM. fx_dist_monitor_node inside a handler only;
+ * fx_inbox_monitor_node on the inbox's owner thread. */
+FX_API int fx_dist_monitor_node(fx_ctx *cx, const char *node, bool on);
+FX_API int fx_inbox_monitor_node(fx_inbox *inbox, const char *node, bool on);
+
+/* net_kernel:monitor_nodes(true | false): on = true subscribes the caller
+ * to every node's events: an FX_MSG_NODEUP when a connection to a node
+ * comes up (either side started it) and an FX_MSG_NODEDOWN when it goes
+ * down; hidden and visible nodes alike (Erlang's {node_type, all}).
+ * Subscriptions stack (n subscriptions, n messages per event); on =
+ * false removes one. Errors, threads: as fx_dist_monitor_node. */
+FX_API int fx_dist_monitor_nodes(fx_ctx *cx, bool on);
+FX_API int fx_inbox_monitor_nodes(fx_inbox *inbox, bool on);
+
+/* --- Busy connections ----------------------------------------------------
+ * A connection whose socket queue reached busy_limit (a slow or stalled
+ * peer) is busy, as an Erlang dist port is, until it drains. Senders to
+ * it are slowed, never dropped or reordered: a process that sends to a
+ * pid or {Name, Node} over a busy connection is muted after its handler
+ * call (docs/overload.md), and a sender outside the VM (fx_vm_send,
+ * fx_vm_send_msg, fx_dist_vm_send_named, fx_vm_gs_cast_remote) gets
+ * FX_EAGAIN and keeps its message. Links, monitors, exits and replies
+ * always get through. Muting reschedules the sender once the connection's
+ * mailbox is short again, which does not wait for the socket to drain:
+ * it paces a flood but does not bound the connection's backlog (see
+ * docs/distribution.md); a process that must not queue behind a busy
+ * connection uses fx_dist_send_nosuspend. */
+
+/* fx_send, except that a send to a remote pid whose connection is busy is
+ * refused with FX_EAGAIN (nothing is sent; Erlang's erlang:send(Pid, Msg,
+ * [nosuspend])). Errors as fx_send. Inside a handler only. */
+FX_API int fx_dist_send_nosuspend(fx_ctx *cx, fx_pid to, uint32_t type, const void *data,
+                                  size_t size);
 
 /* One connected node. */
 typedef struct fx_dist_node_info {

@@ -15,6 +15,7 @@
 #include <fauxtp/vm.h>
 
 #include "actor/actor.h"
+#include "actor/ptable.h"
 #include "dist/dist_proto.h"
 #include "dist/dist_route.h"
 #include "ds/u64map.h"
@@ -41,10 +42,16 @@ typedef struct fxi_rnode {
     uint32_t tag;      /* pid tag of this incarnation's pids */
     fx_pid conn;       /* connection process, FX_PID_NONE when none */
     bool up;           /* handshake done */
+    bool busy;         /* its connection's socket queue is over busy_limit */
     fxi_rpid *pids;    /* remote pid i (low 48 bits) is pids[i - 1] */
     uint32_t npids, cap;
     fxi_u64map index; /* (serial << 32 | num) + 1 -> i */
 } fxi_rnode;
+
+typedef struct fxi_dname {
+    char node[256];
+    char name[256];
+} fxi_dname;
 
 typedef struct fxi_dist {
     fxi_dist_hook hook; /* first: vm->dist points here (dist_route.h) */
@@ -56,11 +63,30 @@ typedef struct fxi_dist {
     char cookie[256];
     uint32_t creation;
     uint16_t epmd_port;
-    uint32_t tick_ms, setup_ms;
+    uint32_t tick_ms, setup_ms, busy_limit;
     bool hidden;
     fx_pid node; /* the node process */
     fxi_rnode **nodes;
     uint32_t nnodes, cap;
+    /* This incarnation of the local node (fx_dist_start counts them): a
+     * connection spawned for an earlier one never comes up in this one. */
+    uint32_t gen;
+    /* Every connection process spawned in this incarnation that may still
+     * run (dead ones are pruned when the array grows): fx_dist_stop ends
+     * them all, handshakes under way included. */
+    fx_pid *conns;
+    uint32_t nconns, cconns;
+    /* Node monitors (dist_nodemon.c): monitor_node and monitor_nodes. */
+    struct fxi_nodemon *nmon;
+    uint32_t nnmon, cnmon;
+    /* {Name, Node} stand-ins (fxi_dist_name_pid): never freed before the
+     * VM, so a DOWN's object stays readable. name_tag: set at creation. */
+    uint32_t name_tag;
+    struct fxi_dname *dnames;
+    uint32_t ndn, cdn;
+    /* Pid tags of ended node incarnations (a bit per tag): links and
+     * monitors to their pids get noconnection, sends are dropped. */
+    uint64_t retired[(FXI_PID_TAG_COUNT + 64) / 64];
 } fxi_dist;
 
 /* The node's send route (dist_route.h's hook; dist_table.c). */
@@ -92,15 +118,58 @@ fx_pid fxi_dist_pid_in(fxi_dist *d, const erlang_pid *p);
 /* Encodes pid (local, or remote of a known node) as an Erlang pid; false
  * when it is neither. Takes d->mx. */
 bool fxi_dist_pid_out(fxi_dist *d, fx_pid pid, erlang_pid *out);
-/* The stand-in pid of node for monitors by name (dist_call.c): a remote
- * pid of that node that no peer process has, so signals to it reach the
- * node's connection. NONE when not running or on ENOMEM. Takes d->mx. */
-fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node);
+/* The stand-in pid of {name, node} for monitors by name (dist_call.c):
+ * the DOWN's object, as Erlang's is {Name, Node} (fx_dist_pid_name and
+ * fx_dist_pid_node read it back, also after the node went down). Its
+ * monitor and demonitor reach the node's connection. One per {name, node}
+ * for the life of the VM (d->dnames, tag d->name_tag); past
+ * FXI_DIST_NAMES_MAX of them, a remote pid of that node that no peer
+ * process has (it names the node only). NONE when not running or on
+ * ENOMEM. Takes d->mx. */
+#define FXI_DIST_NAMES_MAX 4096u
+fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node, const char *name);
+/* The {name, node} of a stand-in pid (d->name_tag) or NULL. Caller holds
+ * d->mx. */
+const struct fxi_dname *fxi_dist_dname(const fxi_dist *d, fx_pid pid);
 /* A GenServer call or cast envelope (FXI_GS_CALL/CAST, from and ref set)
  * as gen_server's term, with its 131, in *x (initialised here). */
 int fxi_dist_gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x);
+/* Messages a connection's mailbox may hold before its senders are held
+ * back as for a busy connection (frames not yet written). */
+#define FXI_DIST_QUEUE_MAX 256u
+/* Pacing a message (not a signal) to connection conn (busy: its node's
+ * flag, read under d->mx) from w's thread, w NULL outside the VM; the
+ * caller is inside a QSBR section. Before it is handed over: FX_EAGAIN
+ * for a sender outside the VM when the connection is busy or its mailbox
+ * holds FXI_DIST_QUEUE_MAX messages, else 0. After: a process sending in
+ * a handler call to such a connection is muted after the call. */
+int fxi_dist_pace_check(fx_vm *vm, fxi_worker *w, fx_pid conn, bool busy);
+void fxi_dist_pace_after(fx_vm *vm, fxi_worker *w, fx_pid conn, bool busy);
 /* Drops every node entry (stop, destroy). */
 void fxi_dist_table_clear(fxi_dist *d);
+
+/* Ends node n's incarnation: its pids become dead pids of a retired tag
+ * (noconnection for links and monitors), its pid table is freed and the
+ * node gets a fresh tag and an unknown creation. Caller holds d->mx. */
+void fxi_dist_retire(fxi_dist *d, fxi_rnode *n);
+/* Whether tag is one of an ended incarnation. Caller holds d->mx. */
+bool fxi_dist_retired(const fxi_dist *d, uint32_t tag);
+
+/* ---- dist_nodemon.c (callers hold d->mx) --------------------------------- */
+/* Connection `self` to peer ended (why: the reason's text): when it is
+ * the node's connection, the node is down: its monitor_node watchers get
+ * their nodedown (and lose their monitors), monitor_nodes subscribers get
+ * one when the node was up, and an up node's incarnation ends
+ * (fxi_dist_retire). cx: the connection's context, or NULL. */
+void fxi_dist_node_gone(fxi_dist *d, fx_ctx *cx, const char *peer, fx_pid self,
+                        const char *why);
+/* Node n came up: monitor_nodes subscribers get their nodeup. */
+void fxi_dist_node_up(fxi_dist *d, fx_ctx *cx, const fxi_rnode *n);
+/* The local node stops: every monitor_node watcher gets its nodedown,
+ * every subscriber one per node that was up; all node monitors end. */
+void fxi_dist_nodemon_stop(fxi_dist *d);
+/* Frees the node monitor table (VM destroy). */
+void fxi_dist_nodemon_free(fxi_dist *d);
 
 /* ---- dist_out.c --------------------------------------------------------- */
 /* A frame message (FXI_DIST_OUT) carrying ctl and the message payload of
@@ -123,7 +192,8 @@ bool fxi_dist_ref_in(const fxi_dist *d, const erlang_ref *e, fx_ref *r);
 
 /* ---- dist_conn.c -------------------------------------------------------- */
 /* Spawns a connection process: initiator for peer (sock 0), or acceptor
- * for an accepted socket (peer NULL). */
+ * for an accepted socket (peer NULL), for the local node's incarnation
+ * d->gen, and lists it in d->conns. Caller holds d->mx. */
 int fxi_dist_conn_spawn(fxi_dist *d, const char *peer, fx_pid *out);
 
 /* ---- dist_node.c -------------------------------------------------------- */

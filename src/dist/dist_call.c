@@ -49,7 +49,7 @@ static int check(fx_vm *vm, fxi_dist *d, const char *node, const char *name,
 static int monitor_name(fx_vm *vm, fxi_worker *w, fxi_actor *self, fxi_dist *d,
                         const char *node, const char *name, fx_ref *ref)
 {
-    fx_pid stand = fxi_dist_name_pid(d, node);
+    fx_pid stand = fxi_dist_name_pid(d, node, name);
     if (!stand.id)
         return FX_ENOMEM;
     size_t len = strlen(name);

@@ -84,6 +84,11 @@ static fx_next end(fx_ctx *cx, conn *c, const char *why)
 static fx_next fail(fx_ctx *cx, conn *c, int code, const char *why)
 {
     c->fail = code;
+    /* an initiator is the node's connection: its monitor_node watchers
+     * get their nodedown (dist_nodemon.c) */
+    fxi_mutex_lock(&c->d->mx);
+    fxi_dist_node_gone(c->d, cx, c->peer, c->self, why);
+    fxi_mutex_unlock(&c->d->mx);
     fx_log(cx->vm, FX_LOG_INFO, "dist: connection %s %s: %s",
            c->initiator ? "to" : "from", c->peer[0] ? c->peer : "?", why);
     return end(cx, c, why);
@@ -223,8 +228,23 @@ static bool frames(fx_ctx *cx, conn *c)
     return true;
 }
 
+/* Publishes the connection's busy state (its socket queue reached
+ * busy_limit: c->blocked) to senders when it changed. */
+static void publish_busy(conn *c)
+{
+    if (c->blocked == c->busy)
+        return;
+    c->busy = c->blocked;
+    fxi_mutex_lock(&c->d->mx);
+    fxi_rnode *n = fxi_dist_find(c->d, c->peer);
+    if (n && n->conn.id == c->self.id)
+        n->busy = c->busy;
+    fxi_mutex_unlock(&c->d->mx);
+}
+
 static fx_next resume(fx_ctx *cx, conn *c)
 {
+    publish_busy(c);
     if (c->blocked) {
         fx_match mt = {.pred = not_out};
         return fx_receive(cx, run, &mt, FX_INFINITY);
@@ -252,11 +272,7 @@ static fx_next conn_down(fx_ctx *cx, conn *c, const char *why)
         (void) fxi_dc_out_flush(cx, c); /* best effort: frames sent before the end */
     c->olen = 0;
     fxi_mutex_lock(&d->mx); /* down for everyone before anyone is told */
-    fxi_rnode *n = c->peer[0] ? fxi_dist_find(d, c->peer) : NULL;
-    if (n && n->conn.id == c->self.id) {
-        n->conn = FX_PID_NONE;
-        n->up = false;
-    }
+    fxi_dist_node_gone(d, cx, c->peer, c->self, why);
     fxi_mutex_unlock(&d->mx);
     fxi_dsig_down(cx, &c->sigs);
     return end(cx, c, why);
@@ -348,7 +364,7 @@ static fx_next up(fx_ctx *cx, conn *c)
 {
     fxi_dist *d = c->d;
     fxi_mutex_lock(&d->mx);
-    if (!d->running) { /* fx_dist_stop came during the handshake */
+    if (!d->running || d->gen != c->gen) { /* fx_dist_stop came during the handshake */
         fxi_mutex_unlock(&d->mx);
         return fail(cx, c, FX_ENODE, "stopped");
     }
@@ -359,6 +375,7 @@ static fx_next up(fx_ctx *cx, conn *c)
     if (n && !taken) {
         n->conn = c->self;
         n->up = true;
+        fxi_dist_node_up(d, cx, n);
     }
     fxi_mutex_unlock(&d->mx);
     if (!n)
@@ -447,10 +464,17 @@ static fx_next drain(fx_ctx *cx, fx_msg *m)
  * it takes the node's entry over when its handshake is done (the peer's
  * send_name may still be on its way): wait for that, up to setup_ms, polling every
  * 50 ms; then hand the waiters and the queued frames to it. */
+static bool tick_or_stop(const fx_msg *m, void *arg)
+{
+    (void) arg;
+    return fx_msg_type(m) == FX_MSG_TIMEOUT || fx_msg_type(m) == FXI_DIST_STOP;
+}
+
 static fx_next superseded_poll(fx_ctx *cx, fx_msg *m)
 {
     conn *c = fx_state(cx);
-    (void) m;
+    if (fx_msg_type(m) == FXI_DIST_STOP) /* fx_dist_stop waits for us */
+        return fail(cx, c, FX_ENODE, "stopped");
     fxi_mutex_lock(&c->d->mx);
     fxi_rnode *n = fxi_dist_find(c->d, c->peer);
     fx_pid w = n && n->conn.id != c->self.id ? n->conn : FX_PID_NONE;
@@ -458,7 +482,7 @@ static fx_next superseded_poll(fx_ctx *cx, fx_msg *m)
     if (!w.id) {
         if (++c->polls * 50 > c->d->setup_ms)
             return fail(cx, c, FX_ENODE, "refused by peer (simultaneous connect)");
-        fx_match mt = {.type = FX_MSG_TIMEOUT};
+        fx_match mt = {.pred = tick_or_stop};
         return fx_receive(cx, superseded_poll, &mt, 50);
     }
     c->winner = w;
@@ -479,7 +503,7 @@ static fx_next superseded(fx_ctx *cx, conn *c)
     fx_net_close(cx, c->sock);
     c->sock.id = 0;
     c->polls = 0;
-    fx_match mt = {.type = FX_MSG_TIMEOUT};
+    fx_match mt = {.pred = tick_or_stop};
     return fx_receive(cx, superseded_poll, &mt, 0);
 }
 
@@ -525,7 +549,7 @@ static fx_next hs_msg(fx_ctx *cx, conn *c, const uint8_t *b, size_t n)
         if (fxi_hs_parse_reply(b, n, &their, dig) != 0 || memcmp(dig, want, 16) != 0)
             return fail(cx, c, FX_EAUTH, "bad challenge reply (cookie)");
         fxi_mutex_lock(&d->mx);
-        bool running = d->running;
+        bool running = d->running && d->gen == c->gen;
         fxi_mutex_unlock(&d->mx);
         if (!running) /* fx_dist_stop came during the handshake: no ack */
             return fail(cx, c, FX_ENODE, "stopped");
@@ -553,7 +577,7 @@ static fx_next hs_data(fx_ctx *cx, conn *c)
         c->len = 0;
         char alive[256], host[64], ip[64];
         fx_net_addr a;
-        fx_net_opts o = {.nodelay = true, .high_water = 64u << 20};
+        fx_net_opts o = {.nodelay = true, .high_water = c->d->busy_limit};
         if (fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host) != 0 ||
             fxi_dist_host_ip(host, ip, sizeof ip) != 0 ||
             fx_net_addr_ip(ip, port, &a) != 0 ||
@@ -678,12 +702,8 @@ static void conn_cleanup(void *state, const fx_reason *reason)
     if (!c)
         return;
     fxi_dist *d = c->d;
-    fxi_mutex_lock(&d->mx);
-    fxi_rnode *n = c->peer[0] ? fxi_dist_find(d, c->peer) : NULL;
-    if (n && n->conn.id == c->self.id) {
-        n->conn = FX_PID_NONE;
-        n->up = false;
-    }
+    fxi_mutex_lock(&d->mx); /* still the node's connection: it crashed */
+    fxi_dist_node_gone(d, NULL, c->peer, c->self, "connection_closed");
     fxi_mutex_unlock(&d->mx);
     notify(d->vm, c, c->fail ? c->fail : FX_ENODE);
     for (uint32_t i = 0; i < c->qn; i++)
@@ -702,6 +722,7 @@ int fxi_dist_conn_spawn(fxi_dist *d, const char *peer, fx_pid *out)
     if (!c)
         return FX_ENOMEM;
     c->d = d;
+    c->gen = d->gen;
     c->initiator = peer != NULL;
     if (peer)
         snprintf(c->peer, sizeof c->peer, "%s", peer);
@@ -711,8 +732,27 @@ int fxi_dist_conn_spawn(fxi_dist *d, const char *peer, fx_pid *out)
     o.state = c;
     o.cleanup = conn_cleanup;
     o.label = "dist_conn";
+    if (d->nconns == d->cconns) { /* room first: a spawned process is listed */
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < d->nconns; i++)
+            if (fx_is_alive(d->vm, d->conns[i]) == 1)
+                d->conns[k++] = d->conns[i];
+        d->nconns = k;
+    }
+    if (d->nconns == d->cconns) {
+        uint32_t cap = d->cconns ? d->cconns * 2 : 8;
+        fx_pid *a = realloc(d->conns, cap * sizeof *a);
+        if (!a) {
+            free(c);
+            return FX_ENOMEM;
+        }
+        d->conns = a;
+        d->cconns = cap;
+    }
     int rc = fx_vm_spawn_opt(d->vm, &o, out);
     if (rc != 0)
         free(c);
+    else
+        d->conns[d->nconns++] = *out;
     return rc;
 }

@@ -22,6 +22,7 @@ struct conn {
     fxi_dist *d;
     fx_pid self;
     bool initiator;
+    uint32_t gen; /* the local node's incarnation it was spawned for */
     int phase;
     char peer[256];
     fx_sock sock, epmd;
@@ -32,6 +33,7 @@ struct conn {
     uint64_t rx, rx_seen;
     int idle;
     bool wrote, blocked;
+    bool busy;       /* the busy state senders see (rnode.busy): blocked, published */
     int fail;        /* error for waiters when the connection never came up */
     fx_pid *waiters; /* fx_dist_connect callers until up (or failed) */
     uint32_t nw, cw;

@@ -15,6 +15,7 @@
 #include "actor/vm.h"
 #include "dist/dist.h"
 #include "platform/atomic.h"
+#include "platform/park.h"
 
 typedef struct node_st {
     fxi_dist *d;
@@ -93,8 +94,10 @@ static fx_next node_fail(fx_ctx *cx, node_st *s, int code, const char *why)
 static void accepted(fx_ctx *cx, node_st *s, fx_sock sock)
 {
     fx_pid p;
-    if (fxi_dist_conn_spawn(s->d, NULL, &p) != 0 ||
-        fx_net_controlling_process(cx, sock, p) != 0) {
+    fxi_mutex_lock(&s->d->mx);
+    int rc = fxi_dist_conn_spawn(s->d, NULL, &p);
+    fxi_mutex_unlock(&s->d->mx);
+    if (rc != 0 || fx_net_controlling_process(cx, sock, p) != 0) {
         fx_net_close(cx, sock);
         return;
     }
@@ -185,7 +188,7 @@ static fx_next node_init(fx_ctx *cx, void *arg)
     node_st *s = arg;
     fx_net_addr a;
     /* accepted sockets inherit these: the same as outgoing connections */
-    fx_net_opts o = {.backlog = 128, .nodelay = true, .high_water = 64u << 20};
+    fx_net_opts o = {.backlog = 128, .nodelay = true, .high_water = s->d->busy_limit};
     if (fx_net_addr_ip(s->ip, s->port, &a) != 0 ||
         fx_net_listen(cx, &a, &o, &s->listener) != 0)
         return node_fail(cx, s, FX_EADDR, "cannot listen");
@@ -213,6 +216,9 @@ static void dist_free(fx_vm *vm, void *value)
     (void) vm;
     fxi_dist *d = value;
     fxi_dist_table_clear(d);
+    fxi_dist_nodemon_free(d);
+    free(d->conns);
+    free(d->dnames);
     fxi_mutex_fini(&d->mx);
     free(d);
 }
@@ -227,6 +233,7 @@ static fxi_dist *dist_create(fx_vm *vm)
         return NULL;
     d->hook.route = fxi_dist_route;
     d->vm = vm;
+    d->name_tag = fxi_pid_tag_alloc();
     fxi_mutex_init(&d->mx, FXI_RANK_DIST, "dist");
     fx_vm_hooks h = {.free = dist_free};
     int rc = fx_vm_attach(vm, &dist_key, d, &h);
@@ -334,8 +341,11 @@ FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
     if (d->tick_ms < 4)
         d->tick_ms = 4;
     d->setup_ms = opts->setup_ms ? opts->setup_ms : 7000;
+    d->busy_limit = opts->busy_limit ? opts->busy_limit : 64u << 20;
     d->hidden = !opts->published;
     d->creation = 0;
+    d->gen++;
+    d->nconns = 0;
     d->node.id = 1; /* reserved: a concurrent start sees FX_EEXIST */
     fxi_mutex_unlock(&d->mx);
 
@@ -387,28 +397,43 @@ FX_API int fx_dist_stop(fx_vm *vm)
     }
     d->running = false;
     fx_pid node = d->node;
-    uint32_t n = d->nnodes;
-    fx_pid *conns = calloc(n ? n : 1, sizeof *conns);
+    /* Every connection of this incarnation, handshakes under way too. */
+    uint32_t n = d->nconns;
+    fx_pid *conns = calloc(n + 1, sizeof *conns);
     for (uint32_t i = 0; conns && i < n; i++)
-        conns[i] = d->nodes[i]->conn;
+        conns[i] = d->conns[i];
+    if (conns)
+        conns[n++] = node;
+    d->nconns = 0;
+    fxi_dist_nodemon_stop(d);
     fxi_dist_table_clear(d);
     fxi_mutex_unlock(&d->mx);
-    for (uint32_t i = 0; conns && i < n; i++)
-        if (conns[i].id)
-            fxi_dist_signal(vm, NULL, conns[i], FXI_DIST_STOP, false, 0);
-    free(conns);
+    /* Stop them all and wait (at most setup_ms) until they are gone, so
+     * none of them finishes a handshake or writes after this returns. */
     fx_inbox *ib = NULL;
-    if (fx_inbox_create(vm, &ib) == 0) {
+    bool wait = conns && fx_inbox_create(vm, &ib) == 0;
+    uint32_t waiting = 0;
+    for (uint32_t i = 0; conns && i < n; i++) {
         fx_ref ref;
-        if (fx_inbox_monitor(ib, node, &ref) == 0) {
-            fxi_dist_signal(vm, NULL, node, FXI_DIST_STOP, false, 0);
-            fx_match mt = {.type = FX_MSG_DOWN};
-            fx_msg *m;
-            if (fx_inbox_recv(ib, &mt, d->setup_ms, &m) == 0)
-                fx_msg_free(m);
-        }
-        fx_inbox_destroy(ib);
+        if (wait && fx_inbox_monitor(ib, conns[i], &ref) == 0)
+            waiting++;
+        fxi_dist_signal(vm, NULL, conns[i], FXI_DIST_STOP, false, 0);
     }
+    if (!conns) /* out of memory: at least the node process */
+        fxi_dist_signal(vm, NULL, node, FXI_DIST_STOP, false, 0);
+    int64_t deadline = (int64_t) fxi_now_ms() + d->setup_ms;
+    fx_match mt = {.type = FX_MSG_DOWN};
+    while (waiting > 0) {
+        int64_t left = deadline - (int64_t) fxi_now_ms();
+        fx_msg *m;
+        if (left <= 0 || fx_inbox_recv(ib, &mt, left, &m) != 0)
+            break;
+        fx_msg_free(m);
+        waiting--;
+    }
+    if (ib)
+        fx_inbox_destroy(ib);
+    free(conns);
     fxi_mutex_lock(&d->mx);
     d->node = FX_PID_NONE;
     fxi_mutex_unlock(&d->mx);
@@ -462,11 +487,33 @@ FX_API int fx_dist_pid_node(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
         return FX_ENOENT;
     fxi_mutex_lock(&d->mx);
     fxi_rnode *n = d->running ? fxi_dist_find_tag(d, fxi_pid_tag(pid)) : NULL;
+    const fxi_dname *dn = fxi_dist_dname(d, pid);
+    const char *name = n ? n->name : dn ? dn->node : NULL;
     int rc = FX_ENOENT;
-    if (n && strlen(n->name) < cap) {
-        strcpy(buf, n->name);
-        rc = (int) strlen(n->name);
-    } else if (n) {
+    if (name && strlen(name) < cap) {
+        strcpy(buf, name);
+        rc = (int) strlen(name);
+    } else if (name) {
+        rc = FX_EINVAL;
+    }
+    fxi_mutex_unlock(&d->mx);
+    return rc;
+}
+
+FX_API int fx_dist_pid_name(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
+{
+    if (!vm || !buf || cap == 0)
+        return FX_EINVAL;
+    fxi_dist *d = fxi_dist_get(vm);
+    if (!d)
+        return FX_ENOENT;
+    fxi_mutex_lock(&d->mx);
+    const fxi_dname *dn = fxi_dist_dname(d, pid);
+    int rc = FX_ENOENT;
+    if (dn && strlen(dn->name) < cap) {
+        strcpy(buf, dn->name);
+        rc = (int) strlen(dn->name);
+    } else if (dn) {
         rc = FX_EINVAL;
     }
     fxi_mutex_unlock(&d->mx);

@@ -91,3 +91,39 @@ FX_API int fx_vm_gs_cast_remote(fx_vm *vm, const char *node, const char *name,
     (void) type;
     return vm && node && name && *name && (data || !size) ? FX_ENOTDIST : FX_EINVAL;
 }
+
+FX_API int fx_dist_monitor_node(fx_ctx *cx, const char *node, bool on)
+{
+    (void) on;
+    return cx && node ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_inbox_monitor_node(fx_inbox *inbox, const char *node, bool on)
+{
+    (void) on;
+    return inbox && node ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_dist_monitor_nodes(fx_ctx *cx, bool on)
+{
+    (void) on;
+    return cx ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_inbox_monitor_nodes(fx_inbox *inbox, bool on)
+{
+    (void) on;
+    return inbox ? FX_ENOTDIST : FX_EINVAL;
+}
+
+FX_API int fx_dist_send_nosuspend(fx_ctx *cx, fx_pid to, uint32_t type, const void *data,
+                                  size_t size)
+{
+    return fx_send(cx, to, type, data, size); /* no connection is ever busy */
+}
+
+FX_API int fx_dist_pid_name(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
+{
+    (void) pid;
+    return vm && buf && cap ? FX_ENOENT : FX_EINVAL;
+}

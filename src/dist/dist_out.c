@@ -148,6 +148,7 @@ int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node
         return rc;
     fxi_mutex_lock(&d->mx);
     fx_pid conn = FX_PID_NONE;
+    bool busy = false;
     if (!d->running) {
         rc = FX_ENOTDIST;
     } else if (strcmp(node, d->name) == 0) {
@@ -156,9 +157,12 @@ int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node
         fxi_rnode *n = fxi_dist_node_get(d, node, 0);
         conn = n ? fxi_dist_conn_ensure(d, n) : FX_PID_NONE;
         rc = conn.id ? 0 : FX_ENOMEM;
+        busy = n && n->busy;
     }
     fxi_mutex_unlock(&d->mx);
-    if (rc == 1) { /* {Name, node()} ! Msg: a local registered send */
+    if (rc == 0 && fxi_dist_pace_check(d->vm, w, conn, busy) != 0)
+        rc = FX_EAGAIN; /* outside the VM: the caller keeps its message */
+    if (rc == 1) {      /* {Name, node()} ! Msg: a local registered send */
         fxi_msg_release(fr);
         fx_pid to;
         if (fx_whereis(d->vm, name, &to) != 0)
@@ -178,7 +182,27 @@ int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node
     }
     fr->from = from;
     fxi_deliver_or_drop(d->vm, w, conn, fr);
+    fxi_dist_pace_after(d->vm, w, conn, busy);
     return 0;
+}
+
+FX_API int fx_dist_send_nosuspend(fx_ctx *cx, fx_pid to, uint32_t type, const void *data,
+                                  size_t size)
+{
+    if (!cx)
+        return FX_EINVAL;
+    fxi_dist *d = fxi_dist_get(cx->vm);
+    if (d && to.id && fxi_pid_tag(to) != cx->vm->pt.tag) {
+        fxi_mutex_lock(&d->mx);
+        fxi_rnode *n = d->running ? fxi_dist_find_tag(d, fxi_pid_tag(to)) : NULL;
+        bool busy = n && n->busy;
+        fx_pid conn = n ? n->conn : FX_PID_NONE;
+        fxi_mutex_unlock(&d->mx);
+        /* refused as a sender outside the VM would be */
+        if (conn.id && fxi_dist_pace_check(cx->vm, NULL, conn, busy) != 0)
+            return FX_EAGAIN;
+    }
+    return fx_send(cx, to, type, data, size);
 }
 
 FX_API int fx_dist_send_named(fx_ctx *cx, const char *node, const char *name,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "actor/msg.h"
+#include "actor/mute.h"
 #include "actor/ptable.h"
 #include "actor/send.h"
 #include "actor/vm.h"
@@ -40,13 +41,34 @@ fxi_rnode *fxi_dist_find_tag(fxi_dist *d, uint32_t tag)
     return NULL;
 }
 
-/* Forgets the node's pids and gives it a fresh tag: its old pids become
- * pids of no node (dead). */
-static void new_incarnation(fxi_rnode *n, uint32_t creation)
+static void set_retired(fxi_dist *d, uint32_t tag, bool on)
 {
-    n->creation = creation;
+    if (on)
+        d->retired[tag / 64] |= 1ull << (tag % 64);
+    else
+        d->retired[tag / 64] &= ~(1ull << (tag % 64));
+}
+
+bool fxi_dist_retired(const fxi_dist *d, uint32_t tag)
+{
+    return tag <= FXI_PID_TAG_COUNT && (d->retired[tag / 64] >> (tag % 64)) & 1;
+}
+
+/* A fresh tag for n (a tag that wrapped around is no longer retired). */
+static void new_tag(fxi_dist *d, fxi_rnode *n)
+{
     n->tag = fxi_pid_tag_alloc();
-    n->npids = 0;
+    set_retired(d, n->tag, false);
+}
+
+void fxi_dist_retire(fxi_dist *d, fxi_rnode *n)
+{
+    set_retired(d, n->tag, true);
+    new_tag(d, n);
+    n->creation = 0;
+    free(n->pids);
+    n->pids = NULL;
+    n->npids = n->cap = 0;
     fxi_u64map_fini(&n->index);
 }
 
@@ -55,10 +77,11 @@ fxi_rnode *fxi_dist_node_get(fxi_dist *d, const char *name, uint32_t creation)
     fxi_rnode *n = fxi_dist_find(d, name);
     if (n) {
         if (creation && n->creation != creation) {
-            if (n->creation == 0 && n->npids == 0)
-                n->creation = creation;
-            else
-                new_incarnation(n, creation);
+            /* An unknown creation is adopted: the pids interned meanwhile
+             * are stand-ins or came without one (creation 0). */
+            if (n->creation != 0)
+                fxi_dist_retire(d, n);
+            n->creation = creation;
         }
         return n;
     }
@@ -77,7 +100,7 @@ fxi_rnode *fxi_dist_node_get(fxi_dist *d, const char *name, uint32_t creation)
         return NULL;
     strcpy(n->name, name);
     n->creation = creation;
-    n->tag = fxi_pid_tag_alloc();
+    new_tag(d, n);
     d->nodes[d->nnodes++] = n;
     return n;
 }
@@ -144,7 +167,37 @@ fx_pid fxi_dist_pid_in(fxi_dist *d, const erlang_pid *p)
     return out;
 }
 
-fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node)
+const fxi_dname *fxi_dist_dname(const fxi_dist *d, fx_pid pid)
+{
+    uint64_t idx = pid.id & LOW48;
+    if (fxi_pid_tag(pid) != d->name_tag || idx == 0 || idx > d->ndn)
+        return NULL;
+    return &d->dnames[idx - 1];
+}
+
+/* The {name, node} stand-in's index + 1, added if new; 0 when full. */
+static uint64_t dname_index(fxi_dist *d, const char *node, const char *name)
+{
+    for (uint32_t i = 0; i < d->ndn; i++)
+        if (strcmp(d->dnames[i].name, name) == 0 && strcmp(d->dnames[i].node, node) == 0)
+            return i + 1;
+    if (d->ndn == FXI_DIST_NAMES_MAX || strlen(node) > 255 || strlen(name) > 255)
+        return 0;
+    if (d->ndn == d->cdn) {
+        uint32_t cap = d->cdn ? d->cdn * 2 : 8;
+        fxi_dname *a = realloc(d->dnames, cap * sizeof *a);
+        if (!a)
+            return 0;
+        d->dnames = a;
+        d->cdn = cap;
+    }
+    fxi_dname *e = &d->dnames[d->ndn++];
+    strcpy(e->node, node);
+    strcpy(e->name, name);
+    return d->ndn;
+}
+
+fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node, const char *name)
 {
     /* A pid number no process of the peer has in practice (the table is
      * keyed by serial and number: 2^32 - 1 / 2^32 - 2, creation 0). */
@@ -152,8 +205,11 @@ fx_pid fxi_dist_name_pid(fxi_dist *d, const char *node)
     snprintf(p.node, sizeof p.node, "%s", node);
     fx_pid out = FX_PID_NONE;
     fxi_mutex_lock(&d->mx);
-    fxi_rnode *n = d->running ? fxi_dist_node_get(d, node, 0) : NULL;
-    if (n)
+    uint64_t k = d->running ? dname_index(d, node, name) : 0;
+    fxi_rnode *n = d->running && !k ? fxi_dist_node_get(d, node, 0) : NULL;
+    if (k)
+        out = (fx_pid){((uint64_t) d->name_tag << 48) | k};
+    else if (n)
         out = intern(n, &p);
     fxi_mutex_unlock(&d->mx);
     return out;
@@ -187,6 +243,7 @@ bool fxi_dist_pid_out(fxi_dist *d, fx_pid pid, erlang_pid *out)
 void fxi_dist_table_clear(fxi_dist *d)
 {
     for (uint32_t i = 0; i < d->nnodes; i++) {
+        set_retired(d, d->nodes[i]->tag, true);
         fxi_u64map_fini(&d->nodes[i]->index);
         free(d->nodes[i]->pids);
         free(d->nodes[i]);
@@ -263,6 +320,58 @@ int fxi_dist_gen_term(fxi_dist *d, const fx_msg *m, ei_x_buff *x)
     return 0;
 }
 
+/* The connection process, when it is busy or its mailbox is long. */
+static fxi_actor *pace_target(fx_vm *vm, fx_pid conn, bool busy)
+{
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, conn);
+    if (a && (busy || fxi_mailbox_len(&a->mb) >= FXI_DIST_QUEUE_MAX))
+        return a;
+    return NULL;
+}
+
+int fxi_dist_pace_check(fx_vm *vm, fxi_worker *w, fx_pid conn, bool busy)
+{
+    return !w && pace_target(vm, conn, busy) ? FX_EAGAIN : 0;
+}
+
+void fxi_dist_pace_after(fx_vm *vm, fxi_worker *w, fx_pid conn, bool busy)
+{
+    if (!w || !w->cx.cur || !w->cx.self)
+        return; /* not inside a handler call: nobody to mute */
+    fxi_actor *a = pace_target(vm, conn, busy);
+    if (a && a != w->cx.self)
+        w->mute_to = a; /* as a send over its mark does (actor/outbox.h) */
+}
+
+/* Hands signal m (retyped to sig, for remote pid `to`) to connection
+ * conn. Always 0: m is taken. */
+static int route_signal(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m, uint32_t sig,
+                        fx_pid conn)
+{
+    if (sig == FXI_DIST_S_MONITOR)
+        ((fx_down_info *) m->data)->pid = to;
+    else if (sig != FXI_DIST_S_DEMONITOR && sig != FXI_DIST_S_DOWN &&
+             sig != FXI_DIST_S_REPLY && sig != FXI_DIST_S_MONNAME)
+        m->ref.id = to.id; /* these keep their ref */
+    m->type = sig;
+    if (sig != FXI_DIST_S_LINK && sig != FXI_DIST_S_MONITOR) {
+        fxi_deliver_or_drop(vm, w, conn, m);
+        return 0;
+    }
+    /* The connection may have exited since the look-up: it would never
+     * answer this link or monitor, so it is answered here, as its going
+     * down would have (m is the request, kept as the promise: the exit or
+     * DOWN goes to m->from). */
+    if (fxi_deliver_quiet(vm, w, conn, m) == FX_ENOPROC) {
+        fx_reason nc = fxi_dist_noconnection();
+        if (sig == FXI_DIST_S_LINK)
+            fxi_sig_fire_exit(vm, w, m, to, &nc, FXI_EXIT_LINK);
+        else
+            fxi_sig_fire_down(vm, w, m, to, &nc);
+    }
+    return 0;
+}
+
 int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     fxi_dist *d = fxi_dist_get(vm);
@@ -304,44 +413,49 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     erlang_pid rp;
     fx_pid conn = FX_PID_NONE;
     fxi_mutex_lock(&d->mx);
+    const fxi_dname *dn = d->running ? fxi_dist_dname(d, to) : NULL;
+    if (dn) { /* a {Name, Node} stand-in: only its monitor's signals */
+        fxi_rnode *n = sig == FXI_DIST_S_MONITOR || sig == FXI_DIST_S_DEMONITOR ||
+                               sig == FXI_DIST_S_MONNAME
+                           ? fxi_dist_node_get(d, dn->node, 0)
+                           : NULL;
+        conn = n ? fxi_dist_conn_ensure(d, n) : FX_PID_NONE;
+        fxi_mutex_unlock(&d->mx);
+        if (!conn.id)
+            return FX_ENOPROC;
+        return route_signal(vm, w, to, m, sig, conn);
+    }
     fxi_rnode *n = d->running ? fxi_dist_find_tag(d, fxi_pid_tag(to)) : NULL;
     uint64_t idx = to.id & LOW48;
     if (!n || idx == 0 || idx > n->npids) {
+        /* A pid of an ended incarnation: as in Erlang, a link or monitor
+         * to it gets noconnection (m is the request, kept as the
+         * promise), anything else is dropped. */
+        bool gone = d->running && fxi_dist_retired(d, fxi_pid_tag(to));
         fxi_mutex_unlock(&d->mx);
+        if (gone && (sig == FXI_DIST_S_LINK || sig == FXI_DIST_S_MONITOR)) {
+            fx_reason nc = fxi_dist_noconnection();
+            if (sig == FXI_DIST_S_LINK)
+                fxi_sig_fire_exit(vm, w, m, to, &nc, FXI_EXIT_LINK);
+            else
+                fxi_sig_fire_down(vm, w, m, to, &nc);
+            return 0;
+        }
         return FX_ENOPROC;
     }
     strcpy(rp.node, n->name);
     rp.num = n->pids[idx - 1].num;
     rp.serial = n->pids[idx - 1].serial;
     rp.creation = n->pids[idx - 1].creation;
+    bool busy = n->busy;
     conn = fxi_dist_conn_ensure(d, n);
     fxi_mutex_unlock(&d->mx);
     if (!conn.id)
         return FX_ENOPROC;
-    if (sig) {
-        if (sig == FXI_DIST_S_MONITOR)
-            ((fx_down_info *) m->data)->pid = to;
-        else if (sig != FXI_DIST_S_DEMONITOR && sig != FXI_DIST_S_DOWN &&
-                 sig != FXI_DIST_S_REPLY && sig != FXI_DIST_S_MONNAME)
-            m->ref.id = to.id; /* these keep their ref */
-        m->type = sig;
-        if (sig != FXI_DIST_S_LINK && sig != FXI_DIST_S_MONITOR) {
-            fxi_deliver_or_drop(vm, w, conn, m);
-            return 0;
-        }
-        /* The connection may have exited since the look-up: it would
-         * never answer this link or monitor, so it is answered here, as
-         * its going down would have (m is the request, kept as the
-         * promise: the exit or DOWN goes to m->from). */
-        if (fxi_deliver_quiet(vm, w, conn, m) == FX_ENOPROC) {
-            fx_reason nc = fxi_dist_noconnection();
-            if (sig == FXI_DIST_S_LINK)
-                fxi_sig_fire_exit(vm, w, m, to, &nc, FXI_EXIT_LINK);
-            else
-                fxi_sig_fire_down(vm, w, m, to, &nc);
-        }
-        return 0;
-    }
+    if (!sig && fxi_dist_pace_check(vm, w, conn, busy) != 0)
+        return FX_EAGAIN; /* a sender outside the VM keeps its message */
+    if (sig)
+        return route_signal(vm, w, to, m, sig, conn);
     ei_x_buff ctl, gen = {0};
     int rc = encode_send(d, m->from, &rp, &ctl);
     if (rc != 0)
@@ -368,5 +482,6 @@ int fxi_dist_route(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
     /* As in Erlang, a send to a remote pid succeeds even if the
      * connection goes down meanwhile: the frame is then dropped. */
     fxi_deliver_or_drop(vm, w, conn, f);
+    fxi_dist_pace_after(vm, w, conn, busy);
     return 0;
 }

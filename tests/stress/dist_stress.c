@@ -2,8 +2,12 @@
  * through a private epmd on loopback: K clients on node A send N numbered
  * messages each to echo on node B, first by name, then to the echo's
  * remote pid, from several threads at once; every reply must come back,
- * in order per client. Runs under TSan (no Criterion). Exit 77 (skip)
- * without erl's epmd or without the dist feature. Usage: dist_stress [N] */
+ * in order per client. Then churn: node C stops and starts again ROUNDS
+ * times while clients on A keep sending to, monitoring and naming the
+ * pids of C's incarnations, the live one and the ended ones (whose pid
+ * tables are freed meanwhile); every monitor must get its DOWN. Runs
+ * under TSan (no Criterion). Exit 77 (skip) without erl's epmd or
+ * without the dist feature. Usage: dist_stress [N] */
 #include <arpa/inet.h>
 #include <fauxtp/fauxtp.h>
 #include <signal.h>
@@ -17,6 +21,8 @@
 #include "../child_guard.h"
 
 #define K 4
+#define CHURNERS 2
+#define ROUNDS 8
 
 static pid_t epmd_pid;
 static uint32_t n_msgs = 20000;
@@ -120,6 +126,135 @@ static fx_vm *start_node(const char *name, uint16_t port)
     return vm;
 }
 
+/* ---- churn: a node that stops and comes back --------------------------- */
+
+typedef struct churner {
+    fx_pid report;
+    fx_pid last; /* the echo of C that answered last (maybe of an ended incarnation) */
+    uint32_t mons, downs;
+    bool quiet;
+} churner;
+
+static fx_next churn_loop(fx_ctx *cx, fx_msg *m)
+{
+    churner *c = fx_state(cx);
+    switch (fx_msg_type(m)) {
+    case 20: /* tick */
+        if (c->quiet)
+            break;
+        (void) fx_dist_send_named(cx, "c@127.0.0.1", "echo", 1, NULL, 0);
+        if (c->last.id) {
+            char node[64];
+            fx_ref ref;
+            (void) fx_dist_pid_node(fx_ctx_vm(cx), c->last, node, sizeof node);
+            (void) fx_send(cx, c->last, 1, NULL, 0);
+            if (fx_monitor(cx, c->last, &ref) == 0)
+                c->mons++;
+        }
+        fx_send_after(cx, 2, fx_self(cx), 20, NULL, 0, NULL);
+        break;
+    case 2: /* an echo's answer */
+        c->last = fx_msg_from(m);
+        fx_send(cx, c->report, 7, NULL, 0);
+        break;
+    case FX_MSG_DOWN:
+        c->downs++;
+        break;
+    case 8: { /* stop sending; report monitors and DOWNs */
+        c->quiet = true;
+        uint32_t v[2] = {c->mons, c->downs};
+        fx_send(cx, c->report, 9, v, sizeof v);
+        break;
+    }
+    default:
+        break;
+    }
+    return fx_continue(cx);
+}
+
+/* Waits for `n` messages of type 7 on ib; false after 60 s. */
+static bool wait_answers(fx_inbox *ib, int n)
+{
+    fx_match mt = {.type = 7};
+    for (int i = 0; i < n; i++) {
+        fx_msg *m;
+        if (fx_inbox_recv(ib, &mt, 60000, &m) != 0)
+            return false;
+        fx_msg_free(m);
+    }
+    return true;
+}
+
+static int churn(fx_vm *a, fx_inbox *ia, uint16_t port)
+{
+    fx_vm *c = start_node("c@127.0.0.1", port);
+    fx_inbox *ic;
+    fx_pid e, ch[CHURNERS];
+    if (fx_inbox_create(c, &ic) != 0 || fx_vm_spawn(c, echo, NULL, &e) != 0 ||
+        fx_register(ic, "echo", e, NULL) != 0)
+        return 1;
+    for (int i = 0; i < CHURNERS; i++) {
+        churner st = {.report = fx_inbox_pid(ia)};
+        fx_spawn_opts o = {
+            .handler = churn_loop, .state_size = sizeof st, .state_init = &st};
+        if (fx_vm_spawn_opt(a, &o, &ch[i]) != 0 || fx_vm_send(a, ch[i], 20, NULL, 0) != 0)
+            return 1;
+    }
+    int failed = 0;
+    for (int r = 0; r < ROUNDS && !failed; r++) {
+        if (r > 0) { /* a new incarnation (epmd may still hold the old name) */
+            fx_dist_opts o = {.name = "c@127.0.0.1",
+                              .cookie = "stress",
+                              .listen_ip = "127.0.0.1",
+                              .epmd_port = port};
+            int rc = FX_EDIST;
+            for (int i = 0; i < 100 && (rc == FX_EDIST || rc == FX_ECONNECT); i++)
+                if ((rc = fx_dist_start(c, &o)) == FX_EDIST || rc == FX_ECONNECT)
+                    usleep(50000);
+            if (rc != 0) {
+                fprintf(stderr, "churn: restart %d: %s\n", r, fx_strerror(rc));
+                failed = 1;
+                break;
+            }
+        }
+        if (!wait_answers(ia, 200)) {
+            fprintf(stderr, "churn: round %d: no answers from C\n", r);
+            failed = 1;
+        }
+        fx_dist_stop(c);
+        usleep(50000); /* sends and monitors to the ended incarnation meanwhile */
+    }
+    /* C is stopped: every monitor ends with a DOWN (noconnection) */
+    bool settled = false;
+    for (int k = 0; k < 300 && !settled && !failed; k++) {
+        settled = true;
+        for (int i = 0; i < CHURNERS; i++) {
+            fx_msg *m;
+            fx_match mt = {.type = 9};
+            uint32_t v[2] = {1, 0};
+            if (fx_vm_send(a, ch[i], 8, NULL, 0) != 0 ||
+                fx_inbox_recv(ia, &mt, 10000, &m) != 0) {
+                failed = 1;
+                break;
+            }
+            memcpy(v, fx_msg_data(m), sizeof v);
+            fx_msg_free(m);
+            if (v[0] != v[1])
+                settled = false;
+            else if (i == 0)
+                printf("dist_stress: churn: %u monitors, %u DOWNs\n", v[0], v[1]);
+        }
+        if (!settled)
+            usleep(100000);
+    }
+    if (!settled && !failed)
+        fprintf(stderr, "churn: monitors without their DOWN\n");
+    fx_inbox_destroy(ic);
+    fx_vm_shutdown(c);
+    fx_vm_destroy(c);
+    return failed || !settled;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -172,6 +307,8 @@ int main(int argc, char **argv)
             failed = 1;
         }
     }
+    if (!failed && churn(a, ia, p) != 0)
+        failed = 1;
     fx_dist_stop(a);
     fx_dist_stop(b);
     fx_inbox_destroy(ia);
@@ -182,7 +319,8 @@ int main(int argc, char **argv)
     fx_vm_destroy(b);
     kill_epmd();
     if (!failed)
-        printf("dist_stress: %d clients x %u round trips across two nodes: ok\n", K,
-               n_msgs);
+        printf("dist_stress: %d clients x %u round trips across two nodes, %d rounds of "
+               "node churn: ok\n",
+               K, n_msgs, ROUNDS);
     return failed;
 }
