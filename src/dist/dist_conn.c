@@ -337,7 +337,7 @@ static fx_next run(fx_ctx *cx, fx_msg *m)
         return conn_down(cx, c, "stopped");
     case FXI_DIST_S_REPLY: {
         ei_x_buff x, y;
-        if (fxi_dsig_reply(cx, c->d, &c->sigs, m, &x, &y)) {
+        if (fxi_dsig_reply(c->d, &c->sigs, m, c->pi.flags & FXI_DFLAG_ALIAS, &x, &y)) {
             int rc = fxi_dc_write_ctl2(cx, c, &x, &y);
             ei_x_free(&x);
             ei_x_free(&y);

@@ -49,7 +49,8 @@ uint64_t fxi_dist_flags_ours(bool hidden)
                  FXI_DFLAG_DIST_MONITOR_NAME | FXI_DFLAG_EXPORT_PTR_TAG |
                  FXI_DFLAG_BIT_BINARIES | FXI_DFLAG_NEW_FLOATS |
                  FXI_DFLAG_SMALL_ATOM_TAGS | FXI_DFLAG_MAP_TAG | FXI_DFLAG_SEND_SENDER |
-                 FXI_DFLAG_UNLINK_ID | FXI_DFLAG_MANDATORY_25_DIGEST | FXI_DFLAG_V4_NC;
+                 FXI_DFLAG_UNLINK_ID | FXI_DFLAG_MANDATORY_25_DIGEST | FXI_DFLAG_V4_NC |
+                 FXI_DFLAG_ALIAS;
     return hidden ? f : f | FXI_DFLAG_PUBLISHED;
 }
 

@@ -34,6 +34,7 @@
 #define FXI_DFLAG_UNLINK_ID 0x2000000ull
 #define FXI_DFLAG_MANDATORY_25_DIGEST 0x4000000ull /* bit 26 on the wire */
 #define FXI_DFLAG_V4_NC (1ull << 34)
+#define FXI_DFLAG_ALIAS (1ull << 35)
 
 /* What every peer must offer (OTP 25's mandatory set). */
 #define FXI_DFLAG_REQUIRED                                                               \
@@ -51,6 +52,7 @@
 #define FXI_DOP_DEMONITOR_P 20
 #define FXI_DOP_MONITOR_P_EXIT 21
 #define FXI_DOP_SEND_SENDER 22
+#define FXI_DOP_ALIAS_SEND 33
 #define FXI_DOP_UNLINK_ID 35
 #define FXI_DOP_UNLINK_ID_ACK 36
 

@@ -677,20 +677,40 @@ int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid
     return 1;
 }
 
-int fxi_dsig_reply(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff *ctl,
-                   ei_x_buff *msg)
+/* Where the alias starts in a call Tag of the form [alias | Alias] (a
+ * one-element list whose tail is a reference), or 0. */
+static size_t alias_at(const uint8_t *t, size_t n)
 {
-    (void) cx;
-    (void) d;
+    static const uint8_t small[] = {119, 5,   'a', 'l',
+                                    'i', 'a', 's'},  /* SMALL_ATOM_UTF8 */
+        latin[] = {115, 5, 'a', 'l', 'i', 'a', 's'}; /* SMALL_ATOM */
+    size_t p = 5 + sizeof small;
+    if (n <= p || t[0] != 108 || t[1] || t[2] || t[3] || t[4] != 1 ||
+        (memcmp(t + 5, small, sizeof small) && memcmp(t + 5, latin, sizeof latin)))
+        return 0;
+    return t[p] == 90 || t[p] == 114 ? p : 0; /* NEWER_/NEW_REFERENCE_EXT */
+}
+
+int fxi_dsig_reply(fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, bool alias_ok,
+                   ei_x_buff *ctl, ei_x_buff *msg)
+{
     for (uint32_t i = 0; i < s->nc; i++) {
         if (s->calls[i].ref.id != m->ref.id)
             continue;
         fxi_dcall c = s->calls[i];
         s->calls[i] = s->calls[--s->nc];
         int ok = 0;
-        if (ctl_begin(ctl, 3, FXI_DOP_SEND) == 0) {
-            if ((ei_x_encode_atom(ctl, "") | ei_x_encode_pid(ctl, &c.caller)) == 0 &&
-                ei_x_new_with_version(msg) == 0) {
+        size_t alias = alias_ok ? alias_at(c.tag, c.taglen) : 0;
+        erlang_pid from;
+        if (alias && !fxi_dist_pid_out(d, fx_msg_from(m), &from))
+            alias = 0;
+        /* ALIAS_SEND {33, From, Alias} or SEND {2, '', To}. */
+        if (ctl_begin(ctl, 3, alias ? FXI_DOP_ALIAS_SEND : FXI_DOP_SEND) == 0) {
+            int bad = alias ? ei_x_encode_pid(ctl, &from) |
+                                  ei_x_append_buf(ctl, (const char *) c.tag + alias,
+                                                  (int) (c.taglen - alias))
+                            : ei_x_encode_atom(ctl, "") | ei_x_encode_pid(ctl, &c.caller);
+            if (!bad && ei_x_new_with_version(msg) == 0) {
                 if ((ei_x_encode_tuple_header(msg, 2) |
                      ei_x_append_buf(msg, (const char *) c.tag, (int) c.taglen) |
                      ei_x_encode_binary(msg, m->data, (int) m->size)) == 0)

@@ -104,10 +104,14 @@ void fxi_dsig_free(fxi_dist_sigs *s);
 int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid from,
                     const uint8_t *term, size_t len);
 /* A local server's reply (FXI_DIST_S_REPLY) to a remote caller: 1 with
- * the SEND control message in *ctl and the {Tag, <<Reply>>} term (with
- * its 131) in *msg, 0 when no such call is pending. */
-int fxi_dsig_reply(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff *ctl,
-                   ei_x_buff *msg);
+ * the control message in *ctl and the {Tag, <<Reply>>} term (with its
+ * 131) in *msg, 0 when no such call is pending. The control message is
+ * ALIAS_SEND to the caller's alias when its Tag is OTP 24's
+ * [alias | Alias] and the peer takes aliases (alias_ok), so a reply after
+ * the caller gave up is dropped by the peer as in Erlang; else SEND to
+ * the caller's pid. */
+int fxi_dsig_reply(fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, bool alias_ok,
+                   ei_x_buff *ctl, ei_x_buff *msg);
 
 /* noconnection, as an fx_reason: error FX_ENODE "noconnection". */
 fx_reason fxi_dist_noconnection(void);
