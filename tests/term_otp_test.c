@@ -1,4 +1,4 @@
-/* review5: term.h promises the code does not keep (see each test). */
+/* term.h promises checked against OTP 25 (each test names the promise). */
 #include <criterion/criterion.h>
 #include <fauxtp/fauxtp.h>
 #include <fauxtp/term.h>
@@ -13,7 +13,7 @@ static const unsigned char nul_atom[] = {131, 119, 3, 'a', 0, 'b'};
  * *len". An atom may hold a NUL byte (valid UTF-8; Erlang allows it, and
  * fx_term_put_atom writes it), but the reader cuts the name at the NUL and
  * reports length 1 with success. */
-Test(review5_term, get_atom_does_not_cut_a_name_at_a_nul)
+Test(term_otp, get_atom_does_not_cut_a_name_at_a_nul)
 {
     fx_term_reader r;
     cr_assert_eq(fx_term_reader_init(&r, nul_atom, sizeof nul_atom), 0);
@@ -26,7 +26,7 @@ Test(review5_term, get_atom_does_not_cut_a_name_at_a_nul)
 
 /* term.h:234-238: fx_term_match_atom answers 1 only when the term "is the
  * atom `name`". 'a\0b' is not the atom a. */
-Test(review5_term, match_atom_does_not_take_a_nul_atom_for_its_prefix)
+Test(term_otp, match_atom_does_not_take_a_nul_atom_for_its_prefix)
 {
     fx_term_reader r;
     cr_assert_eq(fx_term_reader_init(&r, nul_atom, sizeof nul_atom), 0);
@@ -36,7 +36,7 @@ Test(review5_term, match_atom_does_not_take_a_nul_atom_for_its_prefix)
 
 /* The same through the builder: what fx_term_put_atom accepted must not
  * read back as another atom. */
-Test(review5_term, an_atom_put_with_a_nul_reads_back_whole_or_is_refused)
+Test(term_otp, an_atom_put_with_a_nul_reads_back_whole_or_is_refused)
 {
     fx_term_builder b;
     cr_assert_eq(fx_term_builder_init(&b), 0);
@@ -66,7 +66,7 @@ static void print_bytes(const unsigned char *t, size_t n, char *out, size_t cap)
 /* term.h:274-276: atoms print "as io:format("~w") would". Erlang prints
  * the atom 'a\nb' as '\'a\\nb\'' (escaped), and 'a\0b' as '\'a\\000b\''; the
  * printer writes the raw control bytes (and cuts at the NUL: "a"). */
-Test(review5_term, printer_escapes_control_characters_in_atoms_as_erlang)
+Test(term_otp, printer_escapes_control_characters_in_atoms_as_erlang)
 {
     static const unsigned char nl[] = {131, 119, 3, 'a', '\n', 'b'};
     char out[64];
@@ -78,7 +78,7 @@ Test(review5_term, printer_escapes_control_characters_in_atoms_as_erlang)
 
 /* The same promise: io:format("~w", ['été']) prints été (Latin-1 letters
  * are name characters; io_lib:quote_atom), the printer quotes it. */
-Test(review5_term, printer_leaves_latin1_atoms_unquoted_as_erlang)
+Test(term_otp, printer_leaves_latin1_atoms_unquoted_as_erlang)
 {
     static const unsigned char ete[] = {131, 119, 5, 0xC3, 0xA9, 't', 0xC3, 0xA9};
     char out[64];
@@ -89,7 +89,7 @@ Test(review5_term, printer_leaves_latin1_atoms_unquoted_as_erlang)
 /* term.h:62-66: a failed put leaves the builder failed, "later puts return
  * the same code and write nothing". fx_term_put_atomz(b, NULL) after an
  * FX_EMSGSIZE answers FX_EINVAL instead. */
-Test(review5_term, a_failed_builder_answers_its_sticky_code_to_put_atomz)
+Test(term_otp, a_failed_builder_answers_its_sticky_code_to_put_atomz)
 {
     char small[4];
     fx_term_builder b;
@@ -126,7 +126,7 @@ static void expect_string(const char *fmt, const char *want, size_t wlen)
     fx_term_builder_fini(&b);
 }
 
-Test(review5_term, format_string_escapes_mean_what_they_mean_in_erlang)
+Test(term_otp, format_string_escapes_mean_what_they_mean_in_erlang)
 {
     expect_string("\"a\\rb\"", "a\rb", 3);
     expect_string("\"\\x41\"", "A", 1);
@@ -141,7 +141,7 @@ Test(review5_term, format_string_escapes_mean_what_they_mean_in_erlang)
  * (-2^53, 2^53), "to avoid confusing results": io:format("~w",
  * [9007199254740992.0]) gives 9.007199254740992e15, the printer
  * 9007199254740992.0. Low severity: term.h only promises the digits. */
-Test(review5_term, printer_uses_scientific_notation_beyond_2_pow_53_as_erlang)
+Test(term_otp, printer_uses_scientific_notation_beyond_2_pow_53_as_erlang)
 {
     fx_term_builder b;
     cr_assert_eq(fx_term_builder_init(&b), 0);
@@ -166,7 +166,7 @@ Test(review5_term, printer_uses_scientific_notation_beyond_2_pow_53_as_erlang)
  * list that is not a charlist ([1,2,3,foo]) read with a small buffer
  * answers FX_EMSGSIZE, so a caller that retries with a bigger buffer
  * learns only then that it was never a string. */
-Test(review5_term, get_string_of_a_non_charlist_is_ebadterm_whatever_the_buffer)
+Test(term_otp, get_string_of_a_non_charlist_is_ebadterm_whatever_the_buffer)
 {
     fx_term_builder b;
     cr_assert_eq(fx_term_builder_init(&b), 0);
@@ -188,8 +188,8 @@ Test(review5_term, get_string_of_a_non_charlist_is_ebadterm_whatever_the_buffer)
  * fx_term_get_double hands out a NaN and the printer writes "nan" (not
  * Erlang syntax); and the same check guards the distribution, where such
  * a term sent to an Erlang node makes it drop the connection (see
- * review5_dist_test.c). */
-Test(review5_term, reader_refuses_nan_and_infinite_floats_as_erlang)
+ * dist_otp_test.c). */
+Test(term_otp, reader_refuses_nan_and_infinite_floats_as_erlang)
 {
     static const unsigned char nan_new[] = {131, 70, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0};
     static const unsigned char inf_new[] = {131, 70, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0};

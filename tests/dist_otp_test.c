@@ -1,10 +1,10 @@
-/* review5: dist.h promises checked against a real Erlang peer (private
+/* dist.h promises checked against a real Erlang peer (private
  * epmd and erl on loopback, dist_helpers.h). */
 #include <fauxtp/term.h>
 
 #include "dist_helpers.h"
 
-TestSuite(review5_dist, .fini = kill_kids, .timeout = 120);
+TestSuite(dist_otp, .fini = kill_kids, .timeout = 120);
 
 enum { R_RCS = 300 };
 
@@ -46,7 +46,7 @@ static fx_next relay(fx_ctx *cx, fx_msg *m)
  * result of the dist route (FX_EINVAL, FX_EMSGSIZE, FX_ENOMEM) into
  * FX_ENOPROC. fx_vm_send from outside the VM (fxi_deliver_quiet) passes
  * the route's code through. */
-Test(review5_dist, a_malformed_term_payload_to_a_remote_pid_is_refused)
+Test(dist_otp, a_malformed_term_payload_to_a_remote_pid_is_refused)
 {
     skip_unless_ready();
     start_epmd();
@@ -119,7 +119,7 @@ static fx_next bad_relay(fx_ctx *cx, fx_msg *m)
  * here: the Erlang side's monitor_node gets nodedown before the answer to
  * its next message. Expected: FX_EINVAL for each, nothing written, the
  * connection stays up. */
-Test(review5_dist, terms_erlang_refuses_are_not_written_to_the_connection)
+Test(dist_otp, terms_erlang_refuses_are_not_written_to_the_connection)
 {
     skip_unless_ready();
     start_epmd();
@@ -188,7 +188,7 @@ static const fx_gs_ops late_ops = {
  * call/3). The fauxtp connection answers with a plain SEND to the
  * caller's pid (dist_sig.c fxi_dsig_reply; no DFLAG_ALIAS / ALIAS_SEND),
  * so the late reply lands in the Erlang caller's mailbox as garbage. */
-Test(review5_dist, a_late_reply_to_a_timed_out_erlang_call_is_dropped)
+Test(dist_otp, a_late_reply_to_a_timed_out_erlang_call_is_dropped)
 {
     skip_unless_ready();
     start_epmd();

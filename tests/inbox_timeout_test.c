@@ -1,4 +1,4 @@
-/* review5: inbox.h promises the code does not keep. */
+/* inbox.h: a negative timeout other than FX_INFINITY is refused. */
 #include "helpers.h"
 
 #include <stdint.h>
@@ -11,7 +11,7 @@
  * negative value as FX_INFINITY and blocks forever on an empty inbox. The
  * same wait is behind fx_gs_call, fx_gs_stop_server and the fx_sup_*
  * calls. The Criterion timeout turns the hang into a failure. */
-Test(review5_inbox, recv_with_a_negative_timeout_is_einval_not_a_wait, .timeout = 30)
+Test(inbox_timeout, recv_with_a_negative_timeout_is_einval_not_a_wait, .timeout = 30)
 {
     tvm t = tvm_start(1);
     const int64_t bad[] = {-2, -5, INT64_MIN};
