@@ -476,7 +476,7 @@ static void park(fxi_sched *s)
             break;
         fxi_atomic_store_relaxed_64(&s->stat_parks, s->stat_parks + 1); /* statistic */
         if (io) {
-            if (io->wait(io, to) > 0) {
+            if (io->wait(io, s, to) > 0) {
                 io_ready = true;
                 break;
             }
@@ -521,12 +521,13 @@ void fxi_sched_loop(fxi_sched *s)
             u = search(s);
         if (!u) {
             p->hooks.tick(s);
-            /* Acquire: pairs with fxi_pool_set_poller's release cas. */
-            fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);
-            if (io)
-                io_poll(s, io);
             if (s->next || s->held || fxi_deque_size_hint(&s->dq) > 0)
                 continue;
+            /* No non-blocking poll here: park() waits in the poller (an
+             * epoll_wait that returns at once if events are ready) unless
+             * another thread already waits there and gets them; an empty
+             * epoll_wait before each park was a system call per message
+             * in a ping-pong (docs/net.md, "The poller"). */
             park(s);
             continue;
         }
@@ -540,7 +541,11 @@ void fxi_sched_loop(fxi_sched *s)
             p->hooks.tick(s);
             /* Acquire: as above. */
             fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);
-            if (io && fxi_now_ns() - s->polled_ns >= POLL_INTERVAL_NS)
+            /* Relaxed: a hint. While a parked thread waits in the poller,
+             * the kernel wakes it for new events: polling here too would
+             * only be a system call racing it. */
+            if (io && fxi_atomic_load_relaxed_32(&p->io_sleeper) == 0 &&
+                fxi_now_ns() - s->polled_ns >= POLL_INTERVAL_NS)
                 io_poll(s, io);
         }
     }

@@ -25,12 +25,14 @@ typedef struct fxi_pool fxi_pool;
  * through the normal wake paths of the units it makes runnable. */
 typedef struct fxi_poller {
     /* Non-blocking: handles ready events on this scheduler thread (which
-     * is online: it may send messages). Returns the events handled. */
+     * is online: it may send messages): first those its last wait() took,
+     * else what epoll has now. Returns the events handled. */
     int (*poll)(struct fxi_poller *io, fxi_sched *s);
     /* Blocks up to timeout_ns (< 0: forever) until events are ready or
-     * wake() is called; handles nothing (the thread is offline). Returns
-     * > 0 when events are ready. */
-    int (*wait)(struct fxi_poller *io, int64_t timeout_ns);
+     * wake() is called, and keeps the events it took for this thread's
+     * next poll(); handles nothing (the thread is offline). Returns > 0
+     * when events were taken: the caller must poll() once online. */
+    int (*wait)(struct fxi_poller *io, fxi_sched *s, int64_t timeout_ns);
     /* Makes a wait() in progress (or the next one) return. Any thread. */
     void (*wake)(struct fxi_poller *io);
 } fxi_poller;
