@@ -77,6 +77,9 @@ struct fxi_sched {
     uint64_t ticks;     /* units run; relaxed stores (fx_vm_sched_stats reads it) */
     uint64_t polled_ns; /* clock of the last non-blocking poll (poller) */
     bool searching;     /* counted in pool->searching */
+    uint32_t spin_rounds; /* search rounds with a spin (adaptive, sched.c) */
+    bool in_poll;         /* handling a poller batch: pushes defer notify */
+    bool poll_pushed;     /* a push during the batch skipped its notify */
     void *user;         /* the actor layer's per-thread state */
     pthread_t thread;
 
