@@ -101,8 +101,8 @@ typedef struct fxi_net {
     fxi_poller poller; /* first: the pool calls back with its address */
     fx_vm *vm;
     int epfd, evfd;
-    uint32_t no_pwait2;  /* atomic: epoll_pwait2 said ENOSYS */
-    fxi_net_evq *evq;    /* per scheduler slot (nthreads) */
+    uint32_t no_pwait2; /* atomic: epoll_pwait2 said ENOSYS */
+    fxi_net_evq *evq;   /* per scheduler slot (nthreads) */
     uint32_t nthreads;
     char **rbuf; /* per scheduler thread: read buffers (FXI_NET_READ_MAX) */
     size_t read_max;

@@ -1,8 +1,9 @@
 /* The poller the scheduler calls (fxi_poller, sched/sched.h): one epoll
  * instance per VM, sockets registered once, edge-triggered (no epoll_ctl
  * per event; the socket remembers readiness in rd_ready, net_sock.c), and
- * an eventfd, registered in the same epoll instance, that wakes the one
- * parked thread waiting in it.
+ * an eventfd, registered (level-triggered) in the same epoll instance,
+ * that wakes the one parked thread waiting in it; that thread alone reads
+ * it.
  *
  * wait() is the parked thread's sleep and its poll in one system call: it
  * blocks in epoll_wait and keeps the events it got in the calling thread's
@@ -79,7 +80,7 @@ static int net_wait(fxi_poller *io, fxi_sched *sc, int64_t timeout_ns)
         k = epoll_pwait2(n->epfd, q->ev, FXI_NET_EVENTS, tp, NULL);
         if (k < 0 && errno == ENOSYS) {
             fxi_atomic_store_relaxed_32(&n->no_pwait2, 1); /* as above */
-            return 0;                                       /* spurious: retried */
+            return 0;                                      /* spurious: retried */
         }
     } else {
         /* Kernels before 5.11: milliseconds, rounded up so a timer is not
@@ -92,15 +93,21 @@ static int net_wait(fxi_poller *io, fxi_sched *sc, int64_t timeout_ns)
     }
     if (k <= 0)
         return 0;
-    q->n = k;
-    for (int i = 0; i < k; i++)
-        if (q->ev[i].data.u64 != WAKE_ID)
-            return 1;
-    /* Only the wake-up: nothing to handle. The eventfd is edge-triggered
-     * and never read: each write() is a new edge; its counter would need
-     * 2^64 wake-ups to fill. */
-    q->n = 0;
-    return 0;
+    int socks = 0;
+    for (int i = 0; i < k; i++) {
+        if (q->ev[i].data.u64 != WAKE_ID) {
+            socks++;
+        } else {
+            /* The eventfd is level-triggered and only the waiting thread
+             * reads it: a busy thread's non-blocking poll also sees it,
+             * and must not take the wake-up meant for this one (an
+             * edge-triggered eventfd lost it that way). */
+            uint64_t v;
+            (void) !read(n->evfd, &v, sizeof v); /* drain: non-blocking */
+        }
+    }
+    q->n = socks > 0 ? k : 0;
+    return socks > 0;
 }
 
 static void net_wake(fxi_poller *io)
@@ -124,7 +131,7 @@ int fxi_net_poller_init(fxi_net *n)
     n->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (n->epfd < 0 || n->evfd < 0)
         return (errno == EMFILE || errno == ENFILE) ? FX_ENOFILE : FX_ESYS;
-    struct epoll_event e = {.events = EPOLLIN | EPOLLET, .data.u64 = WAKE_ID};
+    struct epoll_event e = {.events = EPOLLIN, .data.u64 = WAKE_ID};
     if (epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->evfd, &e) != 0)
         return errno == ENOMEM ? FX_ENOMEM : FX_ESYS;
     return 0;

@@ -563,7 +563,8 @@ void fxi_sched_loop(fxi_sched *s)
              * ready: an empty epoll_wait before each park was a system
              * call per message in a ping-pong (docs/net.md, "The
              * poller"). */
-            if (io && fxi_atomic_load_relaxed_32(&p->io_sleeper) != 0 && io_poll(s, io) > 0)
+            if (io && fxi_atomic_load_relaxed_32(&p->io_sleeper) != 0 &&
+                io_poll(s, io) > 0)
                 continue;
             park(s);
             continue;
