@@ -10,6 +10,7 @@
 #include <fauxtp/net.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "mem/alloc.h"
@@ -86,10 +87,22 @@ typedef struct fxi_nslot {
     fxi_sock s;
 } fxi_nslot;
 
+/* Events one poll or wait takes from epoll at most. */
+#define FXI_NET_EVENTS 64
+
+/* A scheduler thread's events taken by its wait() (offline), handled by
+ * its next poll() (online). Written by its thread only. */
+typedef struct fxi_net_evq {
+    int n;
+    struct epoll_event ev[FXI_NET_EVENTS];
+} __attribute__((aligned(FXI_CACHELINE))) fxi_net_evq;
+
 typedef struct fxi_net {
     fxi_poller poller; /* first: the pool calls back with its address */
     fx_vm *vm;
     int epfd, evfd;
+    uint32_t no_pwait2; /* atomic: epoll_pwait2 said ENOSYS */
+    fxi_net_evq *evq;   /* per scheduler slot (nthreads) */
     uint32_t nthreads;
     char **rbuf; /* per scheduler thread: read buffers (FXI_NET_READ_MAX) */
     size_t read_max;

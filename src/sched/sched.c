@@ -20,6 +20,9 @@
 #define SEARCH_ROUNDS 8
 /* A busy thread polls the I/O poller (a syscall) at most this often. */
 #define POLL_INTERVAL_NS 50000
+/* A poller batch that left at least this many units in the thread's
+ * queue wakes a parked thread to share them; fewer run here. */
+#define POLL_SHARE_MIN 8
 
 /* park_word values */
 #define PARKED 0u
@@ -102,11 +105,25 @@ static void wake_parked(fxi_pool *p, fxi_sched *w)
     }
 }
 
-/* Handles ready I/O events on this (online) thread. */
-static void io_poll(fxi_sched *s, fxi_poller *io)
+static void notify(fxi_pool *p);
+
+/* Handles ready I/O events on this (online) thread. The owners the events
+ * make runnable queue here; a parked thread is woken to share them only
+ * when the batch left POLL_SHARE_MIN or more: waking one (a futex wake and
+ * a context switch on each side) for a few short runs cost an HTTP server
+ * on two threads a third more CPU per request than on one (docs/net.md,
+ * "The poller"). The units stay stealable by any awake thread, and this
+ * thread runs them before it parks. */
+static int io_poll(fxi_sched *s, fxi_poller *io)
 {
     s->polled_ns = fxi_now_ns();
-    io->poll(io, s);
+    s->in_poll = true;
+    s->poll_pushed = false;
+    int k = io->poll(io, s);
+    s->in_poll = false;
+    if (s->poll_pushed && fxi_deque_size_hint(&s->dq) >= POLL_SHARE_MIN)
+        notify(s->pool);
+    return k;
 }
 
 void fxi_pool_set_poller(fxi_pool *p, fxi_poller *io)
@@ -163,6 +180,10 @@ static void push_local(fxi_sched *s, void *u)
     if (fxi_deque_push_owner(&s->dq, u) != 0) {
         /* Out of memory growing the deque: queue globally instead. */
         fxi_pool_inject(s->pool, u);
+        return;
+    }
+    if (s->in_poll) {
+        s->poll_pushed = true; /* io_poll decides once for the batch */
         return;
     }
     notify(s->pool);
@@ -357,10 +378,24 @@ static void *search(fxi_sched *s)
         fxi_atomic_fetch_add_relaxed_32(&p->searching, 1);
         s->searching = true;
     }
-    for (int round = 0; round < SEARCH_ROUNDS; round++) {
+    /* With a poller plugged in the spin adapts: a search whose spin found
+     * work spins in full next time; one that found nothing halves the
+     * next spin (down to one round, no spin). An I/O server's threads
+     * mostly wait for the poller, not for each other: there each idle
+     * moment spun about 10 us for nothing (docs/net.md, "The poller").
+     * Without sockets the full spin stays: fork-join work (fjthrput) lost
+     * about 10 % with the adaptive one. Acquire: pairs with
+     * fxi_pool_set_poller's release cas (only its nullness is used). */
+    uint32_t rounds = s->spin_rounds && fxi_atomic_load_acquire_ptr(&p->poller) != NULL
+                          ? s->spin_rounds
+                          : SEARCH_ROUNDS;
+    for (uint32_t round = 0; round < rounds; round++) {
         void *u = steal_any(s);
-        if (u)
+        if (u) {
+            if (round > 0)
+                s->spin_rounds = SEARCH_ROUNDS;
             return u;
+        }
         /* Spin only while another thread is awake to push work: with all
          * the others parked, new work comes from the poller, a timer or an
          * outside sender, which wake a thread anyway, and spinning only
@@ -372,6 +407,7 @@ static void *search(fxi_sched *s)
         for (int k = 0; k < 32; k++)
             fxi_cpu_relax();
     }
+    s->spin_rounds = rounds > 2 ? rounds / 2 : 1;
     return NULL;
 }
 
@@ -476,7 +512,7 @@ static void park(fxi_sched *s)
             break;
         fxi_atomic_store_relaxed_64(&s->stat_parks, s->stat_parks + 1); /* statistic */
         if (io) {
-            if (io->wait(io, to) > 0) {
+            if (io->wait(io, s, to) > 0) {
                 io_ready = true;
                 break;
             }
@@ -521,11 +557,19 @@ void fxi_sched_loop(fxi_sched *s)
             u = search(s);
         if (!u) {
             p->hooks.tick(s);
+            if (s->next || s->held || fxi_deque_size_hint(&s->dq) > 0)
+                continue;
             /* Acquire: pairs with fxi_pool_set_poller's release cas. */
             fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);
-            if (io)
-                io_poll(s, io);
-            if (s->next || s->held || fxi_deque_size_hint(&s->dq) > 0)
+            /* A non-blocking poll only while another thread waits in the
+             * poller (relaxed: a hint): taking ready events here spares
+             * that thread a wake-up. Otherwise park() waits in the poller
+             * itself, and its epoll wait returns at once if events are
+             * ready: an empty epoll_wait before each park was a system
+             * call per message in a ping-pong (docs/net.md, "The
+             * poller"). */
+            if (io && fxi_atomic_load_relaxed_32(&p->io_sleeper) != 0 &&
+                io_poll(s, io) > 0)
                 continue;
             park(s);
             continue;
@@ -540,7 +584,11 @@ void fxi_sched_loop(fxi_sched *s)
             p->hooks.tick(s);
             /* Acquire: as above. */
             fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);
-            if (io && fxi_now_ns() - s->polled_ns >= POLL_INTERVAL_NS)
+            /* Relaxed: a hint. While a parked thread waits in the poller,
+             * the kernel wakes it for new events: polling here too would
+             * only be a system call racing it. */
+            if (io && fxi_atomic_load_relaxed_32(&p->io_sleeper) == 0 &&
+                fxi_now_ns() - s->polled_ns >= POLL_INTERVAL_NS)
                 io_poll(s, io);
         }
     }

@@ -25,12 +25,14 @@ typedef struct fxi_pool fxi_pool;
  * through the normal wake paths of the units it makes runnable. */
 typedef struct fxi_poller {
     /* Non-blocking: handles ready events on this scheduler thread (which
-     * is online: it may send messages). Returns the events handled. */
+     * is online: it may send messages): first those its last wait() took,
+     * else what epoll has now. Returns the events handled. */
     int (*poll)(struct fxi_poller *io, fxi_sched *s);
     /* Blocks up to timeout_ns (< 0: forever) until events are ready or
-     * wake() is called; handles nothing (the thread is offline). Returns
-     * > 0 when events are ready. */
-    int (*wait)(struct fxi_poller *io, int64_t timeout_ns);
+     * wake() is called, and keeps the events it took for this thread's
+     * next poll(); handles nothing (the thread is offline). Returns > 0
+     * when events were taken: the caller must poll() once online. */
+    int (*wait)(struct fxi_poller *io, fxi_sched *s, int64_t timeout_ns);
     /* Makes a wait() in progress (or the next one) return. Any thread. */
     void (*wake)(struct fxi_poller *io);
 } fxi_poller;
@@ -72,10 +74,13 @@ struct fxi_sched {
     uint32_t held_runs;   /* runs from `next` left before `held` runs anyway */
     uint64_t resumed_ns;  /* clock when the unit being run left `held`, else 0 */
     uint64_t rng;
-    uint64_t ticks;     /* units run; relaxed stores (fx_vm_sched_stats reads it) */
-    uint64_t polled_ns; /* clock of the last non-blocking poll (poller) */
-    bool searching;     /* counted in pool->searching */
-    void *user;         /* the actor layer's per-thread state */
+    uint64_t ticks;       /* units run; relaxed stores (fx_vm_sched_stats reads it) */
+    uint64_t polled_ns;   /* clock of the last non-blocking poll (poller) */
+    bool searching;       /* counted in pool->searching */
+    uint32_t spin_rounds; /* search rounds with a spin (adaptive, sched.c) */
+    bool in_poll;         /* handling a poller batch: pushes defer notify */
+    bool poll_pushed;     /* a push during the batch skipped its notify */
+    void *user;           /* the actor layer's per-thread state */
     pthread_t thread;
 
     /* --- read by other threads ---------------------------------------- */
