@@ -157,12 +157,16 @@ struct fx_ctx {
 /* Wake-ups a handler call may defer (actor/outbox.h). */
 #define FXI_WAKES_MAX 64
 
-/* One open chain: messages to `to`, linked first..last, not published. */
+/* One open chain: messages to `to` (whose pid and limit policy are
+ * copied here, so later sends to it touch neither the process table nor
+ * its record), linked first..last, not published. */
 typedef struct fxi_ochain {
+    fx_pid pid;
     struct fxi_actor *to;
     fxi_mnode *first, *last;
     uint32_t n;
-    uint32_t slot; /* its slot in fxi_outbox.index */
+    uint16_t slot; /* its slot in fxi_outbox.index */
+    uint8_t lim;   /* to->lim */
 } fxi_ochain;
 
 /* Owner thread only. */
@@ -181,8 +185,8 @@ typedef struct fxi_outbox {
     /* Messages published by the current run (run.c's send budget). */
     uint32_t run_sent;
     fxi_ochain ring[FXI_OUTBOX_CHAINS];
-    /* Open addressing (linear probing) from a target's address to the
-     * number of its chain. A slot is in use iff the number it holds is
+    /* Open addressing (linear probing) from a target's pid to the number
+     * of its chain. A slot is in use iff the number it holds is
      * open and that chain's slot is this one, so publishing chains needs
      * no clean-up here (actor/outbox.h). */
     uint32_t index[FXI_OUTBOX_SLOTS];

@@ -71,46 +71,41 @@ static inline void outbox_publish_upto(fxi_worker *w, uint32_t end, bool defer)
 }
 
 /* Publishes every open chain and schedules every process the sends
- * woke. Deferred wake-ups: a chain published before the end of the
- * handler call (the table was full, or an older chain went with a full
- * one) may wake its process, which is scheduled here, at the end of the
- * call (or before any other delivery from this thread), so a handler
+ * woke (send.c). Deferred wake-ups: a chain published before the end of
+ * the handler call (the table was full, or an older chain went with a
+ * full one) may wake its process, which is scheduled here, at the end of
+ * the call (or before any other delivery from this thread), so a handler
  * that sends to many processes wakes each once per call. The woken
  * processes cannot be freed meanwhile: they are alive (busy mailbox,
  * they must run to exit) and this thread is inside its QSBR section
  * until the flush. */
+void fxi_outbox_flush_slow(fxi_worker *w);
+
+/* As fxi_outbox_flush_slow; inline, for the common case of nothing to
+ * publish (a handler call that sent nothing). */
 static inline void fxi_outbox_flush(fxi_worker *w)
 {
-    fxi_outbox *o = &w->out;
-    if (w->nwakes == 0 && o->hi - o->lo <= 1) {
-        /* The common case: at most one chain, nothing deferred. */
-        outbox_publish_upto(w, o->hi, false);
-        return;
-    }
-    outbox_publish_upto(w, o->hi, true);
-    outbox_wakes(w);
+    if (w->out.hi != w->out.lo || w->nwakes != 0)
+        fxi_outbox_flush_slow(w);
 }
 
-/* The index slot where a's probe starts (Fibonacci hashing of the
- * address). */
-static inline uint32_t outbox_hash(const fxi_actor *a)
+/* The index slot where a pid's probe starts (Fibonacci hashing). */
+static inline uint32_t outbox_hash(fx_pid pid)
 {
-    return (uint32_t) (((uint64_t) (uintptr_t) a * 0x9E3779B97F4A7C15ull) >> 56) %
-           FXI_OUTBOX_SLOTS;
+    return (uint32_t) ((pid.id * 0x9E3779B97F4A7C15ull) >> 56) % FXI_OUTBOX_SLOTS;
 }
 
-/* a's newest open chain, or NULL with *free_slot set to the first unused
- * slot of its probe. A slot is in use iff the chain number it holds is
- * open and that chain records this slot. A published chain frees its
- * slot, which may end a later probe early: then a second open chain to
- * the same target is made. That keeps order: it is newer than the first,
- * so it is published after it, and it sits earlier on the probe (the
- * probe that made it stopped before the first's slot), so every later
- * send finds it, not the first. */
-static inline fxi_ochain *outbox_find(fxi_outbox *o, const fxi_actor *a,
-                                      uint32_t *free_slot)
+/* The newest open chain to pid, or NULL with *free_slot set to the first
+ * unused slot of its probe. A slot is in use iff the chain number it
+ * holds is open and that chain records this slot. A published chain frees
+ * its slot, which may end a later probe early: then a second open chain
+ * to the same process is made. That keeps order: it is newer than the
+ * first, so it is published after it, and it sits earlier on the probe
+ * (the probe that made it stopped before the first's slot), so every
+ * later send finds it, not the first. */
+static inline fxi_ochain *outbox_find(fxi_outbox *o, fx_pid pid, uint32_t *free_slot)
 {
-    uint32_t s = outbox_hash(a);
+    uint32_t s = outbox_hash(pid);
     uint32_t open = o->hi - o->lo;
     for (;;) {
         uint32_t k = o->index[s];
@@ -119,7 +114,7 @@ static inline fxi_ochain *outbox_find(fxi_outbox *o, const fxi_actor *a,
             *free_slot = s;
             return NULL;
         }
-        if (c->to == a)
+        if (c->pid.id == pid.id)
             return c;
         s = (s + 1) % FXI_OUTBOX_SLOTS;
     }
@@ -135,14 +130,23 @@ static inline uint32_t outbox_pending(fxi_outbox *o, const fxi_actor *a)
     return n;
 }
 
-/* Appends m to chain c (open, number k) and publishes it when full. */
-static inline void outbox_append(fxi_worker *w, fxi_ochain *c, fx_msg *m)
+/* Publishes the open chain c, just filled, and every older one (send.c). */
+void fxi_outbox_publish_full(fxi_worker *w, fxi_ochain *c);
+
+/* Appends m to the open chain c and publishes it when full. */
+__attribute__((always_inline)) static inline void outbox_append(fxi_worker *w,
+                                                                fxi_ochain *c, fx_msg *m)
 {
     /* Plain store: the chain is private until it is published. */
     c->last->next = &m->node;
     c->last = &m->node;
-    if (__builtin_expect(++c->n < FXI_OUTBOX_MAX, 1))
-        return;
+    if (__builtin_expect(++c->n >= FXI_OUTBOX_MAX, 0))
+        fxi_outbox_publish_full(w, c);
+}
+
+/* Out of line: once per FXI_OUTBOX_MAX messages at most. */
+static inline void outbox_publish_full(fxi_worker *w, fxi_ochain *c)
+{
     fxi_outbox *o = &w->out;
     fxi_actor *a = c->to;
     /* Full chains are what a flood is made of: count them towards flood
@@ -163,11 +167,11 @@ static inline void outbox_append(fxi_worker *w, fxi_ochain *c, fx_msg *m)
     outbox_publish_chain(w, c, false);
 }
 
-/* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead
- * target, FX_EMAILBOX_FULL for a full one under the drop policy, leave it
- * with the caller), but m is appended to its target's open chain instead
- * of being published at once, unless the target is an inbox. */
-static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
+/* The slow part of fxi_deliver_batched: the first send of the call to
+ * `to` (c NULL; s its free index slot), or a send to a process with a
+ * mailbox limit (c its chain, if open). */
+static inline int outbox_deliver_slow(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m,
+                                      fxi_ochain *c, uint32_t s)
 {
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
     if (__builtin_expect(a == NULL, 0)) {
@@ -201,33 +205,53 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
                                         w->stat_dropped_full + 1); /* as above */
             return rc;
         }
-    }
-    /* The newest chain is the likeliest (runs of sends to one process). */
-    fxi_ochain *c = outbox_chain(o, o->hi - 1);
-    if (o->hi != o->lo && c->to == a) {
-        outbox_append(w, c, m);
-        return 0;
-    }
-    uint32_t s;
-    c = outbox_find(o, a, &s);
-    if (c) {
-        outbox_append(w, c, m);
-        return 0;
+        if (c) {
+            outbox_append(w, c, m);
+            return 0;
+        }
     }
     if (o->hi - o->lo == FXI_OUTBOX_CHAINS) {
         /* Full table: the oldest chain makes room (its wake-up deferred);
-         * its slot may now end a's probe earlier. */
+         * its slot may now end the probe earlier. */
         outbox_publish_upto(w, o->lo + 1, true);
-        (void) outbox_find(o, a, &s);
+        (void) outbox_find(o, to, &s);
     }
     uint32_t k = o->hi++;
     c = outbox_chain(o, k);
+    c->pid = to;
     c->to = a;
+    c->lim = a->lim;
     c->first = c->last = &m->node;
     c->n = 1;
-    c->slot = s;
+    c->slot = (uint16_t) s;
     o->index[s] = k;
     return 0;
+}
+
+/* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead
+ * target, FX_EMAILBOX_FULL for a full one under the drop policy, leave it
+ * with the caller), but m is appended to its target's open chain instead
+ * of being published at once, unless the target is an inbox. Only the
+ * first send of the call to a process looks it up: a later one finds its
+ * chain by pid, and is accepted even if the process died meanwhile (the
+ * message is then freed with it, as one that arrived just before the
+ * death; docs/design.md, "Sender-side batching"). */
+static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
+{
+    fxi_outbox *o = &w->out;
+    /* The newest chain is the likeliest (runs of sends to one process). */
+    fxi_ochain *c = outbox_chain(o, o->hi - 1);
+    if (__builtin_expect(o->hi != o->lo && c->pid.id == to.id && c->lim == 0, 1)) {
+        outbox_append(w, c, m);
+        return 0;
+    }
+    uint32_t s = 0;
+    c = outbox_find(o, to, &s);
+    if (c && c->lim == 0) {
+        outbox_append(w, c, m);
+        return 0;
+    }
+    return outbox_deliver_slow(vm, w, to, m, c, s);
 }
 
 #endif

@@ -11,6 +11,23 @@
 #include "actor/wake.h"
 #include "dist/dist_route.h"
 
+void fxi_outbox_flush_slow(fxi_worker *w)
+{
+    fxi_outbox *o = &w->out;
+    if (w->nwakes == 0 && o->hi - o->lo == 1) {
+        /* One chain, nothing deferred: wake its process at once. */
+        outbox_publish_upto(w, o->hi, false);
+        return;
+    }
+    outbox_publish_upto(w, o->hi, true);
+    outbox_wakes(w);
+}
+
+void fxi_outbox_publish_full(fxi_worker *w, fxi_ochain *c)
+{
+    outbox_publish_full(w, c);
+}
+
 int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     if (w)

@@ -158,6 +158,37 @@ void *fxi_deque_steal_mc(fxi_deque *d)
     }
 }
 
+size_t fxi_deque_steal_half_mc(fxi_deque *d, void **out, size_t max)
+{
+    for (;;) {
+        /* Acquire, fence, acquire: as in fxi_deque_steal_mc. */
+        uint64_t t = fxi_atomic_load_acquire_64(&d->top);
+        fxi_atomic_fence_seq_cst(); /* as in fxi_deque_steal_mc */
+        uint64_t b = fxi_atomic_load_acquire_64(&d->bottom); /* as above */
+        if ((int64_t) (b - t) <= 0 || max == 0)
+            return 0;
+        uint64_t n = (b - t + 1) / 2;
+        if (n > max)
+            n = max;
+        /* Acquire: as in fxi_deque_steal_mc. */
+        struct fxi_deque_buf *buf = fxi_atomic_load_acquire_ptr(&d->buffer);
+        /* Slots t..t+n-1 are below the bottom we read, so they hold pushed
+         * items; the owner overwrites slot i only once top has passed i
+         * (push's check of bottom - top against the capacity), and top
+         * stays at t until the CAS below succeeds: the loads read exactly
+         * the items the CAS takes. A grown buffer holds the same items at
+         * the same indices. */
+        for (uint64_t i = 0; i < n; i++)
+            out[i] = fxi_atomic_load_relaxed_ptr(&buf->slots[(t + i) & buf->mask]);
+        /* Seq_cst, as in fxi_deque_steal_mc: its release half orders the
+         * slot loads above before the CAS that hands the slots back to the
+         * owner. */
+        if (fxi_atomic_cas_seq_cst_64(&d->top, t, t + n))
+            return (size_t) n;
+        /* Lost to another taker: retry from the start. */
+    }
+}
+
 size_t fxi_deque_size_hint(const fxi_deque *d)
 {
     /* Relaxed loads: the answer is advisory and the two loads are not a
