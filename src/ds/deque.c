@@ -133,10 +133,10 @@ void *fxi_deque_steal_mc(fxi_deque *d)
          * bottom, so a bottom older than t is never compared with it; pairs
          * with the release half of another taker's CAS. */
         uint64_t t = fxi_atomic_load_acquire_64(&d->top);
-        /* The paper's seq_cst fence, which pairs with the owner-side
-         * take's; without that take the acquire above is all this needs,
-         * but the fence is kept as published. */
-        fxi_atomic_fence_seq_cst();
+        /* No fence here: the paper's seq_cst fence pairs with the
+         * owner-side take's, and this deque has no such take (docs/deque.md,
+         * "F"); the acquire above already keeps the load of bottom after
+         * the load of top. */
         /* Acquire: orders the load of bottom before the loads of the buffer
          * pointer and the slot; pairs with the release store of bottom in
          * push, making slot t, the caller's writes to the item (and any
@@ -161,9 +161,8 @@ void *fxi_deque_steal_mc(fxi_deque *d)
 size_t fxi_deque_steal_half_mc(fxi_deque *d, void **out, size_t max)
 {
     for (;;) {
-        /* Acquire, fence, acquire: as in fxi_deque_steal_mc. */
-        uint64_t t = fxi_atomic_load_acquire_64(&d->top);
-        fxi_atomic_fence_seq_cst(); /* as in fxi_deque_steal_mc */
+        /* Acquire, acquire: as in fxi_deque_steal_mc. */
+        uint64_t t = fxi_atomic_load_acquire_64(&d->top); /* no fence: as above */
         uint64_t b = fxi_atomic_load_acquire_64(&d->bottom); /* as above */
         if ((int64_t) (b - t) <= 0 || max == 0)
             return 0;
