@@ -81,12 +81,22 @@ static inline void outbox_publish_upto(fxi_worker *w, uint32_t end, bool defer)
  * until the flush. */
 void fxi_outbox_flush_slow(fxi_worker *w);
 
-/* As fxi_outbox_flush_slow; inline, for the common case of nothing to
- * publish (a handler call that sent nothing). */
+/* As fxi_outbox_flush_slow; inline for the common cases: nothing to
+ * publish (a handler call that sent nothing), or one chain and nothing
+ * deferred (a reply, a ping, a hop of a ring), whose process is woken at
+ * once. */
 static inline void fxi_outbox_flush(fxi_worker *w)
 {
-    if (w->out.hi != w->out.lo || w->nwakes != 0)
-        fxi_outbox_flush_slow(w);
+    fxi_outbox *o = &w->out;
+    if (w->nwakes == 0) {
+        if (o->hi == o->lo)
+            return;
+        if (o->hi - o->lo == 1) {
+            outbox_publish_chain(w, outbox_chain(o, o->lo++), false);
+            return;
+        }
+    }
+    fxi_outbox_flush_slow(w);
 }
 
 /* The index slot where a pid's probe starts (Fibonacci hashing). */
@@ -167,57 +177,18 @@ static inline void outbox_publish_full(fxi_worker *w, fxi_ochain *c)
     outbox_publish_chain(w, c, false);
 }
 
-/* The slow part of fxi_deliver_batched: the first send of the call to
- * `to` (c NULL; s its free index slot), or a send to a process with a
- * mailbox limit (c its chain, if open). */
-static inline int outbox_deliver_slow(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m,
-                                      fxi_ochain *c, uint32_t s)
+/* The general case of fxi_deliver_batched (send.c): a dead pid, an
+ * inbox, a process with a mailbox limit (c its open chain, if any), or a
+ * full table; s is the free index slot of the pid's probe when c is
+ * NULL. */
+int fxi_outbox_deliver_slow(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m, fxi_ochain *c,
+                            uint32_t s);
+
+/* Opens a chain to a (pid `to`, index slot s) holding m. */
+static inline void outbox_open(fxi_outbox *o, fx_pid to, fxi_actor *a, fx_msg *m, uint32_t s)
 {
-    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
-    if (__builtin_expect(a == NULL, 0)) {
-        /* A pid of a remote node goes to its connection (dist/). */
-        if (fxi_pid_tag(to) != vm->pt.tag && fxi_dist_route_foreign(vm, w, to, m) == 0)
-            return 0;
-        fxi_atomic_store_relaxed_64(&w->stat_dropped,
-                                    w->stat_dropped + 1); /* relaxed: stat, one writer */
-        if (__builtin_expect(fxi_log_on(&vm->log, FX_LOG_DEBUG), 0))
-            fxi_log_dead_send(vm, to, m->type);
-        return FX_ENOPROC;
-    }
-    if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0)) {
-        /* A thread outside the VM may be blocked waiting for exactly this
-         * message while the handler goes on: publish it now (after the
-         * open chains, which keeps this thread's order). */
-        fxi_outbox_flush(w);
-        uint32_t len;
-        fxi_stats_count_sent(vm, w, 1);
-        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, false, &len)) /* no inbox limits */
-            fxi_wake(vm, w, a);
-        return 0;
-    }
-    fxi_outbox *o = &w->out;
-    if (__builtin_expect(a->lim != 0, 0)) {
-        int rc = fxi_limit_check(a, m->type, outbox_pending(o, a), false);
-        if (rc != 0) {
-            fxi_atomic_store_relaxed_64(
-                &w->stat_dropped, w->stat_dropped + 1); /* relaxed: stat, one writer */
-            fxi_atomic_store_relaxed_64(&w->stat_dropped_full,
-                                        w->stat_dropped_full + 1); /* as above */
-            return rc;
-        }
-        if (c) {
-            outbox_append(w, c, m);
-            return 0;
-        }
-    }
-    if (o->hi - o->lo == FXI_OUTBOX_CHAINS) {
-        /* Full table: the oldest chain makes room (its wake-up deferred);
-         * its slot may now end the probe earlier. */
-        outbox_publish_upto(w, o->lo + 1, true);
-        (void) outbox_find(o, to, &s);
-    }
     uint32_t k = o->hi++;
-    c = outbox_chain(o, k);
+    fxi_ochain *c = outbox_chain(o, k);
     c->pid = to;
     c->to = a;
     c->lim = a->lim;
@@ -225,7 +196,6 @@ static inline int outbox_deliver_slow(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
     c->n = 1;
     c->slot = (uint16_t) s;
     o->index[s] = k;
-    return 0;
 }
 
 /* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead
@@ -239,19 +209,30 @@ static inline int outbox_deliver_slow(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
 static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     fxi_outbox *o = &w->out;
-    /* The newest chain is the likeliest (runs of sends to one process). */
-    fxi_ochain *c = outbox_chain(o, o->hi - 1);
-    if (__builtin_expect(o->hi != o->lo && c->pid.id == to.id && c->lim == 0, 1)) {
-        outbox_append(w, c, m);
-        return 0;
-    }
     uint32_t s = 0;
-    c = outbox_find(o, to, &s);
-    if (c && c->lim == 0) {
-        outbox_append(w, c, m);
-        return 0;
+    if (o->hi == o->lo) { /* nothing open: the call's first send (ping-pong) */
+        s = outbox_hash(to);
+    } else {
+        /* The newest chain is the likeliest (runs of sends to one process). */
+        fxi_ochain *c = outbox_chain(o, o->hi - 1);
+        if (__builtin_expect(c->pid.id == to.id && c->lim == 0, 1)) {
+            outbox_append(w, c, m);
+            return 0;
+        }
+        c = outbox_find(o, to, &s);
+        if (c || o->hi - o->lo == FXI_OUTBOX_CHAINS) {
+            if (c && c->lim == 0) {
+                outbox_append(w, c, m);
+                return 0;
+            }
+            return fxi_outbox_deliver_slow(vm, w, to, m, c, s);
+        }
     }
-    return outbox_deliver_slow(vm, w, to, m, c, s);
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
+    if (__builtin_expect(a == NULL || a->kind == FXI_KIND_INBOX || a->lim != 0, 0))
+        return fxi_outbox_deliver_slow(vm, w, to, m, NULL, s);
+    outbox_open(o, to, a, m, s);
+    return 0;
 }
 
 #endif
