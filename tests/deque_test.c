@@ -35,7 +35,7 @@ Test(deque, steal_half_takes_the_oldest_half_in_order)
     cr_assert_eq(fxi_deque_init(&d, 4), 0);
     void *out[8];
     cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 8), 0); /* empty */
-    for (uintptr_t i = 0; i < 11; i++) /* grows past 4 and wraps */
+    for (uintptr_t i = 0; i < 11; i++)                    /* grows past 4 and wraps */
         cr_assert_eq(fxi_deque_push_owner(&d, item(i)), 0);
     cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 0), 0);
     cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 8), 6); /* ceil(11/2) */

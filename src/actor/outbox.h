@@ -185,7 +185,8 @@ int fxi_outbox_deliver_slow(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m, fxi_
                             uint32_t s);
 
 /* Opens a chain to a (pid `to`, index slot s) holding m. */
-static inline void outbox_open(fxi_outbox *o, fx_pid to, fxi_actor *a, fx_msg *m, uint32_t s)
+static inline void outbox_open(fxi_outbox *o, fx_pid to, fxi_actor *a, fx_msg *m,
+                               uint32_t s)
 {
     uint32_t k = o->hi++;
     fxi_ochain *c = outbox_chain(o, k);

@@ -162,7 +162,7 @@ size_t fxi_deque_steal_half_mc(fxi_deque *d, void **out, size_t max)
 {
     for (;;) {
         /* Acquire, acquire: as in fxi_deque_steal_mc. */
-        uint64_t t = fxi_atomic_load_acquire_64(&d->top); /* no fence: as above */
+        uint64_t t = fxi_atomic_load_acquire_64(&d->top);    /* no fence: as above */
         uint64_t b = fxi_atomic_load_acquire_64(&d->bottom); /* as above */
         if ((int64_t) (b - t) <= 0 || max == 0)
             return 0;
