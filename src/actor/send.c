@@ -14,6 +14,10 @@
 void fxi_outbox_flush_slow(fxi_worker *w)
 {
     fxi_outbox *o = &w->out;
+    if (w->nwakes == 0) { /* nothing deferred: each chain wakes its process */
+        outbox_publish_upto(w, o->hi, false);
+        return;
+    }
     outbox_publish_upto(w, o->hi, true);
     outbox_wakes(w);
 }
