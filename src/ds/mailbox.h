@@ -207,10 +207,6 @@ static inline fxi_mnode *fxi_mailbox_pop_sc(fxi_mailbox *mb)
     if (next != NULL) {
         mb->tail = next;
         mailbox_count_pop(mb);
-        /* The next pop loads next->next and the handler reads next's
-         * header: both usually miss (a producer on another core wrote
-         * them). Start the fetch now, behind this message's handler call. */
-        __builtin_prefetch(next);
         return tail;
     }
     /* tail is the last linked node. If it is not also the head, a producer
