@@ -28,6 +28,32 @@ Test(deque, fifo_single_thread)
     fxi_deque_fini(&d);
 }
 
+/* A half steal takes the oldest half (rounded up, at most max) in order. */
+Test(deque, steal_half_takes_the_oldest_half_in_order)
+{
+    fxi_deque d;
+    cr_assert_eq(fxi_deque_init(&d, 4), 0);
+    void *out[8];
+    cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 8), 0); /* empty */
+    for (uintptr_t i = 0; i < 11; i++)                    /* grows past 4 and wraps */
+        cr_assert_eq(fxi_deque_push_owner(&d, item(i)), 0);
+    cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 0), 0);
+    cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 8), 6); /* ceil(11/2) */
+    for (uintptr_t i = 0; i < 6; i++)
+        cr_assert_eq(out[i], item(i));
+    cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 2), 2); /* max */
+    cr_assert_eq(out[0], item(6));
+    cr_assert_eq(out[1], item(7));
+    cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 8), 2); /* ceil(3/2) */
+    cr_assert_eq(out[0], item(8));
+    cr_assert_eq(out[1], item(9));
+    cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 8), 1); /* the last one */
+    cr_assert_eq(out[0], item(10));
+    cr_assert_eq(fxi_deque_steal_half_mc(&d, out, 8), 0);
+    cr_assert_null(fxi_deque_steal_mc(&d));
+    fxi_deque_fini(&d);
+}
+
 Test(deque, wraps_around_without_growing)
 {
     fxi_deque d;

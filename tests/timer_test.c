@@ -1,6 +1,8 @@
 #include "helpers.h"
 
 #include <stdint.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { TICK = 1, SET = 2 };
@@ -238,4 +240,64 @@ Test(timers, cancel_and_read_after_shutdown_are_eshutdown)
     cr_assert_eq(fx_read_timer(t.vm, tm), FX_ESHUTDOWN);
     cr_assert_eq(fx_cancel_timer(t.vm, tm), FX_ESHUTDOWN);
     fx_vm_destroy(t.vm);
+}
+
+/* ---- a long receive timeout never fires early --------------------------- */
+
+/* Timeouts of a second or more are armed from the coarse clock
+ * (actor/timers.h): the deadline must still be at least the timeout after
+ * the receive, as measured by CLOCK_MONOTONIC. Several processes with
+ * slightly different timeouts, so a coarse clock that lags its tick is
+ * likely to be caught. */
+enum { EARLY_N = 6, EARLY_MS = 1000 };
+
+typedef struct {
+    fx_pid report;
+    int64_t timeout_ms;
+    uint64_t armed_ns;
+} early_state;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static fx_next early_timed_out(fx_ctx *cx, fx_msg *m)
+{
+    early_state *st = fx_state(cx);
+    int64_t waited = (int64_t) (mono_ns() - st->armed_ns);
+    int64_t margin = fx_msg_type(m) == FX_MSG_TIMEOUT ? waited - st->timeout_ms * 1000000
+                                                      : INT64_MIN; /* not the timeout */
+    fx_send(cx, st->report, TICK, &margin, sizeof margin);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next early_arm(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    early_state *st = fx_state(cx);
+    st->armed_ns = mono_ns();
+    return fx_receive(cx, early_timed_out, &(fx_match){.type = SET}, st->timeout_ms);
+}
+
+Test(timers, a_long_receive_timeout_never_fires_early)
+{
+    tvm t = tvm_start(2);
+    for (int i = 0; i < EARLY_N; i++) {
+        early_state st = {.report = t.me, .timeout_ms = EARLY_MS + i};
+        fx_pid p = spawn_state(t.vm, early_arm, &st, sizeof st);
+        cr_assert_eq(fx_vm_send(t.vm, p, TICK, NULL, 0), 0);
+    }
+    for (int i = 0; i < EARLY_N; i++) {
+        fx_msg *m = tvm_recv(&t, TICK);
+        int64_t margin;
+        memcpy(&margin, fx_msg_data(m), sizeof margin);
+        fx_msg_free(m);
+        cr_assert_neq(margin, INT64_MIN, "no timeout message");
+        cr_assert_geq(margin, 0, "a receive timeout fired %lld ns early",
+                      (long long) -margin);
+    }
+    tvm_stop(&t);
 }

@@ -138,21 +138,42 @@ struct fx_ctx {
     fx_reason stop_reason;
 };
 
-/* Sender-side batching ("outbox"): the pending chain of a scheduler
- * thread; the operations are in actor/outbox.h. */
+/* Sender-side batching ("outbox"): the open chains of a scheduler thread,
+ * one per target; the operations are in actor/outbox.h. */
 
 /* Messages per chain before it is published anyway: bounds how long a
  * consumer on another core waits for the first of them. */
 #define FXI_OUTBOX_MAX 64
 
+/* Open chains per thread (a power of two): a handler call that sends to
+ * more processes than this publishes its oldest chain to open a new one.
+ * 64 covers a fan-out to 60 processes (fjthrput). */
+#define FXI_OUTBOX_CHAINS 64
+
+/* Slots of the index from target to chain (a power of two, at least
+ * four times FXI_OUTBOX_CHAINS so probes stay short and always end). */
+#define FXI_OUTBOX_SLOTS 256
+
 /* Wake-ups a handler call may defer (actor/outbox.h). */
 #define FXI_WAKES_MAX 64
 
-/* Owner thread only. */
-typedef struct fxi_outbox {
-    struct fxi_actor *to; /* target of the pending chain, NULL = empty */
+/* One open chain: messages to `to` (whose pid and limit policy are
+ * copied here, so later sends to it touch neither the process table nor
+ * its record), linked first..last, not published. */
+typedef struct fxi_ochain {
+    fx_pid pid;
+    struct fxi_actor *to;
     fxi_mnode *first, *last;
     uint32_t n;
+    uint16_t slot; /* its slot in fxi_outbox.index */
+    uint8_t lim;   /* to->lim */
+} fxi_ochain;
+
+/* Owner thread only. */
+typedef struct fxi_outbox {
+    /* Open chains, in the order of their first send: the chains numbered
+     * lo..hi-1 (mod 2^32), chain k in ring[k % FXI_OUTBOX_CHAINS]. */
+    uint32_t lo, hi;
     /* Flood detection (run.c, fxi_sched_hold_owner): the process the last
      * full chain (FXI_OUTBOX_MAX messages) went to, and how many messages
      * in full chains went to it in a row in the current handler call
@@ -163,6 +184,12 @@ typedef struct fxi_outbox {
     uint32_t flood_n, flood_min;
     /* Messages published by the current run (run.c's send budget). */
     uint32_t run_sent;
+    fxi_ochain ring[FXI_OUTBOX_CHAINS];
+    /* Open addressing (linear probing) from a target's pid to the number
+     * of its chain. A slot is in use iff the number it holds is
+     * open and that chain's slot is this one, so publishing chains needs
+     * no clean-up here (actor/outbox.h). */
+    uint32_t index[FXI_OUTBOX_SLOTS];
 } fxi_outbox;
 
 /* Per-scheduler state of the actor layer. Owner thread only unless noted. */

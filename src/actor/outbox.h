@@ -1,13 +1,15 @@
-/* Sender-side batching ("outbox"): consecutive sends from one handler call
- * to the same process are linked into a private chain and published with
- * a single mailbox exchange when the handler returns, when the target
- * changes, when the chain reaches FXI_OUTBOX_MAX, or before any other
- * delivery from the same scheduler thread. See docs/design.md ("Sender-side
- * batching") for why order and delivery guarantees are unchanged. The
- * type is part of the worker (actor/actor.h).
+/* Sender-side batching ("outbox"): the sends of one handler call are
+ * linked into private chains, one per target process, and each chain is
+ * published with a single mailbox exchange: all of them, in the order of
+ * their first send, when the handler returns and before any other
+ * delivery from the same scheduler thread; a chain that reaches
+ * FXI_OUTBOX_MAX is published at once with every older chain before it;
+ * when FXI_OUTBOX_CHAINS chains are open, the oldest makes room. See
+ * docs/design.md ("Sender-side batching") for why order and delivery
+ * guarantees hold. The type is part of the worker (actor/actor.h).
  * Scheduler thread only; the caller is inside its thread's implicit QSBR
- * section for as long as a chain is pending, so the target actor cannot
- * be freed before the chain is published. */
+ * section for as long as a chain is open, so a target actor cannot be
+ * freed before its chain is published. */
 #ifndef FXI_ACTOR_OUTBOX_H
 #define FXI_ACTOR_OUTBOX_H
 
@@ -26,21 +28,22 @@ static inline void outbox_wakes(fxi_worker *w)
     w->nwakes = 0;
 }
 
-/* Publishes the pending chain, if any: one exchange on the target's
- * mailbox. If the target was idle it is scheduled, or, with defer, noted
- * in w->wakes to be scheduled by the next fxi_outbox_flush (or when the
- * list is full: at most FXI_WAKES_MAX wait). */
-static inline void outbox_publish(fxi_worker *w, bool defer)
+static inline fxi_ochain *outbox_chain(fxi_outbox *o, uint32_t k)
 {
-    fxi_outbox *o = &w->out;
-    fxi_actor *a = o->to;
-    if (!a)
-        return;
-    o->to = NULL;
-    o->run_sent += o->n;
+    return &o->ring[k % FXI_OUTBOX_CHAINS];
+}
+
+/* Publishes chain c: one exchange on the target's mailbox. If the target
+ * was idle it is scheduled, or, with defer, noted in w->wakes to be
+ * scheduled by the next fxi_outbox_flush (or when the list is full: at
+ * most FXI_WAKES_MAX wait). */
+static inline void outbox_publish_chain(fxi_worker *w, fxi_ochain *c, bool defer)
+{
+    fxi_actor *a = c->to;
+    w->out.run_sent += c->n;
     uint32_t len;
-    fxi_stats_count_sent(w->cx.vm, w, o->n);
-    if (fxi_mailbox_push_chain_mpsc(&a->mb, o->first, o->last, o->n, fxi_mb_counted(a),
+    fxi_stats_count_sent(w->cx.vm, w, c->n);
+    if (fxi_mailbox_push_chain_mpsc(&a->mb, c->first, c->last, c->n, fxi_mb_counted(a),
                                     &len)) {
         if (defer) {
             if (w->nwakes == FXI_WAKES_MAX) /* full: schedule those, in order */
@@ -56,88 +59,180 @@ static inline void outbox_publish(fxi_worker *w, bool defer)
         w->mute_to = a;
 }
 
-/* Publishes the pending chain and schedules every process the sends woke.
- * Deferred wake-ups: a send that changes target publishes the previous
- * chain at once (order across targets is unchanged), but a process it
- * wakes is scheduled here, at the end of the handler call (or before any
- * other delivery from this thread), so a handler that sends to many
- * processes in turn (fjthrput's round robin) wakes each once per call,
- * not once per message. The woken processes cannot be freed meanwhile:
- * they are alive (busy mailbox, they must run to exit) and this thread is
- * inside its QSBR section until the flush. */
+/* Publishes the open chains numbered below `end`, oldest first. */
+static inline void outbox_publish_upto(fxi_worker *w, uint32_t end, bool defer)
+{
+    fxi_outbox *o = &w->out;
+    while (o->lo != end) {
+        fxi_ochain *c = outbox_chain(o, o->lo);
+        o->lo++;
+        outbox_publish_chain(w, c, defer);
+    }
+}
+
+/* Publishes every open chain and schedules every process the sends
+ * woke (send.c). Deferred wake-ups: a chain published before the end of
+ * the handler call (the table was full, or an older chain went with a
+ * full one) may wake its process, which is scheduled here, at the end of
+ * the call (or before any other delivery from this thread), so a handler
+ * that sends to many processes wakes each once per call. The woken
+ * processes cannot be freed meanwhile: they are alive (busy mailbox,
+ * they must run to exit) and this thread is inside its QSBR section
+ * until the flush. */
+void fxi_outbox_flush_slow(fxi_worker *w);
+
+/* As fxi_outbox_flush_slow; inline for the common cases: nothing to
+ * publish (a handler call that sent nothing), or one chain and nothing
+ * deferred (a reply, a ping, a hop of a ring), whose process is woken at
+ * once. */
 static inline void fxi_outbox_flush(fxi_worker *w)
 {
-    if (w->nwakes == 0) { /* the common case: nothing deferred, wake at once */
-        outbox_publish(w, false);
-        return;
+    fxi_outbox *o = &w->out;
+    if (w->nwakes == 0) {
+        if (o->hi == o->lo)
+            return;
+        if (o->hi - o->lo == 1) {
+            outbox_publish_chain(w, outbox_chain(o, o->lo++), false);
+            return;
+        }
     }
-    outbox_publish(w, true);
-    outbox_wakes(w);
+    fxi_outbox_flush_slow(w);
+}
+
+/* The index slot where a pid's probe starts (Fibonacci hashing). */
+static inline uint32_t outbox_hash(fx_pid pid)
+{
+    return (uint32_t) ((pid.id * 0x9E3779B97F4A7C15ull) >> 56) % FXI_OUTBOX_SLOTS;
+}
+
+/* The newest open chain to pid, or NULL with *free_slot set to the first
+ * unused slot of its probe. A slot is in use iff the chain number it
+ * holds is open and that chain records this slot. A published chain frees
+ * its slot, which may end a later probe early: then a second open chain
+ * to the same process is made. That keeps order: it is newer than the
+ * first, so it is published after it, and it sits earlier on the probe
+ * (the probe that made it stopped before the first's slot), so every
+ * later send finds it, not the first. */
+static inline fxi_ochain *outbox_find(fxi_outbox *o, fx_pid pid, uint32_t *free_slot)
+{
+    uint32_t s = outbox_hash(pid);
+    uint32_t open = o->hi - o->lo;
+    for (;;) {
+        uint32_t k = o->index[s];
+        fxi_ochain *c = outbox_chain(o, k);
+        if (k - o->lo >= open || c->slot != s) {
+            *free_slot = s;
+            return NULL;
+        }
+        if (c->pid.id == pid.id)
+            return c;
+        s = (s + 1) % FXI_OUTBOX_SLOTS;
+    }
+}
+
+/* Messages in a's open chains (a limit's check; not the hot path). */
+static inline uint32_t outbox_pending(fxi_outbox *o, const fxi_actor *a)
+{
+    uint32_t n = 0;
+    for (uint32_t k = o->lo; k != o->hi; k++)
+        if (outbox_chain(o, k)->to == a)
+            n += outbox_chain(o, k)->n;
+    return n;
+}
+
+/* Publishes the open chain c, just filled, and every older one (send.c). */
+void fxi_outbox_publish_full(fxi_worker *w, fxi_ochain *c);
+
+/* Appends m to the open chain c and publishes it when full. */
+__attribute__((always_inline)) static inline void outbox_append(fxi_worker *w,
+                                                                fxi_ochain *c, fx_msg *m)
+{
+    /* Plain store: the chain is private until it is published. */
+    c->last->next = &m->node;
+    c->last = &m->node;
+    if (__builtin_expect(++c->n >= FXI_OUTBOX_MAX, 0))
+        fxi_outbox_publish_full(w, c);
+}
+
+/* Out of line: once per FXI_OUTBOX_MAX messages at most. */
+static inline void outbox_publish_full(fxi_worker *w, fxi_ochain *c)
+{
+    fxi_outbox *o = &w->out;
+    fxi_actor *a = c->to;
+    /* Full chains are what a flood is made of: count them towards flood
+     * detection (run.c). Only here, so the common short chains pay
+     * nothing for it. */
+    if (a == o->flood_to) {
+        o->flood_n += c->n; /* from 0 if a stale flood_to matches */
+    } else {
+        o->flood_to = a;
+        o->flood_n = c->n;
+    }
+    /* Every older chain first (their wake-ups deferred), then this one,
+     * not deferred: a consumer on another core starts on a long burst
+     * early. */
+    uint32_t k = o->lo + (((uint32_t) (c - o->ring) - o->lo) % FXI_OUTBOX_CHAINS);
+    outbox_publish_upto(w, k, true);
+    o->lo = k + 1;
+    outbox_publish_chain(w, c, false);
+}
+
+/* The general case of fxi_deliver_batched (send.c): a dead pid, an
+ * inbox, a process with a mailbox limit (c its open chain, if any), or a
+ * full table; s is the free index slot of the pid's probe when c is
+ * NULL. */
+int fxi_outbox_deliver_slow(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m, fxi_ochain *c,
+                            uint32_t s);
+
+/* Opens a chain to a (pid `to`, index slot s) holding m. */
+static inline void outbox_open(fxi_outbox *o, fx_pid to, fxi_actor *a, fx_msg *m,
+                               uint32_t s)
+{
+    uint32_t k = o->hi++;
+    fxi_ochain *c = outbox_chain(o, k);
+    c->pid = to;
+    c->to = a;
+    c->lim = a->lim;
+    c->first = c->last = &m->node;
+    c->n = 1;
+    c->slot = (uint16_t) s;
+    o->index[s] = k;
 }
 
 /* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead
  * target, FX_EMAILBOX_FULL for a full one under the drop policy, leave it
- * with the caller), but m is appended to the outbox
- * instead of being published at once, unless the target is an inbox. */
+ * with the caller), but m is appended to its target's open chain instead
+ * of being published at once, unless the target is an inbox. Only the
+ * first send of the call to a process looks it up: a later one finds its
+ * chain by pid, and is accepted even if the process died meanwhile (the
+ * message is then freed with it, as one that arrived just before the
+ * death; docs/design.md, "Sender-side batching"). */
 static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
-    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
-    if (__builtin_expect(a == NULL, 0)) {
-        /* A pid of a remote node goes to its connection (dist/). */
-        if (fxi_pid_tag(to) != vm->pt.tag && fxi_dist_route_foreign(vm, w, to, m) == 0)
-            return 0;
-        fxi_atomic_store_relaxed_64(&w->stat_dropped,
-                                    w->stat_dropped + 1); /* relaxed: stat, one writer */
-        if (__builtin_expect(fxi_log_on(&vm->log, FX_LOG_DEBUG), 0))
-            fxi_log_dead_send(vm, to, m->type);
-        return FX_ENOPROC;
-    }
-    if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0)) {
-        /* A thread outside the VM may be blocked waiting for exactly this
-         * message while the handler goes on: publish it now (after any
-         * pending chain, which keeps this thread's order). */
-        fxi_outbox_flush(w);
-        uint32_t len;
-        fxi_stats_count_sent(vm, w, 1);
-        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, false, &len)) /* no inbox limits */
-            fxi_wake(vm, w, a);
-        return 0;
-    }
     fxi_outbox *o = &w->out;
-    if (__builtin_expect(a->lim != 0, 0)) {
-        int rc = fxi_limit_check(a, m->type, o->to == a ? o->n : 0, false);
-        if (rc != 0) {
-            fxi_atomic_store_relaxed_64(
-                &w->stat_dropped, w->stat_dropped + 1); /* relaxed: stat, one writer */
-            fxi_atomic_store_relaxed_64(&w->stat_dropped_full,
-                                        w->stat_dropped_full + 1); /* as above */
-            return rc;
+    uint32_t s = 0;
+    if (o->hi == o->lo) { /* nothing open: the call's first send (ping-pong) */
+        s = outbox_hash(to);
+    } else {
+        /* The newest chain is the likeliest (runs of sends to one process). */
+        fxi_ochain *c = outbox_chain(o, o->hi - 1);
+        if (__builtin_expect(c->pid.id == to.id && c->lim == 0, 1)) {
+            outbox_append(w, c, m);
+            return 0;
         }
-    }
-    if (o->to == a) {
-        /* Plain store: the chain is private until the flush publishes it. */
-        o->last->next = &m->node;
-        o->last = &m->node;
-        if (++o->n >= FXI_OUTBOX_MAX) {
-            /* Full chains are what a flood is made of: count them towards
-             * flood detection (run.c). Only here, so the common short
-             * chains pay nothing for it. */
-            if (a == o->flood_to) {
-                o->flood_n += o->n; /* from 0 if a stale flood_to matches */
-            } else {
-                o->flood_to = a;
-                o->flood_n = o->n;
+        c = outbox_find(o, to, &s);
+        if (c || o->hi - o->lo == FXI_OUTBOX_CHAINS) {
+            if (c && c->lim == 0) {
+                outbox_append(w, c, m);
+                return 0;
             }
-            /* Not deferred: a consumer on another core starts on a long
-             * burst early. */
-            outbox_publish(w, false);
+            return fxi_outbox_deliver_slow(vm, w, to, m, c, s);
         }
-        return 0;
     }
-    outbox_publish(w, true);
-    o->to = a;
-    o->first = o->last = &m->node;
-    o->n = 1;
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
+    if (__builtin_expect(a == NULL || a->kind == FXI_KIND_INBOX || a->lim != 0, 0))
+        return fxi_outbox_deliver_slow(vm, w, to, m, NULL, s);
+    outbox_open(o, to, a, m, s);
     return 0;
 }
 

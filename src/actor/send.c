@@ -11,6 +11,73 @@
 #include "actor/wake.h"
 #include "dist/dist_route.h"
 
+void fxi_outbox_flush_slow(fxi_worker *w)
+{
+    fxi_outbox *o = &w->out;
+    if (w->nwakes == 0) { /* nothing deferred: each chain wakes its process */
+        outbox_publish_upto(w, o->hi, false);
+        return;
+    }
+    outbox_publish_upto(w, o->hi, true);
+    outbox_wakes(w);
+}
+
+void fxi_outbox_publish_full(fxi_worker *w, fxi_ochain *c)
+{
+    outbox_publish_full(w, c);
+}
+
+/* See outbox.h. */
+int fxi_outbox_deliver_slow(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m, fxi_ochain *c,
+                            uint32_t s)
+{
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
+    if (__builtin_expect(a == NULL, 0)) {
+        /* A pid of a remote node goes to its connection (dist/). */
+        if (fxi_pid_tag(to) != vm->pt.tag && fxi_dist_route_foreign(vm, w, to, m) == 0)
+            return 0;
+        fxi_atomic_store_relaxed_64(&w->stat_dropped,
+                                    w->stat_dropped + 1); /* relaxed: stat, one writer */
+        if (__builtin_expect(fxi_log_on(&vm->log, FX_LOG_DEBUG), 0))
+            fxi_log_dead_send(vm, to, m->type);
+        return FX_ENOPROC;
+    }
+    if (__builtin_expect(a->kind == FXI_KIND_INBOX, 0)) {
+        /* A thread outside the VM may be blocked waiting for exactly this
+         * message while the handler goes on: publish it now (after the
+         * open chains, which keeps this thread's order). */
+        fxi_outbox_flush(w);
+        uint32_t len;
+        fxi_stats_count_sent(vm, w, 1);
+        if (fxi_mailbox_push_mpsc(&a->mb, &m->node, false, &len)) /* no inbox limits */
+            fxi_wake(vm, w, a);
+        return 0;
+    }
+    fxi_outbox *o = &w->out;
+    if (__builtin_expect(a->lim != 0, 0)) {
+        int rc = fxi_limit_check(a, m->type, outbox_pending(o, a), false);
+        if (rc != 0) {
+            fxi_atomic_store_relaxed_64(
+                &w->stat_dropped, w->stat_dropped + 1); /* relaxed: stat, one writer */
+            fxi_atomic_store_relaxed_64(&w->stat_dropped_full,
+                                        w->stat_dropped_full + 1); /* as above */
+            return rc;
+        }
+        if (c) {
+            outbox_append(w, c, m);
+            return 0;
+        }
+    }
+    if (o->hi - o->lo == FXI_OUTBOX_CHAINS) {
+        /* Full table: the oldest chain makes room (its wake-up deferred);
+         * its slot may now end the probe earlier. */
+        outbox_publish_upto(w, o->lo + 1, true);
+        (void) outbox_find(o, to, &s);
+    }
+    outbox_open(o, to, a, m, s);
+    return 0;
+}
+
 int fxi_deliver_quiet(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 {
     if (w)

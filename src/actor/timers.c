@@ -91,14 +91,21 @@ static void update_hint(fxi_timers *t)
     fxi_atomic_store_relaxed_64(&t->next_ms, fxi_twheel_next_deadline(&t->wheel));
 }
 
-int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out)
+/* A receive timeout at least this far away reads the coarse clock. */
+#define COARSE_MIN_MS 1000
+
+static int timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out,
+                       bool coarse)
 {
     fxi_timers *t = &vm->timers;
     /* Saturated, so deadline * 1e6 (nanoseconds, for the parked sleeper)
      * cannot overflow either. */
     if (delay_ms > FX_TIMEOUT_MAX)
         delay_ms = FX_TIMEOUT_MAX;
-    uint64_t deadline = now_ms(vm) + (uint64_t) (delay_ms < 0 ? 0 : delay_ms);
+    uint64_t now = coarse && delay_ms >= COARSE_MIN_MS && !vm->pool.det
+                       ? fxi_now_ms_coarse_ceil()
+                       : now_ms(vm);
+    uint64_t deadline = now + (uint64_t) (delay_ms < 0 ? 0 : delay_ms);
     fxi_mutex_lock(&t->mx);
     uint32_t idx = rec_alloc(t);
     if (idx == UINT32_MAX) {
@@ -117,6 +124,17 @@ int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_time
     if (deadline < before)
         fxi_pool_deadline_changed(&vm->pool, deadline * 1000000u);
     return 0;
+}
+
+int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out)
+{
+    return timer_start(vm, delay_ms, to, msg, out, false);
+}
+
+int fxi_timer_start_recv(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg,
+                         fx_timer *out)
+{
+    return timer_start(vm, delay_ms, to, msg, out, true);
 }
 
 /* Under mx: the record for a handle if it is still pending. */

@@ -133,10 +133,10 @@ void *fxi_deque_steal_mc(fxi_deque *d)
          * bottom, so a bottom older than t is never compared with it; pairs
          * with the release half of another taker's CAS. */
         uint64_t t = fxi_atomic_load_acquire_64(&d->top);
-        /* The paper's seq_cst fence, which pairs with the owner-side
-         * take's; without that take the acquire above is all this needs,
-         * but the fence is kept as published. */
-        fxi_atomic_fence_seq_cst();
+        /* No fence here: the paper's seq_cst fence pairs with the
+         * owner-side take's, and this deque has no such take (docs/deque.md,
+         * "F"); the acquire above already keeps the load of bottom after
+         * the load of top. */
         /* Acquire: orders the load of bottom before the loads of the buffer
          * pointer and the slot; pairs with the release store of bottom in
          * push, making slot t, the caller's writes to the item (and any
@@ -155,6 +155,36 @@ void *fxi_deque_steal_mc(fxi_deque *d)
         if (fxi_atomic_cas_seq_cst_64(&d->top, t, t + 1))
             return item;
         /* Lost to another taker: top has moved on; retry from the start. */
+    }
+}
+
+size_t fxi_deque_steal_half_mc(fxi_deque *d, void **out, size_t max)
+{
+    for (;;) {
+        /* Acquire, acquire: as in fxi_deque_steal_mc. */
+        uint64_t t = fxi_atomic_load_acquire_64(&d->top);    /* no fence: as above */
+        uint64_t b = fxi_atomic_load_acquire_64(&d->bottom); /* as above */
+        if ((int64_t) (b - t) <= 0 || max == 0)
+            return 0;
+        uint64_t n = (b - t + 1) / 2;
+        if (n > max)
+            n = max;
+        /* Acquire: as in fxi_deque_steal_mc. */
+        struct fxi_deque_buf *buf = fxi_atomic_load_acquire_ptr(&d->buffer);
+        /* Slots t..t+n-1 are below the bottom we read, so they hold pushed
+         * items; the owner overwrites slot i only once top has passed i
+         * (push's check of bottom - top against the capacity), and top
+         * stays at t until the CAS below succeeds: the loads read exactly
+         * the items the CAS takes. A grown buffer holds the same items at
+         * the same indices. */
+        for (uint64_t i = 0; i < n; i++)
+            out[i] = fxi_atomic_load_relaxed_ptr(&buf->slots[(t + i) & buf->mask]);
+        /* Seq_cst, as in fxi_deque_steal_mc: its release half orders the
+         * slot loads above before the CAS that hands the slots back to the
+         * owner. */
+        if (fxi_atomic_cas_seq_cst_64(&d->top, t, t + n))
+            return (size_t) n;
+        /* Lost to another taker: retry from the start. */
     }
 }
 

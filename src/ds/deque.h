@@ -52,6 +52,12 @@ int fxi_deque_push_owner(fxi_deque *d, void *item);
  * owner. Lock-free. */
 void *fxi_deque_steal_mc(fxi_deque *d);
 
+/* Takes the oldest half of the queued items (rounded up; at most max, at
+ * least 1 unless the deque was seen empty) into out[0..n-1], oldest
+ * first, with one CAS on top; returns n. A thief that moves the rest to
+ * its own queue pays one steal for many items. Any thread. Lock-free. */
+size_t fxi_deque_steal_half_mc(fxi_deque *d, void **out, size_t max);
+
 /* Approximate number of queued items (bottom - top, 0 if negative); may be
  * stale by the time it returns. Any thread. */
 size_t fxi_deque_size_hint(const fxi_deque *d);

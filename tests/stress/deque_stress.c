@@ -1,6 +1,8 @@
 /* TSan stress for the work-stealing deque: each round starts with a
  * two-slot buffer, so it grows repeatedly while three thieves (and the
- * owner) are stealing. Every item must be taken exactly once.
+ * owner) are stealing, one item at a time or half the queue at once
+ * (fxi_deque_steal_half_mc; thief 0 and the owner's every other take).
+ * Every item must be taken exactly once.
  * Items point to records the owner writes with plain stores just before
  * the push and takers read with plain loads after the steal, as the
  * scheduler does with actors: only the deque's release/acquire orders
@@ -45,19 +47,39 @@ static void record(struct stress *s, void *p)
     atomic_fetch_add_explicit(&s->seen[v - 1], 1, memory_order_relaxed);
 }
 
+/* Takes one item, or half the queue (at most 8) when half is set;
+ * returns how many. */
+static unsigned take(struct stress *s, bool half)
+{
+    if (!half) {
+        void *p = fxi_deque_steal_mc(&s->d);
+        if (p)
+            record(s, p);
+        return p != NULL;
+    }
+    void *got[8];
+    size_t n = fxi_deque_steal_half_mc(&s->d, got, 8);
+    for (size_t i = 0; i < n; i++)
+        record(s, got[i]);
+    return (unsigned) n;
+}
+
+struct thief_arg {
+    struct stress *s;
+    bool half;
+};
+
 static void *thief(void *arg)
 {
-    struct stress *s = arg;
+    struct thief_arg *ta = arg;
+    struct stress *s = ta->s;
     for (;;) {
         pthread_barrier_wait(&s->start);
         if (atomic_load(&s->quit))
             return NULL;
         for (;;) {
             bool done = atomic_load_explicit(&s->done, memory_order_acquire);
-            void *p = fxi_deque_steal_mc(&s->d);
-            if (p)
-                record(s, p);
-            else if (done)
+            if (take(s, ta->half) == 0 && done)
                 break;
         }
         pthread_barrier_wait(&s->end);
@@ -77,9 +99,12 @@ int main(void)
     pthread_barrier_init(&s.start, NULL, THIEVES + 1);
     pthread_barrier_init(&s.end, NULL, THIEVES + 1);
     pthread_t th[THIEVES];
-    for (int i = 0; i < THIEVES; i++)
-        if (pthread_create(&th[i], NULL, thief, &s) != 0)
+    struct thief_arg ta[THIEVES];
+    for (int i = 0; i < THIEVES; i++) {
+        ta[i] = (struct thief_arg){&s, i == 0};
+        if (pthread_create(&th[i], NULL, thief, &ta[i]) != 0)
             return fail("pthread_create failed", -1, 0, 0);
+    }
 
     int rc = 0;
     uint64_t total = 0;
@@ -95,11 +120,8 @@ int main(void)
             s.items[i].value = (uint64_t) round * ITEMS_PER_ROUND + i; /* plain */
             if (fxi_deque_push_owner(&s.d, &s.items[i]) != 0)
                 return fail("push failed", round, (unsigned) i, 0);
-            if (i % 8 == 7) {
-                void *p = fxi_deque_steal_mc(&s.d);
-                if (p)
-                    record(&s, p);
-            }
+            if (i % 8 == 7)
+                (void) take(&s, i % 16 == 15);
         }
         atomic_store_explicit(&s.done, true, memory_order_release);
         void *p;
