@@ -33,9 +33,14 @@ int fxi_outbox_deliver_slow(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m, fxi_
 {
     fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
     if (__builtin_expect(a == NULL, 0)) {
-        /* A pid of a remote node goes to its connection (dist/). */
-        if (fxi_pid_tag(to) != vm->pt.tag && fxi_dist_route_foreign(vm, w, to, m) == 0)
-            return 0;
+        /* A pid of a remote node goes to its connection (dist/), whose
+         * refusal (a malformed term, a busy connection) is the answer;
+         * FX_ENOPROC means it is no pid of a node we know. */
+        if (fxi_pid_tag(to) != vm->pt.tag) {
+            int rc = fxi_dist_route_foreign(vm, w, to, m);
+            if (rc != FX_ENOPROC)
+                return rc;
+        }
         fxi_atomic_store_relaxed_64(&w->stat_dropped,
                                     w->stat_dropped + 1); /* relaxed: stat, one writer */
         if (__builtin_expect(fxi_log_on(&vm->log, FX_LOG_DEBUG), 0))
