@@ -90,8 +90,8 @@ FX_API size_t fx_term_builder_size(const fx_term_builder *b);
 /* The finished term, borrowed until the next put or fini: *data and
  * *size get the ETF bytes. FX_EBADTERM when they are not exactly one
  * complete term Erlang would accept (a tuple short of elements, two terms
- * at top level, a map with two equal keys), the builder's sticky error when a put failed, FX_EINVAL for NULL
- * arguments or a measuring builder. */
+ * at top level, a map with two equal keys), the builder's sticky error when a put failed,
+ * FX_EINVAL for NULL arguments or a measuring builder. */
 FX_API int fx_term_builder_data(const fx_term_builder *b, const void **data,
                                 size_t *size);
 /* The finished term as a new FX_MSG_TERM message, owned by the caller
