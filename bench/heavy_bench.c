@@ -2,7 +2,10 @@
  * the default run): p50/p99 round-trip latency of a ping-pong pair while
  * 8 other actors each do 10 ms of CPU-heavy work per message, over and
  * over, for the whole run (the next unit comes by a 1 ms timer, so a
- * worker goes to the back of the run queue between units).
+ * worker goes to the back of the run queue between units). A unit is
+ * 10 ms of the running thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so
+ * work_units / seconds * 10 ms is the CPU the heavy work got: at most
+ * 2 CPU-seconds per second on 2 cores (200 units/s).
  *
  * heavy_inline: the workers do the 10 ms inside their handlers, holding a
  *   scheduler thread (what a handler must not do).
@@ -14,11 +17,14 @@
  * carries its send time; a round trip's latency runs from that send to
  * the pong's arrival at the pinger, so it includes the time the pinger
  * and the ponger waited for a scheduler thread. The heavy work
- * spins on an integer hash for 10 ms of wall time (checked every 1,024
- * rounds), as the Erlang peer does with ordinary Erlang code. Verified:
+ * spins on an integer hash for 10 ms of CPU time (checked every 1,024
+ * rounds); the Erlang peer spins ordinary Erlang code for 10 ms of wall
+ * time (its units overlap under preemption: not comparable counts). Verified:
  * n round trips completed and the workers finished at least one unit.
  * Extras: p50_us, p99_us, max_us, work_units (10 ms units finished). */
+#include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,9 +33,19 @@
 #define WORKERS 8
 #define WORK_MS 10.0
 
-static uint64_t spin(double ms)
+/* The calling thread's CPU time, seconds. */
+static double cpu_now(void)
 {
-    double end = bench_now() + ms / 1e3;
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+/* Spins for ms of wall time (cpu false) or of this thread's CPU time. */
+static uint64_t spin_clock(double ms, bool cpu)
+{
+    double (*now)(void) = cpu ? cpu_now : bench_now;
+    double end = now() + ms / 1e3;
     uint64_t x = 88172645463325252ull;
     do {
         for (int i = 0; i < 1024; i++) {
@@ -37,8 +53,13 @@ static uint64_t spin(double ms)
             x ^= x >> 7;
             x ^= x << 17;
         }
-    } while (bench_now() < end);
+    } while (now() < end);
     return x;
+}
+
+static uint64_t spin(double ms)
+{
+    return spin_clock(ms, true);
 }
 
 static int spin_job(void *arg, fx_msg **result)
@@ -94,7 +115,9 @@ typedef struct pinger {
     fx_pid ponger, report;
     uint64_t n, done;
     double sent;
-    double *lat; /* n round trips, seconds */
+    double *lat;     /* n round trips, seconds */
+    double *got;     /* HEAVY_TRACE: when B_NEXT reached the pinger, or NULL */
+    double *sent_at; /* HEAVY_TRACE: the driver's send times */
 } pinger;
 
 static fx_next ponger_h(fx_ctx *cx, fx_msg *m)
@@ -111,6 +134,10 @@ static fx_next pinger_h(fx_ctx *cx, fx_msg *m)
     pinger *p = fx_state(cx);
     if (fx_msg_type(m) == B_NEXT) {
         memcpy(&p->sent, fx_msg_data(m), sizeof p->sent);
+        if (p->got) {
+            p->got[p->done] = bench_now();
+            p->sent_at[p->done] = p->sent;
+        }
         (void) fx_send(cx, p->ponger, B_PING, NULL, 0);
         return fx_receive(cx, pinger_h, &(fx_match){.type = B_PONG}, FX_INFINITY);
     }
@@ -146,12 +173,19 @@ static int run(bench_run *r, int pool)
             fx_vm_send(r->vm, p, B_GO, NULL, 0) != 0)
             return bench_fail(r, "worker start");
     }
-    spin(50); /* let the heavy work get going */
+    spin_clock(50, false); /* let the heavy work get going */
     fx_pid ponger;
     if (fx_vm_spawn(r->vm, ponger_h, NULL, &ponger) != 0)
         return bench_fail(r, "ponger start");
     pinger pi = {
         .ponger = ponger, .report = fx_inbox_pid(r->inbox), .n = r->n, .lat = lat};
+    double *got = NULL, *sent_at = NULL;
+    if (getenv("HEAVY_TRACE")) {
+        got = calloc(r->n, sizeof *got);
+        sent_at = calloc(r->n, sizeof *sent_at);
+        pi.got = got;
+        pi.sent_at = sent_at;
+    }
     fx_spawn_opts po = {.handler = pinger_h, .state_size = sizeof pi, .state_init = &pi};
     fx_pid pinger_pid;
     double t0 = bench_now();
@@ -169,6 +203,8 @@ static int run(bench_run *r, int pool)
     __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
     if (rc != 0) {
         free(lat);
+        free(got);
+        free(sent_at);
         return rc;
     }
     /* Workers stop at their next message; the VM's shutdown (by the
@@ -180,16 +216,32 @@ static int run(bench_run *r, int pool)
     if (getenv("HEAVY_DEBUG")) {
         fx_pool_stats ps;
         fx_pool_stats_get(r->vm, &ps);
-        fprintf(stderr, "pool: threads %llu running %llu queued %llu completed %llu\n",
-                (unsigned long long) ps.threads, (unsigned long long) ps.running,
-                (unsigned long long) ps.queued, (unsigned long long) ps.completed);
+        fprintf(
+            stderr,
+            "pool: threads %llu running %llu queued %llu completed %llu starved %llu\n",
+            (unsigned long long) ps.threads, (unsigned long long) ps.running,
+            (unsigned long long) ps.queued, (unsigned long long) ps.completed,
+            (unsigned long long) ps.starved);
     }
     if (done != r->n || u == 0) {
         free(lat);
+        free(got);
+        free(sent_at);
         return bench_fail(r, "round trips %llu of %llu, work units %llu",
                           (unsigned long long) done, (unsigned long long) r->n,
                           (unsigned long long) u);
     }
+    /* HEAVY_TRACE: the slow round trips, split into the driver's send
+     * to the pinger's handler and the ping-pong after it (CLOCK_MONOTONIC
+     * seconds, to line up with `perf sched record -k CLOCK_MONOTONIC`). */
+    for (uint64_t i = 0; got && i < r->n; i++)
+        if (lat[i] > 0.5e-3)
+            fprintf(stderr,
+                    "slow %.6f total %.0f us: to pinger %.0f us, ping-pong %.0f us\n",
+                    sent_at[i], lat[i] * 1e6, (got[i] - sent_at[i]) * 1e6,
+                    (sent_at[i] + lat[i] - got[i]) * 1e6);
+    free(got);
+    free(sent_at);
     qsort(lat, r->n, sizeof *lat, cmp_d);
     double p50 = lat[(r->n - 1) / 2],
            p99 = lat[(r->n * 99) / 100 - (r->n >= 100 ? 1 : 0)];
