@@ -79,8 +79,10 @@ static tvm start(uint32_t threads)
 static fx_pid spawn_spinner(tvm *t, fx_pid sink_pid)
 {
     spin_state st = {t->me, sink_pid};
-    fx_spawn_opts o = {
-        .handler = spinner, .state_size = sizeof st, .state_init = &st, .label = "spinner"};
+    fx_spawn_opts o = {.handler = spinner,
+                       .state_size = sizeof st,
+                       .state_init = &st,
+                       .label = "spinner"};
     fx_pid p;
     cr_assert_eq(fx_vm_spawn_opt(t->vm, &o, &p), 0);
     return p;
