@@ -108,8 +108,12 @@ static void check_locked(bpool *p, sample_job *js)
         bool seen = t->g_job == js[k].job_no;
         uint64_t span = now - t->g_t, waited = js[k].wait - t->g_wait;
         if (starving && seen && 2 * span >= STARVE_WINDOW_NS && 2 * waited > span) {
-            /* Runnable most of the window, and the pool hardly ran. */
-            p->st.starved++;
+            /* Runnable most of the window, and the pool hardly ran.
+             * Counted once per job (a job left in the class, without
+             * the privilege, is found again window after window). */
+            if (t->g_starved != js[k].job_no)
+                p->st.starved++;
+            t->g_starved = js[k].job_no;
             if (fxi_thread_leave_idle_class(t->tid) == 0) {
                 t->raised = true;
                 t->idle_cls = false;

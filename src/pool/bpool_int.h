@@ -45,6 +45,7 @@ typedef struct pthr {
     bool raised;     /* the guard moved it out of SCHED_IDLE for this job */
     uint64_t job_no; /* jobs this thread started (identifies the job) */
     uint64_t g_job, g_t, g_cpu, g_wait; /* guard's last sample (guard only) */
+    uint64_t g_starved;                 /* the job last counted starving */
 } pthr;
 
 struct bpool {
