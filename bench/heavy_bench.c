@@ -21,7 +21,11 @@
  * work_cpu_ms (CPU time the heavy work got, ms per second of the run:
  * at most 2,000 on 2 cores; a unit preempted for part of its 10 ms of
  * wall time counts only what it ran, so this, not work_units, says
- * whether the work was starved). */
+ * whether the work was starved).
+ * Environment: HEAVY_DEBUG=1 prints the pool's counters (fx_pool_stats)
+ * on stderr; HEAVY_TRACE=1 prints every round trip over 0.5 ms, split
+ * into the driver's send to the pinger's handler and the ping-pong after
+ * it, with its CLOCK_MONOTONIC send time (docs/benchmarks.md). */
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
