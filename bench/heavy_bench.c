@@ -17,8 +17,17 @@
  * spins on an integer hash for 10 ms of wall time (checked every 1,024
  * rounds), as the Erlang peer does with ordinary Erlang code. Verified:
  * n round trips completed and the workers finished at least one unit.
- * Extras: p50_us, p99_us, max_us, work_units (10 ms units finished). */
+ * Extras: p50_us, p99_us, max_us, work_units (10 ms units finished),
+ * work_cpu_ms (CPU time the heavy work got, ms per second of the run:
+ * at most 2,000 on 2 cores; a unit preempted for part of its 10 ms of
+ * wall time counts only what it ran, so this, not work_units, says
+ * whether the work was starved).
+ * Environment: HEAVY_DEBUG=1 prints the pool's counters (fx_pool_stats)
+ * on stderr; HEAVY_TRACE=1 prints every round trip over 0.5 ms, split
+ * into the driver's send to the pinger's handler and the ping-pong after
+ * it, with its CLOCK_MONOTONIC send time (docs/benchmarks.md). */
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,8 +36,20 @@
 #define WORKERS 8
 #define WORK_MS 10.0
 
+/* The calling thread's CPU time, seconds. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+static uint64_t work_cpu_ns; /* __atomic: CPU time the heavy work got */
+
+/* Spins for ms of wall time, and counts the CPU time it got. */
 static uint64_t spin(double ms)
 {
+    double c0 = cpu_now();
     double end = bench_now() + ms / 1e3;
     uint64_t x = 88172645463325252ull;
     do {
@@ -38,6 +59,8 @@ static uint64_t spin(double ms)
             x ^= x << 17;
         }
     } while (bench_now() < end);
+    __atomic_fetch_add(&work_cpu_ns, (uint64_t) ((cpu_now() - c0) * 1e9),
+                       __ATOMIC_RELAXED);
     return x;
 }
 
@@ -94,7 +117,9 @@ typedef struct pinger {
     fx_pid ponger, report;
     uint64_t n, done;
     double sent;
-    double *lat; /* n round trips, seconds */
+    double *lat;     /* n round trips, seconds */
+    double *got;     /* HEAVY_TRACE: when B_NEXT reached the pinger, or NULL */
+    double *sent_at; /* HEAVY_TRACE: the driver's send times */
 } pinger;
 
 static fx_next ponger_h(fx_ctx *cx, fx_msg *m)
@@ -111,6 +136,10 @@ static fx_next pinger_h(fx_ctx *cx, fx_msg *m)
     pinger *p = fx_state(cx);
     if (fx_msg_type(m) == B_NEXT) {
         memcpy(&p->sent, fx_msg_data(m), sizeof p->sent);
+        if (p->got) {
+            p->got[p->done] = bench_now();
+            p->sent_at[p->done] = p->sent;
+        }
         (void) fx_send(cx, p->ponger, B_PING, NULL, 0);
         return fx_receive(cx, pinger_h, &(fx_match){.type = B_PONG}, FX_INFINITY);
     }
@@ -146,12 +175,20 @@ static int run(bench_run *r, int pool)
             fx_vm_send(r->vm, p, B_GO, NULL, 0) != 0)
             return bench_fail(r, "worker start");
     }
+    __atomic_store_n(&work_cpu_ns, 0, __ATOMIC_RELAXED);
     spin(50); /* let the heavy work get going */
     fx_pid ponger;
     if (fx_vm_spawn(r->vm, ponger_h, NULL, &ponger) != 0)
         return bench_fail(r, "ponger start");
     pinger pi = {
         .ponger = ponger, .report = fx_inbox_pid(r->inbox), .n = r->n, .lat = lat};
+    double *got = NULL, *sent_at = NULL;
+    if (getenv("HEAVY_TRACE")) {
+        got = calloc(r->n, sizeof *got);
+        sent_at = calloc(r->n, sizeof *sent_at);
+        pi.got = got;
+        pi.sent_at = sent_at;
+    }
     fx_spawn_opts po = {.handler = pinger_h, .state_size = sizeof pi, .state_init = &pi};
     fx_pid pinger_pid;
     double t0 = bench_now();
@@ -169,6 +206,8 @@ static int run(bench_run *r, int pool)
     __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
     if (rc != 0) {
         free(lat);
+        free(got);
+        free(sent_at);
         return rc;
     }
     /* Workers stop at their next message; the VM's shutdown (by the
@@ -180,24 +219,42 @@ static int run(bench_run *r, int pool)
     if (getenv("HEAVY_DEBUG")) {
         fx_pool_stats ps;
         fx_pool_stats_get(r->vm, &ps);
-        fprintf(stderr, "pool: threads %llu running %llu queued %llu completed %llu\n",
-                (unsigned long long) ps.threads, (unsigned long long) ps.running,
-                (unsigned long long) ps.queued, (unsigned long long) ps.completed);
+        fprintf(
+            stderr,
+            "pool: threads %llu running %llu queued %llu completed %llu starved %llu\n",
+            (unsigned long long) ps.threads, (unsigned long long) ps.running,
+            (unsigned long long) ps.queued, (unsigned long long) ps.completed,
+            (unsigned long long) ps.starved);
     }
     if (done != r->n || u == 0) {
         free(lat);
+        free(got);
+        free(sent_at);
         return bench_fail(r, "round trips %llu of %llu, work units %llu",
                           (unsigned long long) done, (unsigned long long) r->n,
                           (unsigned long long) u);
     }
+    /* HEAVY_TRACE: the slow round trips, split into the driver's send
+     * to the pinger's handler and the ping-pong after it (CLOCK_MONOTONIC
+     * seconds, to line up with `perf sched record -k CLOCK_MONOTONIC`). */
+    for (uint64_t i = 0; got && i < r->n; i++)
+        if (lat[i] > 0.5e-3)
+            fprintf(stderr,
+                    "slow %.6f total %.0f us: to pinger %.0f us, ping-pong %.0f us\n",
+                    sent_at[i], lat[i] * 1e6, (got[i] - sent_at[i]) * 1e6,
+                    (sent_at[i] + lat[i] - got[i]) * 1e6);
+    free(got);
+    free(sent_at);
     qsort(lat, r->n, sizeof *lat, cmp_d);
     double p50 = lat[(r->n - 1) / 2],
            p99 = lat[(r->n * 99) / 100 - (r->n >= 100 ? 1 : 0)];
     double mx = lat[r->n - 1];
     r->ops = r->n;
     snprintf(r->extra, sizeof r->extra,
-             ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"work_units\":%llu",
-             p50 * 1e6, p99 * 1e6, mx * 1e6, (unsigned long long) u);
+             ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,\"work_units\":%llu"
+             ",\"work_cpu_ms\":%.0f",
+             p50 * 1e6, p99 * 1e6, mx * 1e6, (unsigned long long) u,
+             (double) __atomic_load_n(&work_cpu_ns, __ATOMIC_RELAXED) / 1e6 / r->seconds);
     free(lat);
     return 0;
 }

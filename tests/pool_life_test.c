@@ -277,11 +277,15 @@ Test(pool_life, pool_threads_run_nicer_or_in_the_idle_class)
     errno = 0;
     int base = getpriority(PRIO_PROCESS, 0);
     cr_assert(errno == 0);
-    attr a = pool_attr(0); /* default: 10 nicer */
-    cr_assert_eq(a.policy, SCHED_OTHER);
+    /* Default: SCHED_IDLE, at 10 nicer (its nice value if raised). */
+    attr a = pool_attr(0);
+    cr_assert_eq(a.policy, SCHED_IDLE);
     cr_assert_eq(a.nice, base + 10 > 19 ? 19 : base + 10);
     a = pool_attr(FX_POOL_NICE_IDLE);
     cr_assert_eq(a.policy, SCHED_IDLE);
+    a = pool_attr(10);
+    cr_assert_eq(a.policy, SCHED_OTHER);
+    cr_assert_eq(a.nice, base + 10 > 19 ? 19 : base + 10);
     a = pool_attr(-1); /* unchanged */
     cr_assert_eq(a.policy, SCHED_OTHER);
     cr_assert_eq(a.nice, base);

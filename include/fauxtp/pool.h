@@ -94,6 +94,12 @@ typedef struct fx_pool_stats {
     uint64_t rejected;  /* submissions refused with FX_EAGAIN */
     uint64_t cancelled; /* queued jobs dropped by VM shutdown */
     uint64_t crashed;   /* of completed: crashed (FX_MSG_POOL_CRASH) */
+    /* Jobs in Linux's SCHED_IDLE class (pool_nice FX_POOL_NICE_IDLE, the
+     * default) the starvation guard found starving (runnable but hardly
+     * run for 200 ms): each was raised to the normal class, or, without
+     * the privilege, made the pool avoid SCHED_IDLE for 10 s
+     * (docs/tasks.md, "Priority"). */
+    uint64_t starved;
 } fx_pool_stats;
 
 /* Fills *out (all zero if the pool never started). Also after shutdown:

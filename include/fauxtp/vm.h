@@ -39,7 +39,8 @@ extern "C" {
  * handlers without a deadline (the behaviour of config version 2). */
 #define FX_SHUTDOWN_WAIT_FOREVER UINT32_MAX
 /* fx_vm_config.pool_nice: pool threads run in Linux's SCHED_IDLE class,
- * below nice 19 (opt-in; docs/tasks.md, "Priority"). */
+ * below nice 19, with a starvation guard (the default; docs/tasks.md,
+ * "Priority"). */
 #define FX_POOL_NICE_IDLE 20
 /* fx_vm_config.mute: muting backpressure (docs/overload.md). */
 enum { FX_MUTE_DEFAULT = 0, FX_MUTE_ON = 1, FX_MUTE_OFF = 2 };
@@ -95,12 +96,13 @@ typedef struct fx_vm_config {
      * FX_EAGAIN; 0 = 1024. At most 1,048,576. */
     uint32_t pool_queue;
     /* Pool threads' CPU priority, so jobs yield the cores to the
-     * schedulers: 1..19 = that much nicer than the thread that started
-     * them (capped at nice 19); 0 = 10; -1 = same priority;
-     * FX_POOL_NICE_IDLE = Linux's SCHED_IDLE class (a waking scheduler
-     * thread preempts a job at once, but jobs get only CPU time nobody
-     * else wants: they may starve while the cores are busy). Best effort.
-     * Trade-offs: docs/tasks.md, "Priority". */
+     * schedulers: 0 = FX_POOL_NICE_IDLE = Linux's SCHED_IDLE class (a
+     * waking scheduler thread preempts a job at once) with a starvation
+     * guard (a job that hardly runs for 200 ms while runnable is raised
+     * to nice 10, or, without CAP_SYS_NICE, the pool avoids the class
+     * for 10 s); 1..19 = that much nicer than the thread that started
+     * them (capped at nice 19), no guard; -1 = same priority. Best
+     * effort. Trade-offs: docs/tasks.md, "Priority". */
     int32_t pool_nice;
 
     /* --- version 3: overload --- */

@@ -146,6 +146,15 @@ void fxi_mute_release_all(fxi_worker *w)
         fxi_sched_yield_owner(w->cx.s, w->muted[--w->nmuted].a);
 }
 
+void fxi_mute_hand_over(fxi_worker *w)
+{
+    /* The owner is stuck in a call and waits for the watchdog's claim
+     * before it touches the list again (sched/watchdog.c). */
+    fx_vm *vm = w->cx.vm;
+    while (w->nmuted > 0)
+        fxi_pool_inject(&vm->pool, w->muted[--w->nmuted].a);
+}
+
 void fxi_mute_fini(fxi_worker *w)
 {
     fxi_free(w->muted, w->muted_cap * sizeof *w->muted);

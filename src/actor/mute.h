@@ -51,6 +51,12 @@ void fxi_mute_fini(fxi_worker *w);
  * with a thread that will never poll it. Owner thread only. */
 void fxi_mute_release_all(fxi_worker *w);
 
+/* The watchdog's hand-over of a stuck call (fxi_sched_hooks.hand_over):
+ * makes every actor w holds muted runnable on the inject queue, so they
+ * do not wait for the call to return. On the watchdog thread, holding
+ * the claim of w's scheduler (the owner does not touch the list). */
+void fxi_mute_hand_over(fxi_worker *w);
+
 /* The VM's mark: the queue length above which senders are muted
  * (UINT32_MAX with muting off). */
 uint32_t fxi_mute_vm_mark(const fx_vm *vm);

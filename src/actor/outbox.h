@@ -14,18 +14,30 @@
 #define FXI_ACTOR_OUTBOX_H
 
 #include <fauxtp/error.h>
+#include <string.h>
 
 #include "actor/mute.h"
 #include "actor/stats.h"
 #include "actor/wake.h"
 #include "dist/dist_route.h"
 
-/* Schedules the processes whose wake-up was deferred, in order. */
+/* Schedules the processes whose wake-up was deferred, in order. The list
+ * is taken between fxi_sched_defer_begin/end: during a stuck call the
+ * watchdog may hand it over (docs/watchdog.md), and each wake below
+ * enters and leaves that protocol itself. */
 static inline void outbox_wakes(fxi_worker *w)
 {
-    for (uint32_t i = 0; i < w->nwakes; i++)
-        fxi_wake(w->cx.vm, w, w->wakes[i]);
-    w->nwakes = 0;
+    fxi_actor *wakes[FXI_WAKES_MAX];
+    uint32_t n = 0;
+    if (fxi_sched_defer_begin(w->cx.s)) {
+        n = w->nwakes;
+        memcpy(wakes, w->wakes, n * sizeof *wakes);
+    }
+    /* Relaxed: also read without the protocol (fxi_outbox_flush). */
+    fxi_atomic_store_relaxed_32(&w->nwakes, 0);
+    fxi_sched_defer_end(w->cx.s);
+    for (uint32_t i = 0; i < n; i++)
+        fxi_wake(w->cx.vm, w, wakes[i]);
 }
 
 static inline fxi_ochain *outbox_chain(fxi_outbox *o, uint32_t k)
@@ -45,11 +57,18 @@ static inline void outbox_publish_chain(fxi_worker *w, fxi_ochain *c, bool defer
     fxi_stats_count_sent(w->cx.vm, w, c->n);
     if (fxi_mailbox_push_chain_mpsc(&a->mb, c->first, c->last, c->n, fxi_mb_counted(a),
                                     &len)) {
-        if (defer) {
-            if (w->nwakes == FXI_WAKES_MAX) /* full: schedule those, in order */
-                outbox_wakes(w);
-            w->wakes[w->nwakes++] = a;
+        if (defer && w->nwakes == FXI_WAKES_MAX) /* full: schedule those, in order */
+            outbox_wakes(w);
+        /* Deferred only while the watchdog has not taken this call's
+         * list (a stuck call: wake at once from then on). */
+        if (defer && fxi_sched_defer_begin(w->cx.s)) {
+            w->wakes[w->nwakes] = a;
+            /* Relaxed: as in outbox_wakes. */
+            fxi_atomic_store_relaxed_32(&w->nwakes, w->nwakes + 1);
+            fxi_sched_defer_end(w->cx.s);
         } else {
+            if (defer)
+                fxi_sched_defer_end(w->cx.s);
             fxi_wake(w->cx.vm, w, a);
         }
     }
@@ -88,7 +107,9 @@ void fxi_outbox_flush_slow(fxi_worker *w);
 static inline void fxi_outbox_flush(fxi_worker *w)
 {
     fxi_outbox *o = &w->out;
-    if (w->nwakes == 0) {
+    /* Relaxed: the watchdog may empty the list meanwhile (a stale count
+     * only takes the slower path, which re-reads it under the protocol). */
+    if (fxi_atomic_load_relaxed_32(&w->nwakes) == 0) { /* the common cases */
         if (o->hi == o->lo)
             return;
         if (o->hi - o->lo == 1) {

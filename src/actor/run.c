@@ -330,6 +330,20 @@ static void online(fxi_sched *s)
     fxi_qsbr_online(&vm->qsbr, s->id);
 }
 
+/* The watchdog takes a stuck call's slots (sched/watchdog.c, holding the
+ * claim): the muted senders and the deferred wake-ups this thread holds
+ * go to the inject queue, so no one waits for the call to return. */
+static void hand_over(fxi_sched *s)
+{
+    fxi_worker *w = s->user;
+    fx_vm *vm = w->cx.vm;
+    fxi_mute_hand_over(w);
+    for (uint32_t i = 0; i < w->nwakes; i++)
+        fxi_pool_inject(&vm->pool, w->wakes[i]);
+    /* Relaxed: as in actor/outbox.h; the claim's release publishes it. */
+    fxi_atomic_store_relaxed_32(&w->nwakes, 0);
+}
+
 const fxi_sched_hooks fxi_actor_hooks = {
     .thread_body = thread_body,
     .run = run,
@@ -338,4 +352,5 @@ const fxi_sched_hooks fxi_actor_hooks = {
     .offline = offline,
     .online = online,
     .stuck = fxi_report_stuck,
+    .hand_over = hand_over,
 };

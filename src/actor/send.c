@@ -14,7 +14,10 @@
 void fxi_outbox_flush_slow(fxi_worker *w)
 {
     fxi_outbox *o = &w->out;
-    if (w->nwakes == 0) { /* nothing deferred: each chain wakes its process */
+    /* Relaxed: the watchdog may empty the list of a stuck call (run.c's
+     * hand_over); a stale count takes the deferring path, which checks
+     * under the protocol (outbox.h). */
+    if (fxi_atomic_load_relaxed_32(&w->nwakes) == 0) { /* nothing deferred */
         outbox_publish_upto(w, o->hi, false);
         return;
     }

@@ -41,49 +41,8 @@
 #include "platform/mutex.h"
 #include "platform/park.h"
 #include "platform/thread_prio.h"
+#include "pool/bpool_int.h"
 #include "pool/job_run.h"
-
-#define DEFAULT_MAX_THREADS 8u
-#define LIMIT_MAX_THREADS 1024u
-#define DEFAULT_QUEUE 1024u
-#define LIMIT_QUEUE (1024u * 1024u)
-#define DEFAULT_NICE 10 /* SCHED_IDLE is opt-in: docs/tasks.md, "Priority" */
-#define DEFAULT_IDLE_MS 10000u
-#define LIMIT_IDLE_MS 3600000u
-
-enum { SLOT_FREE, SLOT_LIVE, SLOT_EXITED };
-
-typedef struct bpool bpool;
-
-/* One pool thread. Every field under the pool's mutex, except site and
- * jb (the thread's own). */
-typedef struct pthr {
-    bpool *p;           /* immutable */
-    pthread_t t;        /* SLOT_LIVE, SLOT_EXITED: to join */
-    pthread_cond_t cv;  /* this thread's wake-up while idle */
-    uint8_t state;      /* SLOT_* */
-    bool woken;         /* a submission popped it off the idle stack */
-    fx_work_fn job_fn;  /* the job running now, NULL when none */
-    uint64_t job_start; /* fxi_now_ns when it started */
-    fxi_fault_site site;
-} pthr;
-
-struct bpool {
-    fx_vm *vm;              /* immutable */
-    uint32_t max, min;      /* immutable: config */
-    uint32_t cap;           /* immutable: ring slots (pool_queue) */
-    int nice;               /* immutable: pool_nice after defaults; -1 none */
-    uint64_t idle_ns;       /* immutable: pool_idle_ms */
-    bool trap;              /* immutable: trap_faults */
-    fxi_mutex mx;           /* guards every field below */
-    pthread_cond_t gone_cv; /* a thread left (stopping) */
-    fx_pool_job *ring;      /* cap slots; jobs at head .. head+count-1 */
-    uint32_t head, count;
-    bool stopping;
-    pthr *slots;      /* max slots */
-    uint32_t *idle;   /* max: slot indexes of idle threads, newest last */
-    fx_pool_stats st; /* threads, idle, queued, running: also live */
-};
 
 static const char bpool_key; /* fx_vm_attach key */
 
@@ -213,20 +172,43 @@ static bool idle_wait(bpool *p, pthr *me)
     return !(timed_out && p->st.threads > p->min);
 }
 
+/* Under p->mx, after a job: a thread the guard raised out of SCHED_IDLE
+ * goes back to it (leaving the class needs privilege, entering it does
+ * not), unless new jobs avoid the class now. */
+static void settle_class_locked(bpool *p, pthr *me)
+{
+    if (!me->raised)
+        return;
+    me->raised = false;
+    if (!fxi_bguard_degraded_locked(p))
+        me->idle_cls = fxi_thread_idle_class() == 1;
+}
+
 static void *thread_main(void *arg)
 {
     pthr *me = arg;
     bpool *p = me->p;
-    if (p->nice == FX_POOL_NICE_IDLE)
-        (void) fxi_thread_idle_class(); /* best effort */
-    else if (p->nice > 0)
+    int32_t tid = fxi_thread_tid();
+    bool idle_cls = false;
+    if (p->nice == FX_POOL_NICE_IDLE) {
+        fxi_mutex_lock(&p->mx);
+        bool degraded = fxi_bguard_degraded_locked(p);
+        fxi_mutex_unlock(&p->mx);
+        /* The nice value it keeps if the guard raises it (best effort). */
+        (void) fxi_thread_lower_priority(RAISED_NICE);
+        if (!degraded)
+            idle_cls = fxi_thread_idle_class() == 1;
+    } else if (p->nice > 0) {
         (void) fxi_thread_lower_priority(p->nice); /* best effort */
+    }
     jmp_buf jb; /* unused landing: every job runs under fxi_fault_call */
     /* Without a signal stack, faults in jobs stay fatal, as with
      * trap_faults off; fx_crash(NULL) is trapped either way. */
     if (!p->trap || fxi_fault_thread_enter(&me->site, &jb) != 0)
         fxi_fault_thread_bind(&me->site, &jb);
     fxi_mutex_lock(&p->mx);
+    me->tid = tid;
+    me->idle_cls = idle_cls;
     for (;;) {
         if (p->stopping)
             break; /* the stop hook took the queued jobs */
@@ -235,6 +217,12 @@ static void *thread_main(void *arg)
                 break;
             continue;
         }
+        if (me->idle_cls && fxi_bguard_degraded_locked(p)) {
+            /* Jobs starve in SCHED_IDLE and this thread cannot leave it:
+             * the guard starts a normal-class thread for the queue. */
+            pthread_cond_signal(&p->guard_cv);
+            break;
+        }
         fx_pool_job job = p->ring[p->head];
         p->head = (p->head + 1) % p->cap;
         p->count--;
@@ -242,6 +230,9 @@ static void *thread_main(void *arg)
         p->st.running++;
         me->job_fn = job.fn;
         me->job_start = fxi_now_ns();
+        me->job_no++;
+        if (me->idle_cls)
+            fxi_bguard_job_started_locked(p);
         fxi_mutex_unlock(&p->mx);
 
         fxi_job_end end;
@@ -250,6 +241,7 @@ static void *thread_main(void *arg)
          * reads counters that include it. */
         fxi_mutex_lock(&p->mx);
         me->job_fn = NULL;
+        settle_class_locked(p, me);
         p->st.running--;
         p->st.completed++;
         if (end.status != 0)
@@ -283,7 +275,7 @@ static void reap_locked(pthr *slot)
 
 /* Under p->mx, with fewer than max threads live. 0, or FX_ESYS when the
  * thread could not be created. */
-static int start_thread_locked(bpool *p)
+int fxi_bpool_start_thread_locked(bpool *p)
 {
     fxi_mutex_assert_owner(&p->mx);
     pthr *slot = NULL;
@@ -299,6 +291,7 @@ static int start_thread_locked(bpool *p)
         return FX_ESYS;
     slot->state = SLOT_LIVE;
     p->st.threads++;
+    fxi_bguard_start_locked(p);
     return 0;
 }
 
@@ -370,7 +363,9 @@ static void stop_hook(fx_vm *vm, void *value)
     for (uint32_t i = 0; i < p->max; i++)
         if (p->slots[i].state == SLOT_LIVE)
             pthread_cond_signal(&p->slots[i].cv);
+    pthread_cond_signal(&p->guard_cv);
     fxi_mutex_unlock(&p->mx);
+    fxi_bguard_stop(p);
     /* Without memory for the copy the jobs stay in the ring: the free
      * hook cancels them (done runs; no message, the VM is gone then). */
     for (uint32_t i = 0; cancelled && i < n; i++) {
@@ -450,6 +445,7 @@ void fxi_bpool_report_running(fx_vm *vm)
 
 static void destroy(bpool *p)
 {
+    fxi_bguard_stop(p); /* normally done by the stop hook already */
     for (uint32_t i = 0; i < p->count; i++) {
         fx_pool_job *j = &p->ring[(p->head + i) % p->cap];
         if (j->done)
@@ -462,6 +458,7 @@ static void destroy(bpool *p)
         pthread_cond_destroy(&p->slots[i].cv);
     }
     pthread_cond_destroy(&p->gone_cv);
+    pthread_cond_destroy(&p->guard_cv);
     fxi_mutex_fini(&p->mx);
     fxi_free(p->idle, p->max * sizeof *p->idle);
     fxi_free(p->slots, p->max * sizeof *p->slots);
@@ -521,6 +518,7 @@ static bpool *get_pool(fx_vm *vm, int *err)
     }
     fxi_mutex_init(&p->mx, FXI_RANK_BPOOL, "bpool");
     cond_init_monotonic(&p->gone_cv);
+    cond_init_monotonic(&p->guard_cv);
     for (uint32_t i = 0; i < p->max; i++) {
         p->slots[i].p = p;
         p->slots[i].state = SLOT_FREE;
@@ -546,7 +544,8 @@ void fxi_bpool_vm_started(fx_vm *vm)
     if (!p)
         return;
     fxi_mutex_lock(&p->mx);
-    while (!p->stopping && p->st.threads < p->min && start_thread_locked(p) == 0)
+    while (!p->stopping && p->st.threads < p->min &&
+           fxi_bpool_start_thread_locked(p) == 0)
         ;
     fxi_mutex_unlock(&p->mx);
 }
@@ -579,7 +578,7 @@ FX_API int fx_pool_submit(fx_vm *vm, const fx_pool_job *job)
             pthr *t = &p->slots[p->idle[--p->st.idle]];
             t->woken = true;
             pthread_cond_signal(&t->cv);
-        } else if (p->st.threads < p->max && start_thread_locked(p) != 0 &&
+        } else if (p->st.threads < p->max && fxi_bpool_start_thread_locked(p) != 0 &&
                    p->st.threads == 0) {
             /* Nobody would ever run it: take it back. */
             p->count--;

@@ -61,6 +61,14 @@ typedef struct fxi_sched_hooks {
      * returned meanwhile). */
     void (*stuck)(fxi_sched *s, void *unit, uint64_t seq, uint64_t running_ns,
                   bool at_shutdown);
+    /* The watchdog is taking the slots of s's stuck call (docs/
+     * watchdog.md): the layer above hands over, with fxi_pool_inject,
+     * the units the call holds back until it returns (muted senders,
+     * deferred wake-ups). Called on the watchdog thread while it holds
+     * the claim: the owner is inside the call and outside every
+     * fxi_sched_defer_begin/end and fxi_sched_wake_owner, and waits for
+     * the claim before it touches those lists again. May be NULL. */
+    void (*hand_over)(fxi_sched *s);
 } fxi_sched_hooks;
 
 struct fxi_sched {
@@ -191,6 +199,28 @@ static inline void fxi_sched_watch_enter(fxi_sched *s, void *unit, uint64_t fn)
     fxi_atomic_store_release_64(&s->wd_seq, ++s->wd_local_seq);
 }
 void fxi_sched_watch_settle(fxi_sched *s);
+bool fxi_watchdog_owner_defer(fxi_sched *s);
+/* The owner is about to change a list the watchdog's hand_over hook may
+ * take during a stuck call (the deferred wake-ups): the same asymmetric
+ * Dekker half as fxi_sched_wake_owner. false: the watchdog took the
+ * lists of this call (they are empty now); do not defer, wake at once.
+ * Either way, fxi_sched_defer_end follows. Owner thread only. */
+static inline bool fxi_sched_defer_begin(fxi_sched *s)
+{
+    /* Relaxed store, compiler barrier, load: as in fxi_sched_wake_owner
+     * (the watchdog's membarrier is the full fence). */
+    fxi_atomic_store_relaxed_32(&s->wd_in_wake, 1);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    /* Acquire: pairs with the watchdog's release of TAKEN (or of 0). */
+    if (__builtin_expect(fxi_atomic_load_acquire_32(&s->wd_claim) != 0, 0))
+        return fxi_watchdog_owner_defer(s);
+    return true;
+}
+static inline void fxi_sched_defer_end(fxi_sched *s)
+{
+    /* Release: our list writes before the watchdog's acquire load. */
+    fxi_atomic_store_release_32(&s->wd_in_wake, 0);
+}
 static inline void fxi_sched_watch_leave(fxi_sched *s)
 {
     /* Release: as in enter. Then, with only a compiler barrier (the

@@ -109,6 +109,12 @@ bool fxi_watchdog_owner_wake(fxi_sched *s, void *unit)
     return true;
 }
 
+bool fxi_watchdog_owner_defer(fxi_sched *s)
+{
+    /* Backed off (0): the lists are ours; TAKEN: handed over. */
+    return wait_claim(s) != TAKEN;
+}
+
 void fxi_sched_watch_settle(fxi_sched *s)
 {
     if (wait_claim(s) == TAKEN)
@@ -121,24 +127,34 @@ void fxi_sched_watch_settle(fxi_sched *s)
 /* ---- the watchdog's side -------------------------------------------------- */
 
 /* Moves the next and held slots of s, stuck in call `seq`, to the inject
- * queue. The owner touches them during a call only inside
- * fxi_sched_wake_owner (wd_in_wake) and after it (wd_seq changes); both
+ * queue, and has the hand_over hook move the units the call holds back
+ * (muted senders, deferred wake-ups). false: the owner was inside a wake
+ * (try again at the next sample). The owner touches the slots and the
+ * deferred wake-ups during a call only inside fxi_sched_wake_owner or
+ * fxi_sched_defer_begin/end (wd_in_wake), the muted list only after the
+ * call (wd_seq changes); both
  * publish with a relaxed/release store followed by a compiler barrier and
  * a load of wd_claim. Our store of CLAIMING, membarrier, and our loads of
  * wd_seq/wd_in_wake form the asymmetric Dekker pair: if we see the owner
  * still in the call and outside a wake, every later wake or leave of the
  * owner sees CLAIMING and waits for us. */
-static void claim_slots(fxi_watchdog *wd, fxi_sched *s, uint64_t seq)
+static bool claim_slots(fxi_watchdog *wd, fxi_sched *s, uint64_t seq)
 {
     /* Relaxed cas: one claimer (this thread); membarrier orders it. */
     if (!wd->membarrier || !fxi_atomic_cas_relaxed_32(&s->wd_claim, 0, CLAIMING))
-        return;
+        return true; /* no hand-over possible (or already taken) */
+    bool in_wake = false;
+    /* Acquire (wd_in_wake): the owner's slot and list writes before it. */
     if (!fxi_membarrier() || fxi_sched_watch(s) != seq ||
-        fxi_atomic_load_acquire_32(&s->wd_in_wake) != 0) { /* acquire: its slot writes */
+        (in_wake = fxi_atomic_load_acquire_32(&s->wd_in_wake) != 0)) {
         /* Release: pairs with wait_claim's acquire (nothing changed). */
         fxi_atomic_store_release_32(&s->wd_claim, 0);
-        return;
+        return !in_wake; /* caught inside a wake: try again next sample */
     }
+    /* What the call holds back in the layer above (muted senders,
+     * deferred wake-ups) goes to the inject queue too. */
+    if (wd->p->hooks.hand_over)
+        wd->p->hooks.hand_over(s);
     void *next = s->next, *held = s->held;
     s->next = NULL;
     s->held = NULL;
@@ -150,6 +166,7 @@ static void claim_slots(fxi_watchdog *wd, fxi_sched *s, uint64_t seq)
         fxi_pool_inject(wd->p, next);
     if (held)
         fxi_pool_inject(wd->p, held);
+    return true;
 }
 
 /* Starts or retires one spare per round: spares are wanted while fewer
@@ -216,10 +233,8 @@ static void sample(fxi_watchdog *wd, bool *is_stuck)
             p->hooks.stuck(s, fxi_atomic_load_relaxed_ptr(&s->wd_unit), seq,
                            now - v->since, false);
         }
-        if (v->claimed != seq) {
+        if (v->claimed != seq && claim_slots(wd, s, seq))
             v->claimed = seq;
-            claim_slots(wd, s, seq);
-        }
     }
     balance_spares(wd, stuck, is_stuck);
 }

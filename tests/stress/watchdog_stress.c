@@ -6,7 +6,8 @@
  * calls, takes next/held slots, starts and retires spare threads, all
  * against a running owner. Checks: every message arrives once and in
  * order per (sender, receiver), every actor finishes its quota, and the
- * watchdog did report and hand over. Some rounds shut down with a 1 ms
+ * watchdog did report and hand over (deferred wake-ups and, in rounds
+ * with a low muting mark, muted senders too). Some rounds shut down with a 1 ms
  * deadline while slow calls run (FX_ESTUCK, then shutdown again until it
  * completes). Plain program (exit status) so it runs under TSan.
  *
@@ -144,6 +145,11 @@ static int round_once(int r)
     c.stuck_ms = 1;
     c.shutdown_timeout_ms = r % 5 == 4 ? 1 : 0;
     c.crash_logger = logger;
+    /* Every third round a low muting mark: slow actors flooding their
+     * partners are muted on the threads whose calls the watchdog claims,
+     * which hand them over (docs/watchdog.md, "Hand-over"). */
+    if (r % 3 == 1)
+        c.mute_high = 16;
     fx_vm *vm;
     fx_inbox *in;
     if (fx_vm_create(&c, &vm) || fx_vm_start(vm) || fx_inbox_create(vm, &in))
