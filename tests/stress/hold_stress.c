@@ -26,7 +26,8 @@ static fx_next spinner(fx_ctx *cx, fx_msg *m)
         fx_pid peer;
         memcpy(&peer, fx_msg_data(m), sizeof peer);
         fx_send(cx, peer, HELLO, &st->report, sizeof st->report);
-        fx_send(cx, st->sink, JUNK, NULL, 0); /* HELLO's wake-up deferred */
+        for (int i = 0; i < 64; i++) /* a full chain: HELLO's wake-up deferred */
+            fx_send(cx, st->sink, JUNK, NULL, 0);
     }
     while (!__atomic_load_n(&release_spin, __ATOMIC_ACQUIRE))
         ;
