@@ -244,12 +244,12 @@ Test(timers, cancel_and_read_after_shutdown_are_eshutdown)
 
 /* ---- a long receive timeout never fires early --------------------------- */
 
-/* Timeouts of a second or more are armed from the coarse clock
- * (actor/timers.h): the deadline must still be at least the timeout after
- * the receive, as measured by CLOCK_MONOTONIC. Several processes with
- * slightly different timeouts, so a coarse clock that lags its tick is
- * likely to be caught. */
-enum { EARLY_N = 6, EARLY_MS = 1000 };
+/* A receive timeout fires no earlier than the timeout after the receive,
+ * as measured by CLOCK_MONOTONIC (the wheel reads whole milliseconds:
+ * without the extra millisecond of actor/timers.c a timer could fire up
+ * to 1 ms early). Short and long timeouts, several processes. */
+enum { EARLY_N = 8 };
+static const int64_t early_ms[EARLY_N] = {1, 2, 3, 5, 7, 11, 1000, 1001};
 
 typedef struct {
     fx_pid report;
@@ -286,7 +286,7 @@ Test(timers, a_long_receive_timeout_never_fires_early)
 {
     tvm t = tvm_start(2);
     for (int i = 0; i < EARLY_N; i++) {
-        early_state st = {.report = t.me, .timeout_ms = EARLY_MS + i};
+        early_state st = {.report = t.me, .timeout_ms = early_ms[i]};
         fx_pid p = spawn_state(t.vm, early_arm, &st, sizeof st);
         cr_assert_eq(fx_vm_send(t.vm, p, TICK, NULL, 0), 0);
     }

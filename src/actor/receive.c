@@ -299,7 +299,7 @@ FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
         fx_ref ref = fxi_make_ref(cx->vm, cx->w); /* no marker: see marker.h */
         m->ref = ref;
         m->from = a->pid;
-        if (fxi_timer_start_recv(cx->vm, timeout_ms, a->pid, m, &x->recv_timer) != 0) {
+        if (fxi_timer_start(cx->vm, timeout_ms, a->pid, m, &x->recv_timer) != 0) {
             fxi_msg_release(m);
             fx_crash(cx, "out of memory in fx_receive");
         }

@@ -14,6 +14,14 @@ static inline uint64_t now_ms(const fx_vm *vm)
     return vm->pool.det ? fxi_det_now_ms(vm->pool.det) : fxi_now_ms();
 }
 
+/* The millisecond a deadline carries beyond arming time + delay so that
+ * the timer is never early (fxi_timer_start); none on the deterministic
+ * clock, which has no fraction of a millisecond. */
+static inline uint64_t slack_ms(const fx_vm *vm)
+{
+    return vm->pool.det ? 0 : 1;
+}
+
 int fxi_timers_init(fxi_timers *t)
 {
     memset(t, 0, sizeof *t);
@@ -91,21 +99,19 @@ static void update_hint(fxi_timers *t)
     fxi_atomic_store_relaxed_64(&t->next_ms, fxi_twheel_next_deadline(&t->wheel));
 }
 
-/* A receive timeout at least this far away reads the coarse clock. */
-#define COARSE_MIN_MS 1000
-
-static int timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out,
-                       bool coarse)
+int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out)
 {
     fxi_timers *t = &vm->timers;
     /* Saturated, so deadline * 1e6 (nanoseconds, for the parked sleeper)
      * cannot overflow either. */
     if (delay_ms > FX_TIMEOUT_MAX)
         delay_ms = FX_TIMEOUT_MAX;
-    uint64_t now = coarse && delay_ms >= COARSE_MIN_MS && !vm->pool.det
-                       ? fxi_now_ms_coarse_ceil()
-                       : now_ms(vm);
-    uint64_t deadline = now + (uint64_t) (delay_ms < 0 ? 0 : delay_ms);
+    /* Never early: the clock is read in whole milliseconds, rounded down,
+     * and the timer fires once that reading reaches the deadline; one
+     * more millisecond makes the deadline lie at or after arming time +
+     * delay_ms (as Erlang's `after`). A zero delay stays due now. */
+    uint64_t deadline =
+        now_ms(vm) + (delay_ms > 0 ? (uint64_t) delay_ms + slack_ms(vm) : 0);
     fxi_mutex_lock(&t->mx);
     uint32_t idx = rec_alloc(t);
     if (idx == UINT32_MAX) {
@@ -124,17 +130,6 @@ static int timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_t
     if (deadline < before)
         fxi_pool_deadline_changed(&vm->pool, deadline * 1000000u);
     return 0;
-}
-
-int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out)
-{
-    return timer_start(vm, delay_ms, to, msg, out, false);
-}
-
-int fxi_timer_start_recv(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg,
-                         fx_timer *out)
-{
-    return timer_start(vm, delay_ms, to, msg, out, true);
 }
 
 /* Under mx: the record for a handle if it is still pending. */
@@ -168,7 +163,7 @@ static bool drop_if_target_dead(fx_vm *vm, fxi_trec *r, uint32_t idx, fx_msg **d
 
 static int64_t remaining(const fx_vm *vm, const fxi_trec *r)
 {
-    uint64_t now = now_ms(vm);
+    uint64_t now = now_ms(vm) + slack_ms(vm); /* the delay asked for, at most */
     return r->e.deadline > now ? (int64_t) (r->e.deadline - now) : 0;
 }
 

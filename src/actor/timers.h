@@ -36,12 +36,6 @@ void fxi_timers_fini(fxi_timers *t);
 
 /* Arms a timer delivering msg (taken) to `to` after delay_ms. */
 int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out);
-/* The same for a receive timeout: a delay of a second or more counts from
- * the coarse clock (platform/park.h), so the timeout may come up to a few
- * milliseconds late, never early, and arming it costs no precise clock
- * read (a GenServer call's default 5 s timeout, once per call). */
-int fxi_timer_start_recv(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg,
-                         fx_timer *out);
 /* Cancels: remaining ms, or FX_ENOENT. */
 int64_t fxi_timer_cancel(fx_vm *vm, fx_timer t);
 /* Fires due timers (scheduler thread, between runs). */

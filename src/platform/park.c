@@ -33,28 +33,6 @@ uint64_t fxi_now_ns(void)
     return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
-uint64_t fxi_now_ms_coarse_ceil(void)
-{
-    /* The resolution never changes: a benign, idempotent cache. Relaxed:
-     * every thread computes the same value. */
-    static uint64_t res_ns;
-    uint64_t res = fxi_atomic_load_relaxed_64(&res_ns);
-    if (res == 0) {
-        struct timespec r;
-        res = clock_getres(CLOCK_MONOTONIC_COARSE, &r) == 0
-                  ? (uint64_t) r.tv_sec * 1000000000u + (uint64_t) r.tv_nsec
-                  : 10000000u; /* 10 ms: more than any tick */
-        if (res == 0)
-            res = 1;
-        fxi_atomic_store_relaxed_64(&res_ns, res); /* relaxed: see above */
-    }
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
-        return fxi_now_ms() + 1;
-    uint64_t ns = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec + res;
-    return ns / 1000000u + 1;
-}
-
 uint64_t fxi_wall_ns(void)
 {
     struct timespec ts;

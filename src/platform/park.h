@@ -17,14 +17,6 @@ static inline uint64_t fxi_now_ms(void)
     return fxi_now_ns() / 1000000u;
 }
 
-/* CLOCK_MONOTONIC in milliseconds, rounded so that it is never behind
- * fxi_now_ms() but may be ahead of it by up to the coarse clock's
- * resolution (one kernel tick, 1-4 ms) plus 1 ms: CLOCK_MONOTONIC_COARSE
- * plus that resolution, a read that costs a fraction of a precise one.
- * For deadlines so far away that a few milliseconds late do not matter
- * (actor/timers.c). */
-uint64_t fxi_now_ms_coarse_ceil(void);
-
 /* CLOCK_REALTIME in nanoseconds since 1970 (log lines). */
 uint64_t fxi_wall_ns(void);
 
