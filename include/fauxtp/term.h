@@ -279,7 +279,7 @@ FX_API int fx_term_get_pid(fx_term_reader *r, fx_vm *vm, fx_pid *pid);
 
 /* Writes the term at the cursor in Erlang syntax (UTF-8) as io:format("~w")
  * would for atoms, integers, binaries, lists, tuples and maps (pids,
- * ports, refs and funs print as placeholders such as #Pid<'a@h'.1.0>,
+ * ports, refs and funs print in a form of their own, e.g. #Pid<'a@h'.1.0>,
  * floats as the shortest digits that read back the same) into out (cap bytes,
  * always NUL-terminated when cap > 0, truncated when short). Returns the
  * length of the whole text (as snprintf: >= cap means truncated), or
