@@ -244,6 +244,17 @@ Test(statem_generic_timeout, update_changes_the_content_only)
     tvm_stop(&t);
 }
 
+Test(statem_generic_timeout, update_with_none_running_fires_at_once)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = sm_start(&t, &t_ops);
+    /* OTP 25 inserts {{timeout, 4}, 9} as a time-0 timeout: after the
+     * events already queued (l1), before the marker's far later one */
+    PROG(MARK, 300, 0, UPD, 4, 9, THEN, LOG, 1, 0);
+    CHECK("l1 g4:9");
+    tvm_stop(&t);
+}
+
 Test(statem_state_timeout, postponed_comes_back_after_the_state_change)
 {
     tvm t = tvm_start(2);

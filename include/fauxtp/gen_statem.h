@@ -176,8 +176,9 @@ FX_API int fx_sm_state_timeout(fx_sm *sm, int64_t ms, uint32_t type, const void 
 FX_API int fx_sm_timeout(fx_sm *sm, uint64_t name, int64_t ms, uint32_t type,
                          const void *data, size_t size);
 /* Replaces the data of a running generic timeout (OTP's {update, Msg})
- * without changing when it fires. FX_ENOENT: no such timeout running
- * (only returned: the machine goes on). */
+ * without changing when it fires. With no such timeout running it starts
+ * one with time 0, as OTP does: the FX_SM_GENERIC_TIMEOUT event (with this
+ * data) comes after the events already queued, before the mailbox. */
 FX_API int fx_sm_update_timeout(fx_sm *sm, uint64_t name, uint32_t type, const void *data,
                                 size_t size);
 /* Use this, not fx_gs_call_then, inside a machine's callbacks.

@@ -188,8 +188,8 @@ FX_API int fx_sm_update_timeout(fx_sm *sm, uint64_t name, uint32_t type, const v
     if (rc != 0)
         return rc;
     fxi_sm_slot *s = fxi_sm_slot_of(sm, FX_SM_GENERIC_TIMEOUT, name, false);
-    if (!s || !s->armed)
-        return FX_ENOENT; /* OTP queues the update as an event then: see docs */
+    if (!s || !s->armed) /* OTP: as if started with time 0 (checked on OTP 25) */
+        return arm(sm, FX_SM_GENERIC_TIMEOUT, name, 0, type, data, size);
     /* A timer's message cannot be edited: restart it for the time left. */
     int64_t left = 0;
     if (s->has_timer) {
