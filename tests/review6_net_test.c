@@ -161,3 +161,61 @@ Test(review6_net, every_refused_sender_gets_writable, .timeout = 120)
     close(lfd);
     tvm_stop(&t);
 }
+
+/* ---- a reset while a refused sender waits for FX_NET_WRITABLE ----------- */
+
+typedef struct rst_st {
+    fx_net_addr addr;
+    fx_pid report;
+    fx_sock s;
+} rst_st;
+
+static fx_next rst_loop(fx_ctx *cx, fx_msg *m)
+{
+    rst_st *st = fx_state(cx);
+    uint32_t ty = fx_msg_type(m);
+    if (ty == T_START) {
+        if (fx_net_connect(cx, &st->addr, &(fx_net_opts){.high_water = 4096}, 10000,
+                           &st->s) != 0)
+            report_u64(cx, st->report, T_FAIL, __LINE__);
+    } else if (ty == FX_NET_CONNECTED) {
+        static char block[65536];
+        int rc = 0;
+        for (int i = 0; i < 100000 && rc == 0; i++)
+            rc = fx_net_send(cx, st->s, block, sizeof block);
+        report_u64(cx, st->report, T_EVENT, (uint64_t) (int64_t) rc);
+    } else if (ty >= FX_NET_MSG_BASE && ty <= FX_NET_WRITABLE) {
+        /* Anything about the socket: WRITABLE, ERROR or CLOSED. */
+        report_u64(cx, st->report, T_WRITABLE, ty);
+    }
+    return fx_continue(cx);
+}
+
+/* net.h:22-24/:168 (a sender that got FX_EAGAIN "gets FX_NET_WRITABLE
+ * later") and :92-93 (an error on a connection is an FX_NET_ERROR and
+ * closes the socket): a passive owner whose send was refused, whose peer
+ * then resets the connection, hears nothing at all. The poller's flush
+ * fails (net_sock.c fxi_net_flush: wr_closed, queue dropped, FX_ECONNECT
+ * returned and ignored by fxi_net_ready), sends no FX_NET_WRITABLE and no
+ * FX_NET_ERROR, and leaves the socket open; the sender waits for ever
+ * (gen_tcp:send would return {error, econnreset}/closed). */
+Test(review6_net, a_reset_wakes_the_sender_waiting_for_writable, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    rst_st st = {.report = t.me};
+    int lfd = plain_listen(&st.addr);
+    fx_pid p = spawn_state(t.vm, rst_loop, &st, sizeof st);
+    cr_assert_eq(fx_vm_send(t.vm, p, T_START, NULL, 0), 0);
+    int fd = plain_accept(lfd);
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, T_EVENT), FX_EAGAIN);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    close(fd); /* RST */
+    fx_match mt = {.type = T_WRITABLE};
+    fx_msg *m = NULL;
+    int rc = fx_inbox_recv(t.in, &mt, 10000, &m);
+    cr_assert_eq(rc, 0, "the refused sender heard nothing after the reset");
+    fx_msg_free(m);
+    close(lfd);
+    tvm_stop(&t);
+}
