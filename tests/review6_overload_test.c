@@ -59,8 +59,8 @@ static int feed(tvm *t, fx_pid p)
     return accepted;
 }
 
-/* overload.h:241-243 (outside senders "get FX_EAGAIN instead of queueing
- * past max") and :228 (the drop policy refuses "a message that would make
+/* overload.h:36-38 (outside senders "get FX_EAGAIN instead of queueing
+ * past max") and :23 (the drop policy refuses "a message that would make
  * the queue longer than max"), with actor.h:65 (messages a selective
  * receive does not match "stay queued"): the limit only looks at the
  * mailbox proper (mute.h fxi_limit_check reads fxi_mailbox_len_exact),

@@ -29,7 +29,7 @@ static fx_next start(fx_ctx *cx, fx_msg *m)
     return fx_task_many_await(cx, &st->many, on_any);
 }
 
-/* task.h:184-186 and :161-169: awaiting a set whose every task has its
+/* task.h:135-137 and :129-132: awaiting a set whose every task has its
  * outcome (here: the empty set, which fx_task_many_init accepts) waits
  * for a message that can never come: with no deadline the handler is
  * never called and the process hangs (task_many.c fx_task_many_await does
