@@ -12,8 +12,8 @@ typedef struct many_st {
 static fx_next on_any(fx_ctx *cx, fx_msg *m)
 {
     many_st *st = fx_state(cx);
-    uint64_t ty = fx_msg_type(m);
-    (void) fx_send(cx, st->report, T_CALLED, &ty, sizeof ty);
+    int64_t rc = fx_task_many_put(cx, &st->many, m); /* 1: all in (none pending) */
+    (void) fx_send(cx, st->report, T_CALLED, &rc, sizeof rc);
     fx_task_many_fini(&st->many);
     return fx_continue(cx);
 }
@@ -45,6 +45,9 @@ Test(review6_task, await_many_on_an_empty_set_does_not_hang, .timeout = 60)
     fx_msg *m = NULL;
     int rc = fx_inbox_recv(t.in, &mt, 10000, &m);
     cr_assert_eq(rc, 0, "fx_task_many_await on an empty set never called its handler");
+    int64_t put = 0;
+    memcpy(&put, fx_msg_data(m), sizeof put);
+    cr_assert_eq(put, 1, "fx_task_many_put answered %lld, not 1 (all in)", (long long) put);
     fx_msg_free(m);
     tvm_stop(&t);
 }

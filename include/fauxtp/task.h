@@ -133,13 +133,17 @@ typedef struct fx_task_many {
 FX_API int fx_task_many_init(fx_task_many *m, const fx_task *tasks, fx_msg **msgs,
                              size_t n, int64_t timeout_ms);
 /* Receives the next message about any task of m still pending, or a
- * TIMEOUT at m's deadline, with h. As fx_receive for NULL cx, m or h.
- * Inside a handler only. */
+ * TIMEOUT at m's deadline, with h. With nothing pending (an empty set, or
+ * every outcome in) h gets a TIMEOUT at once, which fx_task_many_put
+ * answers with 1. As fx_receive for NULL cx, m or h. Inside a handler
+ * only. */
 FX_API fx_next fx_task_many_await(fx_ctx *cx, fx_task_many *m, fx_handler h);
 /* Takes msg (the message h is handling) into m: 1 when every task of m
  * now has an outcome, 0 when some are pending, FX_ETIMEDOUT when msg is
  * m's deadline, FX_ENOENT when msg is not about m (it is left alone).
- * For 1 and 0, msg is now m's (kept: do not free it). FX_EINVAL for NULL
+ * For 1 and 0, msg is now m's (kept: do not free it); the TIMEOUT that
+ * await delivers when nothing was pending also answers 1 but stays the
+ * handler's, as any message it does not keep. FX_EINVAL for NULL
  * cx, m or msg. Inside a handler only. */
 FX_API int fx_task_many_put(fx_ctx *cx, fx_task_many *m, fx_msg *msg);
 /* Decodes task i's outcome as fx_task_result_get would (data points into

@@ -59,7 +59,9 @@ FX_API fx_next fx_task_many_await(fx_ctx *cx, fx_task_many *m, fx_handler h)
     if (!m)
         return fx_receive(NULL, h, NULL, 0); /* the invalid fx_next */
     int64_t left = FX_INFINITY;
-    if (m->deadline_ms >= 0) {
+    if (m->pending == 0) {
+        left = 0; /* nothing can come: h gets the timeout at once (put: 1) */
+    } else if (m->deadline_ms >= 0) {
         left = m->deadline_ms - now_ms();
         if (left < 0)
             left = 0;
@@ -76,9 +78,10 @@ FX_API int fx_task_many_put(fx_ctx *cx, fx_task_many *m, fx_msg *msg)
         fx_timeout_info ti;
         if (fx_msg_size(msg) >= sizeof ti) {
             memcpy(&ti, fx_msg_data(msg), sizeof ti);
-            /* Our pattern has no ref and no sender. */
-            if (ti.ref.id == 0 && fx_pid_is_none(ti.from) && m->pending)
-                return FX_ETIMEDOUT;
+            /* Our pattern has no ref and no sender. With nothing
+             * pending it is await's at-once answer: all in (not kept). */
+            if (ti.ref.id == 0 && fx_pid_is_none(ti.from))
+                return m->pending ? FX_ETIMEDOUT : 1;
         }
         return FX_ENOENT;
     }
