@@ -222,7 +222,7 @@ Test(review6_net, a_reset_wakes_the_sender_waiting_for_writable, .timeout = 60)
 
 /* ---- bytes kept by a timed-out passive read, then active mode ----------- */
 
-enum { T_RECV = 300, T_DATA, T_ACTIVE };
+enum { T_RECV = 300, T_DATA, T_ACTIVE, T_RECV_FOREVER, T_SHUT_RD };
 
 typedef struct keep_st {
     fx_net_addr addr;
@@ -254,6 +254,17 @@ static fx_next keep_loop(fx_ctx *cx, fx_msg *m)
     case T_ACTIVE:
         report_u64(cx, st->report, T_EVENT,
                    (uint64_t) (int64_t) fx_net_active(cx, st->s, 100));
+        break;
+    case T_RECV_FOREVER: /* 10 bytes, no timeout */
+        report_u64(cx, st->report, T_EVENT,
+                   (uint64_t) (int64_t) fx_net_recv(cx, st->s, 10, FX_INFINITY));
+        break;
+    case T_SHUT_RD:
+        report_u64(cx, st->report, T_EVENT,
+                   (uint64_t) (int64_t) fx_net_shutdown(cx, st->s, FX_NET_SHUT_RD));
+        break;
+    case FX_NET_CLOSED:
+        report_u64(cx, st->report, T_EVENT, FX_NET_CLOSED);
         break;
     case FX_NET_DATA:
         fx_send(cx, st->report, T_DATA, fx_msg_data(m), fx_msg_size(m));
@@ -312,6 +323,40 @@ Test(review6_net, bytes_kept_by_a_timed_out_recv_come_first_in_active_mode, .tim
     cr_assert_eq(n, 10, "got %zu bytes (\"%.*s\"): the 5 kept ones never came", n,
                  (int) n, got);
     cr_assert_arr_eq(got, "0123456789", 10);
+    close(fd);
+    tvm_stop(&t);
+}
+
+/* net.h fx_net_shutdown: FX_NET_SHUT_RD with a passive request pending
+ * (no timeout) answers it as at EOF: the bytes so far, then FX_NET_CLOSED
+ * (Erlang: gen_tcp:recv answers {error, closed}). It was never answered. */
+Test(review6_net, shutdown_read_answers_a_pending_recv, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    keep_st st = {.report = t.me};
+    fx_net_addr_ip("127.0.0.1", 0, &st.addr);
+    fx_pid p = spawn_state(t.vm, keep_loop, &st, sizeof st);
+    cr_assert_eq(fx_vm_send(t.vm, p, T_START, NULL, 0), 0);
+    fx_net_addr a;
+    fx_net_addr_ip("127.0.0.1", (uint16_t) tvm_recv_u64(&t, T_PORT), &a);
+    int fd = posix_connect(&a);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(tvm_recv_u64(&t, T_EVENT), FX_NET_ACCEPTED);
+    cr_assert_eq(write(fd, "012", 3), 3);
+    cr_assert_eq(fx_vm_send(t.vm, p, T_RECV_FOREVER, NULL, 0), 0);
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, T_EVENT), 0);
+    cr_assert_eq(fx_vm_send(t.vm, p, T_SHUT_RD, NULL, 0), 0);
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, T_EVENT), 0);
+    cr_assert_eq((int64_t) tvm_recv_u64(&t, T_EVENT), FX_NET_CLOSED,
+                 "the pending recv was not answered with FX_NET_CLOSED");
+    /* The 3 bytes read before the shutdown (if the poller had read them)
+     * came first as a short FX_NET_DATA; none may come after. */
+    fx_match mt = {.type = T_DATA};
+    fx_msg *m = NULL;
+    if (fx_inbox_recv(t.in, &mt, 0, &m) == 0) {
+        cr_assert_eq(fx_msg_size(m), 3);
+        fx_msg_free(m);
+    }
     close(fd);
     tvm_stop(&t);
 }

@@ -47,7 +47,8 @@ Test(review6_task, await_many_on_an_empty_set_does_not_hang, .timeout = 60)
     cr_assert_eq(rc, 0, "fx_task_many_await on an empty set never called its handler");
     int64_t put = 0;
     memcpy(&put, fx_msg_data(m), sizeof put);
-    cr_assert_eq(put, 1, "fx_task_many_put answered %lld, not 1 (all in)", (long long) put);
+    cr_assert_eq(put, 1, "fx_task_many_put answered %lld, not 1 (all in)",
+                 (long long) put);
     fx_msg_free(m);
     tvm_stop(&t);
 }

@@ -21,7 +21,9 @@
  * queues the rest on the socket. While the queue holds at least the
  * high-water mark, sends fail with FX_EAGAIN and take nothing; once the
  * queue drains below the low-water mark, each process that got FX_EAGAIN
- * since (the last one of them, see fx_net_send) receives FX_NET_WRITABLE.
+ * since receives FX_NET_WRITABLE (once). They get it too if the write
+ * side fails or the socket closes first: their next send then answers
+ * FX_ECONNECT or FX_EBADF.
  *
  * Threads: every function taking an fx_ctx runs inside a handler only
  * (FX_ECONTEXT never arises: the context proves it). Errors common to all:
@@ -138,7 +140,8 @@ FX_API int fx_net_accept(fx_ctx *cx, fx_sock listener, uint32_t n);
  * caller. The result arrives as FX_NET_CONNECTED or FX_NET_ERROR
  * (FX_ECONNECT when refused or unreachable, FX_ETIMEDOUT after
  * timeout_ms; < 0 = no timeout beyond the kernel's). *out is valid at
- * once. Errors: FX_ENOFILE, FX_ECONNECT (refused at once), the common. */
+ * once. Errors: FX_ENOFILE, FX_ECONNECT (refused at once), FX_EAGAIN (a
+ * Unix-domain listener's backlog is full), the common. */
 FX_API int fx_net_connect(fx_ctx *cx, const fx_net_addr *addr, const fx_net_opts *opts,
                           int64_t timeout_ms, fx_sock *out);
 /* A UDP socket bound to addr (port 0: any). Owned by the caller,
@@ -156,7 +159,9 @@ FX_API int fx_net_active(fx_ctx *cx, fx_sock sock, int32_t n);
  * available, up to 64 KiB), or FX_NET_CLOSED if the peer closes first
  * (bytes already read come first, in a shorter FX_NET_DATA), or
  * FX_NET_ERROR{FX_ETIMEDOUT} after timeout_ms (< 0: none; the bytes read
- * so far stay for the next request). Stream sockets only. Owner only.
+ * so far stay, and come first: in the next request's FX_NET_DATA if it
+ * asks for the same size, else as an FX_NET_DATA of their own before the
+ * next request's or the first under fx_net_active). Stream sockets only. Owner only.
  * Errors: FX_EMSGSIZE (n above the VM's max message size), FX_EINVAL
  * (credit > 0, or a request already pending), the common ones. */
 FX_API int fx_net_recv(fx_ctx *cx, fx_sock sock, size_t n, int64_t timeout_ms);
@@ -166,7 +171,9 @@ FX_API int fx_net_recv(fx_ctx *cx, fx_sock sock, size_t n, int64_t timeout_ms);
 /* Writes len bytes (copied as far as they must be queued). Any process of
  * the VM may send. Errors: FX_EAGAIN (queue at the high-water mark:
  * nothing taken; the caller gets FX_NET_WRITABLE later), FX_ECONNECT (the
- * connection was reset or the write side shut down), the common ones. */
+ * connection was reset or the write side shut down), the common ones
+ * (FX_ENOMEM: refused, and no memory to note the caller for
+ * FX_NET_WRITABLE). */
 FX_API int fx_net_send(fx_ctx *cx, fx_sock sock, const void *data, size_t len);
 /* The same with a message's payload, taken on success (msg.h's rule) and
  * written or queued without another copy: an FX_NET_DATA message you
@@ -180,8 +187,9 @@ FX_API int fx_net_sendto(fx_ctx *cx, fx_sock sock, const fx_net_addr *to,
 /* ---- control ------------------------------------------------------------ */
 
 /* Shuts down the write side once the queue has drained (FX_NET_SHUT_WR),
- * the read side at once (FX_NET_SHUT_RD; reading stops) or both. Stream
- * sockets. Owner only. */
+ * the read side at once (FX_NET_SHUT_RD; reading stops, and a pending
+ * fx_net_recv is answered as at EOF: its bytes so far, then
+ * FX_NET_CLOSED) or both. Stream sockets. Owner only. */
 #define FX_NET_SHUT_RD 1
 #define FX_NET_SHUT_WR 2
 FX_API int fx_net_shutdown(fx_ctx *cx, fx_sock sock, int how);

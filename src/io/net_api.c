@@ -70,6 +70,18 @@ FX_API int fx_net_active(fx_ctx *cx, fx_sock sock, int32_t count)
     } else {
         int64_t c = (int64_t) s->credit + count;
         s->credit = c > INT32_MAX ? INT32_MAX : (int32_t) c;
+        if (s->recv_buf && s->recv_got > 0) {
+            /* Bytes kept from a passive request that timed out: they were
+             * read first, so they come first, as one FX_NET_DATA. */
+            fxi_net_notify(n, s->owner, FX_NET_DATA, sock.id, fx_msg_data(s->recv_buf),
+                           s->recv_got);
+            fxi_net_sock_drop_buffers_recv(s);
+            if (--s->credit == 0) {
+                fxi_net_notify(n, s->owner, FX_NET_PASSIVE, sock.id, NULL, 0);
+                fxi_net_slot_unlock(sl);
+                return 0;
+            }
+        }
         /* Bytes that came while we were passive are read now, here: their
          * edge is gone (rd_ready remembers it). A read that fails closes
          * the socket; the FX_NET_ERROR is in our mailbox. */
@@ -133,8 +145,8 @@ static int send_locked(fx_ctx *cx, fxi_net *n, fxi_sock *s, uint64_t id, const v
     if (s->wr_closed || s->shut_wr)
         return FX_ECONNECT;
     if (s->wq_bytes >= s->opts.high) {
-        s->want_writable = true;
-        s->writable_to = fx_self(cx);
+        if (fxi_net_wait_writable(s, fx_self(cx)) != 0)
+            return FX_ENOMEM; /* refused, and no room to note the caller */
         return FX_EAGAIN;
     }
     size_t done = 0;
@@ -269,6 +281,14 @@ FX_API int fx_net_shutdown(fx_ctx *cx, fx_sock sock, int how)
     if (how & FX_NET_SHUT_RD) {
         (void) shutdown(s->fd, SHUT_RD);
         s->eof = true;
+        if (s->recv_pending) { /* answered as at EOF: bytes so far, then closed */
+            if (s->recv_buf && s->recv_got > 0)
+                fxi_net_notify(n, s->owner, FX_NET_DATA, sock.id,
+                               fx_msg_data(s->recv_buf), s->recv_got);
+            fxi_net_sock_drop_buffers_recv(s);
+            s->recv_pending = false;
+            fxi_net_notify(n, s->owner, FX_NET_CLOSED, sock.id, NULL, 0);
+        }
     }
     if ((how & FX_NET_SHUT_WR) && !s->wr_closed) {
         s->shut_wr = true;

@@ -75,8 +75,11 @@ typedef struct fxi_sock {
     fxi_wchunk *wq_head, *wq_tail;
     size_t wq_bytes;
     fxi_net_sopts opts;
-    bool want_writable;
-    fx_pid writable_to;
+    /* Every process refused with FX_EAGAIN since the queue last drained:
+     * each gets FX_NET_WRITABLE below the low mark or when the socket
+     * fails or closes (fxi_net_wake_writers). */
+    fx_pid *wr_wait;
+    uint32_t wr_n, wr_cap;
 } fxi_sock;
 
 typedef struct fxi_nslot {
@@ -178,6 +181,15 @@ void fxi_net_notify_error(fxi_net *n, fx_pid to, uint64_t id, int code, int err)
 int fxi_net_errno_code(int err);
 /* Frees the write queue and any receive buffer of s. */
 void fxi_net_sock_drop_buffers(fxi_sock *s);
+/* Adds pid to the processes waiting for FX_NET_WRITABLE (once each).
+ * 0 or FX_ENOMEM. */
+int fxi_net_wait_writable(fxi_sock *s, fx_pid pid);
+/* Sends FX_NET_WRITABLE to every waiting process and forgets them (the
+ * queue drained, or the write side failed or closed: their next send
+ * tells which). */
+void fxi_net_wake_writers(fxi_net *n, fxi_sock *s, uint64_t id);
+/* Forgets the waiting processes without telling them (VM teardown). */
+void fxi_net_free_writers(fxi_sock *s);
 /* Frees only the partial passive-read buffer. */
 void fxi_net_sock_drop_buffers_recv(fxi_sock *s);
 
@@ -194,6 +206,11 @@ static inline fxi_wchunk *fxi_net_chunk_new(fx_msg *m, size_t off)
 static inline void fxi_net_chunk_free(fxi_wchunk *c)
 {
     fxi_free(c, sizeof *c);
+}
+static inline void fxi_net_free_writers_array(fxi_sock *s)
+{
+    if (s->wr_wait)
+        fxi_free(s->wr_wait, s->wr_cap * sizeof *s->wr_wait);
 }
 
 /* net_open.c */

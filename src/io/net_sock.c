@@ -79,6 +79,40 @@ void fxi_net_sock_drop_buffers(fxi_sock *s)
     fxi_net_sock_drop_buffers_recv(s);
 }
 
+int fxi_net_wait_writable(fxi_sock *s, fx_pid pid)
+{
+    for (uint32_t i = 0; i < s->wr_n; i++)
+        if (fx_pid_eq(s->wr_wait[i], pid))
+            return 0;
+    if (s->wr_n == s->wr_cap) {
+        uint32_t cap = s->wr_cap ? s->wr_cap * 2 : 4;
+        fx_pid *w = fxi_alloc(cap * sizeof *w);
+        if (!w)
+            return FX_ENOMEM;
+        if (s->wr_n)
+            memcpy(w, s->wr_wait, s->wr_n * sizeof *w);
+        fxi_net_free_writers_array(s);
+        s->wr_wait = w;
+        s->wr_cap = cap;
+    }
+    s->wr_wait[s->wr_n++] = pid;
+    return 0;
+}
+
+void fxi_net_wake_writers(fxi_net *n, fxi_sock *s, uint64_t id)
+{
+    for (uint32_t i = 0; i < s->wr_n; i++)
+        fxi_net_notify(n, s->wr_wait[i], FX_NET_WRITABLE, id, NULL, 0);
+    s->wr_n = 0;
+}
+
+void fxi_net_free_writers(fxi_sock *s)
+{
+    fxi_net_free_writers_array(s);
+    s->wr_wait = NULL;
+    s->wr_n = s->wr_cap = 0;
+}
+
 void fxi_net_sock_drop_buffers_recv(fxi_sock *s)
 {
     fx_msg_free(s->recv_buf);
@@ -127,9 +161,11 @@ int fxi_net_flush(fxi_net *n, fxi_sock *s, uint64_t id)
                 continue;
             if (errno == EAGAIN)
                 break;
-            /* Reset or shut down: nothing queued can be sent any more. */
+            /* Reset or shut down: nothing queued can be sent any more;
+             * the refused senders learn it from their next send. */
             s->wr_closed = true;
             fxi_net_sock_drop_buffers(s);
+            fxi_net_wake_writers(n, s, id);
             return FX_ECONNECT;
         }
         s->wq_bytes -= (size_t) w;
@@ -148,10 +184,8 @@ int fxi_net_flush(fxi_net *n, fxi_sock *s, uint64_t id)
             fxi_net_chunk_free(c);
         }
     }
-    if (s->want_writable && s->wq_bytes < s->opts.low) {
-        s->want_writable = false;
-        fxi_net_notify(n, s->writable_to, FX_NET_WRITABLE, id, NULL, 0);
-    }
+    if (s->wr_n && s->wq_bytes < s->opts.low)
+        fxi_net_wake_writers(n, s, id);
     if (!s->wq_head && s->shut_wr && !s->wr_closed) {
         (void) shutdown(s->fd, SHUT_WR);
         s->wr_closed = true;
@@ -406,7 +440,10 @@ bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events, fxi_
         read_udp(n, s, id, buf);
         return false;
     }
-    if (s->wq_head && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+    /* Also with nothing queued: a write shutdown asked for while
+     * connecting happens once the queue (here empty) has drained. */
+    if ((s->wq_head || (s->shut_wr && !s->wr_closed)) &&
+        (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
         (void) fxi_net_flush(n, s, id);
     return read_stream(n, sl, id, buf);
 }

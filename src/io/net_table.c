@@ -101,6 +101,8 @@ void fxi_net_slot_close(fxi_net *n, fxi_nslot *sl, uint64_t id, bool tell_janito
         close(s->fd);
     }
     fxi_net_sock_drop_buffers(s);
+    fxi_net_wake_writers(n, s, id); /* their next send answers FX_EBADF */
+    fxi_net_free_writers(s);
     s->fd = -1;
     sl->used = false;
     sl->gen = (sl->gen + 1) & GEN_MASK;
@@ -145,6 +147,7 @@ static void net_free(fx_vm *vm, void *value)
                 if (c[i].s.fd >= 0)
                     close(c[i].s.fd);
                 fxi_net_sock_drop_buffers(&c[i].s);
+                fxi_net_free_writers(&c[i].s);
             }
             fxi_mutex_fini(&c[i].mx);
         }
