@@ -35,7 +35,10 @@ typedef enum fx_mailbox_policy {
  * fx_child_spec.mailbox). Zero-initialised = unbounded, as in Erlang.
  * Under every policy, senders outside the VM (fx_vm_send, fx_vm_send_msg,
  * fx_inbox_send*, fx_vm_cast...) get FX_EAGAIN instead of queueing past
- * max (they keep the message). Only application messages and behaviour
+ * max (they keep the message). The kill and drop policies and these
+ * refusals count the messages a selective receive set aside as queued
+ * (they are, as in Erlang); muting looks at the mailbox alone. Only
+ * application messages and behaviour
  * messages marked FX_MSG_REFUSABLE (GenServer call/cast envelopes) are
  * ever refused; replies, EXIT, DOWN, timeouts, the runtime's link/monitor
  * signals and behaviours' own protocol always get through, and every

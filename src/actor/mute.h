@@ -82,6 +82,14 @@ static inline bool fxi_limit_refusable(uint32_t type)
             (type & FX_MSG_REFUSABLE));
 }
 
+/* The length a limit is held to: the mailbox and the messages a
+ * selective receive set aside (they are still queued, as in Erlang's
+ * message_queue_len). saved_n: relaxed, one writer (receive.c). */
+static inline uint32_t fxi_limit_len(const fxi_actor *a)
+{
+    return fxi_mailbox_len_exact(&a->mb) + fxi_atomic_load_relaxed_32(&a->ext->saved_n);
+}
+
 /* Checks a send of a message of `type` to a, which has a limit, with
  * `pending` more messages of the same sender not yet published: 0 to go
  * ahead, or the refusal (FX_EMAILBOX_FULL inside the VM under the drop
@@ -93,7 +101,7 @@ static inline int fxi_limit_check(const fxi_actor *a, uint32_t type, uint32_t pe
         return 0;
     if (!outside && a->lim != FX_MAILBOX_DROP + 1)
         return 0;
-    if (fxi_mailbox_len_exact(&a->mb) + pending < a->ext->mb_limit)
+    if (fxi_limit_len(a) + pending < a->ext->mb_limit)
         return 0;
     return outside ? FX_EAGAIN : FX_EMAILBOX_FULL;
 }
@@ -102,8 +110,7 @@ static inline int fxi_limit_check(const fxi_actor *a, uint32_t type, uint32_t pe
  * exit (reason in *why). Owner thread only. */
 static inline bool fxi_limit_kill_due(const fxi_actor *a)
 {
-    return a->lim == FX_MAILBOX_KILL + 1 &&
-           fxi_mailbox_len_exact(&a->mb) > a->ext->mb_limit;
+    return a->lim == FX_MAILBOX_KILL + 1 && fxi_limit_len(a) > a->ext->mb_limit;
 }
 
 /* Ends a's life for the kill policy: reason {error, FX_EMAILBOX_FULL,
