@@ -272,15 +272,24 @@ Test(auto_shutdown, an_abnormal_exit_of_a_transient_significant_child_restarts_i
     tvm_stop(&t);
 }
 
-Test(auto_shutdown, never_and_terminate_child_do_not_stop_the_supervisor)
+Test(auto_shutdown, never_refuses_significant_children_and_terminate_child_does_not_stop)
 {
     tvm t = sup_vm();
-    kid k[3];
-    fx_pid sup = start_significant(&t, k, FX_AUTO_SHUTDOWN_NEVER, FX_TRANSIENT);
-    gs_stop_with(&t, pid_of(&t, sup, "s1"), fx_reason_normal());
-    expect_events(&t, "-s1", NULL);
-    wait_child(&t, sup, "s1", FX_CHILD_UNDEFINED, FX_PID_NONE);
-    assert_counts(&t, sup, 3, 2, 0, 3);
+    /* OTP: with auto_shutdown never, a significant child spec is invalid,
+     * at start and in start_child. */
+    kid k[2];
+    fx_child_spec c[2];
+    c[0] = gs_child(&k[0], "a", K_OK, FX_PERMANENT);
+    c[1] = gs_child(&k[1], "s1", K_OK, FX_TRANSIENT);
+    c[1].significant = true;
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 2);
+    fx_pid none = FX_PID_NONE;
+    cr_assert_eq(fx_sup_start(t.in, &s, &none, NULL), FX_EINVAL);
+    s.nchildren = 1;
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a", NULL);
+    cr_assert_eq(fx_sup_start_child(t.in, sup, &c[1], 10000, NULL, NULL), FX_EINVAL);
+    assert_counts(&t, sup, 1, 1, 0, 1);
 
     kid k2[3];
     fx_pid sup2 =
@@ -986,7 +995,8 @@ Test(spec, every_validation_rule_answers_einval)
     s = spec_with(FX_ONE_FOR_ONE, c, 2);
     cr_assert_eq(fx_sup_start(NULL, &s, NULL, NULL), FX_EINVAL);
     /* The edges that are allowed. */
-    c[0].significant = true; /* transient */
+    c[0].significant = true; /* transient, under auto_shutdown */
+    s.auto_shutdown = FX_AUTO_SHUTDOWN_ANY_SIGNIFICANT;
     c[0].shutdown_ms = FX_SHUTDOWN_BRUTAL_KILL;
     c[1].shutdown_ms = FX_INFINITY;
     s.intensity = 0;

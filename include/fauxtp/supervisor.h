@@ -74,7 +74,8 @@ typedef struct fx_child_spec {
     int32_t type;        /* fx_child_type */
     int64_t shutdown_ms; /* see FX_SHUTDOWN_BRUTAL_KILL */
     /* With auto_shutdown, the exit of a significant child (transient or
-     * temporary only) may stop the supervisor. */
+     * temporary only) may stop the supervisor. Invalid (FX_EINVAL) under a
+     * supervisor whose auto_shutdown is never, as in OTP. */
     bool significant;
 } fx_child_spec;
 
@@ -148,10 +149,10 @@ FX_API void fx_sup_spec_init(fx_sup_spec *spec);
  * exit reason or start error (FX_E... name), truncated to fit. A child whose start
  * answers ignore is kept, not running. Returns 0 and *out; FX_EINVAL (bad spec: duplicate
  * or empty id, no start function, bad enum, period <= 0, intensity < 0, significant
- * permanent child, a dynamic supervisor without exactly one template or with
- * auto_shutdown, more than 512 children: add more with start_child); FX_EEXIT;
- * FX_ETIMEDOUT; FX_EWOULDBLOCK on a scheduler thread; FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN.
- * The spec is copied. The inbox's owner thread. */
+ * permanent child, a significant child with auto_shutdown never, a dynamic supervisor
+ * without exactly one template or with auto_shutdown, more than 512 children: add more
+ * with start_child); FX_EEXIT; FX_ETIMEDOUT; FX_EWOULDBLOCK on a scheduler thread;
+ * FX_ENOMEM, FX_EFULL, FX_ESHUTDOWN. The spec is copied. The inbox's owner thread. */
 FX_API int fx_sup_start(fx_inbox *inbox, const fx_sup_spec *spec, fx_pid *out,
                         fx_reason *why);
 /* The same from inside a handler, without blocking: `then` gets the

@@ -60,6 +60,10 @@ static bool spec_ok(const fx_sup_spec *spec)
     for (size_t i = 0; i < spec->nchildren; i++) {
         if (!fxi_sup_child_spec_ok(&spec->children[i], dynamic))
             return false;
+        /* OTP: with auto_shutdown never a significant child is invalid. */
+        if (spec->children[i].significant &&
+            spec->auto_shutdown == FX_AUTO_SHUTDOWN_NEVER)
+            return false;
         for (size_t j = 0; j < i && !dynamic; j++)
             if (strcmp(spec->children[i].id, spec->children[j].id) == 0)
                 return false;

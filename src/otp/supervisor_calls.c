@@ -183,8 +183,9 @@ fx_next fxi_sup_call(fx_ctx *cx, fxi_sup *s, fx_msg *m)
         if (dynamic || size != sizeof spec)
             break;
         memcpy(&spec, data, sizeof spec);
-        if (!fxi_sup_child_spec_ok(&spec, false))
-            break;
+        if (!fxi_sup_child_spec_ok(&spec, false) ||
+            (spec.significant && s->auto_shutdown == FX_AUTO_SHUTDOWN_NEVER))
+            break; /* OTP: significant needs auto_shutdown */
         if (fxi_sup_find_id(s, spec.id)) {
             reply_rc(cx, from, FX_EEXIST);
             return fx_continue(cx);

@@ -24,7 +24,8 @@ static bool add_restart(fx_ctx *cx, fxi_sup *s)
 {
     int64_t now = now_ms();
     /* Forget the restarts that left the window. */
-    while (s->ntimes && now - s->times[s->thead] >= s->period_ms) {
+    /* OTP keeps a restart exactly period old (R >= Now - Period). */
+    while (s->ntimes && now - s->times[s->thead] > s->period_ms) {
         s->thead = (s->thead + 1) % s->tcap;
         s->ntimes--;
     }
