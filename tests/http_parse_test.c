@@ -148,3 +148,61 @@ Test(http_parse, split_at_every_byte)
         cr_assert(rc == HTTP_INCOMPLETE || rc == HTTP_BAD, "prefix %zu: %d", i, rc);
     }
 }
+
+/* Every byte value at every position of a long target and of long header
+ * values (the parser scans those 8 bytes at a time, so a stop byte must
+ * be found at any offset within a word): a byte allowed there parses to
+ * the same head, any other is 400. Values allow SP, HTAB, VCHAR and
+ * obs-text; a target allows VCHAR and obs-text. */
+Test(http_parse, every_byte_at_every_offset)
+{
+    static const char head[] =
+        "GET /a/long/target/path/with/words?x=1&y=2 HTTP/1.1\r\n"
+        "Host: 127.0.0.1:44583\r\n"
+        "User-Agent: some agent string/1.0 (x; y) and more text\r\n"
+        "Accept: */*\r\n\r\n";
+    const size_t len = sizeof head - 1;
+    const char *tgt = strchr(head, '/'), *tgt_end = strchr(tgt, ' ');
+    const char *ua = strstr(head, "some"), *ua_end = strstr(ua, "\r\n");
+    char buf[sizeof head];
+    http_req r;
+    for (const char *at = head; at < ua_end; at++) {
+        bool in_target = at >= tgt && at < tgt_end, in_value = at >= ua;
+        if (!in_target && !in_value)
+            continue;
+        for (int c = 0; c < 256; c++) {
+            memcpy(buf, head, sizeof head);
+            buf[at - head] = (char) c;
+            bool vis = (c > 0x20 && c < 0x7f) || c >= 0x80;
+            bool ok = in_target ? vis : vis || c == ' ' || c == '\t';
+            int rc = http_parse(buf, len, 8192, &r);
+            if (ok) {
+                cr_assert_eq(rc, (int) len, "offset %td byte 0x%02x: %d", at - head, c,
+                             rc);
+                cr_assert_eq(r.target_len, (size_t) (tgt_end - tgt));
+            } else {
+                cr_assert_eq(rc, HTTP_BAD, "offset %td byte 0x%02x: %d", at - head, c,
+                             rc);
+            }
+        }
+    }
+}
+
+/* Blanks around a value are not part of it; an HTAB inside one is. */
+Test(http_parse, value_blanks_and_tabs)
+{
+    http_req r;
+    cr_assert_gt(parse("POST / HTTP/1.1\r\nContent-Length:\t 12 \t \r\n"
+                       "X-Long: a\tb\tc d\te f g h i j k l m n o p\t\r\n"
+                       "connection:\tkeep-alive,\tCLOSE\t\r\n\r\n",
+                       &r),
+                 0);
+    cr_assert_eq(r.content_length, 12);
+    cr_assert(!r.keep_alive);
+    cr_assert_eq(parse("GET / HTTP/1.1\r\nX: a\tb\x01\r\n\r\n", &r), HTTP_BAD);
+    cr_assert_eq(parse("GET / HTTP/1.1\r\nX: a\r\r\n\r\n", &r), HTTP_BAD);
+    /* a name that only matches after folding case, of the same length */
+    cr_assert_gt(
+        parse("GET / HTTP/1.1\r\nCONTENT-LENGTH: 7\r\nContent_Length: x\r\n\r\n", &r), 0);
+    cr_assert_eq(r.content_length, 7);
+}

@@ -10,6 +10,7 @@
 
 #include "actor/actor.h"
 #include "io/net_impl.h"
+#include "io/net_sys.h"
 
 /* The locked slot of sock, checked for ownership when owner_only. */
 static fxi_nslot *get(fx_ctx *cx, fx_sock sock, bool owner_only, fxi_net **np, int *rc)
@@ -152,8 +153,8 @@ static int send_locked(fx_ctx *cx, fxi_net *n, fxi_sock *s, uint64_t id, const v
     size_t done = 0;
     if (!s->wq_head && s->state == FXI_ST_OPEN) {
         while (done < len) {
-            ssize_t w = send(s->fd, (const char *) data + done, len - done,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+            ssize_t w = fxi_sys_send(s->fd, (const char *) data + done, len - done,
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
             if (w >= 0) {
                 done += (size_t) w;
                 continue;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "io/net_impl.h"
+#include "io/net_sys.h"
 #include "platform/atomic.h"
 
 /* The eventfd's epoll data: 0 is never a socket handle (handles carry a
@@ -57,7 +58,7 @@ static int net_poll(fxi_poller *io, fxi_sched *sc)
         return handle(n, sc, q->ev, k);
     }
     struct epoll_event ev[FXI_NET_EVENTS];
-    int k = epoll_wait(n->epfd, ev, FXI_NET_EVENTS, 0);
+    int k = fxi_sys_epoll_wait(n->epfd, ev, FXI_NET_EVENTS, 0);
     return k > 0 ? handle(n, sc, ev, k) : 0;
 }
 
@@ -77,7 +78,7 @@ static int net_wait(fxi_poller *io, fxi_sched *sc, int64_t timeout_ns)
             ts.tv_nsec = timeout_ns % 1000000000;
             tp = &ts;
         }
-        k = epoll_pwait2(n->epfd, q->ev, FXI_NET_EVENTS, tp, NULL);
+        k = fxi_sys_epoll_pwait2(n->epfd, q->ev, FXI_NET_EVENTS, tp);
         if (k < 0 && errno == ENOSYS) {
             fxi_atomic_store_relaxed_32(&n->no_pwait2, 1); /* as above */
             return 0;                                      /* spurious: retried */
@@ -89,7 +90,7 @@ static int net_wait(fxi_poller *io, fxi_sched *sc, int64_t timeout_ns)
                  : timeout_ns > (int64_t) 1000 * 1000 * 1000 * 1000
                      ? 1000 * 1000 * 1000
                      : (int) ((timeout_ns + 999999) / 1000000);
-        k = epoll_wait(n->epfd, q->ev, FXI_NET_EVENTS, ms);
+        k = fxi_sys_epoll_wait(n->epfd, q->ev, FXI_NET_EVENTS, ms);
     }
     if (k <= 0)
         return 0;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "io/net_impl.h"
+#include "io/net_sys.h"
 
 #define IOV_MAX_BATCH 64
 
@@ -155,7 +156,7 @@ int fxi_net_flush(fxi_net *n, fxi_sock *s, uint64_t id)
             iov[k].iov_len = fx_msg_size(c->m) - c->off;
         }
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t) k};
-        ssize_t w = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t w = fxi_sys_sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -226,7 +227,7 @@ static int read_step(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
             fx_msg_new_behaviour(FX_NET_DATA, s->recv_want, &s->recv_buf) != 0)
             return 0; /* out of memory: rd_ready stays for the next try */
         size_t ask = s->recv_want - s->recv_got;
-        r = read(s->fd, (char *) fx_msg_data_mut(s->recv_buf) + s->recv_got, ask);
+        r = fxi_sys_read(s->fd, (char *) fx_msg_data_mut(s->recv_buf) + s->recv_got, ask);
         if (r > 0) {
             if ((size_t) r < ask && !s->rd_hup)
                 s->rd_ready = false;
@@ -243,7 +244,7 @@ static int read_step(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
             return 1;
         }
     } else {
-        r = read(s->fd, buf, n->read_max);
+        r = fxi_sys_read(s->fd, buf, n->read_max);
         if (r > 0) {
             if ((size_t) r < n->read_max && !s->rd_hup)
                 s->rd_ready = false;
