@@ -99,10 +99,10 @@ static inline pid_t start_erl(const char *name, const char *cookie, const char *
     return spawn_argv(argv);
 }
 
-/* The erl's exit status, waiting at most 30 s (then it is killed). */
-static inline int erl_status(pid_t p)
+/* The erl's exit status, waiting at most secs seconds (-1 after that). */
+static inline int erl_status_within(pid_t p, int secs)
 {
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < secs * 10; i++) {
         int st;
         if (waitpid(p, &st, WNOHANG) == p) {
             for (int k = 0; k < nkids; k++)
@@ -113,6 +113,12 @@ static inline int erl_status(pid_t p)
         usleep(100000);
     }
     return -1;
+}
+
+/* The erl's exit status, waiting at most 30 s (-1 after that). */
+static inline int erl_status(pid_t p)
+{
+    return erl_status_within(p, 30);
 }
 
 static inline tvm node_vm_tick(const char *name, uint32_t tick_ms)

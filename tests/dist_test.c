@@ -431,6 +431,46 @@ Test(dist, erlang_gen_server_call_and_cast_reach_a_fauxtp_gen_server)
     tvm_stop(&t);
 }
 
+/* Type 1: never answered; type 2: answered. */
+static fx_gs_ret silent_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                             const void *data, size_t size)
+{
+    (void) state, (void) from, (void) data, (void) size;
+    if (type == 1)
+        return fx_gs_noreply(cx);
+    return fx_gs_reply(cx, "answered", 8);
+}
+
+static const fx_gs_ops silent_ops = {.init = gs_init, .handle_call = silent_call};
+
+/* Every remote call waits in the connection for its reply; before, a
+ * server that never answered kept its callers' entries until the
+ * connection closed and past 65,536 of them every new call was dropped.
+ * Now an entry ends with its caller's monitor (the caller gave up and
+ * demonitored), so 70,000 unanswered calls leave the next call served. */
+Test(dist, unanswered_remote_calls_cost_nothing_once_their_callers_gave_up)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    fx_gs_spec spec = {.ops = &silent_ops, .arg = &t.me, .name = "silent"};
+    fx_pid gs;
+    cr_assert_eq(fx_gs_start(t.in, &spec, &gs, NULL), 0);
+    pid_t e = start_erl(
+        "e8@127.0.0.1", COOKIE,
+        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+        "L = fun L(0) -> ok; L(N) ->"
+        "  {'EXIT', {timeout, _}} = (catch gen_server:call({silent, Fx}, {1, <<>>}, 0)),"
+        "  L(N - 1) end,"
+        "L(70000),"
+        "R = (catch gen_server:call({silent, Fx}, {2, <<>>}, 60000)),"
+        "io:format(\"~p~n\", [R]),"
+        "case R of <<\"answered\">> -> halt(0); _ -> halt(3) end.");
+    cr_assert_eq(erl_status_within(e, 120), 0,
+                 "the call after 70,000 unanswered ones failed");
+    tvm_stop(&t);
+}
+
 Test(dist, fauxtp_gen_server_call_reaches_an_erlang_process_and_gets_the_reply)
 {
     skip_unless_ready();
