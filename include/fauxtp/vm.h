@@ -37,8 +37,10 @@ extern "C" {
 #define FX_SPARE_NONE UINT32_MAX
 /* fx_vm_config.io_spin_us: no poll-spin before parking. */
 #define FX_IO_SPIN_OFF UINT32_MAX
-/* fx_vm_config.io_spin_us's default (0), in microseconds. */
-#define FX_IO_SPIN_DEFAULT_US 30u
+/* fx_vm_config.io_spin_us's default (0), in microseconds: no spin. On
+ * a loaded machine the spin made distribution round trips 2-5x slower
+ * (docs/net.md, "The poller"); its gain on a quiet one is unmeasured. */
+#define FX_IO_SPIN_DEFAULT_US 0u
 /* fx_vm_config.shutdown_timeout_ms: fx_vm_shutdown waits for running
  * handlers without a deadline (the behaviour of config version 2). */
 #define FX_SHUTDOWN_WAIT_FOREVER UINT32_MAX
@@ -160,7 +162,8 @@ typedef struct fx_vm_config {
      * without a sleep and a wake-up; the spin halves each time it finds
      * nothing and comes back in full when a sleep ends with events soon
      * after. No I/O, no spin: an idle VM still sleeps at once.
-     * 0 = FX_IO_SPIN_DEFAULT_US; FX_IO_SPIN_OFF = never; at most 1000. */
+     * 0 = FX_IO_SPIN_DEFAULT_US (no spin today); FX_IO_SPIN_OFF = never;
+     * at most 1000. */
     uint32_t io_spin_us;
 } fx_vm_config;
 

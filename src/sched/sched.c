@@ -515,6 +515,8 @@ static int spin_poll(fxi_sched *s, fxi_poller *io, int64_t to)
             s->io_spin_ns = p->io_spin_max_ns;
             return 1;
         }
+        /* A plain spin: sched_yield here made fauxtp->fauxtp calls 10x
+         * slower on a loaded machine (docs/net.md, "The poller"). */
         for (int k = 0; k < 16; k++)
             fxi_cpu_relax();
         now = fxi_now_ns();
