@@ -121,9 +121,13 @@ static inline int erl_status(pid_t p)
     return erl_status_within(p, 30);
 }
 
-static inline tvm node_vm_tick(const char *name, uint32_t tick_ms)
+/* A node on a VM made from cfg (NULL: 2 threads, the defaults). */
+static inline tvm node_vm_cfg(const char *name, uint32_t tick_ms, const fx_vm_config *cfg)
 {
-    tvm t = tvm_start(2);
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    tvm t = tvm_start_with(cfg ? cfg : &c);
     fx_dist_opts o = {.name = name,
                       .cookie = COOKIE,
                       .listen_ip = "127.0.0.1",
@@ -141,6 +145,11 @@ static inline tvm node_vm_tick(const char *name, uint32_t tick_ms)
     }
     cr_assert_eq(rc, 0, "fx_dist_start: %s", fx_strerror(rc));
     return t;
+}
+
+static inline tvm node_vm_tick(const char *name, uint32_t tick_ms)
+{
+    return node_vm_cfg(name, tick_ms, NULL);
 }
 
 static inline tvm node_vm(const char *name)

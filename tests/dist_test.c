@@ -226,6 +226,48 @@ Test(dist, a_burst_of_small_and_big_frames_keeps_its_order)
     tvm_stop(&b);
 }
 
+/* The poll-spin before parking (fx_vm_config.io_spin_us) on both nodes:
+ * the burst still arrives whole and in order, and once it is over the
+ * spinning stops (it follows recent I/O only): the two idle VMs use far
+ * less than one CPU (a spin that never stopped would burn a thread). */
+Test(dist, the_poll_spin_keeps_order_and_stops_when_idle)
+{
+    skip_unless_ready();
+    start_epmd();
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    c.io_spin_us = 200;
+    tvm a = node_vm_cfg("a@127.0.0.1", 0, &c);
+    tvm b = node_vm_cfg("b@127.0.0.1", 0, &c);
+    start_echo(&b);
+    int rc = fx_dist_connect(a.vm, "b@127.0.0.1", 10000);
+    cr_assert_eq(rc, 0, "connect: %s", fx_strerror(rc));
+    burst st = {.report = a.me};
+    fx_pid p = spawn_state(a.vm, burst_start, &st, sizeof st);
+    cr_assert_eq(fx_vm_send(a.vm, p, 1, NULL, 0), 0);
+    fx_msg *r = tvm_recv(&a, 43);
+    uint32_t bad;
+    cr_assert_eq(fx_msg_size(r), sizeof bad);
+    memcpy(&bad, fx_msg_data(r), sizeof bad);
+    fx_msg_free(r);
+    cr_assert_eq(bad, 0, "%u replies out of order or cut", bad);
+    usleep(100000); /* the last spins run out */
+    struct timespec c0, c1, w0, w1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    usleep(1000000);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    double cpu =
+        (double) (c1.tv_sec - c0.tv_sec) + (double) (c1.tv_nsec - c0.tv_nsec) / 1e9;
+    double wall =
+        (double) (w1.tv_sec - w0.tv_sec) + (double) (w1.tv_nsec - w0.tv_nsec) / 1e9;
+    cr_assert_lt(cpu, wall / 2, "idle nodes used %.3f s of CPU in %.3f s", cpu, wall);
+    tvm_stop(&a);
+    tvm_stop(&b);
+}
+
 /* ---- links and monitors across nodes ---------------------------------- */
 
 /* Links to and monitors each process that sends it type 1 or 3, answers
