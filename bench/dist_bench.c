@@ -239,6 +239,12 @@ int main(int argc, char **argv)
     fx_vm_config cfg;
     fx_vm_config_init(&cfg);
     cfg.threads = (uint32_t) strtoul(argv[4], NULL, 10);
+    /* For side-by-side runs of the poll-spin (fx_vm_config.io_spin_us):
+     * FX_DISTBENCH_IO_SPIN_US=off or a number of microseconds. */
+    const char *spin = getenv("FX_DISTBENCH_IO_SPIN_US");
+    if (spin)
+        cfg.io_spin_us = strcmp(spin, "off") == 0 ? FX_IO_SPIN_OFF
+                                                  : (uint32_t) strtoul(spin, NULL, 10);
     fx_vm *vm;
     fx_inbox *inbox;
     int rc = fx_vm_create(&cfg, &vm);

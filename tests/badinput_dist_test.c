@@ -19,18 +19,28 @@ Test(bi_dist, start_null,
 }
 
 Test(bi_dist, start_bad_name,
-     .description = "fx_dist_start | a name without '@', with two, with a bad character, "
-                    "a host that is no numeric address, an empty cookie | FX_EINVAL "
+     .description = "fx_dist_start | a name with two '@', with a bad character, an "
+                    "empty alive or host part, a host with a dot under short names, a "
+                    "names value out of range, an empty cookie | FX_EINVAL "
                     "(FX_ENOTDIST when built without distribution)")
 {
     tvm t = bi_start();
-    const char *names[] = {"noat",       "a@b@c", "a b@127.0.0.1",
-                           "@127.0.0.1", "a@",    "a@example.org"};
+    const char *names[] = {"a@b@c", "a b@127.0.0.1", "@127.0.0.1", "a@", "a b"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         fx_dist_opts o = {.name = names[i], .cookie = "c", .epmd_port = 1};
         int rc = fx_dist_start(t.vm, &o);
         cr_assert(rc == FX_EINVAL || rc == FX_ENOTDIST, "%s: %d", names[i], rc);
     }
+    fx_dist_opts sn = {.name = "a@b.example.org",
+                       .cookie = "c",
+                       .epmd_port = 1,
+                       .names = FX_DIST_SHORTNAMES};
+    int r = fx_dist_start(t.vm, &sn);
+    cr_assert(r == FX_EINVAL || r == FX_ENOTDIST, "%d", r);
+    sn.name = "a@127.0.0.1";
+    sn.names = (fx_dist_names) 7;
+    r = fx_dist_start(t.vm, &sn);
+    cr_assert(r == FX_EINVAL || r == FX_ENOTDIST, "%d", r);
     fx_dist_opts o = {.name = "a@127.0.0.1", .cookie = "", .epmd_port = 1};
     int rc = fx_dist_start(t.vm, &o);
     cr_assert(rc == FX_EINVAL || rc == FX_ENOTDIST);

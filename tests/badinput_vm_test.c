@@ -103,6 +103,18 @@ Test(bi_vm, create_absurd_pool_idle,
     bi_end(&t);
 }
 
+Test(bi_vm, create_absurd_io_spin,
+     .description = "fx_vm_create | io_spin_us 1,001 (over a millisecond; "
+                    "FX_IO_SPIN_OFF is allowed) | FX_EINVAL")
+{
+    fx_vm_config c = bi_config();
+    c.io_spin_us = 1001;
+    fx_vm *vm = NULL;
+    bi_expect(fx_vm_create(&c, &vm), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
 Test(bi_vm, start_null, .description = "fx_vm_start | vm NULL | FX_EINVAL")
 {
     bi_expect(fx_vm_start(NULL), FX_EINVAL);

@@ -99,10 +99,10 @@ static inline pid_t start_erl(const char *name, const char *cookie, const char *
     return spawn_argv(argv);
 }
 
-/* The erl's exit status, waiting at most 30 s (then it is killed). */
-static inline int erl_status(pid_t p)
+/* The erl's exit status, waiting at most secs seconds (-1 after that). */
+static inline int erl_status_within(pid_t p, int secs)
 {
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < secs * 10; i++) {
         int st;
         if (waitpid(p, &st, WNOHANG) == p) {
             for (int k = 0; k < nkids; k++)
@@ -115,9 +115,19 @@ static inline int erl_status(pid_t p)
     return -1;
 }
 
-static inline tvm node_vm_tick(const char *name, uint32_t tick_ms)
+/* The erl's exit status, waiting at most 30 s (-1 after that). */
+static inline int erl_status(pid_t p)
 {
-    tvm t = tvm_start(2);
+    return erl_status_within(p, 30);
+}
+
+/* A node on a VM made from cfg (NULL: 2 threads, the defaults). */
+static inline tvm node_vm_cfg(const char *name, uint32_t tick_ms, const fx_vm_config *cfg)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    tvm t = tvm_start_with(cfg ? cfg : &c);
     fx_dist_opts o = {.name = name,
                       .cookie = COOKIE,
                       .listen_ip = "127.0.0.1",
@@ -135,6 +145,11 @@ static inline tvm node_vm_tick(const char *name, uint32_t tick_ms)
     }
     cr_assert_eq(rc, 0, "fx_dist_start: %s", fx_strerror(rc));
     return t;
+}
+
+static inline tvm node_vm_tick(const char *name, uint32_t tick_ms)
+{
+    return node_vm_cfg(name, tick_ms, NULL);
 }
 
 static inline tvm node_vm(const char *name)

@@ -226,6 +226,48 @@ Test(dist, a_burst_of_small_and_big_frames_keeps_its_order)
     tvm_stop(&b);
 }
 
+/* The poll-spin before parking (fx_vm_config.io_spin_us) on both nodes:
+ * the burst still arrives whole and in order, and once it is over the
+ * spinning stops (it follows recent I/O only): the two idle VMs use far
+ * less than one CPU (a spin that never stopped would burn a thread). */
+Test(dist, the_poll_spin_keeps_order_and_stops_when_idle)
+{
+    skip_unless_ready();
+    start_epmd();
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    c.io_spin_us = 200;
+    tvm a = node_vm_cfg("a@127.0.0.1", 0, &c);
+    tvm b = node_vm_cfg("b@127.0.0.1", 0, &c);
+    start_echo(&b);
+    int rc = fx_dist_connect(a.vm, "b@127.0.0.1", 10000);
+    cr_assert_eq(rc, 0, "connect: %s", fx_strerror(rc));
+    burst st = {.report = a.me};
+    fx_pid p = spawn_state(a.vm, burst_start, &st, sizeof st);
+    cr_assert_eq(fx_vm_send(a.vm, p, 1, NULL, 0), 0);
+    fx_msg *r = tvm_recv(&a, 43);
+    uint32_t bad;
+    cr_assert_eq(fx_msg_size(r), sizeof bad);
+    memcpy(&bad, fx_msg_data(r), sizeof bad);
+    fx_msg_free(r);
+    cr_assert_eq(bad, 0, "%u replies out of order or cut", bad);
+    usleep(100000); /* the last spins run out */
+    struct timespec c0, c1, w0, w1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    usleep(1000000);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    double cpu =
+        (double) (c1.tv_sec - c0.tv_sec) + (double) (c1.tv_nsec - c0.tv_nsec) / 1e9;
+    double wall =
+        (double) (w1.tv_sec - w0.tv_sec) + (double) (w1.tv_nsec - w0.tv_nsec) / 1e9;
+    cr_assert_lt(cpu, wall / 2, "idle nodes used %.3f s of CPU in %.3f s", cpu, wall);
+    tvm_stop(&a);
+    tvm_stop(&b);
+}
+
 /* ---- links and monitors across nodes ---------------------------------- */
 
 /* Links to and monitors each process that sends it type 1 or 3, answers
@@ -428,6 +470,46 @@ Test(dist, erlang_gen_server_call_and_cast_reach_a_fauxtp_gen_server)
     cr_assert_eq(fx_msg_size(m), 1);
     fx_msg_free(m);
     cr_assert_eq(erl_status(e), 0, "the Erlang side's calls failed");
+    tvm_stop(&t);
+}
+
+/* Type 1: never answered; type 2: answered. */
+static fx_gs_ret silent_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                             const void *data, size_t size)
+{
+    (void) state, (void) from, (void) data, (void) size;
+    if (type == 1)
+        return fx_gs_noreply(cx);
+    return fx_gs_reply(cx, "answered", 8);
+}
+
+static const fx_gs_ops silent_ops = {.init = gs_init, .handle_call = silent_call};
+
+/* Every remote call waits in the connection for its reply; before, a
+ * server that never answered kept its callers' entries until the
+ * connection closed and past 65,536 of them every new call was dropped.
+ * Now an entry ends with its caller's monitor (the caller gave up and
+ * demonitored), so 70,000 unanswered calls leave the next call served. */
+Test(dist, unanswered_remote_calls_cost_nothing_once_their_callers_gave_up)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    fx_gs_spec spec = {.ops = &silent_ops, .arg = &t.me, .name = "silent"};
+    fx_pid gs;
+    cr_assert_eq(fx_gs_start(t.in, &spec, &gs, NULL), 0);
+    pid_t e = start_erl(
+        "e8@127.0.0.1", COOKIE,
+        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+        "L = fun L(0) -> ok; L(N) ->"
+        "  {'EXIT', {timeout, _}} = (catch gen_server:call({silent, Fx}, {1, <<>>}, 0)),"
+        "  L(N - 1) end,"
+        "L(70000),"
+        "R = (catch gen_server:call({silent, Fx}, {2, <<>>}, 60000)),"
+        "io:format(\"~p~n\", [R]),"
+        "case R of <<\"answered\">> -> halt(0); _ -> halt(3) end.");
+    cr_assert_eq(erl_status_within(e, 120), 0,
+                 "the call after 70,000 unanswered ones failed");
     tvm_stop(&t);
 }
 

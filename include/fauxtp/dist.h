@@ -26,8 +26,7 @@
  * ways: Erlang's gen_server:call({Name, Node}, {T, <<B>>}) reaches a fauxtp
  * GenServer as a call of type T and gets the reply as a binary, and
  * fx_gs_call on an Erlang gen_server's pid sends it {T, <<Data>>}
- * (docs/distribution.md). Not yet: host names that need a DNS lookup (the
- * host part must be a numeric IPv4 address or "localhost").
+ * (docs/distribution.md).
  *
  * Errors specific to this header: FX_ENOTDIST (the VM is not a running
  * node, or the library was built without distribution), FX_ENODE (no
@@ -49,10 +48,28 @@
 extern "C" {
 #endif
 
+/* Short or long node names, as Erlang's -sname and -name (fx_dist_opts). */
+typedef enum fx_dist_names {
+    /* Long names when the name's host part has a dot or is an IP address,
+     * short names otherwise (also for a name without a host part). */
+    FX_DIST_NAMES_AUTO = 0,
+    /* -sname: hosts without dots ("fx@myhost"); a name without host part
+     * takes this machine's host name up to its first dot. */
+    FX_DIST_SHORTNAMES = 1,
+    /* -name: fully qualified hosts or IP addresses ("fx@a.example.org",
+     * "fx@127.0.0.1", "fx@::1"); a name without host part takes this
+     * machine's fully qualified name. */
+    FX_DIST_LONGNAMES = 2
+} fx_dist_names;
+
 /* Node options. Zero fields take the defaults. */
 typedef struct fx_dist_opts {
-    /* "alive@host" (required): alive is letters, digits, '_' and '-';
-     * host a numeric IPv4 address (or "localhost"). Borrowed. */
+    /* "alive" or "alive@host" (required): alive is letters, digits, '_'
+     * and '-'; host a host name or an IP address, as `names` says.
+     * Borrowed. As in Erlang, a node with short names reaches only peers
+     * whose host has no dot, one with long names only peers whose host has
+     * a dot or is an IP address (fx_dist_connect answers FX_EINVAL);
+     * peers' host names are resolved off the scheduler threads. */
     const char *name;
     /* The cookie; NULL reads ~/.erlang.cookie (first line). Borrowed. */
     const char *cookie;
@@ -71,15 +88,24 @@ typedef struct fx_dist_opts {
      * queue reaches it is busy (see "Busy connections" below) until the
      * queue drains to a quarter of it. 0 = 64 MiB. */
     uint32_t busy_limit;
+    /* --- version 3: names --- */
+    fx_dist_names names; /* FX_DIST_NAMES_AUTO (0): from the name */
+    /* true: Erlang's -proto_dist inet6_tcp: peers' hosts resolve to IPv6
+     * addresses, epmd is asked for them over IPv6, and the node listens
+     * on "::" unless listen_ip says otherwise. Registration with the
+     * local epmd stays on 127.0.0.1, as Erlang's. */
+    bool inet6;
 } fx_dist_opts;
 
 /* Starts vm's node: listens, registers the name with epmd and waits for
  * its answer (at most setup_ms). The VM must be running. Errors:
- * FX_EINVAL (NULL, a bad name, no cookie), FX_EEXIST (already a node),
+ * FX_EINVAL (NULL, a bad name: with short names a host with a dot, with
+ * long names and no host part no fully qualified name for this machine;
+ * no cookie; a bad names value), FX_EEXIST (already a node),
  * FX_ECONNECT (epmd not reachable), FX_EDIST (epmd refused the name: it
  * is taken), FX_EADDR (listen address), FX_ETIMEDOUT, FX_ENOTDIST (built
  * without distribution), FX_ESHUTDOWN, FX_ENOMEM. Any thread outside the
- * VM (it blocks). */
+ * VM (it blocks; a name without host part may ask the resolver). */
 FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts);
 
 /* Stops the node: unregisters from epmd, closes every connection
@@ -115,9 +141,12 @@ FX_API int fx_dist_pid_name(fx_vm *vm, fx_pid pid, char *buf, size_t cap);
 
 /* Connects to node now (connections are otherwise made on first use) and
  * waits until the handshake is done, at most timeout_ms (< 0 = setup_ms).
- * 0 when connected. Errors: FX_ENOTDIST, FX_EINVAL (NULL, bad name or
- * this node's own), FX_ENODE (not registered, unreachable, or the
- * connection failed), FX_EAUTH (refused: cookie or name), FX_ETIMEDOUT.
+ * 0 when connected. Errors: FX_ENOTDIST, FX_EINVAL (NULL, bad name,
+ * this node's own, or a host this node's short or long names do not
+ * reach, as Erlang's splitnode refuses it), FX_EADDR (the host does not
+ * resolve), FX_ENODE (not registered, unreachable, or the connection
+ * failed), FX_EAUTH (refused: cookie or name), FX_ETIMEDOUT (also a
+ * resolver that did not answer within setup_ms).
  * Any thread outside the VM. */
 FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms);
 

@@ -35,6 +35,12 @@ extern "C" {
 #define FX_WATCHDOG_OFF UINT32_MAX
 /* fx_vm_config.spare_threads: never start a spare scheduler thread. */
 #define FX_SPARE_NONE UINT32_MAX
+/* fx_vm_config.io_spin_us: no poll-spin before parking. */
+#define FX_IO_SPIN_OFF UINT32_MAX
+/* fx_vm_config.io_spin_us's default (0), in microseconds: no spin. On
+ * a loaded machine the spin made distribution round trips 2-5x slower
+ * (docs/net.md, "The poller"); its gain on a quiet one is unmeasured. */
+#define FX_IO_SPIN_DEFAULT_US 0u
 /* fx_vm_config.shutdown_timeout_ms: fx_vm_shutdown waits for running
  * handlers without a deadline (the behaviour of config version 2). */
 #define FX_SHUTDOWN_WAIT_FOREVER UINT32_MAX
@@ -149,6 +155,16 @@ typedef struct fx_vm_config {
     /* A pool thread beyond pool_min_threads that has waited this long
      * for a job exits (docs/tasks.md). 0 = 10,000 ms; at most 3,600,000. */
     uint32_t pool_idle_ms;
+    /* --- version 3: poll-spin before parking (docs/net.md, "The poller") --- */
+    /* A scheduler thread about to sleep in the poller after recent socket
+     * I/O (within 2 ms) first polls (epoll_wait with no timeout) for up
+     * to this many microseconds, so a reply that comes within it is taken
+     * without a sleep and a wake-up; the spin halves each time it finds
+     * nothing and comes back in full when a sleep ends with events soon
+     * after. No I/O, no spin: an idle VM still sleeps at once.
+     * 0 = FX_IO_SPIN_DEFAULT_US (no spin today); FX_IO_SPIN_OFF = never;
+     * at most 1000. */
+    uint32_t io_spin_us;
 } fx_vm_config;
 
 /* Fills *cfg with the version and defaults; NULL is ignored. Any thread. */

@@ -96,7 +96,8 @@ static int resolve_config(const fx_vm_config *in, fx_vm_config *c)
         (c->stuck_ms > MAX_STUCK_MS && c->stuck_ms != FX_WATCHDOG_OFF) ||
         slots(c) > MAX_THREADS || c->max_processes > fxi_ptable_max_processes(slots(c)) ||
         c->max_msg_size > FX_MSG_SIZE_LIMIT || fxi_bpool_config(c) != 0 ||
-        fxi_ctl_config(c) != 0)
+        fxi_ctl_config(c) != 0 ||
+        (c->io_spin_us > 1000 && c->io_spin_us != FX_IO_SPIN_OFF))
         return FX_EINVAL;
     return 0;
 }
@@ -131,6 +132,9 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
         fxi_qsbr_offline(&vm->qsbr, i); /* spare slots: no thread yet */
     if ((rc = fxi_pool_init(&vm->pool, n, n - c.threads, &fxi_actor_hooks)) != 0)
         goto fail_qsbr;
+    vm->pool.io_spin_max_ns = c.io_spin_us == FX_IO_SPIN_OFF ? 0
+                              : c.io_spin_us ? (uint64_t) c.io_spin_us * 1000u
+                                             : (uint64_t) FX_IO_SPIN_DEFAULT_US * 1000u;
     if (c.deterministic && (rc = fxi_det_vm_init(vm)) != 0) {
         fxi_pool_fini(&vm->pool);
         goto fail_qsbr;

@@ -53,13 +53,18 @@ typedef struct fxi_dname {
     char name[256];
 } fxi_dname;
 
+/* The longest host part of a node name, NUL included. */
+#define FXI_DIST_HOST_MAX 256
+
 typedef struct fxi_dist {
     fxi_dist_hook hook; /* first: vm->dist points here (dist_route.h) */
     fx_vm *vm;
     fxi_mutex mx;
     /* Under mx. Set by fx_dist_start, cleared by fx_dist_stop. */
     bool running;
-    char name[256], alive[256], host[64];
+    char name[256], alive[256], host[FXI_DIST_HOST_MAX];
+    bool longnames; /* Erlang's -name (true) or -sname */
+    bool inet6;     /* -proto_dist inet6_tcp: peers and epmd over IPv6 */
     char cookie[256];
     uint32_t creation;
     uint16_t epmd_port;
@@ -200,7 +205,29 @@ int fxi_dist_conn_spawn(fxi_dist *d, const char *peer, fx_pid *out);
 /* "alive@host" with a usable host: alive and host split out. 0 or -1. */
 int fxi_dist_split_name(const char *name, char *alive, size_t acap, char *host,
                         size_t hcap);
-/* The IPv4 address for a host part ("localhost" -> 127.0.0.1). */
-int fxi_dist_host_ip(const char *host, char *ip, size_t cap);
+
+/* ---- names (dist_names.c) ---- */
+/* Whether a peer's host part suits this node's names, as Erlang's
+ * splitnode checks before connecting: long names want a dot or an IP
+ * address, short names no dot. */
+bool fxi_dist_host_style_ok(const char *host, bool longnames);
+/* fxi_dist_split_name succeeds and the host suits d's names. */
+bool fxi_dist_peer_ok(const fxi_dist *d, const char *node);
+/* This node's full name from the given one (names: 0 auto, 1 short, 2
+ * long; a name without "@host" takes this machine's short host name, or
+ * its fully qualified one). May block (getaddrinfo): outside the VM. 0 or
+ * -1 (a short name with a dot, no fully qualified name, too long). */
+int fxi_dist_own_name(const char *given, int names, char *out, size_t cap,
+                      bool *longnames);
+/* A host part that needs no lookup: a numeric address of the family, or
+ * "localhost" (127.0.0.1, ::1). 0 with ip set, or -1. */
+int fxi_dist_numeric_ip(const char *host, bool inet6, char *ip, size_t cap);
+/* Resolves host on the blocking pool: reply_to gets FX_MSG_POOL_DONE with
+ * ref (decode with fxi_dist_resolved). 0 or the pool's error. Any thread. */
+int fxi_dist_resolve_submit(fx_vm *vm, fx_pid reply_to, const char *host, bool inet6,
+                            fx_ref ref);
+/* The address text of a resolve outcome in ip (or the resolver's
+ * complaint): 0, or FX_EADDR (does not resolve), another outcome status. */
+int fxi_dist_resolved(const fx_msg *m, char *ip, size_t cap);
 
 #endif

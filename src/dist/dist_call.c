@@ -31,7 +31,7 @@ static int check(fx_vm *vm, fxi_dist *d, const char *node, const char *name,
         return FX_EINVAL;
     if (!d)
         return FX_ENOTDIST;
-    char alive[256], host[64];
+    char alive[256], host[FXI_DIST_HOST_MAX];
     if (fxi_dist_split_name(node, alive, sizeof alive, host, sizeof host) != 0)
         return FX_EINVAL;
     if (size > vm->cfg.max_msg_size)

@@ -7,6 +7,7 @@
 #include <fauxtp/error.h>
 #include <fauxtp/log.h>
 #include <fauxtp/net.h>
+#include <fauxtp/pool.h>
 #include <fauxtp/registry.h>
 #include <fauxtp/timer.h>
 #include <stdio.h>
@@ -23,13 +24,14 @@
 #include "dist/dist_conn.h"
 #include "dist/dist_sig.h"
 
-enum { P_EPMD, P_CONNECT, P_STATUS, P_CHAL, P_ACK, P_NAME, P_REPLY, P_UP };
+enum { P_EPMD, P_CONNECT, P_STATUS, P_CHAL, P_ACK, P_NAME, P_REPLY, P_UP, P_RESOLVE };
 
 #define CREDIT 64
 
 static fx_next hs(fx_ctx *cx, fx_msg *m);
 static fx_next run(fx_ctx *cx, fx_msg *m);
 static fx_next conn_down(fx_ctx *cx, conn *c, const char *why);
+static fx_next resolved(fx_ctx *cx, conn *c, fx_msg *m);
 
 static bool not_out(const fx_msg *m, void *arg)
 {
@@ -575,12 +577,9 @@ static fx_next hs_data(fx_ctx *cx, conn *c)
         fx_net_close(cx, c->epmd);
         c->epmd.id = 0;
         c->len = 0;
-        char alive[256], host[64], ip[64];
         fx_net_addr a;
         fx_net_opts o = {.nodelay = true, .high_water = c->d->busy_limit};
-        if (fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host) != 0 ||
-            fxi_dist_host_ip(host, ip, sizeof ip) != 0 ||
-            fx_net_addr_ip(ip, port, &a) != 0 ||
+        if (fx_net_addr_ip(c->ip, port, &a) != 0 ||
             fx_net_connect(cx, &a, &o, c->d->setup_ms, &c->sock) != 0)
             return fail(cx, c, FX_ENODE, "connect failed");
         c->phase = P_CONNECT;
@@ -616,7 +615,13 @@ static fx_next hs(fx_ctx *cx, fx_msg *m)
         return wait_hs(cx, c); /* the epmd socket's last words, after we closed it */
     switch (t) {
     case FX_MSG_TIMEOUT:
+        if (c->phase == P_RESOLVE)
+            return fail(cx, c, FX_ETIMEDOUT, "host name lookup timed out");
         return fail(cx, c, FX_ETIMEDOUT, "handshake timed out");
+    case FX_MSG_POOL_DONE:
+        if (c->phase != P_RESOLVE || fx_msg_ref(m).id != c->resolve.id)
+            return wait_hs(cx, c);
+        return resolved(cx, c, m);
     case FXI_DIST_WAIT:
         if (c->nw == c->cw) {
             uint32_t cw = c->cw ? c->cw * 2 : 16;
@@ -640,7 +645,7 @@ static fx_next hs(fx_ctx *cx, fx_msg *m)
     case FX_NET_CONNECTED: {
         uint8_t out[300];
         if (c->epmd.id && fx_sock_eq(s, c->epmd)) {
-            char alive[256], host[64];
+            char alive[256], host[FXI_DIST_HOST_MAX];
             fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host);
             size_t k = fxi_epmd_port2_req(out, sizeof out, alive);
             if (fx_net_send(cx, c->epmd, out, k) != 0)
@@ -675,6 +680,30 @@ static fx_next hs(fx_ctx *cx, fx_msg *m)
     }
 }
 
+/* The peer's address is known (c->ip): ask its epmd for the port. */
+static fx_next epmd_lookup(fx_ctx *cx, conn *c)
+{
+    fx_net_addr a;
+    if (fx_net_addr_ip(c->ip, c->d->epmd_port, &a) != 0)
+        return fail(cx, c, FX_EINVAL, "bad node address");
+    if (fx_net_connect(cx, &a, NULL, c->d->setup_ms, &c->epmd) != 0)
+        return fail(cx, c, FX_ENODE, "epmd unreachable");
+    c->phase = P_EPMD;
+    return wait_hs(cx, c);
+}
+
+static fx_next resolved(fx_ctx *cx, conn *c, fx_msg *m)
+{
+    char ip[sizeof c->ip], why[160];
+    int rc = fxi_dist_resolved(m, ip, sizeof ip);
+    if (rc != 0) {
+        snprintf(why, sizeof why, "host does not resolve: %s", ip);
+        return fail(cx, c, rc == FX_ESHUTDOWN ? rc : FX_EADDR, why);
+    }
+    strcpy(c->ip, ip);
+    return epmd_lookup(cx, c);
+}
+
 static fx_next conn_init(fx_ctx *cx, void *arg)
 {
     conn *c = arg;
@@ -683,15 +712,23 @@ static fx_next conn_init(fx_ctx *cx, void *arg)
         c->phase = P_NAME;
         return wait_hs(cx, c);
     }
-    char alive[256], host[64], ip[64];
-    fx_net_addr a;
-    if (fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host) != 0 ||
-        fxi_dist_host_ip(host, ip, sizeof ip) != 0 ||
-        fx_net_addr_ip(ip, c->d->epmd_port, &a) != 0)
+    char alive[256], host[FXI_DIST_HOST_MAX];
+    if (fxi_dist_split_name(c->peer, alive, sizeof alive, host, sizeof host) != 0)
         return fail(cx, c, FX_EINVAL, "bad node name");
-    if (fx_net_connect(cx, &a, NULL, c->d->setup_ms, &c->epmd) != 0)
-        return fail(cx, c, FX_ENODE, "epmd unreachable");
-    c->phase = P_EPMD;
+    if (!fxi_dist_host_style_ok(host, c->d->longnames))
+        return fail(cx, c, FX_EINVAL,
+                    c->d->longnames
+                        ? "host is not fully qualified (this node has long names)"
+                        : "host is fully qualified (this node has short names)");
+    if (fxi_dist_numeric_ip(host, c->d->inet6, c->ip, sizeof c->ip) == 0)
+        return epmd_lookup(cx, c);
+    /* A name: getaddrinfo may block, so it runs on the blocking pool and
+     * its answer comes back as a message (wait_hs's setup_ms applies). */
+    c->resolve = fx_make_ref(cx);
+    int rc = fxi_dist_resolve_submit(cx->vm, c->self, host, c->d->inet6, c->resolve);
+    if (rc != 0)
+        return fail(cx, c, rc, "host name lookup could not start");
+    c->phase = P_RESOLVE;
     return wait_hs(cx, c);
 }
 

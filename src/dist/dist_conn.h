@@ -25,6 +25,8 @@ struct conn {
     uint32_t gen; /* the local node's incarnation it was spawned for */
     int phase;
     char peer[256];
+    char ip[64];    /* initiator: the peer's address (resolved) */
+    fx_ref resolve; /* initiator: the resolver job's ref (P_RESOLVE) */
     fx_sock sock, epmd;
     uint8_t *buf;
     size_t len, cap;

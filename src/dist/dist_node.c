@@ -68,17 +68,6 @@ int fxi_dist_split_name(const char *name, char *alive, size_t acap, char *host,
     return 0;
 }
 
-int fxi_dist_host_ip(const char *host, char *ip, size_t cap)
-{
-    if (strcmp(host, "localhost") == 0)
-        host = "127.0.0.1";
-    fx_net_addr a;
-    if (strlen(host) >= cap || fx_net_addr_ip(host, 0, &a) != 0)
-        return -1;
-    strcpy(ip, host);
-    return 0;
-}
-
 /* ---- the node process --------------------------------------------------- */
 
 static fx_next node_loop(fx_ctx *cx, fx_msg *m);
@@ -300,10 +289,13 @@ FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
     node_st *s = calloc(1, sizeof *s);
     if (!s)
         return FX_ENOMEM;
-    char alive[256], host[64], cookie[256];
+    char alive[256], host[FXI_DIST_HOST_MAX], cookie[256], full[256];
+    bool longnames = false;
     int rc = 0;
-    if (fxi_dist_split_name(opts->name, alive, sizeof alive, host, sizeof host) != 0 ||
-        fxi_dist_host_ip(host, s->ip, sizeof s->ip) != 0 || strlen(opts->name) > 255)
+    if ((unsigned) opts->names > FX_DIST_LONGNAMES ||
+        fxi_dist_own_name(opts->name, (int) opts->names, full, sizeof full, &longnames) !=
+            0 ||
+        fxi_dist_split_name(full, alive, sizeof alive, host, sizeof host) != 0)
         rc = FX_EINVAL;
     if (rc == 0 && opts->cookie) {
         if (!opts->cookie[0] || strlen(opts->cookie) >= sizeof cookie)
@@ -313,11 +305,13 @@ FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
     } else if (rc == 0) {
         rc = read_cookie(cookie, sizeof cookie);
     }
+    fx_net_addr la;
     if (rc == 0 && opts->listen_ip &&
-        fxi_dist_host_ip(opts->listen_ip, s->ip, sizeof s->ip))
+        (strlen(opts->listen_ip) >= sizeof s->ip ||
+         fx_net_addr_ip(opts->listen_ip, 0, &la) != 0))
         rc = FX_EINVAL;
-    if (rc == 0 && !opts->listen_ip)
-        strcpy(s->ip, "0.0.0.0");
+    if (rc == 0)
+        strcpy(s->ip, opts->listen_ip ? opts->listen_ip : opts->inet6 ? "::" : "0.0.0.0");
     fxi_dist *d = rc == 0 ? dist_create(vm) : NULL;
     if (rc == 0 && !d)
         rc = FX_ENOMEM;
@@ -331,9 +325,11 @@ FX_API int fx_dist_start(fx_vm *vm, const fx_dist_opts *opts)
         free(s);
         return FX_EEXIST;
     }
-    snprintf(d->name, sizeof d->name, "%s", opts->name);
+    snprintf(d->name, sizeof d->name, "%s", full);
     strcpy(d->alive, alive);
     strcpy(d->host, host);
+    d->longnames = longnames;
+    d->inet6 = opts->inet6;
     strcpy(d->cookie, cookie);
     const char *ep = getenv("ERL_EPMD_PORT");
     d->epmd_port = opts->epmd_port ? opts->epmd_port : ep ? (uint16_t) atoi(ep) : 4369;
@@ -522,10 +518,8 @@ FX_API int fx_dist_pid_name(fx_vm *vm, fx_pid pid, char *buf, size_t cap)
 
 FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms)
 {
-    char alive[256], host[64], ip[64];
-    if (!vm || !node ||
-        fxi_dist_split_name(node, alive, sizeof alive, host, sizeof host) ||
-        fxi_dist_host_ip(host, ip, sizeof ip))
+    char alive[256], host[FXI_DIST_HOST_MAX];
+    if (!vm || !node || fxi_dist_split_name(node, alive, sizeof alive, host, sizeof host))
         return FX_EINVAL;
     fxi_dist *d = fxi_dist_get(vm);
     if (!d)
@@ -535,7 +529,7 @@ FX_API int fx_dist_connect(fx_vm *vm, const char *node, int64_t timeout_ms)
     fx_pid conn = FX_PID_NONE;
     if (!d->running)
         rc = FX_ENOTDIST;
-    else if (strcmp(node, d->name) == 0)
+    else if (strcmp(node, d->name) == 0 || !fxi_dist_host_style_ok(host, d->longnames))
         rc = FX_EINVAL;
     else {
         fxi_rnode *n = fxi_dist_node_get(d, node, 0);

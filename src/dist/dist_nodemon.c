@@ -135,9 +135,9 @@ static fxi_nodemon *entry(fxi_dist *d, fx_pid pid, const char *node, bool add)
 /* monitor_node (node set) or monitor_nodes (node NULL) for pid. */
 static int change(fx_vm *vm, fx_ctx *cx, fx_pid pid, const char *node, bool on)
 {
-    char alive[256], host[64], ip[64];
+    char alive[256], host[FXI_DIST_HOST_MAX];
     if (node && (fxi_dist_split_name(node, alive, sizeof alive, host, sizeof host) != 0 ||
-                 fxi_dist_host_ip(host, ip, sizeof ip) != 0 || strlen(node) > 255))
+                 strlen(node) > 255))
         return FX_EINVAL;
     fxi_dist *d = fxi_dist_get(vm);
     if (!d)

@@ -119,7 +119,7 @@ int fxi_dist_send_name(fxi_dist *d, fxi_worker *w, fx_pid from, const char *node
         return FX_EINVAL;
     if (size > d->vm->cfg.max_msg_size)
         return FX_EMSGSIZE;
-    char alive[256], host[64];
+    char alive[256], host[FXI_DIST_HOST_MAX];
     if (fxi_dist_split_name(node, alive, sizeof alive, host, sizeof host) != 0)
         return FX_EINVAL;
     /* REG_SEND {6, From, '', Name}: From must be a pid; a sender that is

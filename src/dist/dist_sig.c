@@ -269,6 +269,8 @@ static int ctl_exit(fxi_dist *d, ei_x_buff *x, long op, fx_pid from, fx_pid to,
     return done(x, ei_x_encode_pid(x, &f) | ei_x_encode_pid(x, &t) | encode_reason(x, r));
 }
 
+static void calls_end_monitor(fxi_dist_sigs *s, const erlang_ref *r);
+
 int fxi_dsig_out(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff *x)
 {
     fx_pid local = fx_msg_from(m);
@@ -356,6 +358,8 @@ int fxi_dsig_out(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff
                 continue;
             fxi_dmon_in e = s->mi[k];
             s->mi[k] = s->mi[--s->nmi];
+            if (s->nc)
+                calls_end_monitor(s, &e.eref);
             if (!fxi_dist_pid_out(d, local, &f) ||
                 ctl_begin(x, 5, FXI_DOP_MONITOR_P_EXIT) != 0)
                 return 0;
@@ -489,6 +493,8 @@ int fxi_dsig_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, const fxi_dist_ctl *c
             s->mi[k] = s->mi[--s->nmi];
             break;
         }
+        if (s->nc)
+            calls_end_monitor(s, &c->ref);
         return 0;
     case FXI_DOP_MONITOR_P_EXIT: {
         fx_ref ref;
@@ -573,18 +579,42 @@ static fx_msg *envelope(uint32_t kind, const uint8_t *req, size_t rlen)
     return m;
 }
 
-/* Calls from remote callers waiting for a local server's reply: a server
- * that never answers would keep its entries until the connection closes,
- * so past this many a new call is dropped (its caller times out). */
-#define MAX_CALLS 65536u
-
+/* Calls from remote callers waiting for a local server's reply. An entry
+ * ends with the reply, or with the caller's monitor on the server
+ * (calls_end_monitor), or with the connection. */
 static int call_add(fxi_dist_sigs *s, fxi_dcall c)
 {
-    if (s->nc >= MAX_CALLS)
-        return FX_ENOMEM;
     GROW(s->calls, s->nc, s->cc);
     s->calls[s->nc++] = c;
     return 0;
+}
+
+static size_t alias_at(const uint8_t *t, size_t n);
+
+/* The monitor ref a call Tag carries: the Tag itself (gen:do_call before
+ * OTP 24, and fauxtp callers) or the Alias of [alias | Alias]. */
+static bool tag_mref(const uint8_t *tag, size_t n, erlang_ref *out)
+{
+    size_t at = 0; /* NEWER_REFERENCE_EXT 90, NEW_REFERENCE_EXT 114 */
+    if (n == 0 || (tag[0] != 90 && tag[0] != 114 && (at = alias_at(tag, n)) == 0))
+        return false;
+    int i = (int) at; /* the Tag passed fxi_etf_skip: a whole term */
+    return ei_decode_ref((const char *) tag, &i, out) == 0;
+}
+
+/* The caller's monitor with remote ref r ended (DEMONITOR_P from the
+ * caller, or the server's DOWN sent back): the calls it watched will
+ * never be answered to anyone who waits, so their entries go. */
+static void calls_end_monitor(fxi_dist_sigs *s, const erlang_ref *r)
+{
+    for (uint32_t i = 0; i < s->nc;) {
+        if (s->calls[i].has_mref && eref_eq(&s->calls[i].mref, r)) {
+            free(s->calls[i].tag);
+            s->calls[i] = s->calls[--s->nc];
+        } else {
+            i++;
+        }
+    }
 }
 
 int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid from,
@@ -659,6 +689,7 @@ int fxi_dsig_gen_in(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_pid to, fx_pid
     if (!c.tag)
         return 1;
     memcpy(c.tag, term + tag0, c.taglen);
+    c.has_mref = tag_mref(c.tag, c.taglen, &c.mref);
     c.ref = fx_make_ref(cx);
     fx_msg *m = envelope(FXI_GS_CALL, term + i, len - (size_t) i);
     if (!m || call_add(s, c) != 0) {

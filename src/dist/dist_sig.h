@@ -58,11 +58,19 @@ typedef struct fxi_dmon_in { /* a remote process monitors a local one */
     char name[256];
 } fxi_dmon_in;
 
-typedef struct fxi_dcall { /* a remote gen_server:call to a local server */
+/* A remote gen_server:call to a local server, until the server replies.
+ * The caller's monitor on the server (gen:do_call's, whose ref is the
+ * Tag, or the Alias of an OTP 24+ Tag [alias | Alias]) ends the entry
+ * too: when the caller demonitors (it got the reply or gave up) or the
+ * server's DOWN goes back to it, the entry is dropped, so a call the
+ * server never answers costs nothing once its caller has moved on. */
+typedef struct fxi_dcall {
     fx_ref ref;
     erlang_pid caller;
     uint8_t *tag; /* the call's Tag term, as received (no 131) */
     size_t taglen;
+    erlang_ref mref; /* the ref inside Tag (has_mref), the caller's monitor's */
+    bool has_mref;
 } fxi_dcall;
 
 typedef struct fxi_dist_sigs {

@@ -84,6 +84,8 @@ struct fxi_sched {
     uint64_t rng;
     uint64_t ticks;       /* units run; relaxed stores (fx_vm_sched_stats reads it) */
     uint64_t polled_ns;   /* clock of the last non-blocking poll (poller) */
+    uint64_t io_seen_ns;  /* clock of the last poll that handled socket events */
+    uint64_t io_spin_ns;  /* poll-spin before the next park (adaptive, sched.c) */
     bool searching;       /* counted in pool->searching */
     uint32_t spin_rounds; /* search rounds with a spin (adaptive, sched.c) */
     bool in_poll;         /* handling a poller batch: pushes defer notify */
@@ -127,6 +129,9 @@ struct fxi_pool {
     fxi_sched *scheds; /* n entries, cache-line aligned */
     uint32_t n;        /* slots: nbase scheduler threads, then spares */
     uint32_t nbase;
+    /* The longest poll-spin before a park after recent I/O; 0: none.
+     * Set before the threads start (fx_vm_config.io_spin_us). */
+    uint64_t io_spin_max_ns;
     uint32_t nactive;        /* atomic: threads started and not retiring */
     uint32_t spares_live;    /* atomic: spare slots started and not joined */
     uint32_t stopping;       /* atomic: set once by fxi_pool_stop */
