@@ -91,11 +91,21 @@ static inline void start_epmd(void)
     spawn_argv(argv);
 }
 
+/* An erl node name@127.0.0.1 that listens on loopback only. */
 static inline pid_t start_erl(const char *name, const char *cookie, const char *script)
 {
-    char *argv[] = {"/usr/bin/erl", "-name",         (char *) name,
-                    "-setcookie",   (char *) cookie, "-noshell",
-                    "-eval",        (char *) script, NULL};
+    char *argv[] = {"/usr/bin/erl",
+                    "-name",
+                    (char *) name,
+                    "-setcookie",
+                    (char *) cookie,
+                    "-kernel",
+                    "inet_dist_use_interface",
+                    "{127,0,0,1}",
+                    "-noshell",
+                    "-eval",
+                    (char *) script,
+                    NULL};
     return spawn_argv(argv);
 }
 

@@ -49,6 +49,7 @@ erun() { # erl with the bench's settings; args: NAME then -s/-extra args
     local name=$1
     shift
     exec erl -name "$name@127.0.0.1" -setcookie "$cookie" -noshell -noinput \
+        -kernel inet_dist_use_interface "{127,0,0,1}" \
         +S "$threads:$threads" -pa "$edir" "$@"
 }
 # epmd up?
