@@ -7,15 +7,8 @@
 #include "actor/send.h"
 #include "actor/signal.h"
 
-int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *ref)
-{
-    if (!ref || !pid.id)
-        return FX_EINVAL;
-    *ref = fxi_make_ref(vm, w);
-    return fxi_monitor_ref(vm, w, self, pid, *ref);
-}
-
-int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref r)
+static int monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref r,
+                       bool call)
 {
     fx_ref *ref = &r;
     if (pid.id == self->pid.id)
@@ -25,6 +18,8 @@ int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_re
         fxi_mark_insert(self, *ref);
     /* The request is the target's promise of our DOWN (actor/signal.h). */
     fx_msg *req = fxi_sig_promise_down(FXI_SIG_MONITOR, self->pid, *ref);
+    if (req && call) /* the reply with this ref ends it */
+        ((fx_down_info *) req->data)->ref = *ref;
     if (!x || !req || fxi_u64map_put(&x->monitors, ref->id, pid.id) < 0) {
         if (req)
             fxi_msg_release(req);
@@ -36,6 +31,34 @@ int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_re
         (void) fxi_sig_fire_down(vm, w, req, pid, &noproc);
     }
     return 0;
+}
+
+int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *ref)
+{
+    if (!ref || !pid.id)
+        return FX_EINVAL;
+    *ref = fxi_make_ref(vm, w);
+    return monitor_ref(vm, w, self, pid, *ref, false);
+}
+
+int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref r)
+{
+    return monitor_ref(vm, w, self, pid, r, false);
+}
+
+bool fxi_monitor_reply_ends(fxi_actor *self, fx_from to)
+{
+    fxi_actor_ext *x = self->ext;
+    uint64_t v;
+    if (!x || !fxi_u64map_get(&x->watchers, to.ref.id, &v))
+        return false;
+    fx_msg *p = fxi_sig_promise_of(v);
+    const fx_down_info *d = (const fx_down_info *) p->data;
+    if (p->from.id != to.pid.id || d->ref.id != to.ref.id)
+        return false; /* a plain monitor, or not the caller's */
+    (void) fxi_u64map_del(&x->watchers, to.ref.id, NULL);
+    fxi_msg_release(p);
+    return true;
 }
 
 int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags)
@@ -60,6 +83,14 @@ int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigne
 FX_API int fx_monitor(fx_ctx *cx, fx_pid pid, fx_ref *ref)
 {
     return cx ? fxi_monitor(cx->vm, cx->w, cx->self, pid, ref) : FX_EINVAL;
+}
+
+FX_API int fx_monitor_call(fx_ctx *cx, fx_pid pid, fx_ref *ref)
+{
+    if (!cx || !ref || !pid.id)
+        return FX_EINVAL;
+    *ref = fxi_make_ref(cx->vm, cx->w);
+    return monitor_ref(cx->vm, cx->w, cx->self, pid, *ref, true);
 }
 
 FX_API int fx_demonitor(fx_ctx *cx, fx_ref ref, unsigned flags)
