@@ -46,21 +46,6 @@ int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_re
     return monitor_ref(vm, w, self, pid, r, false);
 }
 
-bool fxi_monitor_reply_ends(fxi_actor *self, fx_from to)
-{
-    fxi_actor_ext *x = self->ext;
-    uint64_t v;
-    if (!x || !fxi_u64map_get(&x->watchers, to.ref.id, &v))
-        return false;
-    fx_msg *p = fxi_sig_promise_of(v);
-    const fx_down_info *d = (const fx_down_info *) p->data;
-    if (p->from.id != to.pid.id || d->ref.id != to.ref.id)
-        return false; /* a plain monitor, or not the caller's */
-    (void) fxi_u64map_del(&x->watchers, to.ref.id, NULL);
-    fxi_msg_release(p);
-    return true;
-}
-
 int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags)
 {
     if (!ref.id || (flags & ~FX_DEMONITOR_FLUSH))

@@ -5,7 +5,6 @@
 #include <fauxtp/error.h>
 #include <string.h>
 
-#include "actor/monitor.h"
 #include "actor/outbox.h"
 #include "actor/section.h"
 #include "actor/signal.h"

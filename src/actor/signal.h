@@ -41,6 +41,26 @@ static inline uint64_t fxi_sig_promise_val(fx_msg *p)
     return (uint64_t) (uintptr_t) p;
 }
 
+/* The watched side of a call monitor (fx_monitor_call): self replies to
+ * `to`; if to.ref is a call monitor of to.pid on self, it ends here (its
+ * promise freed) and true says so: the reply is then sent as
+ * FXI_SIG_REPLY_END. Owner of self. Inline, so that send.c need not call
+ * into monitor.c (the layer's calls form a DAG, docs/design.md). */
+static inline bool fxi_monitor_reply_ends(fxi_actor *self, fx_from to)
+{
+    fxi_actor_ext *x = self->ext;
+    uint64_t v;
+    if (!x || !x->watchers.count || !fxi_u64map_get(&x->watchers, to.ref.id, &v))
+        return false;
+    fx_msg *p = fxi_sig_promise_of(v);
+    const fx_down_info *d = (const fx_down_info *) p->data;
+    if (p->from.id != to.pid.id || d->ref.id != to.ref.id)
+        return false; /* a plain monitor, or not the caller's */
+    (void) fxi_u64map_del(&x->watchers, to.ref.id, NULL);
+    fxi_msg_release(p);
+    return true;
+}
+
 /* ---- promises: any thread. NULL on ENOMEM. */
 /* The exit signal a link will send to `to` (type FXI_SIG_EXIT), or with
  * type FXI_SIG_LINK a LINK request from `to` (its receiver keeps it as
