@@ -3,9 +3,26 @@
 
 #include <fauxtp/error.h>
 
+#include "actor/outbox.h"
 #include "actor/receive.h"
 #include "actor/send.h"
 #include "actor/signal.h"
+
+/* Sends a MONITOR request. From the watcher's own handler to a live
+ * actor it joins the handler's outbox (actor/outbox.h), so a call's
+ * request and its monitor reach the server in one chain with one wake-up;
+ * otherwise (an inbox, another VM or node, a dead pid, a mailbox limit)
+ * it is published at once. */
+static int deliver_request(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid,
+                           fx_msg *req)
+{
+    if (w && w->cx.self == self) {
+        const fxi_actor *a = fxi_ptable_lookup(&vm->pt, pid);
+        if (a && a->kind == FXI_KIND_ACTOR && a->lim == 0)
+            return fxi_deliver_batched(vm, w, pid, req);
+    }
+    return fxi_deliver_quiet(vm, w, pid, req);
+}
 
 static int monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref r,
                        bool call)
@@ -25,7 +42,7 @@ static int monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx
             fxi_msg_release(req);
         return FX_ENOMEM;
     }
-    if (fxi_deliver_quiet(vm, w, pid, req) == FX_ENOPROC) {
+    if (deliver_request(vm, w, self, pid, req) == FX_ENOPROC) {
         /* A dead target: the request becomes the noproc DOWN. */
         fx_reason noproc = fx_reason_noproc();
         (void) fxi_sig_fire_down(vm, w, req, pid, &noproc);
