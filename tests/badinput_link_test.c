@@ -40,6 +40,12 @@ static int run_monitor(fx_ctx *cx, void *arg)
     return fx_monitor(cx, a->pid, a->null_ref ? NULL : &a->ref);
 }
 
+static int run_monitor_call(fx_ctx *cx, void *arg)
+{
+    lk_arg *a = arg;
+    return fx_monitor_call(cx, a->pid, a->null_ref ? NULL : &a->ref);
+}
+
 static int run_demonitor(fx_ctx *cx, void *arg)
 {
     lk_arg *a = arg;
@@ -303,6 +309,31 @@ Test(bi_monitor, garbage,
 {
     tvm t = bi_start();
     watch(&t, BI_GARBAGE_PID, true);
+    bi_end(&t);
+}
+
+Test(bi_monitor, call_null_cx, .description = "fx_monitor_call | cx NULL | FX_EINVAL")
+{
+    fx_ref r;
+    bi_expect(fx_monitor_call(NULL, BI_GARBAGE_PID, &r), FX_EINVAL);
+    tvm t = bi_start();
+    bi_end(&t);
+}
+
+Test(bi_monitor, call_null_ref, .description = "fx_monitor_call | ref NULL | FX_EINVAL")
+{
+    tvm t = bi_start();
+    lk_arg a = {.pid = t.me, .null_ref = true};
+    bi_expect(bi_in_handler(&t, run_monitor_call, &a), FX_EINVAL);
+    bi_end(&t);
+}
+
+Test(bi_monitor, call_empty_pid,
+     .description = "fx_monitor_call | FX_PID_NONE | FX_EINVAL")
+{
+    tvm t = bi_start();
+    lk_arg a = {.pid = FX_PID_NONE};
+    bi_expect(bi_in_handler(&t, run_monitor_call, &a), FX_EINVAL);
     bi_end(&t);
 }
 

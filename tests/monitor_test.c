@@ -200,3 +200,129 @@ Test(monitors, many_cycles_do_not_leak)
     ag_assert_alive(&t, a);
     tvm_stop(&t);
 }
+
+/* --- call monitors (fx_monitor_call) ----------------------------------------- */
+
+enum { CM_REQ = 100, CM_FWD, CM_DIE, CM_RESULT };
+
+/* Replies to CM_REQ itself, has CM_FWD answered by its helper, dies on
+ * CM_DIE without replying. */
+static fx_next cm_server(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *helper = fx_state(cx);
+    fx_from from = {fx_msg_from(m), fx_msg_ref(m)};
+    if (fx_msg_type(m) == CM_REQ)
+        cr_assert_eq(fx_reply(cx, from, "ok", 2), 0);
+    else if (fx_msg_type(m) == CM_FWD)
+        cr_assert_eq(fx_send(cx, *helper, CM_REQ, &from, sizeof from), 0);
+    else if (fx_msg_type(m) == CM_DIE)
+        return fx_stop(cx, boom);
+    return fx_continue(cx);
+}
+
+static fx_next cm_helper(fx_ctx *cx, fx_msg *m)
+{
+    fx_from from;
+    memcpy(&from, fx_msg_data(m), sizeof from);
+    cr_assert_eq(fx_reply(cx, from, "ok", 2), 0);
+    return fx_continue(cx);
+}
+
+typedef struct cm_client {
+    fx_pid server, report;
+    uint32_t req;
+    bool plain; /* fx_monitor instead of fx_monitor_call */
+    fx_ref ref;
+} cm_client;
+
+/* What the client saw: the answer's type, the server's monitored_by
+ * count once the answer was there, fx_demonitor's answer after it, and
+ * the DOWN's reason (if the answer was a DOWN). */
+typedef struct cm_result {
+    uint32_t type, monitored_by;
+    int demonitor;
+    fx_reason reason;
+} cm_result;
+
+static fx_next cm_got(fx_ctx *cx, fx_msg *m)
+{
+    cm_client *c = fx_state(cx);
+    cm_result r = {.type = fx_msg_type(m), .monitored_by = UINT32_MAX};
+    if (r.type == FX_MSG_DOWN)
+        r.reason = ((const fx_down_info *) fx_msg_data(m))->reason;
+    fx_proc_info info = {.version = FX_PROC_INFO_VERSION};
+    if (fx_process_info(fx_ctx_vm(cx), c->server, &info) == 0)
+        r.monitored_by = info.monitored_by;
+    r.demonitor = fx_demonitor(cx, c->ref, 0);
+    cr_assert_eq(fx_send(cx, c->report, CM_RESULT, &r, sizeof r), 0);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+static fx_next cm_call(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    cm_client *c = fx_state(cx);
+    int rc = c->plain ? fx_monitor(cx, c->server, &c->ref)
+                      : fx_monitor_call(cx, c->server, &c->ref);
+    cr_assert_eq(rc, 0);
+    fx_msg *req;
+    cr_assert_eq(fx_msg_new(c->req, 0, &req), 0);
+    fx_msg_set_ref(req, c->ref);
+    if ((rc = fx_send_msg(cx, c->server, req)) != 0) {
+        fx_msg_free(req);
+        cr_assert_eq(rc, FX_ENOPROC); /* a dead server: its DOWN comes */
+    }
+    return fx_receive(cx, cm_got, &(fx_match){.ref = c->ref}, FX_INFINITY);
+}
+
+static cm_result cm_run(tvm *t, fx_pid server, uint32_t req, bool plain)
+{
+    cm_client c = {.server = server, .report = t->me, .req = req, .plain = plain};
+    fx_spawn_opts o = {.init = cm_call, .state_size = sizeof c, .state_init = &c};
+    cr_assert_eq(fx_vm_spawn_opt(t->vm, &o, NULL), 0);
+    fx_msg *m = tvm_recv(t, CM_RESULT);
+    cm_result r;
+    memcpy(&r, fx_msg_data(m), sizeof r);
+    fx_msg_free(m);
+    return r;
+}
+
+Test(monitors, call_monitor_ends_with_the_servers_reply)
+{
+    tvm t = tvm_start(2);
+    fx_pid helper = spawn_state(t.vm, cm_helper, NULL, 0);
+    fx_pid server = spawn_state(t.vm, cm_server, &helper, sizeof helper);
+    /* The server's reply ended the monitor at both ends: the server holds
+     * no promise for it any more, and there is nothing to demonitor. */
+    cm_result r = cm_run(&t, server, CM_REQ, false);
+    cr_assert_eq(r.type, FX_MSG_REPLY);
+    cr_assert_eq(r.monitored_by, 0);
+    cr_assert_eq(r.demonitor, FX_ENOENT);
+    /* A plain monitor outlives the reply. */
+    r = cm_run(&t, server, CM_REQ, true);
+    cr_assert_eq(r.type, FX_MSG_REPLY);
+    cr_assert_eq(r.monitored_by, 1);
+    cr_assert_eq(r.demonitor, 0);
+    /* A reply from another process (deferred) leaves the call monitor. */
+    r = cm_run(&t, server, CM_FWD, false);
+    cr_assert_eq(r.type, FX_MSG_REPLY);
+    cr_assert_eq(r.monitored_by, 1);
+    cr_assert_eq(r.demonitor, 0);
+    tvm_stop(&t);
+}
+
+Test(monitors, call_monitor_reports_a_server_dying_before_its_reply)
+{
+    tvm t = tvm_start_quiet(2);
+    fx_pid helper = spawn_state(t.vm, cm_helper, NULL, 0);
+    fx_pid server = spawn_state(t.vm, cm_server, &helper, sizeof helper);
+    cm_result r = cm_run(&t, server, CM_DIE, false);
+    cr_assert_eq(r.type, FX_MSG_DOWN);
+    assert_reason(r.reason, boom);
+    cr_assert_eq(r.demonitor, FX_ENOENT); /* fired */
+    /* A dead server: noproc at once, as fx_monitor. */
+    r = cm_run(&t, server, CM_REQ, false);
+    cr_assert_eq(r.type, FX_MSG_DOWN);
+    assert_reason(r.reason, fx_reason_noproc());
+    tvm_stop(&t);
+}

@@ -27,6 +27,15 @@ typedef struct fx_down_info {
  * Errors: FX_EINVAL (NULL cx or ref), FX_ENOMEM. Inside a handler only. */
 FX_API int fx_monitor(fx_ctx *cx, fx_pid pid, fx_ref *ref);
 
+/* A monitor for a call (Erlang's monitor with {alias, reply_demonitor}):
+ * as fx_monitor, and the watched process's reply (fx_reply) with this ref
+ * ends it at both ends: the reply is delivered as a reply under a monitor
+ * is, no DOWN for it comes after, and fx_demonitor then answers
+ * FX_ENOENT. Send the request with this ref; a reply from any other
+ * process leaves the monitor as it is. It spares the call's end a
+ * demonitor signal to the watched process. Errors: FX_EINVAL (NULL cx or
+ * ref, an empty pid), FX_ENOMEM. Inside a handler only. */
+FX_API int fx_monitor_call(fx_ctx *cx, fx_pid pid, fx_ref *ref);
 /* Also remove a DOWN for this monitor already in the caller's queue. */
 #define FX_DEMONITOR_FLUSH 1u
 

@@ -10,6 +10,7 @@
 
 #include "actor/marker.h"
 #include "actor/msg.h"
+#include "actor/recv_timer.h"
 #include "ds/mailbox.h"
 #include "ds/u64map.h"
 #include "platform/fault.h"
@@ -25,6 +26,7 @@ enum {
     FXI_F_RESCAN = 1u << 2,    /* continuation changed: rescan saved queue */
     FXI_F_INLINE = 1u << 3,    /* state allocated with the actor */
     FXI_F_TRAP = 1u << 4,      /* traps exits */
+    FXI_F_LAZYTMO = 1u << 5,   /* the receive timeout is lazy (recv_timer.h) */
 };
 /* flags bits 10-15: the flood hand-off countdown (run.c). While nonzero,
  * this producer was measured as one half of a pipeline that runs faster
@@ -240,6 +242,8 @@ typedef struct fxi_worker {
      * scheduled yet (actor/outbox.h, "deferred wake-ups"). */
     uint32_t nwakes;
     struct fxi_actor *wakes[FXI_WAKES_MAX];
+    /* Receive timeouts not in the timer wheel yet (actor/recv_timer.h). */
+    fxi_lazy_ring tl;
 } fxi_worker;
 
 /* True if exit signals reach a as FX_MSG_EXIT messages (inboxes always;

@@ -39,7 +39,7 @@ static void exit_hooks(fx_vm *vm, fxi_actor *a, const fx_reason *reason)
     if (!x)
         return;
     if (x->recv_ref.id) {
-        fxi_timer_cancel(vm, x->recv_timer);
+        fxi_recv_timer_cancel(vm, fxi_actor_tls_worker, a, x->recv_ref, x->recv_timer.id);
         x->recv_ref = FX_REF_NONE;
     }
     if (!x->cleanup)

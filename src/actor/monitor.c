@@ -3,19 +3,29 @@
 
 #include <fauxtp/error.h>
 
+#include "actor/outbox.h"
 #include "actor/receive.h"
 #include "actor/send.h"
 #include "actor/signal.h"
 
-int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *ref)
+/* Sends a MONITOR request. From the watcher's own handler to a live
+ * actor it joins the handler's outbox (actor/outbox.h), so a call's
+ * request and its monitor reach the server in one chain with one wake-up;
+ * otherwise (an inbox, another VM or node, a dead pid, a mailbox limit)
+ * it is published at once. */
+static int deliver_request(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid,
+                           fx_msg *req)
 {
-    if (!ref || !pid.id)
-        return FX_EINVAL;
-    *ref = fxi_make_ref(vm, w);
-    return fxi_monitor_ref(vm, w, self, pid, *ref);
+    if (w && w->cx.self == self) {
+        const fxi_actor *a = fxi_ptable_lookup(&vm->pt, pid);
+        if (a && a->kind == FXI_KIND_ACTOR && a->lim == 0)
+            return fxi_deliver_batched(vm, w, pid, req);
+    }
+    return fxi_deliver_quiet(vm, w, pid, req);
 }
 
-int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref r)
+static int monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref r,
+                       bool call)
 {
     fx_ref *ref = &r;
     if (pid.id == self->pid.id)
@@ -25,17 +35,32 @@ int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_re
         fxi_mark_insert(self, *ref);
     /* The request is the target's promise of our DOWN (actor/signal.h). */
     fx_msg *req = fxi_sig_promise_down(FXI_SIG_MONITOR, self->pid, *ref);
+    if (req && call) /* the reply with this ref ends it */
+        ((fx_down_info *) req->data)->ref = *ref;
     if (!x || !req || fxi_u64map_put(&x->monitors, ref->id, pid.id) < 0) {
         if (req)
             fxi_msg_release(req);
         return FX_ENOMEM;
     }
-    if (fxi_deliver_quiet(vm, w, pid, req) == FX_ENOPROC) {
+    if (deliver_request(vm, w, self, pid, req) == FX_ENOPROC) {
         /* A dead target: the request becomes the noproc DOWN. */
         fx_reason noproc = fx_reason_noproc();
         (void) fxi_sig_fire_down(vm, w, req, pid, &noproc);
     }
     return 0;
+}
+
+int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *ref)
+{
+    if (!ref || !pid.id)
+        return FX_EINVAL;
+    *ref = fxi_make_ref(vm, w);
+    return monitor_ref(vm, w, self, pid, *ref, false);
+}
+
+int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref r)
+{
+    return monitor_ref(vm, w, self, pid, r, false);
 }
 
 int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags)
@@ -60,6 +85,14 @@ int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigne
 FX_API int fx_monitor(fx_ctx *cx, fx_pid pid, fx_ref *ref)
 {
     return cx ? fxi_monitor(cx->vm, cx->w, cx->self, pid, ref) : FX_EINVAL;
+}
+
+FX_API int fx_monitor_call(fx_ctx *cx, fx_pid pid, fx_ref *ref)
+{
+    if (!cx || !ref || !pid.id)
+        return FX_EINVAL;
+    *ref = fxi_make_ref(cx->vm, cx->w);
+    return monitor_ref(cx->vm, cx->w, cx->self, pid, *ref, true);
 }
 
 FX_API int fx_demonitor(fx_ctx *cx, fx_ref ref, unsigned flags)

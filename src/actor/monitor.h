@@ -11,6 +11,7 @@ int fxi_monitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref *r
 /* fxi_monitor with a ref made by the caller (a monitor by remote name
  * tells the node's connection its ref first: dist/dist_call.c). */
 int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_ref ref);
+
 int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags);
 
 #endif

@@ -155,8 +155,8 @@ uint64_t fxi_mailbox_discard(fx_vm *vm, fxi_worker *w, fxi_actor *a, bool answer
 static void end_receive(fx_ctx *cx, fxi_actor_ext *x)
 {
     if (x->recv_ref.id) {
+        fxi_recv_timer_cancel(cx->vm, cx->w, cx->self, x->recv_ref, x->recv_timer.id);
         x->recv_ref = FX_REF_NONE;
-        fxi_timer_cancel(cx->vm, x->recv_timer);
     }
 }
 
@@ -290,19 +290,11 @@ FX_API fx_next fx_receive(fx_ctx *cx, fx_handler h, const fx_match *match,
         memset(&x->match, 0, sizeof x->match);
     cx->next_handler = h;
     if (timeout_ms >= 0) {
-        fx_msg *m = fxi_msg_alloc(FX_MSG_TIMEOUT, sizeof(fx_timeout_info));
-        if (!m)
-            fx_crash(cx, "out of memory in fx_receive");
-        fx_timeout_info *ti = (fx_timeout_info *) m->data;
-        ti->from = x->match.from;
-        ti->ref = x->match.ref;
+        fx_timeout_info ti = {.from = x->match.from, .ref = x->match.ref};
         fx_ref ref = fxi_make_ref(cx->vm, cx->w); /* no marker: see marker.h */
-        m->ref = ref;
-        m->from = a->pid;
-        if (fxi_timer_start(cx->vm, timeout_ms, a->pid, m, &x->recv_timer) != 0) {
-            fxi_msg_release(m);
+        if (fxi_recv_timer_arm(cx->vm, cx->w, a, timeout_ms, ref, &ti,
+                               &x->recv_timer.id) != 0)
             fx_crash(cx, "out of memory in fx_receive");
-        }
         x->recv_ref = ref;
     }
     return (fx_next){FXI_NEXT_RECEIVE};

@@ -277,6 +277,7 @@ static void thread_body(fxi_sched *s)
     if (_setjmp(w->crash_jb) != 0)
         crashed(w);
     fxi_sched_loop(s);
+    fxi_recv_timer_flush(w->cx.vm, w, true); /* no more ticks here */
     /* A retiring spare (docs/watchdog.md) must not keep muted actors:
      * they go to its queue, which it hands to the others. */
     fxi_mute_release_all(w);
@@ -288,6 +289,7 @@ static void tick(fxi_sched *s)
 {
     fxi_worker *w = s->user;
     fx_vm *vm = w->cx.vm;
+    fxi_recv_timer_flush(vm, w, false); /* lazy receive timeouts */
     fxi_timers_poll(vm, w);
     fxi_mute_poll(w);
     fxi_worker_reclaim(vm, w);
@@ -301,6 +303,9 @@ static void tick(fxi_sched *s)
 static int64_t park_timeout_ns(fxi_sched *s, bool timer_duty)
 {
     fxi_worker *w = s->user;
+    /* Before a sleep every lazy receive timeout goes to the wheel, which
+     * the sleeper watches (actor/recv_timer.h). */
+    fxi_recv_timer_flush(w->cx.vm, w, true);
     int64_t to = timer_duty ? fxi_timers_timeout_ns(w->cx.vm) : -1;
     if (w->limbo_head && (to < 0 || to > LIMBO_RETRY_NS))
         to = LIMBO_RETRY_NS;

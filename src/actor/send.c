@@ -7,6 +7,7 @@
 
 #include "actor/outbox.h"
 #include "actor/section.h"
+#include "actor/signal.h"
 #include "actor/stats.h"
 #include "actor/wake.h"
 #include "dist/dist_route.h"
@@ -227,9 +228,10 @@ FX_API int fx_vm_send(fx_vm *vm, fx_pid to, uint32_t type, const void *data, siz
     return fxi_send_copy_ext(vm, FX_PID_NONE, to, type, data, size);
 }
 
-/* A reply: FX_MSG_REPLY with the call's ref, from `self`. */
-static int reply(fx_vm *vm, fxi_worker *w, fx_pid self, fx_from to, const void *data,
-                 size_t size)
+/* A reply: FX_MSG_REPLY with the call's ref, from `self` (a, the running
+ * actor, or NULL from outside the VM). */
+static int reply(fx_vm *vm, fxi_worker *w, fxi_actor *a, fx_pid self, fx_from to,
+                 const void *data, size_t size)
 {
     if (!to.pid.id || !to.ref.id || (size && !data))
         return FX_EINVAL;
@@ -240,13 +242,15 @@ static int reply(fx_vm *vm, fxi_worker *w, fx_pid self, fx_from to, const void *
         return FX_ENOMEM;
     m->from = self;
     m->ref = to.ref;
+    if (a && fxi_monitor_reply_ends(a, to)) /* a call monitor ends here */
+        m->type = FXI_SIG_REPLY_END;
     fxi_msg_copy_in(m->data, data, size);
     return fxi_deliver_or_drop(vm, w, to.pid, m);
 }
 
 FX_API int fx_reply(fx_ctx *cx, fx_from to, const void *data, size_t size)
 {
-    return cx ? reply(cx->vm, cx->w, cx->self->pid, to, data, size) : FX_EINVAL;
+    return cx ? reply(cx->vm, cx->w, cx->self, cx->self->pid, to, data, size) : FX_EINVAL;
 }
 
 FX_API int fx_vm_reply(fx_vm *vm, fx_from to, const void *data, size_t size)
@@ -257,7 +261,7 @@ FX_API int fx_vm_reply(fx_vm *vm, fx_from to, const void *data, size_t size)
     int rc = fxi_section_enter(vm, &sec);
     if (rc)
         return rc;
-    rc = reply(vm, sec.w, FX_PID_NONE, to, data, size);
+    rc = reply(vm, sec.w, NULL, FX_PID_NONE, to, data, size);
     fxi_section_exit(vm, &sec);
     return rc;
 }

@@ -25,6 +25,7 @@ fx_msg *fxi_sig_promise_down(uint32_t type, fx_pid watcher, fx_ref ref)
     if (m) {
         m->from = watcher;
         m->ref = ref;
+        ((fx_down_info *) m->data)->ref = FX_REF_NONE; /* a plain monitor */
     }
     return m;
 }
@@ -158,6 +159,16 @@ int fxi_sig_apply(fxi_actor *a, fx_msg *m, fx_reason *why)
     }
     if (m->type < FX_MSG_INTERNAL_BASE)
         return FXI_SIG_DELIVER; /* the behaviour range: ordinary messages */
+    if (m->type == FXI_SIG_REPLY_END) {
+        /* A reply that ended the server's side of our call monitor: ours
+         * ends too, and the reply is delivered as any other. */
+        if (a->ext && fxi_u64map_del(&a->ext->monitors, m->ref.id, NULL)) {
+            m->type = FX_MSG_REPLY;
+            return FXI_SIG_DELIVER;
+        }
+        fxi_msg_release(m);
+        return FXI_SIG_CONSUMED;
+    }
     fxi_actor_ext *x;
     switch (m->type) {
     case FXI_SIG_LINK:

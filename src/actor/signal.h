@@ -26,6 +26,10 @@
 #define FXI_SIG_DEMONITOR (FX_MSG_INTERNAL_BASE + 3) /* from stops watching (ref) */
 #define FXI_SIG_EXIT (FX_MSG_INTERNAL_BASE + 4)      /* payload fx_exit_info; ref.id: */
 enum { FXI_EXIT_EXPLICIT = 0, FXI_EXIT_LINK = 1 };
+/* A reply (as FX_MSG_REPLY, ref = the call's) from the process a call
+ * monitor watches, which ended that monitor's promise when it replied
+ * (fx_monitor_call): the receiver ends its side and gets an FX_MSG_REPLY. */
+#define FXI_SIG_REPLY_END (FX_MSG_INTERNAL_BASE + 5)
 
 /* A table value <-> its promise. */
 static inline fx_msg *fxi_sig_promise_of(uint64_t v)
@@ -37,13 +41,36 @@ static inline uint64_t fxi_sig_promise_val(fx_msg *p)
     return (uint64_t) (uintptr_t) p;
 }
 
+/* The watched side of a call monitor (fx_monitor_call): self replies to
+ * `to`; if to.ref is a call monitor of to.pid on self, it ends here (its
+ * promise freed) and true says so: the reply is then sent as
+ * FXI_SIG_REPLY_END. Owner of self. Inline, so that send.c need not call
+ * into monitor.c (the layer's calls form a DAG, docs/design.md). */
+static inline bool fxi_monitor_reply_ends(fxi_actor *self, fx_from to)
+{
+    fxi_actor_ext *x = self->ext;
+    uint64_t v;
+    if (!x || !x->watchers.count || !fxi_u64map_get(&x->watchers, to.ref.id, &v))
+        return false;
+    fx_msg *p = fxi_sig_promise_of(v);
+    const fx_down_info *d = (const fx_down_info *) p->data;
+    if (p->from.id != to.pid.id || d->ref.id != to.ref.id)
+        return false; /* a plain monitor, or not the caller's */
+    (void) fxi_u64map_del(&x->watchers, to.ref.id, NULL);
+    fxi_msg_release(p);
+    return true;
+}
+
 /* ---- promises: any thread. NULL on ENOMEM. */
 /* The exit signal a link will send to `to` (type FXI_SIG_EXIT), or with
  * type FXI_SIG_LINK a LINK request from `to` (its receiver keeps it as
  * its promise to `to`). */
 fx_msg *fxi_sig_promise_exit(uint32_t type, fx_pid to);
 /* The DOWN a monitor with ref will send to watcher (type FX_MSG_DOWN), or
- * with type FXI_SIG_MONITOR the MONITOR request from watcher. */
+ * with type FXI_SIG_MONITOR the MONITOR request from watcher. Until it
+ * fires, the payload's ref says what kind of monitor it is: FX_REF_NONE
+ * for a plain one, the monitor's own ref for a call monitor, which the
+ * watched process's reply with that ref ends (fx_monitor_call). */
 fx_msg *fxi_sig_promise_down(uint32_t type, fx_pid watcher, fx_ref ref);
 /* Fulfils promise p (from fxi_sig_promise_exit/down): the exit signal or
  * DOWN from `dead` with reason r goes to p->from. Takes p. Returns

@@ -22,6 +22,16 @@ static inline uint64_t slack_ms(const fx_vm *vm)
     return vm->pool.det ? 0 : 1;
 }
 
+uint64_t fxi_timers_now_ms(const fx_vm *vm)
+{
+    return now_ms(vm);
+}
+
+uint64_t fxi_timers_slack_ms(const fx_vm *vm)
+{
+    return slack_ms(vm);
+}
+
 int fxi_timers_init(fxi_timers *t)
 {
     memset(t, 0, sizeof *t);
@@ -47,6 +57,7 @@ void fxi_timers_fini(fxi_timers *t)
         fxi_free(t->chunks[c], FXI_TCHUNK * sizeof(fxi_trec));
     }
     fxi_free(t->chunks, t->chunks_cap * sizeof *t->chunks);
+    fxi_u64map_fini(&t->lazy);
     fxi_mutex_fini(&t->mx);
 }
 
@@ -84,6 +95,11 @@ static uint32_t rec_alloc(fxi_timers *t)
 static void rec_free(fxi_timers *t, uint32_t idx)
 {
     fxi_trec *r = rec_at(t, idx);
+    if (r->lazy) { /* its ref leaves the lazy map with it */
+        if (r->msg)
+            (void) fxi_u64map_del(&t->lazy, r->msg->ref.id, NULL);
+        r->lazy = false;
+    }
     r->msg = NULL;
     r->gen++;
     r->next_free = t->free_head;
@@ -99,6 +115,27 @@ static void update_hint(fxi_timers *t)
     fxi_atomic_store_relaxed_64(&t->next_ms, fxi_twheel_next_deadline(&t->wheel));
 }
 
+/* Under mx: inserts msg for `to` at deadline; *id the handle's id, or
+ * UINT64_MAX on ENOMEM (nothing inserted). Returns the earliest deadline
+ * before the insertion. */
+static uint64_t insert_locked(fxi_timers *t, uint64_t deadline, fx_pid to, fx_msg *msg,
+                              uint64_t *id)
+{
+    uint32_t idx = rec_alloc(t);
+    if (idx == UINT32_MAX) {
+        *id = UINT64_MAX;
+        return UINT64_MAX;
+    }
+    fxi_trec *r = rec_at(t, idx);
+    r->to = to;
+    r->msg = msg;
+    fxi_twheel_insert(&t->wheel, &r->e, deadline);
+    uint64_t before = t->next_ms;
+    update_hint(t);
+    *id = ((uint64_t) r->gen << 32) | (idx + 1);
+    return before;
+}
+
 int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_timer *out)
 {
     fxi_timers *t = &vm->timers;
@@ -112,21 +149,46 @@ int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_time
      * delay_ms (as Erlang's `after`). A zero delay stays due now. */
     uint64_t deadline =
         now_ms(vm) + (delay_ms > 0 ? (uint64_t) delay_ms + slack_ms(vm) : 0);
+    uint64_t id;
     fxi_mutex_lock(&t->mx);
-    uint32_t idx = rec_alloc(t);
-    if (idx == UINT32_MAX) {
+    uint64_t before = insert_locked(t, deadline, to, msg, &id);
+    fxi_mutex_unlock(&t->mx);
+    if (id == UINT64_MAX)
+        return FX_ENOMEM;
+    if (out)
+        out->id = id;
+    if (deadline < before)
+        fxi_pool_deadline_changed(&vm->pool, deadline * 1000000u);
+    return 0;
+}
+
+int fxi_timer_start_lazy(fx_vm *vm, uint64_t deadline, fx_pid to, fx_msg *msg,
+                         uint64_t *flushed, uint64_t upto)
+{
+    fxi_timers *t = &vm->timers;
+    uint64_t ref = msg->ref.id, id = 0, before = UINT64_MAX;
+    fxi_mutex_lock(&t->mx);
+    if (fxi_u64map_del(&t->lazy, ref, NULL)) {
+        /* A tombstone: the receive ended on another thread first. */
+        *flushed = upto;
+        fxi_mutex_unlock(&t->mx);
+        fxi_msg_release(msg);
+        return 0;
+    }
+    /* Room first, so that the insertion below cannot fail half-way. */
+    if (fxi_u64map_reserve(&t->lazy, t->lazy.count + 1) != 0) {
         fxi_mutex_unlock(&t->mx);
         return FX_ENOMEM;
     }
-    fxi_trec *r = rec_at(t, idx);
-    r->to = to;
-    r->msg = msg;
-    fxi_twheel_insert(&t->wheel, &r->e, deadline);
-    uint64_t before = t->next_ms;
-    update_hint(t);
-    if (out)
-        out->id = ((uint64_t) r->gen << 32) | (idx + 1);
+    before = insert_locked(t, deadline, to, msg, &id);
+    if (id != UINT64_MAX) {
+        rec_at(t, (uint32_t) id - 1)->lazy = true;
+        (void) fxi_u64map_put(&t->lazy, ref, id); /* reserved: cannot fail */
+        *flushed = upto;
+    }
     fxi_mutex_unlock(&t->mx);
+    if (id == UINT64_MAX)
+        return FX_ENOMEM;
     if (deadline < before)
         fxi_pool_deadline_changed(&vm->pool, deadline * 1000000u);
     return 0;
@@ -167,25 +229,52 @@ static int64_t remaining(const fx_vm *vm, const fxi_trec *r)
     return r->e.deadline > now ? (int64_t) (r->e.deadline - now) : 0;
 }
 
+/* Under mx: cancels handle h; its message in *m for the caller to
+ * release outside the lock. Remaining ms, or FX_ENOENT. */
+static int64_t cancel_locked(fx_vm *vm, fx_timer h, fx_msg **m)
+{
+    fxi_timers *t = &vm->timers;
+    uint32_t idx;
+    fxi_trec *r = lookup(t, h, &idx);
+    if (!r || drop_if_target_dead(vm, r, idx, m))
+        return FX_ENOENT;
+    int64_t left = remaining(vm, r);
+    fxi_twheel_remove(&t->wheel, &r->e);
+    *m = r->msg;
+    rec_free(t, idx);
+    update_hint(t);
+    return left;
+}
+
 int64_t fxi_timer_cancel(fx_vm *vm, fx_timer h)
 {
     fxi_timers *t = &vm->timers;
     fx_msg *m = NULL;
-    int64_t left = FX_ENOENT;
-    uint32_t idx;
     fxi_mutex_lock(&t->mx);
-    fxi_trec *r = lookup(t, h, &idx);
-    if (r && !drop_if_target_dead(vm, r, idx, &m)) {
-        left = remaining(vm, r);
-        fxi_twheel_remove(&t->wheel, &r->e);
-        m = r->msg;
-        rec_free(t, idx);
-        update_hint(t);
-    }
+    int64_t left = cancel_locked(vm, h, &m);
     fxi_mutex_unlock(&t->mx);
     if (m)
         fxi_msg_release(m);
     return left;
+}
+
+void fxi_timer_cancel_lazy(fx_vm *vm, uint64_t ref, const uint64_t *flushed, uint64_t seq)
+{
+    fxi_timers *t = &vm->timers;
+    fx_msg *m = NULL;
+    uint64_t id;
+    fxi_mutex_lock(&t->mx);
+    /* In the wheel: cancelled (never a tombstone: one cancel per
+     * receive). Left its ring and not in the wheel: it fired. Still in
+     * its ring: a tombstone meets it there; without memory for one, the
+     * timeout fires later as a stale TIMEOUT, which every receive drops. */
+    if (fxi_u64map_get(&t->lazy, ref, &id))
+        (void) cancel_locked(vm, (fx_timer){id}, &m);
+    else if (seq >= *flushed)
+        (void) fxi_u64map_put(&t->lazy, ref, 0);
+    fxi_mutex_unlock(&t->mx);
+    if (m)
+        fxi_msg_release(m);
 }
 
 FX_API int64_t fx_cancel_timer(fx_vm *vm, fx_timer timer)

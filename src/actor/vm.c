@@ -170,6 +170,7 @@ FX_API int fx_vm_create(const fx_vm_config *cfg, fx_vm **out)
         w->nmuted = w->muted_cap = 0;
         w->mute_mark = fxi_mute_vm_mark(vm);
         w->nwakes = 0;
+        memset(&w->tl, 0, sizeof w->tl);
         vm->pool.scheds[i].user = w;
     }
     /* Their live shares, for the table's count (before any spawn). */

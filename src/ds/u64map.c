@@ -114,7 +114,10 @@ bool fxi_u64map_del(fxi_u64map *m, uint64_t key, uint64_t *val)
     }
     m->slots[i].key = 0;
     set_count(m, m->count - 1);
-    if (m->count == 0)
+    /* Emptied: the smallest table stays (a process that monitors, like a
+     * GenServer's caller, would otherwise allocate and free it per call);
+     * a larger one goes. */
+    if (m->count == 0 && m->cap > MIN_CAP)
         fxi_u64map_fini(m);
     else if (m->cap > MIN_CAP && m->count * 8 < m->cap)
         (void) resize(m, m->cap / 2); /* on ENOMEM the map stays as it is */

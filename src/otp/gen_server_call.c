@@ -170,7 +170,7 @@ fx_next fxi_gs_call_async(fx_ctx *cx, fx_pid server, uint32_t type, const void *
     if (rc != 0)
         return fxi_gs_fail_async(cx, rc, then);
     fx_ref ref;
-    if ((rc = fx_monitor(cx, server, &ref)) != 0) {
+    if ((rc = fx_monitor_call(cx, server, &ref)) != 0) {
         fx_msg_free(req);
         return fxi_gs_fail_async(cx, rc, then);
     }

@@ -128,7 +128,7 @@ int fxi_req_send(fx_ctx *cx, fx_reqids *ids, fx_pid server, uint32_t type,
     }
     fxi_req r = *proto;
     fx_ref ref;
-    if ((rc = fx_monitor(cx, server, &ref)) != 0) {
+    if ((rc = fx_monitor_call(cx, server, &ref)) != 0) {
         fx_msg_free(call);
         fx_msg_free(tmo);
         return rc;
