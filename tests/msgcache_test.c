@@ -139,32 +139,3 @@ Test(msgcache, a_recycled_block_comes_back_from_the_freeing_cache)
     fxi_mc_depot_fini(&d);
 #endif
 }
-
-#if FX_TEST_FAULT_INJECTION && FXI_MC_ENABLED
-/* A free that needs a new magazine and cannot get one gives the block
- * back to the allocator; the cache goes on working afterwards. */
-Test(msgcache, a_free_without_memory_for_a_magazine_loses_nothing)
-{
-    static fxi_mcache a;
-    fxi_mc_depot d;
-    fxi_mc_depot_init(&d);
-    fxi_mc_attach(&a, &d);
-    enum { N = 4 * FXI_MC_MAG };
-    static void *p[N];
-    for (int k = 0; k < N; k++)
-        p[k] = fxi_alloc(48); /* as a block from another thread */
-    for (int k = 0; k < N; k++) {
-        if (k == 0 || k == 2 * FXI_MC_MAG)
-            fxi_alloc_fail_nth(1, false); /* the magazine's allocation */
-        fxi_mc_free(p[k], 48);
-    }
-    fxi_alloc_fail_nth(0, false);
-    for (int k = 0; k < N; k++) {
-        void *q = fxi_mc_alloc(48);
-        cr_assert_not_null(q);
-        fxi_mc_free(q, 48);
-    }
-    fxi_mc_detach(&a);
-    fxi_mc_depot_fini(&d);
-}
-#endif
