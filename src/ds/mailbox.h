@@ -206,6 +206,10 @@ static inline fxi_mnode *fxi_mailbox_pop_sc(fxi_mailbox *mb)
     }
     if (next != NULL) {
         mb->tail = next;
+        /* The next pop reads next->next, on a line a producer wrote on
+         * another core (a flood's messages): start that transfer now, while
+         * the handler works on this message. */
+        __builtin_prefetch(next);
         mailbox_count_pop(mb);
         return tail;
     }
@@ -225,6 +229,19 @@ static inline fxi_mnode *fxi_mailbox_pop_sc(fxi_mailbox *mb)
         return tail;
     }
     return NULL;
+}
+
+/* The node fxi_mailbox_pop_sc would take next, without taking it, or
+ * NULL if none is linked yet. The pop that follows returns this node or
+ * NULL (a producer between its exchange and its link). The consumer
+ * only. */
+static inline fxi_mnode *fxi_mailbox_peek_sc(fxi_mailbox *mb)
+{
+    fxi_mnode *tail = mb->tail;
+    if (tail != &mb->stub)
+        return tail; /* linked, not yet taken */
+    /* Acquire: as in fxi_mailbox_pop_sc (the caller reads the node). */
+    return fxi_atomic_load_acquire_ptr(&tail->next);
 }
 
 /* Marks the mailbox idle if it is truly empty. Returns true on success (no

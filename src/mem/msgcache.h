@@ -6,14 +6,27 @@
  * thread's tcache flushes to the allocating arena's bin under its mutex,
  * and the allocating thread refills under the same mutex. Here each
  * scheduler thread keeps, per size class (16-byte steps from 32 to 256
- * bytes), a loaded magazine (a list of free blocks) and one full spare.
- * Frees go into the loaded magazine; when it and the spare are full, the
- * spare goes to the depot; an allocation that finds both empty takes a
- * full magazine from the depot. So blocks flow from consuming threads back
- * to producing threads FXI_MC_MAG at a time, for one lock round trip per
- * magazine (Bonwick & Adams, "Magazines and Vmem", USENIX 2001; the same
- * idea as mimalloc's delayed frees). The depot keeps a bounded number of
- * magazines per class; beyond that, blocks go back to the allocator.
+ * bytes), a loaded magazine and a previous one, each full or empty
+ * (Bonwick & Adams, "Magazines and Vmem", USENIX 2001). Frees go into the
+ * loaded magazine; when it and the previous one are full, the previous one
+ * goes to the depot and an empty one takes its place; an allocation that
+ * finds both empty takes a full magazine from the depot. So blocks flow
+ * from consuming threads back to producing threads FXI_MC_MAG at a time,
+ * for one lock round trip per magazine (the same idea as mimalloc's
+ * delayed frees). The depot keeps a bounded number of full magazines per
+ * class, beyond which blocks go back to the allocator, and a bounded
+ * number of empty ones.
+ *
+ * A magazine is an array of block pointers, not a list threaded through
+ * the blocks: a free writes nothing into the block and an allocation
+ * reads nothing from it. With a list, each allocation on the sender's
+ * core loaded the link from a block the receiver's core had just written
+ * (a dependent cache miss per message, the sender's critical path in
+ * mailbox and fjthrput), and each free wrote into a line the sender's
+ * core had to take back. Now a block's line moves once per direction,
+ * by the sender's stores (which do not stall it) and the receiver's
+ * reads (prefetched by the mailbox pop, ds/mailbox.h); an allocation
+ * also prefetches the block that the next one will hand out.
  *
  * Every block is an ordinary allocation of its class size (fxi_alloc), so
  * any thread can free any block whether or not it has a cache: threads
@@ -45,26 +58,32 @@
 #define FXI_MC_CLASSES 15                /* 32, 48, ..., 256 */
 #define FXI_MC_MAG 128                   /* blocks per magazine */
 #define FXI_MC_DEPOT_BYTES (512u * 1024) /* per class, in full magazines */
+#define FXI_MC_DEPOT_EMPTY 64            /* empty magazines the depot keeps */
 
-/* A free block: `next` links a magazine; the first block of a magazine in
- * the depot links to the next magazine through `mag_next`. */
-typedef struct fxi_mc_block {
-    struct fxi_mc_block *next;
-    struct fxi_mc_block *mag_next;
-} fxi_mc_block;
+/* A magazine: n blocks in blk[0..n). `next` links it in the depot. */
+typedef struct fxi_mc_mag {
+    struct fxi_mc_mag *next;
+    uint32_t n;
+    void *blk[FXI_MC_MAG];
+} fxi_mc_mag;
 
 /* Shared by the scheduler threads of one pool. mx protects everything. */
 typedef struct fxi_mc_depot {
     fxi_mutex mx;
-    fxi_mc_block *mags[FXI_MC_CLASSES];
-    uint32_t nmags[FXI_MC_CLASSES];
+    fxi_mc_mag *full[FXI_MC_CLASSES];
+    uint32_t nfull[FXI_MC_CLASSES];
+    fxi_mc_mag *empty; /* any class */
+    uint32_t nempty;
 } fxi_mc_depot;
 
-/* One per scheduler thread. Owner thread only. */
+/* One per scheduler thread and class. Owner thread only. The loaded
+ * magazine's count is kept here (n), and cap is FXI_MC_MAG when one is
+ * loaded, 0 when none is, so each fast path is one compare. prev is NULL,
+ * empty or full. */
 typedef struct fxi_mc_bin {
-    fxi_mc_block *cur;   /* loaded magazine: n free blocks */
-    fxi_mc_block *spare; /* a full magazine (FXI_MC_MAG blocks) or NULL */
-    uint32_t n;
+    fxi_mc_mag *cur; /* loaded magazine: n blocks (cur->n is stale) */
+    uint32_t n, cap;
+    fxi_mc_mag *prev; /* prev->n blocks: 0 or FXI_MC_MAG */
 } fxi_mc_bin;
 
 typedef struct fxi_mcache {
@@ -84,7 +103,7 @@ void fxi_mc_attach(fxi_mcache *c, fxi_mc_depot *d);
 void fxi_mc_detach(fxi_mcache *c);
 
 void *fxi_mc_alloc_slow(fxi_mcache *c, fxi_mc_bin *b, size_t bsize);
-void fxi_mc_free_slow(fxi_mcache *c, fxi_mc_bin *b, fxi_mc_block *p, size_t bsize);
+void fxi_mc_free_slow(fxi_mcache *c, fxi_mc_bin *b, void *p, size_t bsize);
 
 /* The size actually allocated for a request of `size` bytes: rounded up
  * to its class when cacheable. Allocation and free must agree on it. */
@@ -102,11 +121,15 @@ static inline void *fxi_mc_alloc(size_t size)
         return NULL;
     if (c && bsize <= FXI_MC_MAX) {
         fxi_mc_bin *b = &c->bins[bsize / 16 - 2];
-        fxi_mc_block *p = b->cur;
-        if (__builtin_expect(p != NULL, 1)) {
-            b->cur = p->next;
-            b->n--;
-            return p;
+        uint32_t n = b->n;
+        if (__builtin_expect(n != 0, 1)) {
+            void **blk = b->cur->blk;
+            b->n = --n;
+            /* The next allocation's block, for writing: it was last
+             * touched by the thread that freed it, often another core. */
+            if (n)
+                __builtin_prefetch(blk[n - 1], 1);
+            return blk[n];
         }
         return fxi_mc_alloc_slow(c, b, bsize);
     }
@@ -120,14 +143,11 @@ static inline void fxi_mc_free(void *p, size_t size)
     fxi_mcache *c = FXI_MC_ENABLED ? fxi_mc_self : NULL;
     if (c && bsize <= FXI_MC_MAX) {
         fxi_mc_bin *b = &c->bins[bsize / 16 - 2];
-        fxi_mc_block *blk = p;
-        if (__builtin_expect(b->n < FXI_MC_MAG, 1)) {
-            blk->next = b->cur;
-            b->cur = blk;
-            b->n++;
+        if (__builtin_expect(b->n < b->cap, 1)) {
+            b->cur->blk[b->n++] = p; /* nothing written into the block */
             return;
         }
-        fxi_mc_free_slow(c, b, blk, bsize);
+        fxi_mc_free_slow(c, b, p, bsize);
         return;
     }
     fxi_free(p, bsize);
