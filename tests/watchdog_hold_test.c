@@ -6,13 +6,15 @@
  * (at 1 thread, on a spare). The stuck loop spins on a flag the test
  * clears, so every test ends with every thread joined and everything
  * freed (ASan/LSan). Without the hand-over the PONG / SENT2 below arrive
- * only after the release: the 10 s receives fail. */
+ * only after the release: the 10 s receives fail. A receive timeout
+ * armed on the stuck thread just before (held in its lazy ring until its
+ * next tick) goes to the wheel with the hand-over too. */
 #include "helpers.h"
 
 #include <stdatomic.h>
 #include <time.h>
 
-enum { SPIN = 1, FWD, HELLO, PONG, DONE, GO, GO2, SENT2, FLOOD, OPEN, JUNK };
+enum { SPIN = 1, FWD, HELLO, PONG, DONE, GO, GO2, SENT2, FLOOD, OPEN, JUNK, NEVER, TMO };
 
 static atomic_int release_spin, spinning, stuck_reports;
 
@@ -187,4 +189,53 @@ Test(watchdog_hold, muted_sender_is_handed_over_1_thread)
 Test(watchdog_hold, muted_sender_is_handed_over_2_threads)
 {
     muted_sender_is_handed_over(2);
+}
+
+/* GO: SPIN to the spinner (woken into this thread's next slot, where it
+ * gets stuck), then a 30 ms receive for a message that never comes: its
+ * timeout waits in this thread's lazy ring (actor/recv_timer.h) for a
+ * tick the stuck call holds back, unless the hand-over moves it. On the
+ * TIMEOUT: TMO to the report inbox. */
+typedef struct timer_st {
+    fx_pid report, spinner;
+} timer_st;
+
+static fx_next timed_out(fx_ctx *cx, fx_msg *m)
+{
+    timer_st *st = fx_state(cx);
+    if (fx_msg_type(m) == FX_MSG_TIMEOUT)
+        fx_send(cx, st->report, TMO, NULL, 0);
+    return fx_continue(cx);
+}
+
+static fx_next timer_h(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    timer_st *st = fx_state(cx);
+    fx_send(cx, st->spinner, SPIN, NULL, 0);
+    return fx_receive(cx, timed_out, &(fx_match){.type = NEVER}, 30);
+}
+
+static void receive_timeout_is_handed_over(uint32_t threads)
+{
+    tvm t = start(threads);
+    fx_pid k = spawn_state(t.vm, sink, NULL, 0);
+    timer_st st = {t.me, spawn_spinner(&t, k)};
+    fx_pid tp = spawn_state(t.vm, timer_h, &st, sizeof st);
+    cr_assert_eq(fx_vm_send(t.vm, tp, GO, NULL, 0), 0);
+    /* The TIMEOUT comes while the call spins (the spinner is released
+     * only below). */
+    fx_msg_free(tvm_recv(&t, TMO));
+    cr_assert_eq(atomic_load(&release_spin), 0);
+    release_and_stop(&t);
+}
+
+Test(watchdog_hold, receive_timeout_is_handed_over_1_thread)
+{
+    receive_timeout_is_handed_over(1);
+}
+
+Test(watchdog_hold, receive_timeout_is_handed_over_2_threads)
+{
+    receive_timeout_is_handed_over(2);
 }

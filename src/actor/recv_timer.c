@@ -61,8 +61,22 @@ int fxi_recv_timer_arm(fx_vm *vm, fxi_worker *w, fxi_actor *a, int64_t delay_ms,
     if (delay_ms > FX_TIMEOUT_MAX)
         delay_ms = FX_TIMEOUT_MAX;
     fxi_lazy_ring *rg = w ? &w->tl : NULL;
+    /* The ring is the owner's, but the watchdog's hand-over empties it
+     * into the wheel while a call is stuck (actor/run.c hand_over), and
+     * a receive armed inside that call may run then: ring changes inside
+     * a call go between defer_begin/end as the deferred wake-ups do, and
+     * once the watchdog took this call's lists the ring is not used until
+     * the call is over. */
+    bool window = false;
+    if (rg && delay_ms >= FXI_LAZY_MIN_MS && !vm->pool.det) {
+        window = true;
+        if (!fxi_sched_defer_begin(w->cx.s))
+            rg = NULL; /* handed over: the wheel, at once */
+    }
     if (delay_ms < FXI_LAZY_MIN_MS || !rg || vm->pool.det ||
         (rg->tail - rg->head == FXI_LAZY_RING && !flush_one(vm, w, rg->head))) {
+        if (window)
+            fxi_sched_defer_end(w->cx.s);
         /* Straight into the wheel. */
         fx_msg *m = fxi_msg_alloc(FX_MSG_TIMEOUT, sizeof(fx_timeout_info));
         if (!m)
@@ -88,6 +102,7 @@ int fxi_recv_timer_arm(fx_vm *vm, fxi_worker *w, fxi_actor *a, int64_t delay_ms,
     e->armed_ms = now;
     *handle = handle_of(w, seq);
     a->flags |= FXI_F_LAZYTMO;
+    fxi_sched_defer_end(w->cx.s);
     return 0;
 }
 
@@ -101,15 +116,24 @@ void fxi_recv_timer_cancel(fx_vm *vm, fxi_worker *w, fxi_actor *a, fx_ref ref,
     a->flags &= (uint16_t) ~FXI_F_LAZYTMO;
     uint64_t seq = handle >> SLOT_BITS;
     uint32_t owner = (uint32_t) (handle & ((1u << SLOT_BITS) - 1)) - 1;
-    if (w && owner == w->cx.s->id && seq >= w->tl.head) {
-        /* Still in our own ring: the fast path, no lock. */
-        fxi_lazy_tmo *e = &w->tl.slot[seq % FXI_LAZY_RING];
-        if (e->ref == ref.id)
-            e->ref = 0;
-        /* The oldest entries, cleared, leave at once. */
-        while (w->tl.head != w->tl.tail && !w->tl.slot[w->tl.head % FXI_LAZY_RING].ref)
-            w->tl.head++;
-        return;
+    if (w && owner == w->cx.s->id) {
+        /* Inside the window of arm (above): after a hand-over the ring's
+         * entries are in the wheel (head moved past them) and the cancel
+         * goes by ref. */
+        (void) fxi_sched_defer_begin(w->cx.s);
+        if (seq >= w->tl.head) {
+            /* Still in our own ring: the fast path, no lock. */
+            fxi_lazy_tmo *e = &w->tl.slot[seq % FXI_LAZY_RING];
+            if (e->ref == ref.id)
+                e->ref = 0;
+            /* The oldest entries, cleared, leave at once. */
+            while (w->tl.head != w->tl.tail &&
+                   !w->tl.slot[w->tl.head % FXI_LAZY_RING].ref)
+                w->tl.head++;
+            fxi_sched_defer_end(w->cx.s);
+            return;
+        }
+        fxi_sched_defer_end(w->cx.s);
     }
     fxi_timer_cancel_lazy(vm, ref.id, &vm->workers[owner].tl.flushed, seq);
 }

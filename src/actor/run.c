@@ -356,12 +356,17 @@ static void online(fxi_sched *s)
 
 /* The watchdog takes a stuck call's slots (sched/watchdog.c, holding the
  * claim): the muted senders and the deferred wake-ups this thread holds
- * go to the inject queue, so no one waits for the call to return. */
+ * go to the inject queue and its lazy receive timeouts to the wheel, so
+ * no one waits for the call to return. */
 static void hand_over(fxi_sched *s)
 {
     fxi_worker *w = s->user;
     fx_vm *vm = w->cx.vm;
     fxi_mute_hand_over(w);
+    /* Lazy receive timeouts wait for this thread's next tick: to the
+     * wheel now (the owner touches the ring inside a call only between
+     * defer_begin/end, actor/recv_timer.c). */
+    fxi_recv_timer_flush(vm, w, true);
     for (uint32_t i = 0; i < w->nwakes; i++)
         fxi_pool_inject(&vm->pool, w->wakes[i]);
     /* Relaxed: as in actor/outbox.h; the claim's release publishes it. */
