@@ -496,11 +496,9 @@ static void unregister_idle(fxi_sched *s)
  * the futex wait that follows a "no" is bounded by the backstop. */
 static bool poller_wanted(fxi_pool *p)
 {
-    if (fxi_atomic_load_relaxed_32(&p->nparked) >=
-        fxi_atomic_load_relaxed_32(&p->nactive))
+    if (fxi_atomic_load_relaxed_32(&p->nparked) >= fxi_atomic_load_relaxed_32(&p->nactive))
         return true;
-    return fxi_now_ns() - fxi_atomic_load_relaxed_64(&p->io_polled_ns) >=
-           POLL_BACKSTOP_NS;
+    return fxi_now_ns() - fxi_atomic_load_relaxed_64(&p->io_polled_ns) >= POLL_BACKSTOP_NS;
 }
 
 static void park(fxi_sched *s)
