@@ -20,11 +20,6 @@
 #define SEARCH_ROUNDS 8
 /* A busy thread polls the I/O poller (a syscall) at most this often. */
 #define POLL_INTERVAL_NS 50000
-/* While another thread runs, a parked thread sleeps on its futex, not in
- * the poller, and checks this often that somebody polled lately; if
- * nobody did for this long (a running thread stuck in a long handler) it
- * waits in the poller itself. */
-#define POLL_BACKSTOP_NS 2000000
 /* A poller batch that left at least this many units in the thread's
  * queue wakes a parked thread to share them; fewer run here. */
 #define POLL_SHARE_MIN 8
@@ -122,8 +117,6 @@ static void notify(fxi_pool *p);
 static int io_poll(fxi_sched *s, fxi_poller *io)
 {
     s->polled_ns = fxi_now_ns();
-    /* Relaxed: a hint for parked threads (poller_wanted). */
-    fxi_atomic_store_relaxed_64(&s->pool->io_polled_ns, s->polled_ns);
     s->in_poll = true;
     s->poll_pushed = false;
     int k = io->poll(io, s);
@@ -485,22 +478,6 @@ static void unregister_idle(fxi_sched *s)
     fxi_mutex_unlock(&p->idle_mx);
 }
 
-/* Whether a parked thread (counted in nparked) should wait in the poller.
- * Only when no other thread runs: while one does, it polls between runs
- * (POLL_INTERVAL_NS) and before it parks it becomes the poller's waiter
- * itself, so a thread blocked in the poller would be woken by the kernel
- * for every arrival only to share work the running thread takes anyway
- * (three busy threads on two cores under load: docs/net.md, "The
- * poller"). The backstop: if nobody polled for POLL_BACKSTOP_NS (a long
- * handler, a stuck thread), wait in the poller anyway. Relaxed: hints;
- * the futex wait that follows a "no" is bounded by the backstop. */
-static bool poller_wanted(fxi_pool *p)
-{
-    if (fxi_atomic_load_relaxed_32(&p->nparked) >= fxi_atomic_load_relaxed_32(&p->nactive))
-        return true;
-    return fxi_now_ns() - fxi_atomic_load_relaxed_64(&p->io_polled_ns) >= POLL_BACKSTOP_NS;
-}
-
 static void park(fxi_sched *s)
 {
     fxi_pool *p = s->pool;
@@ -544,19 +521,10 @@ static void park(fxi_sched *s)
         fxi_poller *pio = fxi_atomic_load_acquire_ptr(&p->poller);
         /* Relaxed cas: one thread at a time waits in the poller; the
          * fence below orders the claim (see wake_parked). */
-        /* Relaxed load first: a hint that spares the cas's cache-line
-         * write while another thread holds the role. */
-        bool backstop = false; /* a futex wait bounded by POLL_BACKSTOP_NS */
-        if (pio && !io) {
-            if (fxi_atomic_load_relaxed_32(&p->io_sleeper) != 0) {
-                /* someone waits in the poller already */
-            } else if (!poller_wanted(p)) {
-                backstop = true;
-            } else if (fxi_atomic_cas_relaxed_32(&p->io_sleeper, 0, s->id + 1)) {
-                io = pio;
-                fxi_atomic_fence_seq_cst(); /* claim before re-reading park_word */
-                continue;
-            }
+        if (pio && !io && fxi_atomic_cas_relaxed_32(&p->io_sleeper, 0, s->id + 1)) {
+            io = pio;
+            fxi_atomic_fence_seq_cst(); /* claim before re-reading park_word */
+            continue;
         }
         int64_t to = p->hooks.park_timeout_ns(s, sleeper);
         uint64_t deadline = to < 0 ? UINT64_MAX : fxi_now_ns() + (uint64_t) to;
@@ -571,10 +539,7 @@ static void park(fxi_sched *s)
                 break;
             }
         } else {
-            int64_t fto = to;
-            if (backstop && (fto < 0 || fto > POLL_BACKSTOP_NS))
-                fto = POLL_BACKSTOP_NS;
-            fxi_futex_wait(&s->park_word, PARKED, fto);
+            fxi_futex_wait(&s->park_word, PARKED, to);
         }
         if (to >= 0 && fxi_now_ns() >= deadline)
             break; /* maintenance due: timers or our own limbo */

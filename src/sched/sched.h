@@ -148,7 +148,6 @@ struct fxi_pool {
     uint64_t sleeper_deadline_ns;               /* atomic: when the sleeper wakes */
     fxi_poller *poller;  /* atomic: set once (fxi_pool_set_poller), else NULL */
     uint32_t io_sleeper; /* atomic: id+1 of the thread waiting in the poller */
-    uint64_t io_polled_ns; /* atomic: clock of the last poll by any thread (a hint) */
     fxi_mutex idle_mx;
     uint32_t *idle;
     uint32_t nidle;
