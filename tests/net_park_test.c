@@ -1,9 +1,10 @@
-/* The poller while a scheduler thread is stuck in a long handler: a
- * parked thread sleeps on its futex while another runs (that one polls
- * between runs), so a handler that never returns must not leave the
- * sockets unpolled: the parked thread's bounded futex wait takes the
- * poller over (src/sched/sched.c, poller_wanted; docs/net.md, "The
- * poller"). Loopback only. */
+/* The poller while a scheduler thread is stuck in a long handler: the
+ * sockets must still be polled. Today a parked thread waits in the poller
+ * (src/sched/sched.c, park()); a rule that keeps it on its futex while
+ * another thread runs (tried on branch io7, docs/benchmarks.md "Parked
+ * threads off the poller while one runs") must bound that wait, and
+ * without the bound this test times out. No watchdog (no spare thread).
+ * Loopback only. */
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdatomic.h>
