@@ -24,11 +24,6 @@
  * queue wakes a parked thread to share them; fewer run here. */
 #define POLL_SHARE_MIN 8
 
-/* park_word values */
-#define PARKED 0u
-#define POPPED 1u /* a notifier took us off the idle list, counted searching */
-#define KICKED 2u /* timer deadline moved earlier: recompute the timeout */
-
 static _Thread_local fxi_sched *tls_sched;
 
 fxi_sched *fxi_sched_current(const fxi_pool *p)
@@ -138,7 +133,7 @@ void fxi_pool_set_poller(fxi_pool *p, fxi_poller *io)
         fxi_sched *w = &p->scheds[i];
         /* Release, as in fxi_pool_deadline_changed: a parked thread
          * re-runs its wait loop and claims the poller. */
-        if (fxi_atomic_cas_release_32(&w->park_word, PARKED, KICKED))
+        if (fxi_atomic_cas_release_32(&w->park_word, FXI_PARKED, FXI_KICKED))
             wake_parked(p, w);
     }
 }
@@ -170,7 +165,7 @@ static void notify(fxi_pool *p)
         /* Release: orders the searching count (and the caller's queue
          * push) before the wake; pairs with the acquire loads of park_word
          * in park(). */
-        fxi_atomic_store_release_32(&w->park_word, POPPED);
+        fxi_atomic_store_release_32(&w->park_word, FXI_POPPED);
     }
     fxi_mutex_unlock(&p->idle_mx);
     if (w)
@@ -273,11 +268,11 @@ void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns)
     if (deadline_ns >= fxi_atomic_load_relaxed_64(&p->sleeper_deadline_ns))
         return;
     fxi_sched *w = &p->scheds[sl - 1];
-    /* PARKED -> KICKED makes a futex_wait that has not started yet return
-     * at once; a notifier's POPPED wins and needs no kick. */
+    /* FXI_PARKED -> FXI_KICKED makes a futex_wait that has not started yet return
+     * at once; a notifier's FXI_POPPED wins and needs no kick. */
     /* Release: orders the caller's timer insertion before the kick; pairs
      * with the acquire loads of park_word in park(). */
-    if (fxi_atomic_cas_release_32(&w->park_word, PARKED, KICKED))
+    if (fxi_atomic_cas_release_32(&w->park_word, FXI_PARKED, FXI_KICKED))
         wake_parked(p, w);
 }
 
@@ -464,8 +459,8 @@ static void unregister_idle(fxi_sched *s)
 {
     fxi_pool *p = s->pool;
     fxi_mutex_lock(&p->idle_mx);
-    /* Relaxed: POPPED is stored under idle_mx, which we hold. */
-    if (fxi_atomic_load_relaxed_32(&s->park_word) == POPPED) {
+    /* Relaxed: FXI_POPPED is stored under idle_mx, which we hold. */
+    if (fxi_atomic_load_relaxed_32(&s->park_word) == FXI_POPPED) {
         /* A notifier raced us and already counted us as searching. */
         s->searching = true;
     } else {
@@ -480,53 +475,6 @@ static void unregister_idle(fxi_sched *s)
     fxi_mutex_unlock(&p->idle_mx);
 }
 
-/* A park spins only this soon after socket events were handled. */
-#define IO_SPIN_RECENT_NS 2000000
-/* A spin budget below this is no spin. */
-#define IO_SPIN_MIN_NS 2000
-
-/* The poll-spin before the poller thread sleeps (fx_vm_config.io_spin_us):
- * after recent I/O, a reply usually comes within microseconds, and
- * sleeping in epoll costs a wake-up on an idle (virtual) CPU, which is
- * slow under a hypervisor. So poll without blocking for up to
- * s->io_spin_ns first. Adaptive: a spin that finds nothing halves the
- * next (to none); a sleep that ends with events within the full budget
- * restores it (park()). 1: events taken (poll() them once online), -1:
- * park_word changed (the wait loop re-reads it), 0: sleep. */
-static int spin_poll(fxi_sched *s, fxi_poller *io, int64_t to)
-{
-    fxi_pool *p = s->pool;
-    uint64_t now = fxi_now_ns();
-    if (s->io_spin_ns == 0 || now - s->io_seen_ns > IO_SPIN_RECENT_NS)
-        return 0;
-    uint64_t budget = s->io_spin_ns;
-    if (to >= 0 && (uint64_t) to < budget)
-        budget = (uint64_t) to;
-    uint64_t end = now + budget;
-    for (;;) {
-        /* Acquire: as the wait loop's load. A waker stores POPPED or
-         * KICKED before it writes the poller's eventfd, which a wait(0)
-         * here may drain: so the word is read after every wait(0). */
-        if (fxi_atomic_load_acquire_32(&s->park_word) != PARKED || fxi_pool_stopping(p))
-            return -1;
-        if (now >= end)
-            break;
-        if (io->wait(io, s, 0) > 0) {
-            s->io_spin_ns = p->io_spin_max_ns;
-            return 1;
-        }
-        /* A plain spin: sched_yield here made fauxtp->fauxtp calls 10x
-         * slower on a loaded machine (docs/net.md, "The poller"). */
-        for (int k = 0; k < 16; k++)
-            fxi_cpu_relax();
-        now = fxi_now_ns();
-    }
-    s->io_spin_ns /= 2;
-    if (s->io_spin_ns < IO_SPIN_MIN_NS)
-        s->io_spin_ns = 0;
-    return 0;
-}
-
 static void park(fxi_sched *s)
 {
     fxi_pool *p = s->pool;
@@ -539,7 +487,7 @@ static void park(fxi_sched *s)
     fxi_mutex_lock(&p->idle_mx);
     p->idle[p->nidle++] = s->id;
     /* Relaxed, under idle_mx: notifiers change them under it too. */
-    fxi_atomic_store_relaxed_32(&s->park_word, PARKED);
+    fxi_atomic_store_relaxed_32(&s->park_word, FXI_PARKED);
     fxi_atomic_fetch_add_relaxed_32(&p->nparked, 1);
     fxi_mutex_unlock(&p->idle_mx);
     /* Seq_cst fence, Dekker with notify(): our nparked increment before
@@ -558,14 +506,14 @@ static void park(fxi_sched *s)
     fxi_poller *io = NULL; /* set while this thread waits in the poller */
     bool io_ready = false;
     for (;;) {
-        /* Acquire: pairs with the release stores of POPPED (notify, stop)
-         * and the release cas to KICKED (deadline_changed): the stopping
+        /* Acquire: pairs with the release stores of FXI_POPPED (notify, stop)
+         * and the release cas to FXI_KICKED (deadline_changed): the stopping
          * flag and the new timer are visible once we see the word. */
         uint32_t w = fxi_atomic_load_acquire_32(&s->park_word);
-        if (w == POPPED || fxi_pool_stopping(p) || fxi_sched_retiring(s))
+        if (w == FXI_POPPED || fxi_pool_stopping(p) || fxi_sched_retiring(s))
             break;
-        if (w == KICKED) /* relaxed: resets our own word; a POPPED wins */
-            fxi_atomic_cas_relaxed_32(&s->park_word, KICKED, PARKED);
+        if (w == FXI_KICKED) /* relaxed: resets our own word; a FXI_POPPED wins */
+            fxi_atomic_cas_relaxed_32(&s->park_word, FXI_KICKED, FXI_PARKED);
         /* Acquire: pairs with fxi_pool_set_poller's release cas. */
         fxi_poller *pio = fxi_atomic_load_acquire_ptr(&p->poller);
         /* Relaxed cas: one thread at a time waits in the poller; the
@@ -583,7 +531,7 @@ static void park(fxi_sched *s)
             break;
         fxi_atomic_store_relaxed_64(&s->stat_parks, s->stat_parks + 1); /* statistic */
         if (io) {
-            int sp = spin_poll(s, io, to);
+            int sp = fxi_sched_spin_poll(s, io, to);
             if (sp < 0)
                 continue;
             uint64_t t0 = sp == 0 && p->io_spin_max_ns ? fxi_now_ns() : 0;
@@ -596,7 +544,7 @@ static void park(fxi_sched *s)
                 break;
             }
         } else {
-            fxi_futex_wait(&s->park_word, PARKED, to);
+            fxi_futex_wait(&s->park_word, FXI_PARKED, to);
         }
         if (to >= 0 && fxi_now_ns() >= deadline)
             break; /* maintenance due: timers or our own limbo */
@@ -609,7 +557,7 @@ static void park(fxi_sched *s)
         fxi_atomic_store_relaxed_32(&p->timer_sleeper, 0);
     }
     /* Acquire: as in the loop above. */
-    if (fxi_atomic_load_acquire_32(&s->park_word) == POPPED)
+    if (fxi_atomic_load_acquire_32(&s->park_word) == FXI_POPPED)
         s->searching = true;
     else
         unregister_idle(s);
@@ -734,11 +682,11 @@ int fxi_pool_start(fxi_pool *p)
     for (uint32_t i = 0; i < p->nbase; i++) {
         p->scheds[i].started = true;
         if (pthread_create(&p->scheds[i].thread, NULL, thread_main, &p->scheds[i]) != 0) {
-            /* Relaxed: published by the release stores of POPPED. */
+            /* Relaxed: published by the release stores of FXI_POPPED. */
             fxi_atomic_store_relaxed_32(&p->stopping, 1);
             for (uint32_t j = 0; j < i; j++) {
                 /* Release: pairs with park()'s acquire load of park_word. */
-                fxi_atomic_store_release_32(&p->scheds[j].park_word, POPPED);
+                fxi_atomic_store_release_32(&p->scheds[j].park_word, FXI_POPPED);
                 fxi_futex_wake(&p->scheds[j].park_word, 1);
                 pthread_join(p->scheds[j].thread, NULL);
                 p->scheds[j].started = false;
@@ -756,7 +704,7 @@ int fxi_pool_start_slot(fxi_pool *p, uint32_t i)
     /* Relaxed: the thread's creation orders these before its loads. */
     fxi_atomic_store_relaxed_32(&s->wd_retire, 0);
     fxi_atomic_store_relaxed_32(&s->wd_exited, 0);
-    fxi_atomic_store_relaxed_32(&s->park_word, POPPED);
+    fxi_atomic_store_relaxed_32(&s->park_word, FXI_POPPED);
     /* Relaxed: a count for the all-parked hints. */
     fxi_atomic_fetch_add_relaxed_32(&p->nactive, 1);
     if (s->spare) /* relaxed: a hint for steal_any */
@@ -776,19 +724,19 @@ void fxi_pool_kick(fxi_sched *s)
 {
     /* Release: orders the caller's request (wd_retire) before the kick;
      * pairs with park()'s acquire loads of park_word. */
-    if (fxi_atomic_cas_release_32(&s->park_word, PARKED, KICKED))
+    if (fxi_atomic_cas_release_32(&s->park_word, FXI_PARKED, FXI_KICKED))
         fxi_futex_wake(&s->park_word, 1);
 }
 
 uint32_t fxi_pool_stop_until(fxi_pool *p, uint64_t deadline_ns)
 {
     /* Every loop and park re-checks `stopping` after waking. */
-    /* Relaxed: published by the release stores of POPPED below (and a
+    /* Relaxed: published by the release stores of FXI_POPPED below (and a
      * running loop re-reads it each iteration). */
     fxi_atomic_store_relaxed_32(&p->stopping, 1);
     for (uint32_t i = 0; i < p->n; i++) {
         /* Release: pairs with park()'s acquire load of park_word. */
-        fxi_atomic_store_release_32(&p->scheds[i].park_word, POPPED);
+        fxi_atomic_store_release_32(&p->scheds[i].park_word, FXI_POPPED);
         wake_parked(p, &p->scheds[i]);
     }
     uint32_t left = 0;

@@ -184,6 +184,15 @@ void fxi_pool_fini(fxi_pool *p);
 /* The scheduler loop; returns when the pool stops. Scheduler thread only. */
 void fxi_sched_loop(fxi_sched *s);
 
+/* park_word values (sched.c, spin_poll.c) */
+#define FXI_PARKED 0u
+#define FXI_POPPED 1u /* a notifier took us off the idle list, counted searching */
+#define FXI_KICKED 2u /* timer deadline moved earlier: recompute the timeout */
+
+/* The poll-spin before the poller thread sleeps (spin_poll.c): 1 events
+ * taken, -1 park_word changed, 0 sleep. Owner thread, from park(). */
+int fxi_sched_spin_poll(fxi_sched *s, fxi_poller *io, int64_t to);
+
 /* Makes a unit runnable from its own scheduler thread: into the next slot
  * (hand-off; the previous occupant goes to the run queue). While the
  * watchdog has taken the slots of a stuck call, into the run queue. */
@@ -300,7 +309,7 @@ fxi_sched *fxi_sched_current(const fxi_pool *p);
 static inline bool fxi_pool_stopping(fxi_pool *p)
 {
     /* Relaxed: a flag; the loops re-read it, and park() reads it after
-     * its acquire load of park_word (stop's release store of POPPED). */
+     * its acquire load of park_word (stop's release store of FXI_POPPED). */
     return fxi_atomic_load_relaxed_32(&p->stopping) != 0;
 }
 

@@ -1,0 +1,53 @@
+/* The poll-spin before the poller thread parks (fx_vm_config.io_spin_us,
+ * off by default): see fxi_sched_spin_poll below and docs/net.md. */
+#include "platform/atomic.h"
+#include "platform/park.h"
+#include "sched/sched.h"
+
+/* A park spins only this soon after socket events were handled. */
+#define IO_SPIN_RECENT_NS 2000000
+/* A spin budget below this is no spin. */
+#define IO_SPIN_MIN_NS 2000
+
+/* The poll-spin before the poller thread sleeps (fx_vm_config.io_spin_us):
+ * after recent I/O, a reply usually comes within microseconds, and
+ * sleeping in epoll costs a wake-up on an idle (virtual) CPU, which is
+ * slow under a hypervisor. So poll without blocking for up to
+ * s->io_spin_ns first. Adaptive: a spin that finds nothing halves the
+ * next (to none); a sleep that ends with events within the full budget
+ * restores it (park()). 1: events taken (poll() them once online), -1:
+ * park_word changed (the wait loop re-reads it), 0: sleep. */
+int fxi_sched_spin_poll(fxi_sched *s, fxi_poller *io, int64_t to)
+{
+    fxi_pool *p = s->pool;
+    uint64_t now = fxi_now_ns();
+    if (s->io_spin_ns == 0 || now - s->io_seen_ns > IO_SPIN_RECENT_NS)
+        return 0;
+    uint64_t budget = s->io_spin_ns;
+    if (to >= 0 && (uint64_t) to < budget)
+        budget = (uint64_t) to;
+    uint64_t end = now + budget;
+    for (;;) {
+        /* Acquire: as the wait loop's load. A waker stores POPPED or
+         * KICKED before it writes the poller's eventfd, which a wait(0)
+         * here may drain: so the word is read after every wait(0). */
+        if (fxi_atomic_load_acquire_32(&s->park_word) != FXI_PARKED ||
+            fxi_pool_stopping(p))
+            return -1;
+        if (now >= end)
+            break;
+        if (io->wait(io, s, 0) > 0) {
+            s->io_spin_ns = p->io_spin_max_ns;
+            return 1;
+        }
+        /* A plain spin: sched_yield here made fauxtp->fauxtp calls 10x
+         * slower on a loaded machine (docs/net.md, "The poller"). */
+        for (int k = 0; k < 16; k++)
+            fxi_cpu_relax();
+        now = fxi_now_ns();
+    }
+    s->io_spin_ns /= 2;
+    if (s->io_spin_ns < IO_SPIN_MIN_NS)
+        s->io_spin_ns = 0;
+    return 0;
+}
