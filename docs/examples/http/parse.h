@@ -29,8 +29,8 @@ enum {
 };
 
 /* Parses the head at buf[0..len). Returns out->head_len (> 0) with *out
- * filled, or one of the codes above (*out is then not written). A head longer than max_head bytes
- * answers HTTP_TOO_LARGE as soon as max_head bytes without its end are
+ * filled, or one of the codes above (*out is then not written). A head longer than
+ * max_head bytes answers HTTP_TOO_LARGE as soon as max_head bytes without its end are
  * there (so the caller never buffers more than max_head bytes of head). */
 int http_parse(const char *buf, size_t len, size_t max_head, http_req *out);
 
