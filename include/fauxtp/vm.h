@@ -37,9 +37,11 @@ extern "C" {
 #define FX_SPARE_NONE UINT32_MAX
 /* fx_vm_config.io_spin_us: no poll-spin before parking. */
 #define FX_IO_SPIN_OFF UINT32_MAX
-/* fx_vm_config.io_spin_us's default (0), in microseconds: no spin. On
- * a loaded machine the spin made distribution round trips 2-5x slower
- * (docs/net.md, "The poller"); its gain on a quiet one is unmeasured. */
+/* fx_vm_config.io_spin_us's default, in microseconds: no spin. With 30,
+ * distribution round trips run 1.5-2x faster on an idle machine, but an
+ * HTTP server under load spends more CPU per request (docs/net.md, "The
+ * poller", has both figures); a spin that finds its thread descheduled
+ * backs off for 200 ms. */
 #define FX_IO_SPIN_DEFAULT_US 0u
 /* fx_vm_config.shutdown_timeout_ms: fx_vm_shutdown waits for running
  * handlers without a deadline (the behaviour of config version 2). */
@@ -162,7 +164,7 @@ typedef struct fx_vm_config {
      * without a sleep and a wake-up; the spin halves each time it finds
      * nothing and comes back in full when a sleep ends with events soon
      * after. No I/O, no spin: an idle VM still sleeps at once.
-     * 0 = FX_IO_SPIN_DEFAULT_US (no spin today); FX_IO_SPIN_OFF = never;
+     * 0 = FX_IO_SPIN_DEFAULT_US (no spin); FX_IO_SPIN_OFF = never;
      * at most 1000. */
     uint32_t io_spin_us;
 } fx_vm_config;

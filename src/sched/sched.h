@@ -82,15 +82,16 @@ struct fxi_sched {
     uint32_t held_runs;   /* runs from `next` left before `held` runs anyway */
     uint64_t resumed_ns;  /* clock when the unit being run left `held`, else 0 */
     uint64_t rng;
-    uint64_t ticks;       /* units run; relaxed stores (fx_vm_sched_stats reads it) */
-    uint64_t polled_ns;   /* clock of the last non-blocking poll (poller) */
-    uint64_t io_seen_ns;  /* clock of the last poll that handled socket events */
-    uint64_t io_spin_ns;  /* poll-spin before the next park (adaptive, sched.c) */
-    bool searching;       /* counted in pool->searching */
-    uint32_t spin_rounds; /* search rounds with a spin (adaptive, sched.c) */
-    bool in_poll;         /* handling a poller batch: pushes defer notify */
-    bool poll_pushed;     /* a push during the batch skipped its notify */
-    void *user;           /* the actor layer's per-thread state */
+    uint64_t ticks;      /* units run; relaxed stores (fx_vm_sched_stats reads it) */
+    uint64_t polled_ns;  /* clock of the last non-blocking poll (poller) */
+    uint64_t io_seen_ns; /* clock of the last poll that handled socket events */
+    uint64_t io_spin_ns; /* poll-spin before the next park (adaptive, spin_poll.c) */
+    uint64_t io_spin_off_until; /* clock: no spin before (CPU contention seen) */
+    bool searching;             /* counted in pool->searching */
+    uint32_t spin_rounds;       /* search rounds with a spin (adaptive, sched.c) */
+    bool in_poll;               /* handling a poller batch: pushes defer notify */
+    bool poll_pushed;           /* a push during the batch skipped its notify */
+    void *user;                 /* the actor layer's per-thread state */
     pthread_t thread;
 
     /* --- read by other threads ---------------------------------------- */

@@ -1,5 +1,5 @@
-/* The poll-spin before the poller thread parks (fx_vm_config.io_spin_us,
- * off by default): see fxi_sched_spin_poll below and docs/net.md. */
+/* The poll-spin before the poller thread parks (fx_vm_config.io_spin_us):
+ * see fxi_sched_spin_poll below and docs/net.md. */
 #include "platform/atomic.h"
 #include "platform/park.h"
 #include "sched/sched.h"
@@ -8,6 +8,12 @@
 #define IO_SPIN_RECENT_NS 2000000
 /* A spin budget below this is no spin. */
 #define IO_SPIN_MIN_NS 2000
+/* A gap this long between two clock reads of one spin means the thread
+ * was descheduled: the CPUs are contended, and spinning takes CPU time
+ * from the process it waits for. */
+#define IO_SPIN_GAP_NS 200000
+/* No spin for this long after such a gap. */
+#define IO_SPIN_BACKOFF_NS 200000000
 
 /* The poll-spin before the poller thread sleeps (fx_vm_config.io_spin_us):
  * after recent I/O, a reply usually comes within microseconds, and
@@ -15,13 +21,18 @@
  * slow under a hypervisor. So poll without blocking for up to
  * s->io_spin_ns first. Adaptive: a spin that finds nothing halves the
  * next (to none); a sleep that ends with events within the full budget
- * restores it (park()). 1: events taken (poll() them once online), -1:
- * park_word changed (the wait loop re-reads it), 0: sleep. */
+ * restores it (park()). A spin that finds itself descheduled (a gap
+ * between its clock reads) stops, and this thread does not spin for the
+ * next 200 ms: on a loaded machine the spin would take CPU time from the
+ * process it waits for (docs/net.md, "The poller"). 1: events taken
+ * (poll() them once online), -1: park_word changed (the wait loop
+ * re-reads it), 0: sleep. */
 int fxi_sched_spin_poll(fxi_sched *s, fxi_poller *io, int64_t to)
 {
     fxi_pool *p = s->pool;
     uint64_t now = fxi_now_ns();
-    if (s->io_spin_ns == 0 || now - s->io_seen_ns > IO_SPIN_RECENT_NS)
+    if (s->io_spin_ns == 0 || now - s->io_seen_ns > IO_SPIN_RECENT_NS ||
+        now < s->io_spin_off_until)
         return 0;
     uint64_t budget = s->io_spin_ns;
     if (to >= 0 && (uint64_t) to < budget)
@@ -44,7 +55,12 @@ int fxi_sched_spin_poll(fxi_sched *s, fxi_poller *io, int64_t to)
          * slower on a loaded machine (docs/net.md, "The poller"). */
         for (int k = 0; k < 16; k++)
             fxi_cpu_relax();
+        uint64_t prev = now;
         now = fxi_now_ns();
+        if (now - prev > IO_SPIN_GAP_NS) {
+            s->io_spin_off_until = now + IO_SPIN_BACKOFF_NS;
+            return 0;
+        }
     }
     s->io_spin_ns /= 2;
     if (s->io_spin_ns < IO_SPIN_MIN_NS)
