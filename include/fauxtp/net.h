@@ -73,9 +73,16 @@ FX_API uint16_t fx_net_addr_port(const fx_net_addr *addr);
 
 /* Socket options. Zero fields take the defaults. */
 typedef struct fx_net_opts {
-    int backlog;         /* listen backlog; 0 = SOMAXCONN */
-    bool reuseport;      /* SO_REUSEPORT on a listening or UDP socket */
-    bool nodelay;        /* TCP_NODELAY on TCP connections */
+    int backlog;    /* listen backlog; 0 = SOMAXCONN */
+    bool reuseport; /* SO_REUSEPORT on a listening or UDP socket */
+    bool nodelay;   /* TCP_NODELAY on TCP connections */
+    /* Latency over CPU, as Linux's SO_BUSY_POLL: after events on this
+     * socket, the scheduler thread that handled them polls for up to
+     * fx_vm_config.io_spin_us (30 us by default) before it sleeps, so a
+     * reply that comes soon needs no wake-up. For request/reply traffic
+     * (distribution connections set it); a streaming server pays CPU for
+     * it. Accepted sockets inherit it from the listener. */
+    bool busy_poll;
     uint32_t high_water; /* queued bytes at which sends answer FX_EAGAIN; 0 = 256 KiB */
     uint32_t low_water;  /* FX_NET_WRITABLE below this; 0 = high_water / 4 */
 } fx_net_opts;

@@ -37,12 +37,11 @@ extern "C" {
 #define FX_SPARE_NONE UINT32_MAX
 /* fx_vm_config.io_spin_us: no poll-spin before parking. */
 #define FX_IO_SPIN_OFF UINT32_MAX
-/* fx_vm_config.io_spin_us's default, in microseconds: no spin. With 30,
- * distribution round trips run 1.5-2x faster on an idle machine, but an
- * HTTP server under load spends more CPU per request (docs/net.md, "The
- * poller", has both figures); a spin that finds its thread descheduled
- * backs off for 200 ms. */
-#define FX_IO_SPIN_DEFAULT_US 0u
+/* fx_vm_config.io_spin_us's default, in microseconds. Only events on
+ * sockets with fx_net_opts.busy_poll (distribution connections) start a
+ * spin; a spin that finds its thread descheduled backs off for 200 ms
+ * (docs/net.md, "The poller"). */
+#define FX_IO_SPIN_DEFAULT_US 30u
 /* fx_vm_config.shutdown_timeout_ms: fx_vm_shutdown waits for running
  * handlers without a deadline (the behaviour of config version 2). */
 #define FX_SHUTDOWN_WAIT_FOREVER UINT32_MAX
@@ -158,13 +157,14 @@ typedef struct fx_vm_config {
      * for a job exits (docs/tasks.md). 0 = 10,000 ms; at most 3,600,000. */
     uint32_t pool_idle_ms;
     /* --- version 3: poll-spin before parking (docs/net.md, "The poller") --- */
-    /* A scheduler thread about to sleep in the poller after recent socket
-     * I/O (within 2 ms) first polls (epoll_wait with no timeout) for up
-     * to this many microseconds, so a reply that comes within it is taken
-     * without a sleep and a wake-up; the spin halves each time it finds
-     * nothing and comes back in full when a sleep ends with events soon
-     * after. No I/O, no spin: an idle VM still sleeps at once.
-     * 0 = FX_IO_SPIN_DEFAULT_US (no spin); FX_IO_SPIN_OFF = never;
+    /* A scheduler thread about to sleep in the poller after events on a
+     * busy-poll socket (fx_net_opts.busy_poll) within 2 ms first polls
+     * (epoll_wait with no timeout) for up to this many microseconds, so
+     * a reply that comes within it is taken without a sleep and a
+     * wake-up; the spin halves each time it finds nothing and comes back
+     * in full when a sleep ends with events soon after. No such I/O, no
+     * spin: an idle VM still sleeps at once.
+     * 0 = FX_IO_SPIN_DEFAULT_US (30); FX_IO_SPIN_OFF = never;
      * at most 1000. */
     uint32_t io_spin_us;
 } fx_vm_config;

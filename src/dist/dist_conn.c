@@ -578,7 +578,8 @@ static fx_next hs_data(fx_ctx *cx, conn *c)
         c->epmd.id = 0;
         c->len = 0;
         fx_net_addr a;
-        fx_net_opts o = {.nodelay = true, .high_water = c->d->busy_limit};
+        fx_net_opts o = {
+            .nodelay = true, .busy_poll = true, .high_water = c->d->busy_limit};
         if (fx_net_addr_ip(c->ip, port, &a) != 0 ||
             fx_net_connect(cx, &a, &o, c->d->setup_ms, &c->sock) != 0)
             return fail(cx, c, FX_ENODE, "connect failed");

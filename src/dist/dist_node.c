@@ -177,7 +177,10 @@ static fx_next node_init(fx_ctx *cx, void *arg)
     node_st *s = arg;
     fx_net_addr a;
     /* accepted sockets inherit these: the same as outgoing connections */
-    fx_net_opts o = {.backlog = 128, .nodelay = true, .high_water = s->d->busy_limit};
+    fx_net_opts o = {.backlog = 128,
+                     .nodelay = true,
+                     .busy_poll = true,
+                     .high_water = s->d->busy_limit};
     if (fx_net_addr_ip(s->ip, s->port, &a) != 0 ||
         fx_net_listen(cx, &a, &o, &s->listener) != 0)
         return node_fail(cx, s, FX_EADDR, "cannot listen");

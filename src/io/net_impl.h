@@ -37,6 +37,7 @@ enum { FXI_ST_OPEN = 1, FXI_ST_CONNECTING };
 typedef struct fxi_net_sopts {
     uint32_t high, low;
     bool nodelay;
+    bool busy_poll; /* events make the polling thread spin before it parks */
 } fxi_net_sopts;
 
 /* One queued write: a message whose payload from `off` is still unsent. */

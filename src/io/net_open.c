@@ -67,6 +67,7 @@ void fxi_net_sopts_from(fxi_net_sopts *o, const fx_net_opts *u)
     o->high = u && u->high_water ? u->high_water : DEFAULT_HIGH;
     o->low = u && u->low_water && u->low_water <= o->high ? u->low_water : o->high / 4;
     o->nodelay = u && u->nodelay;
+    o->busy_poll = u && u->busy_poll;
 }
 
 int fxi_net_adopt(fxi_net *n, int fd, int kind, int state, const fxi_net_sopts *o,

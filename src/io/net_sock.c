@@ -411,6 +411,8 @@ static void do_accept(fxi_net *n, fxi_nslot *sl, uint64_t id)
 bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events, fxi_sched *sc)
 {
     fxi_sock *s = &sl->s;
+    if (s->opts.busy_poll)
+        sc->io_busy = true; /* the poll-spin (sched/spin_poll.c) */
     if (events & RD_EVENTS)
         s->rd_ready = true;
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))

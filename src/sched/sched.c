@@ -114,9 +114,10 @@ static int io_poll(fxi_sched *s, fxi_poller *io)
     s->polled_ns = fxi_now_ns();
     s->in_poll = true;
     s->poll_pushed = false;
+    s->io_busy = false;
     int k = io->poll(io, s);
     s->in_poll = false;
-    if (k > 0)
+    if (s->io_busy) /* events on a busy-poll socket: spin before parking */
         s->io_seen_ns = s->polled_ns;
     if (s->poll_pushed && fxi_deque_size_hint(&s->dq) >= POLL_SHARE_MIN)
         notify(s->pool);

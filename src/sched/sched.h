@@ -84,7 +84,8 @@ struct fxi_sched {
     uint64_t rng;
     uint64_t ticks;      /* units run; relaxed stores (fx_vm_sched_stats reads it) */
     uint64_t polled_ns;  /* clock of the last non-blocking poll (poller) */
-    uint64_t io_seen_ns; /* clock of the last poll that handled socket events */
+    uint64_t io_seen_ns; /* clock of the last poll with busy-poll socket events */
+    bool io_busy;        /* set by the poller: this poll had such events */
     uint64_t io_spin_ns; /* poll-spin before the next park (adaptive, spin_poll.c) */
     uint64_t io_spin_off_until; /* clock: no spin before (CPU contention seen) */
     bool searching;             /* counted in pool->searching */
