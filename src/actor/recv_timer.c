@@ -60,49 +60,44 @@ int fxi_recv_timer_arm(fx_vm *vm, fxi_worker *w, fxi_actor *a, int64_t delay_ms,
     a->flags &= (uint16_t) ~FXI_F_LAZYTMO;
     if (delay_ms > FX_TIMEOUT_MAX)
         delay_ms = FX_TIMEOUT_MAX;
-    fxi_lazy_ring *rg = w ? &w->tl : NULL;
     /* The ring is the owner's, but the watchdog's hand-over empties it
      * into the wheel while a call is stuck (actor/run.c hand_over), and
      * a receive armed inside that call may run then: ring changes inside
      * a call go between defer_begin/end as the deferred wake-ups do, and
-     * once the watchdog took this call's lists the ring is not used until
-     * the call is over. */
-    bool window = false;
-    if (rg && delay_ms >= FXI_LAZY_MIN_MS && !vm->pool.det) {
-        window = true;
-        if (!fxi_sched_defer_begin(w->cx.s))
-            rg = NULL; /* handed over: the wheel, at once */
-    }
-    if (delay_ms < FXI_LAZY_MIN_MS || !rg || vm->pool.det ||
-        (rg->tail - rg->head == FXI_LAZY_RING && !flush_one(vm, w, rg->head))) {
-        if (window)
+     * once the watchdog took this call's lists (defer_begin false) the
+     * ring is not used until the call is over. */
+    if (w && delay_ms >= FXI_LAZY_MIN_MS && !vm->pool.det) {
+        fxi_lazy_ring *rg = &w->tl;
+        if (fxi_sched_defer_begin(w->cx.s) &&
+            (rg->tail - rg->head < FXI_LAZY_RING || flush_one(vm, w, rg->head))) {
+            uint64_t now = fxi_timers_now_ms(vm), seq = rg->tail++;
+            fxi_lazy_tmo *e = &rg->slot[seq % FXI_LAZY_RING];
+            e->ref = ref.id;
+            e->to = a->pid;
+            e->ti = *ti;
+            /* As fxi_timer_start: never early. */
+            e->deadline = now + (uint64_t) delay_ms + fxi_timers_slack_ms(vm);
+            e->armed_ms = now;
+            *handle = handle_of(w, seq);
+            a->flags |= FXI_F_LAZYTMO;
             fxi_sched_defer_end(w->cx.s);
-        /* Straight into the wheel. */
-        fx_msg *m = fxi_msg_alloc(FX_MSG_TIMEOUT, sizeof(fx_timeout_info));
-        if (!m)
-            return FX_ENOMEM;
-        *(fx_timeout_info *) m->data = *ti;
-        m->ref = ref;
-        m->from = a->pid;
-        fx_timer t;
-        if (fxi_timer_start(vm, delay_ms, a->pid, m, &t) != 0) {
-            fxi_msg_release(m);
-            return FX_ENOMEM;
+            return 0;
         }
-        *handle = t.id;
-        return 0;
+        fxi_sched_defer_end(w->cx.s);
     }
-    uint64_t now = fxi_timers_now_ms(vm), seq = rg->tail++;
-    fxi_lazy_tmo *e = &rg->slot[seq % FXI_LAZY_RING];
-    e->ref = ref.id;
-    e->to = a->pid;
-    e->ti = *ti;
-    /* As fxi_timer_start: never early. */
-    e->deadline = now + (uint64_t) delay_ms + fxi_timers_slack_ms(vm);
-    e->armed_ms = now;
-    *handle = handle_of(w, seq);
-    a->flags |= FXI_F_LAZYTMO;
-    fxi_sched_defer_end(w->cx.s);
+    /* Straight into the wheel. */
+    fx_msg *m = fxi_msg_alloc(FX_MSG_TIMEOUT, sizeof(fx_timeout_info));
+    if (!m)
+        return FX_ENOMEM;
+    *(fx_timeout_info *) m->data = *ti;
+    m->ref = ref;
+    m->from = a->pid;
+    fx_timer t;
+    if (fxi_timer_start(vm, delay_ms, a->pid, m, &t) != 0) {
+        fxi_msg_release(m);
+        return FX_ENOMEM;
+    }
+    *handle = t.id;
     return 0;
 }
 

@@ -74,9 +74,7 @@ FX_API int fx_net_active(fx_ctx *cx, fx_sock sock, int32_t count)
         if (s->recv_buf && s->recv_got > 0) {
             /* Bytes kept from a passive request that timed out: they were
              * read first, so they come first, as one FX_NET_DATA. */
-            fxi_net_notify(n, s->owner, FX_NET_DATA, sock.id, fx_msg_data(s->recv_buf),
-                           s->recv_got);
-            fxi_net_sock_drop_buffers_recv(s);
+            fxi_net_deliver_partial(n, s, sock.id);
             if (--s->credit == 0) {
                 fxi_net_notify(n, s->owner, FX_NET_PASSIVE, sock.id, NULL, 0);
                 fxi_net_slot_unlock(sl);
@@ -283,10 +281,7 @@ FX_API int fx_net_shutdown(fx_ctx *cx, fx_sock sock, int how)
         (void) shutdown(s->fd, SHUT_RD);
         s->eof = true;
         if (s->recv_pending) { /* answered as at EOF: bytes so far, then closed */
-            if (s->recv_buf && s->recv_got > 0)
-                fxi_net_notify(n, s->owner, FX_NET_DATA, sock.id,
-                               fx_msg_data(s->recv_buf), s->recv_got);
-            fxi_net_sock_drop_buffers_recv(s);
+            fxi_net_deliver_partial(n, s, sock.id);
             s->recv_pending = false;
             fxi_net_notify(n, s->owner, FX_NET_CLOSED, sock.id, NULL, 0);
         }

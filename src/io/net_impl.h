@@ -191,6 +191,10 @@ int fxi_net_wait_writable(fxi_sock *s, fx_pid pid);
 void fxi_net_wake_writers(fxi_net *n, fxi_sock *s, uint64_t id);
 /* Forgets the waiting processes without telling them (VM teardown). */
 void fxi_net_free_writers(fxi_sock *s);
+/* Delivers a passive request's partial buffer short (as FX_NET_DATA to
+ * the owner, if it holds bytes) and frees it: at EOF, or when credit or
+ * a read shutdown ends the request. Slot locked. */
+void fxi_net_deliver_partial(fxi_net *n, fxi_sock *s, uint64_t id);
 /* Frees only the partial passive-read buffer. */
 void fxi_net_sock_drop_buffers_recv(fxi_sock *s);
 

@@ -201,9 +201,7 @@ static void deliver_bytes(fxi_net *n, fxi_sock *s, uint64_t id, const void *p, s
     fxi_net_notify(n, s->owner, FX_NET_DATA, id, p, len);
 }
 
-/* A passive request's partial buffer, delivered short (EOF, or a request
- * of another size after a timeout). */
-static void deliver_partial(fxi_net *n, fxi_sock *s, uint64_t id)
+void fxi_net_deliver_partial(fxi_net *n, fxi_sock *s, uint64_t id)
 {
     if (s->recv_buf && s->recv_got > 0)
         deliver_bytes(n, s, id, fx_msg_data(s->recv_buf), s->recv_got);
@@ -257,7 +255,7 @@ static int read_step(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
         }
     }
     if (r == 0) {
-        deliver_partial(n, s, id);
+        fxi_net_deliver_partial(n, s, id);
         s->recv_pending = false;
         s->eof = true;
         s->rd_ready = false;
