@@ -13,13 +13,14 @@ static fx_next idle(fx_ctx *cx, fx_msg *m)
     return fx_continue(cx);
 }
 
-/* registry.h:1-2 ("Erlang's register, whereis"), :45-48 and :56-60.
- * Erlang unregisters a name as part of its holder's exit, so once a
- * monitor's DOWN has arrived, whereis(Name) is undefined and Name ! Msg
- * raises badarg. fauxtp frees the name only when the registry handles its
- * own DOWN; the header documents that window ("whereis may still answer
- * the dead pid"), but it is wide: here about a quarter of the whereis
- * calls made right after the caller's DOWN still name the dead pid, and
+/* registry.h:1-2 ("Erlang's register, whereis"), :43-45, :74-77 and
+ * :97-99. Erlang unregisters a name as part of its holder's exit, so
+ * once a monitor's DOWN has arrived, whereis(Name) is undefined and
+ * Name ! Msg raises badarg. fauxtp frees the name only when the registry
+ * handles its own DOWN; the header documents that window ("whereis may
+ * still answer the dead pid", "(microseconds)"), but it is wide: here
+ * about a quarter of the whereis calls made right after the caller's
+ * DOWN still name the dead pid, and
  * fx_vm_send_named answers FX_ENOPROC instead of FX_ENOENT. Code ported
  * from Erlang that re-checks a name after a DOWN (a restart loop, a
  * "wait until gone") sees a dead holder. A fix: fx_whereis and the sends
