@@ -46,9 +46,9 @@ Test(review7_registry, whereis_after_the_holders_down_is_enoent)
         if (fx_vm_send_named(t.vm, name, T_TICK, NULL, 0) != FX_ENOENT)
             sends++;
     }
+    tvm_stop(&t);
     cr_assert_eq(stale + sends, 0,
                  "of 200 names whose holder's DOWN had arrived, %d whereis still named "
                  "the dead pid and %d sends by name answered other than FX_ENOENT",
                  stale, sends);
-    tvm_stop(&t);
 }
