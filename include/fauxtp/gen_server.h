@@ -252,8 +252,9 @@ FX_API int fx_gs_stop_server(fx_inbox *inbox, fx_pid server, fx_reason reason,
  * server first confirms it is waiting for the caller, and timeout_ms
  * applies up to that point; from there the caller waits for fn (or the
  * server's death) without a limit. 0, or errors as fx_gs_call (FX_EEXIT
- * without a reason); FX_EINVAL at once from a supervisor, which has no
- * state to show. */
+ * without a reason); FX_EINVAL at once from a supervisor or a
+ * gen_statem, which have no user state of this form to show (the same for
+ * fx_gs_replace_state). */
 FX_API int fx_gs_get_state(fx_inbox *inbox, fx_pid server,
                            void (*fn)(void *state, void *arg), void *arg,
                            int64_t timeout_ms);

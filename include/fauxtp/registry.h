@@ -41,14 +41,14 @@ extern "C" {
  * name is taken or pid already has a name (*holder, may be NULL, is then
  * the name's holder, or pid itself when it is pid that has a name);
  * FX_ENOPROC when pid is not alive. The name is freed when pid exits
- * (once the registry has its DOWN; until then whereis may still answer
- * the dead pid and a send to it is dropped, see fx_whereis).
+ * (at once for fx_whereis, fx_register and fx_unregister, as in
+ * Erlang; the registry's own record goes when it handles the DOWN).
  * FX_EWOULDBLOCK on a scheduler thread (use fx_register_async). The
  * inbox's owner thread. */
 FX_API int fx_register(fx_inbox *inbox, const char *name, fx_pid pid, fx_pid *holder);
 
 /* Removes name, whoever holds it. 0, or FX_ENOENT if it is not
- * registered. Thread and errors as fx_register. */
+ * registered (or its holder has exited). Thread and errors as fx_register. */
 FX_API int fx_unregister(fx_inbox *inbox, const char *name);
 
 /* The same from inside a handler, without blocking: returns the
@@ -71,12 +71,12 @@ FX_API int fx_registry_result(fx_ctx *cx, fx_msg *msg, fx_pid *holder);
 
 /* --- Names: reads (any thread, lock-free) ---------------------------------- */
 
-/* The pid registered under name: 0 and *out, or FX_ENOENT. A process
- * that has just died keeps its name until the registry handles its DOWN
- * (microseconds), so the answer may be a dead pid: sending to it drops
- * the message and answers FX_ENOPROC, as any send to a dead pid. Never
- * starts the registry. Errors: FX_EINVAL (NULL vm/out, bad name),
- * FX_ENOMEM (first read on this thread: its read record). Any thread. */
+/* The pid registered under name: 0 and *out, or FX_ENOENT. A holder
+ * that has exited has no name (FX_ENOENT), as in Erlang, even before the
+ * registry has freed the name for fx_register; a holder that exits right
+ * after the answer makes it a dead pid (a send to it answers FX_ENOPROC,
+ * as any send to a dead pid). Never starts the registry. Errors: FX_EINVAL (NULL vm/out,
+ * bad name), FX_ENOMEM (first read on this thread: its read record). Any thread. */
 FX_API int fx_whereis(fx_vm *vm, const char *name, fx_pid *out);
 
 /* One registered name. */
@@ -95,8 +95,9 @@ FX_API int fx_registered(fx_vm *vm, fx_registered_name *out, size_t cap);
 /* --- Sending and calling by name ------------------------------------------ */
 
 /* whereis + fx_send / fx_vm_send: FX_ENOENT when no process is registered
- * under name (nothing sent); otherwise as the send (FX_ENOPROC when the
- * holder has just died: the message is dropped). fx_send_named: inside a
+ * under name (nothing sent; also when the holder has exited); otherwise as
+ * the send (FX_ENOPROC when the holder exits between the lookup and the
+ * send: the message is dropped). fx_send_named: inside a
  * handler only; fx_vm_send_named: any thread, FX_ESHUTDOWN when the VM is
  * not running (fx_vm_running). */
 FX_API int fx_send_named(fx_ctx *cx, const char *name, uint32_t type, const void *data,

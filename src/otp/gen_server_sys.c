@@ -42,6 +42,11 @@ fx_next fxi_gs_sys(fx_ctx *cx, fxi_gs *g, fx_msg *m)
     }
     if (size >= sizeof *e && e->op == FXI_GS_SYS_SUSPEND) {
         fx_from from = {fx_msg_from(m), fx_msg_ref(m)};
+        if (g->ops == &fxi_sm_gs_ops) { /* refused at once, as a supervisor does */
+            int32_t err = FX_EINVAL;
+            (void) fx_reply(cx, from, &err, sizeof err);
+            return fxi_gs_resume(cx, g);
+        }
         if (fx_reply(cx, from, NULL, 0) == 0) {
             fx_match mt = {.from = from.pid, .ref = from.ref};
             return fx_receive(cx, suspended, &mt, FX_INFINITY);

@@ -118,7 +118,7 @@ static void gs_terminate(fx_vm *vm, void *state, const fx_reason *reason)
     free(sm);
 }
 
-static const fx_gs_ops sm_gs_ops = {
+const fx_gs_ops fxi_sm_gs_ops = {
     .init = gs_init,
     .handle_call = gs_call,
     .handle_cast = gs_cast,
@@ -149,7 +149,7 @@ static bool spec_ok(const fx_sm_spec *spec)
 static fx_gs_spec gs_spec(const fx_sm_spec *spec)
 {
     fx_gs_spec g = {
-        .ops = &sm_gs_ops,
+        .ops = &fxi_sm_gs_ops,
         .arg = (void *) (uintptr_t) spec, /* read-only in gs_init */
         .link = spec->link,
         .timeout_ms = spec->timeout_ms,

@@ -102,6 +102,10 @@ typedef struct fxi_gs {
     fx_reqids *reqs;        /* calls from callbacks in flight, NULL = none yet */
 } fxi_gs;
 
+/* gen_statem.c: the callbacks a machine runs its GenServer with (a
+ * machine's state is the library's, not the user's: no get_state). */
+extern const fx_gs_ops fxi_sm_gs_ops;
+
 /* gen_server_loop.c: the server. */
 fx_next fxi_gs_init(fx_ctx *cx, void *unused);
 void fxi_gs_cleanup(void *inst, const fx_reason *reason);

@@ -198,10 +198,15 @@ FX_API int fx_whereis(fx_vm *vm, const char *name, fx_pid *out)
     if (rc != 0)
         return rc;
     const fxi_reg_name *e = rd.t ? fxi_reg_lookup(rd.t, &key) : NULL;
-    if (e)
-        *out = e->pid;
+    fx_pid pid = e ? e->pid : (fx_pid){0};
     fxi_kernel_read_end(rd.rec);
-    return e ? 0 : FX_ENOENT;
+    /* A holder that has exited has no name any more (Erlang unregisters
+     * it as the process exits), even before the registry handles its
+     * DOWN: by the time anyone sees that DOWN, this answers FX_ENOENT. */
+    if (!e || fx_is_alive(vm, pid) != 1)
+        return FX_ENOENT;
+    *out = pid;
+    return 0;
 }
 
 FX_API int fx_registered(fx_vm *vm, fx_registered_name *out, size_t cap)

@@ -145,8 +145,9 @@ static int op_unregister(fx_ctx *cx, reg *r, fxi_name *key)
     fxi_reg_name *e = (fxi_reg_name *) fxi_reg_lookup(r->t, key);
     if (!e)
         return FX_ENOENT;
-    drop_name(cx, r, e);
-    return 0;
+    int alive = fx_is_alive(r->vm, e->pid) == 1;
+    drop_name(cx, r, e); /* a dead holder's DOWN is on the way: as if it came */
+    return alive ? 0 : FX_ENOENT;
 }
 
 static int op_join(fx_ctx *cx, reg *r, fxi_name *key, fx_pid pid)

@@ -9,6 +9,7 @@ import sys
 
 passed = failed = 0
 failures = []  # "suite/test: case" names, printed before the summary
+tails = []  # (name, stdout, stderr) of failed plain programs
 fmt_ok = sys.argv[1] == "1"
 if fmt_ok:
     passed += 1
@@ -43,6 +44,16 @@ for path in sys.argv[2:]:
         else:
             failed += 1
             failures.append(f"{where}: {name}: {t.get('result')}")
+            tails.append((f"{where}: {name}", out, t.get("stderr") or ""))
+# A failed plain program's last words (the TAP suites name their case).
+for name, out, err in tails[:5]:
+    print(f"== output of {name} (last lines)")
+    lines = err.splitlines()
+    first = next((i for i, l in enumerate(lines) if "Sanitizer" in l), None)
+    # A sanitizer's report from its start, else the tail.
+    lines = lines[first : first + 50] if first is not None else lines[-40:]
+    for line in out.splitlines()[-15:] + lines:
+        print(f"   {line}")
 for f in failures:
     print(f"FAILED {f}")
 print(f"{passed} passed, {failed} failed")
