@@ -217,10 +217,12 @@ static bool drop_if_target_dead(fx_vm *vm, fxi_trec *r, uint32_t idx, fx_msg **d
     /* A pid with another tag names a remote process once this VM is a
      * node (dist/): its liveness is not known here, so its timer runs
      * until it fires. Otherwise it is another VM's, dead to this one. */
-    if (fxi_pid_tag(r->to) != vm->pt.tag
-            ? fxi_atomic_load_acquire_ptr(&vm->dist) != NULL /* pairs with
-                                                                dist_node's release */
-            : fxi_ptable_lookup(&vm->pt, r->to) != NULL)
+    bool live;
+    if (fxi_pid_tag(r->to) != vm->pt.tag) /* acquire: pairs with dist_node's release */
+        live = fxi_atomic_load_acquire_ptr(&vm->dist) != NULL;
+    else
+        live = fxi_ptable_lookup(&vm->pt, r->to) != NULL;
+    if (live)
         return false;
     fxi_twheel_remove(&vm->timers.wheel, &r->e);
     *drop = r->msg;
