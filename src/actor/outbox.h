@@ -57,8 +57,10 @@ static inline void outbox_publish_chain(fxi_worker *w, fxi_ochain *c, bool defer
     fxi_stats_count_sent(w->cx.vm, w, c->n);
     if (fxi_mailbox_push_chain_mpsc(&a->mb, c->first, c->last, c->n, fxi_mb_counted(a),
                                     &len)) {
-        if (defer && w->nwakes == FXI_WAKES_MAX) /* full: schedule those, in order */
-            outbox_wakes(w);
+        /* Relaxed: the watchdog may empty the list meanwhile (a stuck
+         * call); a stale count only flushes it early, under the protocol. */
+        if (defer && fxi_atomic_load_relaxed_32(&w->nwakes) == FXI_WAKES_MAX)
+            outbox_wakes(w); /* full: schedule those, in order */
         /* Deferred only while the watchdog has not taken this call's
          * list (a stuck call: wake at once from then on). */
         if (defer && fxi_sched_defer_begin(w->cx.s)) {

@@ -9,7 +9,8 @@
  * and free them later, so messages are freed on other threads than the
  * ones that allocated them. Alongside, flooding pairs (see "pairs" below)
  * exercise the scheduler's flood hand-off. Runs as a plain program (exit
- * status) so it can run under ThreadSanitizer. */
+ * status) so it can run under ThreadSanitizer; with a watchdog of 1 ms
+ * (argv[1]) it is the TSan coverage of the watchdog's hand-over. */
 #include <fauxtp/fauxtp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -370,11 +371,16 @@ static void *outside(void *arg)
     return NULL;
 }
 
-int main(void)
+/* argv[1], if given: the watchdog's stuck_ms. 1 makes nearly every
+ * handler call "stuck", so the watchdog hands over deferred wake-ups and
+ * muted senders while senders are still batching (the hand-over path). */
+int main(int argc, char **argv)
 {
     fx_vm_config c;
     fx_vm_config_init(&c);
     c.threads = 2;
+    if (argc > 1)
+        c.stuck_ms = (uint32_t) strtoul(argv[1], NULL, 10);
     fx_vm *vm;
     fx_inbox *in;
     if (fx_vm_create(&c, &vm) || fx_vm_start(vm) || fx_inbox_create(vm, &in)) {
