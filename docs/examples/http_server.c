@@ -13,7 +13,9 @@
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +116,83 @@ static void hang_up(int fd)
 
 #define GET(p) "GET " p " HTTP/1.1\r\nHost: test\r\n\r\n"
 
+/* A client that writes before it reads: LATE_N echo requests of LATE_BODY
+ * bytes (request i's body is all 'a' + i % 26), written without reading
+ * until the socket takes no more, so the server's answers back up: its
+ * queue reaches the high-water mark, its sends answer FX_EAGAIN and it
+ * stops reading. Another connection is served meanwhile. Then the
+ * client reads while it writes the rest. True
+ * when every answer came, whole and in order. Small socket buffers on
+ * this side, so the kernel does not absorb it all. */
+enum { LATE_N = 2048, LATE_BODY = 16000 };
+static bool late_reader(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), small = 65536;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0)
+        return false;
+    static char req[LATE_BODY + 64], in[4 * LATE_BODY];
+    int head =
+        sprintf(req, "POST /echo HTTP/1.1\r\nContent-Length: %d\r\n\r\n", LATE_BODY);
+    size_t rlen = (size_t) head + LATE_BODY, off = 0, have = 0;
+    int wi = 0, ri = 0; /* requests written, answers read */
+    bool reading = false, ok = true;
+    memset(req + head, 'a', LATE_BODY);
+    while (ok && ri < LATE_N) {
+        if (wi < LATE_N) {
+            ssize_t w = send(fd, req + off, rlen - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (w > 0 && (off += (size_t) w) == rlen) {
+                off = 0;
+                memset(req + head, 'a' + ++wi % 26, LATE_BODY);
+            }
+            if (w > 0)
+                continue;
+            if (w < 0 && errno != EAGAIN)
+                return close(fd), false;
+            if (!reading) { /* the socket is full: meanwhile another client */
+                reply r;
+                int fd2 = dial();
+                say(fd2, GET("/plaintext"), strlen(GET("/plaintext")));
+                ok = hear(fd2, &r) && r.status == 200;
+                hang_up(fd2);
+            }
+            reading = true; /* from now on, read too */
+        }
+        if (!reading)
+            continue;
+        struct pollfd pf = {.fd = fd, .events = POLLIN | (wi < LATE_N ? POLLOUT : 0)};
+        if (poll(&pf, 1, 10000) <= 0) /* a generous bound, never a timing check */
+            return close(fd), false;
+        if (!(pf.revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        ssize_t n = read(fd, in + have, sizeof in - have);
+        if (n <= 0)
+            return close(fd), false;
+        have += (size_t) n;
+        for (;;) { /* whole answers: status 200, the body of request ri */
+            char *end = memmem(in, have, "\r\n\r\n", 4), *cl;
+            if (!end)
+                break;
+            size_t h = (size_t) (end - in) + 4;
+            cl = memmem(in, h, "Content-Length: ", 16);
+            size_t len = cl ? strtoul(cl + 16, NULL, 10) : 0;
+            if (have < h + len)
+                break;
+            ok = ok && atoi(in + 9) == 200 && len == LATE_BODY;
+            for (size_t k = 0; ok && k < len; k++)
+                ok = in[h + k] == 'a' + ri % 26;
+            ri++;
+            memmove(in, in + h + len, have - h - len);
+            have -= h + len;
+        }
+    }
+    close(fd);
+    return ok && reading;
+}
+
 static int self_test(void)
 {
     reply r;
@@ -178,6 +257,9 @@ static int self_test(void)
         hang_up(fd);
     }
     printf("\n");
+
+    printf("a client that reads late (the server stops reading meanwhile): %s\n",
+           late_reader() ? "every answer, in order" : "answers lost or out of order");
 
     const char *bad[] = {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\nHost: x\n\n",
                          "GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",

@@ -27,6 +27,8 @@ enum {
     FXI_F_INLINE = 1u << 3,    /* state allocated with the actor */
     FXI_F_TRAP = 1u << 4,      /* traps exits */
     FXI_F_LAZYTMO = 1u << 5,   /* the receive timeout is lazy (recv_timer.h) */
+    FXI_F_RECVTMO = 1u << 6,   /* ext->recv_ref is set: lets the per-message
+                                  disarm skip the (cold) ext record */
 };
 /* flags bits 10-15: the flood hand-off countdown (run.c). While nonzero,
  * this producer was measured as one half of a pipeline that runs faster

@@ -52,8 +52,10 @@ fxi_nslot *fxi_net_slot_new(fxi_net *n, uint64_t *id)
             return NULL;
         }
         if (!n->chunks[ci]) {
-            fxi_nslot *c = fxi_zalloc(FXI_NET_CHUNK * sizeof *c);
-            if (!c) {
+            /* Cache-line aligned: a slot's lock and its socket's hot
+             * fields are one line each (net_impl.h). */
+            fxi_nslot *c = fxi_alloc_aligned(FXI_NET_CHUNK * sizeof *c, FXI_CACHELINE);
+            if (!c) { /* (zeroed) */
                 fxi_mutex_unlock(&n->tab_mx);
                 return NULL;
             }
@@ -151,7 +153,7 @@ static void net_free(fx_vm *vm, void *value)
             }
             fxi_mutex_fini(&c[i].mx);
         }
-        fxi_free(c, FXI_NET_CHUNK * sizeof *c);
+        fxi_free_aligned(c, FXI_NET_CHUNK * sizeof *c, FXI_CACHELINE);
     }
     fxi_net_poller_fini(n);
     for (uint32_t i = 0; i < n->nthreads; i++)

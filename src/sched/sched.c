@@ -535,7 +535,10 @@ static void park(fxi_sched *s)
             int sp = fxi_sched_spin_poll(s, io, to);
             if (sp < 0)
                 continue;
-            uint64_t t0 = sp == 0 && p->io_spin_max_ns ? fxi_now_ns() : 0;
+            /* The sleep is timed only once a busy-poll socket had events
+             * (io_seen_ns): before that no spin runs, whatever its budget. */
+            uint64_t t0 =
+                sp == 0 && p->io_spin_max_ns && s->io_seen_ns ? fxi_now_ns() : 0;
             if (sp > 0 || io->wait(io, s, to) > 0) {
                 /* Events within the full budget of the sleep: a spin
                  * would have caught them, so spin again. */

@@ -30,6 +30,11 @@
 int fxi_sched_spin_poll(fxi_sched *s, fxi_poller *io, int64_t to)
 {
     fxi_pool *p = s->pool;
+    /* No spin due, or no busy-poll socket ever had events: no clock read
+     * (a vDSO clock read under a hypervisor is not free, and this runs at
+     * every park of the poller thread). */
+    if (s->io_spin_ns == 0 || s->io_seen_ns == 0)
+        return 0;
     uint64_t now = fxi_now_ns();
     if (s->io_spin_ns == 0 || now - s->io_seen_ns > IO_SPIN_RECENT_NS ||
         now < s->io_spin_off_until)

@@ -23,6 +23,8 @@ enum {
     MAX_HEAD = 8192,  /* a longer head answers 413 */
     MAX_BODY = 65536, /* a longer Content-Length answers 413 */
     CREDIT = 64,      /* read messages per fx_net_active */
+    IN_FIRST = 1024,  /* first size of a connection's input buffer */
+    OUT_FIRST = 4096, /* first size of a connection's own answer buffer */
 };
 enum { GO = 1, TICK, LISTENING, INCR = 1 };
 
@@ -61,8 +63,9 @@ typedef struct conn {
     fx_sock s;
     char *in; /* an unfinished request (head, or head + part of the body) */
     size_t have, in_cap;
-    char *out; /* answers not written yet */
+    char *out; /* answers not written yet: scratch or, if out_tls is false, own */
     size_t out_len, out_cap;
+    bool out_tls; /* out is the thread's scratch (this handler call only) */
     bool seen;    /* bytes arrived since the last tick */
     bool blocked; /* a send answered FX_EAGAIN: wait for FX_NET_WRITABLE */
     bool closing; /* answered an error: drain until the peer closes */
@@ -71,11 +74,11 @@ typedef struct conn {
     int quiet;    /* ticks without bytes */
 } conn;
 
-static bool reserve(char **p, size_t *cap, size_t need)
+static bool reserve(char **p, size_t *cap, size_t need, size_t first)
 {
     if (need <= *cap)
         return true;
-    size_t c = *cap ? *cap : 1024;
+    size_t c = *cap ? *cap : first;
     while (c < need)
         c *= 2;
     char *q = realloc(*p, c);
@@ -86,13 +89,56 @@ static bool reserve(char **p, size_t *cap, size_t need)
     return true;
 }
 
+/* The answers of one handler call are built in the calling scheduler
+ * thread's scratch buffer, not in a buffer of the connection's own: with
+ * 1,000 connections a connection's own buffer is cold each time its bytes
+ * come, and writing the answers into it cost more than the runtime's
+ * work per read. The scratch serves one handler call only (a handler runs
+ * to its end on one thread): flush() sends what is in it, and answers
+ * that must wait (the socket's queue is full) or that outgrow it move to
+ * a buffer of the connection's own (own_out). */
+enum { SCRATCH = 16384 };
+static _Thread_local char scratch[SCRATCH];
+
+/* Moves the answers out of the scratch into a buffer of c's own, of at
+ * least need bytes. false: out of memory. */
+static bool own_out(conn *c, size_t need)
+{
+    if (!c->out_tls)
+        return reserve(&c->out, &c->out_cap, need, OUT_FIRST);
+    char *h = NULL;
+    size_t cap = 0;
+    if (!reserve(&h, &cap, need > c->out_len ? need : c->out_len, OUT_FIRST))
+        return false;
+    memcpy(h, c->out, c->out_len);
+    c->out = h;
+    c->out_cap = cap;
+    c->out_tls = false;
+    return true;
+}
+
 static bool put(conn *c, const void *d, size_t n)
 {
-    if (!reserve(&c->out, &c->out_cap, c->out_len + n))
+    if (!c->out) {
+        c->out = scratch;
+        c->out_cap = SCRATCH;
+        c->out_tls = true;
+    }
+    if (c->out_len + n > c->out_cap && !own_out(c, c->out_len + n))
         return false;
     memcpy(c->out + c->out_len, d, n);
     c->out_len += n;
     return true;
+}
+
+/* The answers are written: the next ones go to the scratch again. */
+static void out_done(conn *c)
+{
+    if (!c->out_tls)
+        free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+    c->out_tls = false;
 }
 
 /* An answer with a body; adds "Connection: close" when asked. */
@@ -118,18 +164,23 @@ static void error_answer(conn *c, int rc)
     c->closing = true;
 }
 
-/* Writes what is in c->out. false: the connection is gone. */
+/* Writes what is in c->out (called before every handler returns with
+ * answers made). false: the connection is gone. */
 static bool flush(fx_ctx *cx, conn *c)
 {
-    if (c->out_len == 0 || c->blocked)
+    if (c->out_len == 0) {
+        out_done(c);
         return true;
+    }
+    if (c->blocked) /* keep them for FX_NET_WRITABLE */
+        return own_out(c, c->out_len);
     int rc = fx_net_send(cx, c->s, c->out, c->out_len);
     if (rc == FX_EAGAIN) { /* stop reading until the queue drains */
         c->blocked = true;
         fx_net_active(cx, c->s, 0);
-        return true;
+        return own_out(c, c->out_len);
     }
-    c->out_len = 0;
+    out_done(c); /* written, or queued (copied) by the runtime */
     return rc == 0;
 }
 
@@ -270,7 +321,7 @@ static fx_next conn_loop(fx_ctx *cx, fx_msg *m)
             size_t used = 0;
             bool call = false;
             if (!process(cx, c, d, n, &used, &call) ||
-                !reserve(&c->in, &c->in_cap, n - used))
+                !reserve(&c->in, &c->in_cap, n - used, IN_FIRST))
                 return conn_end(cx, c);
             if (n > used) /* c->in may still be NULL when nothing is left */
                 memcpy(c->in, d + used, n - used);
@@ -279,7 +330,7 @@ static fx_next conn_loop(fx_ctx *cx, fx_msg *m)
                 return run_buffer(cx, c);
             return conn_after(cx, c);
         }
-        if (!reserve(&c->in, &c->in_cap, c->have + n))
+        if (!reserve(&c->in, &c->in_cap, c->have + n, IN_FIRST))
             return conn_end(cx, c);
         memcpy(c->in + c->have, d, n);
         c->have += n;
@@ -332,7 +383,8 @@ static void conn_cleanup(void *state, const fx_reason *reason)
     (void) reason;
     conn *c = state;
     free(c->in);
-    free(c->out);
+    if (!c->out_tls)
+        free(c->out);
 }
 
 static const fx_spawn_opts conn_opts = {.init = conn_init,
