@@ -1057,3 +1057,54 @@ Test(dynamic, an_oversized_reply_is_an_error_not_a_timeout)
     assert_counts(&t, sup, 8, 8, 0, 8); /* the supervisor carries on */
     tvm_stop(&t);
 }
+
+/* A dynamic supervisor finds each of many children by pid (its exits,
+ * terminate by pid) after restarts gave some of them new pids. */
+static fx_next quiet_h(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx);
+}
+
+Test(dynamic, many_children_found_by_pid_after_restarts)
+{
+    enum { N = 3000 };
+    tvm t = sup_vm();
+    static const fx_spawn_opts po = {.handler = quiet_h, .label = "quiet"};
+    fx_child_spec tmpl = {.start = fx_child_actor,
+                          .carg = &po,
+                          .restart = FX_PERMANENT,
+                          .shutdown_ms = 1000};
+    fx_sup_spec s = spec_with(FX_SIMPLE_ONE_FOR_ONE, &tmpl, 1);
+    s.intensity = N; /* every third child is killed once below */
+    fx_pid sup = sup_start(&t, &s);
+    static fx_pid p[N];
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(fx_sup_start_child_args(t.in, sup, NULL, 0, 10000, &p[i], NULL), 0);
+    assert_counts(&t, sup, N, N, 0, N);
+    /* Every third one dies and is restarted under a new pid. */
+    for (int i = 0; i < N; i += 3)
+        cr_assert_eq(fx_vm_exit(t.vm, p[i], fx_reason_kill()), 0);
+    static fx_child_info v[N];
+    bool settled = false;
+    for (int tries = 0; !settled && tries < 20000; tries++) { /* restarts done? */
+        cr_assert_eq(fx_sup_which_children(t.in, sup, v, N, 10000), N);
+        settled = true;
+        for (int j = 0; j < N && settled; j++)
+            settled = v[j].pid.id != 0 && fx_is_alive(t.vm, v[j].pid) == 1;
+        if (!settled)
+            sleep_ms(1);
+    }
+    cr_assert(settled, "the killed children were not all restarted");
+    for (int i = 0; i < N; i += 3)
+        for (int j = 0; j < N; j++)
+            cr_assert(!fx_pid_eq(v[j].pid, p[i]));
+    /* Terminated by pid in an order unlike the start order: each found. */
+    for (int i = N; i-- > 0;) {
+        int j = (int) (((uint64_t) i * 7919) % N);
+        cr_assert_eq(fx_sup_terminate_pid(t.in, sup, v[j].pid, 10000), 0, "child %d", j);
+        cr_assert_eq(fx_sup_terminate_pid(t.in, sup, v[j].pid, 10000), FX_ENOENT);
+    }
+    assert_counts(&t, sup, 0, 0, 0, 0);
+    tvm_stop(&t);
+}

@@ -1,6 +1,7 @@
 /* Supervisor internals shared by src/otp/supervisor*.c.
  *
- * Written against the public API only. A supervisor is a process that
+ * Written against the public API (and ds/u64map.h for its children by
+ * pid). A supervisor is a process that
  * traps exits and speaks GenServer's protocols: the start handshake
  * (proc_start.c) and calls (CALL envelopes answered with fx_reply), so
  * fx_gs_call and fx_gs_stop_server work on it.
@@ -18,6 +19,7 @@
 #include <fauxtp/registry.h>
 #include <fauxtp/supervisor.h>
 
+#include "ds/u64map.h"
 #include "otp/gs_impl.h"
 
 /* Children a spec may list (the spec travels in the spawn's inline
@@ -72,9 +74,13 @@ typedef struct fxi_sup {
     fx_from start_ack; /* START's from/ref, ACKed when started */
     /* While registering spec.name (supervisor_name.c): what follows. */
     fx_next (*begin)(fx_ctx *cx, struct fxi_sup *s);
-    /* The children, in start order. */
+    /* The children, in start order; the running ones by pid (pid.id ->
+     * fxi_child *, kept by fxi_sup_set_pid), so an exit or a call by pid
+     * costs no scan of a large dynamic supervisor. */
     fxi_child **kids;
     size_t n, cap;
+    fxi_u64map bypid;
+    size_t ndoomed; /* children marked doomed since the last job ended */
     uint64_t next_serial;
     /* Restart times (ms, monotonic) within the period: a ring. */
     int64_t *times;
@@ -103,6 +109,10 @@ int fxi_sup_child_add(fxi_sup *s, fxi_child *c);
 void fxi_sup_child_remove(fxi_sup *s, fxi_child *c);
 fxi_child *fxi_sup_find_id(fxi_sup *s, const char *id);
 fxi_child *fxi_sup_find_pid(fxi_sup *s, fx_pid pid);
+/* Sets c->pid (FX_PID_NONE when it stopped) and the by-pid map. 0, or
+ * FX_ENOMEM (nothing changed; the caller crashes the supervisor). Setting
+ * FX_PID_NONE cannot fail. */
+int fxi_sup_set_pid(fxi_sup *s, fxi_child *c, fx_pid pid);
 bool fxi_sup_dynamic(const fxi_sup *s);
 int64_t fxi_sup_shutdown_ms(const fx_child_spec *c);
 

@@ -116,6 +116,8 @@ static void child_free(fxi_child *c)
 
 void fxi_sup_child_remove(fxi_sup *s, fxi_child *c)
 {
+    if (c->pid.id)
+        (void) fxi_u64map_del(&s->bypid, c->pid.id, NULL);
     for (size_t i = 0; i < s->n; i++) {
         if (s->kids[i] == c) {
             memmove(&s->kids[i], &s->kids[i + 1], (s->n - i - 1) * sizeof *s->kids);
@@ -136,13 +138,20 @@ fxi_child *fxi_sup_find_id(fxi_sup *s, const char *id)
 
 fxi_child *fxi_sup_find_pid(fxi_sup *s, fx_pid pid)
 {
-    if (!pid.id)
+    uint64_t v;
+    if (!pid.id || !fxi_u64map_get(&s->bypid, pid.id, &v))
         return NULL;
-    /* Newest first: a dynamic supervisor's recent children die soonest. */
-    for (size_t i = s->n; i-- > 0;)
-        if (fx_pid_eq(s->kids[i]->pid, pid))
-            return s->kids[i];
-    return NULL;
+    return (fxi_child *) (uintptr_t) v;
+}
+
+int fxi_sup_set_pid(fxi_sup *s, fxi_child *c, fx_pid pid)
+{
+    if (pid.id && fxi_u64map_put(&s->bypid, pid.id, (uint64_t) (uintptr_t) c) < 0)
+        return FX_ENOMEM;
+    if (c->pid.id && c->pid.id != pid.id)
+        (void) fxi_u64map_del(&s->bypid, c->pid.id, NULL);
+    c->pid = pid;
+    return 0;
 }
 
 /* ---- the process: boot and cleanup ---------------------------------------- */
@@ -152,6 +161,7 @@ static void sup_free(fxi_sup *s)
     for (size_t i = 0; i < s->n; i++)
         child_free(s->kids[i]);
     free(s->kids);
+    fxi_u64map_fini(&s->bypid);
     free(s->times);
     free(s->job.stop);
     free(s->job.start);

@@ -115,7 +115,7 @@ static fx_next stopped(fx_ctx *cx, fx_msg *m)
     }
     if (fx_msg_type(m) == FX_MSG_EXIT) /* the DOWN follows: drop it */
         (void) fx_demonitor(cx, s->job.mon, FX_DEMONITOR_FLUSH);
-    c->pid = FX_PID_NONE;
+    (void) fxi_sup_set_pid(s, c, FX_PID_NONE); /* a removal cannot fail */
     c->status = FX_CHILD_UNDEFINED;
     s->job.istop++;
     return fxi_sup_run(cx, s);
@@ -173,7 +173,8 @@ static fx_next on_started(fx_ctx *cx, fx_msg *m)
          * with reason noproc, handled as its exit. */
         if (fx_link(cx, pid) != 0)
             fx_crash(cx, "supervisor: cannot link a child");
-        c->pid = pid;
+        if (fxi_sup_set_pid(s, c, pid) != 0)
+            fx_crash(cx, "supervisor: out of memory");
         c->status = FX_CHILD_RUNNING;
         fxi_sup_report(cx, s, FX_REPORT_SUP_PROGRESS, c, pid, NULL, false);
     } else if (rc == FX_EIGNORE) {
@@ -183,6 +184,7 @@ static fx_next on_started(fx_ctx *cx, fx_msg *m)
         else if (fxi_sup_dynamic(s))
             c->doomed = true; /* a dynamic child without a pid could never be
                                  named again: forgotten when the job ends */
+        s->ndoomed++;
     } else {
         return start_failed(cx, s, c, rc, rc == FX_EEXIT ? &why : NULL);
     }

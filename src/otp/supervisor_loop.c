@@ -88,9 +88,10 @@ static fx_next restart(fx_ctx *cx, fxi_sup *s, fxi_child *c)
             (void) fxi_sup_job_stop(s, s->kids[i]);
     for (size_t i = from; i < s->n; i++) {
         fxi_child *k = s->kids[i];
-        if (k != c && k->spec.restart == FX_TEMPORARY)
+        if (k != c && k->spec.restart == FX_TEMPORARY) {
             k->doomed = true;
-        else
+            s->ndoomed++;
+        } else
             (void) fxi_sup_job_start(s, k);
     }
     return fxi_sup_run(cx, s);
@@ -123,9 +124,17 @@ fx_next fxi_sup_job_done(fx_ctx *cx, fxi_sup *s)
     } else if (kind == FXI_JOB_CALL) {
         fxi_sup_call_reply(cx, s, s->job.child ? s->job.child->pid : FX_PID_NONE);
     }
-    for (size_t i = s->n; i-- > 0;)
-        if (s->kids[i]->doomed && !s->kids[i]->pid.id)
-            fxi_sup_child_remove(s, s->kids[i]);
+    if (s->ndoomed) { /* else no scan: a job per child of a large dynamic one */
+        s->ndoomed = 0;
+        for (size_t i = s->n; i-- > 0;) {
+            if (!s->kids[i]->doomed)
+                continue;
+            if (s->kids[i]->pid.id)
+                s->ndoomed++; /* still running: the next job's end */
+            else
+                fxi_sup_child_remove(s, s->kids[i]);
+        }
+    }
     return fx_become(cx, fxi_sup_loop);
 }
 
@@ -140,7 +149,7 @@ static bool any_significant_running(const fxi_sup *s)
 static fx_next child_exited(fx_ctx *cx, fxi_sup *s, fxi_child *c, const fx_reason *r)
 {
     fx_pid dead = c->pid;
-    c->pid = FX_PID_NONE;
+    (void) fxi_sup_set_pid(s, c, FX_PID_NONE); /* a removal cannot fail */
     c->status = FX_CHILD_UNDEFINED;
     bool again = c->spec.restart == FX_PERMANENT ||
                  (c->spec.restart == FX_TRANSIENT && !fx_reason_is_clean(r));
