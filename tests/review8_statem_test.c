@@ -155,6 +155,19 @@ Test(review8_statem, enter_call_may_name_its_own_state)
     tvm_stop(&t);
 }
 
+/* gen_statem.h:117: next_state to the current state is keep_state: no
+ * enter call, postponed events stay postponed. */
+Test(review8_statem, next_state_to_the_same_state_is_keep_state)
+{
+    tvm t = tvm_start_quiet(2);
+    fx_pid p = sm_start(&t, &r_ops);
+    sm_cast(&t, p, C_A, 1);
+    sm_cast(&t, p, C_B, 1);
+    sm_cast(&t, p, C_END, 0);
+    cr_assert_str_eq(sm_collect(&t), "e1:1 pA1 go1");
+    tvm_stop(&t);
+}
+
 /* OTP: after a state change the enter call runs first, then the postponed
  * events in their order, then the rest. */
 Test(review8_statem, postponed_events_follow_the_enter_call)

@@ -202,8 +202,15 @@ Test(review8_sup, dynamic_max_children_frees_a_slot_and_stop_stops_all)
     wait_gone(&t, sup, a);
     (void) start_dyn(&t, sup, "c", K_OK);
     expect_events(&t, "+c", NULL);
-    fx_child_counts n = counts(&t, sup);
-    cr_assert_eq(n.active, 2);
+    /* count_children / which_children: every dynamic child is known. */
+    assert_counts(&t, sup, 2, 2, 0, 2);
+    fx_child_info v[2];
+    which_n(&t, sup, v, 2);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(v[i].status, FX_CHILD_RUNNING);
+        cr_assert_eq(v[i].type, FX_WORKER);
+        cr_assert_eq(fx_is_alive(t.vm, v[i].pid), 1);
+    }
     cr_assert_eq(fx_sup_terminate_pid(t.in, sup, a, 10000), FX_ENOENT);
     cr_assert_eq(fx_gs_stop_server(t.in, sup, fx_reason_shutdown(), 10000, NULL), 0);
     expect_unordered(&t, "-b -c");
