@@ -176,3 +176,58 @@ Test(review8_task, a_trapping_owner_survives_a_linked_crash)
     }
     tvm_stop(&t);
 }
+
+/* task.h:26-27: an owner that dies abnormally takes its linked task
+ * process with it (a running pool job still completes); one that exits
+ * normally leaves it running, as a normal exit signal does in Erlang. */
+typedef struct dier {
+    fx_pid inbox;
+    fx_reason why;
+} dier;
+
+static fx_next die_go(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    dier *d = fx_state(cx);
+    fx_task_opts o = {.fn = gated_twice, .arg = (void *) 1, .blocking = true};
+    fx_task task;
+    if (fx_task_async(cx, &o, &task) != 0)
+        task.pid = FX_PID_NONE;
+    (void) fx_send(cx, d->inbox, REPORT, &task.pid, sizeof task.pid);
+    return fx_stop(cx, d->why);
+}
+
+static fx_pid task_of_dying_owner(tvm *t, fx_reason why)
+{
+    dier init = {.inbox = t->me, .why = why};
+    fx_pid p = spawn_state(t->vm, die_go, &init, sizeof init);
+    cr_assert_eq(fx_vm_send(t->vm, p, GO, NULL, 0), 0);
+    fx_msg *m = tvm_recv(t, REPORT);
+    fx_pid task;
+    memcpy(&task, fx_msg_data(m), sizeof task);
+    fx_msg_free(m);
+    cr_assert(!fx_pid_is_none(task));
+    return task;
+}
+
+Test(review8_task, linked_task_dies_with_its_owner_unless_normal)
+{
+    tvm t = tvm_start_quiet(2);
+    fx_reason whys[] = {fx_reason_error(3, "owner dies"), fx_reason_shutdown(),
+                        fx_reason_normal()};
+    for (int i = 0; i < 3; i++) {
+        atomic_store(&gate, 0);
+        fx_pid task = task_of_dying_owner(&t, whys[i]);
+        int alive = 1;
+        for (int j = 0; j < 200 && (alive = fx_is_alive(t.vm, task)) == 1; j++)
+            usleep(1000);
+        if (i < 2)
+            cr_assert_eq(alive, 0, "case %d: the task outlived its owner", i);
+        else
+            cr_assert_eq(alive, 1, "a normal exit of the owner killed its task");
+        atomic_store(&gate, 1);
+        for (int j = 0; j < 5000 && fx_is_alive(t.vm, task) == 1; j++)
+            usleep(1000);
+    }
+    tvm_stop(&t);
+}
