@@ -281,3 +281,24 @@ Test(review8_sup, restart_child_whose_start_fails)
     expect_events(&t, "+a", NULL);
     tvm_stop(&t);
 }
+
+/* supervisor.h:220-222: which_children fills up to cap entries and
+ * returns how many children there are; cap 0 with NULL out counts. */
+Test(review8_sup, which_children_cap_smaller_than_the_count)
+{
+    tvm t = sup_vm();
+    kid k[3];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "b", K_OK, FX_PERMANENT),
+                          gs_child(&k[2], "c", K_OK, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 3);
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a +b +c", NULL);
+    fx_child_info v[3];
+    memset(v, 0x5a, sizeof v);
+    cr_assert_eq(fx_sup_which_children(t.in, sup, v, 1, 10000), 3);
+    cr_assert_str_eq(v[0].id, "a");
+    cr_assert_eq(((unsigned char *) &v[1])[0], 0x5a, "wrote past cap");
+    cr_assert_eq(fx_sup_which_children(t.in, sup, NULL, 0, 10000), 3);
+    tvm_stop(&t);
+}
