@@ -68,6 +68,12 @@ static fx_sm_ret r_event(fx_sm *sm, const fx_sm_event *ev, void *data)
             return fx_sm_keep_state(sm);
         }
         return fx_sm_keep_state(sm);
+    case FX_SM_INFO:
+        if (id == 1) { /* kept (postponed) until the machine stops */
+            sm_log(sm, "pI");
+            cr_assert_eq(fx_sm_postpone(sm), 0);
+        }
+        return fx_sm_keep_state(sm);
     case FX_SM_STATE_TIMEOUT:
         if (ev->type == 1)
             return fx_sm_stop(sm, fx_reason_error(9, "gone"));
@@ -353,4 +359,22 @@ Test(review8_statem, a_reply_too_big_stops_the_machine)
 Test(review8_statem, a_reply_with_null_data_stops_the_machine)
 {
     bad_reply(C_A, FX_EINVAL);
+}
+
+/* Postponed messages, calls and queued events are freed (ASan) and the
+ * held callers told when the machine is stopped from outside. */
+Test(review8_statem, stop_with_postponed_events_frees_them)
+{
+    tvm t = tvm_start_quiet(2);
+    fx_pid p = sm_start(&t, &r_ops);
+    char big[512] = {1};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(fx_vm_send(t.vm, p, 5, big, sizeof big), 0);
+    sm_cast(&t, p, C_A, 1);
+    sm_cast(&t, p, C_E, 60000);
+    sm_cast(&t, p, C_END, 0);
+    cr_assert_str_eq(sm_collect(&t), "e1:1 pI pI pI pA1");
+    fx_reason why;
+    cr_assert_eq(fx_gs_stop_server(t.in, p, fx_reason_shutdown(), 10000, &why), 0);
+    tvm_stop(&t);
 }
