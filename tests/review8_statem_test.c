@@ -378,3 +378,71 @@ Test(review8_statem, stop_with_postponed_events_frees_them)
     cr_assert_eq(fx_gs_stop_server(t.in, p, fx_reason_shutdown(), 10000, &why), 0);
     tvm_stop(&t);
 }
+
+/* ---- a supervised machine that traps exits ------------------------------ */
+
+/* The next log line (static buffer). */
+static const char *sm_collect_one(tvm *t)
+{
+    static char out[128];
+    fx_msg *m = tvm_recv(t, SM_LOG);
+    snprintf(out, sizeof out, "%s", (const char *) fx_msg_data(m));
+    fx_msg_free(m);
+    return out;
+}
+
+static fx_sm_ret trap_init(fx_sm *sm, void *arg, void **data)
+{
+    sm_init_data(sm, arg, data);
+    cr_assert_eq(fx_trap_exit(fx_sm_ctx(sm), true), 0);
+    return fx_sm_next_state(sm, fx_sm_id(1));
+}
+
+static fx_sm_ret trap_event(fx_sm *sm, const fx_sm_event *ev, void *data)
+{
+    (void) data;
+    if (ev->kind == FX_SM_INFO && ev->type == FX_MSG_EXIT)
+        sm_log(sm, "info-exit"); /* the parent's EXIT must not come here */
+    return fx_sm_keep_state(sm);
+}
+
+static void trap_terminate(fx_vm *vm, fx_sm_state st, void *data, const fx_reason *why)
+{
+    char line[96];
+    fx_reason_format(why, line, sizeof line);
+    (void) fx_vm_send(vm, sm_observer, SM_LOG, line, strlen(line) + 1);
+    sm_free_data(vm, st, data, why);
+}
+
+static const fx_sm_ops trap_ops = {
+    .init = trap_init,
+    .handle_event = trap_event,
+    .terminate = trap_terminate,
+};
+
+/* OTP: a gen_statem trapping exits stops with its parent's exit reason
+ * (terminate(shutdown)) when its supervisor terminates it; it is not
+ * left to the shutdown timeout and killed. */
+Test(review8_statem, a_trapping_machine_stops_on_its_supervisors_shutdown)
+{
+    tvm t = tvm_start_quiet(2);
+    sm_observer = t.me;
+    static fx_sm_spec spec = {.ops = &trap_ops};
+    fx_child_spec c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "m");
+    c.start = fx_child_gen_statem;
+    c.carg = &spec;
+    c.shutdown_ms = 60000; /* a kill would come only after a minute */
+    fx_sup_spec s;
+    fx_sup_spec_init(&s);
+    s.children = &c;
+    s.nchildren = 1;
+    fx_pid sup;
+    fx_reason why;
+    cr_assert_eq(fx_sup_start(t.in, &s, &sup, &why), 0);
+    cr_assert_eq(fx_sup_terminate_child(t.in, sup, "m", 10000), 0);
+    cr_assert_str_eq(sm_collect_one(&t), "shutdown");
+    cr_assert_eq(fx_gs_stop_server(t.in, sup, fx_reason_shutdown(), 10000, &why), 0);
+    tvm_stop(&t);
+}
