@@ -116,9 +116,9 @@ Test(review8_statem, repeat_state_keeps_the_state_timeout)
 {
     tvm t = tvm_start_quiet(2);
     fx_pid p = sm_start(&t, &r_ops);
-    sm_cast(&t, p, C_E, 3000);
+    sm_cast(&t, p, C_E, 5000);
     sm_cast(&t, p, C_B, 2);
-    sm_cast(&t, p, C_D, 1000);
+    sm_cast(&t, p, C_D, 2000); /* far longer than the two casts that follow */
     sm_cast(&t, p, C_C, 0);
     cr_assert_str_eq(sm_collect(&t), "e1:1 go2 e2:1 st rep e2:2 st2");
     tvm_stop(&t);
@@ -129,13 +129,13 @@ Test(review8_statem, timeouts_set_in_an_enter_call_fire)
 {
     tvm t = tvm_start_quiet(2);
     fx_pid p = sm_start(&t, &r_ops);
-    sm_cast(&t, p, C_E, 3000);
+    sm_cast(&t, p, C_E, 1000); /* the end marker; the timeouts take 10 ms */
     sm_cast(&t, p, C_B, 20);
     cr_assert_str_eq(sm_collect(&t), "e1:1 go20 e20:1 st20");
-    sm_cast(&t, p, C_E, 3000);
+    sm_cast(&t, p, C_E, 1000);
     sm_cast(&t, p, C_B, 40);
     cr_assert_str_eq(sm_collect(&t), "go40 e40:20 et40");
-    sm_cast(&t, p, C_E, 3000);
+    sm_cast(&t, p, C_E, 1000);
     sm_cast(&t, p, C_B, 50);
     cr_assert_str_eq(sm_collect(&t), "go50 e50:40 g7");
     tvm_stop(&t);
@@ -194,10 +194,10 @@ Test(review8_statem, event_timeout_cancelled_by_a_postponed_event)
 {
     tvm t = tvm_start_quiet(2);
     fx_pid p = sm_start(&t, &r_ops);
-    sm_cast(&t, p, C_G, 2000);
+    sm_cast(&t, p, C_G, 1000);
     wait_ms(50); /* lets the timeout start (if it does not, nothing fires) */
     sm_cast(&t, p, C_A, 1);
-    sm_cast(&t, p, C_E, 4000);
+    sm_cast(&t, p, C_E, 2000);
     cr_assert_str_eq(sm_collect(&t), "e1:1 pA1");
     tvm_stop(&t);
 }
