@@ -140,8 +140,10 @@ FX_API fx_sm_ret fx_sm_ignore(fx_sm *sm);
  * a bad action is the callback's bug, not something to ignore. */
 
 /* Replies to a call at once (deferred replies: keep ev->from and reply
- * from a later callback). Errors as fx_reply (FX_ENOPROC: the caller has
- * gone; does not stop the machine). */
+ * from a later callback). Errors as fx_reply; FX_EINVAL (NULL data with
+ * size > 0), FX_EMSGSIZE and FX_ENOMEM stop the machine as any refused
+ * action; FX_ENOPROC (the caller has gone) and FX_EINVAL for an empty
+ * `to` do not. */
 FX_API int fx_sm_reply(fx_sm *sm, fx_from to, const void *data, size_t size);
 /* Postpones the current event: it is handed again after the next state
  * change, in its original order among other postponed events and before

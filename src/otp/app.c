@@ -133,6 +133,15 @@ static int supervise(fx_inbox *inbox, fx_pid root, fx_reason *why)
                 fx_gs_stop_server(inbox, root, fx_reason_shutdown(), FX_INFINITY, why);
             if (rc == 0)
                 *why = fx_reason_shutdown();
+            fx_msg *x;
+            /* The root died before the stop reached it: its own reason,
+             * from its EXIT (on its way: the inbox is linked to it). */
+            if (rc == FX_ENOPROC &&
+                fx_inbox_recv(inbox, &(fx_match){.type = FX_MSG_EXIT, .from = root}, 5000,
+                              &x) == 0) {
+                *why = ((const fx_exit_info *) fx_msg_data(x))->reason;
+                fx_msg_free(x);
+            }
             return rc == 0 ? FX_APP_OK : status_of(why);
         }
     }

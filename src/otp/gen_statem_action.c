@@ -80,7 +80,14 @@ FX_API int fx_sm_reply(fx_sm *sm, fx_from to, const void *data, size_t size)
     int rc = may(sm, true, true, "fx_sm_reply outside a callback");
     if (rc != 0)
         return rc;
-    return fx_reply(sm->cx, to, data, size);
+    /* A reply that cannot be sent stops the machine (as a GenServer's
+     * does); a caller that has gone (FX_ENOPROC) or an empty `to` does not. */
+    if (!data && size > 0)
+        return fxi_sm_refuse(sm, FX_EINVAL, "fx_sm_reply: NULL data with size > 0");
+    rc = fx_reply(sm->cx, to, data, size);
+    if (rc == FX_EMSGSIZE || rc == FX_ENOMEM)
+        return fxi_sm_refuse(sm, rc, "fx_sm_reply: the reply cannot be sent");
+    return rc;
 }
 
 FX_API int fx_sm_postpone(fx_sm *sm)
