@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -20,7 +21,15 @@
 
 _Static_assert(sizeof(((fx_net_addr *) 0)->sa) >= sizeof(struct sockaddr_storage),
                "fx_net_addr holds any socket address");
-#define SA_FAMILY(a) (((const struct sockaddr *) (a)->sa)->sa_family)
+/* An address's family, copied out of its uint64_t storage (a sockaddr
+ * lvalue there would break strict aliasing). */
+static inline sa_family_t fxi_sa_family(const fx_net_addr *a)
+{
+    sa_family_t f;
+    memcpy(&f, (const char *) a->sa + offsetof(struct sockaddr, sa_family), sizeof f);
+    return f;
+}
+#define SA_FAMILY(a) fxi_sa_family(a)
 
 /* Largest read per FX_NET_DATA in active mode. */
 #define FXI_NET_READ_MAX 65536u

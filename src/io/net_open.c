@@ -19,18 +19,18 @@ FX_API int fx_net_addr_ip(const char *ip, uint16_t port, fx_net_addr *out)
     if (!ip || !out)
         return FX_EINVAL;
     memset(out, 0, sizeof *out);
-    struct sockaddr_in *a4 = (struct sockaddr_in *) (out)->sa;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) (out)->sa;
-    if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons(port);
-        out->len = sizeof *a4;
+    /* Built apart and copied in: out->sa is uint64_t storage, so no
+     * sockaddr lvalue may alias it (strict aliasing). */
+    struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    if (inet_pton(AF_INET, ip, &a4.sin_addr) == 1) {
+        memcpy(out->sa, &a4, sizeof a4);
+        out->len = sizeof a4;
         return 0;
     }
-    if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons(port);
-        out->len = sizeof *a6;
+    if (inet_pton(AF_INET6, ip, &a6.sin6_addr) == 1) {
+        memcpy(out->sa, &a6, sizeof a6);
+        out->len = sizeof a6;
         return 0;
     }
     return FX_EINVAL;
@@ -40,13 +40,13 @@ FX_API int fx_net_addr_unix(const char *path, fx_net_addr *out)
 {
     if (!path || !out)
         return FX_EINVAL;
-    struct sockaddr_un *u = (struct sockaddr_un *) (out)->sa;
+    struct sockaddr_un u = {.sun_family = AF_UNIX};
     size_t len = strlen(path);
-    if (len == 0 || len >= sizeof u->sun_path)
+    if (len == 0 || len >= sizeof u.sun_path)
         return FX_EINVAL;
     memset(out, 0, sizeof *out);
-    u->sun_family = AF_UNIX;
-    memcpy(u->sun_path, path, len + 1);
+    memcpy(u.sun_path, path, len + 1);
+    memcpy(out->sa, &u, sizeof u); /* as above */
     out->len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + len + 1);
     return 0;
 }
@@ -55,11 +55,16 @@ FX_API uint16_t fx_net_addr_port(const fx_net_addr *addr)
 {
     if (!addr)
         return 0;
+    in_port_t port; /* copied out, as SA_FAMILY does */
     if (SA_FAMILY(addr) == AF_INET)
-        return ntohs(((const struct sockaddr_in *) (addr)->sa)->sin_port);
-    if (SA_FAMILY(addr) == AF_INET6)
-        return ntohs(((const struct sockaddr_in6 *) (addr)->sa)->sin6_port);
-    return 0;
+        memcpy(&port, (const char *) addr->sa + offsetof(struct sockaddr_in, sin_port),
+               sizeof port);
+    else if (SA_FAMILY(addr) == AF_INET6)
+        memcpy(&port, (const char *) addr->sa + offsetof(struct sockaddr_in6, sin6_port),
+               sizeof port);
+    else
+        return 0;
+    return ntohs(port);
 }
 
 void fxi_net_sopts_from(fxi_net_sopts *o, const fx_net_opts *u)
