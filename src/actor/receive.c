@@ -160,10 +160,9 @@ static void end_receive(fx_ctx *cx, fxi_actor_ext *x)
     }
 }
 
-void fxi_receive_disarm(fx_ctx *cx, fxi_actor *a)
+void fxi_receive_disarm_slow(fx_ctx *cx, fxi_actor *a)
 {
-    if (a->ext)
-        end_receive(cx, a->ext);
+    end_receive(cx, a->ext);
 }
 
 fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died)
