@@ -53,14 +53,14 @@
 #define FXI_MC_ENABLED 1
 #endif
 
-#define FXI_MC_MIN 32                    /* smallest block (a message header) */
-#define FXI_MC_MAX 256                   /* largest cached block */
-#define FXI_MC_CLASSES 15                /* 32, 48, ..., 256 */
-#define FXI_MC_MAG 128                   /* blocks per magazine */
+#define FXI_MC_MIN 32     /* smallest block (a message header) */
+#define FXI_MC_MAX 256    /* largest cached block */
+#define FXI_MC_CLASSES 15 /* 32, 48, ..., 256 */
+#define FXI_MC_MAG 128    /* blocks per magazine */
 /* Per class, in full magazines: enough for the blocks a muted flood
  * cycles through (docs/design.md, "Message memory"). */
 #define FXI_MC_DEPOT_BYTES (1024u * 1024)
-#define FXI_MC_DEPOT_EMPTY 64            /* empty magazines the depot keeps */
+#define FXI_MC_DEPOT_EMPTY 64 /* empty magazines the depot keeps */
 
 /* A magazine: n blocks in blk[0..n). `next` links it in the depot. */
 typedef struct fxi_mc_mag {
