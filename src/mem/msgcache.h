@@ -138,6 +138,28 @@ static inline void *fxi_mc_alloc(size_t size)
     return fxi_alloc(bsize);
 }
 
+/* fxi_mc_alloc's fast path alone, for a block size of at most
+ * FXI_MC_MAX (fxi_mc_block_size): a block from the calling thread's
+ * loaded magazine, or NULL (no cache, an empty magazine, the test hook
+ * armed) for the caller to take fxi_mc_alloc. It calls nothing, so a
+ * caller whose whole common case is inline needs no saved registers
+ * (fx_send). */
+static inline void *fxi_mc_alloc_fast(size_t bsize)
+{
+    fxi_mcache *c = FXI_MC_ENABLED ? fxi_mc_self : NULL;
+    if (c == NULL || __builtin_expect(fxi_alloc_fail_armed(), 0))
+        return NULL;
+    fxi_mc_bin *b = &c->bins[bsize / 16 - 2];
+    uint32_t n = b->n;
+    if (__builtin_expect(n == 0, 0))
+        return NULL;
+    void **blk = b->cur->blk;
+    b->n = --n;
+    if (n) /* as in fxi_mc_alloc */
+        __builtin_prefetch(blk[n - 1], 1);
+    return blk[n];
+}
+
 /* p from fxi_mc_alloc(size), same size. Any thread. */
 static inline void fxi_mc_free(void *p, size_t size)
 {
