@@ -219,11 +219,11 @@ __attribute__((noinline)) static int send_indexed(fx_ctx *cx, fx_pid to, uint32_
  * goes to send_any, as a tail call. */
 FX_API int fx_send(fx_ctx *cx, fx_pid to, uint32_t type, const void *data, size_t size)
 {
-    if (__builtin_expect(
-            cx == NULL || type >= FX_MSG_SYSTEM_BASE || size > 16 || (size && !data), 0))
-        return send_any(cx, to, type, data, size);
-    fxi_outbox *o = &cx->w->out;
-    if (o->hi == o->lo) /* nothing open: the call's first send */
+    /* Nothing open (the call's first send: ping-pong, a ring) is tested
+     * first, so those sends pay four instructions here. */
+    fxi_outbox *o;
+    if (cx == NULL || (o = &cx->w->out)->hi == o->lo || type >= FX_MSG_SYSTEM_BASE ||
+        size > 16 || (size && !data))
         return send_any(cx, to, type, data, size);
     fxi_ochain *c = outbox_chain(o, o->hi - 1);
     if (c->pid.id != to.id)
