@@ -151,9 +151,13 @@ static int check_send(fx_vm *vm, uint32_t type, const void *data, size_t size)
     return 0;
 }
 
-/* fx_send, every case. */
-__attribute__((noinline)) static int send_any(fx_ctx *cx, fx_pid to, uint32_t type,
-                                              const void *data, size_t size)
+/* fx_send, every case; slot: the free index slot of the pid's probe
+ * when the caller found no open chain to it (send_indexed), else
+ * NO_SLOT. */
+#define NO_SLOT UINT32_MAX
+__attribute__((noinline)) static int send_any_at(fx_ctx *cx, fx_pid to, uint32_t type,
+                                                 const void *data, size_t size,
+                                                 uint32_t slot)
 {
     if (!cx)
         return FX_EINVAL;
@@ -165,10 +169,17 @@ __attribute__((noinline)) static int send_any(fx_ctx *cx, fx_pid to, uint32_t ty
         return FX_ENOMEM;
     m->from = cx->self->pid;
     fxi_msg_copy_in(m->data, data, size);
-    rc = fxi_deliver_batched(cx->vm, cx->w, to, m);
+    rc = slot == NO_SLOT ? fxi_deliver_batched(cx->vm, cx->w, to, m)
+                         : fxi_deliver_unopened(cx->vm, cx->w, to, m, slot);
     if (rc != 0)
         fxi_msg_release(m);
     return rc;
+}
+
+static inline int send_any(fx_ctx *cx, fx_pid to, uint32_t type, const void *data,
+                           size_t size)
+{
+    return send_any_at(cx, to, type, data, size, NO_SLOT);
 }
 
 /* fx_send's common case: a user message of at most 16 bytes
@@ -208,8 +219,8 @@ __attribute__((noinline)) static int send_indexed(fx_ctx *cx, fx_pid to, uint32_
 {
     uint32_t slot;
     fxi_ochain *c = outbox_find(&cx->w->out, to, &slot);
-    if (c == NULL)
-        return send_any(cx, to, type, data, size);
+    if (c == NULL) /* the call's first send to it: open a chain there */
+        return send_any_at(cx, to, type, data, size, slot);
     return send_into(cx, c, to, type, data, size);
 }
 
