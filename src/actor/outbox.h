@@ -57,7 +57,13 @@ static inline void outbox_publish_chain(fxi_worker *w, fxi_ochain *c, bool defer
     fxi_stats_count_sent(w->cx.vm, w, c->n);
     if (fxi_mailbox_push_chain_mpsc(&a->mb, c->first, c->last, c->n, fxi_mb_counted(a),
                                     &len)) {
-        if (defer && w->nwakes == FXI_WAKES_MAX) /* full: schedule those, in order */
+        /* Full: schedule those, in order. Relaxed: outside the defer
+         * protocol the watchdog may empty the list meanwhile (run.c's
+         * hand_over, during a long handler call that keeps sending); a
+         * stale count is the old one, never lower than the list, and
+         * outbox_wakes takes the list under the protocol. A plain read
+         * here was a data race (TSan, flood_stress). */
+        if (defer && fxi_atomic_load_relaxed_32(&w->nwakes) == FXI_WAKES_MAX)
             outbox_wakes(w);
         /* Deferred only while the watchdog has not taken this call's
          * list (a stuck call: wake at once from then on). */
