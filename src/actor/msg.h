@@ -38,9 +38,9 @@ static inline fx_msg *fxi_msg_alloc(uint32_t type, uint32_t size)
 
 /* Copies a payload of n bytes into a new message. Payloads of up to 16
  * bytes (most: a counter, a pid, a pair) are copied with two overlapping
- * fixed-size moves, which the compiler inlines, instead of a call to
- * memcpy through the PLT (about 2 % of a fjthrput profile); both read
- * and write only within the n bytes. */
+ * fixed-size moves (three byte moves below 4 bytes), which the compiler inlines, instead
+ * of a call to memcpy through the PLT (about 2 % of a fjthrput profile); both read and
+ * write only within the n bytes. */
 static inline void fxi_msg_copy_in(unsigned char *dst, const void *src, size_t n)
 {
     const unsigned char *s = src;
@@ -58,6 +58,11 @@ static inline void fxi_msg_copy_in(unsigned char *dst, const void *src, size_t n
         memcpy(&b, s + n - 4, 4);
         memcpy(dst, &a, 4);
         memcpy(dst + n - 4, &b, 4);
+    } else if (n < 4) { /* 1 to 3 bytes: no call either (fx_send's fast path) */
+        unsigned char a = s[0], b = s[n / 2], c = s[n - 1];
+        dst[0] = a;
+        dst[n / 2] = b;
+        dst[n - 1] = c;
     } else {
         memcpy(dst, s, n);
     }

@@ -57,10 +57,14 @@ static inline void outbox_publish_chain(fxi_worker *w, fxi_ochain *c, bool defer
     fxi_stats_count_sent(w->cx.vm, w, c->n);
     if (fxi_mailbox_push_chain_mpsc(&a->mb, c->first, c->last, c->n, fxi_mb_counted(a),
                                     &len)) {
-        /* Relaxed: the watchdog may empty the list meanwhile (a stuck
-         * call); a stale count only flushes it early, under the protocol. */
+        /* Full: schedule those, in order. Relaxed: outside the defer
+         * protocol the watchdog may empty the list meanwhile (run.c's
+         * hand_over, during a long handler call that keeps sending); a
+         * stale count is the old one, never lower than the list, and
+         * outbox_wakes takes the list under the protocol. A plain read
+         * here was a data race (TSan, flood_stress). */
         if (defer && fxi_atomic_load_relaxed_32(&w->nwakes) == FXI_WAKES_MAX)
-            outbox_wakes(w); /* full: schedule those, in order */
+            outbox_wakes(w);
         /* Deferred only while the watchdog has not taken this call's
          * list (a stuck call: wake at once from then on). */
         if (defer && fxi_sched_defer_begin(w->cx.s)) {
@@ -222,6 +226,21 @@ static inline void outbox_open(fxi_outbox *o, fx_pid to, fxi_actor *a, fx_msg *m
     o->index[s] = k;
 }
 
+/* fxi_deliver_batched for a process that has no open chain, s being the
+ * free index slot of its pid's probe (outbox_find's answer). */
+static inline int fxi_deliver_unopened(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m,
+                                       uint32_t s)
+{
+    fxi_outbox *o = &w->out;
+    if (o->hi - o->lo == FXI_OUTBOX_CHAINS)
+        return fxi_outbox_deliver_slow(vm, w, to, m, NULL, s);
+    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
+    if (__builtin_expect(a == NULL || a->kind == FXI_KIND_INBOX || a->lim != 0, 0))
+        return fxi_outbox_deliver_slow(vm, w, to, m, NULL, s);
+    outbox_open(o, to, a, m, s);
+    return 0;
+}
+
 /* Send from a handler: like fxi_deliver (0 takes m; FX_ENOPROC for a dead
  * target, FX_EMAILBOX_FULL for a full one under the drop policy, leave it
  * with the caller), but m is appended to its target's open chain instead
@@ -244,19 +263,15 @@ static inline int fxi_deliver_batched(fx_vm *vm, fxi_worker *w, fx_pid to, fx_ms
             return 0;
         }
         c = outbox_find(o, to, &s);
-        if (c || o->hi - o->lo == FXI_OUTBOX_CHAINS) {
-            if (c && c->lim == 0) {
+        if (c) {
+            if (c->lim == 0) {
                 outbox_append(w, c, m);
                 return 0;
             }
             return fxi_outbox_deliver_slow(vm, w, to, m, c, s);
         }
     }
-    fxi_actor *a = fxi_ptable_lookup(&vm->pt, to);
-    if (__builtin_expect(a == NULL || a->kind == FXI_KIND_INBOX || a->lim != 0, 0))
-        return fxi_outbox_deliver_slow(vm, w, to, m, NULL, s);
-    outbox_open(o, to, a, m, s);
-    return 0;
+    return fxi_deliver_unopened(vm, w, to, m, s);
 }
 
 #endif

@@ -161,12 +161,9 @@ static void end_receive(fx_ctx *cx, fxi_actor_ext *x)
     cx->self->flags &= (uint16_t) ~FXI_F_RECVTMO;
 }
 
-/* Runs after every message: the flag, on the actor's hot line, spares a
- * cache miss on the ext record of every linked or monitored actor. */
-void fxi_receive_disarm(fx_ctx *cx, fxi_actor *a)
+void fxi_receive_disarm_slow(fx_ctx *cx, fxi_actor *a)
 {
-    if (a->flags & FXI_F_RECVTMO)
-        end_receive(cx, a->ext);
+    end_receive(cx, a->ext);
 }
 
 fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died)

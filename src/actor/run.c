@@ -44,6 +44,12 @@ FX_API fx_next fx_stop(fx_ctx *cx, fx_reason reason)
 __attribute__((always_inline)) static inline bool apply(fx_ctx *cx, fxi_actor *a,
                                                         fx_next nx)
 {
+    /* fx_continue, the common answer, before the switch's jump table. */
+    if (__builtin_expect(nx.op == FXI_NEXT_CONTINUE, 1)) {
+        a->flags &= (uint16_t) ~FXI_F_RECEIVING;
+        fxi_receive_disarm(cx, a);
+        return false;
+    }
     switch (nx.op) {
     case FXI_NEXT_CONTINUE:
         a->flags &= (uint16_t) ~FXI_F_RECEIVING;

@@ -28,8 +28,20 @@ static inline bool fxi_alloc_fail_now(void)
                __atomic_load_n(&fxi_alloc_fail_countdown, __ATOMIC_RELAXED) != 0, 0) &&
            fxi_alloc_fail_now_slow();
 }
+/* Whether the hook is armed (the next allocation may fail), without
+ * counting an allocation: for fast paths that then take the counted way
+ * (mem/msgcache.h's fxi_mc_alloc_fast). */
+static inline bool fxi_alloc_fail_armed(void)
+{
+    /* Relaxed: as in fxi_alloc_fail_now. */
+    return __atomic_load_n(&fxi_alloc_fail_countdown, __ATOMIC_RELAXED) != 0;
+}
 #else
 static inline bool fxi_alloc_fail_now(void)
+{
+    return false;
+}
+static inline bool fxi_alloc_fail_armed(void)
 {
     return false;
 }

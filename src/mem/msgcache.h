@@ -53,12 +53,14 @@
 #define FXI_MC_ENABLED 1
 #endif
 
-#define FXI_MC_MIN 32                    /* smallest block (a message header) */
-#define FXI_MC_MAX 256                   /* largest cached block */
-#define FXI_MC_CLASSES 15                /* 32, 48, ..., 256 */
-#define FXI_MC_MAG 128                   /* blocks per magazine */
-#define FXI_MC_DEPOT_BYTES (512u * 1024) /* per class, in full magazines */
-#define FXI_MC_DEPOT_EMPTY 64            /* empty magazines the depot keeps */
+#define FXI_MC_MIN 32     /* smallest block (a message header) */
+#define FXI_MC_MAX 256    /* largest cached block */
+#define FXI_MC_CLASSES 15 /* 32, 48, ..., 256 */
+#define FXI_MC_MAG 128    /* blocks per magazine */
+/* Per class, in full magazines: enough for the blocks a muted flood
+ * cycles through (docs/design.md, "Message memory"). */
+#define FXI_MC_DEPOT_BYTES (1024u * 1024)
+#define FXI_MC_DEPOT_EMPTY 64 /* empty magazines the depot keeps */
 
 /* A magazine: n blocks in blk[0..n). `next` links it in the depot. */
 typedef struct fxi_mc_mag {
@@ -134,6 +136,28 @@ static inline void *fxi_mc_alloc(size_t size)
         return fxi_mc_alloc_slow(c, b, bsize);
     }
     return fxi_alloc(bsize);
+}
+
+/* fxi_mc_alloc's fast path alone, for a block size of at most
+ * FXI_MC_MAX (fxi_mc_block_size): a block from the calling thread's
+ * loaded magazine, or NULL (no cache, an empty magazine, the test hook
+ * armed) for the caller to take fxi_mc_alloc. It calls nothing, so a
+ * caller whose whole common case is inline needs no saved registers
+ * (fx_send). */
+static inline void *fxi_mc_alloc_fast(size_t bsize)
+{
+    fxi_mcache *c = FXI_MC_ENABLED ? fxi_mc_self : NULL;
+    if (c == NULL || __builtin_expect(fxi_alloc_fail_armed(), 0))
+        return NULL;
+    fxi_mc_bin *b = &c->bins[bsize / 16 - 2];
+    uint32_t n = b->n;
+    if (__builtin_expect(n == 0, 0))
+        return NULL;
+    void **blk = b->cur->blk;
+    b->n = --n;
+    if (n) /* as in fxi_mc_alloc */
+        __builtin_prefetch(blk[n - 1], 1);
+    return blk[n];
 }
 
 /* p from fxi_mc_alloc(size), same size. Any thread. */

@@ -221,6 +221,19 @@ void fxi_sched_yield_owner(fxi_sched *s, void *unit)
         s->next = unit;
         return;
     }
+    /* Nothing else is queued here (deque, slots, inject queue): this
+     * thread's next pick is this unit, so no thread is woken for it. A
+     * woken thread could only steal it, moving the actor and the
+     * messages queued for it to another core while this one goes idle:
+     * in `mailbox` on a quiet machine a run of the receiver's ended that
+     * way thousands of times per second, each with a futex wake-up
+     * (docs/design.md, "Scheduling"). The inject queue is checked so
+     * that find_local cannot pick anything before it. */
+    if (s->next == NULL && s->held == NULL && !s->in_poll &&
+        fxi_deque_size_hint(&s->dq) == 0 &&
+        fxi_atomic_load_relaxed_32(&s->pool->inject_len) == 0 && /* relaxed: a hint */
+        fxi_deque_push_owner(&s->dq, unit) == 0)
+        return;
     push_local(s, unit);
 }
 
