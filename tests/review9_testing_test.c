@@ -52,3 +52,38 @@ Test(review9_testing, a_step_that_answers_1_calls_a_handler, .timeout = 60)
     cr_assert_eq(fx_vm_shutdown(vm), 0);
     fx_vm_destroy(vm);
 }
+
+static bool never(void *arg)
+{
+    (void) arg;
+    return false;
+}
+
+/* testing.h:83-90 (fx_wait_for: "up to timeout_ms (FX_INFINITY: forever;
+ * beyond FX_TIMEOUT_MAX: FX_TIMEOUT_MAX)") with the rule inbox.h:55-57
+ * states for the project ("any other negative value: FX_EINVAL, as for
+ * every blocking call that takes a timeout"; docs/bad-input.md rows of
+ * fx_inbox_recv, fx_gs_call...: "FX_EINVAL at once ... (not a wait
+ * forever)"). wait.c turns every negative timeout into "no deadline", so
+ * fx_wait_for(-5) with a predicate that stays false never returns: the
+ * test hangs until Criterion's timeout kills it. */
+Test(review9_testing, wait_for_negative_timeout_is_einval, .timeout = 20)
+{
+    tvm t = tvm_start(1);
+    cr_expect_eq(fx_wait_for(t.vm, never, NULL, -5), FX_EINVAL);
+    cr_expect_eq(fx_wait_for(NULL, never, NULL, INT64_MIN), FX_EINVAL);
+    tvm_stop(&t);
+}
+
+/* The same through fx_probe_wait (testing.h:144-146: "as fx_wait_for";
+ * fx_crash_capture_wait shares the code): a probe that records nothing,
+ * waited on with -5, hangs instead of answering FX_EINVAL. */
+Test(review9_testing, probe_wait_negative_timeout_is_einval, .timeout = 20)
+{
+    tvm t = tvm_start(1);
+    fx_probe *pr = NULL;
+    cr_assert_eq(fx_probe_start(t.vm, &pr), 0);
+    cr_expect_eq(fx_probe_wait(pr, 1, -5), FX_EINVAL);
+    fx_probe_destroy(pr);
+    tvm_stop(&t);
+}
