@@ -1,6 +1,7 @@
 /* review9: testing.h promises the code breaks (each test fails today for
  * the reason its comment gives). */
 #include <fauxtp/testing.h>
+#include <stdlib.h>
 
 #include "helpers.h"
 
@@ -86,4 +87,24 @@ Test(review9_testing, probe_wait_negative_timeout_is_einval, .timeout = 20)
     cr_expect_eq(fx_probe_wait(pr, 1, -5), FX_EINVAL);
     fx_probe_destroy(pr);
     tvm_stop(&t);
+}
+
+/* testing.h:193-195: fx_test_seed gives "the decimal or 0x-hex value of
+ * the environment variable FX_TEST_SEED". det.c parses it with
+ * strtoull(e, &end, 0), which reads a leading 0 as octal: "010" gives 8,
+ * not 10, and "0089" (a decimal seed printed with zero padding) is not a
+ * number at all, so the default comes back; either way the replay runs
+ * another schedule than the seed the user asked for. */
+Test(review9_testing, seed_with_leading_zeros_is_decimal)
+{
+    cr_assert_eq(setenv("FX_TEST_SEED", "42", 1), 0);
+    cr_assert_eq(fx_test_seed(7), 42);
+    cr_assert_eq(setenv("FX_TEST_SEED", "0x2a", 1), 0);
+    cr_assert_eq(fx_test_seed(7), 42);
+    cr_assert_eq(setenv("FX_TEST_SEED", "010", 1), 0);
+    cr_expect_eq(fx_test_seed(7), 10, "FX_TEST_SEED=010 gave %llu",
+                 (unsigned long long) fx_test_seed(7));
+    cr_assert_eq(setenv("FX_TEST_SEED", "0089", 1), 0);
+    cr_expect_eq(fx_test_seed(7), 89, "FX_TEST_SEED=0089 gave %llu",
+                 (unsigned long long) fx_test_seed(7));
 }
