@@ -95,8 +95,9 @@ FX_API fx_ref fx_make_ref(fx_ctx *cx);
 
 /* How to start an actor. Zero-initialise, then set handler (+ state) or
  * init (+ init_arg). With state_size > 0 the runtime allocates that many
- * zeroed bytes with the actor (one allocation), passes them as the state
- * and frees them at exit; `state` is then ignored. */
+ * zeroed bytes with the actor (one allocation), aligned for any object
+ * (16 bytes, as malloc's), passes them as the state and frees them at
+ * exit; `state` is then ignored. */
 typedef struct fx_spawn_opts {
     fx_handler handler; /* first handler (required unless init is set) */
     void *state;        /* borrowed by the actor; see cleanup */

@@ -86,7 +86,8 @@ typedef bool (*fx_test_pred)(void *arg);
  * VM instead, one step between checks, and answers FX_ETIMEDOUT as soon
  * as the VM is idle with pred still false (virtual time does not pass on
  * its own; see fx_test_advance). vm may be NULL (only polls). Errors:
- * FX_EINVAL (NULL pred), FX_ETIMEDOUT, FX_EWOULDBLOCK (on a scheduler
+ * FX_EINVAL (NULL pred; a negative timeout other than FX_INFINITY),
+ * FX_ETIMEDOUT, FX_EWOULDBLOCK (on a scheduler
  * thread), and fx_test_step's errors. Outside the VM only. */
 FX_API int fx_wait_for(fx_vm *vm, fx_test_pred pred, void *arg, int64_t timeout_ms);
 

@@ -122,9 +122,13 @@ static inline void fxi_actor_set_handler(fxi_actor *a, fx_handler h)
 
 #define FXI_UNSTAMPED UINT64_MAX
 
+/* Where inline state starts: past the record, on a 16-byte boundary
+ * (max_align_t's), as the payload of a message. */
+#define FXI_ACTOR_STATE_OFF ((sizeof(fxi_actor) + 15) & ~(size_t) 15)
+
 static inline size_t fxi_actor_alloc_size(const fxi_actor *a)
 {
-    return sizeof(fxi_actor) + a->state_size;
+    return a->state_size ? FXI_ACTOR_STATE_OFF + a->state_size : sizeof(fxi_actor);
 }
 
 /* What a handler invocation asked for (fx_next.op). */

@@ -211,6 +211,8 @@ FX_API uint64_t fx_test_seed(uint64_t dflt)
     if (!e || !*e)
         return dflt;
     char *end = NULL;
-    unsigned long long v = strtoull(e, &end, 0);
+    /* Decimal, or hex after 0x: not octal (a zero-padded seed is decimal). */
+    bool hex = e[0] == '0' && (e[1] == 'x' || e[1] == 'X');
+    unsigned long long v = strtoull(hex ? e + 2 : e, &end, hex ? 16 : 10);
     return end && *end == '\0' ? (uint64_t) v : dflt;
 }

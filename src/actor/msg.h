@@ -77,6 +77,15 @@ static inline bool fxi_msg_sendable(uint32_t type)
            (type >= FX_MSG_BEHAVIOUR_BASE && type < FX_MSG_INTERNAL_BASE);
 }
 
+/* The size limit of a message of this type (msg.h, FX_MSG_ENVELOPE_MAX):
+ * a behaviour's message or a reply has room for its envelope; a user
+ * message and an Erlang term (FX_MSG_TERM) do not. */
+static inline uint64_t fxi_msg_size_limit(size_t max_msg_size, uint32_t type)
+{
+    bool env = type == FX_MSG_REPLY || type >= FX_MSG_BEHAVIOUR_BASE;
+    return (uint64_t) max_msg_size + (env ? FX_MSG_ENVELOPE_MAX : 0);
+}
+
 /* Any thread: scheduler threads recycle small messages through their
  * cache (mem/msgcache.h). */
 static inline void fxi_msg_release(fx_msg *m)

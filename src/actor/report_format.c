@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <fauxtp/error.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "actor/vm.h"
@@ -35,7 +36,7 @@ static const char *banner(int kind)
 /* What follows the banner and the process: the report proper. */
 static int rest(const fx_crash_report *r, char *buf, size_t size)
 {
-    char why[128], child[32] = "";
+    char why[4 * FX_REASON_TEXT_MAX + 64], child[32] = ""; /* escaped text fits */
     const char *id = "?";
     /* The child fields exist only in reports built against the version 3
      * header: an older caller's struct ends after `handler`, and its
@@ -70,22 +71,41 @@ static int rest(const fx_crash_report *r, char *buf, size_t size)
     }
 }
 
+/* The report proper in full: in stack (of FXI_TAIL bytes) when it fits,
+ * else in a heap copy (*heap, for the caller to free), else cut to fit
+ * stack when that allocation fails. */
+#define FXI_TAIL 512
+static const char *rest_full(const fx_crash_report *r, char *stack, char **heap)
+{
+    *heap = NULL;
+    int n = rest(r, stack, FXI_TAIL);
+    if (n >= FXI_TAIL && (*heap = malloc((size_t) n + 1)) != NULL) {
+        rest(r, *heap, (size_t) n + 1);
+        return *heap;
+    }
+    return stack;
+}
+
 int fxi_report_body(const fx_crash_report *r, char *buf, size_t size)
 {
-    char tail[FX_REASON_TEXT_MAX + 256];
-    rest(r, tail, sizeof tail);
-    return snprintf(buf, size, "%s %s", banner(r->kind), tail);
+    char stack[FXI_TAIL], *heap;
+    const char *tail = rest_full(r, stack, &heap);
+    int n = snprintf(buf, size, "%s %s", banner(r->kind), tail);
+    free(heap);
+    return n;
 }
 
 FX_API int fx_crash_report_format(const fx_crash_report *r, char *buf, size_t size)
 {
     if (!r)
         return FX_EINVAL;
-    char pid[32], tail[FX_REASON_TEXT_MAX + 256];
+    char pid[32], stack[FXI_TAIL], *heap;
     fx_pid_format(r->pid, pid, sizeof pid);
-    rest(r, tail, sizeof tail);
-    return snprintf(buf, size, "%s %s%s%s %s", banner(r->kind), pid, r->label ? " " : "",
-                    r->label ? r->label : "", tail);
+    const char *tail = rest_full(r, stack, &heap);
+    int n = snprintf(buf, size, "%s %s%s%s %s", banner(r->kind), pid, r->label ? " " : "",
+                     r->label ? r->label : "", tail);
+    free(heap);
+    return n;
 }
 
 FX_API void fx_crash_logger_stderr(void *arg, const fx_crash_report *r)

@@ -230,6 +230,11 @@ __attribute__((always_inline)) static inline void run_slice(fxi_sched *s, void *
             return;
         if (__builtin_expect(w->out.run_sent >= SEND_BUDGET, 0))
             break; /* a sender's turn ends after SEND_BUDGET messages */
+        if (n == 1 && !a->saved && fxi_mailbox_peek_sc(&a->mb) == NULL &&
+            fxi_mailbox_try_idle_sc(&a->mb, fxi_mb_counted(a)))
+            return; /* the batch's last call emptied the mailbox: idle now,
+                       not one more run that finds nothing (with a batch of
+                       1, a deterministic step calls a handler each time) */
     }
     fxi_sched_yield_owner(s, a);
 }

@@ -136,10 +136,9 @@ int fxi_deliver_or_drop(fx_vm *vm, fxi_worker *w, fx_pid to, fx_msg *m)
 
 /* max_msg_size limits the application's payload; behaviour messages and
  * replies get room for their header (FX_MSG_ENVELOPE_MAX, msg.h). */
-static size_t size_limit(const fx_vm *vm, uint32_t type)
+static uint64_t size_limit(const fx_vm *vm, uint32_t type)
 {
-    size_t max = vm->cfg.max_msg_size;
-    return type >= FX_MSG_SYSTEM_BASE ? max + FX_MSG_ENVELOPE_MAX : max;
+    return fxi_msg_size_limit(vm->cfg.max_msg_size, type);
 }
 
 static int check_send(fx_vm *vm, uint32_t type, const void *data, size_t size)

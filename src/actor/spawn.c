@@ -33,7 +33,7 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
         return FX_EINVAL;
     }
     size_t ssz = (o->state_size + 15) & ~(size_t) 15;
-    size_t size = sizeof(fxi_actor) + ssz;
+    size_t size = ssz ? FXI_ACTOR_STATE_OFF + ssz : sizeof(fxi_actor);
     fxi_actor *a = ssz ? fxi_zalloc(size) : fxi_alloc(size);
     if (!a) {
         if (ties)
@@ -44,9 +44,9 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
     a->flags = 0;
     a->state_size = (uint32_t) ssz;
     a->u.live.handler = o->handler;
-    a->u.live.state = ssz ? (void *) (a + 1) : o->state;
+    a->u.live.state = ssz ? (void *) ((char *) a + FXI_ACTOR_STATE_OFF) : o->state;
     if (ssz && o->state_init)
-        memcpy(a + 1, o->state_init, o->state_size);
+        memcpy(a->u.live.state, o->state_init, o->state_size);
     a->saved = NULL;
     a->ext = NULL;
     a->handled = 0;

@@ -403,9 +403,7 @@ FX_API int fx_send_after_msg(fx_ctx *cx, int64_t delay_ms, fx_pid to, fx_msg *ms
     if (!cx || !msg || delay_ms < 0 || !fxi_msg_sendable(msg->type))
         return FX_EINVAL;
     /* As fx_send_msg: a behaviour's message has room for its envelope. */
-    uint64_t limit = (uint64_t) cx->vm->cfg.max_msg_size +
-                     (msg->type >= FX_MSG_SYSTEM_BASE ? FX_MSG_ENVELOPE_MAX : 0);
-    if (msg->size > limit)
+    if (msg->size > fxi_msg_size_limit(cx->vm->cfg.max_msg_size, msg->type))
         return FX_EMSGSIZE;
     msg->from = cx->self->pid;
     int rc = fxi_timer_start(cx->vm, delay_ms, to, msg, out);

@@ -41,7 +41,8 @@ static uint64_t mono_ns(void)
 
 FX_API int fx_wait_for(fx_vm *vm, fx_test_pred pred, void *arg, int64_t timeout_ms)
 {
-    if (!pred)
+    /* FX_INFINITY or >= 0, as every blocking call's timeout (inbox.h). */
+    if (!pred || (timeout_ms < 0 && timeout_ms != FX_INFINITY))
         return FX_EINVAL;
     if (vm && fx_vm_on_scheduler(vm) == 1)
         return FX_EWOULDBLOCK;
