@@ -331,17 +331,54 @@ static fx_next flooder_h(fx_ctx *cx, fx_msg *m)
     return fx_stop(cx, fx_reason_normal());
 }
 
+#define FLOOD_SENDERS_MAX 64
+#define HIST_BUCKETS 96
+
 typedef struct {
     fx_pid report;
     uint64_t got, sum, maxlen;
-    uint64_t skip; /* messages taken before maxlen is sampled */
+    /* With first_calls set, maxlen is sampled only once the first call's
+     * FLOOD_CHUNK messages of that many senders have all been taken (a
+     * sender is muted only after a call, so the first calls of late
+     * senders would add up unmuted). */
+    uint32_t first_calls, nseen, nfull;
+    fx_pid seen[FLOOD_SENDERS_MAX];
+    uint32_t count[FLOOD_SENDERS_MAX];
+    uint32_t hist[HIST_BUCKETS]; /* sampled lengths, by 1,024 */
 } counter;
+
+/* The median sampled length, rounded up to a bucket's end. */
+static uint64_t hist_median(const counter *st)
+{
+    uint64_t n = 0, seen = 0;
+    for (int b = 0; b < HIST_BUCKETS; b++)
+        n += st->hist[b];
+    for (int b = 0; b < HIST_BUCKETS; b++)
+        if ((seen += st->hist[b]) * 2 >= n && n)
+            return (uint64_t) (b + 1) * 1024;
+    return 0;
+}
+
+/* Counts m's sender; true once first_calls senders sent FLOOD_CHUNK. */
+static bool first_calls_taken(counter *st, fx_pid from)
+{
+    if (st->nfull >= st->first_calls)
+        return true;
+    uint32_t i = 0;
+    while (i < st->nseen && !fx_pid_eq(st->seen[i], from))
+        i++;
+    if (i == st->nseen && st->nseen < FLOOD_SENDERS_MAX)
+        st->seen[st->nseen++] = from;
+    if (i < FLOOD_SENDERS_MAX && ++st->count[i] == FLOOD_CHUNK)
+        st->nfull++;
+    return st->nfull >= st->first_calls;
+}
 
 static fx_next counter_h(fx_ctx *cx, fx_msg *m)
 {
     counter *st = fx_state(cx);
     if (fx_msg_type(m) == T_QUERY) {
-        uint64_t rep[3] = {st->got, st->sum, st->maxlen};
+        uint64_t rep[4] = {st->got, st->sum, st->maxlen, hist_median(st)};
         fx_send(cx, st->report, T_STATS, rep, sizeof rep);
         return fx_continue(cx);
     }
@@ -353,10 +390,12 @@ static fx_next counter_h(fx_ctx *cx, fx_msg *m)
     volatile uint64_t x = v;
     for (int i = 0; i < 200; i++)
         x = x * 6364136223846793005u + 1442695040888963407u;
-    if ((st->got & 63) == 0 && st->got > st->skip) {
+    bool firsts = first_calls_taken(st, fx_msg_from(m));
+    if ((st->got & 63) == 0 && firsts) {
         uint64_t len = (uint64_t) fx_queue_len(cx);
         if (len > st->maxlen)
             st->maxlen = len;
+        st->hist[len / 1024 < HIST_BUCKETS ? len / 1024 : HIST_BUCKETS - 1]++;
     }
     return fx_continue(cx);
 }
@@ -370,19 +409,17 @@ static long max_rss_kb(void)
 
 typedef struct {
     uint64_t accepted, refused, gone, sum; /* senders' totals */
-    uint64_t got, rsum, maxlen;            /* the receiver's (if alive) */
+    uint64_t got, rsum, maxlen, medlen;    /* the receiver's (if alive) */
     bool alive;
     long rss_growth_kb;
 } flood_result;
 
-#define FLOOD_SENDERS_MAX 64
-
 static flood_result flood_with(tvm *t, fx_mailbox_limit lim, uint64_t per_sender,
-                               uint32_t nsenders, uint64_t skip)
+                               uint32_t nsenders, uint32_t first_calls)
 {
     flood_result fr = {0};
     long rss0 = max_rss_kb();
-    counter c = {.report = t->me, .skip = skip};
+    counter c = {.report = t->me, .first_calls = first_calls};
     fx_spawn_opts o = {
         .handler = counter_h, .state_size = sizeof c, .state_init = &c, .mailbox = lim};
     fx_pid r;
@@ -421,6 +458,7 @@ static flood_result flood_with(tvm *t, fx_mailbox_limit lim, uint64_t per_sender
         fr.got = rep[0];
         fr.rsum = rep[1];
         fr.maxlen = rep[2];
+        fr.medlen = rep[3];
         fx_msg_free(m);
     }
     fr.rss_growth_kb = max_rss_kb() - rss0;
@@ -482,18 +520,25 @@ Test(flood, muted_senders_are_released_in_paced_steps, .timeout = 300)
     tvm t = tvm_start_with(&c);
     uint64_t per_sender = 16 * FLOOD_CHUNK;
     /* The first calls of all 64 senders run before any is muted (a
-     * sender is muted after a call that found the queue over the mark):
-     * the queue is sampled once those 64 * 1,024 messages are taken. */
-    flood_result fr = flood_with(&t, (fx_mailbox_limit){0}, per_sender, 64, 64 * 1024);
+     * sender is muted after a call that found the queue over the mark),
+     * and a loaded machine may run some of them late: the queue is
+     * sampled once every sender's first 1,024 messages are taken. */
+    flood_result fr = flood_with(&t, (fx_mailbox_limit){0}, per_sender, 64, 64);
     cr_assert(fr.alive);
     cr_assert_eq(fr.accepted, 64 * per_sender);
     cr_assert_eq(fr.got, fr.accepted);
     cr_assert_eq(fr.rsum, fr.sum, "checksum");
     /* Paced: the mark plus the bursts one poll per thread may release
      * (each thread releases at least one), plus bursts released by later
-     * polls before the earlier ones ran; generous, and a quarter of what
-     * releasing all at once reaches. */
-    cr_assert_lt(fr.maxlen, 16 * 1024, "max queue %llu", (unsigned long long) fr.maxlen);
+     * polls before the earlier ones ran. That last part grows when the
+     * machine is loaded (released senders wait for a core while polls go
+     * on: one run with 4 copies at once peaked at 53,184), so the check is
+     * on the median sample, which such spikes do not move (1,024 in every
+     * run, loaded or not). Released all at once, the queue jumps to about
+     * 64 * 1,024 after every drain: medians of 13,312-25,600 (pacing
+     * switched off in mute.c, 3 runs). */
+    cr_assert_lt(fr.medlen, 8 * 1024, "median queue %llu (max %llu)",
+                 (unsigned long long) fr.medlen, (unsigned long long) fr.maxlen);
     tvm_stop(&t);
 }
 
