@@ -612,6 +612,48 @@ Test(gen_server, missing_callbacks_stop_the_server)
     tvm_stop(&t);
 }
 
+/* OTP: {reply, ...} from handle_cast or handle_info is a
+ * bad_return_value, which stops the server. */
+static fx_gs_ret reply_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
+                            size_t size)
+{
+    (void) state, (void) type, (void) data, (void) size;
+    return fx_gs_reply(cx, "x", 1);
+}
+
+static fx_gs_ret reply_info(fx_ctx *cx, void *state, fx_msg *m)
+{
+    (void) state, (void) m;
+    return fx_gs_reply(cx, "x", 1);
+}
+
+Test(gen_server, a_reply_from_cast_or_info_is_a_bad_return_value)
+{
+    static const fx_gs_ops ops = {.init = s_init,
+                                  .terminate = s_terminate,
+                                  .handle_cast = reply_cast,
+                                  .handle_info = reply_info};
+    tvm t = start_vm();
+    cfg c = {.owner = t.me};
+    fx_gs_spec spec = {.ops = &ops, .arg = &c};
+    fx_pid s;
+    cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);
+    fx_ref mon = monitor(&t, s);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, s, K_ADD, NULL, 0), 0);
+    assert_reason(
+        down(&t, mon),
+        fx_reason_error(FX_EINVAL, "bad_return_value: fx_gs_reply from handle_cast"));
+    recv_terminate(&t);
+    cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);
+    mon = monitor(&t, s);
+    cr_assert_eq(fx_inbox_send(t.in, s, I_INFO, NULL, 0), 0);
+    assert_reason(
+        down(&t, mon),
+        fx_reason_error(FX_EINVAL, "bad_return_value: fx_gs_reply from handle_info"));
+    recv_terminate(&t);
+    tvm_stop(&t);
+}
+
 static void read_count(void *state, void *arg)
 {
     *(long *) arg = ((srv *) state)->count;

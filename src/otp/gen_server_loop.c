@@ -150,6 +150,17 @@ static fx_next missing(fx_ctx *cx, fxi_gs *g, const char *what)
     return fxi_gs_stop_now(cx, g, fx_reason_error(FX_EINVAL, "%s", what));
 }
 
+/* handle_cast and handle_info have no caller to answer: OTP stops a
+ * server that returns {reply, ...} from them with bad_return_value. */
+static fx_gs_ret no_caller(fx_ctx *cx, fx_gs_ret r, const char *callback)
+{
+    if (r.op != FXI_GS_REPLY)
+        return r;
+    return fx_gs_stop(
+        cx,
+        fx_reason_error(FX_EINVAL, "bad_return_value: fx_gs_reply from %s", callback));
+}
+
 fx_next fxi_gs_loop(fx_ctx *cx, fx_msg *m)
 {
     fxi_gs *g = fx_state(cx);
@@ -178,7 +189,10 @@ fx_next fxi_gs_loop(fx_ctx *cx, fx_msg *m)
         const fxi_gs_env *e = fx_msg_data(m);
         if (!ops->handle_cast)
             return missing(cx, g, "no handle_cast");
-        r = ops->handle_cast(cx, g->state, e->type, e + 1, fx_msg_size(m) - sizeof *e);
+        r = no_caller(
+            cx,
+            ops->handle_cast(cx, g->state, e->type, e + 1, fx_msg_size(m) - sizeof *e),
+            "handle_cast");
     } else if (type == FXI_GS_SYS) {
         return fxi_gs_sys(cx, g, m);
     } else if (type == FXI_GS_ABORT && fx_pid_eq(fx_msg_from(m), g->starter)) {
@@ -197,7 +211,7 @@ fx_next fxi_gs_loop(fx_ctx *cx, fx_msg *m)
         }
         if (!ops->handle_info)
             return fxi_gs_resume(cx, g);
-        r = ops->handle_info(cx, g->state, m);
+        r = no_caller(cx, ops->handle_info(cx, g->state, m), "handle_info");
     }
     return fxi_gs_after(cx, g, r);
 }
