@@ -35,10 +35,12 @@ Test(bi_gs, init_arg_null,
 
 Test(bi_gs, modifiers_odd,
      .description = "fx_gs_with_timeout, fx_gs_with_continue | negative timeout -5; cont "
-                    "0 on a stop answer | no crash (header silent)")
+                    "0 on a stop answer | no crash; the -5 answer is no longer a noreply "
+                    "(the server stops: bad_return_value)")
 {
     fx_gs_ret r = fx_gs_noreply(NULL);
-    (void) fx_gs_with_timeout(r, -5);
+    cr_assert_neq(fx_gs_with_timeout(r, -5).op, r.op);
+    cr_assert_eq(fx_gs_with_timeout(r, FX_INFINITY).op, r.op);
     (void) fx_gs_with_continue(fx_gs_stop(NULL, fx_reason_normal()), 0);
     tvm t = bi_start();
     bi_end(&t);

@@ -612,8 +612,8 @@ Test(gen_server, missing_callbacks_stop_the_server)
     tvm_stop(&t);
 }
 
-/* OTP: {reply, ...} from handle_cast or handle_info is a
- * bad_return_value, which stops the server. */
+/* OTP: {reply, ...} from handle_cast or handle_info, and a negative
+ * timeout, are bad_return_values, which stop the server. */
 static fx_gs_ret reply_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
                             size_t size)
 {
@@ -627,10 +627,18 @@ static fx_gs_ret reply_info(fx_ctx *cx, void *state, fx_msg *m)
     return fx_gs_reply(cx, "x", 1);
 }
 
-Test(gen_server, a_reply_from_cast_or_info_is_a_bad_return_value)
+static fx_gs_ret negative_timeout(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                                  const void *data, size_t size)
+{
+    (void) state, (void) from, (void) type, (void) data, (void) size;
+    return fx_gs_with_timeout(fx_gs_noreply(cx), -5);
+}
+
+Test(gen_server, bad_return_values_stop_the_server)
 {
     static const fx_gs_ops ops = {.init = s_init,
                                   .terminate = s_terminate,
+                                  .handle_call = negative_timeout,
                                   .handle_cast = reply_cast,
                                   .handle_info = reply_info};
     tvm t = start_vm();
@@ -650,6 +658,13 @@ Test(gen_server, a_reply_from_cast_or_info_is_a_bad_return_value)
     assert_reason(
         down(&t, mon),
         fx_reason_error(FX_EINVAL, "bad_return_value: fx_gs_reply from handle_info"));
+    recv_terminate(&t);
+    /* A negative timeout other than FX_INFINITY: OTP's bad_return_value. */
+    cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);
+    fx_msg *r = NULL;
+    fx_reason why;
+    cr_assert_eq(fx_gs_call(t.in, s, C_GET, NULL, 0, FX_INFINITY, &r, &why), FX_EEXIT);
+    assert_reason(why, fx_reason_error(FX_EINVAL, "bad_return_value: negative timeout"));
     recv_terminate(&t);
     tvm_stop(&t);
 }

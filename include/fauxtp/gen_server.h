@@ -90,7 +90,9 @@ FX_API fx_gs_ret fx_gs_stop(fx_ctx *cx, fx_reason reason);
 FX_API fx_gs_ret fx_gs_stop_reply(fx_ctx *cx, fx_reason reason, const void *data,
                                   size_t size);
 /* Modifiers of an ok / noreply / reply answer: a FX_MSG_TIMEOUT to
- * handle_info if no message arrives within ms (FX_INFINITY: none); or
+ * handle_info if no message arrives within ms (FX_INFINITY: none; any
+ * other negative ms stops the server with {error, FX_EINVAL,
+ * "bad_return_value: negative timeout"}, as OTP's bad_return_value); or
  * handle_continue(cont) before the next message. With both, the continue
  * wins and handle_continue's own answer decides what follows. */
 FX_API fx_gs_ret fx_gs_with_timeout(fx_gs_ret r, int64_t ms);

@@ -95,6 +95,8 @@ FX_API fx_gs_ret fx_gs_with_timeout(fx_gs_ret r, int64_t ms)
         r.timeout_ms = ms;
     } else {
         r.flags &= ~FXI_GS_F_TIMEOUT; /* FX_INFINITY: no timeout */
+        if (ms != FX_INFINITY && r.op != FXI_GS_STOP)
+            r.op = FXI_GS_BAD_TIMEOUT; /* OTP: bad_return_value */
     }
     return r;
 }

@@ -57,6 +57,9 @@ fx_next fxi_gs_after(fx_ctx *cx, fxi_gs *g, fx_gs_ret r)
             break;
         case FXI_GS_STOP:
             return fxi_gs_stop_now(cx, g, r.reason);
+        case FXI_GS_BAD_TIMEOUT:
+            return fxi_gs_stop_now(
+                cx, g, fx_reason_error(FX_EINVAL, "bad_return_value: negative timeout"));
         case FXI_GS_IGNORE:
             return fxi_gs_stop_now(
                 cx, g, fx_reason_error(FX_EINVAL, "fx_gs_ignore outside init"));

@@ -78,6 +78,7 @@ enum {
     FXI_GS_NOREPLY,
     FXI_GS_REPLY,
     FXI_GS_STOP,
+    FXI_GS_BAD_TIMEOUT, /* fx_gs_with_timeout with a negative ms: stops */
 };
 /* fx_gs_ret.flags */
 enum { FXI_GS_F_TIMEOUT = 1, FXI_GS_F_CONTINUE = 2 };
