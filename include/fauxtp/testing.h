@@ -188,8 +188,10 @@ FX_API int64_t fx_test_now_ms(fx_vm *vm);
  * seed give equal values; a difference says where replay diverged.
  * Either pointer may be NULL. 0, FX_EINVAL, FX_ENOTDET. Any thread. */
 FX_API int fx_test_schedule(fx_vm *vm, uint64_t *steps, uint64_t *hash);
-/* The seed for a test: the decimal or 0x-hex value of the environment
- * variable FX_TEST_SEED when set, else dflt. Any thread. */
+/* The seed for a test: the decimal (leading zeros allowed, not octal) or
+ * 0x-hex value of the environment variable FX_TEST_SEED when it is one,
+ * else dflt (unset, empty, a sign, blanks, trailing characters). Any
+ * thread. */
 FX_API uint64_t fx_test_seed(uint64_t dflt);
 
 #ifdef __cplusplus

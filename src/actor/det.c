@@ -10,6 +10,7 @@
 #include "actor/det.h"
 
 #include <fauxtp/error.h>
+#include <ctype.h>
 #include <fauxtp/testing.h>
 #include <stdlib.h>
 
@@ -213,6 +214,12 @@ FX_API uint64_t fx_test_seed(uint64_t dflt)
     char *end = NULL;
     /* Decimal, or hex after 0x: not octal (a zero-padded seed is decimal). */
     bool hex = e[0] == '0' && (e[1] == 'x' || e[1] == 'X');
-    unsigned long long v = strtoull(hex ? e + 2 : e, &end, hex ? 16 : 10);
+    const char *digits = hex ? e + 2 : e;
+    /* A digit first, and no second "0x": strtoull would also take a sign,
+     * blanks, or (base 16) a prefix again. */
+    if (!(hex ? isxdigit((unsigned char) *digits) : isdigit((unsigned char) *digits)) ||
+        (hex && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')))
+        return dflt;
+    unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
     return end && *end == '\0' ? (uint64_t) v : dflt;
 }
