@@ -612,8 +612,9 @@ Test(gen_server, missing_callbacks_stop_the_server)
     tvm_stop(&t);
 }
 
-/* OTP: {reply, ...} from handle_cast or handle_info, and a negative
- * timeout, are bad_return_values, which stop the server. */
+/* OTP: {reply, ...} from handle_cast, handle_info or handle_continue,
+ * and a negative timeout, are bad_return_values, which stop the server. */
+#define I_CONTINUE 0x777 /* reply_info asks for a continue that replies */
 static fx_gs_ret reply_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
                             size_t size)
 {
@@ -623,7 +624,15 @@ static fx_gs_ret reply_cast(fx_ctx *cx, void *state, uint32_t type, const void *
 
 static fx_gs_ret reply_info(fx_ctx *cx, void *state, fx_msg *m)
 {
-    (void) state, (void) m;
+    (void) state;
+    if (fx_msg_type(m) == I_CONTINUE)
+        return fx_gs_with_continue(fx_gs_noreply(cx), 1);
+    return fx_gs_reply(cx, "x", 1);
+}
+
+static fx_gs_ret reply_continue(fx_ctx *cx, void *state, uint64_t cont)
+{
+    (void) state, (void) cont;
     return fx_gs_reply(cx, "x", 1);
 }
 
@@ -640,7 +649,8 @@ Test(gen_server, bad_return_values_stop_the_server)
                                   .terminate = s_terminate,
                                   .handle_call = negative_timeout,
                                   .handle_cast = reply_cast,
-                                  .handle_info = reply_info};
+                                  .handle_info = reply_info,
+                                  .handle_continue = reply_continue};
     tvm t = start_vm();
     cfg c = {.owner = t.me};
     fx_gs_spec spec = {.ops = &ops, .arg = &c};
@@ -648,16 +658,21 @@ Test(gen_server, bad_return_values_stop_the_server)
     cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);
     fx_ref mon = monitor(&t, s);
     cr_assert_eq(fx_vm_gs_cast(t.vm, s, K_ADD, NULL, 0), 0);
-    assert_reason(
-        down(&t, mon),
-        fx_reason_error(FX_EINVAL, "bad_return_value: fx_gs_reply from handle_cast"));
+    assert_reason(down(&t, mon),
+                  fx_reason_error(FX_EINVAL, "bad_return_value: reply from handle_cast"));
     recv_terminate(&t);
     cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);
     mon = monitor(&t, s);
     cr_assert_eq(fx_inbox_send(t.in, s, I_INFO, NULL, 0), 0);
+    assert_reason(down(&t, mon),
+                  fx_reason_error(FX_EINVAL, "bad_return_value: reply from handle_info"));
+    recv_terminate(&t);
+    cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);
+    mon = monitor(&t, s);
+    cr_assert_eq(fx_inbox_send(t.in, s, I_CONTINUE, NULL, 0), 0);
     assert_reason(
         down(&t, mon),
-        fx_reason_error(FX_EINVAL, "bad_return_value: fx_gs_reply from handle_info"));
+        fx_reason_error(FX_EINVAL, "bad_return_value: reply from handle_continue"));
     recv_terminate(&t);
     /* A negative timeout other than FX_INFINITY: OTP's bad_return_value. */
     cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);

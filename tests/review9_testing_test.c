@@ -108,7 +108,8 @@ Test(review9_testing, seed_with_leading_zeros_is_decimal)
     cr_expect_eq(fx_test_seed(7), 89, "FX_TEST_SEED=0089 gave %llu",
                  (unsigned long long) fx_test_seed(7));
     /* Not a number in either form: the default. */
-    const char *bad[] = {"0x", "0x0x1", "-5", " 7", "+7", "7z", "0xg"};
+    const char *bad[] = {"0x", "0x0x1", "-5",  " 7",
+                         "+7", "7z",    "0xg", "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cr_assert_eq(setenv("FX_TEST_SEED", bad[i], 1), 0);
         cr_expect_eq(fx_test_seed(7), 7, "FX_TEST_SEED=\"%s\" gave %llu", bad[i],

@@ -47,8 +47,8 @@ typedef struct fx_gs_ops {
     fx_gs_ret (*handle_call)(fx_ctx *cx, void *state, fx_from from, uint32_t type,
                              const void *data, size_t size);
     /* A cast: fx_gs_noreply or fx_gs_stop (fx_gs_reply here, or from
-     * handle_info, stops the server with {error, FX_EINVAL,
-     * "bad_return_value..."}, as OTP's bad_return_value). */
+     * handle_info or handle_continue, stops the server with {error,
+     * FX_EINVAL, "bad_return_value..."}, as OTP's bad_return_value). */
     fx_gs_ret (*handle_cast)(fx_ctx *cx, void *state, uint32_t type, const void *data,
                              size_t size);
     /* Any other message: user messages, FX_MSG_EXIT (when trapping exits;

@@ -11,6 +11,7 @@
 
 #include <fauxtp/error.h>
 #include <ctype.h>
+#include <errno.h>
 #include <fauxtp/testing.h>
 #include <stdlib.h>
 
@@ -220,6 +221,7 @@ FX_API uint64_t fx_test_seed(uint64_t dflt)
     if (!(hex ? isxdigit((unsigned char) *digits) : isdigit((unsigned char) *digits)) ||
         (hex && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')))
         return dflt;
+    errno = 0;
     unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
-    return end && *end == '\0' ? (uint64_t) v : dflt;
+    return end && *end == '\0' && errno != ERANGE ? (uint64_t) v : dflt;
 }

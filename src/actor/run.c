@@ -228,13 +228,16 @@ __attribute__((always_inline)) static inline void run_slice(fxi_sched *s, void *
         if (w->out.flood_n >= w->out.flood_min && w->out.flood_to == s->next &&
             flood_hold(w, s, a))
             return;
-        if (__builtin_expect(w->out.run_sent >= SEND_BUDGET, 0))
-            break; /* a sender's turn ends after SEND_BUDGET messages */
-        if (n == 1 && !a->saved && fxi_mailbox_peek_sc(&a->mb) == NULL &&
-            fxi_mailbox_try_idle_sc(&a->mb, fxi_mb_counted(a)))
-            return; /* the batch's last call emptied the mailbox: idle now,
-                       not one more run that finds nothing (with a batch of
-                       1, a deterministic step calls a handler each time) */
+        /* The run's last call: the batch is done, or a sender's turn ends
+         * after SEND_BUDGET messages. If it emptied the mailbox, idle now,
+         * not one more run that finds nothing (so a deterministic step,
+         * batch 1, calls a handler each time). */
+        if (n == 1 || __builtin_expect(w->out.run_sent >= SEND_BUDGET, 0)) {
+            if (!a->saved && fxi_mailbox_peek_sc(&a->mb) == NULL &&
+                fxi_mailbox_try_idle_sc(&a->mb, fxi_mb_counted(a)))
+                return;
+            break;
+        }
     }
     fxi_sched_yield_owner(s, a);
 }

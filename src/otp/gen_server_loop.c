@@ -47,6 +47,17 @@ fx_next fxi_gs_resume(fx_ctx *cx, fxi_gs *g)
     return fx_become(cx, fxi_gs_loop);
 }
 
+/* handle_cast, handle_info and handle_continue have no caller to answer:
+ * OTP stops a server that returns {reply, ...} from them with
+ * bad_return_value. */
+static fx_gs_ret no_caller(fx_ctx *cx, fx_gs_ret r, const char *callback)
+{
+    if (r.op != FXI_GS_REPLY)
+        return r;
+    return fx_gs_stop(
+        cx, fx_reason_error(FX_EINVAL, "bad_return_value: reply from %s", callback));
+}
+
 fx_next fxi_gs_after(fx_ctx *cx, fxi_gs *g, fx_gs_ret r)
 {
     for (;;) {
@@ -72,7 +83,8 @@ fx_next fxi_gs_after(fx_ctx *cx, fxi_gs *g, fx_gs_ret r)
             if (!g->ops->handle_continue)
                 return fxi_gs_stop_now(cx, g,
                                        fx_reason_error(FX_EINVAL, "no handle_continue"));
-            r = g->ops->handle_continue(cx, g->state, r.cont);
+            r = no_caller(cx, g->ops->handle_continue(cx, g->state, r.cont),
+                          "handle_continue");
             continue;
         }
         g->timeout_ms = (r.flags & FXI_GS_F_TIMEOUT) ? r.timeout_ms : -1;
@@ -151,17 +163,6 @@ fx_next fxi_gs_run_init(fx_ctx *cx, fxi_gs *g, fx_from starter)
 static fx_next missing(fx_ctx *cx, fxi_gs *g, const char *what)
 {
     return fxi_gs_stop_now(cx, g, fx_reason_error(FX_EINVAL, "%s", what));
-}
-
-/* handle_cast and handle_info have no caller to answer: OTP stops a
- * server that returns {reply, ...} from them with bad_return_value. */
-static fx_gs_ret no_caller(fx_ctx *cx, fx_gs_ret r, const char *callback)
-{
-    if (r.op != FXI_GS_REPLY)
-        return r;
-    return fx_gs_stop(
-        cx,
-        fx_reason_error(FX_EINVAL, "bad_return_value: fx_gs_reply from %s", callback));
 }
 
 fx_next fxi_gs_loop(fx_ctx *cx, fx_msg *m)
