@@ -50,11 +50,7 @@ __attribute__((always_inline)) static inline bool apply(fx_ctx *cx, fxi_actor *a
         fxi_receive_disarm(cx, a);
         return false;
     }
-    switch (nx.op) {
-    case FXI_NEXT_CONTINUE:
-        a->flags &= (uint16_t) ~FXI_F_RECEIVING;
-        fxi_receive_disarm(cx, a);
-        return false;
+    switch (nx.op) { /* FXI_NEXT_CONTINUE was handled above */
     case FXI_NEXT_BECOME:
         fxi_actor_set_handler(a, cx->next_handler);
         a->flags &= (uint16_t) ~FXI_F_RECEIVING;
