@@ -23,7 +23,8 @@
  *     FX_INBOX_RECV_T(inbox, &(fx_match){.type = MOVED}, 1000, &moved);
  *
  * Payloads start on a 16-byte boundary, so FX_MSG_AS works for any type
- * aligned to at most 16 (it crashes the receiver for a stricter one).
+ * aligned to at most 16; for a stricter type it crashes the receiver
+ * when the payload's address is not a multiple of the type's alignment.
  * Outside handlers (an inbox on the test's thread) fx_msg_read answers
  * FX_EMSGSIZE instead of crashing. */
 #ifndef FAUXTP_TYPED_H

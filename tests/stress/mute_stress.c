@@ -86,6 +86,7 @@ static fx_next victim_h(fx_ctx *cx, fx_msg *m)
     volatile uint32_t x = 0;
     for (int i = 0; i < 50; i++)
         x += (uint32_t) i;
+    (void) x;
     if (--st->life == 0)
         return fx_stop(cx, fx_reason_normal());
     return fx_continue(cx);
