@@ -106,18 +106,13 @@ FX_API int fx_net_recv(fx_ctx *cx, fx_sock sock, size_t len, int64_t timeout_ms)
         rc = FX_EMSGSIZE;
     } else if (s->eof) {
         /* Read side finished: what is left, then CLOSED again. */
-        if (s->recv_buf && s->recv_got)
-            fxi_net_notify(n, s->owner, FX_NET_DATA, sock.id, fx_msg_data(s->recv_buf),
-                           s->recv_got);
-        fxi_net_sock_drop_buffers_recv(s);
+        fxi_net_deliver_partial(n, s, sock.id);
         fxi_net_notify(n, s->owner, FX_NET_CLOSED, sock.id, NULL, 0);
     } else {
         if (s->recv_buf && s->recv_want != len) {
             /* Bytes kept from a request that timed out, of another size:
-             * they come first, on their own. */
-            fxi_net_notify(n, s->owner, FX_NET_DATA, sock.id, fx_msg_data(s->recv_buf),
-                           s->recv_got);
-            fxi_net_sock_drop_buffers_recv(s);
+             * they come first, on their own (none if it read nothing). */
+            fxi_net_deliver_partial(n, s, sock.id);
         }
         s->recv_pending = true;
         s->recv_want = len;
@@ -143,6 +138,8 @@ static int send_locked(fx_ctx *cx, fxi_net *n, fxi_sock *s, uint64_t id, const v
         return FX_EINVAL;
     if (s->wr_closed || s->shut_wr)
         return FX_ECONNECT;
+    if (len == 0)
+        return 0; /* nothing to write: an empty chunk would never leave the queue */
     if (s->wq_bytes >= s->opts.high) {
         if (fxi_net_wait_writable(s, fx_self(cx)) != 0)
             return FX_ENOMEM; /* refused, and no room to note the caller */

@@ -71,6 +71,8 @@ void fxi_net_sopts_from(fxi_net_sopts *o, const fx_net_opts *u)
 {
     o->high = u && u->high_water ? u->high_water : DEFAULT_HIGH;
     o->low = u && u->low_water && u->low_water <= o->high ? u->low_water : o->high / 4;
+    if (o->low == 0)
+        o->low = 1; /* below 1 is "empty": a high mark under 4 still wakes */
     o->nodelay = u && u->nodelay;
     o->busy_poll = u && u->busy_poll;
 }
@@ -128,6 +130,18 @@ static int fail_fd(int fd)
     return fxi_net_errno_code(err);
 }
 
+/* bind failed: a Unix-domain path that cannot be made (no such directory,
+ * read-only file system, ...) is an address not available, as Erlang's
+ * posix address errors; the rest as everywhere. */
+static int bind_fail(int fd)
+{
+    int err = errno;
+    close(fd);
+    if (err == ENOENT || err == ENOTDIR || err == EROFS || err == ELOOP || err == ENAMETOOLONG)
+        return FX_EADDR;
+    return fxi_net_errno_code(err);
+}
+
 static int setup(fx_ctx *cx, fxi_net **n)
 {
     if (!cx)
@@ -153,7 +167,7 @@ FX_API int fx_net_listen(fx_ctx *cx, const fx_net_addr *addr, const fx_net_opts 
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
         return fail_fd(fd);
     if (bind(fd, (const struct sockaddr *) (addr)->sa, addr->len) != 0)
-        return fail_fd(fd);
+        return bind_fail(fd);
     if (listen(fd, opts && opts->backlog > 0 ? opts->backlog : SOMAXCONN) != 0)
         return fail_fd(fd);
     fxi_net_sopts o;
@@ -203,7 +217,7 @@ FX_API int fx_net_udp_open(fx_ctx *cx, const fx_net_addr *addr, const fx_net_opt
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
         return fail_fd(fd);
     if (bind(fd, (const struct sockaddr *) (addr)->sa, addr->len) != 0)
-        return fail_fd(fd);
+        return bind_fail(fd);
     fxi_net_sopts o;
     fxi_net_sopts_from(&o, opts);
     return fxi_net_adopt(n, fd, FXI_SK_UDP, FXI_ST_OPEN, &o, fx_self(cx), out);

@@ -44,6 +44,8 @@ int fxi_net_errno_code(int err)
         return FX_EAGAIN;
     case EMSGSIZE:
         return FX_EMSGSIZE;
+    case EINVAL: /* the kernel refused an argument: a short address, port 0 */
+        return FX_EINVAL;
     default:
         return FX_ESYS;
     }
