@@ -25,8 +25,9 @@ enum {
     OP_CLOSE,
     OP_CTL, /* hand over to pid */
     OP_QUEUED,
-    OP_PORT, /* sockname's port */
-    OP_EXIT, /* the driver stops (normal) */
+    OP_PORT,  /* sockname's port */
+    OP_ADOPT, /* take socket id a into a slot (after a hand-over) */
+    OP_EXIT,  /* the driver stops (normal) */
 };
 
 #define R_EV_MAX 70000u
@@ -108,6 +109,8 @@ static inline int64_t drv_run(fx_ctx *cx, drv_st *st, const rcmd *c)
         return fx_net_controlling_process(cx, s, c->pid);
     case OP_QUEUED:
         return fx_net_queued(cx, s);
+    case OP_ADOPT:
+        return drv_add(st, (fx_sock){(uint64_t) c->a});
     case OP_PORT: {
         fx_net_addr a;
         rc = fx_net_sockname(cx, s, &a);
