@@ -13,7 +13,7 @@
 enum { R_CMD = 1100, R_RC, R_EV };
 enum {
     OP_LISTEN = 1, /* addr, opts -> slot idx; rc; then accept credit b */
-    OP_CONNECT,    /* addr, opts, timeout a -> slot idx */
+    OP_CONNECT,    /* addr, opts, timeout a -> slot idx; b == 1: then send 0 bytes */
     OP_UDP,        /* addr, opts -> slot idx */
     OP_ACCEPT,     /* n = a */
     OP_ACTIVE,     /* n = a */
@@ -79,6 +79,8 @@ static inline int64_t drv_run(fx_ctx *cx, drv_st *st, const rcmd *c)
         return drv_add(st, ns);
     case OP_CONNECT:
         rc = fx_net_connect(cx, &c->addr, &c->opts, c->a, &ns);
+        if (rc == 0 && c->b == 1) /* and a send of 0 bytes, in this handler */
+            rc = fx_net_send(cx, ns, NULL, 0);
         return rc != 0 ? rc : drv_add(st, ns);
     case OP_UDP:
         rc = fx_net_udp_open(cx, &c->addr, &c->opts, &ns);

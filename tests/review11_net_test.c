@@ -140,3 +140,94 @@ Test(review11_net, listen_on_a_missing_unix_dir_is_eaddr, .timeout = 60)
                  fx_strerror((int) rc));
     tvm_stop(&t);
 }
+
+/* The same loop from another door: a send of 0 bytes while the connect is
+ * under way (net.h:140: "*out is valid at once", and sends before
+ * FX_NET_CONNECTED are queued) queues an empty chunk; the connect's
+ * completion flushes it (net_sock.c fxi_net_ready) and the scheduler
+ * thread loops in fxi_net_flush for ever, holding the socket's lock. */
+Test(review11_net, empty_send_while_connecting_does_not_wedge_the_socket, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    rcmd c = {.op = OP_CONNECT, .a = 10000, .b = 1};
+    int lfd = r11_listen(&c.addr);
+    /* Keep the connect in progress: with backlog 0 one connection fills
+     * the accept queue and the driver's SYN is dropped (retried ~1 s
+     * later), so the send below meets FXI_ST_CONNECTING for sure. */
+    cr_assert_eq(listen(lfd, 0), 0);
+    int filler = posix_connect(&c.addr);
+    cr_assert_geq(filler, 0);
+    cr_assert_eq(drv(&t, p, c), 0); /* connect, then send 0 bytes */
+    close(r11_accept(lfd));         /* room again: the retried SYN gets in */
+    close(filler);
+    int fd = r11_accept(lfd);
+    close(lfd);
+    fx_msg_free(ev_expect(&t, FX_NET_CONNECTED, 10000));
+    /* The socket still answers, and a real send reaches the peer. */
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SEND, .len = 2, .data = "ok"}), 0);
+    char got[3] = {0};
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    cr_assert_eq(poll(&pf, 1, 10000), 1);
+    cr_assert_eq(read(fd, got, 2), 2);
+    cr_assert_str_eq(got, "ok");
+    close(fd);
+    tvm_stop(&t);
+}
+
+/* ---- malformed addresses --------------------------------------------------- */
+
+/* net.h:29-32: "FX_EINVAL (NULL or out-of-range argument) ... FX_ESYS (an
+ * unexpected OS error)". An address whose len is too short for its family
+ * (3 bytes of an AF_INET address), or a UDP destination port 0, is a bad
+ * argument; the kernel says EINVAL and fxi_net_errno_code (net_sock.c)
+ * turns that into FX_ESYS, for listen, connect, udp_open and sendto alike
+ * (only len 0 and len > sizeof sa are checked, net_open.c open_fd).
+ * Erlang answers {error, einval} for such arguments. */
+typedef struct ba_st {
+    fx_pid report;
+} ba_st;
+
+static fx_next ba_loop(fx_ctx *cx, fx_msg *m)
+{
+    ba_st *st = fx_state(cx);
+    if (fx_msg_type(m) != T_START)
+        return fx_continue(cx);
+    fx_net_addr a, shrt;
+    fx_sock s, u;
+    fx_net_addr_ip("127.0.0.1", 0, &a);
+    shrt = a;
+    shrt.len = 3;
+    int64_t rc[5];
+    rc[0] = fx_net_listen(cx, &shrt, NULL, &s);
+    rc[1] = fx_net_connect(cx, &shrt, NULL, 1000, &s);
+    rc[2] = fx_net_udp_open(cx, &shrt, NULL, &s);
+    rc[3] = rc[4] = FX_ENOMEM;
+    if (fx_net_udp_open(cx, &a, NULL, &u) == 0) {
+        rc[3] = fx_net_sendto(cx, u, &shrt, "x", 1);
+        rc[4] = fx_net_sendto(cx, u, &a, "x", 1); /* 127.0.0.1 port 0 */
+        fx_net_close(cx, u);
+    }
+    (void) fx_send(cx, st->report, T_EVENT, rc, sizeof rc);
+    return fx_stop(cx, fx_reason_normal());
+}
+
+Test(review11_net, malformed_addresses_are_einval, .timeout = 60)
+{
+    tvm t = tvm_start(1);
+    ba_st st = {.report = t.me};
+    fx_spawn_opts o = {.handler = ba_loop, .state_size = sizeof st, .state_init = &st};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    cr_assert_eq(fx_vm_send(t.vm, p, T_START, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, T_EVENT);
+    int64_t rc[5];
+    memcpy(rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    const char *what[5] = {"listen, len 3", "connect, len 3", "udp_open, len 3",
+                           "sendto, len 3", "sendto, port 0"};
+    for (int i = 0; i < 5; i++)
+        cr_expect_eq(rc[i], FX_EINVAL, "%s: %lld (%s)", what[i], (long long) rc[i],
+                     fx_strerror((int) rc[i]));
+    tvm_stop(&t);
+}
