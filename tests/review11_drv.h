@@ -47,10 +47,13 @@ typedef struct rev {
     uint32_t type; /* FX_NET_* */
     uint32_t size; /* payload size of the original message */
     uint64_t sock;
+    uint32_t who; /* the forwarding driver's tag (drv_spawn order, from 1) */
+    uint32_t pad_;
 } rev;
 
 typedef struct drv_st {
     fx_pid report;
+    uint32_t tag;
     fx_sock s[R_NSOCK];
     int nsock;
 } drv_st;
@@ -137,7 +140,10 @@ static inline fx_next drv_loop(fx_ctx *cx, fx_msg *m)
     } else if (ty >= FX_NET_DATA && ty <= FX_NET_WRITABLE) {
         static _Thread_local char buf[sizeof(rev) + R_EV_MAX];
         size_t k = fx_msg_size(m) < R_EV_MAX ? fx_msg_size(m) : R_EV_MAX;
-        rev h = {.type = ty, .size = (uint32_t) fx_msg_size(m), .sock = fx_msg_ref(m).id};
+        rev h = {.type = ty,
+                 .size = (uint32_t) fx_msg_size(m),
+                 .sock = fx_msg_ref(m).id,
+                 .who = st->tag};
         memcpy(buf, &h, sizeof h);
         if (k)
             memcpy(buf + sizeof h, fx_msg_data(m), k);
@@ -155,7 +161,8 @@ static inline fx_next drv_loop(fx_ctx *cx, fx_msg *m)
 
 static inline fx_pid drv_spawn(tvm *t)
 {
-    drv_st st = {.report = t->me};
+    static uint32_t tags;
+    drv_st st = {.report = t->me, .tag = ++tags};
     fx_spawn_opts o = {.handler = drv_loop, .state_size = sizeof st, .state_init = &st};
     fx_pid p;
     cr_assert_eq(fx_vm_spawn_opt(t->vm, &o, &p), 0);

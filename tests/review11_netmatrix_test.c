@@ -365,3 +365,145 @@ Test(review11_netmatrix, bad_handles_and_buffers, .timeout = 60)
     close(fd);
     tvm_stop(&t);
 }
+
+/* A reset while the owner has credit: FX_NET_ERROR{FX_ECONNECT} and the
+ * handle answers FX_EBADF. Bytes sent before FX_NET_CONNECTED are queued
+ * and reach the peer. */
+Test(review11_netmatrix, reset_and_early_send, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    rcmd c = {.op = OP_CONNECT, .a = 10000};
+    int lfd = r11_listen(&c.addr);
+    cr_assert_eq(listen(lfd, 0), 0);
+    int filler = posix_connect(&c.addr); /* the driver's connect stays in progress */
+    cr_assert_geq(filler, 0);
+    cr_assert_eq(drv(&t, p, c), 0);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SEND, .len = 5, .data = "early"}), 0);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_QUEUED}), 5);
+    close(r11_accept(lfd));
+    close(filler);
+    int fd = r11_accept(lfd);
+    close(lfd);
+    expect(&t, FX_NET_CONNECTED);
+    char got[6] = {0};
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    cr_assert_eq(poll(&pf, 1, 10000), 1);
+    cr_assert_eq(read(fd, got, 5), 5);
+    cr_assert_str_eq(got, "early");
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_ACTIVE, .a = 10}), 0);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    close(fd);
+    fx_msg *m = ev_expect(&t, FX_NET_ERROR, 10000);
+    cr_assert_eq(error_code(m), FX_ECONNECT);
+    fx_msg_free(m);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_QUEUED}), FX_EBADF);
+    tvm_stop(&t);
+}
+
+/* A connect that gets no answer (its SYN dropped: the listener's accept
+ * queue is full) ends in FX_NET_ERROR{FX_ETIMEDOUT}, and the handle is
+ * closed. */
+Test(review11_netmatrix, connect_timeout, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    rcmd c = {.op = OP_CONNECT, .a = 300};
+    int lfd = r11_listen(&c.addr);
+    cr_assert_eq(listen(lfd, 0), 0);
+    int filler = posix_connect(&c.addr);
+    cr_assert_geq(filler, 0);
+    cr_assert_eq(drv(&t, p, c), 0);
+    fx_msg *m = ev_expect(&t, FX_NET_ERROR, 10000);
+    cr_assert_eq(error_code(m), FX_ETIMEDOUT);
+    fx_msg_free(m);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_QUEUED}), FX_EBADF);
+    close(filler);
+    close(lfd);
+    tvm_stop(&t);
+}
+
+/* A Unix-domain listener whose backlog is full: fx_net_connect answers
+ * FX_EAGAIN at once (net.h:141), never hangs. */
+Test(review11_netmatrix, unix_backlog_full_is_eagain, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/r11-bl-%d", (int) getpid());
+    unlink(path);
+    rcmd c = {.op = OP_LISTEN, .opts = {.backlog = 1}};
+    cr_assert_eq(fx_net_addr_unix(path, &c.addr), 0);
+    cr_assert_eq(drv(&t, p, c), 0);
+    c = (rcmd){.op = OP_CONNECT, .a = 1000, .addr = c.addr};
+    int64_t rc = 0;
+    for (int i = 0; i < 6 && rc >= 0; i++)
+        rc = drv(&t, p, c);
+    cr_assert_eq(rc, FX_EAGAIN);
+    unlink(path);
+    tvm_stop(&t);
+}
+
+/* Data and the peer's close together, with one message of credit: the
+ * data, FX_NET_PASSIVE, and FX_NET_CLOSED only under the next credit.
+ * SHUT_RD in active mode: nothing more is delivered. */
+Test(review11_netmatrix, close_behind_credit_and_shut_rd, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    int fd = r11_pair(&t, p, NULL);
+    put(fd, "last");
+    close(fd);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_ACTIVE, .a = 1}), 0);
+    expect_data(&t, "last");
+    expect(&t, FX_NET_PASSIVE);
+    ev_none(&t, 200, "CLOSED without credit");
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_ACTIVE, .a = 1}), 0);
+    expect(&t, FX_NET_CLOSED);
+
+    fx_pid q = drv_spawn(&t);
+    fd = r11_pair(&t, q, NULL);
+    cr_assert_eq(drv(&t, q, (rcmd){.op = OP_ACTIVE, .a = 5}), 0);
+    cr_assert_eq(drv(&t, q, (rcmd){.op = OP_SHUTDOWN, .a = FX_NET_SHUT_RD}), 0);
+    put(fd, "ignored");
+    ev_none(&t, 300, "data after SHUT_RD");
+    cr_assert_eq(drv(&t, q, (rcmd){.op = OP_SEND, .len = 3, .data = "out"}), 0);
+    char got[4] = {0};
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    cr_assert_eq(poll(&pf, 1, 10000), 1);
+    cr_assert_eq(read(fd, got, 3), 3);
+    close(fd);
+    tvm_stop(&t);
+}
+
+/* A hand-over with a passive read pending: the new owner gets its
+ * answer ("receives everything from now on", net.h:189). */
+Test(review11_netmatrix, handover_with_pending_recv, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    fx_pid q = drv_spawn(&t);
+    rcmd c = {.op = OP_CONNECT, .a = 10000};
+    int lfd = r11_listen(&c.addr);
+    cr_assert_eq(drv(&t, p, c), 0);
+    int fd = r11_accept(lfd);
+    close(lfd);
+    fx_msg *m = ev_expect(&t, FX_NET_CONNECTED, 10000);
+    uint64_t id = ev_head(m).sock;
+    fx_msg_free(m);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_RECV, .a = 4, .b = FX_INFINITY}), 0);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_CTL, .pid = q}), 0);
+    cr_assert_eq(drv(&t, q, (rcmd){.op = OP_ADOPT, .a = (int64_t) id}), 0);
+    cr_assert_eq(drv(&t, q, (rcmd){.op = OP_RECV, .a = 4, .b = FX_INFINITY}), FX_EINVAL);
+    put(fd, "abcd");
+    m = ev_expect(&t, FX_NET_DATA, 10000);
+    cr_assert_eq(ev_head(m).who, 2,
+                 "the old owner got the answer"); /* q: spawned second */
+    fx_msg_free(m);
+    cr_assert_eq(drv(&t, q, (rcmd){.op = OP_RECV, .a = 2, .b = FX_INFINITY}), 0);
+    put(fd, "ef");
+    expect_data(&t, "ef");
+    close(fd);
+    tvm_stop(&t);
+}
