@@ -231,3 +231,38 @@ Test(review11_net, malformed_addresses_are_einval, .timeout = 60)
                      fx_strerror((int) rc[i]));
     tvm_stop(&t);
 }
+
+/* ---- the order of fx_net_controlling_process's checks --------------------- */
+
+/* net.h:186-191 (owner only; FX_ENOPROC for a dead new owner) and Erlang's
+ * inet:tcp_controlling_process, which looks at the socket first: a closed
+ * socket is {error, closed}/einval and a caller that is not the owner gets
+ * {error, not_owner} whatever the new owner is. net_api.c checks the new
+ * owner first, so a non-owner handing to a dead process, and a closed
+ * socket handed to one, both get FX_ENOPROC instead of FX_ENOTOWNER and
+ * FX_EBADF (the other functions answer those first, docs/bad-input.md).
+ * Low severity: only the code differs. */
+Test(review11_net, controlling_process_checks_the_socket_first, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    fx_pid q = drv_spawn(&t);
+    rcmd c = {.op = OP_CONNECT, .a = 10000};
+    int lfd = r11_listen(&c.addr);
+    cr_assert_eq(drv(&t, p, c), 0);
+    int fd = r11_accept(lfd);
+    close(lfd);
+    fx_msg *m = ev_expect(&t, FX_NET_CONNECTED, 10000);
+    uint64_t id = ev_head(m).sock;
+    fx_msg_free(m);
+    cr_assert_eq(drv(&t, q, (rcmd){.op = OP_ADOPT, .a = (int64_t) id}), 0);
+    int64_t rc = drv(&t, q, (rcmd){.op = OP_CTL, .pid = FX_PID_NONE});
+    cr_expect_eq(rc, FX_ENOTOWNER, "a non-owner handing to a dead pid: %lld (%s)",
+                 (long long) rc, fx_strerror((int) rc));
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_CLOSE}), 0);
+    rc = drv(&t, p, (rcmd){.op = OP_CTL, .pid = FX_PID_NONE});
+    cr_expect_eq(rc, FX_EBADF, "a closed socket handed to a dead pid: %lld (%s)",
+                 (long long) rc, fx_strerror((int) rc));
+    close(fd);
+    tvm_stop(&t);
+}
