@@ -84,7 +84,7 @@ typedef struct fx_net_opts {
      * it. Accepted sockets inherit it from the listener. */
     bool busy_poll;
     uint32_t high_water; /* queued bytes at which sends answer FX_EAGAIN; 0 = 256 KiB */
-    uint32_t low_water;  /* FX_NET_WRITABLE below this; 0 = high_water / 4 */
+    uint32_t low_water;  /* FX_NET_WRITABLE below this; 0 = high_water / 4 (at least 1) */
 } fx_net_opts;
 
 /* ---- messages (types reserved for the runtime) -------------------------
@@ -175,7 +175,8 @@ FX_API int fx_net_recv(fx_ctx *cx, fx_sock sock, size_t n, int64_t timeout_ms);
 
 /* ---- writing ------------------------------------------------------------ */
 
-/* Writes len bytes (copied as far as they must be queued). Any process of
+/* Writes len bytes (copied as far as they must be queued; len 0 writes
+ * nothing and answers 0 once the socket checks pass). Any process of
  * the VM may send. Errors: FX_EAGAIN (queue at the high-water mark:
  * nothing taken; the caller gets FX_NET_WRITABLE later), FX_ECONNECT (the
  * connection was reset or the write side shut down), the common ones
@@ -206,7 +207,8 @@ FX_API int fx_net_close(fx_ctx *cx, fx_sock sock);
  * now on; when it has exited already the socket is closed. Messages
  * already in the old owner's mailbox stay there. Owner only. Errors:
  * FX_ENOPROC (new_owner is not a live process of this VM: nothing
- * changes), the common. */
+ * changes), the common (checked first, as Erlang: a closed socket answers
+ * FX_EBADF and a non-owner FX_ENOTOWNER whatever new_owner is). */
 FX_API int fx_net_controlling_process(fx_ctx *cx, fx_sock sock, fx_pid new_owner);
 /* The socket's local address (e.g. the port picked for port 0). */
 FX_API int fx_net_sockname(fx_ctx *cx, fx_sock sock, fx_net_addr *out);

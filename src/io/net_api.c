@@ -309,11 +309,15 @@ FX_API int fx_net_controlling_process(fx_ctx *cx, fx_sock sock, fx_pid new_owner
     int rc;
     if (!cx)
         return FX_EINVAL;
-    if (fx_is_alive(fx_ctx_vm(cx), new_owner) != 1)
-        return FX_ENOPROC;
+    /* The socket first (FX_EBADF, FX_ENOTOWNER), then the new owner, as
+     * Erlang's controlling_process. */
     fxi_nslot *sl = get(cx, sock, true, &n, &rc);
     if (!sl)
         return rc;
+    if (fx_is_alive(fx_ctx_vm(cx), new_owner) != 1) {
+        fxi_net_slot_unlock(sl);
+        return FX_ENOPROC;
+    }
     sl->s.owner = new_owner;
     fxi_net_slot_unlock(sl);
     /* If new_owner dies before the janitor monitors it, the monitor fires

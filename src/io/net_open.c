@@ -137,7 +137,8 @@ static int bind_fail(int fd)
 {
     int err = errno;
     close(fd);
-    if (err == ENOENT || err == ENOTDIR || err == EROFS || err == ELOOP || err == ENAMETOOLONG)
+    if (err == ENOENT || err == ENOTDIR || err == EROFS || err == ELOOP ||
+        err == ENAMETOOLONG)
         return FX_EADDR;
     return fxi_net_errno_code(err);
 }
