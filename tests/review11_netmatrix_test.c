@@ -507,3 +507,65 @@ Test(review11_netmatrix, handover_with_pending_recv, .timeout = 60)
     close(fd);
     tvm_stop(&t);
 }
+
+/* A datagram too big for the read buffer (64 KiB less the header) is an
+ * FX_NET_ERROR{FX_EMSGSIZE}, as docs/net.md says; it takes no credit and
+ * the next datagram comes. */
+Test(review11_netmatrix, udp_oversize_datagram, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    rcmd c = {.op = OP_UDP};
+    fx_net_addr_ip("127.0.0.1", 0, &c.addr);
+    cr_assert_eq(drv(&t, p, c), 0);
+    fx_net_addr a;
+    fx_net_addr_ip("127.0.0.1", (uint16_t) drv(&t, p, (rcmd){.op = OP_PORT}), &a);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0);
+    int big = 1 << 20;
+    (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    static char d[65507];
+    memset(d, 'x', sizeof d);
+    cr_assert_eq(sendto(fd, d, sizeof d, 0, (const struct sockaddr *) a.sa, a.len),
+                 (ssize_t) sizeof d);
+    cr_assert_eq(sendto(fd, "small", 5, 0, (const struct sockaddr *) a.sa, a.len), 5);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_ACTIVE, .a = 1}), 0);
+    fx_msg *m = ev_expect(&t, FX_NET_ERROR, 10000);
+    cr_assert_eq(error_code(m), FX_EMSGSIZE);
+    fx_msg_free(m);
+    m = ev_expect(&t, FX_NET_DATA, 10000);
+    cr_assert_eq(ev_head(m).size, sizeof(fx_net_dgram) + 5);
+    fx_msg_free(m);
+    expect(&t, FX_NET_PASSIVE);
+    close(fd);
+    tvm_stop(&t);
+}
+
+/* A passive read of 1 MiB fills across many reads and comes as one
+ * message of exactly that size; the bytes are in order. */
+Test(review11_netmatrix, passive_recv_of_a_mebibyte, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    int fd = r11_pair(&t, p, NULL);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_RECV, .a = 1 << 20, .b = FX_INFINITY}), 0);
+    static char buf[1 << 20];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (char) pattern_byte(7, i);
+    size_t off = 0;
+    while (off < sizeof buf) {
+        ssize_t w = write(fd, buf + off, sizeof buf - off);
+        cr_assert_gt(w, 0);
+        off += (size_t) w;
+    }
+    fx_msg *m = ev_next(&t, 10000);
+    cr_assert_not_null(m);
+    rev h = ev_head(m);
+    cr_assert_eq(h.type, FX_NET_DATA);
+    cr_assert_eq(h.size, 1u << 20);
+    /* The forwarded copy holds the first R_EV_MAX bytes. */
+    cr_assert_arr_eq(ev_bytes(m), buf, R_EV_MAX);
+    fx_msg_free(m);
+    close(fd);
+    tvm_stop(&t);
+}
