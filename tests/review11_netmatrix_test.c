@@ -425,7 +425,7 @@ Test(review11_netmatrix, connect_timeout, .timeout = 60)
 }
 
 /* A Unix-domain listener whose backlog is full: fx_net_connect answers
- * FX_EAGAIN at once (net.h:141), never hangs. */
+ * FX_EAGAIN at once (net.h:150-151), never hangs. */
 Test(review11_netmatrix, unix_backlog_full_is_eagain, .timeout = 60)
 {
     tvm t = tvm_start(2);
@@ -478,7 +478,7 @@ Test(review11_netmatrix, close_behind_credit_and_shut_rd, .timeout = 60)
 }
 
 /* A hand-over with a passive read pending: the new owner gets its
- * answer ("receives everything from now on", net.h:189). */
+ * answer ("receives everything from now on", net.h:205-206). */
 Test(review11_netmatrix, handover_with_pending_recv, .timeout = 60)
 {
     tvm t = tvm_start(2);
