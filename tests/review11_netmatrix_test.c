@@ -569,3 +569,38 @@ Test(review11_netmatrix, passive_recv_of_a_mebibyte, .timeout = 60)
     close(fd);
     tvm_stop(&t);
 }
+
+/* shutdown(both): a pending recv is answered with FX_NET_CLOSED, the peer
+ * sees EOF, sends answer FX_ECONNECT; a bad `how` is FX_EINVAL. */
+Test(review11_netmatrix, shutdown_both, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    int fd = r11_pair(&t, p, NULL);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SHUTDOWN, .a = 0}), FX_EINVAL);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SHUTDOWN, .a = 4}), FX_EINVAL);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_RECV, .a = 8, .b = FX_INFINITY}), 0);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SHUTDOWN, .a = 3}), 0);
+    expect(&t, FX_NET_CLOSED);
+    cr_assert_eq(posix_read_to_end(fd, 10000), 0);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SEND, .len = 1, .data = "x"}), FX_ECONNECT);
+    close(fd);
+    tvm_stop(&t);
+}
+
+/* SO_REUSEPORT: two listeners on one port with the option, FX_EADDR for a
+ * third without it. */
+Test(review11_netmatrix, reuseport_listeners, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    rcmd c = {.op = OP_LISTEN, .opts = {.reuseport = true}};
+    fx_net_addr_ip("127.0.0.1", 0, &c.addr);
+    cr_assert_eq(drv(&t, p, c), 0);
+    int64_t port = drv(&t, p, (rcmd){.op = OP_PORT, .idx = 0});
+    fx_net_addr_ip("127.0.0.1", (uint16_t) port, &c.addr);
+    cr_assert_eq(drv(&t, p, c), 1);
+    c.opts.reuseport = false;
+    cr_assert_eq(drv(&t, p, c), FX_EADDR);
+    tvm_stop(&t);
+}
