@@ -5,9 +5,9 @@
 
 /* ---- a zero-length send behind a queued one ------------------------------ */
 
-/* net.h:164-166: fx_net_send "Writes len bytes (copied as far as they must
- * be queued)"; len 0 is allowed (only NULL data with len > 0 is
- * FX_EINVAL, docs/bad-input.md). With bytes already queued, a send of 0
+/* net.h:178: fx_net_send "Writes len bytes (copied as far as they must
+ * be queued)"; len 0 is allowed (fx_net_send refuses NULL data only
+ * with len > 0). With bytes already queued, a send of 0
  * bytes queues an empty chunk (net_api.c send_locked). When it is the last
  * one, fxi_net_flush (net_sock.c) calls sendmsg with 0 bytes, which
  * returns 0, removes nothing and loops for ever under the socket's lock:
@@ -43,7 +43,7 @@ Test(review11_net, empty_send_behind_a_queue_does_not_wedge_the_socket, .timeout
 
 /* ---- a small high-water mark --------------------------------------------- */
 
-/* net.h:21-25 and :85-86: below the low-water mark "each process that got
+/* net.h:22-24 and :86-87: below the low-water mark "each process that got
  * FX_EAGAIN since receives FX_NET_WRITABLE"; low_water 0 means
  * high_water / 4. With high_water 1..3 that is 0, and the wake-up test
  * (net_sock.c fxi_net_flush: wq_bytes < low) can never hold: the queue
@@ -68,7 +68,7 @@ Test(review11_net, tiny_high_water_still_gives_writable, .timeout = 60)
 
 /* ---- a timed-out passive read that read nothing -------------------------- */
 
-/* net.h:149-154: after FX_ETIMEDOUT "the bytes read so far stay, and come
+/* net.h:168-171: after FX_ETIMEDOUT "the bytes read so far stay, and come
  * first: ... as an FX_NET_DATA of their own before the next request's".
  * When the timed-out request read no byte at all, a next request of
  * another size gets an empty FX_NET_DATA first: net_api.c fx_net_recv
@@ -103,7 +103,7 @@ Test(review11_net, timed_out_empty_recv_leaves_no_empty_data, .timeout = 60)
 
 /* ---- listen on a Unix path whose directory does not exist ---------------- */
 
-/* net.h:126-128: fx_net_listen's errors are "FX_EADDR (in use or not
+/* net.h:137-138: fx_net_listen's errors are "FX_EADDR (in use or not
  * available), FX_ENOFILE, the common ones". A Unix-domain path in a
  * directory that does not exist is an address not available (bind says
  * ENOENT; Erlang's gen_tcp:listen answers {error, enoent}, a posix
@@ -142,10 +142,12 @@ Test(review11_net, listen_on_a_missing_unix_dir_is_eaddr, .timeout = 60)
 }
 
 /* The same loop from another door: a send of 0 bytes while the connect is
- * under way (net.h:140: "*out is valid at once", and sends before
+ * under way (net.h:149-150: "*out is valid at once", and sends before
  * FX_NET_CONNECTED are queued) queues an empty chunk; the connect's
  * completion flushes it (net_sock.c fxi_net_ready) and the scheduler
- * thread loops in fxi_net_flush for ever, holding the socket's lock. */
+ * thread loops in fxi_net_flush for ever, holding the socket's lock.
+ * Under UBSan it stops earlier: queuing fx_net_send(NULL, 0) passes NULL
+ * to memcpy (net_api.c send_locked). */
 Test(review11_net, empty_send_while_connecting_does_not_wedge_the_socket, .timeout = 60)
 {
     tvm t = tvm_start(2);
@@ -234,7 +236,7 @@ Test(review11_net, malformed_addresses_are_einval, .timeout = 60)
 
 /* ---- the order of fx_net_controlling_process's checks --------------------- */
 
-/* net.h:186-191 (owner only; FX_ENOPROC for a dead new owner) and Erlang's
+/* net.h:205-209 (owner only; FX_ENOPROC for a dead new owner) and Erlang's
  * inet:tcp_controlling_process, which looks at the socket first: a closed
  * socket is {error, closed}/einval and a caller that is not the owner gets
  * {error, not_owner} whatever the new owner is. net_api.c checks the new

@@ -425,7 +425,7 @@ Test(review11_netmatrix, connect_timeout, .timeout = 60)
 }
 
 /* A Unix-domain listener whose backlog is full: fx_net_connect answers
- * FX_EAGAIN at once (net.h:141), never hangs. */
+ * FX_EAGAIN at once (net.h:150-151), never hangs. */
 Test(review11_netmatrix, unix_backlog_full_is_eagain, .timeout = 60)
 {
     tvm t = tvm_start(2);
@@ -478,7 +478,7 @@ Test(review11_netmatrix, close_behind_credit_and_shut_rd, .timeout = 60)
 }
 
 /* A hand-over with a passive read pending: the new owner gets its
- * answer ("receives everything from now on", net.h:189). */
+ * answer ("receives everything from now on", net.h:205-206). */
 Test(review11_netmatrix, handover_with_pending_recv, .timeout = 60)
 {
     tvm t = tvm_start(2);
@@ -505,5 +505,102 @@ Test(review11_netmatrix, handover_with_pending_recv, .timeout = 60)
     put(fd, "ef");
     expect_data(&t, "ef");
     close(fd);
+    tvm_stop(&t);
+}
+
+/* A datagram too big for the read buffer (64 KiB less the header) is an
+ * FX_NET_ERROR{FX_EMSGSIZE}, as docs/net.md says; it takes no credit and
+ * the next datagram comes. */
+Test(review11_netmatrix, udp_oversize_datagram, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    rcmd c = {.op = OP_UDP};
+    fx_net_addr_ip("127.0.0.1", 0, &c.addr);
+    cr_assert_eq(drv(&t, p, c), 0);
+    fx_net_addr a;
+    fx_net_addr_ip("127.0.0.1", (uint16_t) drv(&t, p, (rcmd){.op = OP_PORT}), &a);
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0);
+    int big = 1 << 20;
+    (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    static char d[65507];
+    memset(d, 'x', sizeof d);
+    cr_assert_eq(sendto(fd, d, sizeof d, 0, (const struct sockaddr *) a.sa, a.len),
+                 (ssize_t) sizeof d);
+    cr_assert_eq(sendto(fd, "small", 5, 0, (const struct sockaddr *) a.sa, a.len), 5);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_ACTIVE, .a = 1}), 0);
+    fx_msg *m = ev_expect(&t, FX_NET_ERROR, 10000);
+    cr_assert_eq(error_code(m), FX_EMSGSIZE);
+    fx_msg_free(m);
+    m = ev_expect(&t, FX_NET_DATA, 10000);
+    cr_assert_eq(ev_head(m).size, sizeof(fx_net_dgram) + 5);
+    fx_msg_free(m);
+    expect(&t, FX_NET_PASSIVE);
+    close(fd);
+    tvm_stop(&t);
+}
+
+/* A passive read of 1 MiB fills across many reads and comes as one
+ * message of exactly that size; the bytes are in order. */
+Test(review11_netmatrix, passive_recv_of_a_mebibyte, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    int fd = r11_pair(&t, p, NULL);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_RECV, .a = 1 << 20, .b = FX_INFINITY}), 0);
+    static char buf[1 << 20];
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (char) pattern_byte(7, i);
+    size_t off = 0;
+    while (off < sizeof buf) {
+        ssize_t w = write(fd, buf + off, sizeof buf - off);
+        cr_assert_gt(w, 0);
+        off += (size_t) w;
+    }
+    fx_msg *m = ev_next(&t, 10000);
+    cr_assert_not_null(m);
+    rev h = ev_head(m);
+    cr_assert_eq(h.type, FX_NET_DATA);
+    cr_assert_eq(h.size, 1u << 20);
+    /* The forwarded copy holds the first R_EV_MAX bytes. */
+    cr_assert_arr_eq(ev_bytes(m), buf, R_EV_MAX);
+    fx_msg_free(m);
+    close(fd);
+    tvm_stop(&t);
+}
+
+/* shutdown(both): a pending recv is answered with FX_NET_CLOSED, the peer
+ * sees EOF, sends answer FX_ECONNECT; a bad `how` is FX_EINVAL. */
+Test(review11_netmatrix, shutdown_both, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    int fd = r11_pair(&t, p, NULL);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SHUTDOWN, .a = 0}), FX_EINVAL);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SHUTDOWN, .a = 4}), FX_EINVAL);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_RECV, .a = 8, .b = FX_INFINITY}), 0);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SHUTDOWN, .a = 3}), 0);
+    expect(&t, FX_NET_CLOSED);
+    cr_assert_eq(posix_read_to_end(fd, 10000), 0);
+    cr_assert_eq(drv(&t, p, (rcmd){.op = OP_SEND, .len = 1, .data = "x"}), FX_ECONNECT);
+    close(fd);
+    tvm_stop(&t);
+}
+
+/* SO_REUSEPORT: two listeners on one port with the option, FX_EADDR for a
+ * third without it. */
+Test(review11_netmatrix, reuseport_listeners, .timeout = 60)
+{
+    tvm t = tvm_start(2);
+    fx_pid p = drv_spawn(&t);
+    rcmd c = {.op = OP_LISTEN, .opts = {.reuseport = true}};
+    fx_net_addr_ip("127.0.0.1", 0, &c.addr);
+    cr_assert_eq(drv(&t, p, c), 0);
+    int64_t port = drv(&t, p, (rcmd){.op = OP_PORT, .idx = 0});
+    fx_net_addr_ip("127.0.0.1", (uint16_t) port, &c.addr);
+    cr_assert_eq(drv(&t, p, c), 1);
+    c.opts.reuseport = false;
+    cr_assert_eq(drv(&t, p, c), FX_EADDR);
     tvm_stop(&t);
 }
