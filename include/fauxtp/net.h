@@ -141,7 +141,8 @@ FX_API int fx_net_listen(fx_ctx *cx, const fx_net_addr *addr, const fx_net_opts 
 /* Asks for n more connections on a listening socket: each arrives as
  * FX_NET_ACCEPTED. Out of file descriptors, the runtime refuses the
  * connection (the peer sees it closed), sends FX_NET_ERROR{FX_ENOFILE}
- * and keeps accepting. Owner only. Returns 0. */
+ * and keeps accepting. Owner only. Returns 0, or FX_EINVAL (not a
+ * listening socket) or the common errors. */
 FX_API int fx_net_accept(fx_ctx *cx, fx_sock listener, uint32_t n);
 /* Starts connecting a stream socket (TCP or Unix-domain); owned by the
  * caller. The result arrives as FX_NET_CONNECTED or FX_NET_ERROR
@@ -160,7 +161,9 @@ FX_API int fx_net_udp_open(fx_ctx *cx, const fx_net_addr *addr, const fx_net_opt
 
 /* Adds n to the read credit (n > 0: n more FX_NET_DATA messages, 1 is
  * Erlang's {active, once}), or with n == 0 makes the socket passive at
- * once. Credit is capped at INT32_MAX. Owner only. Returns 0. */
+ * once (as {active, false}: no FX_NET_PASSIVE). Credit is capped at
+ * INT32_MAX. Owner only. Returns 0, or FX_EINVAL (n < 0, a listening
+ * socket, or n > 0 while an fx_net_recv is pending) or the common errors. */
 FX_API int fx_net_active(fx_ctx *cx, fx_sock sock, int32_t n);
 /* Passive read: one FX_NET_DATA of exactly n bytes (n == 0: whatever is
  * available, up to 64 KiB), or FX_NET_CLOSED if the peer closes first
