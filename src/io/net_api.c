@@ -120,7 +120,8 @@ FX_API int fx_net_recv(fx_ctx *cx, fx_sock sock, size_t len, int64_t timeout_ms)
         /* What is there already is read now (rd_ready); the rest when its
          * edge comes. The timer is set while the handle is known live. */
         if (timeout_ms >= 0)
-            fxi_net_janitor_after(n, timeout_ms, FXI_J_RECV_TIMEOUT, sock.id, seq);
+            fxi_net_janitor_after(n, timeout_ms, FXI_J_RECV_TIMEOUT, sock.id, seq,
+                                  &s->recv_tmr);
         if (fxi_net_resume(n, sl, sock.id))
             return 0; /* failed and closed: FX_NET_ERROR is in our mailbox */
     }
@@ -279,7 +280,7 @@ FX_API int fx_net_shutdown(fx_ctx *cx, fx_sock sock, int how)
         s->eof = true;
         if (s->recv_pending) { /* answered as at EOF: bytes so far, then closed */
             fxi_net_deliver_partial(n, s, sock.id);
-            s->recv_pending = false;
+            fxi_net_recv_over(n, s);
             fxi_net_notify(n, s->owner, FX_NET_CLOSED, sock.id, NULL, 0);
         }
     }

@@ -94,6 +94,10 @@ typedef struct fxi_sock {
     fx_msg *recv_buf;
     uint32_t recv_seq; /* bumped per request: stale timeouts are ignored */
     uint32_t conn_seq;
+    /* The janitor's timers for a pending recv's and a connect's timeout
+     * (id 0: none): cancelled when the request ends first, so a server
+     * that reads with timeouts keeps no timer per finished read. */
+    fx_timer recv_tmr, conn_tmr;
     /* Every process refused with FX_EAGAIN since the queue last drained:
      * each gets FX_NET_WRITABLE below the low mark or when the socket
      * fails or closes (fxi_net_wake_writers). */
@@ -257,6 +261,14 @@ void fxi_net_poller_fini(fxi_net *n);
 /* net_janitor.c */
 int fxi_net_janitor_start(fxi_net *n);
 void fxi_net_janitor_tell(fxi_net *n, int type, uint64_t id, uint32_t seq);
-void fxi_net_janitor_after(fxi_net *n, int64_t ms, int type, uint64_t id, uint32_t seq);
+/* Arms a timeout for socket id (a message to the janitor after ms);
+ * *tmr gets its handle (id 0 if it could not be armed). */
+void fxi_net_janitor_after(fxi_net *n, int64_t ms, int type, uint64_t id, uint32_t seq,
+                           fx_timer *tmr);
+/* Cancels *tmr if armed, and disarms it. Any thread; slot lock held. */
+void fxi_net_timer_stop(fxi_net *n, fx_timer *tmr);
+/* A pending fx_net_recv is over (answered, or the read side ended): no
+ * request, and its timeout's timer cancelled. */
+void fxi_net_recv_over(fxi_net *n, fxi_sock *s);
 
 #endif

@@ -81,6 +81,7 @@ static void timeout(janitor *j, int type, const fxi_jreq *r)
     fxi_sock *s = &sl->s;
     if (type == FXI_J_CONN_TIMEOUT && s->state == FXI_ST_CONNECTING &&
         s->conn_seq == r->seq) {
+        s->conn_tmr.id = 0; /* fired */
         fxi_net_notify_error(n, s->owner, r->sock, FX_ETIMEDOUT, 0);
         fxi_net_slot_close(n, sl, r->sock, true);
         return;
@@ -88,6 +89,7 @@ static void timeout(janitor *j, int type, const fxi_jreq *r)
     if (type == FXI_J_RECV_TIMEOUT && s->recv_pending && s->recv_seq == r->seq) {
         /* The bytes read so far stay in recv_buf for the next request. */
         s->recv_pending = false;
+        s->recv_tmr.id = 0; /* fired */
         fxi_net_notify_error(n, s->owner, r->sock, FX_ETIMEDOUT, 0);
     }
     fxi_net_slot_unlock(sl);
@@ -162,8 +164,25 @@ void fxi_net_janitor_tell(fxi_net *n, int type, uint64_t id, uint32_t seq)
     (void) fx_vm_send(n->vm, n->janitor, (uint32_t) type, &r, sizeof r);
 }
 
-void fxi_net_janitor_after(fxi_net *n, int64_t ms, int type, uint64_t id, uint32_t seq)
+void fxi_net_janitor_after(fxi_net *n, int64_t ms, int type, uint64_t id, uint32_t seq,
+                           fx_timer *tmr)
 {
     fxi_jreq r = {.sock = id, .seq = seq};
-    (void) fx_vm_send_after(n->vm, ms, n->janitor, (uint32_t) type, &r, sizeof r, NULL);
+    fxi_net_timer_stop(n, tmr);
+    if (fx_vm_send_after(n->vm, ms, n->janitor, (uint32_t) type, &r, sizeof r, tmr) != 0)
+        tmr->id = 0;
+}
+
+void fxi_net_timer_stop(fxi_net *n, fx_timer *tmr)
+{
+    if (tmr->id) {
+        (void) fx_cancel_timer(n->vm, *tmr); /* FX_ENOENT if it fired: no matter */
+        tmr->id = 0;
+    }
+}
+
+void fxi_net_recv_over(fxi_net *n, fxi_sock *s)
+{
+    s->recv_pending = false;
+    fxi_net_timer_stop(n, &s->recv_tmr);
 }

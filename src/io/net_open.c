@@ -199,8 +199,17 @@ FX_API int fx_net_connect(fx_ctx *cx, const fx_net_addr *addr, const fx_net_opts
         return rc;
     if (state == FXI_ST_OPEN)
         fxi_net_notify(n, fx_self(cx), FX_NET_CONNECTED, out->id, NULL, 0);
-    else if (timeout_ms >= 0)
-        fxi_net_janitor_after(n, timeout_ms, FXI_J_CONN_TIMEOUT, out->id, 0);
+    else if (timeout_ms >= 0) {
+        /* Armed under the slot's lock so that the connect's end (which
+         * cancels it) sees it; a connect that ended already needs none. */
+        fxi_nslot *sl = fxi_net_slot_lock(n, out->id);
+        if (sl) {
+            if (sl->s.state == FXI_ST_CONNECTING)
+                fxi_net_janitor_after(n, timeout_ms, FXI_J_CONN_TIMEOUT, out->id, 0,
+                                      &sl->s.conn_tmr);
+            fxi_net_slot_unlock(sl);
+        }
+    }
     return 0;
 }
 

@@ -236,7 +236,7 @@ static int read_step(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
                 fx_msg *m = s->recv_buf;
                 s->recv_buf = NULL;
                 s->recv_got = 0;
-                s->recv_pending = false;
+                fxi_net_recv_over(n, s);
                 fx_msg_set_ref(m, (fx_ref){id});
                 if (fx_vm_send_msg(n->vm, s->owner, m) != 0)
                     fx_msg_free(m);
@@ -250,7 +250,7 @@ static int read_step(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
                 s->rd_ready = false;
             deliver_bytes(n, s, id, buf, (size_t) r);
             if (s->recv_pending)
-                s->recv_pending = false;
+                fxi_net_recv_over(n, s);
             else if (--s->credit == 0)
                 fxi_net_notify(n, s->owner, FX_NET_PASSIVE, id, NULL, 0);
             return 1;
@@ -258,7 +258,7 @@ static int read_step(fxi_net *n, fxi_sock *s, uint64_t id, char *buf)
     }
     if (r == 0) {
         fxi_net_deliver_partial(n, s, id);
-        s->recv_pending = false;
+        fxi_net_recv_over(n, s);
         s->eof = true;
         s->rd_ready = false;
         fxi_net_notify(n, s->owner, FX_NET_CLOSED, id, NULL, 0);
@@ -435,6 +435,7 @@ bool fxi_net_ready(fxi_net *n, fxi_nslot *sl, uint64_t id, uint32_t events, fxi_
             return true;
         }
         s->state = FXI_ST_OPEN;
+        fxi_net_timer_stop(n, &s->conn_tmr);
         fxi_net_notify(n, s->owner, FX_NET_CONNECTED, id, NULL, 0);
         /* The sends queued while connecting go now; reads follow below. */
     }

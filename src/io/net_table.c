@@ -103,6 +103,8 @@ void fxi_net_slot_close(fxi_net *n, fxi_nslot *sl, uint64_t id, bool tell_janito
         close(s->fd);
     }
     fxi_net_sock_drop_buffers(s);
+    fxi_net_timer_stop(n, &s->recv_tmr);
+    fxi_net_timer_stop(n, &s->conn_tmr);
     fxi_net_wake_writers(n, s, id); /* their next send answers FX_EBADF */
     fxi_net_free_writers(s);
     s->fd = -1;
