@@ -1,0 +1,336 @@
+/* review12: exit signals, links and monitors across two fauxtp nodes,
+ * checked against link.h/monitor.h's Erlang semantics, which dist.h:21-25
+ * promises for remote pids ("Links, monitors and exit signals ... work on
+ * remote pids with Erlang's semantics"). Two nodes on loopback with a
+ * private epmd, started here and stopped by pid (dist_helpers.h). A pid
+ * of one node is made a remote pid of the other through term.h
+ * (fx_term_put_pid on one VM, fx_term_get_pid on the other). */
+#include "dist_helpers.h"
+
+#include <fauxtp/term.h>
+
+TestSuite(review12_dist, .fini = kill_kids, .timeout = 120);
+
+enum {
+    A_LINK = 1,
+    A_MONITOR = 2,
+    A_PING = 5,
+    A_PONG = 6,
+    A_STOP_KILL = 7,
+    A_STOP_NORMAL = 8,
+    A_SEND_EXIT = 9,
+    R_LINKED = 11,
+    R_EXIT = 100,
+    R_DOWN = 101
+};
+
+/* pid of `from` as the other node `to` sees it. */
+static fx_pid xlate(fx_vm *from, fx_pid pid, fx_vm *to)
+{
+    fx_term_builder b;
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    int rc = fx_term_put_pid(&b, from, pid);
+    if (rc == FX_ENOTDIST || rc == FX_EINVAL)
+        cr_skip_test("no pids in terms here: %s", fx_strerror(rc));
+    cr_assert_eq(rc, 0, "fx_term_put_pid: %s", fx_strerror(rc));
+    const void *d;
+    size_t n;
+    cr_assert_eq(fx_term_builder_data(&b, &d, &n), 0);
+    fx_term_reader r;
+    cr_assert_eq(fx_term_reader_init(&r, d, n), 0);
+    fx_pid out = FX_PID_NONE;
+    rc = fx_term_get_pid(&r, to, &out);
+    cr_assert_eq(rc, 0, "fx_term_get_pid: %s", fx_strerror(rc));
+    fx_term_builder_fini(&b);
+    return out;
+}
+
+/* An agent: traps exits when told to, links/monitors/exits on command and
+ * reports what it sees to `report` (possibly a remote pid). */
+typedef struct agent_st {
+    fx_pid report;
+    bool trap;
+    fx_pid target;
+    fx_reason exit_reason; /* for A_SEND_EXIT */
+} agent_st;
+
+static fx_next agent(fx_ctx *cx, fx_msg *m)
+{
+    agent_st *s = fx_state(cx);
+    uint32_t t = fx_msg_type(m);
+    int rc;
+    switch (t) {
+    case A_LINK:
+        rc = fx_link(cx, s->target);
+        fx_send(cx, s->report, R_LINKED, &rc, sizeof rc);
+        break;
+    case A_PING:
+        fx_send(cx, s->report, A_PONG, NULL, 0);
+        break;
+    case A_STOP_KILL:
+        return fx_stop(cx, fx_reason_kill());
+    case A_STOP_NORMAL:
+        return fx_stop(cx, fx_reason_normal());
+    case A_SEND_EXIT:
+        rc = fx_exit(cx, s->target, s->exit_reason);
+        fx_send(cx, s->report, R_LINKED, &rc, sizeof rc);
+        break;
+    case FX_MSG_EXIT: {
+        fx_exit_info e;
+        memcpy(&e, fx_msg_data(m), sizeof e);
+        fx_send(cx, s->report, R_EXIT, &e.reason, sizeof e.reason);
+        break;
+    }
+    default:
+        break;
+    }
+    return fx_continue(cx);
+}
+
+static fx_next agent_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    agent_st *s = fx_state(cx);
+    fx_trap_exit(cx, s->trap);
+    return fx_become(cx, agent);
+}
+
+static fx_pid spawn_agent(fx_vm *vm, const agent_st *st)
+{
+    fx_spawn_opts o = {.init = agent_init, .state_size = sizeof *st, .state_init = st};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(vm, &o, &p), 0);
+    return p;
+}
+
+/* The next DOWN's reason; kind -1 when none came within 10 s. */
+static fx_reason down_reason(tvm *t)
+{
+    fx_match md = {.type = FX_MSG_DOWN};
+    fx_msg *m = NULL;
+    fx_reason r = {.kind = -1};
+    if (fx_inbox_recv(t->in, &md, 10000, &m) != 0)
+        return r;
+    fx_down_info di;
+    cr_assert_eq(fx_msg_size(m), sizeof di);
+    memcpy(&di, fx_msg_data(m), sizeof di);
+    fx_msg_free(m);
+    return di.reason;
+}
+
+static fx_reason reason_msg(tvm *t, uint32_t type)
+{
+    fx_msg *m = tvm_recv(t, type);
+    fx_reason r;
+    cr_assert_eq(fx_msg_size(m), sizeof r);
+    memcpy(&r, fx_msg_data(m), sizeof r);
+    fx_msg_free(m);
+    return r;
+}
+
+/* A round trip to v (which reports to a's inbox): everything a's inbox
+ * and a's VM sent v before it has reached v (one connection, in order). */
+static void ping(tvm *a, fx_pid rv)
+{
+    cr_assert_eq(fx_inbox_send(a->in, rv, A_PING, NULL, 0), 0);
+    fx_msg_free(tvm_recv(a, A_PONG));
+}
+
+static void two_nodes(tvm *a, tvm *b)
+{
+    skip_unless_ready();
+    start_epmd();
+    *a = node_vm("a@127.0.0.1");
+    *b = node_vm("b@127.0.0.1");
+    int rc = fx_dist_connect(a->vm, "b@127.0.0.1", 10000);
+    cr_assert_eq(rc, 0, "connect: %s", fx_strerror(rc));
+}
+
+/* link.h:58-60: fx_vm_exit is fx_exit "from outside the VM (the signal's
+ * sender is FX_PID_NONE)", and dist.h:21-22 says exit signals work on
+ * remote pids. fx_vm_exit to a remote pid answers 0 and sends nothing:
+ * dist_sig.c's ctl_exit cannot write FX_PID_NONE as the EXIT2's From
+ * (fxi_dist_pid_out fails) and drops the signal silently. Here: exit
+ * normal (ignored by a process not trapping, link.h), then kill, whose
+ * DOWN never comes. (An Erlang From is needed on the wire; the node's
+ * own stand-in pid would do, as for fx_vm_send.) */
+Test(review12_dist, fx_vm_exit_normal_then_kill_to_a_remote_process_kills_it)
+{
+    tvm a, b;
+    two_nodes(&a, &b);
+    agent_st st = {.report = xlate(a.vm, a.me, b.vm)};
+    fx_pid v = spawn_agent(b.vm, &st);
+    fx_pid rv = xlate(b.vm, v, a.vm);
+    fx_ref ref;
+    cr_assert_eq(fx_inbox_monitor(a.in, rv, &ref), 0);
+    ping(&a, rv);
+    cr_assert_eq(fx_vm_exit(a.vm, rv, fx_reason_normal()), 0);
+    cr_assert_eq(fx_vm_exit(a.vm, rv, fx_reason_kill()), 0);
+    fx_reason r = down_reason(&a);
+    tvm_stop(&a);
+    tvm_stop(&b);
+    cr_expect_eq(r.kind, FX_REASON_KILLED,
+                 "DOWN reason kind %d (-1: no DOWN in 10 s): want killed", (int) r.kind);
+}
+
+/* The same defect with a trapping target: link.h "its reason
+ * FX_REASON_KILL kills even a trapping process, which then exits with
+ * `killed`"; fx_vm_exit(kill) to a remote trapping process answers 0 and
+ * the process lives (no DOWN). */
+Test(review12_dist, fx_vm_exit_kill_to_a_remote_trapping_process_kills_it)
+{
+    tvm a, b;
+    two_nodes(&a, &b);
+    agent_st st = {.report = xlate(a.vm, a.me, b.vm), .trap = true};
+    fx_pid v = spawn_agent(b.vm, &st);
+    fx_pid rv = xlate(b.vm, v, a.vm);
+    fx_ref ref;
+    cr_assert_eq(fx_inbox_monitor(a.in, rv, &ref), 0);
+    ping(&a, rv);
+    cr_assert_eq(fx_vm_exit(a.vm, rv, fx_reason_kill()), 0);
+    fx_reason r = down_reason(&a);
+    tvm_stop(&a);
+    tvm_stop(&b);
+    cr_expect_eq(r.kind, FX_REASON_KILLED,
+                 "DOWN reason kind %d (-1: no DOWN in 10 s): want killed", (int) r.kind);
+}
+
+/* A trapping remote process gets exit(Pid, normal) from a process of the
+ * other node as an EXIT message with reason normal (OTP: {'EXIT', From,
+ * normal}); it does not die. */
+Test(review12_dist, exit_normal_to_a_remote_trapping_process_is_a_message)
+{
+    tvm a, b;
+    two_nodes(&a, &b);
+    agent_st vs = {.report = xlate(a.vm, a.me, b.vm), .trap = true};
+    fx_pid v = spawn_agent(b.vm, &vs);
+    agent_st ss = {.report = a.me,
+                   .target = xlate(b.vm, v, a.vm),
+                   .exit_reason = fx_reason_normal()};
+    fx_pid s = spawn_agent(a.vm, &ss);
+    cr_assert_eq(fx_vm_send(a.vm, s, A_SEND_EXIT, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&a, R_LINKED);
+    int rc;
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    cr_assert_eq(rc, 0, "fx_exit to a remote pid: %s", fx_strerror(rc));
+    fx_reason r = reason_msg(&a, R_EXIT);
+    tvm_stop(&a);
+    tvm_stop(&b);
+    cr_expect_eq(r.kind, FX_REASON_NORMAL, "the trapping process's EXIT reason kind %d",
+                 (int) r.kind);
+}
+
+/* reason.h:19-21: "A process that stops with it [kill] sends its links an
+ * ordinary, trappable `kill` reason, as in Erlang" (OTP: only exit/2's kill
+ * is untrappable; a link's exit signal with reason kill is an EXIT message
+ * to a trapping process). Across nodes the link's signal must stay
+ * trappable: a trapping process on A linked to a process on B that stops
+ * with kill gets an EXIT message and lives. */
+Test(review12_dist, a_linked_remote_process_stopping_with_kill_is_trappable)
+{
+    tvm a, b;
+    two_nodes(&a, &b);
+    agent_st vs = {.report = xlate(a.vm, a.me, b.vm)};
+    fx_pid v = spawn_agent(b.vm, &vs);
+    agent_st ws = {.report = a.me, .trap = true, .target = xlate(b.vm, v, a.vm)};
+    fx_pid w = spawn_agent(a.vm, &ws);
+    fx_ref wref;
+    cr_assert_eq(fx_inbox_monitor(a.in, w, &wref), 0);
+    cr_assert_eq(fx_vm_send(a.vm, w, A_LINK, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&a, R_LINKED);
+    int rc;
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    cr_assert_eq(rc, 0, "fx_link to a remote pid: %s", fx_strerror(rc));
+    /* The link reaches B before B's process is told to stop: make sure
+     * with a monitor's round trip from A's inbox (same connection). */
+    fx_ref vref;
+    cr_assert_eq(fx_inbox_monitor(a.in, xlate(b.vm, v, a.vm), &vref), 0);
+    ping(&a, xlate(b.vm, v, a.vm));
+    cr_assert_eq(fx_vm_send(b.vm, v, A_STOP_KILL, NULL, 0), 0);
+    (void) down_reason(&a); /* v's DOWN */
+    fx_match any = {.type = R_EXIT};
+    m = NULL;
+    int got = fx_inbox_recv(a.in, &any, 10000, &m);
+    fx_reason r = {0};
+    if (got == 0)
+        memcpy(&r, fx_msg_data(m), sizeof r);
+    fx_msg_free(m);
+    int alive = fx_is_alive(a.vm, w);
+    tvm_stop(&a);
+    tvm_stop(&b);
+    cr_expect_eq(got, 0, "the trapping process got no EXIT message: %s",
+                 fx_strerror(got));
+    cr_expect_eq(alive, 1, "the trapping process died of its link's kill");
+    cr_expect_eq(r.kind, FX_REASON_KILL, "EXIT reason kind %d, want kill", (int) r.kind);
+}
+
+/* monitor.h: "Monitoring a dead or stale pid delivers a DOWN with reason
+ * noproc at once"; OTP: monitoring a pid of a connected node that is no
+ * longer alive gives {'DOWN', Ref, process, Pid, noproc}, not
+ * noconnection (the node is up). */
+Test(review12_dist, monitor_of_a_dead_remote_pid_on_a_live_node_is_noproc)
+{
+    tvm a, b;
+    two_nodes(&a, &b);
+    agent_st vs = {.report = xlate(a.vm, a.me, b.vm)};
+    fx_pid v = spawn_agent(b.vm, &vs);
+    fx_pid rv = xlate(b.vm, v, a.vm);
+    fx_ref ref;
+    cr_assert_eq(fx_inbox_monitor(a.in, rv, &ref), 0);
+    ping(&a, rv);
+    cr_assert_eq(fx_vm_send(b.vm, v, A_STOP_NORMAL, NULL, 0), 0);
+    fx_reason r = down_reason(&a);
+    {
+        char t0[96];
+        fx_reason_format(&r, t0, sizeof t0);
+        cr_assert_eq(r.kind, FX_REASON_NORMAL, "first DOWN %s", t0);
+    }
+    cr_assert_eq(fx_inbox_monitor(a.in, rv, &ref), 0);
+    r = down_reason(&a);
+    char text[96];
+    fx_reason_format(&r, text, sizeof text);
+    tvm_stop(&a);
+    tvm_stop(&b);
+    cr_expect_eq(r.kind, FX_REASON_NOPROC, "second DOWN %s: want noproc", text);
+}
+
+/* The same two signals from a process of A (fx_exit): exit(normal) is
+ * ignored by B's process not trapping, exit(kill) kills even a trapping
+ * one (holds today; the fx_vm_exit cases above fail). */
+static int exit_from_process(tvm *a, fx_pid rv, fx_reason why)
+{
+    agent_st ss = {.report = a->me, .target = rv, .exit_reason = why};
+    fx_pid s = spawn_agent(a->vm, &ss);
+    cr_assert_eq(fx_vm_send(a->vm, s, A_SEND_EXIT, NULL, 0), 0);
+    fx_msg *m = tvm_recv(a, R_LINKED);
+    int rc;
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    return rc;
+}
+
+Test(review12_dist, fx_exit_normal_and_kill_from_a_process_to_remote_processes)
+{
+    tvm a, b;
+    two_nodes(&a, &b);
+    agent_st st = {.report = xlate(a.vm, a.me, b.vm)};
+    fx_pid rv = xlate(b.vm, spawn_agent(b.vm, &st), a.vm);
+    st.trap = true;
+    fx_pid rt = xlate(b.vm, spawn_agent(b.vm, &st), a.vm);
+    fx_ref ref;
+    cr_assert_eq(fx_inbox_monitor(a.in, rv, &ref), 0);
+    ping(&a, rv);
+    cr_assert_eq(exit_from_process(&a, rv, fx_reason_normal()), 0);
+    cr_assert_eq(exit_from_process(&a, rv, fx_reason_kill()), 0);
+    fx_reason r = down_reason(&a);
+    cr_expect_eq(r.kind, FX_REASON_KILLED, "not trapping: DOWN kind %d", (int) r.kind);
+    cr_assert_eq(fx_inbox_monitor(a.in, rt, &ref), 0);
+    ping(&a, rt);
+    cr_assert_eq(exit_from_process(&a, rt, fx_reason_kill()), 0);
+    r = down_reason(&a);
+    cr_expect_eq(r.kind, FX_REASON_KILLED, "trapping: DOWN kind %d", (int) r.kind);
+    tvm_stop(&a);
+    tvm_stop(&b);
+}
