@@ -334,3 +334,120 @@ Test(review12_dist, fx_exit_normal_and_kill_from_a_process_to_remote_processes)
     tvm_stop(&a);
     tvm_stop(&b);
 }
+
+/* --- against an Erlang node ------------------------------------------- */
+
+enum { E_WHO = 1, E_STOP = 8 };
+
+typedef struct pidme_st {
+    fx_pid report; /* local: gets R_EXIT with each trapped exit's reason */
+    bool trap;
+} pidme_st;
+
+/* Answers {1, <<>>} with the term {pid, Self}; traps exits if told to. */
+static fx_next pidme(fx_ctx *cx, fx_msg *m)
+{
+    pidme_st *s = fx_state(cx);
+    uint32_t t = fx_msg_type(m);
+    if (t == E_WHO) {
+        fx_term_builder b;
+        fx_term_builder_init(&b);
+        fx_term_put_tuple(&b, 2);
+        fx_term_put_atomz(&b, "pid");
+        fx_term_put_pid(&b, fx_ctx_vm(cx), fx_self(cx));
+        fx_msg *out = NULL;
+        if (fx_term_builder_msg(&b, &out) == 0)
+            fx_send_msg(cx, fx_msg_from(m), out);
+        fx_term_builder_fini(&b);
+    } else if (t == E_STOP) {
+        return fx_stop(cx, fx_reason_normal());
+    } else if (t == FX_MSG_EXIT) {
+        fx_exit_info e;
+        memcpy(&e, fx_msg_data(m), sizeof e);
+        fx_send(cx, s->report, R_EXIT, &e.reason, sizeof e.reason);
+    }
+    return fx_continue(cx);
+}
+
+static fx_next pidme_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    pidme_st *s = fx_state(cx);
+    fx_trap_exit(cx, s->trap);
+    return fx_become(cx, pidme);
+}
+
+static void start_pidme(tvm *t, const char *name, bool trap)
+{
+    pidme_st st = {.report = t->me, .trap = trap};
+    fx_spawn_opts o = {.init = pidme_init, .state_size = sizeof st, .state_init = &st};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(t->vm, &o, &p), 0);
+    cr_assert_eq(fx_register(t->in, name, p, NULL), 0);
+}
+
+/* What an Erlang user expects of exit signals, monitors and links to
+ * fauxtp processes (link.h, monitor.h with dist.h:21-22; OTP's
+ * erlang:exit/2, monitor/2, link/1 docs): exit(P, normal) leaves a
+ * process not trapping alive and reaches a trapping one as an EXIT
+ * message; exit(P, kill) kills both, DOWN killed; a monitor of a dead
+ * fauxtp pid is DOWN noproc at once; link/1 to it gives {'EXIT', P,
+ * noproc} to a trapping Erlang process; a send to a name not registered
+ * on the fauxtp node is dropped and the connection stays up. */
+Test(review12_dist, erlang_exit_monitor_and_link_to_fauxtp_processes)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    start_pidme(&t, "victim", false);
+    start_pidme(&t, "trapper", true);
+    start_pidme(&t, "victim2", false);
+    pid_t e = start_erl(
+        "e12@127.0.0.1", COOKIE,
+        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+        "process_flag(trap_exit, true),"
+        "Who = fun(N) -> {N, Fx} ! {1, <<>>},"
+        "  receive {pid, P} -> P after 10000 -> halt(2) end end,"
+        "Bad = fun(C, O) -> io:format(\"step ~p: ~p~n\", [C, O]), halt(C) end,"
+        "V = Who(victim), T = Who(trapper),"
+        "R1 = erlang:monitor(process, V),"
+        "exit(V, normal),"
+        "V = Who(victim),"
+        "exit(V, kill),"
+        "receive {'DOWN', R1, process, V, W1} when W1 =:= killed -> ok;"
+        "  {'DOWN', R1, process, V, O1} -> Bad(4, O1) after 10000 -> halt(5) end,"
+        "R2 = erlang:monitor(process, T),"
+        "exit(T, normal),"
+        "T = Who(trapper),"
+        "exit(T, kill),"
+        "receive {'DOWN', R2, process, T, W2} when W2 =:= killed -> ok;"
+        "  {'DOWN', R2, process, T, O2} -> Bad(6, O2) after 10000 -> halt(7) end,"
+        "R3 = erlang:monitor(process, V),"
+        "receive {'DOWN', R3, process, V, noproc} -> ok;"
+        "  {'DOWN', R3, process, V, O3} -> Bad(8, O3) after 10000 -> halt(9) end,"
+        "true = link(V),"
+        "receive {'EXIT', V, noproc} -> ok;"
+        "  {'EXIT', V, O4} -> Bad(10, O4) after 10000 -> halt(11) end,"
+        "{nobody, Fx} ! {1, <<>>},"
+        "{victim2, Fx} ! {1, <<>>},"
+        "receive {pid, _} -> ok after 10000 -> halt(12) end,"
+        "case lists:member(Fx, nodes(hidden)) of true -> halt(0); false -> halt(13) "
+        "end.");
+    int st = erl_status_within(e, 60);
+    fx_match mx = {.type = R_EXIT};
+    fx_msg *m = NULL;
+    int got = fx_inbox_recv(t.in, &mx, 1000, &m);
+    fx_reason r = {.kind = -1};
+    if (got == 0)
+        memcpy(&r, fx_msg_data(m), sizeof r);
+    fx_msg_free(m);
+    tvm_stop(&t);
+    cr_expect_eq(
+        st, 0,
+        "Erlang side: 2 no pid, 4/5 exit(kill) not killed/no DOWN, 6/7 same for a "
+        "trapping process, 8/9 no noproc DOWN, 10/11 no noproc EXIT, 12 connection "
+        "lost after a send to an unknown name, 13 node gone, -1 timeout");
+    cr_expect(got == 0 && r.kind == FX_REASON_NORMAL,
+              "the trapping process got no EXIT normal from exit(T, normal): %s kind %d",
+              fx_strerror(got), (int) r.kind);
+}
