@@ -451,3 +451,42 @@ Test(review12_dist, erlang_exit_monitor_and_link_to_fauxtp_processes)
               "the trapping process got no EXIT normal from exit(T, normal): %s kind %d",
               fx_strerror(got), (int) r.kind);
 }
+
+/* dist.h:12-19: every term that is not {T, Binary} arrives as FX_MSG_TERM
+ * holding it, and an FX_MSG_TERM sent back is written out as its payload.
+ * So echo (which sends a term back as it came) returns every term an
+ * Erlang process sends it unchanged (=:=): terms of every type, the
+ * sender's own pid, refs, ports and funs, bignums, bitstrings, UTF-8
+ * atoms, improper lists; and a 2 MiB plain message (over Erlang's 64 KiB
+ * fragment size) comes back whole. */
+Test(review12_dist, every_term_type_round_trips_through_a_fauxtp_echo)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    start_echo(&t);
+    pid_t e = start_erl(
+        "e13@127.0.0.1", COOKIE,
+        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+        "Port = hd(erlang:ports()),"
+        "Ts = [self(), make_ref(), Port, fun erlang:abs/1, fun(X) -> {X, Fx} end,"
+        "  1 bsl 200, -(1 bsl 70), 2147483648, -2147483649, 134217728, -1, 0, 255, 256,"
+        "  3.14, -0.0, 1.0e300, <<1:3>>, <<1,2,3,4:5>>, <<>>, #{a => [1|2], {} => #{}},"
+        "  list_to_atom([252,110,239]), list_to_atom([16#1F600]), 'a b', \"str\", [], {},"
+        "  [1,2|3], {1, <<1:3>>}, {-1, <<>>}, {4294901760, <<>>}, {1, <<>>, x},"
+        "  lists:seq(1, 300), list_to_tuple(lists:seq(1, 300))],"
+        "Chk = fun(T) -> {echo, Fx} ! T,"
+        "  receive T -> ok; O -> io:format(\"~p came back as ~p~n\", [T, O]), halt(3)"
+        "  after 10000 -> io:format(\"~p did not come back~n\", [T]), halt(4) end end,"
+        "lists:foreach(Chk, Ts),"
+        "Big = binary:copy(<<7>>, 2 * 1024 * 1024),"
+        "{echo, Fx} ! {10, Big},"
+        "receive {11, Big} -> halt(0); {11, B} -> io:format(\"~p bytes~n\", "
+        "[byte_size(B)]),"
+        "  halt(5) after 20000 -> halt(6) end.");
+    int st = erl_status_within(e, 90);
+    tvm_stop(&t);
+    cr_expect_eq(st, 0,
+                 "Erlang side: 3 a term changed, 4 a term lost, 5/6 the 2 MiB message "
+                 "changed/lost, -1 timeout");
+}
