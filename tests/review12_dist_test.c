@@ -490,3 +490,61 @@ Test(review12_dist, every_term_type_round_trips_through_a_fauxtp_echo)
                  "Erlang side: 3 a term changed, 4 a term lost, 5/6 the 2 MiB message "
                  "changed/lost, -1 timeout");
 }
+
+/* reason.h:19-21 and OTP: a process that exits with reason kill (exit(kill)
+ * in Erlang) sends its links an ordinary exit signal kill: trappable (an
+ * EXIT message to a trapping process) and, to a process not trapping,
+ * death with reason kill (not killed: only exit/2's kill becomes killed).
+ * Also unlink/1 then link/1 again (the UNLINK_ID handshake): the new link
+ * works, one EXIT. */
+Test(review12_dist, an_erlang_process_exiting_with_kill_sends_its_links_a_trappable_kill)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    start_pidme(&t, "victim", false);
+    start_pidme(&t, "trapper", true);
+    start_pidme(&t, "relinked", false);
+    pid_t e = start_erl(
+        "e14@127.0.0.1", COOKIE,
+        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+        "process_flag(trap_exit, true),"
+        "Who = fun(N) -> {N, Fx} ! {1, <<>>},"
+        "  receive {pid, P} -> P after 10000 -> halt(2) end end,"
+        "Bad = fun(C, O) -> io:format(\"step ~p: ~p~n\", [C, O]), halt(C) end,"
+        "V = Who(victim), T = Who(trapper), L = Who(relinked),"
+        "R1 = erlang:monitor(process, V), R2 = erlang:monitor(process, T),"
+        "Me = self(),"
+        "spawn(fun() -> link(V), link(T), {victim, Fx} ! {1, <<>>},"
+        "  receive {pid, V} -> ok end, {trapper, Fx} ! {1, <<>>},"
+        "  receive {pid, T} -> ok end, Me ! linked, exit(kill) end),"
+        "receive linked -> ok after 10000 -> halt(3) end,"
+        "receive {'DOWN', R1, process, V, kill} -> ok;"
+        "  {'DOWN', R1, process, V, O1} -> Bad(4, O1) after 10000 -> halt(5) end,"
+        "T = Who(trapper),"
+        "receive {'DOWN', R2, process, T, O2} -> Bad(6, O2) after 0 -> ok end,"
+        "true = link(L), true = unlink(L), true = link(L),"
+        "R3 = erlang:monitor(process, L),"
+        "{relinked, Fx} ! {8, <<>>},"
+        "receive {'DOWN', R3, process, L, normal} -> ok;"
+        "  {'DOWN', R3, process, L, O3} -> Bad(7, O3) after 10000 -> halt(8) end,"
+        "receive {'EXIT', L, normal} -> ok; {'EXIT', L, O4} -> Bad(9, O4)"
+        "  after 10000 -> halt(10) end,"
+        "receive {'EXIT', L, _} = X -> Bad(11, X) after 500 -> halt(0) end.");
+    int st = erl_status_within(e, 60);
+    fx_match mx = {.type = R_EXIT};
+    fx_msg *m = NULL;
+    int got = fx_inbox_recv(t.in, &mx, 1000, &m);
+    fx_reason r = {.kind = -1};
+    if (got == 0)
+        memcpy(&r, fx_msg_data(m), sizeof r);
+    fx_msg_free(m);
+    tvm_stop(&t);
+    cr_expect_eq(st, 0,
+                 "Erlang side: 4/5 the linked fauxtp process not trapping did not die "
+                 "with kill, 6 the trapping one died, 7-11 unlink then link again, -1 "
+                 "timeout");
+    cr_expect(got == 0 && r.kind == FX_REASON_KILL,
+              "the trapping process's EXIT: %s, reason kind %d (want kill)",
+              fx_strerror(got), (int) r.kind);
+}
