@@ -190,3 +190,37 @@ Test(review12_term, a_negative_zero_bignum_prints_as_0)
     cr_expect(rc > 0 && strcmp(out, "0") == 0, "printed %s (rc %d), ~w prints 0", out,
               rc);
 }
+
+/* Two encodings Erlang's own encoder never writes but binary_to_term
+ * accepts (a C node's or another library's), checked against OTP 25:
+ * BIT_BINARY_EXT with 8 bits in the last byte is a binary (<<"x">>), so
+ * {1, <<"x">>} written that way is the plain message {T, Binary}
+ * (term.h:294-302) and fx_term_type says FX_TERM_BINARY (term.h:46 "a
+ * whole number of bytes"); LIST_EXT with 0 elements and tail x is x itself
+ * (binary_to_term gives x; ~w prints "x"), but fx_term_print writes "[|x]",
+ * which is no Erlang text. */
+Test(review12_term, a_bit_binary_of_whole_bytes_is_a_binary)
+{
+    static const unsigned char t[] = {131, 104, 2, 97, 1, 77, 0, 0, 0, 1, 8, 'x'};
+    fx_term_reader r;
+    cr_assert_eq(fx_term_reader_init(&r, t, sizeof t), 0);
+    uint32_t type = 0;
+    const void *d = NULL;
+    size_t n = 0;
+    int rc = fx_term_to_plain(&r, &type, &d, &n);
+    cr_expect(rc == 0 && type == 1 && n == 1, "fx_term_to_plain of {1, <<\"x\">>}: %s",
+              fx_strerror(rc));
+    static const unsigned char b[] = {131, 77, 0, 0, 0, 1, 8, 'x'};
+    cr_assert_eq(fx_term_reader_init(&r, b, sizeof b), 0);
+    cr_expect_eq(fx_term_type(&r), FX_TERM_BINARY, "fx_term_type of <<\"x\">>: %d",
+                 fx_term_type(&r));
+}
+
+Test(review12_term, an_empty_list_ext_with_a_tail_prints_as_the_tail)
+{
+    static const unsigned char t[] = {131, 108, 0, 0, 0, 0, 100, 0, 1, 'x'};
+    char out[16];
+    int rc = fx_term_sprint(t, sizeof t, out, sizeof out);
+    cr_expect(rc > 0 && strcmp(out, "x") == 0, "printed %s (rc %d), ~w prints x", out,
+              rc);
+}
