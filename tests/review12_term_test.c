@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 TestSuite(review12_term, .timeout = 60);
 
@@ -223,4 +225,61 @@ Test(review12_term, an_empty_list_ext_with_a_tail_prints_as_the_tail)
     int rc = fx_term_sprint(t, sizeof t, out, sizeof out);
     cr_expect(rc > 0 && strcmp(out, "x") == 0, "printed %s (rc %d), ~w prints x", out,
               rc);
+}
+
+/* term.h:151-153: fx_term_format answers "FX_EINVAL for a syntax error
+ * in fmt". A fmt that ends in the middle of a term makes the parser step
+ * over the terminating NUL and read on past the string (checked one by one
+ * under ASan): "~" (hole() consumes the NUL, then fx_term_vformat's
+ * spaces() reads the next byte), "[1|2" and "[1|[2|[]]" (a list whose ']'
+ * is missing: "*f->s++ != close" in container()), "'abc\\" (escape()
+ * consumes the NUL, then unquote() reads on). The other cuts are refused
+ * cleanly today and stay as guards. Each fmt ends exactly at the end of a
+ * readable page followed by an inaccessible one, so reading past its NUL
+ * faults
+ * (without ASan too). */
+Test(review12_term, a_fmt_cut_short_is_einval_and_read_only_up_to_its_nul)
+{
+    static const char *cuts[] = {"~",     "{ok, ~", "[1|2",   "[1|[2|[]]",
+                                 "{1, 2", "'abc\\", "\"ab\\", "<<\"ab\\"};
+    long pg = sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, (size_t) pg * 2, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    cr_assert_eq(mprotect(m + pg, (size_t) pg, PROT_NONE), 0);
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        size_t n = strlen(cuts[i]) + 1;
+        char *f = m + pg - n; /* its NUL is the page's last byte */
+        memcpy(f, cuts[i], n);
+        fx_term_builder b;
+        cr_assert_eq(fx_term_builder_init(&b), 0);
+        int rc = fx_term_format(&b, f);
+        fx_term_builder_fini(&b);
+        cr_expect_eq(rc, FX_EINVAL, "fx_term_format(\"%s\"): %d", cuts[i], rc);
+    }
+    munmap(m, (size_t) pg * 2);
+}
+
+/* term.h:150 "~t const fx_term_builder * (its finished term, spliced
+ * in)", and bad input is an error code, never a crash: splicing a
+ * growable builder's term into that same builder reads the term from the
+ * buffer fx_term_put_raw has just realloc()ed away (src/term/builder.c:
+ * fxi_tb_reserve, then memcpy from the old buffer): a use after free that
+ * the ASan build reports (the debug build may not notice). The builder
+ * then holds two terms, so fx_term_builder_data answers FX_EBADTERM
+ * either way; the expected result is an error or a copy, not a memory
+ * error. */
+Test(review12_term, splicing_a_builder_into_itself_is_no_use_after_free)
+{
+    fx_term_builder b;
+    cr_assert_eq(fx_term_builder_init(&b), 0);
+    char big[100];
+    memset(big, 'x', sizeof big);
+    cr_assert_eq(fx_term_put_binary(&b, big, sizeof big), 0); /* 128-byte buffer, full */
+    int rc = fx_term_format(&b, "~t", &b);
+    const void *d;
+    size_t n;
+    int fin = fx_term_builder_data(&b, &d, &n);
+    fx_term_builder_fini(&b);
+    cr_expect(rc != 0 || fin == FX_EBADTERM, "format %d, data %d", rc, fin);
 }
