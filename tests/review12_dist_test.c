@@ -600,3 +600,58 @@ Test(review12_dist, numbered_messages_arrive_in_order_after_disconnect_node)
                  "Erlang side: 3 out of order, 4 lost (a batch after a "
                  "disconnect_node never came whole), -1 timeout");
 }
+
+/* fx_demonitor and fx_unlink on an Erlang pid (monitor.h:40-48, link.h:44-49
+ * with dist.h:21-22) end the monitor and the link at both ends: the Erlang
+ * process's process_info monitored_by and links list the fauxtp process
+ * while they exist and not after (OTP: demonitor/1 and unlink/1 remove
+ * them on the other side). */
+typedef struct ml_st {
+    fx_pid target;
+    fx_ref ref;
+} ml_st;
+
+static fx_next ml(fx_ctx *cx, fx_msg *m)
+{
+    ml_st *s = fx_state(cx);
+    if (fx_msg_type(m) == 20) {
+        s->target = fx_msg_from(m);
+        int a = fx_monitor(cx, s->target, &s->ref), b = fx_link(cx, s->target);
+        fx_send(cx, s->target, a || b ? 29 : 21, NULL, 0);
+    } else if (fx_msg_type(m) == 22) {
+        int a = fx_demonitor(cx, s->ref, 0), b = fx_unlink(cx, s->target);
+        fx_send(cx, s->target, a || b ? 29 : 23, NULL, 0);
+    }
+    return fx_continue(cx);
+}
+
+Test(review12_dist, demonitor_and_unlink_of_an_erlang_pid_end_both_sides)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    ml_st st = {.target = FX_PID_NONE};
+    fx_spawn_opts o = {.handler = ml, .state_size = sizeof st, .state_init = &st};
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    cr_assert_eq(fx_register(t.in, "ml", p, NULL), 0);
+    pid_t e = start_erl(
+        "e16@127.0.0.1", COOKIE,
+        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+        "Bad = fun(C, O) -> io:format(\"step ~p: ~p~n\", [C, O]), halt(C) end,"
+        "Mine = fun() -> {monitored_by, MB} = process_info(self(), monitored_by),"
+        "  {links, L} = process_info(self(), links),"
+        "  {[P || P <- MB, node(P) =:= Fx], [P || P <- L, node(P) =:= Fx]} end,"
+        "{ml, Fx} ! {20, <<>>},"
+        "receive {21, _} -> ok; {29, _} -> halt(2) after 10000 -> halt(3) end,"
+        "case Mine() of {[_], [_]} -> ok; X1 -> Bad(4, X1) end,"
+        "{ml, Fx} ! {22, <<>>},"
+        "receive {23, _} -> ok; {29, _} -> halt(5) after 10000 -> halt(6) end,"
+        "case Mine() of {[], []} -> halt(0); X2 -> Bad(7, X2) end.");
+    int rc = erl_status_within(e, 60);
+    tvm_stop(&t);
+    cr_expect_eq(rc, 0,
+                 "Erlang side: 2/5 fauxtp call failed, 3/6 no answer, 4 monitor or "
+                 "link missing, 7 still monitored or linked after demonitor/unlink, "
+                 "-1 timeout");
+}

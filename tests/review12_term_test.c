@@ -236,8 +236,7 @@ Test(review12_term, an_empty_list_ext_with_a_tail_prints_as_the_tail)
  * consumes the NUL, then unquote() reads on). The other cuts are refused
  * cleanly today and stay as guards. Each fmt ends exactly at the end of a
  * readable page followed by an inaccessible one, so reading past its NUL
- * faults
- * (without ASan too). */
+ * faults (without ASan too). */
 Test(review12_term, a_fmt_cut_short_is_einval_and_read_only_up_to_its_nul)
 {
     static const char *cuts[] = {"~",     "{ok, ~", "[1|2",   "[1|[2|[]]",
