@@ -655,3 +655,36 @@ Test(review12_dist, demonitor_and_unlink_of_an_erlang_pid_end_both_sides)
                  "link missing, 7 still monitored or linked after demonitor/unlink, "
                  "-1 timeout");
 }
+
+/* dist.h:14-17: "every other term arrives as FX_MSG_TERM"; OTP accepts a
+ * term of any depth. A tuple nested 300 deep (just past
+ * FX_TERM_MAX_DEPTH, 256) sent by an Erlang process to a fauxtp echo
+ * closes the whole connection (docs/distribution.md says so, the header
+ * does not): the term never arrives, and every link and monitor over that
+ * connection would get noconnection. Expected here: the term comes back
+ * (or, if fauxtp keeps its depth limit, at least the connection survives
+ * and a later message comes back; the header should then say the term is
+ * dropped). */
+Test(review12_dist, a_term_deeper_than_the_reader_limit_does_not_drop_the_connection)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    start_echo(&t);
+    pid_t e = start_erl(
+        "e17@127.0.0.1", COOKIE,
+        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+        "erlang:monitor_node(Fx, true),"
+        "Deep = lists:foldl(fun(_, A) -> {A} end, x, lists:seq(1, 300)),"
+        "{echo, Fx} ! Deep,"
+        "{echo, Fx} ! after_deep,"
+        "receive Deep -> receive after_deep -> halt(0) after 10000 -> halt(2) end;"
+        "  after_deep -> halt(3); {nodedown, Fx} -> halt(4) after 10000 -> halt(5) end.");
+    int rc = erl_status_within(e, 60);
+    tvm_stop(&t);
+    cr_expect(
+        rc == 0 || rc == 3,
+        "Erlang side %d: 4 the connection was closed, 2/5 no answer, -1 timeout (0: the "
+        "term came back, 3: it was dropped and the connection survived)",
+        rc);
+}
