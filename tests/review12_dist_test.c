@@ -688,3 +688,49 @@ Test(review12_dist, a_term_deeper_than_the_reader_limit_does_not_drop_the_connec
         "term came back, 3: it was dropped and the connection survived)",
         rc);
 }
+
+/* actor.h:155-166: a deferred reply may come from any handler, or from
+ * outside the VM with fx_vm_reply ("The same from outside the VM (sender
+ * FX_PID_NONE)"); dist.h:25-29: Erlang's gen_server:call reaches a fauxtp
+ * GenServer and gets the reply as a binary. A GenServer that answers
+ * noreply and hands its fx_from to a thread outside the VM, which replies
+ * with fx_vm_reply: the Erlang caller must get <<"late">>. */
+static fx_gs_ret defer_init(fx_ctx *cx, void *arg, void **state)
+{
+    *state = arg;
+    return fx_gs_ok(cx);
+}
+
+static fx_gs_ret defer_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                            const void *data, size_t size)
+{
+    (void) type, (void) data, (void) size;
+    fx_send(cx, *(fx_pid *) state, 30, &from, sizeof from);
+    return fx_gs_noreply(cx);
+}
+
+static const fx_gs_ops defer_ops = {.init = defer_init, .handle_call = defer_call};
+
+Test(review12_dist, fx_vm_reply_answers_an_erlang_gen_server_call)
+{
+    skip_unless_ready();
+    start_epmd();
+    tvm t = node_vm(FXNODE);
+    fx_gs_spec spec = {.ops = &defer_ops, .arg = &t.me, .name = "defer"};
+    fx_pid gs;
+    cr_assert_eq(fx_gs_start(t.in, &spec, &gs, NULL), 0);
+    pid_t e = start_erl("e18@127.0.0.1", COOKIE,
+                        "Fx = 'fx@127.0.0.1', true = net_kernel:connect_node(Fx),"
+                        "R = (catch gen_server:call({defer, Fx}, {7, <<\"q\">>}, 10000)),"
+                        "io:format(\"~p~n\", [R]),"
+                        "case R of <<\"late\">> -> halt(0); _ -> halt(3) end.");
+    fx_msg *m = tvm_recv(&t, 30);
+    fx_from from;
+    memcpy(&from, fx_msg_data(m), sizeof from);
+    fx_msg_free(m);
+    int rc = fx_vm_reply(t.vm, from, "late", 4);
+    int st = erl_status_within(e, 60);
+    tvm_stop(&t);
+    cr_expect_eq(rc, 0, "fx_vm_reply to a remote caller: %s", fx_strerror(rc));
+    cr_expect_eq(st, 0, "Erlang side: 3 the call did not get <<\"late\">>, -1 timeout");
+}
