@@ -55,8 +55,10 @@ FX_API int fx_unlink(fx_ctx *cx, fx_pid pid);
  * dead: nothing sent), FX_ENOMEM. Inside a handler only. */
 FX_API int fx_exit(fx_ctx *cx, fx_pid pid, fx_reason reason);
 
-/* The same from outside the VM (the signal's sender is FX_PID_NONE).
- * Also FX_ESHUTDOWN. Any thread. */
+/* The same from outside the VM (the signal's sender is FX_PID_NONE; to a
+ * remote pid it goes out from the connection's process, since Erlang's
+ * wire needs a sender pid: a trapping remote process sees that pid in
+ * its {'EXIT', From, Reason}). Also FX_ESHUTDOWN. Any thread. */
 FX_API int fx_vm_exit(fx_vm *vm, fx_pid pid, fx_reason reason);
 
 /* Sets whether the running process traps exits (turns exit signals into

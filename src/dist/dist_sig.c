@@ -308,7 +308,11 @@ int fxi_dsig_out(fx_ctx *cx, fxi_dist *d, fxi_dist_sigs *s, fx_msg *m, ei_x_buff
         bool link = fx_msg_type(m) == FXI_DIST_S_EXIT;
         if (link && (i = link_find(s, local, remote)) >= 0)
             fxi_msg_release(link_take(s, i)); /* local is gone: nobody to tell */
-        return ctl_exit(d, x, link ? FXI_DOP_EXIT : FXI_DOP_EXIT2, local, remote,
+        /* The wire's EXIT2 needs a sender: one from outside the VM
+         * (fx_vm_exit, FX_PID_NONE) goes out from this connection's
+         * process, a pid of this node. */
+        fx_pid from = !link && fx_pid_is_none(local) ? fx_self(cx) : local;
+        return ctl_exit(d, x, link ? FXI_DOP_EXIT : FXI_DOP_EXIT2, from, remote,
                         &e->reason);
     }
     case FXI_DIST_S_MONNAME: {
