@@ -56,7 +56,9 @@ FX_API int fx_inbox_send_msg(fx_inbox *inbox, fx_pid to, fx_msg *msg);
  * FX_TIMEOUT_MAX: FX_TIMEOUT_MAX; any other negative value: FX_EINVAL,
  * as for every blocking call that takes a timeout). Unmatched
  * messages stay queued. On success *out is the caller's (fx_msg_free).
- * Errors: FX_EINVAL, FX_ETIMEDOUT, FX_EWOULDBLOCK on a scheduler thread,
+ * Errors: FX_EINVAL, FX_ETIMEDOUT, FX_EWOULDBLOCK on a scheduler thread
+ * of the inbox's VM (fx_vm_on_scheduler; a handler of another VM may
+ * wait, and holds that VM's thread while it does),
  * FX_ESHUTDOWN when no matching message is queued and the VM is not
  * running (fx_vm_shutdown wakes every waiter, even with FX_INFINITY;
  * its stop hooks can still receive). One thread at a time per inbox. */
