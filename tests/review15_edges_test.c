@@ -1,0 +1,258 @@
+/* review15: bad input and limits (actor.h), exit signals of reason
+ * normal (link.h), the registry's names around exits (registry.h) and
+ * timers cancelled at expiry (timer.h), as an independent tester would
+ * write them from the headers and the OTP docs. */
+#include <stdint.h>
+#include <string.h>
+
+#include "helpers.h"
+
+#define T_REPORT 100u
+
+static fx_next idle(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx);
+}
+
+static void send_i64(fx_ctx *cx, fx_pid to, uint32_t type, int64_t v)
+{
+    (void) fx_send(cx, to, type, &v, sizeof v);
+}
+
+/* ---- spawn limits -------------------------------------------------------------- */
+
+/* actor.h:108 "inline state (<= 64 KiB)", and an oversized state or an
+ * unknown mailbox policy with max > 0 is FX_EINVAL (actor.h:117-120).
+ * Holds. */
+Test(review15_edges, spawn_limits)
+{
+    tvm t = tvm_start(1);
+    fx_pid p;
+    fx_spawn_opts o = {.handler = idle, .state_size = 64u * 1024u};
+    cr_expect_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    o.state_size = 64u * 1024u + 1u;
+    cr_expect_eq(fx_vm_spawn_opt(t.vm, &o, &p), FX_EINVAL);
+    o.state_size = SIZE_MAX;
+    cr_expect_eq(fx_vm_spawn_opt(t.vm, &o, &p), FX_EINVAL);
+    o.state_size = 0;
+    o.mailbox = (fx_mailbox_limit){.max = 10, .policy = 3};
+    cr_expect_eq(fx_vm_spawn_opt(t.vm, &o, &p), FX_EINVAL);
+    o.mailbox = (fx_mailbox_limit){.max = 10, .policy = UINT32_MAX};
+    cr_expect_eq(fx_vm_spawn_opt(t.vm, &o, &p), FX_EINVAL);
+    o.mailbox = (fx_mailbox_limit){.max = 0, .policy = 3};
+    cr_expect_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    tvm_stop(&t);
+}
+
+/* ---- a handler's garbage answer ------------------------------------------------ */
+
+static fx_next garbage(fx_ctx *cx, fx_msg *m)
+{
+    (void) cx;
+    (void) m;
+    return (fx_next){0x7777};
+}
+
+/* actor.h:41-44: an invalid fx_next stops the actor with error FX_EINVAL;
+ * an arbitrary op value must not crash the VM either. Holds. */
+Test(review15_edges, garbage_fx_next_stops_with_einval)
+{
+    tvm t = tvm_start_quiet(1);
+    fx_spawn_opts o = {.handler = garbage};
+    fx_pid p;
+    fx_ref r;
+    cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &p, &r), 0);
+    cr_assert_eq(fx_vm_send(t.vm, p, 1, NULL, 0), 0);
+    fx_msg *d = tvm_recv(&t, FX_MSG_DOWN);
+    const fx_down_info *di = fx_msg_data(d);
+    cr_expect_eq(di->reason.kind, FX_REASON_ERROR);
+    cr_expect_eq(di->reason.code, FX_EINVAL);
+    fx_msg_free(d);
+    tvm_stop(&t);
+}
+
+/* ---- exit signals of reason normal ------------------------------------------ */
+
+typedef struct ex_state {
+    fx_pid report, target;
+    bool trap;
+} ex_state;
+
+static fx_next ex_report(fx_ctx *cx, fx_msg *m)
+{
+    ex_state *s = fx_state(cx);
+    if (fx_msg_type(m) == FX_MSG_EXIT) {
+        const fx_exit_info *e = fx_msg_data(m);
+        send_i64(cx, s->report, T_REPORT + 1, (int64_t) e->pid.id);
+        send_i64(cx, s->report, T_REPORT + 1, e->reason.kind);
+        return fx_continue(cx);
+    }
+    if (fx_msg_type(m) == 1) { /* exit(Target, normal) */
+        fx_pid to = s->target.id ? s->target : fx_self(cx);
+        send_i64(cx, s->report, T_REPORT, fx_exit(cx, to, fx_reason_normal()));
+        return fx_continue(cx);
+    }
+    send_i64(cx, s->report, T_REPORT + 2, fx_msg_type(m)); /* still alive */
+    return fx_continue(cx);
+}
+
+static fx_next ex_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    ex_state *s = fx_state(cx);
+    fx_trap_exit(cx, s->trap);
+    return fx_become(cx, ex_report);
+}
+
+static fx_pid spawn_ex(tvm *t, fx_pid target, bool trap, fx_ref *mon)
+{
+    ex_state st = {.report = t->me, .target = target, .trap = trap};
+    fx_spawn_opts o = {.init = ex_init, .state_size = sizeof st, .state_init = &st};
+    fx_pid p;
+    cr_assert_eq(fx_inbox_spawn_monitor(t->in, &o, &p, mon), 0);
+    return p;
+}
+
+/* OTP exit/2 with Reason normal: a process not trapping exits ignores it
+ * (unless it is the caller itself, which exits normal); a trapping one
+ * gets {'EXIT', From, normal}, also when From is itself (link.h:55-58).
+ * Holds. */
+Test(review15_edges, exit_normal_matrix)
+{
+    tvm t = tvm_start(2);
+    fx_ref r1, r2, r3, r4;
+    /* Another process, not trapping: ignored. */
+    fx_pid victim = spawn_ex(&t, FX_PID_NONE, false, &r1);
+    fx_pid sender = spawn_ex(&t, victim, false, &r2);
+    cr_assert_eq(fx_vm_send(t.vm, sender, 1, NULL, 0), 0);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT), 0);
+    cr_assert_eq(fx_vm_send(t.vm, victim, 7, NULL, 0), 0);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT + 2), 7, "the victim died of normal");
+    /* Another process, trapping: an EXIT from the sender. */
+    fx_pid trapper = spawn_ex(&t, FX_PID_NONE, true, &r3);
+    fx_pid sender2 = spawn_ex(&t, trapper, false, &r4);
+    cr_assert_eq(fx_vm_send(t.vm, sender2, 1, NULL, 0), 0);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT), 0);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT + 1), sender2.id);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT + 1), FX_REASON_NORMAL);
+    /* Itself, trapping: an EXIT from itself, and it lives on. */
+    cr_assert_eq(fx_vm_send(t.vm, trapper, 1, NULL, 0), 0);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT), 0);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT + 1), trapper.id);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT + 1), FX_REASON_NORMAL);
+    cr_assert_eq(fx_vm_send(t.vm, trapper, 8, NULL, 0), 0);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT + 2), 8);
+    /* Itself, not trapping: it exits normal. */
+    cr_assert_eq(fx_vm_send(t.vm, victim, 1, NULL, 0), 0);
+    cr_expect_eq(tvm_recv_u64(&t, T_REPORT), 0);
+    fx_match dm = {.type = FX_MSG_DOWN, .ref = r1};
+    fx_msg *d = NULL;
+    cr_assert_eq(fx_inbox_recv(t.in, &dm, 10000, &d), 0);
+    cr_expect_eq(((const fx_down_info *) fx_msg_data(d))->reason.kind, FX_REASON_NORMAL);
+    fx_msg_free(d);
+    tvm_stop(&t);
+}
+
+/* ---- registry names around exits ------------------------------------------------- */
+
+/* registry.h:35-38: a holder's name is freed at once for whereis,
+ * register and unregister when it exits; registry.h:41-43 one name per
+ * pid (OTP: register/2 of a pid that has a name is badarg); a name is
+ * free again after unregister. Names of 63 bytes with any byte but NUL
+ * are valid, 64 are not (registry.h:24-26). Holds. */
+Test(review15_edges, registry_names_matrix)
+{
+    tvm t = tvm_start(2);
+    fx_pid a, b, holder;
+    cr_assert_eq(fx_vm_spawn(t.vm, idle, NULL, &a), 0);
+    cr_assert_eq(fx_vm_spawn(t.vm, idle, NULL, &b), 0);
+    char longest[FX_NAME_MAX];
+    for (size_t i = 0; i < sizeof longest - 1; i++)
+        longest[i] = (char) (0x80 + i); /* high bytes, no NUL */
+    longest[sizeof longest - 1] = '\0';
+    char too_long[FX_NAME_MAX + 1];
+    memset(too_long, 'x', FX_NAME_MAX);
+    too_long[FX_NAME_MAX] = '\0';
+    cr_expect_eq(fx_register(t.in, too_long, a, NULL), FX_EINVAL);
+    cr_expect_eq(fx_register(t.in, "", a, NULL), FX_EINVAL);
+    cr_assert_eq(fx_register(t.in, longest, a, NULL), 0);
+    fx_pid got;
+    cr_expect_eq(fx_whereis(t.vm, longest, &got), 0);
+    cr_expect_eq(got.id, a.id);
+    /* The same pid under a second name. */
+    holder = FX_PID_NONE;
+    cr_expect_eq(fx_register(t.in, "review15 second", a, &holder), FX_EEXIST);
+    cr_expect_eq(holder.id, a.id);
+    /* The name under a second pid. */
+    holder = FX_PID_NONE;
+    cr_expect_eq(fx_register(t.in, longest, b, &holder), FX_EEXIST);
+    cr_expect_eq(holder.id, a.id);
+    /* Unregister, then both may take a name again. */
+    cr_expect_eq(fx_unregister(t.in, longest), 0);
+    cr_expect_eq(fx_unregister(t.in, longest), FX_ENOENT);
+    cr_expect_eq(fx_register(t.in, longest, b, NULL), 0);
+    cr_expect_eq(fx_register(t.in, "review15 second", a, NULL), 0);
+    /* The holder exits: as soon as its DOWN is seen, the name is free. */
+    for (int round = 0; round < 50; round++) {
+        fx_ref r;
+        cr_assert_eq(fx_inbox_monitor(t.in, b, &r), 0);
+        cr_assert_eq(fx_vm_exit(t.vm, b, fx_reason_kill()), 0);
+        fx_msg_free(tvm_recv(&t, FX_MSG_DOWN));
+        cr_expect_eq(fx_whereis(t.vm, longest, &got), FX_ENOENT, "round %d", round);
+        cr_expect_eq(fx_vm_send_named(t.vm, longest, 1, NULL, 0), FX_ENOENT);
+        cr_expect_eq(fx_register(t.in, longest, b, NULL), FX_ENOPROC);
+        cr_assert_eq(fx_vm_spawn(t.vm, idle, NULL, &b), 0);
+        int rc = fx_register(t.in, longest, b, &holder);
+        cr_assert_eq(rc, 0, "round %d: re-register after the holder's exit: %s", round,
+                     fx_strerror(rc));
+    }
+    cr_expect_eq(fx_unregister(t.in, longest), 0);
+    tvm_stop(&t);
+}
+
+/* ---- timers cancelled around their expiry ------------------------------------------ */
+
+/* timer.h:36-42: fx_cancel_timer returns the time left (>= 0) for a
+ * pending timer, FX_ENOENT once it fired. So exactly one of the two
+ * holds: a cancelled timer's message never arrives, one that answered
+ * FX_ENOENT (target alive) was sent (OTP: cancel_timer false means it
+ * expired). After either, fx_read_timer answers FX_ENOENT. Holds. */
+Test(review15_edges, cancel_at_expiry_is_exact)
+{
+    tvm t = tvm_start(2);
+    int fired = 0, cancelled = 0;
+    for (int i = 0; i < 300; i++) {
+        fx_timer tm;
+        uint32_t type = 1000u + (uint32_t) i;
+        cr_assert_eq(fx_vm_send_after(t.vm, i % 3, t.me, type, NULL, 0, &tm), 0);
+        if (i % 2)
+            for (volatile int k = 0; k < 20000 * (i % 7); k = k + 1) {
+            }
+        int64_t left = fx_cancel_timer(t.vm, tm);
+        cr_assert(left >= 0 || left == FX_ENOENT, "cancel: %lld", (long long) left);
+        cr_expect_eq(fx_read_timer(t.vm, tm), FX_ENOENT);
+        cr_expect_eq(fx_cancel_timer(t.vm, tm), FX_ENOENT);
+        if (left == FX_ENOENT) {
+            fired++;
+            fx_match m = {.type = type};
+            fx_msg *msg = NULL;
+            cr_assert_eq(fx_inbox_recv(t.in, &m, 10000, &msg), 0,
+                         "timer %d answered ENOENT but never fired", i);
+            fx_msg_free(msg);
+        } else {
+            cancelled++;
+        }
+    }
+    /* Nothing cancelled may arrive: a marker sent now comes after any
+     * timer message already queued... a late one from the wheel is what
+     * we look for, so give the wheel a bounded chance. */
+    fx_msg *msg = NULL;
+    int rc = fx_inbox_recv(t.in, NULL, 300, &msg);
+    cr_expect_eq(rc, FX_ETIMEDOUT, "a cancelled timer fired (type %u)",
+                 msg ? fx_msg_type(msg) : 0u);
+    if (msg)
+        fx_msg_free(msg);
+    cr_log_info("fired %d, cancelled %d", fired, cancelled);
+    tvm_stop(&t);
+}
