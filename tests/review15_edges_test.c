@@ -256,3 +256,159 @@ Test(review15_edges, cancel_at_expiry_is_exact)
     cr_log_info("fired %d, cancelled %d", fired, cancelled);
     tvm_stop(&t);
 }
+
+/* ---- process info from inside, and of what is no process ----------------------------
+ */
+
+typedef struct self_info {
+    fx_pid report;
+    fx_pid child;
+} self_info;
+
+static fx_next info_self(fx_ctx *cx, fx_msg *m)
+{
+    self_info *s = fx_state(cx);
+    (void) m;
+    if (!s->child.id) {
+        fx_spawn_opts o = {.handler = idle, .label = "review15 child"};
+        (void) fx_spawn_opt(cx, &o, &s->child);
+    }
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    int rc = fx_process_info(fx_ctx_vm(cx), fx_self(cx), &pi);
+    send_i64(cx, s->report, T_REPORT, rc);
+    send_i64(cx, s->report, T_REPORT, pi.status);
+    send_i64(cx, s->report, T_REPORT, pi.scheduler < fx_vm_sched_count(fx_ctx_vm(cx)));
+    send_i64(cx, s->report, T_REPORT, (int64_t) pi.handled);
+    fx_proc_info ci = {.version = FX_PROC_INFO_VERSION};
+    rc = fx_process_info(fx_ctx_vm(cx), s->child, &ci);
+    send_i64(cx, s->report, T_REPORT, rc);
+    send_i64(cx, s->report, T_REPORT, (int64_t) ci.parent.id);
+    send_i64(cx, s->report, T_REPORT, strcmp(ci.label, "review15 child") == 0);
+    return fx_continue(cx);
+}
+
+/* info.h:27-29, 63-68, 98, 125-131: a process reading itself is RUNNING
+ * on a scheduler; handled counts handler calls with a message; a child
+ * spawned with a label from a handler has that handler's process as
+ * parent; an inbox, a dead pid, FX_PID_NONE are FX_ENOPROC; a version
+ * above FX_PROC_INFO_VERSION is FX_EINVAL. Holds. */
+Test(review15_edges, process_info_promises)
+{
+    tvm t = tvm_start(2);
+    self_info st = {.report = t.me};
+    fx_pid a = spawn_state(t.vm, info_self, &st, sizeof st);
+    for (int round = 1; round <= 2; round++) {
+        cr_assert_eq(fx_vm_send(t.vm, a, 1, NULL, 0), 0);
+        cr_expect_eq(tvm_recv_u64(&t, T_REPORT), 0);
+        cr_expect_eq(tvm_recv_u64(&t, T_REPORT), FX_PROC_RUNNING);
+        cr_expect_eq(tvm_recv_u64(&t, T_REPORT), 1, "scheduler index");
+        int64_t handled = (int64_t) tvm_recv_u64(&t, T_REPORT);
+        cr_expect(handled == round - 1 || handled == round, "handled %lld in call %d",
+                  (long long) handled, round);
+        cr_expect_eq(tvm_recv_u64(&t, T_REPORT), 0);
+        cr_expect_eq(tvm_recv_u64(&t, T_REPORT), a.id, "parent");
+        cr_expect_eq(tvm_recv_u64(&t, T_REPORT), 1, "label");
+    }
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    cr_expect_eq(fx_process_info(t.vm, t.me, &pi), FX_ENOPROC, "an inbox");
+    cr_expect_eq(fx_process_info(t.vm, FX_PID_NONE, &pi), FX_ENOPROC);
+    fx_ref r;
+    cr_assert_eq(fx_inbox_monitor(t.in, a, &r), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, a, fx_reason_kill()), 0);
+    fx_msg_free(tvm_recv(&t, FX_MSG_DOWN));
+    cr_expect_eq(fx_process_info(t.vm, a, &pi), FX_ENOPROC, "a dead pid");
+    pi.version = FX_PROC_INFO_VERSION + 1;
+    cr_expect_eq(fx_process_info(t.vm, a, &pi), FX_EINVAL);
+    tvm_stop(&t);
+}
+
+/* ---- links to the dead ---------------------------------------------------------------
+ */
+
+typedef struct ld_state {
+    fx_pid report, dead;
+    bool trap;
+} ld_state;
+
+static fx_next ld_after(fx_ctx *cx, fx_msg *m)
+{
+    ld_state *s = fx_state(cx);
+    if (fx_msg_type(m) == FX_MSG_EXIT) {
+        const fx_exit_info *e = fx_msg_data(m);
+        send_i64(cx, s->report, T_REPORT + 1, (int64_t) e->pid.id);
+        send_i64(cx, s->report, T_REPORT + 1, e->reason.kind);
+    }
+    return fx_continue(cx);
+}
+
+static fx_next ld_go(fx_ctx *cx, fx_msg *m)
+{
+    ld_state *s = fx_state(cx);
+    (void) m;
+    fx_trap_exit(cx, s->trap);
+    send_i64(cx, s->report, T_REPORT, fx_link(cx, s->dead));
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    (void) fx_process_info(fx_ctx_vm(cx), fx_self(cx), &pi);
+    send_i64(cx, s->report, T_REPORT, pi.links);
+    return fx_become(cx, ld_after);
+}
+
+/* link.h:33-40 (OTP link/1 on a dead pid): not trapping, FX_ENOPROC and
+ * no link; trapping, 0 and {'EXIT', Pid, noproc}. Holds. */
+Test(review15_edges, link_to_a_dead_pid)
+{
+    tvm t = tvm_start(2);
+    fx_pid dead;
+    cr_assert_eq(fx_vm_spawn(t.vm, idle, NULL, &dead), 0);
+    fx_ref r;
+    cr_assert_eq(fx_inbox_monitor(t.in, dead, &r), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, dead, fx_reason_kill()), 0);
+    fx_msg_free(tvm_recv(&t, FX_MSG_DOWN));
+    for (int trap = 0; trap < 2; trap++) {
+        ld_state st = {.report = t.me, .dead = dead, .trap = trap};
+        fx_pid a = spawn_state(t.vm, ld_go, &st, sizeof st);
+        cr_assert_eq(fx_vm_send(t.vm, a, 1, NULL, 0), 0);
+        cr_expect_eq((int64_t) tvm_recv_u64(&t, T_REPORT), trap ? 0 : FX_ENOPROC);
+        cr_expect_eq(tvm_recv_u64(&t, T_REPORT), 0, "links after a link to the dead");
+        if (trap) {
+            cr_expect_eq(tvm_recv_u64(&t, T_REPORT + 1), dead.id);
+            cr_expect_eq(tvm_recv_u64(&t, T_REPORT + 1), FX_REASON_NOPROC);
+        }
+    }
+    tvm_stop(&t);
+}
+
+/* ---- timers: limits and dead targets ----------------------------------------------- */
+
+/* timer.h:14-18, 36-48. Holds. */
+Test(review15_edges, timer_limits_and_dead_targets)
+{
+    tvm t = tvm_start(1);
+    fx_timer tm;
+    cr_expect_eq(fx_vm_send_after(t.vm, -1, t.me, 1, NULL, 0, &tm), FX_EINVAL);
+    cr_expect_eq(fx_vm_send_after(t.vm, INT64_MIN, t.me, 1, NULL, 0, &tm), FX_EINVAL);
+    cr_assert_eq(fx_vm_send_after(t.vm, INT64_MAX, t.me, 1, NULL, 0, &tm), 0);
+    int64_t left = fx_read_timer(t.vm, tm);
+    cr_expect(left > 0 && left <= FX_TIMEOUT_MAX, "left %lld", (long long) left);
+    cr_expect(fx_cancel_timer(t.vm, tm) > 0);
+    /* A live target that exits: its timer goes with it. */
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn(t.vm, idle, NULL, &p), 0);
+    cr_assert_eq(fx_vm_send_after(t.vm, 60000, p, 1, NULL, 0, &tm), 0);
+    cr_expect(fx_read_timer(t.vm, tm) > 0);
+    fx_ref r;
+    cr_assert_eq(fx_inbox_monitor(t.in, p, &r), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, p, fx_reason_kill()), 0);
+    fx_msg_free(tvm_recv(&t, FX_MSG_DOWN));
+    cr_expect_eq(fx_read_timer(t.vm, tm), FX_ENOENT);
+    cr_expect_eq(fx_cancel_timer(t.vm, tm), FX_ENOENT);
+    /* One armed for a dead pid is accepted, then reads as cancelled. */
+    cr_expect_eq(fx_vm_send_after(t.vm, 60000, p, 1, NULL, 0, &tm), 0);
+    cr_expect_eq(fx_read_timer(t.vm, tm), FX_ENOENT);
+    cr_expect_eq(fx_cancel_timer(t.vm, tm), FX_ENOENT);
+    /* A forged handle. */
+    fx_timer forged = {tm.id ^ 0x5555u};
+    int64_t f = fx_cancel_timer(t.vm, forged);
+    cr_expect(f == FX_ENOENT, "a forged timer handle: %lld", (long long) f);
+    tvm_stop(&t);
+}
