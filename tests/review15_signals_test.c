@@ -432,3 +432,105 @@ Test(review15_signals, stale_and_forged_pids_reach_no_one)
     cr_expect_eq(fx_is_alive(t.vm, FX_PID_NONE), 0);
     tvm_stop(&t);
 }
+
+/* ---- signal order with an actor as the watcher ------------------------------------ */
+
+typedef struct ow_state {
+    fx_pid report;
+    int got;
+    bool bad;
+} ow_state;
+
+static fx_next ow_collect(fx_ctx *cx, fx_msg *m)
+{
+    ow_state *s = fx_state(cx);
+    uint32_t ty = fx_msg_type(m);
+    if (ty == 7) {
+        int i;
+        memcpy(&i, fx_msg_data(m), sizeof i);
+        if (i != s->got)
+            s->bad = true; /* out of order */
+        s->got++;
+    } else if (ty == FX_MSG_DOWN) {
+        send_i64(cx, s->report, T_REPORT, s->bad ? -1 : s->got);
+    } else if (ty == FX_MSG_EXIT) {
+        send_i64(cx, s->report, T_REPORT + 1, s->bad ? -1 : s->got);
+    }
+    return fx_continue(cx);
+}
+
+static fx_next ow_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    fx_trap_exit(cx, true);
+    burst b = {.to = fx_self(cx), .n = 200};
+    fx_spawn_opts o = {
+        .handler = burst_then_die, .state_size = sizeof b, .state_init = &b};
+    fx_pid p;
+    fx_ref r;
+    if (fx_spawn_monitor(cx, &o, &p, &r) != 0 || fx_link(cx, p) != 0)
+        return fx_stop(cx, fx_reason_error(1, "setup"));
+    (void) fx_send(cx, p, 1, NULL, 0);
+    return fx_become(cx, ow_collect);
+}
+
+/* As messages_before_exit_and_down, with an actor as the watcher (sends
+ * between actors go through the sender's outbox, monitor.c/outbox.h):
+ * all 200 messages, in order, before the DOWN and the EXIT. Holds. */
+Test(review15_signals, actor_watcher_gets_messages_before_down_and_exit)
+{
+    tvm t = tvm_start_quiet(2);
+    for (int round = 0; round < 20; round++) {
+        ow_state st = {.report = t.me};
+        fx_spawn_opts o = {.init = ow_init, .state_size = sizeof st, .state_init = &st};
+        fx_pid a;
+        cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &a), 0);
+        cr_assert_eq(recv_i64(&t, T_REPORT), 200, "round %d: messages before the DOWN",
+                     round);
+        cr_assert_eq(recv_i64(&t, T_REPORT + 1), 200, "round %d: before the EXIT", round);
+        cr_assert_eq(fx_vm_exit(t.vm, a, fx_reason_kill()), 0);
+    }
+    tvm_stop(&t);
+}
+
+/* A message sent before an explicit exit signal (fx_exit) is handled
+ * before the EXIT by a trapping receiver (link.h:13-15). Holds. */
+typedef struct xs_state {
+    fx_pid target;
+} xs_state;
+
+static fx_next xs_go(fx_ctx *cx, fx_msg *m)
+{
+    xs_state *s = fx_state(cx);
+    (void) m;
+    for (int i = 0; i < 50; i++)
+        (void) fx_send(cx, s->target, 7, &i, sizeof i);
+    (void) fx_exit(cx, s->target, fx_reason_error(3, "explicit"));
+    return fx_continue(cx);
+}
+
+static fx_next xs_target_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    fx_trap_exit(cx, true);
+    return fx_become(cx, ow_collect);
+}
+
+Test(review15_signals, message_before_explicit_exit_signal)
+{
+    tvm t = tvm_start_quiet(2);
+    for (int round = 0; round < 20; round++) {
+        ow_state st = {.report = t.me};
+        fx_spawn_opts o = {
+            .init = xs_target_init, .state_size = sizeof st, .state_init = &st};
+        fx_pid target;
+        cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &target), 0);
+        xs_state xs = {.target = target};
+        fx_pid sender = spawn_state(t.vm, xs_go, &xs, sizeof xs);
+        cr_assert_eq(fx_vm_send(t.vm, sender, 1, NULL, 0), 0);
+        cr_assert_eq(recv_i64(&t, T_REPORT + 1), 50, "round %d", round);
+        cr_assert_eq(fx_vm_exit(t.vm, target, fx_reason_kill()), 0);
+        cr_assert_eq(fx_vm_exit(t.vm, sender, fx_reason_kill()), 0);
+    }
+    tvm_stop(&t);
+}
