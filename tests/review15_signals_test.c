@@ -131,15 +131,17 @@ Test(review15_signals, demonitor_flush_of_queued_down_answers_enoent_fails_today
 
 /* monitor.h:43-45: "Returns 0 if the monitor was active, FX_ENOENT if it
  * was not (unknown ref, already fired, ...)". The target has died and its
- * DOWN has been sent (it sits in the caller's mailbox): the monitor has
- * fired, as in OTP, where demonitor(Ref, [info]) then answers false. */
+ * DOWN has been sent (it sits in the caller's mailbox, counted in
+ * queue_len): the monitor has fired, as in OTP, where demonitor(Ref,
+ * [info]) then answers false. fauxtp answers 0. Whether that queued DOWN
+ * is then handled is not checked (monitor.h:40-42 removes a queued one
+ * only with FLUSH; OTP leaves it in the queue). */
 Test(review15_signals, demonitor_of_fired_monitor_answers_enoent_fails_today)
 {
-    bool down_after = true;
+    bool down_after = false;
     int rc = demonitor_queued_down(0, &down_after);
     cr_expect_eq(rc, FX_ENOENT, "demonitor of a fired monitor answered %d (%s)", rc,
                  fx_strerror(rc));
-    cr_expect(!down_after, "a DOWN was handled after fx_demonitor returned");
 }
 
 /* ---- monitoring oneself --------------------------------------------------- */
