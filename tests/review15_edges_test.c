@@ -412,3 +412,75 @@ Test(review15_edges, timer_limits_and_dead_targets)
     cr_expect(f == FX_ENOENT, "a forged timer handle: %lld", (long long) f);
     tvm_stop(&t);
 }
+
+/* ---- timers outliving their creator; stale handles --------------------------------- */
+
+static fx_next arm_and_die(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *report = fx_state(cx);
+    (void) m;
+    int64_t v = 42;
+    if (fx_send_after(cx, 20, *report, 77, &v, sizeof v, NULL) != 0)
+        return fx_stop(cx, fx_reason_error(1, "send_after"));
+    return fx_stop(cx, fx_reason_normal());
+}
+
+/* timer.h:12-13 and OTP erlang:send_after/3: the timer belongs to its
+ * target; the process that armed it may exit before it fires, and the
+ * message still comes (from that process). A fired timer's handle stays
+ * stale when its record is reused: cancelling it touches no newer
+ * timer. Holds. */
+Test(review15_edges, timers_outlive_their_creator_and_stale_handles_stay_stale)
+{
+    tvm t = tvm_start(2);
+    fx_pid a = spawn_state(t.vm, arm_and_die, &t.me, sizeof t.me);
+    cr_assert_eq(fx_vm_send(t.vm, a, 1, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, 77);
+    cr_expect_eq(fx_msg_from(m).id, a.id);
+    fx_msg_free(m);
+    for (int i = 0; i < 200; i++) {
+        fx_timer old, young;
+        cr_assert_eq(fx_vm_send_after(t.vm, 0, t.me, 5, NULL, 0, &old), 0);
+        fx_msg_free(tvm_recv(&t, 5));
+        cr_assert_eq(fx_vm_send_after(t.vm, 60000, t.me, 6, NULL, 0, &young), 0);
+        cr_expect_eq(fx_cancel_timer(t.vm, old), FX_ENOENT);
+        cr_expect_eq(fx_read_timer(t.vm, old), FX_ENOENT);
+        cr_expect(fx_read_timer(t.vm, young) > 0,
+                  "round %d: a stale handle cancelled a newer "
+                  "timer",
+                  i);
+        cr_expect(fx_cancel_timer(t.vm, young) > 0);
+    }
+    tvm_stop(&t);
+}
+
+/* ---- registry: register and unregister racing the holder's exit -------------------- */
+
+/* registry.h:35-38, 44-46: fx_register of a pid being killed answers 0
+ * or FX_ENOPROC; either way, once the holder's DOWN is seen the name is
+ * free (whereis FX_ENOENT, register of a new pid 0, unregister
+ * FX_ENOENT). Holds. */
+Test(review15_edges, registry_register_racing_exit)
+{
+    tvm t = tvm_start(2);
+    for (int round = 0; round < 100; round++) {
+        fx_pid b, c, got;
+        cr_assert_eq(fx_vm_spawn(t.vm, idle, NULL, &b), 0);
+        fx_ref r;
+        cr_assert_eq(fx_inbox_monitor(t.in, b, &r), 0);
+        cr_assert_eq(fx_vm_exit(t.vm, b, fx_reason_kill()), 0);
+        int rc = fx_register(t.in, "review15 race", b, NULL);
+        cr_assert(rc == 0 || rc == FX_ENOPROC, "round %d: %s", round, fx_strerror(rc));
+        fx_msg_free(tvm_recv(&t, FX_MSG_DOWN));
+        cr_expect_eq(fx_whereis(t.vm, "review15 race", &got), FX_ENOENT);
+        if (round % 2)
+            cr_expect_eq(fx_unregister(t.in, "review15 race"), FX_ENOENT, "round %d",
+                         round);
+        cr_assert_eq(fx_vm_spawn(t.vm, idle, NULL, &c), 0);
+        rc = fx_register(t.in, "review15 race", c, NULL);
+        cr_assert_eq(rc, 0, "round %d: %s", round, fx_strerror(rc));
+        cr_expect_eq(fx_unregister(t.in, "review15 race"), 0);
+        cr_assert_eq(fx_vm_exit(t.vm, c, fx_reason_kill()), 0);
+    }
+    tvm_stop(&t);
+}
