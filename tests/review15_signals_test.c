@@ -536,3 +536,42 @@ Test(review15_signals, message_before_explicit_exit_signal)
     }
     tvm_stop(&t);
 }
+
+/* monitor.h:8 "Each call makes a new monitor: two calls give two DOWNs";
+ * info.h monitored_by counts them and drops one after fx_demonitor
+ * reaches the target. Holds. */
+Test(review15_signals, two_monitors_two_downs)
+{
+    tvm t = tvm_start(2);
+    fx_pid b = spawn_idle(t.vm);
+    fx_ref r1, r2, r3;
+    cr_assert_eq(fx_inbox_monitor(t.in, b, &r1), 0);
+    cr_assert_eq(fx_inbox_monitor(t.in, b, &r2), 0);
+    cr_assert_eq(fx_inbox_monitor(t.in, b, &r3), 0);
+    cr_assert_neq(r1.id, r2.id);
+    cr_assert_eq(fx_inbox_demonitor(t.in, r3, 0), 0);
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    uint64_t end = now_ms() + 10000;
+    do
+        cr_assert_eq(fx_process_info(t.vm, b, &pi), 0);
+    while (!(pi.monitored_by == 2 && pi.queue_len == 0) && now_ms() < end);
+    cr_expect_eq(pi.monitored_by, 2);
+    cr_assert_eq(fx_vm_exit(t.vm, b, fx_reason_shutdown()), 0);
+    uint64_t seen = 0;
+    for (int i = 0; i < 2; i++) {
+        fx_msg *d = tvm_recv(&t, FX_MSG_DOWN);
+        const fx_down_info *di = fx_msg_data(d);
+        cr_expect_eq(di->reason.kind, FX_REASON_SHUTDOWN);
+        cr_expect_eq(di->pid.id, b.id);
+        cr_expect_eq(fx_msg_ref(d).id, di->ref.id);
+        seen |= di->ref.id == r1.id ? 1u : di->ref.id == r2.id ? 2u : 4u;
+        fx_msg_free(d);
+    }
+    cr_expect_eq(seen, 3u, "DOWNs for r1 and r2 only");
+    fx_msg *m = NULL;
+    cr_expect_eq(fx_inbox_recv(t.in, NULL, 100, &m), FX_ETIMEDOUT,
+                 "a DOWN after demonitor");
+    if (m)
+        fx_msg_free(m);
+    tvm_stop(&t);
+}
