@@ -575,3 +575,48 @@ Test(review15_signals, two_monitors_two_downs)
         fx_msg_free(m);
     tvm_stop(&t);
 }
+
+/* ---- status RUNNABLE ------------------------------------------------------------------
+ */
+
+static fx_next spin_until_flag(fx_ctx *cx, fx_msg *m)
+{
+    volatile int *flag = fx_state(cx);
+    (void) m;
+    uint64_t end = now_ms() + 10000;
+    while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE) && now_ms() < end) {
+    }
+    return fx_continue(cx);
+}
+
+/* info.h:30-32: a process with a message queued while no thread runs it
+ * is RUNNABLE, and its queue_len is exact (info.h:67-70). One scheduler
+ * thread, held by another process's handler, and no spare thread (the
+ * watchdog would start one while it is stuck). Holds. */
+Test(review15_signals, status_runnable_and_exact_queue_len)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 1;
+    c.spare_threads = FX_SPARE_NONE; /* no spare thread runs y meanwhile */
+    tvm t = tvm_start_with(&c);
+    static int flag;
+    __atomic_store_n(&flag, 0, __ATOMIC_RELEASE);
+    fx_pid x, y = spawn_idle(t.vm);
+    cr_assert_eq(fx_vm_spawn(t.vm, spin_until_flag, &flag, &x), 0);
+    cr_assert_eq(fx_vm_send(t.vm, x, 1, NULL, 0), 0);
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    uint64_t end = now_ms() + 10000;
+    do
+        cr_assert_eq(fx_process_info(t.vm, x, &pi), 0);
+    while (pi.status != FX_PROC_RUNNING && now_ms() < end);
+    cr_assert_eq(pi.status, FX_PROC_RUNNING);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(fx_vm_send(t.vm, y, 1, NULL, 0), 0);
+    cr_assert_eq(fx_process_info(t.vm, y, &pi), 0);
+    cr_expect_eq(pi.status, FX_PROC_RUNNABLE);
+    cr_expect_eq(pi.queue_len, 3);
+    cr_expect_eq(pi.scheduler, UINT32_MAX);
+    __atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
+    tvm_stop(&t);
+}
