@@ -193,6 +193,10 @@ Test(review15_edges, registry_names_matrix)
     cr_expect_eq(fx_unregister(t.in, longest), FX_ENOENT);
     cr_expect_eq(fx_register(t.in, longest, b, NULL), 0);
     cr_expect_eq(fx_register(t.in, "review15 second", a, NULL), 0);
+    /* process_info's name buffer (info.h:50, = FX_NAME_MAX) holds it whole. */
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    cr_assert_eq(fx_process_info(t.vm, b, &pi), 0);
+    cr_expect_str_eq(pi.name, longest);
     /* The holder exits: as soon as its DOWN is seen, the name is free. */
     for (int round = 0; round < 50; round++) {
         fx_ref r;

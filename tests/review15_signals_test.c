@@ -427,6 +427,16 @@ Test(review15_signals, stale_and_forged_pids_reach_no_one)
             if (forged[k].id != p.id)
                 cr_expect_eq(fx_is_alive(t.vm, forged[k]), 0, "forged %llx alive",
                              (unsigned long long) forged[k].id);
+        /* Exit signals and monitors of the old pid miss the new occupant. */
+        cr_expect_eq(fx_vm_exit(t.vm, old, fx_reason_kill()), FX_ENOPROC);
+        if (i % 100 == 0) {
+            fx_ref r2;
+            cr_assert_eq(fx_inbox_monitor(t.in, old, &r2), 0);
+            fx_msg *d = tvm_recv(&t, FX_MSG_DOWN);
+            cr_expect_eq(((const fx_down_info *) fx_msg_data(d))->reason.kind,
+                         FX_REASON_NOPROC);
+            fx_msg_free(d);
+        }
         cr_assert_eq(fx_is_alive(t.vm, p), 1);
         cr_assert_eq(fx_vm_send(t.vm, p, 9, NULL, 0), 0);
     }
