@@ -488,3 +488,83 @@ Test(review15_edges, registry_register_racing_exit)
     }
     tvm_stop(&t);
 }
+
+/* ---- cleanup: exactly once, for every way out ---------------------------------------
+ */
+
+static int cleanups[8];
+
+static void count_cleanup(void *state, const fx_reason *r)
+{
+    (void) state;
+    int k = r->kind >= 0 && r->kind < 7 ? r->kind : 7;
+    __atomic_add_fetch(&cleanups[k], 1, __ATOMIC_RELAXED);
+}
+
+static fx_next how_to_die(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid peer;
+    switch (fx_msg_type(m)) {
+    case 1:
+        return fx_stop(cx, fx_reason_normal());
+    case 2:
+        fx_crash(cx, "review15 crash");
+    case 3:
+        return fx_stop(cx, fx_reason_error(7, "stop"));
+    case 4:
+        return fx_become(NULL, idle); /* an invalid fx_next */
+    case 5:                           /* link to the pid given, then make it crash */
+        memcpy(&peer, fx_msg_data(m), sizeof peer);
+        (void) fx_link(cx, peer);
+        (void) fx_send(cx, peer, 2, NULL, 0);
+        return fx_continue(cx);
+    default:
+        return fx_continue(cx);
+    }
+}
+
+static fx_next init_stops(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    return fx_stop(cx, fx_reason_shutdown());
+}
+
+/* actor.h:32-37: the cleanup runs exactly once for any exit, with the
+ * exit's reason: a stop, fx_crash, an invalid answer, a stop from init, a
+ * kill, a link's exit signal, and VM shutdown. Holds. */
+Test(review15_edges, cleanup_exactly_once_for_every_exit)
+{
+    memset(cleanups, 0, sizeof cleanups);
+    tvm t = tvm_start_quiet(2);
+    fx_spawn_opts o = {.handler = how_to_die, .cleanup = count_cleanup};
+    fx_pid p[8];
+    fx_ref r[8];
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &p[i], &r[i]), 0);
+        cr_assert_eq(fx_vm_send(t.vm, p[i], (uint32_t) i + 1, NULL, 0), 0);
+    }
+    fx_spawn_opts oi = {.init = init_stops, .cleanup = count_cleanup};
+    cr_assert_eq(fx_inbox_spawn_monitor(t.in, &oi, &p[4], &r[4]), 0);
+    cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &p[5], &r[5]), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, p[5], fx_reason_kill()), 0);
+    /* p[6] links to p[7] and makes it crash: p[6] dies of the link. */
+    cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &p[6], &r[6]), 0);
+    cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &p[7], &r[7]), 0);
+    cr_assert_eq(fx_vm_send(t.vm, p[6], 5, &p[7], sizeof p[7]), 0);
+    for (int i = 0; i < 8; i++)
+        fx_msg_free(tvm_recv(&t, FX_MSG_DOWN));
+    cr_expect_eq(cleanups[FX_REASON_NORMAL], 1);
+    cr_expect_eq(cleanups[FX_REASON_ERROR], 5,
+                 "crash, error stop, invalid answer, crash, its link: %d",
+                 cleanups[FX_REASON_ERROR]);
+    cr_expect_eq(cleanups[FX_REASON_SHUTDOWN], 1);
+    cr_expect_eq(cleanups[FX_REASON_KILLED], 1);
+    fx_pid lone;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &lone), 0);
+    tvm_stop(&t); /* lone exits with shutdown */
+    cr_expect_eq(cleanups[FX_REASON_SHUTDOWN], 2);
+    int total = 0;
+    for (int k = 0; k < 8; k++)
+        total += cleanups[k];
+    cr_expect_eq(total, 9, "cleanup calls: %d for 9 processes", total);
+}
