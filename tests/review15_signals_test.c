@@ -630,3 +630,79 @@ Test(review15_signals, status_runnable_and_exact_queue_len)
     __atomic_store_n(&flag, 1, __ATOMIC_RELEASE);
     tvm_stop(&t);
 }
+
+/* ---- unlink with the link's EXIT already queued ------------------------------------ */
+
+typedef struct ul_state {
+    fx_pid report, peer;
+} ul_state;
+
+static fx_next ul_after(fx_ctx *cx, fx_msg *m)
+{
+    ul_state *s = fx_state(cx);
+    if (fx_msg_type(m) == FX_MSG_EXIT)
+        send_i64(cx, s->report, T_DOWN_SEEN, 1);
+    else if (fx_msg_type(m) == T_SYNC)
+        send_i64(cx, s->report, T_SYNC_SEEN, 1);
+    return fx_continue(cx);
+}
+
+static fx_next ul_main(fx_ctx *cx, fx_msg *m)
+{
+    ul_state *s = fx_state(cx);
+    if (fx_msg_type(m) == 1) {
+        fx_trap_exit(cx, true);
+        send_i64(cx, s->report, T_REPORT, fx_link(cx, s->peer));
+        return fx_continue(cx);
+    }
+    if (fx_msg_type(m) != T_GO)
+        return fx_continue(cx);
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    uint64_t end = now_ms() + 10000;
+    int64_t queued = 0;
+    while (now_ms() < end) {
+        if (fx_process_info(fx_ctx_vm(cx), fx_self(cx), &pi) == 0 && pi.queue_len >= 1) {
+            queued = 1;
+            break;
+        }
+    }
+    send_i64(cx, s->report, T_REPORT, queued);
+    send_i64(cx, s->report, T_REPORT, fx_unlink(cx, s->peer));
+    return fx_become(cx, ul_after);
+}
+
+/* link.h:44-47: after fx_unlink "an FX_MSG_EXIT already received by a
+ * trapping caller stays queued". Here the peer has died and its exit
+ * signal sits in the caller's mailbox (counted in queue_len) when the
+ * caller unlinks; fauxtp drops it when reached (signal.c apply_exit: the
+ * link is gone), so the EXIT never comes. This is the same boundary as
+ * the demonitor cases above (a signal in the mailbox but not yet reached
+ * counts as not received); OTP behaves so for a signal still in transit,
+ * but a tester reading the header expects the queued EXIT. Fails today;
+ * medium confidence that it is a defect rather than a wording issue. */
+Test(review15_signals, unlink_keeps_a_queued_exit_fails_today)
+{
+    tvm t = tvm_start_quiet(2);
+    fx_pid b = spawn_idle(t.vm);
+    ul_state init = {.report = t.me, .peer = b};
+    fx_pid a = spawn_state(t.vm, ul_main, &init, sizeof init);
+    cr_assert_eq(fx_vm_send(t.vm, a, 1, NULL, 0), 0);
+    cr_assert_eq(recv_i64(&t, T_REPORT), 0, "fx_link");
+    /* The LINK must reach b before b dies: b's idle handler answers
+     * nothing, so wait until b lists the link. */
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    uint64_t end = now_ms() + 10000;
+    do
+        cr_assert_eq(fx_process_info(t.vm, b, &pi), 0);
+    while (pi.links != 1 && now_ms() < end);
+    cr_assert_eq(pi.links, 1);
+    cr_assert_eq(fx_vm_send(t.vm, a, T_GO, NULL, 0), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, b, fx_reason_error(4, "peer")), 0);
+    cr_assert_eq(recv_i64(&t, T_REPORT), 1, "the EXIT never reached the mailbox");
+    cr_assert_eq(recv_i64(&t, T_REPORT), 0, "fx_unlink");
+    cr_assert_eq(fx_vm_send(t.vm, a, T_SYNC, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, 0);
+    cr_expect_eq(fx_msg_type(m), T_DOWN_SEEN, "the queued EXIT was dropped by fx_unlink");
+    fx_msg_free(m);
+    tvm_stop(&t);
+}
