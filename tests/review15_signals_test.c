@@ -133,7 +133,9 @@ Test(review15_signals, demonitor_flush_of_queued_down_answers_enoent_fails_today
  * was not (unknown ref, already fired, ...)". The target has died and its
  * DOWN has been sent (it sits in the caller's mailbox, counted in
  * queue_len): the monitor has fired, as in OTP, where demonitor(Ref,
- * [info]) then answers false. fauxtp answers 0. Whether that queued DOWN
+ * [info]) then answers false, and docs/failures.md:115-119 says so
+ * outright: FX_ENOENT "if it had fired (the DOWN is already in the
+ * queue)". fauxtp answers 0. Whether that queued DOWN
  * is then handled is not checked (monitor.h:40-42 removes a queued one
  * only with FLUSH; OTP leaves it in the queue). */
 Test(review15_signals, demonitor_of_fired_monitor_answers_enoent_fails_today)
