@@ -146,10 +146,12 @@ Test(monitors, spawn_monitor_and_self)
     cr_assert(fx_ref_eq(d.ref, r.ref));
     cr_assert(fx_pid_eq(d.pid, child));
     assert_reason(d.reason, boom);
-    /* Monitoring oneself gives a ref and never a DOWN. */
+    /* Monitoring oneself gives a ref and never a DOWN; the monitor is
+     * active until demonitored (Erlang: demonitor(Ref, [info]) is true). */
     ag_report s = ag_do(&t, a, AG_MONITOR, (ag_cmd){.pid = a});
     cr_assert_eq(s.rc, 0);
     cr_assert(s.ref.id != 0);
+    cr_assert_eq(ag_do(&t, a, AG_DEMONITOR, (ag_cmd){.ref = s.ref}).rc, 0);
     cr_assert_eq(ag_do(&t, a, AG_DEMONITOR, (ag_cmd){.ref = s.ref}).rc, FX_ENOENT);
     cr_assert_eq(ag_do(&t, a, AG_DEMONITOR, (ag_cmd){.ref = s.ref, .value = 8}).rc,
                  FX_EINVAL, "unknown flag");

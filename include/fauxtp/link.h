@@ -43,7 +43,9 @@ FX_API int fx_link(fx_ctx *cx, fx_pid pid);
 
 /* Removes the link with pid, if any (both ends). After it returns, no
  * exit signal from that link affects the caller any more; an FX_MSG_EXIT
- * already received by a trapping caller stays queued. Returns 0 (also
+ * already in a trapping caller's queue stays there (also one its dead
+ * peer's link put in the mailbox before the call, not yet reached: it is
+ * delivered as the message it would have been). Returns 0 (also
  * when there was no link). Errors: FX_EINVAL (NULL cx, pid FX_PID_NONE).
  * Inside a handler only. */
 FX_API int fx_unlink(fx_ctx *cx, fx_pid pid);

@@ -23,8 +23,10 @@ typedef struct fx_down_info {
 } fx_down_info;
 
 /* Starts monitoring pid from the running process; *ref (required) gets
- * the monitor's ref. Monitoring oneself gives a ref and never a DOWN.
- * Errors: FX_EINVAL (NULL cx or ref), FX_ENOMEM. Inside a handler only. */
+ * the monitor's ref. Monitoring oneself gives a ref and never a DOWN; that
+ * monitor is active until demonitored (fx_demonitor answers 0 once), as
+ * Erlang's. Errors: FX_EINVAL (NULL cx or ref, an empty pid), FX_ENOMEM.
+ * Inside a handler only. */
 FX_API int fx_monitor(fx_ctx *cx, fx_pid pid, fx_ref *ref);
 
 /* A monitor for a call (Erlang's monitor with {alias, reply_demonitor}):
@@ -40,12 +42,16 @@ FX_API int fx_monitor_call(fx_ctx *cx, fx_pid pid, fx_ref *ref);
 #define FX_DEMONITOR_FLUSH 1u
 
 /* Ends the monitor `ref`. After it returns no DOWN for it arrives any
- * more; with FX_DEMONITOR_FLUSH one already queued is removed as well.
- * Returns 0 if the monitor was active, FX_ENOENT if it was not (unknown
- * ref, already fired, or already removed) — with FLUSH, a removed queued
+ * more; one already in the caller's queue (the target died before the
+ * call: fx_process_info's queue length counts it, whether or not the
+ * caller has reached it) stays, as in Erlang, and with
+ * FX_DEMONITOR_FLUSH it is removed as well. Returns 0 if the monitor was
+ * active, FX_ENOENT if it was not (unknown ref, already fired: its DOWN
+ * queued or received, or already removed) — with FLUSH, a removed queued
  * DOWN still answers FX_ENOENT, as demonitor(Ref, [flush, info]) answers
- * false. Errors: FX_EINVAL (NULL cx, ref FX_REF_NONE, a flag bit other
- * than FX_DEMONITOR_FLUSH). Inside a handler only. */
+ * false. A remote target's DOWN not yet reached counts as in transit
+ * (0, and it never arrives). Errors: FX_EINVAL (NULL cx, ref FX_REF_NONE, a flag bit
+ * other than FX_DEMONITOR_FLUSH). Inside a handler only. */
 FX_API int fx_demonitor(fx_ctx *cx, fx_ref ref, unsigned flags);
 
 /* Spawns and monitors atomically (the monitor exists before the new

@@ -4,6 +4,7 @@
 
 #include <fauxtp/error.h>
 
+#include "actor/receive.h"
 #include "actor/section.h"
 #include "actor/send.h"
 #include "actor/signal.h"
@@ -47,12 +48,30 @@ int fxi_link(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
     return 0;
 }
 
+static bool is_link_exit_from(const fx_msg *m, const void *pid)
+{
+    return m->type == FXI_SIG_EXIT && m->ref.id == FXI_EXIT_LINK &&
+           ((const fx_exit_info *) m->data)->pid.id == *(const uint64_t *) pid;
+}
+
 int fxi_unlink(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
 {
     if (!pid.id)
         return FX_EINVAL;
     uint64_t v;
     if (self->ext && fxi_u64map_del(&self->ext->links, pid.id, &v)) {
+        /* A trapping caller keeps the EXIT its dead peer's link already
+         * put in its mailbox (link.h, as Erlang's queue keeps it): the
+         * signal, not reached yet, becomes the message it would have
+         * been. Only a dead local peer can have sent one. */
+        if (fxi_actor_traps(self) && fxi_pid_tag(pid) == vm->pt.tag &&
+            fx_is_alive(vm, pid) != 1) {
+            fx_msg *e = fxi_mailbox_find_sc(self, is_link_exit_from, &pid.id);
+            if (e) {
+                e->type = FX_MSG_EXIT;
+                e->ref = FX_REF_NONE;
+            }
+        }
         /* Our unused promise carries the UNLINK: no allocation. */
         fx_msg *m = fxi_sig_promise_of(v);
         m->type = FXI_SIG_UNLINK;

@@ -28,9 +28,12 @@ static int monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx
                        bool call)
 {
     fx_ref *ref = &r;
-    if (pid.id == self->pid.id)
-        return 0;
     fxi_actor_ext *x = fxi_actor_ext_get(self);
+    if (pid.id == self->pid.id) {
+        /* As Erlang: a monitor of oneself is recorded (demonitor finds
+         * it, process info counts it) and can never fire. */
+        return x && fxi_u64map_put(&x->monitors, ref->id, pid.id) >= 0 ? 0 : FX_ENOMEM;
+    }
     if (x && w && w->cx.self == self) /* a call's reply receive (marker.h) */
         fxi_mark_insert(self, *ref);
     /* The request is the target's promise of our DOWN (actor/signal.h). */
@@ -63,15 +66,43 @@ int fxi_monitor_ref(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid, fx_re
     return monitor_ref(vm, w, self, pid, r, false);
 }
 
+static bool is_down_for(const fx_msg *m, const void *ref)
+{
+    return m->type == FX_MSG_DOWN && m->ref.id == *(const uint64_t *) ref;
+}
+
+/* Whether the monitor ref on target has fired: its DOWN is in self's
+ * mailbox, not yet reached. Only a dead local target can have sent it, so
+ * the common case (a live server after a call) costs one lookup and no
+ * walk; a remote target's DOWN counts as still in transit. */
+static bool down_queued(fx_vm *vm, fxi_actor *self, uint64_t target, fx_ref ref)
+{
+    if (target == self->pid.id || fxi_pid_tag((fx_pid){target}) != vm->pt.tag)
+        return false;
+    if (fx_is_alive(vm, (fx_pid){target}) == 1)
+        return false;
+    return fxi_mailbox_find_sc(self, is_down_for, &ref.id) != NULL;
+}
+
 int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags)
 {
     if (!ref.id || (flags & ~FX_DEMONITOR_FLUSH))
         return FX_EINVAL;
     uint64_t target;
     int rc = FX_ENOENT;
-    if (self->ext && fxi_u64map_del(&self->ext->monitors, ref.id, &target)) {
-        (void) fxi_sig_send(vm, w, FXI_SIG_DEMONITOR, self->pid, (fx_pid){target}, ref);
-        rc = 0;
+    if (self->ext && fxi_u64map_get(&self->ext->monitors, ref.id, &target)) {
+        if (!down_queued(vm, self, target, ref)) {
+            (void) fxi_u64map_del(&self->ext->monitors, ref.id, NULL);
+            if (target != self->pid.id)
+                (void) fxi_sig_send(vm, w, FXI_SIG_DEMONITOR, self->pid, (fx_pid){target},
+                                    ref);
+            rc = 0;
+        } else if (flags & FX_DEMONITOR_FLUSH) {
+            /* Fired: FX_ENOENT, and the DOWN is dropped when reached (no
+             * record). Without FLUSH the record stays, so the DOWN already
+             * queued is delivered, as a message in Erlang's queue is. */
+            (void) fxi_u64map_del(&self->ext->monitors, ref.id, NULL);
+        }
     }
     if (flags & FX_DEMONITOR_FLUSH) {
         /* The DOWN, and a reply of a call with this ref. */

@@ -191,6 +191,21 @@ fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died)
     return NULL;
 }
 
+fx_msg *fxi_mailbox_find_sc(fxi_actor *a, bool (*match)(const fx_msg *m, const void *arg),
+                            const void *arg)
+{
+    /* The nodes between the consumer's tail and the last linked one are
+     * ours to read: only the consumer pops and frees them. */
+    for (fxi_mnode *n = fxi_mailbox_peek_sc(&a->mb); n;
+         /* Acquire: as fxi_mailbox_pop_sc's load of ->next (the node's
+          * contents are visible once its link is). */
+         n = fxi_atomic_load_acquire_ptr(&n->next)) {
+        if (n != &a->mb.stub && match((const fx_msg *) n, arg))
+            return (fx_msg *) n;
+    }
+    return NULL;
+}
+
 /* A selective receive's predicate is user code: it runs with the fault
  * site armed, so a fault in it (trap_faults) or fx_crash(NULL) crashes
  * the actor like one in its handler. cur: the message being tested when

@@ -44,6 +44,13 @@ void fxi_saved_free_all(fxi_actor *a);
  * The owner of a (an actor's scheduler thread, an inbox's thread). */
 fx_msg *fxi_pop_message(fxi_actor *a, fx_reason *why, bool *died);
 
+/* The first entry of a's mailbox not yet popped (signals included) for
+ * which match(m, arg) holds, left in place; NULL if none. A walk of the
+ * whole queue: for the rare paths that must know whether a signal has
+ * arrived (fx_demonitor, fx_unlink of a dead peer). The owner of a. */
+fx_msg *fxi_mailbox_find_sc(fxi_actor *a, bool (*match)(const fx_msg *m, const void *arg),
+                            const void *arg);
+
 /* Empties a dead process's mailbox; answers late link and monitor
  * requests with noproc when `answer` (caller in a section, w as for
  * fxi_deliver). Returns the number of user messages dropped. */

@@ -214,7 +214,7 @@ void fxi_sig_exit_notify(fx_vm *vm, fxi_worker *w, fxi_actor *a, const fx_reason
             (void) fxi_sig_fire_down(vm, w, fxi_sig_promise_of(x->watchers.slots[i].val),
                                      a->pid, r);
     for (uint32_t i = 0; i < x->monitors.cap; i++)
-        if (x->monitors.slots[i].key)
+        if (x->monitors.slots[i].key && x->monitors.slots[i].val != a->pid.id)
             (void) fxi_sig_send(vm, w, FXI_SIG_DEMONITOR, a->pid,
                                 (fx_pid){x->monitors.slots[i].val},
                                 (fx_ref){x->monitors.slots[i].key});
