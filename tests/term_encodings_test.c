@@ -50,7 +50,8 @@ Test(term_encodings, integers_as_term_to_binary_writes_them)
     fx_term_put_u64(&b, 2147483647u);
     fx_term_put_bignum(&b, 1, (const uint8_t[]){0, 0, 0, 0x80}, 4); /* -2^31 */
     cr_assert_eq(fx_term_builder_data(&b, &d, &n), 0);
-    static const unsigned char want[] = {131, 104, 2, 98, 127, 255, 255, 255, 98, 128, 0, 0, 0};
+    static const unsigned char want[] = {131, 104, 2,   98, 127, 255, 255,
+                                         255, 98,  128, 0,  0,   0};
     cr_expect(n == sizeof want && memcmp(d, want, n) == 0);
     fx_term_builder_fini(&b);
 }
@@ -75,8 +76,8 @@ Test(term_encodings, lists_however_their_cells_are_encoded)
     cr_expect(len == 3 && memcmp(s, "\1ab", 3) == 0);
     cr_expect(fx_term_at_end(&r));
     /* [1 | LIST_EXT(0, [2 | x])]: improper, through an empty header */
-    static const unsigned char b[] = {131, 108, 0, 0, 0, 1, 97, 1, 108, 0, 0, 0, 0,
-                                      108, 0, 0, 0, 1, 97, 2, 100, 0, 1, 'x'};
+    static const unsigned char b[] = {131, 108, 0, 0, 0, 1, 97, 1, 108, 0, 0, 0,
+                                      0,   108, 0, 0, 0, 1, 97, 2, 100, 0, 1, 'x'};
     cr_expect_gt(sprint(b, sizeof b, out, sizeof out), 0);
     cr_expect_str_eq(out, "[1,2|x]");
     cr_assert_eq(fx_term_reader_init(&r, b, sizeof b), 0);
@@ -152,7 +153,8 @@ Test(term_encodings, small_maps_print_in_key_order)
     fx_term_format(&b, "{1}"), fx_term_format(&b, "f");
     fx_term_format(&b, "x"), fx_term_format(&b, "g");
     fx_term_format(&b, "-3"), fx_term_format(&b, "h");
-    fx_term_put_bignum(&b, 0, (const uint8_t[]){0, 0, 0, 0, 0, 0, 0, 0, 64}, 9); /* 2^70 */
+    fx_term_put_bignum(&b, 0, (const uint8_t[]){0, 0, 0, 0, 0, 0, 0, 0, 64},
+                       9); /* 2^70 */
     fx_term_format(&b, "i");
     const void *d;
     size_t n;
@@ -180,16 +182,16 @@ Test(term_encodings, map_keys_equal_in_other_encodings_are_duplicates)
 {
     fx_term_reader r;
     /* #{"a" => 1, [97] => 2}: STRING_EXT and LIST_EXT */
-    static const unsigned char s1[] = {131, 116, 0, 0, 0, 2, 107, 0, 1, 'a', 97, 1,
-                                       108, 0, 0, 0, 1, 97, 'a', 106, 97, 2};
+    static const unsigned char s1[] = {131, 116, 0, 0, 0, 2, 107, 0,   1,   'a', 97,
+                                       1,   108, 0, 0, 0, 1, 97,  'a', 106, 97,  2};
     cr_expect_eq(fx_term_reader_init(&r, s1, sizeof s1), FX_EBADTERM);
     /* #{0.0 => 1, -0.0 => 2}: one key in OTP 25 */
-    static const unsigned char f0[] = {131, 116, 0, 0, 0, 2, 70, 0, 0, 0, 0, 0, 0, 0, 0, 97,
-                                       1,   70,  128, 0, 0, 0, 0, 0, 0, 0, 97, 2};
+    static const unsigned char f0[] = {131, 116, 0, 0,  0,   2, 70, 0, 0, 0, 0, 0, 0,  0,
+                                       0,   97,  1, 70, 128, 0, 0,  0, 0, 0, 0, 0, 97, 2};
     cr_expect_eq(fx_term_reader_init(&r, f0, sizeof f0), FX_EBADTERM);
     /* #{{a} => 1, {a} => 2}: the atom in two encodings inside a tuple */
-    static const unsigned char t[] = {131, 116, 0, 0, 0, 2, 104, 1, 100, 0, 1, 'a', 97, 1,
-                                      104, 1,   119, 1, 'a', 97, 2};
+    static const unsigned char t[] = {131, 116, 0, 0,   0, 2,   104, 1,   100, 0, 1,
+                                      'a', 97,  1, 104, 1, 119, 1,   'a', 97,  2};
     cr_expect_eq(fx_term_reader_init(&r, t, sizeof t), FX_EBADTERM);
     /* #{1 => a, 1.0 => b}: two keys */
     char out[64];
@@ -221,9 +223,9 @@ Test(term_encodings, map_keys_equal_in_other_encodings_are_duplicates)
  * inaccessible one: reading past its NUL faults. */
 Test(term_encodings, a_fmt_cut_anywhere_is_einval)
 {
-    static const char *cuts[] = {"~",       "#{a => 1", "#{a =",    "#{a",     "<<\"a\"",
-                                 "<<\"a\">", "'\\x{41",  "\"\\^",    "[1,",     "{ok, ~t",
-                                 "'a\\",     "[1|",      "#{a => 1,", "<<\"\\x{", "\"\\x4"};
+    static const char *cuts[] = {
+        "~",   "#{a => 1", "#{a =", "#{a", "<<\"a\"",   "<<\"a\">", "'\\x{41", "\"\\^",
+        "[1,", "{ok, ~t",  "'a\\",  "[1|", "#{a => 1,", "<<\"\\x{", "\"\\x4"};
     long pg = sysconf(_SC_PAGESIZE);
     char *m = mmap(NULL, (size_t) pg * 2, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -145,7 +145,9 @@ static bool ident(fxi_bytes *o, const char *b, size_t *pos)
     }
     if (!grow(o, 1))
         return false;
-    put1(o, (t == 103 || t == 88) ? C_PID : (t == 102 || t == 89 || t == 120) ? C_PORT : C_REF);
+    put1(o, (t == 103 || t == 88)               ? C_PID
+            : (t == 102 || t == 89 || t == 120) ? C_PORT
+                                                : C_REF);
     if (!atom(o, b, &q))
         return false;
     if (!grow(o, 40))

@@ -438,7 +438,10 @@ static bool tail(sink *s, const char *b, size_t size, size_t *pos, uint64_t *f)
 
 static int print(const char *b, size_t size, size_t pos, sink *s)
 {
-    pstack ps = {.st = ps.st_small, .dcap = 64, .o = ps.o_small, .ocap = 8,
+    pstack ps = {.st = ps.st_small,
+                 .dcap = 64,
+                 .o = ps.o_small,
+                 .ocap = 8,
                  .budget = 4 * size + 4096};
     int rc = FX_ENOMEM;
     bool first = true;
@@ -576,7 +579,8 @@ static int print(const char *b, size_t size, size_t pos, sink *s)
             if (kind == F_MAP && kids > 2 && kids <= 2 * SORTED_MAX &&
                 sort_map(&ps, b, size, pos, (uint32_t) (kids / 2)))
                 kind |= F_SORTED;
-            if (!grow_to((void **) &ps.st, ps.st_small, &ps.dcap, ps.d + 1, sizeof *ps.st))
+            if (!grow_to((void **) &ps.st, ps.st_small, &ps.dcap, ps.d + 1,
+                         sizeof *ps.st))
                 goto out;
             ps.st[ps.d++] = kind | kids;
         }

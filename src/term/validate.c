@@ -148,7 +148,8 @@ static int one(const char *b, size_t size, size_t *pos, uint64_t *children)
         skip = fxi_be32(b + p);
         /* Bits in the last byte: 1..8, and 0 exactly when there are no
          * bytes (<<>>), as binary_to_term checks. */
-        if (((unsigned char) b[p + 4] == 0) != (skip == 0) || (unsigned char) b[p + 4] > 8)
+        if (((unsigned char) b[p + 4] == 0) != (skip == 0) ||
+            (unsigned char) b[p + 4] > 8)
             return FX_EBADTERM;
         p += 5;
         break;
@@ -318,8 +319,7 @@ typedef struct mapf {
 } mapf;
 
 /* Pushes v (elements of size sz) onto a stack that starts in `small`. */
-static bool push(void **st, void *small, size_t *n, size_t *cap, size_t sz,
-                 const void *v)
+static bool push(void **st, void *small, size_t *n, size_t *cap, size_t sz, const void *v)
 {
     if (*n == *cap) {
         void *nv = *st == small ? malloc(2 * *cap * sz) : realloc(*st, 2 * *cap * sz);
