@@ -444,8 +444,8 @@ Test(term, format)
     cr_assert_str_eq(
         printed(&b, out, sizeof out),
         "{ok,42,<<98,105,110>>,atom,[115,116,114],<<98,121,116,101,115>>,<<1,"
-        "2>>,-9223372036854775808,18446744073709551615,0.5,[x|y],#{'a b' => "
-        "[113,34,115],1 => <<>>},[-7,2.5],'A'}");
+        "2>>,-9223372036854775808,18446744073709551615,0.5,[x|y],#{1 => <<>>,"
+        "'a b' => [113,34,115]},[-7,2.5],'A'}"); /* keys in term order, as ~w */
     fx_term_builder_fini(&b);
     fx_term_builder_fini(&inner);
 
@@ -665,34 +665,38 @@ static char *nested(size_t depth, size_t *size)
     return p;
 }
 
-Test(term, nesting_limit)
+Test(term, nesting_has_no_limit_but_format_has)
 {
+    /* OTP accepts any depth, and so do the reader, the printer and the
+     * builder: their stacks are on the heap, no recursion. */
     size_t n;
-    char *ok = nested(FX_TERM_MAX_DEPTH, &n);
+    char *ok = nested(FX_TERM_MAX_DEPTH + 1, &n);
     fx_term_reader r;
-    cr_assert_eq(fx_term_reader_init(&r, ok, n), 0, "FX_TERM_MAX_DEPTH levels are fine");
+    cr_assert_eq(fx_term_reader_init(&r, ok, n), 0, "past FX_TERM_MAX_DEPTH is fine");
     char *out = malloc(4 * FX_TERM_MAX_DEPTH + 8);
     cr_assert_eq(fx_term_print(&r, out, 4 * FX_TERM_MAX_DEPTH + 8),
-                 2 * FX_TERM_MAX_DEPTH + 2);
+                 2 * FX_TERM_MAX_DEPTH + 4);
     cr_assert_eq(fx_term_skip(&r), 0);
+    cr_assert(fx_term_at_end(&r));
     free(ok);
-    char *deep = nested(FX_TERM_MAX_DEPTH + 1, &n);
-    cr_assert_eq(fx_term_reader_init(&r, deep, n), FX_EBADTERM);
-    free(deep);
-    /* A million levels: refused without recursing. */
-    deep = nested(1000000, &n);
-    cr_assert_eq(fx_term_reader_init(&r, deep, n), FX_EBADTERM);
-    cr_assert_eq(fx_term_sprint(deep, n, out, 8), FX_EBADTERM);
+    /* A million levels: read, skipped and printed without recursing. */
+    char *deep = nested(1000000, &n);
+    cr_assert_eq(fx_term_reader_init(&r, deep, n), 0);
+    cr_assert_eq(fx_term_sprint(deep, n, out, 8), 2 * 1000000 + 2);
+    cr_assert_str_eq(out, "{{{{{{{");
+    cr_assert_eq(fx_term_skip(&r), 0);
+    /* ... cut short by one byte: refused, still without recursing */
+    cr_assert_eq(fx_term_reader_init(&r, deep, n - 1), FX_EBADTERM);
     free(deep);
     free(out);
-    /* Builder and format refuse it too (fx_term_builder_data validates). */
+    /* The builder too (fx_term_builder_data validates). */
     fx_term_builder b;
     fx_term_builder_init(&b);
     for (int k = 0; k <= FX_TERM_MAX_DEPTH; k++)
         fx_term_put_tuple(&b, 1);
     fx_term_put_nil(&b);
     const void *d;
-    cr_assert_eq(fx_term_builder_data(&b, &d, &n), FX_EBADTERM);
+    cr_assert_eq(fx_term_builder_data(&b, &d, &n), 0);
     fx_term_builder_fini(&b);
     /* fx_term_format: the same limit, without overflowing its recursion. */
     for (int extra = 0; extra < 2; extra++) {

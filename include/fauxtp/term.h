@@ -8,11 +8,15 @@
  * installed; docs/terms.md).
  *
  * Errors: FX_EBADTERM (-39) for malformed, truncated or unexpected input
- * (a getter asked for another type, an integer that does not fit, nesting
- * deeper than FX_TERM_MAX_DEPTH); FX_EINVAL for NULL or out-of-range
+ * (a getter asked for another type, an integer that does not fit);
+ * FX_EINVAL for NULL or out-of-range
  * arguments; FX_ENOMEM; FX_EMSGSIZE when a builder over caller memory is
  * full or a term would pass FX_MSG_SIZE_LIMIT. A failed getter leaves the
  * reader's cursor where it was. Nothing reads outside the bytes given.
+ * Nesting has no limit (OTP has none): checking, reading and printing keep
+ * their stacks on the heap (8 bytes a level, a level at least 2 bytes of
+ * input), never recursion; only fx_term_format stops at
+ * FX_TERM_MAX_DEPTH.
  *
  * Threads: builders and readers are plain values with no shared state;
  * any thread may use one at a time. */
@@ -29,10 +33,9 @@
 extern "C" {
 #endif
 
-/* Deepest nesting of tuples, lists and maps the reader accepts and the
- * printer and fx_term_format handle (a proper list of N elements is one
- * level, not N). Validation and printing use explicit stacks of this size,
- * never recursion. */
+/* Deepest nesting of tuples, lists and maps in a fx_term_format string
+ * (its parser recurses; the format is the program's). The reader, the
+ * printer and the builder take any depth. */
 #define FX_TERM_MAX_DEPTH 256
 /* Longest atom, in bytes of UTF-8 (255 characters of up to 4 bytes). A
  * buffer of FX_TERM_ATOM_MAX + 1 bytes holds any atom and its NUL. */
@@ -43,7 +46,9 @@ typedef enum fx_term_kind {
     FX_TERM_ATOM = 1,  /* true, false and nil-the-atom included */
     FX_TERM_INTEGER,   /* any size: fx_term_get_i64/_u64/_bignum */
     FX_TERM_FLOAT,     /* fx_term_get_double */
-    FX_TERM_BINARY,    /* a whole number of bytes: fx_term_get_binary */
+    FX_TERM_BINARY,    /* a whole number of bytes (BINARY_EXT, or a
+                          BIT_BINARY_EXT whose last byte is full or with no
+                          bytes): fx_term_get_binary */
     FX_TERM_BITSTRING, /* a binary with a partial last byte: opaque */
     FX_TERM_NIL,       /* [] */
     FX_TERM_STRING,    /* a list of 1..65535 integers 0..255, compact: get_string */
@@ -106,7 +111,9 @@ FX_API int fx_term_builder_msg(const fx_term_builder *b, fx_msg **out);
 FX_API int fx_term_put_atom(fx_term_builder *b, const char *name, size_t len);
 /* The same for a NUL-terminated name. */
 FX_API int fx_term_put_atomz(fx_term_builder *b, const char *name);
-/* Integers, in the smallest encoding (small, 32-bit or bignum). */
+/* Integers, in Erlang's encoding (term_to_binary's bytes): 0..255 as
+ * SMALL_INTEGER_EXT, the rest of -2^31..2^31-1 as INTEGER_EXT, a bignum
+ * beyond. */
 FX_API int fx_term_put_i64(fx_term_builder *b, int64_t v);
 FX_API int fx_term_put_u64(fx_term_builder *b, uint64_t v);
 /* A bignum of any size: magnitude mag (n bytes, least significant first,
@@ -147,10 +154,12 @@ FX_API int fx_term_put_raw(fx_term_builder *b, const void *term, size_t size);
  * argument, whose C type the hole names:
  *   ~a const char * atom      ~s const char * charlist  ~b const char * binary
  *   ~y const void *, size_t binary   ~i int   ~l int64_t   ~u uint64_t
- *   ~f double   ~t const fx_term_builder * (its finished term, spliced in)
+ *   ~f double   ~t const fx_term_builder * (its finished term, spliced in;
+ *               it may be b itself: b's term so far is copied)
  * Example: fx_term_format(b, "{ok, ~i, <<\"bin\">>}", 42). FX_EINVAL for
- * a syntax error in fmt or a NULL string argument; like any failed put it
- * leaves the builder failed. */
+ * a syntax error in fmt (a fmt cut short anywhere included: it is read up
+ * to its NUL, never past), nesting deeper than FX_TERM_MAX_DEPTH or a NULL
+ * string argument; like any failed put it leaves the builder failed. */
 FX_API int fx_term_format(fx_term_builder *b, const char *fmt, ...);
 FX_API int fx_term_vformat(fx_term_builder *b, const char *fmt, va_list ap);
 /* A new FX_MSG_TERM message holding exactly the formatted term, written
@@ -180,11 +189,16 @@ typedef struct fx_term_reader {
 } fx_term_reader;
 
 /* Checks that data holds the version byte and exactly one valid term
- * (every length inside the bytes, nesting at most FX_TERM_MAX_DEPTH, and
- * what binary_to_term also refuses: NaN or infinite floats, UTF-8 atoms
- * of invalid UTF-8 or over 255 characters, a map with two equal keys) and
- * puts the cursor on it. FX_EBADTERM otherwise (compressed terms and the
- * distribution's atom-cache references included); FX_EINVAL for NULL. */
+ * (every length inside the bytes, and what binary_to_term also refuses:
+ * NaN or infinite floats, UTF-8 atoms of invalid UTF-8 or over 255
+ * characters, a map with two keys equal as Erlang compares them, whatever
+ * their encodings: docs/terms.md, "Limits") and puts the cursor on it.
+ * Any nesting depth. FX_EBADTERM otherwise (compressed terms and the
+ * distribution's atom-cache references included); FX_EINVAL for NULL;
+ * FX_ENOMEM when the walk's stack cannot grow.
+ * A LIST_EXT header of 0 elements is its tail (binary_to_term reads
+ * LIST_EXT(0, T) as T; Erlang never writes one): the cursor never rests on
+ * one, here or after any getter, so fx_term_type and the getters see T. */
 FX_API int fx_term_reader_init(fx_term_reader *r, const void *data, size_t size);
 /* The same for the FIRST term of data, which may be followed by other
  * bytes (a distribution frame holds a control term and then the message):
@@ -219,9 +233,11 @@ FX_API int fx_term_get_double(fx_term_reader *r, double *v);
 /* A binary, in place: *data points into the reader's bytes (borrowed
  * like them). */
 FX_API int fx_term_get_binary(fx_term_reader *r, const void **data, size_t *size);
-/* A charlist (STRING_EXT, [] or a proper list of integers 0..255) into
- * buf (cap bytes, NUL added), its length to *len (may be NULL);
- * FX_EMSGSIZE when it does not fit. */
+/* A charlist (STRING_EXT, [] or a proper list of integers 0..255, however
+ * its cells are split into LIST_EXT headers, e.g. written one cell at a
+ * time, and ending in [] or a STRING_EXT tail) into buf (cap bytes, NUL
+ * added), its length to *len (may be NULL); FX_EMSGSIZE when it does not
+ * fit. */
 FX_API int fx_term_get_string(fx_term_reader *r, char *buf, size_t cap, size_t *len);
 /* Container headers: the cursor moves onto the first element. A list of
  * *n > 0 elements is followed by its tail ([] when proper: read it with
@@ -278,7 +294,9 @@ FX_API int fx_term_get_pid(fx_term_reader *r, fx_vm *vm, fx_pid *pid);
 /* ---- printing ---------------------------------------------------------- */
 
 /* Writes the term at the cursor in Erlang syntax (UTF-8) as io:format("~w")
- * would for atoms, integers, binaries, lists, tuples and maps (pids,
+ * would for atoms, integers, binaries, lists, tuples and maps (a list
+ * however its cells are encoded; a map of up to 32 pairs in Erlang's term
+ * order of its keys, a larger one in its encoded order; pids,
  * ports, refs and funs print in a form of their own, e.g. #Pid<'a@h'.1.0>,
  * floats as the shortest digits that read back the same) into out (cap bytes,
  * always NUL-terminated when cap > 0, truncated when short). Returns the

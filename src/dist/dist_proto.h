@@ -106,10 +106,10 @@ int fxi_hs_parse_ack(const uint8_t *b, size_t len, uint8_t digest[16]);
 
 /* ---- terms and control messages ---------------------------------------- */
 /* Validates one term starting at b[pos] (no version byte) with the term
- * API's validator (fxi_term_validate: no recursion, never reads past len,
- * nesting at most FX_TERM_MAX_DEPTH, old FLOAT_EXT must hold its NUL);
- * *end is the offset after it. 0 or -1 (truncated, unknown tag,
- * atom-cache reference, too deep, nesting counts beyond the buffer). */
+ * API's validator (fxi_term_validate: no recursion, any nesting depth as
+ * in OTP, never reads past len, old FLOAT_EXT must hold its NUL); *end is
+ * the offset after it. 0 or -1 (truncated, unknown tag, atom-cache
+ * reference, nesting counts beyond the buffer, out of memory). */
 int fxi_etf_skip(const uint8_t *b, size_t len, size_t pos, size_t *end);
 
 typedef struct fxi_dist_ctl {

@@ -17,8 +17,8 @@ static uint32_t get32(const uint8_t *p)
 }
 
 /* Every peer term goes through the term API's validator: lengths checked
- * against len, nesting capped at FX_TERM_MAX_DEPTH, no recursion, old
- * FLOAT_EXT's NUL required. ei's decoders run on validated bytes only. */
+ * against len, any nesting (a heap stack, no recursion), old FLOAT_EXT's
+ * NUL required. ei's decoders run on validated bytes only. */
 int fxi_etf_skip(const uint8_t *b, size_t len, size_t pos, size_t *end)
 {
     size_t p = pos;

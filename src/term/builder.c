@@ -251,13 +251,44 @@ FX_API int fx_term_put_atomz(fx_term_builder *b, const char *name)
     return fx_term_put_atom(b, name, strnlen(name, FX_TERM_ATOM_MAX + 1));
 }
 
+/* Erlang's encoding (term_to_binary): SMALL_INTEGER_EXT for 0..255,
+ * INTEGER_EXT for the rest of the signed 32-bit range, a bignum beyond.
+ * ei_encode_longlong's INTEGER_EXT range is ei's old 28-bit one, so the
+ * two plain forms are written here. */
+static int put_int32(fx_term_builder *b, int32_t v)
+{
+    int rc = fxi_tb_check(b);
+    if (rc)
+        return rc;
+    size_t n = v >= 0 && v <= 255 ? 2 : 5;
+    char *p = fxi_tb_reserve(b, n, &rc);
+    if (rc || !p)
+        return rc;
+    if (n == 2) {
+        p[0] = 97;
+        p[1] = (char) v;
+    } else {
+        uint32_t u = (uint32_t) v;
+        p[0] = 98;
+        p[1] = (char) (u >> 24);
+        p[2] = (char) (u >> 16);
+        p[3] = (char) (u >> 8);
+        p[4] = (char) u;
+    }
+    return 0;
+}
+
 FX_API int fx_term_put_i64(fx_term_builder *b, int64_t v)
 {
+    if (v >= INT32_MIN && v <= INT32_MAX)
+        return put_int32(b, (int32_t) v);
     PUT(b, ei_encode_longlong(buf, &i, (EI_LONGLONG) v));
 }
 
 FX_API int fx_term_put_u64(fx_term_builder *b, uint64_t v)
 {
+    if (v <= INT32_MAX)
+        return put_int32(b, (int32_t) v);
     PUT(b, ei_encode_ulonglong(buf, &i, (EI_ULONGLONG) v));
 }
 
@@ -371,10 +402,15 @@ FX_API int fx_term_put_raw(fx_term_builder *b, const void *term, size_t size)
     if (!term)
         return fxi_tb_fail(b, FX_EINVAL);
     size_t pos = 0;
-    if (fxi_term_validate(term, size, &pos) || pos != size)
-        return fxi_tb_fail(b, FX_EBADTERM);
+    rc = fxi_term_validate(term, size, &pos);
+    if (rc || pos != size)
+        return fxi_tb_fail(b, rc == FX_ENOMEM ? FX_ENOMEM : FX_EBADTERM);
+    /* term may lie in b's own bytes (fx_term_format's ~t with b itself),
+     * which reserving may move: copy from its offset after reserving. */
+    uintptr_t t = (uintptr_t) term, lo = (uintptr_t) b->fxi_buf;
+    bool own = b->fxi_buf && t >= lo && t - lo < b->fxi_len;
     char *p = fxi_tb_reserve(b, size, &rc);
     if (p)
-        memcpy(p, term, size);
+        memmove(p, own ? b->fxi_buf + (t - lo) : (const char *) term, size);
     return rc;
 }

@@ -18,11 +18,30 @@ enum { FXI_TB_GROW = 1, FXI_TB_FIXED = 2, FXI_TB_SIZING = 3 };
 /* Once per process, thread-safe: ei_init(). 0 or FX_ENOMEM. */
 int fxi_term_ei_init(void);
 
-/* Walks the term starting at buf[*pos] (no version byte) without recursion:
- * every length checked against size, nesting at most FX_TERM_MAX_DEPTH.
- * On success *pos is just past it and 0 is returned; FX_EBADTERM
- * otherwise (*pos unchanged). */
+/* Walks the term starting at buf[*pos] (no version byte) without recursion
+ * (a heap stack of open containers, so any nesting the bytes can hold):
+ * every length checked against size, map keys unique by Erlang equality
+ * (canonical forms, fxi_term_canon). On success *pos is just past it and
+ * 0 is returned; FX_EBADTERM otherwise, FX_ENOMEM when the stack cannot
+ * grow (*pos unchanged). */
 int fxi_term_validate(const char *buf, size_t size, size_t *pos);
+
+/* Growable bytes (free v when done). */
+typedef struct fxi_bytes {
+    unsigned char *v;
+    size_t n, cap;
+} fxi_bytes;
+
+/* Appends to out the canonical form (canon.c) of the valid term at b[pos]:
+ * equal forms for terms Erlang's =:= finds equal, memcmp order as
+ * Erlang's term order. *budget caps the input bytes walked (decremented
+ * on success). 0; 1 over budget (out then holds a partial form);
+ * FX_ENOMEM. */
+int fxi_term_canon(const char *b, size_t pos, fxi_bytes *out, size_t *budget);
+
+/* Past any LIST_EXT headers of 0 elements at buf[pos]: such a header is
+ * its tail (binary_to_term gives the tail), so readers look past it. */
+size_t fxi_term_past_empty(const char *buf, size_t size, size_t pos);
 
 /* The kind (fx_term_kind) of a term whose tag is buf[pos]; the caller
  * made sure pos < size and the term is valid. */

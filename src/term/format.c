@@ -23,6 +23,28 @@ typedef struct fmt {
                                     recursion's stack frames) */
 } fmt;
 
+/* The parser never moves past fmt's NUL: every step checks the byte it
+ * steps over (eat, and the NUL tests in escape and hole), so a fmt cut
+ * short anywhere is FX_EINVAL, read only up to its NUL. */
+
+/* Consumes c when it is next; whether it was. */
+static bool eat(fmt *f, char c)
+{
+    if (*f->s != c)
+        return false;
+    f->s++;
+    return true;
+}
+
+/* Consumes the two characters c1 c2 when they are next. */
+static bool eat2(fmt *f, char c1, char c2)
+{
+    if (f->s[0] != c1 || f->s[1] != c2) /* s[1] read only when s[0] is c1 */
+        return false;
+    f->s += 2;
+    return true;
+}
+
 static void spaces(fmt *f)
 {
     while (*f->s == ' ' || *f->s == '\t' || *f->s == '\n')
@@ -80,8 +102,10 @@ static long escape(const char **ps)
 {
     static const char named[] = "b\bd\177e\033f\fn\nr\rs t\tv\v";
     const char *s = *ps;
-    unsigned char c = (unsigned char) *s++;
+    unsigned char c = (unsigned char) *s;
     long v = -1;
+    if (c)
+        s++; /* never past the NUL */
     const char *k = c ? strchr(named, c) : NULL;
     if (k && (k - named) % 2 == 0) {
         v = (unsigned char) k[1];
@@ -101,7 +125,11 @@ static long escape(const char **ps)
              digits++, s++)
             v = v * 16 +
                 (isdigit((unsigned char) *s) ? *s - '0' : (*s | 0x20) - 'a' + 10);
-        if (brace ? (*s++ != '}' || digits == 0) : digits != 2)
+        if (brace && *s == '}')
+            s++;
+        else if (brace)
+            v = -1;
+        if (brace ? digits == 0 : digits != 2)
             v = -1;
         if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
             v = -1;
@@ -160,7 +188,7 @@ static int elements(fmt *f, long n)
         if (rc)
             return rc;
         spaces(f);
-        if (k + 1 < n && *f->s++ != ',')
+        if (k + 1 < n && !eat(f, ','))
             return FX_EINVAL;
     }
     return 0;
@@ -187,15 +215,14 @@ static int container(fmt *f, char open)
         if (!rc)
             rc = elements(f, n);
         spaces(f);
-        if (!rc && *f->s == '|') {
-            f->s++;
+        if (!rc && eat(f, '|')) {
             rc = term(f);
         } else if (!rc) {
             rc = fx_term_put_nil(f->b);
         }
     }
     spaces(f);
-    if (!rc && *f->s++ != close)
+    if (!rc && !eat(f, close))
         return FX_EINVAL;
     return rc;
 }
@@ -208,18 +235,20 @@ static int map(fmt *f)
     int rc = fx_term_put_map(f->b, (size_t) n);
     for (long k = 0; !rc && k < n; k++) {
         rc = term(f);
+        if (rc)
+            break;
         spaces(f);
-        if (!rc && (f->s[0] != '=' || f->s[1] != '>'))
+        if (!eat2(f, '=', '>'))
             return FX_EINVAL;
-        f->s += 2;
-        if (!rc)
-            rc = term(f);
+        rc = term(f);
+        if (rc)
+            break;
         spaces(f);
-        if (!rc && k + 1 < n && *f->s++ != ',')
+        if (k + 1 < n && !eat(f, ','))
             return FX_EINVAL;
     }
     spaces(f);
-    if (!rc && *f->s++ != '}')
+    if (!rc && !eat(f, '}'))
         return FX_EINVAL;
     return rc;
 }
@@ -245,9 +274,8 @@ static int binary(fmt *f)
     } else {
         return FX_EINVAL;
     }
-    if (!rc && (f->s[0] != '>' || f->s[1] != '>'))
+    if (!rc && !eat2(f, '>', '>'))
         return FX_EINVAL;
-    f->s += 2;
     return rc;
 }
 
@@ -278,7 +306,10 @@ static int number(fmt *f)
 
 static int hole(fmt *f)
 {
-    char c = *f->s++;
+    char c = *f->s;
+    if (!c)
+        return FX_EINVAL; /* "~" at the end */
+    f->s++;
     switch (c) {
     case 'a':
         return fx_term_put_atomz(f->b, va_arg(f->ap, const char *));

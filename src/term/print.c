@@ -1,6 +1,6 @@
 /* fx_term_print: Erlang syntax, as io:format("~w") writes it, without
- * recursion: an explicit stack of open containers, FX_TERM_MAX_DEPTH deep
- * (the reader's validation already capped nesting there). */
+ * recursion: an explicit heap stack of open containers, as deep as the
+ * term. */
 #include "term/etf.h"
 
 #include <fauxtp/error.h>
@@ -185,7 +185,7 @@ static void bignum(sink *s, int neg, const unsigned char *mag, size_t n)
     }
     if (nd == 0)
         dec[nd++] = '0';
-    if (neg)
+    if (neg && n) /* a negative zero (sign 1, magnitude 0) is 0 */
         put(s, "-", 1);
     for (size_t k = nd; k-- > 0;)
         put(s, dec + k, 1);
@@ -299,45 +299,187 @@ static void ident(sink *s, const char *b, size_t *pos, unsigned char t)
     *pos = q;
 }
 
-typedef struct frame {
-    uint64_t rem;   /* terms left */
-    uint64_t index; /* terms printed */
-    char kind;      /* 't', 'l', 'm' */
-} frame;
+/* The walk's stack, on the heap and as deep as the term (the reader has
+ * no depth limit): per open container the terms still to print, with its
+ * kind and flags in the top bits. A map printed in key order also has an
+ * entry on a second stack: where its keys and values are, in print order,
+ * in a shared array of positions. */
+#define F_TUPLE (0ull << 61)
+#define F_LIST (1ull << 61)
+#define F_MAP (2ull << 61)
+#define F_KIND (3ull << 61)
+#define F_STARTED (1ull << 60) /* an element was printed */
+#define F_SORTED (1ull << 59)  /* a map with an entry on the order stack */
+#define F_REM ((1ull << 59) - 1)
+
+/* Erlang's io_lib prints a flatmap (up to 32 pairs) in key order; larger
+ * maps (hashmaps) print in the order they were encoded, which for a map
+ * from Erlang is its own iteration order. */
+#define SORTED_MAX 32
+
+typedef struct ord {
+    size_t base;    /* its first position in the positions array */
+    size_t end;     /* the byte after the map */
+    uint64_t total; /* 2 * pairs */
+} ord;
+
+typedef struct pstack {
+    uint64_t *st, st_small[64];
+    size_t d, dcap;
+    ord *o, o_small[8];
+    size_t no, ocap;
+    size_t *pv; /* positions of sorted maps' keys and values */
+    size_t npv, pvcap;
+    size_t budget; /* bytes the sorting may still walk */
+} pstack;
+
+static bool grow_to(void **v, void *small, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap)
+        return true;
+    size_t cap2 = *cap ? *cap : 16;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *nv = *v == small ? malloc(cap2 * sz) : realloc(*v, cap2 * sz);
+    if (!nv)
+        return false;
+    if (*v == small && small)
+        memcpy(nv, small, *cap * sz);
+    *v = nv, *cap = cap2;
+    return true;
+}
+
+static _Thread_local const unsigned char *ord_canon; /* qsort has no context */
+
+typedef struct keyc {
+    size_t off, len; /* canonical form in ord_canon */
+    size_t k, v;     /* key and value positions */
+} keyc;
+
+static int keyc_cmp(const void *a, const void *b)
+{
+    const keyc *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(ord_canon + x->off, ord_canon + y->off, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Pushes the order entry of the map of `pairs` pairs whose first key is at
+ * b[pos]: its keys and values in key order. false (print in encoded order)
+ * when over budget or out of memory. */
+static bool sort_map(pstack *ps, const char *b, size_t size, size_t pos, uint32_t pairs)
+{
+    keyc kc[SORTED_MAX];
+    fxi_bytes c = {0};
+    size_t q = pos;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < pairs; i++) {
+        kc[i].k = q;
+        kc[i].off = c.n;
+        size_t start = q;
+        ok = fxi_term_canon(b, q, &c, &ps->budget) == 0 &&
+             fxi_term_validate(b, size, &q) == 0;
+        kc[i].len = c.n - kc[i].off;
+        kc[i].v = q;
+        ok = ok && fxi_term_validate(b, size, &q) == 0;
+        size_t walked = q - start;
+        ok = ok && walked <= ps->budget;
+        if (ok)
+            ps->budget -= walked;
+    }
+    if (ok) {
+        ord_canon = c.v;
+        qsort(kc, pairs, sizeof kc[0], keyc_cmp);
+        ok = grow_to((void **) &ps->pv, NULL, &ps->pvcap, ps->npv + 2 * pairs,
+                     sizeof *ps->pv) &&
+             grow_to((void **) &ps->o, ps->o_small, &ps->ocap, ps->no + 1, sizeof *ps->o);
+    }
+    if (ok) {
+        ps->o[ps->no++] = (ord){.base = ps->npv, .end = q, .total = 2 * (uint64_t) pairs};
+        for (uint32_t i = 0; i < pairs; i++) {
+            ps->pv[ps->npv++] = kc[i].k;
+            ps->pv[ps->npv++] = kc[i].v;
+        }
+    }
+    free(c.v);
+    return ok;
+}
+
+/* A list's tail at b[pos] that goes on printing in the same brackets: a
+ * list (its cells continue the list), a STRING_EXT (its bytes), [] (the
+ * end). *f updated, *pos moved; false when the tail is something else
+ * (then printed after '|'). */
+static bool tail(sink *s, const char *b, size_t size, size_t *pos, uint64_t *f)
+{
+    size_t p = fxi_term_past_empty(b, size, *pos);
+    unsigned char t = (unsigned char) b[p];
+    if (t == 106) {
+        *pos = p + 1;
+        *f &= ~F_REM;
+        return true;
+    }
+    if (t == 107) {
+        size_t n = fxi_be16(b + p + 1);
+        if (n)
+            put(s, ",", 1);
+        bytes(s, (const unsigned char *) b + p + 3, n, 0);
+        *pos = p + 3 + n;
+        *f &= ~F_REM;
+        return true;
+    }
+    if (t == 108) {
+        *pos = p + 5;
+        *f = (*f & ~F_REM) | ((uint64_t) fxi_be32(b + p + 1) + 1);
+        return true;
+    }
+    *pos = p;
+    return false;
+}
 
 static int print(const char *b, size_t size, size_t pos, sink *s)
 {
-    frame st[FX_TERM_MAX_DEPTH + 1];
-    int d = -1;
+    pstack ps = {.st = ps.st_small,
+                 .dcap = 64,
+                 .o = ps.o_small,
+                 .ocap = 8,
+                 .budget = 4 * size + 4096};
+    int rc = FX_ENOMEM;
     bool first = true;
-    while (first || d >= 0) {
-        if (d >= 0 && st[d].rem == 0) {
-            puts_(s, st[d].kind == 'l' ? "]" : "}");
-            d--;
+    while (first || ps.d > 0) {
+        uint64_t *f = ps.d ? &ps.st[ps.d - 1] : NULL;
+        if (f && (*f & F_REM) == 0) {
+            puts_(s, (*f & F_KIND) == F_LIST ? "]" : "}");
+            if (*f & F_SORTED)
+                pos = ps.o[--ps.no].end, ps.npv = ps.o[ps.no].base;
+            ps.d--;
             continue;
         }
-        if (d >= 0) {
-            frame *f = &st[d];
-            if (f->kind == 'l' && f->rem == 1) { /* the tail */
-                if ((unsigned char) b[pos] == 106) {
-                    pos++;
-                    f->rem--;
+        if (f) {
+            uint64_t kind = *f & F_KIND, rem = *f & F_REM;
+            if (kind == F_LIST && rem == 1) { /* the tail */
+                if (tail(s, b, size, &pos, f))
                     continue;
-                }
                 put(s, "|", 1);
-            } else if (f->index > 0) {
-                puts_(s, f->kind == 'm' && f->index % 2 ? " => " : ",");
+            } else if (kind == F_MAP && rem % 2) { /* a value */
+                puts_(s, " => ");
+            } else if (*f & F_STARTED) {
+                put(s, ",", 1);
             }
-            f->rem--;
-            f->index++;
+            if (*f & F_SORTED) {
+                ord *o = &ps.o[ps.no - 1];
+                pos = ps.pv[o->base + (o->total - rem)];
+            }
+            *f = (*f - 1) | F_STARTED;
         }
         first = false;
-        if (pos >= size)
-            return FX_EBADTERM;
+        pos = fxi_term_past_empty(b, size, pos); /* LIST_EXT(0, T) is T */
+        if (pos >= size) {
+            rc = FX_EBADTERM;
+            goto out;
+        }
         unsigned char t = (unsigned char) b[pos];
         const char *p = b + pos;
-        uint64_t kids = 0;
-        char kind = 0;
+        uint64_t kids = 0, kind = 0;
         switch (t) {
         case 97:
             putu(s, (unsigned char) p[1]);
@@ -363,8 +505,10 @@ static int print(const char *b, size_t size, size_t pos, sink *s)
         case 99: {
             int i = 0;
             double v = 0;
-            if (ei_decode_double(p, &i, &v) < 0)
-                return FX_EBADTERM;
+            if (ei_decode_double(p, &i, &v) < 0) {
+                rc = FX_EBADTERM;
+                goto out;
+            }
             flt(s, v);
             pos += (size_t) i;
             break;
@@ -398,16 +542,16 @@ static int print(const char *b, size_t size, size_t pos, sink *s)
             break;
         }
         case 104:
-            kids = (unsigned char) p[1], kind = 't', pos += 2;
+            kids = (unsigned char) p[1], kind = F_TUPLE | 1, pos += 2;
             break;
         case 105:
-            kids = fxi_be32(p + 1), kind = 't', pos += 5;
+            kids = fxi_be32(p + 1), kind = F_TUPLE | 1, pos += 5;
             break;
         case 108:
-            kids = (uint64_t) fxi_be32(p + 1) + 1, kind = 'l', pos += 5;
+            kids = (uint64_t) fxi_be32(p + 1) + 1, kind = F_LIST | 1, pos += 5;
             break;
         case 116:
-            kids = (uint64_t) fxi_be32(p + 1) * 2, kind = 'm', pos += 5;
+            kids = (uint64_t) fxi_be32(p + 1) * 2, kind = F_MAP | 1, pos += 5;
             break;
         case 103:
         case 88:
@@ -421,21 +565,34 @@ static int print(const char *b, size_t size, size_t pos, sink *s)
             break;
         default: { /* funs: opaque */
             size_t q = pos;
-            if (fxi_term_validate(b, size, &q))
-                return FX_EBADTERM;
+            rc = fxi_term_validate(b, size, &q);
+            if (rc)
+                goto out;
             puts_(s, "#Fun<>");
             pos = q;
             break;
         }
         }
         if (kind) {
-            if (d + 1 > FX_TERM_MAX_DEPTH)
-                return FX_EBADTERM;
-            puts_(s, kind == 't' ? "{" : kind == 'l' ? "[" : "#{");
-            st[++d] = (frame){.rem = kids, .index = 0, .kind = kind};
+            kind &= F_KIND;
+            puts_(s, kind == F_TUPLE ? "{" : kind == F_LIST ? "[" : "#{");
+            if (kind == F_MAP && kids > 2 && kids <= 2 * SORTED_MAX &&
+                sort_map(&ps, b, size, pos, (uint32_t) (kids / 2)))
+                kind |= F_SORTED;
+            if (!grow_to((void **) &ps.st, ps.st_small, &ps.dcap, ps.d + 1,
+                         sizeof *ps.st))
+                goto out;
+            ps.st[ps.d++] = kind | kids;
         }
     }
-    return 0;
+    rc = 0;
+out:
+    if (ps.st != ps.st_small)
+        free(ps.st);
+    if (ps.o != ps.o_small)
+        free(ps.o);
+    free(ps.pv);
+    return rc;
 }
 
 static int finish(sink *s, int rc)

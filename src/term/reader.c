@@ -9,6 +9,15 @@
 #include <ei.h>
 #include <string.h>
 
+/* Moves the cursor n bytes on, then past any LIST_EXT headers of 0
+ * elements (binary_to_term reads LIST_EXT(0, Tail) as Tail; Erlang never
+ * writes one): the cursor never rests on one, so every getter and
+ * fx_term_type see the tail. */
+static void advance(fx_term_reader *r, size_t n)
+{
+    r->fxi_pos = fxi_term_past_empty(r->fxi_buf, r->fxi_size, r->fxi_pos + n);
+}
+
 /* The first term of data: its end in *end. */
 static int first_term(fx_term_reader *r, const void *data, size_t size, size_t *end)
 {
@@ -22,13 +31,16 @@ static int first_term(fx_term_reader *r, const void *data, size_t size, size_t *
         return rc;
     const char *b = data;
     size_t pos = 1;
-    if (size < 2 || (unsigned char) b[0] != FXI_ETF_VERSION ||
-        fxi_term_validate(b, size, &pos))
+    if (size < 2 || (unsigned char) b[0] != FXI_ETF_VERSION)
         return FX_EBADTERM;
+    rc = fxi_term_validate(b, size, &pos);
+    if (rc)
+        return rc;
     /* The reader never looks past the term: its size ends there. */
     r->fxi_buf = b;
     r->fxi_size = pos;
-    r->fxi_pos = 1;
+    r->fxi_pos = 0;
+    advance(r, 1);
     *end = pos;
     return 0;
 }
@@ -110,7 +122,7 @@ FX_API int fx_term_get_atom(fx_term_reader *r, char *buf, size_t cap, size_t *le
     memcpy(buf, tmp, n + 1);
     if (len)
         *len = n;
-    r->fxi_pos += (size_t) i;
+    advance(r, (size_t) i);
     return 0;
 }
 
@@ -127,7 +139,7 @@ FX_API int fx_term_get_i64(fx_term_reader *r, int64_t *v)
         ei_decode_longlong(at(r), &i, &x) < 0)
         return FX_EBADTERM;
     *v = (int64_t) x;
-    r->fxi_pos += (size_t) i;
+    advance(r, (size_t) i);
     return 0;
 }
 
@@ -202,7 +214,7 @@ FX_API int fx_term_get_bignum(fx_term_reader *r, int *neg, uint8_t *mag, size_t 
     if (len)
         memcpy(mag, digits, len);
     *neg = len ? sign : 0;
-    r->fxi_pos += used;
+    advance(r, used);
     return 0;
 }
 
@@ -219,7 +231,7 @@ FX_API int fx_term_get_double(fx_term_reader *r, double *v)
         ei_decode_double(at(r), &i, &d) < 0)
         return FX_EBADTERM;
     *v = d;
-    r->fxi_pos += (size_t) i;
+    advance(r, (size_t) i);
     return 0;
 }
 
@@ -230,12 +242,63 @@ FX_API int fx_term_get_binary(fx_term_reader *r, const void **data, size_t *size
         return rc;
     if (!data || !size)
         return FX_EINVAL;
-    if (tag(r) != 109)
+    if (fxi_term_kind_at(r->fxi_buf, r->fxi_pos) != FX_TERM_BINARY)
         return FX_EBADTERM;
-    size_t n = fxi_be32(at(r) + 1);
-    *data = at(r) + 5;
+    size_t n = fxi_be32(at(r) + 1), h = tag(r) == 109 ? 5 : 6; /* BIT_BINARY_EXT: 6 */
+    *data = at(r) + h;
     *size = n;
-    r->fxi_pos += 5 + n;
+    advance(r, h + n);
+    return 0;
+}
+
+/* The charlist at p (validated): its length, and its bytes into buf when
+ * buf is not NULL (room checked by the caller); *used gets its size in
+ * bytes. A list may be written as any run of LIST_EXT cells (each tail a
+ * list), end in a STRING_EXT tail, or hold LIST_EXT(0, Tail) headers.
+ * FX_EBADTERM when it is not a proper list of integers 0..255. */
+static int charlist(const char *p, size_t size, char *buf, size_t *len, size_t *used)
+{
+    size_t q = fxi_term_past_empty(p, size, 0), n = 0;
+    for (;;) {
+        unsigned char t = (unsigned char) p[q];
+        if (t == 106) {
+            q += 1;
+            break;
+        }
+        if (t == 107) {
+            size_t k = fxi_be16(p + q + 1);
+            if (buf)
+                memcpy(buf + n, p + q + 3, k);
+            n += k;
+            q += 3 + k;
+            break;
+        }
+        if (t != 108)
+            return FX_EBADTERM;
+        size_t count = fxi_be32(p + q + 1);
+        q += 5;
+        for (size_t e = 0; e < count; e++, n++) {
+            q = fxi_term_past_empty(p, size, q);
+            unsigned char et = (unsigned char) p[q];
+            uint32_t v;
+            if (et == 97) {
+                v = (unsigned char) p[q + 1];
+                q += 2;
+            } else if (et == 98) {
+                v = fxi_be32(p + q + 1);
+                q += 5;
+            } else {
+                return FX_EBADTERM;
+            }
+            if (v > 255)
+                return FX_EBADTERM;
+            if (buf)
+                buf[n] = (char) v;
+        }
+        q = fxi_term_past_empty(p, size, q);
+    }
+    *len = n;
+    *used = q;
     return 0;
 }
 
@@ -246,52 +309,21 @@ FX_API int fx_term_get_string(fx_term_reader *r, char *buf, size_t cap, size_t *
         return rc;
     if (!buf || !cap)
         return FX_EINVAL;
+    /* Two passes: whether it is a charlist at all comes before whether it
+     * fits (FX_EBADTERM for [1,2,3,foo] whatever the buffer). */
+    size_t n, used;
     const char *p = at(r);
-    size_t n = 0, used;
-    if (tag(r) == 106) {
-        used = 1;
-    } else if (tag(r) == 107) {
-        n = fxi_be16(p + 1);
-        if (n >= cap)
-            return FX_EMSGSIZE;
-        memcpy(buf, p + 3, n);
-        used = 3 + n;
-    } else if (tag(r) == 108) {
-        /* Two passes: whether it is a charlist at all comes before whether
-         * it fits (FX_EBADTERM for [1,2,3,foo] whatever the buffer). */
-        size_t count = fxi_be32(p + 1);
-        for (int pass = 0; pass < 2; pass++) {
-            size_t q = 5;
-            for (n = 0; n < count; n++) {
-                unsigned char t = (unsigned char) p[q];
-                uint32_t v;
-                if (t == 97) {
-                    v = (unsigned char) p[q + 1];
-                    q += 2;
-                } else if (t == 98) {
-                    v = fxi_be32(p + q + 1);
-                    q += 5;
-                } else {
-                    return FX_EBADTERM;
-                }
-                if (v > 255)
-                    return FX_EBADTERM;
-                if (pass)
-                    buf[n] = (char) v;
-            }
-            if ((unsigned char) p[q] != 106)
-                return FX_EBADTERM;
-            if (count >= cap)
-                return FX_EMSGSIZE;
-            used = q + 1;
-        }
-    } else {
-        return FX_EBADTERM;
-    }
+    size_t left = r->fxi_size - r->fxi_pos;
+    rc = charlist(p, left, NULL, &n, &used);
+    if (rc)
+        return rc;
+    if (n >= cap)
+        return FX_EMSGSIZE;
+    charlist(p, left, buf, &n, &used);
     buf[n] = 0;
     if (len)
         *len = n;
-    r->fxi_pos += used;
+    advance(r, used);
     return 0;
 }
 
@@ -306,14 +338,14 @@ static int container(fx_term_reader *r, uint32_t *count, int kind)
     const char *p = at(r);
     if (kind == 't' && t == 104) {
         *count = (unsigned char) p[1];
-        r->fxi_pos += 2;
+        advance(r, 2);
     } else if ((kind == 't' && t == 105) || (kind == 'l' && t == 108) ||
                (kind == 'm' && t == 116)) {
         *count = fxi_be32(p + 1);
-        r->fxi_pos += 5;
+        advance(r, 5);
     } else if (kind == 'l' && t == 106) {
         *count = 0;
-        r->fxi_pos += 1;
+        advance(r, 1);
     } else {
         return FX_EBADTERM;
     }
@@ -342,7 +374,7 @@ FX_API int fx_term_get_nil(fx_term_reader *r)
         return rc;
     if (tag(r) != 106)
         return FX_EBADTERM;
-    r->fxi_pos++;
+    advance(r, 1);
     return 0;
 }
 
@@ -358,7 +390,7 @@ FX_API int fx_term_get_raw(fx_term_reader *r, const void **term, size_t *size)
         return FX_EBADTERM;
     *term = at(r);
     *size = pos - r->fxi_pos;
-    r->fxi_pos = pos;
+    advance(r, *size);
     return 0;
 }
 

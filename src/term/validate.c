@@ -1,8 +1,8 @@
 /* Checking a term's bytes before anything decodes them: ei's decoders
  * trust their input (they take no length), and ei_skip_term recurses once
  * per nesting level, so a hostile 2 MB term of nested tuples would
- * overflow the stack. This walk takes no recursion: a stack of "terms
- * still to read" counts, FX_TERM_MAX_DEPTH + 1 deep. */
+ * overflow the stack. This walk takes no recursion: a heap stack of
+ * "terms still to read" counts, as deep as the term (no depth limit). */
 #include "term/etf.h"
 
 #include <fauxtp/error.h>
@@ -146,7 +146,10 @@ static int one(const char *b, size_t size, size_t *pos, uint64_t *children)
         if (!need(size, p, 5))
             return FX_EBADTERM;
         skip = fxi_be32(b + p);
-        if ((unsigned char) b[p + 4] < 1 || (unsigned char) b[p + 4] > 8 || skip == 0)
+        /* Bits in the last byte: 1..8, and 0 exactly when there are no
+         * bytes (<<>>), as binary_to_term checks. */
+        if (((unsigned char) b[p + 4] == 0) != (skip == 0) ||
+            (unsigned char) b[p + 4] > 8)
             return FX_EBADTERM;
         p += 5;
         break;
@@ -219,21 +222,25 @@ static int one(const char *b, size_t size, size_t *pos, uint64_t *children)
     return 0;
 }
 
-/* A map's keys as byte ranges of buf, to find duplicates: Erlang refuses
- * a map with two equal keys (binary_to_term: badarg; over distribution
- * the peer drops the connection). Equal bytes are equal terms, so there
- * are no false alarms; an equal key in another encoding (an atom as
- * ATOM_EXT and as SMALL_ATOM_UTF8_EXT) is not caught: our builders and
- * Erlang never write one map that way. */
+/* A map's keys as canonical forms (canon.c) in c, to find duplicates:
+ * Erlang refuses a map with two equal keys (binary_to_term: badarg; over
+ * distribution the peer drops the connection), equal by =:=, whatever the
+ * encodings (an atom as ATOM_EXT and as SMALL_ATOM_UTF8_EXT, 1 as
+ * SMALL_INTEGER_EXT and as INTEGER_EXT). Canonical forms cost a walk of
+ * each key; past a budget of KEY_BUDGET_X times the term's size (a
+ * hostile nest of maps inside keys) keys compare by their bytes instead,
+ * which misses only equal keys in different encodings. */
+#define KEY_BUDGET_X 4
 typedef struct keys {
-    const char *buf;
+    fxi_bytes c; /* canonical forms (or raw bytes past the budget) */
     struct span {
         size_t off, len;
     } * v, small[32];
     size_t n, cap;
+    size_t budget;
 } keys;
 
-static bool keys_push(keys *k, size_t off, size_t len)
+static bool keys_push(keys *k, const char *buf, size_t off, size_t len)
 {
     if (k->n == k->cap) {
         size_t cap = k->cap * 2;
@@ -245,11 +252,28 @@ static bool keys_push(keys *k, size_t off, size_t len)
             memcpy(v, k->small, sizeof k->small);
         k->v = v, k->cap = cap;
     }
-    k->v[k->n++] = (struct span){off, len};
+    size_t at = k->c.n;
+    int rc = k->budget ? fxi_term_canon(buf, off, &k->c, &k->budget) : 1;
+    if (rc == 1) { /* over budget: the bytes themselves */
+        k->budget = 0;
+        k->c.n = at;
+        if (k->c.cap - at < len) {
+            size_t cap = at + len + 256;
+            unsigned char *nv = realloc(k->c.v, cap);
+            if (!nv)
+                return false;
+            k->c.v = nv, k->c.cap = cap;
+        }
+        memcpy(k->c.v + at, buf + off, len);
+        k->c.n = at + len;
+    } else if (rc) {
+        return false;
+    }
+    k->v[k->n++] = (struct span){at, k->c.n - at};
     return true;
 }
 
-static _Thread_local const char *cmp_buf; /* qsort has no context */
+static _Thread_local const unsigned char *cmp_buf; /* qsort has no context */
 
 static int span_cmp(const void *a, const void *b)
 {
@@ -264,15 +288,15 @@ static bool keys_unique(keys *k, size_t from)
 {
     struct span *v = k->v + from;
     size_t n = k->n - from;
+    const unsigned char *c = k->c.v;
     if (n <= 16) {
         for (size_t i = 0; i < n; i++)
             for (size_t j = i + 1; j < n; j++)
-                if (v[i].len == v[j].len &&
-                    !memcmp(k->buf + v[i].off, k->buf + v[j].off, v[i].len))
+                if (v[i].len == v[j].len && !memcmp(c + v[i].off, c + v[j].off, v[i].len))
                     return false;
         return true;
     }
-    cmp_buf = k->buf;
+    cmp_buf = c;
     qsort(v, n, sizeof *v, span_cmp);
     for (size_t i = 1; i < n; i++)
         if (span_cmp(&v[i - 1], &v[i]) == 0)
@@ -280,60 +304,118 @@ static bool keys_unique(keys *k, size_t from)
     return true;
 }
 
+/* One open container on the walk's stack: the terms still to read, and
+ * flags in the top bits (a LIST_EXT, a map whose keys are tracked). A
+ * map's extra state lives on a second stack, one entry per tracked map. */
+#define F_LIST (1ull << 63)
+#define F_MAP (1ull << 62)
+#define F_REM (F_MAP - 1)
+
+typedef struct mapf {
+    uint64_t total; /* children: 2 * pairs */
+    size_t base;    /* its first key in keys.v */
+    size_t cbase;   /* its first canonical byte in keys.c */
+    size_t key_at;  /* where the key being read began */
+} mapf;
+
+/* Pushes v (elements of size sz) onto a stack that starts in `small`. */
+static bool push(void **st, void *small, size_t *n, size_t *cap, size_t sz, const void *v)
+{
+    if (*n == *cap) {
+        void *nv = *st == small ? malloc(2 * *cap * sz) : realloc(*st, 2 * *cap * sz);
+        if (!nv)
+            return false;
+        if (*st == small)
+            memcpy(nv, small, *cap * sz);
+        *st = nv, *cap *= 2;
+    }
+    memcpy((char *) *st + *n * sz, v, sz);
+    (*n)++;
+    return true;
+}
+
 int fxi_term_validate(const char *buf, size_t size, size_t *pos)
 {
-    uint64_t rem[FX_TERM_MAX_DEPTH + 1];
-    /* Per level: a map's child count and where its keys start in k (maps
-     * only: ismap), and where the key being read began. */
-    uint64_t total[FX_TERM_MAX_DEPTH + 1];
-    size_t base[FX_TERM_MAX_DEPTH + 1], key_at[FX_TERM_MAX_DEPTH + 1];
-    bool ismap[FX_TERM_MAX_DEPTH + 1];
-    keys k = {.buf = buf, .v = k.small, .cap = 32};
-    uint64_t pending = 1; /* sum of rem[] */
+    /* No depth limit (OTP has none): a level takes at least 2 bytes of
+     * input and 8 bytes of stack, so the stack is at most 4 times the
+     * term's size. A list's tail that is a list continues its level: a
+     * proper list written cell by cell is one level. */
+    uint64_t st_small[64], *st = st_small;
+    mapf ms_small[8], *ms = ms_small;
+    size_t d = 0, dcap = 64, nm = 0, mcap = 8;
+    keys k = {.v = k.small, .cap = 32, .budget = KEY_BUDGET_X * (size + 64)};
+    uint64_t pending = 1; /* terms still to read, all levels */
     size_t p = *pos;
-    int d = 0, rc = FX_EBADTERM;
-    rem[0] = 1;
-    ismap[0] = false;
-    while (d >= 0) {
-        if (rem[d] == 0) {
-            if (ismap[d]) {
+    int rc = FX_EBADTERM;
+    st[d++] = 1;
+    while (d > 0) {
+        uint64_t *f = &st[d - 1];
+        if ((*f & F_REM) == 0) {
+            if (*f & F_MAP) {
                 /* The last value ended here: its key was recorded. */
-                if (!keys_unique(&k, base[d]))
+                mapf *m = &ms[--nm];
+                if (!keys_unique(&k, m->base))
                     goto out;
-                k.n = base[d];
+                k.n = m->base;
+                k.c.n = m->cbase;
             }
             d--;
             continue;
         }
-        if (ismap[d]) {
-            uint64_t i = total[d] - rem[d]; /* even: a key starts; odd: its value */
+        if (*f & F_MAP) {
+            mapf *m = &ms[nm - 1];
+            uint64_t i = m->total - (*f & F_REM); /* even: a key; odd: its value */
             if (i % 2 == 0)
-                key_at[d] = p;
-            else if (!keys_push(&k, key_at[d], p - key_at[d]))
+                m->key_at = p;
+            else if (!keys_push(&k, buf, m->key_at, p - m->key_at)) {
+                rc = FX_ENOMEM;
                 goto out;
+            }
         }
         unsigned char tag = p < size ? (unsigned char) buf[p] : 0;
         uint64_t kids;
         if (one(buf, size, &p, &kids))
             goto out;
-        rem[d]--;
+        bool tail = (*f & F_LIST) && (*f & F_REM) == 1;
+        (*f)--;
         pending--;
         if (kids == 0)
             continue;
         pending += kids;
-        if (d == FX_TERM_MAX_DEPTH || !need(size, p, pending))
+        if (!need(size, p, pending))
             goto out;
-        rem[++d] = kids;
-        ismap[d] = tag == 116 && kids > 2; /* MAP_EXT of 2 or more pairs */
-        total[d] = kids;
-        base[d] = k.n;
+        if (tag == 108 && tail) { /* [H | T] with T a list: the same level */
+            *f = kids | F_LIST;
+            continue;
+        }
+        bool track = tag == 116 && kids > 2; /* MAP_EXT of 2 or more pairs */
+        uint64_t fr = kids | (tag == 108 ? F_LIST : 0) | (track ? F_MAP : 0);
+        mapf m = {.total = kids, .base = k.n, .cbase = k.c.n};
+        if (!push((void **) &st, st_small, &d, &dcap, sizeof fr, &fr) ||
+            (track && !push((void **) &ms, ms_small, &nm, &mcap, sizeof m, &m))) {
+            rc = FX_ENOMEM;
+            goto out;
+        }
     }
     *pos = p;
     rc = 0;
 out:
     if (k.v != k.small)
         free(k.v);
+    free(k.c.v);
+    if (st != st_small)
+        free(st);
+    if (ms != ms_small)
+        free(ms);
     return rc;
+}
+
+size_t fxi_term_past_empty(const char *buf, size_t size, size_t pos)
+{
+    while (pos < size && (unsigned char) buf[pos] == 108 && size - pos >= 5 &&
+           fxi_be32(buf + pos + 1) == 0)
+        pos += 5;
+    return pos;
 }
 
 size_t fxi_term_atom_utf8_len(const char *p)
@@ -367,8 +449,10 @@ int fxi_term_kind_at(const char *buf, size_t pos)
         return FX_TERM_FLOAT;
     case 109:
         return FX_TERM_BINARY;
-    case 77:
-        return FX_TERM_BITSTRING;
+    case 77: /* a binary when the last byte is full, or no bytes at all */
+        return (unsigned char) buf[pos + 5] == 8 || fxi_be32(buf + pos + 1) == 0
+                   ? FX_TERM_BINARY
+                   : FX_TERM_BITSTRING;
     case 106:
         return FX_TERM_NIL;
     case 107:
