@@ -1,0 +1,206 @@
+/* review13: fx_vm_shutdown while everything is busy (vm.h:75-101):
+ * outside callers blocked in fx_gs_call, fx_inbox_recv and
+ * fx_vm_task_run on other threads, timers pending, pool jobs running and
+ * queued, GenServers with calls in flight. The shutdown must return 0,
+ * release every blocked caller with the documented code, run each
+ * server's terminate exactly once (gen_server.h:59-66) and each pool
+ * job's done exactly once (pool.h:64-68). ASan's leak check covers the
+ * rest. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static atomic_int terminated;
+static atomic_int dones;
+static atomic_int ran;
+static atomic_int shut_done;
+
+enum { T_CALLED = 61 };
+
+typedef struct srv {
+    fx_pid note; /* the main inbox: told when a call arrives */
+} srv;
+
+static fx_gs_ret never_reply(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                             const void *data, size_t size)
+{
+    (void) from;
+    (void) type;
+    (void) data;
+    (void) size;
+    srv *s = state;
+    (void) fx_send(cx, s->note, T_CALLED, NULL, 0);
+    return fx_gs_noreply(cx);
+}
+
+static void count_terminate(fx_vm *vm, void *state, const fx_reason *reason)
+{
+    (void) vm;
+    (void) state;
+    (void) reason;
+    atomic_fetch_add_explicit(&terminated, 1, memory_order_relaxed);
+}
+
+static const fx_gs_ops silent_ops = {
+    .init = fx_gs_init_arg, .handle_call = never_reply, .terminate = count_terminate};
+
+typedef struct caller {
+    fx_vm *vm;
+    fx_pid server;
+    int kind; /* 0 gs_call, 1 inbox_recv (fx_vm_task_run must not overlap
+                 a shutdown: docs/tasks.md, "Known limits") */
+    int rc;
+    int created;
+} caller;
+
+static int wait_for_stop(void *arg, fx_msg **result)
+{
+    fx_vm *vm = arg;
+    *result = NULL;
+    atomic_fetch_add_explicit(&ran, 1, memory_order_relaxed);
+    /* Until a shutdown has begun (fx_vm_running stays 1 while the stop
+     * hooks run, vm.h); bounded: 20 s at most. */
+    int64_t left;
+    for (int i = 0; i < 20000 && fx_vm_shutdown_time_left(vm, &left) == FX_ENOENT; i++)
+        usleep(1000);
+    return 0;
+}
+
+static void job_done(void *arg)
+{
+    (void) arg;
+    atomic_fetch_add_explicit(&dones, 1, memory_order_relaxed);
+}
+
+static int job_fn(void *arg, fx_msg **result)
+{
+    return wait_for_stop(arg, result);
+}
+
+static void *caller_main(void *arg)
+{
+    caller *c = arg;
+    fx_inbox *in = NULL;
+    c->rc = fx_inbox_create(c->vm, &in);
+    if (c->rc != 0)
+        return NULL;
+    c->created = 1;
+    if (c->kind == 0) {
+        fx_msg *reply = NULL;
+        c->rc = fx_gs_call(in, c->server, 1, NULL, 0, FX_INFINITY, &reply, NULL);
+        fx_msg_free(reply);
+    } else if (c->kind == 1) {
+        fx_msg *m = NULL;
+        c->rc = fx_inbox_recv(in, NULL, FX_INFINITY, &m);
+        fx_msg_free(m);
+    }
+    /* Destroy the inbox only once the shutdown returned (an inbox
+     * destroyed during it is a known race, docs/tasks.md). */
+    for (int i = 0; i < 20000 && !atomic_load(&shut_done); i++)
+        usleep(1000);
+    fx_inbox_destroy(in);
+    return NULL;
+}
+
+Test(review13_shutdown, busy_vm_releases_every_caller)
+{
+    atomic_store(&terminated, 0);
+    atomic_store(&dones, 0);
+    atomic_store(&ran, 0);
+    atomic_store(&shut_done, 0);
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 2;
+    c.pool_max_threads = 2;
+    c.crash_logger = fx_crash_logger_silent;
+    c.log_sink = fx_log_sink_silent;
+    tvm t = tvm_start_with(&c);
+
+    enum { NSRV = 3 };
+    srv st = {.note = t.me};
+    fx_pid servers[NSRV];
+    for (int i = 0; i < NSRV; i++) {
+        fx_gs_spec spec = {.ops = &silent_ops, .arg = &st};
+        cr_assert_eq(fx_gs_start(t.in, &spec, &servers[i], NULL), 0);
+    }
+    /* Timers pending for a long time, to servers and to the inbox. */
+    for (int i = 0; i < 16; i++)
+        cr_assert_eq(fx_vm_send_after(t.vm, 600000, i % 2 ? t.me : servers[i % NSRV], 5,
+                                      "x", 1, NULL),
+                     0);
+    /* Pool jobs: one task runs on a pool thread, plus two jobs that run
+     * and more that stay queued (pool_max_threads 2). */
+    enum { NJOBS = 6 };
+    for (int i = 0; i < NJOBS; i++) {
+        fx_pool_job j = {.fn = job_fn, .arg = t.vm, .done = job_done, .reply_to = t.me};
+        cr_assert_eq(fx_pool_submit(t.vm, &j), 0);
+    }
+    /* Callers: two blocked in calls to servers, one in a receive. */
+    caller cs[3] = {{.vm = t.vm, .server = servers[0], .kind = 0},
+                    {.vm = t.vm, .server = servers[1], .kind = 0},
+                    {.vm = t.vm, .kind = 1}};
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, caller_main, &cs[i]), 0);
+    /* Both calls reached their servers. */
+    for (int i = 0; i < 2; i++)
+        fx_msg_free(tvm_recv(&t, T_CALLED));
+    usleep(50000); /* not an assertion: lets the receive block */
+
+    int rc = fx_vm_shutdown(t.vm);
+    cr_expect_eq(rc, 0, "fx_vm_shutdown: %s", fx_strerror(rc));
+    atomic_store(&shut_done, 1);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 2; i++)
+        cr_expect_eq(cs[i].rc, FX_ESHUTDOWN, "fx_gs_call in flight at shutdown: %s",
+                     fx_strerror(cs[i].rc));
+    cr_expect_eq(cs[2].rc, FX_ESHUTDOWN, "fx_inbox_recv(FX_INFINITY) at shutdown: %s",
+                 fx_strerror(cs[2].rc));
+    cr_expect_eq(atomic_load(&terminated), NSRV, "terminate ran %d times for %d servers",
+                 atomic_load(&terminated), NSRV);
+    cr_expect_eq(atomic_load(&dones), NJOBS, "done ran %d times for %d jobs",
+                 atomic_load(&dones), NJOBS);
+    fx_inbox_destroy(t.in);
+    fx_vm_destroy(t.vm);
+}
+
+/* After fx_vm_shutdown returned, every call answers its documented code
+ * and nothing crashes or blocks. */
+Test(review13_shutdown, calls_after_shutdown)
+{
+    tvm t = tvm_start_quiet(1);
+    fx_timer tm;
+    cr_assert_eq(fx_vm_send_after(t.vm, 600000, t.me, 5, NULL, 0, &tm), 0);
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    cr_expect_eq(fx_vm_shutdown(t.vm), 0);
+    cr_expect_eq(fx_vm_start(t.vm), FX_ESHUTDOWN);
+    cr_expect_eq(fx_vm_running(t.vm), 0);
+    cr_expect_eq(fx_vm_send(t.vm, t.me, 1, NULL, 0), FX_ESHUTDOWN);
+    cr_expect_eq(fx_inbox_send(t.in, t.me, 1, NULL, 0), FX_ESHUTDOWN);
+    cr_expect_eq(fx_vm_exit(t.vm, t.me, fx_reason_kill()), FX_ESHUTDOWN);
+    cr_expect_eq(fx_cancel_timer(t.vm, tm), FX_ESHUTDOWN);
+    cr_expect_eq(fx_read_timer(t.vm, tm), FX_ESHUTDOWN);
+    fx_inbox *in2 = NULL;
+    cr_expect_eq(fx_inbox_create(t.vm, &in2), FX_ESHUTDOWN);
+    fx_msg *m = NULL;
+    cr_expect_eq(fx_inbox_recv(t.in, NULL, FX_INFINITY, &m), FX_ESHUTDOWN);
+    fx_pool_job j = {.fn = job_fn, .arg = t.vm};
+    cr_expect_eq(fx_pool_submit(t.vm, &j), FX_ESHUTDOWN);
+    static const char key;
+    cr_expect_eq(fx_vm_attach(t.vm, &key, (void *) &key, NULL), FX_ESHUTDOWN);
+    fx_vm_stats s;
+    cr_expect_eq(fx_vm_stats_get(t.vm, &s), 0);
+    cr_expect_eq(s.processes, 0);
+    int64_t left = -5;
+    cr_expect_eq(fx_vm_shutdown_time_left(t.vm, &left), 0);
+    cr_expect_geq(left, 0);
+    fx_task_opts o = {.fn = job_fn, .arg = t.vm};
+    int status;
+    fx_msg *res = NULL;
+    cr_expect_eq(fx_vm_task_run(t.vm, &o, 1000, &status, &res), FX_ESHUTDOWN);
+    cr_expect_eq(fx_inbox_destroy(t.in), 0);
+    fx_vm_destroy(t.vm);
+}
