@@ -8,6 +8,7 @@
  * rest. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -202,5 +203,62 @@ Test(review13_shutdown, calls_after_shutdown)
     fx_msg *res = NULL;
     cr_expect_eq(fx_vm_task_run(t.vm, &o, 1000, &status, &res), FX_ESHUTDOWN);
     cr_expect_eq(fx_inbox_destroy(t.in), 0);
+    fx_vm_destroy(t.vm);
+}
+
+/* Supervisors restarting at shutdown: children that crash as soon as
+ * they start (a zero timeout, then a crash in handle_info) keep a
+ * one_for_one supervisor busy restarting. The shutdown returns 0 and each
+ * started child's terminate runs exactly once (gen_server.h:59-66). */
+static atomic_int inits;
+
+static fx_gs_ret churn_init(fx_ctx *cx, void *arg, void **state)
+{
+    (void) arg;
+    *state = NULL;
+    atomic_fetch_add_explicit(&inits, 1, memory_order_relaxed);
+    return fx_gs_with_timeout(fx_gs_ok(cx), 0);
+}
+
+static fx_gs_ret churn_info(fx_ctx *cx, void *state, fx_msg *msg)
+{
+    (void) state;
+    (void) msg;
+    return fx_gs_stop(cx, fx_reason_error(FX_ECRASHED, "churn"));
+}
+
+static const fx_gs_ops churn_ops = {
+    .init = churn_init, .handle_info = churn_info, .terminate = count_terminate};
+
+Test(review13_shutdown, supervisors_restarting_at_shutdown)
+{
+    atomic_store(&inits, 0);
+    atomic_store(&terminated, 0);
+    tvm t = tvm_start_quiet(2);
+    static const fx_gs_spec child = {.ops = &churn_ops};
+    fx_child_spec kids[4];
+    memset(kids, 0, sizeof kids);
+    for (int i = 0; i < 4; i++) {
+        snprintf(kids[i].id, sizeof kids[i].id, "c%d", i);
+        kids[i].start = fx_child_gen_server;
+        kids[i].carg = &child;
+    }
+    fx_sup_spec s;
+    fx_sup_spec_init(&s);
+    s.intensity = 1000000;
+    s.period_ms = 1000;
+    s.children = kids;
+    s.nchildren = 4;
+    fx_pid sup;
+    int rc = fx_sup_start(t.in, &s, &sup, NULL);
+    cr_assert(rc == 0 || rc == FX_EEXIT, "fx_sup_start: %s", fx_strerror(rc));
+    /* Let it churn for a while (bounded, not an assertion). */
+    for (int i = 0; i < 2000 && atomic_load(&inits) < 200; i++)
+        usleep(1000);
+    fx_inbox_destroy(t.in);
+    rc = fx_vm_shutdown(t.vm);
+    cr_expect_eq(rc, 0, "fx_vm_shutdown: %s", fx_strerror(rc));
+    cr_expect_eq(atomic_load(&terminated), atomic_load(&inits), "%d inits, %d terminates",
+                 atomic_load(&inits), atomic_load(&terminated));
     fx_vm_destroy(t.vm);
 }
