@@ -262,3 +262,36 @@ Test(review13_shutdown, supervisors_restarting_at_shutdown)
                  atomic_load(&inits), atomic_load(&terminated));
     fx_vm_destroy(t.vm);
 }
+
+/* Registry reads are "any thread" (registry.h:72-93, 165-171) with no
+ * "not running" error: after fx_vm_shutdown they answer without touching
+ * freed memory (ASan) and name nobody. */
+static fx_next idle_actor(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx);
+}
+
+Test(review13_shutdown, registry_reads_after_shutdown)
+{
+    tvm t = tvm_start_quiet(1);
+    fx_pid p;
+    cr_assert_eq(fx_vm_spawn(t.vm, idle_actor, NULL, &p), 0);
+    cr_assert_eq(fx_register(t.in, "r13reg", p, NULL), 0);
+    cr_assert_eq(fx_group_join(t.in, "r13grp", p), 0);
+    cr_assert_eq(fx_inbox_destroy(t.in), 0);
+    cr_assert_eq(fx_vm_shutdown(t.vm), 0);
+    fx_pid got = FX_PID_NONE;
+    int rc = fx_whereis(t.vm, "r13reg", &got);
+    cr_expect(rc == FX_ENOENT || rc == FX_ESHUTDOWN, "fx_whereis after shutdown: %d", rc);
+    fx_pid members[4];
+    rc = fx_group_members(t.vm, "r13grp", members, 4);
+    cr_expect(rc == 0 || rc == FX_ESHUTDOWN, "fx_group_members after shutdown: %d", rc);
+    fx_registered_name names[4];
+    rc = fx_registered(t.vm, names, 4);
+    cr_expect(rc == 0 || rc == FX_ESHUTDOWN, "fx_registered after shutdown: %d", rc);
+    rc = fx_registry_pid(t.vm, &got);
+    cr_expect(rc == FX_ENOENT || rc == FX_ESHUTDOWN, "fx_registry_pid after shutdown: %d",
+              rc);
+    fx_vm_destroy(t.vm);
+}
