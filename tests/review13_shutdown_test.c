@@ -164,6 +164,17 @@ Test(review13_shutdown, busy_vm_releases_every_caller)
                  atomic_load(&terminated), NSRV);
     cr_expect_eq(atomic_load(&dones), NJOBS, "done ran %d times for %d jobs",
                  atomic_load(&dones), NJOBS);
+    /* Each accepted job's reply_to "hears of it exactly once" (pool.h:
+     * 76-79): the inbox outlives the shutdown and keeps what was queued
+     * (inbox.h:59-62: FX_ESHUTDOWN only when nothing matching is queued). */
+    int outcomes = 0;
+    fx_match done_m = {.type = FX_MSG_POOL_DONE};
+    fx_msg *om = NULL;
+    while (outcomes <= NJOBS && fx_inbox_recv(t.in, &done_m, 0, &om) == 0) {
+        fx_msg_free(om);
+        outcomes++;
+    }
+    cr_expect_eq(outcomes, NJOBS, "%d pool outcomes for %d jobs", outcomes, NJOBS);
     fx_inbox_destroy(t.in);
     fx_vm_destroy(t.vm);
 }
