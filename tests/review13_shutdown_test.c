@@ -213,6 +213,19 @@ Test(review13_shutdown, calls_after_shutdown)
     int status;
     fx_msg *res = NULL;
     cr_expect_eq(fx_vm_task_run(t.vm, &o, 1000, &status, &res), FX_ESHUTDOWN);
+    char text[8192];
+    cr_expect_gt(fx_vm_metrics_text(t.vm, text, sizeof text), 0); /* control.h:30-32 */
+    cr_expect_eq(fx_log(t.vm, FX_LOG_ERROR, "late"), FX_ESHUTDOWN); /* log.h:112-116 */
+    fx_log_stats ls;
+    cr_expect_eq(fx_log_stats_get(t.vm, &ls), 0); /* log.h:140-141 */
+    fx_crash_report cr = {.kind = FX_REPORT_CRASH, .pid = t.me};
+    cr_expect_eq(fx_report_emit(t.vm, &cr), FX_ESHUTDOWN); /* report.h:121 */
+    fx_pool_stats ps;
+    cr_expect_eq(fx_pool_stats_get(t.vm, &ps), 0); /* pool.h:104-106 */
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    cr_expect_eq(fx_process_info(t.vm, t.me, &pi), FX_ESHUTDOWN); /* info.h:110 */
+    uint64_t ql;
+    cr_expect_eq(fx_vm_queue_len(t.vm, t.me, &ql), FX_ESHUTDOWN); /* overload.h:60 */
     cr_expect_eq(fx_inbox_destroy(t.in), 0);
     fx_vm_destroy(t.vm);
 }
