@@ -97,6 +97,35 @@ static void child_calls(tvm *t, fx_pid p)
     static const char key;
     EXPECT(fx_vm_attach(t->vm, &key, (void *) &key, NULL), FX_EFORKED);
     EXPECT(fx_is_alive(t->vm, p), 0);
+    /* More of "everything through the common entry" and "the calls built
+     * on inboxes" (docs/failures.md:309-310). */
+    fx_spawn_opts so = {.handler = idle};
+    EXPECT(fx_vm_spawn_opt(t->vm, &so, &q), FX_EFORKED);
+    fx_msg *mm = NULL;
+    if (fx_msg_new(1, 1, &mm) == 0) {
+        EXPECT(fx_vm_send_msg(t->vm, p, mm), FX_EFORKED);
+        EXPECT(fx_inbox_send_msg(t->in, p, mm), FX_EFORKED);
+        fx_msg_free(mm);
+    }
+    EXPECT(fx_inbox_unlink(t->in, p), FX_EFORKED);
+    EXPECT(fx_inbox_demonitor(t->in, (fx_ref){1 << 10}, 0), FX_EFORKED);
+    EXPECT(fx_inbox_spawn_link(t->in, &so, &q), FX_EFORKED);
+    EXPECT(fx_inbox_spawn_monitor(t->in, &so, &q, &r), FX_EFORKED);
+    EXPECT(fx_inbox_spawn_named(t->in, "r13n", &so, &q, NULL), FX_EFORKED);
+    EXPECT(fx_gs_stop_server(t->in, p, fx_reason_normal(), 1000, NULL), FX_EFORKED);
+    EXPECT(fx_unregister(t->in, "r13f"), FX_EFORKED);
+    EXPECT(fx_group_leave(t->in, "g13f", p), FX_EFORKED);
+    fx_registry_stats rs;
+    EXPECT(fx_registry_stats_get(t->in, &rs), FX_EFORKED);
+    fx_sup_spec sup_spec;
+    fx_sup_spec_init(&sup_spec);
+    EXPECT(fx_sup_start(t->in, &sup_spec, &q, NULL), FX_EFORKED);
+    fx_child_counts cc;
+    EXPECT(fx_sup_count_children(t->in, p, &cc, 1000), FX_EFORKED);
+    EXPECT(fx_sup_terminate_child(t->in, p, "x", 1000), FX_EFORKED);
+    EXPECT(fx_sup_count_children_named(t->in, "r13f", &cc, 1000), FX_EFORKED);
+    fx_probe *pr = NULL;
+    EXPECT(fx_probe_start(t->vm, &pr), FX_EFORKED);
 }
 
 static void fork_and_check(bool with_registry)
@@ -146,7 +175,8 @@ static void fork_and_check(bool with_registry)
  * sends and calls (fx_vm_send_named, fx_vm_gs_cast_named,
  * fx_vm_group_send, fx_gs_call_named) answer FX_ESHUTDOWN there instead
  * (registry_send.c tests fx_vm_running(vm) != 1, which is FX_EFORKED),
- * and fx_registry_pid FX_ENOENT, with or without a running registry. */
+ * and fx_registry_pid and fx_registry_stats_get FX_ENOENT, with or
+ * without a running registry (they look for the registry first). */
 Test(review13_fork, child_calls_answer_eforked_no_registry)
 {
     fork_and_check(false);
