@@ -17,6 +17,7 @@ static atomic_int terminated;
 static atomic_int dones;
 static atomic_int ran;
 static atomic_int shut_done;
+static atomic_int not_shutdown; /* terminate reasons other than shutdown */
 
 enum { T_CALLED = 61 };
 
@@ -40,7 +41,8 @@ static void count_terminate(fx_vm *vm, void *state, const fx_reason *reason)
 {
     (void) vm;
     (void) state;
-    (void) reason;
+    if (reason->kind != FX_REASON_SHUTDOWN)
+        atomic_fetch_add_explicit(&not_shutdown, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&terminated, 1, memory_order_relaxed);
 }
 
@@ -111,6 +113,7 @@ Test(review13_shutdown, busy_vm_releases_every_caller)
     atomic_store(&dones, 0);
     atomic_store(&ran, 0);
     atomic_store(&shut_done, 0);
+    atomic_store(&not_shutdown, 0);
     fx_vm_config c;
     fx_vm_config_init(&c);
     c.threads = 2;
@@ -162,6 +165,8 @@ Test(review13_shutdown, busy_vm_releases_every_caller)
                  fx_strerror(cs[2].rc));
     cr_expect_eq(atomic_load(&terminated), NSRV, "terminate ran %d times for %d servers",
                  atomic_load(&terminated), NSRV);
+    cr_expect_eq(atomic_load(&not_shutdown), 0,
+                 "a terminate at VM shutdown got a reason other than shutdown (vm.h:75)");
     cr_expect_eq(atomic_load(&dones), NJOBS, "done ran %d times for %d jobs",
                  atomic_load(&dones), NJOBS);
     /* Each accepted job's reply_to "hears of it exactly once" (pool.h:
