@@ -177,3 +177,42 @@ Test(review13_ctx, concurrent_shutdown_waits)
     cr_expect_eq((intptr_t) rb, 0, "second fx_vm_shutdown: %ld", (long) (intptr_t) rb);
     fx_vm_destroy(t.vm);
 }
+
+/* vm.h:290-300: a stop hook is "not called when the VM was never
+ * started"; the free hook runs once in fx_vm_destroy. */
+static atomic_int stops, frees;
+static void count_stop(fx_vm *vm, void *value)
+{
+    (void) vm;
+    (void) value;
+    atomic_fetch_add(&stops, 1);
+}
+static void count_free(fx_vm *vm, void *value)
+{
+    (void) vm;
+    (void) value;
+    atomic_fetch_add(&frees, 1);
+}
+
+Test(review13_ctx, hooks_of_a_never_started_vm)
+{
+    atomic_store(&stops, 0);
+    atomic_store(&frees, 0);
+    fx_vm *vm;
+    cr_assert_eq(fx_vm_create(NULL, &vm), 0);
+    fx_vm_hooks h = {.stop = count_stop, .free = count_free};
+    cr_assert_eq(fx_vm_attach(vm, &hook_key, (void *) &hook_key, &h), 0);
+    cr_expect_eq(fx_vm_shutdown(vm), 0);
+    fx_vm_destroy(vm);
+    cr_expect_eq(atomic_load(&stops), 0);
+    cr_expect_eq(atomic_load(&frees), 1);
+    /* Started: stop once, free once, also with shutdown called twice. */
+    cr_assert_eq(fx_vm_create(NULL, &vm), 0);
+    cr_assert_eq(fx_vm_attach(vm, &hook_key, (void *) &hook_key, &h), 0);
+    cr_assert_eq(fx_vm_start(vm), 0);
+    cr_expect_eq(fx_vm_shutdown(vm), 0);
+    cr_expect_eq(fx_vm_shutdown(vm), 0);
+    fx_vm_destroy(vm);
+    cr_expect_eq(atomic_load(&stops), 1);
+    cr_expect_eq(atomic_load(&frees), 2);
+}
