@@ -59,3 +59,73 @@ Test(review13_gs, timeout_with_null_handle_info_fires_once)
                   (unsigned long long) n);
     tvm_stop(&t);
 }
+
+/* gen_server.h:47-50 allows handle_cast only fx_gs_noreply or fx_gs_stop
+ * and makes a reply there, in handle_info or in handle_continue OTP's
+ * bad_return_value; gen_server.h:87-91 makes fx_gs_stop_reply a
+ * handle_call answer. In OTP, {stop, Reason, Reply, State} from
+ * handle_cast, handle_info or handle_continue is a bad_return_value too
+ * (gen_server:handle_common_reply accepts only {stop, Reason, State}
+ * there), so the server crashes whatever Reason says. Here
+ * fx_gs_stop_reply outside a call quietly becomes fx_gs_stop(reason): with
+ * reason normal the server exits normal, no crash report, and a transient
+ * child is not restarted. */
+static fx_gs_ret stop_reply_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
+                                 size_t size)
+{
+    (void) state, (void) type, (void) data, (void) size;
+    return fx_gs_stop_reply(cx, fx_reason_normal(), "x", 1);
+}
+
+static fx_gs_ret stop_reply_info(fx_ctx *cx, void *state, fx_msg *m)
+{
+    (void) state;
+    if (fx_msg_type(m) == 2)
+        return fx_gs_with_continue(fx_gs_noreply(cx), 1);
+    return fx_gs_stop_reply(cx, fx_reason_normal(), "x", 1);
+}
+
+static fx_gs_ret stop_reply_continue(fx_ctx *cx, void *state, uint64_t cont)
+{
+    (void) state, (void) cont;
+    return fx_gs_stop_reply(cx, fx_reason_normal(), "x", 1);
+}
+
+static const fx_gs_ops stop_reply_ops = {.init = fx_gs_init_arg,
+                                         .handle_cast = stop_reply_cast,
+                                         .handle_info = stop_reply_info,
+                                         .handle_continue = stop_reply_continue};
+
+static fx_reason down_reason(tvm *t, int how)
+{
+    fx_gs_spec spec = {.ops = &stop_reply_ops};
+    fx_pid s;
+    cr_assert_eq(fx_gs_start(t->in, &spec, &s, NULL), 0);
+    fx_ref r;
+    cr_assert_eq(fx_inbox_monitor(t->in, s, &r), 0);
+    if (how == 0)
+        cr_assert_eq(fx_vm_gs_cast(t->vm, s, 1, NULL, 0), 0);
+    else
+        cr_assert_eq(fx_vm_send(t->vm, s, how, NULL, 0), 0);
+    fx_msg *m = tvm_recv(t, FX_MSG_DOWN);
+    fx_down_info d;
+    memcpy(&d, fx_msg_data(m), sizeof d);
+    fx_msg_free(m);
+    return d.reason;
+}
+
+Test(review13_gs, stop_reply_outside_a_call_is_a_bad_return_value)
+{
+    tvm t = tvm_start_quiet(1);
+    static const char *const where[] = {"handle_cast", "handle_info", "handle_continue"};
+    for (int how = 0; how < 3; how++) {
+        fx_reason why = down_reason(&t, how);
+        char text[128];
+        fx_reason_format(&why, text, sizeof text);
+        cr_expect(why.kind == FX_REASON_ERROR && why.code == FX_EINVAL &&
+                      strncmp(why.text, "bad_return_value", 16) == 0,
+                  "fx_gs_stop_reply(normal) from %s: the server exited with %s", where[how],
+                  text);
+    }
+    tvm_stop(&t);
+}
