@@ -124,8 +124,59 @@ Test(review13_gs, stop_reply_outside_a_call_is_a_bad_return_value)
         fx_reason_format(&why, text, sizeof text);
         cr_expect(why.kind == FX_REASON_ERROR && why.code == FX_EINVAL &&
                       strncmp(why.text, "bad_return_value", 16) == 0,
-                  "fx_gs_stop_reply(normal) from %s: the server exited with %s", where[how],
-                  text);
+                  "fx_gs_stop_reply(normal) from %s: the server exited with %s",
+                  where[how], text);
     }
+    tvm_stop(&t);
+}
+
+/* fx_gs_ok is init's answer ("init succeeded", gen_server.h:79). OTP's
+ * {ok, State} from handle_call, handle_cast, handle_info or
+ * handle_continue is a bad_return_value: the server crashes and a caller
+ * gets the reason at once. Here it is taken as noreply (gen_server_loop.c,
+ * fxi_gs_after: `case FXI_GS_OK:` with NOREPLY): the caller of a
+ * handle_call that answers fx_gs_ok waits for a reply that never comes
+ * (for ever with FX_INFINITY; here until the 10 s bound). */
+static fx_gs_ret ok_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                         const void *data, size_t size)
+{
+    (void) state, (void) from, (void) type, (void) data, (void) size;
+    return fx_gs_ok(cx);
+}
+
+static fx_gs_ret ok_cast(fx_ctx *cx, void *state, uint32_t type, const void *data,
+                         size_t size)
+{
+    (void) state, (void) type, (void) data, (void) size;
+    return fx_gs_ok(cx);
+}
+
+static const fx_gs_ops ok_ops = {
+    .init = fx_gs_init_arg, .handle_call = ok_call, .handle_cast = ok_cast};
+
+Test(review13_gs, ok_outside_init_is_a_bad_return_value)
+{
+    tvm t = tvm_start_quiet(1);
+    fx_gs_spec spec = {.ops = &ok_ops};
+    fx_pid s;
+    cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);
+    fx_msg *reply = NULL;
+    fx_reason why = {0};
+    int rc = fx_gs_call(t.in, s, 1, NULL, 0, 10000, &reply, &why);
+    fx_msg_free(reply);
+    cr_expect_eq(rc, FX_EEXIT, "fx_gs_ok from handle_call: the call answered %s",
+                 fx_strerror(rc));
+    cr_assert_eq(fx_gs_start(t.in, &spec, &s, NULL), 0);
+    fx_ref r;
+    cr_assert_eq(fx_inbox_monitor(t.in, s, &r), 0);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, s, 1, NULL, 0), 0);
+    /* The cast is handled before the probe: a live server answers it. */
+    fx_proc_info pi = {.version = FX_PROC_INFO_VERSION};
+    fx_match down = {.type = FX_MSG_DOWN};
+    fx_msg *m = NULL;
+    rc = fx_inbox_recv(t.in, &down, 10000, &m);
+    fx_msg_free(m);
+    cr_expect_eq(rc, 0, "fx_gs_ok from handle_cast: the server lives on (%s)",
+                 fx_process_info(t.vm, s, &pi) == 0 ? "alive" : "gone");
     tvm_stop(&t);
 }
