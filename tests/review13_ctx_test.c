@@ -216,3 +216,53 @@ Test(review13_ctx, hooks_of_a_never_started_vm)
     cr_expect_eq(atomic_load(&stops), 1);
     cr_expect_eq(atomic_load(&frees), 2);
 }
+
+/* vm.h:286-289: a stop hook runs "while the scheduler threads still run:
+ * the place to stop processes gracefully and wait for them (it may block,
+ * e.g. with an inbox)". A hook creates an inbox, calls a GenServer and
+ * stops it with fx_gs_stop_server. */
+static fx_gs_ret echo_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                           const void *data, size_t size)
+{
+    (void) state, (void) from, (void) type;
+    return fx_gs_reply(cx, data, size);
+}
+static const fx_gs_ops echo_ops = {.init = fx_gs_init_arg, .handle_call = echo_call};
+
+typedef struct hook_call {
+    fx_pid server;
+    int create_rc, call_rc, stop_rc, destroy_rc;
+} hook_call;
+
+static void calling_hook(fx_vm *vm, void *value)
+{
+    hook_call *h = value;
+    fx_inbox *in = NULL;
+    h->create_rc = fx_inbox_create(vm, &in);
+    if (h->create_rc)
+        return;
+    fx_msg *reply = NULL;
+    h->call_rc = fx_gs_call(in, h->server, 1, "x", 1, 10000, &reply, NULL);
+    fx_msg_free(reply);
+    h->stop_rc = fx_gs_stop_server(in, h->server, fx_reason_shutdown(), 10000, NULL);
+    h->destroy_rc = fx_inbox_destroy(in);
+}
+
+Test(review13_ctx, stop_hook_calls_a_server)
+{
+    tvm t = tvm_start_quiet(2);
+    hook_call h = {.create_rc = 99};
+    fx_gs_spec spec = {.ops = &echo_ops};
+    cr_assert_eq(fx_gs_start(t.in, &spec, &h.server, NULL), 0);
+    fx_vm_hooks hooks = {.stop = calling_hook};
+    cr_assert_eq(fx_vm_attach(t.vm, &other_key, &h, &hooks), 0);
+    cr_assert_eq(fx_inbox_destroy(t.in), 0);
+    cr_expect_eq(fx_vm_shutdown(t.vm), 0);
+    cr_expect_eq(h.create_rc, 0, "fx_inbox_create in a stop hook: %s",
+                 fx_strerror(h.create_rc));
+    cr_expect_eq(h.call_rc, 0, "fx_gs_call in a stop hook: %s", fx_strerror(h.call_rc));
+    cr_expect_eq(h.stop_rc, 0, "fx_gs_stop_server in a stop hook: %s",
+                 fx_strerror(h.stop_rc));
+    cr_expect_eq(h.destroy_rc, 0);
+    fx_vm_destroy(t.vm);
+}
