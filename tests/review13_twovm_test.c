@@ -155,3 +155,31 @@ Test(review13_twovm, foreign_pid_registry)
     cr_expect_neq(fx_whereis(w.b.vm, "r13", &got), 0);
     twins_stop(&w);
 }
+
+static void nop_state(void *state, void *arg)
+{
+    (void) state;
+    (void) arg;
+}
+
+/* More calls that take a pid, with A's pid on B: each answers as for a
+ * dead process and B's twin hears nothing. */
+Test(review13_twovm, foreign_pid_more_calls)
+{
+    twins w = twins_start();
+    uint64_t ql;
+    cr_expect_eq(fx_vm_queue_len(w.b.vm, w.pa, &ql), FX_ENOPROC);
+    cr_expect_eq(fx_gs_stop_server(w.b.in, w.pa, fx_reason_normal(), 5000, NULL),
+                 FX_ENOPROC);
+    cr_expect_eq(fx_gs_get_state(w.b.in, w.pa, nop_state, NULL, 5000), FX_ENOPROC);
+    fx_child_info ci;
+    cr_expect_eq(fx_sup_which_children(w.b.in, w.pa, &ci, 1, 5000), FX_ENOPROC);
+    cr_expect_eq(fx_vm_send_after(w.b.vm, 0, w.pa, 9, NULL, 0, NULL), 0);
+    fx_pid q;
+    fx_spawn_opts o = {
+        .handler = spy, .state_size = sizeof w.b.me, .state_init = &w.b.me};
+    cr_expect_eq(fx_inbox_spawn_link(w.b.in, &o, &q), 0);
+    cr_expect_eq(fx_inbox_unlink(w.b.in, w.pa), 0);
+    expect_b_spy_untouched(&w, "more calls");
+    twins_stop(&w);
+}
