@@ -164,3 +164,51 @@ Test(review13_host, shutdown_from_another_vms_handler)
     fx_vm_destroy(a.vm);
     tvm_stop(&b);
 }
+
+/* vm.h:225-232: fx_vm_start answers FX_EADDR when a live server answers
+ * at control_path and FX_EEXIST when the path is not a socket (left
+ * alone). A VM whose start failed is then destroyed without leaving a
+ * thread or a descriptor behind, and the other VM's socket keeps
+ * working. */
+Test(review13_host, failed_start_leaves_nothing)
+{
+    char path[64], file[64];
+    snprintf(path, sizeof path, "/tmp/review13-live-%d.sock", (int) getpid());
+    snprintf(file, sizeof file, "/tmp/review13-file-%d", (int) getpid());
+    FILE *f = fopen(file, "w");
+    cr_assert(f);
+    fputs("keep", f);
+    fclose(f);
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.threads = 1;
+    c.control_path = path;
+    fx_vm *live;
+    cr_assert_eq(fx_vm_create(&c, &live), 0);
+    cr_assert_eq(fx_vm_start(live), 0);
+    int fds = count_dir("/proc/self/fd");
+    int tasks = count_dir("/proc/self/task");
+    for (int r = 0; r < 4; r++) {
+        fx_vm *vm;
+        cr_assert_eq(fx_vm_create(&c, &vm), 0);
+        cr_expect_eq(fx_vm_start(vm), FX_EADDR);
+        fx_vm_destroy(vm);
+        fx_vm_config c2 = c;
+        c2.control_path = file;
+        cr_assert_eq(fx_vm_create(&c2, &vm), 0);
+        cr_expect_eq(fx_vm_start(vm), FX_EEXIST);
+        fx_vm_destroy(vm);
+    }
+    cr_expect_eq(count_dir("/proc/self/fd"), fds);
+    cr_expect_eq(count_dir("/proc/self/task"), tasks);
+    cr_expect_eq(access(path, F_OK), 0, "the live VM's socket was removed");
+    char buf[8] = {0};
+    f = fopen(file, "r");
+    cr_assert(f);
+    cr_expect_neq(fgets(buf, sizeof buf, f), NULL);
+    fclose(f);
+    cr_expect_str_eq(buf, "keep");
+    unlink(file);
+    cr_expect_eq(fx_vm_shutdown(live), 0);
+    fx_vm_destroy(live);
+}
