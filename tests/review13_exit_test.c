@@ -51,8 +51,8 @@ static void run(bool trap, int32_t kind, int32_t want_down, bool want_msg)
         int32_t got;
         memcpy(&got, fx_msg_data(g), sizeof got);
         fx_msg_free(g);
-        cr_expect_eq(got, kind, "trap %d kind %d: got %d for the EXIT message", trap, kind,
-                     got);
+        cr_expect_eq(got, kind, "trap %d kind %d: got %d for the EXIT message", trap,
+                     kind, got);
         cr_expect_eq(fx_is_alive(t.vm, p), 1);
         cr_assert_eq(fx_vm_exit(t.vm, p, fx_reason_kill()), 0);
         fx_msg_free(tvm_recv(&t, FX_MSG_DOWN));
