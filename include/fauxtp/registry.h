@@ -108,9 +108,10 @@ FX_API int fx_vm_send_named(fx_vm *vm, const char *name, uint32_t type, const vo
 /* fx_gs_call / fx_gs_call_async / fx_gs_cast / fx_vm_gs_cast on the
  * GenServer registered under name; FX_ENOENT when there is none (for the
  * async call, delivered to `then`); from outside the VM, FX_ESHUTDOWN
- * when it is not running, FX_EFORKED in a forked child (vm.h). Threads as the calls they
- * wrap: fx_gs_call_named on a scheduler thread answers FX_EWOULDBLOCK before it looks at
- * the name or the VM (the thread is the mistake, whatever the name). */
+ * when it is not running, FX_EFORKED in a forked child (vm.h). Threads
+ * as the calls they wrap: fx_gs_call_named on a scheduler thread answers
+ * FX_EWOULDBLOCK before it looks at the name or the VM (the thread is the
+ * mistake, whatever the name). */
 FX_API int fx_gs_call_named(fx_inbox *inbox, const char *name, uint32_t type,
                             const void *data, size_t size, int64_t timeout_ms,
                             fx_msg **reply, fx_reason *why);
