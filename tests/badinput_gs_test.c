@@ -574,6 +574,52 @@ Test(bi_gs, stop_reply_null_data,
     bi_end(&t);
 }
 
+static fx_gs_ret ok_from_call(fx_ctx *cx, void *state, fx_from from, uint32_t type,
+                              const void *data, size_t size)
+{
+    (void) state, (void) from, (void) type, (void) data, (void) size;
+    return fx_gs_ok(cx);
+}
+
+static fx_gs_ret stop_reply_from_cast(fx_ctx *cx, void *state, uint32_t type,
+                                      const void *data, size_t size)
+{
+    (void) state, (void) type, (void) data, (void) size;
+    return fx_gs_stop_reply(cx, fx_reason_normal(), "x", 1);
+}
+
+static const fx_gs_ops ops_wrong_answer = {
+    .init = bi_gs_init, .handle_call = ok_from_call, .handle_cast = stop_reply_from_cast};
+
+Test(bi_gs, answers_in_the_wrong_callback,
+     .description =
+         "fx_gs_ok, fx_gs_stop_reply | ok from handle_call; stop_reply (reason "
+         "normal) from handle_cast | the server stops with {error, FX_EINVAL, "
+         "\"bad_return_value: ...\"}; the caller gets FX_EEXIT")
+{
+    tvm t = bi_start();
+    fx_gs_spec s = {.ops = &ops_wrong_answer};
+    fx_pid srv;
+    cr_assert_eq(fx_gs_start(t.in, &s, &srv, NULL), 0);
+    fx_msg *r = NULL;
+    fx_reason why;
+    bi_expect(fx_gs_call(t.in, srv, 1, "x", 1, 10000, &r, &why), FX_EEXIT);
+    cr_assert_null(r);
+    cr_assert_eq(why.code, FX_EINVAL);
+    cr_assert_str_eq(why.text, "bad_return_value: ok outside init");
+    cr_assert_eq(fx_gs_start(t.in, &s, &srv, NULL), 0);
+    fx_ref ref;
+    cr_assert_eq(fx_inbox_monitor(t.in, srv, &ref), 0);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, srv, 1, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, FX_MSG_DOWN);
+    fx_down_info d;
+    memcpy(&d, fx_msg_data(m), sizeof d);
+    fx_msg_free(m);
+    cr_assert_eq(d.reason.code, FX_EINVAL);
+    cr_assert_str_eq(d.reason.text, "bad_return_value: stop_reply from handle_cast");
+    bi_end(&t);
+}
+
 static fx_next start_async_null_then(fx_ctx *cx, void *arg, fx_handler then)
 {
     (void) then;

@@ -111,6 +111,23 @@ Test(bi_timer, cancel_unknown,
     bi_end(&t);
 }
 
+Test(bi_timer, foreign_handle,
+     .description = "fx_cancel_timer, fx_read_timer | another VM's timer handle | "
+                    "FX_ENOENT; that VM's timer stays pending")
+{
+    tvm t = bi_start();
+    tvm other = tvm_start_quiet(1);
+    fx_timer mine, theirs;
+    cr_assert_eq(fx_vm_send_after(t.vm, 600000, t.me, 1, NULL, 0, &mine), 0);
+    cr_assert_eq(fx_vm_send_after(other.vm, 600000, other.me, 1, NULL, 0, &theirs), 0);
+    bi_expect(fx_cancel_timer(t.vm, theirs), FX_ENOENT);
+    bi_expect(fx_read_timer(t.vm, theirs), FX_ENOENT);
+    cr_expect_gt(fx_read_timer(other.vm, theirs), 0);
+    cr_expect_gt(fx_cancel_timer(t.vm, mine), 0);
+    tvm_stop(&other);
+    bi_end(&t);
+}
+
 Test(bi_timer, cancel_null_vm, .description = "fx_cancel_timer | vm NULL | FX_EINVAL")
 {
     bi_expect(fx_cancel_timer(NULL, (fx_timer){1}), FX_EINVAL);

@@ -29,7 +29,8 @@ typedef struct fx_gs_ret {
  * for calls and handle_cast for casts: a request whose callback is NULL
  * stops the server with {error, FX_EINVAL, "no handle_call"} (or
  * "no handle_cast"), and the caller gets that reason, not a timeout.
- * handle_info may be NULL (messages are then dropped). Every callback
+ * handle_info may be NULL (messages are then dropped, as a noreply
+ * answer: a pending fx_gs_with_timeout fires once, no more). Every callback
  * runs on the server's scheduler thread, with the server's ctx. The
  * server's fx_state(cx) is the library's, not yours: do not call
  * fx_state / fx_set_state in a callback (your state is the argument). */
@@ -76,6 +77,10 @@ typedef struct fx_gs_ops {
 FX_API fx_gs_ret fx_gs_init_arg(fx_ctx *cx, void *arg, void **state);
 
 /* --- Building a callback's answer: inside a callback only -------------- */
+/* fx_gs_ok: init succeeded; from any other callback it stops the server
+ * with {error, FX_EINVAL, "bad_return_value: ok outside init"} (a caller
+ * gets FX_EEXIT at once, not a timeout). fx_gs_ignore outside init stops
+ * it with {error, FX_EINVAL, "fx_gs_ignore outside init"}. */
 FX_API fx_gs_ret fx_gs_ok(fx_ctx *cx);      /* init succeeded */
 FX_API fx_gs_ret fx_gs_ignore(fx_ctx *cx);  /* init: do not start, exit normal */
 FX_API fx_gs_ret fx_gs_noreply(fx_ctx *cx); /* go on (reply later, if a call) */
@@ -86,7 +91,11 @@ FX_API fx_gs_ret fx_gs_reply(fx_ctx *cx, const void *data, size_t size);
 FX_API fx_gs_ret fx_gs_stop(fx_ctx *cx, fx_reason reason);
 /* handle_call: reply, then stop with reason (terminate runs first). data
  * NULL with size > 0 crashes the server (FX_ECRASHED, "invalid argument"),
- * as fx_gs_reply does when its reply cannot be sent. */
+ * as fx_gs_reply does when its reply cannot be sent. From handle_cast,
+ * handle_info or handle_continue it stops the server with {error,
+ * FX_EINVAL, "bad_return_value: stop_reply from ..."} whatever reason
+ * says (OTP's bad_return_value); from init, with {error, FX_EINVAL, "bad
+ * answer from init"}. */
 FX_API fx_gs_ret fx_gs_stop_reply(fx_ctx *cx, fx_reason reason, const void *data,
                                   size_t size);
 /* Modifiers of an ok / noreply / reply answer: a FX_MSG_TIMEOUT to

@@ -32,9 +32,10 @@ typedef enum fx_mailbox_policy {
 } fx_mailbox_policy;
 
 /* A per-process mailbox limit (fx_spawn_opts.mailbox, fx_gs_spec.mailbox,
- * fx_child_spec.mailbox). Zero-initialised = unbounded, as in Erlang.
+ * fx_sm_spec.mailbox; a supervised child's comes from the spec its start
+ * arg points to). Zero-initialised = unbounded, as in Erlang.
  * Under every policy, senders outside the VM (fx_vm_send, fx_vm_send_msg,
- * fx_inbox_send*, fx_vm_cast...) get FX_EAGAIN instead of queueing past
+ * fx_inbox_send*, fx_vm_gs_cast...) get FX_EAGAIN instead of queueing past
  * max (they keep the message). The kill and drop policies and these
  * refusals count the messages a selective receive set aside as queued
  * (they are, as in Erlang); muting looks at the mailbox alone. Only

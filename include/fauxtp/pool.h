@@ -15,7 +15,9 @@
  * fx_vm_* sends, spawns, exits and timers, fx_msg_*, fx_is_alive, inbox
  * functions, the blocking fx_gen_server_call, and fx_pool_submit. It must
  * never call fx_vm_shutdown or fx_vm_destroy (the shutdown waits for the
- * running jobs: the job would wait for itself). */
+ * running jobs: the job would wait for itself). Pool threads start with
+ * every asynchronous signal blocked, whatever the submitter's mask (a job
+ * that needs one unblocks it itself; docs/tasks.md). */
 #ifndef FAUXTP_POOL_H
 #define FAUXTP_POOL_H
 

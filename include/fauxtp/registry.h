@@ -99,7 +99,7 @@ FX_API int fx_registered(fx_vm *vm, fx_registered_name *out, size_t cap);
  * the send (FX_ENOPROC when the holder exits between the lookup and the
  * send: the message is dropped). fx_send_named: inside a
  * handler only; fx_vm_send_named: any thread, FX_ESHUTDOWN when the VM is
- * not running (fx_vm_running). */
+ * not running (fx_vm_running), FX_EFORKED in a forked child (vm.h). */
 FX_API int fx_send_named(fx_ctx *cx, const char *name, uint32_t type, const void *data,
                          size_t size);
 FX_API int fx_vm_send_named(fx_vm *vm, const char *name, uint32_t type, const void *data,
@@ -108,9 +108,10 @@ FX_API int fx_vm_send_named(fx_vm *vm, const char *name, uint32_t type, const vo
 /* fx_gs_call / fx_gs_call_async / fx_gs_cast / fx_vm_gs_cast on the
  * GenServer registered under name; FX_ENOENT when there is none (for the
  * async call, delivered to `then`); from outside the VM, FX_ESHUTDOWN
- * when it is not running. Threads as the calls they wrap: fx_gs_call_named
- * on a scheduler thread answers FX_EWOULDBLOCK before it looks at the
- * name or the VM (the thread is the mistake, whatever the name). */
+ * when it is not running, FX_EFORKED in a forked child (vm.h). Threads
+ * as the calls they wrap: fx_gs_call_named on a scheduler thread answers
+ * FX_EWOULDBLOCK before it looks at the name or the VM (the thread is the
+ * mistake, whatever the name). */
 FX_API int fx_gs_call_named(fx_inbox *inbox, const char *name, uint32_t type,
                             const void *data, size_t size, int64_t timeout_ms,
                             fx_msg **reply, fx_reason *why);
@@ -176,7 +177,8 @@ FX_API int fx_group_members(fx_vm *vm, const char *group, fx_pid *out, size_t ca
  * empty group, or an error of the send (FX_EINVAL, FX_EMSGSIZE,
  * FX_ENOMEM, FX_ESHUTDOWN), after which the remaining members get
  * nothing. fx_group_send: inside a handler only; fx_vm_group_send: any
- * thread, FX_ESHUTDOWN (not 0) when the VM is not running. */
+ * thread, FX_ESHUTDOWN (not 0) when the VM is not running, FX_EFORKED in
+ * a forked child (vm.h). */
 FX_API int fx_group_send(fx_ctx *cx, const char *group, uint32_t type, const void *data,
                          size_t size);
 FX_API int fx_vm_group_send(fx_vm *vm, const char *group, uint32_t type, const void *data,
@@ -187,7 +189,8 @@ FX_API int fx_vm_group_send(fx_vm *vm, const char *group, uint32_t type, const v
 /* The pid of vm's running registry: 0 and *out, or FX_ENOENT when none
  * runs (never used; died and not yet restarted by the kernel supervisor;
  * or that supervisor gave up and no write has started a new tree yet).
- * For tests and operators. FX_EINVAL for NULL arguments. Any thread. */
+ * For tests and operators. FX_EINVAL for NULL arguments; FX_EFORKED in a
+ * forked child (vm.h). Any thread. */
 FX_API int fx_registry_pid(fx_vm *vm, fx_pid *out);
 
 /* What a running registry holds, for tests and operators. */
@@ -203,8 +206,8 @@ typedef struct fx_registry_stats {
 /* Asks the running registry (a call; it does not start one) and waits
  * for the answer. 0; FX_ENOENT when none runs; FX_EWOULDBLOCK on a
  * scheduler thread (checked first: also when no registry runs);
- * FX_EINVAL (NULL inbox or out); errors of fx_gs_call. The inbox's owner
- * thread. */
+ * FX_EINVAL (NULL inbox or out); FX_EFORKED in a forked child (vm.h);
+ * errors of fx_gs_call. The inbox's owner thread. */
 FX_API int fx_registry_stats_get(fx_inbox *inbox, fx_registry_stats *out);
 
 #ifdef __cplusplus

@@ -30,7 +30,8 @@ FX_API int fx_vm_send_after(fx_vm *vm, int64_t delay_ms, fx_pid to, uint32_t typ
                             const void *data, size_t size, fx_timer *out);
 
 /* Cancels a pending timer. Returns the milliseconds that were left (>= 0),
- * or FX_ENOENT if it already fired or was cancelled, or its target is not
+ * or FX_ENOENT if it already fired or was cancelled, is another VM's
+ * (a handle carries its VM's tag, as a pid does), or its target is not
  * alive: as in Erlang, a timer to a process is cancelled when the process
  * exits (and one armed for a dead pid is accepted, then cancelled so);
  * FX_ESHUTDOWN once the VM is not running (its timers never fire);
@@ -38,7 +39,8 @@ FX_API int fx_vm_send_after(fx_vm *vm, int64_t delay_ms, fx_pid to, uint32_t typ
 FX_API int64_t fx_cancel_timer(fx_vm *vm, fx_timer timer);
 
 /* Milliseconds left before the timer fires (>= 0), or FX_ENOENT (fired,
- * cancelled, or its target is not alive: see fx_cancel_timer);
+ * cancelled, another VM's, or its target is not alive: see
+ * fx_cancel_timer);
  * FX_ESHUTDOWN once the VM is not running; FX_EINVAL for a NULL vm. Any
  * thread. */
 FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer);

@@ -4,6 +4,7 @@
 #include <fauxtp/error.h>
 #include <string.h>
 
+#include "actor/ptable.h"
 #include "actor/send.h"
 #include "platform/park.h"
 #include "sched/det.h"
@@ -32,6 +33,27 @@ uint64_t fxi_timers_slack_ms(const fx_vm *vm)
     return slack_ms(vm);
 }
 
+/* Handle ids, laid out as pids (actor/ptable.h):
+ *
+ *   63        48 47              24 23               0
+ *   +-----------+------------------+------------------+
+ *   |    tag    |    generation    |    index + 1     |
+ *   +-----------+------------------+------------------+
+ *
+ * tag: the VM's pid tag (never 0, unique among live VMs), so a handle of
+ * another VM never names a record here (FX_ENOENT); generation: the
+ * record's, bumped when it is freed; index + 1: the record (never 0, so
+ * no id is 0). Hence at most FXI_TREC_MAX records. */
+#define TID_GEN_MASK FXI_PID_GEN_MASK
+#define TID_IDX_MASK FXI_PID_INDEX_MASK
+#define FXI_TREC_MAX ((TID_IDX_MASK / FXI_TCHUNK) * FXI_TCHUNK) /* whole chunks */
+
+static inline uint64_t tid_make(uint32_t tag, uint32_t gen, uint32_t idx)
+{
+    return ((uint64_t) tag << FXI_PID_TAG_SHIFT) | ((uint64_t) gen << FXI_PID_GEN_SHIFT) |
+           (idx + 1);
+}
+
 int fxi_timers_init(fxi_timers *t)
 {
     memset(t, 0, sizeof *t);
@@ -41,7 +63,7 @@ int fxi_timers_init(fxi_timers *t)
     return 0;
 }
 
-static fxi_trec *rec_at(fxi_timers *t, uint32_t idx)
+static fxi_trec *rec_at(const fxi_timers *t, uint32_t idx)
 {
     return &t->chunks[idx / FXI_TCHUNK][idx % FXI_TCHUNK];
 }
@@ -65,6 +87,8 @@ void fxi_timers_fini(fxi_timers *t)
 static uint32_t rec_alloc(fxi_timers *t)
 {
     if (t->free_head == 0) {
+        if ((t->nchunks + 1) * FXI_TCHUNK > FXI_TREC_MAX)
+            return UINT32_MAX; /* every id in use: as out of memory */
         if (t->nchunks == t->chunks_cap) {
             uint32_t ncap = t->chunks_cap ? t->chunks_cap * 2 : 8;
             fxi_trec **nc = fxi_alloc(ncap * sizeof *nc);
@@ -101,7 +125,7 @@ static void rec_free(fxi_timers *t, uint32_t idx)
         r->lazy = false;
     }
     r->msg = NULL;
-    r->gen++;
+    r->gen = (r->gen + 1) & TID_GEN_MASK; /* as wide as the id's field */
     r->next_free = t->free_head;
     t->free_head = idx + 1;
 }
@@ -115,12 +139,13 @@ static void update_hint(fxi_timers *t)
     fxi_atomic_store_relaxed_64(&t->next_ms, fxi_twheel_next_deadline(&t->wheel));
 }
 
-/* Under mx: inserts msg for `to` at deadline; *id the handle's id, or
- * UINT64_MAX on ENOMEM (nothing inserted). Returns the earliest deadline
- * before the insertion. */
-static uint64_t insert_locked(fxi_timers *t, uint64_t deadline, fx_pid to, fx_msg *msg,
+/* Under mx: inserts msg for `to` at deadline; *id the handle's id (with
+ * vm's tag), or UINT64_MAX on ENOMEM (nothing inserted). Returns the
+ * earliest deadline before the insertion. */
+static uint64_t insert_locked(fx_vm *vm, uint64_t deadline, fx_pid to, fx_msg *msg,
                               uint64_t *id)
 {
+    fxi_timers *t = &vm->timers;
     uint32_t idx = rec_alloc(t);
     if (idx == UINT32_MAX) {
         *id = UINT64_MAX;
@@ -132,7 +157,7 @@ static uint64_t insert_locked(fxi_timers *t, uint64_t deadline, fx_pid to, fx_ms
     fxi_twheel_insert(&t->wheel, &r->e, deadline);
     uint64_t before = t->next_ms;
     update_hint(t);
-    *id = ((uint64_t) r->gen << 32) | (idx + 1);
+    *id = tid_make(vm->pt.tag, r->gen, idx);
     return before;
 }
 
@@ -151,7 +176,7 @@ int fxi_timer_start(fx_vm *vm, int64_t delay_ms, fx_pid to, fx_msg *msg, fx_time
         now_ms(vm) + (delay_ms > 0 ? (uint64_t) delay_ms + slack_ms(vm) : 0);
     uint64_t id;
     fxi_mutex_lock(&t->mx);
-    uint64_t before = insert_locked(t, deadline, to, msg, &id);
+    uint64_t before = insert_locked(vm, deadline, to, msg, &id);
     fxi_mutex_unlock(&t->mx);
     if (id == UINT64_MAX)
         return FX_ENOMEM;
@@ -180,9 +205,9 @@ int fxi_timer_start_lazy(fx_vm *vm, uint64_t deadline, fx_pid to, fx_msg *msg,
         fxi_mutex_unlock(&t->mx);
         return FX_ENOMEM;
     }
-    before = insert_locked(t, deadline, to, msg, &id);
+    before = insert_locked(vm, deadline, to, msg, &id);
     if (id != UINT64_MAX) {
-        rec_at(t, (uint32_t) id - 1)->lazy = true;
+        rec_at(t, (uint32_t) (id & TID_IDX_MASK) - 1)->lazy = true;
         (void) fxi_u64map_put(&t->lazy, ref, id); /* reserved: cannot fail */
         *flushed = upto;
     }
@@ -194,11 +219,15 @@ int fxi_timer_start_lazy(fx_vm *vm, uint64_t deadline, fx_pid to, fx_msg *msg,
     return 0;
 }
 
-/* Under mx: the record for a handle if it is still pending. */
-static fxi_trec *lookup(fxi_timers *t, fx_timer h, uint32_t *idx_out)
+/* Under vm's timers' mx: the record for a handle if it is still pending
+ * (NULL for another VM's handle). */
+static fxi_trec *lookup(const fx_vm *vm, fx_timer h, uint32_t *idx_out)
 {
-    uint32_t idx1 = (uint32_t) h.id, gen = (uint32_t) (h.id >> 32);
-    if (idx1 == 0 || idx1 > t->nchunks * FXI_TCHUNK)
+    const fxi_timers *t = &vm->timers;
+    uint32_t idx1 = (uint32_t) (h.id & TID_IDX_MASK);
+    uint32_t gen = (uint32_t) (h.id >> FXI_PID_GEN_SHIFT) & TID_GEN_MASK;
+    if ((uint32_t) (h.id >> FXI_PID_TAG_SHIFT) != vm->pt.tag || idx1 == 0 ||
+        idx1 > t->nchunks * FXI_TCHUNK)
         return NULL;
     fxi_trec *r = rec_at(t, idx1 - 1);
     if (r->gen != gen || !r->msg || !fxi_twheel_contains(&r->e))
@@ -243,7 +272,7 @@ static int64_t cancel_locked(fx_vm *vm, fx_timer h, fx_msg **m)
 {
     fxi_timers *t = &vm->timers;
     uint32_t idx;
-    fxi_trec *r = lookup(t, h, &idx);
+    fxi_trec *r = lookup(vm, h, &idx);
     if (!r || drop_if_target_dead(vm, r, idx, m))
         return FX_ENOENT;
     int64_t left = remaining(vm, r);
@@ -308,7 +337,7 @@ FX_API int64_t fx_read_timer(fx_vm *vm, fx_timer timer)
     uint32_t idx;
     fx_msg *drop = NULL;
     fxi_mutex_lock(&t->mx);
-    fxi_trec *r = lookup(t, timer, &idx);
+    fxi_trec *r = lookup(vm, timer, &idx);
     int64_t left =
         r && !drop_if_target_dead(vm, r, idx, &drop) ? remaining(vm, r) : FX_ENOENT;
     fxi_mutex_unlock(&t->mx);

@@ -15,7 +15,7 @@ typedef struct fxi_trec {
     fxi_twheel_entry e;
     fx_pid to;
     fx_msg *msg;
-    uint32_t gen;       /* handle generation */
+    uint32_t gen;       /* handle generation (24 bits: timers.c, ids) */
     uint32_t next_free; /* index + 1 */
     uint32_t idx;       /* own index, fixed */
     bool lazy;          /* a receive timeout in `lazy` (actor/recv_timer.h) */

@@ -85,7 +85,9 @@ FX_API fx_gs_ret fx_gs_stop_reply(fx_ctx *cx, fx_reason reason, const void *data
         g->stop_to = g->call;
         g->call.ref = FX_REF_NONE;
     }
-    return fx_gs_stop(cx, reason);
+    fx_gs_ret r = fx_gs_stop(cx, reason);
+    r.flags |= FXI_GS_F_REPLY; /* for the loop: not from handle_call? */
+    return r;
 }
 
 FX_API fx_gs_ret fx_gs_with_timeout(fx_gs_ret r, int64_t ms)

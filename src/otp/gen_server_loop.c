@@ -48,21 +48,27 @@ fx_next fxi_gs_resume(fx_ctx *cx, fxi_gs *g)
 }
 
 /* handle_cast, handle_info and handle_continue have no caller to answer:
- * OTP stops a server that returns {reply, ...} from them with
- * bad_return_value. */
+ * OTP stops a server that returns {reply, ...} or {stop, R, Reply, S}
+ * from them with bad_return_value. */
 static fx_gs_ret no_caller(fx_ctx *cx, fx_gs_ret r, const char *callback)
 {
-    if (r.op != FXI_GS_REPLY)
-        return r;
-    return fx_gs_stop(
-        cx, fx_reason_error(FX_EINVAL, "bad_return_value: reply from %s", callback));
+    if (r.op == FXI_GS_REPLY)
+        return fx_gs_stop(
+            cx, fx_reason_error(FX_EINVAL, "bad_return_value: reply from %s", callback));
+    if (r.op == FXI_GS_STOP && (r.flags & FXI_GS_F_REPLY))
+        return fx_gs_stop(
+            cx,
+            fx_reason_error(FX_EINVAL, "bad_return_value: stop_reply from %s", callback));
+    return r;
 }
 
 fx_next fxi_gs_after(fx_ctx *cx, fxi_gs *g, fx_gs_ret r)
 {
     for (;;) {
         switch (r.op) {
-        case FXI_GS_OK:
+        case FXI_GS_OK: /* init's answer (fxi_gs_run_init makes it noreply) */
+            return fxi_gs_stop_now(
+                cx, g, fx_reason_error(FX_EINVAL, "bad_return_value: ok outside init"));
         case FXI_GS_NOREPLY:
         case FXI_GS_REPLY:
             break;
@@ -140,13 +146,16 @@ fx_next fxi_gs_run_init(fx_ctx *cx, fxi_gs *g, fx_from starter)
     fx_gs_ret r = g->ops->init(cx, g->arg, &g->state);
     switch (r.op) {
     case FXI_GS_OK:
+        r.op = FXI_GS_NOREPLY; /* fx_gs_ok is init's answer only (fxi_gs_after) */
         break;
     case FXI_GS_IGNORE:
         (void) fxi_proc_ack(cx, starter, FX_EIGNORE, FX_PID_NONE);
         return fxi_gs_init_failed(cx, g, fx_reason_normal());
     case FXI_GS_STOP:
-        /* The starter learns the reason from its monitor's DOWN. */
-        return fxi_gs_init_failed(cx, g, r.reason);
+        if (!(r.flags & FXI_GS_F_REPLY)) /* not fx_gs_stop_reply: handle_call's */
+            /* The starter learns the reason from its monitor's DOWN. */
+            return fxi_gs_init_failed(cx, g, r.reason);
+        /* fall through */
     default:
         return fxi_gs_init_failed(cx, g,
                                   fx_reason_error(FX_EINVAL, "bad answer from init"));
@@ -213,8 +222,11 @@ fx_next fxi_gs_loop(fx_ctx *cx, fx_msg *m)
             if (fx_pid_eq(e->pid, g->parent))
                 return fxi_gs_stop_now(cx, g, e->reason);
         }
-        if (!ops->handle_info)
+        if (!ops->handle_info) {
+            /* Dropped: {noreply, State} (OTP), so no timeout any more. */
+            g->timeout_ms = -1;
             return fxi_gs_resume(cx, g);
+        }
         r = no_caller(cx, ops->handle_info(cx, g->state, m), "handle_info");
     }
     return fxi_gs_after(cx, g, r);

@@ -81,7 +81,9 @@ enum {
     FXI_GS_BAD_TIMEOUT, /* fx_gs_with_timeout with a negative ms: stops */
 };
 /* fx_gs_ret.flags */
-enum { FXI_GS_F_TIMEOUT = 1, FXI_GS_F_CONTINUE = 2 };
+/* FXI_GS_F_REPLY: a stop from fx_gs_stop_reply, a handle_call answer
+ * only (bad_return_value elsewhere, as OTP's {stop, R, Reply, S}). */
+enum { FXI_GS_F_TIMEOUT = 1, FXI_GS_F_CONTINUE = 2, FXI_GS_F_REPLY = 4 };
 
 /* A server's instance: the actor's inline state (fx_spawn_opts.state_size),
  * touched only by the server's own handlers and its cleanup callback. */

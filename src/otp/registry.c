@@ -260,6 +260,9 @@ FX_API int fx_registry_pid(fx_vm *vm, fx_pid *out)
 {
     if (!vm || !out)
         return FX_EINVAL;
+    /* A forked child: no registry runs here (vm.h). */
+    if (fx_vm_running(vm) == FX_EFORKED)
+        return FX_EFORKED;
     fxi_kernel *k = fxi_kernel_find(vm);
     fx_pid pid = k ? fxi_kernel_registry(k) : FX_PID_NONE;
     if (!pid.id)
@@ -275,7 +278,7 @@ FX_API int fx_registry_stats_get(fx_inbox *inbox, fx_registry_stats *out)
     /* The thread is the misuse, whether or not a registry runs. */
     if (fx_vm_on_scheduler(fx_inbox_vm(inbox)))
         return FX_EWOULDBLOCK;
-    fx_pid reg;
+    fx_pid reg; /* FX_EFORKED in a forked child, from fx_registry_pid */
     int rc = fx_registry_pid(fx_inbox_vm(inbox), &reg);
     if (rc != 0)
         return rc;

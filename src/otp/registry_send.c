@@ -6,6 +6,16 @@
 #include "otp/gs_impl.h"
 #include "otp/reg_table.h"
 
+/* The answer for a VM that does not run: FX_EFORKED in a forked child
+ * (vm.h), else FX_ESHUTDOWN (not "no such name"); 0 while it runs. */
+static int not_running(fx_vm *vm)
+{
+    int r = fx_vm_running(vm);
+    if (r == 1)
+        return 0;
+    return r == FX_EFORKED ? FX_EFORKED : FX_ESHUTDOWN;
+}
+
 FX_API int fx_send_named(fx_ctx *cx, const char *name, uint32_t type, const void *data,
                          size_t size)
 {
@@ -19,10 +29,11 @@ FX_API int fx_send_named(fx_ctx *cx, const char *name, uint32_t type, const void
 FX_API int fx_vm_send_named(fx_vm *vm, const char *name, uint32_t type, const void *data,
                             size_t size)
 {
-    if (vm && fx_vm_running(vm) != 1)
-        return FX_ESHUTDOWN; /* not "no such name" */
+    int rc = vm ? not_running(vm) : 0;
+    if (rc != 0)
+        return rc;
     fx_pid to;
-    int rc = fx_whereis(vm, name, &to);
+    rc = fx_whereis(vm, name, &to);
     return rc ? rc : fx_vm_send(vm, to, type, data, size);
 }
 
@@ -36,10 +47,11 @@ FX_API int fx_gs_call_named(fx_inbox *inbox, const char *name, uint32_t type,
     /* The thread is the misuse, whatever the name. */
     if (fx_vm_on_scheduler(fx_inbox_vm(inbox)))
         return FX_EWOULDBLOCK;
-    if (fx_vm_running(fx_inbox_vm(inbox)) != 1)
-        return FX_ESHUTDOWN;
+    int rc = not_running(fx_inbox_vm(inbox));
+    if (rc != 0)
+        return rc;
     fx_pid to;
-    int rc = fx_whereis(fx_inbox_vm(inbox), name, &to);
+    rc = fx_whereis(fx_inbox_vm(inbox), name, &to);
     return rc ? rc : fx_gs_call(inbox, to, type, data, size, timeout_ms, reply, why);
 }
 
@@ -67,10 +79,11 @@ FX_API int fx_gs_cast_named(fx_ctx *cx, const char *name, uint32_t type, const v
 FX_API int fx_vm_gs_cast_named(fx_vm *vm, const char *name, uint32_t type,
                                const void *data, size_t size)
 {
-    if (vm && fx_vm_running(vm) != 1)
-        return FX_ESHUTDOWN;
+    int rc = vm ? not_running(vm) : 0;
+    if (rc != 0)
+        return rc;
     fx_pid to;
-    int rc = fx_whereis(vm, name, &to);
+    rc = fx_whereis(vm, name, &to);
     return rc ? rc : fx_vm_gs_cast(vm, to, type, data, size);
 }
 
@@ -82,8 +95,9 @@ static int group_send(fx_ctx *cx, fx_vm *vm, const char *group, uint32_t type,
     fxi_name key;
     if (!vm || !fxi_name_key(&key, group))
         return FX_EINVAL;
-    if (!cx && fx_vm_running(vm) != 1)
-        return FX_ESHUTDOWN; /* not "no such group" */
+    int nr = not_running(vm);
+    if (nr == FX_EFORKED || (!cx && nr != 0))
+        return nr; /* not "no such group" */
     fxi_kernel *k = fxi_kernel_find(vm);
     if (!k)
         return 0; /* no registry ever: no group */

@@ -162,8 +162,9 @@ void fxi_bguard_start_locked(bpool *p)
         return;
     /* The guard takes its creator's class: a submitter, normally a
      * scheduler thread (the normal class). Best effort: without it,
-     * jobs are not watched. */
-    p->guard_live = pthread_create(&p->guard, NULL, guard_main, p) == 0;
+     * jobs are not watched. Asynchronous signals blocked, as in pool
+     * threads. */
+    p->guard_live = fxi_bpool_thread_create(&p->guard, guard_main, p) == 0;
 }
 
 void fxi_bguard_job_started_locked(bpool *p)

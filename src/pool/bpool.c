@@ -30,6 +30,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <fauxtp/actor.h>
 #include <fauxtp/error.h>
 #include <fauxtp/pool.h>
@@ -273,6 +274,21 @@ static void reap_locked(pthr *slot)
     slot->state = SLOT_FREE;
 }
 
+int fxi_bpool_thread_create(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    static const int sync_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS};
+    for (size_t i = 0; i < sizeof sync_signals / sizeof sync_signals[0]; i++)
+        sigdelset(&all, sync_signals[i]);
+    int rc = pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (rc != 0)
+        return rc;
+    rc = pthread_create(t, NULL, fn, arg); /* the new thread inherits `all` */
+    (void) pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
 /* Under p->mx, with fewer than max threads live. 0, or FX_ESYS when the
  * thread could not be created. */
 int fxi_bpool_start_thread_locked(bpool *p)
@@ -287,7 +303,7 @@ int fxi_bpool_start_thread_locked(bpool *p)
     if (!slot)
         return FX_ESYS; /* cannot happen: fewer than max are live */
     slot->job_fn = NULL;
-    if (pthread_create(&slot->t, NULL, thread_main, slot) != 0)
+    if (fxi_bpool_thread_create(&slot->t, thread_main, slot) != 0)
         return FX_ESYS;
     slot->state = SLOT_LIVE;
     p->st.threads++;

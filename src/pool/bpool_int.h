@@ -81,6 +81,14 @@ void fxi_bguard_stop(bpool *p);
 /* Under p->mx: true while new jobs must not run in SCHED_IDLE (the guard
  * found a job starving and could not raise it). */
 bool fxi_bguard_degraded_locked(const bpool *p);
+/* pthread_create with every asynchronous signal blocked in the new
+ * thread (SIGINT, SIGTERM, ...; not the synchronous SIGSEGV, SIGBUS,
+ * SIGFPE, SIGILL, SIGTRAP, SIGSYS, which fault traps need), whatever the
+ * creating thread's mask, which is restored after. Pool and guard
+ * threads are created by whichever thread submits (app.h: fx_app_run
+ * blocks SIGINT and SIGTERM in every thread it starts). 0 or an errno
+ * (bpool.c). */
+int fxi_bpool_thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
 /* Under p->mx, fewer than max threads live: starts one. 0, or FX_ESYS
  * (bpool.c). */
 int fxi_bpool_start_thread_locked(bpool *p);
