@@ -1,0 +1,159 @@
+/* review14: supervisor cases, second pass, written from OTP's supervisor
+ * documentation as event sequences: a child whose restart fails inside a
+ * group restart, a child whose restart answers ignore inside a group
+ * restart, intensity counted across children, a slow but obedient child
+ * at shutdown. Each test names the promise it checks. */
+#include "sup_kids.h"
+
+/* OTP (supervisor, one_for_all): a child that fails to start during a
+ * group restart makes the supervisor try the whole restart again (the
+ * children started so far are stopped again, in reverse order, then all
+ * start in order), within the intensity. supervisor.h:100 and :214-215. */
+Test(review14_sup, one_for_all_failed_restart_retries_the_group)
+{
+    tvm t = sup_vm();
+    atomic_uint starts = 0;
+    kid k[3];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "b", K_OK, FX_PERMANENT),
+                          gs_child(&k[2], "c", K_OK, FX_PERMANENT)};
+    k[1].info.starts = &starts;
+    k[1].info.fail_mask = 0x2; /* b's second start (its first restart) fails */
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 3);
+    s.strategy = FX_ONE_FOR_ALL;
+    fx_pid sup = sup_start(&t, &s);
+    fx_ref mon = monitor(&t, sup);
+    expect_events(&t, "+a +b +c", NULL);
+    cr_assert_eq(fx_vm_exit(t.vm, pid_of(&t, sup, "a"), boom), 0);
+    /* The group goes down, a comes back, b fails; the retry stops a again
+     * and starts a, b, c in order. */
+    expect_events(&t, "-a -c -b +a -a +a +b +c", NULL);
+    cr_assert_eq(atomic_load(&starts), 3);
+    assert_counts(&t, sup, 3, 3, 0, 3);
+    cr_assert_eq(fx_is_alive(t.vm, sup), 1);
+    (void) mon;
+    tvm_stop(&t);
+}
+
+/* The same for rest_for_one: b crashes, c goes down, b's restart fails,
+ * the retry starts b then c. */
+Test(review14_sup, rest_for_one_failed_restart_retries_the_rest)
+{
+    tvm t = sup_vm();
+    atomic_uint starts = 0;
+    kid k[3];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "b", K_OK, FX_PERMANENT),
+                          gs_child(&k[2], "c", K_OK, FX_PERMANENT)};
+    k[1].info.starts = &starts;
+    k[1].info.fail_mask = 0x2;
+    fx_sup_spec s = spec_with(FX_REST_FOR_ONE, c, 3);
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a +b +c", NULL);
+    fx_pid a = pid_of(&t, sup, "a");
+    cr_assert_eq(fx_vm_exit(t.vm, pid_of(&t, sup, "b"), boom), 0);
+    expect_events(&t, "-b -c +b +c", NULL);
+    cr_assert_eq(atomic_load(&starts), 3);
+    assert_counts(&t, sup, 3, 3, 0, 3);
+    cr_assert(fx_pid_eq(pid_of(&t, sup, "a"), a), "a was not part of the restart");
+    tvm_stop(&t);
+}
+
+/* OTP: a child whose start answers ignore during a group restart is kept,
+ * not running (pid undefined), and the rest of the group still starts. */
+Test(review14_sup, one_for_all_restart_answered_ignore_keeps_the_rest)
+{
+    tvm t = sup_vm();
+    atomic_uint starts = 0;
+    kid k[3];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "b", K_OK, FX_PERMANENT),
+                          gs_child(&k[2], "c", K_OK, FX_PERMANENT)};
+    k[1].info.starts = &starts;
+    k[1].info.ignore_mask = 0x2;
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ALL, c, 3);
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a +b +c", NULL);
+    cr_assert_eq(fx_vm_exit(t.vm, pid_of(&t, sup, "c"), boom), 0);
+    expect_events(&t, "-c -b -a +a +c", NULL);
+    fx_child_info v[3];
+    which_n(&t, sup, v, 3);
+    cr_assert_eq(v[1].status, FX_CHILD_UNDEFINED);
+    cr_assert(fx_pid_is_none(v[1].pid));
+    assert_counts(&t, sup, 3, 2, 0, 3);
+    assert_no_events(&t);
+    tvm_stop(&t);
+}
+
+/* OTP: the intensity counts restarts of the supervisor, whichever child
+ * they were for: MaxR = 2 allows the restarts of a and b, the crash of c
+ * within the period is one too many (supervisor.h:5-9). */
+Test(review14_sup, intensity_counts_restarts_of_different_children)
+{
+    tvm t = sup_vm();
+    kid k[3];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "b", K_OK, FX_TRANSIENT),
+                          gs_child(&k[2], "c", K_OK, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 3);
+    s.intensity = 2;
+    s.period_ms = 600000;
+    fx_pid sup = sup_start(&t, &s);
+    fx_ref mon = monitor(&t, sup);
+    expect_events(&t, "+a +b +c", NULL);
+    cr_assert_eq(fx_vm_exit(t.vm, pid_of(&t, sup, "a"), boom), 0);
+    expect_events(&t, "-a +a", NULL);
+    cr_assert_eq(fx_vm_exit(t.vm, pid_of(&t, sup, "b"), boom), 0);
+    expect_events(&t, "-b +b", NULL);
+    /* A clean exit of a transient child is not a restart: not counted. */
+    gs_stop_with(&t, pid_of(&t, sup, "b"), fx_reason_normal());
+    expect_events(&t, "-b", NULL);
+    (void) wait_child(&t, sup, "b", FX_CHILD_UNDEFINED, FX_PID_NONE);
+    cr_assert_eq(fx_is_alive(t.vm, sup), 1);
+    cr_assert_eq(fx_vm_exit(t.vm, pid_of(&t, sup, "c"), boom), 0);
+    expect_events(&t, "-c -a", NULL);
+    assert_reason(down(&t, mon), gave_up());
+    tvm_stop(&t);
+}
+
+/* A child that traps exits and takes its time (200 ms) but stops within
+ * its shutdown time is waited for, not killed: it exits with shutdown. */
+Test(review14_sup, a_slow_child_within_its_shutdown_time_is_not_killed)
+{
+    tvm t = sup_vm();
+    kid k[2];
+    fx_child_spec c[2] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          actor_child(&k[1], "s", K_SLOW, FX_PERMANENT)};
+    c[1].shutdown_ms = 60000;
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 2);
+    fx_pid sup = sup_start(&t, &s);
+    expect_unordered(&t, "+a +s");
+    cr_assert_eq(fx_gs_stop_server(t.in, sup, fx_reason_shutdown(), 30000, NULL), 0);
+    ev e[2];
+    expect_events(&t, "-s -a", e);
+    assert_reason(e[0].reason, fx_reason_shutdown());
+    tvm_stop(&t);
+}
+
+/* OTP: start_child of a running child's id: {error, already_started};
+ * of a kept stopped one: already_present; both FX_EEXIST here, and
+ * neither disturbs the child. delete_child / restart_child of a running
+ * child: {error, running}, FX_EEXIST, the child untouched. */
+Test(review14_sup, duplicate_and_running_child_calls_leave_the_child_alone)
+{
+    tvm t = sup_vm();
+    kid k[3];
+    fx_child_spec c[1] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 1);
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a", NULL);
+    fx_pid a = pid_of(&t, sup, "a"), out = FX_PID_NONE;
+    fx_child_spec dup = gs_child(&k[1], "a", K_OK, FX_TEMPORARY);
+    cr_assert_eq(fx_sup_start_child(t.in, sup, &dup, 10000, &out, NULL), FX_EEXIST);
+    cr_assert_eq(fx_sup_restart_child(t.in, sup, "a", 10000, &out, NULL), FX_EEXIST);
+    cr_assert_eq(fx_sup_delete_child(t.in, sup, "a", 10000), FX_EEXIST);
+    cr_assert(fx_pid_eq(pid_of(&t, sup, "a"), a));
+    assert_counts(&t, sup, 1, 1, 0, 1);
+    assert_no_events(&t);
+    tvm_stop(&t);
+}
