@@ -157,3 +157,89 @@ Test(review14_sup, duplicate_and_running_child_calls_leave_the_child_alone)
     assert_no_events(&t);
     tvm_stop(&t);
 }
+
+/* A child whose restart keeps failing is being retried: which_children
+ * shows it restarting (supervisor.h:213-215, OTP's `restarting`), with no
+ * pid; count_children does not count it active; restart_child and
+ * delete_child refuse it (OTP: {error, restarting}; here FX_EEXIST) and
+ * leave it being retried; once its start works again it runs. */
+Test(review14_sup, a_child_being_retried_is_restarting)
+{
+    tvm t = sup_vm();
+    kid k[2];
+    fx_child_spec c[2] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "f", K_FLAKY, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 2);
+    s.intensity = 1000000; /* the retries must not give up meanwhile */
+    s.period_ms = 1;
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a +f", NULL);
+    atomic_store(&g_fail, true);
+    fx_pid f = pid_of(&t, sup, "f");
+    cr_assert_eq(fx_vm_exit(t.vm, f, boom), 0);
+    expect_events(&t, "-f", NULL);
+    fx_child_info x = wait_child(&t, sup, "f", FX_CHILD_RESTARTING, FX_PID_NONE);
+    cr_assert(fx_pid_is_none(x.pid));
+    fx_child_counts n = counts(&t, sup);
+    cr_assert_eq(n.specs, 2);
+    cr_assert_eq(n.active, 1, "active %u: a restarting child is not active", n.active);
+    fx_pid out = FX_PID_NONE;
+    cr_assert_eq(fx_sup_restart_child(t.in, sup, "f", 10000, &out, NULL), FX_EEXIST);
+    cr_assert_eq(fx_sup_delete_child(t.in, sup, "f", 10000), FX_EEXIST);
+    x = wait_child(&t, sup, "f", FX_CHILD_RESTARTING, FX_PID_NONE);
+    atomic_store(&g_fail, false);
+    x = wait_child(&t, sup, "f", FX_CHILD_RUNNING, FX_PID_NONE);
+    expect_events(&t, "+f", NULL);
+    cr_assert_eq(fx_is_alive(t.vm, x.pid), 1);
+    cr_assert_eq(fx_is_alive(t.vm, sup), 1);
+    tvm_stop(&t);
+}
+
+/* auto_shutdown all_significant (supervisor.h:107): the supervisor stops
+ * when the last significant child has exited. A significant child whose
+ * restart failed and is being retried has not: OTP's check counts every
+ * significant child whose pid is not undefined, and a restarting child's
+ * is {restarting, Pid}. So when the other significant child exits
+ * normally meanwhile, the supervisor stays, and x runs once its start
+ * works again. */
+Test(review14_sup, all_significant_waits_for_a_child_being_restarted)
+{
+    tvm t = sup_vm();
+    kid k[3];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "x", K_FLAKY, FX_TRANSIENT),
+                          gs_child(&k[2], "y", K_OK, FX_TRANSIENT)};
+    c[1].significant = c[2].significant = true;
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 3);
+    s.auto_shutdown = FX_AUTO_SHUTDOWN_ALL_SIGNIFICANT;
+    s.intensity = 1000000; /* the retries must not give up meanwhile */
+    s.period_ms = 1;
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a +x +y", NULL);
+    atomic_store(&g_fail, true);
+    cr_assert_eq(fx_vm_exit(t.vm, pid_of(&t, sup, "x"), boom), 0);
+    expect_events(&t, "-x", NULL);
+    (void) wait_child(&t, sup, "x", FX_CHILD_RESTARTING, FX_PID_NONE);
+    gs_stop_with(&t, pid_of(&t, sup, "y"), fx_reason_normal());
+    expect_events(&t, "-y", NULL);
+    /* Until the supervisor has handled y's exit (y no longer running). */
+    bool seen = false;
+    for (int i = 0; i < POLL_MS && !seen; i++) {
+        fx_child_info v[3];
+        int n = fx_sup_which_children(t.in, sup, v, 3, 10000);
+        cr_assert_eq(n, 3,
+                     "which_children: %s: the supervisor shut down on y's exit "
+                     "while x was being restarted",
+                     n < 0 ? fx_err_name(n) : "a count");
+        const fx_child_info *y = find_id(v, 3, "y");
+        seen = y && y->status != FX_CHILD_RUNNING;
+        if (!seen)
+            sleep_ms(1);
+    }
+    cr_assert(seen);
+    atomic_store(&g_fail, false);
+    (void) wait_child(&t, sup, "x", FX_CHILD_RUNNING, FX_PID_NONE);
+    expect_events(&t, "+x", NULL);
+    assert_no_events(&t);
+    tvm_stop(&t);
+}
