@@ -243,3 +243,46 @@ Test(review14_sup, all_significant_waits_for_a_child_being_restarted)
     assert_no_events(&t);
     tvm_stop(&t);
 }
+
+/* A named supervisor child (supervisor.h:127-128: "A restarted supervisor
+ * registers again") killed once is restarted once: its name is free by
+ * the time its parent learns of its exit (OTP frees a registered name
+ * before the exit signals go out), so the restart does not fail with
+ * FX_EEXIST and need a retry. With intensity 1 a failed first attempt
+ * would make the retry one restart too many. Repeated to catch a race. */
+static fx_next r14_idle(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    return fx_continue(cx);
+}
+
+Test(review14_sup, a_named_supervisor_child_is_restarted_at_the_first_attempt)
+{
+    tvm t = sup_vm();
+    static fx_spawn_opts po;
+    po = (fx_spawn_opts){.handler = r14_idle};
+    static fx_child_spec inner_kid;
+    inner_kid = spec_of("w", fx_child_actor, &po, FX_PERMANENT);
+    static fx_sup_spec inner;
+    inner = spec_with(FX_ONE_FOR_ONE, &inner_kid, 1);
+    inner.name = "r14_inner";
+    fx_child_spec outer_kid = sup_child("inner", &inner, FX_PERMANENT);
+    for (int round = 0; round < 200; round++) {
+        fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, &outer_kid, 1);
+        s.intensity = 1;
+        s.period_ms = 600000;
+        fx_pid outer = sup_start(&t, &s);
+        fx_ref mon = monitor(&t, outer);
+        fx_pid in1 = pid_of(&t, outer, "inner");
+        cr_assert_eq(fx_vm_exit(t.vm, in1, fx_reason_kill()), 0);
+        fx_child_info x = wait_child(&t, outer, "inner", FX_CHILD_RUNNING, in1);
+        fx_pid in2;
+        cr_assert_eq(fx_whereis(t.vm, "r14_inner", &in2), 0);
+        cr_assert(fx_pid_eq(in2, x.pid), "round %d", round);
+        cr_assert_eq(fx_gs_stop_server(t.in, outer, fx_reason_shutdown(), 10000, NULL), 0,
+                     "round %d: the outer supervisor gave up", round);
+        fx_reason r = down(&t, mon);
+        assert_reason(r, fx_reason_shutdown());
+    }
+    tvm_stop(&t);
+}
