@@ -16,6 +16,8 @@ static fx_sm_ret q_event(fx_sm *sm, const fx_sm_event *ev, void *data)
     switch (ev->kind) {
     case FX_SM_ENTER:
         sm_log(sm, "e%d:%d", (int) id, (int) ev->old_state.id);
+        if (id == 4) /* a zero state timeout from the enter call */
+            cr_assert_eq(fx_sm_state_timeout(sm, 0, 0, NULL, 0), 0);
         if (id == ST_STOPPER)
             return fx_sm_stop(sm, fx_reason_error(55, "enter stop"));
         if (id == 3 && d->held.pid.id) { /* reply from an enter call */
@@ -44,10 +46,21 @@ static fx_sm_ret q_event(fx_sm *sm, const fx_sm_event *ev, void *data)
         case C_D:
             sm_log(sm, "keep");
             return fx_sm_keep_state(sm);
+        case C_E: /* to state x with an event timeout of 20 ms */
+            sm_log(sm, "go%d+et", (int) x);
+            cr_assert_eq(fx_sm_event_timeout(sm, 20, 0, NULL, 0), 0);
+            return fx_sm_next_state(sm, fx_sm_id(x));
         case C_END:
             sm_log(sm, "end");
             return fx_sm_keep_state(sm);
         }
+        return fx_sm_keep_state(sm);
+    case FX_SM_TIMEOUT:
+        sm_log(sm, "et@%d", (int) id);
+        sm_log(sm, "end");
+        return fx_sm_keep_state(sm);
+    case FX_SM_STATE_TIMEOUT:
+        sm_log(sm, "st0@%d", (int) id);
         return fx_sm_keep_state(sm);
     case FX_SM_CALL:
         if (ev->type == C_H) { /* held; replied by state 3's enter call */
@@ -185,5 +198,33 @@ Test(review14_statem, a_held_call_replied_from_an_enter_call)
     cr_assert_eq(v, 33);
     sm_cast(&t, p, C_END, 0);
     cr_assert_str_eq(sm_collect(&t), "e1:1 go3 e3:1");
+    tvm_stop(&t);
+}
+
+/* OTP: an event timeout set by a transition survives the new state's
+ * enter call (its actions add to the transition's) and fires in the new
+ * state when no event comes. */
+Test(review14_statem, event_timeout_of_a_transition_fires_after_the_enter_call)
+{
+    tvm t = tvm_start_quiet(2);
+    q_first = 1;
+    fx_pid p = sm_start(&t, &q_ops);
+    sm_cast(&t, p, C_E, 2);
+    cr_assert_str_eq(sm_collect(&t), "e1:1 go2+et e2:1 et@2");
+    tvm_stop(&t);
+}
+
+/* OTP: a zero state timeout is queued after the events already queued,
+ * the retried postponed ones included: A (postponed in 1) first, then
+ * the state timeout set by state 4's enter call. */
+Test(review14_statem, zero_state_timeout_from_enter_follows_retried_events)
+{
+    tvm t = tvm_start_quiet(2);
+    q_first = 1;
+    fx_pid p = sm_start(&t, &q_ops);
+    sm_cast(&t, p, C_A, 1);
+    sm_cast(&t, p, C_B, 4);
+    sm_cast(&t, p, C_END, 0);
+    cr_assert_str_eq(sm_collect(&t), "e1:1 pA1 go4 e4:1 A1@4 st0@4");
     tvm_stop(&t);
 }
