@@ -1,5 +1,5 @@
 /* review14: fx_app_run, second pass. app.h:25 says FX_APP_NOSTART covers
- * "bad spec, VM or root supervisor failed to start", and app.h:45-46 that
+ * "bad spec, VM or root supervisor failed to start", and app.h:42 that
  * "a failed start's reason goes to *spec->exit_reason". */
 #include "helpers.h"
 

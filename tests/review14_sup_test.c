@@ -195,7 +195,7 @@ Test(review14_sup, a_child_being_retried_is_restarting)
     tvm_stop(&t);
 }
 
-/* auto_shutdown all_significant (supervisor.h:107): the supervisor stops
+/* auto_shutdown all_significant (supervisor.h:111): the supervisor stops
  * when the last significant child has exited. A significant child whose
  * restart failed and is being retried has not: OTP's check counts every
  * significant child whose pid is not undefined, and a restarting child's
