@@ -26,6 +26,9 @@
 /* ... and only once the thread has run this many units since it last
  * parked: a thread that keeps parking keeps up on its own. */
 #define POLL_SHARE_RUNS 128
+/* A thread that has been busy this long since its first poll after a
+ * park (long handlers) shares any unit a poll queued. */
+#define POLL_SHARE_BUSY_NS 1000000
 /* While another thread runs, a parked thread sleeps on its futex, not in
  * the poller, for at most this long at a time; when it wakes and nobody
  * polled for this long (a running thread in a long handler) it waits in
@@ -112,8 +115,9 @@ static void notify(fxi_pool *p);
 
 /* Handles ready I/O events on this (online) thread. The owners the events
  * make runnable queue here; a parked thread is woken to share them only
- * when the batch left POLL_SHARE_MIN or more and this thread has run
- * POLL_SHARE_RUNS units since it last parked (it is not keeping up):
+ * when this thread is not keeping up: the batch left POLL_SHARE_MIN or
+ * more and it has run POLL_SHARE_RUNS units since it last parked, or it
+ * left any and the thread has been busy for POLL_SHARE_BUSY_NS:
  * waking one (a futex wake and a context switch on each side) for work
  * this thread takes anyway cost an HTTP server on two threads 10-30 %
  * more CPU per request than on one (docs/net.md, "The poller"). The units
@@ -131,9 +135,14 @@ static int io_poll(fxi_sched *s, fxi_poller *io)
     s->in_poll = false;
     if (s->io_busy) /* events on a busy-poll socket: spin before parking */
         s->io_seen_ns = s->polled_ns;
-    if (s->poll_pushed && s->ticks - s->online_ticks >= POLL_SHARE_RUNS &&
-        fxi_deque_size_hint(&s->dq) >= POLL_SHARE_MIN)
-        notify(s->pool);
+    if (s->busy_since_ns == 0)
+        s->busy_since_ns = s->polled_ns;
+    if (s->poll_pushed) {
+        size_t q = fxi_deque_size_hint(&s->dq);
+        if ((q >= POLL_SHARE_MIN && s->ticks - s->online_ticks >= POLL_SHARE_RUNS) ||
+            (q > 0 && s->polled_ns - s->busy_since_ns >= POLL_SHARE_BUSY_NS))
+            notify(s->pool);
+    }
     return k;
 }
 
@@ -639,6 +648,7 @@ static void park(fxi_sched *s)
     p->hooks.online(s);
     fxi_watchdog_unparked(p);
     s->online_ticks = s->ticks; /* the busy streak starts (io_poll) */
+    s->busy_since_ns = 0;       /* set by the next poll */
     /* Timers that made us wake run now, and the I/O events. */
     p->hooks.tick(s);
     if (io_ready)
