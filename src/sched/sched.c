@@ -525,8 +525,11 @@ static bool poller_wanted(fxi_pool *p)
     if (fxi_atomic_load_relaxed_32(&p->nparked) >=
         fxi_atomic_load_relaxed_32(&p->nactive))
         return true;
-    return fxi_now_ns() - fxi_atomic_load_relaxed_64(&p->io_polled_ns) >=
-           POLL_BACKSTOP_NS;
+    /* The poll's clock first: a poll stored after our clock read must
+     * not make the difference wrap around. */
+    uint64_t polled = fxi_atomic_load_relaxed_64(&p->io_polled_ns);
+    uint64_t now = fxi_now_ns();
+    return now > polled && now - polled >= POLL_BACKSTOP_NS;
 }
 
 static void park(fxi_sched *s)
