@@ -47,8 +47,8 @@ uint32_t fxi_mute_vm_mark(const fx_vm *vm)
 }
 
 /* Gathering producers (docs/design.md): the cost per message sent above
- * which a producer keeps its own core, and for how many mutes. */
-#define GATHER_SPLIT_NS 100
+ * which a producer keeps its own core (mute.h), and for how many mutes. */
+uint64_t fxi_gather_split_ns = 100;
 #define GATHER_RETRY 63 /* fits FXI_F_SPREAD_MASK */
 
 /* The low mark of a process whose mark is `high`. */
@@ -94,13 +94,13 @@ bool fxi_mute_after_call(fxi_worker *w, fxi_actor *a)
     }
     w->muted[w->nmuted++] = (fxi_muted){a, to->pid, w->out.run_sent};
     /* A run taken from the pinned ring (a gathered producer): if it spent
-     * GATHER_SPLIT_NS or more per message it sent, the producer is heavy
+     * fxi_gather_split_ns or more per message it sent, the producer is heavy
      * enough that its own core beats sharing its consumer's; it is
      * released where it is for its next GATHER_RETRY mutes (and floods:
      * the flood hand-off reads the same count), then measured again. */
     uint64_t t0 = fxi_sched_resumed_pinned_ns(w->cx.s);
     if (t0 != 0 && (a->flags & FXI_F_SPREAD_MASK) == 0 &&
-        fxi_now_ns() - t0 >= (uint64_t) GATHER_SPLIT_NS * (w->out.run_sent + 1))
+        fxi_now_ns() - t0 >= fxi_gather_split_ns * (w->out.run_sent + 1))
         a->flags |= (uint16_t) (GATHER_RETRY << FXI_F_SPREAD_SHIFT);
     return true;
 }

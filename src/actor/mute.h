@@ -54,6 +54,14 @@ bool fxi_mute_pin_due(const fxi_worker *w, const fxi_actor *a);
  * "Gathering producers"). Owner thread only. */
 void fxi_mute_pin(fxi_worker *w, fxi_actor *a);
 
+/* A gathered producer whose run spent this many ns or more per message
+ * it sent keeps its own core (docs/design.md, "Gathering producers"):
+ * 100. A test hook: tests set it before creating their VM (a debug or
+ * sanitizer build's sends cost several times a release build's, and
+ * a loaded machine's preemptions add to any run), never while a VM
+ * runs. */
+extern uint64_t fxi_gather_split_ns;
+
 /* a, whose run ends with its queue empty, is no bottleneck any more:
  * its home is forgotten (its senders are released where they are, and
  * it is stealable again). Owner thread only. */
