@@ -276,6 +276,7 @@ static void *pin_pop(fxi_sched *s)
 static void *pin_run(fxi_sched *s)
 {
     s->pinned_ns = fxi_now_ns();
+    s->pinned_tick = s->ticks; /* ticks counts this run once it ends */
     return pin_pop(s);
 }
 
@@ -446,7 +447,6 @@ static void *find_local(fxi_sched *s)
 {
     void *u;
     s->resumed_ns = 0;
-    s->pinned_ns = 0;
     if (s->ticks % INJECT_INTERVAL == 0 && (u = inject_pop(s->pool)) != NULL)
         return u;
     if (s->next_streak >= NEXT_SLOT_CAP && others_waiting(s)) {

@@ -85,7 +85,8 @@ struct fxi_sched {
      * served with the run queue but not stealable. */
     void **pin;
     uint32_t pin_cap, pin_head, pin_len;
-    uint64_t pinned_ns; /* clock when the unit being run left `pin`, else 0 */
+    uint64_t pinned_ns;   /* clock when the last unit taken from `pin` left it */
+    uint64_t pinned_tick; /* the value of ticks while that unit runs */
     uint64_t rng;
     uint64_t ticks;      /* units run; relaxed stores (fx_vm_sched_stats reads it) */
     uint64_t polled_ns;  /* clock of the last non-blocking poll (poller) */
@@ -318,7 +319,9 @@ void fxi_sched_xfer_hand_over(fxi_sched *s);
  * monotonic clock (ns) when it was; otherwise 0. Owner thread only. */
 static inline uint64_t fxi_sched_resumed_pinned_ns(const fxi_sched *s)
 {
-    return s->pinned_ns;
+    /* No store per pick: the run taken from the ring is the one during
+     * which ticks still has the value it had then. */
+    return s->pinned_tick == s->ticks ? s->pinned_ns : 0;
 }
 /* Appends a unit to the owner's run queue (stealable). Owner only. */
 void fxi_sched_push_owner(fxi_sched *s, void *unit);
