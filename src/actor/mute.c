@@ -71,6 +71,28 @@ bool fxi_mute_pin_due(const fxi_worker *w, const fxi_actor *a)
     return len > 0 && fxi_atomic_load_relaxed_32(&a->home) == w->cx.s->id + 1;
 }
 
+/* A run taken from the pinned ring that spent fxi_gather_split_ns or
+ * more per message it sent marks its producer heavy (see below): true
+ * if it is marked (now or before). */
+static bool gathered_heavy(fxi_worker *w, fxi_actor *a)
+{
+    if (a->flags & FXI_F_SPREAD_MASK)
+        return true;
+    uint64_t t0 = fxi_sched_resumed_pinned_ns(w->cx.s);
+    if (t0 == 0 || fxi_now_ns() - t0 < fxi_gather_split_ns * (w->out.run_sent + 1))
+        return false;
+    a->flags |= (uint16_t) (GATHER_RETRY << FXI_F_SPREAD_SHIFT);
+    return true;
+}
+
+bool fxi_mute_repin(fxi_worker *w, fxi_actor *a)
+{
+    if (fxi_sched_resumed_pinned_ns(w->cx.s) == 0 || gathered_heavy(w, a))
+        return false;
+    fxi_sched_pin_owner(w->cx.s, a);
+    return true;
+}
+
 bool fxi_mute_after_call(fxi_worker *w, fxi_actor *a)
 {
     fxi_actor *to = w->mute_to;
@@ -98,10 +120,7 @@ bool fxi_mute_after_call(fxi_worker *w, fxi_actor *a)
      * enough that its own core beats sharing its consumer's; it is
      * released where it is for its next GATHER_RETRY mutes (and floods:
      * the flood hand-off reads the same count), then measured again. */
-    uint64_t t0 = fxi_sched_resumed_pinned_ns(w->cx.s);
-    if (t0 != 0 && (a->flags & FXI_F_SPREAD_MASK) == 0 &&
-        fxi_now_ns() - t0 >= fxi_gather_split_ns * (w->out.run_sent + 1))
-        a->flags |= (uint16_t) (GATHER_RETRY << FXI_F_SPREAD_SHIFT);
+    (void) gathered_heavy(w, a);
     return true;
 }
 

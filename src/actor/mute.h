@@ -62,6 +62,14 @@ void fxi_mute_pin(fxi_worker *w, fxi_actor *a);
  * runs. */
 extern uint64_t fxi_gather_split_ns;
 
+/* a's run, taken from the pinned ring (a gathered producer), ends
+ * runnable after publishing a send budget's worth of messages without
+ * being muted: it goes back to the ring (true), so a producer that keeps
+ * flooding stays with its consumer instead of going to the stealable
+ * deque between mutes; false if the run was not a pinned one or the
+ * producer is heavy (the caller queues it as usual). Owner thread only. */
+bool fxi_mute_repin(fxi_worker *w, fxi_actor *a);
+
 /* a, whose run ends with its queue empty, is no bottleneck any more:
  * its home is forgotten (its senders are released where they are, and
  * it is stealable again). Owner thread only. */

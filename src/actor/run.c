@@ -247,6 +247,9 @@ __attribute__((always_inline)) static inline void run_slice(fxi_sched *s, void *
         fxi_mute_pin(w, a);
         return;
     }
+    /* And a gathered producer that goes on flooding stays with it. */
+    if (__builtin_expect(w->out.run_sent >= SEND_BUDGET, 0) && fxi_mute_repin(w, a))
+        return;
     fxi_sched_yield_owner(s, a);
 }
 

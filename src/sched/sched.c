@@ -228,8 +228,11 @@ void fxi_sched_yield_owner(fxi_sched *s, void *unit)
      * in `mailbox` on a quiet machine a run of the receiver's ended that
      * way thousands of times per second, each with a futex wake-up
      * (docs/design.md, "Scheduling"). The inject queue is checked so
-     * that find_local cannot pick anything before it. */
-    if (s->next == NULL && s->held == NULL && !s->in_poll && s->pin_len == 0 &&
+     * that find_local cannot pick anything before it. Pinned units do not
+     * count: they take turns with the deque, so this unit runs within two
+     * picks, and a thread woken for it would take it off the core where
+     * its gathered peers run (docs/design.md, "Gathering producers"). */
+    if (s->next == NULL && s->held == NULL && !s->in_poll &&
         fxi_deque_size_hint(&s->dq) == 0 &&
         fxi_atomic_load_relaxed_32(&s->pool->inject_len) == 0 && /* relaxed: a hint */
         fxi_deque_push_owner(&s->dq, unit) == 0)
