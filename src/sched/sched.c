@@ -328,22 +328,34 @@ bool fxi_sched_hand_to(fxi_sched *s, uint32_t to, void *unit)
 
 /* The owner's pick found xfer_flag set: the handed units join the pinned
  * ring (in their order), and a watchdog incident is over. Those that do
- * not fit (out of memory) go to the run queue. */
+ * not fit (out of memory) go to the run queue, or the inject queue after
+ * the unlock (its lock ranks below this one). */
 static void xfer_take(fxi_sched *s)
 {
     fxi_mutex_lock(&s->xfer_mx);
-    for (uint32_t i = 0; i < s->xfer_len; i++)
+    uint32_t n = s->xfer_len, left = 0;
+    for (uint32_t i = 0; i < n; i++)
         if (!pin_push(s, s->xfer[i]) && fxi_deque_push_owner(&s->dq, s->xfer[i]) != 0)
-            fxi_pool_inject(s->pool, s->xfer[i]); /* inject_mx is a leaf too */
+            s->xfer[left++] = s->xfer[i];
+    void **rest = left ? s->xfer : NULL;
+    uint32_t cap = s->xfer_cap;
+    if (left) { /* the array leaves with them */
+        s->xfer = NULL;
+        s->xfer_cap = 0;
+    }
     s->xfer_len = 0;
     s->xfer_closed &= ~XFER_WD;
     /* Relaxed: under xfer_mx, as in fxi_sched_hand_to. */
     fxi_atomic_store_relaxed_32(&s->xfer_flag, 0);
     fxi_mutex_unlock(&s->xfer_mx);
+    for (uint32_t i = 0; i < left; i++)
+        fxi_pool_inject(s->pool, rest[i]);
+    fxi_free(rest, cap * sizeof *rest);
 }
 
 /* Closes the list (bits) and moves what it held, with the pinned ring,
- * out: to the run queue (q NULL: the inject queue). */
+ * out: to the run queue, or with to_inject (or out of memory) to the
+ * inject queue, after the unlock. */
 static void xfer_drain(fxi_sched *s, uint32_t bits, bool to_inject)
 {
     fxi_mutex_lock(&s->xfer_mx);
