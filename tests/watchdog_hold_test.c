@@ -14,7 +14,23 @@
 #include <stdatomic.h>
 #include <time.h>
 
-enum { SPIN = 1, FWD, HELLO, PONG, DONE, GO, GO2, SENT2, FLOOD, OPEN, JUNK, NEVER, TMO };
+enum {
+    SPIN = 1,
+    FWD,
+    HELLO,
+    PONG,
+    DONE,
+    GO,
+    GO2,
+    SENT2,
+    FLOOD,
+    OPEN,
+    JUNK,
+    NEVER,
+    TMO,
+    WORK,
+    ALL
+};
 
 static atomic_int release_spin, spinning, stuck_reports;
 
@@ -238,4 +254,62 @@ Test(watchdog_hold, receive_timeout_is_handed_over_1_thread)
 Test(watchdog_hold, receive_timeout_is_handed_over_2_threads)
 {
     receive_timeout_is_handed_over(2);
+}
+
+/* A pinned bottleneck (docs/design.md, "Gathering producers"): the
+ * feeder's one call queues PINNED_N messages for the worker, whose first
+ * one wakes the spinner into this thread's next slot. The worker's run
+ * ends with its queue over its mark (8), so it waits on this thread's
+ * pinned ring, which thieves never see, while the spinner is stuck after
+ * it. Only the watchdog's hand-over of the ring lets it finish (ALL)
+ * before the spinner is released. */
+#define PINNED_N 400
+
+typedef struct pin_st {
+    fx_pid report, spinner, worker;
+    uint32_t got;
+} pin_st;
+
+static fx_next pinned_worker(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    pin_st *st = fx_state(cx);
+    if (st->got++ == 0)
+        fx_send(cx, st->spinner, SPIN, NULL, 0);
+    if (st->got == PINNED_N)
+        fx_send(cx, st->report, ALL, NULL, 0);
+    return fx_continue(cx);
+}
+
+static fx_next feeder(fx_ctx *cx, fx_msg *m)
+{
+    (void) m;
+    pin_st *st = fx_state(cx);
+    for (int i = 0; i < PINNED_N; i++)
+        fx_send(cx, st->worker, WORK, NULL, 0);
+    return fx_continue(cx);
+}
+
+static void pinned_bottleneck_is_handed_over(uint32_t threads)
+{
+    tvm t = start(threads);
+    fx_pid k = spawn_state(t.vm, sink, NULL, 0);
+    pin_st st = {t.me, spawn_spinner(&t, k), FX_PID_NONE, 0};
+    st.worker = spawn_state(t.vm, pinned_worker, &st, sizeof st);
+    fx_pid f = spawn_state(t.vm, feeder, &st, sizeof st);
+    cr_assert_eq(fx_vm_send(t.vm, f, GO, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, ALL));
+    cr_assert_eq(atomic_load(&release_spin), 0);
+    cr_assert_geq(atomic_load(&stuck_reports), 1);
+    release_and_stop(&t);
+}
+
+Test(watchdog_hold, pinned_bottleneck_is_handed_over_1_thread)
+{
+    pinned_bottleneck_is_handed_over(1);
+}
+
+Test(watchdog_hold, pinned_bottleneck_is_handed_over_2_threads)
+{
+    pinned_bottleneck_is_handed_over(2);
 }

@@ -102,6 +102,10 @@ typedef struct fxi_actor {
      * process-info readers load (relaxed). It takes the record from 80
      * bytes to 88, in jemalloc's 96-byte class. */
     uint64_t handled;
+    /* Gathering producers (docs/design.md): 1 + the scheduler thread that
+     * last queued this process pinned as a bottleneck, 0 if none. Owner
+     * writes, muted senders' threads read (relaxed: a hint). */
+    uint32_t home;
 } fxi_actor;
 
 /* An idle actor's record must stay in jemalloc's 96-byte class (the

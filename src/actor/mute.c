@@ -7,6 +7,7 @@
 #include "actor/exit.h"
 #include "actor/section.h"
 #include "actor/vm.h"
+#include "platform/park.h"
 
 #define DEFAULT_HIGH 8192u
 
@@ -45,10 +46,51 @@ uint32_t fxi_mute_vm_mark(const fx_vm *vm)
     return vm->cfg.mute != FX_MUTE_OFF ? vm->cfg.mute_high : UINT32_MAX;
 }
 
+/* Gathering producers (docs/design.md): the cost per message sent above
+ * which a producer keeps its own core (mute.h), and for how many mutes. */
+uint64_t fxi_gather_split_ns = 100;
+#define GATHER_RETRY 63 /* fits FXI_F_SPREAD_MASK */
+
 /* The low mark of a process whose mark is `high`. */
 static uint32_t low_mark(const fx_vm *vm, uint32_t high)
 {
     return high == vm->cfg.mute_high ? vm->cfg.mute_low : high / 2;
+}
+
+bool fxi_mute_pin_due(const fxi_worker *w, const fxi_actor *a)
+{
+    uint32_t mark = fxi_mute_mark(w->mute_mark, a);
+    if (mark == UINT32_MAX)
+        return false; /* muting off and no backpressure limit */
+    uint32_t len = fxi_mailbox_len(&a->mb);
+    if (len > mark)
+        return true;
+    /* Pinned here already and not drained yet: it stays (a bottleneck
+     * episode ends when its queue empties, fxi_mute_unpin). Relaxed: a's
+     * own field (the owner is its one writer). */
+    return len > 0 && fxi_atomic_load_relaxed_32(&a->home) == w->cx.s->id + 1;
+}
+
+/* A run taken from the pinned ring that spent fxi_gather_split_ns or
+ * more per message it sent marks its producer heavy (see below): true
+ * if it is marked (now or before). */
+static bool gathered_heavy(fxi_worker *w, fxi_actor *a)
+{
+    if (a->flags & FXI_F_SPREAD_MASK)
+        return true;
+    uint64_t t0 = fxi_sched_resumed_pinned_ns(w->cx.s);
+    if (t0 == 0 || fxi_now_ns() - t0 < fxi_gather_split_ns * (w->out.run_sent + 1))
+        return false;
+    a->flags |= (uint16_t) (GATHER_RETRY << FXI_F_SPREAD_SHIFT);
+    return true;
+}
+
+bool fxi_mute_repin(fxi_worker *w, fxi_actor *a)
+{
+    if (fxi_sched_resumed_pinned_ns(w->cx.s) == 0 || gathered_heavy(w, a))
+        return false;
+    fxi_sched_pin_owner(w->cx.s, a);
+    return true;
 }
 
 bool fxi_mute_after_call(fxi_worker *w, fxi_actor *a)
@@ -73,6 +115,12 @@ bool fxi_mute_after_call(fxi_worker *w, fxi_actor *a)
         w->muted_cap = cap;
     }
     w->muted[w->nmuted++] = (fxi_muted){a, to->pid, w->out.run_sent};
+    /* A run taken from the pinned ring (a gathered producer): if it spent
+     * fxi_gather_split_ns or more per message it sent, the producer is heavy
+     * enough that its own core beats sharing its consumer's; it is
+     * released where it is for its next GATHER_RETRY mutes (and floods:
+     * the flood hand-off reads the same count), then measured again. */
+    (void) gathered_heavy(w, a);
     return true;
 }
 
@@ -112,6 +160,33 @@ static bool pace_allows(pace *pc, uint32_t *npc, const fxi_actor *on, uint32_t l
     return true;
 }
 
+void fxi_mute_pin(fxi_worker *w, fxi_actor *a)
+{
+    fxi_sched *s = w->cx.s;
+    /* Relaxed: a hint read by the threads that release a's senders. */
+    if (fxi_atomic_load_relaxed_32(&a->home) != s->id + 1)
+        fxi_atomic_store_relaxed_32(&a->home, s->id + 1);
+    fxi_sched_pin_owner(s, a);
+}
+
+/* Makes a muted sender runnable again: pinned on the thread of the
+ * process it waited for, if that one is pinned as a bottleneck (on's
+ * home), so the producers of a bottleneck gather on its thread
+ * (docs/design.md, "Gathering producers"); else queued here. on may be
+ * NULL (it died, or the VM stops). */
+static void release(fxi_worker *w, fxi_actor *a, const fxi_actor *on)
+{
+    /* Relaxed: a hint (a stale home only sends a to a thread where on
+     * ran lately; fxi_sched_hand_to refuses a parked one). */
+    uint32_t home = on ? fxi_atomic_load_relaxed_32(&on->home) : 0;
+    if (home != 0 && (a->flags & FXI_F_SPREAD_MASK)) {
+        a->flags = (uint16_t) (a->flags - (1u << FXI_F_SPREAD_SHIFT)); /* heavy */
+        home = 0;
+    }
+    if (home == 0 || !fxi_sched_hand_to(w->cx.s, home - 1, a))
+        fxi_sched_yield_owner(w->cx.s, a);
+}
+
 void fxi_mute_poll(fxi_worker *w)
 {
     if (w->nmuted == 0)
@@ -135,7 +210,7 @@ void fxi_mute_poll(fxi_worker *w)
             i++;
             continue;
         }
-        fxi_sched_yield_owner(w->cx.s, m->a);
+        release(w, m->a, on);
         *m = w->muted[--w->nmuted];
     }
 }

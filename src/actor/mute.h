@@ -42,6 +42,44 @@ void fxi_mute_poll(fxi_worker *w);
  * nothing else to run (park timeout, ns). */
 #define FXI_MUTE_POLL_NS 50000
 
+/* Whether a, at the end of a run on w's thread that leaves it runnable,
+ * is a bottleneck to pin there (fxi_mute_pin): its queue is over its
+ * mark, or it was pinned here (home) and its queue is not empty yet.
+ * Owner thread only. */
+bool fxi_mute_pin_due(const fxi_worker *w, const fxi_actor *a);
+
+/* Queues a, whose run ended with its queue over its mark (a bottleneck),
+ * pinned on w's thread (fxi_sched_pin_owner), and records that thread as
+ * a's home, where the senders muted on a are released (docs/design.md,
+ * "Gathering producers"). Owner thread only. */
+void fxi_mute_pin(fxi_worker *w, fxi_actor *a);
+
+/* A gathered producer whose run spent this many ns or more per message
+ * it sent keeps its own core (docs/design.md, "Gathering producers"):
+ * 100. A test hook: tests set it before creating their VM (a debug or
+ * sanitizer build's sends cost several times a release build's, and
+ * a loaded machine's preemptions add to any run), never while a VM
+ * runs. */
+extern uint64_t fxi_gather_split_ns;
+
+/* a's run, taken from the pinned ring (a gathered producer), ends
+ * runnable after publishing a send budget's worth of messages without
+ * being muted: it goes back to the ring (true), so a producer that keeps
+ * flooding stays with its consumer instead of going to the stealable
+ * deque between mutes; false if the run was not a pinned one or the
+ * producer is heavy (the caller queues it as usual). Owner thread only. */
+bool fxi_mute_repin(fxi_worker *w, fxi_actor *a);
+
+/* a, whose run ends with its queue empty, is no bottleneck any more:
+ * its home is forgotten (its senders are released where they are, and
+ * it is stealable again). Owner thread only. */
+static inline void fxi_mute_unpin(fxi_actor *a)
+{
+    /* Relaxed: a hint, as in fxi_mute_pin. */
+    if (__builtin_expect(fxi_atomic_load_relaxed_32(&a->home) != 0, 0))
+        fxi_atomic_store_relaxed_32(&a->home, 0);
+}
+
 /* Frees the worker's list (VM destroy; no actor is held any more). */
 void fxi_mute_fini(fxi_worker *w);
 

@@ -191,7 +191,10 @@ __attribute__((always_inline)) static inline void run_slice(fxi_sched *s, void *
         fx_msg *m = next_plain(a);
         int st = m ? FXI_RECV_MSG : fxi_receive_next(cx, a, &m);
         if (st == FXI_RECV_EMPTY) {
-            /* Truly empty: sleep until a sender finds us idle. */
+            /* Truly empty: sleep until a sender finds us idle (no
+             * bottleneck any more: before the mark, after which another
+             * thread may run a). */
+            fxi_mute_unpin(a);
             if (fxi_mailbox_try_idle_sc(&a->mb, fxi_mb_counted(a)))
                 return;
             break; /* a message is in flight: run again later */
@@ -229,12 +232,24 @@ __attribute__((always_inline)) static inline void run_slice(fxi_sched *s, void *
          * not one more run that finds nothing (so a deterministic step,
          * batch 1, calls a handler each time). */
         if (n == 1 || __builtin_expect(w->out.run_sent >= SEND_BUDGET, 0)) {
-            if (!a->saved && fxi_mailbox_peek_sc(&a->mb) == NULL &&
-                fxi_mailbox_try_idle_sc(&a->mb, fxi_mb_counted(a)))
-                return;
+            if (!a->saved && fxi_mailbox_peek_sc(&a->mb) == NULL) {
+                fxi_mute_unpin(a); /* as above */
+                if (fxi_mailbox_try_idle_sc(&a->mb, fxi_mb_counted(a)))
+                    return;
+            }
             break;
         }
     }
+    /* A bottleneck (its queue over its mark, so its senders are being
+     * muted) stays on this thread, where its senders are gathered
+     * (docs/design.md, "Gathering producers"). */
+    if ((w->mute_mark != UINT32_MAX || a->lim != 0) && fxi_mute_pin_due(w, a)) {
+        fxi_mute_pin(w, a);
+        return;
+    }
+    /* And a gathered producer that goes on flooding stays with it. */
+    if (__builtin_expect(w->out.run_sent >= SEND_BUDGET, 0) && fxi_mute_repin(w, a))
+        return;
     fxi_sched_yield_owner(s, a);
 }
 
@@ -348,6 +363,7 @@ static void offline(fxi_sched *s)
     fxi_worker *w = s->user;
     fx_vm *vm = w->cx.vm;
     fxi_qsbr_offline(&vm->qsbr, s->id);
+    fxi_sched_xfer_close(s); /* no hand-overs to a parked thread */
     w->park_t0 = fxi_timing_on(vm) ? fxi_now_ns() : 0; /* timing: the sleep */
 }
 
@@ -362,6 +378,7 @@ static void online(fxi_sched *s)
         w->park_t0 = 0;
     }
     fxi_qsbr_online(&vm->qsbr, s->id);
+    fxi_sched_xfer_open(s);
 }
 
 /* The watchdog takes a stuck call's slots (sched/watchdog.c, holding the

@@ -50,6 +50,7 @@ int fxi_spawn(fx_vm *vm, fxi_worker *w, const fx_spawn_opts *o,
     a->saved = NULL;
     a->ext = NULL;
     a->handled = 0;
+    a->home = 0;
     /* Without init the actor sleeps until its first message arrives;
      * with init it is scheduled at once, so its mailbox starts busy. */
     fxi_mailbox_init(&a->mb, o->init == NULL);

@@ -75,6 +75,9 @@ typedef enum fxi_lock_rank {
     FXI_RANK_INJECT,
     /* sched/sched.c: a pool's idle list (parked threads). */
     FXI_RANK_IDLE,
+    /* sched/sched.c: the units handed to one scheduler thread
+     * (fxi_sched_hand_to). Leaf: nothing is queued or woken under it. */
+    FXI_RANK_XFER,
     /* mem/msgcache.c: a pool's depot of full message magazines. */
     FXI_RANK_DEPOT,
     /* platform/fault.c: the fault handlers' install count and the

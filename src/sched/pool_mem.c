@@ -28,6 +28,9 @@ int fxi_pool_init(fxi_pool *p, uint32_t n, uint32_t nspare, const fxi_sched_hook
         s->id = i;
         s->rng = 0x9E3779B97F4A7C15ULL * (i + 1);
         s->spare = i >= p->nbase;
+        /* A spare slot takes no hand-over until its thread is online. */
+        s->xfer_closed = s->spare ? 1u : 0u; /* XFER_PARKED (sched.c) */
+        fxi_mutex_init(&s->xfer_mx, FXI_RANK_XFER, "sched.xfer");
         if (fxi_deque_init(&s->dq, 256) != 0) {
             for (uint32_t j = 0; j < i; j++)
                 fxi_deque_fini(&p->scheds[j].dq);
@@ -61,8 +64,13 @@ bool fxi_pool_reap_slot(fxi_pool *p, uint32_t i)
 
 void fxi_pool_fini(fxi_pool *p)
 {
-    for (uint32_t i = 0; i < p->n; i++)
-        fxi_deque_fini(&p->scheds[i].dq);
+    for (uint32_t i = 0; i < p->n; i++) {
+        fxi_sched *s = &p->scheds[i];
+        fxi_deque_fini(&s->dq);
+        fxi_free(s->pin, s->pin_cap * sizeof *s->pin);
+        fxi_free(s->xfer, s->xfer_cap * sizeof *s->xfer);
+        fxi_mutex_fini(&s->xfer_mx);
+    }
     fxi_free_aligned(p->scheds, p->n * sizeof *p->scheds, FXI_CACHELINE);
     fxi_free(p->idle, p->n * sizeof *p->idle);
     fxi_free(p->inject_ring, p->inject_cap * sizeof *p->inject_ring);

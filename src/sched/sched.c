@@ -250,13 +250,173 @@ void fxi_sched_yield_owner(fxi_sched *s, void *unit)
      * in `mailbox` on a quiet machine a run of the receiver's ended that
      * way thousands of times per second, each with a futex wake-up
      * (docs/design.md, "Scheduling"). The inject queue is checked so
-     * that find_local cannot pick anything before it. */
+     * that find_local cannot pick anything before it. Pinned units do not
+     * count: they take turns with the deque, so this unit runs within two
+     * picks, and a thread woken for it would take it off the core where
+     * its gathered peers run (docs/design.md, "Gathering producers"). */
     if (s->next == NULL && s->held == NULL && !s->in_poll &&
         fxi_deque_size_hint(&s->dq) == 0 &&
         fxi_atomic_load_relaxed_32(&s->pool->inject_len) == 0 && /* relaxed: a hint */
         fxi_deque_push_owner(&s->dq, unit) == 0)
         return;
     push_local(s, unit);
+}
+
+/* ---- gathering producers (docs/design.md) ------------------------------- */
+
+/* xfer_closed bits */
+#define XFER_PARKED 1u /* offline: parked, or left the loop */
+#define XFER_WD 2u     /* the watchdog took the lists of a stuck call */
+
+/* Appends to the pinned ring; false out of memory. Owner (or the
+ * watchdog holding the claim). */
+static bool pin_push(fxi_sched *s, void *u)
+{
+    if (s->pin_len == s->pin_cap) {
+        uint32_t ncap = s->pin_cap ? 2 * s->pin_cap : 64;
+        void **n = fxi_alloc(ncap * sizeof *n);
+        if (!n)
+            return false;
+        for (uint32_t i = 0; i < s->pin_len; i++)
+            n[i] = s->pin[(s->pin_head + i) % s->pin_cap];
+        fxi_free(s->pin, s->pin_cap * sizeof *n);
+        s->pin = n;
+        s->pin_cap = ncap;
+        s->pin_head = 0;
+    }
+    s->pin[(s->pin_head + s->pin_len++) % s->pin_cap] = u;
+    return true;
+}
+
+static void *pin_pop(fxi_sched *s)
+{
+    void *u = s->pin[s->pin_head];
+    s->pin_head = (s->pin_head + 1) % s->pin_cap;
+    s->pin_len--;
+    return u;
+}
+
+/* The pinned ring's oldest unit, to run now: the gathering policy's
+ * measurement starts (one clock read per pinned run). */
+static void *pin_run(fxi_sched *s)
+{
+    s->pinned_ns = fxi_now_ns();
+    s->pinned_tick = s->ticks; /* ticks counts this run once it ends */
+    return pin_pop(s);
+}
+
+void fxi_sched_pin_owner(fxi_sched *s, void *unit)
+{
+    if ((unit == s->held_for && s->next == NULL) || s->pool->det != NULL ||
+        !pin_push(s, unit))
+        fxi_sched_yield_owner(s, unit);
+}
+
+bool fxi_sched_hand_to(fxi_sched *s, uint32_t to, void *unit)
+{
+    fxi_pool *p = s->pool;
+    if (to == s->id) {
+        fxi_sched_pin_owner(s, unit);
+        return true;
+    }
+    if (to >= p->n || p->det != NULL)
+        return false;
+    fxi_sched *t = &p->scheds[to];
+    bool ok = false;
+    fxi_mutex_lock(&t->xfer_mx);
+    if (t->xfer_closed == 0) {
+        if (t->xfer_len == t->xfer_cap) {
+            uint32_t ncap = t->xfer_cap ? 2 * t->xfer_cap : 64;
+            void **n = fxi_alloc(ncap * sizeof *n);
+            if (n) {
+                if (t->xfer_len)
+                    memcpy(n, t->xfer, t->xfer_len * sizeof *n);
+                fxi_free(t->xfer, t->xfer_cap * sizeof *n);
+                t->xfer = n;
+                t->xfer_cap = ncap;
+            }
+        }
+        if (t->xfer_len < t->xfer_cap) {
+            t->xfer[t->xfer_len++] = unit;
+            /* Relaxed: a hint for the owner's pick, which takes the list
+             * under xfer_mx (that lock orders the list and the unit). */
+            fxi_atomic_store_relaxed_32(&t->xfer_flag, 1);
+            ok = true;
+        }
+    }
+    fxi_mutex_unlock(&t->xfer_mx);
+    return ok;
+}
+
+/* The owner's pick found xfer_flag set: the handed units join the pinned
+ * ring (in their order), and a watchdog incident is over. Those that do
+ * not fit (out of memory) go to the run queue, or the inject queue after
+ * the unlock (its lock ranks below this one). */
+static void xfer_take(fxi_sched *s)
+{
+    fxi_mutex_lock(&s->xfer_mx);
+    uint32_t n = s->xfer_len, left = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!pin_push(s, s->xfer[i]) && fxi_deque_push_owner(&s->dq, s->xfer[i]) != 0)
+            s->xfer[left++] = s->xfer[i];
+    void **rest = left ? s->xfer : NULL;
+    uint32_t cap = s->xfer_cap;
+    if (left) { /* the array leaves with them */
+        s->xfer = NULL;
+        s->xfer_cap = 0;
+    }
+    s->xfer_len = 0;
+    s->xfer_closed &= ~XFER_WD;
+    /* Relaxed: under xfer_mx, as in fxi_sched_hand_to. */
+    fxi_atomic_store_relaxed_32(&s->xfer_flag, 0);
+    fxi_mutex_unlock(&s->xfer_mx);
+    for (uint32_t i = 0; i < left; i++)
+        fxi_pool_inject(s->pool, rest[i]);
+    fxi_free(rest, cap * sizeof *rest);
+}
+
+/* Closes the list (bits) and moves what it held, with the pinned ring,
+ * out: to the run queue, or with to_inject (or out of memory) to the
+ * inject queue, after the unlock. */
+static void xfer_drain(fxi_sched *s, uint32_t bits, bool to_inject)
+{
+    fxi_mutex_lock(&s->xfer_mx);
+    s->xfer_closed |= bits;
+    uint32_t n = s->xfer_len;
+    void **items = s->xfer;
+    uint32_t cap = s->xfer_cap;
+    s->xfer = NULL;
+    s->xfer_len = s->xfer_cap = 0;
+    /* Relaxed: under xfer_mx. A watchdog incident keeps the flag up so
+     * the owner's next pick reopens the list. */
+    fxi_atomic_store_relaxed_32(&s->xfer_flag, (s->xfer_closed & XFER_WD) ? 1 : 0);
+    fxi_mutex_unlock(&s->xfer_mx);
+    while (s->pin_len > 0) {
+        void *u = pin_pop(s);
+        if (to_inject || fxi_deque_push_owner(&s->dq, u) != 0)
+            fxi_pool_inject(s->pool, u);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (to_inject || fxi_deque_push_owner(&s->dq, items[i]) != 0)
+            fxi_pool_inject(s->pool, items[i]);
+    fxi_free(items, cap * sizeof *items);
+}
+
+void fxi_sched_xfer_close(fxi_sched *s)
+{
+    xfer_drain(s, XFER_PARKED, false);
+}
+
+void fxi_sched_xfer_open(fxi_sched *s)
+{
+    fxi_mutex_lock(&s->xfer_mx);
+    s->xfer_closed &= ~XFER_PARKED;
+    fxi_mutex_unlock(&s->xfer_mx);
+}
+
+void fxi_sched_xfer_hand_over(fxi_sched *s)
+{
+    xfer_drain(s, XFER_WD, true);
 }
 
 void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer, uint32_t runs)
@@ -316,7 +476,7 @@ void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns)
 
 static bool others_waiting(fxi_sched *s)
 {
-    return fxi_deque_size_hint(&s->dq) > 0 ||
+    return s->pin_len > 0 || fxi_deque_size_hint(&s->dq) > 0 ||
            fxi_atomic_load_relaxed_32(&s->pool->inject_len) > 0; /* hint */
 }
 
@@ -359,8 +519,19 @@ static void *find_local(fxi_sched *s)
         }
     }
     s->next_streak = 0;
+    /* Relaxed: a hint; xfer_take reads the list under its lock, and a
+     * unit handed over after a stale 0 is seen at the next pick or moved
+     * to the run queue when this thread goes offline. */
+    if (__builtin_expect(fxi_atomic_load_relaxed_32(&s->xfer_flag) != 0, 0))
+        xfer_take(s);
+    /* Pinned units take turns with the run queue (every other pick while
+     * both have some): neither starves the other. */
+    if (s->pin_len > 0 && ((s->ticks & 1) || fxi_deque_size_hint(&s->dq) == 0))
+        return pin_run(s);
     if ((u = fxi_deque_steal_mc(&s->dq)) != NULL)
         return u;
+    if (s->pin_len > 0)
+        return pin_run(s);
     return inject_pop(s->pool);
 }
 
@@ -673,7 +844,7 @@ void fxi_sched_loop(fxi_sched *s)
             u = search(s);
         if (!u) {
             p->hooks.tick(s);
-            if (s->next || s->held || fxi_deque_size_hint(&s->dq) > 0)
+            if (s->next || s->held || s->pin_len > 0 || fxi_deque_size_hint(&s->dq) > 0)
                 continue;
             /* Acquire: pairs with fxi_pool_set_poller's release cas. */
             fxi_poller *io = fxi_atomic_load_acquire_ptr(&p->poller);
@@ -717,6 +888,8 @@ static void retire(fxi_sched *s)
     if (s->searching)
         leave_searching(s);
     void *u;
+    /* Closed first: nobody hands it units from now on. */
+    xfer_drain(s, XFER_PARKED, true);
     if (s->next)
         fxi_pool_inject(p, s->next);
     if (s->held)

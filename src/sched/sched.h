@@ -81,6 +81,12 @@ struct fxi_sched {
     void *held_for;       /* the unit `held` floods; NULL once it runs */
     uint32_t held_runs;   /* runs from `next` left before `held` runs anyway */
     uint64_t resumed_ns;  /* clock when the unit being run left `held`, else 0 */
+    /* Pinned units (docs/design.md, "Gathering producers"): a FIFO ring
+     * served with the run queue but not stealable. */
+    void **pin;
+    uint32_t pin_cap, pin_head, pin_len;
+    uint64_t pinned_ns;   /* clock when the last unit taken from `pin` left it */
+    uint64_t pinned_tick; /* the value of ticks while that unit runs */
     uint64_t rng;
     uint64_t ticks;         /* units run; relaxed stores (fx_vm_sched_stats reads it) */
     uint64_t online_ticks;  /* ticks when the thread last left park() */
@@ -107,6 +113,17 @@ struct fxi_sched {
     /* Counters, written by the owner, read by stats readers. */
     uint64_t stat_steals;
     uint64_t stat_parks;
+
+    /* --- units handed to this thread by others (fxi_sched_hand_to) ----- */
+    /* xfer_mx (rank FXI_RANK_XFER, a leaf) guards the list and xfer_closed
+     * (XFER_PARKED while the thread is offline, XFER_WD once the watchdog
+     * took the lists of a stuck call). xfer_flag (atomic) is nonzero
+     * while the list is non-empty or XFER_WD is set: the owner's one
+     * relaxed load per pick. */
+    _Alignas(FXI_CACHELINE) fxi_mutex xfer_mx;
+    void **xfer;
+    uint32_t xfer_len, xfer_cap, xfer_closed;
+    uint32_t xfer_flag;
 
     /* --- watchdog (sched/watchdog.c, docs/watchdog.md) ------------------ */
     /* Written by the owner once per handler call, read by the watchdog:
@@ -278,6 +295,37 @@ void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer, uint32_t run
 static inline uint64_t fxi_sched_resumed_held_ns(const fxi_sched *s)
 {
     return s->resumed_ns;
+}
+/* Gathering producers (docs/design.md): queues a unit on the owner's
+ * pinned ring, served in turn with the run queue but never stolen, so
+ * it runs on this thread. The consumer of a held producer keeps the next
+ * slot instead, as in fxi_sched_yield_owner. Out of memory, or in a
+ * deterministic pool: fxi_sched_yield_owner. Owner thread only. */
+void fxi_sched_pin_owner(fxi_sched *s, void *unit);
+/* Hands a runnable unit to scheduler thread `to` of s's pool, which pins
+ * it (fxi_sched_pin_owner) at its next pick; to == s->id pins it here.
+ * false if that thread is parked or leaving, the watchdog took its lists,
+ * or memory ran out: the caller keeps the unit (and queues it itself).
+ * s's owner thread only. */
+bool fxi_sched_hand_to(fxi_sched *s, uint32_t to, void *unit);
+/* The thread goes offline (parks or leaves): refuses hand-overs until
+ * fxi_sched_xfer_open, and moves the units handed to it and its pinned
+ * ones to its run queue, where the park re-check (or a thief) finds
+ * them. Owner thread only (the offline hook). */
+void fxi_sched_xfer_close(fxi_sched *s);
+/* The thread is online again: accepts hand-overs. Owner thread only. */
+void fxi_sched_xfer_open(fxi_sched *s);
+/* The watchdog's hand-over of a stuck call (sched/watchdog.c, holding
+ * the claim): the pinned ring and the handed units to the inject queue;
+ * hand-overs are refused until the owner's next pick. */
+void fxi_sched_xfer_hand_over(fxi_sched *s);
+/* While the unit being run was taken from the pinned ring: the
+ * monotonic clock (ns) when it was; otherwise 0. Owner thread only. */
+static inline uint64_t fxi_sched_resumed_pinned_ns(const fxi_sched *s)
+{
+    /* No store per pick: the run taken from the ring is the one during
+     * which ticks still has the value it had then. */
+    return s->pinned_tick == s->ticks ? s->pinned_ns : 0;
 }
 /* Appends a unit to the owner's run queue (stealable). Owner only. */
 void fxi_sched_push_owner(fxi_sched *s, void *unit);

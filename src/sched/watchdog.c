@@ -155,6 +155,9 @@ static bool claim_slots(fxi_watchdog *wd, fxi_sched *s, uint64_t seq)
      * deferred wake-ups) goes to the inject queue too. */
     if (wd->p->hooks.hand_over)
         wd->p->hooks.hand_over(s);
+    /* And the units pinned to it or handed to it (gathered producers):
+     * refused from now until the owner's next pick. */
+    fxi_sched_xfer_hand_over(s);
     void *next = s->next, *held = s->held;
     s->next = NULL;
     s->held = NULL;
