@@ -130,7 +130,7 @@ Test(bi_log, sinks_null, .description = "fx_log_sink_stderr, _silent | ev NULL |
 }
 
 Test(bi_log, report_emit_bad,
-     .description = "fx_report_emit | vm NULL; report NULL; kind -1, 7 | FX_EINVAL")
+     .description = "fx_report_emit | vm NULL; report NULL; kind -1, 8 | FX_EINVAL")
 {
     tvm t = bi_start();
     fx_crash_report r = {.pid = t.me, .kind = FX_REPORT_SUP_PROGRESS};
@@ -138,7 +138,7 @@ Test(bi_log, report_emit_bad,
     bi_expect(fx_report_emit(t.vm, NULL), FX_EINVAL);
     r.kind = (fx_report_kind) -1;
     bi_expect(fx_report_emit(t.vm, &r), FX_EINVAL);
-    r.kind = (fx_report_kind) 7;
+    r.kind = (fx_report_kind) 8;
     bi_expect(fx_report_emit(t.vm, &r), FX_EINVAL);
     bi_end(&t);
 }
@@ -149,7 +149,7 @@ Test(bi_log, report_emit_null_fields,
 {
     tvm t = bi_start();
     bi_expect(fx_log_set_level(t.vm, FX_LOG_DEBUG), FX_LOG_NOTICE);
-    for (int k = FX_REPORT_CRASH; k <= FX_REPORT_SUP_SHUTDOWN; k++) {
+    for (int k = FX_REPORT_CRASH; k <= FX_REPORT_SUP_SHUTDOWN_ERROR; k++) {
         fx_crash_report r = {.pid = BI_GARBAGE_PID,
                              .kind = (fx_report_kind) k,
                              .child_pid = BI_GARBAGE_PID};

@@ -47,10 +47,18 @@ typedef enum fx_report_kind {
     /* errorContext start_error: the child's start failed with reason
      * (child_pid FX_PID_NONE). */
     FX_REPORT_SUP_START_ERROR = 5,
-    /* errorContext shutdown: reached_max_restart_intensity. The
-     * supervisor gives up: it stops its children and exits; child_id and
-     * child_pid name the child whose exit was one restart too many. */
-    FX_REPORT_SUP_SHUTDOWN = 6
+    /* errorContext shutdown: reached_max_restart_intensity (the reason,
+     * {shutdown, "reached_max_restart_intensity"}). The supervisor gives
+     * up: it stops its children and exits; child_id and child_pid name
+     * the child whose exit was one restart too many. */
+    FX_REPORT_SUP_SHUTDOWN = 6,
+    /* errorContext shutdown_error: a child the supervisor stopped
+     * (terminate_child, its group's restart, the supervisor's own
+     * shutdown) exited with reason other than shutdown: killed after its
+     * shutdown time, or its own reason if it was dead already (a
+     * brutal_kill child's killed, and a non-permanent child's normal,
+     * are not errors), as OTP. */
+    FX_REPORT_SUP_SHUTDOWN_ERROR = 7
 } fx_report_kind;
 
 typedef struct fx_crash_report {

@@ -108,7 +108,8 @@ typedef enum fx_sup_strategy {
 typedef enum fx_auto_shutdown {
     FX_AUTO_SHUTDOWN_NEVER = 0,
     FX_AUTO_SHUTDOWN_ANY_SIGNIFICANT, /* when any significant child exits */
-    FX_AUTO_SHUTDOWN_ALL_SIGNIFICANT, /* when the last one has */
+    FX_AUTO_SHUTDOWN_ALL_SIGNIFICANT, /* when the last one has (one being restarted has
+                                         not) */
 } fx_auto_shutdown;
 
 typedef struct fx_sup_spec {

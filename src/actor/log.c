@@ -305,7 +305,7 @@ int fxi_log_report(fx_vm *vm, const fx_crash_report *r)
 
 FX_API int fx_report_emit(fx_vm *vm, const fx_crash_report *r)
 {
-    if (!vm || !r || r->kind < FX_REPORT_CRASH || r->kind > FX_REPORT_SUP_SHUTDOWN)
+    if (!vm || !r || r->kind < FX_REPORT_CRASH || r->kind > FX_REPORT_SUP_SHUTDOWN_ERROR)
         return FX_EINVAL;
     int rc = usable(vm);
     if (rc)

@@ -27,6 +27,7 @@ static const char *banner(int kind)
     case FX_REPORT_SUP_CHILD_TERMINATED:
     case FX_REPORT_SUP_START_ERROR:
     case FX_REPORT_SUP_SHUTDOWN:
+    case FX_REPORT_SUP_SHUTDOWN_ERROR:
         return "=SUPERVISOR REPORT====";
     default:
         return "=CRASH REPORT====";
@@ -41,7 +42,7 @@ static int rest(const fx_crash_report *r, char *buf, size_t size)
     /* The child fields exist only in reports built against the version 3
      * header: an older caller's struct ends after `handler`, and its
      * kinds (crash, stuck) never reach them. */
-    if (r->kind >= FX_REPORT_SUP_PROGRESS && r->kind <= FX_REPORT_SUP_SHUTDOWN) {
+    if (r->kind >= FX_REPORT_SUP_PROGRESS && r->kind <= FX_REPORT_SUP_SHUTDOWN_ERROR) {
         id = r->child_id ? r->child_id : "?";
         fx_pid_format(r->child_pid, child, sizeof child);
     }
@@ -65,6 +66,9 @@ static int rest(const fx_crash_report *r, char *buf, size_t size)
         return snprintf(buf, size,
                         "shutdown: reached_max_restart_intensity (child %s %s)", id,
                         child);
+    case FX_REPORT_SUP_SHUTDOWN_ERROR:
+        fx_reason_format(&r->reason, why, sizeof why);
+        return snprintf(buf, size, "shutdown_error: child %s %s: %s", id, child, why);
     default:
         fx_reason_format(&r->reason, why, sizeof why);
         return snprintf(buf, size, "exited: %s", why);

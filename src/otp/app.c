@@ -152,8 +152,12 @@ static int run(const fx_app_spec *spec, fx_vm *vm, sigwaiter *w)
     fx_inbox *inbox;
     fx_reason why = fx_reason_normal();
     int status = FX_APP_NOSTART;
-    if (fx_inbox_create(vm, &inbox) != 0)
+    int irc = fx_inbox_create(vm, &inbox);
+    if (irc != 0) {
+        if (spec->exit_reason)
+            *spec->exit_reason = fx_reason_error(irc, "%s", fx_strerror(irc));
         return status;
+    }
     app a = {.vm = vm, .inbox = fx_inbox_pid(inbox)};
     apps_add(&a);
     if (w) {
@@ -201,11 +205,14 @@ FX_API int fx_app_run(const fx_app_spec *spec)
     }
     fx_vm *vm;
     int status = FX_APP_NOSTART;
-    if (fx_vm_create(spec->vm, &vm) == 0) {
-        if (fx_vm_start(vm) == 0)
+    int rc = fx_vm_create(spec->vm, &vm);
+    if (rc == 0) {
+        if ((rc = fx_vm_start(vm)) == 0)
             status = run(spec, vm, spec->no_signals ? NULL : &w);
         fx_vm_destroy(vm);
     }
+    if (rc != 0 && spec->exit_reason) /* the VM itself failed: say why */
+        *spec->exit_reason = fx_reason_error(rc, "vm: %s", fx_strerror(rc));
     if (!spec->no_signals) {
         /* Signals that came after the signal thread left are consumed
          * here, not delivered (and fatal) when the mask is restored. */

@@ -104,6 +104,21 @@ static fx_next stop_child(fx_ctx *cx, fxi_sup *s, fxi_child *c)
     return wait_exit(cx, s, c, brutal ? FX_INFINITY : t);
 }
 
+/* OTP's shutdown/2: shutdown is the answer asked for, killed that of a
+ * brutal_kill, normal that of a non-permanent child already gone (noproc:
+ * it left before we asked, its exit handled already); anything else is a
+ * shutdown_error. */
+static bool stopped_cleanly(const fxi_child *c, const fx_reason *r)
+{
+    if (r->kind == FX_REASON_SHUTDOWN && !r->text[0])
+        return true;
+    if (r->kind == FX_REASON_KILLED)
+        return fxi_sup_shutdown_ms(&c->spec) == FX_SHUTDOWN_BRUTAL_KILL;
+    if (r->kind == FX_REASON_NOPROC)
+        return true;
+    return r->kind == FX_REASON_NORMAL && c->spec.restart != FX_PERMANENT;
+}
+
 static fx_next stopped(fx_ctx *cx, fx_msg *m)
 {
     fxi_sup *s = sup_of(cx);
@@ -113,8 +128,15 @@ static fx_next stopped(fx_ctx *cx, fx_msg *m)
         signal_child(cx, c, fx_reason_kill());
         return wait_exit(cx, s, c, FX_INFINITY);
     }
-    if (fx_msg_type(m) == FX_MSG_EXIT) /* the DOWN follows: drop it */
+    fx_reason why;
+    if (fx_msg_type(m) == FX_MSG_EXIT) { /* the DOWN follows: drop it */
+        why = ((const fx_exit_info *) fx_msg_data(m))->reason;
         (void) fx_demonitor(cx, s->job.mon, FX_DEMONITOR_FLUSH);
+    } else {
+        why = ((const fx_down_info *) fx_msg_data(m))->reason;
+    }
+    if (!stopped_cleanly(c, &why))
+        fxi_sup_report(cx, s, FX_REPORT_SUP_SHUTDOWN_ERROR, c, c->pid, &why, false);
     (void) fxi_sup_set_pid(s, c, FX_PID_NONE); /* a removal cannot fail */
     c->status = FX_CHILD_UNDEFINED;
     s->job.istop++;

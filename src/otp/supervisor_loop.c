@@ -51,9 +51,9 @@ static bool add_restart(fx_ctx *cx, fxi_sup *s)
 
 static fx_next gave_up(fx_ctx *cx, fxi_sup *s, const fxi_child *c, fx_pid last)
 {
-    fxi_sup_report(cx, s, FX_REPORT_SUP_SHUTDOWN, c, last, NULL, false);
-    return fxi_sup_shutdown(cx, s,
-                            fx_reason_shutdown_with("reached_max_restart_intensity"));
+    fx_reason why = fx_reason_shutdown_with("reached_max_restart_intensity");
+    fxi_sup_report(cx, s, FX_REPORT_SUP_SHUTDOWN, c, last, &why, false);
+    return fxi_sup_shutdown(cx, s, why);
 }
 
 static size_t index_of(const fxi_sup *s, const fxi_child *c)
@@ -138,10 +138,12 @@ fx_next fxi_sup_job_done(fx_ctx *cx, fxi_sup *s)
     return fx_become(cx, fxi_sup_loop);
 }
 
+/* OTP counts a child being restarted ({restarting, Pid}) as not gone. */
 static bool any_significant_running(const fxi_sup *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->kids[i]->spec.significant && s->kids[i]->pid.id)
+        if (s->kids[i]->spec.significant &&
+            (s->kids[i]->pid.id || s->kids[i]->status == FX_CHILD_RESTARTING))
             return true;
     return false;
 }
