@@ -235,7 +235,7 @@ void fxi_sched_push_owner(fxi_sched *s, void *unit)
     push_local(s, unit);
 }
 
-void fxi_sched_yield_owner(fxi_sched *s, void *unit)
+static void yield_owner(fxi_sched *s, void *unit)
 {
     if (unit == s->held_for && s->next == NULL) {
         /* The consumer of a held producer goes on draining here, within
@@ -260,6 +260,24 @@ void fxi_sched_yield_owner(fxi_sched *s, void *unit)
         fxi_deque_push_owner(&s->dq, unit) == 0)
         return;
     push_local(s, unit);
+}
+
+void fxi_sched_yield_owner(fxi_sched *s, void *unit)
+{
+    /* Called inside a handler call too (a spawn's first run, a sender
+     * released by a drain): the slots it reads and writes are then the
+     * watchdog's to claim, so it is a wake for the Dekker pair, as
+     * fxi_sched_wake_owner. A claimed thread queues the unit on its deque
+     * (the watchdog never touches the deque; thieves take it from there). */
+    fxi_atomic_store_relaxed_32(&s->wd_in_wake, 1);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    /* Acquire: pairs with the watchdog's release of CLAIMING/TAKEN. */
+    if (__builtin_expect(fxi_atomic_load_acquire_32(&s->wd_claim) != 0, 0))
+        push_local(s, unit);
+    else
+        yield_owner(s, unit);
+    /* Release: our slot writes before the watchdog's acquire load. */
+    fxi_atomic_store_release_32(&s->wd_in_wake, 0);
 }
 
 /* ---- gathering producers (docs/design.md) ------------------------------- */
