@@ -9,6 +9,7 @@
 #include "platform/atomic.h"
 #include "platform/park.h"
 #include "sched/det.h"
+#include "sched/gather.h"
 #include "sched/watchdog.h"
 
 /* Runs from the next and held slots in a row before their occupants
@@ -16,8 +17,6 @@
 #define NEXT_SLOT_CAP 32
 /* Every this many runs the inject queue is checked before local work. */
 #define INJECT_INTERVAL 61
-/* Steal rounds over all victims before parking. */
-#define SEARCH_ROUNDS 8
 /* A busy thread polls the I/O poller (a syscall) at most this often. */
 #define POLL_INTERVAL_NS 50000
 /* A poller batch that left at least this many units in the thread's
@@ -111,8 +110,6 @@ static void wake_parked(fxi_pool *p, fxi_sched *w)
     }
 }
 
-static void notify(fxi_pool *p);
-
 /* Handles ready I/O events on this (online) thread. The owners the events
  * make runnable queue here; a parked thread is woken to share them only
  * when this thread is not keeping up: the batch left POLL_SHARE_MIN or
@@ -141,7 +138,7 @@ static int io_poll(fxi_sched *s, fxi_poller *io)
         size_t q = fxi_deque_size_hint(&s->dq);
         if ((q >= POLL_SHARE_MIN && s->ticks - s->online_ticks >= POLL_SHARE_RUNS) ||
             (q > 0 && s->polled_ns - s->busy_since_ns >= POLL_SHARE_BUSY_NS))
-            notify(s->pool);
+            fxi_pool_notify(s->pool);
     }
     return k;
 }
@@ -163,7 +160,7 @@ void fxi_pool_set_poller(fxi_pool *p, fxi_poller *io)
 
 /* Wakes one parked thread if nobody is searching. Called after making work
  * visible (a queue push). */
-static void notify(fxi_pool *p)
+void fxi_pool_notify(fxi_pool *p)
 {
     /* Dekker with park(): orders our queue push before the loads of
      * searching/nparked below; park() orders its nparked increment before
@@ -206,7 +203,7 @@ static void push_local(fxi_sched *s, void *u)
         s->poll_pushed = true; /* io_poll decides once for the batch */
         return;
     }
-    notify(s->pool);
+    fxi_pool_notify(s->pool);
 }
 
 void fxi_sched_wake_owner(fxi_sched *s, void *unit)
@@ -280,163 +277,6 @@ void fxi_sched_yield_owner(fxi_sched *s, void *unit)
     fxi_atomic_store_release_32(&s->wd_in_wake, 0);
 }
 
-/* ---- gathering producers (docs/design.md) ------------------------------- */
-
-/* xfer_closed bits */
-#define XFER_PARKED 1u /* offline: parked, or left the loop */
-#define XFER_WD 2u     /* the watchdog took the lists of a stuck call */
-
-/* Appends to the pinned ring; false out of memory. Owner (or the
- * watchdog holding the claim). */
-static bool pin_push(fxi_sched *s, void *u)
-{
-    if (s->pin_len == s->pin_cap) {
-        uint32_t ncap = s->pin_cap ? 2 * s->pin_cap : 64;
-        void **n = fxi_alloc(ncap * sizeof *n);
-        if (!n)
-            return false;
-        for (uint32_t i = 0; i < s->pin_len; i++)
-            n[i] = s->pin[(s->pin_head + i) % s->pin_cap];
-        fxi_free(s->pin, s->pin_cap * sizeof *n);
-        s->pin = n;
-        s->pin_cap = ncap;
-        s->pin_head = 0;
-    }
-    s->pin[(s->pin_head + s->pin_len++) % s->pin_cap] = u;
-    return true;
-}
-
-static void *pin_pop(fxi_sched *s)
-{
-    void *u = s->pin[s->pin_head];
-    s->pin_head = (s->pin_head + 1) % s->pin_cap;
-    s->pin_len--;
-    return u;
-}
-
-/* The pinned ring's oldest unit, to run now: the gathering policy's
- * measurement starts (one clock read per pinned run). */
-static void *pin_run(fxi_sched *s)
-{
-    s->pinned_ns = fxi_now_ns();
-    s->pinned_tick = s->ticks; /* ticks counts this run once it ends */
-    return pin_pop(s);
-}
-
-void fxi_sched_pin_owner(fxi_sched *s, void *unit)
-{
-    if ((unit == s->held_for && s->next == NULL) || s->pool->det != NULL ||
-        !pin_push(s, unit))
-        fxi_sched_yield_owner(s, unit);
-}
-
-bool fxi_sched_hand_to(fxi_sched *s, uint32_t to, void *unit)
-{
-    fxi_pool *p = s->pool;
-    if (to == s->id) {
-        fxi_sched_pin_owner(s, unit);
-        return true;
-    }
-    if (to >= p->n || p->det != NULL)
-        return false;
-    fxi_sched *t = &p->scheds[to];
-    bool ok = false;
-    fxi_mutex_lock(&t->xfer_mx);
-    if (t->xfer_closed == 0) {
-        if (t->xfer_len == t->xfer_cap) {
-            uint32_t ncap = t->xfer_cap ? 2 * t->xfer_cap : 64;
-            void **n = fxi_alloc(ncap * sizeof *n);
-            if (n) {
-                if (t->xfer_len)
-                    memcpy(n, t->xfer, t->xfer_len * sizeof *n);
-                fxi_free(t->xfer, t->xfer_cap * sizeof *n);
-                t->xfer = n;
-                t->xfer_cap = ncap;
-            }
-        }
-        if (t->xfer_len < t->xfer_cap) {
-            t->xfer[t->xfer_len++] = unit;
-            /* Relaxed: a hint for the owner's pick, which takes the list
-             * under xfer_mx (that lock orders the list and the unit). */
-            fxi_atomic_store_relaxed_32(&t->xfer_flag, 1);
-            ok = true;
-        }
-    }
-    fxi_mutex_unlock(&t->xfer_mx);
-    return ok;
-}
-
-/* The owner's pick found xfer_flag set: the handed units join the pinned
- * ring (in their order), and a watchdog incident is over. Those that do
- * not fit (out of memory) go to the run queue, or the inject queue after
- * the unlock (its lock ranks below this one). */
-static void xfer_take(fxi_sched *s)
-{
-    fxi_mutex_lock(&s->xfer_mx);
-    uint32_t n = s->xfer_len, left = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (!pin_push(s, s->xfer[i]) && fxi_deque_push_owner(&s->dq, s->xfer[i]) != 0)
-            s->xfer[left++] = s->xfer[i];
-    void **rest = left ? s->xfer : NULL;
-    uint32_t cap = s->xfer_cap;
-    if (left) { /* the array leaves with them */
-        s->xfer = NULL;
-        s->xfer_cap = 0;
-    }
-    s->xfer_len = 0;
-    s->xfer_closed &= ~XFER_WD;
-    /* Relaxed: under xfer_mx, as in fxi_sched_hand_to. */
-    fxi_atomic_store_relaxed_32(&s->xfer_flag, 0);
-    fxi_mutex_unlock(&s->xfer_mx);
-    for (uint32_t i = 0; i < left; i++)
-        fxi_pool_inject(s->pool, rest[i]);
-    fxi_free(rest, cap * sizeof *rest);
-}
-
-/* Closes the list (bits) and moves what it held, with the pinned ring,
- * out: to the run queue, or with to_inject (or out of memory) to the
- * inject queue, after the unlock. */
-static void xfer_drain(fxi_sched *s, uint32_t bits, bool to_inject)
-{
-    fxi_mutex_lock(&s->xfer_mx);
-    s->xfer_closed |= bits;
-    uint32_t n = s->xfer_len;
-    void **items = s->xfer;
-    uint32_t cap = s->xfer_cap;
-    s->xfer = NULL;
-    s->xfer_len = s->xfer_cap = 0;
-    /* Relaxed: under xfer_mx. A watchdog incident keeps the flag up so
-     * the owner's next pick reopens the list. */
-    fxi_atomic_store_relaxed_32(&s->xfer_flag, (s->xfer_closed & XFER_WD) ? 1 : 0);
-    fxi_mutex_unlock(&s->xfer_mx);
-    while (s->pin_len > 0) {
-        void *u = pin_pop(s);
-        if (to_inject || fxi_deque_push_owner(&s->dq, u) != 0)
-            fxi_pool_inject(s->pool, u);
-    }
-    for (uint32_t i = 0; i < n; i++)
-        if (to_inject || fxi_deque_push_owner(&s->dq, items[i]) != 0)
-            fxi_pool_inject(s->pool, items[i]);
-    fxi_free(items, cap * sizeof *items);
-}
-
-void fxi_sched_xfer_close(fxi_sched *s)
-{
-    xfer_drain(s, XFER_PARKED, false);
-}
-
-void fxi_sched_xfer_open(fxi_sched *s)
-{
-    fxi_mutex_lock(&s->xfer_mx);
-    s->xfer_closed &= ~XFER_PARKED;
-    fxi_mutex_unlock(&s->xfer_mx);
-}
-
-void fxi_sched_xfer_hand_over(fxi_sched *s)
-{
-    xfer_drain(s, XFER_WD, true);
-}
-
 void fxi_sched_hold_owner(fxi_sched *s, void *unit, void *consumer, uint32_t runs)
 {
     if (s->held)
@@ -463,7 +303,7 @@ void fxi_pool_inject(fxi_pool *p, void *unit)
                 break;
         }
     }
-    notify(p);
+    fxi_pool_notify(p);
 }
 
 void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns)
@@ -476,7 +316,7 @@ void fxi_pool_deadline_changed(fxi_pool *p, uint64_t deadline_ns)
          * it becomes the sleeper with the new deadline. */
         if (fxi_atomic_load_relaxed_32(&p->nparked) ==
             fxi_atomic_load_relaxed_32(&p->nactive))
-            notify(p);
+            fxi_pool_notify(p);
         return;
     }
     if (deadline_ns >= fxi_atomic_load_relaxed_64(&p->sleeper_deadline_ns))
@@ -541,118 +381,16 @@ static void *find_local(fxi_sched *s)
      * unit handed over after a stale 0 is seen at the next pick or moved
      * to the run queue when this thread goes offline. */
     if (__builtin_expect(fxi_atomic_load_relaxed_32(&s->xfer_flag) != 0, 0))
-        xfer_take(s);
+        fxi_sched_xfer_take(s);
     /* Pinned units take turns with the run queue (every other pick while
      * both have some): neither starves the other. */
     if (s->pin_len > 0 && ((s->ticks & 1) || fxi_deque_size_hint(&s->dq) == 0))
-        return pin_run(s);
+        return fxi_sched_pin_run(s);
     if ((u = fxi_deque_steal_mc(&s->dq)) != NULL)
         return u;
     if (s->pin_len > 0)
-        return pin_run(s);
+        return fxi_sched_pin_run(s);
     return inject_pop(s->pool);
-}
-
-static uint64_t next_rand(fxi_sched *s)
-{
-    /* xorshift64* */
-    uint64_t x = s->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    s->rng = x;
-    return x * 0x2545F4914F6CDD1DULL;
-}
-
-/* Units one steal may take (the oldest half of the victim's queue, at
- * most this many). */
-#define STEAL_MAX 32
-
-/* Steals the oldest half of dq: runs the oldest, queues the rest here in
- * their order, so a thief facing a queue of many short runs (a fan-out's
- * receivers) pays one CAS on the victim's line, not one per unit. */
-static void *steal_half(fxi_sched *s, fxi_deque *dq)
-{
-    void *got[STEAL_MAX];
-    size_t n = fxi_deque_steal_half_mc(dq, got, STEAL_MAX);
-    if (n == 0)
-        return NULL;
-    if (n > 1) {
-        for (size_t i = 1; i < n; i++)
-            if (fxi_deque_push_owner(&s->dq, got[i]) != 0)
-                fxi_pool_inject(s->pool, got[i]); /* out of memory: queue globally */
-        notify(s->pool); /* as push_local: a parked thread may take some */
-    }
-    return got[0];
-}
-
-static void *steal_any(fxi_sched *s)
-{
-    fxi_pool *p = s->pool;
-    /* Spare slots are probed only while one is live: an idle VM has
-     * as many spare slots as threads (docs/watchdog.md), and probing their
-     * empty deques would double the cost of every search. Relaxed: a
-     * stale 0 only skips a started spare for this probe; the spare runs
-     * its own queue, and a retiring one hands it to the inject queue. */
-    uint32_t n = fxi_atomic_load_relaxed_32(&p->spares_live) ? p->n : p->nbase;
-    uint32_t start = (uint32_t) (next_rand(s) % n);
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t v = (start + i) % n;
-        if (v == s->id)
-            continue;
-        void *u = steal_half(s, &p->scheds[v].dq);
-        if (u) {
-            /* Relaxed: a statistic, written by its owner only. */
-            fxi_atomic_store_relaxed_64(&s->stat_steals, s->stat_steals + 1);
-            return u;
-        }
-    }
-    return inject_pop(p);
-}
-
-static void *search(fxi_sched *s)
-{
-    fxi_pool *p = s->pool;
-    if (!s->searching) {
-        /* At most half the threads search at once (at least one). */
-        /* Relaxed: a heuristic cap; the count carries no data. */
-        if (2 * fxi_atomic_load_relaxed_32(&p->searching) >=
-            fxi_atomic_load_relaxed_32(&p->nactive))
-            return NULL;
-        fxi_atomic_fetch_add_relaxed_32(&p->searching, 1);
-        s->searching = true;
-    }
-    /* With a poller plugged in the spin adapts: a search whose spin found
-     * work spins in full next time; one that found nothing halves the
-     * next spin (down to one round, no spin). An I/O server's threads
-     * mostly wait for the poller, not for each other: there each idle
-     * moment spun about 10 us for nothing (docs/net.md, "The poller").
-     * Without sockets the full spin stays: fork-join work (fjthrput) lost
-     * about 10 % with the adaptive one. Acquire: pairs with
-     * fxi_pool_set_poller's release cas (only its nullness is used). */
-    uint32_t rounds = s->spin_rounds && fxi_atomic_load_acquire_ptr(&p->poller) != NULL
-                          ? s->spin_rounds
-                          : SEARCH_ROUNDS;
-    for (uint32_t round = 0; round < rounds; round++) {
-        void *u = steal_any(s);
-        if (u) {
-            if (round > 0)
-                s->spin_rounds = SEARCH_ROUNDS;
-            return u;
-        }
-        /* Spin only while another thread is awake to push work: with all
-         * the others parked, new work comes from the poller, a timer or an
-         * outside sender, which wake a thread anyway, and spinning only
-         * burns the CPU (an I/O server's, docs/net.md). Relaxed: hints;
-         * park() re-checks the queues under its own protocol. */
-        if (fxi_atomic_load_relaxed_32(&p->nparked) + 1 >=
-            fxi_atomic_load_relaxed_32(&p->nactive))
-            break;
-        for (int k = 0; k < 32; k++)
-            fxi_cpu_relax();
-    }
-    s->spin_rounds = rounds > 2 ? rounds / 2 : 1;
-    return NULL;
 }
 
 static void leave_searching(fxi_sched *s)
@@ -662,7 +400,7 @@ static void leave_searching(fxi_sched *s)
      * ramps up while work keeps appearing. */
     /* Relaxed: notify's seq_cst fence orders what it needs. */
     if (fxi_atomic_fetch_add_relaxed_32(&s->pool->searching, (uint32_t) -1) == 1)
-        notify(s->pool);
+        fxi_pool_notify(s->pool);
 }
 
 static bool work_available(fxi_pool *p)
@@ -859,7 +597,7 @@ void fxi_sched_loop(fxi_sched *s)
     while (!fxi_pool_stopping(p) && !(s->spare && fxi_sched_retiring(s))) {
         void *u = find_local(s);
         if (!u)
-            u = search(s);
+            u = fxi_sched_search(s);
         if (!u) {
             p->hooks.tick(s);
             if (s->next || s->held || s->pin_len > 0 || fxi_deque_size_hint(&s->dq) > 0)
@@ -907,7 +645,7 @@ static void retire(fxi_sched *s)
         leave_searching(s);
     void *u;
     /* Closed first: nobody hands it units from now on. */
-    xfer_drain(s, XFER_PARKED, true);
+    fxi_sched_xfer_retire(s);
     if (s->next)
         fxi_pool_inject(p, s->next);
     if (s->held)

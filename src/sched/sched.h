@@ -343,6 +343,13 @@ void fxi_pool_inject(fxi_pool *p, void *unit);
 /* Takes the oldest unit of the inject queue, NULL if none. Any thread
  * (the deterministic loop, sched/det.c). */
 void *fxi_pool_inject_pop(fxi_pool *p);
+/* Wakes one parked thread if nobody is searching; called after making
+ * work visible (a queue push). Any thread. */
+void fxi_pool_notify(fxi_pool *p);
+/* sched/steal.c: a thread out of local work steals (spinning a few
+ * rounds while another thread is awake to push work); NULL if it found
+ * none. Owner, between runs. */
+void *fxi_sched_search(fxi_sched *s);
 /* Makes the calling thread slot s's scheduler thread (s NULL: no longer
  * one), for a thread that drives a deterministic pool (sched/det.h). */
 void fxi_sched_bind(fxi_sched *s);
