@@ -1,5 +1,7 @@
 /* fauxtp: timers. One timer wheel per VM drives send_after and receive
- * timeouts; there is no thread per timer. Resolution: 1 ms. */
+ * timeouts; there is no thread per timer. Resolution: 1 ms. At most 2^24
+ * (16.7 M) timers are pending in a VM at once (a handle carries a 24-bit
+ * index, as a pid); past that, arming one answers FX_ENOMEM. */
 #ifndef FAUXTP_TIMER_H
 #define FAUXTP_TIMER_H
 
