@@ -22,17 +22,6 @@
 /* A poller batch that left at least this many units in the thread's
  * queue wakes a parked thread to share them; fewer run here. */
 #define POLL_SHARE_MIN 8
-/* ... and only once the thread has run this many units since it last
- * parked: a thread that keeps parking keeps up on its own. */
-#define POLL_SHARE_RUNS 128
-/* A thread that has been busy this long since its first poll after a
- * park (long handlers) shares any unit a poll queued. */
-#define POLL_SHARE_BUSY_NS 1000000
-/* While another thread runs, a parked thread sleeps on its futex, not in
- * the poller, for at most this long at a time; when it wakes and nobody
- * polled for this long (a running thread in a long handler) it waits in
- * the poller itself. */
-#define POLL_BACKSTOP_NS 2000000
 
 static _Thread_local fxi_sched *tls_sched;
 
@@ -112,19 +101,14 @@ static void wake_parked(fxi_pool *p, fxi_sched *w)
 
 /* Handles ready I/O events on this (online) thread. The owners the events
  * make runnable queue here; a parked thread is woken to share them only
- * when this thread is not keeping up: the batch left POLL_SHARE_MIN or
- * more and it has run POLL_SHARE_RUNS units since it last parked, or it
- * left any and the thread has been busy for POLL_SHARE_BUSY_NS:
- * waking one (a futex wake and a context switch on each side) for work
- * this thread takes anyway cost an HTTP server on two threads 10-30 %
- * more CPU per request than on one (docs/net.md, "The poller"). The units
- * stay stealable by any awake thread, and this thread runs them before it
- * parks. */
+ * when the batch left POLL_SHARE_MIN or more: waking one (a futex wake and
+ * a context switch on each side) for a few short runs cost an HTTP server
+ * on two threads a third more CPU per request than on one (docs/net.md,
+ * "The poller"). The units stay stealable by any awake thread, and this
+ * thread runs them before it parks. */
 static int io_poll(fxi_sched *s, fxi_poller *io)
 {
     s->polled_ns = fxi_now_ns();
-    /* Relaxed: a hint for parked threads (poller_wanted). */
-    fxi_atomic_store_relaxed_64(&s->pool->io_polled_ns, s->polled_ns);
     s->in_poll = true;
     s->poll_pushed = false;
     s->io_busy = false;
@@ -132,14 +116,8 @@ static int io_poll(fxi_sched *s, fxi_poller *io)
     s->in_poll = false;
     if (s->io_busy) /* events on a busy-poll socket: spin before parking */
         s->io_seen_ns = s->polled_ns;
-    if (s->busy_since_ns == 0)
-        s->busy_since_ns = s->polled_ns;
-    if (s->poll_pushed) {
-        size_t q = fxi_deque_size_hint(&s->dq);
-        if ((q >= POLL_SHARE_MIN && s->ticks - s->online_ticks >= POLL_SHARE_RUNS) ||
-            (q > 0 && s->polled_ns - s->busy_since_ns >= POLL_SHARE_BUSY_NS))
-            fxi_pool_notify(s->pool);
-    }
+    if (s->poll_pushed && fxi_deque_size_hint(&s->dq) >= POLL_SHARE_MIN)
+        fxi_pool_notify(s->pool);
     return k;
 }
 
@@ -438,27 +416,6 @@ static void unregister_idle(fxi_sched *s)
     fxi_mutex_unlock(&p->idle_mx);
 }
 
-/* Whether a parked thread (counted in nparked) should wait in the poller.
- * Only when no other thread runs: while one does, it polls between runs
- * (every 64 runs, POLL_INTERVAL_NS apart) and, parking last, becomes the
- * poller's waiter itself. A thread blocked in the poller meanwhile is
- * woken by the kernel for each arrival, to handle events the running
- * thread would take anyway, on a core it shares with the load (docs/
- * net.md, "The poller"). The backstop: if nobody polled for
- * POLL_BACKSTOP_NS (a long handler), wait in the poller anyway. Relaxed:
- * hints; a "no" is followed by a futex wait bounded by the backstop. */
-static bool poller_wanted(fxi_pool *p)
-{
-    if (fxi_atomic_load_relaxed_32(&p->nparked) >=
-        fxi_atomic_load_relaxed_32(&p->nactive))
-        return true;
-    /* The poll's clock first: a poll stored after our clock read must
-     * not make the difference wrap around. */
-    uint64_t polled = fxi_atomic_load_relaxed_64(&p->io_polled_ns);
-    uint64_t now = fxi_now_ns();
-    return now > polled && now - polled >= POLL_BACKSTOP_NS;
-}
-
 static void park(fxi_sched *s)
 {
     fxi_pool *p = s->pool;
@@ -488,8 +445,6 @@ static void park(fxi_sched *s)
      * guards is a hint (fxi_pool_deadline_changed). */
     bool sleeper = fxi_atomic_cas_relaxed_32(&p->timer_sleeper, 0, s->id + 1);
     fxi_poller *io = NULL; /* set while this thread waits in the poller */
-    bool io_seen = false;  /* the loop re-read park_word after the claim */
-    bool bs = false;       /* this thread holds the backstop role */
     bool io_ready = false;
     for (;;) {
         /* Acquire: pairs with the release stores of FXI_POPPED (notify, stop)
@@ -502,31 +457,11 @@ static void park(fxi_sched *s)
             fxi_atomic_cas_relaxed_32(&s->park_word, FXI_KICKED, FXI_PARKED);
         /* Acquire: pairs with fxi_pool_set_poller's release cas. */
         fxi_poller *pio = fxi_atomic_load_acquire_ptr(&p->poller);
-        /* One thread at a time waits in the poller, and only while no
-         * other runs (poller_wanted); while one runs, one parked thread
-         * (the backstop role) bounds its futex wait by POLL_BACKSTOP_NS
-         * and re-checks, the others sleep until woken. Relaxed loads and
-         * cas of the roles: hints that spare a cache-line write while
-         * another holds one; the poller claim is ordered by the fence
-         * below (see wake_parked). */
-        bool backstop = false; /* a futex wait bounded by POLL_BACKSTOP_NS */
-        if (pio && !io && fxi_atomic_load_relaxed_32(&p->io_sleeper) == 0) {
-            if (!poller_wanted(p)) {
-                if (!bs)
-                    bs = fxi_atomic_load_relaxed_32(&p->io_backstop) == 0 &&
-                         fxi_atomic_cas_relaxed_32(&p->io_backstop, 0, s->id + 1);
-                backstop = bs;
-            } else if (fxi_atomic_cas_relaxed_32(&p->io_sleeper, 0, s->id + 1)) {
-                io = pio;
-                fxi_atomic_fence_seq_cst(); /* claim before re-reading park_word */
-            }
-        }
-        if (bs && !backstop) { /* relaxed: a hint, as above */
-            fxi_atomic_store_relaxed_32(&p->io_backstop, 0);
-            bs = false;
-        }
-        if (io && !io_seen) { /* just claimed: re-read park_word first */
-            io_seen = true;
+        /* Relaxed cas: one thread at a time waits in the poller; the
+         * fence below orders the claim (see wake_parked). */
+        if (pio && !io && fxi_atomic_cas_relaxed_32(&p->io_sleeper, 0, s->id + 1)) {
+            io = pio;
+            fxi_atomic_fence_seq_cst(); /* claim before re-reading park_word */
             continue;
         }
         int64_t to = p->hooks.park_timeout_ns(s, sleeper);
@@ -553,18 +488,13 @@ static void park(fxi_sched *s)
                 break;
             }
         } else {
-            int64_t fto = to;
-            if (backstop && (fto < 0 || fto > POLL_BACKSTOP_NS))
-                fto = POLL_BACKSTOP_NS;
-            fxi_futex_wait(&s->park_word, FXI_PARKED, fto);
+            fxi_futex_wait(&s->park_word, FXI_PARKED, to);
         }
         if (to >= 0 && fxi_now_ns() >= deadline)
             break; /* maintenance due: timers or our own limbo */
     }
     if (io) /* relaxed: later wakers just skip the poller's wake */
         fxi_atomic_store_relaxed_32(&p->io_sleeper, 0);
-    if (bs) /* relaxed: a hint, as above */
-        fxi_atomic_store_relaxed_32(&p->io_backstop, 0);
     if (sleeper) {
         /* Relaxed: hints, as above. */
         fxi_atomic_store_relaxed_64(&p->sleeper_deadline_ns, UINT64_MAX);
@@ -577,8 +507,6 @@ static void park(fxi_sched *s)
         unregister_idle(s);
     p->hooks.online(s);
     fxi_watchdog_unparked(p);
-    s->online_ticks = s->ticks; /* the busy streak starts (io_poll) */
-    s->busy_since_ns = 0;       /* set by the next poll */
     /* Timers that made us wake run now, and the I/O events. */
     p->hooks.tick(s);
     if (io_ready)

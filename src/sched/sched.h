@@ -88,13 +88,11 @@ struct fxi_sched {
     uint64_t pinned_ns;   /* clock when the last unit taken from `pin` left it */
     uint64_t pinned_tick; /* the value of ticks while that unit runs */
     uint64_t rng;
-    uint64_t ticks;         /* units run; relaxed stores (fx_vm_sched_stats reads it) */
-    uint64_t online_ticks;  /* ticks when the thread last left park() */
-    uint64_t busy_since_ns; /* clock of the first poll since then, 0 none yet */
-    uint64_t polled_ns;     /* clock of the last non-blocking poll (poller) */
-    uint64_t io_seen_ns;    /* clock of the last poll with busy-poll socket events */
-    bool io_busy;           /* set by the poller: this poll had such events */
-    uint64_t io_spin_ns;    /* poll-spin before the next park (adaptive, spin_poll.c) */
+    uint64_t ticks;      /* units run; relaxed stores (fx_vm_sched_stats reads it) */
+    uint64_t polled_ns;  /* clock of the last non-blocking poll (poller) */
+    uint64_t io_seen_ns; /* clock of the last poll with busy-poll socket events */
+    bool io_busy;        /* set by the poller: this poll had such events */
+    uint64_t io_spin_ns; /* poll-spin before the next park (adaptive, spin_poll.c) */
     uint64_t io_spin_off_until; /* clock: no spin before (CPU contention seen) */
     bool searching;             /* counted in pool->searching */
     uint32_t spin_rounds;       /* search rounds with a spin (adaptive, sched.c) */
@@ -172,10 +170,8 @@ struct fxi_pool {
     uint32_t nparked;                           /* atomic */
     uint32_t timer_sleeper;                     /* atomic: id+1 of the sleeper, 0 none */
     uint64_t sleeper_deadline_ns;               /* atomic: when the sleeper wakes */
-    fxi_poller *poller;    /* atomic: set once (fxi_pool_set_poller), else NULL */
-    uint32_t io_sleeper;   /* atomic: id+1 of the thread waiting in the poller */
-    uint64_t io_polled_ns; /* atomic: clock of the last poll by any thread (a hint) */
-    uint32_t io_backstop;  /* atomic: id+1 of the parked thread watching io_polled_ns */
+    fxi_poller *poller;  /* atomic: set once (fxi_pool_set_poller), else NULL */
+    uint32_t io_sleeper; /* atomic: id+1 of the thread waiting in the poller */
     fxi_mutex idle_mx;
     uint32_t *idle;
     uint32_t nidle;
