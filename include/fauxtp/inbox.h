@@ -61,7 +61,8 @@ FX_API int fx_inbox_send_msg(fx_inbox *inbox, fx_pid to, fx_msg *msg);
  * wait, and holds that VM's thread while it does),
  * FX_ESHUTDOWN when no matching message is queued and the VM is not
  * running (fx_vm_shutdown wakes every waiter, even with FX_INFINITY;
- * its stop hooks can still receive). One thread at a time per inbox. */
+ * its stop hooks can still receive). One thread at a time per inbox:
+ * the inbox's owner thread (the one that receives). */
 FX_API int fx_inbox_recv(fx_inbox *inbox, const fx_match *match, int64_t timeout_ms,
                          fx_msg **out);
 
@@ -69,7 +70,9 @@ FX_API int fx_inbox_recv(fx_inbox *inbox, const fx_match *match, int64_t timeout
  * the process. An inbox always traps exits: exit signals, even `kill`,
  * arrive as FX_MSG_EXIT messages; DOWNs as FX_MSG_DOWN. Semantics and
  * errors as fx_link, fx_unlink, fx_monitor, fx_demonitor, fx_spawn_link
- * and fx_spawn_monitor, plus FX_ESHUTDOWN. The owner thread only. */
+ * and fx_spawn_monitor, plus FX_ESHUTDOWN. The owner thread only: the
+ * thread that receives, never while another thread is in fx_inbox_recv
+ * on the same inbox (unlink and demonitor may read its queue). */
 FX_API int fx_inbox_link(fx_inbox *inbox, fx_pid pid);
 FX_API int fx_inbox_unlink(fx_inbox *inbox, fx_pid pid);
 FX_API int fx_inbox_monitor(fx_inbox *inbox, fx_pid pid, fx_ref *ref);

@@ -79,7 +79,9 @@ static bool down_queued(fx_vm *vm, fxi_actor *self, uint64_t target, fx_ref ref)
 {
     if (target == self->pid.id || fxi_pid_tag((fx_pid){target}) != vm->pt.tag)
         return false;
-    if (fx_is_alive(vm, (fx_pid){target}) == 1)
+    /* The caller is in a section already (a handler, or an inbox call's
+     * WITH_SECTION): a plain lookup, no nested section. */
+    if (fxi_ptable_lookup(&vm->pt, (fx_pid){target}) != NULL)
         return false;
     return fxi_mailbox_find_sc(self, is_down_for, &ref.id) != NULL;
 }
