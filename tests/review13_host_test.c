@@ -18,10 +18,20 @@ static int count_dir(const char *path)
     cr_assert(d);
     int n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
+    bool fds = strcmp(path, "/proc/self/fd") == 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        /* Criterion's own arena (boxfort maps it from its runner thread at
+         * times of its choosing) is not ours to count. */
+        char link[256] = {0}, p[320];
+        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+        if (fds && readlink(p, link, sizeof link - 1) > 0 && strstr(link, "bxf_arena"))
+            continue;
+        n++;
+    }
     closedir(d);
-    return n - (strcmp(path, "/proc/self/fd") == 0); /* opendir's own */
+    return n - fds; /* opendir's own */
 }
 
 enum { T_SOCK = 90 };
@@ -199,7 +209,15 @@ Test(review13_host, failed_start_leaves_nothing)
         cr_expect_eq(fx_vm_start(vm), FX_EEXIST);
         fx_vm_destroy(vm);
     }
-    cr_expect_eq(count_dir("/proc/self/fd"), fds);
+    /* A failed start probes the live VM's socket (is a server there?): the
+     * live VM accepts that probe and closes its end once it reads the
+     * EOF, so its descriptor may be open for a moment (bounded wait). */
+    int fds_after = count_dir("/proc/self/fd");
+    for (int i = 0; i < 500 && fds_after != fds; i++) {
+        usleep(10000);
+        fds_after = count_dir("/proc/self/fd");
+    }
+    cr_expect_eq(fds_after, fds, "fds %d before, %d after", fds, fds_after);
     cr_expect_eq(count_dir("/proc/self/task"), tasks);
     cr_expect_eq(access(path, F_OK), 0, "the live VM's socket was removed");
     char buf[8] = {0};
