@@ -64,8 +64,7 @@ int fxi_unlink(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_pid pid)
          * put in its mailbox (link.h, as Erlang's queue keeps it): the
          * signal, not reached yet, becomes the message it would have
          * been. Only a dead local peer can have sent one. */
-        if (fxi_actor_traps(self) && fxi_pid_tag(pid) == vm->pt.tag &&
-            fxi_ptable_lookup(&vm->pt, pid) == NULL) { /* in a section already */
+        if (fxi_actor_traps(self) && fxi_ptable_gone(&vm->pt, pid)) { /* in a section */
             fx_msg *e = fxi_mailbox_find_sc(self, is_link_exit_from, &pid.id);
             if (e) {
                 e->type = FX_MSG_EXIT;

@@ -77,13 +77,10 @@ static bool is_down_for(const fx_msg *m, const void *ref)
  * walk; a remote target's DOWN counts as still in transit. */
 static bool down_queued(fx_vm *vm, fxi_actor *self, uint64_t target, fx_ref ref)
 {
-    if (target == self->pid.id || fxi_pid_tag((fx_pid){target}) != vm->pt.tag)
-        return false;
     /* The caller is in a section already (a handler, or an inbox call's
      * WITH_SECTION): a plain lookup, no nested section. */
-    if (fxi_ptable_lookup(&vm->pt, (fx_pid){target}) != NULL)
-        return false;
-    return fxi_mailbox_find_sc(self, is_down_for, &ref.id) != NULL;
+    return target != self->pid.id && fxi_ptable_gone(&vm->pt, (fx_pid){target}) &&
+           fxi_mailbox_find_sc(self, is_down_for, &ref.id) != NULL;
 }
 
 int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigned flags)

@@ -160,4 +160,12 @@ static inline fxi_actor *fxi_ptable_walk_get(const fxi_ptable *pt, uint32_t idx,
     return (fxi_actor *) (v & ~FXI_SLOT_DYING);
 }
 
+/* Whether pid names a process of this VM (its tag) that is no longer
+ * alive: a remote or foreign pid is not known to be dead. In a QSBR read
+ * section, as fxi_ptable_lookup. */
+static inline bool fxi_ptable_gone(const fxi_ptable *pt, fx_pid pid)
+{
+    return fxi_pid_tag(pid) == pt->tag && fxi_ptable_lookup(pt, pid) == NULL;
+}
+
 #endif

@@ -222,8 +222,6 @@ void fxi_net_free_writers(fxi_sock *s);
  * the owner, if it holds bytes) and frees it: at EOF, or when credit or
  * a read shutdown ends the request. Slot locked. */
 void fxi_net_deliver_partial(fxi_net *n, fxi_sock *s, uint64_t id);
-/* Frees only the partial passive-read buffer. */
-void fxi_net_sock_drop_buffers_recv(fxi_sock *s);
 
 static inline fxi_wchunk *fxi_net_chunk_new(fx_msg *m, size_t off)
 {

@@ -136,11 +136,11 @@ static int fail_fd(int fd)
 static int bind_fail(int fd)
 {
     int err = errno;
+    if (err != ENOENT && err != ENOTDIR && err != EROFS && err != ELOOP &&
+        err != ENAMETOOLONG)
+        return fail_fd(fd);
     close(fd);
-    if (err == ENOENT || err == ENOTDIR || err == EROFS || err == ELOOP ||
-        err == ENAMETOOLONG)
-        return FX_EADDR;
-    return fxi_net_errno_code(err);
+    return FX_EADDR;
 }
 
 static int setup(fx_ctx *cx, fxi_net **n)

@@ -70,6 +70,14 @@ void fxi_net_notify_error(fxi_net *n, fx_pid to, uint64_t id, int code, int err)
     fxi_net_notify(n, to, FX_NET_ERROR, id, &e, sizeof e);
 }
 
+/* Frees only the partial passive-read buffer. */
+static void drop_recv_buffer(fxi_sock *s)
+{
+    fx_msg_free(s->recv_buf);
+    s->recv_buf = NULL;
+    s->recv_got = 0;
+}
+
 void fxi_net_sock_drop_buffers(fxi_sock *s)
 {
     for (fxi_wchunk *c = s->wq_head, *nx; c; c = nx) {
@@ -79,7 +87,7 @@ void fxi_net_sock_drop_buffers(fxi_sock *s)
     }
     s->wq_head = s->wq_tail = NULL;
     s->wq_bytes = 0;
-    fxi_net_sock_drop_buffers_recv(s);
+    drop_recv_buffer(s);
 }
 
 int fxi_net_wait_writable(fxi_sock *s, fx_pid pid)
@@ -114,13 +122,6 @@ void fxi_net_free_writers(fxi_sock *s)
     fxi_net_free_writers_array(s);
     s->wr_wait = NULL;
     s->wr_n = s->wr_cap = 0;
-}
-
-void fxi_net_sock_drop_buffers_recv(fxi_sock *s)
-{
-    fx_msg_free(s->recv_buf);
-    s->recv_buf = NULL;
-    s->recv_got = 0;
 }
 
 uint32_t fxi_net_ep_events(const fxi_sock *s)
@@ -207,9 +208,7 @@ void fxi_net_deliver_partial(fxi_net *n, fxi_sock *s, uint64_t id)
 {
     if (s->recv_buf && s->recv_got > 0)
         deliver_bytes(n, s, id, fx_msg_data(s->recv_buf), s->recv_got);
-    fx_msg_free(s->recv_buf);
-    s->recv_buf = NULL;
-    s->recv_got = 0;
+    drop_recv_buffer(s);
 }
 
 /* One read. Clears rd_ready when the kernel queue was found empty
