@@ -240,6 +240,9 @@ FX_API int fx_vm_gs_cast(fx_vm *vm, fx_pid server, uint32_t type, const void *da
         return FX_EINVAL;
     if (too_big(vm, size))
         return FX_EMSGSIZE;
+    /* A forked child refuses before the envelope is allocated (vm.h). */
+    if (fx_vm_running(vm) == FX_EFORKED)
+        return FX_EFORKED;
     fx_msg *m;
     int rc = fxi_gs_envelope(FXI_GS_CAST, type, data, size, &m);
     if (rc != 0)

@@ -293,6 +293,10 @@ FX_API int fx_sup_start(fx_inbox *inbox, const fx_sup_spec *spec, fx_pid *out,
 {
     if (!inbox || !spec_ok(spec))
         return FX_EINVAL;
+    /* A forked child refuses before sup_opts allocates (vm.h: no call
+     * allocates there; a parent thread may have held an allocator lock). */
+    if (fx_vm_running(fx_inbox_vm(inbox)) == FX_EFORKED)
+        return FX_EFORKED;
     fx_spawn_opts o;
     fxi_sup_boot *b;
     int rc = sup_opts(spec, fx_inbox_pid(inbox), &o, &b);

@@ -89,6 +89,9 @@ FX_API int fx_probe_start(fx_vm *vm, fx_probe **out)
     if (!vm || !out)
         return FX_EINVAL;
     *out = NULL;
+    /* A forked child refuses before allocating (vm.h). */
+    if (fx_vm_running(vm) == FX_EFORKED)
+        return FX_EFORKED;
     fx_probe *p = calloc(1, sizeof *p);
     if (!p)
         return FX_ENOMEM;
