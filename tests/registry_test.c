@@ -378,6 +378,29 @@ Test(registry, a_dying_holder_does_not_block_its_name)
     tvm_stop(&t);
 }
 
+/* registry.h: fx_registered leaves out a name whose holder has exited,
+ * as fx_whereis does, even while the holder's DOWN cannot have reached
+ * the registry (its cleanup waits). */
+Test(registry, registered_lists_no_exited_holder)
+{
+    tvm t = tvm_start(2);
+    sem_init(&cleanup_gate, 0, 0);
+    fx_spawn_opts o = {.handler = idle, .cleanup = slow_cleanup};
+    fx_pid p, q = spawn_idle(&t), got;
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    cr_assert_eq(fx_register(t.in, "gone", p, NULL), 0);
+    cr_assert_eq(fx_register(t.in, "here", q, NULL), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, p, fx_reason_kill()), 0);
+    EVENTUALLY(fx_is_alive(t.vm, p) == 0); /* stale, stuck in its cleanup */
+    cr_assert_eq(fx_whereis(t.vm, "gone", &got), FX_ENOENT);
+    fx_registered_name all[4];
+    cr_assert_eq(fx_registered(t.vm, all, 4), 1);
+    cr_assert_str_eq(all[0].name, "here");
+    cr_assert(fx_pid_eq(all[0].pid, q));
+    sem_post(&cleanup_gate);
+    tvm_stop(&t);
+}
+
 Test(registry, registered_is_a_snapshot_of_every_name)
 {
     tvm t = tvm_start(2);

@@ -693,6 +693,36 @@ Test(start, ignore_keeps_the_child_not_running)
     tvm_stop(&t);
 }
 
+/* supervisor.h: an ignored FX_TEMPORARY child is not kept, at start-up
+ * or through start_child (OTP keeps no spec of it), while an ignored
+ * permanent one is kept, not running. */
+Test(start, an_ignored_temporary_child_is_not_kept)
+{
+    tvm t = sup_vm();
+    kid k[4];
+    fx_child_spec c[3] = {gs_child(&k[0], "a", K_OK, FX_PERMANENT),
+                          gs_child(&k[1], "t", K_IGNORE, FX_TEMPORARY),
+                          gs_child(&k[2], "p", K_IGNORE, FX_PERMANENT)};
+    fx_sup_spec s = spec_with(FX_ONE_FOR_ONE, c, 3);
+    fx_pid sup = sup_start(&t, &s);
+    expect_events(&t, "+a", NULL);
+    fx_child_info v[3];
+    which_n(&t, sup, v, 2);
+    cr_assert_str_eq(v[0].id, "a");
+    cr_assert_str_eq(v[1].id, "p");
+    cr_assert_eq(v[1].status, FX_CHILD_UNDEFINED);
+    cr_assert_eq(fx_sup_restart_child(t.in, sup, "t", 10000, NULL, NULL), FX_ENOENT);
+    fx_child_spec t2 = gs_child(&k[3], "t2", K_IGNORE, FX_TEMPORARY);
+    fx_pid pt = FX_PID_NONE;
+    cr_assert_eq(fx_sup_start_child(t.in, sup, &t2, 10000, &pt, NULL), FX_EIGNORE);
+    cr_assert(fx_pid_is_none(pt));
+    which_n(&t, sup, v, 2);
+    cr_assert_eq(fx_sup_delete_child(t.in, sup, "t2", 10000), FX_ENOENT);
+    assert_counts(&t, sup, 2, 1, 0, 2);
+    assert_no_events(&t);
+    tvm_stop(&t);
+}
+
 /* A custom start function that forgets the link (spec.link false). */
 static fx_next start_unlinked(fx_ctx *cx, void *arg, const void *extra, size_t extra_size,
                               fx_handler then)

@@ -148,7 +148,8 @@ FX_API void fx_sup_spec_init(fx_sup_spec *spec);
  * order) and exit; the start then returns FX_EEXIT with *why =
  * {shutdown,"failed_to_start_child <id> <why>"}, <why> being the child's
  * exit reason or start error (FX_E... name), truncated to fit. A child whose start
- * answers ignore is kept, not running. Returns 0 and *out; FX_EINVAL (bad spec: duplicate
+ * answers ignore is kept, not running, unless it is FX_TEMPORARY (then it is
+ * not kept, as in OTP). Returns 0 and *out; FX_EINVAL (bad spec: duplicate
  * or empty id, no start function, bad enum, period <= 0, intensity < 0, significant
  * permanent child, a significant child with auto_shutdown never, a dynamic supervisor
  * without exactly one template or with auto_shutdown, more than 512 children: add more
@@ -209,7 +210,8 @@ FX_API int fx_sup_reply_decode(const void *data, size_t size, fx_sup_reply *out,
  * taken, by a running child or a stopped one kept for restart_child;
  * FX_EINVAL: bad spec, or a dynamic supervisor; FX_EEXIT with *why: its
  * start failed, and it was not added; FX_EIGNORE: its start answered
- * ignore, it was added, not running). 0 and *out (may be NULL). */
+ * ignore, it was added, not running, unless it is FX_TEMPORARY: then it
+ * was not added, as in OTP). 0 and *out (may be NULL). */
 FX_API int fx_sup_start_child(fx_inbox *inbox, fx_pid sup, const fx_child_spec *spec,
                               int64_t timeout_ms, fx_pid *out, fx_reason *why);
 /* Dynamic supervisors: starts a child from the template with extra bytes

@@ -56,8 +56,10 @@ void fxi_sup_call_reply(fx_ctx *cx, fxi_sup *s, fx_pid pid)
     case FX_SUP_START_CHILD:
     case FX_SUP_START_CHILD_ARGS:
         /* A failed start is not added; an ignored one only by a static
-         * supervisor (OTP keeps its spec). */
-        if (j->rc != 0 && (j->rc != FX_EIGNORE || fxi_sup_dynamic(s))) {
+         * supervisor, and only if it is not temporary (OTP keeps the spec
+         * of an ignored permanent or transient child). */
+        if (j->rc != 0 && (j->rc != FX_EIGNORE || fxi_sup_dynamic(s) ||
+                           c->spec.restart == FX_TEMPORARY)) {
             fxi_sup_child_remove(s, c);
             j->child = NULL;
         }

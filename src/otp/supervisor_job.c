@@ -201,12 +201,15 @@ static fx_next on_started(fx_ctx *cx, fx_msg *m)
         fxi_sup_report(cx, s, FX_REPORT_SUP_PROGRESS, c, pid, NULL, false);
     } else if (rc == FX_EIGNORE) {
         c->status = FX_CHILD_UNDEFINED;
-        if (j->kind == FXI_JOB_CALL)
+        if (j->kind == FXI_JOB_CALL) {
             j->rc = FX_EIGNORE;
-        else if (fxi_sup_dynamic(s))
-            c->doomed = true; /* a dynamic child without a pid could never be
-                                 named again: forgotten when the job ends */
-        s->ndoomed++;
+        } else if (fxi_sup_dynamic(s) || c->spec.restart == FX_TEMPORARY) {
+            /* Forgotten when the job ends: a dynamic child without a pid
+             * could never be named again, and OTP keeps no spec of an
+             * ignored temporary child (supervisor:start_children). */
+            c->doomed = true;
+            s->ndoomed++;
+        }
     } else {
         return start_failed(cx, s, c, rc, rc == FX_EEXIT ? &why : NULL);
     }
