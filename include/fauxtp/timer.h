@@ -13,7 +13,8 @@ extern "C" {
 
 /* After delay_ms, sends a copy of (type, data, size) to `to`, as if sent
  * by the running actor at that time (a dead target drops it). *out (may be
- * NULL) receives a handle for cancel/read. A delay beyond FX_TIMEOUT_MAX
+ * NULL) receives a handle for cancel/read. type: what fx_send takes (an
+ * application type, or FX_MSG_TERM with a term's bytes). A delay beyond FX_TIMEOUT_MAX
  * (about 139 years; INT64_MAX too) is treated as FX_TIMEOUT_MAX. Errors as
  * fx_send (FX_EINVAL for delay_ms < 0). Inside a handler only. */
 FX_API int fx_send_after(fx_ctx *cx, int64_t delay_ms, fx_pid to, uint32_t type,

@@ -402,7 +402,9 @@ int64_t fxi_timers_timeout_ns(fx_vm *vm)
 static int send_after(fx_vm *vm, fx_pid from, int64_t delay_ms, fx_pid to, uint32_t type,
                       const void *data, size_t size, fx_timer *out)
 {
-    if (delay_ms < 0 || (size && !data) || type >= FX_MSG_SYSTEM_BASE)
+    /* The types fx_send takes: a user type, or an Erlang term. */
+    if (delay_ms < 0 || (size && !data) ||
+        (type >= FX_MSG_SYSTEM_BASE && type != FX_MSG_TERM))
         return FX_EINVAL;
     if (size > vm->cfg.max_msg_size)
         return FX_EMSGSIZE;
