@@ -191,3 +191,80 @@ Test(pool_crash, a_blocking_task_whose_job_faults_exits_with_the_fault)
     cr_assert_eq(fx_vm_task_run(t.vm, &opts, 10000, &status, &res), FX_EEXIT);
     tvm_stop(&t);
 }
+
+/* ---- deterministic mode: a job runs inline, its crash is still its own -- */
+
+static tvm det_vm(bool trap)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.deterministic = true;
+    c.seed = 5;
+    c.trap_faults = trap;
+    c.crash_logger = fx_crash_logger_silent;
+    c.log_sink = fx_log_sink_silent;
+    return tvm_start_with(&c);
+}
+
+/* docs/testing.md: in deterministic mode a job "runs at once on the
+ * submitting thread, and its outcome is sent as usual": a crash in it
+ * fails the job, as on a pool thread, and not the test thread. */
+Test(pool_crash, deterministic_inline_job_crash_from_the_test_thread)
+{
+    for (int trap = 0; trap < 2; trap++) {
+        tvm t = det_vm(trap);
+        fx_pool_job bad = {.fn = crash_job, .arg = (void *) 5, .reply_to = t.me};
+        cr_assert_eq(fx_pool_submit(t.vm, &bad), 0);
+        expect_crash(&t, FX_ECRASHED, "bad input 5");
+        fx_pool_job good = {.fn = ok_job, .reply_to = t.me};
+        cr_assert_eq(fx_pool_submit(t.vm, &good), 0);
+        expect_ok(&t);
+        fx_pool_stats st;
+        cr_assert_eq(fx_pool_stats_get(t.vm, &st), 0);
+        cr_assert_eq(st.crashed, 1);
+        tvm_stop(&t);
+    }
+}
+
+/* From a handler: the job's crash (fx_crash(NULL), or a trapped fault)
+ * is the job's, not the handler's; the submitting actor lives on and gets
+ * the outcome. */
+static fx_next submitter(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *test = fx_state(cx);
+    if (fx_msg_type(m) == GO) {
+        fx_pool_job bad = {.fn = crash_job, .arg = (void *) 6, .reply_to = fx_self(cx)};
+        int rc = fx_pool_submit(fx_ctx_vm(cx), &bad);
+        fx_pool_job segv = {.fn = segv_job, .reply_to = fx_self(cx)};
+        if (rc == 0 && *(const int *) fx_msg_data(m))
+            rc = fx_pool_submit(fx_ctx_vm(cx), &segv);
+        if (rc != 0)
+            fx_crash(cx, "submit: %s", fx_strerror(rc));
+        return fx_continue(cx);
+    }
+    if (fx_msg_type(m) == FX_MSG_POOL_DONE) {
+        fx_outcome h;
+        int32_t status = fx_outcome_get(m, &h, NULL) == 0 ? h.status : 1;
+        (void) fx_send(cx, *test, TOLD, &status, sizeof status);
+    }
+    return fx_continue(cx);
+}
+
+Test(pool_crash, deterministic_inline_job_crash_from_a_handler)
+{
+    for (int trap = 0; trap < 2; trap++) {
+        tvm t = det_vm(trap);
+        fx_pid p = spawn_state(t.vm, submitter, &t.me, sizeof t.me);
+        cr_assert_eq(fx_vm_send(t.vm, p, GO, &trap, sizeof trap), 0);
+        for (int i = 0; i <= trap; i++) {
+            fx_msg *m = tvm_recv(&t, TOLD);
+            int32_t status;
+            memcpy(&status, fx_msg_data(m), sizeof status);
+            fx_msg_free(m);
+            cr_assert_eq(status, i == 0 ? FX_ECRASHED : FX_EFAULT, "trap %d, job %d: %s",
+                         trap, i, fx_err_name(status));
+        }
+        cr_assert_eq(fx_is_alive(t.vm, p), 1, "the submitting actor crashed");
+        tvm_stop(&t);
+    }
+}

@@ -81,8 +81,9 @@ typedef struct fx_pool_job {
  * message to a dead process). Errors: FX_EINVAL (NULL vm or job, no fn),
  * FX_EAGAIN (the queue holds pool_queue jobs: counted as rejected),
  * FX_ESHUTDOWN (the VM is not running, or its shutdown has begun),
- * FX_ENOMEM, FX_EFORKED (forked child). Any thread, a handler included
- * (it never blocks on the queue). */
+ * FX_ENOMEM, FX_EFORKED (forked child), FX_ESYS (no pool thread runs and
+ * none could be started: the job was not queued). Any thread, a handler
+ * included (it never blocks on the queue). */
 FX_API int fx_pool_submit(fx_vm *vm, const fx_pool_job *job);
 
 /* Counters of vm's pool. */

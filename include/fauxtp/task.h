@@ -58,8 +58,9 @@ typedef struct fx_task_opts {
 
 /* Starts a task owned by the running process; *out (required) gets it.
  * Errors: FX_EINVAL (NULL cx, opts or out, no fn), FX_EAGAIN (blocking:
- * the pool's queue is full), FX_EFULL, FX_ENOMEM, FX_ESHUTDOWN. On error
- * nothing was started and done is not called. Inside a handler only. */
+ * the pool's queue is full), FX_EFULL, FX_ENOMEM, FX_ESHUTDOWN, FX_ESYS
+ * (blocking: no pool thread could be started). On error nothing was started and done is
+ * not called. Inside a handler only. */
 FX_API int fx_task_async(fx_ctx *cx, const fx_task_opts *opts, fx_task *out);
 
 /* Awaits task: a selective receive on task.ref, so h gets the task's
@@ -166,9 +167,14 @@ FX_API void fx_task_many_fini(fx_task_many *m);
  * a scheduler thread), FX_ETIMEDOUT, FX_EEXIT (the task died without an
  * outcome: fx_crash, or a VM shutdown that began while it ran), FX_EAGAIN,
  * FX_EFULL, FX_ENOMEM, FX_ESHUTDOWN (the VM is not running: nothing was
- * started), FX_EFORKED. With FX_EAGAIN, FX_EFULL, FX_ENOMEM and
- * FX_ESHUTDOWN nothing was started and done is not called; otherwise done
- * runs as fx_task_opts says. Any thread outside vm's schedulers (pool threads too). */
+ * started), FX_EFORKED, FX_ESYS (blocking: no pool thread could be
+ * started). With FX_EAGAIN, FX_EFULL, FX_ENOMEM, FX_ESHUTDOWN and FX_ESYS
+ * nothing was started and done is not called; otherwise done runs as
+ * fx_task_opts says. Any thread outside vm's schedulers, pool threads
+ * too; but a blocking task run from a pool job needs another pool thread
+ * while the calling one waits: with every pool thread so waiting
+ * (pool_max_threads 1, say) it cannot start, and the wait ends with
+ * FX_ETIMEDOUT (FX_INFINITY would wait forever). */
 FX_API int fx_vm_task_run(fx_vm *vm, const fx_task_opts *opts, int64_t timeout_ms,
                           int *status, fx_msg **result);
 

@@ -66,9 +66,10 @@ FX_API void fx_crash(fx_ctx *cx, const char *fmt, ...)
         /* Inside a handler or init (the fault site is armed exactly then),
          * the running actor is the one to crash. */
         fxi_worker *w = fxi_actor_tls_worker;
-        if (!w || !w->fault.armed) {
+        if (!w || !w->fault.armed || fxi_fault_inner_armed(&w->fault)) {
             /* A pool job (docs/tasks.md) fails with FX_ECRASHED instead:
-             * its thread's site is armed while the job runs. */
+             * its thread's site is armed while the job runs (in
+             * deterministic mode, a site pushed over the handler's). */
             fxi_fault_crash_here(r.text); /* returns when none is armed */
             fprintf(stderr, "fauxtp: fx_crash(NULL) outside a handler: aborting\n");
             abort();

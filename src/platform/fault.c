@@ -164,6 +164,29 @@ void fxi_fault_thread_bind(fxi_fault_site *site, jmp_buf *jb)
     tls_site = site;
 }
 
+fxi_fault_site *fxi_fault_thread_push(fxi_fault_site *site, jmp_buf *jb)
+{
+    fxi_fault_site *prev = tls_site;
+    fxi_fault_thread_bind(site, jb);
+    if (prev && prev->altstack) {
+        /* The thread's signal stack is installed: share it (the pop
+         * leaves it to its owner). */
+        site->altstack = prev->altstack;
+        site->altstack_size = prev->altstack_size;
+    }
+    return prev;
+}
+
+void fxi_fault_thread_pop(fxi_fault_site *prev)
+{
+    tls_site = prev;
+}
+
+bool fxi_fault_inner_armed(const fxi_fault_site *outer)
+{
+    return tls_site && tls_site != outer && tls_site->armed;
+}
+
 void fxi_fault_crash_here(const char *text)
 {
     fxi_fault_site *site = tls_site;

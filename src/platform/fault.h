@@ -39,6 +39,19 @@ void fxi_fault_thread_exit(fxi_fault_site *site);
  * fxi_fault_thread_exit. */
 void fxi_fault_thread_bind(fxi_fault_site *site, jmp_buf *jb);
 
+/* Makes site the calling thread's site for a while, on top of whatever
+ * site it had (a scheduler thread's, or none), and answers that one for
+ * fxi_fault_thread_pop. site traps hardware faults when the thread has a
+ * signal stack (its previous site's), else only fx_crash(NULL). For
+ * running a pool job inline (deterministic mode) on any thread. */
+fxi_fault_site *fxi_fault_thread_push(fxi_fault_site *site, jmp_buf *jb);
+void fxi_fault_thread_pop(fxi_fault_site *prev);
+
+/* True when the calling thread's current site is armed and is not outer:
+ * a site pushed on top of outer (fxi_fault_thread_push) is running
+ * something that must crash by itself, not outer's handler. */
+bool fxi_fault_inner_armed(const fxi_fault_site *outer);
+
 /* The calling thread's site if it traps hardware faults (entered with
  * fxi_fault_thread_enter, hence with a signal stack), else NULL. For code
  * that calls user callbacks on threads other than the schedulers (the

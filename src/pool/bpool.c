@@ -312,8 +312,8 @@ int fxi_bpool_start_thread_locked(bpool *p)
 }
 
 /* Deterministic mode (docs/testing.md): no pool threads; a job runs on
- * the submitting thread, inside fx_pool_submit, and its outcome is sent
- * as a pool thread would send it. */
+ * the submitting thread, inside fx_pool_submit, with its crashes trapped,
+ * and its outcome is sent as a pool thread would send it. */
 static int run_inline(bpool *p, const fx_pool_job *job)
 {
     fxi_mutex_lock(&p->mx);
@@ -323,17 +323,26 @@ static int run_inline(bpool *p, const fx_pool_job *job)
     fxi_mutex_unlock(&p->mx);
     if (stopping)
         return FX_ESHUTDOWN;
-    fx_msg *result = NULL;
-    int status = job->fn(job->arg, &result);
-    if (job->done)
-        job->done(job->arg);
+    /* Crashes trapped as on a pool thread: a site of its own on top of
+     * the caller's (a handler's crash must not be taken for the job's). */
+    fxi_fault_site site;
+    jmp_buf jb;
+    fxi_fault_site *prev = fxi_fault_thread_push(&site, &jb);
+    fxi_job_end end;
+    fxi_job_run(&site, job, &end);
+    fxi_fault_thread_pop(prev);
     fxi_mutex_lock(&p->mx);
     p->st.running--;
     p->st.completed++;
-    if (status != 0)
+    if (end.status != 0)
         p->st.failed++;
+    if (end.crashed)
+        p->st.crashed++;
     fxi_mutex_unlock(&p->mx);
-    send_outcome(p->vm, job, status, result);
+    if (end.crashed)
+        send_crash(p->vm, job, &end);
+    else
+        send_outcome(p->vm, job, end.status, end.result);
     return 0;
 }
 

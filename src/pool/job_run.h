@@ -20,8 +20,9 @@ typedef struct fxi_job_end {
 
 /* Runs job->fn(job->arg, &result), then job->done(job->arg), each with
  * site armed (the calling pool thread's site: fxi_fault_thread_enter or
- * fxi_fault_thread_bind). A crash in fn skips to done; a crash in done is
- * recorded as well (arg may then leak). Fills *end. Pool threads only. */
+ * fxi_fault_thread_bind), or a site pushed for an inline run in
+ * deterministic mode (fxi_fault_thread_push). A crash in fn skips to done;
+ * a crash in done is recorded as well (arg may then leak). Fills *end. */
 void fxi_job_run(fxi_fault_site *site, const fx_pool_job *job, fxi_job_end *end);
 
 #endif
