@@ -142,7 +142,11 @@ static inline tvm node_vm_cfg(const char *name, uint32_t tick_ms, const fx_vm_co
                       .cookie = COOKIE,
                       .listen_ip = "127.0.0.1",
                       .epmd_port = (uint16_t) atoi(epmd_port),
-                      .tick_ms = tick_ms};
+                      .tick_ms = tick_ms,
+                      /* epmd's answer took over the default 7 s once, under
+                       * ASan on a loaded CI machine: generous, not a bound
+                       * any test checks */
+                      .setup_ms = 30000};
     int rc = FX_ECONNECT;
     for (int i = 0; i < 100 && rc == FX_ECONNECT; i++) { /* epmd may still be starting */
         rc = fx_dist_start(t.vm, &o);

@@ -77,22 +77,15 @@ Test(timers, bad_arguments)
 Test(timers, send_after_carries_an_erlang_term)
 {
     tvm t = tvm_start(1);
-    fx_term_builder b;
-    cr_assert_eq(fx_term_builder_init(&b), 0);
-    cr_assert_eq(fx_term_put_atomz(&b, "tick"), 0);
-    const void *data;
-    size_t size;
-    cr_assert_eq(fx_term_builder_data(&b, &data, &size), 0);
-    cr_assert_eq(fx_vm_send(t.vm, t.me, FX_MSG_TERM, data, size), 0);
-    fx_msg *sent = tvm_recv(&t, FX_MSG_TERM);
-    cr_assert_eq(fx_vm_send_after(t.vm, 1, t.me, FX_MSG_TERM, data, size, NULL), 0);
+    /* The atom tick in the external term format, written by hand: the
+     * term API is not in every build (the aarch64 one has no ei). */
+    static const unsigned char tick[] = {131, 119, 4, 't', 'i', 'c', 'k'};
+    cr_assert_eq(fx_vm_send_after(t.vm, 1, t.me, FX_MSG_TERM, tick, sizeof tick, NULL),
+                 0);
     fx_msg *m = tvm_recv(&t, FX_MSG_TERM);
-    cr_assert_eq(fx_msg_size(m), size);
-    cr_assert_eq(memcmp(fx_msg_data(m), data, size), 0);
-    cr_assert_eq(memcmp(fx_msg_data(sent), data, size), 0);
+    cr_assert_eq(fx_msg_size(m), sizeof tick);
+    cr_assert_eq(memcmp(fx_msg_data(m), tick, sizeof tick), 0);
     fx_msg_free(m);
-    fx_msg_free(sent);
-    fx_term_builder_fini(&b);
     tvm_stop(&t);
 }
 
