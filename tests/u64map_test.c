@@ -57,3 +57,52 @@ Test(u64map, reserve_makes_the_next_put_infallible)
     cr_assert_eq(m.cap, cap, "no growth within the reservation");
     fxi_u64map_fini(&m);
 }
+
+Test(u64map, add_inserts_only_absent_keys)
+{
+    fxi_u64map m = FXI_U64MAP_INIT;
+    cr_assert_eq(fxi_u64map_add(&m, 7, 70), 1);
+    cr_assert_eq(fxi_u64map_add(&m, 7, 71), 0, "present: unchanged");
+    uint64_t v = 0;
+    cr_assert(fxi_u64map_get(&m, 7, &v));
+    cr_assert_eq(v, 70, "add keeps the first value (put would overwrite)");
+    cr_assert_eq(m.count, 1);
+    for (uint64_t k = 100; k < 200; k++) /* through a few resizes */
+        cr_assert_eq(fxi_u64map_add(&m, k, k + 1), 1);
+    for (uint64_t k = 100; k < 200; k++) {
+        cr_assert(fxi_u64map_get(&m, k, &v));
+        cr_assert_eq(v, k + 1);
+    }
+    cr_assert_eq(m.count, 101);
+    fxi_u64map_fini(&m);
+}
+
+Test(u64map, find_then_del_found_matches_del)
+{
+    /* Colliding runs: removing through the found entry must keep every
+     * other key reachable (the backward shift), as del does. */
+    fxi_u64map a = FXI_U64MAP_INIT, b = FXI_U64MAP_INIT;
+    for (uint64_t k = 1; k <= 40; k++) {
+        cr_assert_eq(fxi_u64map_put(&a, k * 8, k), 1);
+        cr_assert_eq(fxi_u64map_put(&b, k * 8, k), 1);
+    }
+    cr_assert_null(fxi_u64map_find(&a, 3));
+    for (uint64_t k = 1; k <= 40; k += 3) {
+        fxi_u64pair *e = fxi_u64map_find(&a, k * 8);
+        cr_assert_not_null(e);
+        cr_assert_eq(e->key, k * 8);
+        cr_assert_eq(e->val, k);
+        fxi_u64map_del_found(&a, e);
+        cr_assert(fxi_u64map_del(&b, k * 8, NULL));
+        cr_assert_null(fxi_u64map_find(&a, k * 8));
+        cr_assert_eq(a.count, b.count);
+        for (uint64_t j = 1; j <= 40; j++) {
+            uint64_t va = 0, vb = 0;
+            bool ha = fxi_u64map_get(&a, j * 8, &va), hb = fxi_u64map_get(&b, j * 8, &vb);
+            cr_assert_eq(ha, hb);
+            cr_assert_eq(va, vb);
+        }
+    }
+    fxi_u64map_fini(&a);
+    fxi_u64map_fini(&b);
+}

@@ -87,11 +87,12 @@ int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigne
 {
     if (!ref.id || (flags & ~FX_DEMONITOR_FLUSH))
         return FX_EINVAL;
-    uint64_t target;
     int rc = FX_ENOENT;
-    if (self->ext && fxi_u64map_get(&self->ext->monitors, ref.id, &target)) {
+    fxi_u64pair *e;
+    if (self->ext && (e = fxi_u64map_find(&self->ext->monitors, ref.id)) != NULL) {
+        uint64_t target = e->val;
         if (!down_queued(vm, self, target, ref)) {
-            (void) fxi_u64map_del(&self->ext->monitors, ref.id, NULL);
+            fxi_u64map_del_found(&self->ext->monitors, e); /* e: no change since */
             if (target != self->pid.id)
                 (void) fxi_sig_send(vm, w, FXI_SIG_DEMONITOR, self->pid, (fx_pid){target},
                                     ref);
@@ -103,8 +104,9 @@ int fxi_demonitor(fx_vm *vm, fxi_worker *w, fxi_actor *self, fx_ref ref, unsigne
             (void) fxi_u64map_del(&self->ext->monitors, ref.id, NULL);
         }
     }
-    if (flags & FX_DEMONITOR_FLUSH) {
-        /* The DOWN, and a reply of a call with this ref. */
+    if ((flags & FX_DEMONITOR_FLUSH) && self->saved) {
+        /* The DOWN, and a reply of a call with this ref (the common end
+         * of a call has nothing saved: no walk). */
         fxi_saved_drop(self, &(fx_match){.type = FX_MSG_DOWN, .ref = ref});
         fxi_saved_drop(self, &(fx_match){.type = FX_MSG_REPLY, .ref = ref});
     }

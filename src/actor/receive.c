@@ -259,7 +259,7 @@ int fxi_receive_next(fx_ctx *cx, fxi_actor *a, fx_msg **out)
     fxi_actor_ext *x = a->ext;
     if (a->flags & FXI_F_RESCAN) {
         a->flags &= (uint16_t) ~FXI_F_RESCAN;
-        fx_msg *m = saved_take_user(cx, a, &x->match);
+        fx_msg *m = a->saved ? saved_take_user(cx, a, &x->match) : NULL;
         if (m) {
             end_receive(cx, x);
             *out = m;

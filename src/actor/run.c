@@ -152,23 +152,34 @@ __attribute__((noinline)) static bool flood_hold(fxi_worker *w, fxi_sched *s,
  * of one message per call (every other benchmark) never reach it. */
 #define SEND_BUDGET 1024
 
-/* The common case of fxi_receive_next, inline: a plain handler (no
- * selective receive) with nothing saved whose next message is an
- * ordinary one (below FX_MSG_TIMEOUT: neither a signal nor a timeout,
- * which fxi_receive_next would hand over as it is). NULL: ask
- * fxi_receive_next (a signal or timeout first, a receive, saved
- * messages, an empty or in-flight mailbox). Saves two calls per message
- * on a receiver's path (docs/design.md, "Mailbox"). */
-__attribute__((always_inline)) static inline fx_msg *next_plain(fxi_actor *a)
+/* The common cases of fxi_receive_next, inline. With nothing saved, an
+ * empty mailbox answers FXI_RECV_EMPTY at once, whatever the handler
+ * (plain or a selective receive: it has nothing to scan); that ends every
+ * run of a process that sleeps between messages (both sides of a call,
+ * ping-pong). A plain handler (no selective receive) whose next message
+ * is an ordinary one (below FX_MSG_TIMEOUT: neither a signal nor a
+ * timeout, which fxi_receive_next would hand over as it is) gets it
+ * popped here. -1: ask fxi_receive_next (a signal or timeout first, a
+ * receive, saved messages, an in-flight message). Saves two calls per
+ * message on a receiver's path and per idle check (docs/design.md,
+ * "Mailbox"). */
+__attribute__((always_inline)) static inline int next_fast(fxi_actor *a, fx_msg **out)
 {
-    if (__builtin_expect((a->flags & FXI_F_RECEIVING) || a->saved, 0))
-        return NULL;
+    if (__builtin_expect(a->saved != NULL, 0))
+        return -1;
     fx_msg *m = (fx_msg *) fxi_mailbox_peek_sc(&a->mb);
-    if (m == NULL || m->type >= FX_MSG_TIMEOUT)
-        return NULL;
+    if (m == NULL) {
+        /* The pop would find nothing either (peek's contract), and a
+         * rescan of the empty save queue nothing. */
+        a->flags &= (uint16_t) ~FXI_F_RESCAN;
+        return FXI_RECV_EMPTY;
+    }
+    if ((a->flags & FXI_F_RECEIVING) || m->type >= FX_MSG_TIMEOUT)
+        return -1;
     /* The peeked node, or NULL if its producer has not linked the next
      * one yet (then fxi_receive_next sees the same). */
-    return (fx_msg *) fxi_mailbox_pop_sc(&a->mb);
+    *out = (fx_msg *) fxi_mailbox_pop_sc(&a->mb);
+    return *out ? FXI_RECV_MSG : -1;
 }
 
 /* One actor run: up to a batch of messages. Inlined into run(), its only
@@ -188,8 +199,10 @@ __attribute__((always_inline)) static inline void run_slice(fxi_sched *s, void *
         return;
     }
     for (uint32_t n = cx->vm->cfg.batch; n > 0; n--) {
-        fx_msg *m = next_plain(a);
-        int st = m ? FXI_RECV_MSG : fxi_receive_next(cx, a, &m);
+        fx_msg *m = NULL;
+        int st = next_fast(a, &m);
+        if (st < 0)
+            st = fxi_receive_next(cx, a, &m);
         if (st == FXI_RECV_EMPTY) {
             /* Truly empty: sleep until a sender finds us idle (no
              * bottleneck any more: before the mark, after which another

@@ -126,14 +126,11 @@ static int refuse(fx_reason *why)
  * in table t as the promise it is. */
 static int record(fxi_u64map *t, uint64_t key, fx_msg *m, fx_reason *why)
 {
-    if (fxi_u64map_get(t, key, NULL)) {
-        /* Already linked (both sides linked at once): one promise each
-         * way is enough. */
-        fxi_msg_release(m);
-        return FXI_SIG_CONSUMED;
-    }
-    if (fxi_u64map_put(t, key, fxi_sig_promise_val(m)) < 0)
+    int rc = fxi_u64map_add(t, key, fxi_sig_promise_val(m));
+    if (rc < 0)
         return refuse(why);
+    if (rc == 0)            /* already linked (both sides linked at once): one promise */
+        fxi_msg_release(m); /* each way is enough */
     return FXI_SIG_CONSUMED;
 }
 

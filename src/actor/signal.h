@@ -49,14 +49,14 @@ static inline uint64_t fxi_sig_promise_val(fx_msg *p)
 static inline bool fxi_monitor_reply_ends(fxi_actor *self, fx_from to)
 {
     fxi_actor_ext *x = self->ext;
-    uint64_t v;
-    if (!x || !x->watchers.count || !fxi_u64map_get(&x->watchers, to.ref.id, &v))
+    fxi_u64pair *e;
+    if (!x || !x->watchers.count || !(e = fxi_u64map_find(&x->watchers, to.ref.id)))
         return false;
-    fx_msg *p = fxi_sig_promise_of(v);
+    fx_msg *p = fxi_sig_promise_of(e->val);
     const fx_down_info *d = (const fx_down_info *) p->data;
     if (p->from.id != to.pid.id || d->ref.id != to.ref.id)
-        return false; /* a plain monitor, or not the caller's */
-    (void) fxi_u64map_del(&x->watchers, to.ref.id, NULL);
+        return false;                      /* a plain monitor, or not the caller's */
+    fxi_u64map_del_found(&x->watchers, e); /* one probe for the lookup and the removal */
     fxi_msg_release(p);
     return true;
 }

@@ -70,6 +70,17 @@ int fxi_u64map_reserve(fxi_u64map *m, uint32_t n)
     return cap == m->cap ? 0 : resize(m, cap);
 }
 
+/* Places a key known to be absent; 1, or -1 on ENOMEM (map unchanged). */
+static int insert_new(fxi_u64map *m, uint64_t key, uint64_t val)
+{
+    if ((uint64_t) (m->count + 1) * 4 > (uint64_t) m->cap * 3 &&
+        resize(m, m->cap ? m->cap * 2 : MIN_CAP) != 0)
+        return -1;
+    place(m->slots, m->cap, key, val);
+    set_count(m, m->count + 1);
+    return 1;
+}
+
 int fxi_u64map_put(fxi_u64map *m, uint64_t key, uint64_t val)
 {
     int64_t i = find(m, key);
@@ -77,12 +88,12 @@ int fxi_u64map_put(fxi_u64map *m, uint64_t key, uint64_t val)
         m->slots[i].val = val;
         return 0;
     }
-    if ((uint64_t) (m->count + 1) * 4 > (uint64_t) m->cap * 3 &&
-        resize(m, m->cap ? m->cap * 2 : MIN_CAP) != 0)
-        return -1;
-    place(m->slots, m->cap, key, val);
-    set_count(m, m->count + 1);
-    return 1;
+    return insert_new(m, key, val);
+}
+
+int fxi_u64map_add(fxi_u64map *m, uint64_t key, uint64_t val)
+{
+    return find(m, key) >= 0 ? 0 : insert_new(m, key, val);
 }
 
 bool fxi_u64map_get(const fxi_u64map *m, uint64_t key, uint64_t *val)
@@ -95,14 +106,15 @@ bool fxi_u64map_get(const fxi_u64map *m, uint64_t key, uint64_t *val)
     return true;
 }
 
-bool fxi_u64map_del(fxi_u64map *m, uint64_t key, uint64_t *val)
+fxi_u64pair *fxi_u64map_find(const fxi_u64map *m, uint64_t key)
 {
-    int64_t found = find(m, key);
-    if (found < 0)
-        return false;
-    uint32_t mask = m->cap - 1, i = (uint32_t) found;
-    if (val)
-        *val = m->slots[i].val;
+    int64_t i = find(m, key);
+    return i < 0 ? NULL : &m->slots[i];
+}
+
+void fxi_u64map_del_found(fxi_u64map *m, fxi_u64pair *e)
+{
+    uint32_t mask = m->cap - 1, i = (uint32_t) (e - m->slots);
     /* Backward-shift: pull later entries of the probe run into the hole
      * unless their home slot lies cyclically in (hole, j]. */
     for (uint32_t j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
@@ -121,6 +133,16 @@ bool fxi_u64map_del(fxi_u64map *m, uint64_t key, uint64_t *val)
         fxi_u64map_fini(m);
     else if (m->cap > MIN_CAP && m->count * 8 < m->cap)
         (void) resize(m, m->cap / 2); /* on ENOMEM the map stays as it is */
+}
+
+bool fxi_u64map_del(fxi_u64map *m, uint64_t key, uint64_t *val)
+{
+    int64_t found = find(m, key);
+    if (found < 0)
+        return false;
+    if (val)
+        *val = m->slots[found].val;
+    fxi_u64map_del_found(m, &m->slots[found]);
     return true;
 }
 

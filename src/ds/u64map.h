@@ -32,6 +32,10 @@ void fxi_u64map_fini(fxi_u64map *m);
  * unchanged). key must not be 0. */
 int fxi_u64map_put(fxi_u64map *m, uint64_t key, uint64_t val);
 
+/* Inserts key -> val only if key is absent: 1 if inserted, 0 if the key
+ * existed (its value unchanged), -1 on ENOMEM (map unchanged). One probe
+ * where a get and a put would take two. key must not be 0. */
+int fxi_u64map_add(fxi_u64map *m, uint64_t key, uint64_t val);
 /* Makes room for n entries without growing on the way: a put of a new
  * key then cannot fail while count < n. 0 or -1 on ENOMEM. */
 int fxi_u64map_reserve(fxi_u64map *m, uint32_t n);
@@ -39,6 +43,10 @@ int fxi_u64map_reserve(fxi_u64map *m, uint32_t n);
 /* Looks key up; stores its value in *val (may be NULL) when found. */
 bool fxi_u64map_get(const fxi_u64map *m, uint64_t key, uint64_t *val);
 
+/* The entry of key, or NULL: valid until the map next changes. */
+fxi_u64pair *fxi_u64map_find(const fxi_u64map *m, uint64_t key);
+/* Removes entry e, which fxi_u64map_find returned (no change since). */
+void fxi_u64map_del_found(fxi_u64map *m, fxi_u64pair *e);
 /* Removes key; true if it was there (its value in *val, may be NULL). */
 bool fxi_u64map_del(fxi_u64map *m, uint64_t key, uint64_t *val);
 
