@@ -86,6 +86,40 @@ static inline size_t span_text(const unsigned char *p, size_t i, size_t n,
     return i;
 }
 
+/* One bit per byte of the 16 at p, set where the byte is not a letter,
+ * a digit or '-' (all the bytes of nearly every header name): a letter
+ * is (x | 0x20) - 'a' <= 25, a digit x - '0' <= 9, on unsigned bytes
+ * (min(y, k) == y is y <= k). */
+static inline unsigned others16(const unsigned char *p)
+{
+    __m128i x;
+    memcpy(&x, p, sizeof x);
+    __m128i l = _mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));
+    __m128i name = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l),
+                                _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+    name = _mm_or_si128(name, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+    return ~(unsigned) _mm_movemask_epi8(name) & 0xffff;
+}
+
+/* skip_name(p, i, n): an index in p[i..n] up to which p holds only
+ * letters, digits and '-' (all tchars): the caller's tchar loop goes on
+ * from there to the name's end. 16 bytes a step, the last block
+ * overlapped as in span_text. */
+static inline size_t skip_name(const unsigned char *p, size_t i, size_t n)
+{
+    for (; n - i >= 16; i += 16) {
+        unsigned m = others16(p + i);
+        if (m)
+            return i + (size_t) __builtin_ctz(m);
+    }
+    if (i < n && n >= 16) {
+        unsigned m = others16(p + n - 16) >> (16 - (n - i));
+        return m ? i + (size_t) __builtin_ctz(m) : n;
+    }
+    return i;
+}
+
 #else
 
 /* Portable: 8 bytes a step as a 64-bit word, then byte by byte.
@@ -116,6 +150,14 @@ static inline size_t span_text(const unsigned char *p, size_t i, size_t n,
     }
     while (i < n && p[i] >= lo && p[i] != 0x7f)
         i++;
+    return i;
+}
+
+/* Portable: no skipping; the caller's tchar loop looks at every byte. */
+static inline size_t skip_name(const unsigned char *p, size_t i, size_t n)
+{
+    (void) p;
+    (void) n;
     return i;
 }
 
@@ -257,11 +299,13 @@ int http_parse(const char *buf, size_t len, size_t max_head, http_req *r)
         /* The name. Every request has a Host header: "Host: " is one
          * 6-byte compare (then the ':' below, as for any name). */
         size_t ns = i;
-        if (n - i >= 6 && HAS(p + i, "Host: "))
+        if (n - i >= 6 && HAS(p + i, "Host: ")) {
             i += 4;
-        else
+        } else {
+            i = skip_name(p, i, n);
             while (i < n && tchar[p[i]])
                 i++;
+        }
         if (i == n)
             return more;
         if (i == ns || p[i] != ':') /* obs-fold starts with a space */
