@@ -388,3 +388,158 @@ Test(review18_signals, an_inbox_traps_kill)
     fx_inbox_destroy(in2);
     tvm_stop(&t);
 }
+
+/* ---- a link that reaches its peer too late; an unlink ahead of a queued
+ * exit signal ------------------------------------------------------------ */
+
+enum { J_SPIN = 50, J_LINK, J_SPIN_UNLINK };
+
+typedef struct ln_st {
+    fx_pid owner;
+    fx_pid peer;
+    bool trap;
+    bool link_at_init;
+    atomic_int *go;
+} ln_st;
+
+static void spin_until(fx_ctx *cx, atomic_int *go)
+{
+    time_t limit = time(NULL) + 30;
+    while (!atomic_load(go)) {
+        if (time(NULL) > limit)
+            fx_crash(cx, "never released");
+        usleep(100);
+    }
+}
+
+/* The peer: busy on J_SPIN until released, stops with {error, 5, "b"} on
+ * I_STOP. */
+static fx_next spinner(fx_ctx *cx, fx_msg *m)
+{
+    atomic_int **go = fx_state(cx);
+    if (fx_msg_type(m) == J_SPIN)
+        spin_until(cx, *go);
+    else if (fx_msg_type(m) == I_STOP)
+        return fx_stop(cx, fx_reason_error(5, "b"));
+    return fx_continue(cx);
+}
+
+static fx_next ln(fx_ctx *cx, fx_msg *m)
+{
+    ln_st *st = fx_state(cx);
+    int rc;
+    switch (fx_msg_type(m)) {
+    case J_LINK:
+        rc = fx_link(cx, st->peer);
+        fx_send(cx, st->owner, R_RC, &rc, sizeof rc);
+        break;
+    case J_SPIN_UNLINK:
+        spin_until(cx, st->go);
+        rc = fx_unlink(cx, st->peer);
+        fx_send(cx, st->owner, R_RC, &rc, sizeof rc);
+        break;
+    case I_PING:
+        fx_send(cx, st->owner, R_DONE, NULL, 0);
+        break;
+    case FX_MSG_EXIT:
+        fx_send(cx, st->owner, R_EXIT, fx_msg_data(m), fx_msg_size(m));
+        break;
+    default:
+        break;
+    }
+    return fx_continue(cx);
+}
+
+static fx_next ln_init(fx_ctx *cx, void *arg)
+{
+    (void) arg;
+    ln_st *st = fx_state(cx);
+    fx_trap_exit(cx, st->trap);
+    if (st->link_at_init) {
+        int rc = fx_link(cx, st->peer);
+        fx_send(cx, st->owner, R_RC, &rc, sizeof rc);
+    }
+    return fx_become(cx, ln);
+}
+
+static int recv_rc(tvm *t)
+{
+    fx_msg *m = tvm_recv(t, R_RC);
+    int rc;
+    memcpy(&rc, fx_msg_data(m), sizeof rc);
+    fx_msg_free(m);
+    return rc;
+}
+
+/* failures.md:74-75 and link.h:38-39: "If pid dies before the link
+ * reaches it, the caller still gets an exit signal with reason noproc"
+ * (Erlang's link/1 too). The peer is alive when fx_link runs (0), but its
+ * stop is queued ahead of the link request. Trapping: an EXIT noproc;
+ * not trapping: the caller dies with noproc. */
+Test(review18_signals, link_that_reaches_a_peer_already_gone_gives_noproc)
+{
+    tvm t = tvm_start_quiet(2);
+    for (int trap = 1; trap >= 0; trap--) {
+        static atomic_int go;
+        atomic_store(&go, 0);
+        atomic_int *gp = &go;
+        fx_spawn_opts bo = {
+            .handler = spinner, .state_size = sizeof gp, .state_init = &gp};
+        fx_pid b;
+        cr_assert_eq(fx_vm_spawn_opt(t.vm, &bo, &b), 0);
+        cr_assert_eq(fx_inbox_send(t.in, b, J_SPIN, NULL, 0), 0);
+        cr_assert_eq(fx_inbox_send(t.in, b, I_STOP, NULL, 0), 0);
+        ln_st st = {.owner = t.me, .peer = b, .trap = trap};
+        fx_spawn_opts o = {.init = ln_init, .state_size = sizeof st, .state_init = &st};
+        fx_pid a;
+        fx_ref amon;
+        cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &a, &amon), 0);
+        cr_assert_eq(fx_inbox_send(t.in, a, J_LINK, NULL, 0), 0);
+        cr_assert_eq(recv_rc(&t), 0, "fx_link to a live peer");
+        atomic_store(&go, 1); /* the peer stops before it reaches the link */
+        if (trap) {
+            fx_exit_info e = recv_exit(&t);
+            cr_assert(fx_pid_eq(e.pid, b));
+            assert_reason(e.reason, fx_reason_noproc());
+            cr_assert_eq(fx_inbox_send(t.in, a, I_PING, NULL, 0), 0);
+            fx_msg_free(tvm_recv(&t, R_DONE));
+            cr_assert_eq(fx_inbox_demonitor(t.in, amon, FX_DEMONITOR_FLUSH), 0);
+        } else {
+            assert_reason(down(&t, amon), fx_reason_noproc());
+        }
+    }
+    tvm_stop(&t);
+}
+
+/* link.h:43-47 and failures.md:76-80 ("After fx_unlink returns, the link
+ * has no further effect on the caller"; Erlang's unlink/1 guarantees the
+ * same): the peer's exit signal is already in the mailbox of a caller
+ * that does not trap exits when it unlinks; reaching it afterwards must
+ * not kill the caller. */
+Test(review18_signals, unlink_ahead_of_a_queued_exit_keeps_a_non_trapping_caller_alive)
+{
+    tvm t = tvm_start_quiet(2);
+    static atomic_int go;
+    atomic_store(&go, 0);
+    fx_pid b = spawn_victim(&t);
+    ln_st st = {.owner = t.me, .peer = b, .link_at_init = true, .go = &go};
+    fx_spawn_opts o = {.init = ln_init, .state_size = sizeof st, .state_init = &st};
+    fx_pid a;
+    fx_ref amon;
+    cr_assert_eq(fx_inbox_spawn_monitor(t.in, &o, &a, &amon), 0);
+    cr_assert_eq(recv_rc(&t), 0); /* linked at init */
+    cr_assert_eq(fx_inbox_send(t.in, a, J_SPIN_UNLINK, NULL, 0), 0);
+    fx_ref bmon;
+    cr_assert_eq(fx_inbox_monitor(t.in, b, &bmon), 0);
+    cr_assert_eq(fx_inbox_send(t.in, b, I_STOP, NULL, 0), 0);
+    /* Links are signalled before monitors (failures.md:144): the exit
+     * signal is in a's mailbox now, behind the handler a is busy in. */
+    assert_reason(down(&t, bmon), fx_reason_error(5, "b"));
+    atomic_store(&go, 1);
+    cr_assert_eq(recv_rc(&t), 0, "fx_unlink");
+    cr_assert_eq(fx_inbox_send(t.in, a, I_PING, NULL, 0), 0);
+    fx_msg_free(tvm_recv(&t, R_DONE));
+    cr_assert_eq(fx_inbox_demonitor(t.in, amon, FX_DEMONITOR_FLUSH), 0,
+                 "the caller died of a link it had removed");
+    tvm_stop(&t);
+}
