@@ -17,8 +17,9 @@ enum { R_TERM = 100, R_EXIT, R_TIMEOUT, R_START, R_RC, R_FWD, R_DONE, R_ERR };
 
 typedef struct cfg {
     fx_pid owner;
-    bool trap; /* fx_trap_exit in init */
-    bool fwd;  /* handle_info forwards the type of any other message */
+    bool trap;         /* fx_trap_exit in init */
+    bool fwd;          /* handle_info forwards the type of any other message */
+    bool init_timeout; /* init answers fx_gs_with_timeout(fx_gs_ok, 0) */
 } cfg;
 
 typedef struct srv {
@@ -49,6 +50,8 @@ static fx_gs_ret s_init(fx_ctx *cx, void *arg, void **state)
     if (s->c.trap)
         fx_trap_exit(cx, true);
     *state = s;
+    if (s->c.init_timeout)
+        return fx_gs_with_timeout(fx_gs_ok(cx), 0);
     return fx_gs_ok(cx);
 }
 
@@ -408,11 +411,28 @@ Test(review18_gs, the_continues_own_timeout_fires_once)
     tvm_stop(&t);
 }
 
+/* docs/genserver.md:45 and gen_server.h:106-110: the timeout modifier
+ * applies to init's ok as to noreply/reply (OTP's {ok, S, Timeout}): with
+ * 0 and no message coming, handle_info gets one FX_MSG_TIMEOUT after the
+ * start. */
+Test(review18_gs, zero_timeout_from_init_fires_once)
+{
+    tvm t = tvm_start(2);
+    cfg c = {.owner = t.me, .init_timeout = true};
+    fx_pid s = start(&t, &c);
+    fx_msg_free(tvm_recv(&t, R_TIMEOUT));
+    cr_assert_eq(timeouts(&t, s), 1);
+    assert_none(&t, R_TIMEOUT, 20);
+    cr_assert_eq(timeouts(&t, s), 1);
+    tvm_stop(&t);
+}
+
 /* ---- late replies ------------------------------------------------------ */
 
 typedef struct asker_st {
     fx_pid owner;
     fx_pid server;
+    int64_t timeout_ms;
 } asker_st;
 
 static fx_next asker_fwd(fx_ctx *cx, fx_msg *m)
@@ -437,7 +457,8 @@ static fx_next asker(fx_ctx *cx, fx_msg *m)
 {
     asker_st *st = fx_state(cx);
     if (fx_msg_type(m) == A_GO)
-        return fx_gs_call_async(cx, st->server, Q_DEFER, NULL, 0, 1, asker_then);
+        return fx_gs_call_async(cx, st->server, Q_DEFER, NULL, 0, st->timeout_ms,
+                                asker_then);
     return fx_continue(cx);
 }
 
@@ -471,17 +492,43 @@ Test(review18_gs, call_async_late_reply_never_reaches_the_caller)
     tvm t = tvm_start(2);
     cfg c = {.owner = t.me};
     fx_pid s = start(&t, &c);
-    asker_st st = {.owner = t.me, .server = s};
-    fx_spawn_opts o = {.handler = asker, .state_size = sizeof st, .state_init = &st};
-    fx_pid a;
-    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &a), 0);
-    cr_assert_eq(fx_inbox_send(t.in, a, A_GO, NULL, 0), 0);
-    cr_assert_eq(recv_int(&t, R_RC), FX_ETIMEDOUT);
-    /* The request reached the server before the timeout message was even
-     * handled by the caller, so the server holds it now. */
-    cr_assert_eq(fx_vm_gs_cast(t.vm, s, K_RELEASE, &a, sizeof a), 0);
-    cr_assert_eq(recv_fwd(&t), (uint32_t) R_DONE, "a late reply reached the caller");
-    assert_none(&t, R_ERR, 0);
+    /* 0: "only what is already there" (actors.md:131), the reply cannot
+     * be; 1 ms: a timer. */
+    for (int64_t ms = 0; ms < 2; ms++) {
+        asker_st st = {.owner = t.me, .server = s, .timeout_ms = ms};
+        fx_spawn_opts o = {.handler = asker, .state_size = sizeof st, .state_init = &st};
+        fx_pid a;
+        cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &a), 0);
+        cr_assert_eq(fx_inbox_send(t.in, a, A_GO, NULL, 0), 0);
+        cr_assert_eq(recv_int(&t, R_RC), FX_ETIMEDOUT);
+        /* The request reached the server's mailbox before the caller
+         * handled its timeout, so the server holds it by the time it
+         * reaches this cast. */
+        cr_assert_eq(fx_vm_gs_cast(t.vm, s, K_RELEASE, &a, sizeof a), 0);
+        cr_assert_eq(recv_fwd(&t), (uint32_t) R_DONE,
+                     "a late reply reached the caller (%d ms)", (int) ms);
+        assert_none(&t, R_ERR, 0);
+    }
+    tvm_stop(&t);
+}
+
+/* gen_server.h:150-160 and docs/genserver.md:182-184 with a timeout of 0
+ * from an inbox: FX_ETIMEDOUT, and the reply the server sends afterwards
+ * (before R_DONE, from the same sender) never shows up in the inbox. */
+Test(review18_gs, call_with_zero_timeout_drops_the_late_reply)
+{
+    tvm t = tvm_start(2);
+    cfg c = {.owner = t.me};
+    fx_pid s = start(&t, &c);
+    fx_msg *r = NULL;
+    cr_assert_eq(fx_gs_call(t.in, s, Q_DEFER, NULL, 0, 0, &r, NULL), FX_ETIMEDOUT);
+    cr_assert_null(r);
+    cr_assert_eq(fx_vm_gs_cast(t.vm, s, K_RELEASE, &t.me, sizeof t.me), 0);
+    fx_msg_free(tvm_recv(&t, R_DONE));
+    fx_msg *m = NULL;
+    int rc = fx_inbox_recv(t.in, &(fx_match){0}, 0, &m);
+    cr_assert_eq(rc, FX_ETIMEDOUT, "a stray message of type %#x", m ? fx_msg_type(m) : 0);
+    cr_assert_eq(timeouts(&t, s), 0);
     tvm_stop(&t);
 }
 
@@ -492,13 +539,16 @@ Test(review18_gs, call_then_late_reply_never_reaches_handle_info)
     tvm t = tvm_start(2);
     cfg bc = {.owner = t.me}, fc = {.owner = t.me, .fwd = true};
     fx_pid back = start(&t, &bc), front = start(&t, &fc);
-    pass_in p = {.to = back, .type = Q_DEFER, .timeout_ms = 1};
-    pass_out o;
-    call(&t, front, Q_PASS, &p, sizeof p, &o, sizeof o);
-    cr_assert_eq(o.rc, FX_ETIMEDOUT);
-    cr_assert_eq(fx_vm_gs_cast(t.vm, back, K_RELEASE, &front, sizeof front), 0);
-    cr_assert_eq(recv_fwd(&t), (uint32_t) R_DONE, "a late reply reached handle_info");
-    assert_none(&t, R_ERR, 0);
+    for (int64_t ms = 0; ms < 2; ms++) { /* gen_server.h:195: FX_INFINITY or >= 0 */
+        pass_in p = {.to = back, .type = Q_DEFER, .timeout_ms = ms};
+        pass_out o;
+        call(&t, front, Q_PASS, &p, sizeof p, &o, sizeof o);
+        cr_assert_eq(o.rc, FX_ETIMEDOUT, "%d ms: %s", (int) ms, fx_strerror(o.rc));
+        cr_assert_eq(fx_vm_gs_cast(t.vm, back, K_RELEASE, &front, sizeof front), 0);
+        cr_assert_eq(recv_fwd(&t), (uint32_t) R_DONE,
+                     "a late reply reached handle_info (%d ms)", (int) ms);
+        assert_none(&t, R_ERR, 0);
+    }
     tvm_stop(&t);
 }
 

@@ -49,6 +49,11 @@ static fx_sm_ret h(fx_sm *sm, const fx_sm_event *ev, void *data)
             sm_log(sm, "late:%s", rc ? fx_err_name(rc) : "0");
             return fx_sm_keep_state(sm);
         }
+        case C_G: { /* a reply to a cast's empty from */
+            int rc = fx_sm_reply(sm, ev->from, "x", 2);
+            sm_log(sm, "cast-reply:%s", rc ? fx_err_name(rc) : "0");
+            return fx_sm_keep_state(sm);
+        }
         case C_END:
             sm_log(sm, "end");
             return fx_sm_keep_state(sm);
@@ -230,5 +235,23 @@ Test(review18_statem, postponed_call_answered_after_the_callers_timeout_is_dropp
     cr_assert_eq(rc, FX_ETIMEDOUT, "a stray message of type %#x", m ? fx_msg_type(m) : 0);
     stop_normal(&t, p);
     fx_msg_free(tvm_recv(&t, SM_LOG));
+    tvm_stop(&t);
+}
+
+/* gen_statem.h:142-146: fx_sm_reply's "FX_EINVAL for an empty `to`" does
+ * not stop the machine (unlike the other refused actions,
+ * gen_statem.h:135-139): a cast has no caller (ev->from is empty). */
+Test(review18_statem, reply_to_a_casts_empty_from_is_einval_and_the_machine_goes_on)
+{
+    tvm t = tvm_start_quiet(2);
+    fx_pid p = sm_start(&t, &plain_ops);
+    sm_cast(&t, p, C_G, 0);
+    sm_cast(&t, p, C_END, 0);
+    cr_assert_str_eq(sm_collect(&t), "cast-reply:FX_EINVAL");
+    cr_assert(fx_is_alive(t.vm, p), "the machine stopped");
+    stop_normal(&t, p);
+    fx_msg *m = tvm_recv(&t, SM_LOG);
+    cr_assert_str_eq(fx_msg_data(m), "term0:normal");
+    fx_msg_free(m);
     tvm_stop(&t);
 }
