@@ -437,6 +437,20 @@ static void park(fxi_sched *s)
     fxi_atomic_fence_seq_cst();
     if (work_available(p) || fxi_pool_stopping(p)) {
         unregister_idle(s);
+        /* Searching again, so that the unit it takes makes it wake
+         * another thread (leave_searching) if it is the last searcher.
+         * Notifiers that pushed while this thread was counted searching
+         * skipped their wake-ups and left the work to it: the re-check
+         * may find several units, and without this it took one and woke
+         * nobody for the rest (a second unit waited in the inject queue
+         * behind a long handler call on this thread, the other thread
+         * parked; review18_signals). */
+        if (!s->searching) {
+            /* Relaxed: as in fxi_sched_search; leave_searching's notify
+             * orders what it needs. */
+            fxi_atomic_fetch_add_relaxed_32(&p->searching, 1);
+            s->searching = true;
+        }
         p->hooks.online(s);
         fxi_watchdog_unparked(p);
         return;
