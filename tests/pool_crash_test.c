@@ -268,3 +268,64 @@ Test(pool_crash, deterministic_inline_job_crash_from_a_handler)
         tvm_stop(&t);
     }
 }
+
+/* A user log sink that crashes, called from an inline job: the log call
+ * contains the crash (the job ends normally), and the submitting handler
+ * can still crash on its own afterwards (its landing point is intact). */
+static void crashing_sink(void *arg, const fx_log_event *ev)
+{
+    (void) arg;
+    (void) ev;
+    fx_crash(NULL, "sink");
+}
+
+static int logging_job(void *arg, fx_msg **result)
+{
+    *result = NULL;
+    (void) fx_log(arg, FX_LOG_ERROR, "from a job");
+    return 0;
+}
+
+static fx_next log_submitter(fx_ctx *cx, fx_msg *m)
+{
+    fx_pid *test = fx_state(cx);
+    if (fx_msg_type(m) == GO) {
+        fx_pool_job j = {
+            .fn = logging_job, .arg = fx_ctx_vm(cx), .reply_to = fx_self(cx)};
+        if (fx_pool_submit(fx_ctx_vm(cx), &j) != 0)
+            fx_crash(cx, "submit");
+        return fx_continue(cx);
+    }
+    if (fx_msg_type(m) == FX_MSG_POOL_DONE) {
+        fx_outcome h;
+        int32_t status = fx_outcome_get(m, &h, NULL) == 0 ? h.status : 1;
+        (void) fx_send(cx, *test, TOLD, &status, sizeof status);
+        return fx_continue(cx);
+    }
+    fx_crash(cx, "on purpose"); /* RESULT: lands at the handler's site */
+}
+
+Test(pool_crash, deterministic_inline_job_log_sink_crash_stays_in_the_log_call)
+{
+    fx_vm_config c;
+    fx_vm_config_init(&c);
+    c.deterministic = true;
+    c.seed = 7;
+    c.crash_logger = fx_crash_logger_silent;
+    c.log_sink = crashing_sink;
+    tvm t = tvm_start_with(&c);
+    fx_pid p = spawn_state(t.vm, log_submitter, &t.me, sizeof t.me);
+    fx_ref mref;
+    cr_assert_eq(fx_inbox_monitor(t.in, p, &mref), 0);
+    cr_assert_eq(fx_vm_send(t.vm, p, GO, NULL, 0), 0);
+    fx_msg *m = tvm_recv(&t, TOLD);
+    int32_t status;
+    memcpy(&status, fx_msg_data(m), sizeof status);
+    fx_msg_free(m);
+    cr_assert_eq(status, 0, "the job: %s", fx_err_name(status));
+    cr_assert_eq(fx_vm_send(t.vm, p, RESULT, NULL, 0), 0);
+    m = tvm_recv(&t, FX_MSG_DOWN);
+    fx_msg_free(m);
+    cr_assert_eq(fx_is_alive(t.vm, p), 0);
+    tvm_stop(&t);
+}

@@ -401,6 +401,32 @@ Test(registry, registered_lists_no_exited_holder)
     tvm_stop(&t);
 }
 
+/* ...and an array too small for every name gets a count above cap and
+ * no name twice (the names copied are taken as they are). */
+Test(registry, registered_with_a_short_array_says_to_call_again)
+{
+    tvm t = tvm_start(2);
+    sem_init(&cleanup_gate, 0, 0);
+    fx_spawn_opts o = {.handler = idle, .cleanup = slow_cleanup};
+    fx_pid p, q = spawn_idle(&t), r = spawn_idle(&t);
+    cr_assert_eq(fx_vm_spawn_opt(t.vm, &o, &p), 0);
+    cr_assert_eq(fx_register(t.in, "gone2", p, NULL), 0);
+    cr_assert_eq(fx_register(t.in, "q", q, NULL), 0);
+    cr_assert_eq(fx_register(t.in, "r", r, NULL), 0);
+    cr_assert_eq(fx_vm_exit(t.vm, p, fx_reason_kill()), 0);
+    EVENTUALLY(fx_is_alive(t.vm, p) == 0); /* stale, stuck in its cleanup */
+    fx_registered_name few[2];
+    cr_assert_gt(fx_registered(t.vm, few, 2), 2);
+    cr_assert_str_neq(few[0].name, few[1].name);
+    fx_registered_name all[3];
+    cr_assert_eq(fx_registered(t.vm, all, 3), 2);
+    cr_assert_str_neq(all[0].name, all[1].name);
+    for (int i = 0; i < 2; i++)
+        cr_assert_str_neq(all[i].name, "gone2");
+    sem_post(&cleanup_gate);
+    tvm_stop(&t);
+}
+
 Test(registry, registered_is_a_snapshot_of_every_name)
 {
     tvm t = tvm_start(2);

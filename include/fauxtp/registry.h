@@ -88,11 +88,11 @@ typedef struct fx_registered_name {
 /* Snapshot of the registered names: fills out[0..cap) (caller-owned; out
  * may be NULL when cap is 0) and returns how many names there are, which
  * may exceed cap (call again with a bigger array). Names registered or
- * unregistered during the call may or may not be included. A name whose
- * holder has exited is left out, as fx_whereis answers FX_ENOENT for it
- * (Erlang's registered/0), even before the registry has freed it; names
- * past cap are counted without that check, so the count may then be a
- * little high (the next call with a big enough array is exact). Errors:
+ * unregistered during the call may or may not be included. When the
+ * array holds them all, a name whose holder has exited is left out, as
+ * fx_whereis answers FX_ENOENT for it (Erlang's registered/0), even before
+ * the registry has freed it; when it is too small, the names copied and
+ * the count (above cap) are taken without that check. Errors:
  * FX_EINVAL (NULL vm; out NULL with cap > 0), FX_ENOMEM. Any thread. */
 FX_API int fx_registered(fx_vm *vm, fx_registered_name *out, size_t cap);
 

@@ -100,7 +100,7 @@ static bool call_user(fx_vm *vm, struct sink_call *c)
     bool prev = in_sink, ok = true;
     in_sink = true;
     fxi_worker *w = fxi_vm_worker(vm);
-    fxi_fault_site *site = w ? &w->fault : fxi_fault_thread_site();
+    fxi_fault_site *site = w ? fxi_fault_site_for(&w->fault) : fxi_fault_thread_site();
     bool builtin =
         c->crash
             ? (c->crash == fx_crash_logger_stderr || c->crash == fx_crash_logger_silent)

@@ -234,13 +234,16 @@ FX_API int fx_registered(fx_vm *vm, fx_registered_name *out, size_t cap)
     fxi_kernel_read_end(rd.rec);
     /* A holder that has exited has no name (as in fx_whereis), even before
      * the registry has handled its DOWN: drop it from what was copied.
-     * Checked after the read section (fx_is_alive opens one of its own);
-     * names past cap are counted unchecked (the count sizes the array). */
-    size_t kept = 0, copied = n < cap ? n : cap;
-    for (size_t i = 0; i < copied; i++)
-        if (fx_is_alive(vm, out[i].pid) == 1)
-            out[kept++] = out[i];
-    n -= copied - kept;
+     * Checked after the read section (fx_is_alive opens one of its own),
+     * and only when every name was copied: a short array gets the names
+     * as they are and a count above cap, which says to call again. */
+    if (n <= cap) {
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fx_is_alive(vm, out[i].pid) == 1)
+                out[kept++] = out[i];
+        n = kept;
+    }
     return n > INT32_MAX ? INT32_MAX : (int) n;
 }
 

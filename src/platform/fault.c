@@ -187,6 +187,11 @@ bool fxi_fault_inner_armed(const fxi_fault_site *outer)
     return tls_site && tls_site != outer && tls_site->armed;
 }
 
+fxi_fault_site *fxi_fault_site_for(fxi_fault_site *outer)
+{
+    return fxi_fault_inner_armed(outer) ? tls_site : outer;
+}
+
 void fxi_fault_crash_here(const char *text)
 {
     fxi_fault_site *site = tls_site;

@@ -52,6 +52,12 @@ void fxi_fault_thread_pop(fxi_fault_site *prev);
  * something that must crash by itself, not outer's handler. */
 bool fxi_fault_inner_armed(const fxi_fault_site *outer);
 
+/* The site for a user callback made on a thread whose own site is outer
+ * (a scheduler thread's): the pushed site when one is armed on top of it
+ * (a callback from an inline pool job must land there, where its crashes
+ * land), else outer. */
+fxi_fault_site *fxi_fault_site_for(fxi_fault_site *outer);
+
 /* The calling thread's site if it traps hardware faults (entered with
  * fxi_fault_thread_enter, hence with a signal stack), else NULL. For code
  * that calls user callbacks on threads other than the schedulers (the
