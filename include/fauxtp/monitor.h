@@ -3,7 +3,10 @@
  * fx_monitor returns a fresh ref. When the watched process exits with
  * reason R, the watcher gets one FX_MSG_DOWN message whose ref is the
  * monitor's and whose payload is fx_down_info {ref, pid, R}. Monitoring a
- * dead or stale pid delivers a DOWN with reason noproc at once. A DOWN
+ * dead or stale pid delivers a DOWN with reason noproc at once; so does a
+ * monitor whose request reaches the process while it is already exiting
+ * (as in Erlang: the reason R is not told), so a call to a server whose
+ * stop is queued ahead of the call answers FX_ENOPROC. A DOWN
  * arrives after every message the watched process sent before it died.
  * Each call makes a new monitor: two calls give two DOWNs. */
 #ifndef FAUXTP_MONITOR_H
