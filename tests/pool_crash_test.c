@@ -194,7 +194,7 @@ Test(pool_crash, a_blocking_task_whose_job_faults_exits_with_the_fault)
 
 /* ---- deterministic mode: a job runs inline, its crash is still its own -- */
 
-static tvm det_vm(bool trap)
+static tvm det_vm_sink(bool trap, fx_log_sink sink)
 {
     fx_vm_config c;
     fx_vm_config_init(&c);
@@ -202,8 +202,13 @@ static tvm det_vm(bool trap)
     c.seed = 5;
     c.trap_faults = trap;
     c.crash_logger = fx_crash_logger_silent;
-    c.log_sink = fx_log_sink_silent;
+    c.log_sink = sink;
     return tvm_start_with(&c);
+}
+
+static tvm det_vm(bool trap)
+{
+    return det_vm_sink(trap, fx_log_sink_silent);
 }
 
 /* docs/testing.md: in deterministic mode a job "runs at once on the
@@ -307,13 +312,7 @@ static fx_next log_submitter(fx_ctx *cx, fx_msg *m)
 
 Test(pool_crash, deterministic_inline_job_log_sink_crash_stays_in_the_log_call)
 {
-    fx_vm_config c;
-    fx_vm_config_init(&c);
-    c.deterministic = true;
-    c.seed = 7;
-    c.crash_logger = fx_crash_logger_silent;
-    c.log_sink = crashing_sink;
-    tvm t = tvm_start_with(&c);
+    tvm t = det_vm_sink(false, crashing_sink);
     fx_pid p = spawn_state(t.vm, log_submitter, &t.me, sizeof t.me);
     fx_ref mref;
     cr_assert_eq(fx_inbox_monitor(t.in, p, &mref), 0);

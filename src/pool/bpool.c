@@ -123,10 +123,27 @@ FX_API int fx_outcome_get(const fx_msg *msg, fx_outcome *hdr, const void **data)
     return 0;
 }
 
-/* A crashed job's outcome: status FX_EFAULT or FX_ECRASHED, its result an
- * FX_MSG_POOL_CRASH message carrying the text (NUL-terminated). */
-static void send_crash(fx_vm *vm, const fx_pool_job *job, const fxi_job_end *end)
+/* Counts a job that ran (p->mx held): before its outcome goes out, so an
+ * owner that got it reads counters that include it. */
+static void count_end_locked(bpool *p, const fxi_job_end *end)
 {
+    p->st.running--;
+    p->st.completed++;
+    if (end->status != 0)
+        p->st.failed++;
+    if (end->crashed)
+        p->st.crashed++;
+}
+
+/* Sends the outcome of a job that ran. A crashed job's: status FX_EFAULT
+ * or FX_ECRASHED, its result an FX_MSG_POOL_CRASH message carrying the
+ * text (NUL-terminated). */
+static void send_end(fx_vm *vm, const fx_pool_job *job, const fxi_job_end *end)
+{
+    if (!end->crashed) {
+        send_outcome(vm, job, end->status, end->result);
+        return;
+    }
     size_t n = strlen(end->text) + 1;
     fx_msg *m = NULL;
     if (fx_msg_new_behaviour(FX_MSG_POOL_CRASH, n, &m) == 0)
@@ -238,22 +255,12 @@ static void *thread_main(void *arg)
 
         fxi_job_end end;
         fxi_job_run(&me->site, &job, &end); /* done ran: the owner may reuse arg */
-        /* Counted before the outcome goes out, so an owner that got it
-         * reads counters that include it. */
         fxi_mutex_lock(&p->mx);
         me->job_fn = NULL;
         settle_class_locked(p, me);
-        p->st.running--;
-        p->st.completed++;
-        if (end.status != 0)
-            p->st.failed++;
-        if (end.crashed)
-            p->st.crashed++;
+        count_end_locked(p, &end);
         fxi_mutex_unlock(&p->mx);
-        if (end.crashed)
-            send_crash(p->vm, &job, &end);
-        else
-            send_outcome(p->vm, &job, end.status, end.result);
+        send_end(p->vm, &job, &end);
         fxi_mutex_lock(&p->mx);
     }
     p->st.threads--;
@@ -332,17 +339,9 @@ static int run_inline(bpool *p, const fx_pool_job *job)
     fxi_job_run(&site, job, &end);
     fxi_fault_thread_pop(prev);
     fxi_mutex_lock(&p->mx);
-    p->st.running--;
-    p->st.completed++;
-    if (end.status != 0)
-        p->st.failed++;
-    if (end.crashed)
-        p->st.crashed++;
+    count_end_locked(p, &end);
     fxi_mutex_unlock(&p->mx);
-    if (end.crashed)
-        send_crash(p->vm, job, &end);
-    else
-        send_outcome(p->vm, job, end.status, end.result);
+    send_end(p->vm, job, &end);
     return 0;
 }
 
