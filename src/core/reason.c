@@ -16,11 +16,11 @@ static fx_reason make(fx_reason_kind kind)
 
 /* The reasons without a code or text come from constants, which the
  * compiler writes straight into the caller's result. Built with make(),
- * the copy out of its stack temporary loaded across the 4-byte kind
- * store inside the zeroing's 16-byte stores, a stalled store forward per
- * call: fx_reason_normal had 5.8 % of perf's samples of `barber` on one
- * thread (a spawn and a stop per customer), and is not in its top eight
- * since (docs/benchmarks.md). */
+ * fx_reason_normal had 5.8 % of perf's samples of `barber` on one thread
+ * (a spawn and a stop per customer), all on its stack temporary's
+ * stores and the copy out, whose loads span the 4-byte kind store inside
+ * the zeroing's 16-byte stores: most likely a failed store forward per
+ * call. It is not in the top eight since (docs/benchmarks.md). */
 #define FIXED_REASON(k) ((fx_reason){.kind = (k)})
 static const fx_reason fixed_normal = FIXED_REASON(FX_REASON_NORMAL);
 static const fx_reason fixed_shutdown = FIXED_REASON(FX_REASON_SHUTDOWN);
