@@ -6,57 +6,46 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A compound literal, not memset and a store: with the latter, the copy
+ * out of the stack temporary loaded across the 4-byte kind store inside
+ * the zeroing's 16-byte stores, and fx_reason_normal had 5.8 % of perf's
+ * samples of `barber` on one thread (a spawn and a stop per customer),
+ * most likely a failed store forward per call. Now the compiler writes
+ * the result in place; it is not in the top eight since
+ * (docs/benchmarks.md). */
 static fx_reason make(fx_reason_kind kind)
 {
-    fx_reason r;
-    memset(&r, 0, sizeof r);
-    r.kind = kind;
-    return r;
+    return (fx_reason){.kind = kind};
 }
-
-/* The reasons without a code or text come from constants, which the
- * compiler writes straight into the caller's result. Built with make(),
- * fx_reason_normal had 5.8 % of perf's samples of `barber` on one thread
- * (a spawn and a stop per customer), all on its stack temporary's
- * stores and the copy out, whose loads span the 4-byte kind store inside
- * the zeroing's 16-byte stores: most likely a failed store forward per
- * call. It is not in the top eight since (docs/benchmarks.md). */
-#define FIXED_REASON(k) ((fx_reason){.kind = (k)})
-static const fx_reason fixed_normal = FIXED_REASON(FX_REASON_NORMAL);
-static const fx_reason fixed_shutdown = FIXED_REASON(FX_REASON_SHUTDOWN);
-static const fx_reason fixed_killed = FIXED_REASON(FX_REASON_KILLED);
-static const fx_reason fixed_noproc = FIXED_REASON(FX_REASON_NOPROC);
-static const fx_reason fixed_timeout = FIXED_REASON(FX_REASON_TIMEOUT);
-static const fx_reason fixed_kill = FIXED_REASON(FX_REASON_KILL);
 
 FX_API fx_reason fx_reason_normal(void)
 {
-    return fixed_normal;
+    return make(FX_REASON_NORMAL);
 }
 
 FX_API fx_reason fx_reason_shutdown(void)
 {
-    return fixed_shutdown;
+    return make(FX_REASON_SHUTDOWN);
 }
 
 FX_API fx_reason fx_reason_killed(void)
 {
-    return fixed_killed;
+    return make(FX_REASON_KILLED);
 }
 
 FX_API fx_reason fx_reason_noproc(void)
 {
-    return fixed_noproc;
+    return make(FX_REASON_NOPROC);
 }
 
 FX_API fx_reason fx_reason_timeout(void)
 {
-    return fixed_timeout;
+    return make(FX_REASON_TIMEOUT);
 }
 
 FX_API fx_reason fx_reason_kill(void)
 {
-    return fixed_kill;
+    return make(FX_REASON_KILL);
 }
 
 FX_API fx_reason fx_reason_error(int code, const char *fmt, ...)
